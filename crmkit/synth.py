@@ -1,0 +1,765 @@
+"""Believable synthetic shop data: :func:`generate` fills every canonical table.
+
+Customers buy by a BG/NBD-like process: each has a purchase rate (Gamma
+distributed across customers) and, after every purchase, a chance of
+dropping out for good (Beta distributed). Spend varies by customer (a
+Gamma multiplier), days follow the profile's weekly and yearly seasons, and
+campaigns, web visits, incidents, negotiations and stock follow from the
+orders. The generator keeps the truth it used in ``data.truth``, so later
+lessons can check their models against it.
+
+>>> from crmkit.synth import generate
+>>> data = generate("ice_cream", n_customers=200, seed=7)
+>>> data.orders["customer_id"].isna().mean() > 0.5      # mostly anonymous
+True
+>>> generate("ice_cream", n_customers=200, seed=7).orders.equals(data.orders)
+True
+>>> sorted(data.truth)
+['customers']
+
+Every draw comes from ``seed``: the same seed gives identical tables.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtr
+
+from . import __version__
+from .data import CRMData
+from .errors import ParameterError
+from .names import (
+    EMAIL_DOMAINS,
+    FIRST_NAMES_F,
+    FIRST_NAMES_M,
+    LAST_NAMES,
+    LOCAL_CITIES,
+    NATIONAL_CITIES,
+    STREETS,
+)
+from .profiles import ShopProfile, get_profile
+from .schema import CHANNELS, SEGMENTS, conform
+from .synth_service import inventory, opportunities, tickets
+
+__all__ = ["generate", "DEFAULT_START", "DEFAULT_END"]
+
+DEFAULT_START = "2024-01-01"
+DEFAULT_END = "2025-12-31"
+DAY = 86_400
+_STREAMS = ("campaigns", "customers", "products", "purchases", "contacts", "orders",
+            "lines", "sessions", "tickets", "opportunities")
+
+# Payment methods each channel accepts, with their shares.
+PAYMENT_MIX = {
+    "store": {"card": 0.72, "cash": 0.28},
+    "web": {"card": 0.62, "paypal": 0.28, "transfer": 0.04, "cash_on_delivery": 0.06},
+    "phone": {"card": 0.45, "cash_on_delivery": 0.45, "transfer": 0.10},
+}
+CONTACT_COST = {"email": 0.02, "sms": 0.06, "phone": 1.8, "mail": 0.85, "social": 0.05}
+OPEN_RATE = {"email": 0.28, "sms": 0.45, "phone": 0.55, "mail": 0.6, "social": 0.2}
+CONVERT_GIVEN_OPEN = {"email": 0.05, "sms": 0.04, "phone": 0.08, "mail": 0.03, "social": 0.03}
+TARGET_LIFT = 3.0
+
+
+@dataclass
+class _Calendar:
+    """Days of the period, their seasonal weights and helpers to draw days and times."""
+
+    start: pd.Timestamp
+    n_days: int
+    cum: np.ndarray  # cumulative weights, length n_days + 1, mean weight per day 1
+    month: np.ndarray  # month (1-12) of each day
+
+    @classmethod
+    def build(cls, prof: ShopProfile, start: pd.Timestamp, end: pd.Timestamp) -> _Calendar:
+        days = pd.date_range(start, end, freq="D")
+        w = np.asarray(prof.monthly)[days.month - 1] * np.asarray(prof.weekday)[days.dayofweek]
+        w = w / w.mean()
+        return cls(start, len(days), np.concatenate([[0.0], np.cumsum(w)]),
+                   np.asarray(days.month))
+
+    def mass(self, lo: np.ndarray) -> np.ndarray:
+        """Seasonal weight from day ``lo`` (clipped into the period) to the end."""
+        lo = np.clip(lo, 0, self.n_days)
+        return self.cum[-1] - self.cum[lo]
+
+    def draw_days(self, rng: np.random.Generator, lo: np.ndarray | int, size: int) -> np.ndarray:
+        """Days in ``[lo, end]`` drawn with the seasonal weights."""
+        lo = np.clip(np.broadcast_to(lo, (size,)), 0, self.n_days)
+        u = self.cum[lo] + rng.random(size) * (self.cum[-1] - self.cum[lo])
+        return np.clip(np.searchsorted(self.cum, u, side="right") - 1, 0, self.n_days - 1)
+
+    def seconds(self, day: np.ndarray, sec_of_day: np.ndarray) -> np.ndarray:
+        """Seconds since the epoch of a day index plus a time of day."""
+        base = self.start.value // 10**9
+        return base + day.astype(np.int64) * DAY + sec_of_day.astype(np.int64)
+
+    @property
+    def end_seconds(self) -> int:
+        return self.start.value // 10**9 + self.n_days * DAY
+
+
+def _hour_weights(kind: str, prof: ShopProfile) -> np.ndarray:
+    h = np.arange(24) + 0.5
+    if kind == "store":
+        lo, hi = prof.store_hours
+        w = 1 + 0.8 * np.exp(-((h - 13.5) ** 2) / 4) + np.exp(-((h - 19) ** 2) / 4)
+        w[(h < lo) | (h > hi)] = 0
+    elif kind == "web":
+        w = 0.15 + np.exp(-((h - 21.5) ** 2) / 8) + 0.6 * np.exp(-((h - 12) ** 2) / 8)
+    else:  # phone / office hours
+        w = np.where((h > 9) & (h < 20), 1.0, 0.0)
+    return w / w.sum()
+
+
+def _time_of_day(rng, kind_codes: np.ndarray, prof: ShopProfile) -> np.ndarray:
+    """Seconds after midnight, drawn from each channel's hours."""
+    out = np.empty(len(kind_codes), dtype=np.int64)
+    for code, kind in enumerate(CHANNELS):
+        idx = np.flatnonzero(kind_codes == code)
+        if len(idx):
+            hours = rng.choice(24, size=len(idx), p=_hour_weights(kind, prof))
+            out[idx] = hours * 3600 + rng.integers(0, 3600, len(idx))
+    return out
+
+
+def _to_datetime(seconds: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+    out = seconds.astype("datetime64[s]").astype("datetime64[us]")
+    if valid is not None:
+        out[~valid] = np.datetime64("NaT")
+    return out
+
+
+def _choice(rng, mapping: dict[str, float], size: int) -> np.ndarray:
+    keys = list(mapping)
+    p = np.asarray([mapping[k] for k in keys], dtype=float)
+    return np.asarray(keys, dtype=object)[rng.choice(len(keys), size=size, p=p / p.sum())]
+
+
+# ----------------------------------------------------------------------------- public
+def generate(
+    profile: str | ShopProfile,
+    *,
+    n_customers: int | None = None,
+    start: str | pd.Timestamp = DEFAULT_START,
+    end: str | pd.Timestamp = DEFAULT_END,
+    seed: int = 0,
+) -> CRMData:
+    """Generate a shop's CRM data: every canonical table, plus the truth behind it.
+
+    Parameters
+    ----------
+    profile : str or ShopProfile
+        One of :data:`crmkit.profiles.PROFILE_NAMES`.
+    n_customers : int, optional
+        Size of the customer file; the profile's default when omitted.
+    start, end : str or Timestamp
+        First and last day of the period (``YYYY-MM-DD``).
+    seed : int
+        Seed of every random draw.
+
+    >>> data = generate("boutique", n_customers=100, seed=3)
+    >>> len(data.customers)
+    100
+    >>> generate("boutique", n_customers=0)
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.ParameterError: n_customers=0 must be a whole number greater than 0.
+    """
+    prof = get_profile(profile)
+    n = prof.default_customers if n_customers is None else n_customers
+    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
+        raise ParameterError(f"n_customers={n!r} must be a whole number greater than 0.")
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ParameterError(f"seed={seed!r} must be a whole number >= 0.")
+    t0, t1 = parse_day("start", start), parse_day("end", end)
+    if t1 < t0:
+        raise ParameterError(
+            f"end={str(t1.date())!r} is before start={str(t0.date())!r}; "
+            "give an end on or after the start."
+        )
+    n = int(n)
+    cal = _Calendar.build(prof, t0, t1)
+    rng = dict(zip(_STREAMS, (np.random.default_rng(s) for s in
+                              np.random.SeedSequence(int(seed)).spawn(len(_STREAMS))),
+                   strict=True))
+
+    campaigns = _campaigns(rng["campaigns"], prof, cal, n)
+    customers, latent = _customers(rng["customers"], prof, cal, n, campaigns)
+    products, partner = _products(rng["products"], prof)
+    events, truth = _purchases(rng["purchases"], prof, cal, customers, latent)
+    contacts, conv_events = _contacts(rng["contacts"], prof, cal, customers, latent,
+                                      campaigns, truth)
+    events = {k: np.concatenate([events[k], conv_events[k]]) for k in events}
+    orders, lines, contact_order = _orders(rng["orders"], rng["lines"], prof, cal, customers,
+                                           latent, products, partner, campaigns, events)
+    if len(contacts):
+        conv = contacts.pop("_event").to_numpy()
+        ids = np.where(conv >= 0, contact_order[np.maximum(conv, 0)], -1)
+        contacts["converted_order_id"] = pd.array(np.where(ids >= 0, ids, 0), dtype="Int64")
+        contacts.loc[ids < 0, "converted_order_id"] = pd.NA
+    else:
+        contacts = contacts.drop(columns="_event")
+    campaigns = _finish_campaigns(campaigns, contacts, n, cal)
+    sessions = _sessions(rng["sessions"], prof, cal, customers, orders, campaigns)
+    tick, tick_events = tickets(rng["tickets"], prof, cal, orders, lines, customers)
+    opps = opportunities(rng["opportunities"], prof, cal, customers)
+    inv = inventory(prof, cal, orders, lines, products)
+
+    tables = {
+        "customers": customers, "products": products, "orders": orders,
+        "order_lines": lines, "web_sessions": sessions, "campaigns": campaigns,
+        "campaign_contacts": contacts, "tickets": tick, "ticket_events": tick_events,
+        "opportunities": opps, "inventory": inv,
+    }
+    tables = {k: conform(k, v) for k, v in tables.items()}
+    manifest = {
+        "profile": prof.name, "seed": int(seed), "n_customers": n,
+        "start": str(t0.date()), "end": str(t1.date()), "crmkit_version": __version__,
+        "source": "crmkit.synth.generate",
+    }
+    return CRMData(tables, manifest, {"customers": truth})
+
+
+def parse_day(name: str, value) -> pd.Timestamp:
+    """Read a day parameter, or raise a :class:`ParameterError` naming it.
+
+    >>> parse_day("start", "2024-03-01")
+    Timestamp('2024-03-01 00:00:00')
+    >>> parse_day("start", "1 March")
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.ParameterError: start='1 March' is not a date; write it as YYYY-MM-DD, e.g. '2024-01-01'.
+    """
+    try:
+        ts = pd.Timestamp(value) if not isinstance(value, str) else pd.to_datetime(
+            value, format="%Y-%m-%d")
+    except (ValueError, TypeError):
+        ts = None
+    if ts is None or pd.isna(ts):
+        raise ParameterError(
+            f"{name}={value!r} is not a date; write it as YYYY-MM-DD, e.g. '2024-01-01'."
+        )
+    return ts.normalize()
+
+
+# ----------------------------------------------------------------------------- campaigns
+def _campaigns(rng, prof: ShopProfile, cal: _Calendar, n: int) -> pd.DataFrame:
+    years = cal.n_days / 365.25
+    k = int(round(prof.campaigns_per_year * years)) if prof.campaigns_per_year else 0
+    k = max(k, 1) if cal.n_days >= 30 and prof.campaigns_per_year else k
+    if k == 0:
+        return pd.DataFrame(columns=["campaign_id"]).astype({"campaign_id": "int64"})
+    start = np.sort(rng.integers(0, max(cal.n_days - 10, 1), k))
+    length = rng.integers(7, 29, k)
+    end = np.minimum(start + length, cal.n_days - 1)
+    goal = rng.choice(["acquisition", "retention", "reactivation", "cross_sell"], k,
+                      p=[0.2, 0.35, 0.2, 0.25])
+    channel = rng.choice(prof.campaign_channels, k)
+    target = rng.choice([*SEGMENTS, "all"], k, p=[0.35, 0.3, 0.15, 0.2])
+    target = np.where(goal == "acquisition", "all", target)
+    kpi = np.select([goal == "acquisition", goal == "cross_sell"],
+                    ["new_customers", "revenue"], "conversion_rate")
+    start_d = cal.start + pd.to_timedelta(start, unit="D")
+    names = [f"{g.replace('_', ' ').title()} {d:%b %Y} ({c})"
+             for g, d, c in zip(goal, start_d, channel, strict=True)]
+    objective = [
+        f"Win new customers through {c}" if g == "acquisition" else
+        f"{g.replace('_', ' ').capitalize()} of {s} customers by {c}"
+        for g, c, s in zip(goal, channel, target, strict=True)
+    ]
+    return pd.DataFrame({
+        "campaign_id": np.arange(1, k + 1),
+        "name": names, "channel": channel, "goal": goal, "target_segment": target,
+        "objective": objective, "kpi": kpi,
+        "day0": start, "day1": end,
+        "start_date": start_d, "end_date": cal.start + pd.to_timedelta(end, unit="D"),
+        "cost_per_contact": [CONTACT_COST[c] for c in channel],
+        "disc": rng.choice([0.1, 0.15, 0.2], k),
+        "planning": rng.uniform(1.05, 1.35, k),
+    })
+
+
+def _finish_campaigns(c: pd.DataFrame, contacts: pd.DataFrame, n: int, cal) -> pd.DataFrame:
+    """Budget and SMART target value once we know how many customers each campaign reaches."""
+    if "day0" not in c:
+        return c
+    reach = contacts.groupby("campaign_id").size().reindex(c["campaign_id"], fill_value=0)
+    reach = reach.to_numpy()
+    spend = reach * c["cost_per_contact"].to_numpy() * c["planning"].to_numpy()
+    acq_budget = np.round(300 + 2.5 * n * c["planning"].to_numpy(), -1)
+    c["budget"] = np.where(c["goal"] == "acquisition", acq_budget, np.round(spend, 2))
+    c["target_value"] = np.select(
+        [c["kpi"] == "new_customers", c["kpi"] == "revenue"],
+        [np.round(n * 0.01 * c["planning"].to_numpy()), np.round(reach * 2.0, -1)],
+        np.round(0.02 * c["planning"].to_numpy() * 2, 3),
+    )
+    return c.drop(columns=["planning", "day0", "day1", "disc"])
+
+
+# ----------------------------------------------------------------------------- customers
+def _customers(rng, prof: ShopProfile, cal: _Calendar, n: int, campaigns: pd.DataFrame):
+    existing = rng.random(n) < prof.existing_share
+    signup = np.where(existing, -rng.integers(1, 3 * 365, n), 0)
+    new_idx = np.flatnonzero(~existing)
+    signup[new_idx] = cal.draw_days(rng, 0, len(new_idx))
+
+    spend = rng.gamma(prof.spend_shape, 1 / prof.spend_shape, n)
+    q_hi, q_lo = np.quantile(spend, [0.75, 0.35])
+    segment = np.where(spend >= q_hi, "premium", np.where(spend < q_lo, "budget", "standard"))
+    relabel = rng.random(n) < 0.1  # the marketing team's labels are not perfect
+    segment[relabel] = rng.choice(SEGMENTS, int(relabel.sum()))
+
+    female_share = prof.extra.get("female_share", 0.55)
+    g = rng.random(n)
+    gender = np.where(g < female_share, "female", np.where(g < 0.985, "male", "other"))
+    first_f = np.asarray(FIRST_NAMES_F, dtype=object)[rng.integers(0, len(FIRST_NAMES_F), n)]
+    first_m = np.asarray(FIRST_NAMES_M, dtype=object)[rng.integers(0, len(FIRST_NAMES_M), n)]
+    other = rng.random(n) < 0.5
+    first = np.where((gender == "female") | ((gender == "other") & other), first_f, first_m)
+    last_names = np.asarray(LAST_NAMES, dtype=object)
+    ln1 = last_names[rng.integers(0, len(last_names), n)]
+    ln2 = last_names[rng.integers(0, len(last_names), n)]
+    last = ln1 + " " + ln2
+
+    cities = LOCAL_CITIES if prof.locality == "local" else NATIONAL_CITIES
+    weights = np.asarray([c[3] for c in cities])
+    ci = rng.choice(len(cities), n, p=weights / weights.sum())
+    city = np.asarray([c[0] for c in cities], dtype=object)[ci]
+    first_code = np.asarray([c[1] for c in cities])[ci]
+    n_codes = np.asarray([c[2] for c in cities])[ci]
+    postal = pd.Series(first_code + (rng.random(n) * n_codes).astype(int)).map("{:05d}".format)
+    street = np.asarray(STREETS, dtype=object)[rng.integers(0, len(STREETS), n)]
+    address = pd.Series(street) + ", " + pd.Series(rng.integers(1, 120, n)).astype(str)
+
+    ids = np.arange(1, n + 1)
+    ascii_first = pd.Series(first).map(_ascii_lower)
+    ascii_last = pd.Series(ln1).map(_ascii_lower)
+    domain = np.asarray(EMAIL_DOMAINS, dtype=object)[rng.integers(0, len(EMAIL_DOMAINS), n)]
+    email = ascii_first + "." + ascii_last + pd.Series(ids).astype(str) + "@" + domain
+    mobile = rng.random(n) < 0.8
+    phone_digits = np.where(mobile, rng.integers(600_000_000, 700_000_000, n),
+                            rng.integers(926_000_000, 927_000_000, n))
+    phone = "+34 " + pd.Series(phone_digits).astype(str)
+
+    age = np.clip(rng.normal(prof.age_mean, 12, n), 16, 88)
+    birth = cal.start - pd.to_timedelta(np.round(age * 365.25).astype(int), unit="D")
+    education = rng.choice(["primary", "secondary", "vocational", "university"], n,
+                           p=[0.1, 0.35, 0.25, 0.3])
+
+    mix = {k: v for k, v in prof.channel_mix.items() if v > 0}
+    pref_channel = _choice(rng, mix, n)
+    pay = np.empty(n, dtype=object)
+    for ch in mix:
+        idx = np.flatnonzero(pref_channel == ch)
+        pay[idx] = _choice(rng, PAYMENT_MIX[ch], len(idx))
+
+    acq = _acquisition_channels(rng, prof, n)
+    acq_campaign = np.zeros(n, dtype=np.int64)
+    if "day0" in campaigns:
+        for row in campaigns[campaigns["goal"] == "acquisition"].itertuples():
+            hit = np.flatnonzero((~existing) & (signup >= row.day0)
+                                 & (signup <= row.day1))
+            hit = hit[rng.random(len(hit)) < 0.45]
+            acq[hit] = "campaign"
+            acq_campaign[hit] = row.campaign_id
+
+    # Which fields the shop knows: a Gaussian copula, so that customers known at a
+    # high level tend to be known at the lower ones, with exact marginal fill rates.
+    engagement = rng.standard_normal(n)
+
+    def known(rate: float) -> np.ndarray:
+        v = 0.8 * engagement + 0.6 * rng.standard_normal(n)
+        return ndtr(v) < rate
+
+    f = prof.fill
+    name_ok, addr_ok, email_ok, phone_ok = (known(f[k]) for k in ("name", "address", "email",
+                                                                   "phone"))
+    birth_ok, gender_ok, edu_ok = (known(f["profile"]) for _ in range(3))
+    acq_ok, habit_ok = known(f["acquisition"]), known(f["habits"])
+    email_consent = email_ok & (rng.random(n) < 0.65)
+    phone_consent = phone_ok & (rng.random(n) < 0.45)
+
+    def blank(values, ok):
+        s = pd.Series(values, dtype="str")
+        return s.where(ok, None)
+
+    customers = pd.DataFrame({
+        "customer_id": ids,
+        "signup_date": cal.start + pd.to_timedelta(signup, unit="D"),
+        "first_name": blank(first, name_ok),
+        "last_name": blank(last, name_ok),
+        "address": blank(address, addr_ok),
+        "city": blank(city, addr_ok),
+        "postal_code": blank(postal, addr_ok),
+        "country": blank(np.full(n, "ES", dtype=object), addr_ok),
+        "email": blank(email, email_ok),
+        "phone": blank(phone, phone_ok),
+        "birth_date": pd.Series(birth).where(birth_ok),
+        "gender": blank(gender, gender_ok),
+        "education": blank(education, edu_ok),
+        "acquisition_channel": blank(acq, acq_ok),
+        "acquisition_campaign_id": pd.array(acq_campaign, dtype="Int64"),
+        "preferred_payment_method": blank(pay, habit_ok),
+        "segment": pd.Series(segment, dtype="str"),
+        "email_consent": email_consent,
+        "phone_consent": phone_consent,
+    })
+    customers.loc[(acq_campaign == 0) | ~acq_ok, "acquisition_campaign_id"] = pd.NA
+    latent = {
+        "existing": existing, "signup": signup, "spend": spend,
+        "channel": pref_channel, "payment": pay,
+    }
+    return customers, latent
+
+
+def _ascii_lower(text: str) -> str:
+    import unicodedata
+
+    return (unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+            .lower().replace(" ", ""))
+
+
+def _acquisition_channels(rng, prof: ShopProfile, n: int) -> np.ndarray:
+    mix = prof.channel_mix
+    web = mix.get("web", 0)
+    weights = {
+        "store": mix.get("store", 0) * 0.8 + 0.02,
+        "organic": web * 0.35, "paid_search": web * 0.25, "social": web * 0.2 + 0.03,
+        "email": web * 0.1, "referral": 0.08 + mix.get("phone", 0) * 0.5,
+    }
+    return _choice(rng, {k: v for k, v in weights.items() if v > 0}, n)
+
+
+# ----------------------------------------------------------------------------- products
+_ADJECTIVES = ("Classic", "Essential", "Premium", "Soft", "Urban", "Natural", "Pro", "Light")
+
+
+def _products(rng, prof: ShopProfile):
+    combos = [(d, c, s) for d, c, subs in prof.assortment for s in subs]
+    k = prof.n_products
+    pick = np.arange(k) % len(combos)
+    dept = np.asarray([combos[i][0] for i in pick], dtype=object)
+    cat = np.asarray([combos[i][1] for i in pick], dtype=object)
+    sub = np.asarray([combos[i][2] for i in pick], dtype=object)
+    lo, hi = prof.price_range
+    base = np.exp(rng.uniform(np.log(lo), np.log(hi), len(combos)))
+    price = np.clip(base[pick] * rng.lognormal(0, 0.25, k), lo, hi)
+    price = np.round(price, 1) if hi < 20 else np.floor(price) + 0.95
+    cost = np.round(price * rng.uniform(*prof.cost_share, k), 2)
+    brand = np.asarray(prof.brands, dtype=object)[rng.integers(0, len(prof.brands), k)]
+    adj = np.asarray(_ADJECTIVES, dtype=object)[rng.integers(0, len(_ADJECTIVES), k)]
+    ids = np.arange(1, k + 1)
+    names = [f"{a} {s} {b} {i:03d}" for a, s, b, i in zip(adj, sub, brand, ids, strict=True)]
+    sku = [f"{c[:3].upper()}-{i:05d}" for c, i in zip(cat, ids, strict=True)]
+    products = pd.DataFrame({
+        "product_id": ids, "sku": sku, "name": names, "department": dept, "category": cat,
+        "subcategory": sub, "brand": brand, "unit_cost": cost, "list_price": price,
+    })
+    # Cross-selling structure: each product has a partner in the next category
+    # (shampoo -> conditioner, jeans -> tops), bought together more than by chance.
+    cats = list(dict.fromkeys(cat))
+    partner = np.empty(k, dtype=np.int64)
+    for ci, c in enumerate(cats):
+        mine = np.flatnonzero(cat == c)
+        theirs = np.flatnonzero(cat == cats[(ci + 1) % len(cats)])
+        partner[mine] = rng.choice(theirs, len(mine))
+    return products, partner
+
+
+# ----------------------------------------------------------------------------- purchases
+def _purchases(rng, prof: ShopProfile, cal: _Calendar, customers: pd.DataFrame, latent):
+    n = len(customers)
+    existing, signup = latent["existing"], latent["signup"]
+    rate = rng.gamma(prof.rate_shape, prof.purchases_per_year / prof.rate_shape, n)
+    a, b = prof.dropout_ab
+    p = rng.beta(a, b, n)
+    geom = rng.geometric(np.clip(p, 1e-6, 1))  # purchases until the one after which they leave
+    buys_at_signup = (~existing) & (rng.random(n) < prof.buy_at_signup)
+    # purchases the process may still make inside the period before the customer drops out
+    allowed = np.where(buys_at_signup | existing, geom - 1, geom)
+    window_start = np.where(existing, 0, signup + 1)
+    count = rng.poisson(rate / 365.25 * cal.mass(window_start))
+
+    cust = np.repeat(np.arange(n), count)
+    day = cal.draw_days(rng, window_start[cust], len(cust))
+    order = np.lexsort((rng.random(len(cust)), day, cust))
+    cust, day = cust[order], day[order]
+    first = np.concatenate([[0], np.cumsum(count)[:-1]])
+    rank = np.arange(len(cust)) - first[cust]
+    keep = rank < allowed[cust]
+    cust, day = cust[keep], day[keep]
+
+    alive = allowed > count
+    made = np.minimum(count, allowed)
+    last_day = np.full(n, -1)
+    if len(cust):
+        np.maximum.at(last_day, cust, day)
+    dropout_day = np.where(alive, -1, np.where(made > 0, last_day,
+                                               np.where(buys_at_signup, signup, -1)))
+    latent["dropout_day"] = np.where(alive, cal.n_days + 1, dropout_day)
+
+    sign_idx = np.flatnonzero(buys_at_signup)
+    cust = np.concatenate([sign_idx, cust])
+    day = np.concatenate([signup[sign_idx], day])
+    # guests: anonymous orders, in the share the profile sets
+    n_guest = int(round(len(cust) * prof.guest_share / max(1 - prof.guest_share, 1e-9)))
+    gday = cal.draw_days(rng, 0, n_guest)
+    events = {
+        "cust": np.concatenate([cust, np.full(n_guest, -1)]),
+        "day": np.concatenate([day, gday]),
+        "campaign": np.full(len(cust) + n_guest, -1),
+        "contact": np.full(len(cust) + n_guest, -1),
+    }
+    truth = pd.DataFrame({
+        "customer_id": customers["customer_id"],
+        "purchases_per_year": np.round(rate, 4),
+        "dropout_probability": np.round(p, 4),
+        "spend_multiplier": np.round(latent["spend"], 4),
+        "alive_at_end": alive,
+        "dropout_date": pd.Series(cal.start + pd.to_timedelta(np.maximum(dropout_day, 0),
+                                                              unit="D")).where(dropout_day >= 0),
+        "purchases_in_period": made + buys_at_signup,
+    })
+    return events, truth
+
+
+# ----------------------------------------------------------------------------- contacts
+def _contacts(rng, prof, cal, customers, latent, campaigns, truth):
+    cols = ["campaign_id", "customer_id", "sent_at", "opened", "clicked", "cost", "_event"]
+    empty_events = {k: np.empty(0, dtype=np.int64) for k in ("cust", "day", "campaign",
+                                                             "contact")}
+    if "day0" not in campaigns:
+        return pd.DataFrame(columns=cols), empty_events
+    signup = latent["signup"]
+    reach = {
+        "email": customers["email"].notna().to_numpy() & customers["email_consent"].to_numpy(),
+        "sms": customers["phone"].notna().to_numpy() & customers["email_consent"].to_numpy(),
+        "phone": customers["phone"].notna().to_numpy() & customers["phone_consent"].to_numpy(),
+        "mail": customers["address"].notna().to_numpy(),
+        "social": customers["email"].notna().to_numpy(),
+    }
+    segment = customers["segment"].to_numpy()
+    parts, conv = [], []
+    for ci, row in enumerate(campaigns.itertuples()):
+        if row.goal == "acquisition":
+            continue
+        eligible = reach[row.channel] & (signup <= row.day0)
+        in_target = (segment == row.target_segment) | (row.target_segment == "all")
+        pick = eligible & (in_target | (rng.random(len(segment)) < 0.25))
+        idx = np.flatnonzero(pick)
+        m = len(idx)
+        sent_day = row.day0 + rng.integers(0, 3, m)
+        sent = cal.seconds(sent_day, rng.integers(9 * 3600, 20 * 3600, m))
+        opened = rng.random(m) < OPEN_RATE[row.channel]
+        alive = latent["dropout_day"][idx] > sent_day
+        p_conv = (CONVERT_GIVEN_OPEN[row.channel]
+                  * np.where(in_target[idx] & (row.target_segment != "all"), TARGET_LIFT, 1.0)
+                  * np.where(alive, 1.0, 0.25))
+        buy_day = sent_day + np.floor(rng.exponential(2.0, m)).astype(int)
+        converted = opened & (rng.random(m) < p_conv) & (buy_day < cal.n_days)
+        clicked = opened & (converted | (rng.random(m) < 0.25))
+        event = np.full(m, -1)
+        base = sum(len(c["cust"]) for c in conv)
+        event[converted] = base + np.arange(int(converted.sum()))
+        parts.append(pd.DataFrame({
+            "campaign_id": row.campaign_id, "customer_id": idx + 1,
+            "sent_at": _to_datetime(sent), "opened": opened, "clicked": clicked,
+            "cost": row.cost_per_contact, "_event": event,
+        }))
+        conv.append({"cust": idx[converted], "day": buy_day[converted],
+                     "campaign": np.full(int(converted.sum()), ci),
+                     "contact": np.ones(int(converted.sum()), dtype=np.int64)})
+    if not parts:
+        return pd.DataFrame(columns=cols), empty_events
+    contacts = pd.concat(parts, ignore_index=True)
+    events = {k: np.concatenate([c[k] for c in conv]) for k in empty_events}
+    return contacts, events
+
+
+# ----------------------------------------------------------------------------- orders
+def _orders(rng, rng_lines, prof, cal, customers, latent, products, partner, campaigns, ev):
+    cust, day, camp = ev["cust"], ev["day"], ev["campaign"]
+    is_conv = ev["contact"] >= 0
+    n_ev = len(cust)
+    known = cust >= 0
+    mix = {k: v for k, v in prof.channel_mix.items() if v > 0}
+    random_channel = _choice(rng, mix, n_ev)
+    pref = np.where(known, latent["channel"][np.maximum(cust, 0)], random_channel)
+    channel = np.where(rng.random(n_ev) < 0.8, pref, random_channel)
+    chan_code = _codes(channel)
+    secs = cal.seconds(day, _time_of_day(rng, chan_code, prof))
+
+    # ids in time order: the conversion events keep a way back to their contacts
+    order = np.argsort(secs, kind="stable")
+    order_id = np.empty(n_ev, dtype=np.int64)
+    order_id[order] = np.arange(1, n_ev + 1)
+    conv_positions = np.flatnonzero(is_conv)
+    contact_order = order_id[conv_positions]
+
+    spend = np.where(known, latent["spend"][np.maximum(cust, 0)],
+                     rng.gamma(prof.spend_shape, 1 / prof.spend_shape, n_ev))
+    pay = np.empty(n_ev, dtype=object)
+    for ch in mix:
+        idx = np.flatnonzero(channel == ch)
+        pay[idx] = _choice(rng, PAYMENT_MIX[ch], len(idx))
+    pref_pay = np.where(known, latent["payment"][np.maximum(cust, 0)], None)
+    use_pref = _fits(pref_pay, channel) & (rng.random(n_ev) < 0.85)
+    pay = np.where(use_pref, pref_pay, pay)
+
+    # lines
+    n_lines = 1 + rng_lines.poisson(max(prof.basket_lines - 1, 0) * spend)
+    n_lines = np.minimum(n_lines, 15)
+    line_order = np.repeat(np.arange(n_ev), n_lines)
+    line_no = np.arange(len(line_order)) - np.repeat(np.cumsum(n_lines) - n_lines, n_lines) + 1
+    k = len(products)
+    pop = (np.arange(k) + 1.0) ** -0.9
+    pop = rng_lines.permutation(pop)
+    cum = np.cumsum(pop) / pop.sum()
+    prod = np.minimum(np.searchsorted(cum, rng_lines.random(len(line_order))), k - 1)
+    follow = (line_no > 1) & (rng_lines.random(len(line_order)) < prof.complements)
+    prev = np.concatenate([[0], prod[:-1]])
+    prod = np.where(follow, partner[prev], prod)
+    qty = 1 + rng_lines.poisson(prof.extra_units, len(line_order))
+    price = products["list_price"].to_numpy()[prod]
+
+    month = cal.month[day]
+    on_sale = np.isin(month, prof.sale_months) & (rng.random(n_ev) < 0.6) & (camp < 0)
+    camp_disc = (campaigns["disc"].to_numpy()[np.maximum(camp, 0)]
+                 if "disc" in campaigns else np.zeros(n_ev))
+    disc_order = np.where(camp >= 0, camp_disc, np.where(on_sale, 0.3, 0.0))
+    disc = disc_order[line_order]
+    goods = np.bincount(line_order, qty * price * (1 - disc), minlength=n_ev)
+
+    remote = channel != "store"
+    shipping = np.where(remote & (goods < prof.free_shipping_over), prof.shipping_fee, 0.0)
+    if prof.free_shipping_over == 0:
+        shipping = np.where(remote, prof.shipping_fee, 0.0)
+
+    # life cycle
+    end_s = cal.end_seconds
+    cancelled = remote & (rng.random(n_ev) < prof.cancel_rate)
+    cod = pay == "cash_on_delivery"
+    paid = np.where(remote, secs + rng.integers(30, 1800, n_ev), secs)
+    shipped = paid + (rng.uniform(0.2, 2.0, n_ev) * DAY).astype(np.int64)
+    delivered = np.where(remote, shipped + (rng.uniform(1, 4, n_ev) * DAY).astype(np.int64),
+                         secs)
+    paid = np.where(cod, delivered, paid)
+    returned = delivered + (rng.uniform(2, 20, n_ev) * DAY).astype(np.int64)
+    is_returned = (~cancelled) & (rng.random(n_ev) < prof.return_rate) & (returned < end_s)
+    cancel_at = secs + (rng.uniform(0.05, 1.0, n_ev) * DAY).astype(np.int64)
+    cancelled &= cancel_at < end_s
+    has_paid = (paid < end_s) & ~cancelled
+    has_shipped = remote & (shipped < end_s) & ~cancelled
+    has_delivered = (delivered < end_s) & ~cancelled
+    status = np.select(
+        [cancelled, is_returned, has_delivered, has_shipped, has_paid],
+        ["cancelled", "returned", "delivered", "shipped", "paid"], "placed")
+
+    codes = np.where(camp >= 0, np.char.add("CAMP", np.char.zfill(
+        (np.maximum(camp, 0) + 1).astype(str), 2)), None)
+    orders = pd.DataFrame({
+        "order_id": order_id,
+        "customer_id": pd.array(np.where(known, cust + 1, 0), dtype="Int64"),
+        "placed_at": _to_datetime(secs),
+        "channel": channel.astype(str),
+        "status": status,
+        "paid_at": _to_datetime(paid, has_paid),
+        "shipped_at": _to_datetime(shipped, has_shipped),
+        "delivered_at": _to_datetime(delivered, has_delivered),
+        "cancelled_at": _to_datetime(cancel_at, cancelled),
+        "returned_at": _to_datetime(returned, is_returned),
+        "payment_method": pay.astype(str),
+        "shipping_cost": shipping,
+        "discount_code": pd.Series(codes, dtype="str"),
+        "campaign_id": pd.array(np.where(camp >= 0, camp + 1, 0), dtype="Int64"),
+    })
+    orders.loc[~known, "customer_id"] = pd.NA
+    orders.loc[camp < 0, "campaign_id"] = pd.NA
+    orders = orders.iloc[order].reset_index(drop=True)
+
+    lines = pd.DataFrame({
+        "order_id": order_id[line_order], "line_number": line_no,
+        "product_id": prod + 1, "quantity": qty, "unit_price": price, "discount": disc,
+    })
+    lines = lines.sort_values(["order_id", "line_number"], kind="stable").reset_index(drop=True)
+    return orders, lines, contact_order
+
+
+def _codes(channel: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(channel), dtype=np.int64)
+    for i, c in enumerate(CHANNELS):
+        out[channel == c] = i
+    return out
+
+
+def _fits(pref_pay: np.ndarray, channel: np.ndarray) -> np.ndarray:
+    ok = np.zeros(len(channel), dtype=bool)
+    for ch, methods in PAYMENT_MIX.items():
+        ok |= (channel == ch) & np.isin(pref_pay, list(methods))
+    return ok
+
+
+# ----------------------------------------------------------------------------- sessions
+_SOURCES = {"direct": 0.25, "organic": 0.3, "paid_search": 0.15, "social": 0.15,
+            "email": 0.1, "referral": 0.05}
+
+
+def _sessions(rng, prof, cal, customers, orders, campaigns) -> pd.DataFrame:
+    web = orders[orders["channel"] == "web"]
+    n_conv = len(web)
+    if n_conv == 0:
+        return pd.DataFrame({c: [] for c in ("session_id", "visitor_id", "customer_id",
+                                             "started_at", "traffic_source", "device",
+                                             "pages", "added_to_cart",
+                                             "converted_order_id")})
+    n_other = int(round(n_conv * (1 / prof.web_conversion - 1)))
+    placed = web["placed_at"].to_numpy().astype("datetime64[s]").astype(np.int64)
+    conv_start = np.maximum(placed - rng.integers(120, 2400, n_conv), cal.start.value // 10**9)
+    conv_cust = web["customer_id"].to_numpy(dtype=float, na_value=np.nan)
+    src = _choice(rng, _SOURCES, n_conv)
+    camp_channel = web["campaign_id"].map(
+        dict(zip(campaigns.get("campaign_id", []), campaigns.get("channel", []), strict=True))
+    ).to_numpy(dtype=object, na_value=None)
+    src = np.where(camp_channel == "email", "email",
+                   np.where(camp_channel == "social", "social", src))
+
+    oday = cal.draw_days(rng, 0, n_other)
+    osec = cal.seconds(oday, _time_of_day(rng, np.full(n_other, 1), prof))
+    n_cust = len(customers)
+    signup = ((customers["signup_date"] - cal.start).dt.days).to_numpy()
+    cand = rng.integers(0, n_cust, n_other)
+    logged = (rng.random(n_other) < 0.35) & (signup[cand] <= oday)
+    other_cust = np.where(logged, cand + 1.0, np.nan)
+    bounce = rng.random(n_other) < 0.4
+    pages_other = np.where(bounce, 1, 2 + rng.poisson(3, n_other))
+
+    start = np.concatenate([conv_start, osec])
+    cust = np.concatenate([conv_cust, other_cust])
+    anon = np.char.add("A-", rng.integers(10**8, 10**9, len(start)).astype(str))
+    visitor = np.where(np.isnan(cust), anon,
+                       np.char.add("C-", np.nan_to_num(cust).astype(np.int64).astype(str)))
+    sessions = pd.DataFrame({
+        "visitor_id": visitor,
+        "customer_id": pd.array(np.nan_to_num(cust).astype(np.int64), dtype="Int64"),
+        "started_at": _to_datetime(start),
+        "traffic_source": np.concatenate([src, _choice(rng, _SOURCES, n_other)]).astype(str),
+        "device": _choice(rng, {"mobile": 0.6, "desktop": 0.32, "tablet": 0.08},
+                          len(start)).astype(str),
+        "pages": np.concatenate([4 + rng.poisson(6, n_conv), pages_other]),
+        "added_to_cart": np.concatenate([np.ones(n_conv, bool),
+                                         (~bounce) & (rng.random(n_other) < prof.cart_rate)]),
+        "converted_order_id": pd.array(np.concatenate([web["order_id"].to_numpy(),
+                                                       np.zeros(n_other, np.int64)]),
+                                       dtype="Int64"),
+    })
+    sessions.loc[np.isnan(cust), "customer_id"] = pd.NA
+    sessions.loc[n_conv:, "converted_order_id"] = pd.NA
+    sessions = sessions.sort_values("started_at", kind="stable").reset_index(drop=True)
+    sessions.insert(0, "session_id", np.arange(1, len(sessions) + 1))
+    return sessions
+
