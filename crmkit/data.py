@@ -173,7 +173,11 @@ class CRMData:
         if tdir.is_dir():
             for f in sorted(tdir.iterdir()):
                 if f.suffix == ".csv":
-                    truth[f.stem] = pd.read_csv(f, keep_default_na=False, na_values=[""])
+                    df = pd.read_csv(f, keep_default_na=False, na_values=[""])
+                    for col in [c for c in df.columns if c.endswith("_date")]:
+                        df[col] = pd.to_datetime(df[col], format="ISO8601").astype(
+                            "datetime64[us]")
+                    truth[f.stem] = df
                 elif f.suffix == ".parquet":
                     truth[f.stem] = pd.read_parquet(f)
         data = cls(tables, manifest, truth)

@@ -25,7 +25,8 @@ LAST_NAMES = (
     "Cortés", "Castillo", "Santos", "Lozano", "Guerrero", "Cano", "Prieto",
 )
 STREETS = (
-    "Calle Mayor", "Calle Real", "Avenida de la Constitución", "Calle Ancha", "Paseo de San Gregorio",
+    "Calle Mayor", "Calle Real", "Avenida de la Constitución", "Calle Ancha",
+    "Paseo de San Gregorio",
     "Calle Aduana", "Calle Cruces", "Avenida Primero de Mayo", "Calle Toledo", "Calle Alfonso X",
     "Plaza de España", "Calle del Prado", "Calle Ramón y Cajal", "Avenida de Andalucía",
     "Calle Goya", "Calle Cervantes", "Ronda de Alarcos", "Calle Libertad", "Calle Nueva",

@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .schema import TICKET_STATES
 
-__all__ = ["tickets", "opportunities", "inventory", "STEP_HOURS", "STATE_ROLES"]
+__all__ = ["tickets", "opportunities", "inventory", "numbered", "STEP_HOURS", "STATE_ROLES"]
 
 DAY = 86_400
 #: Mean hours spent before entering each state after the first.
@@ -24,6 +26,18 @@ STEP_HOURS = (18.0, 10.0, 20.0, 24.0)
 STATE_ROLES = ("operator", "technician", "validator", "customer_service", "operator")
 STUCK_SHARE = 0.06
 PIPELINE = ("prospect", "qualification", "proposal", "negotiation")
+
+
+def numbered(prefix: np.ndarray, number: np.ndarray, width: int = 2) -> pd.Series:
+    """Labels such as ``operator-03``: a prefix, a dash and a zero-padded number.
+
+    >>> numbered(np.array(["sales", "sales"]), np.array([1, 12])).tolist()
+    ['sales-01', 'sales-12']
+    """
+    digits = pc.utf8_lpad(pa.array(np.asarray(number, dtype=np.int64)).cast(pa.string()),
+                          width, "0")
+    text = pc.binary_join_element_wise(pa.array(np.asarray(prefix, dtype=str)), digits, "-")
+    return pd.Series(pd.array(text, dtype="str"))
 
 
 def _dt(seconds: np.ndarray) -> np.ndarray:
@@ -124,8 +138,7 @@ def tickets(rng, prof, cal, orders: pd.DataFrame, lines: pd.DataFrame,
     events = pd.DataFrame({
         "ticket_id": ticket_id[t_idx], "state": states[s_idx],
         "occurred_at": _dt(times[t_idx, s_idx]), "actor_role": role,
-        "actor_id": np.char.add(np.char.add(role.astype(str), "-"),
-                                np.char.zfill(staff.astype(str), 2)),
+        "actor_id": numbered(role, staff),
         "_step": s_idx,
     })
     events = events.sort_values(["occurred_at", "ticket_id", "_step"], kind="stable")
@@ -160,7 +173,7 @@ def opportunities(rng, prof, cal, customers: pd.DataFrame) -> pd.DataFrame:
         "stage": stage,
         "amount": amount,
         "closed_at": pd.Series(_dt(closed)).where(is_closed).to_numpy(),
-        "owner": np.char.add("sales-", np.char.zfill(rng.integers(1, 4, n).astype(str), 2)),
+        "owner": numbered(np.full(n, "sales"), rng.integers(1, 4, n)),
     })
     opp.loc[~has_cust, "customer_id"] = pd.NA
     opp = opp.iloc[order].reset_index(drop=True)

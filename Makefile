@@ -1,0 +1,45 @@
+# crm-workbench: `make report` and `make test` are all a fresh machine needs.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: report test lab data lint bench clean
+
+# The environment: created on first use, reinstalled when pyproject.toml changes.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(STAMP)
+
+## data: rebuild the sample datasets and the data dictionary
+data: $(STAMP)
+	$(BIN)/crmkit samples data/samples
+	$(BIN)/crmkit dictionary --out data/README.md
+
+## report: environment, data, then every notebook rendered to reports/
+report: data
+	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
+		$(BIN)/crmkit report --all; \
+	else \
+		echo "No notebooks yet: the sample data in data/samples is built."; \
+	fi
+
+## test: lint, unit tests, doctests and notebook runs
+test: $(STAMP)
+	$(BIN)/ruff check crmkit tests benchmarks
+	$(BIN)/python -m pytest -n 2 -q
+
+## lab: open the notebooks in JupyterLab
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(BIN)/ruff check crmkit tests benchmarks
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_synth.py
+
+clean:
+	rm -rf $(VENV) reports .pytest_cache

@@ -1,0 +1,83 @@
+"""CRMData: save and load dataset folders, and the errors of a broken one."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from crmkit.data import CRMData
+from crmkit.errors import DatasetError, SchemaError
+
+
+@pytest.fixture(scope="module")
+def data():
+    from crmkit.synth import generate
+
+    return generate("boutique", n_customers=120, seed=4)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_round_trip_gives_identical_tables(data, tmp_path, fmt):
+    data.save(tmp_path, format=fmt)
+    back = CRMData.load(tmp_path)
+    for name, df in data.tables.items():
+        pd.testing.assert_frame_equal(df, back.tables[name], check_dtype=True)
+    pd.testing.assert_frame_equal(data.truth["customers"], back.truth["customers"])
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    assert manifest["profile"] == "boutique" and manifest["seed"] == 4
+    assert manifest["n_customers"] == 120 and manifest["format"] == fmt
+    assert manifest["tables"]["customers"] == 120 and "crmkit_version" in manifest
+
+
+def test_saving_twice_gives_the_same_bytes(data, tmp_path):
+    data.save(tmp_path / "a")
+    data.save(tmp_path / "b")
+    for f in (tmp_path / "a").glob("*.csv"):
+        assert f.read_bytes() == (tmp_path / "b" / f.name).read_bytes()
+
+
+def test_missing_folder_is_named(tmp_path):
+    with pytest.raises(DatasetError, match="is not a folder"):
+        CRMData.load(tmp_path / "nowhere")
+
+
+def test_missing_table_is_named(data, tmp_path):
+    data.save(tmp_path)
+    (tmp_path / "tickets.csv").unlink()
+    with pytest.raises(DatasetError, match="has no table 'tickets': expected tickets.csv"):
+        CRMData.load(tmp_path)
+
+
+def test_missing_column_is_named(data, tmp_path):
+    data.save(tmp_path)
+    f = tmp_path / "orders.csv"
+    pd.read_csv(f).drop(columns=["channel"]).to_csv(f, index=False)
+    with pytest.raises(DatasetError, match=r"orders.csv: table 'orders' is missing column\(s\) "
+                                           r"'channel'"):
+        CRMData.load(tmp_path)
+
+
+def test_broken_reference_is_named(data, tmp_path):
+    data.save(tmp_path)
+    f = tmp_path / "order_lines.csv"
+    lines = pd.read_csv(f)
+    lines.loc[3, "product_id"] = 99999
+    lines.to_csv(f, index=False)
+    with pytest.raises(DatasetError, match="table 'order_lines', column 'product_id': 1 value"):
+        CRMData.load(tmp_path)
+
+
+def test_constructor_requires_every_table(data):
+    tables = dict(data.tables)
+    tables.pop("inventory")
+    with pytest.raises(SchemaError, match="missing table\\(s\\) 'inventory'"):
+        CRMData(tables)
+
+
+def test_copy_of_sample_loads(tmp_path):
+    shutil.copytree("data/samples/ice_cream", tmp_path / "ice")
+    d = CRMData.load(tmp_path / "ice")
+    assert d.manifest["profile"] == "ice_cream"
