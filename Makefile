@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: report test lab data lint bench clean
+.PHONY: report test lab data lint bench clean student
 
 # The environment: created on first use, reinstalled when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -18,13 +18,9 @@ data: $(STAMP)
 	$(BIN)/crmkit samples data/samples
 	$(BIN)/crmkit dictionary --out data/README.md
 
-## report: environment, data, then every notebook rendered to reports/
+## report: environment, data, then every notebook rendered to reports/<profile>/<lang>/
 report: data
-	@if ls notebooks/*.ipynb >/dev/null 2>&1; then \
-		$(BIN)/crmkit report --all; \
-	else \
-		echo "No notebooks yet: the sample data in data/samples is built."; \
-	fi
+	$(BIN)/crmkit report --lang en --lang es
 
 ## test: lint, unit tests, doctests and notebook runs
 test: $(STAMP)
@@ -35,6 +31,10 @@ test: $(STAMP)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
+## student: the student edition of every notebook (solutions removed) in student/
+student: $(STAMP)
+	$(BIN)/crmkit student --out student
+
 lint: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
 
@@ -42,4 +42,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py
 
 clean:
-	rm -rf $(VENV) reports .pytest_cache
+	rm -rf $(VENV) reports student .pytest_cache

@@ -44,14 +44,40 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("dictionary", help="write the data dictionary (Markdown)")
     d.add_argument("--out", default="data/README.md")
 
+    r = sub.add_parser(
+        "report", help="run notebooks with papermill and render them to HTML",
+        description="Run notebooks with parameters into reports/<profile>/<lang>/ "
+        "(executed .ipynb and .html). Without NOTEBOOK, every notebook.")
+    r.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
+                   help="e.g. 01_crm_concepts, 01, or a path to an .ipynb")
+    r.add_argument("--profile", action="append",
+                   help=f"shop profile (repeatable, or 'all'): {', '.join(PROFILE_NAMES)}")
+    r.add_argument("--lang", action="append", choices=["en", "es"],
+                   help="language (repeatable); default: the notebook's")
+    r.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                   metavar=("NAME", "VALUE"), help="any notebook parameter, e.g. "
+                   "-p n_customers 2000")
+    r.add_argument("--out", default="reports", help="output folder (default reports/)")
+    r.add_argument("--no-input", action="store_true", help="hide the code in the HTML")
+    r.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
+
+    st = sub.add_parser("student", help="write the student edition (solutions removed)")
+    st.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
+    st.add_argument("--out", default="student", help="output folder (default student/)")
+
     sub.add_parser("profiles", help="list the shop profiles")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from .report import ReportError
+
     try:
         return _run(args)
+    except ReportError as exc:  # a notebook failed while running
+        print(f"crmkit {args.command}: {exc}", file=sys.stderr)
+        return 1
     except CRMKitError as exc:
         print(f"crmkit {args.command}: error: {exc}", file=sys.stderr)
         return 2
@@ -75,6 +101,23 @@ def _run(args) -> int:
         from .samples import write_dictionary
 
         print(f"data dictionary written: {write_dictionary(args.out)}")
+    elif args.command == "report":
+        from .report import parse_value, run_reports
+
+        params = {name: parse_value(value) for name, value in args.parameter}
+        reports = run_reports(args.notebooks, profiles=args.profile, langs=args.lang,
+                              parameters=params, out_dir=args.out, no_input=args.no_input,
+                              progress=not args.no_progress)
+        print(f"{len(reports)} report(s) written under {args.out}/")
+    elif args.command == "student":
+        from pathlib import Path
+
+        from .exercises import strip_solutions
+        from .report import find_notebooks
+
+        for nb in find_notebooks(args.notebooks):
+            n = strip_solutions(nb, Path(args.out) / nb.name)
+            print(f"{nb.name}: {n} solution(s) removed -> {Path(args.out) / nb.name}")
     elif args.command == "profiles":
         for p in PROFILES.values():
             print(f"{p.name:14} {p.modelled_on} (default {p.default_customers:,} customers)")

@@ -149,7 +149,7 @@ _TABLES = (
             _c("postal_code", "str", "Postal code (text: keeps leading zeros).",
                nullable=True, level=1),
             _c("country", "str", "ISO 3166 country code.", nullable=True, level=1),
-            _c("email", "str", "E-mail address.", nullable=True, level=2),
+            _c("email", "str", "E-mail address.", nullable=True, level=1),
             _c("phone", "str", "Telephone number.", nullable=True, level=2),
             _c("birth_date", "date", "Date of birth.", nullable=True, level=3),
             _c("gender", "str", "Gender as declared.", nullable=True, level=3,

@@ -6,7 +6,8 @@ calendar and its own random stream.
 Incidents follow the workflow of the course text (seed 002): registered by an
 operator -> technical report by a technician -> report validated by a
 validator -> response issued by customer service -> closed by the operator.
-Each step takes an exponential time; a few incidents get stuck in one step.
+Each step takes an exponential time; one incident in ten stalls in one step
+(forgotten, waiting for a part) for 8 to 60 times as long.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ __all__ = ["tickets", "opportunities", "inventory", "numbered", "STEP_HOURS", "S
 
 DAY = 86_400
 #: Mean hours spent before entering each state after the first.
-STEP_HOURS = (18.0, 10.0, 20.0, 24.0)
+STEP_HOURS = (30.0, 16.0, 24.0, 40.0)
 STATE_ROLES = ("operator", "technician", "validator", "customer_service", "operator")
-STUCK_SHARE = 0.06
+STUCK_SHARE = 0.1
 PIPELINE = ("prospect", "qualification", "proposal", "negotiation")
 
 
@@ -104,7 +105,7 @@ def tickets(rng, prof, cal, orders: pd.DataFrame, lines: pd.DataFrame,
     steps = rng.exponential(1.0, (n, 4)) * np.asarray(STEP_HOURS) * speed[:, None] + 0.25
     stuck = rng.random(n) < STUCK_SHARE
     stuck_step = rng.integers(0, 4, n)
-    steps[np.flatnonzero(stuck), stuck_step[stuck]] *= 15
+    steps[np.flatnonzero(stuck), stuck_step[stuck]] *= rng.uniform(8, 60, int(stuck.sum()))
     times = np.concatenate([opened[:, None],
                             opened[:, None] + np.cumsum(steps * 3600, axis=1).astype(np.int64)],
                            axis=1)

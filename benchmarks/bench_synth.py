@@ -1,0 +1,141 @@
+"""Speed and peak memory of the synthetic generator, side by side with a floor.
+
+Each measurement runs in a fresh subprocess so that its peak memory (max RSS)
+is its own. The *floor* is the cheapest vectorized generator imaginable for
+the same output: numpy drawing one random column per order-line field and
+pandas wrapping them in a DataFrame; the ratio says how much the believable
+behaviour costs on top of that.
+
+    python benchmarks/bench_synth.py                 # full run, updates benchmarks/README.md
+    python benchmarks/bench_synth.py --sizes 10000   # quick look, README untouched
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import platform
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+README = HERE / "README.md"
+PROFILES = ("fashion_chain", "sports_shop")
+SIZES = (10_000, 100_000, 1_000_000)
+TARGET_LINES, TARGET_SECONDS, TARGET_MB = 1_000_000, 15.0, 3 * 1024
+
+_CHILD = r"""
+import json, resource, sys, time
+import numpy as np, pandas as pd
+mode, profile, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+t0 = time.perf_counter()
+if mode == "generate":
+    from crmkit.synth import generate
+    data = generate(profile, n_customers=n, seed=1)
+    rows = {k: len(v) for k, v in data.tables.items()}
+else:  # floor: the same number of order lines as plain random columns
+    lines = int(sys.argv[4])
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({
+        "order_id": np.sort(rng.integers(0, lines // 2, lines)),
+        "line_number": rng.integers(1, 4, lines), "product_id": rng.integers(1, 80, lines),
+        "quantity": 1 + rng.poisson(0.2, lines), "unit_price": rng.uniform(1, 100, lines),
+        "discount": rng.choice([0.0, 0.3], lines),
+    })
+    rows = {"order_lines": len(df)}
+seconds = time.perf_counter() - t0
+peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "rows": rows}))
+"""
+
+
+def _run(*args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", _CHILD, *args], check=True,
+                         capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def measure(profile: str, n: int) -> dict:
+    gen = _run("generate", profile, str(n))
+    lines = gen["rows"]["order_lines"]
+    floor = _run("floor", profile, str(n), str(lines))
+    return {
+        "profile": profile, "customers": n, "orders": gen["rows"]["orders"], "lines": lines,
+        "all_rows": sum(gen["rows"].values()), "seconds": gen["seconds"],
+        "peak_mb": gen["peak_mb"], "floor_seconds": floor["seconds"],
+        "floor_mb": floor["peak_mb"],
+    }
+
+
+def table(results: list[dict]) -> str:
+    head = ("| profile | customers | orders | order lines | all rows | seconds | peak MB "
+            "| lines/s | floor s | × floor | floor MB |\n" + "|---" * 11 + "|")
+    rows = [
+        f"| {r['profile']} | {r['customers']:,} | {r['orders']:,} | {r['lines']:,} | "
+        f"{r['all_rows']:,} | {r['seconds']:.2f} | {r['peak_mb']:,.0f} | "
+        f"{r['lines'] / r['seconds']:,.0f} | {r['floor_seconds']:.2f} | "
+        f"{r['seconds'] / r['floor_seconds']:.1f} | {r['floor_mb']:,.0f} |"
+        for r in results
+    ]
+    return "\n".join([head, *rows])
+
+
+def verdict(results: list[dict]) -> str:
+    """The target, judged on each profile's run sized to just over 1M order lines."""
+    runs = [r for r in results if r.get("target")]
+    if not runs:
+        return "No target run (it follows the 100,000-customer run); run the full benchmark."
+    lines = []
+    for r in runs:
+        ok = (r["lines"] >= TARGET_LINES and r["seconds"] < TARGET_SECONDS
+              and r["peak_mb"] < TARGET_MB)
+        lines.append(f"- {r['profile']}: {r['lines']:,} order lines ({r['customers']:,} "
+                     f"customers) in {r['seconds']:.1f} s, peak {r['peak_mb']:,.0f} MB: "
+                     f"{'met' if ok else 'NOT met'}")
+    return (f"Target: >= 1M order lines in < {TARGET_SECONDS:.0f} s and < 3 GB peak.\n\n"
+            + "\n".join(lines))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--profiles", nargs="+", default=list(PROFILES))
+    args = parser.parse_args()
+    results = []
+    for profile in args.profiles:
+        sizes = list(args.sizes)
+        while sizes:
+            n = sizes.pop(0)
+            r = measure(profile, n)
+            results.append(r)
+            print(f"{profile:14} {n:>9,} customers: {r['lines']:>11,} lines "
+                  f"{r['seconds']:7.2f} s  {r['peak_mb']:8,.0f} MB  "
+                  f"({r['seconds'] / r['floor_seconds']:.1f}× floor)", flush=True)
+            if n == 100_000:  # next: the size that gives just over 1M order lines
+                target = math.ceil(TARGET_LINES * 1.05 / (r["lines"] / n) / 1000) * 1000
+                t = measure(profile, target)
+                t["target"] = True
+                results.append(t)
+                print(f"{profile:14} {target:>9,} customers: {t['lines']:>11,} lines "
+                      f"{t['seconds']:7.2f} s  {t['peak_mb']:8,.0f} MB  (target run)",
+                      flush=True)
+    text = table(results)
+    print("\n" + text + "\n\n" + verdict(results))
+    if sorted(args.sizes) == sorted(SIZES) and sorted(args.profiles) == sorted(PROFILES):
+        block = (f"<!-- bench_synth:start -->\nMeasured {time.strftime('%Y-%m-%d')} on "
+                 f"{platform.machine()}, Python {platform.python_version()}, with "
+                 f"`python benchmarks/bench_synth.py`.\n\n{text}\n\n{verdict(results)}\n"
+                 "<!-- bench_synth:end -->")
+        old = README.read_text(encoding="utf-8") if README.exists() else ""
+        pattern = re.compile(r"<!-- bench_synth:start -->.*?<!-- bench_synth:end -->", re.S)
+        new = pattern.sub(block, old) if pattern.search(old) else old + "\n" + block + "\n"
+        README.write_text(new, encoding="utf-8")
+        print(f"\nwritten to {README}")
+
+
+if __name__ == "__main__":
+    main()

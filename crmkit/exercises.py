@@ -1,0 +1,390 @@
+"""Exercises with self-checks: friendly verdicts, hints on request, answers never shown.
+
+A notebook builds an :class:`ExerciseBook` from its data and a list of
+:class:`Exercise` definitions (each knows how to compute the right answer
+from the same data). The learner writes an answer between the solution
+markers and calls :meth:`ExerciseBook.check`:
+
+.. code-block:: python
+
+    answer = None
+    # BEGIN SOLUTION
+    answer = data.customers["phone"].notna().sum()
+    # END SOLUTION
+    book.check("phones", answer)
+
+``check`` never raises and never prints the expected value; it prints a
+verdict in the notebook's language and returns it. ``book.hint(name)`` shows
+the next hint. :func:`strip_solutions` turns a notebook into the student
+edition, whose checks then say the exercise is not done yet.
+
+>>> import pandas as pd
+>>> ex = Exercise("rows", lambda d: len(d), hints=("Use len().", "len(data)"))
+>>> book = ExerciseBook(pd.DataFrame({"x": [1, 2, 3]}), [ex], lang="en")
+>>> verdict = book.check("rows", None)
+⏳ rows: not done yet. Write your answer in `answer` (ask for a hint: book.hint('rows')).
+>>> verdict = book.check("rows", 4)
+❌ rows: not yet. Check your steps and try again (ask for a hint: book.hint('rows')).
+>>> book.hint("rows")
+Hint 1/2: Use len().
+>>> book.check("rows", 3).status
+✅ rows: correct, well done!
+'correct'
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .i18n import check_lang
+
+__all__ = [
+    "Exercise",
+    "ExerciseBook",
+    "Verdict",
+    "compare",
+    "strip_solutions",
+    "BEGIN",
+    "END",
+]
+
+BEGIN = "# BEGIN SOLUTION"
+END = "# END SOLUTION"
+PLACEHOLDER = "# your code here: give `answer` its value"
+
+_TEXT = {
+    "correct": ("✅ {title}: correct, well done!", "✅ {title}: ¡correcto, muy bien!"),
+    "incorrect": ("❌ {title}: not yet. Check your steps and try again{hint}.",
+                  "❌ {title}: todavía no. Revisa los pasos y vuelve a intentarlo{hint}."),
+    "close": ("🟡 {title}: very close, but not within the tolerance{hint}.",
+              "🟡 {title}: muy cerca, pero fuera del margen admitido{hint}."),
+    "wrong_shape": ("🔶 {title}: the answer has the wrong shape: {detail}.",
+                    "🔶 {title}: la respuesta no tiene la forma esperada: {detail}."),
+    "missing": ("⏳ {title}: not done yet. Write your answer in `answer`{hint}.",
+                "⏳ {title}: todavía sin hacer. Escribe tu respuesta en `answer`{hint}."),
+    "error": ("⚠️ {title}: the check could not run ({detail}). Your answer was not judged.",
+              "⚠️ {title}: no se pudo comprobar ({detail}). La respuesta no se ha evaluado."),
+    "hint_offer": (" (ask for a hint: book.hint({name!r}))",
+                   " (pide una pista: book.hint({name!r}))"),
+    "hint": ("Hint {i}/{n}: {text}", "Pista {i}/{n}: {text}"),
+    "no_hints": ("No more hints for {title}: compare with the lesson above.",
+                 "No quedan pistas para {title}: repasa la lección de arriba."),
+    "unknown": ("There is no exercise called {name!r}; the exercises are: {names}.",
+                "No hay ningún ejercicio llamado {name!r}; los ejercicios son: {names}."),
+    "expected_kind": ("expected {want}, got {got}", "se esperaba {want} y se recibió {got}"),
+}
+_KINDS = {
+    "number": ("a number", "un número"), "text": ("a text", "un texto"),
+    "table": ("a table (DataFrame)", "una tabla (DataFrame)"),
+    "series": ("a Series", "una Serie"), "collection": ("a list or set", "una lista o conjunto"),
+    "bool": ("True or False", "True o False"), "other": ("something else", "otra cosa"),
+}
+
+
+def _say(key: str, lang: str, **kw) -> str:
+    return _TEXT[key][0 if lang == "en" else 1].format(**kw)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one check: ``status`` is one of correct, incorrect, close,
+    wrong_shape, missing or error; ``message`` is what the learner saw."""
+
+    exercise: str
+    status: str
+    message: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "correct"
+
+    def _repr_html_(self) -> str:  # shown nicely when a verdict is the cell's last value
+        return f"<p>{self.message}</p>"
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """One exercise: how to compute the right answer from the data, and hints.
+
+    Parameters
+    ----------
+    name : str
+        Identifier used in ``book.check(name, answer)``.
+    solve : callable
+        ``solve(data) -> expected answer``.
+    title : tuple of (en, es) or str
+        Title shown in verdicts.
+    hints : sequence of str or of (en, es) pairs
+        Shown one at a time by :meth:`ExerciseBook.hint`.
+    rtol, atol : float
+        Tolerance for numbers (relative and absolute).
+    ordered : bool
+        Whether the order of a list/Series/table matters.
+    """
+
+    name: str
+    solve: Callable[[Any], Any]
+    title: tuple[str, str] | str = ""
+    hints: Sequence[str | tuple[str, str]] = ()
+    rtol: float = 1e-6
+    atol: float = 1e-9
+    ordered: bool = False
+
+    def label(self, lang: str) -> str:
+        if isinstance(self.title, tuple):
+            return self.title[0 if lang == "en" else 1]
+        return self.title or self.name
+
+    def hint_text(self, i: int, lang: str) -> str:
+        h = self.hints[i]
+        return h if isinstance(h, str) else h[0 if lang == "en" else 1]
+
+
+@dataclass
+class ExerciseBook:
+    """The exercises of one notebook, checked against the notebook's own data."""
+
+    data: Any
+    exercises: Sequence[Exercise]
+    lang: str = "en"
+    quiet: bool = False
+    results: dict[str, Verdict] = field(default_factory=dict)
+    _hints_shown: dict[str, int] = field(default_factory=dict)
+    _expected: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.lang = check_lang(self.lang)
+        self._by_name = {e.name: e for e in self.exercises}
+
+    def _show(self, text: str) -> None:
+        if not self.quiet:
+            print(text)
+
+    def _lookup(self, name: str) -> Exercise | None:
+        ex = self._by_name.get(name)
+        if ex is None:
+            self._show(_say("unknown", self.lang, name=name,
+                            names=", ".join(self._by_name) or "-"))
+        return ex
+
+    def expected(self, name: str) -> Any:
+        """The right answer (for instructors and tests; checks never print it)."""
+        if name not in self._expected:
+            self._expected[name] = self._by_name[name].solve(self.data)
+        return self._expected[name]
+
+    def check(self, name: str, answer: Any) -> Verdict:
+        """Judge ``answer`` to exercise ``name``, print the verdict and return it."""
+        ex = self._lookup(name)
+        if ex is None:
+            return Verdict(name, "error", "unknown exercise")
+        title = ex.label(self.lang)
+        offer = _say("hint_offer", self.lang, name=name) if ex.hints else ""
+        try:
+            if answer is None or answer is Ellipsis:
+                status, detail = "missing", ""
+            else:
+                status, detail = compare(answer, self.expected(name), rtol=ex.rtol,
+                                         atol=ex.atol, ordered=ex.ordered, lang=self.lang)
+        except Exception as exc:  # a check must never crash the learner's notebook
+            status, detail = "error", f"{type(exc).__name__}: {exc}"
+        message = _say(status, self.lang, title=title, detail=detail,
+                       hint=offer if status in ("incorrect", "close", "missing") else "")
+        verdict = Verdict(name, status, message)
+        self.results[name] = verdict
+        self._show(message)
+        return verdict
+
+    def hint(self, name: str) -> None:
+        """Show the next hint of exercise ``name`` (one more on each call)."""
+        ex = self._lookup(name)
+        if ex is None:
+            return
+        i = self._hints_shown.get(name, 0)
+        if i >= len(ex.hints):
+            text = _say("no_hints", self.lang, title=ex.label(self.lang))
+        else:
+            text = _say("hint", self.lang, i=i + 1, n=len(ex.hints),
+                        text=ex.hint_text(i, self.lang))
+            self._hints_shown[name] = i + 1
+        self._show(text)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per exercise: its title and the status of its last check."""
+        return pd.DataFrame({
+            "exercise": [e.name for e in self.exercises],
+            "title": [e.label(self.lang) for e in self.exercises],
+            "status": [self.results[e.name].status if e.name in self.results else "unchecked"
+                       for e in self.exercises],
+        })
+
+
+# ----------------------------------------------------------------------------- comparison
+def _kind(x: Any) -> str:
+    if isinstance(x, bool | np.bool_):
+        return "bool"
+    if isinstance(x, numbers.Number | np.number):
+        return "number"
+    if isinstance(x, str):
+        return "text"
+    if isinstance(x, pd.DataFrame):
+        return "table"
+    if isinstance(x, pd.Series):
+        return "series"
+    if isinstance(x, list | tuple | set | frozenset | np.ndarray | pd.Index):
+        return "collection"
+    return "other"
+
+
+def _shape_error(want: str, got: str, lang: str) -> tuple[str, str]:
+    i = 0 if lang == "en" else 1
+    return "wrong_shape", _say("expected_kind", lang, want=_KINDS[want][i], got=_KINDS[got][i])
+
+
+def _close(a: float, b: float, rtol: float, atol: float) -> bool:
+    return math.isclose(float(a), float(b), rel_tol=rtol, abs_tol=atol)
+
+
+def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9,
+            ordered: bool = False, lang: str = "en") -> tuple[str, str]:
+    """Compare an answer with the expected value: ``(status, detail)``.
+
+    Numbers within tolerance are equal; texts ignore case and surrounding
+    spaces; collections ignore order unless ``ordered``; Series and tables
+    compare values by label.
+
+    >>> compare(3.0000001, 3)
+    ('correct', '')
+    >>> compare(3.2, 3)
+    ('close', '')
+    >>> compare("Telemarketing ", "telemarketing")
+    ('correct', '')
+    >>> compare([2, 1], [1, 2])
+    ('correct', '')
+    >>> compare("3", 3)
+    ('wrong_shape', 'expected a number, got a text')
+    """
+    want, got = _kind(expected), _kind(answer)
+    if want == "number" and got == "bool":
+        return _shape_error(want, got, lang)
+    if want == "number":
+        if got != "number":
+            return _shape_error(want, got, lang)
+        if _close(answer, expected, rtol, atol):
+            return "correct", ""
+        near = _close(answer, expected, max(rtol * 1000, 0.1), atol)
+        return ("close" if near else "incorrect"), ""
+    if want == "bool":
+        if got != "bool":
+            return _shape_error(want, got, lang)
+        return ("correct" if bool(answer) == bool(expected) else "incorrect"), ""
+    if want == "text":
+        if got != "text":
+            return _shape_error(want, got, lang)
+        same = answer.strip().casefold() == expected.strip().casefold()
+        return ("correct" if same else "incorrect"), ""
+    if want == "collection":
+        if got not in ("collection", "series"):
+            return _shape_error(want, got, lang)
+        a, e = list(answer), list(expected)
+        if len(a) != len(e):
+            i = 0 if lang == "en" else 1
+            return "wrong_shape", (f"expected {len(e)} items, got {len(a)}" if i == 0 else
+                                   f"se esperaban {len(e)} elementos y hay {len(a)}")
+        if not ordered:
+            a, e = sorted(a, key=_sort_key), sorted(e, key=_sort_key)
+        ok = all(compare(x, y, rtol=rtol, atol=atol, lang=lang)[0] == "correct"
+                 for x, y in zip(a, e, strict=True))
+        return ("correct" if ok else "incorrect"), ""
+    if want == "series":
+        if got == "table" and answer.shape[1] == 1:
+            answer = answer.iloc[:, 0]
+        elif got != "series":
+            return _shape_error(want, got, lang)
+        return _compare_frames(answer.to_frame("v"), expected.to_frame("v"), rtol, atol,
+                               ordered, lang)
+    if want == "table":
+        if got != "table":
+            return _shape_error(want, got, lang)
+        return _compare_frames(answer, expected, rtol, atol, ordered, lang)
+    same = answer == expected
+    return ("correct" if bool(same) else "incorrect"), ""
+
+
+def _sort_key(x):
+    return (str(type(x)), str(x))
+
+
+def _compare_frames(a: pd.DataFrame, e: pd.DataFrame, rtol, atol, ordered, lang):
+    en = lang == "en"
+    if a.shape != e.shape:
+        return "wrong_shape", (f"expected {e.shape[0]} rows × {e.shape[1]} columns, got "
+                               f"{a.shape[0]} × {a.shape[1]}" if en else
+                               f"se esperaban {e.shape[0]} filas × {e.shape[1]} columnas y hay "
+                               f"{a.shape[0]} × {a.shape[1]}")
+    if not ordered:
+        try:
+            a, e = a.sort_index(), e.sort_index()
+        except TypeError:
+            pass
+    a = a.set_axis(e.columns, axis=1) if list(a.columns) != list(e.columns) else a
+    if not a.index.equals(e.index):
+        a_idx = [str(x) for x in a.index]
+        e_idx = [str(x) for x in e.index]
+        if sorted(a_idx) != sorted(e_idx):
+            return "incorrect", ""
+        a = a.set_axis(e.index, axis=0)
+    for col in e.columns:
+        x, y = a[col], e[col]
+        if pd.api.types.is_numeric_dtype(y) and pd.api.types.is_numeric_dtype(x):
+            if not np.allclose(x.to_numpy(float), y.to_numpy(float), rtol=rtol, atol=atol,
+                               equal_nan=True):
+                return "incorrect", ""
+        elif not (x.astype(str).to_numpy() == y.astype(str).to_numpy()).all():
+            return "incorrect", ""
+    return "correct", ""
+
+
+# ----------------------------------------------------------------------------- student edition
+_BLOCK = re.compile(rf"^([ \t]*){re.escape(BEGIN)}[^\n]*\n.*?^[ \t]*{re.escape(END)}[^\n]*$",
+                    re.M | re.S)
+
+
+def strip_source(source: str) -> str:
+    """Replace every solution block of a cell's source by a placeholder line.
+
+    >>> print(strip_source("answer = None\\n# BEGIN SOLUTION\\nanswer = 42\\n# END SOLUTION\\n"))
+    answer = None
+    # your code here: give `answer` its value
+    <BLANKLINE>
+    """
+    return _BLOCK.sub(lambda m: m.group(1) + PLACEHOLDER, source)
+
+
+def strip_solutions(notebook: str | Path, out: str | Path) -> int:
+    """Write the student edition of ``notebook`` to ``out``; return blocks removed.
+
+    Cells keep their ids and tags; outputs are cleared.
+    """
+    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    removed = 0
+    for cell in nb["cells"]:
+        if cell["cell_type"] != "code":
+            continue
+        src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        removed += len(_BLOCK.findall(src))
+        cell["source"] = strip_source(src)
+        cell["outputs"], cell["execution_count"] = [], None
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    Path(out).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return removed

@@ -1,0 +1,116 @@
+"""Exercises of notebook 01 (CRM concepts): how each right answer is computed, and hints.
+
+>>> from crmkit.synth import generate
+>>> data = generate("sports_shop", n_customers=300, seed=1)
+>>> book = exercise_book(data, lang="en")
+>>> [e.name for e in book.exercises][:4]
+['best_area', 'win_rate', 'selection', 'crm_model']
+>>> book.quiet = True
+>>> book.check("win_rate", book.expected("win_rate")).status
+'correct'
+"""
+
+from __future__ import annotations
+
+from .concepts import crm_areas, select_customers, win_rate
+from .exercises import Exercise, ExerciseBook
+from .levels import field_completeness, reachable_by_action
+from .service import stuck_tickets
+from .tracking import out_of_hours_share
+
+__all__ = ["EXERCISES", "exercise_book", "SLA_HOURS", "OPENING_HOURS"]
+
+SLA_HOURS = 72
+OPENING_HOURS = (9, 21)
+
+
+def _best_area(data) -> str:
+    areas = crm_areas(data)
+    return str(areas["records"].idxmax())
+
+
+EXERCISES = (
+    Exercise(
+        "best_area", _best_area,
+        title=("Busiest CRM area", "Área del CRM con más registros"),
+        hints=(("Look at the `records` column of the areas table.",
+                "Mira la columna `records` de la tabla de áreas."),
+               ("`areas['records'].idxmax()` gives the label of the largest value.",
+                "`areas['records'].idxmax()` da la etiqueta del valor mayor.")),
+    ),
+    Exercise(
+        "win_rate", win_rate,
+        title=("Win rate of the sales pipeline", "Tasa de éxito del embudo de ventas"),
+        hints=(("Only closed negotiations count: stages 'won' and 'lost'.",
+                "Solo cuentan las negociaciones cerradas: etapas 'won' y 'lost'."),
+               ("won ÷ (won + lost), from data.opportunities['stage'].",
+                "ganadas ÷ (ganadas + perdidas), con data.opportunities['stage'].")),
+        rtol=1e-3,
+    ),
+    Exercise(
+        "selection",
+        lambda d: len(select_customers(d, min_orders=2, needs=("phone",), consent="phone")),
+        title=("Customers for a phone campaign", "Clientes para una campaña telefónica"),
+        hints=(("Count each customer's orders with value_counts() on orders.customer_id.",
+                "Cuenta los pedidos de cada cliente con value_counts() sobre orders.customer_id."),
+               ("Then keep customers with >= 2 orders, a phone, and phone_consent True.",
+                "Después quédate con los clientes con >= 2 pedidos, teléfono y "
+                "phone_consent verdadero.")),
+    ),
+    Exercise(
+        "crm_model", lambda d: "collaborative",
+        title=("Which type of CRM model?", "¿Qué tipo de modelo CRM?"),
+        hints=(("Two companies pooling what they know about customers...",
+                "Dos empresas que ponen en común lo que saben de sus clientes..."),
+               ("The answer is one word in English: analytical, marketing, service, social or "
+                "collaborative.", "La respuesta es una palabra en inglés: analytical, "
+                "marketing, service, social o collaborative.")),
+    ),
+    Exercise(
+        "telemarketing", lambda d: int(reachable_by_action(d).loc["telemarketing", "customers"]),
+        title=("Customers reachable by telemarketing", "Clientes alcanzables por telemarketing"),
+        hints=(("Level 2 is the telephone; the customer must also accept calls.",
+                "El nivel 2 es el teléfono; además el cliente debe aceptar llamadas."),
+               ("Count rows where phone is not null and phone_consent is True.",
+                "Cuenta las filas con teléfono no nulo y phone_consent verdadero.")),
+    ),
+    Exercise(
+        "weakest_field",
+        lambda d: str(field_completeness(d).query("level == 1")
+                      .sort_values(["share", "field"]).iloc[0]["field"]),
+        title=("Least known level-1 field", "Campo de nivel 1 menos conocido"),
+        hints=(("Level 1 fields: first_name, last_name, address, city, postal_code, country, "
+                "email.", "Campos de nivel 1: first_name, last_name, address, city, "
+                "postal_code, country, email."),
+               ("data.customers[fields].notna().mean() gives each field's completeness; "
+                "take the smallest (on a tie, the first in alphabetical order).",
+                "data.customers[campos].notna().mean() da la completitud de cada campo; "
+                "elige el menor (si empatan, el primero en orden alfabético).")),
+    ),
+    Exercise(
+        "stuck", lambda d: len(stuck_tickets(d, sla_hours=SLA_HOURS)),
+        title=("Incidents stuck past the service level", "Incidencias atascadas fuera de plazo"),
+        hints=(("An incident is stuck when it is not closed and has waited more than the "
+                "service level in its current state.", "Una incidencia está atascada si no "
+                "está cerrada y lleva más horas que el nivel de servicio en su estado actual."),
+               ("crmkit.service.state_durations(data) gives hours and an `open` flag per "
+                "state.", "crmkit.service.state_durations(data) da las horas y la marca "
+                "`open` de cada estado.")),
+    ),
+    Exercise(
+        "out_of_hours", lambda d: out_of_hours_share(d, opening=OPENING_HOURS),
+        title=("Orders placed while a 9-21 shop is closed",
+               "Pedidos hechos con la tienda (9-21) cerrada"),
+        hints=(("Use data.orders['placed_at'].dt.hour.",
+                "Usa data.orders['placed_at'].dt.hour."),
+               ("Closed means hour < 9 or hour >= 21; the answer is a share between 0 and 1.",
+                "Cerrada significa hora < 9 u hora >= 21; la respuesta es una proporción "
+                "entre 0 y 1.")),
+        rtol=1e-3,
+    ),
+)
+
+
+def exercise_book(data, lang: str = "en") -> ExerciseBook:
+    """The exercise book of notebook 01 for this shop's data."""
+    return ExerciseBook(data, EXERCISES, lang=lang)

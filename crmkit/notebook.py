@@ -1,0 +1,88 @@
+"""Helpers every lesson notebook calls: check the parameters, get the data, show tables.
+
+>>> data = setup(profile="boutique", n_customers=80, seed=1, lang="es")
+>>> data.manifest["profile"]
+'boutique'
+>>> setup(profile="boutique", lang="fr")
+Traceback (most recent call last):
+...
+crmkit.errors.ParameterError: lang='fr' is not allowed; choose one of: 'en', 'es'.
+>>> import pandas as pd
+>>> localize(pd.DataFrame({"channel": ["web"], "share": [0.5]}), "es").columns.tolist()
+['Canal', 'Porcentaje']
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .data import CRMData
+from .errors import ParameterError
+from .i18n import catalog, check_lang
+from .profiles import get_profile
+from .synth import generate, parse_day
+
+__all__ = ["setup", "localize", "set_style"]
+
+
+def set_style() -> None:
+    """One look for every chart of the course."""
+    import matplotlib as mpl
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    mpl.rcParams.update({"figure.dpi": 100, "axes.titleweight": "bold",
+                         "figure.autolayout": True})
+
+
+def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed: int = 0,
+          start: str = "2024-01-01", end: str = "2025-12-31", lang: str = "en",
+          data_dir: str | None = None) -> CRMData:
+    """Check a notebook's parameters and return its data (a clear error names the bad one).
+
+    With ``data_dir`` the dataset folder is loaded (and validated) instead of
+    generating the shop ``profile``.
+    """
+    check_lang(lang)
+    if data_dir:
+        path = Path(data_dir)
+        if not path.exists():
+            raise ParameterError(
+                f"data_dir={data_dir!r} does not exist; give a dataset folder such as "
+                "'../data/samples/boutique', or None to generate the shop."
+            )
+        data = CRMData.load(path)
+    else:
+        get_profile(profile)
+        parse_day("start", start)
+        parse_day("end", end)
+        data = generate(profile, n_customers=n_customers, start=start, end=end, seed=seed)
+    set_style()
+    return data
+
+
+def _label(name, lang: str):
+    if not isinstance(name, str):
+        return name
+    cat = catalog()
+    i = 0 if lang == "en" else 1
+    for group in ("column", "label", "value", "table", "action"):
+        key = f"{group}.{name}"
+        if key in cat:
+            return cat[key][i]
+    return name
+
+
+def localize(table: pd.DataFrame | pd.Series, lang: str = "en"):
+    """A copy of ``table`` whose column names, index names and labels speak ``lang``."""
+    check_lang(lang)
+    out = table.copy()
+    if isinstance(out, pd.DataFrame):
+        out.columns = [_label(c, lang) for c in out.columns]
+    else:
+        out.name = _label(out.name, lang)
+    out.index = out.index.map(lambda v: _label(v, lang))
+    out.index.names = [_label(n, lang) for n in out.index.names]
+    return out

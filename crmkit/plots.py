@@ -1,0 +1,201 @@
+"""Plots of the CRM lessons, seaborn-style: ``data`` first, ``ax=None``, the axes returned.
+
+Every title, axis label and category name comes from the catalog in the
+chosen ``lang``.
+
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> from crmkit.synth import generate
+>>> data = generate("boutique", n_customers=120, seed=1)
+>>> ax = plot_level_pyramid(data, lang="es")
+>>> ax.get_title()
+'Niveles de datos de clientes'
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+from .concepts import sales_pipeline
+from .i18n import t
+from .levels import level_completeness, reachable_by_action
+from .schema import TICKET_STATES
+from .service import state_durations, tickets_by_state, transition_counts
+from .synth_service import STATE_ROLES
+from .tracking import order_value, orders_by_hour
+
+__all__ = [
+    "plot_level_pyramid",
+    "plot_reach",
+    "plot_workflow",
+    "plot_time_in_state",
+    "plot_pipeline",
+    "plot_orders_by_hour",
+    "plot_monthly_revenue",
+    "plot_stock",
+]
+
+PALETTE = ("#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#264653", "#8ab17d")
+
+
+def _ax(ax, size=(8, 4)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=size)
+    return ax
+
+
+def plot_level_pyramid(data, *, lang: str = "en", ax=None):
+    """Share of customers covered at each data level, alone and together with the lower ones."""
+    table = level_completeness(data)
+    ax = _ax(ax)
+    labels = [f"{k}. {t(f'level.{k}', lang)}" for k in table.index]
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y, table["share"], color=PALETTE[0], alpha=0.35,
+            label=t("chart.level_alone", lang))
+    ax.barh(y, table["share_cumulative"], color=PALETTE[0],
+            label=t("chart.level_cumulative", lang))
+    for yi, v in zip(y, table["share_cumulative"], strict=True):
+        ax.text(v + 0.01, yi, f"{v:.0%}", va="center")
+    ax.set_yticks(y, labels)
+    ax.set_xlim(0, 1.1)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel(t("chart.share_customers", lang))
+    ax.set_title(t("chart.levels_title", lang))
+    ax.legend(loc="lower right")
+    return ax
+
+
+def plot_reach(data, *, lang: str = "en", ax=None):
+    """Customers each marketing action can reach."""
+    reach = reachable_by_action(data)
+    ax = _ax(ax)
+    labels = [f"{t(f'action.{a}', lang)} (L{lv})" for a, lv in reach["level"].items()]
+    y = np.arange(len(reach))[::-1]
+    ax.barh(y, reach["customers"], color=[PALETTE[(lv - 1) % 6] for lv in reach["level"]])
+    for yi, n, s in zip(y, reach["customers"], reach["share"], strict=True):
+        ax.text(n, yi, f" {n:,} ({s:.0%})", va="center")
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(t("chart.customers", lang))
+    ax.set_title(t("chart.reach_title", lang))
+    ax.set_xlim(0, max(reach["customers"].max(), 1) * 1.3)
+    return ax
+
+
+def plot_workflow(data, *, lang: str = "en", ax=None):
+    """The incident workflow as a state machine: backlog in each state, moves between them."""
+    backlog = tickets_by_state(data)["tickets"]
+    moves = transition_counts(data).set_index(["from", "to"])["incidents"]
+    ax = _ax(ax, (11, 3.2))
+    n = len(TICKET_STATES)
+    xs = np.linspace(0.08, 0.92, n)
+    for i, (state, role) in enumerate(zip(TICKET_STATES, STATE_ROLES, strict=True)):
+        box = FancyBboxPatch((xs[i] - 0.075, 0.35), 0.15, 0.36,
+                             boxstyle="round,pad=0.01", fc=PALETTE[i % 6], alpha=0.85,
+                             transform=ax.transAxes)
+        ax.add_patch(box)
+        ax.text(xs[i], 0.6, t(f"value.{state}", lang), ha="center", va="center",
+                fontsize=9, weight="bold", transform=ax.transAxes, wrap=True)
+        ax.text(xs[i], 0.44, f"{t('chart.now_here', lang)}: {backlog[state]:,}",
+                ha="center", va="center", fontsize=8, transform=ax.transAxes)
+        ax.text(xs[i], 0.22, t(f"value.{role}", lang), ha="center", va="center",
+                fontsize=8, style="italic", transform=ax.transAxes)
+        if i < n - 1:
+            ax.add_patch(FancyArrowPatch((xs[i] + 0.078, 0.53), (xs[i + 1] - 0.078, 0.53),
+                                         arrowstyle="-|>", mutation_scale=14,
+                                         transform=ax.transAxes, color="#333"))
+            count = moves.get((state, TICKET_STATES[i + 1]), 0)
+            ax.text((xs[i] + xs[i + 1]) / 2, 0.8, f"{count:,}", ha="center", fontsize=8,
+                    transform=ax.transAxes)
+    ax.set_axis_off()
+    ax.set_title(t("chart.workflow_title", lang))
+    return ax
+
+
+def plot_time_in_state(data, *, lang: str = "en", sla_hours: float | None = None, ax=None):
+    """Hours incidents spend in each state (log scale), with an optional service level."""
+    d = state_durations(data).dropna(subset=["hours"])
+    ax = _ax(ax)
+    states = list(TICKET_STATES[:-1])
+    groups = [d.loc[d["state"] == s, "hours"].clip(lower=0.1).to_numpy() for s in states]
+    ax.boxplot(groups, vert=False, showfliers=True, flierprops={"markersize": 2})
+    ax.set_yticks(range(1, len(states) + 1), [t(f"value.{s}", lang) for s in states])
+    ax.set_xscale("log")
+    if sla_hours:
+        ax.axvline(sla_hours, color=PALETTE[3], ls="--",
+                   label=f"{t('chart.service_level', lang)}: {sla_hours:g} h")
+        ax.legend(loc="lower right")
+    ax.set_xlabel(t("chart.hours", lang))
+    ax.set_title(t("chart.time_in_state_title", lang))
+    return ax
+
+
+def plot_pipeline(data, *, lang: str = "en", ax=None):
+    """The sales pipeline: negotiations per stage and their value."""
+    pipe = sales_pipeline(data)
+    ax = _ax(ax, (8, 3.5))
+    colors = [PALETTE[0] if s == "won" else PALETTE[3] if s == "lost" else PALETTE[4]
+              for s in pipe.index]
+    y = np.arange(len(pipe))[::-1]
+    ax.barh(y, pipe["amount"], color=colors)
+    for yi, n, v in zip(y, pipe["negotiations"], pipe["amount"], strict=True):
+        ax.text(v, yi, f" {n} · {v:,.0f} €", va="center", fontsize=9)
+    ax.set_yticks(y, [t(f"value.{s}", lang) for s in pipe.index])
+    ax.set_xlabel(t("column.amount", lang) + " (€)")
+    ax.set_xlim(0, max(pipe["amount"].max(), 1) * 1.35)
+    ax.set_title(t("chart.pipeline_title", lang))
+    return ax
+
+
+def plot_orders_by_hour(data, *, lang: str = "en", ax=None):
+    """Orders by hour of the day and channel: when customers reach the shop."""
+    table = orders_by_hour(data)
+    ax = _ax(ax)
+    bottom = np.zeros(len(table))
+    for i, ch in enumerate(table.columns):
+        ax.bar(table.index, table[ch], bottom=bottom, color=PALETTE[i % 6],
+               label=t(f"value.{ch}", lang))
+        bottom += table[ch].to_numpy()
+    ax.set_xticks(range(0, 24, 2))
+    ax.set_xlabel(t("chart.hour", lang))
+    ax.set_ylabel(t("table.orders", lang))
+    ax.set_title(t("chart.hour_title", lang))
+    ax.legend()
+    return ax
+
+
+def plot_monthly_revenue(data, *, lang: str = "en", ax=None):
+    """Revenue per month, by channel."""
+    o = data.orders[data.orders["status"] != "cancelled"]
+    value = order_value(data).reindex(o["order_id"]).to_numpy()
+    table = pd.DataFrame({"month": o["placed_at"].dt.to_period("M").dt.to_timestamp(),
+                          "channel": o["channel"], "value": value})
+    pivot = table.pivot_table(index="month", columns="channel", values="value",
+                              aggfunc="sum", fill_value=0)
+    ax = _ax(ax)
+    pivot.rename(columns=lambda c: t(f"value.{c}", lang)).plot.area(
+        ax=ax, color=list(PALETTE[: pivot.shape[1]]), alpha=0.8)
+    ax.set_xlabel("")
+    ax.legend(title=t("column.channel", lang))
+    ax.set_ylabel(t("value.revenue", lang) + " (€)")
+    ax.set_title(t("chart.monthly_revenue_title", lang))
+    return ax
+
+
+def plot_stock(data, product_id: int, *, lang: str = "en", ax=None):
+    """Stock on hand of one product over time, with the deliveries that refilled it."""
+    inv = data.inventory[data.inventory["product_id"] == product_id]
+    ax = _ax(ax, (9, 3.5))
+    ax.plot(inv["date"], inv["on_hand"], color=PALETTE[4], lw=1.2,
+            label=t("column.on_hand", lang))
+    rec = inv[inv["units_received"] > 0]
+    ax.scatter(rec["date"], rec["on_hand"], s=10, color=PALETTE[2], zorder=3,
+               label=t("column.units_received", lang))
+    name = data.products.set_index("product_id").loc[product_id, "name"]
+    ax.set_title(f"{t('chart.stock_title', lang)}: {name}")
+    ax.set_ylabel(t("chart.units", lang))
+    ax.legend()
+    return ax
+

@@ -1,0 +1,212 @@
+"""Reports: run notebooks with papermill and render them to HTML.
+
+``crmkit report 01_crm_concepts --profile boutique --lang es -p n_customers 2000``
+writes ``reports/boutique/es/01_crm_concepts.ipynb`` (executed) and
+``.html``. Parameters are checked against the notebook's ``parameters`` cell
+before anything runs.
+
+>>> parse_value("2000"), parse_value("0.5"), parse_value("True"), parse_value("None")
+(2000, 0.5, True, None)
+>>> parse_value("boutique")
+'boutique'
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import CRMKitError, ParameterError
+from .i18n import check_lang
+from .profiles import PROFILE_NAMES
+
+__all__ = [
+    "NOTEBOOK_DIR",
+    "ReportError",
+    "Report",
+    "find_notebooks",
+    "notebook_parameters",
+    "check_parameters",
+    "parse_value",
+    "render",
+    "to_html",
+    "run_reports",
+]
+
+NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+class ReportError(CRMKitError):
+    """A notebook failed while it ran; the message names the notebook and the cell."""
+
+
+@dataclass(frozen=True)
+class Report:
+    """Where one rendered notebook went and how long it took."""
+
+    notebook: str
+    profile: str
+    lang: str
+    ipynb: Path
+    html: Path
+    seconds: float
+
+
+def find_notebooks(names: list[str] | None = None, notebook_dir: Path | None = None
+                   ) -> list[Path]:
+    """The notebooks called ``names`` (``01_crm_concepts``, ``01`` or a path), or all."""
+    folder = Path(notebook_dir or NOTEBOOK_DIR)
+    available = sorted(p for p in folder.glob("*.ipynb"))
+    if not names:
+        return available
+    found = []
+    for name in names:
+        path = Path(name)
+        if path.suffix == ".ipynb" and path.exists():
+            found.append(path)
+            continue
+        hits = [p for p in available if p.stem == name or p.stem.startswith(f"{name}_")]
+        if len(hits) != 1:
+            choices = ", ".join(p.stem for p in available) or "(none)"
+            raise ParameterError(f"notebook {name!r} not found in {folder}; the notebooks "
+                                 f"are: {choices}.")
+        found.append(hits[0])
+    return found
+
+
+def notebook_parameters(notebook: str | Path) -> dict[str, Any]:
+    """The parameters of a notebook (its cell tagged ``parameters``) with their defaults."""
+    import papermill
+
+    params = papermill.inspect_notebook(str(notebook))
+    out = {}
+    for name, spec in params.items():
+        try:
+            out[name] = ast.literal_eval(spec["default"])
+        except (ValueError, SyntaxError):
+            out[name] = spec["default"]
+    return out
+
+
+def parse_value(text: str) -> Any:
+    """A command-line parameter value as Python: int, float, bool, None or text."""
+    if text in ("True", "False"):
+        return text == "True"
+    if text == "None":
+        return None
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[str, Any]:
+    """Reject names the notebook does not declare, listing the valid ones."""
+    valid = notebook_parameters(notebook)
+    for name in parameters:
+        if name not in valid:
+            close = difflib.get_close_matches(name, list(valid), n=1)
+            maybe = f" Did you mean {close[0]!r}?" if close else ""
+            raise ParameterError(
+                f"{Path(notebook).stem} has no parameter {name!r}.{maybe} Its parameters "
+                f"are: {', '.join(valid)}."
+            )
+    if "profile" in parameters and parameters["profile"] not in PROFILE_NAMES:
+        raise ParameterError(f"profile={parameters['profile']!r} is not allowed; choose one "
+                             f"of: {', '.join(PROFILE_NAMES)}.")
+    if "lang" in parameters:
+        check_lang(parameters["lang"])
+    return {**valid, **parameters}
+
+
+def to_html(executed: str | Path, html: str | Path, *, no_input: bool = False) -> Path:
+    """Render an executed notebook to a standalone HTML page (code hidden if ``no_input``)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="lab")
+    exporter.exclude_input = no_input
+    exporter.exclude_input_prompt = no_input
+    exporter.exclude_output_prompt = no_input
+    body, _ = exporter.from_notebook_node(nbformat.read(str(executed), as_version=4))
+    Path(html).write_text(body, encoding="utf-8")
+    return Path(html)
+
+
+def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
+           out_dir: str | Path = "reports", no_input: bool = False,
+           progress: bool = True, kernel_name: str | None = None) -> Report:
+    """Execute ``notebook`` with ``parameters`` and write ``.ipynb`` and ``.html``.
+
+    The output goes to ``out_dir/<profile>/<lang>/``. A failing cell raises
+    :class:`ReportError` naming the notebook and the cell; the partly executed
+    notebook is still written, for inspection.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    notebook = Path(notebook)
+    parameters = dict(parameters or {})
+    full = check_parameters(notebook, parameters)
+    profile = str(full.get("profile", "data"))
+    lang = str(full.get("lang", "en"))
+    folder = Path(out_dir) / profile / lang
+    folder.mkdir(parents=True, exist_ok=True)
+    ipynb = folder / notebook.name
+    html = ipynb.with_suffix(".html")
+    t0 = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(notebook), str(ipynb), parameters=parameters, progress_bar=progress,
+            kernel_name=kernel_name or "python3", cwd=str(notebook.parent), language="python",
+        )
+    except PapermillExecutionError as exc:
+        first = (exc.source or "").strip().splitlines()[:1]
+        raise ReportError(
+            f"notebook {notebook.stem} failed in cell {exc.cell_index} (execution count "
+            f"{exc.exec_count}{': ' + first[0] if first else ''}): {exc.ename}: {exc.evalue}. "
+            f"The partly executed notebook is {ipynb}."
+        ) from None
+    to_html(ipynb, html, no_input=no_input)
+    return Report(notebook.stem, profile, lang, ipynb, html, time.perf_counter() - t0)
+
+
+def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
+                langs: list[str] | None = None, parameters: dict[str, Any] | None = None,
+                out_dir: str | Path = "reports", no_input: bool = False,
+                notebook_dir: Path | None = None, progress: bool = True,
+                log=print) -> list[Report]:
+    """Render each notebook for each profile and language; check everything first."""
+    notebooks = find_notebooks(names, notebook_dir)
+    if not notebooks:
+        raise ParameterError(f"no notebooks found in {notebook_dir or NOTEBOOK_DIR}.")
+    langs = [check_lang(x) for x in langs] if langs else [None]
+    if profiles and "all" in profiles:
+        profiles = list(PROFILE_NAMES)
+    plan = []
+    for nb in notebooks:
+        for profile in profiles or [None]:
+            for lang in langs:
+                params = dict(parameters or {})
+                if profile is not None:
+                    params["profile"] = profile
+                if lang is not None:
+                    params["lang"] = lang
+                check_parameters(nb, params)  # every run is checked before any runs
+                plan.append((nb, params))
+    done = []
+    for i, (nb, params) in enumerate(plan, 1):
+        shown = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "defaults"
+        log(f"[{i}/{len(plan)}] {nb.stem} ({shown}) ...")
+        rep = render(nb, parameters=params, out_dir=out_dir, no_input=no_input,
+                     progress=progress)
+        log(f"[{i}/{len(plan)}] {nb.stem}: {rep.html} in {rep.seconds:.1f} s")
+        done.append(rep)
+    return done
+

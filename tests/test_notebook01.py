@@ -1,0 +1,76 @@
+"""Notebook 01 runs for every shop in both languages, and its figures match the baseline."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from notebook_runs import TEST_PARAMETERS, load_baseline, run
+
+from crmkit.exercises import strip_solutions
+from crmkit.figures import compare_figures
+from crmkit.i18n import LANGS
+from crmkit.profiles import PROFILE_NAMES
+
+STEM = "01_crm_concepts"
+# Tolerances: the data are generated from a fixed seed, so counts must match exactly
+# and shares to within rounding; 0.5 % relative leaves room for floating-point noise
+# across platforms, not for a change in behaviour.
+RTOL, ATOL = 0.005, 1e-6
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("profile", PROFILE_NAMES)
+def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path):
+    figures = run(f"{STEM}.ipynb", tmp_path / "out.ipynb", profile=profile, lang=lang,
+                  **TEST_PARAMETERS)
+    problems = compare_figures(figures, load_baseline(STEM)[profile], rtol=RTOL, atol=ATOL)
+    assert not problems, "\n".join(problems)
+    status = figures["exercise_status"]["status"]
+    assert (status == "correct").all(), status[status != "correct"].to_dict()
+    assert len(status) >= 4
+
+
+def test_student_edition_runs_to_the_end_with_every_exercise_not_done(tmp_path):
+    from notebook_runs import NOTEBOOKS
+
+    student = tmp_path / f"{STEM}.ipynb"
+    removed = strip_solutions(NOTEBOOKS / f"{STEM}.ipynb", student)
+    assert removed >= 4
+    assert "BEGIN SOLUTION" not in student.read_text()
+    out = tmp_path / "executed.ipynb"
+    figures = run(student, out, profile="boutique", lang="es", **TEST_PARAMETERS)
+    status = figures["exercise_status"]["status"]
+    assert (status == "missing").all(), status.to_dict()
+    text = "".join("".join(o.get("text", "")) for c in json.loads(out.read_text())["cells"]
+                   for o in c.get("outputs", []))
+    assert text.count("todavía sin hacer") == removed
+
+
+def test_notebook_is_committed_clean():
+    from notebook_runs import NOTEBOOKS
+
+    nb = json.loads((NOTEBOOKS / f"{STEM}.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c["outputs"] and c["execution_count"] is None for c in code)
+    tagged = [c for c in code if "parameters" in c["metadata"].get("tags", [])]
+    assert len(tagged) == 1
+    src = "".join(tagged[0]["source"])
+    for name in ("profile", "n_customers", "seed", "start", "end", "lang", "data_dir"):
+        assert f"{name} =" in src
+    assert "(" not in src, "the parameters cell holds literal defaults only"
+
+
+def test_notebook_reads_a_dataset_folder(tmp_path):
+    figures = run(f"{STEM}.ipynb", tmp_path / "out.ipynb",
+                  data_dir="../data/samples/ice_cream")
+    assert figures["customers"] == 400  # the ice-cream sample's size
+    assert figures["tickets_by_state"]["tickets"].sum() > 0
+
+
+def test_bad_parameter_stops_in_the_validation_cell(tmp_path):
+    import papermill
+
+    with pytest.raises(papermill.PapermillExecutionError) as err:
+        run(f"{STEM}.ipynb", tmp_path / "out.ipynb", profile="bakery")
+    assert "profile='bakery' is not allowed" in str(err.value)
