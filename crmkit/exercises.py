@@ -72,6 +72,8 @@ _TEXT = {
                     "🔶 {title}: la respuesta no tiene la forma esperada: {detail}."),
     "missing": ("⏳ {title}: not done yet. Write your answer in `answer`{hint}.",
                 "⏳ {title}: todavía sin hacer. Escribe tu respuesta en `answer`{hint}."),
+    "invalid": ("🔶 {title}: your answer could not be used: {detail}{hint}",
+                "🔶 {title}: no se ha podido usar tu respuesta: {detail}{hint}"),
     "error": ("⚠️ {title}: the check could not run ({detail}). Your answer was not judged.",
               "⚠️ {title}: no se pudo comprobar ({detail}). La respuesta no se ha evaluado."),
     "hint_offer": (" (ask for a hint: book.hint({name!r}))",
@@ -95,10 +97,14 @@ def _say(key: str, lang: str, **kw) -> str:
     return _TEXT[key][0 if lang == "en" else 1].format(**kw)
 
 
+class _Invalid(Exception):
+    """The learner's answer could not be converted (e.g. SQL that does not run)."""
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of one check: ``status`` is one of correct, incorrect, close,
-    wrong_shape, missing or error; ``message`` is what the learner saw."""
+    wrong_shape, invalid, missing or error; ``message`` is what the learner saw."""
 
     exercise: str
     status: str
@@ -130,6 +136,10 @@ class Exercise:
         Tolerance for numbers (relative and absolute).
     ordered : bool
         Whether the order of a list/Series/table matters.
+    convert : callable, optional
+        ``convert(data, answer) -> value`` turns the learner's answer into the
+        value to compare, e.g. runs a SQL query; if it raises, the learner is
+        told why (status ``invalid``).
     """
 
     name: str
@@ -139,6 +149,7 @@ class Exercise:
     rtol: float = 1e-6
     atol: float = 1e-9
     ordered: bool = False
+    convert: Callable[[Any, Any], Any] | None = None
 
     def label(self, lang: str) -> str:
         if isinstance(self.title, tuple):
@@ -194,16 +205,28 @@ class ExerciseBook:
             if answer is None or answer is Ellipsis:
                 status, detail = "missing", ""
             else:
+                if ex.convert is not None:
+                    answer = self._convert(ex, answer)
                 status, detail = compare(answer, self.expected(name), rtol=ex.rtol,
                                          atol=ex.atol, ordered=ex.ordered, lang=self.lang)
+        except _Invalid as exc:
+            status, detail = "invalid", str(exc)
         except Exception as exc:  # a check must never crash the learner's notebook
             status, detail = "error", f"{type(exc).__name__}: {exc}"
         message = _say(status, self.lang, title=title, detail=detail,
-                       hint=offer if status in ("incorrect", "close", "missing") else "")
+                       hint=offer if status in ("incorrect", "close", "missing", "invalid")
+                       else "")
         verdict = Verdict(name, status, message)
         self.results[name] = verdict
         self._show(message)
         return verdict
+
+    def _convert(self, ex: Exercise, answer: Any) -> Any:
+        try:
+            return ex.convert(self.data, answer)
+        except Exception as exc:  # e.g. a SQL syntax error: tell the learner, never crash
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+            raise _Invalid(f"{type(exc).__name__}: {first}") from None
 
     def hint(self, name: str) -> None:
         """Show the next hint of exercise ``name`` (one more on each call)."""

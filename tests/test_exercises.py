@@ -104,3 +104,19 @@ def test_strip_source_keeps_indentation_and_several_blocks():
     out = strip_source(src)
     assert "answer = 1" not in out and "x = 2" not in out
     assert "    # your code here" in out and out.count("# your code here") == 2
+
+
+def test_converted_answers_such_as_sql_are_run_then_compared(capsys):
+    import duckdb
+
+    def run_sql(data, sql):
+        return duckdb.sql(sql).df().iloc[0, 0]
+
+    ex = Exercise("sql_total", lambda d: 60.0, convert=run_sql)
+    book = ExerciseBook(DATA, [ex], lang="en")
+    assert book.check("sql_total", "SELECT 60.0").status == "correct"
+    assert book.check("sql_total", "SELECT 99").status == "incorrect"
+    verdict = book.check("sql_total", "SELEC 60")
+    assert verdict.status == "invalid"
+    assert "could not be used: ParserException" in verdict.message
+    assert book.check("sql_total", None).status == "missing"
