@@ -21,14 +21,15 @@ edition, whose checks then say the exercise is not done yet.
 >>> import pandas as pd
 >>> ex = Exercise("rows", lambda d: len(d), hints=("Use len().", "len(data)"))
 >>> book = ExerciseBook(pd.DataFrame({"x": [1, 2, 3]}), [ex], lang="en")
->>> verdict = book.check("rows", None)
+>>> book.check("rows", None)
 ⏳ rows: not done yet. Write your answer in `answer` (ask for a hint: book.hint('rows')).
->>> verdict = book.check("rows", 4)
+>>> book.check("rows", 4)
 ❌ rows: not yet. Check your steps and try again (ask for a hint: book.hint('rows')).
 >>> book.hint("rows")
 Hint 1/2: Use len().
->>> book.check("rows", 3).status
+>>> book.check("rows", 3)
 ✅ rows: correct, well done!
+>>> book.results["rows"].status
 'correct'
 """
 
@@ -49,6 +50,7 @@ import pandas as pd
 from .i18n import check_lang
 
 __all__ = [
+    "AnyOf",
     "Exercise",
     "ExerciseBook",
     "Verdict",
@@ -83,6 +85,8 @@ _TEXT = {
                  "No quedan pistas para {title}: repasa la lección de arriba."),
     "unknown": ("There is no exercise called {name!r}; the exercises are: {names}.",
                 "No hay ningún ejercicio llamado {name!r}; los ejercicios son: {names}."),
+    "percent": ("it looks like a percentage: give a share between 0 and 1",
+                "parece un porcentaje: da una proporción entre 0 y 1"),
     "expected_kind": ("expected {want}, got {got}", "se esperaba {want} y se recibió {got}"),
 }
 _KINDS = {
@@ -95,6 +99,14 @@ _KINDS = {
 
 def _say(key: str, lang: str, **kw) -> str:
     return _TEXT[key][0 if lang == "en" else 1].format(**kw)
+
+
+class AnyOf(tuple):
+    """Several answers are right (e.g. fields tied for last place): any one is correct.
+
+    >>> compare("city", AnyOf(["address", "city"]))
+    ('correct', '')
+    """
 
 
 class _Invalid(Exception):
@@ -113,9 +125,6 @@ class Verdict:
     @property
     def passed(self) -> bool:
         return self.status == "correct"
-
-    def _repr_html_(self) -> str:  # shown nicely when a verdict is the cell's last value
-        return f"<p>{self.message}</p>"
 
 
 @dataclass(frozen=True)
@@ -194,11 +203,12 @@ class ExerciseBook:
             self._expected[name] = self._by_name[name].solve(self.data)
         return self._expected[name]
 
-    def check(self, name: str, answer: Any) -> Verdict:
-        """Judge ``answer`` to exercise ``name``, print the verdict and return it."""
-        ex = self._lookup(name)
+    def judge(self, name: str, answer: Any) -> Verdict:
+        """Judge ``answer`` to exercise ``name`` without printing; the verdict is kept."""
+        ex = self._by_name.get(name)
         if ex is None:
-            return Verdict(name, "error", "unknown exercise")
+            msg = _say("unknown", self.lang, name=name, names=", ".join(self._by_name) or "-")
+            return Verdict(name, "error", msg)
         title = ex.label(self.lang)
         offer = _say("hint_offer", self.lang, name=name) if ex.hints else ""
         try:
@@ -218,8 +228,11 @@ class ExerciseBook:
                        else "")
         verdict = Verdict(name, status, message)
         self.results[name] = verdict
-        self._show(message)
         return verdict
+
+    def check(self, name: str, answer: Any) -> None:
+        """Judge ``answer`` to exercise ``name`` and print the verdict (never the answer)."""
+        self._show(self.judge(name, answer).message)
 
     def _convert(self, ex: Exercise, answer: Any) -> Any:
         try:
@@ -288,7 +301,7 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
 
     >>> compare(3.0000001, 3)
     ('correct', '')
-    >>> compare(3.2, 3)
+    >>> compare(3.01, 3)
     ('close', '')
     >>> compare("Telemarketing ", "telemarketing")
     ('correct', '')
@@ -297,6 +310,10 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
     >>> compare("3", 3)
     ('wrong_shape', 'expected a number, got a text')
     """
+    if isinstance(expected, AnyOf):
+        results = [compare(answer, e, rtol=rtol, atol=atol, ordered=ordered, lang=lang)
+                   for e in expected]
+        return next((r for r in results if r[0] == "correct"), results[0])
     want, got = _kind(expected), _kind(answer)
     if want == "number" and got == "bool":
         return _shape_error(want, got, lang)
@@ -305,7 +322,10 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
             return _shape_error(want, got, lang)
         if _close(answer, expected, rtol, atol):
             return "correct", ""
-        near = _close(answer, expected, max(rtol * 1000, 0.1), atol)
+        if 0 < abs(expected) <= 1 and 1 < abs(answer) <= 100 and _close(answer / 100, expected,
+                                                                         rtol, atol):
+            return "wrong_shape", _say("percent", lang)
+        near = _close(answer, expected, max(rtol * 10, 0.005), atol)
         return ("close" if near else "incorrect"), ""
     if want == "bool":
         if got != "bool":

@@ -5,8 +5,7 @@
 >>> book = exercise_book(data, lang="en")
 >>> [e.name for e in book.exercises][:4]
 ['best_area', 'win_rate', 'selection', 'crm_model']
->>> book.quiet = True
->>> book.check("win_rate", book.expected("win_rate")).status
+>>> book.judge("win_rate", book.expected("win_rate")).status
 'correct'
 """
 

@@ -29,7 +29,8 @@ def book():
     [
         ("total", 60.0, "correct"),
         ("total", 60, "correct"),
-        ("total", 59.0, "close"),
+        ("total", 59.9, "close"),
+        ("total", 59.0, "incorrect"),
         ("total", 6.0, "incorrect"),
         ("total", "60", "wrong_shape"),
         ("total", True, "wrong_shape"),
@@ -51,18 +52,18 @@ def book():
     ],
 )
 def test_verdicts(book, name, answer, status):
-    assert book.check(name, answer).status == status
+    assert book.judge(name, answer).status == status
 
 
 def test_check_never_raises_even_when_the_exercise_is_broken(book):
-    verdict = book.check("broken", 3)
-    assert verdict.status == "error"
-    assert book.check("nonexistent", 1).status == "error"
+    book.check("broken", 3)  # prints, never raises
+    assert book.results["broken"].status == "error"
+    assert book.judge("nonexistent", 1).status == "error"
 
 
 def test_messages_never_reveal_the_expected_value(capsys):
     book = ExerciseBook(DATA, EXERCISES, lang="es")
-    for answer in (None, 6.0, 59.0, "x", 60.0):
+    for answer in (None, 6.0, 59.9, "x", 60.0):
         book.check("total", answer)
     out = capsys.readouterr().out
     assert "60" not in out.replace("(ask", "")
@@ -95,7 +96,20 @@ def test_unknown_language_is_rejected():
 
 def test_compare_texts_and_tolerances():
     assert compare(0.5004, 0.5, rtol=1e-3)[0] == "correct"
-    assert compare(0.51, 0.5, rtol=1e-3)[0] == "close"
+    assert compare(0.502, 0.5, rtol=1e-3)[0] == "close"
+    assert compare(0.545, 0.566, rtol=1e-3)[0] == "incorrect"
+
+
+def test_a_percentage_given_for_a_share_is_explained():
+    status, detail = compare(56.6, 0.566, rtol=1e-3)
+    assert status == "wrong_shape" and "share between 0 and 1" in detail
+
+
+def test_any_of_several_right_answers():
+    from crmkit.exercises import AnyOf
+
+    assert compare("City", AnyOf(["address", "city"]))[0] == "correct"
+    assert compare("email", AnyOf(["address", "city"]))[0] == "incorrect"
 
 
 def test_strip_source_keeps_indentation_and_several_blocks():
@@ -114,9 +128,9 @@ def test_converted_answers_such_as_sql_are_run_then_compared(capsys):
 
     ex = Exercise("sql_total", lambda d: 60.0, convert=run_sql)
     book = ExerciseBook(DATA, [ex], lang="en")
-    assert book.check("sql_total", "SELECT 60.0").status == "correct"
-    assert book.check("sql_total", "SELECT 99").status == "incorrect"
-    verdict = book.check("sql_total", "SELEC 60")
+    assert book.judge("sql_total", "SELECT 60.0").status == "correct"
+    assert book.judge("sql_total", "SELECT 99").status == "incorrect"
+    verdict = book.judge("sql_total", "SELEC 60")
     assert verdict.status == "invalid"
     assert "could not be used: ParserException" in verdict.message
-    assert book.check("sql_total", None).status == "missing"
+    assert book.judge("sql_total", None).status == "missing"

@@ -1,0 +1,167 @@
+"""Relational cubes over the star: ROLLUP, CUBE, GROUPING SETS and pivots.
+
+A cube is one GROUP BY that also returns the subtotals. Subtotal rows are
+labelled ``'(all)'`` instead of being left as NULL (which would mix them up
+with missing values), and ``level`` (``grouping_id`` of the dimensions) says
+which dimensions were rolled up: 0 is the finest detail.
+
+>>> import duckdb
+>>> con = duckdb.connect()
+>>> _ = con.execute("CREATE TABLE s AS SELECT * FROM (VALUES ('web', 2024, 10.0), "
+...                 "('web', 2025, 5.0), ('store', 2024, 1.0)) v(channel, year, net_amount)")
+>>> rollup(con, by=["channel", "year"], measures={"revenue": "sum(net_amount)"}, table="s")
+  channel   year  revenue  level
+0   store   2024      1.0      0
+1   store  (all)      1.0      1
+2     web   2024     10.0      0
+3     web   2025      5.0      0
+4     web  (all)     15.0      1
+5   (all)  (all)     16.0      3
+>>> pivot(con, rows="channel", columns="year", measure="sum(net_amount)", table="s")
+  channel  2024  2025  (all)
+0   store   1.0   0.0    1.0
+1     web  10.0   5.0   15.0
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from .errors import ParameterError, check_choice
+from .warehouse import _open
+
+__all__ = ["ALL", "DEFAULT_MEASURES", "cube", "rollup", "grouping_sets", "pivot"]
+
+#: Label of a subtotal ("all members of this dimension").
+ALL = "(all)"
+DEFAULT_MEASURES = {
+    "revenue": "sum(net_amount)",
+    "orders": "count(DISTINCT order_id)",
+    "units": "CAST(sum(quantity) AS BIGINT)",
+}
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
+
+
+def _columns(con, table: str) -> list[str]:
+    if not _TABLE.match(table):
+        raise ParameterError(f"table={table!r} is not a table name like 'marts.v_sales'.")
+    return [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
+
+
+def _check_by(by, available: list[str], name: str = "by") -> list[str]:
+    by = [by] if isinstance(by, str) else list(by)
+    if not by:
+        raise ParameterError(f"{name} is empty; give at least one column to group by.")
+    for col in by:
+        if col not in available:
+            raise ParameterError(
+                f"{name}: column {col!r} is not in the table; choose from: "
+                + ", ".join(available) + "."
+            )
+    return by
+
+
+def _check_measures(measures) -> dict[str, str]:
+    measures = dict(DEFAULT_MEASURES if measures is None else measures)
+    for name in measures:
+        if not _IDENT.match(name):
+            raise ParameterError(f"measures: name {name!r} must be a plain identifier.")
+    return measures
+
+
+def _label(col: str) -> str:
+    return (f"CASE WHEN grouping_id({col}) = 1 THEN '{ALL}' "
+            f"ELSE coalesce(CAST({col} AS VARCHAR), '(none)') END AS {col}")
+
+
+def cube(warehouse, *, by, measures=None, kind: str = "cube", sets=None,
+         table: str = "marts.v_sales", where: str | None = None) -> pd.DataFrame:
+    """Aggregate ``measures`` by ``by`` with subtotals: ``kind`` cube, rollup or grouping_sets.
+
+    ``measures`` maps output names to SQL aggregates (default: revenue,
+    orders, units). ``sets`` (for ``grouping_sets``) is a list of column
+    lists; ``[]`` is the grand total. ``where`` filters rows first.
+    """
+    check_choice("kind", kind, ("cube", "rollup", "grouping_sets"))
+    measures = _check_measures(measures)
+    with _open(warehouse) as con:
+        available = _columns(con, table)
+        by = _check_by(by, available)
+        if kind == "grouping_sets":
+            if not sets:
+                raise ParameterError("sets is empty; give grouping sets such as "
+                                     "[['channel'], ['year'], []].")
+            for s in sets:
+                if s:
+                    _check_by(s, by, "sets")
+            group = "GROUPING SETS (" + ", ".join(
+                "(" + ", ".join([s] if isinstance(s, str) else s) + ")" for s in sets) + ")"
+        else:
+            group = f"{kind.upper()} ({', '.join(by)})"
+        select = ", ".join([_label(c) for c in by]
+                           + [f"{expr} AS {name}" for name, expr in measures.items()]
+                           + [f"grouping_id({', '.join(by)}) AS level"])
+        sql = f"SELECT {select} FROM {table}"
+        if where:
+            sql += f" WHERE {where}"
+        sql += f" GROUP BY {group}"
+        df = con.execute(f"SELECT * FROM ({sql}) ORDER BY {_order(by)}").df()
+    return df.reset_index(drop=True)
+
+
+def _order(by: list[str]) -> str:
+    # detail rows first within each parent, subtotal after; '(all)' sorts last
+    return ", ".join(f"({c} = '{ALL}'), {c}" for c in by)
+
+
+def rollup(warehouse, *, by, measures=None, table: str = "marts.v_sales",
+           where: str | None = None) -> pd.DataFrame:
+    """Subtotals along a hierarchy: ``by=['year', 'month']`` adds year totals and a grand total."""
+    return cube(warehouse, by=by, measures=measures, kind="rollup", table=table, where=where)
+
+
+def grouping_sets(warehouse, *, sets, measures=None, table: str = "marts.v_sales",
+                  where: str | None = None) -> pd.DataFrame:
+    """Only the groupings asked for, e.g. ``[['channel'], ['department'], []]``."""
+    by = list(dict.fromkeys(c for s in sets for c in ([s] if isinstance(s, str) else s)))
+    return cube(warehouse, by=by, sets=sets, measures=measures, kind="grouping_sets",
+                table=table, where=where)
+
+
+def pivot(warehouse, *, rows: str, columns: str, measure: str = "sum(net_amount)",
+          table: str = "marts.v_sales", where: str | None = None,
+          fill: float = 0.0) -> pd.DataFrame:
+    """A cross table: one row per ``rows`` value, one column per ``columns`` value, plus totals.
+
+    Written with portable conditional aggregation (``sum(CASE WHEN ...)``), so
+    it runs on any SQL engine; the ``'(all)'`` column is the row total.
+    """
+    with _open(warehouse) as con:
+        available = _columns(con, table)
+        (rows,) = _check_by([rows], available, "rows")
+        (columns,) = _check_by([columns], available, "columns")
+        filt = f" WHERE {where}" if where else ""
+        values = [r[0] for r in con.execute(
+            f"SELECT DISTINCT {columns} FROM {table}{filt} ORDER BY 1").fetchall()]
+        inner = measure.strip()
+        m = re.match(r"^(\w+)\s*\((.*)\)$", inner, re.S)
+        if not m:
+            raise ParameterError(f"measure={measure!r} must be an aggregate like "
+                                 "'sum(net_amount)'.")
+        func, arg = m.group(1), m.group(2)
+        parts = []
+        for v in values:
+            lit = "NULL" if v is None else "'" + str(v).replace("'", "''") + "'"
+            cond = f"{columns} IS NULL" if v is None else f"CAST({columns} AS VARCHAR) = {lit}"
+            label = "(none)" if v is None else str(v)
+            parts.append(f'{func}(CASE WHEN {cond} THEN {arg} END) AS "{label}"')
+        parts.append(f'{inner} AS "{ALL}"')
+        sql = (f"SELECT {rows}, {', '.join(parts)} FROM {table}{filt} "
+               f"GROUP BY {rows} ORDER BY {rows}")
+        df = con.execute(sql).df()
+    value_cols = [c for c in df.columns if c != rows]
+    df[value_cols] = df[value_cols].fillna(fill)
+    return df

@@ -1,0 +1,726 @@
+"""The SQL of the warehouse, kept in one place as module constants.
+
+The model SQL sticks to a portable subset: no sequences (surrogate keys are
+``md5`` hashes of natural keys), ``grouping_id(...)`` for cube levels, window
+functions for history. The placeholder ``{batch}`` (a checked batch id) is
+filled by :mod:`crmkit.warehouse` with checked values.
+
+>>> "CREATE SEQUENCE" in " ".join(v for k, v in globals().items() if k.isupper()
+...                               and isinstance(v, str))
+False
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "SCHEMAS",
+    "META_DDL",
+    "STAGING_DDL",
+    "STAGING",
+    "STAGING_KEYS",
+    "STAGING_VIEWS",
+    "MARTS",
+    "UNKNOWN",
+]
+
+SCHEMAS = ("raw", "staging", "quarantine", "meta", "marts")
+
+#: Label of the "unknown / guest" member each dimension carries.
+UNKNOWN = "(unknown)"
+
+META_DDL = """
+CREATE TABLE IF NOT EXISTS meta.batches (
+    batch_id VARCHAR, seq INTEGER, extracted_at DATE, loaded_at TIMESTAMP,
+    source VARCHAR);
+CREATE TABLE IF NOT EXISTS meta.files (
+    batch_id VARCHAR, file VARCHAR, sha256 VARCHAR, lines_in_file BIGINT);
+CREATE TABLE IF NOT EXISTS meta.load_report (
+    batch_id VARCHAR, file VARCHAR, system VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
+    rows_quarantined BIGINT, lines_in_file BIGINT, balanced BOOLEAN);
+CREATE TABLE IF NOT EXISTS quarantine.rows (
+    batch_id VARCHAR, file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR,
+    record VARCHAR);
+"""
+
+# ------------------------------------------------------------------ staging tables
+STAGING_DDL = """
+CREATE TABLE IF NOT EXISTS staging.ref_city (city VARCHAR);
+CREATE TABLE IF NOT EXISTS staging.customer_rows (
+    batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
+    customer_id BIGINT, card VARCHAR, first_name VARCHAR, last_name VARCHAR,
+    address VARCHAR, city VARCHAR, postal_code VARCHAR, country VARCHAR, email VARCHAR,
+    phone VARCHAR, birth_date DATE, gender VARCHAR, education VARCHAR,
+    acquisition_channel VARCHAR, acquisition_campaign_id BIGINT,
+    preferred_payment_method VARCHAR, segment VARCHAR, email_consent BOOLEAN,
+    phone_consent BOOLEAN, signup_date DATE, updated DATE);
+CREATE TABLE IF NOT EXISTS staging.products (
+    batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
+    product_id BIGINT, sku VARCHAR, name VARCHAR, department VARCHAR, category VARCHAR,
+    subcategory VARCHAR, brand VARCHAR, unit_cost DOUBLE, list_price DOUBLE);
+CREATE TABLE IF NOT EXISTS staging.pos_articles (
+    batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
+    code VARCHAR, sku VARCHAR, product_id BIGINT, pos_price DOUBLE);
+CREATE TABLE IF NOT EXISTS staging.campaigns (
+    batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
+    campaign_id BIGINT, name VARCHAR, channel VARCHAR, goal VARCHAR, target_segment VARCHAR,
+    objective VARCHAR, kpi VARCHAR, target_value DOUBLE, start_date DATE, end_date DATE,
+    budget DOUBLE, cost_per_contact DOUBLE);
+CREATE TABLE IF NOT EXISTS staging.order_lines (
+    batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT, source_system VARCHAR,
+    order_id BIGINT, line_number BIGINT, product_id BIGINT, quantity BIGINT,
+    unit_price DOUBLE, discount DOUBLE, customer_id BIGINT, placed_at TIMESTAMP,
+    channel VARCHAR, status VARCHAR, paid_at TIMESTAMP, shipped_at TIMESTAMP,
+    delivered_at TIMESTAMP, cancelled_at TIMESTAMP, returned_at TIMESTAMP,
+    payment_method VARCHAR, shipping_cost DOUBLE, discount_code VARCHAR, campaign_id BIGINT);
+CREATE TABLE IF NOT EXISTS staging.web_sessions (
+    batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
+    session_id BIGINT, visitor_id VARCHAR, customer_id BIGINT, started_at TIMESTAMP,
+    traffic_source VARCHAR, device VARCHAR, pages BIGINT, added_to_cart BOOLEAN,
+    converted_order_id BIGINT);
+CREATE TABLE IF NOT EXISTS staging.campaign_contacts (
+    batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
+    campaign_id BIGINT, customer_id BIGINT, sent_at TIMESTAMP, opened BOOLEAN,
+    clicked BOOLEAN, converted_order_id BIGINT, cost DOUBLE);
+CREATE TABLE IF NOT EXISTS staging.tickets (
+    batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
+    ticket_id BIGINT, customer_id BIGINT, order_id BIGINT, product_id BIGINT,
+    category VARCHAR, channel VARCHAR, priority VARCHAR, opened_at TIMESTAMP,
+    status VARCHAR, closed_at TIMESTAMP);
+"""
+
+# Reusable expressions (SQL text, substituted into the statements below).
+_POS_TS = "try_strptime(trim({x}), '%d/%m/%Y %H:%M:%S')"
+# ISO 8601 with an offset -> the shop's wall clock (UTC+1, see crmkit.extracts)
+_WEB_TS = "(CAST(TRY_CAST(trim({x}) AS TIMESTAMPTZ) AS TIMESTAMP) + INTERVAL 1 HOUR)"
+_DAY = ("coalesce(try_strptime(trim({x}), '%Y-%m-%d'), "
+        "try_strptime(trim({x}), '%d/%m/%Y'))::DATE")
+_NUM = "TRY_CAST(replace(trim({x}), ',', '.') AS DOUBLE)"
+_INT = "TRY_CAST(trim({x}) AS BIGINT)"
+_BOOL = ("CASE WHEN lower(trim({x})) IN ('yes', 'y', 'si', 'sí', '1', 'true') THEN TRUE "
+         "WHEN lower(trim({x})) IN ('no', 'n', '0', 'false') THEN FALSE END")
+_TITLE = ("CASE WHEN trim({x}) = upper(trim({x})) OR trim({x}) = lower(trim({x})) THEN "
+          "list_aggregate(list_transform(string_split(lower(trim({x})), ' '), "
+          "lambda w: upper(w[1]) || w[2:]), 'string_agg', ' ') ELSE trim({x}) END")
+_ORDER_ID = "TRY_CAST(ltrim(trim({x}), '#') AS BIGINT)"
+_TXT = "nullif(trim({x}), '')"
+
+
+def _f(template: str, x: str) -> str:
+    return template.replace("{x}", x)
+
+
+# identity: every e-mail (type 1 history keeps the old ones too) and loyalty card
+_IDENTITY = """
+ident AS (
+    SELECT kind, value, min(customer_id) AS customer_id FROM (
+        SELECT 'email' AS kind, lower(trim(email)) AS value, customer_id
+        FROM staging.customer_rows WHERE email IS NOT NULL
+        UNION ALL
+        SELECT 'card', trim(card), customer_id FROM staging.customer_rows WHERE card IS NOT NULL
+    ) GROUP BY kind, value)"""
+
+_WHO = """
+    LEFT JOIN ident ie ON ie.kind = 'email' AND ie.value = lower(trim(r.customer_email))
+    LEFT JOIN ident ic ON ic.kind = 'card' AND ic.value = trim(r.loyalty_card)"""
+_WHO_ID = "coalesce(ie.customer_id, ic.customer_id)"
+_WHO_GIVEN = "(nullif(trim(r.customer_email), '') IS NOT NULL OR " \
+             "nullif(trim(r.loyalty_card), '') IS NOT NULL)"
+
+_PRODUCTS_NOW = """
+prod AS (
+    SELECT product_id, sku, unit_cost FROM staging.products
+    QUALIFY row_number() OVER (PARTITION BY sku ORDER BY batch_seq DESC, line DESC) = 1)"""
+
+#: One SELECT per source file: typed columns, plus ``_reason`` (NULL when usable)
+#: and ``_detail``. Placeholder: {batch} (the batch id).
+STAGING: dict[str, str] = {}
+
+STAGING["legacy_customers.csv"] = f"""
+WITH typed AS (
+    SELECT r._line AS line, r._file AS file, r.cust_no AS _cust_no,
+        {_f(_INT, "r.cust_no")} AS customer_id,
+        {_f(_TXT, "r.card")} AS card,
+        {_f(_TITLE, "r.name")} AS first_name,
+        {_f(_TITLE, "r.surname")} AS last_name,
+        {_f(_TXT, "r.address")} AS address,
+        coalesce(rc.city, {_f(_TITLE, "r.city")}) AS city,
+        CASE WHEN nullif(trim(r.post_code), '') IS NOT NULL THEN
+            lpad(replace(replace(trim(r.post_code), 'O', '0'), 'o', '0'), 5, '0') END
+            AS postal_code,
+        CASE WHEN upper(trim(r.country)) IN ('ES', 'ESP', 'SPAIN', 'ESPAÑA') THEN 'ES'
+             ELSE upper({_f(_TXT, "r.country")}) END AS country,
+        lower({_f(_TXT, "r.email")}) AS email,
+        CASE WHEN r.phone IS NULL THEN NULL
+             WHEN length(regexp_replace(r.phone, '[^0-9]', '', 'g')) = 11
+                  AND regexp_replace(r.phone, '[^0-9]', '', 'g') LIKE '34%'
+             THEN '+34 ' || substr(regexp_replace(r.phone, '[^0-9]', '', 'g'), 3)
+             WHEN length(regexp_replace(r.phone, '[^0-9]', '', 'g')) = 9
+             THEN '+34 ' || regexp_replace(r.phone, '[^0-9]', '', 'g')
+             ELSE trim(r.phone) END AS phone,
+        r.birth_date AS _birth, {_f(_DAY, "r.birth_date")} AS birth_date,
+        CASE upper(trim(r.gender)) WHEN 'F' THEN 'female' WHEN 'FEMALE' THEN 'female'
+             WHEN 'M' THEN 'male' WHEN 'MALE' THEN 'male' WHEN 'O' THEN 'other'
+             WHEN 'OTHER' THEN 'other' END AS gender, r.gender AS _gender,
+        lower({_f(_TXT, "r.education")}) AS education,
+        lower({_f(_TXT, "r.acquired_via")}) AS acquisition_channel,
+        {_f(_INT, "r.acq_campaign")} AS acquisition_campaign_id, r.acq_campaign AS _acq,
+        lower({_f(_TXT, "r.pays_with")}) AS preferred_payment_method,
+        lower({_f(_TXT, "r.segment")}) AS segment,
+        coalesce({_f(_BOOL, "r.consent_email")}, FALSE) AS email_consent,
+        r.consent_email AS _ce, r.consent_phone AS _cp,
+        coalesce({_f(_BOOL, "r.consent_phone")}, FALSE) AS phone_consent,
+        r.signed_up AS _signup, {_f(_DAY, "r.signed_up")} AS signup_date,
+        r.updated AS _updated, {_f(_DAY, "r.updated")} AS _updated_day
+    FROM raw.legacy_customers r
+    LEFT JOIN staging.ref_city rc ON lower(rc.city) = lower(trim(r.city))
+    WHERE r._batch_id = '{{batch}}'
+), checked AS (
+    SELECT *, CASE
+        WHEN customer_id IS NULL THEN 'missing_customer_id'
+        WHEN signup_date IS NULL AND _signup IS NOT NULL THEN 'unparseable_date'
+        WHEN signup_date IS NULL THEN 'missing_value'
+        WHEN birth_date IS NULL AND _birth IS NOT NULL THEN 'unparseable_date'
+        WHEN _updated IS NOT NULL AND _updated_day IS NULL THEN 'unparseable_date'
+        WHEN segment IS NULL THEN 'missing_value'
+        WHEN segment NOT IN ('premium', 'standard', 'budget') THEN 'invalid_value'
+        WHEN gender IS NULL AND _gender IS NOT NULL THEN 'invalid_value'
+        WHEN education NOT IN ('primary', 'secondary', 'vocational', 'university')
+            THEN 'invalid_value'
+        WHEN acquisition_campaign_id IS NULL AND _acq IS NOT NULL THEN 'invalid_number'
+        WHEN ({_f(_BOOL, "_ce")}) IS NULL AND _ce IS NOT NULL THEN 'invalid_value'
+        WHEN ({_f(_BOOL, "_cp")}) IS NULL AND _cp IS NOT NULL THEN 'invalid_value'
+        END AS _reason
+    FROM typed
+)
+SELECT *, coalesce(_updated_day, signup_date) AS updated,
+    CASE WHEN _reason IS NULL AND row_number() OVER (
+            PARTITION BY customer_id, _reason IS NULL
+            ORDER BY coalesce(_updated_day, signup_date) DESC, line DESC) > 1
+         THEN 'duplicate_customer' ELSE _reason END AS _final_reason,
+    CASE WHEN _reason IS NULL AND row_number() OVER (
+            PARTITION BY customer_id, _reason IS NULL
+            ORDER BY coalesce(_updated_day, signup_date) DESC, line DESC) > 1
+         THEN 'an older copy of customer ' || customer_id || ' (the newest row wins)'
+         END AS _detail
+FROM checked
+"""
+
+STAGING["web_products.csv"] = f"""
+WITH typed AS (
+    SELECT r._line AS line, r._file AS file,
+        {_f(_INT, "r.product_id")} AS product_id, {_f(_TXT, "r.sku")} AS sku,
+        {_f(_TXT, "r.name")} AS name, {_f(_TXT, "r.department")} AS department,
+        {_f(_TXT, "r.category")} AS category, {_f(_TXT, "r.subcategory")} AS subcategory,
+        {_f(_TXT, "r.brand")} AS brand,
+        {_f(_NUM, "r.unit_cost")} AS unit_cost, {_f(_NUM, "r.list_price")} AS list_price
+    FROM raw.web_products r WHERE r._batch_id = '{{batch}}'
+), checked AS (
+    SELECT *, CASE
+        WHEN product_id IS NULL OR sku IS NULL OR name IS NULL THEN 'missing_value'
+        WHEN unit_cost IS NULL OR list_price IS NULL THEN 'invalid_number'
+        WHEN unit_cost < 0 OR list_price < 0 THEN 'negative_price'
+        END AS _reason FROM typed
+)
+SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
+        PARTITION BY sku, _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row'
+        ELSE _reason END AS _final_reason, NULL AS _detail
+FROM checked
+"""
+
+STAGING["pos_articles.csv"] = f"""
+WITH {_PRODUCTS_NOW.strip()},
+typed AS (
+    SELECT r._line AS line, r._file AS file, {_f(_TXT, "r.codigo")} AS code,
+        {_f(_TXT, "r.sku")} AS sku, p.product_id, {_f(_NUM, "r.pvp")} AS pos_price
+    FROM raw.pos_articles r LEFT JOIN prod p ON p.sku = trim(r.sku)
+    WHERE r._batch_id = '{{batch}}'
+), checked AS (
+    SELECT *, CASE
+        WHEN code IS NULL OR sku IS NULL THEN 'missing_value'
+        WHEN product_id IS NULL THEN 'unknown_product'
+        WHEN pos_price < 0 THEN 'negative_price' END AS _reason FROM typed
+)
+SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
+        PARTITION BY code, _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row'
+        ELSE _reason END AS _final_reason, NULL AS _detail
+FROM checked
+"""
+
+STAGING["web_campaigns.csv"] = f"""
+WITH typed AS (
+    SELECT r._line AS line, r._file AS file,
+        {_f(_INT, "r.campaign_id")} AS campaign_id, {_f(_TXT, "r.name")} AS name,
+        lower({_f(_TXT, "r.channel")}) AS channel, lower({_f(_TXT, "r.goal")}) AS goal,
+        lower({_f(_TXT, "r.target_segment")}) AS target_segment,
+        {_f(_TXT, "r.objective")} AS objective, lower({_f(_TXT, "r.kpi")}) AS kpi,
+        {_f(_NUM, "r.target_value")} AS target_value,
+        {_f(_DAY, "r.start_date")} AS start_date, {_f(_DAY, "r.end_date")} AS end_date,
+        {_f(_NUM, "r.budget")} AS budget, {_f(_NUM, "r.cost_per_contact")} AS cost_per_contact
+    FROM raw.web_campaigns r WHERE r._batch_id = '{{batch}}'
+), checked AS (
+    SELECT *, CASE
+        WHEN campaign_id IS NULL OR name IS NULL THEN 'missing_value'
+        WHEN start_date IS NULL OR end_date IS NULL THEN 'unparseable_date'
+        WHEN budget IS NULL OR cost_per_contact IS NULL THEN 'invalid_number'
+        WHEN budget < 0 OR cost_per_contact < 0 THEN 'negative_price'
+        WHEN channel NOT IN ('email', 'sms', 'phone', 'mail', 'social') THEN 'invalid_value'
+        END AS _reason FROM typed
+)
+SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
+        PARTITION BY campaign_id, _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row'
+        ELSE _reason END AS _final_reason, NULL AS _detail
+FROM checked
+"""
+
+_ORDER_CHECKS = """
+    SELECT *, CASE
+        WHEN order_id IS NULL OR line_number IS NULL THEN 'missing_value'
+        WHEN placed_at IS NULL
+          OR (_paid IS NOT NULL AND paid_at IS NULL)
+          OR (_shipped IS NOT NULL AND shipped_at IS NULL)
+          OR (_delivered IS NOT NULL AND delivered_at IS NULL)
+          OR (_cancelled IS NOT NULL AND cancelled_at IS NULL)
+          OR (_returned IS NOT NULL AND returned_at IS NULL) THEN 'unparseable_date'
+        WHEN quantity IS NULL OR unit_price IS NULL OR discount IS NULL
+          OR shipping_cost IS NULL OR (campaign_id IS NULL AND _campaign IS NOT NULL)
+          THEN 'invalid_number'
+        WHEN unit_price < 0 OR shipping_cost < 0 OR discount < 0 THEN 'negative_price'
+        WHEN quantity < 1 THEN 'invalid_quantity'
+        WHEN product_id IS NULL THEN 'unknown_product'
+        WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
+        WHEN status IS NULL OR payment_method IS NULL
+          OR channel NOT IN ('store', 'web', 'phone') THEN 'invalid_value'
+        END AS _reason FROM typed"""
+
+_ORDER_DEDUPE = """
+SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
+        PARTITION BY order_id, line_number, _reason IS NULL ORDER BY line) > 1
+        THEN 'duplicate_row' ELSE _reason END AS _final_reason, NULL AS _detail
+FROM checked"""
+
+STAGING["pos_sales.csv"] = f"""
+WITH {_IDENTITY.strip()},
+{_PRODUCTS_NOW.strip()},
+arts AS (
+    SELECT code, product_id FROM staging.pos_articles
+    QUALIFY row_number() OVER (PARTITION BY code ORDER BY batch_seq DESC, line DESC) = 1),
+typed AS (
+    SELECT r._line AS line, r._file AS file, 'pos' AS source_system,
+        {_f(_INT, "r.ticket")} AS order_id, {_f(_INT, "r.linea")} AS line_number,
+        a.product_id, {_f(_INT, "r.unidades")} AS quantity,
+        {_f(_NUM, "r.precio")} AS unit_price, {_f(_NUM, "r.dto")} AS discount,
+        ic.customer_id, nullif(trim(r.tarjeta), '') IS NOT NULL AS _who_given,
+        {_f(_POS_TS, "r.fecha || ' ' || r.hora")} AS placed_at, 'store' AS channel,
+        CASE upper(trim(r.estado)) WHEN 'PENDIENTE' THEN 'placed' WHEN 'PAGADO' THEN 'paid'
+            WHEN 'ENVIADO' THEN 'shipped' WHEN 'ENTREGADO' THEN 'delivered'
+            WHEN 'ANULADO' THEN 'cancelled' WHEN 'DEVUELTO' THEN 'returned' END AS status,
+        {_f(_POS_TS, "r.fecha_pago")} AS paid_at, r.fecha_pago AS _paid,
+        {_f(_POS_TS, "r.fecha_envio")} AS shipped_at, r.fecha_envio AS _shipped,
+        {_f(_POS_TS, "r.fecha_entrega")} AS delivered_at, r.fecha_entrega AS _delivered,
+        {_f(_POS_TS, "r.fecha_anulacion")} AS cancelled_at, r.fecha_anulacion AS _cancelled,
+        {_f(_POS_TS, "r.fecha_devolucion")} AS returned_at, r.fecha_devolucion AS _returned,
+        CASE upper(trim(r.forma_pago)) WHEN 'TARJETA' THEN 'card' WHEN 'EFECTIVO' THEN 'cash'
+            WHEN 'PAYPAL' THEN 'paypal' WHEN 'TRANSFERENCIA' THEN 'transfer'
+            WHEN 'CONTRAREEMBOLSO' THEN 'cash_on_delivery' END AS payment_method,
+        {_f(_NUM, "r.portes")} AS shipping_cost, {_f(_TXT, "r.cupon")} AS discount_code,
+        {_f(_INT, "r.campana")} AS campaign_id, r.campana AS _campaign
+    FROM raw.pos_sales r
+    LEFT JOIN arts a ON a.code = trim(r.articulo)
+    LEFT JOIN ident ic ON ic.kind = 'card' AND ic.value = trim(r.tarjeta)
+    WHERE r._batch_id = '{{batch}}'
+), checked AS ({_ORDER_CHECKS}
+){_ORDER_DEDUPE}
+"""
+
+STAGING["web_orders.csv"] = f"""
+WITH {_IDENTITY.strip()},
+{_PRODUCTS_NOW.strip()},
+typed AS (
+    SELECT r._line AS line, r._file AS file, 'web' AS source_system,
+        {_f(_ORDER_ID, "r.order_number")} AS order_id, {_f(_INT, "r.line")} AS line_number,
+        p.product_id, {_f(_INT, "r.quantity")} AS quantity,
+        {_f(_NUM, "r.unit_price")} AS unit_price, {_f(_NUM, "r.discount")} AS discount,
+        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given,
+        {_f(_WEB_TS, "r.created_at")} AS placed_at, lower(trim(r.channel)) AS channel,
+        CASE WHEN lower(trim(r.status)) IN ('placed', 'paid', 'shipped', 'delivered',
+            'cancelled', 'returned') THEN lower(trim(r.status)) END AS status,
+        {_f(_WEB_TS, "r.paid_at")} AS paid_at, r.paid_at AS _paid,
+        {_f(_WEB_TS, "r.shipped_at")} AS shipped_at, r.shipped_at AS _shipped,
+        {_f(_WEB_TS, "r.delivered_at")} AS delivered_at, r.delivered_at AS _delivered,
+        {_f(_WEB_TS, "r.cancelled_at")} AS cancelled_at, r.cancelled_at AS _cancelled,
+        {_f(_WEB_TS, "r.returned_at")} AS returned_at, r.returned_at AS _returned,
+        CASE WHEN lower(trim(r.payment_method)) IN ('card', 'cash', 'paypal', 'transfer',
+            'cash_on_delivery') THEN lower(trim(r.payment_method)) END AS payment_method,
+        {_f(_NUM, "r.shipping_cost")} AS shipping_cost,
+        {_f(_TXT, "r.discount_code")} AS discount_code,
+        {_f(_INT, "r.campaign_id")} AS campaign_id, r.campaign_id AS _campaign
+    FROM raw.web_orders r
+    LEFT JOIN prod p ON p.sku = trim(r.sku){_WHO}
+    WHERE r._batch_id = '{{batch}}'
+), checked AS ({_ORDER_CHECKS}
+){_ORDER_DEDUPE}
+"""
+
+STAGING["web_sessions.csv"] = f"""
+WITH {_IDENTITY.strip()},
+typed AS (
+    SELECT r._line AS line, r._file AS file,
+        {_f(_INT, "r.session_id")} AS session_id, {_f(_TXT, "r.visitor_id")} AS visitor_id,
+        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given,
+        {_f(_WEB_TS, "r.started_at")} AS started_at,
+        lower({_f(_TXT, "r.traffic_source")}) AS traffic_source,
+        lower({_f(_TXT, "r.device")}) AS device, {_f(_INT, "r.pages")} AS pages,
+        {_f(_BOOL, "r.added_to_cart")} AS added_to_cart,
+        {_f(_ORDER_ID, "r.converted_order")} AS converted_order_id, r.converted_order AS _conv
+    FROM raw.web_sessions r{_WHO}
+    WHERE r._batch_id = '{{batch}}'
+), checked AS (
+    SELECT *, CASE
+        WHEN session_id IS NULL OR visitor_id IS NULL THEN 'missing_value'
+        WHEN started_at IS NULL THEN 'unparseable_date'
+        WHEN pages IS NULL OR (converted_order_id IS NULL AND _conv IS NOT NULL)
+            THEN 'invalid_number'
+        WHEN added_to_cart IS NULL THEN 'invalid_value'
+        WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
+        END AS _reason FROM typed
+)
+SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
+        PARTITION BY session_id, _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row'
+        ELSE _reason END AS _final_reason, NULL AS _detail
+FROM checked
+"""
+
+STAGING["web_campaign_contacts.csv"] = f"""
+WITH {_IDENTITY.strip()},
+typed AS (
+    SELECT r._line AS line, r._file AS file,
+        {_f(_INT, "r.campaign_id")} AS campaign_id,
+        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given,
+        {_f(_WEB_TS, "r.sent_at")} AS sent_at,
+        {_f(_BOOL, "r.opened")} AS opened, {_f(_BOOL, "r.clicked")} AS clicked,
+        {_f(_ORDER_ID, "r.converted_order")} AS converted_order_id, r.converted_order AS _conv,
+        {_f(_NUM, "r.cost")} AS cost
+    FROM raw.web_campaign_contacts r{_WHO}
+    WHERE r._batch_id = '{{batch}}'
+), checked AS (
+    SELECT *, CASE
+        WHEN campaign_id IS NULL THEN 'missing_value'
+        WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
+        WHEN customer_id IS NULL THEN 'missing_value'
+        WHEN sent_at IS NULL THEN 'unparseable_date'
+        WHEN cost IS NULL OR (converted_order_id IS NULL AND _conv IS NOT NULL)
+            THEN 'invalid_number'
+        WHEN cost < 0 THEN 'negative_price'
+        WHEN opened IS NULL OR clicked IS NULL THEN 'invalid_value'
+        END AS _reason FROM typed
+)
+SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
+        PARTITION BY campaign_id, customer_id, _reason IS NULL ORDER BY line) > 1
+        THEN 'duplicate_row' ELSE _reason END AS _final_reason, NULL AS _detail
+FROM checked
+"""
+
+STAGING["web_tickets.csv"] = f"""
+WITH {_IDENTITY.strip()},
+{_PRODUCTS_NOW.strip()},
+typed AS (
+    SELECT r._line AS line, r._file AS file,
+        {_f(_INT, "r.ticket_id")} AS ticket_id,
+        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given,
+        {_f(_ORDER_ID, "r.order_number")} AS order_id, r.order_number AS _order,
+        p.product_id, {_f(_TXT, "r.sku")} AS _sku,
+        lower({_f(_TXT, "r.category")}) AS category, lower({_f(_TXT, "r.channel")}) AS channel,
+        lower({_f(_TXT, "r.priority")}) AS priority,
+        {_f(_WEB_TS, "r.opened_at")} AS opened_at, lower({_f(_TXT, "r.status")}) AS status,
+        {_f(_WEB_TS, "r.closed_at")} AS closed_at, r.closed_at AS _closed
+    FROM raw.web_tickets r
+    LEFT JOIN prod p ON p.sku = trim(r.sku){_WHO}
+    WHERE r._batch_id = '{{batch}}'
+), checked AS (
+    SELECT *, CASE
+        WHEN ticket_id IS NULL THEN 'missing_value'
+        WHEN opened_at IS NULL OR (_closed IS NOT NULL AND closed_at IS NULL)
+            THEN 'unparseable_date'
+        WHEN order_id IS NULL AND _order IS NOT NULL THEN 'invalid_number'
+        WHEN product_id IS NULL AND _sku IS NOT NULL THEN 'unknown_product'
+        WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
+        WHEN status NOT IN ('registered', 'technical_report', 'report_validated',
+            'response_issued', 'closed') OR status IS NULL THEN 'invalid_value'
+        END AS _reason FROM typed
+)
+SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
+        PARTITION BY ticket_id, _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row'
+        ELSE _reason END AS _final_reason, NULL AS _detail
+FROM checked
+"""
+
+#: Staging table each source file feeds.
+STAGING_TABLE = {
+    "legacy_customers.csv": "customer_rows", "web_products.csv": "products",
+    "pos_articles.csv": "pos_articles", "web_campaigns.csv": "campaigns",
+    "pos_sales.csv": "order_lines", "web_orders.csv": "order_lines",
+    "web_sessions.csv": "web_sessions", "web_campaign_contacts.csv": "campaign_contacts",
+    "web_tickets.csv": "tickets",
+}
+
+#: Natural key of each staging table: the newest batch wins in the *_current views.
+STAGING_KEYS = {
+    "customer_rows": ("customer_id",), "products": ("product_id",),
+    "pos_articles": ("code",), "campaigns": ("campaign_id",),
+    "order_lines": ("order_id", "line_number"), "web_sessions": ("session_id",),
+    "campaign_contacts": ("campaign_id", "customer_id"), "tickets": ("ticket_id",),
+}
+
+_CURRENT = """
+CREATE OR REPLACE VIEW staging.{name}_current AS
+SELECT * EXCLUDE (batch_id, batch_seq, file, line) FROM staging.{table}
+QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_seq DESC, line DESC) = 1;
+"""
+
+#: Views with the latest version of every row (the integrated, cleansed sources).
+STAGING_VIEWS = "\n".join(
+    _CURRENT.format(name="customers" if t == "customer_rows" else t, table=t, key=", ".join(k))
+    for t, k in STAGING_KEYS.items()
+) + """
+CREATE OR REPLACE VIEW staging.orders_current AS
+SELECT order_id, any_value(customer_id) AS customer_id, any_value(placed_at) AS placed_at,
+    any_value(channel) AS channel, any_value(status) AS status,
+    any_value(paid_at) AS paid_at, any_value(shipped_at) AS shipped_at,
+    any_value(delivered_at) AS delivered_at, any_value(cancelled_at) AS cancelled_at,
+    any_value(returned_at) AS returned_at, any_value(payment_method) AS payment_method,
+    any_value(shipping_cost) AS shipping_cost, any_value(discount_code) AS discount_code,
+    any_value(campaign_id) AS campaign_id
+FROM staging.order_lines_current GROUP BY order_id;
+"""
+
+# ------------------------------------------------------------------ marts
+_UNK = "md5('{dim}|unknown')"
+
+MARTS = f"""
+CREATE OR REPLACE TABLE marts.dim_date AS
+WITH bounds AS (
+    SELECT min(d) AS lo, max(d) AS hi FROM (
+        SELECT CAST(placed_at AS DATE) AS d FROM staging.order_lines_current
+        UNION ALL SELECT CAST(started_at AS DATE) FROM staging.web_sessions_current
+        UNION ALL SELECT CAST(sent_at AS DATE) FROM staging.campaign_contacts_current
+        UNION ALL SELECT CAST(opened_at AS DATE) FROM staging.tickets_current
+        UNION ALL SELECT CAST(closed_at AS DATE) FROM staging.tickets_current
+        UNION ALL SELECT start_date FROM staging.campaigns_current
+        UNION ALL SELECT end_date FROM staging.campaigns_current
+        UNION ALL SELECT signup_date FROM staging.customers_current
+        UNION ALL SELECT updated FROM staging.customer_rows)),
+days AS (
+    SELECT CAST(unnest(generate_series(CAST(date_trunc('year', lo) AS DATE),
+        CAST(date_trunc('year', hi) AS DATE) + INTERVAL 1 YEAR - INTERVAL 1 DAY,
+        INTERVAL 1 DAY)) AS DATE) AS d FROM bounds WHERE lo IS NOT NULL)
+SELECT year(d) * 10000 + month(d) * 100 + day(d) AS date_key, d AS date,
+    year(d) AS year, quarter(d) AS quarter, month(d) AS month,
+    strftime(d, '%Y-%m') AS year_month, strftime(d, '%B') AS month_name,
+    isodow(d) AS day_of_week, strftime(d, '%A') AS day_name, isodow(d) >= 6 AS is_weekend
+FROM days
+UNION ALL
+SELECT -1, NULL, NULL, NULL, NULL, '{UNKNOWN}', '{UNKNOWN}', NULL, '{UNKNOWN}', NULL;
+
+CREATE OR REPLACE TABLE marts.dim_customer AS
+WITH rows AS (
+    SELECT *, md5(concat_ws('|', coalesce(address, ''), coalesce(city, ''),
+        coalesce(postal_code, ''), coalesce(country, ''), segment)) AS t2_hash
+    FROM staging.customer_rows),
+ordered AS (
+    SELECT *, lag(t2_hash) OVER (PARTITION BY customer_id
+        ORDER BY batch_seq, updated, line) AS prev_hash FROM rows),
+changes AS (SELECT * FROM ordered WHERE prev_hash IS NULL OR prev_hash <> t2_hash),
+latest AS (
+    SELECT * FROM rows QUALIFY row_number() OVER (PARTITION BY customer_id
+        ORDER BY batch_seq DESC, updated DESC, line DESC) = 1),
+versions AS (
+    SELECT customer_id, address, city, postal_code, country, segment, batch_id,
+        row_number() OVER w AS version,
+        CASE WHEN row_number() OVER w = 1 THEN signup_date ELSE updated END AS valid_from
+    FROM changes WINDOW w AS (PARTITION BY customer_id ORDER BY batch_seq, updated, line)),
+spans AS (
+    SELECT *, coalesce(lead(valid_from) OVER (PARTITION BY customer_id ORDER BY version),
+        DATE '9999-12-31') AS valid_to,
+        lead(valid_from) OVER (PARTITION BY customer_id ORDER BY version) IS NULL
+            AS is_current
+    FROM versions)
+SELECT md5('customer|' || CAST(s.customer_id AS VARCHAR) || '|'
+           || CAST(s.valid_from AS VARCHAR)) AS customer_key,
+    s.customer_id, s.version, s.valid_from, s.valid_to, s.is_current,
+    s.batch_id AS from_batch,
+    s.address, s.city, s.postal_code, s.country, s.segment,
+    l.first_name, l.last_name, l.email, l.phone, l.birth_date, l.gender, l.education,
+    l.acquisition_channel, l.acquisition_campaign_id, l.preferred_payment_method,
+    l.email_consent, l.phone_consent, l.signup_date, l.card AS loyalty_card
+FROM spans s JOIN latest l USING (customer_id)
+UNION ALL
+SELECT {_UNK.format(dim="customer")}, -1, 1, DATE '1900-01-01', DATE '9999-12-31', TRUE,
+    NULL, NULL, '{UNKNOWN}', NULL, NULL, '{UNKNOWN}', '(guest)', NULL, NULL, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, FALSE, FALSE, NULL, NULL;
+
+CREATE OR REPLACE TABLE marts.dim_product AS
+SELECT md5('product|' || sku) AS product_key, product_id, sku, name, subcategory, category,
+    department, brand, unit_cost, list_price
+FROM staging.products_current
+UNION ALL
+SELECT {_UNK.format(dim="product")}, -1, '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}',
+    '{UNKNOWN}', '{UNKNOWN}', NULL, NULL;
+
+CREATE OR REPLACE TABLE marts.snow_department AS
+SELECT DISTINCT md5('department|' || department) AS department_key, department
+FROM staging.products_current
+UNION ALL SELECT {_UNK.format(dim="department")}, '{UNKNOWN}';
+
+CREATE OR REPLACE TABLE marts.snow_category AS
+SELECT DISTINCT md5('category|' || department || '|' || category) AS category_key, category,
+    md5('department|' || department) AS department_key
+FROM staging.products_current
+UNION ALL SELECT {_UNK.format(dim="category")}, '{UNKNOWN}', {_UNK.format(dim="department")};
+
+CREATE OR REPLACE TABLE marts.snow_product AS
+SELECT md5('product|' || sku) AS product_key, product_id, sku, name, subcategory, brand,
+    unit_cost, list_price, md5('category|' || department || '|' || category) AS category_key
+FROM staging.products_current
+UNION ALL
+SELECT {_UNK.format(dim="product")}, -1, '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}',
+    NULL, NULL, {_UNK.format(dim="category")};
+
+CREATE OR REPLACE TABLE marts.dim_channel AS
+SELECT md5('channel|' || channel) AS channel_key, channel,
+    CASE WHEN channel = 'store' THEN 'physical' ELSE 'remote' END AS channel_type,
+    CASE WHEN channel = 'store' THEN 'pos' ELSE 'web' END AS source_system
+FROM (SELECT unnest(['store', 'web', 'phone']) AS channel)
+UNION ALL SELECT {_UNK.format(dim="channel")}, '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}';
+
+CREATE OR REPLACE TABLE marts.dim_campaign AS
+SELECT md5('campaign|' || CAST(campaign_id AS VARCHAR)) AS campaign_key, campaign_id, name,
+    channel, goal, target_segment, objective, kpi, target_value, start_date, end_date,
+    budget, cost_per_contact
+FROM staging.campaigns_current
+UNION ALL
+SELECT {_UNK.format(dim="campaign")}, -1, '(no campaign)', '{UNKNOWN}', '{UNKNOWN}',
+    '{UNKNOWN}', NULL, NULL, NULL, NULL, NULL, NULL, NULL;
+
+CREATE OR REPLACE TEMP TABLE _cust_versions AS
+SELECT customer_key, customer_id,
+    CASE WHEN version = 1 THEN DATE '1900-01-01' ELSE valid_from END AS eff_from, valid_to
+FROM marts.dim_customer WHERE customer_id <> -1;
+
+CREATE OR REPLACE TABLE marts.fact_order_line AS
+SELECT l.order_id, l.line_number,
+    year(l.placed_at) * 10000 + month(l.placed_at) * 100 + day(l.placed_at) AS date_key,
+    coalesce(cv.customer_key, {_UNK.format(dim="customer")}) AS customer_key,
+    coalesce(p.product_key, {_UNK.format(dim="product")}) AS product_key,
+    coalesce(ch.channel_key, {_UNK.format(dim="channel")}) AS channel_key,
+    coalesce(cp.campaign_key, {_UNK.format(dim="campaign")}) AS campaign_key,
+    l.placed_at, l.status, l.payment_method, l.source_system,
+    l.quantity, l.unit_price, l.discount,
+    l.quantity * l.unit_price AS gross_amount,
+    l.quantity * l.unit_price * (1 - l.discount) AS net_amount,
+    l.quantity * p.unit_cost AS cost_amount,
+    CASE WHEN l.line_number = 1 THEN l.shipping_cost ELSE 0 END AS shipping_amount
+FROM staging.order_lines_current l
+LEFT JOIN _cust_versions cv ON cv.customer_id = l.customer_id
+    AND CAST(l.placed_at AS DATE) >= cv.eff_from AND CAST(l.placed_at AS DATE) < cv.valid_to
+LEFT JOIN marts.dim_product p ON p.product_id = l.product_id
+LEFT JOIN marts.dim_channel ch ON ch.channel = l.channel
+LEFT JOIN marts.dim_campaign cp ON cp.campaign_id = l.campaign_id;
+
+CREATE OR REPLACE TABLE marts.fact_web_session AS
+SELECT s.session_id,
+    year(s.started_at) * 10000 + month(s.started_at) * 100 + day(s.started_at) AS date_key,
+    coalesce(cv.customer_key, {_UNK.format(dim="customer")}) AS customer_key,
+    s.visitor_id, s.started_at, s.traffic_source, s.device, s.pages, s.added_to_cart,
+    s.converted_order_id IS NOT NULL AS converted, s.converted_order_id
+FROM staging.web_sessions_current s
+LEFT JOIN _cust_versions cv ON cv.customer_id = s.customer_id
+    AND CAST(s.started_at AS DATE) >= cv.eff_from AND CAST(s.started_at AS DATE) < cv.valid_to;
+
+CREATE OR REPLACE TABLE marts.fact_campaign_contact AS
+SELECT coalesce(cp.campaign_key, {_UNK.format(dim="campaign")}) AS campaign_key,
+    coalesce(cv.customer_key, {_UNK.format(dim="customer")}) AS customer_key,
+    c.campaign_id, c.customer_id,
+    year(c.sent_at) * 10000 + month(c.sent_at) * 100 + day(c.sent_at) AS date_key,
+    c.sent_at, c.opened, c.clicked, c.converted_order_id IS NOT NULL AS converted,
+    c.converted_order_id, c.cost
+FROM staging.campaign_contacts_current c
+LEFT JOIN marts.dim_campaign cp ON cp.campaign_id = c.campaign_id
+LEFT JOIN _cust_versions cv ON cv.customer_id = c.customer_id
+    AND CAST(c.sent_at AS DATE) >= cv.eff_from AND CAST(c.sent_at AS DATE) < cv.valid_to;
+
+CREATE OR REPLACE TABLE marts.fact_ticket AS
+SELECT t.ticket_id,
+    coalesce(cv.customer_key, {_UNK.format(dim="customer")}) AS customer_key,
+    coalesce(p.product_key, {_UNK.format(dim="product")}) AS product_key,
+    year(t.opened_at) * 10000 + month(t.opened_at) * 100 + day(t.opened_at) AS date_key,
+    coalesce(year(t.closed_at) * 10000 + month(t.closed_at) * 100 + day(t.closed_at), -1)
+        AS closed_date_key,
+    t.order_id, t.category, t.channel, t.priority, t.status, t.opened_at, t.closed_at,
+    date_diff('second', t.opened_at, t.closed_at) / 3600.0 AS hours_to_close
+FROM staging.tickets_current t
+LEFT JOIN marts.dim_product p ON p.product_id = t.product_id
+LEFT JOIN _cust_versions cv ON cv.customer_id = t.customer_id
+    AND CAST(t.opened_at AS DATE) >= cv.eff_from AND CAST(t.opened_at AS DATE) < cv.valid_to;
+
+CREATE OR REPLACE TABLE marts.fact_customer_month AS
+WITH span AS (
+    SELECT CAST(date_trunc('month', min(placed_at)) AS DATE) AS lo,
+           CAST(date_trunc('month', max(placed_at)) AS DATE) AS hi
+    FROM staging.order_lines_current),
+months AS (
+    SELECT CAST(unnest(generate_series(lo, hi, INTERVAL 1 MONTH)) AS DATE) AS month
+    FROM span WHERE lo IS NOT NULL),
+grid AS (
+    SELECT c.customer_id, m.month,
+        CAST(m.month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS month_end
+    FROM staging.customers_current c JOIN months m
+      ON m.month >= CAST(date_trunc('month', c.signup_date) AS DATE)),
+monthly AS (
+    SELECT customer_id, CAST(date_trunc('month', placed_at) AS DATE) AS month,
+        count(DISTINCT order_id) AS orders,
+        sum(quantity * unit_price * (1 - discount)) AS revenue,
+        max(placed_at) AS last_order_at
+    FROM staging.order_lines_current
+    WHERE customer_id IS NOT NULL AND status NOT IN ('cancelled', 'returned')
+    GROUP BY customer_id, CAST(date_trunc('month', placed_at) AS DATE)),
+filled AS (
+    SELECT g.customer_id, g.month, g.month_end, coalesce(m.orders, 0) AS orders,
+        coalesce(m.revenue, 0) AS revenue,
+        max(m.last_order_at) OVER w AS last_order_at,
+        sum(coalesce(m.orders, 0)) OVER w AS orders_to_date,
+        sum(coalesce(m.revenue, 0)) OVER w AS revenue_to_date
+    FROM grid g LEFT JOIN monthly m USING (customer_id, month)
+    WINDOW w AS (PARTITION BY g.customer_id ORDER BY g.month
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW))
+SELECT year(f.month_end) * 10000 + month(f.month_end) * 100 + day(f.month_end) AS date_key,
+    coalesce(cv.customer_key, {_UNK.format(dim="customer")}) AS customer_key,
+    f.customer_id, f.month, f.orders, f.revenue, f.orders_to_date, f.revenue_to_date,
+    f.last_order_at,
+    date_diff('day', CAST(f.last_order_at AS DATE), f.month_end) AS days_since_last_order,
+    coalesce(date_diff('day', CAST(f.last_order_at AS DATE), f.month_end) <= 365, FALSE)
+        AS is_active
+FROM filled f
+LEFT JOIN _cust_versions cv ON cv.customer_id = f.customer_id
+    AND f.month_end >= cv.eff_from AND f.month_end < cv.valid_to;
+
+CREATE OR REPLACE VIEW marts.v_sales AS
+SELECT f.order_id, f.line_number, f.placed_at, d.year, d.quarter, d.month, d.year_month,
+    d.day_name, p.department, p.category, p.subcategory, p.brand, p.sku,
+    ch.channel, ch.channel_type, c.segment, c.city, c.country, cp.name AS campaign,
+    f.status, f.payment_method, f.quantity, f.gross_amount, f.net_amount, f.cost_amount,
+    f.net_amount - f.cost_amount AS margin
+FROM marts.fact_order_line f
+JOIN marts.dim_date d USING (date_key)
+JOIN marts.dim_product p USING (product_key)
+JOIN marts.dim_channel ch USING (channel_key)
+JOIN marts.dim_customer c USING (customer_key)
+JOIN marts.dim_campaign cp USING (campaign_key);
+
+CREATE OR REPLACE VIEW marts.v_sales_snowflake AS
+SELECT f.order_id, f.line_number, sp.sku, sp.subcategory, sc.category, sd.department,
+    f.quantity, f.net_amount
+FROM marts.fact_order_line f
+JOIN marts.snow_product sp USING (product_key)
+JOIN marts.snow_category sc USING (category_key)
+JOIN marts.snow_department sd USING (department_key);
+"""
