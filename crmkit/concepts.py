@@ -137,11 +137,13 @@ def select_customers(data, *, min_orders: int = 0, segment: str | None = None,
     return c[keep].reset_index(drop=True)
 
 
-def spend_by_age_and_gender(data) -> pd.DataFrame:
+def spend_by_age_and_gender(data, *, min_customers: int = 5) -> pd.DataFrame:
     """Analytical CRM: average spend per customer by age band and gender.
 
     Links buying habits with demographics; only customers whose birth date
-    and gender the shop knows (data level 3) can be placed.
+    and gender the shop knows (data level 3) can be placed. Cells with fewer
+    than ``min_customers`` customers are left empty: an average of one or two
+    people is not a trend.
     """
     c = data.customers.dropna(subset=["birth_date", "gender"]).set_index("customer_id")
     ref = pd.Timestamp(data.manifest.get("end", data.orders["placed_at"].max()))
@@ -152,8 +154,11 @@ def spend_by_age_and_gender(data) -> pd.DataFrame:
     band = pd.cut(age, AGE_BANDS, right=False, labels=labels)
     spend = _revenue_per_customer(data).reindex(c.index, fill_value=0.0)
     table = pd.DataFrame({"band": band, "gender": c["gender"], "spend": spend})
-    return table.pivot_table(index="band", columns="gender", values="spend", aggfunc="mean",
+    mean = table.pivot_table(index="band", columns="gender", values="spend", aggfunc="mean",
                              observed=False)
+    size = table.pivot_table(index="band", columns="gender", values="spend", aggfunc="size",
+                             observed=False).reindex_like(mean)
+    return mean.where(size >= min_customers)
 
 
 def acquisition_report(data) -> pd.DataFrame:

@@ -5,11 +5,11 @@ output under its own MIME type; :func:`read_figures` reads them back from an
 executed ``.ipynb`` (what papermill writes), so tests compare numbers, not
 printed text.
 
->>> payload = figure_payload("reachable_by_mail", 512)
+>>> payload, _ = figure_payload("reachable_by_mail", 512)
 >>> payload[MIME]["value"]
 512
 >>> import pandas as pd
->>> back = decode(figure_payload("levels", pd.DataFrame({"share": [0.5]}, index=["1"]))[MIME])
+>>> back = decode(figure_payload("levels", pd.DataFrame({"share": [0.5]}, index=["1"]))[0][MIME])
 >>> back.loc["1", "share"]
 np.float64(0.5)
 """
@@ -38,7 +38,7 @@ def _plain(value: Any) -> Any:
 
 
 def figure_payload(name: str, value: Any) -> dict:
-    """The display bundle of one figure: JSON for machines, text for people."""
+    """The display bundle of one figure (JSON under :data:`MIME`) and its metadata."""
     if isinstance(value, pd.Series):
         value = value.to_frame()
     if isinstance(value, pd.DataFrame):
@@ -50,15 +50,20 @@ def figure_payload(name: str, value: Any) -> dict:
         json.dumps(value)  # raises early if the value cannot be recorded
         encoded = {"name": name, "kind": "scalar", "value": value}
         text = f"{name} = {value}"
-    return {MIME: encoded, "text/plain": f"📌 {text}"}
+    return {MIME: encoded, "text/plain": ""}, {"crmkit": {"summary": text}}
 
 
-def record(name: str, value: Any) -> Any:
-    """Record a headline figure of the running notebook and return the value."""
+def record(name: str, value: Any) -> None:
+    """Record a headline figure in the running notebook's output, for tests and reports.
+
+    Nothing visible is added to the lesson: the figure travels in its own
+    MIME type, with an empty text form, so a reader (or a student edition)
+    does not see answers printed next to the exercises.
+    """
     from IPython.display import display
 
-    display(figure_payload(name, value), raw=True)
-    return value
+    bundle, metadata = figure_payload(name, value)
+    display(bundle, metadata=metadata, raw=True)
 
 
 def decode(payload: dict) -> Any:

@@ -26,19 +26,30 @@ import yaml
 
 from .errors import ParameterError, check_choice
 
-__all__ = ["LANGS", "t", "catalog", "column_labels", "value_labels", "check_lang"]
+__all__ = ["LANGS", "t", "catalog", "column_labels", "value_labels", "check_lang", "key_of"]
 
 LANGS = ("en", "es")
 
 
 @cache
 def catalog() -> dict[str, tuple[str, str]]:
-    """The whole catalog as ``{"group.key": (english, spanish)}``."""
-    raw = yaml.safe_load(resources.files("crmkit").joinpath("catalog.yaml").read_text("utf-8"))
+    """The whole catalog as ``{"group.key": (english, spanish)}``.
+
+    It is read from ``catalog.yaml`` and the lesson files ``catalog_*.yaml``
+    beside it; a key defined twice is an error, never a silent override.
+    """
+    files = sorted(f for f in resources.files("crmkit").iterdir()
+                   if f.name == "catalog.yaml" or (f.name.startswith("catalog_")
+                                                   and f.name.endswith(".yaml")))
     flat: dict[str, tuple[str, str]] = {}
-    for group, entries in raw.items():
-        for key, labels in entries.items():
-            flat[f"{group}.{key}"] = tuple(labels)
+    for f in files:
+        raw = yaml.safe_load(f.read_text("utf-8")) or {}
+        for group, entries in raw.items():
+            for key, labels in entries.items():
+                name = f"{group}.{key}"
+                if name in flat:
+                    raise ValueError(f"catalog key {name!r} is defined twice ({f.name})")
+                flat[name] = tuple(labels)
     return flat
 
 
@@ -67,3 +78,22 @@ def column_labels(columns, lang: str = "en") -> dict[str, str]:
 def value_labels(values, lang: str = "en") -> dict[str, str]:
     """Display names of category values (channels, states, segments...)."""
     return {v: t(f"value.{v}", lang) for v in values}
+
+
+def key_of(text, groups=("column", "label", "value", "action")):
+    """The catalog key whose label (in any language) is ``text``; ``text`` itself otherwise.
+
+    Lets a learner answer with the label a table shows instead of the column name.
+
+    >>> key_of("Correo electrónico"), key_of(" after-sales service "), key_of("postal_code")
+    ('email', 'after_sales', 'postal_code')
+    """
+    if not isinstance(text, str):
+        return text
+    wanted = text.strip().casefold()
+    for name, labels in catalog().items():
+        group, key = name.split(".", 1)
+        if group in groups and (wanted == key.casefold()
+                                or wanted in (x.casefold() for x in labels)):
+            return key
+    return text.strip()

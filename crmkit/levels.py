@@ -34,6 +34,7 @@ __all__ = [
     "field_completeness",
     "level_completeness",
     "customer_levels",
+    "reach_masks",
     "reachable_by_action",
 ]
 
@@ -107,8 +108,8 @@ def level_completeness(data) -> pd.DataFrame:
     }).set_index("level")
 
 
-def reachable_by_action(data) -> pd.DataFrame:
-    """How many customers each marketing action can reach, with consent where it applies.
+def reach_masks(data) -> pd.DataFrame:
+    """One row per customer, one boolean column per action: can the action reach them?
 
     - direct mail: level 1 (post needs no consent; e-mail needs it);
     - telemarketing: level 2 and consent to be called;
@@ -118,18 +119,22 @@ def reachable_by_action(data) -> pd.DataFrame:
     c = data.customers.set_index("customer_id")
     lv = customer_levels(data)
     postal = c[["address", "city", "postal_code"]].notna().all(axis=1)
-    mail = lv[1] & (postal | (c["email"].notna() & c["email_consent"]))
-    reach = {
-        "direct_mail": mail,
+    return pd.DataFrame({
+        "direct_mail": lv[1] & (postal | (c["email"].notna() & c["email_consent"])),
         "telemarketing": lv[2] & c["phone_consent"],
         "segmentation": lv[3],
         "campaign_roi": lv[4],
         "loyalty": lv[5],
         "one_to_one": lv.all(axis=1),
-    }
-    n = max(len(c), 1)
+    })
+
+
+def reachable_by_action(data) -> pd.DataFrame:
+    """How many customers each marketing action can reach (see :func:`reach_masks`)."""
+    reach = reach_masks(data)
+    n = max(len(reach), 1)
     return pd.DataFrame({
-        "level": [ACTIONS[a] for a in reach],
-        "customers": [int(m.sum()) for m in reach.values()],
-        "share": [float(m.sum() / n) for m in reach.values()],
-    }, index=pd.Index(list(reach), name="action"))
+        "level": [ACTIONS[a] for a in reach.columns],
+        "customers": reach.sum().astype(int).to_numpy(),
+        "share": (reach.sum() / n).to_numpy(),
+    }, index=pd.Index(list(reach.columns), name="action"))

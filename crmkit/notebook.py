@@ -24,7 +24,7 @@ from .i18n import catalog, check_lang
 from .profiles import get_profile
 from .synth import generate, parse_day
 
-__all__ = ["setup", "localize", "set_style"]
+__all__ = ["setup", "localize", "say", "set_style"]
 
 
 def set_style() -> None:
@@ -83,6 +83,28 @@ def localize(table: pd.DataFrame | pd.Series, lang: str = "en"):
         out.columns = [_label(c, lang) for c in out.columns]
     else:
         out.name = _label(out.name, lang)
+    if isinstance(out, pd.DataFrame):
+        for col, values in table.items():
+            if values.dtype == object or pd.api.types.is_string_dtype(values):
+                out[_label(col, lang)] = values.map(lambda v: _value(v, lang))
+    elif out.dtype == object or pd.api.types.is_string_dtype(out):
+        out = out.map(lambda v: _value(v, lang))
     out.index = out.index.map(lambda v: _label(v, lang))
     out.index.names = [_label(n, lang) for n in out.index.names]
     return out
+
+
+def _value(v, lang: str):
+    """A category value (a state, channel, role...) in ``lang``; other text unchanged."""
+    if not isinstance(v, str):
+        return v
+    key = f"value.{v}"
+    cat = catalog()
+    return cat[key][0 if lang == "en" else 1] if key in cat else v
+
+
+def say(key: str, lang: str = "en", **values) -> None:
+    """Print one of the lesson's sentences (``msg.<key>`` in the catalog) in ``lang``."""
+    from .i18n import t
+
+    print(t(f"msg.{key}", lang).format(**values))

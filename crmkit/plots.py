@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from .concepts import sales_pipeline
+from .concepts import sales_pipeline, social_activity
 from .i18n import t
 from .levels import level_completeness, reachable_by_action
 from .schema import TICKET_STATES
@@ -33,6 +33,7 @@ __all__ = [
     "plot_workflow",
     "plot_time_in_state",
     "plot_pipeline",
+    "plot_social",
     "plot_orders_by_hour",
     "plot_monthly_revenue",
     "plot_stock",
@@ -72,7 +73,8 @@ def plot_reach(data, *, lang: str = "en", ax=None):
     """Customers each marketing action can reach."""
     reach = reachable_by_action(data)
     ax = _ax(ax)
-    labels = [f"{t(f'action.{a}', lang)} (L{lv})" for a, lv in reach["level"].items()]
+    labels = [f"{t(f'action.{a}', lang)} ({'L1–L5' if a == 'one_to_one' else f'L{lv}'})"
+              for a, lv in reach["level"].items()]
     y = np.arange(len(reach))[::-1]
     ax.barh(y, reach["customers"], color=[PALETTE[(lv - 1) % 6] for lv in reach["level"]])
     for yi, n, s in zip(y, reach["customers"], reach["share"], strict=True):
@@ -90,9 +92,9 @@ def plot_workflow(data, *, lang: str = "en", ax=None):
     moves = transition_counts(data).set_index(["from", "to"])["incidents"]
     ax = _ax(ax, (11, 3.2))
     n = len(TICKET_STATES)
-    xs = np.linspace(0.08, 0.92, n)
+    xs = np.linspace(0.1, 0.9, n)
     for i, (state, role) in enumerate(zip(TICKET_STATES, STATE_ROLES, strict=True)):
-        box = FancyBboxPatch((xs[i] - 0.075, 0.35), 0.15, 0.36,
+        box = FancyBboxPatch((xs[i] - 0.07, 0.35), 0.14, 0.36,
                              boxstyle="round,pad=0.01", fc=PALETTE[i % 6], alpha=0.85,
                              transform=ax.transAxes)
         ax.add_patch(box)
@@ -103,12 +105,15 @@ def plot_workflow(data, *, lang: str = "en", ax=None):
         ax.text(xs[i], 0.22, t(f"value.{role}", lang), ha="center", va="center",
                 fontsize=8, style="italic", transform=ax.transAxes)
         if i < n - 1:
-            ax.add_patch(FancyArrowPatch((xs[i] + 0.078, 0.53), (xs[i + 1] - 0.078, 0.53),
+            ax.add_patch(FancyArrowPatch((xs[i] + 0.073, 0.53), (xs[i + 1] - 0.073, 0.53),
                                          arrowstyle="-|>", mutation_scale=14,
                                          transform=ax.transAxes, color="#333"))
             count = moves.get((state, TICKET_STATES[i + 1]), 0)
             ax.text((xs[i] + xs[i + 1]) / 2, 0.8, f"{count:,}", ha="center", fontsize=8,
                     transform=ax.transAxes)
+    ax.text(0.5, 0.02, t("chart.moves", lang), ha="center", fontsize=8, color="#555",
+            transform=ax.transAxes)
+    ax.set_xlim(0, 1)
     ax.set_axis_off()
     ax.set_title(t("chart.workflow_title", lang))
     return ax
@@ -123,6 +128,7 @@ def plot_time_in_state(data, *, lang: str = "en", sla_hours: float | None = None
     ax.boxplot(groups, vert=False, showfliers=True, flierprops={"markersize": 2})
     ax.set_yticks(range(1, len(states) + 1), [t(f"value.{s}", lang) for s in states])
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
     if sla_hours:
         ax.axvline(sla_hours, color=PALETTE[3], ls="--",
                    label=f"{t('chart.service_level', lang)}: {sla_hours:g} h")
@@ -146,6 +152,20 @@ def plot_pipeline(data, *, lang: str = "en", ax=None):
     ax.set_xlabel(t("column.amount", lang) + " (€)")
     ax.set_xlim(0, max(pipe["amount"].max(), 1) * 1.35)
     ax.set_title(t("chart.pipeline_title", lang))
+    return ax
+
+
+def plot_social(data, *, lang: str = "en", ax=None):
+    """Visits that came from social networks, per month, and the orders they brought."""
+    social = social_activity(data)
+    ax = _ax(ax, (8, 3.5))
+    ax.plot(social.index.to_timestamp(), social["visits"], marker="o", color=PALETTE[3],
+            label=t("label.visits", lang))
+    ax.plot(social.index.to_timestamp(), social["orders"], marker="s", color=PALETTE[4],
+            label=t("label.orders", lang))
+    ax.set_xlabel(t("chart.month", lang))
+    ax.set_title(t("chart.social_visits_title", lang))
+    ax.legend()
     return ax
 
 

@@ -46,3 +46,34 @@ def test_unknown_language_and_key_are_clear_errors():
         t("table.orders", "de")
     with pytest.raises(ParameterError, match="no label 'table.nothing'"):
         t("table.nothing", "en")
+
+
+def test_catalog_files_define_no_key_twice():
+    """PyYAML silently keeps the last of two equal keys; this catches such a slip."""
+    from importlib import resources
+
+    import yaml
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node):
+        keys = [loader.construct_object(k) for k, _ in node.value]
+        dup = {k for k in keys if keys.count(k) > 1}
+        assert not dup, f"duplicate keys {sorted(map(str, dup))} at line {node.start_mark.line}"
+        return loader.construct_mapping(node)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    files = [f for f in resources.files("crmkit").iterdir() if f.name.startswith("catalog")
+             and f.name.endswith(".yaml")]
+    assert files
+    for f in files:
+        yaml.load(f.read_text("utf-8"), Loader=Strict)
+
+
+def test_key_of_accepts_labels_in_both_languages():
+    from crmkit.i18n import key_of
+
+    assert key_of("Correo electrónico") == "email"
+    assert key_of("Commercial management") == "commercial"
+    assert key_of("nothing like it") == "nothing like it"
