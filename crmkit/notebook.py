@@ -9,7 +9,7 @@ Traceback (most recent call last):
 crmkit.errors.ParameterError: lang='fr' is not allowed; choose one of: 'en', 'es'.
 >>> import pandas as pd
 >>> localize(pd.DataFrame({"channel": ["web"], "share": [0.5]}), "es").columns.tolist()
-['Canal', 'Porcentaje']
+['Canal', 'Proporción']
 """
 
 from __future__ import annotations
