@@ -38,8 +38,10 @@ student: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
 
+## bench: speed and memory of the generator and the warehouse (several minutes)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py
+	$(BIN)/python benchmarks/bench_warehouse.py
 
 clean:
 	rm -rf $(VENV) reports student .pytest_cache

@@ -65,6 +65,32 @@ def build_parser() -> argparse.ArgumentParser:
     st.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
     st.add_argument("--out", default="student", help="output folder (default student/)")
 
+    x = sub.add_parser("extracts", help="write a shop as three messy source-system extracts")
+    x.add_argument("out", help="folder to write")
+    x.add_argument("--profile", required=True, help=f"one of: {', '.join(PROFILE_NAMES)}")
+    x.add_argument("--customers", type=int, default=None)
+    x.add_argument("--seed", type=int, default=0)
+    x.add_argument("--clean", action="store_true", help="plant no bad rows")
+
+    w = sub.add_parser("warehouse", help="build, load, report on and test a DuckDB warehouse")
+    wsub = w.add_subparsers(dest="action", required=True)
+    wb = wsub.add_parser("build", help="build a warehouse file from extracts or a new shop")
+    wb.add_argument("db", help="warehouse file to write, e.g. shop.duckdb")
+    src = wb.add_mutually_exclusive_group(required=True)
+    src.add_argument("--from", dest="source", help="an extracts folder (crmkit extracts)")
+    src.add_argument("--profile", help="generate this shop profile and load it")
+    wb.add_argument("--customers", type=int, default=None)
+    wb.add_argument("--seed", type=int, default=0)
+    wb.add_argument("--batch", action="append", default=[],
+                    help="a later extracts folder to load after the first (repeatable)")
+    wl = wsub.add_parser("load", help="load one more batch of extracts (non-volatile)")
+    wl.add_argument("db")
+    wl.add_argument("folder")
+    wr = wsub.add_parser("report", help="rows read, loaded and quarantined, per batch and file")
+    wr.add_argument("db")
+    wt = wsub.add_parser("test", help="run the data tests on the marts (exit 1 on a failure)")
+    wt.add_argument("db")
+
     sub.add_parser("profiles", help="list the shop profiles")
     return parser
 
@@ -118,9 +144,50 @@ def _run(args) -> int:
         for nb in find_notebooks(args.notebooks):
             n = strip_solutions(nb, Path(args.out) / nb.name)
             print(f"{nb.name}: {n} solution(s) removed -> {Path(args.out) / nb.name}")
+    elif args.command == "extracts":
+        from .extracts import write_extracts
+        from .synth import generate
+
+        data = generate(args.profile, n_customers=args.customers, seed=args.seed)
+        info = write_extracts(data, args.out, seed=args.seed, bad_rows=not args.clean)
+        print(f"batch {info['batch_id']}: {len(info['files'])} files and "
+              f"{len(info['bad_rows'])} planted bad rows written to {info['directory']}")
+    elif args.command == "warehouse":
+        return _warehouse(args)
     elif args.command == "profiles":
         for p in PROFILES.values():
             print(f"{p.name:14} {p.modelled_on} (default {p.default_customers:,} customers)")
+    return 0
+
+
+def _warehouse(args) -> int:
+    import pandas as pd
+
+    from .warehouse import build_warehouse, load_batch, load_report
+    from .warehouse_checks import run_data_tests
+
+    with pd.option_context("display.width", 160, "display.max_columns", 20,
+                           "display.max_rows", 200):
+        if args.action == "build":
+            if args.source:
+                source = args.source
+            else:
+                from .synth import generate
+
+                source = generate(args.profile, n_customers=args.customers, seed=args.seed)
+            path = build_warehouse(source, args.db, batches=args.batch, seed=args.seed)
+            print(load_report(path).to_string(index=False))
+            print(f"warehouse written: {path}")
+        elif args.action == "load":
+            print(load_batch(args.db, args.folder).to_string(index=False))
+        elif args.action == "report":
+            print(load_report(args.db).to_string(index=False))
+        elif args.action == "test":
+            result = run_data_tests(args.db)
+            failed = result[result["status"] != "pass"]
+            print(result[["test", "status", "failing_rows"]].to_string(index=False))
+            print(f"{len(result) - len(failed)} passed, {len(failed)} failed")
+            return 1 if len(failed) else 0
     return 0
 
 
