@@ -40,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("out", nargs="?", default="data/samples")
     s.add_argument("--profile", action="append", choices=PROFILE_NAMES,
                    help="only this profile (repeatable)")
+    s.add_argument("--extracts", metavar="DIR",
+                   help="also write the boutique sample as messy source extracts to DIR")
 
     d = sub.add_parser("dictionary", help="write the data dictionary (Markdown)")
     d.add_argument("--out", default="data/README.md")
@@ -123,6 +125,10 @@ def _run(args) -> int:
 
         for path in build_samples(args.out, args.profile):
             print(f"sample written: {path}")
+        if args.extracts:
+            from .samples import build_extracts_sample
+
+            print(f"extracts written: {build_extracts_sample(args.extracts)}")
     elif args.command == "dictionary":
         from .samples import write_dictionary
 

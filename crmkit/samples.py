@@ -13,9 +13,12 @@ from .profiles import PROFILES
 from .schema import data_dictionary
 from .synth import DEFAULT_END, DEFAULT_START, generate
 
-__all__ = ["SAMPLE_SEED", "build_sample", "build_samples", "write_dictionary"]
+__all__ = ["SAMPLE_SEED", "EXTRACTS_PROFILE", "build_sample", "build_samples",
+           "build_extracts_sample", "dictionary", "write_dictionary"]
 
 SAMPLE_SEED = 2024
+#: The shop whose sample is also committed as messy source extracts (data/extracts/).
+EXTRACTS_PROFILE = "boutique"
 
 
 def build_sample(profile: str) -> CRMData:
@@ -35,8 +38,40 @@ def build_samples(out: str | Path, profiles=None) -> list[Path]:
     return [build_sample(p).save(out / p, format="csv") for p in (profiles or PROFILES)]
 
 
+def build_extracts_sample(out: str | Path) -> Path:
+    """Write the :data:`EXTRACTS_PROFILE` sample as three systems' messy extracts to ``out``."""
+    from .extracts import write_extracts
+
+    info = write_extracts(build_sample(EXTRACTS_PROFILE), out, seed=SAMPLE_SEED)
+    return Path(info["directory"])
+
+
+def source_dictionary() -> str:
+    """The source extracts (files, systems, encodings) and the quarantine reasons, as Markdown."""
+    from .extracts import FILES, REASONS
+
+    lines = ["", "## Source extracts", "",
+             f"`data/extracts/{EXTRACTS_PROFILE}/` holds the `{EXTRACTS_PROFILE}` sample as "
+             "three source systems export it (`crmkit extracts`), with every planted bad row",
+             "listed in `bad_rows.csv`. `crmkit warehouse build shop.duckdb --from "
+             f"data/extracts/{EXTRACTS_PROFILE}` loads them.", "",
+             "| file | system | encoding | separator | content |", "|---|---|---|---|---|"]
+    for spec in FILES.values():
+        sep = "`;`" if spec.delimiter == ";" else "`,`"
+        lines.append(f"| `{spec.name}` | {spec.system} | {spec.encoding} | {sep} | "
+                     f"{spec.description} |")
+    lines += ["", "Why a row lands in quarantine:", "", "| reason | meaning |", "|---|---|"]
+    lines += [f"| `{k}` | {v} |" for k, v in REASONS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def dictionary() -> str:
+    """The whole ``data/README.md``: canonical tables, then the source extracts."""
+    return data_dictionary() + source_dictionary()
+
+
 def write_dictionary(path: str | Path) -> Path:
-    """Write the data dictionary generated from :mod:`crmkit.schema` to ``path``."""
+    """Write :func:`dictionary` to ``path``."""
     path = Path(path)
-    path.write_text(data_dictionary(), encoding="utf-8")
+    path.write_text(dictionary(), encoding="utf-8")
     return path

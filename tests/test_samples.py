@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from crmkit.profiles import PROFILE_NAMES, PROFILES
-from crmkit.samples import build_samples
-from crmkit.schema import data_dictionary
+from crmkit.samples import EXTRACTS_PROFILE, build_extracts_sample, build_samples, dictionary
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,6 +36,17 @@ def test_samples_are_small_enough_for_a_spreadsheet(profile):
 
 
 def test_data_dictionary_is_current():
-    assert (ROOT / "data" / "README.md").read_text(encoding="utf-8") == data_dictionary(), (
+    assert (ROOT / "data" / "README.md").read_text(encoding="utf-8") == dictionary(), (
         "data/README.md is stale: run `make data` and commit it"
     )
+
+
+def test_extracts_sample_regenerates_byte_for_byte(tmp_path):
+    fresh = build_extracts_sample(tmp_path / "x")
+    committed = ROOT / "data" / "extracts" / EXTRACTS_PROFILE
+    names = sorted(p.name for p in fresh.iterdir())
+    assert names == sorted(p.name for p in committed.iterdir())
+    for name in names:
+        assert (fresh / name).read_bytes() == (committed / name).read_bytes(), (
+            f"data/extracts/{EXTRACTS_PROFILE}/{name} is stale: run `make data` and commit it"
+        )
