@@ -13,17 +13,13 @@ behaviour costs on top of that.
 from __future__ import annotations
 
 import argparse
-import json
 import math
-import platform
-import re
-import subprocess
 import sys
-import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-README = HERE / "README.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import PEAK_MB, run_child, write_block  # noqa: E402
+
 PROFILES = ("fashion_chain", "sports_shop")
 SIZES = (10_000, 100_000, 1_000_000)
 TARGET_LINES, TARGET_SECONDS, TARGET_MB = 1_000_000, 15.0, 3 * 1024
@@ -48,16 +44,13 @@ else:  # floor: the same number of order lines as plain random columns
     })
     rows = {"order_lines": len(df)}
 seconds = time.perf_counter() - t0
-with open("/proc/self/status") as f:  # VmHWM: this process's own peak resident memory
-    peak_mb = next(int(x.split()[1]) for x in f if x.startswith("VmHWM")) / 1024
+__PEAK__
 print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "rows": rows}))
 """
 
 
 def _run(*args: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", _CHILD, *args], check=True,
-                         capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(_CHILD.replace("__PEAK__", PEAK_MB), *args)
 
 
 def measure(profile: str, n: int) -> dict:
@@ -127,15 +120,9 @@ def main() -> None:
     text = table(results)
     print("\n" + text + "\n\n" + verdict(results))
     if sorted(args.sizes) == sorted(SIZES) and sorted(args.profiles) == sorted(PROFILES):
-        block = (f"<!-- bench_synth:start -->\nMeasured {time.strftime('%Y-%m-%d')} on "
-                 f"{platform.machine()}, Python {platform.python_version()}, with "
-                 f"`python benchmarks/bench_synth.py`.\n\n{text}\n\n{verdict(results)}\n"
-                 "<!-- bench_synth:end -->")
-        old = README.read_text(encoding="utf-8") if README.exists() else ""
-        pattern = re.compile(r"<!-- bench_synth:start -->.*?<!-- bench_synth:end -->", re.S)
-        new = pattern.sub(block, old) if pattern.search(old) else old + "\n" + block + "\n"
-        README.write_text(new, encoding="utf-8")
-        print(f"\nwritten to {README}")
+        path = write_block("bench_synth", "python benchmarks/bench_synth.py",
+                           f"{text}\n\n{verdict(results)}")
+        print(f"\nwritten to {path}")
 
 
 if __name__ == "__main__":

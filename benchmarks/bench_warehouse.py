@@ -19,23 +19,20 @@ Target: the full build within 4 x the floor and under 4 GB.
 from __future__ import annotations
 
 import argparse
-import json
-import platform
-import re
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-README = HERE / "README.md"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import PEAK_MB, run_child, write_block  # noqa: E402
+
 PROFILE = "fashion_chain"
 LINES = (100_000, 1_000_000)
 TARGET_RATIO, TARGET_MB = 4.0, 4 * 1024
 
 _CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 mode, folder, db = sys.argv[1], sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
 if mode == "build":
@@ -57,20 +54,13 @@ else:  # floor: DuckDB alone reads every extract into a table
     con.execute("CHECKPOINT")
     con.close()
 seconds = time.perf_counter() - t0
-# VmHWM is this process's own peak (ru_maxrss may carry the parent's over exec)
-try:
-    status = open("/proc/self/status").read()
-    peak_mb = int(status.split("VmHWM:")[1].split()[0]) / 1024
-except (OSError, IndexError):
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+__PEAK__
 print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "rows": rows}))
 """
 
 
 def _run(*args: str) -> dict:
-    out = subprocess.run([sys.executable, "-c", _CHILD, *args], check=True,
-                         capture_output=True, text=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return run_child(_CHILD.replace("__PEAK__", PEAK_MB), *args)
 
 
 def measure(lines: int, work: Path) -> dict:
@@ -132,17 +122,9 @@ def main() -> None:
     text = table(results)
     print("\n" + text + "\n\n" + verdict(results))
     if sorted(args.lines) == sorted(LINES):
-        block = (f"<!-- bench_warehouse:start -->\nMeasured {time.strftime('%Y-%m-%d')} on "
-                 f"{platform.machine()}, Python {platform.python_version()}, profile "
-                 f"`{PROFILE}`, with `python benchmarks/bench_warehouse.py`.\n\n{text}\n\n"
-                 f"{verdict(results)}\n<!-- bench_warehouse:end -->")
-        old = README.read_text(encoding="utf-8") if README.exists() else ""
-        pattern = re.compile(r"<!-- bench_warehouse:start -->.*?<!-- bench_warehouse:end -->",
-                             re.S)
-        new = pattern.sub(lambda _: block, old) if pattern.search(old) else (
-            old.rstrip("\n") + "\n\n" + block + "\n")
-        README.write_text(new, encoding="utf-8")
-        print(f"\nwritten to {README}")
+        path = write_block("bench_warehouse", "python benchmarks/bench_warehouse.py",
+                           f"Profile `{PROFILE}`.\n\n{text}\n\n{verdict(results)}")
+        print(f"\nwritten to {path}")
 
 
 if __name__ == "__main__":
