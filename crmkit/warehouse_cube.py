@@ -151,13 +151,16 @@ def pivot(warehouse, *, rows: str, columns: str, measure: str = "sum(net_amount)
         if not m:
             raise ParameterError(f"measure={measure!r} must be an aggregate like "
                                  "'sum(net_amount)'.")
-        func, arg = m.group(1), m.group(2)
+        func, arg = m.group(1), m.group(2).strip()
+        # count(DISTINCT x) -> count(DISTINCT CASE WHEN ... THEN x END): keep the keyword outside
+        distinct = re.match(r"^distinct\s+(.*)$", arg, re.I | re.S)
+        prefix, arg = ("DISTINCT ", distinct.group(1)) if distinct else ("", arg)
         parts = []
         for v in values:
             lit = "NULL" if v is None else "'" + str(v).replace("'", "''") + "'"
             cond = f"{columns} IS NULL" if v is None else f"CAST({columns} AS VARCHAR) = {lit}"
             label = "(none)" if v is None else str(v)
-            parts.append(f'{func}(CASE WHEN {cond} THEN {arg} END) AS "{label}"')
+            parts.append(f'{func}({prefix}CASE WHEN {cond} THEN {arg} END) AS "{label}"')
         parts.append(f'{inner} AS "{ALL}"')
         sql = (f"SELECT {rows}, {', '.join(parts)} FROM {table}{filt} "
                f"GROUP BY {rows} ORDER BY {rows}")

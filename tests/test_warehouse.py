@@ -288,6 +288,17 @@ def test_grouping_sets_and_pivot_agree(built):
     np.testing.assert_allclose(p[years].sum(axis=1), p[ALL])
 
 
+def test_pivot_counts_distinct_orders_per_cell(built):
+    _, _, db = built("sports_shop")
+    p = pivot(db, rows="channel", columns="year", measure="count(DISTINCT order_id)")
+    direct = query(db, "SELECT channel, count(DISTINCT order_id) AS n FROM marts.v_sales "
+                       "GROUP BY 1").set_index("channel")["n"]
+    np.testing.assert_array_equal(p.set_index("channel")[ALL].sort_index(),
+                                  direct.sort_index())
+    years = [c for c in p.columns if c not in ("channel", ALL)]
+    assert (p[years].sum(axis=1) >= p[ALL]).all()  # an order is counted once per year
+
+
 def test_snowflake_gives_the_same_answer_as_the_star(built):
     _, _, db = built("fashion_chain")
     star = query(db, "SELECT department, sum(net_amount) AS r FROM marts.v_sales "

@@ -1,0 +1,408 @@
+"""Notebook 02 (the data warehouse): its workshop folder, small helpers and exercises.
+
+The lesson writes a shop's data as three messy source extracts, builds a
+DuckDB warehouse from them, loads a second batch and asks questions in SQL.
+A :class:`Workshop` keeps the paths together; :func:`exercise_book` checks
+the learner's answers, and an answer to a SQL exercise is the query itself
+(a text), which :func:`run_sql` runs read-only against the warehouse.
+
+>>> from crmkit.synth import generate
+>>> from crmkit.extracts import write_extracts
+>>> from crmkit.warehouse import build_warehouse
+>>> ws = workshop(generate("boutique", n_customers=80, seed=1), seed=3)
+>>> _ = write_extracts(ws.crm, ws.batch1, seed=ws.seed)
+>>> _ = build_warehouse(ws.batch1, ws.warehouse)
+>>> book = exercise_book(ws, lang="en")
+>>> book.check("guest_lines", "SELECT count(*) FROM marts.fact_order_line f JOIN "
+...            "marts.dim_customer c USING (customer_key) WHERE c.customer_id = -1")
+✅ Order lines of guests: correct, well done!
+>>> book.check("guest_lines", "SELEC nothing")  # doctest: +ELLIPSIS
+🔶 Order lines of guests: your answer could not be used: ParserException: ...
+>>> count_joins("SELECT * FROM a JOIN b USING (k) LEFT JOIN c ON c.x = b.x")
+2
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import statistics
+import tempfile
+import time
+import weakref
+from dataclasses import dataclass, replace
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+
+from .data import CRMData
+from .errors import ParameterError
+from .exercises import AnyOf, Exercise, ExerciseBook
+from .extracts import BAD_ROWS_NAME, FILES, MANIFEST_NAME
+from .i18n import check_lang, t
+from .warehouse import connect
+
+__all__ = [
+    "Workshop",
+    "workshop",
+    "peek",
+    "lines_at",
+    "run_sql",
+    "count_joins",
+    "timed_query",
+    "table_counts",
+    "last_year",
+    "history_city",
+    "ORDER_FILES",
+    "EXERCISES",
+    "exercise_book",
+]
+
+
+@dataclass(frozen=True)
+class Workshop:
+    """Where the lesson keeps its files: two extract batches and the warehouse.
+
+    ``crm`` is the shop's :class:`~crmkit.data.CRMData`; ``seed`` seeds the
+    extracts (the loyalty cards of both batches are drawn with it).
+    """
+
+    crm: CRMData
+    root: Path
+    seed: int = 0
+
+    @property
+    def batch1(self) -> Path:
+        """Folder of the first, full extraction of the three systems."""
+        return self.root / "batch1"
+
+    @property
+    def batch2(self) -> Path:
+        """Folder of the later batch: the customer spreadsheet after some changes."""
+        return self.root / "batch2"
+
+    @property
+    def warehouse(self) -> Path:
+        """The DuckDB warehouse file."""
+        return self.root / "shop.duckdb"
+
+    def extracted_at(self, batch: int = 1) -> pd.Timestamp:
+        """Day a batch was extracted (from its manifest)."""
+        folder = self.batch1 if batch == 1 else self.batch2
+        manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+        return pd.Timestamp(manifest["extracted_at"])
+
+    @property
+    def snapshot_day(self) -> pd.Timestamp:
+        """The last day before the first extraction: the past the exercises ask about."""
+        return self.extracted_at(1) - pd.Timedelta(days=1)
+
+
+def workshop(data: CRMData, *, warehouse_dir: str | Path | None = None,
+             seed: int = 0) -> Workshop:
+    """Check ``warehouse_dir`` and return the lesson's :class:`Workshop`.
+
+    ``None`` uses a new temporary folder, removed when the kernel ends, so
+    running the lesson never writes into the project; a given folder is
+    created if missing and kept.
+
+    >>> workshop(None, warehouse_dir=__file__)
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.ParameterError: warehouse_dir=... is a file; give a folder ...
+    """
+    if warehouse_dir is None:
+        root = Path(tempfile.mkdtemp(prefix="crmkit-warehouse-"))
+        ws = Workshop(data, root, int(seed))
+        # the temporary folder goes when the lesson's kernel ends (or the workshop is dropped)
+        weakref.finalize(ws, shutil.rmtree, root, ignore_errors=True)
+        return ws
+    else:
+        root = Path(warehouse_dir).expanduser()
+        if root.exists() and not root.is_dir():
+            raise ParameterError(
+                f"warehouse_dir={str(warehouse_dir)!r} is a file; give a folder for the "
+                "extracts and the warehouse (it is created if missing), or None for a "
+                "temporary one.")
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ParameterError(
+                f"warehouse_dir={str(warehouse_dir)!r} cannot be created ({exc.strerror}); "
+                "give a folder you can write to, or None for a temporary one.") from None
+    return Workshop(data, root, int(seed))
+
+
+def peek(path: str | Path, n: int = 3) -> list[str]:
+    """The first ``n`` lines after the header of an extract, exactly as written.
+
+    The file is decoded with the encoding its system uses (see
+    :data:`crmkit.extracts.FILES`); the header is the first item.
+    """
+    path = Path(path)
+    encoding = FILES[path.name].encoding if path.name in FILES else "utf-8"
+    out = []
+    with open(path, encoding=encoding, newline="") as f:
+        for i, line in enumerate(f):
+            if i > n:
+                break
+            out.append(line.rstrip("\r\n"))
+    return out
+
+
+def lines_at(path: str | Path, numbers) -> pd.DataFrame:
+    """Given line numbers of a file (the header is line 1), as they are written."""
+    path = Path(path)
+    encoding = FILES[path.name].encoding if path.name in FILES else "utf-8"
+    wanted = {int(n) for n in numbers}
+    rows = []
+    with open(path, encoding=encoding, newline="") as f:
+        for i, line in enumerate(f, start=1):
+            if i in wanted:
+                rows.append((path.name, i, line.rstrip("\r\n")))
+    return pd.DataFrame(rows, columns=["file", "line", "text"])
+
+
+def run_sql(ws: Workshop, sql, lang: str = "en"):
+    """Run a learner's query read-only; one value comes back as a number or text.
+
+    A result of one row and one column is that value; one column is a list;
+    anything else is the table.
+    """
+    if not isinstance(sql, str):
+        raise TypeError(t("msg.sql_expected", lang))
+    con = connect(ws.warehouse)
+    try:
+        df = con.execute(sql).df()
+    finally:
+        con.close()
+    if df.shape == (1, 1):
+        value = df.iat[0, 0]
+        return value.item() if hasattr(value, "item") else value
+    if df.shape[1] == 1:
+        return df.iloc[:, 0].tolist()
+    return df
+
+
+#: The extracts that hold order lines (till receipts and web orders).
+ORDER_FILES = ("pos_sales.csv", "web_orders.csv")
+
+_JOIN = re.compile(r"\bJOIN\b", re.I)
+
+
+def count_joins(sql: str) -> int:
+    """How many joins a query makes (each costs the database a match of two tables)."""
+    return len(_JOIN.findall(sql))
+
+
+def timed_query(warehouse, sql: str, *, repeat: int = 5) -> tuple[pd.DataFrame, float]:
+    """Run ``sql`` ``repeat`` times; return its result and the median seconds per run."""
+    con = connect(warehouse)
+    try:
+        con.execute(sql).df()  # warm-up: the first run also reads the file from disk
+        times = []
+        for _ in range(max(int(repeat), 1)):
+            t0 = time.perf_counter()
+            df = con.execute(sql).df()
+            times.append(time.perf_counter() - t0)
+    finally:
+        con.close()
+    return df, statistics.median(times)
+
+
+def table_counts(warehouse, schemas=("raw", "staging", "quarantine", "meta", "marts")
+                 ) -> pd.DataFrame:
+    """Rows in every base table of the given schemas (views are left out)."""
+    con = connect(warehouse)
+    try:
+        names = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = "
+            "current_database() AND NOT temporary ORDER BY 1, 2").fetchall()
+        rows = [(s, n, con.execute(f'SELECT count(*) FROM "{s}"."{n}"').fetchall()[0][0])
+                for s, n in names if s in schemas]
+    finally:
+        con.close()
+    return pd.DataFrame(rows, columns=["schema", "table", "rows"])
+
+
+def last_year(data: CRMData) -> int:
+    """The last calendar year with orders (the year the cube exercise slices)."""
+    return int(data.orders["placed_at"].dt.year.max())
+
+
+# ----------------------------------------------------------------------------- exercises
+def _premium_rows(ws: Workshop) -> int:
+    legacy = pd.read_csv(ws.batch1 / "legacy_customers.csv", dtype=str)
+    return int((legacy["Segment"].str.strip().str.casefold() == "premium").sum())
+
+
+def _quarantined_dates(ws: Workshop) -> int:
+    bad = pd.read_csv(ws.batch1 / BAD_ROWS_NAME)
+    return int((bad["file"].isin(ORDER_FILES) & (bad["reason"] == "unparseable_date")).sum())
+
+
+def _line_frame(data: CRMData) -> pd.DataFrame:
+    lines = data.order_lines.merge(data.orders, on="order_id", how="left")
+    lines["net"] = lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])
+    return lines
+
+
+def _both_channels(ws: Workshop) -> int:
+    o = ws.crm.orders.dropna(subset=["customer_id"])
+    store = set(o.loc[o["channel"] == "store", "customer_id"])
+    remote = set(o.loc[o["channel"] != "store", "customer_id"])
+    return len(store & remote)
+
+
+def _top_units(ws: Workshop):
+    lines = ws.crm.order_lines.merge(ws.crm.products[["product_id", "department"]],
+                                     on="product_id")
+    units = lines.groupby("department")["quantity"].sum()
+    return AnyOf(sorted(units.index[units == units.max()]))
+
+
+def history_city(data: CRMData) -> str:
+    """The city where most customers live (the time-travel exercise asks about it)."""
+    counts = data.customers["city"].value_counts()
+    return str(sorted(counts.index[counts == counts.max()])[0])
+
+
+def _city_then(ws: Workshop) -> int:
+    c = ws.crm.customers
+    return int(((c["city"] == history_city(ws.crm))
+                & (c["signup_date"] <= ws.snapshot_day)).sum())
+
+
+def _raw_batches(ws: Workshop) -> list[str]:
+    found = []
+    for folder in (ws.batch1, ws.batch2):
+        if (folder / "legacy_customers.csv").exists():
+            manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
+            found.append(manifest["batch_id"])
+    return found
+
+
+def _top_revenue(ws: Workshop) -> float:
+    lines = _line_frame(ws.crm).merge(ws.crm.products[["product_id", "department"]],
+                                      on="product_id")
+    return float(lines.groupby("department")["net"].sum().max())
+
+
+def _premium_last_year(ws: Workshop) -> float:
+    lines = _line_frame(ws.crm)
+    premium = ws.crm.customers.loc[ws.crm.customers["segment"] == "premium", "customer_id"]
+    keep = lines["customer_id"].isin(premium) & (lines["placed_at"].dt.year
+                                                 == last_year(ws.crm))
+    return float(lines.loc[keep, "net"].sum())
+
+
+
+
+def _guest_lines(ws: Workshop) -> int:
+    guests = ws.crm.orders.loc[ws.crm.orders["customer_id"].isna(), "order_id"]
+    return int(ws.crm.order_lines["order_id"].isin(guests).sum())
+
+
+_SQL_HINT = ("Your answer is the query as a text: answer = \"SELECT ...\".",
+             "Tu respuesta es la consulta como texto: answer = \"SELECT ...\".")
+
+EXERCISES = (
+    Exercise(
+        "premium_rows", _premium_rows,
+        title=("Premium rows in the spreadsheet", "Filas premium en la hoja de cálculo"),
+        hints=(("Read legacy_customers.csv with pandas (dtype=str) and look at the `Segment` "
+                "column: how many ways is 'premium' written?", "Lee legacy_customers.csv con "
+                "pandas (dtype=str) y mira la columna `Segment`: ¿de cuántas formas se "
+                "escribe 'premium'?"),
+               ("Compare .str.strip().str.casefold() with 'premium' and add up the matches.",
+                "Compara .str.strip().str.casefold() con 'premium' y suma las coincidencias.")),
+    ),
+    Exercise(
+        "quarantined_dates", _quarantined_dates, convert=run_sql,
+        title=("Order lines quarantined for a date", "Líneas de pedido en cuarentena por fecha"),
+        hints=(_SQL_HINT,
+               ("Count the rows of quarantine.rows whose reason is 'unparseable_date' and whose "
+                "file is 'pos_sales.csv' or 'web_orders.csv'.",
+                "Cuenta las filas de quarantine.rows con reason 'unparseable_date' y file "
+                "'pos_sales.csv' o 'web_orders.csv'."))),
+    Exercise(
+        "both_channels", _both_channels, convert=run_sql,
+        title=("Customers who buy in the shop and online",
+               "Clientes que compran en tienda y a distancia"),
+        hints=(_SQL_HINT,
+               ("Join marts.fact_order_line to marts.dim_customer, leave out the guest "
+                "(customer_id = -1), group by customer_id and keep those with "
+                "count(DISTINCT source_system) = 2; then count them.",
+                "Une marts.fact_order_line con marts.dim_customer, deja fuera al invitado "
+                "(customer_id = -1), agrupa por customer_id y quédate con los que tienen "
+                "count(DISTINCT source_system) = 2; después cuéntalos."))),
+    Exercise(
+        "top_units_department", _top_units, convert=run_sql,
+        title=("Department that sells most units", "Departamento que vende más unidades"),
+        hints=(_SQL_HINT,
+               ("Join marts.fact_order_line to marts.dim_product, sum quantity by "
+                "department, ORDER BY it descending, LIMIT 1; select only the department.",
+                "Une marts.fact_order_line con marts.dim_product, suma quantity por "
+                "department, ordena de mayor a menor con LIMIT 1 y devuelve solo el "
+                "departamento."))),
+    Exercise(
+        "city_back_then", _city_then,
+        title=("Customers of a city on the snapshot day",
+               "Clientes de una población el día de la foto"),
+        hints=(("crmkit.warehouse.customer_as_of(ws.warehouse, day) gives the customers as "
+                "they were that day.", "crmkit.warehouse.customer_as_of(ws.warehouse, día) "
+                "da los clientes tal como eran ese día."),
+               ("Count the rows whose city is the one asked for.",
+                "Cuenta las filas cuya city es la que se pregunta."))),
+    Exercise(
+        "raw_batches", _raw_batches, convert=run_sql,
+        title=("Batches kept in the raw layer", "Lotes guardados en la capa raw"),
+        hints=(_SQL_HINT,
+               ("Every raw table has a column _batch_id.",
+                "Cada tabla raw tiene una columna _batch_id."),
+               ("SELECT DISTINCT _batch_id FROM raw.legacy_customers",
+                "SELECT DISTINCT _batch_id FROM raw.legacy_customers"))),
+    Exercise(
+        "snowflake_top_revenue", _top_revenue, convert=run_sql, rtol=1e-6,
+        title=("Best department's revenue, on the snowflake",
+               "Ingresos del mejor departamento, en el copo de nieve"),
+        hints=(_SQL_HINT,
+               ("marts.fact_order_line JOIN marts.snow_product USING (product_key) JOIN "
+                "marts.snow_category USING (category_key) JOIN marts.snow_department "
+                "USING (department_key).", "marts.fact_order_line JOIN marts.snow_product "
+                "USING (product_key) JOIN marts.snow_category USING (category_key) JOIN "
+                "marts.snow_department USING (department_key)."),
+               ("Group by department, sum(net_amount), keep the largest (ORDER BY ... DESC "
+                "LIMIT 1) and select only the amount.", "Agrupa por department, "
+                "sum(net_amount), quédate con el mayor (ORDER BY ... DESC LIMIT 1) y "
+                "devuelve solo el importe."))),
+    Exercise(
+        "dice_premium_last_year", _premium_last_year, convert=run_sql, rtol=1e-6,
+        title=("Dice: premium revenue in the last year",
+               "Dado: ingresos premium del último año"),
+        hints=(_SQL_HINT,
+               ("On marts.v_sales: sum(net_amount) WHERE segment = 'premium' AND year = "
+                "last_year.", "Sobre marts.v_sales: sum(net_amount) WHERE segment = "
+                "'premium' AND year = último año."))),
+    Exercise(
+        "guest_lines", _guest_lines, convert=run_sql,
+        title=("Order lines of guests", "Líneas de pedido de invitados"),
+        hints=(_SQL_HINT,
+               ("Guests point at the unknown member of the customer dimension: "
+                "customer_id = -1.", "Los invitados apuntan al miembro desconocido de la "
+                "dimensión de clientes: customer_id = -1."),
+               ("Join marts.fact_order_line to marts.dim_customer USING (customer_key) and "
+                "count the rows with customer_id = -1.", "Une marts.fact_order_line con "
+                "marts.dim_customer USING (customer_key) y cuenta las filas con "
+                "customer_id = -1."))),
+)
+
+
+def exercise_book(ws: Workshop, lang: str = "en") -> ExerciseBook:
+    """The exercise book of notebook 02 for this workshop's shop and warehouse."""
+    check_lang(lang)
+    exercises = [replace(e, convert=partial(run_sql, lang=lang)) if e.convert else e
+                 for e in EXERCISES]
+    return ExerciseBook(ws, exercises, lang=lang)
