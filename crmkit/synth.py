@@ -23,6 +23,7 @@ Every draw comes from ``seed``: the same seed gives identical tables.
 from __future__ import annotations
 
 import numbers
+import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
@@ -421,8 +422,6 @@ def _customers(rng, prof: ShopProfile, cal: _Calendar, n: int, campaigns: pd.Dat
 
 
 def _ascii_lower(text: str) -> str:
-    import unicodedata
-
     return (unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
             .lower().replace(" ", ""))
 
