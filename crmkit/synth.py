@@ -754,22 +754,25 @@ def _sessions(rng, prof, cal, customers, orders, campaigns) -> pd.DataFrame:
         pc.if_else(pa.array(known), "C-", "A-"), pa.array(cookie).cast(pa.string()), "")
     sources = np.concatenate([src, _choice(rng, _SOURCES, n_other)])
     devices = {"mobile": 0.6, "desktop": 0.32, "tablet": 0.08}
+    device = rng.choice(3, len(start), p=list(devices.values()))
+    pages = np.concatenate([4 + rng.poisson(6, n_conv), pages_other])
+    cart = np.concatenate([np.ones(n_conv, bool),
+                           (~bounce) & (rng.random(n_other) < prof.cart_rate)])
+    converted = np.concatenate([web["order_id"].to_numpy(), np.zeros(n_other, np.int64)])
+    is_conv = np.arange(len(start)) < n_conv
+    # ids in time order: sort the columns once, before they become a DataFrame
+    order = np.argsort(start, kind="stable")
     sessions = pd.DataFrame({
-        "visitor_id": pd.array(visitor, dtype="str"),
-        "customer_id": pd.array(np.nan_to_num(cust).astype(np.int64), dtype="Int64"),
-        "started_at": _to_datetime(start),
-        "traffic_source": _labels(list(_SOURCES), _codes(sources, list(_SOURCES))),
-        "device": _labels(list(devices), rng.choice(3, len(start), p=list(devices.values()))),
-        "pages": np.concatenate([4 + rng.poisson(6, n_conv), pages_other]),
-        "added_to_cart": np.concatenate([np.ones(n_conv, bool),
-                                         (~bounce) & (rng.random(n_other) < prof.cart_rate)]),
-        "converted_order_id": pd.array(np.concatenate([web["order_id"].to_numpy(),
-                                                       np.zeros(n_other, np.int64)]),
-                                       dtype="Int64"),
+        "session_id": np.arange(1, len(start) + 1),
+        "visitor_id": pd.array(visitor.take(pa.array(order)), dtype="str"),
+        "customer_id": pd.arrays.IntegerArray(np.nan_to_num(cust[order]).astype(np.int64),
+                                              ~known[order]),
+        "started_at": _to_datetime(start[order]),
+        "traffic_source": _labels(list(_SOURCES), _codes(sources, list(_SOURCES))[order]),
+        "device": _labels(list(devices), device[order]),
+        "pages": pages[order],
+        "added_to_cart": cart[order],
+        "converted_order_id": pd.arrays.IntegerArray(converted[order], ~is_conv[order]),
     })
-    sessions.loc[np.isnan(cust), "customer_id"] = pd.NA
-    sessions.loc[n_conv:, "converted_order_id"] = pd.NA
-    sessions = sessions.sort_values("started_at", kind="stable").reset_index(drop=True)
-    sessions.insert(0, "session_id", np.arange(1, len(sessions) + 1))
     return sessions
 
