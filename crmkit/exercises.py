@@ -85,6 +85,10 @@ _TEXT = {
                  "No quedan pistas para {title}: repasa la lección de arriba."),
     "unknown": ("There is no exercise called {name!r}; the exercises are: {names}.",
                 "No hay ningún ejercicio llamado {name!r}; los ejercicios son: {names}."),
+    "expected_one": ("expected one value, got {n} (a query that returns {n} rows?)",
+                     "se esperaba un valor y hay {n} (¿una consulta que devuelve {n} filas?)"),
+    "quoted_number": ("expected a number, got a text: write it without quotes, or use int()",
+                      "se esperaba un número y hay un texto: escríbelo sin comillas o usa int()"),
     "percent": ("it looks like a percentage: give a share between 0 and 1",
                 "parece un porcentaje: da una proporción entre 0 y 1"),
     "expected_kind": ("expected {want}, got {got}", "se esperaba {want} y se recibió {got}"),
@@ -307,8 +311,10 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
     ('correct', '')
     >>> compare([2, 1], [1, 2])
     ('correct', '')
-    >>> compare("3", 3)
+    >>> compare("three", 3)
     ('wrong_shape', 'expected a number, got a text')
+    >>> compare("3", 3)[1]
+    'expected a number, got a text: write it without quotes, or use int()'
     """
     if isinstance(expected, AnyOf):
         results = [compare(answer, e, rtol=rtol, atol=atol, ordered=ordered, lang=lang)
@@ -317,7 +323,12 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
     want, got = _kind(expected), _kind(answer)
     if want == "number" and got == "bool":
         return _shape_error(want, got, lang)
+    if want in ("number", "text") and got in ("collection", "series", "table"):
+        n = len(answer)
+        return "wrong_shape", _say("expected_one", lang, n=n)
     if want == "number":
+        if got == "text" and _is_number(answer):
+            return "wrong_shape", _say("quoted_number", lang)
         if got != "number":
             return _shape_error(want, got, lang)
         if _close(answer, expected, rtol, atol):
@@ -362,6 +373,14 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
         return _compare_frames(answer, expected, rtol, atol, ordered, lang)
     same = answer == expected
     return ("correct" if bool(same) else "incorrect"), ""
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text.strip().replace(",", "."))
+    except ValueError:
+        return False
+    return True
 
 
 def _sort_key(x):

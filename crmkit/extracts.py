@@ -623,12 +623,12 @@ def write_extracts(data: CRMData, out_dir, *, seed: int = 0, bad_rows: bool = Tr
                     "card_seed": seed})
 
 
-def move_customers(customers: pd.DataFrame, *, share: float = 0.1, seed: int = 0,
-                   when=None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def move_customers(customers: pd.DataFrame, *, share: float = 0.1, seed: int = 0
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """A copy of ``customers`` where a ``share`` moved city and/or changed segment.
 
-    Returns the new table and a log of the changes (customer_id, field, old, new).
-    The input is not modified.
+    Returns the new table and a log of the changes (customer_id, field, old, new),
+    one row per field whose value really changed. The input is not modified.
 
     >>> from crmkit.synth import generate
     >>> c = generate("boutique", n_customers=50, seed=1).customers
@@ -657,7 +657,8 @@ def move_customers(customers: pd.DataFrame, *, share: float = 0.1, seed: int = 0
             addr = f"{STREETS[rng.integers(0, len(STREETS))]}, {int(rng.integers(1, 120))}"
             for col, val in (("city", city), ("postal_code", post), ("address", addr),
                              ("country", "ES")):
-                log.append((cid, col, row[col], val))
+                if row[col] != val:  # the log holds real changes only (not ES -> ES)
+                    log.append((cid, col, row[col], val))
                 new.iloc[i, new.columns.get_loc(col)] = val
         if kind in (1, 2):
             segs = [s for s in ("premium", "standard", "budget") if s != row["segment"]]

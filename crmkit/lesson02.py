@@ -24,6 +24,7 @@ the learner's answers, and an answer to a SQL exercise is the query itself
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 import shutil
@@ -165,21 +166,42 @@ def lines_at(path: str | Path, numbers) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["file", "line", "text"])
 
 
+def sample_row(path: str | Path, *, skip=()) -> dict | None:
+    """The first well-formed row of an extract, as written, leaving out the lines in ``skip``.
+
+    Returns ``None`` when the file has no such row (e.g. a web shop's till file).
+    """
+    path = Path(path)
+    spec = FILES[path.name]
+    skip = {int(n) for n in skip}
+    with open(path, encoding=spec.encoding, newline="") as f:
+        reader = csv.reader(f, delimiter=spec.delimiter)
+        header = next(reader, None)
+        for number, row in enumerate(reader, start=2):
+            if number not in skip and header and len(row) == len(header):
+                return dict(zip(header, row, strict=True))
+    return None
+
+
 def run_sql(ws: Workshop, sql, lang: str = "en"):
     """Run a learner's query read-only; one value comes back as a number or text.
 
     A result of one row and one column is that value; one column is a list;
     anything else is the table.
     """
-    if not isinstance(sql, str):
+    if not isinstance(sql, str) or not re.search(r"\s", sql.strip()):  # 'women', '12'...
         raise TypeError(t("msg.sql_expected", lang))
     con = connect(ws.warehouse)
     try:
         df = con.execute(sql).df()
     finally:
         con.close()
+    if df.empty:
+        raise ValueError(t("msg.sql_empty", lang))
     if df.shape == (1, 1):
         value = df.iat[0, 0]
+        if pd.isna(value):
+            raise ValueError(t("msg.sql_null", lang))
         return value.item() if hasattr(value, "item") else value
     if df.shape[1] == 1:
         return df.iloc[:, 0].tolist()
@@ -284,10 +306,10 @@ def _raw_batches(ws: Workshop) -> list[str]:
     return found
 
 
-def _top_revenue(ws: Workshop) -> float:
-    lines = _line_frame(ws.crm).merge(ws.crm.products[["product_id", "department"]],
-                                      on="product_id")
-    return float(lines.groupby("department")["net"].sum().max())
+def _top_category_revenue(ws: Workshop) -> float:
+    lines = _line_frame(ws.crm).merge(
+        ws.crm.products[["product_id", "department", "category"]], on="product_id")
+    return float(lines.groupby(["department", "category"])["net"].sum().max())
 
 
 def _premium_last_year(ws: Workshop) -> float:
@@ -299,14 +321,10 @@ def _premium_last_year(ws: Workshop) -> float:
 
 
 
-
 def _guest_lines(ws: Workshop) -> int:
     guests = ws.crm.orders.loc[ws.crm.orders["customer_id"].isna(), "order_id"]
     return int(ws.crm.order_lines["order_id"].isin(guests).sum())
 
-
-_SQL_HINT = ("Your answer is the query as a text: answer = \"SELECT ...\".",
-             "Tu respuesta es la consulta como texto: answer = \"SELECT ...\".")
 
 EXERCISES = (
     Exercise(
@@ -316,37 +334,38 @@ EXERCISES = (
                 "column: how many ways is 'premium' written?", "Lee legacy_customers.csv con "
                 "pandas (dtype=str) y mira la columna `Segment`: ¿de cuántas formas se "
                 "escribe 'premium'?"),
-               ("Compare .str.strip().str.casefold() with 'premium' and add up the matches.",
-                "Compara .str.strip().str.casefold() con 'premium' y suma las coincidencias.")),
+               ("Make the spellings equal first (.str.strip().str.casefold()), then count.",
+                "Iguala primero las grafías (.str.strip().str.casefold()) y después cuenta.")),
     ),
     Exercise(
         "quarantined_dates", _quarantined_dates, convert=run_sql,
         title=("Order lines quarantined for a date", "Líneas de pedido en cuarentena por fecha"),
-        hints=(_SQL_HINT,
-               ("Count the rows of quarantine.rows whose reason is 'unparseable_date' and whose "
-                "file is 'pos_sales.csv' or 'web_orders.csv'.",
-                "Cuenta las filas de quarantine.rows con reason 'unparseable_date' y file "
-                "'pos_sales.csv' o 'web_orders.csv'."))),
+        hints=(("Everything you need is in one table, quarantine.rows: look at its columns "
+                "with SELECT * FROM quarantine.rows LIMIT 5.", "Todo está en una tabla, "
+                "quarantine.rows: mira sus columnas con SELECT * FROM quarantine.rows LIMIT 5."),
+               ("Two conditions in the WHERE: the reason, and the file (IN a list of two).",
+                "Dos condiciones en el WHERE: el motivo y el fichero (IN una lista de dos)."))),
     Exercise(
         "both_channels", _both_channels, convert=run_sql,
         title=("Customers who buy in the shop and online",
                "Clientes que compran en tienda y a distancia"),
-        hints=(_SQL_HINT,
-               ("Join marts.fact_order_line to marts.dim_customer, leave out the guest "
-                "(customer_id = -1), group by customer_id and keep those with "
-                "count(DISTINCT source_system) = 2; then count them.",
-                "Une marts.fact_order_line con marts.dim_customer, deja fuera al invitado "
-                "(customer_id = -1), agrupa por customer_id y quédate con los que tienen "
-                "count(DISTINCT source_system) = 2; después cuéntalos."))),
+        hints=(("Each fact row knows its source_system; each customer is one customer_id in "
+                "marts.dim_customer (join USING (customer_key)).", "Cada fila de hechos sabe "
+                "su source_system; cada cliente es un customer_id de marts.dim_customer (une "
+                "USING (customer_key))."),
+               ("Group by customer and keep the groups with count(DISTINCT source_system) = 2 "
+                "(HAVING); then count the groups in an outer query.", "Agrupa por cliente y "
+                "quédate con los grupos con count(DISTINCT source_system) = 2 (HAVING); "
+                "después cuenta los grupos en una consulta exterior."))),
     Exercise(
         "top_units_department", _top_units, convert=run_sql,
         title=("Department that sells most units", "Departamento que vende más unidades"),
-        hints=(_SQL_HINT,
-               ("Join marts.fact_order_line to marts.dim_product, sum quantity by "
-                "department, ORDER BY it descending, LIMIT 1; select only the department.",
-                "Une marts.fact_order_line con marts.dim_product, suma quantity por "
-                "department, ordena de mayor a menor con LIMIT 1 y devuelve solo el "
-                "departamento."))),
+        hints=(("The department is an attribute of the product dimension, the units a measure "
+                "of the fact.", "El departamento es un atributo de la dimensión producto; "
+                "las unidades, una medida de los hechos."),
+               ("Sort the groups by their sum of quantity, largest first, and keep one row "
+                "with one column.", "Ordena los grupos por su suma de quantity, de mayor a "
+                "menor, y quédate con una fila y una columna."))),
     Exercise(
         "city_back_then", _city_then,
         title=("Customers of a city on the snapshot day",
@@ -354,49 +373,43 @@ EXERCISES = (
         hints=(("crmkit.warehouse.customer_as_of(ws.warehouse, day) gives the customers as "
                 "they were that day.", "crmkit.warehouse.customer_as_of(ws.warehouse, día) "
                 "da los clientes tal como eran ese día."),
-               ("Count the rows whose city is the one asked for.",
-                "Cuenta las filas cuya city es la que se pregunta."))),
+               ("Count the rows whose city is the one printed.",
+                "Cuenta las filas cuya city es la que se muestra."))),
     Exercise(
         "raw_batches", _raw_batches, convert=run_sql,
         title=("Batches kept in the raw layer", "Lotes guardados en la capa raw"),
-        hints=(_SQL_HINT,
-               ("Every raw table has a column _batch_id.",
+        hints=(("Every raw table has a column _batch_id.",
                 "Cada tabla raw tiene una columna _batch_id."),
-               ("SELECT DISTINCT _batch_id FROM raw.legacy_customers",
-                "SELECT DISTINCT _batch_id FROM raw.legacy_customers"))),
+               ("DISTINCT returns each value once.", "DISTINCT devuelve cada valor una vez."))),
     Exercise(
-        "snowflake_top_revenue", _top_revenue, convert=run_sql, rtol=1e-6,
-        title=("Best department's revenue, on the snowflake",
-               "Ingresos del mejor departamento, en el copo de nieve"),
-        hints=(_SQL_HINT,
-               ("marts.fact_order_line JOIN marts.snow_product USING (product_key) JOIN "
-                "marts.snow_category USING (category_key) JOIN marts.snow_department "
-                "USING (department_key).", "marts.fact_order_line JOIN marts.snow_product "
-                "USING (product_key) JOIN marts.snow_category USING (category_key) JOIN "
-                "marts.snow_department USING (department_key)."),
-               ("Group by department, sum(net_amount), keep the largest (ORDER BY ... DESC "
-                "LIMIT 1) and select only the amount.", "Agrupa por department, "
-                "sum(net_amount), quédate con el mayor (ORDER BY ... DESC LIMIT 1) y "
-                "devuelve solo el importe."))),
+        "snowflake_top_category", _top_category_revenue, convert=run_sql, rtol=1e-6,
+        title=("Best category's revenue, on the snowflake",
+               "Ingresos de la mejor categoría, en el copo de nieve"),
+        hints=(("Follow the snowflake from the fact: snow_product, then snow_category "
+                "(each join USING its key).", "Sigue el copo desde los hechos: "
+                "snow_product y después snow_category (cada unión USING su clave)."),
+               ("A category name can repeat in two departments: group by category_key. "
+                "Keep the largest sum and return only that amount.", "Un nombre de "
+                "categoría puede repetirse en dos departamentos: agrupa por category_key. "
+                "Quédate con la mayor suma y devuelve solo ese importe."))),
     Exercise(
         "dice_premium_last_year", _premium_last_year, convert=run_sql, rtol=1e-6,
         title=("Dice: premium revenue in the last year",
                "Dado: ingresos premium del último año"),
-        hints=(_SQL_HINT,
-               ("On marts.v_sales: sum(net_amount) WHERE segment = 'premium' AND year = "
-                "last_year.", "Sobre marts.v_sales: sum(net_amount) WHERE segment = "
-                "'premium' AND year = último año."))),
+        hints=(("marts.v_sales already joins the fact to its dimensions: one table, two "
+                "conditions.", "marts.v_sales ya une los hechos con sus dimensiones: una "
+                "tabla, dos condiciones."),
+               ("The segment is written in lower case ('premium'); the year is the one printed "
+                "above.", "El segmento se escribe en minúsculas ('premium'); el año es el que "
+                "se muestra arriba."))),
     Exercise(
         "guest_lines", _guest_lines, convert=run_sql,
         title=("Order lines of guests", "Líneas de pedido de invitados"),
-        hints=(_SQL_HINT,
-               ("Guests point at the unknown member of the customer dimension: "
+        hints=(("Guests point at the unknown member of the customer dimension: "
                 "customer_id = -1.", "Los invitados apuntan al miembro desconocido de la "
                 "dimensión de clientes: customer_id = -1."),
-               ("Join marts.fact_order_line to marts.dim_customer USING (customer_key) and "
-                "count the rows with customer_id = -1.", "Une marts.fact_order_line con "
-                "marts.dim_customer USING (customer_key) y cuenta las filas con "
-                "customer_id = -1."))),
+               ("Join the fact to marts.dim_customer and count the rows of that member.",
+                "Une los hechos con marts.dim_customer y cuenta las filas de ese miembro."))),
 )
 
 

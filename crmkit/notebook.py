@@ -89,7 +89,8 @@ def localize(table: pd.DataFrame | pd.Series, lang: str = "en"):
                 out[_label(col, lang)] = values.map(lambda v: _value(v, lang))
     elif out.dtype == object or pd.api.types.is_string_dtype(out):
         out = out.map(lambda v: _value(v, lang))
-    out.index = out.index.map(lambda v: _label(v, lang))
+    # row labels are mostly category values (a segment, a state); fall back to names
+    out.index = out.index.map(lambda v: _label(_value(v, lang), lang))
     out.index.names = [_label(n, lang) for n in out.index.names]
     return out
 

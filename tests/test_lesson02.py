@@ -61,10 +61,10 @@ SOLUTIONS = {
     "LIMIT 1",
     "city_back_then": _city_answer,
     "raw_batches": lambda w: "SELECT DISTINCT _batch_id FROM raw.legacy_customers",
-    "snowflake_top_revenue": lambda w: "SELECT sum(f.net_amount) AS r FROM "
+    "snowflake_top_category": lambda w: "SELECT sum(f.net_amount) AS r FROM "
     "marts.fact_order_line f JOIN marts.snow_product p USING (product_key) JOIN "
-    "marts.snow_category c USING (category_key) JOIN marts.snow_department d "
-    "USING (department_key) GROUP BY d.department ORDER BY r DESC LIMIT 1",
+    "marts.snow_category c USING (category_key) GROUP BY c.category_key "
+    "ORDER BY r DESC LIMIT 1",
     "dice_premium_last_year": _dice_sql,
     "guest_lines": lambda w: "SELECT count(*) FROM marts.fact_order_line f JOIN "
     "marts.dim_customer c USING (customer_key) WHERE c.customer_id = -1",
@@ -80,7 +80,10 @@ WRONG = {
     "city_back_then": lambda w: int((w.crm.customers["city"] == history_city(w.crm)).sum()
                                     + 1000),
     "raw_batches": lambda w: "SELECT DISTINCT _batch_id FROM raw.pos_sales",
-    "snowflake_top_revenue": lambda w: "SELECT sum(net_amount) FROM marts.fact_order_line",
+    "snowflake_top_category": lambda w: "SELECT sum(f.net_amount) AS r FROM "
+    "marts.fact_order_line f JOIN marts.snow_product p USING (product_key) JOIN "
+    "marts.snow_category c USING (category_key) JOIN marts.snow_department d "
+    "USING (department_key) GROUP BY d.department ORDER BY r DESC LIMIT 1",  # departments
     "dice_premium_last_year": lambda w: "SELECT sum(net_amount) FROM marts.v_sales "
     "WHERE segment = 'premium'",
     "guest_lines": lambda w: "SELECT count(*) FROM marts.fact_order_line",
@@ -120,6 +123,9 @@ def test_expected_values_agree_with_the_original_data(ws):
     ("SELEC count(*) FROM marts.dim_date", "Parser"),
     ("SELECT count(*) FROM marts.no_such_table", "no_such_table"),
     (42, "as a text"),
+    ("women", "answers are run as SQL"),
+    ("SELECT count(*) FROM marts.dim_customer WHERE 1 = 0 GROUP BY segment", "no rows"),
+    ("SELECT max(net_amount) FROM marts.v_sales WHERE segment = 'Premium'", "returned NULL"),
 ])
 def test_sql_that_cannot_run_gets_a_friendly_invalid_verdict(ws, answer, detail):
     verdict = exercise_book(ws, "en").judge("guest_lines", answer)
@@ -189,3 +195,23 @@ def test_every_quarantine_reason_and_source_file_has_catalog_labels():
         assert f"value.{reason}" in cat and f"reason_help.{reason}" in cat, reason
     for name in FILES:
         assert f"source.{name.removesuffix('.csv')}" in cat, name
+
+
+def test_a_query_returning_many_rows_for_one_number_is_explained(ws):
+    verdict = exercise_book(ws, "en").judge(
+        "guest_lines", "SELECT customer_key FROM marts.fact_order_line LIMIT 3")
+    assert verdict.status == "wrong_shape" and "expected one value, got 3" in verdict.message
+
+
+def test_sample_row_skips_planted_lines(ws):
+    from crmkit.extracts import BAD_ROWS_NAME
+    from crmkit.lesson02 import sample_row
+
+    bad = pd.read_csv(ws.batch1 / BAD_ROWS_NAME)
+    for name in ("pos_sales.csv", "web_orders.csv"):
+        skip = bad.loc[bad["file"] == name, "line"]
+        row = sample_row(ws.batch1 / name, skip=skip)
+        if row is not None:
+            price = "precio" if name.startswith("pos") else "unit_price"
+            assert float(row[price].replace(",", ".")) >= 0  # a planted negative is skipped
+    assert sample_row(ws.batch1 / "pos_sales.csv", skip=range(2, 10**6)) is None
