@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from notebook_runs import TEST_PARAMETERS, load_baseline, run
 
-from crmkit.exercises import strip_solutions
 from crmkit.figures import compare_figures
 from crmkit.i18n import LANGS
 from crmkit.profiles import PROFILE_NAMES
@@ -29,36 +26,6 @@ def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path):
     status = figures["exercise_status"]["status"]
     assert (status == "correct").all(), status[status != "correct"].to_dict()
     assert len(status) >= 4
-
-
-def test_student_edition_runs_to_the_end_with_every_exercise_not_done(tmp_path):
-    from notebook_runs import NOTEBOOKS
-
-    student = tmp_path / f"{STEM}.ipynb"
-    removed = strip_solutions(NOTEBOOKS / f"{STEM}.ipynb", student)
-    assert removed >= 4
-    assert "BEGIN SOLUTION" not in student.read_text()
-    out = tmp_path / "executed.ipynb"
-    figures = run(student, out, profile="boutique", lang="es", **TEST_PARAMETERS)
-    status = figures["exercise_status"]["status"]
-    assert (status == "missing").all(), status.to_dict()
-    text = "".join("".join(o.get("text", "")) for c in json.loads(out.read_text())["cells"]
-                   for o in c.get("outputs", []))
-    assert text.count("todavía sin hacer") == removed
-
-
-def test_notebook_is_committed_clean():
-    from notebook_runs import NOTEBOOKS
-
-    nb = json.loads((NOTEBOOKS / f"{STEM}.ipynb").read_text())
-    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
-    assert all(not c["outputs"] and c["execution_count"] is None for c in code)
-    tagged = [c for c in code if "parameters" in c["metadata"].get("tags", [])]
-    assert len(tagged) == 1
-    src = "".join(tagged[0]["source"])
-    for name in ("profile", "n_customers", "seed", "start", "end", "lang", "data_dir"):
-        assert f"{name} =" in src
-    assert "(" not in src, "the parameters cell holds literal defaults only"
 
 
 def test_notebook_reads_a_dataset_folder(tmp_path):
