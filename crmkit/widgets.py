@@ -97,9 +97,13 @@ def plot_cube_view(view: pd.DataFrame, *, measure: str = "revenue", lang: str = 
         width = min(max(4.5, 1.1 * detail.shape[1] + 3), 12)
         _, ax = plt.subplots(figsize=(width, min(max(2.5, 0.42 * detail.shape[0] + 1.5), 9)))
     fmt = ",.0f"
-    sns.heatmap(detail.astype(float), annot=detail.shape[0] * detail.shape[1] <= 80, fmt=fmt,
+    values = detail.astype(float)
+    # colours from zero, so that 136,000 against 136,500 does not look like the two extremes
+    vmin = 0.0 if (values.min().min() >= 0) else None
+    sns.heatmap(values, annot=detail.shape[0] * detail.shape[1] <= 80, fmt=fmt, vmin=vmin,
                 cmap="crest", linewidths=0.5, cbar_kws={"label": _label(measure, lang)},
                 ax=ax)
+    ax.tick_params(axis="y", rotation=0)
     ax.set_xlabel(_label(str(view.columns.name), lang))
     ax.set_ylabel(_label(str(view.index.name), lang))
     ax.set_title(t("chart.cube_view_title", lang).format(
