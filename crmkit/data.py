@@ -23,7 +23,7 @@ from . import __version__
 from .errors import DatasetError, SchemaError, check_choice
 from .schema import DTYPES, SCHEMA, TABLE_NAMES, conform, validate_table
 
-__all__ = ["CRMData", "MANIFEST", "FORMATS"]
+__all__ = ["CRMData", "MANIFEST", "FORMATS", "read_json"]
 
 MANIFEST = "manifest.json"
 FORMATS = ("csv", "parquet")
@@ -150,12 +150,7 @@ class CRMData:
                 f"data_dir={str(path)!r} is not a folder; give the folder that holds "
                 f"{MANIFEST} and one file per table (e.g. data/samples/boutique)."
             )
-        manifest = {}
-        if (path / MANIFEST).exists():
-            try:
-                manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
-            except json.JSONDecodeError as exc:
-                raise DatasetError(f"{path / MANIFEST} is not valid JSON: {exc}") from exc
+        manifest = read_json(path / MANIFEST)
         tables = {}
         for name in TABLE_NAMES:
             file = _find(path, name)
@@ -187,6 +182,16 @@ class CRMData:
             except SchemaError as exc:
                 raise DatasetError(f"dataset {str(path)!r}: {exc}") from exc
         return data
+
+
+def read_json(file: Path) -> dict:
+    """A manifest file as a dict; ``{}`` when it is absent, a clear error when it is broken."""
+    if not file.exists():
+        return {}
+    try:
+        return json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise DatasetError(f"{file} is not valid JSON: {exc}; regenerate or fix it.") from exc
 
 
 def _find(path: Path, name: str) -> Path | None:

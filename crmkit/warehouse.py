@@ -37,7 +37,6 @@ import contextlib
 import csv
 import hashlib
 import io
-import json
 import os
 import re
 import shutil
@@ -49,7 +48,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .data import CRMData
+from .data import CRMData, read_json
 from .errors import DatasetError, ParameterError
 from .extracts import FILES, MANIFEST_NAME, write_extracts
 from .names import LOCAL_CITIES, NATIONAL_CITIES
@@ -143,27 +142,17 @@ def build_warehouse(data, path, *, batches=(), seed: int = 0) -> Path:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.unlink(missing_ok=True)
-    try:
-        with tempfile.TemporaryDirectory(prefix="crmkit-extracts-") as work:
-            if isinstance(data, CRMData):
-                write_extracts(data, work, seed=seed, bad_rows=False)
-                first = Path(work)
-            else:
-                first = Path(data)
-            con = connect(tmp, read_only=False)
-            try:
-                _init(con)
-                _load(con, first)
-                for b in batches:
-                    _load(con, Path(b))
-                con.execute("CHECKPOINT")
-            finally:
-                con.close()
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="crmkit-extracts-") as work:
+        if isinstance(data, CRMData):
+            write_extracts(data, work, seed=seed, bad_rows=False)
+            first = Path(work)
+        else:
+            first = Path(data)
+        with _replacing(path, copy=False) as con:
+            _init(con)
+            _load(con, first)
+            for b in batches:
+                _load(con, Path(b))
     return path
 
 
@@ -184,19 +173,32 @@ def load_batch(warehouse, extracts_dir) -> pd.DataFrame:
     with _open(path) as con:
         if _already_loaded(con, batch_id, digests, Path(extracts_dir)):
             return load_report(con, batch_id=batch_id)
+    with _replacing(path, copy=True) as con:
+        _load(con, Path(extracts_dir))
+    return load_report(path, batch_id=batch_id)
+
+
+@contextlib.contextmanager
+def _replacing(path: Path, *, copy: bool):
+    """A writable connection to a temporary file that replaces ``path`` only on success.
+
+    With ``copy`` the temporary file starts as a copy of ``path``; on any error
+    it is removed and ``path`` is left as it was.
+    """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
     try:
-        shutil.copyfile(path, tmp)
+        if copy:
+            shutil.copyfile(path, tmp)
         con = connect(tmp, read_only=False)
         try:
-            _load(con, Path(extracts_dir))
+            yield con
             con.execute("CHECKPOINT")
         finally:
             con.close()
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-    return load_report(path, batch_id=batch_id)
 
 
 def _init(con) -> None:
@@ -240,12 +242,7 @@ def _batch_info(folder: Path):
             + ", ".join(FILES) + "."
         )
     digests = {name: _digest(folder / name) for name in present}
-    manifest = {}
-    if (folder / MANIFEST_NAME).exists():
-        try:
-            manifest = json.loads((folder / MANIFEST_NAME).read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise DatasetError(f"{folder / MANIFEST_NAME} is not valid JSON: {exc}") from exc
+    manifest = read_json(folder / MANIFEST_NAME)
     batch_id = manifest.get("batch_id")
     if batch_id is None:
         joined = "".join(f"{k}:{v[0]};" for k, v in sorted(digests.items()))
