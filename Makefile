@@ -25,6 +25,7 @@ report: data
 ## test: lint, unit tests, doctests and notebook runs
 test: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 -q
 
 ## lab: open the notebooks in JupyterLab
@@ -37,6 +38,7 @@ student: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
+	$(BIN)/lint-imports
 
 ## bench: speed and memory of the generator and the warehouse (several minutes)
 bench: $(STAMP)

@@ -30,7 +30,7 @@ import numpy as np, pandas as pd
 mode, profile, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
 t0 = time.perf_counter()
 if mode == "generate":
-    from crmkit.synth import generate
+    from crmkit.dataset.synth import generate
     data = generate(profile, n_customers=n, seed=1)
     rows = {k: len(v) for k, v in data.tables.items()}
 else:  # floor: the same number of order lines as plain random columns

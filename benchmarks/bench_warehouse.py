@@ -4,7 +4,7 @@ For each size, a shop is generated and written as messy source extracts (not
 timed). Then, each in a fresh subprocess so that its peak memory (max RSS) is
 its own:
 
-* **build**: ``crmkit.warehouse.build_warehouse(extracts, file)``: raw, staging
+* **build**: ``crmkit.warehouse.build.build_warehouse(extracts, file)``: raw, staging
   with cleansing, identity matching and quarantine, the star and snowflake
   marts, the monthly snapshot, into a temporary file renamed into place;
 * **floor**: DuckDB alone reading the same files (same encodings and
@@ -36,12 +36,12 @@ import json, sys, time
 mode, folder, db = sys.argv[1], sys.argv[2], sys.argv[3]
 t0 = time.perf_counter()
 if mode == "build":
-    from crmkit.warehouse import build_warehouse, query
+    from crmkit.warehouse.build import build_warehouse, query
     build_warehouse(folder, db)
     rows = int(query(db, "SELECT count(*) AS n FROM marts.fact_order_line")["n"][0])
 else:  # floor: DuckDB alone reads every extract into a table
     import duckdb
-    from crmkit.extracts import FILES
+    from crmkit.dataset.extracts import FILES
     con = duckdb.connect(db)
     rows = 0
     for name, spec in FILES.items():
@@ -64,8 +64,8 @@ def _run(*args: str) -> dict:
 
 
 def measure(lines: int, work: Path) -> dict:
-    from crmkit.extracts import write_extracts
-    from crmkit.synth import generate
+    from crmkit.dataset.extracts import write_extracts
+    from crmkit.dataset.synth import generate
 
     per_customer = 9.1  # order lines per customer of the profile (measured)
     n = max(int(lines / per_customer), 100)

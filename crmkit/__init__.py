@@ -7,10 +7,10 @@
 
 __version__ = "0.1.0"
 
-from .data import CRMData  # noqa: E402
+from .dataset.crmdata import CRMData  # noqa: E402
+from .dataset.profiles import PROFILE_NAMES, PROFILES, get_profile  # noqa: E402
+from .dataset.synth import generate  # noqa: E402
 from .errors import CRMKitError, DatasetError, ParameterError, SchemaError  # noqa: E402
-from .profiles import PROFILE_NAMES, PROFILES, get_profile  # noqa: E402
-from .synth import generate  # noqa: E402
 
 __all__ = [
     "__version__",

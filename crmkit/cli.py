@@ -13,8 +13,8 @@ import sys
 import time
 
 from . import __version__
+from .dataset.profiles import PROFILE_NAMES, PROFILES
 from .errors import CRMKitError
-from .profiles import PROFILE_NAMES, PROFILES
 
 __all__ = ["main", "build_parser"]
 
@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args) -> int:
     if args.command == "generate":
-        from .synth import generate
+        from .dataset.synth import generate
 
         t0 = time.perf_counter()
         data = generate(args.profile, n_customers=args.customers, start=args.start,
@@ -121,16 +121,16 @@ def _run(args) -> int:
         path = data.save(args.out, format=args.format)
         print(f"{data!r}\nwritten to {path} in {time.perf_counter() - t0:.1f} s")
     elif args.command == "samples":
-        from .samples import build_samples
+        from .dataset.samples import build_samples
 
         for path in build_samples(args.out, args.profile):
             print(f"sample written: {path}")
         if args.extracts:
-            from .samples import build_extracts_sample
+            from .dataset.samples import build_extracts_sample
 
             print(f"extracts written: {build_extracts_sample(args.extracts)}")
     elif args.command == "dictionary":
-        from .samples import write_dictionary
+        from .dataset.samples import write_dictionary
 
         print(f"data dictionary written: {write_dictionary(args.out)}")
     elif args.command == "report":
@@ -144,15 +144,15 @@ def _run(args) -> int:
     elif args.command == "student":
         from pathlib import Path
 
-        from .exercises import strip_solutions
+        from .lessons.exercises import strip_solutions
         from .report import find_notebooks
 
         for nb in find_notebooks(args.notebooks):
             n = strip_solutions(nb, Path(args.out) / nb.name)
             print(f"{nb.name}: {n} solution(s) removed -> {Path(args.out) / nb.name}")
     elif args.command == "extracts":
-        from .extracts import write_extracts
-        from .synth import generate
+        from .dataset.extracts import write_extracts
+        from .dataset.synth import generate
 
         data = generate(args.profile, n_customers=args.customers, seed=args.seed)
         info = write_extracts(data, args.out, seed=args.seed, bad_rows=not args.clean)
@@ -169,8 +169,8 @@ def _run(args) -> int:
 def _warehouse(args) -> int:
     import pandas as pd
 
-    from .warehouse import build_warehouse, load_batch, load_report
-    from .warehouse_checks import run_data_tests
+    from .warehouse.build import build_warehouse, load_batch, load_report
+    from .warehouse.checks import run_data_tests
 
     with pd.option_context("display.width", 160, "display.max_columns", 20,
                            "display.max_rows", 200):
@@ -178,7 +178,7 @@ def _warehouse(args) -> int:
             if args.source:
                 source = args.source
             else:
-                from .synth import generate
+                from .dataset.synth import generate
 
                 source = generate(args.profile, n_customers=args.customers, seed=args.seed)
             path = build_warehouse(source, args.db, batches=args.batch, seed=args.seed)

@@ -31,7 +31,7 @@ class ParameterError(CRMKitError, ValueError):
 
 
 class SchemaError(CRMKitError, ValueError):
-    """A table does not conform to the canonical schema of :mod:`crmkit.schema`."""
+    """A table does not conform to the canonical schema of :mod:`crmkit.dataset.schema`."""
 
 
 class DatasetError(CRMKitError, OSError):

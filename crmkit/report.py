@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .dataset.profiles import PROFILE_NAMES
 from .errors import CRMKitError, ParameterError
 from .i18n import check_lang
-from .profiles import PROFILE_NAMES
 
 __all__ = [
     "NOTEBOOK_DIR",

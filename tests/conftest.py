@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from crmkit.profiles import PROFILE_NAMES
-from crmkit.synth import generate
+from crmkit.dataset.profiles import PROFILE_NAMES
+from crmkit.dataset.synth import generate
 
 SMALL = {
     "fashion_chain": 1500, "sports_shop": 800, "frozen_foods": 300,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import papermill
 
-from crmkit.figures import read_figures
+from crmkit.lessons.figures import read_figures
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"

@@ -8,13 +8,13 @@ import shutil
 import pandas as pd
 import pytest
 
-from crmkit.data import CRMData
+from crmkit.dataset.crmdata import CRMData
 from crmkit.errors import DatasetError, SchemaError
 
 
 @pytest.fixture(scope="module")
 def data():
-    from crmkit.synth import generate
+    from crmkit.dataset.synth import generate
 
     return generate("boutique", n_customers=120, seed=4)
 

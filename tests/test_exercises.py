@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from crmkit.exercises import Exercise, ExerciseBook, compare, strip_source
+from crmkit.lessons.exercises import Exercise, ExerciseBook, compare, strip_source
 
 DATA = pd.DataFrame({"city": ["A", "B", "A"], "amount": [10.0, 20.0, 30.0]})
 EXERCISES = [
@@ -106,7 +106,7 @@ def test_a_percentage_given_for_a_share_is_explained():
 
 
 def test_any_of_several_right_answers():
-    from crmkit.exercises import AnyOf
+    from crmkit.lessons.exercises import AnyOf
 
     assert compare("City", AnyOf(["address", "city"]))[0] == "correct"
     assert compare("email", AnyOf(["address", "city"]))[0] == "incorrect"

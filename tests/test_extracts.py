@@ -9,8 +9,7 @@ import re
 import pandas as pd
 import pytest
 
-from crmkit.errors import ParameterError
-from crmkit.extracts import (
+from crmkit.dataset.extracts import (
     BAD_ROWS_NAME,
     FILES,
     REASONS,
@@ -18,7 +17,8 @@ from crmkit.extracts import (
     write_customer_changes,
     write_extracts,
 )
-from crmkit.synth import generate
+from crmkit.dataset.synth import generate
+from crmkit.errors import ParameterError
 
 
 @pytest.fixture(scope="module")

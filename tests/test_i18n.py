@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from crmkit.dataset.profiles import PROFILE_NAMES
+from crmkit.dataset.schema import LEVELS, SCHEMA
 from crmkit.errors import ParameterError
 from crmkit.i18n import LANGS, catalog, t
-from crmkit.profiles import PROFILE_NAMES
-from crmkit.schema import LEVELS, SCHEMA
 
 
 def test_every_key_has_both_languages():

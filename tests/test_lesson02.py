@@ -5,9 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from crmkit.dataset.extracts import write_customer_changes, write_extracts
+from crmkit.dataset.synth import generate
 from crmkit.errors import ParameterError
-from crmkit.extracts import write_customer_changes, write_extracts
-from crmkit.lesson02 import (
+from crmkit.lessons.lesson02 import (
     EXERCISES,
     count_joins,
     exercise_book,
@@ -20,8 +21,7 @@ from crmkit.lesson02 import (
     timed_query,
     workshop,
 )
-from crmkit.synth import generate
-from crmkit.warehouse import build_warehouse, customer_as_of, load_batch, query
+from crmkit.warehouse.build import build_warehouse, customer_as_of, load_batch, query
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +187,7 @@ def test_timed_query_and_table_counts(ws):
 
 
 def test_every_quarantine_reason_and_source_file_has_catalog_labels():
-    from crmkit.extracts import FILES, REASONS
+    from crmkit.dataset.extracts import FILES, REASONS
     from crmkit.i18n import catalog
 
     cat = catalog()
@@ -204,8 +204,8 @@ def test_a_query_returning_many_rows_for_one_number_is_explained(ws):
 
 
 def test_sample_row_skips_planted_lines(ws):
-    from crmkit.extracts import BAD_ROWS_NAME
-    from crmkit.lesson02 import sample_row
+    from crmkit.dataset.extracts import BAD_ROWS_NAME
+    from crmkit.lessons.lesson02 import sample_row
 
     bad = pd.read_csv(ws.batch1 / BAD_ROWS_NAME)
     for name in ("pos_sales.csv", "web_orders.csv"):

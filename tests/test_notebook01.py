@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from notebook_runs import TEST_PARAMETERS, load_baseline, run
 
-from crmkit.figures import compare_figures
+from crmkit.dataset.profiles import PROFILE_NAMES
 from crmkit.i18n import LANGS
-from crmkit.profiles import PROFILE_NAMES
+from crmkit.lessons.figures import compare_figures
 
 STEM = "01_crm_concepts"
 # Tolerances: the data are generated from a fixed seed, so counts must match exactly

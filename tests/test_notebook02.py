@@ -7,9 +7,9 @@ import json
 import pytest
 from notebook_runs import NOTEBOOKS, TEST_PARAMETERS, load_baseline, run
 
-from crmkit.figures import compare_figures
+from crmkit.dataset.profiles import PROFILE_NAMES
 from crmkit.i18n import LANGS
-from crmkit.profiles import PROFILE_NAMES
+from crmkit.lessons.figures import compare_figures
 
 STEM = "02_warehouse"
 # Counts must match exactly and amounts to within rounding; 0.5 % relative leaves room for

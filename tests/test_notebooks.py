@@ -7,7 +7,7 @@ import json
 import pytest
 from notebook_runs import NOTEBOOKS, TEST_PARAMETERS, run
 
-from crmkit.exercises import strip_solutions
+from crmkit.lessons.exercises import strip_solutions
 
 STEMS = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
 COMMON_PARAMETERS = ("profile", "n_customers", "seed", "start", "end", "lang", "data_dir")

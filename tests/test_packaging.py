@@ -43,3 +43,27 @@ def test_makefile_reinstalls_when_pyproject_changes():
     assert re.search(r"^\$\(STAMP\): pyproject\.toml", makefile, re.M)
     for target in ("report:", "test:", "lab:"):
         assert re.search(rf"^{target}", makefile, re.M), target
+
+
+#: The top of the package: everything else lives in a room of the data flow.
+TOP_MODULES = {"__init__", "cli", "errors", "i18n", "report"}
+ROOMS = ["dataset", "sources", "warehouse", "analytics", "lessons"]
+
+
+def test_package_is_laid_out_as_the_data_flows():
+    pkg = ROOT / "crmkit"
+    assert {p.stem for p in pkg.glob("*.py")} == TOP_MODULES
+    assert sorted(p.parent.name for p in pkg.glob("*/__init__.py")) == sorted(ROOMS)
+    for room in ROOMS:
+        doc = (pkg / room / "__init__.py").read_text(encoding="utf-8")
+        assert doc.startswith('"""') and "May import" in doc, f"crmkit/{room}/__init__.py"
+
+
+def test_the_layers_contract_lists_every_room_in_data_flow_order_and_make_test_checks_it():
+    contract = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    layers = contract["contracts"][0]["layers"]
+    assert [x.removeprefix("crmkit.") for x in layers] == [
+        "cli", "report", "lessons", "analytics", "warehouse", "sources", "dataset", "i18n",
+        "errors"]
+    makefile = (ROOT / "Makefile").read_text()
+    assert "lint-imports" in makefile.split("test: $(STAMP)")[1].split("\n\n")[0]

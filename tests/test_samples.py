@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from crmkit.profiles import PROFILE_NAMES, PROFILES
-from crmkit.samples import EXTRACTS_PROFILE, build_extracts_sample, build_samples, dictionary
+from crmkit.dataset.profiles import PROFILE_NAMES, PROFILES
+from crmkit.dataset.samples import (
+    EXTRACTS_PROFILE,
+    build_extracts_sample,
+    build_samples,
+    dictionary,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from crmkit.dataset.schema import LEVELS, SCHEMA, conform, empty_table, validate_table
 from crmkit.errors import SchemaError
-from crmkit.schema import LEVELS, SCHEMA, conform, empty_table, validate_table
 
 
 def test_every_reference_points_to_a_declared_key_column():

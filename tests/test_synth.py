@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from crmkit.dataset.backoffice import STATE_ROLES
+from crmkit.dataset.schema import SCHEMA, TICKET_STATES
+from crmkit.dataset.synth import generate
 from crmkit.errors import ParameterError
-from crmkit.schema import SCHEMA, TICKET_STATES
-from crmkit.synth import generate
-from crmkit.synth_service import STATE_ROLES
 
 
 def revenue_by_order(data) -> pd.Series:

@@ -10,13 +10,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from crmkit.data import CRMData
+from crmkit.dataset.crmdata import CRMData
+from crmkit.dataset.extracts import FILES, write_customer_changes, write_extracts
+from crmkit.dataset.profiles import PROFILE_NAMES
+from crmkit.dataset.schema import SCHEMA
+from crmkit.dataset.synth import generate
 from crmkit.errors import DatasetError, ParameterError
-from crmkit.extracts import FILES, write_customer_changes, write_extracts
-from crmkit.profiles import PROFILE_NAMES
-from crmkit.schema import SCHEMA
-from crmkit.synth import generate
-from crmkit.warehouse import (
+from crmkit.warehouse.build import (
     build_warehouse,
     customer_as_of,
     load_batch,
@@ -25,8 +25,8 @@ from crmkit.warehouse import (
     query,
     read_tables,
 )
-from crmkit.warehouse_checks import run_data_tests
-from crmkit.warehouse_cube import ALL, cube, grouping_sets, pivot, rollup
+from crmkit.warehouse.checks import run_data_tests
+from crmkit.warehouse.cube import ALL, cube, grouping_sets, pivot, rollup
 
 ROUND_TRIP_TABLES = ("customers", "products", "orders", "order_lines", "campaigns",
                      "campaign_contacts", "web_sessions", "tickets")

@@ -10,11 +10,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
+from crmkit.dataset.synth import generate  # noqa: E402
 from crmkit.errors import ParameterError  # noqa: E402
-from crmkit.synth import generate  # noqa: E402
-from crmkit.warehouse import build_warehouse, query  # noqa: E402
-from crmkit.warehouse_cube import ALL  # noqa: E402
-from crmkit.widgets import MEASURES, cube_explorer, cube_view, plot_cube_view  # noqa: E402
+from crmkit.lessons.widgets import MEASURES, cube_explorer, cube_view, plot_cube_view  # noqa: E402
+from crmkit.warehouse.build import build_warehouse, query  # noqa: E402
+from crmkit.warehouse.cube import ALL  # noqa: E402
 
 
 @pytest.fixture(scope="module")

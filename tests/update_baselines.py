@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from notebook_runs import TEST_PARAMETERS, baseline_path, run  # noqa: E402
 
-from crmkit.profiles import PROFILE_NAMES  # noqa: E402
+from crmkit.dataset.profiles import PROFILE_NAMES  # noqa: E402
 
 SKIP = {"exercise_status"}  # checked on its own, not a figure of the shop
 

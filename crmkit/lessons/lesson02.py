@@ -6,9 +6,9 @@ A :class:`Workshop` keeps the paths together; :func:`exercise_book` checks
 the learner's answers, and an answer to a SQL exercise is the query itself
 (a text), which :func:`run_sql` runs read-only against the warehouse.
 
->>> from crmkit.synth import generate
->>> from crmkit.extracts import write_extracts
->>> from crmkit.warehouse import build_warehouse
+>>> from crmkit.dataset.synth import generate
+>>> from crmkit.dataset.extracts import write_extracts
+>>> from crmkit.warehouse.build import build_warehouse
 >>> ws = workshop(generate("boutique", n_customers=80, seed=1), seed=3)
 >>> _ = write_extracts(ws.crm, ws.batch1, seed=ws.seed)
 >>> _ = build_warehouse(ws.batch1, ws.warehouse)
@@ -38,12 +38,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import CRMData
-from .errors import ParameterError
+from ..dataset.crmdata import CRMData
+from ..dataset.extracts import BAD_ROWS_NAME, FILES, MANIFEST_NAME
+from ..errors import ParameterError
+from ..i18n import check_lang, t
+from ..warehouse.build import connect
 from .exercises import AnyOf, Exercise, ExerciseBook
-from .extracts import BAD_ROWS_NAME, FILES, MANIFEST_NAME
-from .i18n import check_lang, t
-from .warehouse import connect
 
 __all__ = [
     "Workshop",
@@ -66,7 +66,7 @@ __all__ = [
 class Workshop:
     """Where the lesson keeps its files: two extract batches and the warehouse.
 
-    ``crm`` is the shop's :class:`~crmkit.data.CRMData`; ``seed`` seeds the
+    ``crm`` is the shop's :class:`~crmkit.dataset.crmdata.CRMData`; ``seed`` seeds the
     extracts (the loyalty cards of both batches are drawn with it).
     """
 
@@ -140,7 +140,7 @@ def peek(path: str | Path, n: int = 3) -> list[str]:
     """The first ``n`` lines after the header of an extract, exactly as written.
 
     The file is decoded with the encoding its system uses (see
-    :data:`crmkit.extracts.FILES`); the header is the first item.
+    :data:`crmkit.dataset.extracts.FILES`); the header is the first item.
     """
     path = Path(path)
     encoding = FILES[path.name].encoding if path.name in FILES else "utf-8"
@@ -370,8 +370,8 @@ EXERCISES = (
         "city_back_then", _city_then,
         title=("Customers of a city on the snapshot day",
                "Clientes de una población el día de la foto"),
-        hints=(("crmkit.warehouse.customer_as_of(ws.warehouse, day) gives the customers as "
-                "they were that day.", "crmkit.warehouse.customer_as_of(ws.warehouse, día) "
+        hints=(("crmkit.warehouse.build.customer_as_of(ws.warehouse, day) gives the customers as "
+                "they were that day.", "crmkit.warehouse.build.customer_as_of(ws.warehouse, día) "
                 "da los clientes tal como eran ese día."),
                ("Count the rows whose city is the one printed.",
                 "Cuenta las filas cuya city es la que se muestra."))),

@@ -29,9 +29,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError, check_choice
-from .i18n import check_lang, t
-from .warehouse import _open
+from ..errors import ParameterError, check_choice
+from ..i18n import check_lang, t
+from .build import _open
 
 __all__ = ["schema_columns", "schema_links", "plot_star_schema", "plot_load_report"]
 
@@ -202,14 +202,14 @@ def _ax(ax, size):
 def plot_load_report(data: pd.DataFrame, *, lang: str = "en", ax=None):
     """Rows loaded and quarantined per file (log scale: a few bad rows among thousands).
 
-    ``data`` is a :func:`crmkit.warehouse.load_report` table; with several
+    ``data`` is a :func:`crmkit.warehouse.build.load_report` table; with several
     batches the rows of each file are added up.
     """
     check_lang(lang)
     need = {"file", "rows_read", "rows_loaded", "rows_quarantined"}
     if not need <= set(data.columns):
         raise ParameterError("data must be a load report with columns " + ", ".join(
-            sorted(need)) + "; get one with crmkit.warehouse.load_report(warehouse).")
+            sorted(need)) + "; get one with crmkit.warehouse.build.load_report(warehouse).")
     per = data.groupby("file")[["rows_read", "rows_loaded", "rows_quarantined"]].sum()
     per = per.sort_values("rows_read")
     ax = _ax(ax, (9, 0.5 * len(per) + 1.6))

@@ -6,7 +6,7 @@ after-sales service. Its software has modules (seed 002): customers, sales
 customers with common traits for a campaign). Its models (seed 004) are
 analytical, marketing, service/support, social and collaborative databases.
 
->>> from crmkit.synth import generate
+>>> from crmkit.dataset.synth import generate
 >>> data = generate("sports_shop", n_customers=300, seed=1)
 >>> list(crm_areas(data).index)
 ['commercial', 'marketing', 'after_sales']
@@ -20,8 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError
-from .schema import SCHEMA
+from ..dataset.schema import SCHEMA
+from ..errors import ParameterError
 from .tracking import order_value
 
 __all__ = [
@@ -105,7 +105,7 @@ def select_customers(data, *, min_orders: int = 0, segment: str | None = None,
     needs : customer fields that must be known (e.g. ``("phone",)`` for a call campaign).
     consent : ``"email"`` or ``"phone"``: keep only customers who agreed to it.
 
-    >>> from crmkit.synth import generate
+    >>> from crmkit.dataset.synth import generate
     >>> data = generate("boutique", n_customers=200, seed=1)
     >>> sel = select_customers(data, min_orders=2, needs=("phone",), consent="phone")
     >>> bool(sel["phone"].notna().all() and (sel["orders"] >= 2).all())

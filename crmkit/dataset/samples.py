@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .data import CRMData
+from .crmdata import CRMData
 from .profiles import PROFILES
 from .schema import data_dictionary
 from .synth import DEFAULT_END, DEFAULT_START, generate

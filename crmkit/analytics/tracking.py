@@ -4,7 +4,7 @@ The course text (seed 002) follows an order from its placement (the customer
 orders, sales confirms), through processing (the warehouse invoices, picks,
 packs and ships) to inventory management (stock watched as demand moves it).
 
->>> from crmkit.synth import generate
+>>> from crmkit.dataset.synth import generate
 >>> data = generate("frozen_foods", n_customers=150, seed=3)
 >>> list(orders_by_status(data).index)
 ['placed', 'paid', 'shipped', 'delivered', 'cancelled', 'returned']
@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import ParameterError
-from .schema import ORDER_STATUSES
+from ..dataset.schema import ORDER_STATUSES
+from ..errors import ParameterError
 
 __all__ = [
     "orders_by_status",
@@ -70,7 +70,7 @@ def orders_by_hour(data) -> pd.DataFrame:
 def out_of_hours_share(data, *, opening: tuple[int, int] = (9, 21)) -> float:
     """Share of orders placed while a shop with these opening hours is closed.
 
-    >>> from crmkit.synth import generate
+    >>> from crmkit.dataset.synth import generate
     >>> 0 <= out_of_hours_share(generate("bendita", n_customers=200, seed=1)) <= 1
     True
     """

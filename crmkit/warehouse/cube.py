@@ -29,8 +29,8 @@ import re
 
 import pandas as pd
 
-from .errors import ParameterError, check_choice
-from .warehouse import _open
+from ..errors import ParameterError, check_choice
+from .build import _open
 
 __all__ = ["ALL", "DEFAULT_MEASURES", "cube", "rollup", "grouping_sets", "pivot"]
 

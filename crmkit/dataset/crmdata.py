@@ -3,7 +3,7 @@
 Every source (the synthetic generator, cleansed extracts, a user's exports)
 ends as a :class:`CRMData`, and every analysis reads only that.
 
->>> from crmkit.synth import generate
+>>> from crmkit.dataset.synth import generate
 >>> data = generate("boutique", n_customers=50, seed=1)
 >>> data.validate() is data
 True
@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import __version__
-from .errors import DatasetError, SchemaError, check_choice
+from .. import __version__
+from ..errors import DatasetError, SchemaError, check_choice
 from .schema import DTYPES, SCHEMA, TABLE_NAMES, conform, validate_table
 
 __all__ = ["CRMData", "MANIFEST", "FORMATS", "read_json"]
@@ -37,7 +37,7 @@ class CRMData:
     Parameters
     ----------
     tables : dict of str to DataFrame
-        One DataFrame per canonical table (see :data:`crmkit.schema.SCHEMA`).
+        One DataFrame per canonical table (see :data:`crmkit.dataset.schema.SCHEMA`).
     manifest : dict
         Where the data came from: profile, seed, size, period, crmkit version.
     truth : dict of str to DataFrame
@@ -55,7 +55,7 @@ class CRMData:
             raise SchemaError(
                 "CRMData is missing table(s) " + ", ".join(repr(m) for m in missing)
                 + "; give every canonical table, empty ones included "
-                "(crmkit.schema.empty_table)."
+                "(crmkit.dataset.schema.empty_table)."
             )
         unknown = [t for t in self.tables if t not in SCHEMA]
         if unknown:

@@ -1,10 +1,10 @@
 """Six shop profiles: declarative descriptions of how each kind of shop behaves.
 
-A profile is data, not code: the generator in :mod:`crmkit.synth` reads the
+A profile is data, not code: the generator in :mod:`crmkit.dataset.synth` reads the
 same fields for every shop. The six profiles follow the shops of the course
 (Actividad 6.5) and the Bendita e-commerce case.
 
->>> from crmkit.profiles import get_profile, PROFILE_NAMES
+>>> from crmkit.dataset.profiles import get_profile, PROFILE_NAMES
 >>> PROFILE_NAMES
 ('fashion_chain', 'sports_shop', 'frozen_foods', 'boutique', 'ice_cream', 'bendita')
 >>> ice = get_profile("ice_cream")
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .errors import check_choice
+from ..errors import check_choice
 
 __all__ = ["ShopProfile", "PROFILES", "PROFILE_NAMES", "get_profile"]
 

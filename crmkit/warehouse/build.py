@@ -21,7 +21,7 @@ line and reason, and :func:`load_report` shows, per batch and file, that
 rows read = rows loaded + rows quarantined.
 
 >>> import tempfile, pathlib
->>> from crmkit.synth import generate
+>>> from crmkit.dataset.synth import generate
 >>> data = generate("boutique", n_customers=60, seed=2)
 >>> db = build_warehouse(data, pathlib.Path(tempfile.mkdtemp()) / "shop.duckdb")
 >>> report = load_report(db)
@@ -48,12 +48,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from .data import CRMData, read_json
-from .errors import DatasetError, ParameterError
-from .extracts import FILES, MANIFEST_NAME, write_extracts
-from .names import LOCAL_CITIES, NATIONAL_CITIES
-from .schema import SCHEMA, conform
-from .warehouse_sql import (
+from ..dataset.crmdata import CRMData, read_json
+from ..dataset.extracts import FILES, MANIFEST_NAME, write_extracts
+from ..dataset.names import LOCAL_CITIES, NATIONAL_CITIES
+from ..dataset.schema import SCHEMA, conform
+from ..errors import DatasetError, ParameterError
+from .sql import (
     MARTS,
     META_DDL,
     SCHEMAS,
@@ -90,7 +90,7 @@ def connect(warehouse, *, read_only: bool = True) -> duckdb.DuckDBPyConnection:
     if read_only and not path.exists():
         raise DatasetError(
             f"warehouse={str(warehouse)!r} does not exist; build it first with "
-            "crmkit.warehouse.build_warehouse(data, path)."
+            "crmkit.warehouse.build.build_warehouse(data, path)."
         )
     con = duckdb.connect(str(path), read_only=read_only)
     con.execute("SET TimeZone = 'UTC'")
@@ -128,7 +128,7 @@ def build_warehouse(data, path, *, batches=(), seed: int = 0) -> Path:
     ----------
     data : CRMData or str or Path
         A dataset (written as clean extracts first, so every source takes the
-        same path) or a folder written by :func:`crmkit.extracts.write_extracts`.
+        same path) or a folder written by :func:`crmkit.dataset.extracts.write_extracts`.
     path : str or Path
         The DuckDB file to create. It is built in a temporary file next to it
         and renamed into place only when complete, so a failed build never
@@ -233,7 +233,7 @@ def _batch_info(folder: Path):
     if not folder.is_dir():
         raise DatasetError(
             f"extracts folder {str(folder)!r} does not exist; write one with "
-            "crmkit.extracts.write_extracts(data, folder)."
+            "crmkit.dataset.extracts.write_extracts(data, folder)."
         )
     present = [name for name in FILES if (folder / name).exists()]
     if not present:
@@ -449,9 +449,9 @@ _READ = {
 
 
 def read_tables(warehouse) -> dict[str, pd.DataFrame]:
-    """The integrated, cleansed sources as canonical tables (see :mod:`crmkit.schema`).
+    """The integrated, cleansed sources as canonical tables (see :mod:`crmkit.dataset.schema`).
 
-    Rows are sorted by key and cast with :func:`crmkit.schema.conform`, so they
+    Rows are sorted by key and cast with :func:`crmkit.dataset.schema.conform`, so they
     compare directly with the :class:`CRMData` the extracts were written from.
     """
     out = {}

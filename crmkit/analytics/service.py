@@ -5,7 +5,7 @@ registered → technical report → report validated → response issued → clo
 each step done by a role. These functions measure volumes per state, time
 spent in each state, and incidents stuck past a service level.
 
->>> from crmkit.synth import generate
+>>> from crmkit.dataset.synth import generate
 >>> data = generate("bendita", n_customers=600, seed=2)
 >>> backlog = tickets_by_state(data)
 >>> list(backlog.index) == list(TICKET_STATES)
@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .errors import ParameterError
-from .schema import TICKET_STATES
+from ..dataset.schema import TICKET_STATES
+from ..errors import ParameterError
 
 __all__ = [
     "TICKET_STATES",
@@ -83,7 +83,7 @@ def time_in_state(data, *, as_of=None) -> pd.DataFrame:
 def stuck_tickets(data, *, sla_hours: float = 72, as_of=None) -> pd.DataFrame:
     """Open incidents that have waited longer than ``sla_hours`` in their current state.
 
-    >>> from crmkit.synth import generate
+    >>> from crmkit.dataset.synth import generate
     >>> stuck_tickets(generate("boutique", n_customers=50, seed=1), sla_hours=-1)
     Traceback (most recent call last):
     ...

@@ -29,9 +29,9 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from .errors import ParameterError, check_choice
-from .i18n import check_lang, t
-from .warehouse_cube import ALL, cube
+from ..errors import ParameterError, check_choice
+from ..i18n import check_lang, t
+from ..warehouse.cube import ALL, cube
 
 __all__ = ["DIMENSIONS", "MEASURES", "cube_view", "plot_cube_view", "cube_explorer"]
 

@@ -5,7 +5,7 @@ chosen ``lang``.
 
 >>> import matplotlib
 >>> matplotlib.use("Agg")
->>> from crmkit.synth import generate
+>>> from crmkit.dataset.synth import generate
 >>> data = generate("boutique", n_customers=120, seed=1)
 >>> ax = plot_level_pyramid(data, lang="es")
 >>> ax.get_title()
@@ -19,13 +19,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from .concepts import sales_pipeline, social_activity
-from .i18n import t
-from .levels import level_completeness, reachable_by_action
-from .schema import TICKET_STATES
-from .service import state_durations, tickets_by_state, transition_counts
-from .synth_service import STATE_ROLES
-from .tracking import order_value, orders_by_hour
+from ..analytics.concepts import sales_pipeline, social_activity
+from ..analytics.levels import level_completeness, reachable_by_action
+from ..analytics.service import state_durations, tickets_by_state, transition_counts
+from ..analytics.tracking import order_value, orders_by_hour
+from ..dataset.backoffice import STATE_ROLES
+from ..dataset.schema import TICKET_STATES
+from ..i18n import t
 
 __all__ = [
     "plot_level_pyramid",

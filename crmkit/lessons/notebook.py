@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from .data import CRMData
-from .errors import ParameterError
-from .i18n import catalog, check_lang
-from .profiles import get_profile
-from .synth import generate, parse_day
+from ..dataset.crmdata import CRMData
+from ..dataset.profiles import get_profile
+from ..dataset.synth import generate, parse_day
+from ..errors import ParameterError
+from ..i18n import catalog, check_lang
 
 __all__ = ["setup", "localize", "say", "set_style"]
 
@@ -106,6 +106,6 @@ def _value(v, lang: str):
 
 def say(key: str, lang: str = "en", **values) -> None:
     """Print one of the lesson's sentences (``msg.<key>`` in the catalog) in ``lang``."""
-    from .i18n import t
+    from ..i18n import t
 
     print(t(f"msg.{key}", lang).format(**values))

@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .i18n import check_lang
+from ..i18n import check_lang
 
 __all__ = [
     "AnyOf",

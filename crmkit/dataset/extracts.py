@@ -1,7 +1,7 @@
 """Messy source extracts: one shop's data as three source systems would export it.
 
 A real warehouse is fed by systems that disagree. :func:`write_extracts` writes
-a :class:`~crmkit.data.CRMData` as the files of three of them:
+a :class:`~crmkit.dataset.crmdata.CRMData` as the files of three of them:
 
 * the **till** (``pos_*``): Latin-1, ``;`` separators, ``dd/mm/yyyy`` dates,
   decimal commas, Spanish labels and its own article codes; the customer is a
@@ -19,7 +19,7 @@ bad row is listed in ``bad_rows.csv`` (file, line, reason), the ground truth
 a warehouse load must reproduce in its quarantine.
 
 >>> import tempfile
->>> from crmkit.synth import generate
+>>> from crmkit.dataset.synth import generate
 >>> data = generate("boutique", n_customers=60, seed=2)
 >>> out = write_extracts(data, tempfile.mkdtemp(), seed=1)
 >>> sorted(out["files"])[:3]
@@ -43,8 +43,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .data import CRMData
-from .errors import ParameterError
+from ..errors import ParameterError
+from .crmdata import CRMData
 from .names import LOCAL_CITIES, NATIONAL_CITIES, STREETS
 
 __all__ = [
@@ -571,7 +571,7 @@ def write_extracts(data: CRMData, out_dir, *, seed: int = 0, bad_rows: bool = Tr
     ``bad_rows`` (DataFrame of file, line, reason) and ``extracted_at``.
 
     >>> import tempfile
-    >>> from crmkit.synth import generate
+    >>> from crmkit.dataset.synth import generate
     >>> out = write_extracts(generate("ice_cream", n_customers=40, seed=1),
     ...                      tempfile.mkdtemp(), bad_rows=False)
     >>> len(out["bad_rows"]), out["batch_id"].startswith("b-")
@@ -630,7 +630,7 @@ def move_customers(customers: pd.DataFrame, *, share: float = 0.1, seed: int = 0
     Returns the new table and a log of the changes (customer_id, field, old, new),
     one row per field whose value really changed. The input is not modified.
 
-    >>> from crmkit.synth import generate
+    >>> from crmkit.dataset.synth import generate
     >>> c = generate("boutique", n_customers=50, seed=1).customers
     >>> new, log = move_customers(c, share=0.2, seed=3)
     >>> len(new) == len(c) and log["customer_id"].nunique() == 10
@@ -683,7 +683,7 @@ def write_customer_changes(data: CRMData, out_dir, *, as_of, share: float = 0.1,
     field, old, new, changed_on) and ``customers`` (the new customer table).
 
     >>> import tempfile
-    >>> from crmkit.synth import generate
+    >>> from crmkit.dataset.synth import generate
     >>> data = generate("boutique", n_customers=40, seed=1)
     >>> out = write_customer_changes(data, tempfile.mkdtemp(), as_of="2026-06-30",
     ...                              share=0.25, seed=4)

@@ -10,7 +10,7 @@ five levels, each unlocking new marketing actions:
 5. habits (purchase habits, payment method): loyalty, and with all five,
    one-to-one (1x1) marketing.
 
->>> from crmkit.synth import generate
+>>> from crmkit.dataset.synth import generate
 >>> data = generate("ice_cream", n_customers=300, seed=1)
 >>> table = field_completeness(data)
 >>> sorted(table["level"].unique().tolist())
@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .schema import LEVELS, SCHEMA
+from ..dataset.schema import LEVELS, SCHEMA
 
 __all__ = [
     "ACTIONS",
@@ -43,7 +43,7 @@ ACTIONS = {a: lv.number for lv in LEVELS.values() for a in lv.unlocks}
 
 
 def level_fields() -> dict[int, list[str]]:
-    """Customer fields of each level, as declared in :mod:`crmkit.schema`.
+    """Customer fields of each level, as declared in :mod:`crmkit.dataset.schema`.
 
     >>> level_fields()[2]
     ['phone']

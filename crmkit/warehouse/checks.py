@@ -20,9 +20,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from .schema import ORDER_STATUSES, TICKET_STATES
-from .warehouse import _open
-from .warehouse_sql import UNKNOWN
+from ..dataset.schema import ORDER_STATUSES, TICKET_STATES
+from .build import _open
+from .sql import UNKNOWN
 
 __all__ = [
     "DataTest",

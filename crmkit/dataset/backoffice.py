@@ -1,6 +1,6 @@
 """After-sales incidents, sales negotiations and stock, generated from the orders.
 
-Used by :func:`crmkit.synth.generate`; each function takes the generator's
+Used by :func:`crmkit.dataset.synth.generate`; each function takes the generator's
 calendar and its own random stream.
 
 Incidents follow the workflow of the course text (seed 002): registered by an

@@ -8,7 +8,7 @@ campaigns, web visits, incidents, negotiations and stock follow from the
 orders. The generator keeps the truth it used in ``data.truth``, so later
 lessons can check their models against it.
 
->>> from crmkit.synth import generate
+>>> from crmkit.dataset.synth import generate
 >>> data = generate("ice_cream", n_customers=200, seed=7)
 >>> bool(data.orders["customer_id"].isna().mean() > 0.5)      # mostly anonymous
 True
@@ -32,9 +32,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import ndtr
 
-from . import __version__
-from .data import CRMData
-from .errors import ParameterError
+from .. import __version__
+from ..errors import ParameterError
+from .backoffice import inventory, numbered, opportunities, tickets
+from .crmdata import CRMData
 from .names import (
     EMAIL_DOMAINS,
     FIRST_NAMES_F,
@@ -46,7 +47,6 @@ from .names import (
 )
 from .profiles import ShopProfile, get_profile
 from .schema import CHANNELS, SEGMENTS, conform, empty_table
-from .synth_service import inventory, numbered, opportunities, tickets
 
 __all__ = ["generate", "DEFAULT_START", "DEFAULT_END"]
 
@@ -157,7 +157,7 @@ def generate(
     Parameters
     ----------
     profile : str or ShopProfile
-        One of :data:`crmkit.profiles.PROFILE_NAMES`.
+        One of :data:`crmkit.dataset.profiles.PROFILE_NAMES`.
     n_customers : int, optional
         Size of the customer file; the profile's default when omitted.
     start, end : str or Timestamp
@@ -224,7 +224,7 @@ def generate(
     manifest = {
         "profile": prof.name, "seed": int(seed), "n_customers": n,
         "start": str(t0.date()), "end": str(t1.date()), "crmkit_version": __version__,
-        "source": "crmkit.synth.generate",
+        "source": "crmkit.generate",
     }
     return CRMData(tables, manifest, {"customers": truth})
 

@@ -1,6 +1,6 @@
 """Exercises of notebook 01 (CRM concepts): how each right answer is computed, and hints.
 
->>> from crmkit.synth import generate
+>>> from crmkit.dataset.synth import generate
 >>> data = generate("sports_shop", n_customers=300, seed=1)
 >>> book = exercise_book(data, lang="en")
 >>> [e.name for e in book.exercises][:4]
@@ -11,12 +11,12 @@
 
 from __future__ import annotations
 
-from .concepts import crm_areas, select_customers, win_rate
+from ..analytics.concepts import crm_areas, select_customers, win_rate
+from ..analytics.levels import field_completeness, reach_masks
+from ..analytics.service import stuck_tickets
+from ..analytics.tracking import out_of_hours_share
+from ..i18n import key_of
 from .exercises import AnyOf, Exercise, ExerciseBook
-from .i18n import key_of
-from .levels import field_completeness, reach_masks
-from .service import stuck_tickets
-from .tracking import out_of_hours_share
 
 __all__ = ["EXERCISES", "exercise_book", "SLA_HOURS", "OPENING_HOURS"]
 
@@ -100,8 +100,8 @@ EXERCISES = (
                 "with email_consent); telemarketing needs a phone and phone_consent.",
                 "El correo directo necesita el nivel 1 (apellidos y dirección postal, o un "
                 "e-mail con email_consent); el telemarketing, teléfono y phone_consent."),
-               ("crmkit.levels.reach_masks(data) gives one True/False column per action: "
-                "combine two with &.", "crmkit.levels.reach_masks(data) da una columna "
+               ("crmkit.analytics.levels.reach_masks(data) gives one True/False column per action: "
+                "combine two with &.", "crmkit.analytics.levels.reach_masks(data) da una columna "
                 "True/False por acción: combina dos con &.")),
     ),
     Exercise(
@@ -121,8 +121,8 @@ EXERCISES = (
         hints=(("An incident is stuck when it is not closed and has waited more than the "
                 "service level in its current state.", "Una incidencia está atascada si no "
                 "está cerrada y lleva más horas que el nivel de servicio en su estado actual."),
-               ("crmkit.service.state_durations(data) gives hours and an `open` flag per "
-                "state.", "crmkit.service.state_durations(data) da las horas y la marca "
+               ("crmkit.analytics.service.state_durations(data) gives hours and an `open` flag per "
+                "state.", "crmkit.analytics.service.state_durations(data) da las horas y la marca "
                 "`open` de cada estado.")),
     ),
     Exercise(

@@ -3,7 +3,7 @@
 The model SQL sticks to a portable subset: no sequences (surrogate keys are
 ``md5`` hashes of natural keys), ``grouping_id(...)`` for cube levels, window
 functions for history. The placeholder ``{batch}`` (a checked batch id) is
-filled by :mod:`crmkit.warehouse` with checked values.
+filled by :mod:`crmkit.warehouse.build` with checked values.
 
 >>> "CREATE SEQUENCE" in " ".join(v for k, v in globals().items() if k.isupper()
 ...                               and isinstance(v, str))
@@ -90,7 +90,7 @@ CREATE TABLE IF NOT EXISTS staging.tickets (
 
 # Reusable expressions (SQL text, substituted into the statements below).
 _POS_TS = "try_strptime(trim({x}), '%d/%m/%Y %H:%M:%S')"
-# ISO 8601 with an offset -> the shop's wall clock (UTC+1, see crmkit.extracts)
+# ISO 8601 with an offset -> the shop's wall clock (UTC+1, see crmkit.dataset.extracts)
 _WEB_TS = "(CAST(TRY_CAST(trim({x}) AS TIMESTAMPTZ) AS TIMESTAMP) + INTERVAL 1 HOUR)"
 _DAY = ("coalesce(try_strptime(trim({x}), '%Y-%m-%d'), "
         "try_strptime(trim({x}), '%d/%m/%Y'))::DATE")
