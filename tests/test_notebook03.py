@@ -24,7 +24,11 @@ def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path):
     problems = compare_figures(figures, load_baseline(STEM)[profile], rtol=RTOL, atol=ATOL)
     assert not problems, "\n".join(problems)
     status = figures["exercise_status"]["status"]
-    assert (status == "correct").all(), status[status != "correct"].to_dict()
+    # a section the shop's data cannot support (a model that cannot be identified) is skipped
+    # with its reason; its exercises say "skipped", every other one must be correct
+    ok = status.isin(["correct", "skipped"])
+    assert ok.all(), status[~ok].to_dict()
+    assert (status == "skipped").any() == bool(figures["skipped_sections"])
     assert len(status) >= 8
 
 

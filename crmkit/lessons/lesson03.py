@@ -8,8 +8,9 @@ holdout periods every model is verified on, the closing CRISP-DM table and the
 exercise book.
 
 A *purchase* is an order that was neither cancelled nor returned: the money
-of a cancelled or returned order never stayed with the shop. Guest orders are
-purchases too, but they belong to no customer.
+of a cancelled or returned order never stayed with the shop (the rule of
+:mod:`crmkit.analytics.rfm`). Guest orders are purchases too, but they belong
+to no customer.
 
 >>> from crmkit.dataset.synth import generate
 >>> data = generate("boutique", n_customers=150, seed=1)
@@ -29,21 +30,22 @@ from __future__ import annotations
 
 import numbers
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from ..analytics.rfm import holdout_purchases, line_cents, period_end, rfm_summary
 from ..dataset.crmdata import CRMData
+from ..dataset.synth import parse_day
 from ..errors import ParameterError
 from ..i18n import catalog, check_lang, t
 from .exercises import AnyOf, Exercise, ExerciseBook
 from .notebook import localize
 
 __all__ = [
-    "NOT_PURCHASES",
-    "Split",
+        "Split",
     "purchases",
     "data_profile",
     "orders_per_customer",
@@ -52,6 +54,7 @@ __all__ = [
     "seasonal_index",
     "weekday_orders",
     "holdout_split",
+    "organise_steps",
     "query",
     "objectives",
     "methodology",
@@ -61,34 +64,42 @@ __all__ = [
     "plot_seasonal_index",
     "Lesson",
     "EXERCISES",
+    "SECTION",
     "exercise_book",
+    "exercise_status",
 ]
 
-#: Order statuses that do not count as a purchase (the money went back or never came).
-NOT_PURCHASES = ("cancelled", "returned")
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 # ----------------------------------------------------------------------------- the data profile
-def purchases(data: CRMData) -> pd.DataFrame:
-    """The orders that count as purchases, each with the value of its goods.
+def purchases(data: CRMData, *, as_of=None) -> pd.DataFrame:
+    """The orders that count as purchases up to the end of ``as_of``, with their value.
 
-    Columns: ``order_id``, ``customer_id`` (empty for guests), ``placed_at``,
-    ``channel`` and ``value`` (quantity × unit price × (1 − discount) summed
-    over the order's lines). Cancelled and returned orders are left out.
+    The rule of :func:`crmkit.analytics.rfm.purchases` (cancelled orders never
+    count; a returned order stops counting once it has come back by
+    ``as_of``), except that guest orders are kept: they are sales of the shop,
+    though of nobody we know. Columns: ``order_id``, ``customer_id`` (empty for
+    guests), ``placed_at``, ``channel`` and ``value`` (the goods, in currency).
 
     >>> from crmkit.dataset.synth import generate
     >>> data = generate("frozen_foods", n_customers=100, seed=2)
     >>> p = purchases(data)
     >>> bool(p["order_id"].isin(data.orders.query("status == 'cancelled'")["order_id"]).any())
     False
+    >>> from crmkit.analytics.rfm import purchases as customer_purchases
+    >>> len(customer_purchases(data)) == int(p["customer_id"].notna().sum())
+    True
     """
     o = data.orders
-    kept = o.loc[~o["status"].isin(NOT_PURCHASES),
-                 ["order_id", "customer_id", "placed_at", "channel"]]
+    end = (period_end(data) if as_of is None else parse_day("as_of", as_of)) + pd.Timedelta(
+        days=1)
+    returned = (o["status"] == "returned") & ~(o["returned_at"] >= end)
+    keep = (o["status"] != "cancelled") & ~returned & (o["placed_at"] < end)
+    kept = o.loc[keep, ["order_id", "customer_id", "placed_at", "channel"]]
     lines = data.order_lines
-    value = (lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])).groupby(
-        lines["order_id"]).sum()
+    cents = pd.Series(line_cents(lines), index=lines["order_id"].to_numpy())
+    value = cents.groupby(level=0).sum() / 100
     out = kept.assign(value=kept["order_id"].map(value).fillna(0.0).to_numpy())
     return out.reset_index(drop=True)
 
@@ -202,7 +213,8 @@ def holdout_split(data: CRMData, *, holdout_days: int = 180,
                   min_calibration_days: int = 180) -> Split:
     """Split the shop's period: the last ``holdout_days`` are the holdout.
 
-    The period ends on the last day with an order. The calibration period
+    The period ends where the data say it does (the manifest's ``end``, else
+    the last day with an order). The calibration period
     must keep at least ``min_calibration_days``, or the models would learn
     from too little.
 
@@ -222,7 +234,7 @@ def holdout_split(data: CRMData, *, holdout_days: int = 180,
         raise ParameterError("the shop has no orders, so there is no period to split; load a "
                              "dataset with orders.")
     start = o["placed_at"].min().normalize()
-    end = o["placed_at"].max().normalize()
+    end = period_end(data)
     cutoff = end - pd.Timedelta(days=int(holdout_days))
     if (cutoff - start).days < min_calibration_days:
         longest = (end - start).days - min_calibration_days
@@ -231,6 +243,37 @@ def holdout_split(data: CRMData, *, holdout_days: int = 180,
             f"from (the data cover {(end - start).days} days); choose at most "
             f"{max(longest, 0)} days.")
     return Split(start, cutoff, end)
+
+
+# ----------------------------------------------------------------------------- organise the data
+def organise_steps(data: CRMData, split: Split) -> pd.DataFrame:
+    """From every order to the purchases of the customer table, one decision at a time.
+
+    Each row says how many orders a decision removes and how many are left;
+    the last row is what :func:`crmkit.analytics.rfm.rfm_summary` reads at
+    the cutoff.
+    """
+    o = data.orders
+    end = split.cutoff + pd.Timedelta(days=1)
+    steps = [("all_orders", np.ones(len(o), dtype=bool))]
+    keep = np.ones(len(o), dtype=bool)
+    for name, drop in (
+        ("after_cutoff", (o["placed_at"] >= end).to_numpy()),
+        ("cancelled", (o["status"] == "cancelled").to_numpy()),
+        ("returned_by_cutoff", ((o["status"] == "returned") & (o["returned_at"] < end))
+         .to_numpy()),
+        ("guests", o["customer_id"].isna().to_numpy()),
+    ):
+        keep = keep & ~drop
+        steps.append((name, keep.copy()))
+    rows, before = [], len(o)
+    for name, mask in steps:
+        left = int(mask.sum())
+        rows.append({"step": name, "removed": before - left, "orders_left": left})
+        before = left
+    out = pd.DataFrame(rows).set_index("step")
+    out.loc["all_orders", "removed"] = 0
+    return out
 
 
 # ----------------------------------------------------------------------------- SQL on CRMData
@@ -296,7 +339,7 @@ def methodology(lang: str = "en") -> pd.DataFrame:
 def _name(key, lang: str):
     if not isinstance(key, str):
         return key
-    for group in ("m03_column", "m03_value"):
+    for group in ("m03_column", "m03_value", "m03_step_row"):
         name = f"{group}.{key}"
         if name in catalog():
             return t(name, lang)
@@ -406,18 +449,30 @@ def _guest_revenue(ctx) -> float:
 
 
 def _base_rate(ctx) -> float:
-    split = ctx.split
-    p = purchases(ctx.data).dropna(subset=["customer_id"])
-    before = set(split.calibration(p)["customer_id"])
-    after = set(split.holdout(p)["customer_id"])
-    return len(before & after) / len(before) if before else 0.0
+    return float((ctx.model("holdout")["frequency_holdout"] > 0).mean())
 
 
 def _median_recency(ctx) -> float:
-    split = ctx.split
-    p = split.calibration(purchases(ctx.data).dropna(subset=["customer_id"]))
-    last = p.groupby("customer_id")["placed_at"].max().dt.normalize()
-    return float((split.cutoff - last).dt.days.median())
+    return float(rfm_summary(ctx.data, as_of=ctx.split.cutoff)["recency_days"].median())
+
+
+def _r5_came_back(ctx) -> float:
+    seg = ctx.model("segments")
+    came = ctx.model("holdout")["frequency_holdout"].reindex(seg.index) > 0
+    return float(came[seg["r_score"] == 5].mean())
+
+
+def _silent_regulars(ctx) -> int:
+    tab = ctx.model("value").table
+    return int(((tab["frequency"] >= 3) & (tab["probability_alive"] < 0.5)).sum())
+
+
+def _top_decile_capture(ctx) -> float:
+    tab = ctx.model("value").table
+    n = max(int(len(tab) * 0.1), 1)
+    top = tab.sort_values("expected_purchases", ascending=False, kind="mergesort").head(n)
+    total = tab["actual_purchases"].sum()
+    return float(top["actual_purchases"].sum() / total) if total else 0.0
 
 
 def _sql(ctx, answer):
@@ -428,22 +483,24 @@ EXERCISES = (
     Exercise(
         "base_rate", _base_rate,
         title=("Who buys again: the rate to beat", "Quién vuelve a comprar: la tasa a batir"),
-        hints=(("Split the purchases at `split.cutoff`: `split.calibration(p)` and "
-                "`split.holdout(p)` with `p = purchases(data)`; leave out guests.",
-                "Divide las compras en `split.cutoff`: `split.calibration(p)` y "
-                "`split.holdout(p)` con `p = purchases(data)`; deja fuera a los invitados."),
+        hints=(("Customers known at the cutoff: those in "
+                "`m03.purchases(data, as_of=split.cutoff)` with a customer_id. Their later "
+                "purchases: `split.holdout(m03.purchases(data))`.",
+                "Clientes conocidos en el corte: los de "
+                "`m03.purchases(data, as_of=split.cutoff)` con customer_id. Sus compras "
+                "posteriores: `split.holdout(m03.purchases(data))`."),
                ("Make two sets of customer_id; the answer is "
-                "len(both) / len(bought before the cutoff), a share between 0 and 1.",
+                "len(both) / len(known at the cutoff), a share between 0 and 1.",
                 "Forma dos conjuntos de customer_id; la respuesta es "
-                "len(ambos) / len(compraron antes del corte), una proporción entre 0 y 1.")),
+                "len(ambos) / len(conocidos en el corte), una proporción entre 0 y 1.")),
         rtol=1e-4,
     ),
     Exercise(
         "first_year_repeat", _first_year_repeat,
         title=("Repeat buyers of the first year", "Clientes repetidores del primer año"),
-        hints=(("Group the customers' purchases (`purchases(data)` without guests) by "
+        hints=(("Group the customers' purchases (`m03.purchases(data)` without guests) by "
                 "customer_id: the first `placed_at` and the number of purchases.",
-                "Agrupa las compras de los clientes (`purchases(data)` sin invitados) por "
+                "Agrupa las compras de los clientes (`m03.purchases(data)` sin invitados) por "
                 "customer_id: el primer `placed_at` y el número de compras."),
                ("Keep the customers whose first purchase falls in the first year of the data; "
                 "the answer is the share of them with 2 or more purchases.",
@@ -475,27 +532,102 @@ EXERCISES = (
     Exercise(
         "median_recency", _median_recency,
         title=("Median recency at the cutoff", "Recencia mediana en la fecha de corte"),
-        hints=(("Only purchases up to the cutoff count: `split.calibration(purchases(data))`, "
-                "without guests.", "Solo cuentan las compras hasta el corte: "
-                "`split.calibration(purchases(data))`, sin invitados."),
+        hints=(("Only what was known at the cutoff counts: "
+                "`m03.purchases(data, as_of=split.cutoff)`, without guests.",
+                "Solo cuenta lo que se sabía en el corte: "
+                "`m03.purchases(data, as_of=split.cutoff)`, sin invitados."),
                ("Recency = days from each customer's last purchase day "
                 "(`.dt.normalize()`) to `split.cutoff`; take the median.",
                 "Recencia = días desde el último día de compra de cada cliente "
                 "(`.dt.normalize()`) hasta `split.cutoff`; toma la mediana.")),
     ),
+    Exercise(
+        "r5_came_back", _r5_came_back, rtol=1e-4,
+        title=("Do the most recent customers come back?",
+               "¿Vuelven los clientes más recientes?"),
+        hints=(("`segmented` has an `r_score` column; `holdout` (one row per customer) has "
+                "`frequency_holdout`, the purchase days after the cutoff.",
+                "`segmented` tiene una columna `r_score`; `holdout` (una fila por cliente) "
+                "tiene `frequency_holdout`, los días de compra tras el corte."),
+               ("Align the two tables on customer_id, keep r_score == 5, and take the mean "
+                "of (frequency_holdout > 0).", "Alinea las dos tablas por customer_id, "
+                "quédate con r_score == 5 y toma la media de (frequency_holdout > 0).")),
+    ),
+    Exercise(
+        "silent_regulars", _silent_regulars,
+        title=("Regulars who have probably left", "Habituales que probablemente se fueron"),
+        hints=(("`value.table` has one row per customer with `frequency` (repeat purchases) "
+                "and `probability_alive`.", "`value.table` tiene una fila por cliente con "
+                "`frequency` (compras repetidas) y `probability_alive`."),
+               ("Two conditions joined with &: at least 3 repeat purchases, probability "
+                "alive below 0.5; count the rows.", "Dos condiciones unidas con &: al menos "
+                "3 compras repetidas y probabilidad de seguir activo menor que 0,5; cuenta "
+                "las filas.")),
+    ),
+    Exercise(
+        "top_decile_capture", _top_decile_capture, rtol=1e-4,
+        title=("Holdout purchases found by the top 10 %",
+               "Compras de la reserva halladas por el 10 % superior"),
+        hints=(("Sort `value.table` by `expected_purchases`, largest first (use "
+                "kind='mergesort' so ties keep their order), and keep the first "
+                "int(len(table) * 0.1) rows.", "Ordena `value.table` por "
+                "`expected_purchases`, de mayor a menor (con kind='mergesort' para que los "
+                "empates mantengan su orden), y quédate con las primeras "
+                "int(len(tabla) * 0.1) filas."),
+               ("Divide their `actual_purchases` by the `actual_purchases` of everybody.",
+                "Divide sus `actual_purchases` entre las `actual_purchases` de todos.")),
+    ),
 )
 
+#: The section each exercise belongs to (a section a shop cannot run skips its exercises).
+SECTION = {"r5_came_back": "segments", "silent_regulars": "value",
+           "top_decile_capture": "value"}
 
-@dataclass(frozen=True)
+
+@dataclass
 class Lesson:
-    """What the exercises are checked against: the shop's data and the notebook's split."""
+    """What the exercises are checked against: the shop's data, the split, the fitted models.
+
+    ``models`` holds what the notebook has fitted (``"segments"``: the
+    segmented customer table, ``"value"``: :class:`~crmkit.lessons.mining.ValueModels`),
+    so a check never fits a model twice.
+    """
 
     data: CRMData
     split: Split
     lang: str = "en"
+    models: dict = field(default_factory=dict)
+
+    def model(self, name: str):
+        """A fitted model by name (fitted now if the notebook has not done it yet)."""
+        if name not in self.models:
+            from . import mining
+
+            if name == "segments":
+                self.models[name] = mining.segments_at(self.data, self.split)
+            elif name == "value":
+                self.models[name] = mining.value_models(self.data, self.split)
+            elif name == "holdout":
+                self.models[name] = holdout_purchases(self.data, as_of=self.split.cutoff,
+                                                      end=self.split.end)
+            else:
+                raise KeyError(name)
+        return self.models[name]
 
 
 def exercise_book(data: CRMData, split: Split, lang: str = "en") -> ExerciseBook:
-    """The exercise book of notebook 03 for this shop's data and calibration/holdout split."""
+    """The exercise book of notebook 03 for this shop's data and calibration/holdout split.
+
+    Keep the fitted models in ``book.data.models`` (see :class:`Lesson`).
+    """
     check_lang(lang)
     return ExerciseBook(Lesson(data, split, lang), EXERCISES, lang=lang)
+
+
+def exercise_status(book: ExerciseBook, skipped=()) -> pd.DataFrame:
+    """Status of every exercise; those of sections skipped for this shop say ``skipped``."""
+    out = book.summary().set_index("exercise")[["status"]]
+    skip = [e for e in out.index if SECTION.get(e) in set(skipped)]
+    out.loc[skip, "status"] = out.loc[skip, "status"].where(
+        out.loc[skip, "status"] != "unchecked", "skipped")
+    return out

@@ -1,0 +1,297 @@
+"""The models of notebook 03 fitted on the calibration period and verified on the holdout.
+
+Each function takes what the analytics models give (:mod:`crmkit.analytics.rfm`,
+:mod:`crmkit.analytics.segments`, :mod:`crmkit.analytics.clv`) and puts it
+next to what really happened after the cutoff, to a simple baseline and, on
+synthetic shops, to the generator's truth (``data.truth``), so that every
+model of the lesson is judged, never just shown.
+
+>>> from crmkit.dataset.synth import generate
+>>> from crmkit.lessons.lesson03 import holdout_split
+>>> data = generate("ice_cream", n_customers=400, seed=7)
+>>> split = holdout_split(data, holdout_days=180)
+>>> seg = segments_at(data, split)
+>>> out = segment_outcomes(data, split, seg)
+>>> int(out["customers"].sum()) == len(seg)
+True
+>>> value = value_models(data, split)
+>>> table = value.table
+>>> bool(table["probability_alive"].between(0, 1).all())
+True
+>>> leak = leakage_trap(data, split)
+>>> bool(leak.loc["leaky", "auc"] > leak.loc["honest", "auc"])
+True
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+
+from ..analytics.clv import BetaGeo, GammaGamma, customer_lifetime_value
+from ..analytics.rfm import holdout_purchases, rfm_scores, rfm_summary
+from ..analytics.segments import SEGMENTS, assign_segments
+from ..dataset.crmdata import CRMData
+from ..errors import CRMKitError
+from ..i18n import check_lang, t
+
+__all__ = [
+    "fit_or_explain",
+    "truly_alive",
+    "segments_at",
+    "segment_outcomes",
+    "ValueModels",
+    "value_models",
+    "purchases_by_frequency",
+    "leakage_trap",
+    "plot_segment_outcomes",
+    "plot_purchases_by_frequency",
+    "plot_p_alive_matrix",
+]
+
+
+def fit_or_explain(fit, *args, **kwargs):
+    """``(result, None)`` when ``fit(*args, **kwargs)`` works, ``(None, reason)`` when crmkit
+    refuses (a :class:`~crmkit.errors.CRMKitError`: too few repeat buyers, a model that
+    cannot be identified...). A lesson section then says why it is skipped and moves on.
+
+    >>> from crmkit.errors import ModelError
+    >>> def fails():
+    ...     raise ModelError("no repeat buyers")
+    >>> fit_or_explain(fails)
+    (None, 'no repeat buyers')
+    """
+    try:
+        return fit(*args, **kwargs), None
+    except CRMKitError as err:
+        return None, str(err)
+
+
+def truly_alive(data: CRMData, day) -> pd.Series | None:
+    """Whether each customer was really still a customer on ``day`` (generator's truth).
+
+    ``None`` for real data, which has no truth. A customer has dropped out
+    when the generator's ``dropout_date`` is on or before ``day``.
+    """
+    truth = (data.truth or {}).get("customers")
+    if truth is None or "dropout_date" not in truth:
+        return None
+    day = pd.Timestamp(day)
+    alive = truth["dropout_date"].isna() | (truth["dropout_date"] > day)
+    return pd.Series(alive.to_numpy(), index=truth["customer_id"].to_numpy(), name="alive")
+
+
+def segments_at(data: CRMData, split) -> pd.DataFrame:
+    """The customer table at the cutoff with RFM scores and named segments."""
+    return assign_segments(rfm_scores(rfm_summary(data, as_of=split.cutoff)))
+
+
+def _holdout(data: CRMData, split) -> pd.DataFrame:
+    return holdout_purchases(data, as_of=split.cutoff, end=split.end)
+
+
+def segment_outcomes(data: CRMData, split, segmented: pd.DataFrame) -> pd.DataFrame:
+    """What each segment did after the cutoff: the test of a segmentation.
+
+    Columns: ``customers``, ``came_back`` (share with a purchase in the
+    holdout), ``holdout_spend`` (mean spend in the holdout) and, on synthetic
+    shops, ``truly_alive`` (share still customers at the cutoff, by the
+    generator's truth). Rows follow the segment table, empty segments left out.
+    """
+    h = _holdout(data, split).reindex(segmented.index)
+    frame = pd.DataFrame({"segment": segmented["segment"].astype(str),
+                          "came_back": h["frequency_holdout"] > 0,
+                          "holdout_spend": h["spend_holdout"]})
+    alive = truly_alive(data, split.cutoff)
+    if alive is not None:
+        frame["truly_alive"] = alive.reindex(segmented.index).fillna(False).astype(bool)
+    g = frame.groupby("segment")
+    out = g.agg(customers=("came_back", "size"), came_back=("came_back", "mean"),
+                holdout_spend=("holdout_spend", "mean"))
+    if alive is not None:
+        out["truly_alive"] = g["truly_alive"].mean()
+    order = [s for s in SEGMENTS if s in out.index]
+    return out.loc[order]
+
+
+@dataclass
+class ValueModels:
+    """The BG/NBD and Gamma-Gamma models fitted at the cutoff, and their per-customer table.
+
+    ``table`` (one row per customer of the calibration period): ``frequency``,
+    ``recency``, ``T``, ``probability_alive``, ``expected_purchases`` (BG/NBD,
+    over the holdout), ``baseline_purchases`` (the customer's past rate of
+    repeat purchases, carried on), ``actual_purchases`` (purchase days in the
+    holdout), ``expected_spend`` and ``clv_12m`` (next 12 months, discounted
+    10 % a year, on revenue), and ``truly_alive`` on synthetic shops.
+    """
+
+    purchases: BetaGeo
+    spend: GammaGamma | None
+    table: pd.DataFrame
+
+    def scores(self) -> pd.DataFrame:
+        """Error of the model and of the baseline against the holdout purchases.
+
+        Rows ``bg_nbd`` and ``baseline``; columns: mean absolute error per
+        customer, predicted total purchases and the actual total.
+        """
+        tab = self.table
+        actual = tab["actual_purchases"]
+        rows = {}
+        for name, col in (("bg_nbd", "expected_purchases"),
+                          ("baseline", "baseline_purchases")):
+            rows[name] = {"mae": float((tab[col] - actual).abs().mean()),
+                          "predicted_total": float(tab[col].sum()),
+                          "actual_total": float(actual.sum())}
+        return pd.DataFrame(rows).T
+
+
+def value_models(data: CRMData, split, *, months: int = 12) -> ValueModels:
+    """Fit BG/NBD and Gamma-Gamma on the calibration period; predict the holdout.
+
+    Time is counted in days. Gamma-Gamma needs repeat buyers with spend; when
+    it cannot be fitted (or its fit has no finite mean), ``spend`` is ``None``
+    and ``expected_spend``/``clv_12m`` are left out of the table.
+    """
+    cal = rfm_summary(data, as_of=split.cutoff)
+    bg = BetaGeo().fit(cal)
+    days = split.holdout_days
+    h = _holdout(data, split).reindex(cal.index)
+    table = cal[["frequency", "recency", "T", "orders", "total_spend"]].copy()
+    table["probability_alive"] = bg.probability_alive(cal)
+    table["expected_purchases"] = bg.expected_purchases(cal, days)
+    # the baseline: each customer keeps the rate of repeat purchases of their own past
+    table["baseline_purchases"] = cal["frequency"] / cal["T"].where(cal["T"] > 0) * days
+    table["baseline_purchases"] = table["baseline_purchases"].fillna(0.0)
+    table["actual_purchases"] = h["frequency_holdout"].astype("int64")
+    table["actual_spend"] = h["spend_holdout"]
+    gg = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            gg = GammaGamma().fit(cal)
+        if not np.isfinite(gg.mean_spend()):
+            gg = None
+    except Exception:  # noqa: BLE001 - a shop without repeat spend simply has no spend model
+        gg = None
+    if gg is not None:
+        table["expected_spend"] = gg.expected_spend(cal)
+        table["clv_12m"] = customer_lifetime_value(bg, gg, cal, months=months)
+    alive = truly_alive(data, split.cutoff)
+    if alive is not None:
+        table["truly_alive"] = alive.reindex(cal.index).fillna(False).astype(bool)
+    return ValueModels(bg, gg, table)
+
+
+def purchases_by_frequency(table: pd.DataFrame, *, cap: int = 7) -> pd.DataFrame:
+    """Mean holdout purchases by repeat purchases in calibration: model, baseline, actual.
+
+    The classic check of a BG/NBD fit (Fader, Hardie and Lee 2005, figure 4):
+    customers grouped by their calibration ``frequency`` (``cap`` and more in
+    the last group).
+    """
+    group = table["frequency"].clip(upper=cap)
+    out = table.groupby(group).agg(customers=("frequency", "size"),
+                                   actual=("actual_purchases", "mean"),
+                                   bg_nbd=("expected_purchases", "mean"),
+                                   baseline=("baseline_purchases", "mean"))
+    return out.rename_axis("frequency")
+
+
+def leakage_trap(data: CRMData, split) -> pd.DataFrame:
+    """The same score computed twice: once with the future in it (leaky), once without.
+
+    The score is recency (fewer days since the last purchase = more likely to
+    buy again); the target is a purchase in the holdout. Computed as of the
+    *end* of the data, recency already knows who bought in the holdout, so it
+    looks almost perfect; computed as of the cutoff, it is the honest
+    predictor. Rows ``leaky`` and ``honest``: the area under the ROC curve.
+    """
+    honest = rfm_summary(data, as_of=split.cutoff)
+    leaky = rfm_summary(data, as_of=split.end).reindex(honest.index)
+    y = _holdout(data, split).reindex(honest.index)["frequency_holdout"] > 0
+    rows = {}
+    for name, table in (("leaky", leaky), ("honest", honest)):
+        score = -table["recency_days"].to_numpy(dtype=float)
+        rows[name] = {"as_of": (split.end if name == "leaky" else split.cutoff).date(),
+                      "auc": float(roc_auc_score(y, score)) if y.nunique() == 2 else np.nan}
+    return pd.DataFrame(rows).T.astype({"auc": float})
+
+
+# ----------------------------------------------------------------------------- plots
+def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = None,
+                          lang: str = "en", ax=None):
+    """Share of each segment that came back in the holdout, with its size."""
+    check_lang(lang)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 0.35 * len(outcomes) + 1.5))
+    labels = [t(f"rfm_segment.{s}", lang) for s in outcomes.index]
+    y = np.arange(len(outcomes))[::-1]
+    ax.barh(y, outcomes["came_back"], color="#4c72b0",
+            label=t("m03_chart.came_back", lang))
+    if "truly_alive" in outcomes:
+        ax.plot(outcomes["truly_alive"], y, "D", color="#c44e52",
+                label=t("m03_chart.truly_alive", lang))
+    for yi, (n, v) in zip(y, zip(outcomes["customers"], outcomes["came_back"], strict=True),
+                          strict=True):
+        ax.text(v + 0.01, yi, f"n={n}", va="center", fontsize="small")
+    if base_rate is not None:
+        ax.axvline(base_rate, color="black", ls="--", lw=1,
+                   label=t("m03_chart.base_rate", lang))
+    ax.set_yticks(y, labels)
+    ax.set_xlim(0, 1.1)
+    ax.set_xlabel(t("m03_chart.share", lang))
+    ax.set_title(t("m03_chart.segment_outcomes", lang))
+    ax.legend(loc="lower right", fontsize="small")
+    return ax
+
+
+def plot_purchases_by_frequency(table: pd.DataFrame, *, lang: str = "en", ax=None):
+    """Calibration against holdout: mean purchases per group, predicted and actual."""
+    check_lang(lang)
+    ax = ax if ax is not None else plt.subplots(figsize=(7, 3.8))[1]
+    g = purchases_by_frequency(table)
+    x = [str(int(v)) for v in g.index[:-1]] + [f"{int(g.index[-1])}+"]
+    ax.plot(x, g["actual"], "o-", color="black", label=t("m03_chart.actual", lang))
+    ax.plot(x, g["bg_nbd"], "s--", color="#4c72b0", label="BG/NBD")
+    ax.plot(x, g["baseline"], "^:", color="#dd8452", label=t("m03_chart.baseline", lang))
+    ax.set_xlabel(t("m03_chart.repeat_in_calibration", lang))
+    ax.set_ylabel(t("m03_chart.holdout_purchases", lang))
+    ax.set_title(t("m03_chart.calibration_holdout", lang))
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_p_alive_matrix(model: BetaGeo, table: pd.DataFrame, *, lang: str = "en", ax=None):
+    """Probability alive for every frequency and recency, for a customer as old as the shop.
+
+    One-time buyers are left out: the BG/NBD only lets a customer leave right
+    after a purchase, so it calls them alive. Reading it: the top right (many
+    purchases, the last one recent) is alive; a frequent buyer silent for long
+    (top left) has probably left.
+    """
+    import seaborn as sns
+
+    check_lang(lang)
+    ax = ax if ax is not None else plt.subplots(figsize=(7, 4.5))[1]
+    T = float(table["T"].max())
+    max_f = int(min(max(table["frequency"].quantile(0.99), 3), 40))
+    freqs = np.arange(1, max_f + 1)  # one-time buyers are alive by the model's assumption
+    recs = np.linspace(T / 24, T, 24)
+    grid = pd.DataFrame([(f, r, T) for f in freqs for r in recs],
+                        columns=["frequency", "recency", "T"])
+    p = model.probability_alive(grid).to_numpy().reshape(len(freqs), len(recs))
+    matrix = pd.DataFrame(p[::-1], index=freqs[::-1], columns=np.round(recs).astype(int))
+    sns.heatmap(matrix, vmin=0, vmax=1, cmap="RdYlGn", ax=ax,
+                cbar_kws={"label": t("m03_chart.p_alive", lang)},
+                xticklabels=4, yticklabels=max(1, len(freqs) // 8))
+    ax.set_xlabel(t("m03_chart.recency_days", lang))
+    ax.set_ylabel(t("m03_chart.repeat_in_calibration", lang))
+    ax.set_title(t("m03_chart.p_alive_matrix", lang))
+    return ax
