@@ -58,6 +58,7 @@ __all__ = [
     "query",
     "objectives",
     "methodology",
+    "forecast_factors",
     "show",
     "plot_monthly_sales",
     "plot_orders_per_customer",
@@ -67,6 +68,7 @@ __all__ = [
     "SECTION",
     "exercise_book",
     "exercise_status",
+    "top_pair",
 ]
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -336,10 +338,32 @@ def methodology(lang: str = "en") -> pd.DataFrame:
     return out
 
 
+_FACTORS = ("budget", "previous_sales", "average_revenue", "trends", "customers",
+            "market", "economy", "marketing_plan")
+
+
+def forecast_factors(data: CRMData, lang: str = "en") -> pd.DataFrame:
+    """The sales-forecast factors of the course (seed 002) and where each is in this lesson.
+
+    Factors the shop's data hold are used; the others (the company's budget,
+    the market, the economy) are named so the forecast is read with them in mind.
+    """
+    check_lang(lang)
+    have = {"previous_sales": not data.orders.empty, "average_revenue": not data.orders.empty,
+            "trends": not data.orders.empty, "customers": not data.customers.empty,
+            "marketing_plan": not data.campaigns.empty}
+    rows = [{"factor": t(f"m03_factor.{k}", lang),
+             "in_data": t(f"m03_factor.{k}_{'yes' if have.get(k) else 'no'}", lang)}
+            for k in _FACTORS]
+    out = pd.DataFrame(rows)
+    out.columns = [t(f"m03_column.{c}", lang) for c in out.columns]
+    return out
+
+
 def _name(key, lang: str):
     if not isinstance(key, str):
         return key
-    for group in ("m03_column", "m03_value", "m03_step_row"):
+    for group in ("m03_column", "m03_value", "m03_step_row", "m03_score"):
         name = f"{group}.{key}"
         if name in catalog():
             return t(name, lang)
@@ -479,6 +503,30 @@ def _sql(ctx, answer):
     return query(ctx.data, answer, lang=ctx.lang)
 
 
+def top_pair(rules: pd.DataFrame, data: CRMData) -> tuple[int, int]:
+    """Product ids of the two products of the strongest rule (smaller id first)."""
+    names = data.products.drop_duplicates("name").set_index("name")["product_id"]
+    a, c = rules["antecedent"].iloc[0], rules["consequent"].iloc[0]
+    ids = sorted(int(names[n]) for n in (a, c))
+    return ids[0], ids[1]
+
+
+def _pair_baskets(ctx) -> int:
+    a, b = top_pair(ctx.model("rules"), ctx.data)
+    o = ctx.data.orders
+    kept = o.loc[o["status"] != "cancelled", "order_id"]
+    lines = ctx.data.order_lines
+    lines = lines[lines["order_id"].isin(kept)]
+    has_a = set(lines.loc[lines["product_id"] == a, "order_id"])
+    has_b = set(lines.loc[lines["product_id"] == b, "order_id"])
+    return len(has_a & has_b)
+
+
+def _forecast_total_error(ctx) -> float:
+    fc = ctx.model("forecast")
+    return float(fc["ets"].sum() / fc["actual"].sum() - 1)
+
+
 EXERCISES = (
     Exercise(
         "base_rate", _base_rate,
@@ -577,11 +625,35 @@ EXERCISES = (
                ("Divide their `actual_purchases` by the `actual_purchases` of everybody.",
                 "Divide sus `actual_purchases` entre las `actual_purchases` de todos.")),
     ),
+    Exercise(
+        "pair_baskets", _pair_baskets, convert=_sql,
+        title=("Baskets holding the strongest pair", "Cestas con la pareja más fuerte"),
+        hints=(("A basket is an order that was not cancelled; its products are in "
+                "order_lines. Join order_lines to itself on order_id: one copy for each "
+                "product.", "Una cesta es un pedido no cancelado; sus productos están en "
+                "order_lines. Une order_lines consigo misma por order_id: una copia para "
+                "cada producto."),
+               ("Join orders too, to leave out status 'cancelled', and count DISTINCT "
+                "order_id.", "Une también orders para dejar fuera el estado 'cancelled', y "
+                "cuenta los order_id DISTINCT.")),
+    ),
+    Exercise(
+        "forecast_total_error", _forecast_total_error, rtol=1e-4,
+        title=("Error of the forecast total", "Error del total previsto"),
+        hints=(("`forecasts` has one row per holdout month, with the columns `actual` and "
+                "`ets`.", "`forecasts` tiene una fila por mes de reserva, con las columnas "
+                "`actual` y `ets`."),
+               ("Add up each column; the answer is forecast total / actual total - 1 "
+                "(negative when the forecast fell short).", "Suma cada columna; la respuesta "
+                "es total previsto / total real - 1 (negativa si la previsión se quedó "
+                "corta).")),
+    ),
 )
 
 #: The section each exercise belongs to (a section a shop cannot run skips its exercises).
 SECTION = {"r5_came_back": "segments", "silent_regulars": "value",
-           "top_decile_capture": "value"}
+           "top_decile_capture": "value", "pair_baskets": "baskets",
+           "forecast_total_error": "forecast"}
 
 
 @dataclass
@@ -607,6 +679,10 @@ class Lesson:
                 self.models[name] = mining.segments_at(self.data, self.split)
             elif name == "value":
                 self.models[name] = mining.value_models(self.data, self.split)
+            elif name == "rules":
+                self.models[name] = mining.basket_check(self.data, self.split)
+            elif name == "forecast":
+                self.models[name] = mining.forecast_check(self.data, self.split)[1]
             elif name == "holdout":
                 self.models[name] = holdout_purchases(self.data, as_of=self.split.cutoff,
                                                       end=self.split.end)

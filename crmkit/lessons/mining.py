@@ -33,11 +33,18 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
 
+from ..analytics.baskets import basket_rules, baskets
 from ..analytics.clv import BetaGeo, GammaGamma, customer_lifetime_value
+from ..analytics.forecast import (
+    factor_comparison,
+    holdout_scores,
+    marketing_plan,
+    sales_series,
+)
 from ..analytics.rfm import holdout_purchases, rfm_scores, rfm_summary
 from ..analytics.segments import SEGMENTS, assign_segments
 from ..dataset.crmdata import CRMData
-from ..errors import CRMKitError
+from ..errors import CRMKitError, ModelError
 from ..i18n import check_lang, t
 
 __all__ = [
@@ -49,9 +56,16 @@ __all__ = [
     "value_models",
     "purchases_by_frequency",
     "leakage_trap",
+    "period_data",
+    "basket_check",
+    "forecast_check",
+    "factor_check",
     "plot_segment_outcomes",
     "plot_purchases_by_frequency",
     "plot_p_alive_matrix",
+    "scoreboard",
+    "plot_rule_check",
+    "plot_forecast",
 ]
 
 
@@ -224,6 +238,127 @@ def leakage_trap(data: CRMData, split) -> pd.DataFrame:
     return pd.DataFrame(rows).T.astype({"auc": float})
 
 
+def period_data(data: CRMData, *, after=None, until=None) -> CRMData:
+    """The shop with only the orders (and their lines) placed after ``after`` and up to the
+    end of ``until``; every other table is kept as it is. The input is not changed."""
+    o = data.orders
+    keep = np.ones(len(o), dtype=bool)
+    if after is not None:
+        keep &= (o["placed_at"] >= pd.Timestamp(after) + pd.Timedelta(days=1)).to_numpy()
+    if until is not None:
+        keep &= (o["placed_at"] < pd.Timestamp(until) + pd.Timedelta(days=1)).to_numpy()
+    orders = o[keep]
+    lines = data.order_lines[data.order_lines["order_id"].isin(orders["order_id"])]
+    return CRMData({**data.tables, "orders": orders, "order_lines": lines},
+                   dict(data.manifest), dict(data.truth))
+
+
+def _true_pairs(data: CRMData) -> set[frozenset[str]] | None:
+    comp = (data.truth or {}).get("complements")
+    if comp is None:
+        return None
+    names = data.products.set_index("product_id")["name"].astype(str)
+    return {frozenset((names.get(a), names.get(b)))
+            for a, b in zip(comp["product_id"], comp["complement_id"], strict=True)}
+
+
+def basket_check(data: CRMData, split, *, level: str = "product") -> pd.DataFrame:
+    """Basket rules found in the calibration period, checked on the holdout and the truth.
+
+    The rules come from :func:`crmkit.analytics.baskets.basket_rules` on the
+    orders up to the cutoff. ``holdout_lift`` is the lift of the same pair in
+    the baskets after the cutoff (1 = the pair no longer goes together;
+    ``NaN`` when an item was not sold there); on synthetic shops at product
+    level, ``true_pair`` says whether the generator made the two products
+    complements.
+    """
+    rules = basket_rules(period_data(data, until=split.cutoff), level=level)
+    hold = baskets(period_data(data, after=split.cutoff), level=level)
+    share = hold.mean()
+    lifts = []
+    for a, c in zip(rules["antecedents"], rules["consequents"], strict=True):
+        items = sorted(map(str, a | c))
+        if not all(i in hold.columns for i in items):
+            lifts.append(np.nan)
+            continue
+        both = hold[items].all(axis=1).mean()
+        alone = np.prod([share[i] for i in items])
+        lifts.append(both / alone if alone > 0 else np.nan)
+    out = rules[["antecedent", "consequent", "support", "confidence", "lift"]].copy()
+    out["holdout_lift"] = lifts
+    pairs = _true_pairs(data) if level == "product" else None
+    if pairs is not None:
+        out["true_pair"] = [frozenset(map(str, a | c)) in pairs
+                            for a, c in zip(rules["antecedents"], rules["consequents"],
+                                            strict=True)]
+    return out
+
+
+def forecast_check(data: CRMData, split):
+    """The monthly sales forecast scored on the holdout months against the naive rules.
+
+    Returns ``(scores, forecasts)`` of :func:`crmkit.analytics.forecast.holdout_scores`,
+    with as many holdout months as whole months fit in the holdout period.
+    """
+    y = sales_series(data)
+    months = int(max(1, round(split.holdout_days / 30.44)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return holdout_scores(y, holdout=months, return_forecasts=True)
+
+
+def factor_check(data: CRMData, split) -> pd.DataFrame:
+    """Does the marketing plan (campaign budget per month) improve the forecast?
+
+    :func:`crmkit.analytics.forecast.factor_comparison` on the same holdout
+    months: one structural model without and one with the planned budget.
+    """
+    if data.campaigns.empty:
+        raise ModelError("the shop has no campaigns, so there is no marketing plan to test "
+                         "as a factor of the forecast.")
+    y = sales_series(data)
+    months = int(max(1, round(split.holdout_days / 30.44)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return factor_comparison(y, marketing_plan(data, index=y.index), holdout=months)
+
+
+def scoreboard(*, value: ValueModels | None = None, leak: pd.DataFrame | None = None,
+               rules: pd.DataFrame | None = None, forecast: pd.DataFrame | None = None
+               ) -> pd.DataFrame:
+    """Every model of the lesson against the baseline it must beat, on the holdout.
+
+    One row per check that could be made (a model a shop could not fit has no
+    row): the measure, the model's score, the baseline's, and whether the
+    model wins (``beats``; for errors lower wins, for the others higher). The
+    index holds the checks' keys (``m03_score.*`` in the catalog).
+    """
+    rows = []
+
+    def row(key, model, base, higher_is_better):
+        rows.append({"check": key, "model": float(model),
+                     "baseline": float(base),
+                     "beats": bool(model > base if higher_is_better else model < base)})
+
+    if value is not None:
+        tab = value.table
+        came = tab["actual_purchases"] > 0
+        if came.nunique() == 2 and leak is not None:
+            row("repurchase_auc", roc_auc_score(came, tab["expected_purchases"]),
+                leak.loc["honest", "auc"], True)
+        s = value.scores()
+        row("purchases_mae", s.loc["bg_nbd", "mae"], s.loc["baseline", "mae"], False)
+    if rules is not None and len(rules):
+        held = rules["holdout_lift"].dropna()
+        if len(held):
+            row("rules_hold", (held > 1).mean(), 0.5, True)
+    if forecast is not None:
+        base = "seasonal_naive" if "seasonal_naive" in forecast.index else "naive"
+        row(f"forecast_mape_{base}", forecast.loc["ets", "mape"], forecast.loc[base, "mape"],
+            False)
+    return pd.DataFrame(rows).set_index("check")
+
+
 # ----------------------------------------------------------------------------- plots
 def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = None,
                           lang: str = "en", ax=None):
@@ -294,4 +429,46 @@ def plot_p_alive_matrix(model: BetaGeo, table: pd.DataFrame, *, lang: str = "en"
     ax.set_xlabel(t("m03_chart.recency_days", lang))
     ax.set_ylabel(t("m03_chart.repeat_in_calibration", lang))
     ax.set_title(t("m03_chart.p_alive_matrix", lang))
+    return ax
+
+
+def plot_rule_check(check: pd.DataFrame, *, top: int = 10, lang: str = "en", ax=None):
+    """The strongest rules: lift before the cutoff and in the holdout (★ = a true pair)."""
+    check_lang(lang)
+    rows = check.head(top)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.5))
+    star = rows["true_pair"] if "true_pair" in rows else pd.Series(False, index=rows.index)
+    labels = [("★ " if s else "") + f"{a} → {c}" for a, c, s in
+              zip(rows["antecedent"], rows["consequent"], star, strict=True)]
+    labels = [lab if len(lab) <= 60 else lab[:57] + "..." for lab in labels]
+    y = np.arange(len(rows))[::-1]
+    ax.barh(y + 0.2, rows["lift"], height=0.4, color="#4c72b0",
+            label=t("m03_chart.lift_calibration", lang))
+    ax.barh(y - 0.2, rows["holdout_lift"].fillna(0), height=0.4, color="#dd8452",
+            label=t("m03_chart.lift_holdout", lang))
+    ax.axvline(1, color="black", lw=1, ls="--")
+    ax.set_yticks(y, labels, fontsize="small")
+    ax.set_xlabel("lift")
+    ax.set_title(t("m03_chart.rules", lang))
+    ax.legend(fontsize="small", loc="lower right")
+    return ax
+
+
+def plot_forecast(data: CRMData, forecasts: pd.DataFrame, *, lang: str = "en", ax=None):
+    """The monthly sales, the forecast of the holdout months with its interval, and the truth."""
+    check_lang(lang)
+    ax = ax if ax is not None else plt.subplots(figsize=(9, 3.8))[1]
+    y = sales_series(data)
+    ax.plot(y.index, y.to_numpy(), color="black", lw=1.5, label=t("m03_chart.actual_sales", lang))
+    ax.fill_between(forecasts.index, forecasts["lower"], forecasts["upper"], color="#4c72b0",
+                    alpha=0.2, label=t("m03_chart.interval", lang))
+    ax.plot(forecasts.index, forecasts["ets"], "o--", color="#4c72b0", label="ETS")
+    if "seasonal_naive" in forecasts:
+        ax.plot(forecasts.index, forecasts["seasonal_naive"], "^:", color="#dd8452",
+                label=t("m03_chart.seasonal_naive", lang))
+    ax.axvline(forecasts.index[0] - pd.Timedelta(days=15), color="grey", lw=1)
+    ax.set_title(t("m03_chart.forecast", lang))
+    ax.set_ylabel(t("m03_chart.revenue", lang))
+    ax.legend(fontsize="small", loc="upper left")
     return ax
