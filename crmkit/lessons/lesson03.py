@@ -511,6 +511,19 @@ def top_pair(rules: pd.DataFrame, data: CRMData) -> tuple[int, int]:
     return ids[0], ids[1]
 
 
+def _best_cluster_spend(ctx):
+    labels = ctx.model("clusters").labels_
+    h = ctx.model("holdout").reindex(labels.index)
+    spend = h["spend_holdout"].fillna(0).groupby(labels).mean()
+    return AnyOf([int(c) for c in spend.index[np.isclose(spend, spend.max())]])
+
+
+def _top50_precision(ctx) -> float:
+    preds = ctx.model("repurchase").predictions
+    top = preds.sort_values("logistic", ascending=False, kind="mergesort").head(50)
+    return float(top["bought"].mean())
+
+
 def _pair_baskets(ctx) -> int:
     a, b = top_pair(ctx.model("rules"), ctx.data)
     o = ctx.data.orders
@@ -602,6 +615,30 @@ EXERCISES = (
                 "quédate con r_score == 5 y toma la media de (frequency_holdout > 0).")),
     ),
     Exercise(
+        "best_cluster_spend", _best_cluster_spend,
+        title=("The cluster that spent most afterwards", "El clúster que más gastó después"),
+        hints=(("`clusters.labels_` gives each customer's cluster; `holdout['spend_holdout']` "
+                "what each spent after the cutoff.", "`clusters.labels_` da el clúster de cada "
+                "cliente; `holdout['spend_holdout']`, lo que gastó cada uno tras el corte."),
+               ("Group the holdout spend by the labels (same customer_id index), take the "
+                "mean, and answer with the cluster number of the largest.",
+                "Agrupa el gasto de la reserva por las etiquetas (mismo índice customer_id), "
+                "toma la media y responde con el número del clúster mayor.")),
+    ),
+    Exercise(
+        "top50_precision", _top50_precision, rtol=1e-6,
+        title=("How many of the top 50 really came back?",
+               "¿Cuántos de los 50 primeros volvieron de verdad?"),
+        hints=(("`repurchase.predictions` has one row per customer: the column `logistic` is "
+                "the model's score, `bought` what really happened (1 or 0).",
+                "`repurchase.predictions` tiene una fila por cliente: la columna `logistic` es "
+                "la puntuación del modelo y `bought`, lo que pasó de verdad (1 o 0)."),
+               ("Sort by `logistic`, largest first (kind='mergesort'), keep 50 rows and take "
+                "the mean of `bought`: a share between 0 and 1.", "Ordena por `logistic`, de "
+                "mayor a menor (kind='mergesort'), quédate con 50 filas y toma la media de "
+                "`bought`: una proporción entre 0 y 1.")),
+    ),
+    Exercise(
         "silent_regulars", _silent_regulars,
         title=("Regulars who have probably left", "Habituales que probablemente se fueron"),
         hints=(("`value.table` has one row per customer with `frequency` (repeat purchases) "
@@ -651,7 +688,8 @@ EXERCISES = (
 )
 
 #: The section each exercise belongs to (a section a shop cannot run skips its exercises).
-SECTION = {"r5_came_back": "segments", "silent_regulars": "value",
+SECTION = {"r5_came_back": "segments", "best_cluster_spend": "clusters",
+           "top50_precision": "repurchase", "silent_regulars": "value",
            "top_decile_capture": "value", "pair_baskets": "baskets",
            "forecast_total_error": "forecast"}
 
@@ -679,6 +717,10 @@ class Lesson:
                 self.models[name] = mining.segments_at(self.data, self.split)
             elif name == "value":
                 self.models[name] = mining.value_models(self.data, self.split)
+            elif name == "clusters":
+                self.models[name] = mining.clusters_at(self.data, self.split)[0]
+            elif name == "repurchase":
+                self.models[name] = mining.repurchase_check(self.data, self.split)
             elif name == "rules":
                 self.models[name] = mining.basket_check(self.data, self.split)
             elif name == "forecast":

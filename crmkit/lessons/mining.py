@@ -32,8 +32,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from sklearn.metrics import roc_auc_score
+from threadpoolctl import threadpool_limits
 
 from ..analytics.baskets import basket_rules, baskets
+from ..analytics.churn import customer_features, evaluate_repurchase, lift_at
+from ..analytics.clusters import CustomerClusters
 from ..analytics.clv import BetaGeo, GammaGamma, customer_lifetime_value
 from ..analytics.forecast import (
     factor_comparison,
@@ -51,7 +54,10 @@ __all__ = [
     "fit_or_explain",
     "truly_alive",
     "segments_at",
+    "group_outcomes",
     "segment_outcomes",
+    "clusters_at",
+    "repurchase_check",
     "ValueModels",
     "value_models",
     "purchases_by_frequency",
@@ -65,6 +71,8 @@ __all__ = [
     "plot_p_alive_matrix",
     "scoreboard",
     "plot_rule_check",
+    "plot_cluster_profiles",
+    "plot_roc_lift",
     "plot_forecast",
 ]
 
@@ -109,28 +117,48 @@ def _holdout(data: CRMData, split) -> pd.DataFrame:
     return holdout_purchases(data, as_of=split.cutoff, end=split.end)
 
 
-def segment_outcomes(data: CRMData, split, segmented: pd.DataFrame) -> pd.DataFrame:
-    """What each segment did after the cutoff: the test of a segmentation.
+def group_outcomes(data: CRMData, split, groups: pd.Series,
+                   order=None) -> pd.DataFrame:
+    """What each group of customers did after the cutoff: the test of a segmentation.
 
-    Columns: ``customers``, ``came_back`` (share with a purchase in the
-    holdout), ``holdout_spend`` (mean spend in the holdout) and, on synthetic
-    shops, ``truly_alive`` (share still customers at the cutoff, by the
-    generator's truth). Rows follow the segment table, empty segments left out.
+    ``groups`` gives each customer's group (index ``customer_id``). Columns:
+    ``customers``, ``came_back`` (share with a purchase in the holdout),
+    ``holdout_spend`` (mean spend in the holdout) and, on synthetic shops,
+    ``truly_alive`` (share still customers at the cutoff, by the generator's
+    truth). Rows follow ``order`` when given.
     """
-    h = _holdout(data, split).reindex(segmented.index)
-    frame = pd.DataFrame({"segment": segmented["segment"].astype(str),
-                          "came_back": h["frequency_holdout"] > 0,
-                          "holdout_spend": h["spend_holdout"]})
+    h = _holdout(data, split).reindex(groups.index)
+    frame = pd.DataFrame({"group": groups.to_numpy(),
+                          "came_back": (h["frequency_holdout"] > 0).to_numpy(),
+                          "holdout_spend": h["spend_holdout"].fillna(0).to_numpy()},
+                         index=groups.index)
     alive = truly_alive(data, split.cutoff)
     if alive is not None:
-        frame["truly_alive"] = alive.reindex(segmented.index).fillna(False).astype(bool)
-    g = frame.groupby("segment")
+        frame["truly_alive"] = alive.reindex(groups.index).fillna(False).astype(bool)
+    g = frame.groupby("group")
     out = g.agg(customers=("came_back", "size"), came_back=("came_back", "mean"),
                 holdout_spend=("holdout_spend", "mean"))
     if alive is not None:
         out["truly_alive"] = g["truly_alive"].mean()
-    order = [s for s in SEGMENTS if s in out.index]
-    return out.loc[order]
+    if order is not None:
+        out = out.loc[[o for o in order if o in out.index]]
+    return out.rename_axis(groups.name)
+
+
+def segment_outcomes(data: CRMData, split, segmented: pd.DataFrame) -> pd.DataFrame:
+    """:func:`group_outcomes` of the named RFM segments, in the segment table's order."""
+    return group_outcomes(data, split, segmented["segment"].astype(str).rename("segment"),
+                          order=SEGMENTS)
+
+
+def clusters_at(data: CRMData, split, *, seed: int = 0, k_range=(2, 6)):
+    """K-means clusters of the customers described as of the cutoff: ``(model, features)``."""
+    features = customer_features(data, as_of=split.cutoff)
+    # one thread: on a shared machine k-means' OpenMP threads wait for each other (about
+    # ten times slower on two busy cores), and a shop's customer table is small
+    with threadpool_limits(limits=1):
+        model = CustomerClusters(k_range=k_range, seed=seed).fit(features)
+    return model, features
 
 
 @dataclass
@@ -238,6 +266,16 @@ def leakage_trap(data: CRMData, split) -> pd.DataFrame:
     return pd.DataFrame(rows).T.astype({"auc": float})
 
 
+def repurchase_check(data: CRMData, split, *, seed: int = 0):
+    """Who buys again in the holdout: the learned models against the rules that need no labels.
+
+    :func:`crmkit.analytics.churn.evaluate_repurchase` with the cutoff and
+    the holdout as horizon: trained one horizon earlier, scored on the holdout.
+    """
+    return evaluate_repurchase(data, cutoff=split.cutoff, horizon_days=split.holdout_days,
+                               seed=seed)
+
+
 def period_data(data: CRMData, *, after=None, until=None) -> CRMData:
     """The shop with only the orders (and their lines) placed after ``after`` and up to the
     end of ``until``; every other table is kept as it is. The input is not changed."""
@@ -324,8 +362,8 @@ def factor_check(data: CRMData, split) -> pd.DataFrame:
 
 
 def scoreboard(*, value: ValueModels | None = None, leak: pd.DataFrame | None = None,
-               rules: pd.DataFrame | None = None, forecast: pd.DataFrame | None = None
-               ) -> pd.DataFrame:
+               rules: pd.DataFrame | None = None, forecast: pd.DataFrame | None = None,
+               repurchase: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every model of the lesson against the baseline it must beat, on the holdout.
 
     One row per check that could be made (a model a shop could not fit has no
@@ -340,6 +378,11 @@ def scoreboard(*, value: ValueModels | None = None, leak: pd.DataFrame | None = 
                      "baseline": float(base),
                      "beats": bool(model > base if higher_is_better else model < base)})
 
+    if repurchase is not None:
+        models = repurchase[repurchase["kind"] == "model"]
+        best = models["roc_auc"].idxmax()
+        row(f"repurchase_{best}", models.loc[best, "roc_auc"],
+            repurchase.loc["recency_rule", "roc_auc"], True)
     if value is not None:
         tab = value.table
         came = tab["actual_purchases"] > 0
@@ -472,3 +515,51 @@ def plot_forecast(data: CRMData, forecasts: pd.DataFrame, *, lang: str = "en", a
     ax.set_ylabel(t("m03_chart.revenue", lang))
     ax.legend(fontsize="small", loc="upper left")
     return ax
+
+
+def plot_cluster_profiles(model: CustomerClusters, *, lang: str = "en", ax=None):
+    """Where each cluster stands on each feature (0 = the average customer), as a heat map."""
+    import seaborn as sns
+
+    check_lang(lang)
+    standing = model.standing_
+    ax = ax if ax is not None else plt.subplots(
+        figsize=(0.9 * standing.shape[1] + 3, 0.5 * standing.shape[0] + 1.8))[1]
+    sns.heatmap(standing, center=0, cmap="vlag", annot=True, fmt=".1f", ax=ax,
+                cbar_kws={"label": t("mining.standing", lang)})
+    ax.set_xlabel(t("mining.feature", lang))
+    ax.set_ylabel(t("mining.cluster", lang))
+    ax.tick_params(axis="y", rotation=0)
+    ax.tick_params(axis="x", rotation=30)
+    ax.set_title(t("mining.cluster_profiles", lang))
+    return ax
+
+
+def plot_roc_lift(predictions: pd.DataFrame, *, methods=("logistic", "boosting", "recency_rule"),
+                  lang: str = "en", axes=None):
+    """ROC curves and cumulative lift of the repurchase scores on the holdout (two panels)."""
+    from sklearn.metrics import roc_curve
+
+    check_lang(lang)
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 4))
+    y = predictions["bought"].to_numpy()
+    shares = np.linspace(0.05, 1, 20)
+    for name in methods:
+        if name not in predictions:
+            continue
+        fpr, tpr, _ = roc_curve(y, predictions[name])
+        label = t(f"mining.{name}", lang)
+        axes[0].plot(fpr, tpr, label=label)
+        axes[1].plot(shares, [lift_at(y, predictions[name], f) for f in shares], label=label)
+    axes[0].plot([0, 1], [0, 1], ls="--", color="grey", label=t("mining.chance", lang))
+    axes[0].set_xlabel(t("mining.false_positive_rate", lang))
+    axes[0].set_ylabel(t("mining.true_positive_rate", lang))
+    axes[0].set_title(t("mining.roc_title", lang))
+    axes[1].axhline(1, ls="--", color="grey")
+    axes[1].set_xlabel(t("mining.customers_targeted", lang))
+    axes[1].set_ylabel(t("mining.lift", lang))
+    axes[1].set_title(t("mining.lift_title", lang))
+    for ax in axes:
+        ax.legend(fontsize="small")
+    return axes
