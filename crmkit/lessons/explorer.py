@@ -96,6 +96,9 @@ def plot_segment_worth(table: pd.DataFrame, *, min_alive: float = 0.0, lang: str
 
 def _labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     out = frame.copy()
+    if out.index.name == "segment":
+        out.index = [t(f"rfm_segment.{s}", lang) for s in out.index]
+        out.index.name = t("m03_explorer.segment", lang)
     if "segment" in out:
         out["segment"] = out["segment"].astype(str).map(lambda s: t(f"rfm_segment.{s}", lang))
     out.columns = [t(f"m03_explorer.{c}", lang) for c in out.columns]

@@ -426,7 +426,7 @@ def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     ax.set_xlim(0, 1.1)
     ax.set_xlabel(t("m03_chart.share", lang))
     ax.set_title(t("m03_chart.segment_outcomes", lang))
-    ax.legend(loc="lower right", fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize="small")
     return ax
 
 
@@ -494,7 +494,7 @@ def plot_rule_check(check: pd.DataFrame, *, top: int = 10, lang: str = "en", ax=
     ax.set_yticks(y, labels, fontsize="small")
     ax.set_xlabel("lift")
     ax.set_title(t("m03_chart.rules", lang))
-    ax.legend(fontsize="small", loc="lower right")
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     return ax
 
 

@@ -1,0 +1,290 @@
+"""Notebook 03's helpers: the data profile, the split, the verification of every model,
+the explorer and the exercise book, checked against answers known independently."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+
+from crmkit.analytics import rfm  # noqa: E402
+from crmkit.dataset.synth import generate  # noqa: E402
+from crmkit.errors import ParameterError  # noqa: E402
+from crmkit.lessons import explorer, mining  # noqa: E402
+from crmkit.lessons import lesson03 as m03  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def shop():
+    data = generate("boutique", n_customers=400, seed=7)
+    return data, m03.holdout_split(data, holdout_days=180)
+
+
+# ----------------------------------------------------------------------------- data and split
+def test_purchases_are_the_customer_purchases_of_rfm_plus_the_guests(shop):
+    data, split = shop
+    mine = m03.purchases(data, as_of=split.cutoff)
+    theirs = rfm.purchases(data, as_of=split.cutoff)
+    known = mine.dropna(subset=["customer_id"])
+    assert sorted(known["order_id"]) == sorted(theirs["order_id"])
+    # values: the same cents, in currency
+    merged = known.merge(theirs, on="order_id")
+    assert np.allclose(merged["value"], merged["value_cents"] / 100)
+    guests = data.orders[data.orders["customer_id"].isna()
+                         & (data.orders["status"] != "cancelled")
+                         & (data.orders["placed_at"] < split.cutoff + pd.Timedelta(days=1))]
+    assert mine["customer_id"].isna().sum() <= len(guests)
+
+
+def test_an_order_returned_after_the_cutoff_still_counts_at_the_cutoff(shop):
+    data, split = shop
+    o = data.orders
+    late = o[(o["status"] == "returned") & (o["placed_at"] <= split.cutoff)
+             & (o["returned_at"] > split.cutoff + pd.Timedelta(days=1))]
+    assert len(late), "the sample shop should have such an order"
+    at_cutoff = set(m03.purchases(data, as_of=split.cutoff)["order_id"])
+    at_end = set(m03.purchases(data)["order_id"])
+    assert set(late["order_id"]) <= at_cutoff
+    assert not set(late["order_id"]) & at_end
+
+
+def test_buyer_mix_counts_every_buyer_once(shop):
+    data, _ = shop
+    mix = m03.buyer_mix(data)
+    per = m03.orders_per_customer(data)
+    assert mix.loc["one_time", "customers"] == (per == 1).sum()
+    assert mix.loc["repeat", "customers"] == (per >= 2).sum()
+    assert mix["share"].sum() == pytest.approx(1)
+    assert mix["revenue"].sum() == pytest.approx(
+        m03.purchases(data).dropna(subset=["customer_id"])["value"].sum())
+
+
+def test_monthly_sales_add_up_to_the_purchases_and_the_index_averages_one(shop):
+    data, _ = shop
+    m = m03.monthly_sales(data)
+    assert m["revenue"].sum() == pytest.approx(m03.purchases(data)["value"].sum())
+    idx = m03.seasonal_index(data)
+    assert list(idx.index) == list(range(1, 13))
+    # two whole years: every calendar month appears twice, so the index averages exactly 1
+    assert idx.mean() == pytest.approx(1)
+
+
+def test_organise_steps_end_with_the_purchases_of_the_customer_table(shop):
+    data, split = shop
+    steps = m03.organise_steps(data, split)
+    assert steps["orders_left"].iloc[0] == len(data.orders)
+    assert steps["orders_left"].iloc[-1] == len(rfm.purchases(data, as_of=split.cutoff))
+    assert (steps["removed"].iloc[1:] == -steps["orders_left"].diff().iloc[1:]).all()
+
+
+@pytest.mark.parametrize("days, message", [
+    (0, "whole number of days"), (29, "whole number of days"), (True, "whole number"),
+    (2.5, "whole number"), (700, "leaves only"),
+])
+def test_a_bad_holdout_is_refused_with_its_name(shop, days, message):
+    data, _ = shop
+    with pytest.raises(ParameterError, match=message):
+        m03.holdout_split(data, holdout_days=days)
+
+
+def test_the_split_ends_on_the_period_end_and_keeps_the_holdout_aside(shop):
+    data, split = shop
+    assert split.end == rfm.period_end(data)
+    p = m03.purchases(data)
+    assert len(split.calibration(p)) + len(split.holdout(p)) == len(p)
+    assert split.holdout(p)["placed_at"].min() > split.cutoff
+
+
+def test_query_answers_from_the_shop_tables_and_refuses_non_sql(shop):
+    data, _ = shop
+    assert m03.query(data, "SELECT count(*) FROM orders") == len(data.orders)
+    assert m03.query(data, "SELECT count(*) FROM purchases") == len(m03.purchases(data))
+    with pytest.raises(TypeError):
+        m03.query(data, 42)
+    with pytest.raises(ValueError, match="no rows"):
+        m03.query(data, "SELECT * FROM orders WHERE false")
+
+
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_lesson_tables_speak_the_language(lang):
+    obj = m03.objectives(lang)
+    assert len(obj) == 5 and obj.notna().all().all()
+    steps = m03.methodology(lang)
+    assert len(steps) == 6
+    word = "Evaluation" if lang == "en" else "Evaluación"
+    assert word in steps.iloc[:, 1].tolist()
+
+
+# ----------------------------------------------------------------------------- models verified
+def test_segments_behave_differently_after_the_cutoff(shop):
+    data, split = shop
+    seg = mining.segments_at(data, split)
+    out = mining.segment_outcomes(data, split, seg)
+    assert out["customers"].sum() == len(seg)
+    # the best segment comes back far more often than the lost one, and is truly alive more
+    assert out.loc["champions", "came_back"] > out.loc["lost", "came_back"] + 0.3
+    assert out.loc["champions", "truly_alive"] > out.loc["lost", "truly_alive"]
+
+
+def test_value_models_beat_the_past_rate_and_rank_the_truly_alive(shop):
+    data, split = shop
+    value = mining.value_models(data, split)
+    scores = value.scores()
+    assert scores.loc["bg_nbd", "mae"] < scores.loc["baseline", "mae"]
+    tab = value.table
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(tab["truly_alive"], tab["probability_alive"]) > 0.55
+    assert (tab["clv_12m"] >= 0).all()
+    assert tab["actual_purchases"].sum() == (
+        rfm.holdout_purchases(data, as_of=split.cutoff)["frequency_holdout"].sum())
+
+
+def test_the_leakage_trap_looks_perfect_and_the_honest_score_does_not(shop):
+    data, split = shop
+    leak = mining.leakage_trap(data, split)
+    assert leak.loc["leaky", "auc"] > 0.99
+    assert 0.55 < leak.loc["honest", "auc"] < 0.95
+
+
+def test_basket_rules_hold_in_the_holdout_and_are_the_true_pairs(shop):
+    data, split = shop
+    rules = mining.basket_check(data, split)
+    assert len(rules) >= 4
+    assert rules["true_pair"].head(4).all()
+    assert (rules["holdout_lift"].dropna().head(4) > 1).all()
+
+
+def test_period_data_keeps_only_the_orders_of_the_period(shop):
+    data, split = shop
+    before = mining.period_data(data, until=split.cutoff)
+    after = mining.period_data(data, after=split.cutoff)
+    assert len(before.orders) + len(after.orders) == len(data.orders)
+    assert set(before.order_lines["order_id"]) <= set(before.orders["order_id"])
+    assert len(data.orders) == len(data.orders.drop_duplicates())  # input untouched
+
+
+def test_the_scoreboard_compares_every_model_with_its_baseline(shop):
+    data, split = shop
+    value = mining.value_models(data, split)
+    leak = mining.leakage_trap(data, split)
+    board = mining.scoreboard(value=value, leak=leak)
+    assert list(board.index) == ["repurchase_auc", "purchases_mae"]
+    mae = value.scores()["mae"]
+    assert board.loc["purchases_mae", "beats"] == (mae["bg_nbd"] < mae["baseline"])
+
+
+def test_fit_or_explain_returns_the_reason_instead_of_failing():
+    data = generate("boutique", n_customers=60, seed=1)
+    split = m03.holdout_split(data, holdout_days=180)
+    result, reason = mining.fit_or_explain(mining.basket_check, data, split)
+    assert (result is None) == (reason is not None)
+
+
+# ----------------------------------------------------------------------------- explorer
+@pytest.fixture
+def shown(monkeypatch):
+    import IPython.display
+
+    items = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, *a, **k: items.append(obj))
+    monkeypatch.setattr(plt, "show", lambda *a, **k: items.append("figure"))
+    yield items
+    plt.close("all")
+
+
+def test_the_explorer_shows_its_static_view_without_widgets(shop, shown, capsys):
+    data, split = shop
+    seg = mining.segments_at(data, split)
+    value = mining.value_models(data, split)
+    table = seg[["segment", "orders", "total_spend"]].join(
+        value.table[["probability_alive", "clv_12m"]])
+    members = explorer.value_explorer(table, lang="es", interactive=False)
+    worth = explorer.segment_worth(table)
+    best = worth["value"].idxmax()
+    assert (members["segment"].astype(str) == best).all()
+    assert len(members) == (table["segment"].astype(str) == best).sum()
+    assert members["clv_12m"].is_monotonic_decreasing
+    figures = [x for x in shown if isinstance(x, str) and x == "figure"]
+    tables = [x for x in shown if isinstance(x, pd.DataFrame)]
+    assert len(figures) == 1 and len(tables) == 2
+    assert "Leales" in tables[0].index or "Campeones" in tables[0].index
+    assert "clientes del segmento" in capsys.readouterr().out
+
+
+def test_segment_members_filter_by_probability_alive(shop):
+    table = pd.DataFrame({"segment": ["loyal", "loyal", "loyal"],
+                          "probability_alive": [0.2, 0.6, 0.9], "total_spend": [5.0, 1.0, 3.0]},
+                         index=pd.Index([7, 8, 9], name="customer_id"))
+    assert explorer.segment_members(table, segment="loyal", min_alive=0.5).index.tolist() == [
+        9, 8]
+    with pytest.raises(ParameterError):
+        explorer.segment_members(table, segment="loyal", min_alive=2)
+    with pytest.raises(ParameterError):
+        explorer.segment_members(table, segment="vips")
+
+
+# ----------------------------------------------------------------------------- exercises
+def test_every_exercise_accepts_its_answer_and_rejects_a_wrong_one(shop):
+    data, split = shop
+    book = m03.exercise_book(data, split, "en")
+    assert len(book.exercises) >= 8
+    for ex in book.exercises:
+        expected = book.expected(ex.name)
+        assert len(ex.hints) >= 2, ex.name
+        if ex.convert is None:  # a SQL exercise is answered with a query, tested below
+            answer = expected[0] if isinstance(expected, tuple) else expected
+            assert book.judge(ex.name, answer).status == "correct", ex.name
+            if isinstance(answer, float | int) and not isinstance(answer, bool):
+                assert book.judge(ex.name, answer * 1.5 + 1).status != "correct", ex.name
+
+
+def test_sql_exercises_take_a_query(shop):
+    data, split = shop
+    book = m03.exercise_book(data, split, "es")
+    sql = "SELECT sum(value) FROM purchases WHERE customer_id IS NULL"
+    assert book.judge("guest_revenue", sql).status == "correct"
+    assert book.judge("guest_revenue", "SELECT sum(value) FROM purchases").status == "incorrect"
+    assert book.judge("guest_revenue", "SELEC nada").status == "invalid"
+
+
+def test_no_hint_gives_the_answer_away(shop):
+    data, split = shop
+    book = m03.exercise_book(data, split, "en")
+    for ex in book.exercises:
+        expected = book.expected(ex.name)
+        values = expected if isinstance(expected, tuple) else (expected,)
+        for i in range(len(ex.hints)):
+            for lang in ("en", "es"):
+                text = ex.hint_text(i, lang)
+                for v in values:
+                    if isinstance(v, float):
+                        assert f"{v:.2f}" not in text and f"{v:.3f}" not in text
+                    elif isinstance(v, int) and v > 9:
+                        assert str(v) not in text, (ex.name, text)
+
+
+def test_weekday_answers_in_either_language_or_as_a_number(shop):
+    data, split = shop
+    book = m03.exercise_book(data, split, "es")
+    day = book.expected("busiest_weekday")[0]
+    number = m03._WEEKDAYS.index(day)
+    from crmkit.i18n import t
+
+    for answer in (number, day, t(f"m03_value.{day}", "es").upper()):
+        assert book.judge("busiest_weekday", answer).status == "correct", answer
+
+
+def test_exercises_of_a_skipped_section_say_skipped(shop):
+    data, split = shop
+    book = m03.exercise_book(data, split, "en")
+    book.judge("base_rate", book.expected("base_rate"))
+    status = m03.exercise_status(book, skipped=["value"])["status"]
+    assert status["base_rate"] == "correct"
+    assert status["silent_regulars"] == "skipped"
+    assert status["r5_came_back"] == "unchecked"
