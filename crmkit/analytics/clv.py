@@ -41,7 +41,7 @@ import warnings
 import numpy as np
 import pandas as pd
 from scipy import optimize
-from scipy.special import gammaln, hyp2f1
+from scipy.special import digamma, gammaln, hyp2f1
 from sklearn.base import BaseEstimator
 
 from ..errors import ModelError, ParameterError
@@ -89,23 +89,27 @@ def _compress(*cols: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def _maximise(negll, start: np.ndarray, model: str) -> optimize.OptimizeResult:
-    """Minimise ``negll`` over log-parameters; polish with Nelder-Mead; fail clearly."""
+    """Minimise ``negll`` (value and gradient) over log-parameters; fail clearly."""
     with np.errstate(all="ignore"):
-        res = optimize.minimize(negll, start, method="BFGS", options={"gtol": 1e-10,
-                                                                       "maxiter": 2000})
-        res2 = optimize.minimize(negll, res.x, method="Nelder-Mead",
-                                 options={"xatol": 1e-10, "fatol": 1e-12, "maxiter": 4000})
-    best = res2 if res2.fun <= res.fun else res
-    if not np.isfinite(best.fun) or not np.all(np.isfinite(best.x)):
+        res = optimize.minimize(negll, start, jac=True, method="BFGS",
+                                options={"gtol": 1e-9, "maxiter": 1000})
+        if not res.success and np.isfinite(res.fun):
+            # BFGS can stop on precision loss near the optimum: polish without gradients
+            polish = optimize.minimize(lambda z: negll(z)[0], res.x, method="Nelder-Mead",
+                                       options={"xatol": 1e-9, "fatol": 1e-13,
+                                                "maxiter": 4000})
+            if polish.fun <= res.fun:
+                res = polish
+    if not np.isfinite(res.fun) or not np.all(np.isfinite(res.x)):
         raise ModelError(f"{model} could not be fitted: the likelihood is not finite at any "
                          "parameters tried; check that the summary comes from real purchases.")
-    if np.any(np.abs(best.x) > 15):
+    if np.any(np.abs(res.x) > 15):
         raise ModelError(
             f"{model} cannot be identified from these data: a parameter runs off to "
-            f"{'infinity' if best.x.max() > 15 else 'zero'} (log-parameters {np.round(best.x, 2)})"
+            f"{'infinity' if res.x.max() > 15 else 'zero'} (log-parameters {np.round(res.x, 2)})"
             "; the shop needs more customers, more repeat purchases or a longer history."
         )
-    return best
+    return res
 
 
 class BetaGeo(BaseEstimator):
@@ -151,6 +155,28 @@ class BetaGeo(BaseEstimator):
                       - (r + x) * np.log(alpha + tx), -np.inf)
         return a1 + a2 + np.logaddexp(a3, a4)
 
+    @staticmethod
+    def _loglik_grad(params, x, tx, T):
+        """Log-likelihood per row and its gradient in (r, alpha, a, b), one row each."""
+        r, alpha, a, b = params
+        repeat = x > 0
+        log_aT, log_atx = np.log(alpha + T), np.log(alpha + tx)
+        bx1 = np.where(repeat, b + x - 1, 1.0)
+        a3 = -(r + x) * log_aT
+        a4 = np.where(repeat, np.log(a) - np.log(bx1) - (r + x) * log_atx, -np.inf)
+        lse = np.logaddexp(a3, a4)
+        w3, w4 = np.exp(a3 - lse), np.exp(a4 - lse)
+        ll = (gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+              + gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x) + lse)
+        d_ab = digamma(a + b) - digamma(a + b + x)
+        grad = np.stack([
+            digamma(r + x) - digamma(r) + np.log(alpha) - w3 * log_aT - w4 * log_atx,
+            r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + tx)),
+            d_ab + w4 / a,
+            d_ab + digamma(b + x) - digamma(b) - w4 / bx1,
+        ])
+        return ll, grad
+
     def fit(self, X, y=None):
         """Fit r, alpha, a, b by maximum likelihood on the summary ``X``; return ``self``."""
         x, tx, T = _summary_arrays(X, "BG/NBD")
@@ -167,9 +193,12 @@ class BetaGeo(BaseEstimator):
         total = w.sum()
 
         def negll(logp):
-            ll = self._loglik(np.exp(logp), ux, utx, uT)
+            params = np.exp(logp)
+            ll, grad = self._loglik_grad(params, ux, utx, uT)
             value = -(w @ ll) / total
-            return value if np.isfinite(value) else 1e300
+            if not np.isfinite(value):
+                return 1e300, np.zeros_like(logp)
+            return value, -(grad @ w) * params / total
 
         start = np.log(np.asarray(self.start, dtype=np.float64))
         res = _maximise(negll, start, "BG/NBD")
@@ -273,6 +302,22 @@ class GammaGamma(BaseEstimator):
         return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
                 + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(v + x * m))
 
+    @staticmethod
+    def _loglik_grad(params, x, m):
+        """Log-likelihood per row and its gradient in (p, q, v), one row each."""
+        p, q, v = params
+        px = p * x
+        log_vxm = np.log(v + x * m)
+        d_pq = digamma(px + q)
+        ll = (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
+              + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_vxm)
+        grad = np.stack([
+            x * (d_pq - digamma(px) + np.log(m) + np.log(x) - log_vxm),
+            d_pq - digamma(q) + np.log(v) - log_vxm,
+            q / v - (px + q) / (v + x * m),
+        ])
+        return ll, grad
+
     def _arrays(self, X):
         x = _column(X, "frequency", "Gamma-Gamma")
         m = _column(X, "monetary_value", "Gamma-Gamma")
@@ -300,8 +345,12 @@ class GammaGamma(BaseEstimator):
         total = w.sum()
 
         def negll(logp):
-            value = -(w @ self._loglik(np.exp(logp), ux, um)) / total
-            return value if np.isfinite(value) else 1e300
+            params = np.exp(logp)
+            ll, grad = self._loglik_grad(params, ux, um)
+            value = -(w @ ll) / total
+            if not np.isfinite(value):
+                return 1e300, np.zeros_like(logp)
+            return value, -(grad @ w) * params / total
 
         res = _maximise(negll, np.log(np.asarray(self.start, dtype=np.float64)), "Gamma-Gamma")
         p, q, v = np.exp(res.x)

@@ -55,6 +55,7 @@ __all__ = [
     "period_end",
     "summary_from_transactions",
     "rfm_summary",
+    "holdout_from_transactions",
     "holdout_purchases",
     "even_scores",
     "rfm_scores",
@@ -134,14 +135,14 @@ def purchases(data, *, as_of=None) -> pd.DataFrame:
     return out
 
 
-def _as_of(data, as_of) -> pd.Timestamp:
+def _as_of(data, as_of, name: str = "as_of") -> pd.Timestamp:
     end = period_end(data)
     if as_of is None:
         return end
-    day = parse_day("as_of", as_of)
+    day = parse_day(name, as_of)
     if day > end:
         raise ParameterError(
-            f"as_of={str(day.date())!r} is after the end of the data ({end.date()}); "
+            f"{name}={str(day.date())!r} is after the end of the data ({end.date()}); "
             f"choose a day up to {end.date()}."
         )
     return day
@@ -297,13 +298,63 @@ def rfm_summary(data, *, as_of=None, unit: str = "days") -> pd.DataFrame:
     return summary_from_transactions(p, as_of=day, unit=unit, end=day)
 
 
-def holdout_purchases(data, *, as_of, end=None) -> pd.DataFrame:
-    """Purchase days and spend of each customer after ``as_of`` up to ``end`` (the holdout).
+def holdout_from_transactions(
+    transactions: pd.DataFrame,
+    customers,
+    *,
+    as_of,
+    end,
+    customer: str = "customer_id",
+    time: str = "placed_at",
+    value: str = "value_cents",
+    unit: str = "days",
+) -> pd.DataFrame:
+    """Purchase days and spend of ``customers`` after ``as_of`` up to ``end`` (the holdout).
 
     Returns ``frequency_holdout`` (days with a purchase), ``spend_holdout``
-    (currency) and ``duration_holdout`` (days), indexed by ``customer_id``, for
-    every customer of ``rfm_summary(data, as_of=as_of)`` (zeros for those who
-    did not come back). Used to check models fitted up to ``as_of``.
+    (currency) and ``duration_holdout`` (length of the holdout in ``unit``),
+    indexed by customer, zeros for those who did not come back. Used to check
+    models fitted on the summary up to ``as_of``.
+
+    >>> import pandas as pd
+    >>> tx = pd.DataFrame({"customer_id": [1, 1, 1, 2],
+    ...     "placed_at": pd.to_datetime(["2024-01-01", "2024-01-20", "2024-01-20",
+    ...                                  "2024-01-25"]),
+    ...     "value_cents": [100, 250, 50, 700]})
+    >>> holdout_from_transactions(tx, [1, 2, 3], as_of="2024-01-10", end="2024-01-31")
+                 frequency_holdout  spend_holdout  duration_holdout
+    customer_id
+    1                            1            3.0              21.0
+    2                            1            7.0              21.0
+    3                            0            0.0              21.0
+    """
+    check_choice("unit", unit, UNITS)
+    cut, stop = parse_day("as_of", as_of), parse_day("end", end)
+    if stop <= cut:
+        raise ParameterError(
+            f"end={str(stop.date())!r} must be after as_of={str(cut.date())!r}: the holdout "
+            "is the time between them."
+        )
+    index = pd.Index(np.asarray(customers, dtype=np.int64), name="customer_id")
+    times = pd.to_datetime(transactions[time])
+    inside = ((times >= cut + _DAY) & (times < stop + _DAY)
+              & transactions[customer].isin(index)).to_numpy()
+    later = pd.DataFrame({"customer_id": transactions[customer].to_numpy()[inside],
+                          "day": times[inside].dt.normalize().to_numpy(),
+                          "cents": transactions[value].to_numpy()[inside]})
+    per_day = later.groupby(["customer_id", "day"])["cents"].sum()
+    grouped = per_day.groupby(level=0)
+    out = pd.DataFrame(index=index)
+    out["frequency_holdout"] = grouped.size().reindex(index, fill_value=0).astype("int64")
+    out["spend_holdout"] = grouped.sum().reindex(index, fill_value=0) / 100
+    out["duration_holdout"] = (stop - cut).days / UNITS[unit]
+    return out
+
+
+def holdout_purchases(data, *, as_of, end=None, unit: str = "days") -> pd.DataFrame:
+    """The holdout of every customer of ``rfm_summary(data, as_of=as_of)``, up to ``end``.
+
+    See :func:`holdout_from_transactions`; ``end`` defaults to the end of the data.
 
     >>> from crmkit.dataset.synth import generate
     >>> data = generate("frozen_foods", n_customers=200, seed=1)
@@ -312,23 +363,15 @@ def holdout_purchases(data, *, as_of, end=None) -> pd.DataFrame:
     184
     """
     cut = _as_of(data, as_of)
-    stop = _as_of(data, end)
+    stop = _as_of(data, end, "end")
     if stop <= cut:
         raise ParameterError(
             f"end={str(stop.date())!r} must be after as_of={str(cut.date())!r}: the holdout "
             "is the time between them."
         )
     calib = rfm_summary(data, as_of=cut)
-    p = purchases(data, as_of=stop)
-    later = p[(p["placed_at"] >= cut + _DAY) & p["customer_id"].isin(calib.index)]
-    days = later["placed_at"].dt.normalize()
-    per_day = later.groupby([later["customer_id"], days])["value_cents"].sum()
-    grouped = per_day.groupby(level=0)
-    out = pd.DataFrame(index=calib.index)
-    out["frequency_holdout"] = grouped.size().reindex(out.index, fill_value=0).astype("int64")
-    out["spend_holdout"] = grouped.sum().reindex(out.index, fill_value=0) / 100
-    out["duration_holdout"] = int((stop - cut).days)
-    return out
+    return holdout_from_transactions(purchases(data, as_of=stop), calib.index, as_of=cut,
+                                     end=stop, unit=unit)
 
 
 # ------------------------------------------------------------------------- scores
