@@ -38,12 +38,14 @@ from ..analytics.baskets import basket_rules, baskets
 from ..analytics.churn import customer_features, evaluate_repurchase, lift_at
 from ..analytics.clusters import CustomerClusters
 from ..analytics.clv import BetaGeo, GammaGamma, customer_lifetime_value
+from ..analytics.diagnostics import calibration_vs_holdout, probability_alive_matrix
 from ..analytics.forecast import (
     factor_comparison,
     holdout_scores,
     marketing_plan,
     sales_series,
 )
+from ..analytics.plots import plot_calibration_holdout, plot_probability_alive
 from ..analytics.rfm import holdout_purchases, rfm_scores, rfm_summary
 from ..analytics.segments import SEGMENTS, assign_segments
 from ..dataset.crmdata import CRMData
@@ -176,6 +178,8 @@ class ValueModels:
     purchases: BetaGeo
     spend: GammaGamma | None
     table: pd.DataFrame
+    summary: pd.DataFrame
+    holdout_days: int
 
     def scores(self) -> pd.DataFrame:
         """Error of the model and of the baseline against the holdout purchases.
@@ -228,22 +232,24 @@ def value_models(data: CRMData, split, *, months: int = 12) -> ValueModels:
     alive = truly_alive(data, split.cutoff)
     if alive is not None:
         table["truly_alive"] = alive.reindex(cal.index).fillna(False).astype(bool)
-    return ValueModels(bg, gg, table)
+    return ValueModels(bg, gg, table, cal, days)
 
 
-def purchases_by_frequency(table: pd.DataFrame, *, cap: int = 7) -> pd.DataFrame:
-    """Mean holdout purchases by repeat purchases in calibration: model, baseline, actual.
+def purchases_by_frequency(value: ValueModels, *, max_frequency: int = 7) -> pd.DataFrame:
+    """Mean holdout purchases by repeat purchases in calibration: actual, model and baseline.
 
-    The classic check of a BG/NBD fit (Fader, Hardie and Lee 2005, figure 4):
-    customers grouped by their calibration ``frequency`` (``cap`` and more in
-    the last group).
+    The classic check of a BG/NBD fit (Fader, Hardie and Lee 2005, figure 4),
+    :func:`crmkit.analytics.diagnostics.calibration_vs_holdout`, with the
+    baseline (each customer's past rate carried on) added as a column.
     """
-    group = table["frequency"].clip(upper=cap)
-    out = table.groupby(group).agg(customers=("frequency", "size"),
-                                   actual=("actual_purchases", "mean"),
-                                   bg_nbd=("expected_purchases", "mean"),
-                                   baseline=("baseline_purchases", "mean"))
-    return out.rename_axis("frequency")
+    tab = value.table
+    holdout = pd.DataFrame({"frequency_holdout": tab["actual_purchases"],
+                            "duration_holdout": float(value.holdout_days)}, index=tab.index)
+    out = calibration_vs_holdout(value.purchases, value.summary, holdout,
+                                 max_frequency=max_frequency)
+    group = np.minimum(tab["frequency"].to_numpy(dtype=np.int64), max_frequency)
+    out["baseline"] = tab["baseline_purchases"].groupby(group).mean().reindex(out.index)
+    return out
 
 
 def leakage_trap(data: CRMData, split) -> pd.DataFrame:
@@ -430,49 +436,34 @@ def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     return ax
 
 
-def plot_purchases_by_frequency(table: pd.DataFrame, *, lang: str = "en", ax=None):
-    """Calibration against holdout: mean purchases per group, predicted and actual."""
+def plot_purchases_by_frequency(value: ValueModels, *, lang: str = "en", ax=None):
+    """Calibration against holdout (:func:`crmkit.analytics.plots.plot_calibration_holdout`),
+    with the baseline drawn on the same axes."""
     check_lang(lang)
-    ax = ax if ax is not None else plt.subplots(figsize=(7, 3.8))[1]
-    g = purchases_by_frequency(table)
-    x = [str(int(v)) for v in g.index[:-1]] + [f"{int(g.index[-1])}+"]
-    ax.plot(x, g["actual"], "o-", color="black", label=t("m03_chart.actual", lang))
-    ax.plot(x, g["bg_nbd"], "s--", color="#4c72b0", label="BG/NBD")
-    ax.plot(x, g["baseline"], "^:", color="#dd8452", label=t("m03_chart.baseline", lang))
-    ax.set_xlabel(t("m03_chart.repeat_in_calibration", lang))
-    ax.set_ylabel(t("m03_chart.holdout_purchases", lang))
-    ax.set_title(t("m03_chart.calibration_holdout", lang))
+    table = purchases_by_frequency(value)
+    ax = plot_calibration_holdout(table, lang=lang, ax=ax)
+    ax.plot(np.arange(len(table)), table["baseline"], "^:", color="#dd8452",
+            label=t("m03_chart.baseline", lang))
     ax.legend(fontsize="small")
     return ax
 
 
-def plot_p_alive_matrix(model: BetaGeo, table: pd.DataFrame, *, lang: str = "en", ax=None):
-    """Probability alive for every frequency and recency, for a customer as old as the shop.
+def plot_p_alive_matrix(value: ValueModels, *, lang: str = "en", ax=None):
+    """The BG/NBD probability-alive matrix for a customer observed as long as the oldest.
 
-    One-time buyers are left out: the BG/NBD only lets a customer leave right
-    after a purchase, so it calls them alive. Reading it: the top right (many
-    purchases, the last one recent) is alive; a frequent buyer silent for long
-    (top left) has probably left.
+    :func:`crmkit.analytics.diagnostics.probability_alive_matrix` drawn by
+    :func:`crmkit.analytics.plots.plot_probability_alive`, on a grid of about
+    24 recency steps and frequencies up to the 99th percentile of the shop's.
+    Reading it: many purchases with the last one recent (top right) is alive;
+    a frequent buyer silent for long (top left) has probably left.
     """
-    import seaborn as sns
-
-    check_lang(lang)
-    ax = ax if ax is not None else plt.subplots(figsize=(7, 4.5))[1]
-    T = float(table["T"].max())
-    max_f = int(min(max(table["frequency"].quantile(0.99), 3), 40))
-    freqs = np.arange(1, max_f + 1)  # one-time buyers are alive by the model's assumption
-    recs = np.linspace(T / 24, T, 24)
-    grid = pd.DataFrame([(f, r, T) for f in freqs for r in recs],
-                        columns=["frequency", "recency", "T"])
-    p = model.probability_alive(grid).to_numpy().reshape(len(freqs), len(recs))
-    matrix = pd.DataFrame(p[::-1], index=freqs[::-1], columns=np.round(recs).astype(int))
-    sns.heatmap(matrix, vmin=0, vmax=1, cmap="RdYlGn", ax=ax,
-                cbar_kws={"label": t("m03_chart.p_alive", lang)},
-                xticklabels=4, yticklabels=max(1, len(freqs) // 8))
-    ax.set_xlabel(t("m03_chart.recency_days", lang))
-    ax.set_ylabel(t("m03_chart.repeat_in_calibration", lang))
-    ax.set_title(t("m03_chart.p_alive_matrix", lang))
-    return ax
+    tab = value.table
+    T = float(tab["T"].max())
+    max_f = int(min(max(tab["frequency"].quantile(0.99), 3), 40))
+    matrix = probability_alive_matrix(value.purchases, T=T, max_frequency=max_f,
+                                      recency_step=max(T / 24, 1.0))
+    matrix.columns = pd.Index(np.round(matrix.columns).astype(int), name="recency")
+    return plot_probability_alive(matrix, lang=lang, ax=ax)
 
 
 def plot_rule_check(check: pd.DataFrame, *, top: int = 10, lang: str = "en", ax=None):
