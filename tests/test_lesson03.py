@@ -288,3 +288,44 @@ def test_exercises_of_a_skipped_section_say_skipped(shop):
     assert status["base_rate"] == "correct"
     assert status["silent_regulars"] == "skipped"
     assert status["r5_came_back"] == "unchecked"
+
+
+def test_random_pair_rate_is_the_share_of_true_pairs_among_all_pairs(shop):
+    data, _ = shop
+    rate = mining.random_pair_rate(data)
+    n = data.products["name"].nunique()
+    true_pairs = mining._true_pairs(data)
+    assert rate == pytest.approx(len(true_pairs) / (n * (n - 1) / 2))
+    assert 0 < rate < 0.1
+    real = type(data)(data.tables, data.manifest, {})
+    assert mining.random_pair_rate(real) is None
+
+
+def test_capped_bgnbd_fits_the_limit_the_plain_fit_refuses():
+    from crmkit.analytics.clv import BetaGeo
+    from crmkit.errors import ModelError
+
+    data = generate("sports_shop", n_customers=400, seed=7)
+    split = m03.holdout_split(data, holdout_days=180)
+    cal = rfm.rfm_summary(data, as_of=split.cutoff)
+    with pytest.raises(ModelError, match="runs off to infinity"):
+        BetaGeo().fit(cal)
+    capped = mining.CappedBetaGeo().fit(cal)
+    assert capped.capped_
+    p = capped.params_
+    assert all(np.isfinite(v) and v > 0 for v in p.values())
+    # a better fit than the starting point, and a dropout chance that is a probability
+    start = BetaGeo()
+    start.params_ = {"r": 1.0, "alpha": 1.0, "a": 1.0, "b": 1.0}
+    assert capped.log_likelihood(cal).sum() > start.log_likelihood(cal).sum()
+    assert 0 < p["a"] / (p["a"] + p["b"]) < 1
+
+
+def test_capped_bgnbd_is_the_plain_fit_when_that_works(shop):
+    from crmkit.analytics.clv import BetaGeo
+
+    data, split = shop
+    cal = rfm.rfm_summary(data, as_of=split.cutoff)
+    capped = mining.CappedBetaGeo().fit(cal)
+    assert not capped.capped_
+    assert capped.params_ == BetaGeo().fit(cal).params_

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from scipy import optimize
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
@@ -60,12 +61,14 @@ __all__ = [
     "segment_outcomes",
     "clusters_at",
     "repurchase_check",
+    "CappedBetaGeo",
     "ValueModels",
     "value_models",
     "purchases_by_frequency",
     "leakage_trap",
     "period_data",
     "basket_check",
+    "random_pair_rate",
     "forecast_check",
     "factor_check",
     "plot_segment_outcomes",
@@ -163,6 +166,53 @@ def clusters_at(data: CRMData, split, *, seed: int = 0, k_range=(2, 6)):
     return model, features
 
 
+class CappedBetaGeo(BetaGeo):
+    """BG/NBD that still gives an answer when the customers drop out alike.
+
+    :class:`crmkit.analytics.clv.BetaGeo` refuses a fit whose dropout
+    parameters ``a`` and ``b`` run off to infinity: the data then say that
+    every customer has the *same* chance of leaving after a purchase
+    (``a / (a + b)``), with no spread between customers. The limit is a
+    perfectly good model, so this adapter fits it instead, by maximum
+    likelihood with every log-parameter kept within ``±cap``, and sets
+    ``capped_`` so the lesson can say so. When the plain fit works, it is
+    used unchanged (``capped_`` is False).
+    """
+
+    def __init__(self, start: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0),
+                 cap: float = 10.0):
+        self.start = start
+        self.cap = cap
+
+    def fit(self, X, y=None):
+        try:
+            super().fit(X)
+            self.capped_ = False
+            return self
+        except ModelError as err:
+            if "runs off to infinity" not in str(err):
+                raise
+        names = ("r", "alpha", "a", "b")
+
+        def negll(logp):
+            self.params_ = dict(zip(names, np.exp(logp), strict=True))
+            value = -float(self.log_likelihood(X).sum())
+            return value if np.isfinite(value) else 1e300
+
+        with np.errstate(all="ignore"):
+            res = optimize.minimize(negll, np.log(np.asarray(self.start, dtype=float)),
+                                    method="L-BFGS-B", bounds=[(-self.cap, self.cap)] * 4)
+        if not np.isfinite(res.fun):
+            raise ModelError("BG/NBD could not be fitted even with capped parameters; the "
+                             "shop needs more customers or repeat purchases.")
+        self.params_ = dict(zip(names, map(float, np.exp(res.x)), strict=True))
+        self.log_likelihood_ = float(-res.fun)
+        self.n_customers_ = int(len(X))
+        self.n_repeat_ = int((X["frequency"] > 0).sum())
+        self.capped_ = True
+        return self
+
+
 @dataclass
 class ValueModels:
     """The BG/NBD and Gamma-Gamma models fitted at the cutoff, and their per-customer table.
@@ -175,7 +225,7 @@ class ValueModels:
     10 % a year, on revenue), and ``truly_alive`` on synthetic shops.
     """
 
-    purchases: BetaGeo
+    purchases: CappedBetaGeo
     spend: GammaGamma | None
     table: pd.DataFrame
     summary: pd.DataFrame
@@ -206,7 +256,7 @@ def value_models(data: CRMData, split, *, months: int = 12) -> ValueModels:
     and ``expected_spend``/``clv_12m`` are left out of the table.
     """
     cal = rfm_summary(data, as_of=split.cutoff)
-    bg = BetaGeo().fit(cal)
+    bg = CappedBetaGeo().fit(cal)
     days = split.holdout_days
     h = _holdout(data, split).reindex(cal.index)
     table = cal[["frequency", "recency", "T", "orders", "total_spend"]].copy()
@@ -336,6 +386,18 @@ def basket_check(data: CRMData, split, *, level: str = "product") -> pd.DataFram
                             for a, c in zip(rules["antecedents"], rules["consequents"],
                                             strict=True)]
     return out
+
+
+def random_pair_rate(data: CRMData) -> float | None:
+    """Chance that a pair of products drawn at random is one of the generator's true pairs.
+
+    The baseline of the rules' truth check; ``None`` for real data (no truth).
+    """
+    pairs = _true_pairs(data)
+    if pairs is None:
+        return None
+    n = data.products["name"].nunique()
+    return len({p for p in pairs if len(p) == 2}) / (n * (n - 1) / 2) if n > 1 else 0.0
 
 
 def forecast_check(data: CRMData, split):
