@@ -5,7 +5,9 @@ problem, understand the data, organise the data, define the algorithms,
 verify the results) on one shop. This module holds what the notebook computes
 that is not a model: the objectives, the data profile, the calibration and
 holdout periods every model is verified on, the closing CRISP-DM table and the
-exercise book.
+exercise book. The models themselves, fitted at the cutoff and checked on the
+holdout, are in :mod:`crmkit.lessons.mining`; the segment explorer in
+:mod:`crmkit.lessons.explorer`.
 
 A *purchase* is an order that was neither cancelled nor returned: the money
 of a cancelled or returned order never stayed with the shop (the rule of
@@ -45,7 +47,7 @@ from .exercises import AnyOf, Exercise, ExerciseBook
 from .notebook import localize
 
 __all__ = [
-        "Split",
+    "Split",
     "purchases",
     "data_profile",
     "orders_per_customer",
