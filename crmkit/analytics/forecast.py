@@ -112,8 +112,8 @@ def sales_series(data, *, freq: str = "MS") -> pd.Series:
     ('2024-02-01', '2024-12-01', 11)
     """
     check_choice("freq", freq, FREQUENCIES)
-    first, last = _period_bounds(data, freq)
     net = _net_orders(data)
+    first, last = _period_bounds(data, freq)
     index = pd.date_range(first, last, freq=freq)
     period = net["placed_at"].dt.to_period("M" if freq == "MS" else "W-SUN").dt.start_time
     sums = net["cents"].groupby(period.to_numpy()).sum()
