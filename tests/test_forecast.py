@@ -139,6 +139,8 @@ def test_marketing_plan_spreads_each_budget_over_its_days():
     (lambda y: holdout_scores(y.reset_index(drop=True)), "indexed by date"),
     (lambda y: SalesForecaster(trend="up").fit(y), "trend='up' is not allowed"),
     (lambda y: SalesForecaster().fit(y.iloc[:5]), "y has 5 periods"),
+    (lambda y: SalesForecaster().fit(y.iloc[:12]).predict(13),
+     r"horizon=13 is longer than the 12 periods the model learned from"),
 ])
 def test_bad_parameters_name_themselves(call, message):
     y = pd.Series(np.arange(48.0) + 10, MONTHS)

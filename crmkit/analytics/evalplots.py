@@ -41,20 +41,20 @@ def _check(data: pd.DataFrame, columns, what: str) -> None:
                              f"it has: {', '.join(map(str, data.columns))}.")
 
 
-def _scores(data, label, scores):
+def _setup(data, label, scores, lang, ax, figsize):
+    """Checked score columns, the axes to draw on, and the 0/1 labels."""
+    check_lang(lang)
     if scores is None:
         scores = [c for c in data.columns if c != label]
     _check(data, [label, *scores], "the predictions table")
-    return list(scores)
+    ax = ax or plt.subplots(figsize=figsize)[1]
+    return list(scores), ax, data[label].to_numpy()
 
 
 def plot_roc(data: pd.DataFrame, *, label: str = "bought", scores=None, lang: str = "en",
              ax=None):
     """ROC curve of each score column against the 0/1 ``label`` (AUC in the legend)."""
-    check_lang(lang)
-    scores = _scores(data, label, scores)
-    ax = ax or plt.subplots(figsize=(5.5, 5))[1]
-    y = data[label].to_numpy()
+    scores, ax, y = _setup(data, label, scores, lang, ax, (5.5, 5))
     for s in scores:
         fpr, tpr, _ = roc_curve(y, data[s])
         auc = roc_auc_score(y, data[s])
@@ -69,10 +69,8 @@ def plot_roc(data: pd.DataFrame, *, label: str = "bought", scores=None, lang: st
 def plot_lift(data: pd.DataFrame, *, label: str = "bought", scores=None, lang: str = "en",
               ax=None):
     """Cumulative lift: the buyers' rate among the best-scored share, over the base rate."""
-    check_lang(lang)
-    scores = _scores(data, label, scores)
-    ax = ax or plt.subplots(figsize=(6, 4))[1]
-    y = data[label].to_numpy(dtype=float)
+    scores, ax, y = _setup(data, label, scores, lang, ax, (6, 4))
+    y = y.astype(float)
     n = len(y)
     share = np.arange(1, n + 1) / n
     for s in scores:
@@ -91,10 +89,7 @@ def plot_lift(data: pd.DataFrame, *, label: str = "bought", scores=None, lang: s
 def plot_precision_recall(data: pd.DataFrame, *, label: str = "bought", scores=None,
                           lang: str = "en", ax=None):
     """Precision against recall of each score; the base rate is what guessing achieves."""
-    check_lang(lang)
-    scores = _scores(data, label, scores)
-    ax = ax or plt.subplots(figsize=(5.5, 5))[1]
-    y = data[label].to_numpy()
+    scores, ax, y = _setup(data, label, scores, lang, ax, (5.5, 5))
     for s in scores:
         precision, recall, _ = precision_recall_curve(y, data[s])
         ax.plot(recall, precision, label=_label(s, lang))
@@ -109,15 +104,13 @@ def plot_calibration(data: pd.DataFrame, *, label: str = "bought",
                      scores=("logistic", "boosting"), bins: int = 10, lang: str = "en",
                      ax=None):
     """Predicted probability against the share who really bought, by quantile bin."""
-    check_lang(lang)
-    scores = _scores(data, label, list(scores))
-    ax = ax or plt.subplots(figsize=(5.5, 5))[1]
+    scores, ax, y = _setup(data, label, list(scores), lang, ax, (5.5, 5))
     for s in scores:
         p = data[s].to_numpy(dtype=float)
         if p.min() < 0 or p.max() > 1:
             raise ParameterError(f"column {s!r} is not a probability (values outside 0-1); "
                                  "calibration applies to models that predict probabilities.")
-        observed, predicted = calibration_curve(data[label], p, n_bins=bins, strategy="quantile")
+        observed, predicted = calibration_curve(y, p, n_bins=bins, strategy="quantile")
         ax.plot(predicted, observed, marker="o", label=_label(s, lang))
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label=t("mining.perfect", lang))
     ax.set(xlabel=t("mining.predicted_probability", lang),

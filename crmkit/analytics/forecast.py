@@ -295,8 +295,7 @@ class SalesForecaster(BaseEstimator):
 
     def predict(self, horizon: int) -> pd.DataFrame:
         """Forecast ``horizon`` periods ahead: ``mean``, ``lower`` and ``upper`` bounds."""
-        if not isinstance(horizon, numbers.Integral) or horizon < 1:
-            raise ParameterError(f"horizon={horizon!r} must be a whole number of periods >= 1.")
+        _check_ahead(horizon, len(self.train_))
         n = len(self.train_)
         pred = self.model_.get_prediction(start=n, end=n + int(horizon) - 1)
         frame = pred.summary_frame(alpha=self.alpha)
@@ -305,6 +304,16 @@ class SalesForecaster(BaseEstimator):
                             "upper": frame["pi_upper"].to_numpy()},
                            index=_future_index(self.train_, int(horizon)))
         return out
+
+
+def _check_ahead(horizon, n: int) -> None:
+    if not isinstance(horizon, numbers.Integral) or isinstance(horizon, bool) or horizon < 1:
+        raise ParameterError(f"horizon={horizon!r} must be a whole number of periods >= 1.")
+    if horizon > n:
+        raise ParameterError(
+            f"horizon={horizon} is longer than the {n} periods the model learned from; so far "
+            f"ahead a forecast is a guess. Choose horizon <= {n}, or fit on a longer history."
+        )
 
 
 def _future_index(y: pd.Series, horizon: int) -> pd.DatetimeIndex:
@@ -408,8 +417,7 @@ class FactorForecaster(BaseEstimator):
 
     def predict(self, horizon: int, factor: pd.Series | None = None) -> pd.DataFrame:
         """Forecast ``horizon`` periods, given the factor's planned values for them."""
-        if not isinstance(horizon, numbers.Integral) or horizon < 1:
-            raise ParameterError(f"horizon={horizon!r} must be a whole number of periods >= 1.")
+        _check_ahead(horizon, len(self.train_))
         index = _future_index(self.train_, int(horizon))
         exog = None
         if self.use_factor:
