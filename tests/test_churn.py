@@ -174,3 +174,16 @@ def test_empty_shop_and_shop_without_repeat_buyers(shop):
         evaluate_repurchase(single, cutoff=CUTOFF, horizon_days=90)
     with pytest.raises(CRMKitError, match="no room for a training cutoff"):
         evaluate_repurchase(shop, cutoff="2024-02-15", horizon_days=90)
+
+
+def test_a_bgnbd_that_cannot_be_identified_is_left_out_and_said_so(shop, monkeypatch):
+    from crmkit.analytics import churn
+
+    def cannot(self, X, y=None):
+        raise ModelError("BG/NBD cannot be identified from these data")
+
+    monkeypatch.setattr(churn.BetaGeo, "fit", cannot)
+    ev = evaluate_repurchase(shop, cutoff=CUTOFF, horizon_days=90)
+    assert "bgnbd_alive" not in ev.scores.index and "recency_rule" in ev.scores.index
+    assert set(ev.scores.attrs["skipped"]) == {"bgnbd_alive", "bgnbd_expected"}
+    assert "cannot be identified" in ev.scores.attrs["skipped"]["bgnbd_alive"]
