@@ -372,13 +372,13 @@ def _two_classes(ds: RepurchaseDataset, role: str) -> None:
         )
 
 
-def evaluate_repurchase(data, *, cutoff, horizon_days: int = 90, seed: int = 0,
-                        extra_scores: dict | None = None) -> RepurchaseEvaluation:
+def evaluate_repurchase(data, *, cutoff, horizon_days: int = 90,
+                        seed: int = 0) -> RepurchaseEvaluation:
     """Train on the cutoff one horizon earlier, test on ``cutoff``; every method on one table.
 
-    ``extra_scores`` adds more baselines: ``{name: function(data, test_dataset) -> Series of
-    scores by customer_id}`` (e.g. a lifetime-value model's probability alive).
     The test labels are never seen in training: the training labels end at ``cutoff``.
+    ``scores.attrs`` holds the base rate, both cutoffs, the sizes, and the baselines
+    left out (with the reason) when the BG/NBD model cannot be fitted to the shop.
     """
     cut, h = _check_cutoff(data, cutoff, horizon_days)
     train_cut = cut - pd.Timedelta(days=h)
@@ -414,12 +414,6 @@ def evaluate_repurchase(data, *, cutoff, horizon_days: int = 90, seed: int = 0,
             continue
         rows.append({"method": name, "kind": "baseline",
                      **_metrics(test.y, preds[name], False)})
-    for name, fn in (extra_scores or {}).items():
-        s = pd.Series(fn(data, test)).reindex(test.X.index)
-        if s.isna().any():
-            raise ParameterError(f"extra_scores[{name!r}] gave no score for some customers.")
-        preds[name] = s.to_numpy(dtype=float)
-        rows.append({"method": name, "kind": "baseline", **_metrics(test.y, preds[name], False)})
     scores = pd.DataFrame(rows).set_index("method")
     scores.attrs.update({"base_rate": test.base_rate, "train_cutoff": str(train_cut.date()),
                          "test_cutoff": str(cut.date()), "horizon_days": h,

@@ -507,7 +507,7 @@ def mase(actual, predicted, train, *, m: int = 1) -> float:
     return mae(actual, predicted) / scale
 
 
-def _score(name, actual, predicted, train, m) -> dict:
+def _score(name, actual, predicted, train) -> dict:
     return {"method": name, "mae": mae(actual, predicted), "mase": mase(actual, predicted, train),
             "mape": mape(actual, predicted)}
 
@@ -530,12 +530,12 @@ def holdout_scores(y: pd.Series, *, holdout: int = 6, seasonal_periods: int | No
                               "naive": naive_forecast(train, holdout).to_numpy()},
                              index=test.index)
     m = model.seasonal_periods_
-    rows = [_score("ets", test, forecasts["ets"], train, m),
-            _score("naive", test, forecasts["naive"], train, m)]
+    rows = [_score("ets", test, forecasts["ets"], train),
+            _score("naive", test, forecasts["naive"], train)]
     if len(train) >= m:
         forecasts["seasonal_naive"] = seasonal_naive_forecast(
             train, holdout, seasonal_periods=m).to_numpy()
-        rows.append(_score("seasonal_naive", test, forecasts["seasonal_naive"], train, m))
+        rows.append(_score("seasonal_naive", test, forecasts["seasonal_naive"], train))
     scores = pd.DataFrame(rows).set_index("method")
     scores.attrs["spec"] = dict(model.spec_)
     if return_forecasts:
@@ -561,7 +561,7 @@ def factor_comparison(y: pd.Series, factor: pd.Series, *, holdout: int = 6,
         forecasts[name] = fc["mean"].to_numpy()
         forecasts[f"{name}_lower"] = fc["lower"].to_numpy()
         forecasts[f"{name}_upper"] = fc["upper"].to_numpy()
-        rows.append({**_score(name, test, fc["mean"], train, 1), "aic": float(f.model_.aic),
+        rows.append({**_score(name, test, fc["mean"], train), "aic": float(f.model_.aic),
                      "coef": f.coef_, "pvalue": f.pvalue_})
     scores = pd.DataFrame(rows).set_index("method")
     if return_forecasts:
