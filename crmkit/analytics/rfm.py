@@ -213,9 +213,17 @@ def summary_from_transactions(
                 f"{'customer' if col == customer else 'time' if col == time else 'value'}=."
             )
     times = pd.to_datetime(transactions[time]).to_numpy(dtype="datetime64[us]")
-    if len(times) == 0 or np.isnat(times).all():
+    if len(times) == 0:
         raise ModelError("there are no purchases to summarise: the shop is empty "
                          "(no orders that count before as_of); load a shop with orders.")
+    for col, bad in ((time, np.isnat(times)), (value, transactions[value].isna().to_numpy()),
+                     (customer, transactions[customer].isna().to_numpy())):
+        if bad.any():
+            rows = ", ".join(str(r) for r in transactions.index[bad][:5])
+            raise ParameterError(
+                f"column {col!r} is empty in {int(bad.sum())} row(s) (first rows: {rows}); "
+                "every purchase needs a customer, a time and a value: fix or drop those rows "
+                "first (guest orders cannot be followed).")
     first_day = times.min().astype("datetime64[D]")
     last_day = pd.Timestamp(end) if end is not None else pd.Timestamp(times.max()).normalize()
     as_of_day = parse_day("as_of", as_of)
@@ -231,11 +239,7 @@ def summary_from_transactions(
             f"{pd.Timestamp(first_day).date()} to {last_day.date()}."
         )
     keep = times < np.datetime64(as_of_day + pd.Timedelta(days=1), "us")
-    cust = transactions[customer].to_numpy()[keep]
-    if pd.isna(cust).any():
-        raise ParameterError(f"column {customer!r} has empty customer ids; drop guest "
-                             "purchases before summarising.")
-    cust = cust.astype(np.int64)
+    cust = transactions[customer].to_numpy()[keep].astype(np.int64)
     day = times[keep].astype("datetime64[D]").astype(np.int64)
     cents = transactions[value].to_numpy()[keep].astype(np.int64)
     return _summarise(cust, day, cents, int(np.datetime64(as_of_day, "D").astype(np.int64)),
