@@ -159,6 +159,13 @@ def test_bad_cutoff_or_horizon_names_the_parameter_and_what_works(shop, kwargs, 
         repurchase_dataset(shop, **kwargs)
 
 
+def test_features_after_the_end_or_before_the_first_order_are_refused(shop):
+    with pytest.raises(ParameterError, match=r"as_of='2026-02-01' is after the end of the data"):
+        customer_features(shop, as_of="2026-02-01")
+    with pytest.raises(ParameterError, match=r"no orders by as_of='2020-01-01'"):
+        customer_features(shop, as_of="2020-01-01")
+
+
 def test_empty_shop_and_shop_without_repeat_buyers(shop):
     empty = CRMData({**shop.tables, "orders": shop.orders.iloc[:0],
                      "order_lines": shop.order_lines.iloc[:0]}, dict(shop.manifest))

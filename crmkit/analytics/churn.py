@@ -183,14 +183,20 @@ def customer_features(data, *, as_of=None) -> pd.DataFrame:
     """RFM and behaviour of every customer who had bought by ``as_of`` (default: the end).
 
     Reads only what was known at the end of ``as_of`` (see :func:`known_at`).
-    Columns: :data:`FEATURES`, index ``customer_id``.
+    Columns: :data:`FEATURES`, index ``customer_id``. The RFM columns count
+    purchases as :func:`crmkit.analytics.rfm.rfm_summary` does (returns netted);
+    the behaviour shares are over every order not cancelled by then.
 
     >>> from crmkit.dataset.synth import generate
     >>> f = customer_features(generate("boutique", n_customers=200, seed=2))
     >>> list(f.columns) == list(FEATURES), bool((f["web_share"].between(0, 1)).all())
     (True, True)
     """
-    end_day = period_end(data) if as_of is None else parse_day("as_of", as_of)
+    last = period_end(data)
+    end_day = last if as_of is None else parse_day("as_of", as_of)
+    if end_day > last:
+        raise ParameterError(f"as_of={str(end_day.date())!r} is after the end of the data "
+                             f"({last.date()}); choose a day up to {last.date()}.")
     past = known_at(data, end_day)
     if len(past.orders) == 0:
         raise ParameterError(
