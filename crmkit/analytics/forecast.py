@@ -10,7 +10,9 @@ The steps of an honest forecast:
    statsmodels and keeps the one with the lowest AICc: trend and season are
    chosen per shop, not assumed. A season is tried only when the training data
    hold at least two full years (or cycles). It forecasts with prediction
-   intervals.
+   intervals. Monthly series are the natural case: a weekly series' yearly
+   season has 52 states, which the AICc rarely judges worth their cost, so
+   compare it with the seasonal naive rule.
 3. :func:`holdout_scores` keeps the last periods aside, fits on the rest and
    scores the forecast against the two baselines every forecast must beat:
    *naive* (next month = this month) and *seasonal naive* (next July = last
@@ -260,8 +262,11 @@ class SalesForecaster(BaseEstimator):
             raise ParameterError("seasonal='mul' needs sales above 0 in every period; "
                                  "use seasonal='add'.")
         errors = ["add", "mul"] if positive else ["add"]
+        # additive errors with a multiplicative season have infinite forecast variance
+        # (Hyndman and Athanasopoulos, "Forecasting: principles and practice", 8.7): left out
         return [{"error": e, "trend": t, "seasonal": s}
-                for e in errors for t in trends for s in seasons]
+                for e in errors for t in trends for s in seasons
+                if not (e == "add" and s == "mul")]
 
     def fit(self, y: pd.Series) -> SalesForecaster:
         y = _check_series(y)
