@@ -194,3 +194,16 @@ def test_a_bgnbd_that_cannot_be_identified_is_left_out_and_said_so(shop, monkeyp
     assert "bgnbd_alive" not in ev.scores.index and "recency_rule" in ev.scores.index
     assert set(ev.scores.attrs["skipped"]) == {"bgnbd_alive", "bgnbd_expected"}
     assert "cannot be identified" in ev.scores.attrs["skipped"]["bgnbd_alive"]
+
+
+def test_a_shop_without_customers_contacts_or_visits_still_gets_its_features(shop):
+    log = CRMData(dict(shop.tables), {k: v for k, v in shop.manifest.items()})
+    for name in ("customers", "campaign_contacts", "web_sessions", "campaigns"):
+        del log.tables[name]  # an order log: only orders, lines and products
+    f = customer_features(log, as_of=CUTOFF)
+    full = customer_features(shop, as_of=CUTOFF)
+    pd.testing.assert_index_equal(f.index, full.index)
+    assert (f[["contacts_90d", "opened_90d", "sessions_90d"]] == 0).all().all()
+    pd.testing.assert_frame_equal(f[["recency_days", "orders", "total_spend", "web_share"]],
+                                  full[["recency_days", "orders", "total_spend", "web_share"]])
+    assert (f["days_since_signup"] == f["tenure_days"]).all()  # no sign-up date: the tenure

@@ -102,7 +102,8 @@ def known_at(data, day) -> CRMData:
 
     Keeps the tables the repurchase features read (customers signed up by then,
     orders, their lines, campaign contacts and web sessions); the others are
-    empty. Orders take the status they had at the end of ``day``, and times of
+    empty, and so are those the shop's data lacks (an order log has no web
+    visits). Orders take the status they had at the end of ``day``, and times of
     later events become missing.
 
     >>> from crmkit.dataset.synth import generate
@@ -124,29 +125,35 @@ def known_at(data, day) -> CRMData:
     o["status"] = pd.array(status, dtype=orders["status"].dtype)
     ids = o["order_id"]
     lines = data.order_lines
-    customers = data.customers
-    contacts = data.campaign_contacts
+    customers = _optional(data, "customers")
+    contacts = _optional(data, "campaign_contacts")
     contacts = contacts.loc[(contacts["sent_at"] < end).to_numpy()].copy()
     contacts["converted_order_id"] = contacts["converted_order_id"].where(
         contacts["converted_order_id"].isin(ids))
-    sessions = data.web_sessions
+    sessions = _optional(data, "web_sessions")
     sessions = sessions.loc[(sessions["started_at"] < end).to_numpy()].copy()
     sessions["converted_order_id"] = sessions["converted_order_id"].where(
         sessions["converted_order_id"].isin(ids))
+    campaigns = _optional(data, "campaigns")
     tables = {name: empty_table(name) for name in TABLE_NAMES}
     tables.update({
         "orders": o.reset_index(drop=True),
         "order_lines": lines.loc[lines["order_id"].isin(ids).to_numpy()].reset_index(drop=True),
         "customers": customers.loc[(customers["signup_date"] < end).to_numpy()]
         .reset_index(drop=True),
-        "products": data.products,
-        "campaigns": data.campaigns.loc[(data.campaigns["start_date"] < end).to_numpy()]
+        "products": _optional(data, "products"),
+        "campaigns": campaigns.loc[(campaigns["start_date"] < end).to_numpy()]
         .reset_index(drop=True),
         "campaign_contacts": contacts.reset_index(drop=True),
         "web_sessions": sessions.reset_index(drop=True),
     })
     manifest = {**data.manifest, "end": str(day.date())}
     return CRMData(tables, manifest, {})
+
+
+def _optional(data, name: str) -> pd.DataFrame:
+    """A table the features can do without: empty when the shop's data lacks it."""
+    return data.tables[name] if name in data.tables else empty_table(name)
 
 
 def _check_cutoff(data, cutoff, horizon_days) -> tuple[pd.Timestamp, int]:
