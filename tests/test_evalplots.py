@@ -96,3 +96,17 @@ def test_forecast_plot_shows_interval_forecast_and_actual():
     assert labels[:2] == ["Histórico", "Real (reserva)"]
     assert "Suavizado exponencial" in labels and "Ingenuo (último periodo)" in labels
     assert ax.get_title() == "Previsión de ventas"
+
+
+def test_every_method_feature_and_trait_has_both_labels():
+    from crmkit.analytics.churn import BASELINES, FEATURES, MODELS
+    from crmkit.i18n import catalog
+
+    c = catalog()
+    methods = [*MODELS, *BASELINES, "ets", "naive", "seasonal_naive", "without_factor",
+               "with_factor"]
+    missing = [m for m in methods if f"mining.{m}" not in c]
+    missing += [f for f in FEATURES if f"mining_feature.{f}" not in c]
+    missing += [f"{f}.{side}" for f in FEATURES for side in ("high", "low")
+                if f"cluster.{f}.{side}" not in c]
+    assert missing == []
