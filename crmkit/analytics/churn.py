@@ -102,7 +102,8 @@ def known_at(data, day) -> CRMData:
 
     Keeps the tables the repurchase features read (customers signed up by then,
     orders, their lines, campaign contacts and web sessions); the others are
-    empty. Orders take the status they had at the end of ``day``, and times of
+    empty, and so are those the shop's data lacks (an order log has no web
+    visits). Orders take the status they had at the end of ``day``, and times of
     later events become missing.
 
     >>> from crmkit.dataset.synth import generate
@@ -124,29 +125,35 @@ def known_at(data, day) -> CRMData:
     o["status"] = pd.array(status, dtype=orders["status"].dtype)
     ids = o["order_id"]
     lines = data.order_lines
-    customers = data.customers
-    contacts = data.campaign_contacts
+    customers = _optional(data, "customers")
+    contacts = _optional(data, "campaign_contacts")
     contacts = contacts.loc[(contacts["sent_at"] < end).to_numpy()].copy()
     contacts["converted_order_id"] = contacts["converted_order_id"].where(
         contacts["converted_order_id"].isin(ids))
-    sessions = data.web_sessions
+    sessions = _optional(data, "web_sessions")
     sessions = sessions.loc[(sessions["started_at"] < end).to_numpy()].copy()
     sessions["converted_order_id"] = sessions["converted_order_id"].where(
         sessions["converted_order_id"].isin(ids))
+    campaigns = _optional(data, "campaigns")
     tables = {name: empty_table(name) for name in TABLE_NAMES}
     tables.update({
         "orders": o.reset_index(drop=True),
         "order_lines": lines.loc[lines["order_id"].isin(ids).to_numpy()].reset_index(drop=True),
         "customers": customers.loc[(customers["signup_date"] < end).to_numpy()]
         .reset_index(drop=True),
-        "products": data.products,
-        "campaigns": data.campaigns.loc[(data.campaigns["start_date"] < end).to_numpy()]
+        "products": _optional(data, "products"),
+        "campaigns": campaigns.loc[(campaigns["start_date"] < end).to_numpy()]
         .reset_index(drop=True),
         "campaign_contacts": contacts.reset_index(drop=True),
         "web_sessions": sessions.reset_index(drop=True),
     })
     manifest = {**data.manifest, "end": str(day.date())}
     return CRMData(tables, manifest, {})
+
+
+def _optional(data, name: str) -> pd.DataFrame:
+    """A table the features can do without: empty when the shop's data lacks it."""
+    return data.tables[name] if name in data.tables else empty_table(name)
 
 
 def _check_cutoff(data, cutoff, horizon_days) -> tuple[pd.Timestamp, int]:
@@ -183,14 +190,20 @@ def customer_features(data, *, as_of=None) -> pd.DataFrame:
     """RFM and behaviour of every customer who had bought by ``as_of`` (default: the end).
 
     Reads only what was known at the end of ``as_of`` (see :func:`known_at`).
-    Columns: :data:`FEATURES`, index ``customer_id``.
+    Columns: :data:`FEATURES`, index ``customer_id``. The RFM columns count
+    purchases as :func:`crmkit.analytics.rfm.rfm_summary` does (returns netted);
+    the behaviour shares are over every order not cancelled by then.
 
     >>> from crmkit.dataset.synth import generate
     >>> f = customer_features(generate("boutique", n_customers=200, seed=2))
     >>> list(f.columns) == list(FEATURES), bool((f["web_share"].between(0, 1)).all())
     (True, True)
     """
-    end_day = period_end(data) if as_of is None else parse_day("as_of", as_of)
+    last = period_end(data)
+    end_day = last if as_of is None else parse_day("as_of", as_of)
+    if end_day > last:
+        raise ParameterError(f"as_of={str(end_day.date())!r} is after the end of the data "
+                             f"({last.date()}); choose a day up to {last.date()}.")
     past = known_at(data, end_day)
     if len(past.orders) == 0:
         raise ParameterError(
@@ -372,13 +385,13 @@ def _two_classes(ds: RepurchaseDataset, role: str) -> None:
         )
 
 
-def evaluate_repurchase(data, *, cutoff, horizon_days: int = 90, seed: int = 0,
-                        extra_scores: dict | None = None) -> RepurchaseEvaluation:
+def evaluate_repurchase(data, *, cutoff, horizon_days: int = 90,
+                        seed: int = 0) -> RepurchaseEvaluation:
     """Train on the cutoff one horizon earlier, test on ``cutoff``; every method on one table.
 
-    ``extra_scores`` adds more baselines: ``{name: function(data, test_dataset) -> Series of
-    scores by customer_id}`` (e.g. a lifetime-value model's probability alive).
     The test labels are never seen in training: the training labels end at ``cutoff``.
+    ``scores.attrs`` holds the base rate, both cutoffs, the sizes, and the baselines
+    left out (with the reason) when the BG/NBD model cannot be fitted to the shop.
     """
     cut, h = _check_cutoff(data, cutoff, horizon_days)
     train_cut = cut - pd.Timedelta(days=h)
@@ -414,12 +427,6 @@ def evaluate_repurchase(data, *, cutoff, horizon_days: int = 90, seed: int = 0,
             continue
         rows.append({"method": name, "kind": "baseline",
                      **_metrics(test.y, preds[name], False)})
-    for name, fn in (extra_scores or {}).items():
-        s = pd.Series(fn(data, test)).reindex(test.X.index)
-        if s.isna().any():
-            raise ParameterError(f"extra_scores[{name!r}] gave no score for some customers.")
-        preds[name] = s.to_numpy(dtype=float)
-        rows.append({"method": name, "kind": "baseline", **_metrics(test.y, preds[name], False)})
     scores = pd.DataFrame(rows).set_index("method")
     scores.attrs.update({"base_rate": test.base_rate, "train_cutoff": str(train_cut.date()),
                          "test_cutoff": str(cut.date()), "horizon_days": h,

@@ -34,6 +34,7 @@ from sklearn.base import BaseEstimator
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from ..errors import ParameterError
 from ..i18n import check_lang, t
@@ -135,7 +136,9 @@ class CustomerClusters(BaseEstimator):
         sample = min(int(self.sample_size), n)
         sil, fits = {}, {}
         for k in self._ks(n):
-            km = KMeans(n_clusters=k, n_init=10, random_state=self.seed).fit(Z)
+            # one thread: k-means' OpenMP threads wait for each other on a busy machine
+            with threadpool_limits(limits=1, user_api="openmp"):
+                km = KMeans(n_clusters=k, n_init=10, random_state=self.seed).fit(Z)
             fits[k] = km
             if len(np.unique(km.labels_)) < 2:
                 sil[k] = float("nan")

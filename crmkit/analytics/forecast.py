@@ -10,7 +10,9 @@ The steps of an honest forecast:
    statsmodels and keeps the one with the lowest AICc: trend and season are
    chosen per shop, not assumed. A season is tried only when the training data
    hold at least two full years (or cycles). It forecasts with prediction
-   intervals.
+   intervals. Monthly series are the natural case: a weekly series' yearly
+   season has 52 states, which the AICc rarely judges worth their cost, so
+   compare it with the seasonal naive rule.
 3. :func:`holdout_scores` keeps the last periods aside, fits on the rest and
    scores the forecast against the two baselines every forecast must beat:
    *naive* (next month = this month) and *seasonal naive* (next July = last
@@ -112,8 +114,8 @@ def sales_series(data, *, freq: str = "MS") -> pd.Series:
     ('2024-02-01', '2024-12-01', 11)
     """
     check_choice("freq", freq, FREQUENCIES)
-    first, last = _period_bounds(data, freq)
     net = _net_orders(data)
+    first, last = _period_bounds(data, freq)
     index = pd.date_range(first, last, freq=freq)
     period = net["placed_at"].dt.to_period("M" if freq == "MS" else "W-SUN").dt.start_time
     sums = net["cents"].groupby(period.to_numpy()).sum()
@@ -260,8 +262,11 @@ class SalesForecaster(BaseEstimator):
             raise ParameterError("seasonal='mul' needs sales above 0 in every period; "
                                  "use seasonal='add'.")
         errors = ["add", "mul"] if positive else ["add"]
+        # additive errors with a multiplicative season have infinite forecast variance
+        # (Hyndman and Athanasopoulos, "Forecasting: principles and practice", 8.7): left out
         return [{"error": e, "trend": t, "seasonal": s}
-                for e in errors for t in trends for s in seasons]
+                for e in errors for t in trends for s in seasons
+                if not (e == "add" and s == "mul")]
 
     def fit(self, y: pd.Series) -> SalesForecaster:
         y = _check_series(y)
@@ -295,8 +300,7 @@ class SalesForecaster(BaseEstimator):
 
     def predict(self, horizon: int) -> pd.DataFrame:
         """Forecast ``horizon`` periods ahead: ``mean``, ``lower`` and ``upper`` bounds."""
-        if not isinstance(horizon, numbers.Integral) or horizon < 1:
-            raise ParameterError(f"horizon={horizon!r} must be a whole number of periods >= 1.")
+        _check_ahead(horizon, len(self.train_))
         n = len(self.train_)
         pred = self.model_.get_prediction(start=n, end=n + int(horizon) - 1)
         frame = pred.summary_frame(alpha=self.alpha)
@@ -305,6 +309,16 @@ class SalesForecaster(BaseEstimator):
                             "upper": frame["pi_upper"].to_numpy()},
                            index=_future_index(self.train_, int(horizon)))
         return out
+
+
+def _check_ahead(horizon, n: int) -> None:
+    if not isinstance(horizon, numbers.Integral) or isinstance(horizon, bool) or horizon < 1:
+        raise ParameterError(f"horizon={horizon!r} must be a whole number of periods >= 1.")
+    if horizon > n:
+        raise ParameterError(
+            f"horizon={horizon} is longer than the {n} periods the model learned from; so far "
+            f"ahead a forecast is a guess. Choose horizon <= {n}, or fit on a longer history."
+        )
 
 
 def _future_index(y: pd.Series, horizon: int) -> pd.DatetimeIndex:
@@ -408,8 +422,7 @@ class FactorForecaster(BaseEstimator):
 
     def predict(self, horizon: int, factor: pd.Series | None = None) -> pd.DataFrame:
         """Forecast ``horizon`` periods, given the factor's planned values for them."""
-        if not isinstance(horizon, numbers.Integral) or horizon < 1:
-            raise ParameterError(f"horizon={horizon!r} must be a whole number of periods >= 1.")
+        _check_ahead(horizon, len(self.train_))
         index = _future_index(self.train_, int(horizon))
         exog = None
         if self.use_factor:
@@ -499,7 +512,7 @@ def mase(actual, predicted, train, *, m: int = 1) -> float:
     return mae(actual, predicted) / scale
 
 
-def _score(name, actual, predicted, train, m) -> dict:
+def _score(name, actual, predicted, train) -> dict:
     return {"method": name, "mae": mae(actual, predicted), "mase": mase(actual, predicted, train),
             "mape": mape(actual, predicted)}
 
@@ -522,12 +535,12 @@ def holdout_scores(y: pd.Series, *, holdout: int = 6, seasonal_periods: int | No
                               "naive": naive_forecast(train, holdout).to_numpy()},
                              index=test.index)
     m = model.seasonal_periods_
-    rows = [_score("ets", test, forecasts["ets"], train, m),
-            _score("naive", test, forecasts["naive"], train, m)]
+    rows = [_score("ets", test, forecasts["ets"], train),
+            _score("naive", test, forecasts["naive"], train)]
     if len(train) >= m:
         forecasts["seasonal_naive"] = seasonal_naive_forecast(
             train, holdout, seasonal_periods=m).to_numpy()
-        rows.append(_score("seasonal_naive", test, forecasts["seasonal_naive"], train, m))
+        rows.append(_score("seasonal_naive", test, forecasts["seasonal_naive"], train))
     scores = pd.DataFrame(rows).set_index("method")
     scores.attrs["spec"] = dict(model.spec_)
     if return_forecasts:
@@ -553,7 +566,7 @@ def factor_comparison(y: pd.Series, factor: pd.Series, *, holdout: int = 6,
         forecasts[name] = fc["mean"].to_numpy()
         forecasts[f"{name}_lower"] = fc["lower"].to_numpy()
         forecasts[f"{name}_upper"] = fc["upper"].to_numpy()
-        rows.append({**_score(name, test, fc["mean"], train, 1), "aic": float(f.model_.aic),
+        rows.append({**_score(name, test, fc["mean"], train), "aic": float(f.model_.aic),
                      "coef": f.coef_, "pvalue": f.pvalue_})
     scores = pd.DataFrame(rows).set_index("method")
     if return_forecasts:
