@@ -266,3 +266,12 @@ def test_a_holdout_longer_than_the_data_is_named(synthetic):
 def test_missing_cdnow_files_are_named(tmp_path):
     with pytest.raises(DatasetError, match="CDNOW_sample.txt not found"):
         load_cdnow(path=tmp_path)
+
+
+def test_pareto_nbd_says_when_dropout_does_not_vary(small_data):
+    # on this small sports shop every customer leaves at about the same rate: s runs off to
+    # infinity; the fit stops at its cap with a clear error instead of crawling on
+    s = rfm_summary(small_data("sports_shop"))
+    with pytest.raises(ModelError, match="s runs off to infinity .* use BetaGeo"):
+        ParetoNBD().fit(s)
+    assert BetaGeo().fit(s).n_repeat_ == int((s["frequency"] > 0).sum())
