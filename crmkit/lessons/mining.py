@@ -36,7 +36,7 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from ..analytics.baskets import basket_rules, baskets
-from ..analytics.churn import customer_features, evaluate_repurchase, lift_at
+from ..analytics.churn import customer_features, evaluate_repurchase
 from ..analytics.clusters import CustomerClusters
 from ..analytics.clv import BetaGeo, GammaGamma, customer_lifetime_value
 from ..analytics.diagnostics import calibration_vs_holdout, probability_alive_matrix
@@ -76,9 +76,6 @@ __all__ = [
     "plot_p_alive_matrix",
     "scoreboard",
     "plot_rule_check",
-    "plot_cluster_profiles",
-    "plot_roc_lift",
-    "plot_forecast",
 ]
 
 
@@ -549,70 +546,3 @@ def plot_rule_check(check: pd.DataFrame, *, top: int = 10, lang: str = "en", ax=
     ax.set_title(t("m03_chart.rules", lang))
     ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     return ax
-
-
-def plot_forecast(data: CRMData, forecasts: pd.DataFrame, *, lang: str = "en", ax=None):
-    """The monthly sales, the forecast of the holdout months with its interval, and the truth."""
-    check_lang(lang)
-    ax = ax if ax is not None else plt.subplots(figsize=(9, 3.8))[1]
-    y = sales_series(data)
-    ax.plot(y.index, y.to_numpy(), color="black", lw=1.5, label=t("m03_chart.actual_sales", lang))
-    ax.fill_between(forecasts.index, forecasts["lower"], forecasts["upper"], color="#4c72b0",
-                    alpha=0.2, label=t("m03_chart.interval", lang))
-    ax.plot(forecasts.index, forecasts["ets"], "o--", color="#4c72b0", label="ETS")
-    if "seasonal_naive" in forecasts:
-        ax.plot(forecasts.index, forecasts["seasonal_naive"], "^:", color="#dd8452",
-                label=t("m03_chart.seasonal_naive", lang))
-    ax.axvline(forecasts.index[0] - pd.Timedelta(days=15), color="grey", lw=1)
-    ax.set_title(t("m03_chart.forecast", lang))
-    ax.set_ylabel(t("m03_chart.revenue", lang))
-    ax.legend(fontsize="small", loc="upper left")
-    return ax
-
-
-def plot_cluster_profiles(model: CustomerClusters, *, lang: str = "en", ax=None):
-    """Where each cluster stands on each feature (0 = the average customer), as a heat map."""
-    import seaborn as sns
-
-    check_lang(lang)
-    standing = model.standing_
-    ax = ax if ax is not None else plt.subplots(
-        figsize=(0.9 * standing.shape[1] + 3, 0.5 * standing.shape[0] + 1.8))[1]
-    sns.heatmap(standing, center=0, cmap="vlag", annot=True, fmt=".1f", ax=ax,
-                cbar_kws={"label": t("mining.standing", lang)})
-    ax.set_xlabel(t("mining.feature", lang))
-    ax.set_ylabel(t("mining.cluster", lang))
-    ax.tick_params(axis="y", rotation=0)
-    ax.tick_params(axis="x", rotation=30)
-    ax.set_title(t("mining.cluster_profiles", lang))
-    return ax
-
-
-def plot_roc_lift(predictions: pd.DataFrame, *, methods=("logistic", "boosting", "recency_rule"),
-                  lang: str = "en", axes=None):
-    """ROC curves and cumulative lift of the repurchase scores on the holdout (two panels)."""
-    from sklearn.metrics import roc_curve
-
-    check_lang(lang)
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 4))
-    y = predictions["bought"].to_numpy()
-    shares = np.linspace(0.05, 1, 20)
-    for name in methods:
-        if name not in predictions:
-            continue
-        fpr, tpr, _ = roc_curve(y, predictions[name])
-        label = t(f"mining.{name}", lang)
-        axes[0].plot(fpr, tpr, label=label)
-        axes[1].plot(shares, [lift_at(y, predictions[name], f) for f in shares], label=label)
-    axes[0].plot([0, 1], [0, 1], ls="--", color="grey", label=t("mining.chance", lang))
-    axes[0].set_xlabel(t("mining.false_positive_rate", lang))
-    axes[0].set_ylabel(t("mining.true_positive_rate", lang))
-    axes[0].set_title(t("mining.roc_title", lang))
-    axes[1].axhline(1, ls="--", color="grey")
-    axes[1].set_xlabel(t("mining.customers_targeted", lang))
-    axes[1].set_ylabel(t("mining.lift", lang))
-    axes[1].set_title(t("mining.lift_title", lang))
-    for ax in axes:
-        ax.legend(fontsize="small")
-    return axes
