@@ -17,7 +17,7 @@ from ..analytics.levels import field_completeness, reach_masks
 from ..analytics.service import state_durations
 from ..analytics.tracking import out_of_hours_share
 from ..i18n import key_of
-from .exercises import AnyOf, Exercise, ExerciseBook
+from .exercises import Exercise, ExerciseBook
 
 __all__ = ["EXERCISES", "exercise_book", "exercise_hours", "late_incidents", "SLA_HOURS",
            "OPENING_HOURS"]
@@ -73,10 +73,14 @@ def _model_word(data, answer):
     return _MODEL_WORDS.get(word, key_of(word))
 
 
-def _weakest_fields(data):
-    """Every level-1 field tied for the lowest completeness (any of them is right)."""
-    level1 = field_completeness(data).query("level == 1")
-    return AnyOf(level1.loc[level1["share"] == level1["share"].min(), "field"].tolist())
+def _weakest_field(data) -> str:
+    """The level-1 field known least often; of several tied, the first in the lesson's list.
+
+    (The four fields of a postal address are usually missing together: letting any
+    of them be right would make a guess right four times in seven.)
+    """
+    level1 = field_completeness(data).query("level == 1").reset_index(drop=True)
+    return str(level1.loc[level1["share"].idxmin(), "field"])
 
 
 def _best_area(data) -> str:
@@ -136,15 +140,15 @@ EXERCISES = (
                 "True/False por acción: combina dos con &.")),
     ),
     Exercise(
-        "weakest_field", _weakest_fields, convert=_label_to_key,
+        "weakest_field", _weakest_field, convert=_label_to_key,
         title=("Least known level-1 field", "Campo de nivel 1 menos conocido"),
         hints=(("Level 1 fields: first_name, last_name, address, city, postal_code, country, "
                 "email.", "Campos de nivel 1: first_name, last_name, address, city, "
                 "postal_code, country, email."),
                ("data.customers[fields].notna().mean() gives each field's completeness; "
-                "take the smallest (if several tie, any of them is right).",
+                "take the smallest (if several tie, the first of them in the list).",
                 "data.customers[campos].notna().mean() da la completitud de cada campo; "
-                "elige el menor (si varios empatan, vale cualquiera).")),
+                "elige el menor (si varios empatan, el primero de ellos en la lista).")),
     ),
     Exercise(
         "late_incidents", late_incidents,
