@@ -35,6 +35,8 @@ def set_style() -> None:
     sns.set_theme(style="whitegrid", context="notebook")
     mpl.rcParams.update({"figure.dpi": 100, "axes.titleweight": "bold",
                          "figure.autolayout": True})
+    # tables: a sentence or a raw line of 100 characters is shown whole, not cut mid-word
+    pd.set_option("display.max_colwidth", 100)
 
 
 def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed: int = 0,
