@@ -223,7 +223,7 @@ def view_bundle(warehouse, *, rows: str, columns: str, measure: str = "revenue",
     block = (f'<div class="crmkit-cube-view" data-rows="{html.escape(rows)}" '
              f'data-columns="{html.escape(columns)}" data-measure="{html.escape(measure)}" '
              f'data-total="{float(view.loc[ALL, ALL]):.2f}">'
-             f"{shown.to_html()}"
+             f"{shown.to_html(float_format=lambda v: f'{v:.2f}')}"
              f'<img class="crmkit-cube-heatmap" alt="{html.escape(title)}" '
              f'src="data:image/png;base64,{image}"/></div>')
     return {"text/plain": f"{title}\n{shown.to_string()}", "text/html": block}, view
