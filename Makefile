@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: report test lab data lint bench clean student
+.PHONY: report test lab lab-solutions data lint bench clean student
 
 # The environment: created on first use, reinstalled when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -22,17 +22,25 @@ data: $(STAMP)
 report: data
 	$(BIN)/crmkit report --lang en --lang es
 
-## test: lint, unit tests, doctests and notebook runs
+## test: lint, unit tests, doctests, notebook runs and (where Chromium is installed) the
+## browser test; -rs lists every skipped test with its reason
 test: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q -rs
 
-## lab: open the notebooks in JupyterLab
+## lab: the student edition in JupyterLab (written to student/ the first time; notebooks you
+## changed there are kept as they are)
 lab: $(STAMP)
+	$(BIN)/crmkit student --out student --keep
+	$(BIN)/jupyter lab student/
+
+## lab-solutions: for instructors, the notebooks with their solutions
+lab-solutions: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 
-## student: the student edition of every notebook (solutions removed) in student/
+## student: the student edition of every notebook (solutions removed) in student/; refuses to
+## replace a notebook changed there (crmkit student --force to replace it)
 student: $(STAMP)
 	$(BIN)/crmkit student --out student
 

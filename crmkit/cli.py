@@ -62,10 +62,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="reports", help="output folder (default reports/)")
     r.add_argument("--no-input", action="store_true", help="hide the code in the HTML")
     r.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
+    r.add_argument("--edition", choices=["instructor", "student"], default="instructor",
+                   help="instructor (default): with solutions; student: exercise cells as "
+                   "the student sees them, into <notebook>.student.html")
 
-    st = sub.add_parser("student", help="write the student edition (solutions removed)")
+    st = sub.add_parser(
+        "student", help="write the student edition (solutions removed)",
+        description="Write the student edition of the notebooks. A notebook changed since "
+        "it was written there (a student's work) is never replaced unless --force.")
     st.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
     st.add_argument("--out", default="student", help="output folder (default student/)")
+    keep = st.add_mutually_exclusive_group()
+    keep.add_argument("--keep", action="store_true",
+                      help="leave changed notebooks as they are and write the others")
+    keep.add_argument("--force", action="store_true",
+                      help="replace changed notebooks too (their changes are lost)")
 
     x = sub.add_parser("extracts", help="write a shop as three messy source-system extracts")
     x.add_argument("out", help="folder to write")
@@ -139,17 +150,18 @@ def _run(args) -> int:
         params = {name: parse_value(value) for name, value in args.parameter}
         reports = run_reports(args.notebooks, profiles=args.profile, langs=args.lang,
                               parameters=params, out_dir=args.out, no_input=args.no_input,
-                              progress=not args.no_progress)
+                              progress=not args.no_progress, edition=args.edition)
         print(f"{len(reports)} report(s) written under {args.out}/")
     elif args.command == "student":
-        from pathlib import Path
-
-        from .lessons.exercises import strip_solutions
+        from .lessons.editions import write_student_edition
         from .report import find_notebooks
 
-        for nb in find_notebooks(args.notebooks):
-            n = strip_solutions(nb, Path(args.out) / nb.name)
-            print(f"{nb.name}: {n} solution(s) removed -> {Path(args.out) / nb.name}")
+        for path, n, action in write_student_edition(find_notebooks(args.notebooks), args.out,
+                                                     force=args.force, keep=args.keep):
+            if action == "kept":
+                print(f"{path.name}: kept as you changed it -> {path}")
+            else:
+                print(f"{path.name}: {n} solution(s) removed -> {path} ({action})")
     elif args.command == "extracts":
         from .dataset.extracts import write_extracts
         from .dataset.synth import generate

@@ -24,7 +24,7 @@ from ..dataset.synth import generate, parse_day
 from ..errors import ParameterError
 from ..i18n import catalog, check_lang
 
-__all__ = ["setup", "localize", "say", "set_style"]
+__all__ = ["setup", "localize", "say", "set_style", "shorten"]
 
 
 def set_style() -> None:
@@ -35,6 +35,8 @@ def set_style() -> None:
     sns.set_theme(style="whitegrid", context="notebook")
     mpl.rcParams.update({"figure.dpi": 100, "axes.titleweight": "bold",
                          "figure.autolayout": True})
+    # tables: a sentence or a raw line of 100 characters is shown whole, not cut mid-word
+    pd.set_option("display.max_colwidth", 100)
 
 
 def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed: int = 0,
@@ -102,6 +104,25 @@ def _value(v, lang: str):
     key = f"value.{v}"
     cat = catalog()
     return cat[key][0 if lang == "en" else 1] if key in cat else v
+
+
+def shorten(values: pd.Series, width: int = 70) -> pd.Series:
+    """Texts longer than ``width`` cut at the last word or field boundary, with an ellipsis.
+
+    For display only: a cut never splits a word (``'Zaragoza'``), and the
+    ellipsis says that something was left out.
+
+    >>> shorten(pd.Series(["short", "2025-01-31;Zaragoza;7,95;delivered"]), width=25).tolist()
+    ['short', '2025-01-31;Zaragoza;7,95…']
+    """
+    def cut(text):
+        if not isinstance(text, str) or len(text) <= width:
+            return text
+        head = text[:width]
+        at = max(head.rfind(ch) for ch in " ;,|\t")
+        return (head[:at] if at > width // 2 else head).rstrip() + "…"
+
+    return values.map(cut)
 
 
 def say(key: str, lang: str = "en", **values) -> None:

@@ -132,7 +132,8 @@ def plot_time_in_state(data, *, lang: str = "en", sla_hours: float | None = None
     if sla_hours:
         ax.axvline(sla_hours, color=PALETTE[3], ls="--",
                    label=f"{t('chart.service_level', lang)}: {sla_hours:g} h")
-        ax.legend(loc="lower right")
+        # below the axes: inside, it would hide the boxes of the last state
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
     ax.set_xlabel(t("chart.hours", lang))
     ax.set_title(t("chart.time_in_state_title", lang))
     return ax
@@ -216,6 +217,7 @@ def plot_stock(data, product_id: int, *, lang: str = "en", ax=None):
     name = data.products.set_index("product_id").loc[product_id, "name"]
     ax.set_title(f"{t('chart.stock_title', lang)}: {name}")
     ax.set_ylabel(t("chart.units", lang))
-    ax.legend()
+    # below the axes, side by side: inside, it would hide the line
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     return ax
 
