@@ -12,12 +12,13 @@ from notebook_runs import NOTEBOOKS
 
 from crmkit.cli import main
 from crmkit.dataset.synth import generate
-from crmkit.lessons import lesson01, lesson02
+from crmkit.lessons import lesson01, lesson02, lesson03
 from crmkit.lessons.editions import MANIFEST, ProtectedWorkError, write_student_edition
 from crmkit.lessons.exercises import BEGIN, END, compare
 from crmkit.report import WIDGET_VIEW, render, to_html
 
-LESSONS = {"01_crm_concepts": lesson01.EXERCISES, "02_warehouse": lesson02.EXERCISES}
+LESSONS = {"01_crm_concepts": lesson01.EXERCISES, "02_warehouse": lesson02.EXERCISES,
+           "03_mining": lesson03.EXERCISES}
 
 
 # ----------------------------------------------------------------------------- the book

@@ -401,7 +401,7 @@ def plot_monthly_sales(data: CRMData, *, split: Split | None = None, lang: str =
     if split is not None:
         ax.axvspan(split.cutoff, split.end + pd.Timedelta(days=15), color="#dd8452",
                    alpha=0.25, label=t("m03_value.holdout", lang))
-        ax.legend(loc="upper left", fontsize="small")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize="small")
     ax.set_title(t("m03_chart.monthly_sales", lang))
     ax.set_ylabel(t("m03_chart.revenue", lang))
     ax.set_xlabel("")

@@ -491,7 +491,7 @@ def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     ax.set_xlim(0, 1.1)
     ax.set_xlabel(t("m03_chart.share", lang))
     ax.set_title(t("m03_chart.segment_outcomes", lang))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3, fontsize="small")
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, fontsize="small")
     return ax
 
 
@@ -503,7 +503,7 @@ def plot_purchases_by_frequency(value: ValueModels, *, lang: str = "en", ax=None
     ax = plot_calibration_holdout(table, lang=lang, ax=ax)
     ax.plot(np.arange(len(table)), table["baseline"], "^:", color="#dd8452",
             label=t("m03_chart.baseline", lang))
-    ax.legend(fontsize="small")
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
     return ax
 
 
@@ -544,5 +544,5 @@ def plot_rule_check(check: pd.DataFrame, *, top: int = 10, lang: str = "en", ax=
     ax.set_yticks(y, labels, fontsize="small")
     ax.set_xlabel("lift")
     ax.set_title(t("m03_chart.rules", lang))
-    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
     return ax
