@@ -18,7 +18,7 @@ Numbers, percentages and month names on the axes follow ``lang`` too:
 >>> [x.get_text() for x in ax.get_xticklabels()][:2]
 ['ene 2024', 'may 2024']
 >>> [x.get_text() for x in ax.get_yticklabels() if "." in x.get_text()][:1]
-['2.000']
+['2.500']
 """
 
 from __future__ import annotations
