@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# The language of `make lab`: `make lab LANG=es` (a Spanish system locale, es_ES..., also works).
+EDITION_LANG := $(if $(filter es%,$(LANG)),es,en)
 
 .PHONY: report test lab data lint bench clean student
 
@@ -28,13 +30,14 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 -q
 
-## lab: open the notebooks in JupyterLab
+## lab: open the notebooks in JupyterLab, in one language (make lab LANG=es)
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/crmkit edition --lang $(EDITION_LANG) --out editions/$(EDITION_LANG)
+	$(BIN)/jupyter lab editions/$(EDITION_LANG)/
 
-## student: the student edition of every notebook (solutions removed) in student/
+## student: the student edition of every notebook (solutions removed) in student/en and student/es
 student: $(STAMP)
-	$(BIN)/crmkit student --out student
+	$(BIN)/crmkit student --out student --lang en --lang es
 
 lint: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
@@ -46,4 +49,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_warehouse.py
 
 clean:
-	rm -rf $(VENV) reports student .pytest_cache
+	rm -rf $(VENV) reports student editions .pytest_cache

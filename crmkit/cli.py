@@ -4,6 +4,7 @@
     crmkit samples data/samples
     crmkit dictionary --out data/README.md
     crmkit profiles
+    crmkit edition --lang es --out editions/es
 """
 
 from __future__ import annotations
@@ -63,9 +64,23 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--no-input", action="store_true", help="hide the code in the HTML")
     r.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
 
-    st = sub.add_parser("student", help="write the student edition (solutions removed)")
+    st = sub.add_parser("student", help="write the student edition (solutions removed)",
+                        description="Write every notebook with its solutions removed, one "
+                        "single-language edition per language, to OUT/<lang>/.")
     st.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
     st.add_argument("--out", default="student", help="output folder (default student/)")
+    st.add_argument("--lang", action="append", choices=["en", "es"],
+                    help="language (repeatable); default: both")
+
+    ed = sub.add_parser("edition", help="write single-language notebooks (one language's text)",
+                        description="Write each notebook with the Markdown of one language "
+                        "only and lang already set in its parameters cell. Without NOTEBOOK, "
+                        "every notebook.")
+    ed.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
+    ed.add_argument("--lang", required=True, choices=["en", "es"])
+    ed.add_argument("--out", required=True, help="folder to write the notebooks to")
+    ed.add_argument("--student", action="store_true",
+                    help="also remove the solutions (the student edition)")
 
     x = sub.add_parser("extracts", help="write a shop as three messy source-system extracts")
     x.add_argument("out", help="folder to write")
@@ -142,14 +157,20 @@ def _run(args) -> int:
                               progress=not args.no_progress)
         print(f"{len(reports)} report(s) written under {args.out}/")
     elif args.command == "student":
-        from pathlib import Path
-
-        from .lessons.exercises import strip_solutions
+        from .lessons.edition import write_editions
         from .report import find_notebooks
 
-        for nb in find_notebooks(args.notebooks):
-            n = strip_solutions(nb, Path(args.out) / nb.name)
-            print(f"{nb.name}: {n} solution(s) removed -> {Path(args.out) / nb.name}")
+        for path, n in write_editions(find_notebooks(args.notebooks), args.out,
+                                      args.lang or ["en", "es"], student=True):
+            print(f"{path.name} ({path.parent.name}): {n} solution(s) removed -> {path}")
+    elif args.command == "edition":
+        from .lessons.edition import write_editions
+        from .report import find_notebooks
+
+        for path, n in write_editions(find_notebooks(args.notebooks), args.out, [args.lang],
+                                      student=args.student):
+            removed = f", {n} solution(s) removed" if args.student else ""
+            print(f"{path.name}: {args.lang} edition{removed} -> {path}")
     elif args.command == "extracts":
         from .dataset.extracts import write_extracts
         from .dataset.synth import generate

@@ -255,6 +255,19 @@ def weekday_names(lang: str = "en", width: str = "wide") -> list[str]:
 _SPEC = re.compile(r"(?P<group>[,_])?(?:\.(?P<prec>\d+))?(?P<type>[dfgn%]?)")
 
 
+_YES_NO = {"es": {True: "sí", False: "no"}}
+
+
+def _date_field(value, lang: str) -> str:
+    """A ``{field:date}``: ISO ``2025-03-05`` in English, ``5/3/2025`` in Spanish."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "—"
+    day = _as_datetime(value)
+    if lang == "en":
+        return day.strftime("%Y-%m-%d")
+    return format_date(day, lang, skeleton="yMd")
+
+
 class _LocaleFormatter(string.Formatter):
     """``str.format`` whose numeric fields are written by Babel in one language."""
 
@@ -262,6 +275,10 @@ class _LocaleFormatter(string.Formatter):
         self.lang = lang
 
     def format_field(self, value, format_spec):
+        if format_spec == "date":
+            return _date_field(value, self.lang)
+        if isinstance(value, bool) and not format_spec and self.lang != "en":
+            return _YES_NO[self.lang][value]
         if self.lang == "en" or isinstance(value, bool) or not isinstance(value, numbers.Real):
             return super().format_field(value, format_spec)
         m = _SPEC.fullmatch(format_spec)
@@ -285,8 +302,14 @@ def format_message(template: str, lang: str = "en", /, **values) -> str:
     """``template.format(**values)`` with the numbers written the way ``lang`` writes them.
 
     Format specs keep their meaning (``{n:,}`` groups thousands, ``{x:.1f}``
-    fixes one decimal, ``{s:.0%}`` is a percentage); in English the result is
-    exactly Python's.
+    fixes one decimal, ``{s:.0%}`` is a percentage); ``{day:date}`` writes a
+    date (an ISO text or a timestamp) and a bare ``{ok}`` writes True/False as
+    ``sí``/``no`` in Spanish. In English the numbers are exactly Python's.
+
+    >>> format_message("{day:date}: {ok}", "es", day="2026-02-16", ok=True)
+    '16/2/2026: sí'
+    >>> format_message("{day:date}: {ok}", "en", day="2026-02-16", ok=True)
+    '2026-02-16: True'
     """
     return _LocaleFormatter(check_lang(lang)).format(template, **values)
 

@@ -3,7 +3,9 @@
 ``crmkit report 01_crm_concepts --profile boutique --lang es -p n_customers 2000``
 writes ``reports/boutique/es/01_crm_concepts.ipynb`` (executed) and
 ``.html``. Parameters are checked against the notebook's ``parameters`` cell
-before anything runs.
+before anything runs. What runs is the notebook's edition in the report's
+language (:mod:`crmkit.lessons.edition`): a Spanish report has only the
+Spanish narrative, an English one only the English.
 
 >>> parse_value("2000"), parse_value("0.5"), parse_value("True"), parse_value("None")
 (2000, 0.5, True, None)
@@ -144,12 +146,17 @@ def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
            progress: bool = True, kernel_name: str | None = None) -> Report:
     """Execute ``notebook`` with ``parameters`` and write ``.ipynb`` and ``.html``.
 
-    The output goes to ``out_dir/<profile>/<lang>/``. A failing cell raises
+    The output goes to ``out_dir/<profile>/<lang>/``; the notebook run is the
+    edition of ``lang`` (its Markdown in that language only). A failing cell raises
     :class:`ReportError` naming the notebook and the cell; the partly executed
     notebook is still written, for inspection.
     """
+    import tempfile
+
     import papermill
     from papermill.exceptions import PapermillExecutionError
+
+    from .lessons.edition import write_edition
 
     notebook = Path(notebook)
     parameters = dict(parameters or {})
@@ -162,10 +169,13 @@ def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
     html = ipynb.with_suffix(".html")
     t0 = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(notebook), str(ipynb), parameters=parameters, progress_bar=progress,
-            kernel_name=kernel_name or "python3", cwd=str(notebook.parent), language="python",
-        )
+        with tempfile.TemporaryDirectory(prefix="crmkit-edition-") as tmp:
+            source, _ = write_edition(notebook, Path(tmp) / notebook.name, lang)
+            papermill.execute_notebook(
+                str(source), str(ipynb), parameters=parameters, progress_bar=progress,
+                kernel_name=kernel_name or "python3", cwd=str(notebook.parent),
+                language="python",
+            )
     except PapermillExecutionError as exc:
         first = (exc.source or "").strip().splitlines()[:1]
         raise ReportError(

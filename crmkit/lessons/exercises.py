@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..i18n import check_lang
+from ..i18n import check_lang, parse_number
 
 __all__ = [
     "AnyOf",
@@ -315,12 +315,22 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
     ('wrong_shape', 'expected a number, got a text')
     >>> compare("3", 3)[1]
     'expected a number, got a text: write it without quotes, or use int()'
+
+    In Spanish a decimal comma is accepted where a number is expected, typed
+    as a text (``"0,25"``) or as Python reads ``answer = 0,25`` (the pair ``(0, 25)``):
+
+    >>> compare("0,25", 0.25, lang="es"), compare((0, 25), 0.25, lang="es")
+    (('correct', ''), ('correct', ''))
+    >>> compare("1.500,5", 1500.5, lang="es")
+    ('correct', '')
     """
     if isinstance(expected, AnyOf):
         results = [compare(answer, e, rtol=rtol, atol=atol, ordered=ordered, lang=lang)
                    for e in expected]
         return next((r for r in results if r[0] == "correct"), results[0])
     want, got = _kind(expected), _kind(answer)
+    if want == "number" and lang != "en":
+        answer, got = _decimal_comma(answer, got, lang)
     if want == "number" and got == "bool":
         return _shape_error(want, got, lang)
     if want in ("number", "text") and got in ("collection", "series", "table"):
@@ -373,6 +383,25 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
         return _compare_frames(answer, expected, rtol, atol, ordered, lang)
     same = answer == expected
     return ("correct" if bool(same) else "incorrect"), ""
+
+
+def _decimal_comma(answer: Any, got: str, lang: str) -> tuple[Any, str]:
+    """A number the learner wrote with the language's decimal comma, read as a number.
+
+    ``"1.500,25"`` (a text) and ``(0, 25)`` (what Python makes of ``0,25``)
+    become 1500.25 and 0.25; anything else is returned unchanged.
+    """
+    if got == "text" and "," in answer:
+        try:
+            return parse_number(answer, lang), "number"
+        except ValueError:
+            return answer, got
+    if (got == "collection" and isinstance(answer, tuple) and len(answer) == 2
+            and all(isinstance(x, numbers.Integral) and not isinstance(x, bool | np.bool_)
+                    for x in answer) and answer[1] >= 0):
+        whole, frac = answer
+        return float(f"{whole}.{frac}"), "number"
+    return answer, got
 
 
 def _is_number(text: str) -> bool:

@@ -13,6 +13,8 @@ crmkit.errors.ParameterError: lang='fr' is not allowed; choose one of: 'en', 'es
 >>> when = pd.DataFrame({"placed_at": pd.to_datetime(["2025-03-05 21:13"])})
 >>> localize(when, "es").iloc[0, 0], localize(when, "en").iloc[0, 0]
 ('5/3/2025, 21:13', Timestamp('2025-03-05 21:13:00'))
+>>> localize(pd.DataFrame({"ok": [True], "detail": ["store · delivered"]}), "es").iloc[0].tolist()
+['Sí', 'Tienda · Entregado']
 >>> say("top_share", "es", share=0.4567)
 El 10 % de los compradores que más gastan aporta el 46...% de los ingresos.
 """
@@ -21,13 +23,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..dataset.crmdata import CRMData
 from ..dataset.profiles import get_profile
 from ..dataset.synth import generate, parse_day
 from ..errors import ParameterError
-from ..i18n import catalog, check_lang, display_numbers, format_date, format_datetime
+from ..i18n import catalog, check_lang, display_numbers, format_date, format_datetime, t
 
 __all__ = ["setup", "localize", "say", "set_style"]
 
@@ -98,6 +101,8 @@ def localize(table: pd.DataFrame | pd.Series, lang: str = "en"):
         for col, values in table.items():
             if values.dtype == object or pd.api.types.is_string_dtype(values):
                 out[_label(col, lang)] = values.map(lambda v: _value(v, lang))
+            elif lang != "en" and pd.api.types.is_bool_dtype(values):
+                out[_label(col, lang)] = values.map(lambda v: _value(v, lang)).astype(object)
     elif out.dtype == object or pd.api.types.is_string_dtype(out):
         out = out.map(lambda v: _value(v, lang))
     if lang != "en":
@@ -121,12 +126,22 @@ def _dates(values: pd.Series, lang: str) -> pd.Series:
 
 
 def _value(v, lang: str):
-    """A category value (a state, channel, role...) in ``lang``; other text unchanged."""
+    """A category value (a state, channel, role...) in ``lang``; other text unchanged.
+
+    A value made of several joined by `` · `` (``"store · delivered"``) is
+    translated part by part; True/False read ``Sí``/``No`` in Spanish.
+    """
+    if isinstance(v, bool | np.bool_) and lang != "en":
+        return t(f"bool.{str(bool(v)).lower()}", lang)
     if not isinstance(v, str):
         return v
     key = f"value.{v}"
     cat = catalog()
-    return cat[key][0 if lang == "en" else 1] if key in cat else v
+    if key in cat:
+        return cat[key][0 if lang == "en" else 1]
+    if " · " in v:
+        return " · ".join(_value(part, lang) for part in v.split(" · "))
+    return v
 
 
 def say(key: str, lang: str = "en", **values) -> None:
