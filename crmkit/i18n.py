@@ -160,8 +160,8 @@ def format_number(value, lang: str = "en", *, decimals: int | None = None,
     >>> format_number(1234567.891, "es", decimals=1), format_number(0.5, "es")
     ('1.234.567,9', '0,5')
     """
-    from babel.numbers import format_decimal, parse_pattern
     from babel import Locale
+    from babel.numbers import format_decimal, parse_pattern
 
     loc = _locale(lang)
     if decimals is None:

@@ -119,8 +119,8 @@ def plot_workflow(data, *, lang: str = "en", ax=None):
                                          arrowstyle="-|>", mutation_scale=14,
                                          transform=ax.transAxes, color="#333"))
             count = moves.get((state, TICKET_STATES[i + 1]), 0)
-            ax.text((xs[i] + xs[i + 1]) / 2, 0.8, format_number(count, lang), ha="center", fontsize=8,
-                    transform=ax.transAxes)
+            ax.text((xs[i] + xs[i + 1]) / 2, 0.8, format_number(count, lang), ha="center",
+                    fontsize=8, transform=ax.transAxes)
     ax.text(0.5, 0.02, t("chart.moves", lang), ha="center", fontsize=8, color="#555",
             transform=ax.transAxes)
     ax.set_xlim(0, 1)
