@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
-from ..i18n import check_lang, t
+from ..i18n import check_lang, format_number, t
 from ..warehouse.cube import ALL, cube
 
 __all__ = ["DIMENSIONS", "MEASURES", "cube_view", "plot_cube_view", "cube_explorer"]
@@ -96,11 +96,13 @@ def plot_cube_view(view: pd.DataFrame, *, measure: str = "revenue", lang: str = 
     if ax is None:
         width = min(max(4.5, 1.1 * detail.shape[1] + 3), 12)
         _, ax = plt.subplots(figsize=(width, min(max(2.5, 0.42 * detail.shape[0] + 1.5), 9)))
-    fmt = ",.0f"
     values = detail.astype(float)
+    # the annotations are written as the language writes numbers (136.000 in Spanish)
+    labels = values.map(lambda v: "" if pd.isna(v) else format_number(v, lang, decimals=0))
     # colours from zero, so that 136,000 against 136,500 does not look like the two extremes
     vmin = 0.0 if (values.min().min() >= 0) else None
-    sns.heatmap(values, annot=detail.shape[0] * detail.shape[1] <= 80, fmt=fmt, vmin=vmin,
+    annot = labels.to_numpy() if detail.shape[0] * detail.shape[1] <= 80 else False
+    sns.heatmap(values, annot=annot, fmt="", vmin=vmin,
                 cmap="crest", linewidths=0.5, cbar_kws={"label": _label(measure, lang)},
                 ax=ax)
     ax.tick_params(axis="y", rotation=0)
