@@ -122,7 +122,8 @@ def _dates(values: pd.Series, lang: str) -> pd.Series:
     has_time = bool((values.dropna() != values.dropna().dt.normalize()).any())
     write = format_datetime if has_time else format_date
     kw = {} if has_time else {"skeleton": "yMd"}
-    return values.map(lambda v: write(v, lang, **kw) if pd.notna(v) else v).astype(object)
+    written = {v: write(v, lang, **kw) for v in values.dropna().unique()}  # once per value
+    return values.map(lambda v: written[v] if pd.notna(v) else v).astype(object)
 
 
 def _value(v, lang: str):
