@@ -245,3 +245,31 @@ def test_spanish_warehouse_report_writes_dates_and_money_the_spanish_way(reports
     assert re.search(r"A fecha \d{1,2}/\d{1,2}/\d{4}: ", es)
     assert re.search(r"\d{1,3}\.\d{3},\d{1,2}\b", es)  # 219.253,5: revenue in a cube table
     assert "cuadran: filas leídas = cargadas + en cuarentena: sí." in es
+
+
+# ----------------------------------------------------------------------------- typed answers
+@pytest.mark.parametrize(
+    ("typed", "expected", "status"),
+    [
+        ("0,25", 0.25, "correct"),
+        (" 0,25 ", 0.25, "correct"),
+        ((0, 25), 0.25, "correct"),  # what Python makes of `answer = 0,25`
+        ("1.500,25", 1500.25, "correct"),
+        ("0,2", 0.25, "incorrect"),  # read as a number, and judged as one
+        ("0,25 clientes", 0.25, "wrong_shape"),
+        ((0, 25, 1), 0.25, "wrong_shape"),
+    ],
+)
+def test_a_spanish_decimal_comma_is_read_as_a_number(typed, expected, status):
+    from crmkit.lessons.exercises import Exercise, ExerciseBook
+
+    book = ExerciseBook(None, [Exercise("share", lambda d: expected)], lang="es", quiet=True)
+    assert book.judge("share", typed).status == status
+
+
+def test_an_english_book_does_not_read_a_comma_as_a_decimal_point():
+    from crmkit.lessons.exercises import Exercise, ExerciseBook
+
+    book = ExerciseBook(None, [Exercise("share", lambda d: 0.25)], lang="en", quiet=True)
+    assert book.judge("share", "0,25").status == "wrong_shape"
+    assert book.judge("share", (0, 25)).status == "wrong_shape"
