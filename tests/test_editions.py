@@ -273,3 +273,29 @@ def test_an_english_book_does_not_read_a_comma_as_a_decimal_point():
     book = ExerciseBook(None, [Exercise("share", lambda d: 0.25)], lang="en", quiet=True)
     assert book.judge("share", "0,25").status == "wrong_shape"
     assert book.judge("share", (0, 25)).status == "wrong_shape"
+
+
+# ----------------------------------------------------------------------------- plots
+def test_cube_heat_map_and_load_report_write_numbers_in_the_plot_language():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from crmkit.lessons.widgets import plot_cube_view
+    from crmkit.warehouse.plots import plot_load_report
+
+    view = pd.DataFrame({"store": [136000.4, 1500.5]},
+                        index=pd.Index(["premium", "standard"], name="segment"))
+    view.columns.name = "channel"
+    ax = plot_cube_view(view, lang="es")
+    assert sorted(x.get_text() for x in ax.texts) == ["1.500", "136.000"]
+    colorbar = ax.collections[0].colorbar.ax
+    ax.figure.canvas.draw()
+    assert any("." in x.get_text() for x in colorbar.get_yticklabels())
+    assert sorted(x.get_text() for x in plot_cube_view(view, lang="en").texts) == [
+        "1,500", "136,000"]
+    report = pd.DataFrame({"file": ["pos_sales.csv"], "rows_read": [47331],
+                           "rows_loaded": [47329], "rows_quarantined": [2]})
+    texts = [x.get_text() for x in plot_load_report(report, lang="es").texts]
+    assert "47.329" in texts and "2" in texts

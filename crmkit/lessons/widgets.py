@@ -30,7 +30,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
-from ..i18n import check_lang, format_number, t
+from ..i18n import check_lang, format_number, number_axis, t
 from ..warehouse.cube import ALL, cube
 
 __all__ = ["DIMENSIONS", "MEASURES", "cube_view", "plot_cube_view", "cube_explorer"]
@@ -105,6 +105,9 @@ def plot_cube_view(view: pd.DataFrame, *, measure: str = "revenue", lang: str = 
     sns.heatmap(values, annot=annot, fmt="", vmin=vmin,
                 cmap="crest", linewidths=0.5, cbar_kws={"label": _label(measure, lang)},
                 ax=ax)
+    colorbar = ax.collections[0].colorbar if ax.collections else None
+    if colorbar is not None:
+        number_axis(colorbar.ax, lang)
     ax.tick_params(axis="y", rotation=0)
     ax.set_xlabel(_label(str(view.columns.name), lang))
     ax.set_ylabel(_label(str(view.index.name), lang))
