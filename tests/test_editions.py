@@ -299,3 +299,18 @@ def test_cube_heat_map_and_load_report_write_numbers_in_the_plot_language():
                            "rows_loaded": [47329], "rows_quarantined": [2]})
     texts = [x.get_text() for x in plot_load_report(report, lang="es").texts]
     assert "47.329" in texts and "2" in texts
+
+
+def test_spanish_tables_show_decimal_commas_and_english_comes_back():
+    import pandas as pd
+
+    from crmkit.i18n import display_numbers
+
+    table = pd.DataFrame({"revenue": [1234.5, 0.25]})
+    try:
+        display_numbers("es")
+        shown = table.to_string()
+        assert "1.234,5" in shown and "0,25" in shown
+    finally:
+        display_numbers("en")
+    assert "1234.50" in table.to_string()

@@ -68,8 +68,17 @@ def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed:
         parse_day("end", end)
         data = generate(profile, n_customers=n_customers, start=start, end=end, seed=seed)
     set_style()
-    display_numbers(lang)
+    if _in_notebook():  # pandas' display options are global: change them only in a kernel
+        display_numbers(lang)
     return data
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
 
 
 def _label(name, lang: str):
