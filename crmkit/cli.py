@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "every notebook.")
     ed.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
     ed.add_argument("--lang", required=True, choices=["en", "es"])
-    ed.add_argument("--out", required=True, help="folder to write the notebooks to")
+    ed.add_argument("--out", required=True, help="folder to write the notebooks to "
+                    "(e.g. editions/es)")
     ed.add_argument("--student", action="store_true",
                     help="also remove the solutions (the student edition)")
 
@@ -164,11 +165,14 @@ def _run(args) -> int:
                                       args.lang or ["en", "es"], student=True):
             print(f"{path.name} ({path.parent.name}): {n} solution(s) removed -> {path}")
     elif args.command == "edition":
-        from .lessons.edition import write_editions
+        from pathlib import Path
+
+        from .lessons.edition import write_edition
         from .report import find_notebooks
 
-        for path, n in write_editions(find_notebooks(args.notebooks), args.out, [args.lang],
-                                      student=args.student):
+        for nb in find_notebooks(args.notebooks):
+            path, n = write_edition(nb, Path(args.out) / nb.name, args.lang,
+                                    student=args.student)
             removed = f", {n} solution(s) removed" if args.student else ""
             print(f"{path.name}: {args.lang} edition{removed} -> {path}")
     elif args.command == "extracts":

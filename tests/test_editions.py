@@ -152,7 +152,7 @@ def test_an_edition_holds_one_language_the_shared_code_and_its_lang(stem, lang):
 def test_edition_command_writes_clean_single_language_notebooks(tmp_path, capsys):
     assert main(["edition", "01", "02", "--lang", "es", "--out", str(tmp_path)]) == 0
     for stem in ("01_crm_concepts", "02_warehouse"):
-        nb = json.loads((tmp_path / "es" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+        nb = json.loads((tmp_path / f"{stem}.ipynb").read_text(encoding="utf-8"))
         assert all("lang-es" in c["metadata"]["tags"] for c in markdown_cells(nb))
         assert "**Objetivo:**" in text_of(nb["cells"][0])
         assert "BEGIN SOLUTION" in json.dumps(nb)  # an edition keeps the solutions
