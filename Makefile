@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# The language of `make lab`: `make lab LANG=es` (a Spanish system locale, es_ES..., also works).
+EDITION_LANG := $(if $(filter es%,$(LANG)),es,en)
 
 .PHONY: report test lab lab-solutions data lint bench clean student
 
@@ -29,20 +31,22 @@ test: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -n 2 -q -rs
 
-## lab: the student edition in JupyterLab (written to student/ the first time; notebooks you
-## changed there are kept as they are)
+## lab: the student edition in JupyterLab, in one language (make lab LANG=es; a Spanish
+## system locale also picks Spanish). Written to student/<lang>/ the first time; notebooks you
+## changed there are kept as they are.
 lab: $(STAMP)
-	$(BIN)/crmkit student --out student --keep
-	$(BIN)/jupyter lab student/
+	$(BIN)/crmkit student --out student --lang $(EDITION_LANG) --keep
+	$(BIN)/jupyter lab student/$(EDITION_LANG)/
 
-## lab-solutions: for instructors, the notebooks with their solutions
+## lab-solutions: for instructors, the notebooks with their solutions, in one language
 lab-solutions: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/crmkit edition --lang $(EDITION_LANG) --out editions/$(EDITION_LANG)
+	$(BIN)/jupyter lab editions/$(EDITION_LANG)/
 
-## student: the student edition of every notebook (solutions removed) in student/; refuses to
-## replace a notebook changed there (crmkit student --force to replace it)
+## student: the student edition of every notebook (solutions removed) in student/en and
+## student/es; refuses to replace a notebook changed there (crmkit student --force to replace it)
 student: $(STAMP)
-	$(BIN)/crmkit student --out student
+	$(BIN)/crmkit student --out student --lang en --lang es
 
 lint: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
@@ -54,4 +58,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_warehouse.py
 
 clean:
-	rm -rf $(VENV) reports student .pytest_cache
+	rm -rf $(VENV) reports student editions .pytest_cache

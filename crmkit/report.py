@@ -3,7 +3,9 @@
 ``crmkit report 01_crm_concepts --profile boutique --lang es -p n_customers 2000``
 writes ``reports/boutique/es/01_crm_concepts.ipynb`` (executed) and
 ``.html``. Parameters are checked against the notebook's ``parameters`` cell
-before anything runs.
+before anything runs. What runs is the notebook's edition in the report's
+language (:mod:`crmkit.lessons.edition`): a Spanish report has only the
+Spanish narrative, an English one only the English.
 
 >>> parse_value("2000"), parse_value("0.5"), parse_value("True"), parse_value("None")
 (2000, 0.5, True, None)
@@ -182,7 +184,8 @@ def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
            edition: str = "instructor") -> Report:
     """Execute ``notebook`` with ``parameters`` and write ``.ipynb`` and ``.html``.
 
-    The output goes to ``out_dir/<profile>/<lang>/``. ``edition="student"``
+    The output goes to ``out_dir/<profile>/<lang>/``; the notebook run is the
+    edition of ``lang`` (its Markdown in that language only). ``edition="student"``
     runs the student edition instead (solutions replaced by the stub the
     student sees, the rest of the code visible) into ``<name>.student.ipynb``
     and ``.html``. A failing cell raises :class:`ReportError` naming the
@@ -193,7 +196,7 @@ def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
-    from .lessons.exercises import strip_solutions
+    from .lessons.edition import write_edition
 
     check_choice("edition", edition, EDITIONS)
     notebook = Path(notebook)
@@ -209,10 +212,8 @@ def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
     t0 = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="crmkit-edition-") as tmp:
-            source = notebook
-            if edition == "student":
-                source = Path(tmp) / notebook.name
-                strip_solutions(notebook, source)
+            source, _ = write_edition(notebook, Path(tmp) / notebook.name, lang,
+                                      student=edition == "student")
             papermill.execute_notebook(
                 str(source), str(ipynb), parameters=parameters, progress_bar=progress,
                 kernel_name=kernel_name or "python3", cwd=str(notebook.parent),

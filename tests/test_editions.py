@@ -1,149 +1,316 @@
-"""Editions without leaks: the student's book, hints, reports and the student's own files."""
+"""One source, two editions: every Markdown cell paired, editions in one language only,
+Spanish reports in Spanish formats, the same figures in both languages."""
 
 from __future__ import annotations
 
 import json
 import re
-from html import unescape
 
-import nbformat
 import pytest
-from notebook_runs import NOTEBOOKS
+from notebook_runs import NOTEBOOKS, TEST_PARAMETERS
 
 from crmkit.cli import main
-from crmkit.dataset.synth import generate
-from crmkit.lessons import lesson01, lesson02, lesson03
-from crmkit.lessons.editions import MANIFEST, ProtectedWorkError, write_student_edition
-from crmkit.lessons.exercises import BEGIN, END, compare
-from crmkit.report import WIDGET_VIEW, render, to_html
+from crmkit.lessons.edition import (
+    EditionError,
+    edition,
+    pairing_problems,
+    read_notebook,
+    write_edition,
+)
+from crmkit.lessons.figures import compare_figures, read_figures
+from crmkit.report import run_reports
 
-LESSONS = {"01_crm_concepts": lesson01.EXERCISES, "02_warehouse": lesson02.EXERCISES,
-           "03_mining": lesson03.EXERCISES}
+STEMS = sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb"))
+OTHER = {"en": "es", "es": "en"}
 
-
-# ----------------------------------------------------------------------------- the book
-def test_the_students_book_offers_no_way_to_the_answer():
-    book = lesson01.exercise_book(generate("boutique", n_customers=120, seed=1))
-    public = {n for n in dir(book) if not n.startswith("_")}
-    assert public == {"check", "data", "hint", "judge", "lang", "names", "quiet", "results",
-                      "summary"}
-    book.check("win_rate", 0.123)
-    book.hint("win_rate")
-    # nothing the book keeps holds an answer: only the verdicts
-    assert set(vars(book)) == {"data", "lang", "quiet", "results", "_by_name", "_hints_shown"}
-    assert "0.123" not in repr(book) and "solve" not in repr(book)
-
-
-def _solution_lines(stem: str) -> dict[str, list[str]]:
-    """The lines between the solution markers of each exercise cell, by exercise name."""
-    nb = json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text(encoding="utf-8"))
-    found = {}
-    for cell in nb["cells"]:
-        src = "".join(cell["source"])
-        if BEGIN not in src:
-            continue
-        name = re.search(r'book\.check\("(\w+)"', src).group(1)
-        block = src.split(BEGIN, 1)[1].split(END, 1)[0]
-        found[name] = [line for line in block.splitlines() if line.strip()]
-    return found
+# Words that appear in almost every paragraph of one language and never in the other's prose.
+STOP_WORDS = {
+    "en": {"the", "and", "of", "is", "are", "with", "which", "this", "that", "what", "from",
+           "each", "every", "how", "its", "their", "for", "not"},
+    "es": {"el", "los", "las", "del", "que", "una", "por", "para", "con", "cada", "es", "se",
+           "su", "sus", "como", "más", "qué", "cómo", "y", "de", "la", "al", "lo"},
+}
 
 
-def _plain(text: str) -> str:
-    text = re.sub(r"^\s*answer\s*=\s*", "", text)
-    return re.sub(r"[\s`'\"]", "", text).casefold()
+def prose(markdown: str) -> str:
+    """The running text of a Markdown cell: no code spans, code blocks or links."""
+    text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    text = re.sub(r"`[^`]*`", " ", text)
+    return re.sub(r"https?://\S+", " ", text)
 
 
-@pytest.mark.parametrize("stem", sorted(LESSONS))
-def test_no_hint_is_the_solution(stem):
-    solutions = _solution_lines(stem)
-    assert set(solutions) == {e.name for e in LESSONS[stem]}
-    for ex in LESSONS[stem]:
-        for lang in ("en", "es"):
-            hints = [_plain(ex.hint_text(i, lang)) for i in range(len(ex.hints))]
-            for line in solutions[ex.name]:
-                code = _plain(line)
-                if len(code) < 12:  # too short to be a solution by itself (e.g. "SELECT")
-                    continue
-                for h in hints:
-                    if code in h and re.fullmatch(r'\s*answer\s*=\s*"\w+"\s*', line):
-                        # a one-word answer may appear only as one of the choices offered
-                        assert h.count(",") >= 3, (ex.name, lang, line)
-                    else:
-                        assert code not in h, (ex.name, lang, line)
+def foreign_words(markdown: str, lang: str) -> list[str]:
+    """Stop words of the other language found in the prose of a ``lang`` cell."""
+    words = re.findall(r"[^\W\d_]+", prose(markdown).casefold())
+    return sorted({w for w in words if w in STOP_WORDS[OTHER[lang]]})
 
 
-def test_a_number_in_quotes_gets_advice_for_numbers():
-    status, detail = compare("0.566", 0.566)
-    assert status == "wrong_shape"
-    assert detail == "expected a number, got a text: write the number without quotes"
-    assert "int()" not in detail
-    assert compare(3, "web")[1].startswith("expected a text, got a number: write the name")
+def markdown_cells(nb: dict) -> list[dict]:
+    return [c for c in nb["cells"] if c["cell_type"] == "markdown"]
 
 
-# ----------------------------------------------------------------------------- crmkit student
-def test_student_out_never_overwrites_a_students_work(tmp_path, capsys):
-    out = tmp_path / "student"
-    assert main(["student", "01", "02", "--out", str(out)]) == 0
-    assert (out / MANIFEST).exists()
-    mine = out / "01_crm_concepts.ipynb"
-    worked = mine.read_text(encoding="utf-8").replace("# your code here", "answer = 42  # me")
-    mine.write_text(worked, encoding="utf-8")
-    other = out / "02_warehouse.ipynb"
-    other.unlink()  # a missing notebook is written again
-
-    capsys.readouterr()
-    assert main(["student", "01", "02", "--out", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert "01_crm_concepts.ipynb was changed after it was written" in err and "--force" in err
-    assert mine.read_text(encoding="utf-8") == worked
-    assert not other.exists(), "a refusal writes nothing"
-
-    assert main(["student", "01", "02", "--out", str(out), "--keep"]) == 0
-    said = capsys.readouterr().out
-    assert "01_crm_concepts.ipynb: kept as you changed it" in said and "(written)" in said
-    assert mine.read_text(encoding="utf-8") == worked and other.exists()
-
-    assert main(["student", "01", "02", "--out", str(out)]) == 2  # still protected
-    assert main(["student", "01", "02", "--out", str(out), "--force"]) == 0
-    assert "answer = 42" not in mine.read_text(encoding="utf-8")
-    assert main(["student", "--out", str(out)]) == 0  # nothing changed since: no refusal
-    assert "(unchanged)" in capsys.readouterr().out
+def text_of(cell: dict) -> str:
+    src = cell["source"]
+    return "".join(src) if isinstance(src, list) else src
 
 
-def test_an_unknown_file_in_the_folder_counts_as_work(tmp_path):
-    (tmp_path / "01_crm_concepts.ipynb").write_text("{}", encoding="utf-8")
-    with pytest.raises(ProtectedWorkError, match="01_crm_concepts.ipynb"):
-        write_student_edition([NOTEBOOKS / "01_crm_concepts.ipynb"], tmp_path)
+# ----------------------------------------------------------------------------- the source
+@pytest.mark.parametrize("stem", STEMS)
+def test_every_markdown_cell_has_its_english_and_spanish_twin(stem):
+    nb = read_notebook(NOTEBOOKS / f"{stem}.ipynb")
+    assert pairing_problems(nb) == []
+    cells = markdown_cells(nb)
+    assert len(cells) >= 2 and len(cells) % 2 == 0
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_each_twin_is_written_in_its_own_language(stem):
+    nb = read_notebook(NOTEBOOKS / f"{stem}.ipynb")
+    for cell in markdown_cells(nb):
+        lang = "en" if "lang-en" in cell["metadata"]["tags"] else "es"
+        assert foreign_words(text_of(cell), lang) == [], (cell["id"], lang, text_of(cell))
+
+
+def test_the_stop_word_check_catches_a_forgotten_translation():
+    # an author copied the English cell into the Spanish slot and forgot to translate it
+    english = ("The marketing module *selects*: here, customers of the premium segment who "
+               "bought at least twice and whose phone we know.")
+    assert foreign_words(english, "es") == ["and", "of", "the"]
+    spanish = "El módulo de marketing *selecciona* a los clientes."
+    assert foreign_words(spanish, "en") == ["de", "el", "los"]
+    # code and identifiers are not prose: `lang = "es"` in an English cell is fine
+    assert foreign_words('Set `lang = "es"` and run `SELECT * FROM the_table`.', "en") == []
+
+
+# ----------------------------------------------------------------------------- editions
+def _md(cid, text, tag):
+    return {"cell_type": "markdown", "id": cid, "metadata": {"tags": [tag]}, "source": text}
+
+
+def _params(lang="en"):
+    return {"cell_type": "code", "id": "p", "metadata": {"tags": ["parameters"]},
+            "source": f'seed = 1\nlang = "{lang}"', "outputs": [{"output_type": "stream"}],
+            "execution_count": 3}
+
+
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        ([_md("a", "Hello", "lang-en")], "cell 0 (id 'a') is English (lang-en) but is not "
+                                         "followed by its Spanish twin"),
+        ([_md("b", "Hola", "lang-es")], "cell 0 (id 'b') is Spanish (lang-es) but does not "
+                                        "follow an English cell"),
+        ([_md("a", "Hello", "lang-en"), _params(), _md("b", "Hola", "lang-es")],
+         "is not followed by its Spanish twin"),
+        ([{"cell_type": "markdown", "id": "c", "metadata": {}, "source": "Hi"},
+          _md("d", "Hola", "lang-es")], "cell 0 (id 'c') is a Markdown cell without a "
+                                        "language tag"),
+        ([_md("a", "Hello", "lang-en"), _md("b", " ", "lang-es")], "cell 1 (id 'b') is empty"),
+        ([{**_params(), "metadata": {"tags": ["lang-es"]}}], "is a code cell tagged lang-es"),
+    ],
+)
+def test_broken_pairs_are_named_cell_by_cell(cells, message):
+    nb = {"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    problems = pairing_problems(nb)
+    assert any(message in p for p in problems), problems
+    with pytest.raises(EditionError, match="breaks the bilingual convention"):
+        edition(nb, "es")
+
+
+def test_a_notebook_without_language_tags_keeps_every_cell():
+    nb = {"cells": [{"cell_type": "markdown", "id": "m", "metadata": {}, "source": "Hi"},
+                    _params()], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    out = edition(nb, "es")
+    assert [c["id"] for c in out["cells"]] == ["m", "p"]
+    assert out["cells"][1]["source"] == 'seed = 1\nlang = "es"'
+
+
+@pytest.mark.parametrize("stem", STEMS)
+@pytest.mark.parametrize("lang", ["en", "es"])
+def test_an_edition_holds_one_language_the_shared_code_and_its_lang(stem, lang):
+    source = read_notebook(NOTEBOOKS / f"{stem}.ipynb")
+    ed = edition(source, lang)
+    md = markdown_cells(ed)
+    assert md and all(c["metadata"]["tags"] == [f"lang-{lang}"] for c in md)
+    assert len(md) == len(markdown_cells(source)) // 2
+    for cell in md:
+        assert foreign_words(text_of(cell), lang) == [], (cell["id"], text_of(cell))
+    code = [c for c in ed["cells"] if c["cell_type"] == "code"]
+    src_code = [c for c in source["cells"] if c["cell_type"] == "code"]
+    assert [c["id"] for c in code] == [c["id"] for c in src_code]
+    params = [c for c in code if "parameters" in c["metadata"].get("tags", [])]
+    assert f'lang = "{lang}"' in text_of(params[0])
+    for a, b in zip(code, src_code, strict=True):
+        if a is not params[0]:
+            assert text_of(a) == text_of(b)
+    # the order of the source is kept: each kept cell is where its twin pair was
+    kept = [c["id"] for c in ed["cells"]]
+    order = [c["id"] for c in source["cells"]]
+    assert kept == [i for i in order if i in set(kept)]
+
+
+def test_edition_command_writes_clean_single_language_notebooks(tmp_path, capsys):
+    assert main(["edition", "01", "02", "--lang", "es", "--out", str(tmp_path)]) == 0
+    for stem in ("01_crm_concepts", "02_warehouse"):
+        nb = json.loads((tmp_path / f"{stem}.ipynb").read_text(encoding="utf-8"))
+        assert all("lang-es" in c["metadata"]["tags"] for c in markdown_cells(nb))
+        assert "**Objetivo:**" in text_of(nb["cells"][0])
+        assert "BEGIN SOLUTION" in json.dumps(nb)  # an edition keeps the solutions
+        assert all(c.get("outputs") == [] for c in nb["cells"] if c["cell_type"] == "code")
+    assert "es edition" in capsys.readouterr().out
+
+
+def test_student_edition_composes_language_and_stripped_solutions(tmp_path):
+    path, removed = write_edition(NOTEBOOKS / "01_crm_concepts.ipynb",
+                                  tmp_path / "01.ipynb", "es", student=True)
+    text = path.read_text(encoding="utf-8")
+    nb = json.loads(text)
+    assert removed >= 4 and "BEGIN SOLUTION" not in text
+    assert 'lang = \\"es\\"' in text
+    assert all("lang-es" in c["metadata"]["tags"] for c in markdown_cells(nb))
+    # the file is written like the committed notebooks: indent 1, cell ids, final newline
+    assert text.startswith('{\n "cells": [\n  {\n') and text.endswith("}\n")
+
+
+def test_make_lab_and_student_use_the_editions():
+    makefile = (NOTEBOOKS.parent / "Makefile").read_text()
+    assert "crmkit edition --lang $(EDITION_LANG)" in makefile
+    assert "EDITION_LANG := $(if $(filter es%,$(LANG)),es,en)" in makefile
+    assert "crmkit student --out student --lang en --lang es" in makefile
 
 
 # ----------------------------------------------------------------------------- reports
-def test_offline_html_shows_the_widgets_static_text(tmp_path):
-    nb = nbformat.v4.new_notebook()
-    cell = nbformat.v4.new_code_cell("explorer()")
-    note = "[Interactive cube explorer: open this notebook in Jupyter]"
-    cell.outputs = [nbformat.v4.new_output(
-        "display_data", data={WIDGET_VIEW: {"model_id": "abc", "version_major": 2,
-                                            "version_minor": 0}, "text/plain": note})]
-    nb.cells = [cell]
-    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
-    nbformat.write(nb, str(tmp_path / "w.ipynb"))
-    html = to_html(tmp_path / "w.ipynb", tmp_path / "w.html").read_text(encoding="utf-8")
-    assert note in html
-    assert "widget-view+json" not in html and "widget-state+json" not in html
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory):
+    """Every notebook rendered in both languages for one shop (what `crmkit report` does)."""
+    out = tmp_path_factory.mktemp("reports")
+    run_reports(None, profiles=["ice_cream"], langs=["en", "es"], parameters=TEST_PARAMETERS,
+                out_dir=out, progress=False, log=lambda *_: None)
+    return out / "ice_cream"
 
 
-def test_student_report_shows_exercises_as_the_student_sees_them(tmp_path, capfd):
-    rep = render(NOTEBOOKS / "01_crm_concepts.ipynb", out_dir=tmp_path, progress=False,
-                 parameters={"profile": "boutique", "n_customers": 150, "lang": "en"},
-                 edition="student")
-    assert rep.html.name == "01_crm_concepts.student.html"
-    html = rep.html.read_text(encoding="utf-8")
-    text = unescape(re.sub(r"<[^>]+>", "", html))
-    assert "BEGIN SOLUTION" not in text
-    for name, lines in _solution_lines("01_crm_concepts").items():
-        for line in lines:
-            assert line.strip() not in text, (name, line)  # no line of any solution
-    assert html.count("your code here") == 8  # every exercise cell, as a stub
-    assert "areas = concepts.crm_areas(data)" in text  # the rest of the code stays visible
-    assert "not done yet" in text and "correct, well done" not in text
-    assert "without encryption" not in capfd.readouterr().err  # no kernel noise
+def _outputs_text(nb: dict) -> str:
+    parts = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            if out["output_type"] == "stream":
+                parts.append("".join(out["text"]))
+            elif "text/plain" in out.get("data", {}):
+                parts.append("".join(out["data"]["text/plain"]))
+    return "\n".join(parts)
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_recorded_figures_of_both_editions_are_equal(reports, stem):
+    en = read_figures(reports / "en" / f"{stem}.ipynb")
+    es = read_figures(reports / "es" / f"{stem}.ipynb")
+    assert en and set(en) == set(es)
+    assert compare_figures(es, en, rtol=0, atol=0) == []
+
+
+@pytest.mark.parametrize("stem", STEMS)
+def test_a_spanish_report_has_no_english_prose(reports, stem):
+    nb = json.loads((reports / "es" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    md = markdown_cells(nb)
+    assert md and all("lang-es" in c["metadata"]["tags"] for c in md)
+    for cell in md:
+        assert foreign_words(text_of(cell), "es") == [], cell["id"]
+    html = (reports / "es" / f"{stem}.html").read_text(encoding="utf-8")
+    assert "Objetivo" in html and "**Goal:**" not in html and "Goal:" not in html
+
+
+def test_spanish_report_writes_numbers_and_dates_the_spanish_way(reports):
+    es = _outputs_text(json.loads((reports / "es" / "01_crm_concepts.ipynb").read_text()))
+    en = _outputs_text(json.loads((reports / "en" / "01_crm_concepts.ipynb").read_text()))
+    # the same sentence, with thousands grouped by a point in Spanish and a comma in English
+    es_orders = re.search(r"Gestión comercial: ([\d.]+) pedidos, ([\d.]+) € de ingresos", es)
+    en_orders = re.search(r"Commercial management: ([\d,]+) orders, ([\d,]+) € of revenue", en)
+    assert es_orders and en_orders
+    assert es_orders.group(1).replace(".", "") == en_orders.group(1).replace(",", "")
+    assert int(es_orders.group(2).replace(".", "")) >= 1000 and "." in es_orders.group(2)
+    # percentages with a space before the sign; dates as day/month/year
+    assert re.search(r"aporta el \d+\xa0% de los ingresos", es)
+    assert re.search(r"· 1/1/2024 → 31/12/2025", es) and "· 2024-01-01 → 2025-12-31" in en
+    assert re.search(r"\d{4}-\d{2}-\d{2}", es) is None  # no ISO date left in Spanish
+    # tables: decimals with a comma, never an English decimal point
+    english_decimal = r"(?<![\d.,])\d+\.\d{1,2}(?![\d.,])"
+    assert re.findall(english_decimal, en) and not re.findall(english_decimal, es)
+    assert re.search(r"(?<![\d.,])\d+,\d{1,2}(?![\d.,])", es)
+    assert "True" not in es and "False" not in es
+
+
+def test_spanish_warehouse_report_writes_dates_and_money_the_spanish_way(reports):
+    es = _outputs_text(json.loads((reports / "es" / "02_warehouse.ipynb").read_text()))
+    assert re.search(r"extraído el \d{1,2}/\d{1,2}/\d{4}\.", es)
+    assert re.search(r"A fecha \d{1,2}/\d{1,2}/\d{4}: ", es)
+    assert re.search(r"\d{1,3}\.\d{3},\d{1,2}\b", es)  # 219.253,5: revenue in a cube table
+    assert "cuadran: filas leídas = cargadas + en cuarentena: sí." in es
+
+
+# ----------------------------------------------------------------------------- typed answers
+@pytest.mark.parametrize(
+    ("typed", "expected", "status"),
+    [
+        ("0,25", 0.25, "correct"),
+        (" 0,25 ", 0.25, "correct"),
+        ((0, 25), 0.25, "correct"),  # what Python makes of `answer = 0,25`
+        ("1.500,25", 1500.25, "correct"),
+        ("0,2", 0.25, "incorrect"),  # read as a number, and judged as one
+        ("0,25 clientes", 0.25, "wrong_shape"),
+        ((0, 25, 1), 0.25, "wrong_shape"),
+    ],
+)
+def test_a_spanish_decimal_comma_is_read_as_a_number(typed, expected, status):
+    from crmkit.lessons.exercises import Exercise, ExerciseBook
+
+    book = ExerciseBook(None, [Exercise("share", lambda d: expected)], lang="es", quiet=True)
+    assert book.judge("share", typed).status == status
+
+
+def test_an_english_book_does_not_read_a_comma_as_a_decimal_point():
+    from crmkit.lessons.exercises import Exercise, ExerciseBook
+
+    book = ExerciseBook(None, [Exercise("share", lambda d: 0.25)], lang="en", quiet=True)
+    assert book.judge("share", "0,25").status == "wrong_shape"
+    assert book.judge("share", (0, 25)).status == "wrong_shape"
+
+
+# ----------------------------------------------------------------------------- plots
+def test_cube_heat_map_and_load_report_write_numbers_in_the_plot_language():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import pandas as pd
+
+    from crmkit.lessons.widgets import plot_cube_view
+    from crmkit.warehouse.plots import plot_load_report
+
+    view = pd.DataFrame({"store": [136000.4, 1500.5]},
+                        index=pd.Index(["premium", "standard"], name="segment"))
+    view.columns.name = "channel"
+    ax = plot_cube_view(view, lang="es")
+    assert sorted(x.get_text() for x in ax.texts) == ["1.500", "136.000"]
+    colorbar = ax.collections[0].colorbar.ax
+    ax.figure.canvas.draw()
+    assert any("." in x.get_text() for x in colorbar.get_yticklabels())
+    assert sorted(x.get_text() for x in plot_cube_view(view, lang="en").texts) == [
+        "1,500", "136,000"]
+    report = pd.DataFrame({"file": ["pos_sales.csv"], "rows_read": [47331],
+                           "rows_loaded": [47329], "rows_quarantined": [2]})
+    texts = [x.get_text() for x in plot_load_report(report, lang="es").texts]
+    assert "47.329" in texts and "2" in texts
+
+
+def test_spanish_tables_show_decimal_commas_and_english_comes_back():
+    import pandas as pd
+
+    from crmkit.i18n import display_numbers
+
+    table = pd.DataFrame({"revenue": [1234.5, 0.25]})
+    try:
+        display_numbers("es")
+        shown = table.to_string()
+        assert "1.234,5" in shown and "0,25" in shown
+    finally:
+        display_numbers("en")
+    assert "1234.50" in table.to_string()

@@ -35,6 +35,7 @@ Hint 1/2: Use len().
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import numbers
@@ -48,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from ..i18n import check_lang
+from ..i18n import check_lang, parse_number
 
 __all__ = [
     "AnyOf",
@@ -59,6 +60,7 @@ __all__ = [
     "compare",
     "strip_solutions",
     "student_source",
+    "strip_notebook",
     "BEGIN",
     "END",
 ]
@@ -341,12 +343,22 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
     ('wrong_shape', 'expected a number, got a text')
     >>> compare("0.566", 0.566)[1]
     'expected a number, got a text: write the number without quotes'
+
+    In Spanish a decimal comma is accepted where a number is expected, typed
+    as a text (``"0,25"``) or as Python reads ``answer = 0,25`` (the pair ``(0, 25)``):
+
+    >>> compare("0,25", 0.25, lang="es"), compare((0, 25), 0.25, lang="es")
+    (('correct', ''), ('correct', ''))
+    >>> compare("1.500,5", 1500.5, lang="es")
+    ('correct', '')
     """
     if isinstance(expected, AnyOf):
         results = [compare(answer, e, rtol=rtol, atol=atol, ordered=ordered, lang=lang)
                    for e in expected]
         return next((r for r in results if r[0] == "correct"), results[0])
     want, got = _kind(expected), _kind(answer)
+    if want == "number" and lang != "en":
+        answer, got = _decimal_comma(answer, got, lang)
     if want == "number" and got == "bool":
         return _shape_error(want, got, lang)
     if want in ("number", "text") and got in ("collection", "series", "table"):
@@ -401,6 +413,25 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
         return _compare_frames(answer, expected, rtol, atol, ordered, lang)
     same = answer == expected
     return ("correct" if bool(same) else "incorrect"), ""
+
+
+def _decimal_comma(answer: Any, got: str, lang: str) -> tuple[Any, str]:
+    """A number the learner wrote with the language's decimal comma, read as a number.
+
+    ``"1.500,25"`` (a text) and ``(0, 25)`` (what Python makes of ``0,25``)
+    become 1500.25 and 0.25; anything else is returned unchanged.
+    """
+    if got == "text" and "," in answer:
+        try:
+            return parse_number(answer, lang), "number"
+        except ValueError:
+            return answer, got
+    if (got == "collection" and isinstance(answer, tuple) and len(answer) == 2
+            and all(isinstance(x, numbers.Integral) and not isinstance(x, bool | np.bool_)
+                    for x in answer) and answer[1] >= 0):
+        whole, frac = answer
+        return float(f"{whole}.{frac}"), "number"
+    return answer, got
 
 
 def _is_number(text: str) -> bool:
@@ -461,12 +492,12 @@ def strip_source(source: str) -> str:
     return _BLOCK.sub(lambda m: m.group(1) + PLACEHOLDER, source)
 
 
-def student_source(notebook: str | Path) -> tuple[str, int]:
-    """The student edition of ``notebook`` as JSON text, and the number of blocks removed.
+def strip_notebook(nb: dict) -> tuple[dict, int]:
+    """A copy of notebook ``nb`` with every solution block replaced, and the number removed.
 
-    Cells keep their ids and tags; outputs are cleared.
+    Cells keep their ids and tags; outputs are cleared; ``nb`` is not changed.
     """
-    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    nb = copy.deepcopy(nb)
     removed = 0
     for cell in nb["cells"]:
         if cell["cell_type"] != "code":
@@ -475,6 +506,12 @@ def student_source(notebook: str | Path) -> tuple[str, int]:
         removed += len(_BLOCK.findall(src))
         cell["source"] = strip_source(src)
         cell["outputs"], cell["execution_count"] = [], None
+    return nb, removed
+
+
+def student_source(notebook: str | Path) -> tuple[str, int]:
+    """The student edition of ``notebook`` as JSON text, and the number of blocks removed."""
+    nb, removed = strip_notebook(json.loads(Path(notebook).read_text(encoding="utf-8")))
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n", removed
 
 
@@ -482,7 +519,7 @@ def strip_solutions(notebook: str | Path, out: str | Path) -> int:
     """Write the student edition of ``notebook`` to ``out``; return blocks removed.
 
     Cells keep their ids and tags; outputs are cleared. (``crmkit student``
-    writes through :mod:`crmkit.lessons.editions`, which never overwrites a
+    writes through :mod:`crmkit.lessons.edition`, which never overwrites a
     student's changes.)
     """
     text, removed = student_source(notebook)

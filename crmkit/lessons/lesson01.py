@@ -123,8 +123,8 @@ EXERCISES = (
         hints=(("Two companies pooling what they know about customers...",
                 "Dos empresas que ponen en común lo que saben de sus clientes..."),
                ("The answer is one word in English: analytical, marketing, service, social or "
-                "collaborative.", "La respuesta es una palabra en inglés: analytical, "
-                "marketing, service, social o collaborative.")),
+                "collaborative.", "La respuesta es una palabra: analítico, marketing, "
+                "servicio, social o colaborativo (en inglés también vale).")),
     ),
     Exercise(
         "mail_and_phone",

@@ -42,7 +42,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..errors import ParameterError, check_choice
-from ..i18n import check_lang, t
+from ..i18n import check_lang, format_number, number_axis, t
 from ..warehouse.cube import ALL, cube
 
 __all__ = ["DIMENSIONS", "MEASURES", "cube_view", "plot_cube_view", "default_columns",
@@ -167,11 +167,17 @@ def plot_cube_view(view: pd.DataFrame, *, measure: str = "revenue", lang: str = 
     if ax is None:
         _, ax = plt.subplots(figsize=_figsize(detail))
     values = detail.astype(float)
+    # the annotations are written as the language writes numbers (136.000 in Spanish)
+    labels = values.map(lambda v: "" if pd.isna(v) else format_number(v, lang, decimals=0))
     # colours from zero, so that 136,000 against 136,500 does not look like the two extremes
     vmin = 0.0 if (values.min().min() >= 0) else None
-    sns.heatmap(values, annot=detail.shape[0] * detail.shape[1] <= 80, fmt=",.0f", vmin=vmin,
+    annot = labels.to_numpy() if detail.shape[0] * detail.shape[1] <= 80 else False
+    sns.heatmap(values, annot=annot, fmt="", vmin=vmin,
                 cmap="crest", linewidths=0.5, cbar_kws={"label": _label(measure, lang)},
                 ax=ax)
+    colorbar = ax.collections[0].colorbar if ax.collections else None
+    if colorbar is not None:
+        number_axis(colorbar.ax, lang)
     ax.tick_params(axis="y", rotation=0)
     ax.set_xlabel(_label(str(view.columns.name), lang))
     ax.set_ylabel(_label(str(view.index.name), lang))
@@ -223,7 +229,7 @@ def view_bundle(warehouse, *, rows: str, columns: str, measure: str = "revenue",
     block = (f'<div class="crmkit-cube-view" data-rows="{html.escape(rows)}" '
              f'data-columns="{html.escape(columns)}" data-measure="{html.escape(measure)}" '
              f'data-total="{float(view.loc[ALL, ALL]):.2f}">'
-             f"{shown.to_html(float_format=lambda v: f'{v:.2f}')}"
+             f"{shown.to_html(float_format=lambda v: format_number(v, lang, decimals=2))}"
              f'<img class="crmkit-cube-heatmap" alt="{html.escape(title)}" '
              f'src="data:image/png;base64,{image}"/></div>')
     return {"text/plain": f"{title}\n{shown.to_string()}", "text/html": block}, view
