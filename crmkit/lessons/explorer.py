@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..analytics.segments import SEGMENTS
 from ..errors import ParameterError, check_choice
-from ..i18n import check_lang, t
+from ..i18n import check_lang, format_message, t
 
 __all__ = ["value_column", "segment_members", "segment_worth", "plot_segment_worth",
            "value_explorer"]
@@ -110,8 +110,8 @@ def _show(table, segment, min_alive, top, lang):
 
     members = segment_members(table, segment=segment, min_alive=min_alive)
     value = members[value_column(table)].sum()
-    print(t("msg.m03_members", lang).format(
-        n=len(members), segment=t(f"rfm_segment.{segment}", lang), p=min_alive, value=value))
+    print(format_message(t("msg.m03_members", lang), lang, n=len(members),
+                         segment=t(f"rfm_segment.{segment}", lang), p=min_alive, value=value))
     display(_labels(members.head(top).round(2), lang))
     return members
 
