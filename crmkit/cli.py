@@ -202,12 +202,14 @@ def _warehouse(args) -> int:
             report = load_report(path)
             print(report.to_string(index=False))
             _absent(report)
+            _quarantined(path, report)
             print(f"warehouse written: {path}")
         elif args.action == "load":
             report = load_batch(args.db, args.folder, plausible_years=args.plausible_years,
                                 lock_timeout=args.wait)
             print(report.to_string(index=False))
             _absent(report)
+            _quarantined(args.db, report)
         elif args.action == "report":
             print(load_report(args.db).to_string(index=False))
         elif args.action == "test":
@@ -217,6 +219,19 @@ def _warehouse(args) -> int:
             print(f"{len(result) - len(failed)} passed, {len(failed)} failed")
             return 1 if len(failed) else 0
     return 0
+
+
+def _quarantined(db, report, *, first: int = 5) -> None:
+    """Per file and reason: how many rows went to quarantine, and the first lines."""
+    from .warehouse.build import quarantine
+
+    for batch in report["batch_id"].unique():
+        q = quarantine(db, batch_id=batch)
+        for (file, reason), rows in q.groupby(["file", "reason"], sort=True):
+            lines = ", ".join(str(x) for x in rows["line"].head(first))
+            more = f" and {len(rows) - first} more" if len(rows) > first else ""
+            word = "line" if len(rows) == 1 else "lines"
+            print(f"quarantined: {file} {word} {lines}{more}: {reason} ({len(rows)} rows)")
 
 
 def _absent(report) -> None:
