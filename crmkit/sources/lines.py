@@ -50,7 +50,8 @@ from pathlib import Path
 
 from ..errors import DatasetError
 
-__all__ = ["Record", "Reject", "ReadResult", "read_delimited", "decode_line"]
+__all__ = ["Record", "Reject", "ReadResult", "read_delimited", "read_header", "decode_line",
+           "plain_text"]
 
 # control characters other than tab: never part of a text export
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -104,6 +105,55 @@ class ReadResult:
         """Every line of the file is the header, blank, or part of a record or reject."""
         spanned = sum(r.n_lines for r in self.records) + len(self.rejects)
         return 1 + spanned + self.blank_lines == self.lines_in_file
+
+
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_C1_BYTES = re.compile(rb"[\x80-\x9f]")
+_UTF8_PAIR = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
+_BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n|\n[ \t]+\Z")
+
+
+def plain_text(data: bytes, *, encoding: str, quote: str = '"') -> str | None:
+    r"""Why ``data`` needs :func:`read_delimited`, or ``None`` if any CSV reader reads it right.
+
+    A *plain* file decodes as text in its declared encoding throughout, has no
+    byte-order mark, no control bytes, no blank lines, only ``\n`` or ``\r\n``
+    line ends and no quote characters: then every physical line is one row, and
+    a fast CSV reader (DuckDB's) gets every line and its number right. Each check
+    runs over the whole file at C speed.
+
+    >>> plain_text(b"a,b\n1,2\n", encoding="utf-8") is None
+    True
+    >>> plain_text(b"a,b\n\n1,2\n", encoding="utf-8")
+    'a blank line'
+    >>> plain_text("a;b\n1;Cádiz\n".encode("utf-8"), encoding="latin-1")
+    'UTF-8 text in a latin-1 file'
+    """
+    if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "a byte-order mark"
+    if quote.encode() in data:
+        return "quote characters"
+    if data.count(b"\r") != data.count(b"\r\n"):
+        return "bare carriage returns"
+    if _BLANK_LINE.search(data):
+        return "a blank line"
+    if _CONTROL_BYTES.search(data):
+        return "control bytes"
+    if not data.isascii():
+        if codecs.lookup(encoding).name in _LATIN1:
+            if _C1_BYTES.search(data):
+                return "bytes that are control codes in latin-1"
+            if _UTF8_PAIR.search(data):
+                return f"UTF-8 text in a {encoding} file"
+        else:
+            decoder = codecs.getincrementaldecoder(encoding)()
+            try:
+                for start in range(0, len(data), 1 << 22):
+                    decoder.decode(data[start:start + (1 << 22)])
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                return f"bytes that are not {encoding}"
+    return None
 
 
 def _shown(raw: bytes) -> str:
@@ -169,6 +219,39 @@ def _split(text: str, delimiter: str, quote: str) -> list | None:
     return rows[0] if len(rows) == 1 else None
 
 
+def _bom(data: bytes, path: Path, encoding: str) -> int:
+    """Length of a UTF-8 byte-order mark at the start of ``data`` (a UTF-16 one is refused)."""
+    if data.startswith(codecs.BOM_UTF8):
+        return len(codecs.BOM_UTF8)
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise DatasetError(f"{path}: the file is UTF-16; save it as {encoding} "
+                           "(in Excel: CSV UTF-8).")
+    return 0
+
+
+def _header(first: bytes, path: Path, encoding: str, delimiter: str, quote: str) -> list:
+    text, why = decode_line(first.rstrip(b"\r\n"), encoding)
+    if text is None:
+        raise DatasetError(f"{path}, line 1: the header cannot be read: {why}.")
+    return _split(text, delimiter, quote) or [text]
+
+
+def read_header(path, *, encoding: str = "utf-8", delimiter: str = ",",
+                quote: str = '"') -> list:
+    """The header fields of a delimited file (its first line), without reading the rest."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(1 << 16)
+    except OSError as exc:
+        raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
+    if not head:
+        raise DatasetError(f"{path}: the file is empty; it needs at least its header line.")
+    head = head[_bom(head, path, encoding):]
+    lines = head.splitlines(keepends=True)
+    return _header(lines[0] if lines else b"", path, encoding, delimiter, quote)
+
+
 def read_delimited(path, *, n_fields: int, encoding: str = "utf-8", delimiter: str = ",",
                    quote: str = '"', max_record_lines: int = MAX_RECORD_LINES) -> ReadResult:
     """Read a delimited text file with a header into records and rejects (see the module).
@@ -182,20 +265,14 @@ def read_delimited(path, *, n_fields: int, encoding: str = "utf-8", delimiter: s
     except OSError as exc:
         raise DatasetError(f"{path}: cannot be read ({exc.strerror or exc}).") from None
     out = ReadResult(path=path, header=[])
-    if data.startswith(codecs.BOM_UTF8):
-        data, out.bom = data[len(codecs.BOM_UTF8):], True
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        raise DatasetError(f"{path}: the file is UTF-16; save it as {encoding} "
-                           "(in Excel: CSV UTF-8).")
+    skip = _bom(data, path, encoding)
+    data, out.bom = data[skip:], bool(skip)
     physical = data.splitlines(keepends=True)
     out.lines_in_file = len(physical)
     if not physical:
         raise DatasetError(f"{path}: the file is empty; it needs at least its header line.")
     bodies = [p.rstrip(b"\r\n") for p in physical]
-    header, why = decode_line(bodies[0], encoding)
-    if header is None:
-        raise DatasetError(f"{path}, line 1: the header cannot be read: {why}.")
-    out.header = _split(header, delimiter, quote) or [header]
+    out.header = _header(physical[0], path, encoding, delimiter, quote)
     i, n = 1, len(physical)
     while i < n:
         text, why = decode_line(bodies[i], encoding)

@@ -52,7 +52,7 @@ from ..dataset.extracts import FILES, MANIFEST_NAME, write_extracts
 from ..dataset.names import LOCAL_CITIES, NATIONAL_CITIES
 from ..dataset.schema import SCHEMA, conform
 from ..errors import DatasetError, ParameterError
-from ..sources.lines import read_delimited
+from ..sources.lines import plain_text, read_delimited, read_header
 from .sql import (
     MARTS,
     META_DDL,
@@ -62,6 +62,7 @@ from .sql import (
     STAGING_TABLE,
     STAGING_VIEWS,
     ident,
+    literal,
 )
 
 __all__ = [
@@ -509,36 +510,93 @@ def _load(con, folder: Path, years: int = PLAUSIBLE_YEARS, *, first_build: bool 
                 "again.")
     if _already_loaded(con, batch_id, digests, folder):
         return
-    read = {}
-    for name in present:
+    for name in present:  # every header first: a wrong file stops the batch before it starts
         spec = FILES[name]
-        got = read_delimited(folder / name, n_fields=len(spec.columns),
-                             encoding=spec.encoding, delimiter=spec.delimiter)
-        _check_header(folder / name, got.header, spec)
-        read[name] = got
+        _check_header(folder / name, read_header(folder / name, encoding=spec.encoding,
+                                                 delimiter=spec.delimiter), spec)
     seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM meta.batches").fetchall()[0][0]
     now = datetime.now().replace(microsecond=0)
     con.execute("INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?)",
                 [batch_id, seq, extracted, now, str(folder)])
     lo, hi, anchor = _window(extracted, years)
     for name in present:
-        spec, got = FILES[name], read[name]
+        spec = FILES[name]
+        rows_read, rejected, lines_in_file, whole = _read_raw(con, folder / name, spec,
+                                                              batch_id, now)
         con.execute("INSERT INTO meta.files VALUES (?, ?, ?, ?)",
-                    [batch_id, name, digests[name], got.lines_in_file])
-        _read_raw(con, got, spec, batch_id, now)
-        loaded, quarantined = _stage(con, name, batch_id, seq, lo, hi, anchor,
-                                     len(got.rejects))
+                    [batch_id, name, digests[name], lines_in_file])
+        loaded, quarantined = _stage(con, name, batch_id, seq, lo, hi, anchor, rejected)
         con.execute(
             "INSERT INTO meta.load_report VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [batch_id, name, spec.system, got.rows_read, loaded, quarantined,
-             got.lines_in_file,
-             got.rows_read == loaded + quarantined and got.balanced])
+            [batch_id, name, spec.system, rows_read, loaded, quarantined, lines_in_file,
+             rows_read == loaded + quarantined and whole])
     con.execute(STAGING_VIEWS)
     con.execute(MARTS)
 
 
-def _read_raw(con, got, spec, batch_id: str, now) -> None:
-    """Put the records of a read file into raw.<file>, its rejects into quarantine."""
+def _read_raw(con, path: Path, spec, batch_id: str, now) -> tuple[int, int, int, bool]:
+    """Read one file into raw.<file>; lines it cannot use go to quarantine.
+
+    A plain file (see :func:`crmkit.sources.lines.plain_text`) is read by
+    DuckDB's CSV reader, where every physical line is one row; any other file
+    by :func:`crmkit.sources.lines.read_delimited`, line by line. Both give
+    the same rows with the same line numbers; the first is several times
+    faster on large files. Returns rows read, rows rejected, lines in the file
+    and whether every line was accounted for.
+    """
+    data = path.read_bytes()
+    why = plain_text(data, encoding=spec.encoding)
+    if why is None:
+        lines_in_file = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        del data
+        read, rejected = _read_plain(con, path, spec, batch_id, now)
+        return read, rejected, lines_in_file, read == lines_in_file - 1
+    del data
+    got = read_delimited(path, n_fields=len(spec.columns), encoding=spec.encoding,
+                         delimiter=spec.delimiter)
+    _insert_records(con, got, spec, batch_id, now)
+    return got.rows_read, len(got.rejects), got.lines_in_file, got.balanced
+
+
+def _read_plain(con, path: Path, spec, batch_id: str, now) -> tuple[int, int]:
+    """DuckDB's CSV reader on a plain file; structural rejects go to quarantine."""
+    stem = _stem(spec.name)
+    columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in spec.columns) + "}"
+    con.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _reject_scans")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _read AS
+        SELECT * FROM read_csv({literal(path)}, delim={literal(spec.delimiter)},
+            header=true, columns={columns}, encoding={literal(spec.encoding)},
+            quote='"', escape='"', auto_detect=false, store_rejects=true,
+            rejects_table='_rejects', rejects_scan='_reject_scans')""")
+    rejects = con.execute(
+        "SELECT line, string_agg(error_type || ': ' || error_message, '; ') AS detail, "
+        "any_value(csv_line) AS record FROM _rejects GROUP BY line ORDER BY line").df()
+    n_ok = con.execute("SELECT count(*) FROM _read").fetchall()[0][0]
+    bad_lines = rejects["line"].to_numpy(dtype=np.int64)
+    # accepted rows keep the file's order: they fill the lines the rejects left free
+    all_lines = np.arange(2, n_ok + len(bad_lines) + 2, dtype=np.int64)
+    lines = pd.DataFrame({"_line": np.setdiff1d(all_lines, bad_lines, assume_unique=True)})
+    cols = ", ".join(f"r.{ident(c)}" for c in spec.columns)
+    con.register("_lines", lines)
+    con.execute(f"""
+        INSERT INTO raw.{ident(stem)}
+        SELECT {cols}, ?, ?, l._line, ? FROM _read r POSITIONAL JOIN _lines l""",
+                [batch_id, spec.name, now])
+    con.unregister("_lines")
+    if len(rejects):
+        rejects.insert(0, "file", spec.name)
+        rejects.insert(0, "batch_id", batch_id)
+        con.register("_rej", rejects)
+        con.execute("INSERT INTO quarantine.rows SELECT batch_id, file, line, "
+                    "'malformed_line', detail, record FROM _rej")
+        con.unregister("_rej")
+    con.execute("DROP TABLE _read")
+    return int(n_ok + len(bad_lines)), len(bad_lines)
+
+
+def _insert_records(con, got, spec, batch_id: str, now) -> None:
+    """Put the records of a file read line by line into raw.<file>, its rejects into quarantine."""
     stem = _stem(spec.name)
     columns = list(zip(*[r.fields for r in got.records], strict=True)) if got.records \
         else [() for _ in spec.columns]
