@@ -81,7 +81,7 @@ def finite(table: str, *columns: str) -> DataTest:
     One NaN makes every total it enters NaN, so a measure must be finite.
     """
     cond = " OR ".join(f"NOT isfinite({c})" for c in columns)
-    return DataTest(f"finite_{table}_{'_'.join(columns)}", "finite", table,
+    return DataTest(f"finite_{table}", "finite", table,
                     f"SELECT {', '.join(columns)} FROM {table} WHERE {cond}")
 
 
