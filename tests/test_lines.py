@@ -84,6 +84,18 @@ def test_latin1_text_in_a_latin1_file_is_read_as_latin1(tmp_path):
     assert got.records[0].fields == ["1", "Cádiz"] and not got.rejects
 
 
+def test_chunks_hand_over_every_record_once_with_the_same_counts(tmp_path):
+    body = b"a,b\n" + b"".join(b"%d,x\n" % i if i % 7 else b"%d\n" % i for i in range(1, 1000))
+    whole = _read(tmp_path, body)
+    seen = []
+    chunked = _read(tmp_path, body, chunk=100,
+                    on_chunk=lambda rec, rej: seen.append((list(rec), list(rej))))
+    assert [r for rec, _ in seen for r in rec] == whole.records
+    assert [r for _, rej in seen for r in rej] == whole.rejects
+    assert (chunked.rows_read, chunked.n_rejects, chunked.balanced) == (999, 142, True)
+    assert chunked.records == [] and len(seen) >= 9
+
+
 def test_header_errors_name_the_file(tmp_path):
     path = tmp_path / "h.csv"
     path.write_bytes(b"\xff\xfe\x00bad")
@@ -110,7 +122,7 @@ def test_both_readers_give_the_same_raw_rows_on_the_good_extract(name):
         else:
             got = read_delimited(GOOD / name, n_fields=len(spec.columns),
                                  encoding=spec.encoding, delimiter=spec.delimiter)
-            build._insert_records(con, got, spec, "b", now)
+            build._insert_records(con, got.records, got.rejects, spec, "b", now)
         stem = name.removesuffix(".csv")
         tables.append((con.execute(f"SELECT * FROM raw.{stem} ORDER BY _line").fetchall(),
                        con.execute("SELECT line, reason, record FROM quarantine.rows "

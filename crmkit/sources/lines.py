@@ -61,7 +61,7 @@ _LATIN1 = {"iso8859-1"}
 MAX_RECORD_LINES = 50
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One usable row: its first line in the file, how many lines it spans, its fields.
 
@@ -73,7 +73,7 @@ class Record:
     fields: list
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Reject:
     """One line that cannot be used: its line, reason, what was wrong and the text as read."""
 
@@ -94,17 +94,19 @@ class ReadResult:
     lines_in_file: int = 0
     blank_lines: int = 0
     bom: bool = False
+    n_records: int = 0
+    n_rejects: int = 0
+    lines_spanned: int = 0  # by records and rejects
 
     @property
     def rows_read(self) -> int:
         """Records plus rejects: every non-blank line after the header, once."""
-        return len(self.records) + len(self.rejects)
+        return self.n_records + self.n_rejects
 
     @property
     def balanced(self) -> bool:
         """Every line of the file is the header, blank, or part of a record or reject."""
-        spanned = sum(r.n_lines for r in self.records) + len(self.rejects)
-        return 1 + spanned + self.blank_lines == self.lines_in_file
+        return 1 + self.lines_spanned + self.blank_lines == self.lines_in_file
 
 
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -253,8 +255,13 @@ def read_header(path, *, encoding: str = "utf-8", delimiter: str = ",",
 
 
 def read_delimited(path, *, n_fields: int, encoding: str = "utf-8", delimiter: str = ",",
-                   quote: str = '"', max_record_lines: int = MAX_RECORD_LINES) -> ReadResult:
+                   quote: str = '"', max_record_lines: int = MAX_RECORD_LINES,
+                   on_chunk=None, chunk: int = 100_000) -> ReadResult:
     """Read a delimited text file with a header into records and rejects (see the module).
+
+    With ``on_chunk``, records and rejects are handed to ``on_chunk(records,
+    rejects)`` every ``chunk`` records instead of being kept, so a large file
+    needs little memory; the counts in the result are the same.
 
     Raises :class:`~crmkit.errors.DatasetError` naming the file when it cannot
     be read at all (missing, empty, UTF-16, or an undecodable header).
@@ -279,6 +286,8 @@ def read_delimited(path, *, n_fields: int, encoding: str = "utf-8", delimiter: s
         line = i + 1
         if text is None:
             out.rejects.append(Reject(line, "invalid_encoding", why, _shown(bodies[i])))
+            out.n_rejects += 1
+            out.lines_spanned += 1
             i += 1
             continue
         if not text.strip():
@@ -302,6 +311,8 @@ def read_delimited(path, *, n_fields: int, encoding: str = "utf-8", delimiter: s
                         fields = None
                     break
             if fields is None:
+                out.n_rejects += 1
+                out.lines_spanned += 1
                 out.rejects.append(Reject(
                     line, "malformed_line",
                     "a quote opened on this line is never closed (unbalanced quote); the "
@@ -312,10 +323,20 @@ def read_delimited(path, *, n_fields: int, encoding: str = "utf-8", delimiter: s
             fields = _split(text, delimiter, quote)
             if fields is None or len(fields) != n_fields:
                 got = "unreadable quoting" if fields is None else f"{len(fields)} fields"
+                out.n_rejects += 1
+                out.lines_spanned += 1
                 out.rejects.append(Reject(
                     line, "malformed_line", f"expected {n_fields} fields, found {got}", text))
                 i += 1
                 continue
         out.records.append(Record(line, span, [f if f != "" else None for f in fields]))
+        out.n_records += 1
+        out.lines_spanned += span
         i += span
+        if on_chunk is not None and len(out.records) >= chunk:
+            on_chunk(out.records, out.rejects)
+            out.records, out.rejects = [], []
+    if on_chunk is not None:
+        on_chunk(out.records, out.rejects)
+        out.records, out.rejects = [], []
     return out

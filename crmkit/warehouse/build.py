@@ -553,9 +553,10 @@ def _read_raw(con, path: Path, spec, batch_id: str, now) -> tuple[int, int, int,
         return read, rejected, lines_in_file, read == lines_in_file - 1
     del data
     got = read_delimited(path, n_fields=len(spec.columns), encoding=spec.encoding,
-                         delimiter=spec.delimiter)
-    _insert_records(con, got, spec, batch_id, now)
-    return got.rows_read, len(got.rejects), got.lines_in_file, got.balanced
+                         delimiter=spec.delimiter,
+                         on_chunk=lambda records, rejects: _insert_records(
+                             con, records, rejects, spec, batch_id, now))
+    return got.rows_read, got.n_rejects, got.lines_in_file, got.balanced
 
 
 def _read_plain(con, path: Path, spec, batch_id: str, now) -> tuple[int, int]:
@@ -595,23 +596,28 @@ def _read_plain(con, path: Path, spec, batch_id: str, now) -> tuple[int, int]:
     return int(n_ok + len(bad_lines)), len(bad_lines)
 
 
-def _insert_records(con, got, spec, batch_id: str, now) -> None:
-    """Put the records of a file read line by line into raw.<file>, its rejects into quarantine."""
+def _insert_records(con, records, rejects, spec, batch_id: str, now) -> None:
+    """Put records read line by line into raw.<file>, and rejected lines into quarantine."""
     stem = _stem(spec.name)
-    columns = list(zip(*[r.fields for r in got.records], strict=True)) if got.records \
-        else [() for _ in spec.columns]
-    arrays = {c: pa.array(list(v), pa.string()) for c, v in zip(spec.columns, columns,
-                                                               strict=True)}
-    arrays["_line"] = pa.array([r.line for r in got.records], pa.int64())
-    con.register("_rows", pa.table(arrays))
-    cols = ", ".join(ident(c) for c in spec.columns)
-    con.execute(f"INSERT INTO raw.{ident(stem)} SELECT {cols}, ?, ?, _line, ? FROM _rows",
-                [batch_id, spec.name, now])
-    con.unregister("_rows")
-    if got.rejects:
-        con.executemany("INSERT INTO quarantine.rows VALUES (?, ?, ?, ?, ?, ?)",
-                        [[batch_id, spec.name, r.line, r.reason, r.detail, r.text]
-                         for r in got.rejects])
+    if records:
+        columns = list(zip(*[r.fields for r in records], strict=True))
+        arrays = {c: pa.array(v, pa.string()) for c, v in zip(spec.columns, columns,
+                                                              strict=True)}
+        arrays["_line"] = pa.array([r.line for r in records], pa.int64())
+        con.register("_rows", pa.table(arrays))
+        cols = ", ".join(ident(c) for c in spec.columns)
+        con.execute(f"INSERT INTO raw.{ident(stem)} SELECT {cols}, ?, ?, _line, ? FROM _rows",
+                    [batch_id, spec.name, now])
+        con.unregister("_rows")
+    if rejects:
+        con.register("_rej", pa.table({
+            "line": pa.array([r.line for r in rejects], pa.int64()),
+            "reason": pa.array([r.reason for r in rejects], pa.string()),
+            "detail": pa.array([r.detail for r in rejects], pa.string()),
+            "record": pa.array([r.text for r in rejects], pa.string())}))
+        con.execute("INSERT INTO quarantine.rows SELECT ?, ?, line, reason, detail, record "
+                    "FROM _rej", [batch_id, spec.name])
+        con.unregister("_rej")
 
 
 def _stage(con, name: str, batch_id: str, seq: int, lo: str, hi: str, anchor: str,
