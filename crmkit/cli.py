@@ -19,8 +19,15 @@ from .errors import CRMKitError
 __all__ = ["main", "build_parser"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2), like every other crmkit error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="crmkit", description="CRM-analytics course kit: data, warehouse and reports."
     )
     parser.add_argument("--version", action="version", version=f"crmkit {__version__}")

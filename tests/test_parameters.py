@@ -74,3 +74,12 @@ def test_good_values_pass_unchanged():
     good = {"profile": "boutique", "n_customers": 2000, "seed": 0, "start": "2024-02-29",
             "end": "2025-12-31", "lang": "es", "data_dir": None, "sla_hours": 48.5}
     assert check_parameters(good) == good
+
+
+@pytest.mark.parametrize("args", [["warehouse", "load"], ["generate", "--customers", "x"],
+                                  ["nope"], ["report", "01", "-p", "seed"]])
+def test_command_line_mistakes_are_one_line_with_exit_2(capsys, args):
+    with pytest.raises(SystemExit) as stop:
+        main(args)
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and err.count("\n") == 1 and "--help" in err
