@@ -267,8 +267,9 @@ def _check_target(path: Path) -> None:
             first = str(exc).strip().splitlines()[0]
             if "lock" in first.lower():
                 raise DatasetError(
-                    f"warehouse {str(path)!r} is open for writing in another process; close "
-                    "that program (or notebook kernel) and try again.") from None
+                    f"warehouse {str(path)!r} is open in another process, and its write-ahead "
+                    f"log {str(wal)!r} must be folded in first; close that program (or "
+                    "notebook kernel) and try again.") from None
             raise DatasetError(
                 f"{str(wal)!r} is a write-ahead log that does not fit {str(path)!r} "
                 f"(DuckDB says: {first}). Nothing was changed; move the .wal file aside and "
