@@ -20,8 +20,15 @@ from .errors import CRMKitError
 __all__ = ["main", "build_parser"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2), like every other crmkit error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="crmkit", description="CRM-analytics course kit: data, warehouse and reports."
     )
     parser.add_argument("--version", action="version", version=f"crmkit {__version__}")
@@ -114,10 +121,22 @@ def build_parser() -> argparse.ArgumentParser:
     wl = wsub.add_parser("load", help="load one more batch of extracts (non-volatile)")
     wl.add_argument("db")
     wl.add_argument("folder")
+    for sp in (wb, wl):
+        sp.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
+                        help="how long to wait for another build or load of the same file "
+                        "(default 60)")
+        sp.add_argument("--plausible-years", type=int, default=10, metavar="N",
+                        help="quarantine dates more than N years from the extraction day "
+                        "(default 10)")
     wr = wsub.add_parser("report", help="rows read, loaded and quarantined, per batch and file")
     wr.add_argument("db")
     wt = wsub.add_parser("test", help="run the data tests on the marts (exit 1 on a failure)")
     wt.add_argument("db")
+    wq = wsub.add_parser("quarantine", help="the quarantined rows: file, line, reason, record")
+    wq.add_argument("db")
+    wq.add_argument("--batch", default=None, help="only this batch id")
+    wq.add_argument("--csv", metavar="FILE", default=None,
+                    help="write them to a formula-safe CSV for a spreadsheet")
 
     sub.add_parser("profiles", help="list the shop profiles")
     return parser
@@ -133,8 +152,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crmkit {args.command}: {exc}", file=sys.stderr)
         return 1
     except CRMKitError as exc:
-        print(f"crmkit {args.command}: error: {exc}", file=sys.stderr)
+        print(f"crmkit {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder that is a file, a disk that is full, no permission
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"crmkit {args.command}: error: {where}{exc.strerror or exc}.", file=sys.stderr)
+        return 2
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
 
 
 def _run(args) -> int:
@@ -221,13 +248,32 @@ def _warehouse(args) -> int:
                 from .dataset.synth import generate
 
                 source = generate(args.profile, n_customers=args.customers, seed=args.seed)
-            path = build_warehouse(source, args.db, batches=args.batch, seed=args.seed)
-            print(load_report(path).to_string(index=False))
+            path = build_warehouse(source, args.db, batches=args.batch, seed=args.seed,
+                                   plausible_years=args.plausible_years,
+                                   lock_timeout=args.wait)
+            report = load_report(path)
+            print(report.to_string(index=False))
+            _absent(report)
+            _quarantined(path, report)
             print(f"warehouse written: {path}")
         elif args.action == "load":
-            print(load_batch(args.db, args.folder).to_string(index=False))
+            report = load_batch(args.db, args.folder, plausible_years=args.plausible_years,
+                                lock_timeout=args.wait)
+            print(report.to_string(index=False))
+            _absent(report)
+            _quarantined(args.db, report)
         elif args.action == "report":
             print(load_report(args.db).to_string(index=False))
+        elif args.action == "quarantine":
+            if args.csv:
+                from .warehouse.export import export_quarantine
+
+                written = export_quarantine(args.db, args.csv, batch_id=args.batch)
+                print(f"quarantine written: {written}")
+            else:
+                from .warehouse.build import quarantine
+
+                print(quarantine(args.db, batch_id=args.batch).to_string(index=False))
         elif args.action == "test":
             result = run_data_tests(args.db)
             failed = result[result["status"] != "pass"]
@@ -235,6 +281,29 @@ def _warehouse(args) -> int:
             print(f"{len(result) - len(failed)} passed, {len(failed)} failed")
             return 1 if len(failed) else 0
     return 0
+
+
+def _quarantined(db, report, *, first: int = 5) -> None:
+    """Per file and reason: how many rows went to quarantine, and the first lines."""
+    from .warehouse.build import quarantine
+
+    for batch in report["batch_id"].unique():
+        q = quarantine(db, batch_id=batch)
+        for (file, reason), rows in q.groupby(["file", "reason"], sort=True):
+            lines = ", ".join(str(x) for x in rows["line"].head(first))
+            more = f" and {len(rows) - first} more" if len(rows) > first else ""
+            word = "line" if len(rows) == 1 else "lines"
+            print(f"quarantined: {file} {word} {lines}{more}: {reason} ({len(rows)} rows)")
+
+
+def _absent(report) -> None:
+    """Say which extract files no batch brought (they are not an error after a first build)."""
+    from .dataset.extracts import FILES
+
+    for batch, files in report.groupby("batch_id", sort=False)["file"]:
+        missing = [name for name in FILES if name not in set(files)]
+        if missing:
+            print(f"batch {batch}: not in this batch: {', '.join(missing)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

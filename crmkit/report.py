@@ -25,6 +25,7 @@ from typing import Any
 from .dataset.profiles import PROFILE_NAMES
 from .errors import CRMKitError, ParameterError, check_choice
 from .i18n import check_lang
+from .lessons import parameters as lesson_parameters
 
 __all__ = [
     "NOTEBOOK_DIR",
@@ -117,7 +118,13 @@ def parse_value(text: str) -> Any:
 
 
 def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Reject names the notebook does not declare, listing the valid ones."""
+    """Reject names the notebook does not declare, and values its rules do not allow.
+
+    Names come from the notebook's ``parameters`` cell; values are checked by
+    :mod:`crmkit.lessons.parameters` (the rules the notebook's validation cell
+    applies too), together with the defaults they combine with, so a bad value
+    is refused before a kernel starts.
+    """
     valid = notebook_parameters(notebook)
     for name in parameters:
         if name not in valid:
@@ -127,12 +134,20 @@ def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[s
                 f"{Path(notebook).stem} has no parameter {name!r}.{maybe} Its parameters "
                 f"are: {', '.join(valid)}."
             )
-    if "profile" in parameters and parameters["profile"] not in PROFILE_NAMES:
-        raise ParameterError(f"profile={parameters['profile']!r} is not allowed; choose one "
-                             f"of: {', '.join(PROFILE_NAMES)}.")
-    if "lang" in parameters:
-        check_lang(parameters["lang"])
-    return {**valid, **parameters}
+    merged = {**valid, **parameters}
+    # the notebook runs in its own folder: a relative path is read from there
+    folder = Path(notebook).resolve().parent
+    seen = {k: (str(folder / v) if k in _PATH_PARAMETERS and isinstance(v, str)
+                and not Path(v).expanduser().is_absolute() else v)
+            for k, v in merged.items()}
+    try:
+        lesson_parameters.check_parameters(seen)
+    except ParameterError as exc:
+        raise ParameterError(f"{Path(notebook).stem}: {exc}") from None
+    return merged
+
+
+_PATH_PARAMETERS = ("data_dir", "warehouse_dir")
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -237,6 +252,10 @@ def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
                 log=print, edition: str = "instructor") -> list[Report]:
     """Render each notebook for each profile and language; check everything first."""
     check_choice("edition", edition, EDITIONS)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {str(out_dir)!r} is a file; give a folder for the "
+                             "reports (it is created if missing).")
     notebooks = find_notebooks(names, notebook_dir)
     if not notebooks:
         raise ParameterError(f"no notebooks found in {notebook_dir or NOTEBOOK_DIR}.")

@@ -80,6 +80,12 @@ REASONS: dict[str, str] = {
     "missing_customer_id": "a customer row without its customer number",
     "duplicate_customer": "an older copy of a customer row in the same file",
     "duplicate_row": "the same natural key twice in one file",
+    "invalid_encoding": "a line whose bytes are not text in the file's encoding "
+                        "(or text from another encoding)",
+    "non_finite_number": "NaN or an infinity where a number is needed",
+    "out_of_range": "a quantity, price or discount beyond what a sale can be "
+                    "(a discount above 100 %)",
+    "implausible_date": "a date far outside the years around the extraction (e.g. 9999)",
 }
 
 # Till labels (the till speaks Spanish).

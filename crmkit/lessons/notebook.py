@@ -28,9 +28,9 @@ import pandas as pd
 
 from ..dataset.crmdata import CRMData
 from ..dataset.profiles import get_profile
-from ..dataset.synth import generate, parse_day
-from ..errors import ParameterError
+from ..dataset.synth import generate
 from ..i18n import catalog, check_lang, display_numbers, format_date, format_datetime, t
+from .parameters import check_parameters
 
 __all__ = ["setup", "localize", "say", "set_style", "shorten"]
 
@@ -49,25 +49,21 @@ def set_style() -> None:
 
 def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed: int = 0,
           start: str = "2024-01-01", end: str = "2025-12-31", lang: str = "en",
-          data_dir: str | None = None) -> CRMData:
+          data_dir: str | None = None, **more) -> CRMData:
     """Check a notebook's parameters and return its data (a clear error names the bad one).
 
-    With ``data_dir`` the dataset folder is loaded (and validated) instead of
+    The rules are those of :mod:`crmkit.lessons.parameters` (the same ones
+    ``crmkit report`` applies before a notebook runs); ``more`` takes the
+    notebook's other parameters (e.g. ``sla_hours``) to check them too. With
+    ``data_dir`` the dataset folder is loaded (and validated) instead of
     generating the shop ``profile``.
     """
-    check_lang(lang)
+    check_parameters({"profile": profile, "n_customers": n_customers, "seed": seed,
+                      "start": start, "end": end, "lang": lang, "data_dir": data_dir, **more})
     if data_dir:
-        path = Path(data_dir)
-        if not path.exists():
-            raise ParameterError(
-                f"data_dir={data_dir!r} does not exist; give a dataset folder such as "
-                "'../data/samples/boutique', or None to generate the shop."
-            )
-        data = CRMData.load(path)
+        data = CRMData.load(Path(data_dir).expanduser())
     else:
         get_profile(profile)
-        parse_day("start", start)
-        parse_day("end", end)
         data = generate(profile, n_customers=n_customers, start=start, end=end, seed=seed)
     set_style()
     if _in_notebook():  # pandas' display options are global: change them only in a kernel
