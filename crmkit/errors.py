@@ -18,6 +18,7 @@ __all__ = [
     "ParameterError",
     "SchemaError",
     "DatasetError",
+    "ModelError",
     "check_choice",
 ]
 
@@ -36,6 +37,10 @@ class SchemaError(CRMKitError, ValueError):
 
 class DatasetError(CRMKitError, OSError):
     """A dataset folder on disk is missing, incomplete or unreadable."""
+
+
+class ModelError(CRMKitError, ValueError):
+    """The data cannot support the model asked for (too few customers, no repeat buyers...)."""
 
 
 def check_choice(name: str, value: object, allowed: Iterable[str]) -> str:
