@@ -136,3 +136,17 @@ def test_plan_timeline_draws_one_bar_per_campaign(small_data):
     assert len(ax.patches) == len(data.campaigns)
     assert isinstance(ax.get_title(), str) and ax.get_title()
     pd.testing.assert_frame_equal(data.campaigns, small_data("bendita").campaigns)
+
+
+def test_segment_actions_count_who_each_action_can_reach(small_data):
+    data = small_data("bendita")
+    table = cp.segment_actions(data, lang="es")
+    seg = cp.rfm_segments(data)
+    assert table["customers"].sum() == len(seg) and len(table) == 11
+    c = data.customers.set_index("customer_id").loc[seg.index]
+    champions = c[(seg == "champions").to_numpy()]
+    assert table.loc["champions", "email"] == int(
+        (champions["email"].notna() & champions["email_consent"]).sum())
+    assert (table["reachable"] <= table["customers"]).all()
+    assert table.loc["champions", "label"] == "Campeones"
+    assert table["action"].str.len().gt(10).all()

@@ -30,12 +30,16 @@ from statsmodels.stats import proportion as smp
 
 from ..dataset.schema import SEGMENTS
 from ..errors import ParameterError
-from .kpis import order_profit
+from .kpis import customer_profitability, order_profit
+from .rfm import rfm_scores, rfm_summary
+from .segments import assign_segments, segment_table
 
 __all__ = [
     "SmartObjective",
     "SmartError",
     "SMART_LETTERS",
+    "rfm_segments",
+    "segment_actions",
     "buyer_persona",
     "effectiveness",
     "audience",
@@ -131,6 +135,48 @@ class SmartObjective:
             raise SmartError("objective is not SMART: " + "; ".join(
                 f"{k} ({SMART_LETTERS[k]})" for k in bad) + ". Fix those fields.")
         return self
+
+
+# ----------------------------------------------------------------------------- segments
+def rfm_segments(data, *, as_of=None) -> pd.Series:
+    """Each buying customer's named RFM segment (``crmkit.analytics.segments``), by id."""
+    scored = assign_segments(rfm_scores(rfm_summary(data, as_of=as_of)))
+    return scored["segment"].astype(str).rename("rfm_segment")
+
+
+def segment_actions(data, *, lang: str = "en", as_of=None) -> pd.DataFrame:
+    """Segments -> actions: per RFM segment, its size, value, CPS, recommended loyalty action
+    and how many of its customers the action can actually reach.
+
+    ``email`` counts customers with an e-mail address who consented to
+    marketing e-mail; ``phone`` those with a number who accepted calls;
+    ``post`` those with a full postal address (no consent needed);
+    ``personalised`` those whose profile (level 3: birth date or gender) is
+    known, so the message can be tailored; ``reachable`` by at least one channel.
+    """
+    seg = rfm_segments(data, as_of=as_of)
+    c = data.customers.set_index("customer_id").reindex(seg.index)
+    cps = customer_profitability(data)["cps"].reindex(seg.index)
+    reach = pd.DataFrame({
+        "email": (c["email"].notna() & c["email_consent"]).to_numpy(),
+        "phone": (c["phone"].notna() & c["phone_consent"]).to_numpy(),
+        "post": c[["address", "city", "postal_code"]].notna().all(axis=1).to_numpy(),
+        "personalised": (c["birth_date"].notna() | c["gender"].notna()).to_numpy(),
+    }, index=seg.index)
+    reach["reachable"] = reach[["email", "phone", "post"]].any(axis=1)
+    spend = rfm_summary(data, as_of=as_of)["total_spend"].reindex(seg.index)
+    frame = pd.concat([seg, cps.rename("cps"), spend.rename("value"), reach], axis=1)
+    g = frame.groupby("rfm_segment")
+    table = segment_table(lang)
+    out = pd.DataFrame({"customers": g.size()}).reindex(table.index, fill_value=0)
+    out["value"] = g["value"].sum().reindex(out.index, fill_value=0.0)
+    out["cps_mean"] = g["cps"].mean().reindex(out.index)
+    for col in ("email", "phone", "post", "personalised", "reachable"):
+        out[col] = g[col].sum().reindex(out.index, fill_value=0).astype(int)
+    out.insert(0, "label", table["label"])
+    out["action"] = table["action"]
+    out.index.name = "segment"
+    return out
 
 
 # ----------------------------------------------------------------------------- persona

@@ -34,7 +34,8 @@ import io
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ..analytics.campaigns import effectiveness, incremental_effect
+from ..analytics.campaigns import effectiveness, incremental_effect, rfm_segments
+from ..analytics.segments import SEGMENTS
 from ..analytics.kpis import KPI_NAMES, kpi_board, monthly_kpis
 from ..dataset.crmdata import CRMData
 from ..errors import ParameterError
@@ -51,14 +52,15 @@ _FORMAT = {"sessions": "{:,.0f}", "conversion_rate": "{:.2%}", "cps_per_customer
 def filter_data(data: CRMData, *, start: str | None = None, end: str | None = None,
                 source: str | None = None, segment: str | None = None) -> CRMData:
     """A copy of ``data`` restricted to months ``start``..``end`` (``YYYY-MM``), one traffic
-    ``source`` (web visits) and one customer ``segment`` (customers, their orders, visits,
+    ``source`` (web visits) and one RFM ``segment`` (its customers, their orders, visits,
     contacts and incidents). ``None`` keeps everything."""
     tables = dict(data.tables)
     if segment is not None:
-        if segment not in set(data.customers["segment"]):
-            raise ParameterError(f"segment={segment!r} is not a segment of this shop; choose "
-                                 f"one of {sorted(set(data.customers['segment']))}.")
-        ids = data.customers.loc[data.customers["segment"] == segment, "customer_id"]
+        if segment not in SEGMENTS:
+            raise ParameterError(f"segment={segment!r} is not an RFM segment; choose one of "
+                                 f"{', '.join(SEGMENTS)}.")
+        seg = rfm_segments(data)
+        ids = seg.index[seg == segment]
         tables["customers"] = data.customers[data.customers["customer_id"].isin(ids)]
         for name in ("orders", "web_sessions", "campaign_contacts", "tickets"):
             tables[name] = tables[name][tables[name]["customer_id"].isin(ids)]
@@ -86,7 +88,8 @@ def dashboard_tables(data: CRMData, *, targets: dict | None = None, top: int = 5
     if monthly.empty:
         raise ParameterError("no orders in the chosen period: widen the period or the segment.")
     board = kpi_board(monthly[list(KPI_NAMES)], targets=targets)
-    segments = data.customers["segment"].value_counts().rename("customers")
+    segments = (rfm_segments(data).value_counts().reindex(list(SEGMENTS), fill_value=0)
+                .rename("customers"))
     segments.index.name = "segment"
     camp = effectiveness(data) if len(data.campaigns) else pd.DataFrame()
     if len(camp):
@@ -134,7 +137,9 @@ def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = 
             ax.legend(fontsize=7)
     ax = fig.add_subplot(grid[2, 0])
     seg = tables["segments"]
-    ax.barh([t(f"value.{s}", lang) for s in seg.index], seg.to_numpy(), color="#264653")
+    ax.barh([t(f"rfm_segment.{s}", lang) for s in seg.index], seg.to_numpy(), color="#264653")
+    ax.invert_yaxis()
+    ax.tick_params(axis="y", labelsize=7)
     ax.set_title(t("dash.segments", lang), fontsize=9)
     ax = fig.add_subplot(grid[2, 1:])
     ax.set_axis_off()
@@ -261,9 +266,8 @@ def _pickers(data, lang, targets) -> None:
     source = w.Dropdown(options=[(everything, None)] + [(t(f"value.{s}", lang), s)
                                                         for s in sources],
                         description=t("dash.source", lang))
-    segs = sorted(set(data.customers["segment"]))
-    segment = w.Dropdown(options=[(everything, None)] + [(t(f"value.{s}", lang), s)
-                                                         for s in segs],
+    segment = w.Dropdown(options=[(everything, None)] + [(t(f"rfm_segment.{s}", lang), s)
+                                                         for s in SEGMENTS],
                          description=t("dash.segment", lang))
     out = w.Output()
 
