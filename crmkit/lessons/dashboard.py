@@ -35,8 +35,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..analytics.campaigns import effectiveness, incremental_effect, rfm_segments
-from ..analytics.segments import SEGMENTS
 from ..analytics.kpis import KPI_NAMES, kpi_board, monthly_kpis
+from ..analytics.segments import SEGMENTS
 from ..dataset.crmdata import CRMData
 from ..errors import ParameterError
 from ..i18n import check_lang, t
