@@ -285,7 +285,7 @@ _REACH = {
 
 def _siblings(campaigns: pd.DataFrame, campaign_id: int) -> list[int]:
     """The campaign and, when it is one variant of an A/B test, the other variant."""
-    name = campaigns.set_index("campaign_id").loc[campaign_id, "name"]
+    name = campaigns.loc[campaigns["campaign_id"] == campaign_id, "name"].iloc[0]
     m = _AB.match(name)
     if not m:
         return [campaign_id]
@@ -314,19 +314,17 @@ def audience(data, campaign_id: int) -> pd.DataFrame:
     c = data.customers
     seg = c["segment"] == row["target_segment"] if row["target_segment"] != "all" else True
     member = _REACH[row["channel"]](c) & (c["signup_date"] <= row["start_date"]) & seg
-    ids = c.loc[member, "customer_id"]
+    ids = c.loc[member, "customer_id"].to_numpy()
     contacts = data.campaign_contacts
-    group = pd.Series("control", index=ids.to_numpy())
+    group = np.full(len(ids), "control", dtype=object)
     for sib in _siblings(data.campaigns, campaign_id):
-        hit = contacts.loc[contacts["campaign_id"] == sib, "customer_id"]
-        group[group.index.isin(hit)] = "treated" if sib == campaign_id else "other_variant"
+        hit = np.isin(ids, contacts.loc[contacts["campaign_id"] == sib, "customer_id"].to_numpy())
+        group[hit] = "treated" if sib == campaign_id else "other_variant"
     o = data.orders
     day = o["placed_at"].dt.normalize()
-    in_window = o[(day >= row["start_date"]) & (day <= row["end_date"])]
-    bought = group.index.isin(in_window["customer_id"].dropna())
-    out = pd.DataFrame({"customer_id": ids.to_numpy(), "group": group.to_numpy(),
-                        "converted": bought})
-    return out
+    in_window = o.loc[(day >= row["start_date"]) & (day <= row["end_date"]), "customer_id"]
+    bought = np.isin(ids, in_window.dropna().to_numpy())
+    return pd.DataFrame({"customer_id": ids, "group": group, "converted": bought})
 
 
 def _compare(k1, n1, k0, n0, alpha):

@@ -250,15 +250,14 @@ def show_dashboard(data: CRMData, *, lang: str = "en", targets: dict | None = No
         except ImportError:
             interactive = False
     if interactive:
-        _pickers(data, lang, targets)
+        _pickers(data, lang, targets, [str(m) for m in tables["monthly"].index])
     return tables
 
 
-def _pickers(data, lang, targets) -> None:
+def _pickers(data, lang, targets, months) -> None:
     import ipywidgets as w
     from IPython.display import display
 
-    months = [str(m) for m in monthly_kpis(data).index]
     everything = t("dash.all", lang)
     period = w.SelectionRangeSlider(options=months, index=(0, len(months) - 1),
                                     description=t("dash.period", lang))

@@ -18,10 +18,11 @@ import numpy as np
 import pandas as pd
 
 from ..analytics import automation, campaigns, experiments, kpis
-from ..i18n import t
+from ..errors import ParameterError
+from ..i18n import check_lang, t
 from .exercises import AnyOf, Exercise, ExerciseBook
 
-__all__ = ["EXERCISES", "exercise_book", "plot_footfall", "plot_funnel", "plot_cps",
+__all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall", "plot_funnel", "plot_cps",
            "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "BASELINE", "example_objective"]
 
 WIN_BACK_DAYS = 60  # the exercise's win-back delay (the notebook shows its own parameter)
@@ -34,6 +35,34 @@ def example_objective(**change) -> campaigns.SmartObjective:
                 metric="conversion_rate", target=0.15, baseline=0.03, segment="premium",
                 start="2025-03-01", end="2025-03-31")
     return campaigns.SmartObjective(**{**base, **change})
+
+
+def check_parameters(*, win_back_days, min_effect, alpha) -> None:
+    """The notebook's own parameters; a clear error names the one at fault.
+
+    >>> check_parameters(win_back_days=90, min_effect=0.01, alpha=0.05)
+    >>> check_parameters(win_back_days=0, min_effect=0.01, alpha=0.05)
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.ParameterError: win_back_days=0 must be a whole number of days > 0, e.g. 90.
+    """
+    if isinstance(win_back_days, bool) or not isinstance(win_back_days, int) or win_back_days < 1:
+        raise ParameterError(f"win_back_days={win_back_days!r} must be a whole number of days "
+                             "> 0, e.g. 90.")
+    for name, value, hi in (("min_effect", min_effect, 0.5), ("alpha", alpha, 0.5)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < hi:
+            raise ParameterError(f"{name}={value!r} must be a number between 0 and {hi}, "
+                                 "e.g. 0.01 for min_effect or 0.05 for alpha.")
+
+
+def smart_table(objective: campaigns.SmartObjective, lang: str = "en") -> pd.DataFrame:
+    """One row per SMART letter: what it asks and whether ``objective`` passes it."""
+    check_lang(lang)
+    bad = set(objective.failing())
+    return pd.DataFrame({"letter": list(campaigns.SMART_LETTERS),
+                         "meets": [k not in bad for k in campaigns.SMART_LETTERS],
+                         "rule": [t(f"smart.{k}", lang) for k in campaigns.SMART_LETTERS]}
+                        ).set_index("letter")
 
 
 # ----------------------------------------------------------------------------- plots
