@@ -412,7 +412,8 @@ def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax=None):
     ax.invert_yaxis()
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[k]) for k in channels]
     ax.legend(handles, [t(f"value.{k}", lang) if f"value.{k}" in _cat() else k
-                        for k in channels], fontsize=7, loc="lower right")
+                        for k in channels], fontsize=7, loc="upper left",
+              bbox_to_anchor=(1.0, 1.0))
     ax.set_title(t("case.plan_title", lang))
     return ax
 

@@ -22,8 +22,9 @@ from ..errors import ParameterError
 from ..i18n import check_lang, t
 from .exercises import AnyOf, Exercise, ExerciseBook
 
-__all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall", "plot_funnel", "plot_cps",
-           "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "BASELINE", "example_objective"]
+__all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall",
+           "plot_funnel", "plot_cps", "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "BASELINE",
+           "example_objective"]
 
 WIN_BACK_DAYS = 60  # the exercise's win-back delay (the notebook shows its own parameter)
 BASELINE = 0.05  # conversion rate of the sample-size exercise
@@ -224,7 +225,8 @@ EXERCISES = (
     ),
     Exercise(
         "negative_cps", _negative_cps,
-        title=("Customers who cost more than they leave", "Clientes que cuestan más de lo que dejan"),
+        title=("Customers who cost more than they leave",
+               "Clientes que cuestan más de lo que dejan"),
         hints=(("`kpis.customer_profitability(data)` has the columns `orders` and `cps`.",
                 "`kpis.customer_profitability(data)` tiene las columnas `orders` y `cps`."),
                ("Count the rows with orders > 0 and cps < 0.",
