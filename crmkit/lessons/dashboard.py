@@ -32,6 +32,7 @@ import html as _html
 import io
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from ..analytics.campaigns import effectiveness, incremental_effect, rfm_segments
@@ -147,12 +148,14 @@ def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = 
     camp = tables["campaigns"]
     if len(camp):
         cols = ["reach", "conversions", "revenue", "cost", "roi"]
+        uplift = camp["uplift"] if "uplift" in camp else pd.Series(np.nan, index=camp.index)
         cells = [[str(r["name"])[:38]] + [f"{r[c]:,.0f}" for c in cols[:2]]
                  + [f"{r[c]:,.0f} €" for c in cols[2:4]] + [f"{r['roi']:.1f}"]
-                 for _, r in camp.iterrows()]
+                 + ["–" if pd.isna(u) else f"{u * 100:+.1f}"]
+                 for (_, r), u in zip(camp.iterrows(), uplift, strict=True)]
         table = ax.table(cellText=cells, colLabels=[t("dash.campaign", lang)]
-                         + [t(f"dash.{c}", lang) for c in cols], loc="upper center",
-                         colWidths=[0.4] + [0.12] * 5)
+                         + [t(f"dash.{c}", lang) for c in cols] + [t("dash.uplift", lang)],
+                         loc="upper center", colWidths=[0.34] + [0.11] * 6)
         table.auto_set_font_size(False)
         table.set_fontsize(8)
         table.scale(1, 1.3)
