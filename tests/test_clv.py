@@ -9,7 +9,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
-from crmkit.analytics.clv import BetaGeo, GammaGamma, customer_lifetime_value
+from crmkit.analytics.clv import BetaGeo, GammaGamma, ParetoNBD, customer_lifetime_value
 from crmkit.analytics.diagnostics import (
     calibration_vs_holdout,
     probability_alive_matrix,
@@ -70,6 +70,22 @@ def test_bgnbd_conditional_expectation_of_the_papers_customer(bg, cdnow):
     one = cdnow[1].loc[[1]]
     assert (one["frequency"].item(), round(one["recency"].item(), 2)) == (2, 30.43)
     assert round(bg.expected_purchases(one, 39).item(), 3) == 1.226
+
+
+def test_pareto_nbd_matches_the_published_estimates(cdnow):
+    # Fader, Hardie and Lee (2005), Pareto/NBD on the same CDNOW sample:
+    # r 0.55, alpha 10.58, s 0.61, beta 11.67, log-likelihood -9595.0
+    m = ParetoNBD().fit(cdnow[1])
+    p = m.params_
+    assert (round(p["r"], 2), round(p["alpha"], 2), round(p["s"], 2), round(p["beta"], 2)) == (
+        0.55, 10.58, 0.61, 11.67)
+    assert round(m.log_likelihood_, 1) == -9595.0
+    # the BG/NBD fits CDNOW slightly better, as the paper reports
+    assert m.log_likelihood_ < BetaGeo().fit(cdnow[1]).log_likelihood_
+    track = repeat_purchase_tracking(m, cdnow[0], end=OBSERVATION_END)
+    assert track.loc[78, "predicted"] == pytest.approx(track.loc[78, "actual"], rel=0.06)
+    pa = m.probability_alive(cdnow[1])
+    assert pa.between(0, 1).all() and (pa[cdnow[1]["frequency"] == 0] < 1).all()
 
 
 def test_gamma_gamma_matches_the_published_estimates(cdnow):
@@ -180,6 +196,10 @@ def test_probability_alive_separates_the_customers_the_generator_kept(synthetic)
     truth = synthetic.truth["customers"].set_index("customer_id").loc[s.index, "alive_at_end"]
     auc = roc_auc_score(truth, bg.probability_alive(s))
     assert auc > 0.8                                       # 0.86 on this shop
+    # the Pareto/NBD lets one-time buyers leave too, as the generator does: it separates better
+    pn = ParetoNBD().fit(s)
+    auc_pn = roc_auc_score(truth, pn.probability_alive(s))
+    assert auc_pn > 0.9 and auc_pn > auc                   # 0.95 on this shop
 
 
 def test_predicted_holdout_purchases_track_the_actual(synthetic):
@@ -202,6 +222,8 @@ def test_a_shop_with_no_repeat_buyers_is_a_clear_error():
         BetaGeo().fit(once)
     with pytest.raises(ModelError, match="no customer has a repeat purchase"):
         GammaGamma().fit(once)
+    with pytest.raises(ModelError, match="no customer bought more than once"):
+        ParetoNBD().fit(once)
 
 
 def test_an_empty_summary_is_a_clear_error():

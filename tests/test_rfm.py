@@ -15,6 +15,7 @@ from crmkit.analytics.rfm import (
     purchases,
     rfm_scores,
     rfm_summary,
+    summary_from_transactions,
 )
 from crmkit.dataset.crmdata import CRMData
 from crmkit.errors import CRMKitError, ModelError, ParameterError
@@ -228,6 +229,19 @@ def test_an_empty_shop_is_a_clear_error(hand):
 def test_an_as_of_outside_the_period_names_the_parameter(hand, as_of, match):
     with pytest.raises(CRMKitError, match=match):
         rfm_summary(hand, as_of=as_of)
+
+
+@pytest.mark.parametrize(("column", "blank"), [("placed_at", pd.NaT), ("value_cents", None),
+                                               ("customer_id", None)])
+def test_transactions_with_blanks_are_refused_not_dropped(column, blank):
+    tx = pd.DataFrame({"customer_id": [1, 2, 3],
+                       "placed_at": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-01-03"]),
+                       "value_cents": [100, 200, 300]})
+    tx[column] = tx[column].astype(object)
+    tx.loc[1, column] = blank
+    with pytest.raises(ParameterError, match=rf"column '{column}' is empty in 1 row\(s\) "
+                                             r"\(first rows: 1\)"):
+        summary_from_transactions(tx, as_of="2024-01-03")
 
 
 def test_bad_unit_and_bins_are_named(hand):

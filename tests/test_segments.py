@@ -87,3 +87,16 @@ def test_scores_outside_the_grid_are_refused():
         assign_segments(pd.DataFrame({"r_score": [1, 7], "f_score": [1, 1]}))
     with pytest.raises(ParameterError, match="'f_score'"):
         assign_segments(pd.DataFrame({"r_score": [1]}))
+
+
+def test_segment_bars_are_labelled_in_the_language(small_data):
+    import matplotlib
+    matplotlib.use("Agg")
+    from crmkit.analytics.plots import plot_segments
+    summary = segment_summary(assign_segments(rfm_scores(rfm_summary(small_data("boutique")))))
+    ax = plot_segments(summary, lang="es")
+    assert ax.get_title() == "Clientes por segmento RFM"
+    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert labels[-1] == "Campeones" and labels[0] == "Perdidos"
+    heights = [p.get_width() for p in ax.patches]
+    assert sum(heights) == summary["customers"].sum()

@@ -117,22 +117,39 @@ def purchases(data, *, as_of=None) -> pd.DataFrame:
     ...                                          "order_id"]).any())
     False
     """
-    orders = data.orders
-    end = _as_of(data, as_of) + _DAY
-    lines = data.order_lines
-    cents = pd.Series(line_cents(lines), index=lines["order_id"].to_numpy())
-    value = cents.groupby(level=0, sort=False).sum()
-    status = orders["status"].to_numpy()
-    placed = orders["placed_at"].to_numpy()
-    returned_at = orders["returned_at"].to_numpy()
-    returned = (status == "returned") & ~(returned_at >= end)  # NaT compares False: netted
-    keep = ((status != "cancelled") & ~returned & (placed < end)
-            & orders["customer_id"].notna().to_numpy())
-    out = orders.loc[keep, ["order_id", "customer_id", "placed_at"]].reset_index(drop=True)
+    keep, cents = _counted(data, _as_of(data, as_of) + _DAY)
+    out = data.orders.loc[keep, ["order_id", "customer_id", "placed_at"]].reset_index(drop=True)
     out["customer_id"] = out["customer_id"].astype("int64")
-    out["value_cents"] = value.reindex(out["order_id"].to_numpy(), fill_value=0).to_numpy(
-        dtype=np.int64)
+    out["value_cents"] = cents
     return out
+
+
+def _counted(data, end: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+    """Mask of the orders that count before ``end``, and their values in cents."""
+    orders, lines = data.orders, data.order_lines
+    status = orders["status"]
+    returned = (status == "returned").to_numpy() & ~(
+        orders["returned_at"] >= end).to_numpy(dtype=bool, na_value=False)  # not yet back
+    keep = ((status != "cancelled").to_numpy() & ~returned
+            & (orders["placed_at"] < end).to_numpy(dtype=bool, na_value=False)
+            & orders["customer_id"].notna().to_numpy())
+    return keep, _order_cents(lines, orders["order_id"].to_numpy()[keep])
+
+
+def _order_cents(lines: pd.DataFrame, order_ids: np.ndarray) -> np.ndarray:
+    """Sum of the line values (cents) of each order of ``order_ids`` (0 for no lines)."""
+    line_ids = lines["order_id"].to_numpy(dtype=np.int64)
+    cents = line_cents(lines)
+    if len(order_ids) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lo = min(int(line_ids.min()) if len(line_ids) else 0, int(order_ids.min()))
+    hi = max(int(line_ids.max()) if len(line_ids) else 0, int(order_ids.max()))
+    if lo >= 0 and hi < 4 * (len(line_ids) + len(order_ids)) + 1024:
+        # dense ids: one pass of bincount (sums of int64 cents are exact below 2**53)
+        by_id = np.bincount(line_ids, weights=cents, minlength=hi + 1)
+        return np.rint(by_id[order_ids]).astype(np.int64)
+    value = pd.Series(cents).groupby(line_ids).sum()
+    return value.reindex(order_ids, fill_value=0).to_numpy(dtype=np.int64)
 
 
 def _as_of(data, as_of, name: str = "as_of") -> pd.Timestamp:
@@ -196,9 +213,17 @@ def summary_from_transactions(
                 f"{'customer' if col == customer else 'time' if col == time else 'value'}=."
             )
     times = pd.to_datetime(transactions[time]).to_numpy(dtype="datetime64[us]")
-    if len(times) == 0 or np.isnat(times).all():
+    if len(times) == 0:
         raise ModelError("there are no purchases to summarise: the shop is empty "
                          "(no orders that count before as_of); load a shop with orders.")
+    for col, bad in ((time, np.isnat(times)), (value, transactions[value].isna().to_numpy()),
+                     (customer, transactions[customer].isna().to_numpy())):
+        if bad.any():
+            rows = ", ".join(str(r) for r in transactions.index[bad][:5])
+            raise ParameterError(
+                f"column {col!r} is empty in {int(bad.sum())} row(s) (first rows: {rows}); "
+                "every purchase needs a customer, a time and a value: fix or drop those rows "
+                "first (guest orders cannot be followed).")
     first_day = times.min().astype("datetime64[D]")
     last_day = pd.Timestamp(end) if end is not None else pd.Timestamp(times.max()).normalize()
     as_of_day = parse_day("as_of", as_of)
@@ -214,11 +239,7 @@ def summary_from_transactions(
             f"{pd.Timestamp(first_day).date()} to {last_day.date()}."
         )
     keep = times < np.datetime64(as_of_day + pd.Timedelta(days=1), "us")
-    cust = transactions[customer].to_numpy()[keep]
-    if pd.isna(cust).any():
-        raise ParameterError(f"column {customer!r} has empty customer ids; drop guest "
-                             "purchases before summarising.")
-    cust = cust.astype(np.int64)
+    cust = transactions[customer].to_numpy()[keep].astype(np.int64)
     day = times[keep].astype("datetime64[D]").astype(np.int64)
     cents = transactions[value].to_numpy()[keep].astype(np.int64)
     return _summarise(cust, day, cents, int(np.datetime64(as_of_day, "D").astype(np.int64)),
@@ -227,24 +248,29 @@ def summary_from_transactions(
 
 def _summarise(cust: np.ndarray, day: np.ndarray, cents: np.ndarray, as_of: int,
                div: int) -> pd.DataFrame:
-    ids, code = np.unique(cust, return_inverse=True)
-    dmin = day.min()
+    # one sort of (customer, day) keys gives customers, purchase days and their order
+    cmin, dmin = cust.min(), day.min()
     span = np.int64(day.max() - dmin + 1)
-    occ_key, occ_code = np.unique(code * span + (day - dmin), return_inverse=True)
-    occ_cents = np.bincount(occ_code, weights=cents, minlength=len(occ_key))
-    occ_cents = np.rint(occ_cents).astype(np.int64)  # exact: sums of int64 below 2**53
+    key = (cust - cmin) * span + (day - dmin)
+    order = np.argsort(key)  # the order within a customer-day does not matter: sums
+    key, cents = key[order], cents[order]
+    new_occ = np.r_[True, key[1:] != key[:-1]]
+    occ_start = np.flatnonzero(new_occ)
+    occ_key = key[occ_start]
+    occ_cents = np.add.reduceat(cents, occ_start) if len(cents) else cents
     occ_cust = occ_key // span
     occ_day = occ_key % span + dmin
     starts = np.flatnonzero(np.r_[True, occ_cust[1:] != occ_cust[:-1]])
     counts = np.diff(np.r_[starts, len(occ_key)])
+    cust_row_start = occ_start[starts]
+    orders = np.diff(np.r_[cust_row_start, len(key)])
+    ids = occ_cust[starts] + cmin
     first = occ_day[starts]
     last = occ_day[starts + counts - 1]
     total = np.add.reduceat(occ_cents, starts)
     repeat = total - occ_cents[starts]
     frequency = counts - 1
-    orders = np.bincount(code, minlength=len(ids))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.where(frequency > 0, repeat / np.maximum(frequency, 1) / 100, 0.0)
+    monetary = np.where(frequency > 0, repeat / np.maximum(frequency, 1) / 100, 0.0)
     epoch = np.datetime64("1970-01-01", "D")
     out = pd.DataFrame({
         "first_purchase": (epoch + first).astype("datetime64[us]"),
@@ -258,7 +284,7 @@ def _summarise(cust: np.ndarray, day: np.ndarray, cents: np.ndarray, as_of: int,
         "total_spend": total / 100,
         "total_spend_cents": total,
         "repeat_spend_cents": repeat,
-    }, index=pd.Index(ids, name="customer_id"))
+    }, index=pd.Index(ids.astype(np.int64), name="customer_id"))
     return out
 
 
@@ -286,16 +312,17 @@ def rfm_summary(data, *, as_of=None, unit: str = "days") -> pd.DataFrame:
     """
     check_choice("unit", unit, UNITS)
     day = _as_of(data, as_of)
-    p = purchases(data, as_of=day)
-    if p.empty:
+    keep, cents = _counted(data, day + _DAY)
+    if not keep.any():
         raise ModelError(
             f"no customer bought anything by as_of={str(day.date())!r} (cancelled, returned "
             "and guest orders do not count); choose a later as_of or a shop with orders."
         )
-    first = p["placed_at"].min().normalize()
-    if day < first:  # pragma: no cover - purchases() already keeps only orders up to as_of
-        raise ParameterError(f"as_of={str(day.date())!r} is before the first purchase.")
-    return summary_from_transactions(p, as_of=day, unit=unit, end=day)
+    orders = data.orders
+    cust = orders["customer_id"].to_numpy(dtype=np.int64, na_value=-1)[keep]
+    days = orders["placed_at"].to_numpy()[keep].astype("datetime64[D]").astype(np.int64)
+    return _summarise(cust, days, cents, int(np.datetime64(day, "D").astype(np.int64)),
+                      UNITS[unit])
 
 
 def holdout_from_transactions(
