@@ -83,6 +83,24 @@ def test_generated_audience_matches_the_generator_truth(small_data):
         assert (a["group"] == "treated").sum() == row["treated"]
 
 
+def test_audience_matches_the_truth_in_the_committed_sample():
+    """The Bendita sample runs two A/B tests with the same name in one month: each pair is
+    told apart by its dates."""
+    from pathlib import Path
+
+    from crmkit.dataset.crmdata import CRMData
+
+    data = CRMData.load(Path(__file__).resolve().parents[1] / "data/samples/bendita")
+    truth = data.truth["campaigns"].set_index("campaign_id")
+    names = data.campaigns.set_index("campaign_id")["name"]
+    assert names.loc[2] == names.loc[4] == "Retention Apr 2024 (social) [A]"
+    for cid, row in truth.iterrows():
+        groups = cp.audience(data, cid)["group"].value_counts()
+        assert (groups.get("treated", 0), groups.get("control", 0)) == (row["treated"],
+                                                                         row["control"]), cid
+    assert len(cp.ab_tests(data)) == (truth["variant"] == "A").sum()
+
+
 def test_ab_tests_pair_the_two_variants(small_data):
     data = small_data("bendita")
     ab = cp.ab_tests(data)
@@ -100,8 +118,12 @@ def test_confidence_intervals_cover_the_true_uplift_at_the_stated_rate():
     hits, hits_ab, narrow = [], [], []
     for seed in range(20):
         data = generate("bendita", n_customers=600, seed=seed)
-        truth = data.truth["campaigns"].set_index("campaign_id")["true_uplift"]
-        e = cp.incremental_effect(data).dropna(subset=["ci_low"])
+        table = data.truth["campaigns"].set_index("campaign_id")
+        truth = table["true_uplift"]
+        every = cp.incremental_effect(data)
+        assert every[["treated", "control"]].equals(table.loc[every.index, ["treated",
+                                                                           "control"]])
+        e = every.dropna(subset=["ci_low"])
         t = truth.loc[e.index]
         hits += ((e["ci_low"] <= t) & (t <= e["ci_high"])).tolist()
         if seed < 5:

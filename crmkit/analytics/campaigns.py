@@ -283,14 +283,22 @@ _REACH = {
 }
 
 
+def _tests(campaigns: pd.DataFrame) -> pd.Series:
+    """The A/B test each campaign belongs to: its name without ``[A]``/``[B]`` and its dates
+    (two tests may share a name, never their days); empty for a single-version campaign."""
+    names = campaigns["name"].str.extract(_AB.pattern)
+    key = (names["stem"] + " | " + campaigns["start_date"].astype(str) + " | "
+           + campaigns["end_date"].astype(str))
+    return key.where(names["stem"].notna())
+
+
 def _siblings(campaigns: pd.DataFrame, campaign_id: int) -> list[int]:
     """The campaign and, when it is one variant of an A/B test, the other variant."""
-    name = campaigns.loc[campaigns["campaign_id"] == campaign_id, "name"].iloc[0]
-    m = _AB.match(name)
-    if not m:
+    tests = _tests(campaigns)
+    mine = tests[(campaigns["campaign_id"] == campaign_id).to_numpy()].iloc[0]
+    if pd.isna(mine):
         return [campaign_id]
-    stems = campaigns["name"].str.replace(r" \[[AB]\]$", "", regex=True)
-    return campaigns.loc[stems == m["stem"], "campaign_id"].tolist()
+    return campaigns.loc[(tests == mine).to_numpy(), "campaign_id"].tolist()
 
 
 def audience(data, campaign_id: int) -> pd.DataFrame:
@@ -371,8 +379,10 @@ def ab_tests(data, *, alpha: float = 0.05) -> pd.DataFrame:
     """
     names = data.campaigns["name"].str.extract(_AB.pattern)
     rows = []
-    for stem, part in data.campaigns.assign(stem=names["stem"], variant=names["variant"]) \
-            .dropna(subset=["stem"]).groupby("stem", sort=False):
+    tests = data.campaigns.assign(stem=names["stem"], variant=names["variant"],
+                                  test=_tests(data.campaigns))
+    for _, part in tests.dropna(subset=["test"]).groupby("test", sort=False):
+        stem = part["stem"].iloc[0]
         ids = dict(zip(part["variant"], part["campaign_id"], strict=True))
         if set(ids) != {"A", "B"}:
             continue
@@ -380,12 +390,13 @@ def ab_tests(data, *, alpha: float = 0.05) -> pd.DataFrame:
         ta, tb = a[a["group"] == "treated"], a[a["group"] == "other_variant"]
         ka, na, kb, nb = int(ta["converted"].sum()), len(ta), int(tb["converted"].sum()), len(tb)
         low, high, p = _compare(kb, nb, ka, na, alpha)
-        rows.append({"test": stem, "campaign_a": ids["A"], "campaign_b": ids["B"],
+        rows.append({"test": stem, "start_date": part["start_date"].iloc[0],
+                     "campaign_a": ids["A"], "campaign_b": ids["B"],
                      "n_a": na, "rate_a": ka / na if na else np.nan,
                      "n_b": nb, "rate_b": kb / nb if nb else np.nan,
                      "difference": (kb / nb - ka / na) if na and nb else np.nan,
                      "ci_low": low, "ci_high": high, "p_value": p})
-    cols = ["test", "campaign_a", "campaign_b", "n_a", "rate_a", "n_b", "rate_b",
+    cols = ["test", "start_date", "campaign_a", "campaign_b", "n_a", "rate_a", "n_b", "rate_b",
             "difference", "ci_low", "ci_high", "p_value"]
     return pd.DataFrame(rows, columns=cols)
 
