@@ -54,6 +54,22 @@ def test_effectiveness_by_hand():
     assert e["result"] == pytest.approx(0.5) and not e["met"]  # target 0.6
 
 
+def test_acquisition_campaign_is_worth_what_its_customers_bought():
+    shop = tiny_shop()
+    tables = dict(shop.tables)
+    acq = tables["campaigns"].iloc[[0]].assign(campaign_id=2, goal="acquisition",
+                                               kpi="new_customers", target_value=1.0,
+                                               budget=100.0, name="Acquisition Jan 2024 (email)")
+    tables["campaigns"] = pd.concat([tables["campaigns"], acq], ignore_index=True)
+    c = tables["customers"].copy()
+    c["acquisition_campaign_id"] = pd.array([None, 2, None, None], dtype="Int64")
+    tables["customers"] = c
+    e = cp.effectiveness(type(shop)(tables, shop.manifest)).loc[2]
+    # customer 2: the store order (30); the cancelled one is worth nothing
+    assert (e["reach"], e["revenue"], e["cost"]) == (0, 30.0, 100.0)
+    assert e["roi"] == pytest.approx(-0.7) and e["result"] == 1 and e["met"]
+
+
 def test_audience_and_control_group_by_hand():
     a = cp.audience(tiny_shop(), 1).set_index("customer_id")
     # premium + e-mail + consent: customers 1 and 2 (3 is budget, 4 has no e-mail)

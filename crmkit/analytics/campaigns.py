@@ -233,7 +233,8 @@ def effectiveness(data) -> pd.DataFrame:
 
     * ``reach``: customers contacted; ``cost``: the contacts' cost (for an
       acquisition campaign, which contacts no known customer, its budget);
-    * ``revenue``: net revenue of the orders attributed to the campaign;
+    * ``revenue``: net revenue of the orders attributed to the campaign (for
+      an acquisition campaign, of every order of the customers it brought in);
     * ``cost_per_impact = cost / reach``; ``cost_per_conversion = cost /
       conversions``; ``roi = (revenue - cost) / cost``;
     * ``result``: the campaign's ``kpi`` measured (conversion rate =
@@ -254,7 +255,13 @@ def effectiveness(data) -> pd.DataFrame:
     profit = order_profit(data)
     o = data.orders.set_index("order_id")
     net = profit["gross"] - profit["discounts"] + profit["shipping_charged"] - profit["returns"]
-    out["revenue"] = net.groupby(o["campaign_id"]).sum().reindex(out.index, fill_value=0.0)
+    attributed = net.groupby(o["campaign_id"]).sum().reindex(out.index, fill_value=0.0)
+    # an acquisition campaign contacts nobody known: its revenue is what its customers bought
+    acq = data.customers.dropna(subset=["acquisition_campaign_id"])
+    by_customer = net.groupby(o["customer_id"]).sum()
+    brought = (by_customer.reindex(acq["customer_id"]).fillna(0.0).groupby(
+        acq["acquisition_campaign_id"].to_numpy()).sum().reindex(out.index, fill_value=0.0))
+    out["revenue"] = np.where(camp["goal"] == "acquisition", brought, attributed)
     contact_cost = g["cost"].sum().reindex(out.index, fill_value=0.0)
     out["cost"] = np.where(camp["goal"] == "acquisition", camp["budget"], contact_cost)
     out["cost_per_impact"] = out["cost"] / out["reach"].where(out["reach"] > 0)
