@@ -188,3 +188,8 @@ def test_segment_actions_count_who_each_action_can_reach(small_data):
     assert (table["reachable"] <= table["customers"]).all()
     assert table.loc["champions", "label"] == "Campeones"
     assert table["action"].str.len().gt(10).all()
+
+
+def test_no_conversion_on_either_side_is_no_evidence_of_a_difference():
+    low, high, p = cp._compare(0, 16, 0, 9, 0.05)
+    assert p == 1.0 and low < 0 < high

@@ -216,7 +216,7 @@ def buyer_persona(data, customer_ids) -> pd.Series:
         "gender": _mode(c["gender"]),
         "city": _mode(c["city"]),
         "top_category": _mode(lines["category"]),
-        "weekday": _mode(o["placed_at"].dt.day_name()),
+        "weekday": _mode(o["placed_at"].dt.day_name().str.lower()),
         "hour": _mode(o["placed_at"].dt.hour),
         "channel": _mode(o["channel"]),
         "traffic_source": _mode(s["traffic_source"]),
@@ -350,6 +350,8 @@ def _compare(k1, n1, k0, n0, alpha):
         low, high = smp.confint_proportions_2indep(k1, n1, k0, n0, method="newcomb",
                                                compare="diff", alpha=alpha)
         p = smp.test_proportions_2indep(k1, n1, k0, n0, method="score", compare="diff").pvalue
+    if np.isnan(p) and k1 * n0 == k0 * n1:  # no variance (all 0 or all 1) and no difference
+        p = 1.0
     return float(low), float(high), float(p)
 
 
@@ -397,13 +399,13 @@ def ab_tests(data, *, alpha: float = 0.05) -> pd.DataFrame:
         ta, tb = a[a["group"] == "treated"], a[a["group"] == "other_variant"]
         ka, na, kb, nb = int(ta["converted"].sum()), len(ta), int(tb["converted"].sum()), len(tb)
         low, high, p = _compare(kb, nb, ka, na, alpha)
-        rows.append({"test": stem, "start_date": part["start_date"].iloc[0],
+        rows.append({"ab_test": stem, "start_date": part["start_date"].iloc[0],
                      "campaign_a": ids["A"], "campaign_b": ids["B"],
                      "n_a": na, "rate_a": ka / na if na else np.nan,
                      "n_b": nb, "rate_b": kb / nb if nb else np.nan,
                      "difference": (kb / nb - ka / na) if na and nb else np.nan,
                      "ci_low": low, "ci_high": high, "p_value": p})
-    cols = ["test", "start_date", "campaign_a", "campaign_b", "n_a", "rate_a", "n_b", "rate_b",
+    cols = ["ab_test", "start_date", "campaign_a", "campaign_b", "n_a", "rate_a", "n_b", "rate_b",
             "difference", "ci_low", "ci_high", "p_value"]
     return pd.DataFrame(rows, columns=cols)
 
