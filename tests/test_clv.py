@@ -266,3 +266,24 @@ def test_a_holdout_longer_than_the_data_is_named(synthetic):
 def test_missing_cdnow_files_are_named(tmp_path):
     with pytest.raises(DatasetError, match="CDNOW_sample.txt not found"):
         load_cdnow(path=tmp_path)
+
+
+def test_pareto_nbd_says_when_dropout_does_not_vary(small_data):
+    # on this small sports shop every customer leaves at about the same rate: s runs off to
+    # infinity; the fit stops at its cap with a clear error instead of crawling on
+    s = rfm_summary(small_data("sports_shop"))
+    with pytest.raises(ModelError, match="s runs off to infinity .* use BetaGeo"):
+        ParetoNBD().fit(s)
+    assert BetaGeo().fit(s).n_repeat_ == int((s["frequency"] > 0).sum())
+
+
+def test_the_master_file_holds_the_whole_cohort():
+    master = load_cdnow("master")
+    assert len(master) == 69_659 and master["customer_id"].nunique() == 23_570
+    assert master["placed_at"].min() == pd.Timestamp("1997-01-01")
+    assert master["placed_at"].max() == pd.Timestamp("1998-06-30")
+    # every first purchase falls in the first quarter of 1997, as the README says
+    first = master.groupby("customer_id")["placed_at"].min()
+    assert first.max() < pd.Timestamp("1997-04-01")
+    # the 1/10th sample: 2,357 of the 23,570 customers
+    assert load_cdnow("sample")["customer_id"].nunique() * 10 == pytest.approx(23_570, abs=10)

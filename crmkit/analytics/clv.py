@@ -91,7 +91,8 @@ def _compress(*cols: np.ndarray) -> tuple[np.ndarray, ...]:
     return (*(uniq[:, i] for i in range(uniq.shape[1])), counts.astype(np.float64))
 
 
-def _maximise(negll, start: np.ndarray, model: str, value=None) -> optimize.OptimizeResult:
+def _maximise(negll, start: np.ndarray, model: str, value=None,
+              caps: dict[int, float] | None = None) -> optimize.OptimizeResult:
     """Minimise ``negll`` (value and gradient) over log-parameters; fail clearly.
 
     ``value`` (the value alone) is used to polish with Nelder-Mead when BFGS
@@ -102,10 +103,11 @@ def _maximise(negll, start: np.ndarray, model: str, value=None) -> optimize.Opti
         res = optimize.minimize(negll, start, jac=True, method="BFGS",
                                 options={"gtol": 1e-9, "maxiter": 1000})
         flat = np.all(np.abs(res.jac) < 1e-6) if res.jac is not None else False
-        if not res.success and np.isfinite(res.fun) and not flat:
+        capped = any(res.x[i] > cap - 0.05 for i, cap in (caps or {}).items())
+        if not res.success and np.isfinite(res.fun) and not flat and not capped:
             polish = optimize.minimize(value, res.x, method="Nelder-Mead",
                                        options={"xatol": 1e-9, "fatol": 1e-13,
-                                                "maxiter": 4000})
+                                                "maxiter": 4000, "maxfev": 1500})
             if polish.fun <= res.fun:
                 res = polish
     if not np.isfinite(res.fun) or not np.all(np.isfinite(res.x)):
@@ -125,6 +127,8 @@ class _PurchaseModel(BaseEstimator):
 
     _NAME = ""
     _PARAMS: tuple[str, ...] = ()
+    _LOG_CAPS: dict[int, float] = {}  # parameter index -> largest log-value searched
+    _CAP_REASON = ""
 
     def __init__(self, start: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)):
         self.start = start
@@ -148,7 +152,14 @@ class _PurchaseModel(BaseEstimator):
         total = w.sum()
         value = value_for(ux, utx, uT, w, total) if value_for else None
         start = np.log(np.asarray(self.start, dtype=np.float64))
-        res = _maximise(negll_for(ux, utx, uT, w, total), start, self._NAME, value)
+        res = _maximise(negll_for(ux, utx, uT, w, total), start, self._NAME, value,
+                        self._LOG_CAPS)
+        for i, cap in self._LOG_CAPS.items():
+            if res.x[i] > cap - 0.05:
+                raise ModelError(
+                    f"{self._NAME} cannot be identified from these data: {self._PARAMS[i]} "
+                    f"runs off to infinity (the {self._CAP_REASON}); use BetaGeo instead, or "
+                    "a longer history.")
         self.params_ = dict(zip(self._PARAMS, map(float, np.exp(res.x)), strict=True))
         self.log_likelihood_ = float(-res.fun * total)
         self.n_customers_ = int(len(x))
@@ -312,6 +323,10 @@ class ParetoNBD(_PurchaseModel):
 
     _NAME = "Pareto/NBD"
     _PARAMS = ("r", "alpha", "s", "beta")
+    # s -> infinity with s / beta fixed is the limit where every customer has the same dropout
+    # rate: the likelihood goes flat and the hypergeometric terms grow slow, so stop at 50
+    _LOG_CAPS = {2: float(np.log(50.0))}
+    _CAP_REASON = "dropout rate hardly varies between customers"
 
     @staticmethod
     def _log_a0(params, x, tx, T):
@@ -342,8 +357,12 @@ class ParetoNBD(_PurchaseModel):
         have no cheap derivative in their parameters).
         """
 
+        cap = self._LOG_CAPS[2]
+
         def value_for(ux, utx, uT, w, total):
             def value(logp):
+                if logp[2] > cap or np.abs(logp).max() > 15:
+                    return 1e300
                 v = -(w @ self._loglik(np.exp(logp), ux, utx, uT)) / total
                 return v if np.isfinite(v) else 1e300
             return value
