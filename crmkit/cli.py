@@ -3,6 +3,7 @@
     crmkit generate --profile boutique --customers 500 --seed 1 --out my_shop
     crmkit samples data/samples
     crmkit dictionary --out data/README.md
+    crmkit dashboard --profile bendita --lang es --out bendita.html
     crmkit profiles
     crmkit edition --lang es --out editions/es
 """
@@ -138,6 +139,17 @@ def build_parser() -> argparse.ArgumentParser:
     wq.add_argument("--csv", metavar="FILE", default=None,
                     help="write them to a formula-safe CSV for a spreadsheet")
 
+    db = sub.add_parser("dashboard", help="write the dashboard (cuadro de mando) as one HTML page",
+                        description="Write a self-contained HTML dashboard: the four KPIs "
+                        "against target, segment sizes and top campaigns.")
+    dsrc = db.add_mutually_exclusive_group(required=True)
+    dsrc.add_argument("--profile", help=f"generate this shop: {', '.join(PROFILE_NAMES)}")
+    dsrc.add_argument("--data", help="a dataset folder (crmkit generate, or your own)")
+    db.add_argument("--customers", type=int, default=None)
+    db.add_argument("--seed", type=int, default=0)
+    db.add_argument("--lang", default="en", choices=["en", "es"])
+    db.add_argument("--out", required=True, help="HTML file to write, e.g. bendita.html")
+
     sub.add_parser("profiles", help="list the shop profiles")
     return parser
 
@@ -227,6 +239,17 @@ def _run(args) -> int:
               f"{len(info['bad_rows'])} planted bad rows written to {info['directory']}")
     elif args.command == "warehouse":
         return _warehouse(args)
+    elif args.command == "dashboard":
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .dataset.crmdata import CRMData
+        from .dataset.synth import generate
+        from .lessons.dashboard import write_dashboard
+
+        data = (CRMData.load(args.data) if args.data else
+                generate(args.profile, n_customers=args.customers, seed=args.seed))
+        print(f"dashboard written: {write_dashboard(data, args.out, lang=args.lang)}")
     elif args.command == "profiles":
         for p in PROFILES.values():
             print(f"{p.name:14} {p.modelled_on} (default {p.default_customers:,} customers)")

@@ -273,7 +273,9 @@ _TABLES = (
     Table(
         "campaign_contacts",
         "one row per campaign and contacted customer",
-        "Who each campaign reached and how they responded.",
+        "Who each campaign reached and how they responded. Members of a campaign's "
+        "audience who are not listed were held out at random: its control group. An A/B "
+        "test is two campaigns whose names end in [A] and [B].",
         (
             _c("campaign_id", "int", "Campaign.", references="campaigns.campaign_id"),
             _c("customer_id", "int", "Customer contacted.", references="customers.customer_id"),
