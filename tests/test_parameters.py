@@ -83,3 +83,16 @@ def test_command_line_mistakes_are_one_line_with_exit_2(capsys, args):
         main(args)
     err = capsys.readouterr().err
     assert stop.value.code == 2 and err.count("\n") == 1 and "--help" in err
+
+
+def test_every_parameter_of_every_notebook_has_a_rule():
+    for nb in sorted(NOTEBOOK_DIR.glob("*.ipynb")):
+        missing = set(notebook_parameters(nb)) - set(RULES)
+        assert not missing, f"{nb.name}: add a rule for {sorted(missing)} to RULES"
+
+
+@pytest.mark.parametrize("name, bad", [("win_back_days", 0), ("win_back_days", 1.5),
+                                       ("min_effect", 0.7), ("alpha", "5%"), ("alpha", 0)])
+def test_lesson_parameters_outside_their_range_are_refused(name, bad):
+    with pytest.raises(ParameterError, match=name):
+        check_parameters({name: bad})

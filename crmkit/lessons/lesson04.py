@@ -2,10 +2,11 @@
 
 >>> from crmkit.dataset.synth import generate
 >>> data = generate("bendita", n_customers=300, seed=1)
+>>> from crmkit.lessons.exercises import answer_key
 >>> book = exercise_book(data, lang="en")
->>> len(book.exercises) >= 8
+>>> len(book.names) >= 8
 True
->>> right = {e.name: book.expected(e.name) for e in book.exercises}
+>>> right = {name: answer_key(book, name) for name in book.names}
 >>> right["best_roi"] = right["best_roi"][0]      # any of the tied campaigns is right
 >>> all(book.judge(name, value).status == "correct" for name, value in right.items())
 True
@@ -18,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from ..analytics import automation, campaigns, experiments, kpis
-from ..errors import ParameterError
 from ..i18n import check_lang, t
+from . import parameters
 from .exercises import AnyOf, Exercise, ExerciseBook
 
 __all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall",
@@ -39,21 +40,16 @@ def example_objective(**change) -> campaigns.SmartObjective:
 
 
 def check_parameters(*, win_back_days, min_effect, alpha) -> None:
-    """The notebook's own parameters; a clear error names the one at fault.
+    """The notebook's own parameters, by the rules of :mod:`crmkit.lessons.parameters`.
 
     >>> check_parameters(win_back_days=90, min_effect=0.01, alpha=0.05)
     >>> check_parameters(win_back_days=0, min_effect=0.01, alpha=0.05)
     Traceback (most recent call last):
     ...
-    crmkit.errors.ParameterError: win_back_days=0 must be a whole number of days > 0, e.g. 90.
+    crmkit.errors.ParameterError: win_back_days=0 must be a whole number from 1 to 3,650 ...
     """
-    if isinstance(win_back_days, bool) or not isinstance(win_back_days, int) or win_back_days < 1:
-        raise ParameterError(f"win_back_days={win_back_days!r} must be a whole number of days "
-                             "> 0, e.g. 90.")
-    for name, value, hi in (("min_effect", min_effect, 0.5), ("alpha", alpha, 0.5)):
-        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < hi:
-            raise ParameterError(f"{name}={value!r} must be a number between 0 and {hi}, "
-                                 "e.g. 0.01 for min_effect or 0.05 for alpha.")
+    parameters.check_parameters({"win_back_days": win_back_days, "min_effect": min_effect,
+                                 "alpha": alpha})
 
 
 def smart_table(objective: campaigns.SmartObjective, lang: str = "en") -> pd.DataFrame:

@@ -95,6 +95,15 @@ def _hours(name: str, value):
     return value
 
 
+def _share(name: str, value, hi: float, example: str):
+    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
+          and math.isfinite(value) and 0 < value < hi)
+    if not ok:
+        raise ParameterError(f"{name}={value!r} must be a number between 0 and {hi}, "
+                             f"e.g. {example}.")
+    return value
+
+
 #: Parameter name -> the function that checks (and returns) its value.
 RULES: dict[str, Callable[[str, Any], Any]] = {
     "profile": lambda n, v: check_choice(n, v, PROFILE_NAMES),
@@ -107,6 +116,9 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "data_dir": lambda n, v: _folder(n, v, must_exist=True),
     "warehouse_dir": lambda n, v: _folder(n, v, must_exist=False),
     "sla_hours": _hours,
+    "win_back_days": lambda n, v: _whole(n, v, 1, 3650, note=" of days, e.g. 90"),
+    "min_effect": lambda n, v: _share(n, v, 0.5, "0.01 (one percentage point)"),
+    "alpha": lambda n, v: _share(n, v, 0.5, "0.05"),
 }
 
 
