@@ -9,21 +9,46 @@ ends as a :class:`CRMData`, and every analysis reads only that.
 True
 >>> sorted(data.summary()["rows"].index)[:3]
 ['campaign_contacts', 'campaigns', 'customers']
+
+A real shop's data may hold only some tables (at least ``orders``). An
+analysis asks for what it needs, and a missing table gets one clear error:
+
+>>> from crmkit.dataset.schema import empty_table
+>>> log = CRMData({"orders": empty_table("orders")}, {"shop_name": "Disco Sur"})
+>>> log.has("orders"), log.has("incidents")
+(True, False)
+>>> log.tickets
+Traceback (most recent call last):
+...
+crmkit.errors.MissingTableError: this shop's data has no table 'tickets'...
+>>> log.shop_name, log.slug, log.currency
+('Disco Sur', 'disco-sur', 'EUR')
 """
 
 from __future__ import annotations
 
 import json
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from .. import __version__
-from ..errors import DatasetError, SchemaError, check_choice
-from .schema import DTYPES, SCHEMA, TABLE_NAMES, conform, validate_table
+from ..errors import DatasetError, MissingTableError, SchemaError, check_choice
+from .schema import (
+    DTYPES,
+    REQUIRED_TABLES,
+    SCHEMA,
+    TABLE_NAMES,
+    conform,
+    empty_table,
+    needs,
+    validate_table,
+)
 
-__all__ = ["CRMData", "MANIFEST", "FORMATS", "read_json"]
+__all__ = ["CRMData", "MANIFEST", "FORMATS", "read_json", "slugify"]
 
 MANIFEST = "manifest.json"
 FORMATS = ("csv", "parquet")
@@ -37,9 +62,13 @@ class CRMData:
     Parameters
     ----------
     tables : dict of str to DataFrame
-        One DataFrame per canonical table (see :data:`crmkit.dataset.schema.SCHEMA`).
+        One DataFrame per canonical table the shop has (see
+        :data:`crmkit.dataset.schema.SCHEMA`); ``orders`` is required, every other
+        table may be absent (an order log has no incidents).
     manifest : dict
-        Where the data came from: profile, seed, size, period, crmkit version.
+        Where the data came from: ``shop_name``, ``currency`` (ISO 4217),
+        ``timezone`` (IANA), ``origin`` (``synthetic``, ``shopify``, ``orders``...),
+        and for synthetic shops profile, seed, size and period.
     truth : dict of str to DataFrame
         What the generator knows and a real shop does not (e.g. which
         customers had dropped out); empty for real data.
@@ -50,12 +79,12 @@ class CRMData:
     truth: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        missing = [t for t in TABLE_NAMES if t not in self.tables]
+        missing = [t for t in REQUIRED_TABLES if t not in self.tables]
         if missing:
             raise SchemaError(
                 "CRMData is missing table(s) " + ", ".join(repr(m) for m in missing)
-                + "; give every canonical table, empty ones included "
-                "(crmkit.dataset.schema.empty_table)."
+                + "; every dataset has at least its orders (an empty table is "
+                "crmkit.dataset.schema.empty_table('orders'))."
             )
         unknown = [t for t in self.tables if t not in SCHEMA]
         if unknown:
@@ -68,11 +97,69 @@ class CRMData:
         tables = self.__dict__.get("tables", {})
         if name in tables:
             return tables[name]
+        if name in SCHEMA:
+            self.require(name)
         raise AttributeError(name)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={len(v):,}" for k, v in self.tables.items())
-        return f"CRMData(profile={self.manifest.get('profile')!r}, {sizes})"
+        who = (f"profile={self.manifest['profile']!r}" if self.manifest.get("profile")
+               else f"shop={self.shop_name!r}")
+        return f"CRMData({who}, {sizes})"
+
+    # ------------------------------------------------------------ partial data
+    def has(self, topic: str) -> bool:
+        """Whether the data holds every table that ``topic`` (or a table name) needs."""
+        return all(t in self.tables for t in needs(topic))
+
+    def require(self, topic: str, *, analysis: str | None = None) -> CRMData:
+        """Return ``self`` if the tables ``topic`` needs are here, else raise one clear error.
+
+        Raises :class:`~crmkit.errors.MissingTableError` naming the first absent table.
+        """
+        for table in needs(topic):
+            if table not in self.tables:
+                what = f"{analysis} needs" if analysis else f"{topic!r} needs"
+                raise MissingTableError(
+                    f"this shop's data has no table {table!r}; {what} "
+                    f"{', '.join(needs(topic))}. The data holds: "
+                    f"{', '.join(self.tables)}. Import or add that table, or skip this "
+                    "analysis.", table=table)
+        return self
+
+    @property
+    def absent(self) -> tuple[str, ...]:
+        """The canonical tables this shop's data does not have."""
+        return tuple(t for t in TABLE_NAMES if t not in self.tables)
+
+    def complete(self) -> CRMData:
+        """A copy in which every absent table is present and empty (for writers that
+        need the full set of files); the manifest records which ones were absent."""
+        tables = {n: self.tables[n] if n in self.tables else empty_table(n)
+                  for n in TABLE_NAMES}
+        absent = sorted(set(self.manifest.get("absent_tables", [])) | set(self.absent))
+        return CRMData(tables, {**self.manifest, "absent_tables": absent}, dict(self.truth))
+
+    # ------------------------------------------------------------ the shop
+    @property
+    def shop_name(self) -> str:
+        """The shop's name as the manifest records it (the profile for a synthetic shop)."""
+        return str(self.manifest.get("shop_name") or self.manifest.get("profile") or "shop")
+
+    @property
+    def slug(self) -> str:
+        """The shop's name as a folder name (report folders use it)."""
+        return slugify(self.shop_name)
+
+    @property
+    def currency(self) -> str:
+        """ISO 4217 code of the money columns (EUR unless the manifest says otherwise)."""
+        return str(self.manifest.get("currency") or "EUR")
+
+    @property
+    def timezone(self) -> str:
+        """IANA time zone of the timestamps, which are local wall-clock times."""
+        return str(self.manifest.get("timezone") or "Europe/Madrid")
 
     def summary(self) -> pd.DataFrame:
         """Rows and columns of every table."""
@@ -89,14 +176,17 @@ class CRMData:
         Raises :class:`~crmkit.errors.SchemaError` naming the table, the column
         and the first rows at fault.
         """
-        for name in TABLE_NAMES:
+        present = [n for n in TABLE_NAMES if n in self.tables]
+        for name in present:
             validate_table(name, self.tables[name])
-        for name in TABLE_NAMES:
+        for name in present:
             df = self.tables[name]
             for col in SCHEMA[name].columns:
                 if not col.references:
                     continue
                 ref_table, ref_col = col.references.split(".")
+                if ref_table not in self.tables:
+                    continue  # a partial dataset: nothing to check against
                 values = df[col.name].dropna()
                 known = self.tables[ref_table][ref_col]
                 bad = ~values.isin(known)
@@ -141,8 +231,9 @@ class CRMData:
     def load(cls, path: str | Path, *, validate: bool = True) -> CRMData:
         """Read a dataset folder written by :meth:`save` (or by hand, with the same files).
 
-        A missing folder, table file or column gives a
-        :class:`~crmkit.errors.DatasetError` that names it.
+        A missing folder, column, or a table file the manifest lists gives a
+        :class:`~crmkit.errors.DatasetError` that names it. Tables the manifest
+        does not list may be absent (a partial dataset), except ``orders``.
         """
         path = Path(path)
         if not path.is_dir():
@@ -152,8 +243,11 @@ class CRMData:
             )
         manifest = read_json(path / MANIFEST)
         tables = {}
+        listed = set(manifest.get("tables", ()))
         for name in TABLE_NAMES:
             file = _find(path, name)
+            if file is None and name not in listed and name not in REQUIRED_TABLES:
+                continue
             if file is None:
                 raise DatasetError(
                     f"dataset {str(path)!r} has no table {name!r}: expected {name}.csv "
@@ -184,6 +278,17 @@ class CRMData:
         return data
 
 
+def slugify(name: str) -> str:
+    """A name as a lower-case ASCII folder name.
+
+    >>> slugify("Librería Ñandú & Co."), slugify("  "), slugify("sports_shop")
+    ('libreria-nandu-co', 'shop', 'sports_shop')
+    """
+    text = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    text = re.sub(r"[^a-z0-9_]+", "-", text.lower()).strip("-_")
+    return text or "shop"
+
+
 def read_json(file: Path) -> dict:
     """A manifest file as a dict; ``{}`` when it is absent, a clear error when it is broken."""
     if not file.exists():
@@ -211,7 +316,13 @@ def _write(df: pd.DataFrame, file: Path, format: str) -> None:
 
 def _read(file: Path, name: str) -> pd.DataFrame:
     if file.suffix == ".parquet":
-        return pd.read_parquet(file)
+        try:
+            return pd.read_parquet(file)
+        except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+            raise DatasetError(
+                f"{file}: not a readable Parquet file ({type(exc).__name__}: {exc}); "
+                "write it again or give the table as CSV."
+            ) from exc
     columns = SCHEMA[name].columns
     dtypes = {c.name: DTYPES[c.dtype] for c in columns if c.dtype in ("str", "Int", "float")}
     try:

@@ -1,0 +1,239 @@
+"""Read a user's delimited file as text, with every row's true 1-based line in the file.
+
+The importers read everything as text first (nothing is guessed away by a
+reader), remember the physical line each record starts on, then parse and
+validate column by column, so a bad value is reported as *file, line,
+column, value*. The encoding (UTF-8 with or without BOM, else Windows-1252),
+the delimiter and the decimal mark are detected unless given.
+
+>>> import pathlib, tempfile
+>>> f = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
+>>> _ = f.write_bytes(b'\\xef\\xbb\\xbfcliente;fecha;importe\\r\\n7;2024-01-05;"12,50"\\r\\n\\r\\n'
+...                   b'8;2024-01-06;3,10\\r\\n')
+>>> t = read_text_table(f)
+>>> t.delimiter, t.encoding, list(t.frame.columns), t.frame["_line"].tolist()
+(';', 'utf-8-sig', ['cliente', 'fecha', 'importe', '_line'], [2, 4])
+>>> t.blank_lines
+[3]
+>>> guess_decimal(t.frame["importe"])
+','
+>>> parse_number(t.frame["importe"], decimal=",").tolist()
+[12.5, 3.1]
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SourceError
+
+__all__ = [
+    "TextTable",
+    "read_text_table",
+    "guess_decimal",
+    "parse_number",
+    "parse_local_time",
+    "LINE",
+    "WHITESPACE",
+]
+
+LINE = "_line"
+#: Delimiter name for files aligned with runs of spaces (the CDNOW log).
+WHITESPACE = "whitespace"
+_DELIMITERS = {",": ",", ";": ";", "\\t": "\t", "tab": "\t", "\t": "\t", "|": "|",
+               WHITESPACE: WHITESPACE}
+
+
+@dataclass
+class TextTable:
+    """A file read as text: one row per record, column ``_line`` = its first line in the file."""
+
+    path: Path
+    frame: pd.DataFrame
+    encoding: str
+    delimiter: str
+    header: bool
+    blank_lines: list[int] = field(default_factory=list)
+
+    @property
+    def rows_read(self) -> int:
+        """Records in the file (blank lines excluded; they hold no record)."""
+        return len(self.frame)
+
+
+def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
+    raw = path.read_bytes()
+    if encoding:
+        try:
+            return raw.decode(encoding), encoding
+        except (UnicodeDecodeError, LookupError) as exc:
+            line = raw[: getattr(exc, "start", 0)].count(b"\n") + 1
+            raise SourceError(
+                f"{path}: cannot read the file as {encoding} (line {line}: {exc}); give the "
+                "file's real encoding (e.g. --encoding cp1252) or save it as UTF-8."
+            ) from exc
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw.decode("utf-8-sig", errors="strict"), "utf-8-sig"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        # Windows-1252 leaves five bytes undefined; latin-1 reads any byte.
+        try:
+            return raw.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            return raw.decode("latin-1"), "latin-1"
+
+
+def _sniff(text: str, path: Path) -> str:
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        first = sample.splitlines()[0] if sample else ""
+        if re.search(r"\S\s{2,}\S|\S \S", first) and not re.search(r"[,;\t|]", first):
+            return WHITESPACE
+        counts = {d: first.count(d) for d in ",;\t|"}
+        best = max(counts, key=counts.get)
+        if counts[best]:
+            return best
+        return ","
+
+
+def read_text_table(path, *, encoding: str | None = None, delimiter: str | None = None,
+                    header: bool = True, names: list[str] | None = None) -> TextTable:
+    """Read a delimited file as text with the 1-based line of every record.
+
+    Parameters
+    ----------
+    path : file to read.
+    encoding : e.g. ``"utf-8"``, ``"cp1252"``; detected when None.
+    delimiter : ``","``, ``";"``, ``"\\t"``, ``"|"`` or ``"whitespace"``; detected when None.
+    header : whether the first line names the columns. Without a header the
+        columns are called ``"1"``, ``"2"``... (or ``names``).
+
+    Raises :class:`~crmkit.errors.SourceError` for a missing or empty file, a
+    header-only problem, or a record with more fields than the header.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file; check the path.")
+    text, used = _decode(path, encoding)
+    if not text.strip():
+        raise SourceError(f"{path}: the file is empty; export it again.")
+    if delimiter is not None and delimiter not in _DELIMITERS:
+        raise SourceError(f"delimiter={delimiter!r} is not allowed; use one of ',', ';', "
+                          "'\\t', '|' or 'whitespace'.")
+    delim = _DELIMITERS[delimiter] if delimiter else _sniff(text, path)
+    records: list[list[str]] = []
+    lines: list[int] = []
+    blank: list[int] = []
+    if delim == WHITESPACE:
+        for i, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                records.append(line.split())
+                lines.append(i)
+            else:
+                blank.append(i)
+    else:
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
+        prev = 0
+        try:
+            for rec in reader:
+                start = prev + 1
+                prev = reader.line_num
+                if not rec or all(not v.strip() for v in rec) and len(rec) <= 1:
+                    blank.append(start)
+                    continue
+                records.append(rec)
+                lines.append(start)
+        except csv.Error as exc:
+            raise SourceError(f"{path}, line {reader.line_num}: {exc}.") from exc
+    if header:
+        if not records:
+            raise SourceError(f"{path}: the file is empty; export it again.")
+        cols = [c.strip() for c in records[0]]
+        dup = sorted({c for c in cols if cols.count(c) > 1})
+        if dup:
+            raise SourceError(f"{path}, line {lines[0]}: column(s) {dup} appear twice in the "
+                              "header; rename one of them.")
+        records, lines = records[1:], lines[1:]
+    else:
+        width = max((len(r) for r in records), default=0)
+        cols = list(names) if names else [str(i) for i in range(1, width + 1)]
+    width = len(cols)
+    rows = []
+    for rec, ln in zip(records, lines, strict=True):
+        if len(rec) > width:
+            extra = rec[width:]
+            if any(v.strip() for v in extra):
+                raise SourceError(
+                    f"{path}, line {ln}: {len(rec)} fields but the header names {width} "
+                    f"columns (extra value {extra[0]!r} after column {cols[-1]!r}); fix the "
+                    "line or the delimiter (--delimiter).")
+            rec = rec[:width]
+        rows.append(rec + [""] * (width - len(rec)))
+    frame = pd.DataFrame(rows, columns=cols, dtype="str") if rows else pd.DataFrame(
+        {c: pd.Series([], dtype="str") for c in cols})
+    frame[LINE] = np.asarray(lines, dtype="int64")
+    return TextTable(path, frame, used, delim, header, blank)
+
+
+_COMMA_NUM = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
+_DOT_NUM = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)\.\d+$")
+
+
+def guess_decimal(values: pd.Series) -> str:
+    """``","`` if the numbers are written with a decimal comma (``12,50``), else ``"."``."""
+    v = values.astype("str").str.strip()
+    v = v[v != ""]
+    commas = int(v.str.match(_COMMA_NUM).sum())
+    dots = int(v.str.match(_DOT_NUM).sum())
+    return "," if commas > dots else "."
+
+
+def parse_number(values: pd.Series, *, decimal: str = ".") -> pd.Series:
+    """Text to float; unreadable or empty text becomes NaN (the caller reports it)."""
+    v = values.astype("str").str.strip().str.replace("\u00a0", "", regex=False)
+    v = v.str.replace(r"^[$€£]|[$€£]$", "", regex=True).str.strip()
+    if decimal == ",":
+        v = v.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        v = v.str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
+    return pd.to_numeric(v.where(v != ""), errors="coerce").astype("float64")
+
+
+def parse_local_time(values: pd.Series, *, timezone: str, fmt: str | None = None,
+                     dayfirst: bool = False) -> pd.Series:
+    """Text timestamps to the shop's local wall-clock time (naive), NaT where unreadable.
+
+    A timestamp with a UTC offset (``2024-03-31 09:00:00 +0200``) is converted to
+    ``timezone``, summer time included; one without an offset is taken as local.
+
+    >>> s = pd.Series(["2024-03-31 01:30:00 +0000", "2024-03-30 23:30:00 +0000",
+    ...                "2024-03-31 09:00:00 +0200", "2024-02-30 10:00"])
+    >>> [str(v) for v in parse_local_time(s, timezone="Europe/Madrid")]
+    ['2024-03-31 03:30:00', '2024-03-31 00:30:00', '2024-03-31 09:00:00', 'NaT']
+    """
+    v = values.astype("str").str.strip()
+    out = pd.Series(pd.NaT, index=v.index, dtype="datetime64[us]")
+    has_offset = v.str.contains(r"(?:[+-]\d{2}:?\d{2}|Z|UTC)$", regex=True)
+    if has_offset.any():
+        aware = pd.to_datetime(v[has_offset], errors="coerce", utc=True, format="mixed")
+        local = aware.dt.tz_convert(timezone).dt.tz_localize(None)
+        out.loc[has_offset] = local.astype("datetime64[us]")
+    plain = ~has_offset & (v != "")
+    if plain.any():
+        if fmt:
+            parsed = pd.to_datetime(v[plain], errors="coerce", format=fmt)
+        else:
+            parsed = pd.to_datetime(v[plain], errors="coerce", format="mixed",
+                                    dayfirst=dayfirst)
+        out.loc[plain] = parsed.astype("datetime64[us]")
+    return out
