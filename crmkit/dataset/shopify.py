@@ -153,8 +153,6 @@ def _orders(data: CRMData, tz: str, path: Path) -> Path:
     line_net = gross - line_disc
     per_order = pd.DataFrame({"net": line_net, "disc": line_disc}).groupby(ln["order_id"]).sum()
     per_order = per_order.reindex(o["order_id"]).fillna(0.0)
-    shipping = o["shipping_cost"].fillna(0.0).to_numpy()
-    total = per_order["net"].to_numpy() + shipping
     oi = o.set_index("order_id")
     first = ~ln["order_id"].duplicated()
     row = oi.loc[ln["order_id"]].reset_index()

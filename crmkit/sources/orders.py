@@ -47,6 +47,7 @@ from ..errors import SourceError
 from .quarantine import (
     QUARANTINE_COLUMNS,
     ImportResult,
+    broken_rows,
     file_report,
     quarantine_rows,
     validate_rows,
@@ -241,8 +242,8 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
                                      column=cols.get("quantity", cols["date"]),
                                      reason="negative quantity inside a sale", raw=raw))
         ok &= ~mixed
-    if extra:
-        bad = pd.concat([bad, *extra], ignore_index=True)
+    extra.append(broken_rows(table))
+    bad = pd.concat([bad, *extra], ignore_index=True)
     bad = bad[QUARANTINE_COLUMNS].sort_values(["line", "column"], kind="stable")
     bad = bad.reset_index(drop=True)
 

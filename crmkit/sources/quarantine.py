@@ -41,6 +41,7 @@ __all__ = [
     "validate_rows",
     "quarantine_rows",
     "file_report",
+    "broken_rows",
     "IMPORT_REPORT",
     "QUARANTINE_FILE",
 ]
@@ -122,6 +123,13 @@ def validate_rows(parsed: pd.DataFrame, schema: pa.DataFrameSchema, *, file: str
                                    source_column=source_columns.get(column, column)))
     bad = pd.concat(out, ignore_index=True).sort_values(["line", "column"], kind="stable")
     return ok, bad.reset_index(drop=True)
+
+
+def broken_rows(table) -> pd.DataFrame:
+    """Quarantine entries for a file's records that did not split into its columns."""
+    return pd.DataFrame([{"file": table.path.name, "line": ln, "column": "(whole line)",
+                          "reason": reason, "value": text} for ln, reason, text in table.broken],
+                        columns=QUARANTINE_COLUMNS)
 
 
 def file_report(file: str, rows_read: int, quarantined: pd.DataFrame) -> dict:

@@ -61,11 +61,13 @@ class TextTable:
     delimiter: str
     header: bool
     blank_lines: list[int] = field(default_factory=list)
+    #: records that could not be split into the header's columns: line, reason, text
+    broken: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
         """Records in the file (blank lines excluded; they hold no record)."""
-        return len(self.frame)
+        return len(self.frame) + len(self.broken)
 
 
 def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
@@ -168,21 +170,30 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
         width = max((len(r) for r in records), default=0)
         cols = list(names) if names else [str(i) for i in range(1, width + 1)]
     width = len(cols)
-    rows = []
+    rows, kept, broken = [], [], []
     for rec, ln in zip(records, lines, strict=True):
         if len(rec) > width:
             extra = rec[width:]
             if any(v.strip() for v in extra):
-                raise SourceError(
-                    f"{path}, line {ln}: {len(rec)} fields but the header names {width} "
-                    f"columns (extra value {extra[0]!r} after column {cols[-1]!r}); fix the "
-                    "line or the delimiter (--delimiter).")
+                broken.append((ln, f"{len(rec)} fields where the header names {width} "
+                               f"(extra value {extra[0]!r})", _joined(rec, delim)))
+                continue
             rec = rec[:width]
         rows.append(rec + [""] * (width - len(rec)))
+        kept.append(ln)
+    lines = kept
     frame = pd.DataFrame(rows, columns=cols, dtype="str") if rows else pd.DataFrame(
         {c: pd.Series([], dtype="str") for c in cols})
     frame[LINE] = np.asarray(lines, dtype="int64")
-    return TextTable(path, frame, used, delim, header, blank)
+    if rows == [] and broken and len(broken) == len(records):
+        raise SourceError(f"{path}: no line splits into the header's {width} columns "
+                          f"(first: line {broken[0][0]}, {broken[0][1]}); give the right "
+                          "--delimiter.")
+    return TextTable(path, frame, used, delim, header, blank, broken)
+
+
+def _joined(rec: list[str], delim: str) -> str:
+    return (" " if delim == WHITESPACE else delim).join(rec)
 
 
 _COMMA_NUM = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
