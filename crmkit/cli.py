@@ -44,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only this profile (repeatable)")
     s.add_argument("--extracts", metavar="DIR",
                    help="also write the boutique sample as messy source extracts to DIR")
+    s.add_argument("--shopify", metavar="DIR",
+                   help="also write the small bendita example as Shopify exports to DIR")
 
     d = sub.add_parser("dictionary", help="write the data dictionary (Markdown)")
     d.add_argument("--out", default="data/README.md")
@@ -179,6 +181,10 @@ def _run(args) -> int:
             from .dataset.samples import build_extracts_sample
 
             print(f"extracts written: {build_extracts_sample(args.extracts)}")
+        if args.shopify:
+            from .dataset.samples import build_shopify_example
+
+            print(f"Shopify exports written: {build_shopify_example(args.shopify)}")
     elif args.command == "dictionary":
         from .dataset.samples import write_dictionary
 

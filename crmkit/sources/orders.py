@@ -255,8 +255,11 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
     good["customer_id"] = customer_id
     order_codes = good["_order"]
     if "order" in cols:
-        order_id, numeric_orders = _ids(order_codes)
-        if not numeric_orders:  # invoice codes such as C489449: numbered as they come
+        # invoice numbers keep their number (C489449 -> 489449) unless two codes would share it
+        digits = order_codes.str.replace(r"^[A-Za-z]+", "", regex=True)
+        pairs = pd.DataFrame({"c": order_codes, "d": digits}).drop_duplicates()
+        order_id, numeric_orders = _ids(digits)
+        if not numeric_orders or pairs["d"].duplicated().any():  # numbered as they come
             uniques = pd.unique(order_codes)
             order_id = order_codes.map({c: i for i, c in enumerate(uniques, 1)}).astype("Int64")
     else:
