@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from crmkit.dataset.crmdata import CRMData
-from crmkit.errors import DatasetError, SchemaError
+from crmkit.errors import DatasetError, MissingTableError, SchemaError
 
 
 @pytest.fixture(scope="module")
@@ -70,11 +70,38 @@ def test_broken_reference_is_named(data, tmp_path):
         CRMData.load(tmp_path)
 
 
-def test_constructor_requires_every_table(data):
+def test_constructor_requires_the_orders_and_accepts_a_partial_dataset(data):
     tables = dict(data.tables)
-    tables.pop("inventory")
-    with pytest.raises(SchemaError, match="missing table\\(s\\) 'inventory'"):
+    tables.pop("orders")
+    with pytest.raises(SchemaError, match="missing table\\(s\\) 'orders'"):
         CRMData(tables)
+    partial = CRMData({k: data.tables[k] for k in ("orders", "order_lines", "products")})
+    assert partial.validate() is partial  # references to absent customers are not checked
+    assert partial.has("sales") and not partial.has("incidents")
+    with pytest.raises(MissingTableError, match="no table 'tickets'; 'incidents' needs "
+                                                "tickets, ticket_events"):
+        partial.require("incidents")
+    with pytest.raises(MissingTableError, match="no table 'inventory'"):
+        partial.inventory
+
+
+def test_partial_dataset_saves_and_loads_with_only_its_tables(data, tmp_path):
+    partial = CRMData({k: data.tables[k] for k in ("orders", "order_lines")},
+                      {"shop_name": "Tienda Ñ", "currency": "GBP"})
+    partial.save(tmp_path / "p")
+    back = CRMData.load(tmp_path / "p")
+    assert sorted(back.tables) == ["order_lines", "orders"]
+    assert (back.shop_name, back.slug, back.currency) == ("Tienda Ñ", "tienda-n", "GBP")
+    (tmp_path / "p" / "order_lines.csv").unlink()  # listed in the manifest: data lost
+    with pytest.raises(DatasetError, match="no table 'order_lines'"):
+        CRMData.load(tmp_path / "p")
+
+
+def test_complete_fills_absent_tables_but_keeps_them_absent(data):
+    full = CRMData({"orders": data.orders}).complete()
+    assert len(full.tables) == 11 and len(full.tickets) == 0
+    assert full.manifest["absent_tables"][0] == "campaign_contacts"
+    assert not full.has("incidents") and full.has("orders")
 
 
 def test_copy_of_sample_loads(tmp_path):

@@ -57,6 +57,7 @@ def level_fields() -> dict[int, list[str]]:
 
 def field_completeness(data) -> pd.DataFrame:
     """Share of customers for whom each levelled field is known."""
+    data.require("customers", analysis="levels.field_completeness")
     c = data.customers
     rows = [
         {"level": lv, "field": f, "known": int(c[f].notna().sum()),
@@ -78,6 +79,7 @@ def customer_levels(data) -> pd.DataFrame:
     - 5: the payment method is known and the customer bought at least twice
       (habits need a history).
     """
+    data.require("customers", analysis="levels.customer_levels")
     c = data.customers.set_index("customer_id")
     postal = c[["address", "city", "postal_code"]].notna().all(axis=1)
     l1 = c["last_name"].notna() & (postal | c["email"].notna())
@@ -96,6 +98,7 @@ def level_completeness(data) -> pd.DataFrame:
     The cumulative column is the pyramid of the course text: each level
     builds on the ones below.
     """
+    data.require("customers", analysis="levels.level_completeness")
     lv = customer_levels(data)
     n = max(len(lv), 1)
     cumulative = lv.cumprod(axis=1)
@@ -116,6 +119,7 @@ def reach_masks(data) -> pd.DataFrame:
     - segmentation: level 3; campaign ROI: level 4; loyalty: level 5;
     - one-to-one marketing: all five levels.
     """
+    data.require("customers", analysis="levels.reach_masks")
     c = data.customers.set_index("customer_id")
     lv = customer_levels(data)
     postal = c[["address", "city", "postal_code"]].notna().all(axis=1)
@@ -131,6 +135,7 @@ def reach_masks(data) -> pd.DataFrame:
 
 def reachable_by_action(data) -> pd.DataFrame:
     """How many customers each marketing action can reach (see :func:`reach_masks`)."""
+    data.require("customers", analysis="levels.reachable_by_action")
     reach = reach_masks(data)
     n = max(len(reach), 1)
     return pd.DataFrame({

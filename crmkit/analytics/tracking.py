@@ -32,6 +32,7 @@ __all__ = [
 
 def order_value(data) -> pd.Series:
     """Value of the goods of each order (quantity × price × (1 − discount)), by order_id."""
+    data.require("sales", analysis="tracking.order_value")
     lines = data.order_lines
     value = lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])
     return value.groupby(lines["order_id"]).sum().rename("value")
@@ -40,7 +41,10 @@ def order_value(data) -> pd.Series:
 def orders_by_status(data) -> pd.DataFrame:
     """Orders in each status of the life cycle, by channel."""
     o = data.orders
-    table = pd.crosstab(o["status"], o["channel"]).reindex(ORDER_STATUSES, fill_value=0)
+    table = pd.crosstab(o["status"], o["channel"].fillna("unknown")).reindex(
+        ORDER_STATUSES, fill_value=0)
+    if not table.loc["other"].any():  # "other": a status an import could not map
+        table = table.drop(index="other")
     table["total"] = table.sum(axis=1)
     return table
 
@@ -89,6 +93,7 @@ def stock_cover(data, *, as_of=None, window_days: int = 28) -> pd.DataFrame:
     ``window_days``. Inventory is semi-additive: it is summed over products,
     never over days.
     """
+    data.require("stock", analysis="tracking.stock_cover")
     inv = data.inventory
     if inv.empty:
         return pd.DataFrame(columns=["product_id", "on_hand", "daily_sales", "days_cover"])

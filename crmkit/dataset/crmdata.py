@@ -109,8 +109,11 @@ class CRMData:
 
     # ------------------------------------------------------------ partial data
     def has(self, topic: str) -> bool:
-        """Whether the data holds every table that ``topic`` (or a table name) needs."""
-        return all(t in self.tables for t in needs(topic))
+        """Whether the data holds every table that ``topic`` (or a table name) needs.
+
+        A table :meth:`complete` added empty still counts as absent.
+        """
+        return all(t not in self.absent for t in needs(topic))
 
     def require(self, topic: str, *, analysis: str | None = None) -> CRMData:
         """Return ``self`` if the tables ``topic`` needs are here, else raise one clear error.
@@ -118,19 +121,20 @@ class CRMData:
         Raises :class:`~crmkit.errors.MissingTableError` naming the first absent table.
         """
         for table in needs(topic):
-            if table not in self.tables:
+            if table in self.absent:
                 what = f"{analysis} needs" if analysis else f"{topic!r} needs"
                 raise MissingTableError(
                     f"this shop's data has no table {table!r}; {what} "
                     f"{', '.join(needs(topic))}. The data holds: "
-                    f"{', '.join(self.tables)}. Import or add that table, or skip this "
+                    f"{', '.join(t for t in self.tables if t not in self.absent)}. Import or add that table, or skip this "
                     "analysis.", table=table)
         return self
 
     @property
     def absent(self) -> tuple[str, ...]:
-        """The canonical tables this shop's data does not have."""
-        return tuple(t for t in TABLE_NAMES if t not in self.tables)
+        """The canonical tables this shop's data does not have (its source lacks them)."""
+        marked = set(self.manifest.get("absent_tables", ()))
+        return tuple(t for t in TABLE_NAMES if t not in self.tables or t in marked)
 
     def complete(self) -> CRMData:
         """A copy in which every absent table is present and empty (for writers that

@@ -56,7 +56,7 @@ def _best_area(data) -> str:
 
 EXERCISES = (
     Exercise(
-        "best_area", _best_area, convert=_label_to_key,
+        "best_area", _best_area, convert=_label_to_key, needs="sales",
         title=("Busiest CRM area", "Área del CRM con más registros"),
         hints=(("Look at the `records` column of the areas table.",
                 "Mira la columna `records` de la tabla de áreas."),
@@ -64,7 +64,7 @@ EXERCISES = (
                 "`areas['records'].idxmax()` da la etiqueta del valor mayor.")),
     ),
     Exercise(
-        "win_rate", win_rate,
+        "win_rate", win_rate, needs="pipeline",
         title=("Win rate of the sales pipeline", "Tasa de éxito del embudo de ventas"),
         hints=(("Only closed negotiations count: stages 'won' and 'lost'.",
                 "Solo cuentan las negociaciones cerradas: etapas 'won' y 'lost'."),
@@ -75,6 +75,7 @@ EXERCISES = (
     Exercise(
         "selection",
         lambda d: len(select_customers(d, min_orders=2, needs=("phone",), consent="phone")),
+        needs="customers",
         title=("Customers for a phone campaign", "Clientes para una campaña telefónica"),
         hints=(("Count each customer's orders with value_counts() on orders.customer_id.",
                 "Cuenta los pedidos de cada cliente con value_counts() sobre orders.customer_id."),
@@ -94,6 +95,7 @@ EXERCISES = (
     Exercise(
         "mail_and_phone",
         lambda d: int((reach_masks(d)["direct_mail"] & reach_masks(d)["telemarketing"]).sum()),
+        needs="customers",
         title=("Customers reachable by mail and by phone",
                "Clientes alcanzables por correo y por teléfono"),
         hints=(("Direct mail needs level 1 (a last name and a postal address, or an e-mail "
@@ -105,7 +107,7 @@ EXERCISES = (
                 "True/False por acción: combina dos con &.")),
     ),
     Exercise(
-        "weakest_field", _weakest_fields, convert=_label_to_key,
+        "weakest_field", _weakest_fields, convert=_label_to_key, needs="customers",
         title=("Least known level-1 field", "Campo de nivel 1 menos conocido"),
         hints=(("Level 1 fields: first_name, last_name, address, city, postal_code, country, "
                 "email.", "Campos de nivel 1: first_name, last_name, address, city, "
@@ -116,7 +118,7 @@ EXERCISES = (
                 "elige el menor (si varios empatan, vale cualquiera).")),
     ),
     Exercise(
-        "stuck", lambda d: len(stuck_tickets(d, sla_hours=SLA_HOURS)),
+        "stuck", lambda d: len(stuck_tickets(d, sla_hours=SLA_HOURS)), needs="incidents",
         title=("Incidents stuck past the service level", "Incidencias atascadas fuera de plazo"),
         hints=(("An incident is stuck when it is not closed and has waited more than the "
                 "service level in its current state.", "Una incidencia está atascada si no "

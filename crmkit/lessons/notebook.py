@@ -10,6 +10,16 @@ crmkit.errors.ParameterError: lang='fr' is not allowed; choose one of: 'en', 'es
 >>> import pandas as pd
 >>> localize(pd.DataFrame({"channel": ["web"], "share": [0.5]}), "es").columns.tolist()
 ['Canal', 'Proporción']
+
+A shop's own data may lack tables; a section asks first and says why it skips:
+
+>>> from crmkit.dataset.crmdata import CRMData
+>>> log = CRMData({"orders": data.orders}, {"shop_name": "Disco Sur", "currency": "USD"})
+>>> section(log, "incidents", "es", 5)
+Los datos de esta tienda no tienen incidencias: se omite la sección 5.
+False
+>>> shop_title(log, "en"), shop_title(data, "es"), money(log, "en"), money(data, "es")
+('Disco Sur', 'Tienda de ropa local', '$', '€')
 """
 
 from __future__ import annotations
@@ -24,7 +34,7 @@ from ..dataset.synth import generate, parse_day
 from ..errors import ParameterError
 from ..i18n import catalog, check_lang
 
-__all__ = ["setup", "localize", "say", "set_style"]
+__all__ = ["setup", "localize", "say", "set_style", "section", "shop_title", "money"]
 
 
 def set_style() -> None:
@@ -109,3 +119,35 @@ def say(key: str, lang: str = "en", **values) -> None:
     from ..i18n import t
 
     print(t(f"msg.{key}", lang).format(**values))
+
+
+def section(data, topic: str, lang: str = "en", number=None) -> bool:
+    """Whether ``data`` has what ``topic`` needs; if not, print a short note saying
+    that section ``number`` (or this part) is skipped, in ``lang``."""
+    from ..i18n import t
+
+    if data.has(topic):
+        return True
+    what = t(f"topic.{topic}", lang)
+    if number is None:
+        say("skip_part", lang, what=what)
+    else:
+        say("skip_section", lang, what=what, n=number)
+    return False
+
+
+def shop_title(data, lang: str = "en") -> str:
+    """The shop's name for titles: the profile's label for a synthetic shop, else its own."""
+    from ..i18n import t
+
+    profile = data.manifest.get("profile")
+    if profile and data.manifest.get("origin", "synthetic") == "synthetic":
+        return t(f"profile.{profile}", lang)
+    return data.shop_name
+
+
+def money(data, lang: str = "en") -> str:
+    """The symbol of the shop's currency as ``lang`` writes it (Babel's CLDR data)."""
+    from babel.numbers import get_currency_symbol
+
+    return get_currency_symbol(data.currency, locale="es_ES" if lang == "es" else "en_US")
