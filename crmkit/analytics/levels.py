@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..dataset.schema import LEVELS, SCHEMA
@@ -85,7 +86,8 @@ def customer_levels(data) -> pd.DataFrame:
     l1 = c["last_name"].notna() & (postal | c["email"].notna())
     l2 = c["phone"].notna()
     l3 = c["birth_date"].notna() & c["gender"].notna()
-    contacted = c.index.isin(data.campaign_contacts["customer_id"])
+    contacted = (c.index.isin(data.campaign_contacts["customer_id"])
+                 if data.has("campaign_contacts") else np.zeros(len(c), dtype=bool))
     l4 = c["acquisition_channel"].notna() | contacted
     orders = data.orders["customer_id"].dropna().value_counts()
     l5 = c["preferred_payment_method"].notna() & (orders.reindex(c.index, fill_value=0) >= 2)

@@ -26,6 +26,7 @@ from ..analytics.tracking import order_value, orders_by_hour
 from ..dataset.backoffice import STATE_ROLES
 from ..dataset.schema import TICKET_STATES
 from ..i18n import t
+from .notebook import money
 
 __all__ = [
     "plot_level_pyramid",
@@ -147,9 +148,9 @@ def plot_pipeline(data, *, lang: str = "en", ax=None):
     y = np.arange(len(pipe))[::-1]
     ax.barh(y, pipe["amount"], color=colors)
     for yi, n, v in zip(y, pipe["negotiations"], pipe["amount"], strict=True):
-        ax.text(v, yi, f" {n} · {v:,.0f} €", va="center", fontsize=9)
+        ax.text(v, yi, f" {n} · {v:,.0f} {money(data, lang)}", va="center", fontsize=9)
     ax.set_yticks(y, [t(f"value.{s}", lang) for s in pipe.index])
-    ax.set_xlabel(t("column.amount", lang) + " (€)")
+    ax.set_xlabel(t("column.amount", lang) + f" ({money(data, lang)})")
     ax.set_xlim(0, max(pipe["amount"].max(), 1) * 1.35)
     ax.set_title(t("chart.pipeline_title", lang))
     return ax
@@ -191,7 +192,7 @@ def plot_monthly_revenue(data, *, lang: str = "en", ax=None):
     o = data.orders[data.orders["status"] != "cancelled"]
     value = order_value(data).reindex(o["order_id"]).to_numpy()
     table = pd.DataFrame({"month": o["placed_at"].dt.to_period("M").dt.to_timestamp(),
-                          "channel": o["channel"], "value": value})
+                          "channel": o["channel"].fillna("unknown"), "value": value})
     pivot = table.pivot_table(index="month", columns="channel", values="value",
                               aggfunc="sum", fill_value=0)
     ax = _ax(ax)
@@ -199,7 +200,7 @@ def plot_monthly_revenue(data, *, lang: str = "en", ax=None):
         ax=ax, color=list(PALETTE[: pivot.shape[1]]), alpha=0.8)
     ax.set_xlabel("")
     ax.legend(title=t("column.channel", lang))
-    ax.set_ylabel(t("value.revenue", lang) + " (€)")
+    ax.set_ylabel(t("value.revenue", lang) + f" ({money(data, lang)})")
     ax.set_title(t("chart.monthly_revenue_title", lang))
     return ax
 
