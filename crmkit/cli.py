@@ -80,10 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("warehouse", help="build, load, report on and test a DuckDB warehouse")
     wsub = w.add_subparsers(dest="action", required=True)
-    wb = wsub.add_parser("build", help="build a warehouse file from extracts or a new shop")
+    wb = wsub.add_parser("build", help="build a warehouse file from a dataset, extracts or "
+                         "a new shop")
     wb.add_argument("db", help="warehouse file to write, e.g. shop.duckdb")
     src = wb.add_mutually_exclusive_group(required=True)
-    src.add_argument("--from", dest="source", help="an extracts folder (crmkit extracts)")
+    src.add_argument("--data", dest="data_dir", help="a dataset folder: crmkit import or "
+                     "crmkit generate output, or a sample (data/samples/boutique)")
+    src.add_argument("--from", dest="source", help="an extracts folder of source systems "
+                     "(crmkit extracts)")
     src.add_argument("--profile", help="generate this shop profile and load it")
     wb.add_argument("--customers", type=int, default=None)
     wb.add_argument("--seed", type=int, default=0)
@@ -288,6 +292,10 @@ def _warehouse(args) -> int:
         if args.action == "build":
             if args.source:
                 source = args.source
+            elif args.data_dir:
+                from .dataset.crmdata import CRMData
+
+                source = CRMData.load(args.data_dir)
             else:
                 from .dataset.synth import generate
 

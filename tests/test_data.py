@@ -82,7 +82,7 @@ def test_constructor_requires_the_orders_and_accepts_a_partial_dataset(data):
                                                 "tickets, ticket_events"):
         partial.require("incidents")
     with pytest.raises(MissingTableError, match="no table 'inventory'"):
-        partial.inventory
+        _ = partial.inventory
 
 
 def test_partial_dataset_saves_and_loads_with_only_its_tables(data, tmp_path):

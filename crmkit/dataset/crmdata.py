@@ -126,8 +126,8 @@ class CRMData:
                 raise MissingTableError(
                     f"this shop's data has no table {table!r}; {what} "
                     f"{', '.join(needs(topic))}. The data holds: "
-                    f"{', '.join(t for t in self.tables if t not in self.absent)}. Import or add that table, or skip this "
-                    "analysis.", table=table)
+                    f"{', '.join(t for t in self.tables if t not in self.absent)}. Import "
+                    "or add that table, or skip this analysis.", table=table)
         return self
 
     @property

@@ -178,10 +178,8 @@ WITH typed AS (
     SELECT *, CASE
         WHEN customer_id IS NULL THEN 'missing_customer_id'
         WHEN signup_date IS NULL AND _signup IS NOT NULL THEN 'unparseable_date'
-        WHEN signup_date IS NULL THEN 'missing_value'
         WHEN birth_date IS NULL AND _birth IS NOT NULL THEN 'unparseable_date'
         WHEN _updated IS NOT NULL AND _updated_day IS NULL THEN 'unparseable_date'
-        WHEN segment IS NULL THEN 'missing_value'
         WHEN segment NOT IN ('premium', 'standard', 'budget') THEN 'invalid_value'
         WHEN gender IS NULL AND _gender IS NOT NULL THEN 'invalid_value'
         WHEN education NOT IN ('primary', 'secondary', 'vocational', 'university')
@@ -212,12 +210,14 @@ WITH typed AS (
         {_f(_TXT, "r.name")} AS name, {_f(_TXT, "r.department")} AS department,
         {_f(_TXT, "r.category")} AS category, {_f(_TXT, "r.subcategory")} AS subcategory,
         {_f(_TXT, "r.brand")} AS brand,
-        {_f(_NUM, "r.unit_cost")} AS unit_cost, {_f(_NUM, "r.list_price")} AS list_price
+        {_f(_NUM, "r.unit_cost")} AS unit_cost, {_f(_NUM, "r.list_price")} AS list_price,
+        nullif(trim(r.unit_cost), '') AS _cost, nullif(trim(r.list_price), '') AS _price
     FROM raw.web_products r WHERE r._batch_id = '{{batch}}'
 ), checked AS (
     SELECT *, CASE
         WHEN product_id IS NULL OR sku IS NULL OR name IS NULL THEN 'missing_value'
-        WHEN unit_cost IS NULL OR list_price IS NULL THEN 'invalid_number'
+        WHEN (unit_cost IS NULL AND _cost IS NOT NULL)
+          OR (list_price IS NULL AND _price IS NOT NULL) THEN 'invalid_number'
         WHEN unit_cost < 0 OR list_price < 0 THEN 'negative_price'
         END AS _reason FROM typed
 )
@@ -282,13 +282,14 @@ _ORDER_CHECKS = """
           OR (_cancelled IS NOT NULL AND cancelled_at IS NULL)
           OR (_returned IS NOT NULL AND returned_at IS NULL) THEN 'unparseable_date'
         WHEN quantity IS NULL OR unit_price IS NULL OR discount IS NULL
-          OR shipping_cost IS NULL OR (campaign_id IS NULL AND _campaign IS NOT NULL)
+          OR (shipping_cost IS NULL AND _ship IS NOT NULL)
+          OR (campaign_id IS NULL AND _campaign IS NOT NULL)
           THEN 'invalid_number'
         WHEN unit_price < 0 OR shipping_cost < 0 OR discount < 0 THEN 'negative_price'
         WHEN quantity < 1 THEN 'invalid_quantity'
-        WHEN product_id IS NULL THEN 'unknown_product'
+        WHEN product_id IS NULL AND _product IS NOT NULL THEN 'unknown_product'
         WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
-        WHEN status IS NULL OR payment_method IS NULL
+        WHEN status IS NULL OR (payment_method IS NULL AND _pay IS NOT NULL)
           OR channel NOT IN ('store', 'web', 'phone') THEN 'invalid_value'
         END AS _reason FROM typed"""
 
@@ -323,6 +324,8 @@ typed AS (
             WHEN 'PAYPAL' THEN 'paypal' WHEN 'TRANSFERENCIA' THEN 'transfer'
             WHEN 'CONTRAREEMBOLSO' THEN 'cash_on_delivery' END AS payment_method,
         {_f(_NUM, "r.portes")} AS shipping_cost, {_f(_TXT, "r.cupon")} AS discount_code,
+        nullif(trim(r.portes), '') AS _ship, nullif(trim(r.articulo), '') AS _product,
+        nullif(trim(r.forma_pago), '') AS _pay,
         {_f(_INT, "r.campana")} AS campaign_id, r.campana AS _campaign
     FROM raw.pos_sales r
     LEFT JOIN arts a ON a.code = trim(r.articulo)
@@ -350,8 +353,11 @@ typed AS (
         {_f(_WEB_TS, "r.cancelled_at")} AS cancelled_at, r.cancelled_at AS _cancelled,
         {_f(_WEB_TS, "r.returned_at")} AS returned_at, r.returned_at AS _returned,
         CASE WHEN lower(trim(r.payment_method)) IN ('card', 'cash', 'paypal', 'transfer',
-            'cash_on_delivery') THEN lower(trim(r.payment_method)) END AS payment_method,
+            'cash_on_delivery', 'other') THEN lower(trim(r.payment_method)) END
+            AS payment_method,
         {_f(_NUM, "r.shipping_cost")} AS shipping_cost,
+        nullif(trim(r.shipping_cost), '') AS _ship, nullif(trim(r.sku), '') AS _product,
+        nullif(trim(r.payment_method), '') AS _pay,
         {_f(_TXT, "r.discount_code")} AS discount_code,
         {_f(_INT, "r.campaign_id")} AS campaign_id, r.campaign_id AS _campaign
     FROM raw.web_orders r
