@@ -34,7 +34,8 @@ from ..dataset.synth import generate, parse_day
 from ..errors import ParameterError
 from ..i18n import catalog, check_lang
 
-__all__ = ["setup", "localize", "say", "set_style", "section", "shop_title", "money"]
+__all__ = ["setup", "localize", "say", "set_style", "section", "shop_title", "money",
+           "is_own_data"]
 
 
 def set_style() -> None:
@@ -134,6 +135,16 @@ def section(data, topic: str, lang: str = "en", number=None) -> bool:
     else:
         say("skip_section", lang, what=what, n=number)
     return False
+
+
+def is_own_data(data) -> bool:
+    """Whether ``data`` is a real shop's (imported or hand-made), not a synthetic shop.
+
+    >>> is_own_data(setup(profile="boutique", n_customers=50))
+    False
+    """
+    m = data.manifest
+    return not (m.get("origin") == "synthetic" or m.get("source") == "crmkit.generate")
 
 
 def shop_title(data, lang: str = "en") -> str:
