@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="e.g. 01_crm_concepts, 01, or a path to an .ipynb")
     r.add_argument("--profile", action="append",
                    help=f"shop profile (repeatable, or 'all'): {', '.join(PROFILE_NAMES)}")
+    r.add_argument("--data", metavar="DIR", help="a dataset folder (crmkit import output): "
+                   "reports go to reports/<slug of the shop's name>/")
     r.add_argument("--lang", action="append", choices=["en", "es"],
                    help="language (repeatable); default: the notebook's")
     r.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
@@ -197,6 +199,8 @@ def _run(args) -> int:
         from .report import parse_value, run_reports
 
         params = {name: parse_value(value) for name, value in args.parameter}
+        if args.data:
+            params["data_dir"] = args.data
         reports = run_reports(args.notebooks, profiles=args.profile, langs=args.lang,
                               parameters=params, out_dir=args.out, no_input=args.no_input,
                               progress=not args.no_progress)
