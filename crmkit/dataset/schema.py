@@ -584,6 +584,13 @@ def data_dictionary() -> str:
     ]
     for lv in LEVELS.values():
         lines.append(f"| {lv.number} | {lv.name} | {', '.join(lv.unlocks)} |")
+    lines += ["", "## Partial datasets", "",
+              "A real shop's data may hold only some tables: `orders` always, the others when "
+              "the source has them (an order log has no incidents). Each kind of analysis "
+              "needs these tables; a notebook section whose tables are absent says so and is "
+              "skipped.", "", "| analysis | needs |", "|---|---|"]
+    for topic, tables in NEEDS.items():
+        lines.append(f"| {topic} | {', '.join(f'`{x}`' for x in tables)} |")
     lines.append("")
     lines.append("## Samples")
     lines.append("")
