@@ -267,7 +267,7 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
     good["order_id"] = order_id.astype("int64")
     good = good.sort_values(["order_id", LINE], kind="stable")
     head = good.groupby("order_id", sort=True).first()
-    neg = good.groupby("order_id")["quantity"].apply(lambda s: bool((s < 0).all()))
+    neg = (good["quantity"] < 0).groupby(good["order_id"]).all()
     status = np.where(head["_cancelled"], "cancelled", np.where(neg, "returned", "placed"))
     orders = pd.DataFrame({
         "order_id": head.index.to_numpy(),

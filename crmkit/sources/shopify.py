@@ -178,7 +178,7 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
         ok &= ~too_much
     # the same order number twice, not on adjacent rows: two orders share a number
     block = (name != name.shift()).cumsum()
-    split = name.groupby(name).transform(lambda s: block[s.index].nunique()) > 1
+    split = block.groupby(name).transform("nunique") > 1
     dup_order = ok & split & (block != block.groupby(name).transform("first"))
     if dup_order.any():
         extra.append(quarantine_rows(parsed, dup_order, file=fname, column="Name",
@@ -285,24 +285,21 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     if products is not None:
         ptable, prod_df, pbad = _products(products, encoding)
     else:
-        names = sorted(set(sku[sku != ""]))
-        prod_df = pd.DataFrame({
-            "product_id": np.arange(1, len(names) + 1), "sku": names,
-            "name": [_first(_col(lraw, "Lineitem name")[sku == s]) or s for s in names],
-            "department": None, "category": None, "subcategory": None,
-            "brand": [_first(_col(lraw, "Vendor")[sku == s]) for s in names],
-            "unit_cost": np.nan, "list_price": np.nan})
+        prod_df = pd.DataFrame(columns=["product_id", "sku"])
+    # what the line items say of each SKU: its first name and vendor as written
+    said = {k: _col(lraw, col).replace("", None).groupby(sku).first()
+            for k, col in (("name", "Lineitem name"), ("brand", "Vendor"))}
     pid = dict(zip(prod_df["sku"], prod_df["product_id"], strict=True))
     new_skus = sorted(set(sku[sku != ""]) - set(pid))
     if new_skus:  # sold but not in the products export: added with what the lines say
         start = int(prod_df["product_id"].max() if len(prod_df) else 0) + 1
         add = pd.DataFrame({
             "product_id": np.arange(start, start + len(new_skus)), "sku": new_skus,
-            "name": [_first(_col(lraw, "Lineitem name")[sku == s]) or s for s in new_skus],
+            "name": [said["name"].get(s) or s for s in new_skus],
             "department": None, "category": None, "subcategory": None,
-            "brand": [_first(_col(lraw, "Vendor")[sku == s]) for s in new_skus],
+            "brand": [said["brand"].get(s) for s in new_skus],
             "unit_cost": np.nan, "list_price": np.nan})
-        prod_df = pd.concat([prod_df, add], ignore_index=True)
+        prod_df = add if prod_df.empty else pd.concat([prod_df, add], ignore_index=True)
         pid.update(dict(zip(add["sku"], add["product_id"], strict=True)))
     lines["product_id"] = pd.array(sku.map(pid).to_numpy(), dtype="Int64")
     if len(prod_df):
@@ -354,11 +351,6 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     src = {"kind": "shopify", "orders": str(orders), "customers": str(customers or ""),
            "products": str(products or ""), "encoding": otable.encoding}
     return ImportResult(data, pd.DataFrame(reports), bad, notes, src)
-
-
-def _first(values: pd.Series):
-    v = values[values != ""]
-    return v.iloc[0] if len(v) else None
 
 
 def _products(path, encoding):

@@ -133,6 +133,10 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
         raise SourceError(f"delimiter={delimiter!r} is not allowed; use one of ',', ';', "
                           "'\\t', '|' or 'whitespace'.")
     delim = _DELIMITERS[delimiter] if delimiter else _sniff(text, path)
+    if header and delim != WHITESPACE and names is None:
+        fast = _read_fast(text, delim, path, used)
+        if fast is not None:
+            return fast
     records: list[list[str]] = []
     lines: list[int] = []
     blank: list[int] = []
@@ -150,7 +154,7 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
             for rec in reader:
                 start = prev + 1
                 prev = reader.line_num
-                if not rec or all(not v.strip() for v in rec) and len(rec) <= 1:
+                if not rec or len(rec) == 1 and not rec[0].strip():
                     blank.append(start)
                     continue
                 records.append(rec)
@@ -182,14 +186,40 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
         rows.append(rec + [""] * (width - len(rec)))
         kept.append(ln)
     lines = kept
-    frame = pd.DataFrame(rows, columns=cols, dtype="str") if rows else pd.DataFrame(
-        {c: pd.Series([], dtype="str") for c in cols})
+    # text columns as Python objects: building Arrow strings for every column of a wide
+    # export costs more than the whole import; parsers convert the columns they use
+    frame = pd.DataFrame(rows, columns=cols, dtype=object) if rows else pd.DataFrame(
+        {c: pd.Series([], dtype=object) for c in cols})
     frame[LINE] = np.asarray(lines, dtype="int64")
     if rows == [] and broken and len(broken) == len(records):
         raise SourceError(f"{path}: no line splits into the header's {width} columns "
                           f"(first: line {broken[0][0]}, {broken[0][1]}); give the right "
                           "--delimiter.")
     return TextTable(path, frame, used, delim, header, blank, broken)
+
+
+def _read_fast(text: str, delim: str, path: Path, encoding: str) -> TextTable | None:
+    """pandas' C reader for the common case: one record per physical line, no record
+    wider than the header. ``None`` when the file needs the careful reader."""
+    physical = text.splitlines()
+    head = next(csv.reader([physical[0]], delimiter=delim))
+    cols = [c.strip() for c in head]
+    if len(set(cols)) != len(cols):
+        return None
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=delim, header=0, names=cols, dtype=object,
+                         na_filter=False, keep_default_na=False, skip_blank_lines=False,
+                         engine="c")
+    except (pd.errors.ParserError, ValueError):
+        return None
+    if len(df) != len(physical) - 1:  # a quoted value spans lines: count them carefully
+        return None
+    line = np.arange(2, len(df) + 2, dtype="int64")
+    blank_mask = np.array([not x.strip() for x in physical[1:]], dtype=bool)
+    df = df.fillna("")
+    frame = df.loc[~blank_mask].reset_index(drop=True)
+    frame[LINE] = line[~blank_mask]
+    return TextTable(path, frame, encoding, delim, True, line[blank_mask].tolist(), [])
 
 
 def _joined(rec: list[str], delim: str) -> str:
