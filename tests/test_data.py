@@ -108,3 +108,27 @@ def test_copy_of_sample_loads(tmp_path):
     shutil.copytree("data/samples/ice_cream", tmp_path / "ice")
     d = CRMData.load(tmp_path / "ice")
     assert d.manifest["profile"] == "ice_cream"
+
+
+@pytest.mark.parametrize("column, value, expected", [
+    ("unit_price", "12,5", "column 'unit_price', line 3: '12,5' is not a number"),
+    ("quantity", "99999999999999999999999", "column 'quantity', line 3: "),
+    ("quantity", "2.5", "column 'quantity', line 3: '2.5' is not a whole number"),
+])
+def test_unreadable_values_name_the_file_column_and_line(data, tmp_path, column, value,
+                                                         expected):
+    partial = CRMData({k: data.tables[k] for k in ("orders", "order_lines")})
+    folder = partial.save(tmp_path / "shop")
+    lines = pd.read_csv(folder / "order_lines.csv", dtype=str, keep_default_na=False)
+    lines.loc[1, column] = value
+    lines.to_csv(folder / "order_lines.csv", index=False)
+    with pytest.raises(DatasetError) as info:
+        CRMData.load(folder)
+    assert "order_lines.csv" in str(info.value) and expected in str(info.value)
+
+
+def test_a_corrupt_parquet_file_is_a_dataset_error_naming_it(data, tmp_path):
+    folder = CRMData({"orders": data.orders}).save(tmp_path / "shop", format="parquet")
+    (folder / "orders.parquet").write_bytes(b"PAR1 this is not parquet")
+    with pytest.raises(DatasetError, match="orders.parquet: not a readable Parquet file"):
+        CRMData.load(folder)

@@ -259,8 +259,9 @@ class CRMData:
                 )
             try:
                 tables[name] = conform(name, _read(file, name))
-            except SchemaError as exc:
-                raise DatasetError(f"{file}: {exc}") from exc
+            except (SchemaError, DatasetError) as exc:
+                where = _first_bad_value(file, name)
+                raise DatasetError(f"{file}: {where or exc}") from exc
         truth = {}
         tdir = path / TRUTH_DIR
         if tdir.is_dir():
@@ -347,6 +348,42 @@ def _read(file: Path, name: str) -> pd.DataFrame:
             keep_default_na=False,
             na_values=[""],
         )
-    except ValueError as exc:
-        raise DatasetError(f"{file}: {exc}") from exc
+    except (ValueError, OverflowError) as exc:
+        raise DatasetError(f"{file}: {_first_bad_value(file, name) or exc}") from exc
+
+
+def _first_bad_value(file: Path, name: str) -> str | None:
+    """Where a CSV table first holds a value its column's type cannot take: column, 1-based
+    line (header = line 1) and the value, with how to fix it."""
+    if file.suffix != ".csv":
+        return None
+    try:
+        text = pd.read_csv(file, dtype=str, keep_default_na=False)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    for col in SCHEMA[name].columns:
+        if col.name not in text.columns or col.dtype == "str":
+            continue
+        values = text[col.name].str.strip()
+        given = values != ""
+        if col.dtype in ("int", "Int"):
+            number = pd.to_numeric(values.where(given), errors="coerce")
+            ok = number.notna() & (number == number.round()) & (number.abs() < 2**63)
+        elif col.dtype == "float":
+            ok = pd.to_numeric(values.where(given), errors="coerce").notna()
+        elif col.dtype in ("date", "datetime"):
+            ok = pd.to_datetime(values.where(given), errors="coerce", format="ISO8601").notna()
+        elif col.dtype == "bool":
+            ok = values.str.lower().isin(["true", "false", "1", "0", "yes", "no"])
+        else:
+            continue
+        bad = given & ~ok
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            kind = {"int": "a whole number", "Int": "a whole number", "float": "a number with a "
+                    "decimal point", "date": "a date YYYY-MM-DD", "datetime":
+                    "a time YYYY-MM-DD HH:MM:SS", "bool": "True or False"}[col.dtype]
+            return (f"column {col.name!r}, line {i + 2}: {values.iloc[i]!r} is not "
+                    f"{kind} ({int(bad.sum())} such value(s)); fix the value or the column.")
+    return None
 

@@ -471,8 +471,14 @@ def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
                 conv = s.astype("str").where(s.notna(), None)
                 conv = conv.astype("str")
             else:
+                if col.dtype in ("int", "Int") and s.dtype.kind == "f":
+                    given = s.dropna()
+                    whole = (given == given.round()) & (given.abs() < 2**63)
+                    if not whole.all():  # astype would truncate or wrap around silently
+                        raise ValueError(f"{given[~whole].iloc[0]!r} is not a whole number "
+                                         "in the 64-bit range")
                 conv = s.astype(target)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise SchemaError(
                 f"table {name!r}, column {col.name!r}: cannot read the values as "
                 f"{col.dtype} ({exc}). Fix the column so every value is a {col.dtype}."
