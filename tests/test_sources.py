@@ -297,3 +297,47 @@ def test_import_shopify_command_round_trips_through_the_folder(tmp_path):
     data = CRMData.load(out)
     assert data.slug == "bendita-shop" and len(data.orders) == len(shop.orders)
     assert cents(data) == cents(shop)
+
+
+@pytest.mark.parametrize("content, usable", [(b"", None), (b"cliente;fecha;importe\n", False),
+                                             (b"cliente;fecha;importe\r\n\r\n", False)])
+def test_order_log_empty_or_header_only(tmp_path, content, usable):
+    f = tmp_path / "log.csv"
+    f.write_bytes(content)
+    mapping = OrderLogMapping(customer="cliente", date="fecha", amount="importe")
+    if usable is None:
+        with pytest.raises(SourceError, match="log.csv: the file is empty"):
+            import_orders(f, mapping)
+        return
+    r = import_orders(f, mapping)
+    assert r.usable is usable and balanced(r) and int(r.report["rows_read"].iloc[0]) == 0
+
+
+def test_warehouse_build_from_imported_datasets_keeps_every_order_customer_and_cent(tmp_path):
+    from crmkit.warehouse import load_report, query
+
+    retail, cdnow = tmp_path / "retail", tmp_path / "cdnow"
+    assert main(["import", "orders", str(RETAIL / "online_retail_ii.csv"), "--mapping",
+                 str(RETAIL / "mapping.yaml"), "--out", str(retail)]) == 0
+    assert main(["import", "orders", str(CDNOW), "--customer", "customer_id", "--date",
+                 "date", "--quantity", "number_of_cds", "--amount", "dollar_value",
+                 "--date-format", "%Y%m%d", "--out", str(cdnow)]) == 0
+    for folder, orders, lines, customers, revenue in (
+            (retail, 10, 17, 5, 794.40),  # the warehouse's net amount includes cancellations
+            (cdnow, 69_659, 69_659, 23_570, 2_500_315.63)):
+        db = tmp_path / f"{folder.name}.duckdb"
+        assert main(["warehouse", "build", str(db), "--data", str(folder)]) == 0
+        assert load_report(db)["balanced"].all()
+        got = query(db, "SELECT count(DISTINCT order_id) AS o, count(*) AS l, "
+                        "round(sum(net_amount), 2) AS r FROM marts.fact_order_line")
+        assert got.values.tolist()[0] == [orders, lines, revenue]
+        known = query(db, "SELECT count(*) AS n FROM marts.dim_customer WHERE customer_id <> -1")
+        assert int(known["n"][0]) == customers
+
+
+def test_warehouse_build_from_a_dataset_folder_with_from_points_to_data(tmp_path, capsys):
+    out = tmp_path / "retail"
+    main(["import", "orders", str(RETAIL / "online_retail_ii.csv"), "--mapping",
+          str(RETAIL / "mapping.yaml"), "--out", str(out)])
+    assert main(["warehouse", "build", str(tmp_path / "x.duckdb"), "--from", str(out)]) == 2
+    assert "--data" in capsys.readouterr().err
