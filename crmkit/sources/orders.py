@@ -52,7 +52,14 @@ from .quarantine import (
     quarantine_rows,
     validate_rows,
 )
-from .table import LINE, guess_decimal, parse_local_time, parse_number, read_text_table
+from .table import (
+    LINE,
+    check_shop,
+    guess_decimal,
+    parse_local_time,
+    parse_number,
+    read_text_table,
+)
 
 __all__ = ["OrderLogMapping", "import_orders", "MAX_QUANTITY"]
 
@@ -182,6 +189,7 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
     customer is a guest order. The result has the tables the log can fill:
     orders and order lines, and products when a product column is mapped.
     """
+    check_shop(currency=currency, timezone=timezone)
     path = Path(path)
     table = read_text_table(path, encoding=mapping.encoding, delimiter=mapping.delimiter,
                             header=mapping.header)

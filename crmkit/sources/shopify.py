@@ -44,7 +44,13 @@ from .quarantine import (
     quarantine_rows,
     validate_rows,
 )
-from .table import LINE, parse_local_time, parse_number, read_text_table
+from .table import (
+    LINE,
+    check_shop,
+    parse_local_time,
+    parse_number,
+    read_text_table,
+)
 
 __all__ = ["import_shopify", "map_status", "map_payment", "ORDER_REQUIRED"]
 
@@ -147,6 +153,7 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     currency : ISO code; read from the export's ``Currency`` column when not given.
     timezone : the shop's IANA time zone, for local times.
     """
+    check_shop(currency=currency, timezone=timezone)
     otable = _read(orders, encoding, ORDER_REQUIRED, "orders")
     raw = otable.frame
     fname = Path(orders).name

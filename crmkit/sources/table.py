@@ -42,6 +42,7 @@ __all__ = [
     "parse_local_time",
     "LINE",
     "WHITESPACE",
+    "check_shop",
 ]
 
 LINE = "_line"
@@ -278,3 +279,24 @@ def parse_local_time(values: pd.Series, *, timezone: str, fmt: str | None = None
                                     dayfirst=dayfirst)
         out.loc[plain] = parsed.astype("datetime64[us]")
     return out
+
+
+def check_shop(*, currency: str | None, timezone: str) -> None:
+    """Refuse a currency that is not an ISO 4217 code or an unknown IANA time zone.
+
+    >>> check_shop(currency="EUR", timezone="Europe/Madrid")
+    >>> check_shop(currency="euro", timezone="Europe/Madrid")
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.SourceError: currency='euro' is not an ISO 4217 code; give three letters ...
+    """
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if currency is not None and not re.fullmatch(r"[A-Za-z]{3}", str(currency)):
+        raise SourceError(f"currency={currency!r} is not an ISO 4217 code; give three letters "
+                          "such as EUR, USD or GBP.")
+    try:
+        ZoneInfo(str(timezone))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SourceError(f"timezone={timezone!r} is not a known time zone; give an IANA name "
+                          "such as Europe/Madrid or America/New_York.") from None
