@@ -341,3 +341,14 @@ def test_warehouse_build_from_a_dataset_folder_with_from_points_to_data(tmp_path
           str(RETAIL / "mapping.yaml"), "--out", str(out)])
     assert main(["warehouse", "build", str(tmp_path / "x.duckdb"), "--from", str(out)]) == 2
     assert "--data" in capsys.readouterr().err
+
+
+def test_a_log_without_header_is_mapped_by_column_position(tmp_path):
+    """CDNOW's 1/10 sample: no header, columns aligned with spaces, mapped by position."""
+    out = tmp_path / "sample"
+    assert main(["import", "orders", str(CDNOW.with_name("CDNOW_sample.txt")), "--no-header",
+                 "--customer", "2", "--date", "3", "--date-format", "%Y%m%d", "--quantity", "4",
+                 "--amount", "5", "--currency", "USD", "--out", str(out)]) == 0
+    data = CRMData.load(out)
+    assert len(data.orders) == 6_919 and data.orders["customer_id"].nunique() == 2_357
+    assert data.orders["customer_id"].between(1, 2_357).all()
