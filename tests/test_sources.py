@@ -352,3 +352,35 @@ def test_a_log_without_header_is_mapped_by_column_position(tmp_path):
     data = CRMData.load(out)
     assert len(data.orders) == 6_919 and data.orders["customer_id"].nunique() == 2_357
     assert data.orders["customer_id"].between(1, 2_357).all()
+
+
+def test_shopify_older_customers_export_and_products_with_variants(tmp_path):
+    orders = shopify_file(tmp_path, GOOD[:2])
+    customers = tmp_path / "customers_export.csv"
+    customers.write_text(
+        "First Name,Last Name,Email,Accepts Email Marketing,Company,Address1,Address2,City,"
+        "Province,Province Code,Country,Country Code,Zip,Phone,Accepts SMS Marketing,"
+        "Total Spent,Total Orders,Tags,Note,Tax Exempt\n"
+        "Ana,Pérez,ana@x.es,yes,,Calle Sol 1,,Málaga,,,Spain,ES,29001,,no,45.00,1,,,no\n",
+        encoding="utf-8")
+    products = tmp_path / "products_export.csv"
+    products.write_text(
+        "Handle,Title,Vendor,Product Category,Type,Option1 Name,Option1 Value,Variant SKU,"
+        "Variant Price,Cost per item,Image Src\n"
+        "champu,Champú Rizos,Rizos,hair care > shampoo,curly,Size,250 ml,SHA-1,12.50,4.00,a.jpg\n"
+        "champu,,,,,,500 ml,SHA-2,20.00,6.00,\n"
+        "champu,,,,,,,,,,b.jpg\n"
+        "mascarilla,Mascarilla,Rizos,hair care > mask,curly,Title,Default Title,MAS-1,20.00,,\n",
+        encoding="utf-8")
+    r = import_shopify(orders, customers=customers, products=products)
+    assert balanced(r)
+    c = r.data.customers.iloc[0]
+    assert (c["customer_id"], c["city"], c["postal_code"], c["email_consent"]) == (
+        1, "Málaga", "29001", True)
+    p = r.data.products.set_index("sku")
+    assert p.loc["SHA-2", ["name", "brand", "department", "category"]].tolist() == [
+        "Champú Rizos", "Rizos", "hair care", "shampoo"]
+    q = r.quarantine
+    assert q[["file", "line", "column"]].values.tolist() == [
+        ["products_export.csv", 4, "Variant SKU"]]
+    assert "image-only" in q["reason"].iloc[0]

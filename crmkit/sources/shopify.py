@@ -204,7 +204,8 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     ctable = None
     cust_bad = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     if customers is not None:
-        ctable = _read(customers, encoding, ("Customer ID", "Email"), "customers")
+        ctable = _read(customers, encoding, ("Email",), "customers")
+        ctable.frame = _current_customer_columns(ctable.frame)
         craw = ctable.frame
         cname = Path(customers).name
         cid = parse_number(craw["Customer ID"])
@@ -360,9 +361,33 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     return ImportResult(data, pd.DataFrame(reports), bad, notes, src)
 
 
+#: Column names of Shopify's older customers export -> the current ones.
+_OLD_CUSTOMER_COLUMNS = {
+    "Company": "Default Address Company", "Address1": "Default Address Address1",
+    "Address2": "Default Address Address2", "City": "Default Address City",
+    "Province Code": "Default Address Province Code",
+    "Country Code": "Default Address Country Code", "Zip": "Default Address Zip",
+}
+
+
+def _current_customer_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The customers export with today's column names; the older export (no ``Customer ID``)
+    numbers its customers in the file's order."""
+    out = frame.rename(columns={old: new for old, new in _OLD_CUSTOMER_COLUMNS.items()
+                                if old in frame.columns and new not in frame.columns})
+    if "Customer ID" not in out.columns:
+        out["Customer ID"] = [str(i) for i in range(1, len(out) + 1)]
+    return out
+
+
 def _products(path, encoding):
     table = _read(path, encoding, ("Title", "Variant SKU"), "products")
-    raw = table.frame
+    raw = table.frame.copy()
+    # a product with several variants fills its own fields on its first row only
+    handle = _col(raw, "Handle")
+    for col in ("Title", "Vendor", "Product Category", "Type"):
+        if col in raw.columns and "Handle" in raw.columns:
+            raw[col] = _col(raw, col).replace("", None).groupby(handle).ffill().fillna("")
     fname = Path(path).name
     parsed = pd.DataFrame({LINE: raw[LINE], "list_price": parse_number(raw["Variant Price"])
                            if "Variant Price" in raw else np.nan,
@@ -372,7 +397,9 @@ def _products(path, encoding):
     ok, bad = validate_rows(parsed, pa.DataFrameSchema({
         "list_price": pa.Column(float, pa.Check.ge(0), nullable=True),
         "unit_cost": pa.Column(float, pa.Check.ge(0), nullable=True),
-        "sku": pa.Column(str, [pa.Check(lambda s: s != "", name="empty SKU"),
+        "sku": pa.Column(str, [pa.Check(lambda s: s != "",
+                                        name="no Variant SKU (an image-only row or an "
+                                             "untracked variant)"),
                                pa.Check(lambda s: ~s.duplicated(), name="duplicated")]),
     }), file=fname, raw=raw, source_columns={"list_price": "Variant Price",
                                              "unit_cost": "Cost per item", "sku": "Variant SKU"})
