@@ -384,3 +384,18 @@ def test_shopify_older_customers_export_and_products_with_variants(tmp_path):
     assert q[["file", "line", "column"]].values.tolist() == [
         ["products_export.csv", 4, "Variant SKU"]]
     assert "image-only" in q["reason"].iloc[0]
+
+
+def test_text_codes_replaced_by_ids_are_kept_beside_the_dataset(tmp_path):
+    f = tmp_path / "log.csv"
+    f.write_text("pedido,cliente,fecha,importe\nINV-7,ana@x.es,2024-01-05,12.50\n"
+                 "INV-9,bea@x.es,2024-01-06,3.10\nC-INV-7,ana@x.es,2024-01-07,12.50\n",
+                 encoding="utf-8")
+    r = import_orders(f, OrderLogMapping(customer="cliente", date="fecha", amount="importe",
+                                         order="pedido"))
+    r.save(tmp_path / "shop")
+    customers = pd.read_csv(tmp_path / "shop" / "customer_codes.csv")
+    assert customers.values.tolist() == [["ana@x.es", 1], ["bea@x.es", 2]]
+    orders = pd.read_csv(tmp_path / "shop" / "order_codes.csv")
+    assert orders["code"].tolist() == ["INV-7", "INV-9", "C-INV-7"]
+    assert CRMData.load(tmp_path / "shop").orders["order_id"].tolist() == [1, 2, 3]

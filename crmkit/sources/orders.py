@@ -188,6 +188,12 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
     ``returned`` (its lines hold the units that came back); a row without a
     customer is a guest order. The result has the tables the log can fill:
     orders and order lines, and products when a product column is mapped.
+
+    With an amount (and no price) a line's unit price is amount ÷ quantity, so
+    quantity × unit price gives the amount back. Whole-number codes are the
+    ids; other codes (``INV-7``, ``C489449``, e-mails as customers) get
+    numbers, and ``ImportResult.codes`` keeps code and id side by side
+    (``customer_codes.csv``, ``order_codes.csv`` beside the dataset).
     """
     check_shop(currency=currency, timezone=timezone)
     path = Path(path)
@@ -333,7 +339,19 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
     }
     source = {"kind": "orders", "file": str(path), "encoding": table.encoding,
               "delimiter": table.delimiter, "decimal": decimal, "mapping": asdict(mapping)}
-    return ImportResult(data, report, bad, notes, source)
+    # codes the dataset's integer ids replace are kept beside it, never lost
+    kept = {}
+    if not numeric:
+        known = good[good["_customer"] != ""]
+        kept["customer_codes"] = (known[["_customer", "customer_id"]].drop_duplicates()
+                                   .rename(columns={"_customer": "code"})
+                                   .sort_values("customer_id").reset_index(drop=True))
+    if "order" in cols:
+        pairs = pd.DataFrame({"code": good["_order"], "order_id": good["order_id"]})
+        pairs = pairs.drop_duplicates().sort_values("order_id").reset_index(drop=True)
+        if (pairs["code"] != pairs["order_id"].astype(str)).any():
+            kept["order_codes"] = pairs
+    return ImportResult(data, report, bad, notes, source, kept)
 
 
 def _manifest(shop_name: str, currency: str, timezone: str, origin: str,

@@ -154,6 +154,9 @@ class ImportResult:
     quarantine: pd.DataFrame
     notes: dict = field(default_factory=dict)
     source: dict = field(default_factory=dict)
+    #: code tables (``customer_codes``, ``order_codes``): the source's own codes for the
+    #: integer ids the dataset uses, written beside it as CSV
+    codes: dict = field(default_factory=dict)
 
     @property
     def balanced(self) -> bool:
@@ -193,4 +196,6 @@ class ImportResult:
         (path / IMPORT_REPORT).write_text(json.dumps(report, indent=2, default=str) + "\n",
                                           encoding="utf-8")
         self.quarantine.to_csv(path / QUARANTINE_FILE, index=False, lineterminator="\n")
+        for name, table in self.codes.items():
+            table.to_csv(path / f"{name}.csv", index=False, lineterminator="\n")
         return path
