@@ -399,3 +399,11 @@ def test_text_codes_replaced_by_ids_are_kept_beside_the_dataset(tmp_path):
     orders = pd.read_csv(tmp_path / "shop" / "order_codes.csv")
     assert orders["code"].tolist() == ["INV-7", "INV-9", "C-INV-7"]
     assert CRMData.load(tmp_path / "shop").orders["order_id"].tolist() == [1, 2, 3]
+
+
+def test_shopify_order_names_that_are_not_numbers_are_kept_beside_the_dataset(tmp_path):
+    rows = [GOOD[0].replace("#1001", "EU-1001"), GOOD[1].replace("#1001", "EU-1001"),
+            GOOD[2].replace("#1002", "EU-1002")]
+    r = import_shopify(shopify_file(tmp_path, rows))
+    assert r.codes["order_codes"].values.tolist() == [["EU-1001", 1], ["EU-1002", 2]]
+    assert r.data.orders["order_id"].tolist() == [1, 2]

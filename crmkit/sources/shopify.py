@@ -358,7 +358,11 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     }
     src = {"kind": "shopify", "orders": str(orders), "customers": str(customers or ""),
            "products": str(products or ""), "encoding": otable.encoding}
-    return ImportResult(data, pd.DataFrame(reports), bad, notes, src)
+    kept = {}
+    if not numbers.str.fullmatch(r"\d{1,18}").all():  # order names that are not "#1001"
+        kept["order_codes"] = pd.DataFrame({"code": name[first & ok].to_numpy(),
+                                            "order_id": order_id.to_numpy()})
+    return ImportResult(data, pd.DataFrame(reports), bad, notes, src, kept)
 
 
 #: Column names of Shopify's older customers export -> the current ones.
