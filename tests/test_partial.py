@@ -50,3 +50,11 @@ def test_every_topic_names_canonical_tables_and_orders_alone_is_enough_for_order
     assert log.has("orders") and log.has("sales") and not log.has("customers")
     assert tracking.out_of_hours_share(log) == tracking.out_of_hours_share(
         CRMData({k: log.tables[k] for k in ("orders", "order_lines")}))
+
+
+def test_orders_with_dates_only_have_no_times_of_day(log):
+    days = log.orders.assign(placed_at=log.orders["placed_at"].dt.normalize())
+    dated = CRMData({"orders": days, "order_lines": log.order_lines})
+    assert log.has("order_times") and not dated.has("order_times")
+    with pytest.raises(MissingTableError, match="orders.placed_at holds no times of day"):
+        tracking.out_of_hours_share(dated)

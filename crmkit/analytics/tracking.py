@@ -66,6 +66,7 @@ def processing_times(data) -> pd.DataFrame:
 
 def orders_by_hour(data) -> pd.DataFrame:
     """Orders by hour of the day (rows 0-23) and channel (columns)."""
+    data.require("order_times", analysis="tracking.orders_by_hour")
     o = data.orders
     table = pd.crosstab(o["placed_at"].dt.hour, o["channel"])
     return table.reindex(range(24), fill_value=0).rename_axis("hour")
@@ -78,6 +79,7 @@ def out_of_hours_share(data, *, opening: tuple[int, int] = (9, 21)) -> float:
     >>> 0 <= out_of_hours_share(generate("bendita", n_customers=200, seed=1)) <= 1
     True
     """
+    data.require("order_times", analysis="tracking.out_of_hours_share")
     lo, hi = opening
     if not (0 <= lo < hi <= 24):
         raise ParameterError(f"opening={opening!r} must be (open_hour, close_hour) with "

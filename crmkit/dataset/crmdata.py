@@ -38,6 +38,7 @@ import pandas as pd
 from .. import __version__
 from ..errors import DatasetError, MissingTableError, SchemaError, check_choice
 from .schema import (
+    CONTENT,
     DTYPES,
     REQUIRED_TABLES,
     SCHEMA,
@@ -113,7 +114,14 @@ class CRMData:
 
         A table :meth:`complete` added empty still counts as absent.
         """
-        return all(t not in self.absent for t in needs(topic))
+        if not all(t not in self.absent for t in needs(topic)):
+            return False
+        return topic not in CONTENT or self._content(topic)
+
+    def _content(self, topic: str) -> bool:
+        table, column, _ = CONTENT[topic]
+        values = self.tables[table][column].dropna()
+        return bool((values != values.dt.normalize()).any())
 
     def require(self, topic: str, *, analysis: str | None = None) -> CRMData:
         """Return ``self`` if the tables ``topic`` needs are here, else raise one clear error.
@@ -128,6 +136,11 @@ class CRMData:
                     f"{', '.join(needs(topic))}. The data holds: "
                     f"{', '.join(t for t in self.tables if t not in self.absent)}. Import "
                     "or add that table, or skip this analysis.", table=table)
+        if topic in CONTENT and not self._content(topic):
+            table, column, what = CONTENT[topic]
+            raise MissingTableError(
+                f"this shop's {table}.{column} holds no {what}; "
+                f"{analysis or repr(topic)} needs them. Skip this analysis.", table=table)
         return self
 
     @property

@@ -47,6 +47,7 @@ __all__ = [
     "PAYMENT_METHODS",
     "REQUIRED_TABLES",
     "NEEDS",
+    "CONTENT",
     "needs",
     "conform",
     "empty_table",
@@ -387,6 +388,13 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "incidents": ("tickets", "ticket_events"),
     "web": ("web_sessions",),
     "stock": ("products", "inventory"),
+    "order_times": ("orders",),
+}
+
+#: Topics that need more than their tables: (table, column, what must be in it). An order
+#: log of days (CDNOW) has orders but no time of day.
+CONTENT: dict[str, tuple[str, str, str]] = {
+    "order_times": ("orders", "placed_at", "times of day, not only dates"),
 }
 
 

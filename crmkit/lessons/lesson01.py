@@ -129,6 +129,7 @@ EXERCISES = (
     ),
     Exercise(
         "out_of_hours", lambda d: out_of_hours_share(d, opening=OPENING_HOURS),
+        needs="order_times",
         title=("Orders placed while a 9-21 shop is closed",
                "Pedidos hechos con la tienda (9-21) cerrada"),
         hints=(("Use data.orders['placed_at'].dt.hour.",
