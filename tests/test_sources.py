@@ -226,7 +226,7 @@ def test_online_retail_example_counts_cancellations_returns_guests_and_bad_rows(
     o = r.data.orders.set_index("order_id")
     assert o.loc[489449, "status"] == "cancelled"      # invoice C489449
     assert o.loc[489454, "status"] == "returned"       # negative quantity, no C
-    assert r.notes["guest_orders"] == 2 and r.notes["customers"] == 5
+    assert r.notes["guest_orders"] == 2 and r.notes["buyers"] == 5
     assert o.loc[489434, "customer_id"] == 13085       # "13085.0" as the spreadsheet wrote it
     assert r.notes["revenue"] == 743.2                  # sum of the sales lines, by hand
     assert len(r.data.products) == 16

@@ -329,7 +329,7 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
                                                           & (good["quantity"] > 0)].sum())
     notes = {
         "orders": len(orders), "order_lines": len(lines),
-        "customers": int(good["customer_id"].nunique()),
+        "buyers": int(good["customer_id"].nunique()),
         "guest_orders": int(orders["customer_id"].isna().sum()),
         "cancelled_orders": int((status == "cancelled").sum()),
         "returned_orders": int((status == "returned").sum()),

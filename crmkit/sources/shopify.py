@@ -342,7 +342,7 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     live = o.loc[~o["status"].isin(["cancelled"]), "order_id"]
     notes = {
         "orders": len(o), "order_lines": len(lines),
-        "customers": int(o["customer_id"].nunique()),
+        "buyers": int(o["customer_id"].nunique()),
         "guest_orders": int(o["customer_id"].isna().sum()),
         "cancelled_orders": int((o["status"] == "cancelled").sum()),
         "returned_orders": int((o["status"] == "returned").sum()),
