@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# The language of `make lab`: `make lab LANG=es` (a Spanish system locale, es_ES..., also works).
+EDITION_LANG := $(if $(filter es%,$(LANG)),es,en)
 
-.PHONY: report test lab data lint bench clean student
+.PHONY: report test lab lab-solutions data lint bench clean student
 
 # The environment: created on first use, reinstalled when pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -23,19 +25,29 @@ data: $(STAMP)
 report: data
 	$(BIN)/crmkit report --lang en --lang es
 
-## test: lint, unit tests, doctests and notebook runs
+## test: lint, unit tests, doctests, notebook runs and (where Chromium is installed) the
+## browser test; -rs lists every skipped test with its reason
 test: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 -q -rs
 
-## lab: open the notebooks in JupyterLab
+## lab: the student edition in JupyterLab, in one language (make lab LANG=es; a Spanish
+## system locale also picks Spanish). Written to student/<lang>/ the first time; notebooks you
+## changed there are kept as they are.
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/crmkit student --out student --lang $(EDITION_LANG) --keep
+	$(BIN)/jupyter lab student/$(EDITION_LANG)/
 
-## student: the student edition of every notebook (solutions removed) in student/
+## lab-solutions: for instructors, the notebooks with their solutions, in one language
+lab-solutions: $(STAMP)
+	$(BIN)/crmkit edition --lang $(EDITION_LANG) --out editions/$(EDITION_LANG)
+	$(BIN)/jupyter lab editions/$(EDITION_LANG)/
+
+## student: the student edition of every notebook (solutions removed) in student/en and
+## student/es; refuses to replace a notebook changed there (crmkit student --force to replace it)
 student: $(STAMP)
-	$(BIN)/crmkit student --out student
+	$(BIN)/crmkit student --out student --lang en --lang es
 
 lint: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
@@ -47,4 +59,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_warehouse.py
 
 clean:
-	rm -rf $(VENV) reports student .pytest_cache
+	rm -rf $(VENV) reports student editions .pytest_cache

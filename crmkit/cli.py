@@ -4,6 +4,7 @@
     crmkit samples data/samples
     crmkit dictionary --out data/README.md
     crmkit profiles
+    crmkit edition --lang es --out editions/es
     crmkit import shopify orders_export.csv --customers customers_export.csv --out my_shop
     crmkit import orders sales.csv --customer "Customer ID" --date InvoiceDate --out my_shop
 """
@@ -68,10 +69,35 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="reports", help="output folder (default reports/)")
     r.add_argument("--no-input", action="store_true", help="hide the code in the HTML")
     r.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
+    r.add_argument("--edition", choices=["instructor", "student"], default="instructor",
+                   help="instructor (default): with solutions; student: exercise cells as "
+                   "the student sees them, into <notebook>.student.html")
 
-    st = sub.add_parser("student", help="write the student edition (solutions removed)")
+    st = sub.add_parser(
+        "student", help="write the student edition (solutions removed)",
+        description="Write every notebook with its solutions removed, one single-language "
+        "edition per language, to OUT/<lang>/. A notebook changed since it was written there "
+        "(a student's work) is never replaced unless --force.")
     st.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
     st.add_argument("--out", default="student", help="output folder (default student/)")
+    st.add_argument("--lang", action="append", choices=["en", "es"],
+                    help="language (repeatable); default: both")
+    keep = st.add_mutually_exclusive_group()
+    keep.add_argument("--keep", action="store_true",
+                      help="leave changed notebooks as they are and write the others")
+    keep.add_argument("--force", action="store_true",
+                      help="replace changed notebooks too (their changes are lost)")
+
+    ed = sub.add_parser("edition", help="write single-language notebooks (one language's text)",
+                        description="Write each notebook with the Markdown of one language "
+                        "only and lang already set in its parameters cell. Without NOTEBOOK, "
+                        "every notebook.")
+    ed.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
+    ed.add_argument("--lang", required=True, choices=["en", "es"])
+    ed.add_argument("--out", required=True, help="folder to write the notebooks to "
+                    "(e.g. editions/es)")
+    ed.add_argument("--student", action="store_true",
+                    help="also remove the solutions (the student edition)")
 
     x = sub.add_parser("extracts", help="write a shop as three messy source-system extracts")
     x.add_argument("out", help="folder to write")
@@ -203,17 +229,31 @@ def _run(args) -> int:
             params["data_dir"] = args.data
         reports = run_reports(args.notebooks, profiles=args.profile, langs=args.lang,
                               parameters=params, out_dir=args.out, no_input=args.no_input,
-                              progress=not args.no_progress)
+                              progress=not args.no_progress, edition=args.edition)
         print(f"{len(reports)} report(s) written under {args.out}/")
     elif args.command == "student":
+        from .lessons.edition import write_editions
+        from .report import find_notebooks
+
+        for path, n, action in write_editions(find_notebooks(args.notebooks), args.out,
+                                              args.lang or ["en", "es"], student=True,
+                                              force=args.force, keep=args.keep):
+            where = f"{path.name} ({path.parent.name})"
+            if action == "kept":
+                print(f"{where}: kept as you changed it -> {path}")
+            else:
+                print(f"{where}: {n} solution(s) removed -> {path} ({action})")
+    elif args.command == "edition":
         from pathlib import Path
 
-        from .lessons.exercises import strip_solutions
+        from .lessons.edition import write_edition
         from .report import find_notebooks
 
         for nb in find_notebooks(args.notebooks):
-            n = strip_solutions(nb, Path(args.out) / nb.name)
-            print(f"{nb.name}: {n} solution(s) removed -> {Path(args.out) / nb.name}")
+            path, n = write_edition(nb, Path(args.out) / nb.name, args.lang,
+                                    student=args.student)
+            removed = f", {n} solution(s) removed" if args.student else ""
+            print(f"{path.name}: {args.lang} edition{removed} -> {path}")
     elif args.command == "extracts":
         from .dataset.extracts import write_extracts
         from .dataset.synth import generate

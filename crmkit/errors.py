@@ -20,6 +20,7 @@ __all__ = [
     "DatasetError",
     "MissingTableError",
     "SourceError",
+    "ModelError",
     "check_choice",
 ]
 
@@ -39,6 +40,9 @@ class SchemaError(CRMKitError, ValueError):
 class DatasetError(CRMKitError, OSError):
     """A dataset folder on disk is missing, incomplete or unreadable."""
 
+
+class ModelError(CRMKitError, ValueError):
+    """The data cannot support the model asked for (too few customers, no repeat buyers...)."""
 
 class MissingTableError(CRMKitError, LookupError):
     """An analysis needs a table this shop's data does not have (an order log has no incidents)."""

@@ -15,10 +15,28 @@ levels, actions, category values) comes from ``catalog.yaml`` through
 Traceback (most recent call last):
 ...
 crmkit.errors.ParameterError: lang='fr' is not allowed; choose one of: 'en', 'es'.
+
+Numbers, percentages, money and dates follow the language's conventions
+through Babel (the Unicode CLDR data), never hand-written format strings:
+
+>>> format_number(1500.25, "es"), format_number(1500.25, "en")
+('1.500,25', '1,500.25')
+>>> format_percent(0.125, "es", decimals=1), format_currency(1500.25, "es")
+('12,5\xa0%', '1.500,25\xa0€')
+>>> format_date("2025-03-05", "es"), month_names("es")[:3], weekday_names("es", "abbreviated")[0]
+('5 mar 2025', ['ene', 'feb', 'mar'], 'lun')
+>>> format_message("{n:,} pedidos, {share:.1%} del total", "es", n=12500, share=0.4567)
+'12.500 pedidos, 45,7\xa0% del total'
+>>> parse_number("1.500,25", "es"), parse_number("0.25", "en")
+(1500.25, 0.25)
 """
 
 from __future__ import annotations
 
+import datetime as _dt
+import numbers
+import re
+import string
 from functools import cache
 from importlib import resources
 
@@ -26,9 +44,32 @@ import yaml
 
 from .errors import ParameterError, check_choice
 
-__all__ = ["LANGS", "t", "catalog", "column_labels", "value_labels", "check_lang", "key_of"]
+__all__ = [
+    "LANGS",
+    "LOCALES",
+    "t",
+    "catalog",
+    "column_labels",
+    "value_labels",
+    "check_lang",
+    "key_of",
+    "format_number",
+    "format_percent",
+    "format_currency",
+    "format_date",
+    "format_datetime",
+    "month_names",
+    "weekday_names",
+    "format_message",
+    "parse_number",
+    "number_axis",
+    "date_axis",
+    "display_numbers",
+]
 
 LANGS = ("en", "es")
+#: The Babel (CLDR) locale of each language: the shops are in Spain.
+LOCALES = {"en": "en", "es": "es_ES"}
 
 
 @cache
@@ -97,3 +138,240 @@ def key_of(text, groups=("column", "label", "value", "action")):
                                 or wanted in (x.casefold() for x in labels)):
             return key
     return text.strip()
+
+
+# ----------------------------------------------------------------------------- locale formats
+def _locale(lang: str) -> str:
+    return LOCALES[check_lang(lang)]
+
+
+def _fixed(pattern: str, decimals: int | None) -> str:
+    """A CLDR number pattern with exactly ``decimals`` digits after the separator."""
+    if decimals is None:
+        return pattern
+    frac = "." + "0" * decimals if decimals > 0 else ""
+    return re.sub(r"#,##0(?:\.[0#]+)?|(?<![#,])0(?:\.[0#]+)?", "#,##0" + frac, pattern)
+
+
+def format_number(value, lang: str = "en", *, decimals: int | None = None,
+                  grouping: bool = True) -> str:
+    """``value`` written as the language writes numbers (``decimals`` fixed if given).
+
+    >>> format_number(1234567.891, "es", decimals=1), format_number(0.5, "es")
+    ('1.234.567,9', '0,5')
+    """
+    from babel import Locale
+    from babel.numbers import format_decimal, parse_pattern
+
+    loc = _locale(lang)
+    if decimals is None:
+        return format_decimal(value, locale=loc, group_separator=grouping)
+    pattern = _fixed(Locale.parse(loc).decimal_formats[None].pattern, decimals)
+    return format_decimal(value, format=parse_pattern(pattern).pattern, locale=loc,
+                          group_separator=grouping)
+
+
+def format_percent(share, lang: str = "en", *, decimals: int = 0) -> str:
+    """A share (0.125) as a percentage in ``lang`` (``12,5 %`` in Spanish, ``12.5%`` in English).
+
+    >>> format_percent(0.125, "en", decimals=1), format_percent(0.5, "es")
+    ('12.5%', '50\xa0%')
+    """
+    from babel import Locale
+    from babel.numbers import format_percent as _percent
+
+    loc = _locale(lang)
+    pattern = _fixed(Locale.parse(loc).percent_formats[None].pattern, decimals)
+    return _percent(share, format=pattern, locale=loc)
+
+
+def format_currency(amount, lang: str = "en", *, currency: str = "EUR",
+                    decimals: int | None = None) -> str:
+    """An amount of money in ``lang``: ``1.500,25 €`` in Spanish, ``€1,500.25`` in English.
+
+    ``decimals`` defaults to the currency's own (2 for the euro).
+
+    >>> format_currency(1500, "es", decimals=0), format_currency(9.5, "en", currency="USD")
+    ('1.500\xa0€', '$9.50')
+    """
+    from babel import Locale
+    from babel.numbers import format_currency as _currency
+
+    loc = _locale(lang)
+    if decimals is None:
+        return _currency(amount, currency, locale=loc)
+    pattern = _fixed(Locale.parse(loc).currency_formats["standard"].pattern, decimals)
+    return _currency(amount, currency, format=pattern, locale=loc, currency_digits=False)
+
+
+def _as_datetime(value):
+    if isinstance(value, str):
+        return _dt.datetime.fromisoformat(value)
+    if hasattr(value, "to_pydatetime"):
+        return value.to_pydatetime()
+    return value
+
+
+def format_date(value, lang: str = "en", *, skeleton: str = "yMMMd") -> str:
+    """A date written in ``lang`` (a CLDR skeleton: ``yMMMd`` gives ``5 mar 2025``).
+
+    >>> format_date("2025-03-05", "en"), format_date("2025-03-05", "es", skeleton="yMMMM")
+    ('Mar 5, 2025', 'marzo de 2025')
+    """
+    from babel.dates import format_skeleton
+
+    return format_skeleton(skeleton, _as_datetime(value), locale=_locale(lang))
+
+
+def format_datetime(value, lang: str = "en", *, date: str = "yMd", time: str = "Hm") -> str:
+    """A date and time written in ``lang`` (CLDR skeletons for each part, joined as CLDR says).
+
+    >>> format_datetime("2025-03-05T21:13", "es"), format_datetime("2025-03-05T21:13", "en")
+    ('5/3/2025, 21:13', '3/5/2025, 21:13')
+    """
+    from babel.dates import get_datetime_format
+
+    joined = get_datetime_format("short", locale=_locale(lang))
+    return joined.replace("{1}", format_date(value, lang, skeleton=date)).replace(
+        "{0}", format_date(value, lang, skeleton=time))
+
+
+def month_names(lang: str = "en", width: str = "abbreviated") -> list[str]:
+    """The twelve month names, January first (``width``: wide, abbreviated, narrow)."""
+    from babel.dates import get_month_names
+
+    names = get_month_names(width, locale=_locale(lang))
+    return [names[i] for i in range(1, 13)]
+
+
+def weekday_names(lang: str = "en", width: str = "wide") -> list[str]:
+    """The seven weekday names, Monday first (as pandas' ``dayofweek`` counts)."""
+    from babel.dates import get_day_names
+
+    names = get_day_names(width, locale=_locale(lang))
+    return [names[i] for i in range(7)]
+
+
+_SPEC = re.compile(r"(?P<group>[,_])?(?:\.(?P<prec>\d+))?(?P<type>[dfgn%]?)")
+
+
+_YES_NO = {"es": {True: "sí", False: "no"}}
+
+
+def _date_field(value, lang: str) -> str:
+    """A ``{field:date}``: ISO ``2025-03-05`` in English, ``5/3/2025`` in Spanish."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return "—"
+    day = _as_datetime(value)
+    if lang == "en":
+        return day.strftime("%Y-%m-%d")
+    return format_date(day, lang, skeleton="yMd")
+
+
+class _LocaleFormatter(string.Formatter):
+    """``str.format`` whose numeric fields are written by Babel in one language."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def format_field(self, value, format_spec):
+        if format_spec == "date":
+            return _date_field(value, self.lang)
+        if isinstance(value, bool) and not format_spec and self.lang != "en":
+            return _YES_NO[self.lang][value]
+        if self.lang == "en" or isinstance(value, bool) or not isinstance(value, numbers.Real):
+            return super().format_field(value, format_spec)
+        m = _SPEC.fullmatch(format_spec)
+        if m is None:
+            return super().format_field(value, format_spec)
+        group, prec, kind = m.group("group"), m.group("prec"), m.group("type")
+        decimals = int(prec) if prec is not None else None
+        if kind == "%":
+            return format_percent(value, self.lang, decimals=6 if decimals is None else decimals)
+        if not format_spec:
+            if isinstance(value, numbers.Integral):
+                return str(value)
+            return format_number(value, self.lang, grouping=False)
+        if kind in ("f", "n") or decimals is not None:
+            return format_number(value, self.lang, decimals=6 if decimals is None else decimals,
+                                 grouping=bool(group))
+        return format_number(value, self.lang, grouping=bool(group))
+
+
+def format_message(template: str, lang: str = "en", /, **values) -> str:
+    """``template.format(**values)`` with the numbers written the way ``lang`` writes them.
+
+    Format specs keep their meaning (``{n:,}`` groups thousands, ``{x:.1f}``
+    fixes one decimal, ``{s:.0%}`` is a percentage); ``{day:date}`` writes a
+    date (an ISO text or a timestamp) and a bare ``{ok}`` writes True/False as
+    ``sí``/``no`` in Spanish. In English the numbers are exactly Python's.
+
+    >>> format_message("{day:date}: {ok}", "es", day="2026-02-16", ok=True)
+    '16/2/2026: sí'
+    >>> format_message("{day:date}: {ok}", "en", day="2026-02-16", ok=True)
+    '2026-02-16: True'
+    """
+    return _LocaleFormatter(check_lang(lang)).format(template, **values)
+
+
+def parse_number(text: str, lang: str = "en") -> float:
+    """A number typed the way ``lang`` writes numbers (``"1.500,25"`` in Spanish).
+
+    Raises :class:`ValueError` if ``text`` is not such a number.
+    """
+    from babel.numbers import NumberFormatError, parse_decimal
+
+    try:
+        return float(parse_decimal(str(text).strip(), locale=_locale(lang), strict=True))
+    except NumberFormatError as exc:
+        raise ValueError(f"{text!r} is not a number written in {lang!r}: {exc}") from None
+
+
+def number_axis(ax, lang: str = "en", *, axis: str = "y", kind: str = "number",
+                decimals: int | None = None, currency: str = "EUR"):
+    """Write the tick labels of ``ax``'s ``axis`` as numbers, percentages or money in ``lang``."""
+    import matplotlib.ticker as mticker
+
+    def label(v, _pos=None):
+        if kind == "percent":
+            return format_percent(v, lang, decimals=decimals or 0)
+        if kind == "currency":
+            return format_currency(v, lang, currency=currency,
+                                   decimals=0 if decimals is None else decimals)
+        return format_number(v, lang, decimals=decimals)
+
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(mticker.FuncFormatter(label))
+    return ax
+
+
+def date_axis(ax, lang: str = "en", *, axis: str = "x"):
+    """Write the date ticks of ``ax`` with the month names of ``lang`` (``ene 2025``)."""
+    import matplotlib.dates as mdates
+    import matplotlib.ticker as mticker
+
+    target = ax.xaxis if axis == "x" else ax.yaxis
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    target.set_major_locator(locator)
+
+    def label(v, _pos=None):
+        lo, hi = sorted(target.get_view_interval())
+        span_days = hi - lo
+        day = mdates.num2date(v).replace(tzinfo=None)
+        return format_date(day, lang, skeleton="yMMM" if span_days > 62 else "MMMd")
+
+    target.set_major_formatter(mticker.FuncFormatter(label))
+    return ax
+
+
+def display_numbers(lang: str = "en") -> None:
+    """Make pandas show the decimals of every table the way ``lang`` writes them.
+
+    Spanish tables then read ``1.234,5``; English goes back to pandas' default.
+    """
+    import pandas as pd
+
+    if check_lang(lang) == "en":
+        pd.reset_option("display.float_format")
+    else:
+        pd.set_option("display.float_format",
+                      lambda v: format_number(v, lang, decimals=None))

@@ -3,7 +3,9 @@
 ``crmkit report 01_crm_concepts --profile boutique --lang es -p n_customers 2000``
 writes ``reports/boutique/es/01_crm_concepts.ipynb`` (executed) and
 ``.html``. Parameters are checked against the notebook's ``parameters`` cell
-before anything runs.
+before anything runs. What runs is the notebook's edition in the report's
+language (:mod:`crmkit.lessons.edition`): a Spanish report has only the
+Spanish narrative, an English one only the English.
 
 >>> parse_value("2000"), parse_value("0.5"), parse_value("True"), parse_value("None")
 (2000, 0.5, True, None)
@@ -21,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .dataset.profiles import PROFILE_NAMES
-from .errors import CRMKitError, ParameterError
+from .errors import CRMKitError, ParameterError, check_choice
 from .i18n import check_lang
 
 __all__ = [
@@ -34,6 +36,8 @@ __all__ = [
     "parse_value",
     "render",
     "to_html",
+    "static_widgets",
+    "EDITIONS",
     "run_reports",
     "shop_folder",
     "failing_exercises",
@@ -41,6 +45,12 @@ __all__ = [
 ]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
+#: ``instructor``: the notebooks as committed, solutions included; ``student``: the
+#: student edition (exercise cells as the student sees them, every other cell as is).
+EDITIONS = ("instructor", "student")
+#: Kernel options for reports: the kernel's own log (e.g. its warning that a local
+#: kernel talks over TCP without encryption) is not part of a report's output.
+QUIET_KERNEL = ("--IPKernelApp.log_level=ERROR",)
 
 
 class ReportError(CRMKitError):
@@ -131,8 +141,35 @@ def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[s
     return {**valid, **parameters}
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def static_widgets(nb) -> int:
+    """Replace every live widget of a notebook by its static text; return how many.
+
+    A widget view in an HTML page needs a kernel (and a script from a CDN):
+    offline it is an empty box. Its plain-text fallback says what it is, and
+    the view it controls is an ordinary output that the page keeps. The
+    widget state is dropped from the notebook's metadata.
+    """
+    n = 0
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if WIDGET_VIEW in data:
+                del data[WIDGET_VIEW]
+                data.setdefault("text/plain", "")
+                n += 1
+    nb.get("metadata", {}).pop("widgets", None)
+    return n
+
+
 def to_html(executed: str | Path, html: str | Path, *, no_input: bool = False) -> Path:
-    """Render an executed notebook to a standalone HTML page (code hidden if ``no_input``)."""
+    """Render an executed notebook to a standalone HTML page (code hidden if ``no_input``).
+
+    The page works offline: widgets are shown by their static text
+    (:func:`static_widgets`).
+    """
     import nbformat
     from nbconvert import HTMLExporter
 
@@ -140,23 +177,34 @@ def to_html(executed: str | Path, html: str | Path, *, no_input: bool = False) -
     exporter.exclude_input = no_input
     exporter.exclude_input_prompt = no_input
     exporter.exclude_output_prompt = no_input
-    body, _ = exporter.from_notebook_node(nbformat.read(str(executed), as_version=4))
+    nb = nbformat.read(str(executed), as_version=4)
+    static_widgets(nb)
+    body, _ = exporter.from_notebook_node(nb)
     Path(html).write_text(body, encoding="utf-8")
     return Path(html)
 
 
 def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
            out_dir: str | Path = "reports", no_input: bool = False,
-           progress: bool = True, kernel_name: str | None = None) -> Report:
+           progress: bool = True, kernel_name: str | None = None,
+           edition: str = "instructor") -> Report:
     """Execute ``notebook`` with ``parameters`` and write ``.ipynb`` and ``.html``.
 
-    The output goes to ``out_dir/<profile>/<lang>/``. A failing cell raises
-    :class:`ReportError` naming the notebook and the cell; the partly executed
-    notebook is still written, for inspection.
+    The output goes to ``out_dir/<profile>/<lang>/``; the notebook run is the
+    edition of ``lang`` (its Markdown in that language only). ``edition="student"``
+    runs the student edition instead (solutions replaced by the stub the
+    student sees, the rest of the code visible) into ``<name>.student.ipynb``
+    and ``.html``. A failing cell raises :class:`ReportError` naming the
+    notebook and the cell; the partly executed notebook is still written.
     """
+    import tempfile
+
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from .lessons.edition import write_edition
+
+    check_choice("edition", edition, EDITIONS)
     notebook = Path(notebook)
     parameters = dict(parameters or {})
     if parameters.get("data_dir"):  # the notebook runs in its own folder: give it a full path
@@ -166,14 +214,19 @@ def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
     lang = str(full.get("lang", "en"))
     folder = Path(out_dir) / profile / lang
     folder.mkdir(parents=True, exist_ok=True)
-    ipynb = folder / notebook.name
+    suffix = ".student" if edition == "student" else ""
+    ipynb = folder / f"{notebook.stem}{suffix}.ipynb"
     html = ipynb.with_suffix(".html")
     t0 = time.perf_counter()
     try:
-        papermill.execute_notebook(
-            str(notebook), str(ipynb), parameters=parameters, progress_bar=progress,
-            kernel_name=kernel_name or "python3", cwd=str(notebook.parent), language="python",
-        )
+        with tempfile.TemporaryDirectory(prefix="crmkit-edition-") as tmp:
+            source, _ = write_edition(notebook, Path(tmp) / notebook.name, lang,
+                                      student=edition == "student")
+            papermill.execute_notebook(
+                str(source), str(ipynb), parameters=parameters, progress_bar=progress,
+                kernel_name=kernel_name or "python3", cwd=str(notebook.parent),
+                language="python", extra_arguments=list(QUIET_KERNEL),
+            )
     except PapermillExecutionError as exc:
         first = (exc.source or "").strip().splitlines()[:1]
         raise ReportError(
@@ -223,8 +276,9 @@ def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
                 langs: list[str] | None = None, parameters: dict[str, Any] | None = None,
                 out_dir: str | Path = "reports", no_input: bool = False,
                 notebook_dir: Path | None = None, progress: bool = True,
-                log=print) -> list[Report]:
+                log=print, edition: str = "instructor") -> list[Report]:
     """Render each notebook for each profile and language; check everything first."""
+    check_choice("edition", edition, EDITIONS)
     notebooks = find_notebooks(names, notebook_dir)
     if not notebooks:
         raise ParameterError(f"no notebooks found in {notebook_dir or NOTEBOOK_DIR}.")
@@ -250,7 +304,7 @@ def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
         shown = ", ".join(f"{k}={v!r}" for k, v in params.items()) or "defaults"
         log(f"[{i}/{len(plan)}] {nb.stem} ({shown}) ...")
         rep = render(nb, parameters=params, out_dir=out_dir, no_input=no_input,
-                     progress=progress)
+                     progress=progress, edition=edition)
         log(f"[{i}/{len(plan)}] {nb.stem}: {rep.html} in {rep.seconds:.1f} s")
         done.append(rep)
     return done

@@ -39,8 +39,8 @@ def shops(tmp_path_factory):
 
 
 EXPECTED = {  # what each import holds, and which exercises of notebook 01 cannot apply
-    "shopify": (423, {"win_rate", "stuck"}),
-    "cdnow": (69_659, {"win_rate", "stuck", "selection", "mail_and_phone", "weakest_field",
+    "shopify": (423, {"win_rate", "late_incidents"}),
+    "cdnow": (69_659, {"win_rate", "late_incidents", "selection", "mail_and_phone", "weakest_field",
                        "out_of_hours"}),  # CDNOW records days, not times of day
 }
 

@@ -87,8 +87,10 @@ def test_check_parameters_merges_defaults():
     assert full["lang"] == "es" and full["profile"] == "sports_shop"
 
 
-def test_student_command_strips_solutions(tmp_path, capsys):
+def test_student_command_strips_solutions_in_both_languages(tmp_path, capsys):
     assert main(["student", "01", "--out", str(tmp_path)]) == 0
-    text = (tmp_path / "01_crm_concepts.ipynb").read_text()
-    assert "BEGIN SOLUTION" not in text and "# your code here" in text
+    for lang in ("en", "es"):
+        text = (tmp_path / lang / "01_crm_concepts.ipynb").read_text()
+        assert "BEGIN SOLUTION" not in text and "# your code here" in text
+        assert f'lang = \\"{lang}\\"' in text  # as JSON writes it in the parameters cell
     assert "solution(s) removed" in capsys.readouterr().out

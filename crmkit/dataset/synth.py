@@ -15,7 +15,7 @@ True
 >>> generate("ice_cream", n_customers=200, seed=7).orders.equals(data.orders)
 True
 >>> sorted(data.truth)
-['customers']
+['complements', 'customers']
 
 Every draw comes from ``seed``: the same seed gives identical tables.
 """
@@ -229,7 +229,8 @@ def generate(
         "shop_name": t(f"profile.{prof.name}", "en"), "currency": "EUR",
         "timezone": "Europe/Madrid", "origin": "synthetic",
     }
-    return CRMData(tables, manifest, {"customers": truth})
+    return CRMData(tables, manifest, {"customers": truth,
+                                      "complements": _complement_pairs(products, partner)})
 
 
 def parse_day(name: str, value) -> pd.Timestamp:
@@ -474,6 +475,12 @@ def _products(rng, prof: ShopProfile):
         theirs = np.flatnonzero(cat == cats[(ci + 1) % len(cats)])
         partner[mine] = rng.choice(theirs, len(mine))
     return products, partner
+
+
+def _complement_pairs(products: pd.DataFrame, partner: np.ndarray) -> pd.DataFrame:
+    """The truth of the cross-selling structure: each product and the partner it pulls in."""
+    return pd.DataFrame({"product_id": products["product_id"].to_numpy(),
+                         "complement_id": partner + 1})
 
 
 # ----------------------------------------------------------------------------- purchases

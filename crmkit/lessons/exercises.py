@@ -35,27 +35,32 @@ Hint 1/2: Use len().
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import numbers
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..i18n import check_lang
+from ..errors import ParameterError
+from ..i18n import check_lang, parse_number
 
 __all__ = [
     "AnyOf",
     "Exercise",
     "ExerciseBook",
     "Verdict",
+    "answer_key",
     "compare",
     "strip_solutions",
+    "student_source",
+    "strip_notebook",
     "BEGIN",
     "END",
 ]
@@ -89,8 +94,11 @@ _TEXT = {
                 "No hay ningún ejercicio llamado {name!r}; los ejercicios son: {names}."),
     "expected_one": ("expected one value, got {n} (a query that returns {n} rows?)",
                      "se esperaba un valor y hay {n} (¿una consulta que devuelve {n} filas?)"),
-    "quoted_number": ("expected a number, got a text: write it without quotes, or use int()",
-                      "se esperaba un número y hay un texto: escríbelo sin comillas o usa int()"),
+    "quoted_number": ("expected a number, got a text: write the number without quotes",
+                      "se esperaba un número y hay un texto: escribe el número sin comillas"),
+    "unquoted_text": ("expected a text, got a number: write the name in quotes, e.g. 'web'",
+                      "se esperaba un texto y hay un número: escribe el nombre entre comillas, "
+                      "p. ej. 'web'"),
     "percent": ("it looks like a percentage: give a share between 0 and 1",
                 "parece un porcentaje: da una proporción entre 0 y 1"),
     "expected_kind": ("expected {want}, got {got}", "se esperaba {want} y se recibió {got}"),
@@ -180,21 +188,31 @@ class Exercise:
         return h if isinstance(h, str) else h[0 if lang == "en" else 1]
 
 
-@dataclass
 class ExerciseBook:
-    """The exercises of one notebook, checked against the notebook's own data."""
+    """The exercises of one notebook, checked against the notebook's own data.
 
-    data: Any
-    exercises: Sequence[Exercise]
-    lang: str = "en"
-    quiet: bool = False
-    results: dict[str, Verdict] = field(default_factory=dict)
-    _hints_shown: dict[str, int] = field(default_factory=dict)
-    _expected: dict[str, Any] = field(default_factory=dict, repr=False)
+    A student's book can check answers and give hints, but offers no way to
+    see an answer: the exercise definitions stay private, and nothing is kept
+    on the book but the verdicts. Instructors and tests get the right answer
+    with :func:`answer_key`.
+    """
 
-    def __post_init__(self) -> None:
-        self.lang = check_lang(self.lang)
-        self._by_name = {e.name: e for e in self.exercises}
+    def __init__(self, data: Any, exercises: Sequence[Exercise], lang: str = "en",
+                 quiet: bool = False) -> None:
+        self.data = data
+        self.lang = check_lang(lang)
+        self.quiet = quiet
+        self.results: dict[str, Verdict] = {}
+        self._by_name = {e.name: e for e in exercises}
+        self._hints_shown: dict[str, int] = {}
+
+    def __repr__(self) -> str:
+        return f"ExerciseBook({', '.join(self._by_name)}; lang={self.lang!r})"
+
+    @property
+    def names(self) -> list[str]:
+        """The names of the exercises, in the order of the notebook."""
+        return list(self._by_name)
 
     def _show(self, text: str) -> None:
         if not self.quiet:
@@ -206,12 +224,6 @@ class ExerciseBook:
             self._show(_say("unknown", self.lang, name=name,
                             names=", ".join(self._by_name) or "-"))
         return ex
-
-    def expected(self, name: str) -> Any:
-        """The right answer (for instructors and tests; checks never print it)."""
-        if name not in self._expected:
-            self._expected[name] = self._by_name[name].solve(self.data)
-        return self._expected[name]
 
     def judge(self, name: str, answer: Any) -> Verdict:
         """Judge ``answer`` to exercise ``name`` without printing; the verdict is kept."""
@@ -235,7 +247,7 @@ class ExerciseBook:
             else:
                 if ex.convert is not None:
                     answer = self._convert(ex, answer)
-                status, detail = compare(answer, self.expected(name), rtol=ex.rtol,
+                status, detail = compare(answer, ex.solve(self.data), rtol=ex.rtol,
                                          atol=ex.atol, ordered=ex.ordered, lang=self.lang)
         except _Invalid as exc:
             status, detail = "invalid", str(exc)
@@ -276,11 +288,27 @@ class ExerciseBook:
     def summary(self) -> pd.DataFrame:
         """One row per exercise: its title and the status of its last check."""
         return pd.DataFrame({
-            "exercise": [e.name for e in self.exercises],
-            "title": [e.label(self.lang) for e in self.exercises],
+            "exercise": [e.name for e in self._by_name.values()],
+            "title": [e.label(self.lang) for e in self._by_name.values()],
             "status": [self.results[e.name].status if e.name in self.results else "unchecked"
-                       for e in self.exercises],
+                       for e in self._by_name.values()],
         })
+
+
+def answer_key(book: ExerciseBook, name: str) -> Any:
+    """The right answer to exercise ``name`` of ``book``: for instructors and tests.
+
+    A student's notebook never calls it; checks and hints never show it.
+
+    >>> book = ExerciseBook([1, 2, 3], [Exercise("total", sum)])
+    >>> answer_key(book, "total")
+    6
+    """
+    ex = book._by_name.get(name)
+    if ex is None:
+        raise ParameterError(f"there is no exercise called {name!r}; the exercises are: "
+                             f"{', '.join(book.names) or '-'}.")
+    return ex.solve(book.data)
 
 
 # ----------------------------------------------------------------------------- comparison
@@ -327,14 +355,24 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
     ('correct', '')
     >>> compare("three", 3)
     ('wrong_shape', 'expected a number, got a text')
-    >>> compare("3", 3)[1]
-    'expected a number, got a text: write it without quotes, or use int()'
+    >>> compare("0.566", 0.566)[1]
+    'expected a number, got a text: write the number without quotes'
+
+    In Spanish a decimal comma is accepted where a number is expected, typed
+    as a text (``"0,25"``) or as Python reads ``answer = 0,25`` (the pair ``(0, 25)``):
+
+    >>> compare("0,25", 0.25, lang="es"), compare((0, 25), 0.25, lang="es")
+    (('correct', ''), ('correct', ''))
+    >>> compare("1.500,5", 1500.5, lang="es")
+    ('correct', '')
     """
     if isinstance(expected, AnyOf):
         results = [compare(answer, e, rtol=rtol, atol=atol, ordered=ordered, lang=lang)
                    for e in expected]
         return next((r for r in results if r[0] == "correct"), results[0])
     want, got = _kind(expected), _kind(answer)
+    if want == "number" and lang != "en":
+        answer, got = _decimal_comma(answer, got, lang)
     if want == "number" and got == "bool":
         return _shape_error(want, got, lang)
     if want in ("number", "text") and got in ("collection", "series", "table"):
@@ -357,6 +395,8 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
             return _shape_error(want, got, lang)
         return ("correct" if bool(answer) == bool(expected) else "incorrect"), ""
     if want == "text":
+        if got == "number":
+            return "wrong_shape", _say("unquoted_text", lang)
         if got != "text":
             return _shape_error(want, got, lang)
         same = answer.strip().casefold() == expected.strip().casefold()
@@ -387,6 +427,25 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
         return _compare_frames(answer, expected, rtol, atol, ordered, lang)
     same = answer == expected
     return ("correct" if bool(same) else "incorrect"), ""
+
+
+def _decimal_comma(answer: Any, got: str, lang: str) -> tuple[Any, str]:
+    """A number the learner wrote with the language's decimal comma, read as a number.
+
+    ``"1.500,25"`` (a text) and ``(0, 25)`` (what Python makes of ``0,25``)
+    become 1500.25 and 0.25; anything else is returned unchanged.
+    """
+    if got == "text" and "," in answer:
+        try:
+            return parse_number(answer, lang), "number"
+        except ValueError:
+            return answer, got
+    if (got == "collection" and isinstance(answer, tuple) and len(answer) == 2
+            and all(isinstance(x, numbers.Integral) and not isinstance(x, bool | np.bool_)
+                    for x in answer) and answer[1] >= 0):
+        whole, frac = answer
+        return float(f"{whole}.{frac}"), "number"
+    return answer, got
 
 
 def _is_number(text: str) -> bool:
@@ -447,12 +506,12 @@ def strip_source(source: str) -> str:
     return _BLOCK.sub(lambda m: m.group(1) + PLACEHOLDER, source)
 
 
-def strip_solutions(notebook: str | Path, out: str | Path) -> int:
-    """Write the student edition of ``notebook`` to ``out``; return blocks removed.
+def strip_notebook(nb: dict) -> tuple[dict, int]:
+    """A copy of notebook ``nb`` with every solution block replaced, and the number removed.
 
-    Cells keep their ids and tags; outputs are cleared.
+    Cells keep their ids and tags; outputs are cleared; ``nb`` is not changed.
     """
-    nb = json.loads(Path(notebook).read_text(encoding="utf-8"))
+    nb = copy.deepcopy(nb)
     removed = 0
     for cell in nb["cells"]:
         if cell["cell_type"] != "code":
@@ -461,6 +520,23 @@ def strip_solutions(notebook: str | Path, out: str | Path) -> int:
         removed += len(_BLOCK.findall(src))
         cell["source"] = strip_source(src)
         cell["outputs"], cell["execution_count"] = [], None
+    return nb, removed
+
+
+def student_source(notebook: str | Path) -> tuple[str, int]:
+    """The student edition of ``notebook`` as JSON text, and the number of blocks removed."""
+    nb, removed = strip_notebook(json.loads(Path(notebook).read_text(encoding="utf-8")))
+    return json.dumps(nb, indent=1, ensure_ascii=False) + "\n", removed
+
+
+def strip_solutions(notebook: str | Path, out: str | Path) -> int:
+    """Write the student edition of ``notebook`` to ``out``; return blocks removed.
+
+    Cells keep their ids and tags; outputs are cleared. (``crmkit student``
+    writes through :mod:`crmkit.lessons.edition`, which never overwrites a
+    student's changes.)
+    """
+    text, removed = student_source(notebook)
     Path(out).parent.mkdir(parents=True, exist_ok=True)
-    Path(out).write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    Path(out).write_text(text, encoding="utf-8")
     return removed

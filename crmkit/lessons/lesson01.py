@@ -2,10 +2,11 @@
 
 >>> from crmkit.dataset.synth import generate
 >>> data = generate("sports_shop", n_customers=300, seed=1)
+>>> from crmkit.lessons.exercises import answer_key
 >>> book = exercise_book(data, lang="en")
->>> [e.name for e in book.exercises][:4]
+>>> book.names[:4]
 ['best_area', 'win_rate', 'selection', 'crm_model']
->>> book.judge("win_rate", book.expected("win_rate")).status
+>>> book.judge("win_rate", answer_key(book, "win_rate")).status
 'correct'
 """
 
@@ -13,15 +14,44 @@ from __future__ import annotations
 
 from ..analytics.concepts import crm_areas, select_customers, win_rate
 from ..analytics.levels import field_completeness, reach_masks
-from ..analytics.service import stuck_tickets
+from ..analytics.service import state_durations
 from ..analytics.tracking import out_of_hours_share
 from ..i18n import key_of
-from .exercises import AnyOf, Exercise, ExerciseBook
+from .exercises import Exercise, ExerciseBook
 
-__all__ = ["EXERCISES", "exercise_book", "SLA_HOURS", "OPENING_HOURS"]
+__all__ = ["EXERCISES", "exercise_book", "exercise_hours", "late_incidents", "SLA_HOURS",
+           "OPENING_HOURS"]
 
 SLA_HOURS = 48  # stricter than the notebook's default service level, so it is not shown
 OPENING_HOURS = (9, 21)
+#: Opening hours tried, in order, by :func:`exercise_hours`.
+_HOUR_CHOICES = (OPENING_HOURS, (10, 20), (10, 19), (11, 19), (11, 18), (12, 18))
+
+
+def exercise_hours(data) -> tuple[int, int]:
+    """Opening hours for the out-of-hours exercise, chosen so the answer means something.
+
+    9-21 unless at most 2 % of this shop's orders fall outside them (a shop
+    that only sells while its doors are open would make 0 the answer); then
+    the first narrower day in which at least 2 % do.
+
+    >>> import pandas as pd
+    >>> from crmkit.dataset.crmdata import CRMData
+    >>> day = CRMData({"orders": pd.DataFrame({"placed_at": pd.to_datetime(
+    ...     ["2025-01-01 09:30", "2025-01-01 12:00", "2025-01-01 19:10"])})})
+    >>> exercise_hours(day)
+    (10, 20)
+    """
+    for opening in _HOUR_CHOICES:
+        if 0.02 <= out_of_hours_share(data, opening=opening) <= 0.98:
+            return opening
+    return OPENING_HOURS
+
+
+def late_incidents(data, sla_hours: float = SLA_HOURS) -> int:
+    """Incidents that waited longer than ``sla_hours`` in at least one state (open or closed)."""
+    d = state_durations(data)
+    return int(d.loc[d["hours"] > sla_hours, "ticket_id"].nunique())
 _MODEL_WORDS = {
     "analítico": "analytical", "analitico": "analytical", "servicio": "service",
     "support": "service", "soporte": "service", "colaborativo": "collaborative",
@@ -43,10 +73,14 @@ def _model_word(data, answer):
     return _MODEL_WORDS.get(word, key_of(word))
 
 
-def _weakest_fields(data):
-    """Every level-1 field tied for the lowest completeness (any of them is right)."""
-    level1 = field_completeness(data).query("level == 1")
-    return AnyOf(level1.loc[level1["share"] == level1["share"].min(), "field"].tolist())
+def _weakest_field(data) -> str:
+    """The level-1 field known least often; of several tied, the first in the lesson's list.
+
+    (The four fields of a postal address are usually missing together: letting any
+    of them be right would make a guess right four times in seven.)
+    """
+    level1 = field_completeness(data).query("level == 1").reset_index(drop=True)
+    return str(level1.loc[level1["share"].idxmin(), "field"])
 
 
 def _best_area(data) -> str:
@@ -60,8 +94,9 @@ EXERCISES = (
         title=("Busiest CRM area", "Área del CRM con más registros"),
         hints=(("Look at the `records` column of the areas table.",
                 "Mira la columna `records` de la tabla de áreas."),
-               ("`areas['records'].idxmax()` gives the label of the largest value.",
-                "`areas['records'].idxmax()` da la etiqueta del valor mayor.")),
+               ("A Series has a method that gives the *label* of its largest value (not the "
+                "value itself): its name starts with idx.", "Una Serie tiene un método que da "
+                "la *etiqueta* de su valor mayor (no el valor): su nombre empieza por idx.")),
     ),
     Exercise(
         "win_rate", win_rate, needs="pipeline",
@@ -89,8 +124,8 @@ EXERCISES = (
         hints=(("Two companies pooling what they know about customers...",
                 "Dos empresas que ponen en común lo que saben de sus clientes..."),
                ("The answer is one word in English: analytical, marketing, service, social or "
-                "collaborative.", "La respuesta es una palabra en inglés: analytical, "
-                "marketing, service, social o collaborative.")),
+                "collaborative.", "La respuesta es una palabra: analítico, marketing, "
+                "servicio, social o colaborativo (en inglés también vale).")),
     ),
     Exercise(
         "mail_and_phone",
@@ -107,36 +142,40 @@ EXERCISES = (
                 "True/False por acción: combina dos con &.")),
     ),
     Exercise(
-        "weakest_field", _weakest_fields, convert=_label_to_key, needs="customers",
+        "weakest_field", _weakest_field, convert=_label_to_key, needs="customers",
         title=("Least known level-1 field", "Campo de nivel 1 menos conocido"),
         hints=(("Level 1 fields: first_name, last_name, address, city, postal_code, country, "
                 "email.", "Campos de nivel 1: first_name, last_name, address, city, "
                 "postal_code, country, email."),
                ("data.customers[fields].notna().mean() gives each field's completeness; "
-                "take the smallest (if several tie, any of them is right).",
+                "take the smallest (if several tie, the first of them in the list).",
                 "data.customers[campos].notna().mean() da la completitud de cada campo; "
-                "elige el menor (si varios empatan, vale cualquiera).")),
+                "elige el menor (si varios empatan, el primero de ellos en la lista).")),
     ),
     Exercise(
-        "stuck", lambda d: len(stuck_tickets(d, sla_hours=SLA_HOURS)), needs="incidents",
-        title=("Incidents stuck past the service level", "Incidencias atascadas fuera de plazo"),
-        hints=(("An incident is stuck when it is not closed and has waited more than the "
-                "service level in its current state.", "Una incidencia está atascada si no "
-                "está cerrada y lleva más horas que el nivel de servicio en su estado actual."),
-               ("crmkit.analytics.service.state_durations(data) gives hours and an `open` flag per "
-                "state.", "crmkit.analytics.service.state_durations(data) da las horas y la marca "
-                "`open` de cada estado.")),
+        "late_incidents", late_incidents, needs="incidents",
+        title=("Incidents that broke a 48-hour service level",
+               "Incidencias que incumplieron un nivel de servicio de 48 horas"),
+        hints=(("state_durations gives one row per incident and state, with the hours it "
+                "stayed there; an incident counts once, however many of its steps were late.",
+                "state_durations da una fila por incidencia y estado, con las horas que pasó "
+                "en él; una incidencia cuenta una vez, aunque se retrasara en varios pasos."),
+               ("Keep the rows with more than 48 hours, then count the distinct incidents "
+                "(a pandas method counts distinct values).", "Quédate con las filas de más "
+                "de 48 horas y cuenta las incidencias distintas (hay un método de pandas que "
+                "cuenta valores distintos).")),
     ),
     Exercise(
-        "out_of_hours", lambda d: out_of_hours_share(d, opening=OPENING_HOURS),
+        "out_of_hours", lambda d: out_of_hours_share(d, opening=exercise_hours(d)),
         needs="order_times",
-        title=("Orders placed while a 9-21 shop is closed",
-               "Pedidos hechos con la tienda (9-21) cerrada"),
+        title=("Orders placed while the shop is closed",
+               "Pedidos hechos con la tienda cerrada"),
         hints=(("Use data.orders['placed_at'].dt.hour.",
                 "Usa data.orders['placed_at'].dt.hour."),
-               ("Closed means hour < 9 or hour >= 21; the answer is a share between 0 and 1.",
-                "Cerrada significa hora < 9 u hora >= 21; la respuesta es una proporción "
-                "entre 0 y 1.")),
+               ("Closed means before the opening hour or from the closing hour on (printed "
+                "above the exercise); the answer is a share between 0 and 1.",
+                "Cerrada significa antes de la hora de apertura o desde la de cierre "
+                "(impresas encima del ejercicio); la respuesta es una proporción entre 0 y 1.")),
         rtol=1e-3,
     ),
 )

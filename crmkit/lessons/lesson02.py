@@ -56,6 +56,8 @@ __all__ = [
     "table_counts",
     "last_year",
     "history_city",
+    "Pair",
+    "both_pair",
     "ORDER_FILES",
     "EXERCISES",
     "exercise_book",
@@ -260,9 +262,10 @@ def _premium_rows(ws: Workshop) -> int:
     return int((legacy["Segment"].str.strip().str.casefold() == "premium").sum())
 
 
-def _quarantined_dates(ws: Workshop) -> int:
+def _quarantined_dates(ws: Workshop) -> list[int]:
     bad = pd.read_csv(ws.batch1 / BAD_ROWS_NAME)
-    return int((bad["file"].isin(ORDER_FILES) & (bad["reason"] == "unparseable_date")).sum())
+    keep = bad["file"].isin(ORDER_FILES) & (bad["reason"] == "unparseable_date")
+    return sorted(int(n) for n in bad.loc[keep, "line"])
 
 
 def _line_frame(data: CRMData) -> pd.DataFrame:
@@ -271,11 +274,49 @@ def _line_frame(data: CRMData) -> pd.DataFrame:
     return lines
 
 
+@dataclass(frozen=True)
+class Pair:
+    """What exercise 3 compares for this shop: a column and two of its values.
+
+    ``column`` is written as in the exercise's query (``f.source_system`` of
+    the fact, or ``d.year`` of the date dimension); ``first`` and ``second``
+    are the two values.
+    """
+
+    column: str
+    first: str | int
+    second: str | int
+
+    @property
+    def sql_values(self) -> str:
+        """The two values as SQL literals, e.g. ``'pos', 'web'`` or ``2024, 2025``."""
+        return ", ".join(f"'{v}'" if isinstance(v, str) else str(v)
+                         for v in (self.first, self.second))
+
+
+def both_pair(data: CRMData) -> Pair:
+    """The till and the web shop; for a shop that sells through one of them, two years.
+
+    A shop with one source system has no customer in both, so the exercise
+    asks instead about customers who bought in its first and its last year.
+    """
+    channels = set(data.orders["channel"])
+    if "store" in channels and channels - {"store"}:
+        return Pair("f.source_system", "pos", "web")
+    years = data.orders["placed_at"].dt.year
+    return Pair("d.year", int(years.min()), int(years.max()))
+
+
 def _both_channels(ws: Workshop) -> int:
     o = ws.crm.orders.dropna(subset=["customer_id"])
-    store = set(o.loc[o["channel"] == "store", "customer_id"])
-    remote = set(o.loc[o["channel"] != "store", "customer_id"])
-    return len(store & remote)
+    pair = both_pair(ws.crm)
+    if pair.column == "f.source_system":
+        first = o["channel"] == "store"
+        second = ~first
+    else:
+        year = o["placed_at"].dt.year
+        first, second = year == pair.first, year == pair.second
+    return len(set(o.loc[first, "customer_id"]) & set(o.loc[second, "customer_id"]))
 
 
 def _top_units(ws: Workshop):
@@ -334,29 +375,36 @@ EXERCISES = (
                 "column: how many ways is 'premium' written?", "Lee legacy_customers.csv con "
                 "pandas (dtype=str) y mira la columna `Segment`: ¿de cuántas formas se "
                 "escribe 'premium'?"),
-               ("Make the spellings equal first (.str.strip().str.casefold()), then count.",
-                "Iguala primero las grafías (.str.strip().str.casefold()) y después cuenta.")),
+               ("Make the spellings equal first (no spaces around the word, one case for "
+                "every letter: see the .str methods of a column), then count.",
+                "Iguala primero las grafías (sin espacios alrededor, todas las letras en el "
+                "mismo tipo: mira los métodos .str de una columna) y después cuenta.")),
     ),
     Exercise(
         "quarantined_dates", _quarantined_dates, convert=run_sql,
-        title=("Order lines quarantined for a date", "Líneas de pedido en cuarentena por fecha"),
+        title=("Order lines quarantined for a date",
+               "Líneas de pedido en cuarentena por fecha"),
         hints=(("Everything you need is in one table, quarantine.rows: look at its columns "
                 "with SELECT * FROM quarantine.rows LIMIT 5.", "Todo está en una tabla, "
                 "quarantine.rows: mira sus columnas con SELECT * FROM quarantine.rows LIMIT 5."),
-               ("Two conditions in the WHERE: the reason, and the file (IN a list of two).",
-                "Dos condiciones en el WHERE: el motivo y el fichero (IN una lista de dos)."))),
+               ("Select one column, the line number; two conditions in the WHERE: the reason, "
+                "and the file (IN a list of two).", "Selecciona una columna, el número de "
+                "línea; dos condiciones en el WHERE: el motivo y el fichero (IN una lista de "
+                "dos)."))),
     Exercise(
         "both_channels", _both_channels, convert=run_sql,
-        title=("Customers who buy in the shop and online",
-               "Clientes que compran en tienda y a distancia"),
-        hints=(("Each fact row knows its source_system; each customer is one customer_id in "
-                "marts.dim_customer (join USING (customer_key)).", "Cada fila de hechos sabe "
-                "su source_system; cada cliente es un customer_id de marts.dim_customer (une "
-                "USING (customer_key))."),
-               ("Group by customer and keep the groups with count(DISTINCT source_system) = 2 "
-                "(HAVING); then count the groups in an outer query.", "Agrupa por cliente y "
-                "quédate con los grupos con count(DISTINCT source_system) = 2 (HAVING); "
-                "después cuenta los grupos en una consulta exterior."))),
+        title=("Customers who bought in both", "Clientes que compraron en los dos"),
+        hints=(("Each fact row knows its source_system and its date_key; each customer is one "
+                "customer_id in marts.dim_customer (join USING (customer_key)), each year is in "
+                "marts.dim_date (join USING (date_key)).", "Cada fila de hechos sabe su "
+                "source_system y su date_key; cada cliente es un customer_id de "
+                "marts.dim_customer (une USING (customer_key)); cada año está en "
+                "marts.dim_date (une USING (date_key))."),
+               ("Keep the two values printed, group by customer and keep the groups that have "
+                "both (HAVING and a count of distinct values); then count the groups in an "
+                "outer query.", "Quédate con los dos valores impresos, agrupa por cliente y "
+                "conserva los grupos que tienen los dos (HAVING y una cuenta de valores "
+                "distintos); después cuenta los grupos en una consulta exterior."))),
     Exercise(
         "top_units_department", _top_units, convert=run_sql,
         title=("Department that sells most units", "Departamento que vende más unidades"),

@@ -10,6 +10,13 @@ crmkit.errors.ParameterError: lang='fr' is not allowed; choose one of: 'en', 'es
 >>> import pandas as pd
 >>> localize(pd.DataFrame({"channel": ["web"], "share": [0.5]}), "es").columns.tolist()
 ['Canal', 'Proporción']
+>>> when = pd.DataFrame({"placed_at": pd.to_datetime(["2025-03-05 21:13"])})
+>>> localize(when, "es").iloc[0, 0], localize(when, "en").iloc[0, 0]
+('5/3/2025, 21:13', Timestamp('2025-03-05 21:13:00'))
+>>> localize(pd.DataFrame({"ok": [True], "detail": ["store · delivered"]}), "es").iloc[0].tolist()
+['Sí', 'Tienda · Entregado']
+>>> say("top_share", "es", share=0.4567)
+El 10 % de los compradores que más gastan aporta el 46...% de los ingresos.
 
 A shop's own data may lack tables; a section asks first and says why it skips:
 
@@ -26,16 +33,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ..dataset.crmdata import CRMData
 from ..dataset.profiles import get_profile
 from ..dataset.synth import generate, parse_day
 from ..errors import ParameterError
-from ..i18n import catalog, check_lang
+from ..i18n import catalog, check_lang, display_numbers, format_date, format_datetime, t
 
-__all__ = ["setup", "localize", "say", "set_style", "section", "shop_title", "money",
-           "is_own_data"]
+__all__ = ["setup", "localize", "say", "set_style", "shorten", "section", "shop_title",
+           "money", "is_own_data"]
 
 
 def set_style() -> None:
@@ -46,6 +54,8 @@ def set_style() -> None:
     sns.set_theme(style="whitegrid", context="notebook")
     mpl.rcParams.update({"figure.dpi": 100, "axes.titleweight": "bold",
                          "figure.autolayout": True})
+    # tables: a sentence or a raw line of 100 characters is shown whole, not cut mid-word
+    pd.set_option("display.max_colwidth", 100)
 
 
 def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed: int = 0,
@@ -71,7 +81,17 @@ def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed:
         parse_day("end", end)
         data = generate(profile, n_customers=n_customers, start=start, end=end, seed=seed)
     set_style()
+    if _in_notebook():  # pandas' display options are global: change them only in a kernel
+        display_numbers(lang)
     return data
+
+
+def _in_notebook() -> bool:
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    return get_ipython() is not None
 
 
 def _label(name, lang: str):
@@ -87,7 +107,12 @@ def _label(name, lang: str):
 
 
 def localize(table: pd.DataFrame | pd.Series, lang: str = "en"):
-    """A copy of ``table`` whose column names, index names and labels speak ``lang``."""
+    """A copy of ``table`` whose column names, index names and labels speak ``lang``.
+
+    In Spanish, dates and times are written as Spanish readers write them
+    (``5/3/2025, 21:13``); decimals follow the language through pandas'
+    display options (:func:`crmkit.i18n.display_numbers`, set by :func:`setup`).
+    """
     check_lang(lang)
     out = table.copy()
     if isinstance(out, pd.DataFrame):
@@ -98,28 +123,74 @@ def localize(table: pd.DataFrame | pd.Series, lang: str = "en"):
         for col, values in table.items():
             if values.dtype == object or pd.api.types.is_string_dtype(values):
                 out[_label(col, lang)] = values.map(lambda v: _value(v, lang))
+            elif lang != "en" and pd.api.types.is_bool_dtype(values):
+                out[_label(col, lang)] = values.map(lambda v: _value(v, lang)).astype(object)
     elif out.dtype == object or pd.api.types.is_string_dtype(out):
         out = out.map(lambda v: _value(v, lang))
+    if lang != "en":
+        if isinstance(out, pd.DataFrame):
+            for col in out.columns[[pd.api.types.is_datetime64_any_dtype(d) for d in out.dtypes]]:
+                out[col] = _dates(out[col], lang)
+        elif pd.api.types.is_datetime64_any_dtype(out.dtype):
+            out = _dates(out, lang)
     # row labels are mostly category values (a segment, a state); fall back to names
     out.index = out.index.map(lambda v: _label(_value(v, lang), lang))
     out.index.names = [_label(n, lang) for n in out.index.names]
     return out
 
 
+def _dates(values: pd.Series, lang: str) -> pd.Series:
+    """Dates (and times, when there are any) as text in ``lang``; missing stay missing."""
+    has_time = bool((values.dropna() != values.dropna().dt.normalize()).any())
+    write = format_datetime if has_time else format_date
+    kw = {} if has_time else {"skeleton": "yMd"}
+    written = {v: write(v, lang, **kw) for v in values.dropna().unique()}  # once per value
+    return values.map(lambda v: written[v] if pd.notna(v) else v).astype(object)
+
+
 def _value(v, lang: str):
-    """A category value (a state, channel, role...) in ``lang``; other text unchanged."""
+    """A category value (a state, channel, role...) in ``lang``; other text unchanged.
+
+    A value made of several joined by `` · `` (``"store · delivered"``) is
+    translated part by part; True/False read ``Sí``/``No`` in Spanish.
+    """
+    if isinstance(v, bool | np.bool_) and lang != "en":
+        return t(f"bool.{str(bool(v)).lower()}", lang)
     if not isinstance(v, str):
         return v
     key = f"value.{v}"
     cat = catalog()
-    return cat[key][0 if lang == "en" else 1] if key in cat else v
+    if key in cat:
+        return cat[key][0 if lang == "en" else 1]
+    if " · " in v:
+        return " · ".join(_value(part, lang) for part in v.split(" · "))
+    return v
+
+
+def shorten(values: pd.Series, width: int = 70) -> pd.Series:
+    """Texts longer than ``width`` cut at the last word or field boundary, with an ellipsis.
+
+    For display only: a cut never splits a word (``'Zaragoza'``), and the
+    ellipsis says that something was left out.
+
+    >>> shorten(pd.Series(["short", "2025-01-31;Zaragoza;7,95;delivered"]), width=25).tolist()
+    ['short', '2025-01-31;Zaragoza;7,95…']
+    """
+    def cut(text):
+        if not isinstance(text, str) or len(text) <= width:
+            return text
+        head = text[:width]
+        at = max(head.rfind(ch) for ch in " ;,|\t")
+        return (head[:at] if at > width // 2 else head).rstrip() + "…"
+
+    return values.map(cut)
 
 
 def say(key: str, lang: str = "en", **values) -> None:
     """Print one of the lesson's sentences (``msg.<key>`` in the catalog) in ``lang``."""
-    from ..i18n import t
+    from ..i18n import format_message, t
 
-    print(t(f"msg.{key}", lang).format(**values))
+    print(format_message(t(f"msg.{key}", lang), lang, **values))
 
 
 def section(data, topic: str, lang: str = "en", number=None) -> bool:

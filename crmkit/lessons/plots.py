@@ -10,6 +10,15 @@ chosen ``lang``.
 >>> ax = plot_level_pyramid(data, lang="es")
 >>> ax.get_title()
 'Niveles de datos de clientes'
+
+Numbers, percentages and month names on the axes follow ``lang`` too:
+
+>>> ax = plot_monthly_revenue(data, lang="es")
+>>> ax.figure.canvas.draw()
+>>> [x.get_text() for x in ax.get_xticklabels()][:2]
+['ene 2024', 'may 2024']
+>>> [x.get_text() for x in ax.get_yticklabels() if "." in x.get_text()][:1]
+['2.500']
 """
 
 from __future__ import annotations
@@ -25,7 +34,7 @@ from ..analytics.service import state_durations, tickets_by_state, transition_co
 from ..analytics.tracking import order_value, orders_by_hour
 from ..dataset.backoffice import STATE_ROLES
 from ..dataset.schema import TICKET_STATES
-from ..i18n import t
+from ..i18n import date_axis, format_currency, format_number, format_percent, number_axis, t
 from .notebook import money
 
 __all__ = [
@@ -60,10 +69,10 @@ def plot_level_pyramid(data, *, lang: str = "en", ax=None):
     ax.barh(y, table["share_cumulative"], color=PALETTE[0],
             label=t("chart.level_cumulative", lang))
     for yi, v in zip(y, table["share_cumulative"], strict=True):
-        ax.text(v + 0.01, yi, f"{v:.0%}", va="center")
+        ax.text(v + 0.01, yi, format_percent(v, lang), va="center")
     ax.set_yticks(y, labels)
     ax.set_xlim(0, 1.1)
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    number_axis(ax, lang, axis="x", kind="percent")
     ax.set_xlabel(t("chart.share_customers", lang))
     ax.set_title(t("chart.levels_title", lang))
     ax.legend(loc="lower right")
@@ -79,9 +88,10 @@ def plot_reach(data, *, lang: str = "en", ax=None):
     y = np.arange(len(reach))[::-1]
     ax.barh(y, reach["customers"], color=[PALETTE[(lv - 1) % 6] for lv in reach["level"]])
     for yi, n, s in zip(y, reach["customers"], reach["share"], strict=True):
-        ax.text(n, yi, f" {n:,} ({s:.0%})", va="center")
+        ax.text(n, yi, f" {format_number(n, lang)} ({format_percent(s, lang)})", va="center")
     ax.set_yticks(y, labels)
     ax.set_xlabel(t("chart.customers", lang))
+    number_axis(ax, lang, axis="x")
     ax.set_title(t("chart.reach_title", lang))
     ax.set_xlim(0, max(reach["customers"].max(), 1) * 1.3)
     return ax
@@ -101,7 +111,7 @@ def plot_workflow(data, *, lang: str = "en", ax=None):
         ax.add_patch(box)
         ax.text(xs[i], 0.6, t(f"value.{state}", lang), ha="center", va="center",
                 fontsize=9, weight="bold", transform=ax.transAxes, wrap=True)
-        ax.text(xs[i], 0.44, f"{t('chart.now_here', lang)}: {backlog[state]:,}",
+        ax.text(xs[i], 0.44, f"{t('chart.now_here', lang)}: {format_number(backlog[state], lang)}",
                 ha="center", va="center", fontsize=8, transform=ax.transAxes)
         ax.text(xs[i], 0.22, t(f"value.{role}", lang), ha="center", va="center",
                 fontsize=8, style="italic", transform=ax.transAxes)
@@ -110,8 +120,8 @@ def plot_workflow(data, *, lang: str = "en", ax=None):
                                          arrowstyle="-|>", mutation_scale=14,
                                          transform=ax.transAxes, color="#333"))
             count = moves.get((state, TICKET_STATES[i + 1]), 0)
-            ax.text((xs[i] + xs[i + 1]) / 2, 0.8, f"{count:,}", ha="center", fontsize=8,
-                    transform=ax.transAxes)
+            ax.text((xs[i] + xs[i + 1]) / 2, 0.8, format_number(count, lang), ha="center",
+                    fontsize=8, transform=ax.transAxes)
     ax.text(0.5, 0.02, t("chart.moves", lang), ha="center", fontsize=8, color="#555",
             transform=ax.transAxes)
     ax.set_xlim(0, 1)
@@ -129,11 +139,12 @@ def plot_time_in_state(data, *, lang: str = "en", sla_hours: float | None = None
     ax.boxplot(groups, vert=False, showfliers=True, flierprops={"markersize": 2})
     ax.set_yticks(range(1, len(states) + 1), [t(f"value.{s}", lang) for s in states])
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:g}"))
+    number_axis(ax, lang, axis="x")
     if sla_hours:
         ax.axvline(sla_hours, color=PALETTE[3], ls="--",
-                   label=f"{t('chart.service_level', lang)}: {sla_hours:g} h")
-        ax.legend(loc="lower right")
+                   label=f"{t('chart.service_level', lang)}: {format_number(sla_hours, lang)} h")
+        # below the axes: inside, it would hide the boxes of the last state
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
     ax.set_xlabel(t("chart.hours", lang))
     ax.set_title(t("chart.time_in_state_title", lang))
     return ax
@@ -148,9 +159,11 @@ def plot_pipeline(data, *, lang: str = "en", ax=None):
     y = np.arange(len(pipe))[::-1]
     ax.barh(y, pipe["amount"], color=colors)
     for yi, n, v in zip(y, pipe["negotiations"], pipe["amount"], strict=True):
-        ax.text(v, yi, f" {n} · {v:,.0f} {money(data, lang)}", va="center", fontsize=9)
+        amount = format_currency(v, lang, currency=data.currency, decimals=0)
+        ax.text(v, yi, f" {n} · {amount}", va="center", fontsize=9)
     ax.set_yticks(y, [t(f"value.{s}", lang) for s in pipe.index])
     ax.set_xlabel(t("column.amount", lang) + f" ({money(data, lang)})")
+    number_axis(ax, lang, axis="x")
     ax.set_xlim(0, max(pipe["amount"].max(), 1) * 1.35)
     ax.set_title(t("chart.pipeline_title", lang))
     return ax
@@ -165,6 +178,8 @@ def plot_social(data, *, lang: str = "en", ax=None):
     ax.plot(social.index.to_timestamp(), social["orders"], marker="s", color=PALETTE[4],
             label=t("label.orders", lang))
     ax.set_xlabel(t("chart.month", lang))
+    date_axis(ax, lang)
+    number_axis(ax, lang)
     ax.set_title(t("chart.social_visits_title", lang))
     ax.legend()
     return ax
@@ -182,6 +197,7 @@ def plot_orders_by_hour(data, *, lang: str = "en", ax=None):
     ax.set_xticks(range(0, 24, 2))
     ax.set_xlabel(t("chart.hour", lang))
     ax.set_ylabel(t("table.orders", lang))
+    number_axis(ax, lang)
     ax.set_title(t("chart.hour_title", lang))
     ax.legend()
     return ax
@@ -197,8 +213,10 @@ def plot_monthly_revenue(data, *, lang: str = "en", ax=None):
                               aggfunc="sum", fill_value=0)
     ax = _ax(ax)
     pivot.rename(columns=lambda c: t(f"value.{c}", lang)).plot.area(
-        ax=ax, color=list(PALETTE[: pivot.shape[1]]), alpha=0.8)
+        ax=ax, color=list(PALETTE[: pivot.shape[1]]), alpha=0.8, x_compat=True)
     ax.set_xlabel("")
+    date_axis(ax, lang)
+    number_axis(ax, lang)
     ax.legend(title=t("column.channel", lang))
     ax.set_ylabel(t("value.revenue", lang) + f" ({money(data, lang)})")
     ax.set_title(t("chart.monthly_revenue_title", lang))
@@ -217,6 +235,9 @@ def plot_stock(data, product_id: int, *, lang: str = "en", ax=None):
     name = data.products.set_index("product_id").loc[product_id, "name"]
     ax.set_title(f"{t('chart.stock_title', lang)}: {name}")
     ax.set_ylabel(t("chart.units", lang))
-    ax.legend()
+    date_axis(ax, lang)
+    number_axis(ax, lang)
+    # below the axes, side by side: inside, it would hide the line
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     return ax
 

@@ -1,15 +1,21 @@
 """An interactive cube explorer, always with a static view that works everywhere.
 
 Widgets need a live Jupyter kernel: in an HTML report they are dead boxes.
-So :func:`cube_explorer` first *shows* the default view as a table and a
-heat map (that part survives in every report), then, when ipywidgets is
-available, adds dropdowns to pick the row dimension, the column dimension and
-the measure, redrawing the same kind of view on each choice.
+So :func:`cube_explorer` shows the view (a table and a heat map) as an
+ordinary output, which every report keeps; when ipywidgets is available, the
+dropdowns that choose the row dimension, the column dimension and the
+measure sit above it, and each choice *replaces* that one output.
+
+A redraw is atomic: the heat map is drawn on a figure that pyplot does not
+track, turned into an image, and sent together with the table as one
+display update. However quickly the learner changes the dropdowns, the cell
+ends with exactly one view, the one the controls show, under the controls.
 
 The view itself is plain data: :func:`cube_view` asks the warehouse for a
 CUBE of two dimensions and lays it out as a cross table whose last row and
 column, ``'(all)'``, are the subtotals (computed by the database, so a
-distinct count stays right).
+distinct count stays right; money is summed exactly, in decimals, so the
+grand total is the same cent in every view).
 
 >>> import duckdb
 >>> con = duckdb.connect()
@@ -26,25 +32,68 @@ web         5.0     10.0   15.0
 
 from __future__ import annotations
 
+import base64
+import html
+import io
+import unicodedata
+
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.figure import Figure
 
 from ..errors import ParameterError, check_choice
-from ..i18n import check_lang, t
+from ..i18n import check_lang, format_number, number_axis, t
 from ..warehouse.cube import ALL, cube
 
-__all__ = ["DIMENSIONS", "MEASURES", "cube_view", "plot_cube_view", "cube_explorer"]
+__all__ = ["DIMENSIONS", "MEASURES", "cube_view", "plot_cube_view", "default_columns",
+           "view_bundle", "cube_explorer"]
 
 #: Dimensions offered by the explorer (columns of ``marts.v_sales``).
 DIMENSIONS = ("year", "quarter", "year_month", "department", "category", "channel",
               "channel_type", "segment", "city", "status", "payment_method")
-#: Measures offered by the explorer: name -> SQL aggregate.
+#: Measures offered by the explorer: name -> SQL aggregate. Money is summed as decimals
+#: (exact), so every view of the same cube has the same grand total to the cent.
 MEASURES = {
-    "revenue": "sum(net_amount)",
+    "revenue": "CAST(sum(CAST(net_amount AS DECIMAL(18, 4))) AS DOUBLE)",
     "orders": "count(DISTINCT order_id)",
     "units": "CAST(sum(quantity) AS BIGINT)",
-    "margin": "sum(margin)",
+    "margin": "CAST(sum(CAST(margin AS DECIMAL(18, 4))) AS DOUBLE)",
 }
+#: Labels of "no value": a NULL attribute and the dimension's unknown member (guests).
+_MISSING = ("(none)", "(unknown)")
+#: Column dimensions tried, in order, when the explorer chooses one for a shop.
+_COLUMN_CHOICES = ("channel", "segment", "quarter", "year")
+
+
+def _sort_key(label) -> tuple:
+    """Numbers in numeric order, then texts in dictionary order (accents ignored)."""
+    text = str(label)
+    try:
+        return (0, float(text), "")
+    except ValueError:
+        pass
+    folded = "".join(c for c in unicodedata.normalize("NFKD", text)
+                     if not unicodedata.combining(c)).casefold()
+    return (2 if text in _MISSING else 1, 0.0, folded)
+
+
+def _ordered(labels) -> list:
+    return sorted((v for v in labels if v != ALL), key=_sort_key) + [ALL]
+
+
+def _fold_missing(view: pd.DataFrame, axis: int) -> pd.DataFrame:
+    """One '(unknown)' row (or column) for both kinds of missing value.
+
+    Each row of the fact has one value per dimension, so the two groups are
+    disjoint and adding them up is exact, distinct counts included.
+    """
+    labels = view.index if axis == 0 else view.columns
+    if not all(m in labels for m in _MISSING):
+        return view
+    merged = view.rename(index={"(none)": "(unknown)"}) if axis == 0 else \
+        view.rename(columns={"(none)": "(unknown)"})
+    return merged.T.groupby(level=0, sort=False).sum().T if axis == 1 else \
+        merged.groupby(level=0, sort=False).sum()
 
 
 def cube_view(warehouse, *, rows: str = "department", columns: str = "channel",
@@ -52,7 +101,9 @@ def cube_view(warehouse, *, rows: str = "department", columns: str = "channel",
               where: str | None = None) -> pd.DataFrame:
     """A cross table of ``measure`` by two dimensions, with ``'(all)'`` subtotals last.
 
-    ``measure`` is one of :data:`MEASURES`; cells with no sales are 0.
+    ``measure`` is one of :data:`MEASURES`; cells with no sales are 0. Row and
+    column labels are in dictionary order (``Ávila`` before ``Burgos``); a
+    missing value and the unknown member are one ``'(unknown)'``, shown last.
     """
     check_choice("measure", measure, MEASURES)
     if rows == columns:
@@ -60,14 +111,28 @@ def cube_view(warehouse, *, rows: str = "department", columns: str = "channel",
                              "dimensions (e.g. rows='department', columns='channel').")
     c = cube(warehouse, by=[rows, columns], measures={measure: MEASURES[measure]},
              table=table, where=where)
-    view = c.pivot(index=rows, columns=columns, values=measure)
-    order_r = [v for v in view.index if v != ALL] + [ALL]
-    order_c = [v for v in view.columns if v != ALL] + [ALL]
-    view = view.reindex(index=order_r, columns=order_c).fillna(0)
+    view = c.pivot(index=rows, columns=columns, values=measure).fillna(0)
+    view = _fold_missing(_fold_missing(view, 0), 1)
+    view = view.reindex(index=_ordered(view.index), columns=_ordered(view.columns)).fillna(0)
     if measure in ("orders", "units"):
         view = view.astype("int64")
     view.index.name, view.columns.name = rows, columns
     return view
+
+
+def default_columns(warehouse, *, rows: str = "department", table: str = "marts.v_sales"
+                    ) -> str:
+    """The first of channel, segment, quarter, year with two values or more in this shop.
+
+    A web-only shop has one channel: a view by channel would be a single column.
+    """
+    for dim in _COLUMN_CHOICES:
+        if dim == rows:
+            continue
+        values = cube(warehouse, by=[dim], measures={"n": "count(*)"}, table=table)
+        if (values[dim] != ALL).sum() >= 2:
+            return dim
+    return next(d for d in _COLUMN_CHOICES if d != rows)
 
 
 def _label(key: str, lang: str) -> str:
@@ -84,6 +149,12 @@ def _lower(text: str) -> str:
     return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
+def _title(view: pd.DataFrame, measure: str, lang: str) -> str:
+    return t("chart.cube_view_title", lang).format(
+        measure=_label(measure, lang), rows=_lower(_label(str(view.index.name), lang)),
+        columns=_lower(_label(str(view.columns.name), lang)))
+
+
 def plot_cube_view(view: pd.DataFrame, *, measure: str = "revenue", lang: str = "en",
                    ax=None):
     """A heat map of a :func:`cube_view` (subtotals left out), values written in the cells."""
@@ -94,38 +165,74 @@ def plot_cube_view(view: pd.DataFrame, *, measure: str = "revenue", lang: str = 
     detail = detail.rename(index=lambda v: _label(str(v), lang),
                            columns=lambda v: _label(str(v), lang))
     if ax is None:
-        width = min(max(4.5, 1.1 * detail.shape[1] + 3), 12)
-        _, ax = plt.subplots(figsize=(width, min(max(2.5, 0.42 * detail.shape[0] + 1.5), 9)))
-    fmt = ",.0f"
+        _, ax = plt.subplots(figsize=_figsize(detail))
     values = detail.astype(float)
+    # the annotations are written as the language writes numbers (136.000 in Spanish)
+    labels = values.map(lambda v: "" if pd.isna(v) else format_number(v, lang, decimals=0))
     # colours from zero, so that 136,000 against 136,500 does not look like the two extremes
     vmin = 0.0 if (values.min().min() >= 0) else None
-    sns.heatmap(values, annot=detail.shape[0] * detail.shape[1] <= 80, fmt=fmt, vmin=vmin,
+    annot = labels.to_numpy() if detail.shape[0] * detail.shape[1] <= 80 else False
+    sns.heatmap(values, annot=annot, fmt="", vmin=vmin,
                 cmap="crest", linewidths=0.5, cbar_kws={"label": _label(measure, lang)},
                 ax=ax)
+    colorbar = ax.collections[0].colorbar if ax.collections else None
+    if colorbar is not None:
+        number_axis(colorbar.ax, lang)
     ax.tick_params(axis="y", rotation=0)
     ax.set_xlabel(_label(str(view.columns.name), lang))
     ax.set_ylabel(_label(str(view.index.name), lang))
-    ax.set_title(t("chart.cube_view_title", lang).format(
-        measure=_label(measure, lang), rows=_lower(_label(str(view.index.name), lang)),
-        columns=_lower(_label(str(view.columns.name), lang))))
+    ax.set_title(_title(view, measure, lang))
     ax.tick_params(axis="x", rotation=0 if detail.shape[1] <= 6 else 45)
     return ax
 
 
-def _show(warehouse, rows, columns, measure, lang, table):
-    from IPython.display import display
+def _figsize(detail: pd.DataFrame) -> tuple[float, float]:
+    width = min(max(4.5, 1.1 * detail.shape[1] + 3), 12)
+    return width, min(max(2.5, 0.42 * detail.shape[0] + 1.5), 9)
 
+
+def _png(view: pd.DataFrame, measure: str, lang: str) -> bytes:
+    """The heat map as PNG bytes, drawn on a figure pyplot never sees."""
+    detail = view.drop(index=ALL, columns=ALL, errors="ignore")
+    fig = Figure(figsize=_figsize(detail), dpi=100, layout="tight")
+    plot_cube_view(view, measure=measure, lang=lang, ax=fig.subplots())
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def view_bundle(warehouse, *, rows: str, columns: str, measure: str = "revenue",
+                lang: str = "en", table: str = "marts.v_sales"
+                ) -> tuple[dict, pd.DataFrame | None]:
+    """One complete view as a display bundle (table and heat map together), and its data.
+
+    The HTML part is one block tagged with the choice it shows
+    (``data-rows``, ``data-columns``, ``data-measure``); the plain-text part is
+    the table. Two equal dimensions give a sentence instead, and no data.
+    """
     from .notebook import localize
 
+    check_lang(lang)
+    if rows == columns:
+        text = t("msg.cube_same_dimension", lang)
+        return ({"text/plain": text,
+                 "text/html": f'<div class="crmkit-cube-view" data-rows="{html.escape(rows)}" '
+                              f'data-columns="{html.escape(columns)}" '
+                              f'data-measure="{html.escape(measure)}"><p>{html.escape(text)}'
+                              "</p></div>"}, None)
     view = cube_view(warehouse, rows=rows, columns=columns, measure=measure, table=table)
     shown = view.round(2) if measure in ("revenue", "margin") else view
-    shown = shown.rename(index=lambda v: _label(str(v), lang),
-                         columns=lambda v: _label(str(v), lang))
-    display(localize(shown, lang))
-    plot_cube_view(view, measure=measure, lang=lang)
-    plt.show()
-    return view
+    shown = localize(shown.rename(index=lambda v: _label(str(v), lang),
+                                  columns=lambda v: _label(str(v), lang)), lang)
+    title = _title(view, measure, lang)
+    image = base64.b64encode(_png(view, measure, lang)).decode("ascii")
+    block = (f'<div class="crmkit-cube-view" data-rows="{html.escape(rows)}" '
+             f'data-columns="{html.escape(columns)}" data-measure="{html.escape(measure)}" '
+             f'data-total="{float(view.loc[ALL, ALL]):.2f}">'
+             f"{shown.to_html(float_format=lambda v: format_number(v, lang, decimals=2))}"
+             f'<img class="crmkit-cube-heatmap" alt="{html.escape(title)}" '
+             f'src="data:image/png;base64,{image}"/></div>')
+    return {"text/plain": f"{title}\n{shown.to_string()}", "text/html": block}, view
 
 
 def _widgets_available() -> bool:
@@ -136,30 +243,40 @@ def _widgets_available() -> bool:
     return True
 
 
-def cube_explorer(warehouse, *, rows: str = "department", columns: str = "channel",
+def cube_explorer(warehouse, *, rows: str = "department", columns: str | None = None,
                   measure: str = "revenue", lang: str = "en", table: str = "marts.v_sales",
                   interactive: bool | None = None) -> pd.DataFrame:
-    """Show the default view of the sales cube, then (with ipywidgets) an explorer.
+    """Show a view of the sales cube; with ipywidgets, dropdowns above it change it.
 
-    The static view (table and heat map of ``measure`` by ``rows`` and
-    ``columns``) is always displayed, so HTML reports show it. With
-    ``interactive`` (default: when ipywidgets can be imported) dropdowns let
-    the learner choose other dimensions and measures. Returns the static view.
+    The view (table and heat map of ``measure`` by ``rows`` and ``columns``)
+    is an ordinary output, so HTML reports show it. ``columns=None`` picks
+    :func:`default_columns` for the shop. With ``interactive`` (default: when
+    ipywidgets can be imported) the dropdowns are displayed first and each
+    choice replaces the view in place. Returns the first view's data.
     """
+    from IPython.display import display
+
     check_lang(lang)
     check_choice("rows", rows, DIMENSIONS)
+    if columns is None:
+        columns = default_columns(warehouse, rows=rows, table=table)
     check_choice("columns", columns, DIMENSIONS)
-    view = _show(warehouse, rows, columns, measure, lang, table)
+    check_choice("measure", measure, MEASURES)
     if interactive is None:
         interactive = _widgets_available()
-    if interactive:
-        _explorer(warehouse, rows, columns, measure, lang, table)
+    controls = _controls(rows, columns, measure, lang) if interactive else None
+    if controls is not None:
+        display(_controls_bundle(controls[0], lang), raw=True)
+    bundle, view = view_bundle(warehouse, rows=rows, columns=columns, measure=measure,
+                               lang=lang, table=table)
+    handle = display(bundle, raw=True, display_id=True)
+    if controls is not None:
+        _connect(controls, handle, warehouse, lang, table)
     return view
 
 
-def _explorer(warehouse, rows, columns, measure, lang, table) -> None:
+def _controls(rows, columns, measure, lang):
     import ipywidgets as w
-    from IPython.display import display
 
     dims = [(_label(d, lang), d) for d in DIMENSIONS]
     pick_rows = w.Dropdown(options=dims, value=rows, description=t("label.cube_rows", lang))
@@ -167,23 +284,31 @@ def _explorer(warehouse, rows, columns, measure, lang, table) -> None:
                            description=t("label.cube_columns", lang))
     pick_measure = w.Dropdown(options=[(_label(m, lang), m) for m in MEASURES], value=measure,
                               description=t("label.measure", lang))
-    out = w.Output()
+    box = w.HBox([pick_rows, pick_cols, pick_measure])
+    box.add_class("crmkit-cube-controls")
+    return box, pick_rows, pick_cols, pick_measure
 
-    def redraw(*_):
-        out.clear_output(wait=True)
-        with out:
-            if pick_rows.value == pick_cols.value:
-                print(t("msg.cube_same_dimension", lang))
-                return
-            _show(warehouse, pick_rows.value, pick_cols.value, pick_measure.value, lang,
-                  table)
 
-    for control in (pick_rows, pick_cols, pick_measure):
-        control.observe(redraw, names="value")
-    box = w.VBox([w.HBox([pick_rows, pick_cols, pick_measure]), out])
+def _controls_bundle(box, lang: str) -> dict:
     bundle = box._repr_mimebundle_() or {}
     if isinstance(bundle, tuple):
         bundle = bundle[0]
     # in a report the widget cannot run: say so instead of printing the widget's repr
-    bundle = {**bundle, "text/plain": t("msg.cube_explorer_static", lang)}
-    display(bundle, raw=True)
+    return {**bundle, "text/plain": t("msg.cube_explorer_static", lang)}
+
+
+def _connect(controls, handle, warehouse, lang, table) -> None:
+    _, pick_rows, pick_cols, pick_measure = controls
+
+    def redraw(*_):
+        # the whole new view is built first, then sent as one update of the one output
+        try:
+            bundle, _ = view_bundle(warehouse, rows=pick_rows.value, columns=pick_cols.value,
+                                    measure=pick_measure.value, lang=lang, table=table)
+        except Exception as exc:  # a redraw must never leave a half view behind
+            text = f"{type(exc).__name__}: {exc}"
+            bundle = {"text/plain": text, "text/html": f"<pre>{html.escape(text)}</pre>"}
+        handle.update(bundle, raw=True)
+
+    for control in (pick_rows, pick_cols, pick_measure):
+        control.observe(redraw, names="value")

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
-from ..i18n import check_lang, t
+from ..i18n import check_lang, format_number, t
 from .build import _open
 
 __all__ = ["schema_columns", "schema_links", "plot_star_schema", "plot_load_report"]
@@ -220,10 +220,11 @@ def plot_load_report(data: pd.DataFrame, *, lang: str = "en", ax=None):
     ax.barh(y - h / 2, per["rows_quarantined"].clip(lower=0.8), h, color="#e76f51",
             label=t("column.rows_quarantined", lang))
     for yi, (_, r) in zip(y, per.iterrows(), strict=True):
-        ax.text(max(r["rows_loaded"], 1) * 1.08, yi + h / 2, f"{int(r['rows_loaded']):,}",
-                va="center", fontsize=8)
+        ax.text(max(r["rows_loaded"], 1) * 1.08, yi + h / 2,
+                format_number(int(r["rows_loaded"]), lang), va="center", fontsize=8)
         ax.text(max(r["rows_quarantined"], 1) * 1.08, yi - h / 2,
-                f"{int(r['rows_quarantined']):,}", va="center", fontsize=8, color="#9d0208")
+                format_number(int(r["rows_quarantined"]), lang), va="center", fontsize=8,
+                color="#9d0208")
     ax.set_xscale("log")
     ax.set_xlim(0.8, per["rows_read"].max() * 4)
     ax.set_yticks(y, per.index)

@@ -1,0 +1,124 @@
+"""Plots of the customer models: segments, cohorts and the lifetime-value diagnostics.
+
+Every function takes the table the model computed (so the picture shows
+exactly the numbers a test checks), a ``lang`` for its labels and an optional
+matplotlib ``ax``, and returns the axes.
+
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> from crmkit.dataset.synth import generate
+>>> from crmkit.analytics.cohorts import cohort_table
+>>> data = generate("frozen_foods", n_customers=200, seed=2)
+>>> ax = plot_cohort_heatmap(cohort_table(data), lang="es")
+>>> ax.get_title()
+'Retención por cohorte de adquisición (mes de la primera compra)'
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from ..errors import ParameterError
+from ..i18n import check_lang, t
+from .cohorts import METRICS
+
+__all__ = [
+    "plot_segments",
+    "plot_cohort_heatmap",
+    "plot_calibration_holdout",
+    "plot_tracking",
+    "plot_probability_alive",
+]
+
+
+def _axes(ax):
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 4.5))
+    return ax
+
+
+def plot_segments(summary: pd.DataFrame, *, lang: str = "en", ax=None):
+    """Horizontal bars: customers in each named segment (from ``segment_summary``)."""
+    check_lang(lang)
+    if "customers" not in summary.columns:
+        raise ParameterError("pass the table of segment_summary(...) (it has a 'customers' "
+                             "column).")
+    ax = _axes(ax)
+    labels = [t(f"rfm_segment.{s}", lang) for s in summary.index]
+    ax.barh(labels[::-1], summary["customers"].to_numpy()[::-1], color="#2a9d8f")
+    ax.set_xlabel(t("rfm_column.customers", lang))
+    ax.set_title(t("model_chart.segments_title", lang))
+    return ax
+
+
+def plot_cohort_heatmap(table: pd.DataFrame, *, metric: str = "retention", lang: str = "en",
+                        ax=None):
+    """Heat map of a :func:`~crmkit.analytics.cohorts.cohort_table` (cohorts x months)."""
+    check_lang(lang)
+    if metric not in METRICS:
+        raise ParameterError(f"metric={metric!r} is not allowed; choose one of: "
+                             + ", ".join(repr(m) for m in METRICS) + ".")
+    if table.empty:
+        raise ParameterError("the cohort table is empty; there is nothing to draw.")
+    ax = _axes(ax)
+    share = metric == "retention"
+    values = table.to_numpy(dtype=np.float64)
+    sns.heatmap(table, ax=ax, cmap="YlGnBu", vmin=0,
+                vmax=1 if share else np.nanmax(values) if np.isfinite(values).any() else 1,
+                annot=table.size <= 150, fmt=".0%" if share else ".0f", cbar=True,
+                annot_kws={"fontsize": 7})
+    ax.set_xlabel(t("model_label.months_since_first", lang))
+    ax.set_ylabel(t("model_label.cohort", lang))
+    ax.set_title(t(f"model_chart.cohort_{metric}_title", lang))
+    ax.tick_params(axis="y", rotation=0)
+    return ax
+
+
+def plot_calibration_holdout(table: pd.DataFrame, *, lang: str = "en", ax=None):
+    """Actual and predicted mean holdout purchases by calibration frequency."""
+    check_lang(lang)
+    ax = _axes(ax)
+    x = np.arange(len(table))
+    ax.plot(x, table["actual"], "o-", color="#264653", label=t("model_label.actual", lang))
+    ax.plot(x, table["predicted"], "s--", color="#e76f51",
+            label=t("model_label.predicted", lang))
+    ticks = [str(i) for i in table.index]
+    ticks[-1] = ticks[-1] + "+"
+    ax.set_xticks(x, ticks)
+    ax.set_xlabel(t("model_label.calibration_purchases", lang))
+    ax.set_ylabel(t("model_label.holdout_purchases", lang))
+    ax.set_title(t("model_chart.calibration_holdout_title", lang))
+    ax.legend()
+    return ax
+
+
+def plot_tracking(track: pd.DataFrame, *, calibration_end=None, lang: str = "en", ax=None):
+    """Cumulative repeat purchases, actual against expected, with the calibration end marked."""
+    check_lang(lang)
+    ax = _axes(ax)
+    ax.plot(track["period_end"], track["actual"], color="#264653",
+            label=t("model_label.actual", lang))
+    ax.plot(track["period_end"], track["predicted"], "--", color="#e76f51",
+            label=t("model_label.predicted", lang))
+    if calibration_end is not None:
+        ax.axvline(pd.Timestamp(calibration_end), color="grey", linestyle=":",
+                   label=t("model_label.calibration_end", lang))
+    ax.set_ylabel(t("model_label.cumulative_repeat", lang))
+    ax.set_title(t("model_chart.tracking_title", lang))
+    ax.legend()
+    return ax
+
+
+def plot_probability_alive(matrix: pd.DataFrame, *, lang: str = "en", ax=None):
+    """Heat map of a probability-alive matrix (frequency x recency)."""
+    check_lang(lang)
+    ax = _axes(ax)
+    sns.heatmap(matrix, ax=ax, cmap="RdYlGn", vmin=0, vmax=1, cbar=True)
+    ax.invert_yaxis()
+    ax.set_xlabel(t("model_label.recency", lang))
+    ax.set_ylabel(t("model_label.frequency", lang))
+    ax.set_title(t("model_chart.probability_alive_title", lang))
+    return ax

@@ -1,0 +1,149 @@
+"""Every exercise means something for every shop: no degenerate answer, no trivial pass.
+
+For the six shop profiles and several seeds, at the size the notebooks use,
+each exercise's expected answer must not be empty, zero, NaN or a share of
+exactly 0 or 1, must differ between shops (a question whose answer never
+changes tests nothing about the data), and none of the answers a student
+could give without doing the work (0, 1, an empty list, ``SELECT 0``...)
+may pass. The notebooks' own reference queries are judged correct on every
+shop, including the shops that sell through one system only.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import pytest
+from notebook_runs import NOTEBOOKS
+
+from crmkit.dataset.extracts import write_customer_changes, write_extracts
+from crmkit.dataset.profiles import PROFILE_NAMES
+from crmkit.dataset.synth import generate
+from crmkit.lessons import lesson01, lesson02
+from crmkit.lessons.exercises import AnyOf, answer_key
+from crmkit.report import notebook_parameters
+from crmkit.warehouse.build import build_warehouse, load_batch
+
+SEEDS_01 = (42, 1, 2)
+SEEDS_02 = (42, 1)
+#: Questions about a concept, not the data: the same answer for every shop by design.
+CONCEPTUAL = {"crm_model"}
+#: Answers that need no work; none may be judged correct.
+TRIVIAL = (0, 1, 0.0, 1.0, -1, "", [], [0], True, False, "0", "none", "all")
+TRIVIAL_SQL = ("SELECT 0", "SELECT 1", "SELECT 0.5", "SELECT NULL AS x",
+               "SELECT count(*) FROM marts.fact_order_line",
+               "SELECT count(*) FROM marts.dim_customer",
+               "SELECT count(*) FROM quarantine.rows")
+
+
+def _size(stem: str) -> int:
+    return int(notebook_parameters(NOTEBOOKS / f"{stem}.ipynb")["n_customers"])
+
+
+@pytest.fixture(scope="module")
+def books01():
+    n = _size("01_crm_concepts")
+    return {(p, s): lesson01.exercise_book(generate(p, n_customers=n, seed=s))
+            for p in PROFILE_NAMES for s in SEEDS_01}
+
+
+@pytest.fixture(scope="module")
+def books02(tmp_path_factory):
+    """The lesson's workshop for every shop and seed: two batches in the warehouse."""
+    n = _size("02_warehouse")
+    books = {}
+    for p in PROFILE_NAMES:
+        for s in SEEDS_02:
+            ws = lesson02.workshop(generate(p, n_customers=n, seed=s),
+                                   warehouse_dir=tmp_path_factory.mktemp(f"{p}{s}"), seed=s)
+            write_extracts(ws.crm, ws.batch1, seed=s)
+            build_warehouse(ws.batch1, ws.warehouse)
+            write_customer_changes(ws.crm, ws.batch2,
+                                   as_of=ws.extracted_at(1) + pd.Timedelta(days=90),
+                                   share=0.1, seed=s, card_seed=s)
+            load_batch(ws.warehouse, ws.batch2)
+            books[(p, s)] = lesson02.exercise_book(ws)
+    return books
+
+
+def degenerate(value) -> str | None:
+    """Why an expected answer tells nothing about the data, or None."""
+    if isinstance(value, AnyOf):
+        return degenerate(list(value)) or (None if len(value) < 4 else "most choices are right")
+    if value is None:
+        return "no answer"
+    if isinstance(value, str):
+        return "empty text" if not value.strip() else None
+    if isinstance(value, list | tuple | set):
+        return "empty list" if not value else None
+    if isinstance(value, pd.DataFrame | pd.Series):
+        return "empty table" if value.empty else None
+    if isinstance(value, int | float):
+        if math.isnan(value):
+            return "NaN"
+        if value == 0:
+            return "zero"
+        if value == 1 and isinstance(value, float):
+            return "a share of exactly 1"
+    return None
+
+
+def _key(value):
+    return tuple(sorted(map(str, value))) if isinstance(value, list | tuple) else str(value)
+
+
+def _check_all(books: dict, name: str, trivial) -> None:
+    found = {}
+    for shop, book in books.items():
+        expected = answer_key(book, name)
+        why = degenerate(expected)
+        assert why is None, f"{name} on {shop}: the expected answer is degenerate ({why})"
+        for answer in trivial:
+            verdict = book.judge(name, answer)
+            assert verdict.status != "correct", f"{name} on {shop}: {answer!r} passes"
+        found[shop] = _key(expected)
+    if name not in CONCEPTUAL:
+        assert len(set(found.values())) > 1, f"{name}: the same answer for every shop"
+
+
+@pytest.mark.parametrize("name", [e.name for e in lesson01.EXERCISES])
+def test_notebook01_exercises_mean_something_for_every_shop(books01, name):
+    _check_all(books01, name, TRIVIAL)
+
+
+@pytest.mark.parametrize("name", [e.name for e in lesson02.EXERCISES])
+def test_notebook02_exercises_mean_something_for_every_shop(books02, name):
+    sql = next(e for e in lesson02.EXERCISES if e.name == name).convert is not None
+    _check_all(books02, name, TRIVIAL_SQL if sql else TRIVIAL)
+
+
+def test_the_reference_queries_pass_on_every_shop(books02):
+    for shop, book in books02.items():
+        pair = lesson02.both_pair(book.data.crm)
+        both = ("SELECT count(*) FROM (SELECT c.customer_id FROM marts.fact_order_line f "
+                "JOIN marts.dim_customer c USING (customer_key) "
+                "JOIN marts.dim_date d USING (date_key) "
+                f"WHERE c.customer_id <> -1 AND {pair.column} IN ({pair.sql_values}) "
+                f"GROUP BY c.customer_id HAVING count(DISTINCT {pair.column}) = 2)")
+        assert book.judge("both_channels", both).status == "correct", shop
+        dates = ("SELECT line FROM quarantine.rows WHERE reason = 'unparseable_date' "
+                 "AND file IN ('pos_sales.csv', 'web_orders.csv')")
+        assert book.judge("quarantined_dates", dates).status == "correct", shop
+
+
+def test_single_system_shops_compare_two_years_and_the_others_till_and_web(books02):
+    for (profile, _), book in books02.items():
+        pair = lesson02.both_pair(book.data.crm)
+        channels = set(book.data.crm.orders["channel"])
+        if profile in ("ice_cream", "bendita"):
+            assert channels in ({"store"}, {"web"})
+            assert pair.column == "d.year" and pair.first < pair.second
+        else:
+            assert pair == lesson02.Pair("f.source_system", "pos", "web")
+
+
+def test_opening_hours_move_only_for_a_shop_that_sells_within_them(books01):
+    for (profile, _), book in books01.items():
+        hours = lesson01.exercise_hours(book.data)
+        assert (hours != lesson01.OPENING_HOURS) == (profile == "boutique"), profile

@@ -1,0 +1,158 @@
+"""Forecasts: net sales recounted, models chosen by the shape of the series, honest baselines."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from crmkit.analytics.forecast import (
+    FactorForecaster,
+    SalesForecaster,
+    factor_comparison,
+    holdout_scores,
+    marketing_plan,
+    mase,
+    naive_forecast,
+    sales_series,
+    seasonal_naive_forecast,
+)
+from crmkit.dataset.crmdata import CRMData
+from crmkit.dataset.synth import generate
+from crmkit.errors import ParameterError
+
+MONTHS = pd.date_range("2021-01-01", periods=48, freq="MS")
+
+
+@pytest.fixture(scope="module")
+def ice():
+    return generate("ice_cream", n_customers=500, start="2022-01-01", seed=8)
+
+
+def test_sales_series_is_net_sales_recounted_by_hand(ice):
+    y = sales_series(ice)
+    o, lines = ice.orders, ice.order_lines
+    value = (lines["quantity"] * lines["unit_price"] * (1 - lines["discount"]))
+    per_order = value.groupby(lines["order_id"]).sum()
+    kept = o[~o["status"].isin(["cancelled", "returned"])]
+    month = kept["placed_at"].dt.to_period("M").dt.start_time
+    expected = per_order.reindex(kept["order_id"]).groupby(month.to_numpy()).sum()
+    assert len(y) == 48 and y.index.freqstr == "MS"
+    np.testing.assert_allclose(y.to_numpy(), expected.reindex(y.index).to_numpy(), atol=0.05)
+    assert y["2025-07-01"] > 3 * y["2025-01-01"]  # the parlour's summer
+
+
+def test_weekly_series_keeps_only_whole_weeks(ice):
+    w = sales_series(ice, freq="W-MON")
+    assert (w.index.day_of_week == 0).all()
+    assert w.index[0] >= pd.Timestamp("2022-01-01")
+    assert w.index[-1] + pd.Timedelta(days=6) <= pd.Timestamp("2025-12-31")
+
+
+def test_seasonal_series_gets_a_season_and_a_trend_series_gets_a_trend():
+    rng = np.random.default_rng(2)
+    season = 1 + 0.5 * np.sin(2 * np.pi * np.arange(48) / 12)
+    seasonal = pd.Series(1000 * season + rng.normal(0, 20, 48), MONTHS)
+    f = SalesForecaster().fit(seasonal)
+    assert f.spec_["seasonal"] in ("add", "mul")
+    trend = pd.Series(100 + 5 * np.arange(48) + rng.normal(0, 3, 48), MONTHS)
+    g = SalesForecaster().fit(trend)
+    assert g.spec_["trend"] == "add" and g.spec_["seasonal"] is None
+    fc = g.predict(12)
+    # a straight line is continued: 100 + 5 t at t = 48..59
+    np.testing.assert_allclose(fc["mean"], 100 + 5 * np.arange(48, 60), rtol=0.03)
+    assert (fc["lower"] < fc["mean"]).all() and (fc["mean"] < fc["upper"]).all()
+    assert fc["upper"].iloc[-1] - fc["lower"].iloc[-1] > fc["upper"].iloc[0] - fc["lower"].iloc[0]
+
+
+def test_short_series_are_not_given_a_season():
+    y = pd.Series(1000 + 400 * np.sin(2 * np.pi * np.arange(20) / 12), MONTHS[:20])
+    f = SalesForecaster().fit(y)
+    assert f.spec_["seasonal"] is None
+    assert (f.candidates_["seasonal"].isna()).all()
+    with pytest.raises(ParameterError, match=r"seasonal='add' needs two full cycles \(24"):
+        SalesForecaster(seasonal="add").fit(y)
+
+
+def test_simple_smoothing_intervals_follow_the_textbook_formula():
+    rng = np.random.default_rng(5)
+    y = pd.Series(np.cumsum(rng.normal(0, 1, 48)) - 50, MONTHS)  # negative: additive errors
+    f = SalesForecaster(trend="none", seasonal="none").fit(y)
+    alpha = dict(zip(f.model_.param_names, f.model_.params, strict=True))["smoothing_level"]
+    sigma2 = f.model_.mse
+    h = np.arange(1, 7)
+    half = 1.959964 * np.sqrt(sigma2 * (1 + (h - 1) * alpha**2))
+    fc = f.predict(6)
+    np.testing.assert_allclose(fc["upper"] - fc["mean"], half, rtol=0.02)
+
+
+def test_holdout_beats_naive_on_a_seasonal_shop_and_scores_are_recomputable(ice):
+    y = sales_series(ice)
+    scores, fc = holdout_scores(y, holdout=12, return_forecasts=True)
+    assert list(scores.index) == ["ets", "naive", "seasonal_naive"]
+    assert scores.loc["ets", "mase"] < scores.loc["naive", "mase"]
+    assert scores.loc["seasonal_naive", "mase"] < scores.loc["naive", "mase"]
+    train = y.iloc[:-12]
+    assert scores.loc["naive", "mae"] == pytest.approx(
+        np.mean(np.abs(y.iloc[-12:].to_numpy() - train.iloc[-1])))
+    assert scores.loc["ets", "mase"] == pytest.approx(mase(fc["actual"], fc["ets"], train))
+    np.testing.assert_allclose(fc["seasonal_naive"], train.iloc[-12:].to_numpy())
+    assert scores.attrs["spec"]["seasonal"] in ("add", "mul")
+
+
+def test_baselines_by_hand():
+    y = pd.Series([1.0, 2, 3, 4, 5, 6], MONTHS[:6])
+    assert naive_forecast(y, 2).tolist() == [6.0, 6.0]
+    assert seasonal_naive_forecast(y, 4, seasonal_periods=3).tolist() == [4.0, 5.0, 6.0, 4.0]
+    assert mase([7, 8], [6, 6], y) == pytest.approx(1.5)
+
+
+def test_a_factor_that_drives_sales_is_found_and_helps():
+    rng = np.random.default_rng(3)
+    budget = pd.Series(rng.choice([0.0, 500.0, 1500.0], 48), MONTHS)
+    y = pd.Series(20_000 + 50 * np.arange(48) + 4.0 * budget + rng.normal(0, 300, 48), MONTHS)
+    scores = factor_comparison(y, budget, holdout=12)
+    assert scores.loc["with_factor", "coef"] == pytest.approx(4.0, rel=0.1)
+    assert scores.loc["with_factor", "pvalue"] < 0.001
+    assert scores.loc["with_factor", "mae"] < 0.5 * scores.loc["without_factor", "mae"]
+    assert np.isnan(scores.loc["without_factor", "coef"])
+
+
+def test_marketing_plan_spreads_each_budget_over_its_days():
+    data = generate("bendita", n_customers=300, seed=2)
+    plan = marketing_plan(data)
+    c = data.campaigns.iloc[0]
+    days = pd.date_range(c["start_date"].normalize(), c["end_date"].normalize())
+    share = pd.Series(c["budget"] / len(days), days).groupby(days.to_period("M")).sum()
+    others = data.campaigns.iloc[1:]
+    if not ((others["start_date"].dt.to_period("M") == days[0].to_period("M")).any()
+            or (others["end_date"].dt.to_period("M") == days[0].to_period("M")).any()):
+        assert plan[days[0].to_period("M").start_time] == pytest.approx(share.iloc[0])
+    assert plan.sum() == pytest.approx(data.campaigns["budget"].sum())
+    with pytest.raises(ParameterError, match="factor has no value for 12 period"):
+        FactorForecaster().fit(sales_series(data), plan.iloc[:-12])
+
+
+@pytest.mark.parametrize(("call", "message"), [
+    (lambda y: holdout_scores(y, holdout=45), r"holdout=45 leaves 3 of the 48 periods"),
+    (lambda y: holdout_scores(y, holdout=0), r"holdout=0 must be a whole number"),
+    (lambda y: holdout_scores(y.reset_index(drop=True)), "indexed by date"),
+    (lambda y: SalesForecaster(trend="up").fit(y), "trend='up' is not allowed"),
+    (lambda y: SalesForecaster().fit(y.iloc[:5]), "y has 5 periods"),
+    (lambda y: SalesForecaster().fit(y.iloc[:12]).predict(13),
+     r"horizon=13 is longer than the 12 periods the model learned from"),
+])
+def test_bad_parameters_name_themselves(call, message):
+    y = pd.Series(np.arange(48.0) + 10, MONTHS)
+    with pytest.raises(ParameterError, match=message):
+        call(y)
+
+
+def test_empty_shop_and_too_short_a_period(ice):
+    empty = CRMData({**ice.tables, "orders": ice.orders.iloc[:0],
+                     "order_lines": ice.order_lines.iloc[:0]}, dict(ice.manifest))
+    with pytest.raises(ParameterError, match="no orders"):
+        sales_series(empty)
+    short = generate("boutique", n_customers=50, start="2024-03-05", end="2024-03-30", seed=1)
+    with pytest.raises(ParameterError, match="not one whole period of freq='MS'"):
+        sales_series(short)

@@ -1,0 +1,151 @@
+"""Editions without leaks: the student's book, hints, reports and the student's own files."""
+
+from __future__ import annotations
+
+import json
+import re
+from html import unescape
+
+import nbformat
+import pytest
+from notebook_runs import NOTEBOOKS
+
+from crmkit.cli import main
+from crmkit.dataset.synth import generate
+from crmkit.lessons import lesson01, lesson02
+from crmkit.lessons.edition import MANIFEST, ProtectedWorkError, write_editions
+from crmkit.lessons.exercises import BEGIN, END, compare
+from crmkit.report import WIDGET_VIEW, render, to_html
+
+LESSONS = {"01_crm_concepts": lesson01.EXERCISES, "02_warehouse": lesson02.EXERCISES}
+
+
+# ----------------------------------------------------------------------------- the book
+def test_the_students_book_offers_no_way_to_the_answer():
+    book = lesson01.exercise_book(generate("boutique", n_customers=120, seed=1))
+    public = {n for n in dir(book) if not n.startswith("_")}
+    assert public == {"check", "data", "hint", "judge", "lang", "names", "quiet", "results",
+                      "summary"}
+    book.check("win_rate", 0.123)
+    book.hint("win_rate")
+    # nothing the book keeps holds an answer: only the verdicts
+    assert set(vars(book)) == {"data", "lang", "quiet", "results", "_by_name", "_hints_shown"}
+    assert "0.123" not in repr(book) and "solve" not in repr(book)
+
+
+def _solution_lines(stem: str) -> dict[str, list[str]]:
+    """The lines between the solution markers of each exercise cell, by exercise name."""
+    nb = json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text(encoding="utf-8"))
+    found = {}
+    for cell in nb["cells"]:
+        src = "".join(cell["source"])
+        if BEGIN not in src:
+            continue
+        name = re.search(r'book\.check\("(\w+)"', src).group(1)
+        block = src.split(BEGIN, 1)[1].split(END, 1)[0]
+        found[name] = [line for line in block.splitlines() if line.strip()]
+    return found
+
+
+def _plain(text: str) -> str:
+    text = re.sub(r"^\s*answer\s*=\s*", "", text)
+    return re.sub(r"[\s`'\"]", "", text).casefold()
+
+
+@pytest.mark.parametrize("stem", sorted(LESSONS))
+def test_no_hint_is_the_solution(stem):
+    solutions = _solution_lines(stem)
+    assert set(solutions) == {e.name for e in LESSONS[stem]}
+    for ex in LESSONS[stem]:
+        for lang in ("en", "es"):
+            hints = [_plain(ex.hint_text(i, lang)) for i in range(len(ex.hints))]
+            for line in solutions[ex.name]:
+                code = _plain(line)
+                if len(code) < 12:  # too short to be a solution by itself (e.g. "SELECT")
+                    continue
+                for h in hints:
+                    if code in h and re.fullmatch(r'\s*answer\s*=\s*"\w+"\s*', line):
+                        # a one-word answer may appear only as one of the choices offered
+                        assert h.count(",") >= 3, (ex.name, lang, line)
+                    else:
+                        assert code not in h, (ex.name, lang, line)
+
+
+def test_a_number_in_quotes_gets_advice_for_numbers():
+    status, detail = compare("0.566", 0.566)
+    assert status == "wrong_shape"
+    assert detail == "expected a number, got a text: write the number without quotes"
+    assert "int()" not in detail
+    assert compare(3, "web")[1].startswith("expected a text, got a number: write the name")
+
+
+# ----------------------------------------------------------------------------- crmkit student
+def test_student_out_never_overwrites_a_students_work(tmp_path, capsys):
+    root = tmp_path / "student"
+    out = root / "en"
+    assert main(["student", "01", "02", "--out", str(root)]) == 0
+    assert (out / MANIFEST).exists() and (root / "es" / MANIFEST).exists()
+    mine = out / "01_crm_concepts.ipynb"
+    worked = mine.read_text(encoding="utf-8").replace("# your code here", "answer = 42  # me")
+    mine.write_text(worked, encoding="utf-8")
+    other = out / "02_warehouse.ipynb"
+    other.unlink()  # a missing notebook is written again
+
+    capsys.readouterr()
+    assert main(["student", "01", "02", "--out", str(root)]) == 2
+    err = capsys.readouterr().err
+    assert "01_crm_concepts.ipynb was changed after it was written" in err and "--force" in err
+    assert mine.read_text(encoding="utf-8") == worked
+    assert not other.exists(), "a refusal writes nothing"
+
+    assert main(["student", "01", "02", "--out", str(root), "--keep"]) == 0
+    said = capsys.readouterr().out
+    assert "01_crm_concepts.ipynb (en): kept as you changed it" in said and "(written)" in said
+    assert mine.read_text(encoding="utf-8") == worked and other.exists()
+
+    assert main(["student", "01", "02", "--out", str(root)]) == 2  # still protected
+    assert main(["student", "01", "02", "--out", str(root), "--force"]) == 0
+    assert "answer = 42" not in mine.read_text(encoding="utf-8")
+    assert main(["student", "--out", str(root)]) == 0  # nothing changed since: no refusal
+    assert "(unchanged)" in capsys.readouterr().out
+
+
+def test_an_unknown_file_in_the_folder_counts_as_work(tmp_path):
+    (tmp_path / "es").mkdir()
+    (tmp_path / "es" / "01_crm_concepts.ipynb").write_text("{}", encoding="utf-8")
+    with pytest.raises(ProtectedWorkError, match="01_crm_concepts.ipynb"):
+        write_editions([NOTEBOOKS / "01_crm_concepts.ipynb"], tmp_path, student=True)
+    assert not (tmp_path / "en" / "01_crm_concepts.ipynb").exists(), "a refusal writes nothing"
+
+
+# ----------------------------------------------------------------------------- reports
+def test_offline_html_shows_the_widgets_static_text(tmp_path):
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("explorer()")
+    note = "[Interactive cube explorer: open this notebook in Jupyter]"
+    cell.outputs = [nbformat.v4.new_output(
+        "display_data", data={WIDGET_VIEW: {"model_id": "abc", "version_major": 2,
+                                            "version_minor": 0}, "text/plain": note})]
+    nb.cells = [cell]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    nbformat.write(nb, str(tmp_path / "w.ipynb"))
+    html = to_html(tmp_path / "w.ipynb", tmp_path / "w.html").read_text(encoding="utf-8")
+    assert note in html
+    assert "widget-view+json" not in html and "widget-state+json" not in html
+
+
+def test_student_report_shows_exercises_as_the_student_sees_them(tmp_path, capfd):
+    rep = render(NOTEBOOKS / "01_crm_concepts.ipynb", out_dir=tmp_path, progress=False,
+                 parameters={"profile": "boutique", "n_customers": 150, "lang": "en"},
+                 edition="student")
+    assert rep.html.name == "01_crm_concepts.student.html"
+    html = rep.html.read_text(encoding="utf-8")
+    text = unescape(re.sub(r"<[^>]+>", "", html))
+    assert "BEGIN SOLUTION" not in text
+    for name, lines in _solution_lines("01_crm_concepts").items():
+        for line in lines:
+            assert line.strip() not in text, (name, line)  # no line of any solution
+    assert html.count("your code here") == 8  # every exercise cell, as a stub
+    assert "areas = concepts.crm_areas(data)" in text  # the rest of the code stays visible
+    assert "not done yet" in text and "correct, well done" not in text
+    assert "without encryption" not in capfd.readouterr().err  # no kernel noise
