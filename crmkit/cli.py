@@ -6,6 +6,8 @@
     crmkit dashboard --profile bendita --lang es --out bendita.html
     crmkit profiles
     crmkit edition --lang es --out editions/es
+    crmkit import shopify orders_export.csv --customers customers_export.csv --out my_shop
+    crmkit import orders sales.csv --customer "Customer ID" --date InvoiceDate --out my_shop
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only this profile (repeatable)")
     s.add_argument("--extracts", metavar="DIR",
                    help="also write the boutique sample as messy source extracts to DIR")
+    s.add_argument("--shopify", metavar="DIR",
+                   help="also write the small bendita example as Shopify exports to DIR")
 
     d = sub.add_parser("dictionary", help="write the data dictionary (Markdown)")
     d.add_argument("--out", default="data/README.md")
@@ -63,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="e.g. 01_crm_concepts, 01, or a path to an .ipynb")
     r.add_argument("--profile", action="append",
                    help=f"shop profile (repeatable, or 'all'): {', '.join(PROFILE_NAMES)}")
+    r.add_argument("--data", metavar="DIR", help="a dataset folder (crmkit import output): "
+                   "reports go to reports/<slug of the shop's name>/")
     r.add_argument("--lang", action="append", choices=["en", "es"],
                    help="language (repeatable); default: the notebook's")
     r.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
@@ -110,10 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("warehouse", help="build, load, report on and test a DuckDB warehouse")
     wsub = w.add_subparsers(dest="action", required=True)
-    wb = wsub.add_parser("build", help="build a warehouse file from extracts or a new shop")
+    wb = wsub.add_parser("build", help="build a warehouse file from a dataset, extracts or "
+                         "a new shop")
     wb.add_argument("db", help="warehouse file to write, e.g. shop.duckdb")
     src = wb.add_mutually_exclusive_group(required=True)
-    src.add_argument("--from", dest="source", help="an extracts folder (crmkit extracts)")
+    src.add_argument("--data", dest="data_dir", help="a dataset folder: crmkit import or "
+                     "crmkit generate output, or a sample (data/samples/boutique)")
+    src.add_argument("--from", dest="source", help="an extracts folder of source systems "
+                     "(crmkit extracts)")
     src.add_argument("--profile", help="generate this shop profile and load it")
     wb.add_argument("--customers", type=int, default=None)
     wb.add_argument("--seed", type=int, default=0)
@@ -151,7 +161,55 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("--out", required=True, help="HTML file to write, e.g. bendita.html")
 
     sub.add_parser("profiles", help="list the shop profiles")
+    _import_parser(sub)
     return parser
+
+
+def _import_parser(sub) -> None:
+    imp = sub.add_parser(
+        "import", help="import your own shop's exports into a dataset folder",
+        description="Read a Shopify export or any order log into a dataset folder (one file "
+        "per table, manifest.json, import_report.json, quarantine.csv). Bad rows are "
+        "quarantined with file, line, column and reason; exit 1 only if nothing usable "
+        "remains.")
+    isub = imp.add_subparsers(dest="kind", required=True)
+
+    def common(p):
+        p.add_argument("--out", required=True, help="dataset folder to write")
+        p.add_argument("--shop-name", help="the shop's name (titles and report folders)")
+        p.add_argument("--timezone", default="Europe/Madrid",
+                       help="the shop's time zone (IANA), default Europe/Madrid")
+        p.add_argument("--encoding", help="file encoding (default: detected)")
+        p.add_argument("--format", default="csv", choices=["csv", "parquet"])
+
+    sh = isub.add_parser("shopify", help="Shopify orders export (+ customers, products)")
+    sh.add_argument("orders", help="orders_export.csv")
+    sh.add_argument("--customers", help="customers_export.csv")
+    sh.add_argument("--products", help="products_export.csv")
+    sh.add_argument("--currency", help="ISO code (default: the export's Currency column)")
+    common(sh)
+
+    lg = isub.add_parser("orders", help="any delimited order or transaction log",
+                         description="Map the log's columns with --customer, --date, "
+                         "--amount (or --price with --quantity)... or a YAML --mapping file.")
+    lg.add_argument("file", help="the log file")
+    lg.add_argument("--mapping", help="YAML file with the mapping (see --save-mapping)")
+    for role in ("customer", "date", "amount", "order", "quantity", "product",
+                 "product-name", "price"):
+        lg.add_argument(f"--{role}", metavar="COLUMN",
+                        help=f"column holding the {role.replace('-', ' ')} (header name, or "
+                        "1-based position with --no-header)")
+    lg.add_argument("--date-format", help="e.g. %%Y%%m%%d (default: detected)")
+    lg.add_argument("--dayfirst", action="store_true", help="dates are day/month/year")
+    lg.add_argument("--cancel-prefix", help="order numbers starting with this are "
+                    "cancellations (Online Retail: C)")
+    lg.add_argument("--no-header", action="store_true", help="the file has no header line")
+    lg.add_argument("--delimiter", help="',', ';', '\\t', '|' or 'whitespace' "
+                    "(default: detected)")
+    lg.add_argument("--decimal", choices=[".", ","], help="decimal mark (default: detected)")
+    lg.add_argument("--currency", default="EUR", help="ISO code (default EUR)")
+    lg.add_argument("--save-mapping", metavar="FILE", help="also write the mapping as YAML")
+    common(lg)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -194,6 +252,10 @@ def _run(args) -> int:
             from .dataset.samples import build_extracts_sample
 
             print(f"extracts written: {build_extracts_sample(args.extracts)}")
+        if args.shopify:
+            from .dataset.samples import build_shopify_example
+
+            print(f"Shopify exports written: {build_shopify_example(args.shopify)}")
     elif args.command == "dictionary":
         from .dataset.samples import write_dictionary
 
@@ -202,6 +264,8 @@ def _run(args) -> int:
         from .report import parse_value, run_reports
 
         params = {name: parse_value(value) for name, value in args.parameter}
+        if args.data:
+            params["data_dir"] = args.data
         reports = run_reports(args.notebooks, profiles=args.profile, langs=args.lang,
                               parameters=params, out_dir=args.out, no_input=args.no_input,
                               progress=not args.no_progress, edition=args.edition)
@@ -250,10 +314,65 @@ def _run(args) -> int:
         data = (CRMData.load(args.data) if args.data else
                 generate(args.profile, n_customers=args.customers, seed=args.seed))
         print(f"dashboard written: {write_dashboard(data, args.out, lang=args.lang)}")
+    elif args.command == "import":
+        return _import(args)
     elif args.command == "profiles":
         for p in PROFILES.values():
             print(f"{p.name:14} {p.modelled_on} (default {p.default_customers:,} customers)")
     return 0
+
+
+def _import(args) -> int:
+    from pathlib import Path
+
+    t0 = time.perf_counter()
+    if args.kind == "shopify":
+        from .sources.shopify import import_shopify
+
+        result = import_shopify(args.orders, customers=args.customers, products=args.products,
+                                shop_name=args.shop_name or Path(args.out).name,
+                                currency=args.currency, timezone=args.timezone,
+                                encoding=args.encoding)
+    else:
+        from .sources.orders import OrderLogMapping, import_orders
+
+        mapping = _mapping(args, OrderLogMapping)
+        if args.save_mapping:
+            Path(args.save_mapping).write_text(mapping.to_yaml(), encoding="utf-8")
+            print(f"mapping written: {args.save_mapping}")
+        result = import_orders(args.file, mapping, shop_name=args.shop_name or Path(args.out).name,
+                               currency=args.currency, timezone=args.timezone)
+    print(result.summary())
+    if not result.usable:
+        print(f"crmkit import: nothing usable remains (every row quarantined); nothing "
+              f"written to {args.out}.", file=sys.stderr)
+        return 1
+    path = result.save(args.out, format=args.format)
+    print(f"dataset written: {path} ({time.perf_counter() - t0:.1f} s); quarantined rows: "
+          f"{path / 'quarantine.csv'}")
+    return 0
+
+
+def _mapping(args, cls):
+    from dataclasses import replace
+
+    given = {"customer": args.customer, "date": args.date, "amount": args.amount,
+             "order": args.order, "quantity": args.quantity, "product": args.product,
+             "product_name": args.product_name, "price": args.price,
+             "date_format": args.date_format, "cancel_prefix": args.cancel_prefix,
+             "delimiter": args.delimiter, "decimal": args.decimal, "encoding": args.encoding}
+    given = {k: v for k, v in given.items() if v is not None}
+    flags = {k: True for k in ("dayfirst",) if getattr(args, k)}
+    if args.no_header:
+        flags["header"] = False
+    if args.mapping:
+        return replace(cls.from_yaml(args.mapping), **given, **flags)
+    if "date" not in given:
+        from .errors import SourceError
+
+        raise SourceError("give the log's columns: at least --date and --amount (or "
+                          "--price), usually --customer; or a YAML file with --mapping.")
+    return cls(customer=given.pop("customer", None), date=given.pop("date"), **given, **flags)
 
 
 def _warehouse(args) -> int:
@@ -267,6 +386,10 @@ def _warehouse(args) -> int:
         if args.action == "build":
             if args.source:
                 source = args.source
+            elif args.data_dir:
+                from .dataset.crmdata import CRMData
+
+                source = CRMData.load(args.data_dir)
             else:
                 from .dataset.synth import generate
 

@@ -37,6 +37,7 @@ from scipy.special import ndtr
 
 from .. import __version__
 from ..errors import ParameterError
+from ..i18n import t
 from .backoffice import inventory, numbered, opportunities, tickets
 from .crmdata import CRMData
 from .names import (
@@ -232,6 +233,8 @@ def generate(
         "profile": prof.name, "seed": int(seed), "n_customers": n,
         "start": str(t0.date()), "end": str(t1.date()), "crmkit_version": __version__,
         "source": "crmkit.generate",
+        "shop_name": t(f"profile.{prof.name}", "en"), "currency": "EUR",
+        "timezone": "Europe/Madrid", "origin": "synthetic",
     }
     return CRMData(tables, manifest, {"customers": truth, "campaigns": campaign_truth,
                                       "complements": _complement_pairs(products, partner)})

@@ -320,7 +320,7 @@ def build_warehouse(data, path, *, batches=(), seed: int = 0,
         work = path.with_name(f".{path.name}.{os.getpid()}.extracts")
         try:
             if isinstance(data, CRMData):
-                write_extracts(data, work, seed=seed, bad_rows=False)
+                write_extracts(_full(data), work, seed=seed, bad_rows=False)
                 first = work
             else:
                 first = Path(data)
@@ -332,6 +332,23 @@ def build_warehouse(data, path, *, batches=(), seed: int = 0,
         finally:
             shutil.rmtree(work, ignore_errors=True)
     return path
+
+
+def _full(data: CRMData) -> CRMData:
+    """Every table, for the extracts writer: a shop's absent tables are empty, and when it
+    has no customer file its buyers are customers known only by number (every other field
+    empty), so the warehouse keeps who bought what."""
+    if not data.absent:
+        return data
+    full = data.complete()
+    if not data.has("customers"):
+        ids = np.sort(data.orders["customer_id"].dropna().unique().astype("int64"))
+        stub = {c.name: pd.Series([None] * len(ids), dtype="object")
+                for c in SCHEMA["customers"].columns}
+        stub.update(customer_id=ids, email_consent=False, phone_consent=False,
+                    signup_date=pd.Series(pd.NaT, index=range(len(ids))))
+        full.tables["customers"] = conform("customers", pd.DataFrame(stub))
+    return full
 
 
 def load_batch(warehouse, extracts_dir, *, plausible_years: int = PLAUSIBLE_YEARS,
@@ -429,6 +446,12 @@ def _batch_info(folder: Path):
             "crmkit.dataset.extracts.write_extracts(data, folder)."
         )
     present = [name for name in FILES if (folder / name).is_file()]
+    if not present and (folder / "manifest.json").exists():
+        raise DatasetError(
+            f"{str(folder)!r} is a dataset folder (one file per table and manifest.json), "
+            "not source extracts: build from it with `crmkit warehouse build shop.duckdb "
+            f"--data {folder}` (in Python: build_warehouse(CRMData.load(folder), path))."
+        )
     if not present:
         raise DatasetError(
             f"extracts folder {str(folder)!r} holds none of the expected files: "

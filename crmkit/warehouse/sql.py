@@ -220,12 +220,10 @@ WITH typed AS (
     SELECT *, CASE
         WHEN customer_id IS NULL THEN 'missing_customer_id'
         WHEN signup_date IS NULL AND _signup IS NOT NULL THEN 'unparseable_date'
-        WHEN signup_date IS NULL THEN 'missing_value'
         WHEN birth_date IS NULL AND _birth IS NOT NULL THEN 'unparseable_date'
         WHEN _updated IS NOT NULL AND _updated_day IS NULL THEN 'unparseable_date'
         WHEN {_outside("signup_date", "_updated_day")}
           OR birth_date < DATE '1900-01-01' OR birth_date > {{anchor}} THEN 'implausible_date'
-        WHEN segment IS NULL THEN 'missing_value'
         WHEN segment NOT IN ('premium', 'standard', 'budget') THEN 'invalid_value'
         WHEN gender IS NULL AND _gender IS NOT NULL THEN 'invalid_value'
         WHEN education NOT IN ('primary', 'secondary', 'vocational', 'university')
@@ -256,12 +254,14 @@ WITH typed AS (
         {_f(_TXT, "r.name")} AS name, {_f(_TXT, "r.department")} AS department,
         {_f(_TXT, "r.category")} AS category, {_f(_TXT, "r.subcategory")} AS subcategory,
         {_f(_TXT, "r.brand")} AS brand,
-        {_f(_NUM, "r.unit_cost")} AS unit_cost, {_f(_NUM, "r.list_price")} AS list_price
+        {_f(_NUM, "r.unit_cost")} AS unit_cost, {_f(_NUM, "r.list_price")} AS list_price,
+        nullif(trim(r.unit_cost), '') AS _cost, nullif(trim(r.list_price), '') AS _price
     FROM raw.web_products r WHERE r._batch_id = '{{batch}}'
 ), checked AS (
     SELECT *, CASE
         WHEN product_id IS NULL OR sku IS NULL OR name IS NULL THEN 'missing_value'
-        WHEN unit_cost IS NULL OR list_price IS NULL THEN 'invalid_number'
+        WHEN (unit_cost IS NULL AND _cost IS NOT NULL)
+          OR (list_price IS NULL AND _price IS NOT NULL) THEN 'invalid_number'
         WHEN {_non_finite("unit_cost", "list_price")} THEN 'non_finite_number'
         WHEN unit_cost < 0 OR list_price < 0 THEN 'negative_price'
         WHEN unit_cost > {MAX_AMOUNT} OR list_price > {MAX_AMOUNT} THEN 'out_of_range'
@@ -335,7 +335,8 @@ _ORDER_CHECKS = f"""
           OR (_cancelled IS NOT NULL AND cancelled_at IS NULL)
           OR (_returned IS NOT NULL AND returned_at IS NULL) THEN 'unparseable_date'
         WHEN quantity IS NULL OR unit_price IS NULL OR discount IS NULL
-          OR shipping_cost IS NULL OR (campaign_id IS NULL AND _campaign IS NOT NULL)
+          OR (shipping_cost IS NULL AND _ship IS NOT NULL)
+          OR (campaign_id IS NULL AND _campaign IS NOT NULL)
           THEN 'invalid_number'
         WHEN {_non_finite("unit_price", "discount", "shipping_cost")} THEN 'non_finite_number'
         WHEN unit_price < 0 OR shipping_cost < 0 OR discount < 0 THEN 'negative_price'
@@ -344,9 +345,9 @@ _ORDER_CHECKS = f"""
           OR shipping_cost > {MAX_AMOUNT} OR discount > 1 THEN 'out_of_range'
         WHEN {_outside("placed_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at",
                        "returned_at")} THEN 'implausible_date'
-        WHEN product_id IS NULL THEN 'unknown_product'
+        WHEN product_id IS NULL AND _product IS NOT NULL THEN 'unknown_product'
         WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
-        WHEN status IS NULL OR payment_method IS NULL
+        WHEN status IS NULL OR (payment_method IS NULL AND _pay IS NOT NULL)
           OR channel NOT IN ('store', 'web', 'phone') THEN 'invalid_value'
         END AS _reason FROM typed"""
 
@@ -381,6 +382,8 @@ typed AS (
             WHEN 'PAYPAL' THEN 'paypal' WHEN 'TRANSFERENCIA' THEN 'transfer'
             WHEN 'CONTRAREEMBOLSO' THEN 'cash_on_delivery' END AS payment_method,
         {_f(_NUM, "r.portes")} AS shipping_cost, {_f(_TXT, "r.cupon")} AS discount_code,
+        nullif(trim(r.portes), '') AS _ship, nullif(trim(r.articulo), '') AS _product,
+        nullif(trim(r.forma_pago), '') AS _pay,
         {_f(_INT, "r.campana")} AS campaign_id, r.campana AS _campaign
     FROM raw.pos_sales r
     LEFT JOIN arts a ON a.code = trim(r.articulo)
@@ -408,8 +411,11 @@ typed AS (
         {_f(_WEB_TS, "r.cancelled_at")} AS cancelled_at, r.cancelled_at AS _cancelled,
         {_f(_WEB_TS, "r.returned_at")} AS returned_at, r.returned_at AS _returned,
         CASE WHEN lower(trim(r.payment_method)) IN ('card', 'cash', 'paypal', 'transfer',
-            'cash_on_delivery') THEN lower(trim(r.payment_method)) END AS payment_method,
+            'cash_on_delivery', 'other') THEN lower(trim(r.payment_method)) END
+            AS payment_method,
         {_f(_NUM, "r.shipping_cost")} AS shipping_cost,
+        nullif(trim(r.shipping_cost), '') AS _ship, nullif(trim(r.sku), '') AS _product,
+        nullif(trim(r.payment_method), '') AS _pay,
         {_f(_TXT, "r.discount_code")} AS discount_code,
         {_f(_INT, "r.campaign_id")} AS campaign_id, r.campaign_id AS _campaign
     FROM raw.web_orders r
