@@ -17,7 +17,8 @@ $(STAMP): pyproject.toml
 
 ## data: rebuild the sample datasets and the data dictionary
 data: $(STAMP)
-	$(BIN)/crmkit samples data/samples --extracts data/extracts/boutique
+	$(BIN)/crmkit samples data/samples --extracts data/extracts/boutique \
+		--shopify data/examples/shopify
 	$(BIN)/crmkit dictionary --out data/README.md
 
 ## report: environment, data, then every notebook rendered to reports/<profile>/<lang>/

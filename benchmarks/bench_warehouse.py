@@ -8,7 +8,11 @@ its own:
   with cleansing, identity matching and quarantine, the star and snowflake
   marts, the monthly snapshot, into a temporary file renamed into place;
 * **floor**: DuckDB alone reading the same files (same encodings and
-  separators, every column as text) into tables of a new database file.
+  separators, every column as text) into tables of a new database file;
+* **1 bad byte**: the same build after one undecodable line is appended to
+  the largest file (``web_sessions.csv``): that file then goes through the
+  line-by-line reader of :mod:`crmkit.sources.lines` instead of DuckDB's CSV
+  reader (the cost of a damaged file).
 
 Target: the full build within 4 x the floor and under 4 GB.
 
@@ -19,6 +23,8 @@ Target: the full build within 4 x the floor and under 4 GB.
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import sys
 import tempfile
 import time
@@ -77,7 +83,18 @@ def measure(lines: int, work: Path) -> dict:
     size_mb = sum(p.stat().st_size for p in folder.glob("*.csv")) / 2**20
     floor = _run("floor", str(folder), str(work / f"floor_{lines}.duckdb"))
     build = _run("build", str(folder), str(work / f"wh_{lines}.duckdb"))
+    damaged = work / f"damaged_{lines}"
+    damaged.mkdir()
+    for f in folder.iterdir():
+        if f.name == "web_sessions.csv":
+            shutil.copyfile(f, damaged / f.name)
+        else:
+            os.link(f, damaged / f.name)
+    with open(damaged / "web_sessions.csv", "ab") as f:
+        f.write(b"999999999,v\xff,,,2025-01-01T10:00:00+01:00,seo,mobile,1,no,\n")
+    slow = _run("build", str(damaged), str(work / f"wh_damaged_{lines}.duckdb"))
     return {
+        "bad_seconds": slow["seconds"], "bad_peak_mb": slow["peak_mb"],
         "customers": n, "lines": len(data.order_lines), "sessions": len(data.web_sessions),
         "extract_mb": size_mb, "prepare_s": prep, "seconds": build["seconds"],
         "peak_mb": build["peak_mb"], "floor_seconds": floor["seconds"],
@@ -87,11 +104,14 @@ def measure(lines: int, work: Path) -> dict:
 
 def table(results: list[dict]) -> str:
     head = ("| customers | order lines | web sessions | extracts MB | build s | peak MB "
-            "| floor s | floor MB | × floor |\n" + "|---" * 9 + "|")
+            "| floor s | floor MB | × floor | 1 bad byte s | peak MB | × build |\n"
+            + "|---" * 12 + "|")
     rows = [
         f"| {r['customers']:,} | {r['lines']:,} | {r['sessions']:,} | {r['extract_mb']:,.0f} | "
         f"{r['seconds']:.2f} | {r['peak_mb']:,.0f} | {r['floor_seconds']:.2f} | "
-        f"{r['floor_mb']:,.0f} | {r['seconds'] / r['floor_seconds']:.1f} |"
+        f"{r['floor_mb']:,.0f} | {r['seconds'] / r['floor_seconds']:.1f} | "
+        f"{r['bad_seconds']:.2f} | {r['bad_peak_mb']:,.0f} | "
+        f"{r['bad_seconds'] / r['seconds']:.1f} |"
         for r in results
     ]
     return "\n".join([head, *rows])
@@ -118,7 +138,8 @@ def main() -> None:
             results.append(r)
             print(f"{r['lines']:>10,} lines: build {r['seconds']:7.2f} s {r['peak_mb']:8,.0f} MB"
                   f" | floor {r['floor_seconds']:6.2f} s {r['floor_mb']:7,.0f} MB "
-                  f"({r['seconds'] / r['floor_seconds']:.1f}× floor)", flush=True)
+                  f"({r['seconds'] / r['floor_seconds']:.1f}× floor) | 1 bad byte "
+                  f"{r['bad_seconds']:6.2f} s {r['bad_peak_mb']:7,.0f} MB", flush=True)
     text = table(results)
     print("\n" + text + "\n\n" + verdict(results))
     if sorted(args.lines) == sorted(LINES):

@@ -3,8 +3,11 @@
     crmkit generate --profile boutique --customers 500 --seed 1 --out my_shop
     crmkit samples data/samples
     crmkit dictionary --out data/README.md
+    crmkit dashboard --profile bendita --lang es --out bendita.html
     crmkit profiles
     crmkit edition --lang es --out editions/es
+    crmkit import shopify orders_export.csv --customers customers_export.csv --out my_shop
+    crmkit import orders sales.csv --customer "Customer ID" --date InvoiceDate --out my_shop
 """
 
 from __future__ import annotations
@@ -20,8 +23,15 @@ from .errors import CRMKitError
 __all__ = ["main", "build_parser"]
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (exit status 2), like every other crmkit error."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="crmkit", description="CRM-analytics course kit: data, warehouse and reports."
     )
     parser.add_argument("--version", action="version", version=f"crmkit {__version__}")
@@ -43,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only this profile (repeatable)")
     s.add_argument("--extracts", metavar="DIR",
                    help="also write the boutique sample as messy source extracts to DIR")
+    s.add_argument("--shopify", metavar="DIR",
+                   help="also write the small bendita example as Shopify exports to DIR")
 
     d = sub.add_parser("dictionary", help="write the data dictionary (Markdown)")
     d.add_argument("--out", default="data/README.md")
@@ -55,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="e.g. 01_crm_concepts, 01, or a path to an .ipynb")
     r.add_argument("--profile", action="append",
                    help=f"shop profile (repeatable, or 'all'): {', '.join(PROFILE_NAMES)}")
+    r.add_argument("--data", metavar="DIR", help="a dataset folder (crmkit import output): "
+                   "reports go to reports/<slug of the shop's name>/")
     r.add_argument("--lang", action="append", choices=["en", "es"],
                    help="language (repeatable); default: the notebook's")
     r.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
@@ -102,10 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     w = sub.add_parser("warehouse", help="build, load, report on and test a DuckDB warehouse")
     wsub = w.add_subparsers(dest="action", required=True)
-    wb = wsub.add_parser("build", help="build a warehouse file from extracts or a new shop")
+    wb = wsub.add_parser("build", help="build a warehouse file from a dataset, extracts or "
+                         "a new shop")
     wb.add_argument("db", help="warehouse file to write, e.g. shop.duckdb")
     src = wb.add_mutually_exclusive_group(required=True)
-    src.add_argument("--from", dest="source", help="an extracts folder (crmkit extracts)")
+    src.add_argument("--data", dest="data_dir", help="a dataset folder: crmkit import or "
+                     "crmkit generate output, or a sample (data/samples/boutique)")
+    src.add_argument("--from", dest="source", help="an extracts folder of source systems "
+                     "(crmkit extracts)")
     src.add_argument("--profile", help="generate this shop profile and load it")
     wb.add_argument("--customers", type=int, default=None)
     wb.add_argument("--seed", type=int, default=0)
@@ -114,13 +132,84 @@ def build_parser() -> argparse.ArgumentParser:
     wl = wsub.add_parser("load", help="load one more batch of extracts (non-volatile)")
     wl.add_argument("db")
     wl.add_argument("folder")
+    for sp in (wb, wl):
+        sp.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
+                        help="how long to wait for another build or load of the same file "
+                        "(default 60)")
+        sp.add_argument("--plausible-years", type=int, default=10, metavar="N",
+                        help="quarantine dates more than N years from the extraction day "
+                        "(default 10)")
     wr = wsub.add_parser("report", help="rows read, loaded and quarantined, per batch and file")
     wr.add_argument("db")
     wt = wsub.add_parser("test", help="run the data tests on the marts (exit 1 on a failure)")
     wt.add_argument("db")
+    wq = wsub.add_parser("quarantine", help="the quarantined rows: file, line, reason, record")
+    wq.add_argument("db")
+    wq.add_argument("--batch", default=None, help="only this batch id")
+    wq.add_argument("--csv", metavar="FILE", default=None,
+                    help="write them to a formula-safe CSV for a spreadsheet")
+
+    db = sub.add_parser("dashboard", help="write the dashboard (cuadro de mando) as one HTML page",
+                        description="Write a self-contained HTML dashboard: the four KPIs "
+                        "against target, segment sizes and top campaigns.")
+    dsrc = db.add_mutually_exclusive_group(required=True)
+    dsrc.add_argument("--profile", help=f"generate this shop: {', '.join(PROFILE_NAMES)}")
+    dsrc.add_argument("--data", help="a dataset folder (crmkit generate, or your own)")
+    db.add_argument("--customers", type=int, default=None)
+    db.add_argument("--seed", type=int, default=0)
+    db.add_argument("--lang", default="en", choices=["en", "es"])
+    db.add_argument("--out", required=True, help="HTML file to write, e.g. bendita.html")
 
     sub.add_parser("profiles", help="list the shop profiles")
+    _import_parser(sub)
     return parser
+
+
+def _import_parser(sub) -> None:
+    imp = sub.add_parser(
+        "import", help="import your own shop's exports into a dataset folder",
+        description="Read a Shopify export or any order log into a dataset folder (one file "
+        "per table, manifest.json, import_report.json, quarantine.csv). Bad rows are "
+        "quarantined with file, line, column and reason; exit 1 only if nothing usable "
+        "remains.")
+    isub = imp.add_subparsers(dest="kind", required=True)
+
+    def common(p):
+        p.add_argument("--out", required=True, help="dataset folder to write")
+        p.add_argument("--shop-name", help="the shop's name (titles and report folders)")
+        p.add_argument("--timezone", default="Europe/Madrid",
+                       help="the shop's time zone (IANA), default Europe/Madrid")
+        p.add_argument("--encoding", help="file encoding (default: detected)")
+        p.add_argument("--format", default="csv", choices=["csv", "parquet"])
+
+    sh = isub.add_parser("shopify", help="Shopify orders export (+ customers, products)")
+    sh.add_argument("orders", help="orders_export.csv")
+    sh.add_argument("--customers", help="customers_export.csv")
+    sh.add_argument("--products", help="products_export.csv")
+    sh.add_argument("--currency", help="ISO code (default: the export's Currency column)")
+    common(sh)
+
+    lg = isub.add_parser("orders", help="any delimited order or transaction log",
+                         description="Map the log's columns with --customer, --date, "
+                         "--amount (or --price with --quantity)... or a YAML --mapping file.")
+    lg.add_argument("file", help="the log file")
+    lg.add_argument("--mapping", help="YAML file with the mapping (see --save-mapping)")
+    for role in ("customer", "date", "amount", "order", "quantity", "product",
+                 "product-name", "price"):
+        lg.add_argument(f"--{role}", metavar="COLUMN",
+                        help=f"column holding the {role.replace('-', ' ')} (header name, or "
+                        "1-based position with --no-header)")
+    lg.add_argument("--date-format", help="e.g. %%Y%%m%%d (default: detected)")
+    lg.add_argument("--dayfirst", action="store_true", help="dates are day/month/year")
+    lg.add_argument("--cancel-prefix", help="order numbers starting with this are "
+                    "cancellations (Online Retail: C)")
+    lg.add_argument("--no-header", action="store_true", help="the file has no header line")
+    lg.add_argument("--delimiter", help="',', ';', '\\t', '|' or 'whitespace' "
+                    "(default: detected)")
+    lg.add_argument("--decimal", choices=[".", ","], help="decimal mark (default: detected)")
+    lg.add_argument("--currency", default="EUR", help="ISO code (default EUR)")
+    lg.add_argument("--save-mapping", metavar="FILE", help="also write the mapping as YAML")
+    common(lg)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -133,8 +222,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"crmkit {args.command}: {exc}", file=sys.stderr)
         return 1
     except CRMKitError as exc:
-        print(f"crmkit {args.command}: error: {exc}", file=sys.stderr)
+        print(f"crmkit {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder that is a file, a disk that is full, no permission
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"crmkit {args.command}: error: {where}{exc.strerror or exc}.", file=sys.stderr)
+        return 2
+
+
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
 
 
 def _run(args) -> int:
@@ -155,6 +252,10 @@ def _run(args) -> int:
             from .dataset.samples import build_extracts_sample
 
             print(f"extracts written: {build_extracts_sample(args.extracts)}")
+        if args.shopify:
+            from .dataset.samples import build_shopify_example
+
+            print(f"Shopify exports written: {build_shopify_example(args.shopify)}")
     elif args.command == "dictionary":
         from .dataset.samples import write_dictionary
 
@@ -163,6 +264,8 @@ def _run(args) -> int:
         from .report import parse_value, run_reports
 
         params = {name: parse_value(value) for name, value in args.parameter}
+        if args.data:
+            params["data_dir"] = args.data
         reports = run_reports(args.notebooks, profiles=args.profile, langs=args.lang,
                               parameters=params, out_dir=args.out, no_input=args.no_input,
                               progress=not args.no_progress, edition=args.edition)
@@ -200,10 +303,76 @@ def _run(args) -> int:
               f"{len(info['bad_rows'])} planted bad rows written to {info['directory']}")
     elif args.command == "warehouse":
         return _warehouse(args)
+    elif args.command == "dashboard":
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from .dataset.crmdata import CRMData
+        from .dataset.synth import generate
+        from .lessons.dashboard import write_dashboard
+
+        data = (CRMData.load(args.data) if args.data else
+                generate(args.profile, n_customers=args.customers, seed=args.seed))
+        print(f"dashboard written: {write_dashboard(data, args.out, lang=args.lang)}")
+    elif args.command == "import":
+        return _import(args)
     elif args.command == "profiles":
         for p in PROFILES.values():
             print(f"{p.name:14} {p.modelled_on} (default {p.default_customers:,} customers)")
     return 0
+
+
+def _import(args) -> int:
+    from pathlib import Path
+
+    t0 = time.perf_counter()
+    if args.kind == "shopify":
+        from .sources.shopify import import_shopify
+
+        result = import_shopify(args.orders, customers=args.customers, products=args.products,
+                                shop_name=args.shop_name or Path(args.out).name,
+                                currency=args.currency, timezone=args.timezone,
+                                encoding=args.encoding)
+    else:
+        from .sources.orders import OrderLogMapping, import_orders
+
+        mapping = _mapping(args, OrderLogMapping)
+        if args.save_mapping:
+            Path(args.save_mapping).write_text(mapping.to_yaml(), encoding="utf-8")
+            print(f"mapping written: {args.save_mapping}")
+        result = import_orders(args.file, mapping, shop_name=args.shop_name or Path(args.out).name,
+                               currency=args.currency, timezone=args.timezone)
+    print(result.summary())
+    if not result.usable:
+        print(f"crmkit import: nothing usable remains (every row quarantined); nothing "
+              f"written to {args.out}.", file=sys.stderr)
+        return 1
+    path = result.save(args.out, format=args.format)
+    print(f"dataset written: {path} ({time.perf_counter() - t0:.1f} s); quarantined rows: "
+          f"{path / 'quarantine.csv'}")
+    return 0
+
+
+def _mapping(args, cls):
+    from dataclasses import replace
+
+    given = {"customer": args.customer, "date": args.date, "amount": args.amount,
+             "order": args.order, "quantity": args.quantity, "product": args.product,
+             "product_name": args.product_name, "price": args.price,
+             "date_format": args.date_format, "cancel_prefix": args.cancel_prefix,
+             "delimiter": args.delimiter, "decimal": args.decimal, "encoding": args.encoding}
+    given = {k: v for k, v in given.items() if v is not None}
+    flags = {k: True for k in ("dayfirst",) if getattr(args, k)}
+    if args.no_header:
+        flags["header"] = False
+    if args.mapping:
+        return replace(cls.from_yaml(args.mapping), **given, **flags)
+    if "date" not in given:
+        from .errors import SourceError
+
+        raise SourceError("give the log's columns: at least --date and --amount (or "
+                          "--price), usually --customer; or a YAML file with --mapping.")
+    return cls(customer=given.pop("customer", None), date=given.pop("date"), **given, **flags)
 
 
 def _warehouse(args) -> int:
@@ -217,17 +386,40 @@ def _warehouse(args) -> int:
         if args.action == "build":
             if args.source:
                 source = args.source
+            elif args.data_dir:
+                from .dataset.crmdata import CRMData
+
+                source = CRMData.load(args.data_dir)
             else:
                 from .dataset.synth import generate
 
                 source = generate(args.profile, n_customers=args.customers, seed=args.seed)
-            path = build_warehouse(source, args.db, batches=args.batch, seed=args.seed)
-            print(load_report(path).to_string(index=False))
+            path = build_warehouse(source, args.db, batches=args.batch, seed=args.seed,
+                                   plausible_years=args.plausible_years,
+                                   lock_timeout=args.wait)
+            report = load_report(path)
+            print(report.to_string(index=False))
+            _absent(report)
+            _quarantined(path, report)
             print(f"warehouse written: {path}")
         elif args.action == "load":
-            print(load_batch(args.db, args.folder).to_string(index=False))
+            report = load_batch(args.db, args.folder, plausible_years=args.plausible_years,
+                                lock_timeout=args.wait)
+            print(report.to_string(index=False))
+            _absent(report)
+            _quarantined(args.db, report)
         elif args.action == "report":
             print(load_report(args.db).to_string(index=False))
+        elif args.action == "quarantine":
+            if args.csv:
+                from .warehouse.export import export_quarantine
+
+                written = export_quarantine(args.db, args.csv, batch_id=args.batch)
+                print(f"quarantine written: {written}")
+            else:
+                from .warehouse.build import quarantine
+
+                print(quarantine(args.db, batch_id=args.batch).to_string(index=False))
         elif args.action == "test":
             result = run_data_tests(args.db)
             failed = result[result["status"] != "pass"]
@@ -235,6 +427,29 @@ def _warehouse(args) -> int:
             print(f"{len(result) - len(failed)} passed, {len(failed)} failed")
             return 1 if len(failed) else 0
     return 0
+
+
+def _quarantined(db, report, *, first: int = 5) -> None:
+    """Per file and reason: how many rows went to quarantine, and the first lines."""
+    from .warehouse.build import quarantine
+
+    for batch in report["batch_id"].unique():
+        q = quarantine(db, batch_id=batch)
+        for (file, reason), rows in q.groupby(["file", "reason"], sort=True):
+            lines = ", ".join(str(x) for x in rows["line"].head(first))
+            more = f" and {len(rows) - first} more" if len(rows) > first else ""
+            word = "line" if len(rows) == 1 else "lines"
+            print(f"quarantined: {file} {word} {lines}{more}: {reason} ({len(rows)} rows)")
+
+
+def _absent(report) -> None:
+    """Say which extract files no batch brought (they are not an error after a first build)."""
+    from .dataset.extracts import FILES
+
+    for batch, files in report.groupby("batch_id", sort=False)["file"]:
+        missing = [name for name in FILES if name not in set(files)]
+        if missing:
+            print(f"batch {batch}: not in this batch: {', '.join(missing)}")
 
 
 if __name__ == "__main__":  # pragma: no cover

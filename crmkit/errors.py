@@ -18,6 +18,8 @@ __all__ = [
     "ParameterError",
     "SchemaError",
     "DatasetError",
+    "MissingTableError",
+    "SourceError",
     "ModelError",
     "check_choice",
 ]
@@ -41,6 +43,20 @@ class DatasetError(CRMKitError, OSError):
 
 class ModelError(CRMKitError, ValueError):
     """The data cannot support the model asked for (too few customers, no repeat buyers...)."""
+
+class MissingTableError(CRMKitError, LookupError):
+    """An analysis needs a table this shop's data does not have (an order log has no incidents)."""
+
+    def __init__(self, message: str, *, table: str) -> None:
+        super().__init__(message)
+        self.table = table
+
+
+class SourceError(CRMKitError, ValueError):
+    """A user's own file (an export, an order log, a mapping) cannot be read as given.
+
+    The message names the file and, where they are known, the 1-based line and the column.
+    """
 
 
 def check_choice(name: str, value: object, allowed: Iterable[str]) -> str:

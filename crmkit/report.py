@@ -25,6 +25,7 @@ from typing import Any
 from .dataset.profiles import PROFILE_NAMES
 from .errors import CRMKitError, ParameterError, check_choice
 from .i18n import check_lang
+from .lessons import parameters as lesson_parameters
 
 __all__ = [
     "NOTEBOOK_DIR",
@@ -39,6 +40,9 @@ __all__ = [
     "static_widgets",
     "EDITIONS",
     "run_reports",
+    "shop_folder",
+    "failing_exercises",
+    "FAILING",
 ]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -117,7 +121,13 @@ def parse_value(text: str) -> Any:
 
 
 def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Reject names the notebook does not declare, listing the valid ones."""
+    """Reject names the notebook does not declare, and values its rules do not allow.
+
+    Names come from the notebook's ``parameters`` cell; values are checked by
+    :mod:`crmkit.lessons.parameters` (the rules the notebook's validation cell
+    applies too), together with the defaults they combine with, so a bad value
+    is refused before a kernel starts.
+    """
     valid = notebook_parameters(notebook)
     for name in parameters:
         if name not in valid:
@@ -127,12 +137,20 @@ def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[s
                 f"{Path(notebook).stem} has no parameter {name!r}.{maybe} Its parameters "
                 f"are: {', '.join(valid)}."
             )
-    if "profile" in parameters and parameters["profile"] not in PROFILE_NAMES:
-        raise ParameterError(f"profile={parameters['profile']!r} is not allowed; choose one "
-                             f"of: {', '.join(PROFILE_NAMES)}.")
-    if "lang" in parameters:
-        check_lang(parameters["lang"])
-    return {**valid, **parameters}
+    merged = {**valid, **parameters}
+    # the notebook runs in its own folder: a relative path is read from there
+    folder = Path(notebook).resolve().parent
+    seen = {k: (str(folder / v) if k in _PATH_PARAMETERS and isinstance(v, str)
+                and not Path(v).expanduser().is_absolute() else v)
+            for k, v in merged.items()}
+    try:
+        lesson_parameters.check_parameters(seen)
+    except ParameterError as exc:
+        raise ParameterError(f"{Path(notebook).stem}: {exc}") from None
+    return merged
+
+
+_PATH_PARAMETERS = ("data_dir", "warehouse_dir")
 
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
@@ -201,8 +219,10 @@ def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
     check_choice("edition", edition, EDITIONS)
     notebook = Path(notebook)
     parameters = dict(parameters or {})
+    if parameters.get("data_dir"):  # the notebook runs in its own folder: give it a full path
+        parameters["data_dir"] = str(Path(parameters["data_dir"]).expanduser().resolve())
     full = check_parameters(notebook, parameters)
-    profile = str(full.get("profile", "data"))
+    profile = shop_folder(full)
     lang = str(full.get("lang", "en"))
     folder = Path(out_dir) / profile / lang
     folder.mkdir(parents=True, exist_ok=True)
@@ -227,7 +247,41 @@ def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
             f"The partly executed notebook is {ipynb}."
         ) from None
     to_html(ipynb, html, no_input=no_input)
+    failed = failing_exercises(ipynb)
+    if failed:
+        raise ReportError(
+            f"notebook {notebook.stem}: the solution of exercise(s) "
+            f"{', '.join(f'{k} ({v})' for k, v in failed.items())} fails its own check; "
+            f"the report is {html}.")
     return Report(notebook.stem, profile, lang, ipynb, html, time.perf_counter() - t0)
+
+
+def shop_folder(parameters: dict[str, Any]) -> str:
+    """The report folder of a run: the profile, or the slug of the shop's name for a
+    dataset folder (``data_dir``), read from its manifest."""
+    if parameters.get("data_dir"):
+        from .dataset.crmdata import MANIFEST, read_json, slugify
+
+        path = Path(parameters["data_dir"])
+        manifest = read_json(path / MANIFEST) if path.is_dir() else {}
+        return slugify(manifest.get("shop_name") or manifest.get("profile") or path.name)
+    return str(parameters.get("profile", "data"))
+
+
+#: Verdicts that mean a solution does not pass its own check (``missing``: a student
+#: edition; ``skipped``: the shop's data lacks what the exercise needs).
+FAILING = ("incorrect", "close", "wrong_shape", "invalid", "error")
+
+
+def failing_exercises(executed: str | Path) -> dict[str, str]:
+    """The exercises of an executed notebook whose recorded check failed, with the verdict."""
+    from .lessons.figures import read_figures
+
+    status = read_figures(executed).get("exercise_status")
+    if status is None:
+        return {}
+    col = status["status"]
+    return {str(k): str(v) for k, v in col[col.isin(FAILING)].items()}
 
 
 def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
@@ -237,10 +291,17 @@ def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
                 log=print, edition: str = "instructor") -> list[Report]:
     """Render each notebook for each profile and language; check everything first."""
     check_choice("edition", edition, EDITIONS)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise ParameterError(f"--out {str(out_dir)!r} is a file; give a folder for the "
+                             "reports (it is created if missing).")
     notebooks = find_notebooks(names, notebook_dir)
     if not notebooks:
         raise ParameterError(f"no notebooks found in {notebook_dir or NOTEBOOK_DIR}.")
     langs = [check_lang(x) for x in langs] if langs else [None]
+    if profiles and (parameters or {}).get("data_dir"):
+        raise ParameterError("give either a shop profile or a dataset folder (data_dir), "
+                             "not both.")
     if profiles and "all" in profiles:
         profiles = list(PROFILE_NAMES)
     plan = []

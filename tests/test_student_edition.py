@@ -35,17 +35,26 @@ def test_the_students_book_offers_no_way_to_the_answer():
 
 
 def _solution_lines(stem: str) -> dict[str, list[str]]:
-    """The lines between the solution markers of each exercise cell, by exercise name."""
+    """The lines between the solution markers of each exercise cell, by exercise name.
+
+    A line that the notebook also shows outside every solution (a guard such as
+    ``if data.has("sales"):``) gives nothing away and is left out.
+    """
     nb = json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text(encoding="utf-8"))
-    found = {}
+    found, shown = {}, set()
     for cell in nb["cells"]:
         src = "".join(cell["source"])
+        if cell["cell_type"] != "code":
+            continue
+        outside = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), "", src, flags=re.S)
+        shown.update(line.strip() for line in outside.splitlines())
         if BEGIN not in src:
             continue
         name = re.search(r'book\.check\("(\w+)"', src).group(1)
         block = src.split(BEGIN, 1)[1].split(END, 1)[0]
         found[name] = [line for line in block.splitlines() if line.strip()]
-    return found
+    return {name: [line for line in lines if line.strip() not in shown]
+            for name, lines in found.items()}
 
 
 def _plain(text: str) -> str:

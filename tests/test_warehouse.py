@@ -217,6 +217,16 @@ def test_facts_point_to_the_version_valid_when_they_happened(history):
      "scd2_one_current_version"),
     ("UPDATE meta.load_report SET rows_loaded = rows_loaded + 1 WHERE file = 'pos_sales.csv'",
      "load_rows_balance"),
+    ("UPDATE marts.fact_order_line SET net_amount = 'NaN'::DOUBLE WHERE line_number = 3",
+     "finite_marts.fact_order_line"),
+    ("UPDATE marts.fact_order_line SET unit_price = 'inf'::DOUBLE WHERE line_number = 3",
+     "finite_marts.fact_order_line"),
+    ("UPDATE marts.fact_customer_month SET revenue = 'NaN'::DOUBLE WHERE orders > 0",
+     "finite_marts.fact_customer_month"),
+    ("UPDATE marts.fact_order_line SET discount = 5 WHERE line_number = 2",
+     "order_line_values_in_range"),
+    ("UPDATE marts.fact_order_line SET quantity = 1000000000000000 WHERE line_number = 2",
+     "order_line_values_in_range"),
 ])
 def test_each_data_test_fails_on_a_planted_fault(history, tmp_path, fault, failing):
     _, _, db, _, _ = history

@@ -50,24 +50,33 @@ def _revenue_per_customer(data) -> pd.Series:
 
 
 def crm_areas(data) -> pd.DataFrame:
-    """One headline per area of a CRM: what each manages, measured on this shop."""
+    """One headline per area of a CRM: what each manages, measured on this shop.
+
+    An area whose data the shop does not have (an order log has no campaigns
+    or incidents) is left out rather than shown as zero.
+    """
     o = data.orders
     value = order_value(data)
     ok = o["status"] != "cancelled"
-    contacts = data.campaign_contacts
-    t = data.tickets
-    resolution = (t["closed_at"] - t["opened_at"]).dt.total_seconds() / 3600
-    return pd.DataFrame({
-        "records": [len(o), len(contacts), len(t)],
-        "measure": ["revenue", "conversions", "median_resolution_hours"],
-        "value": [float(value.reindex(o.loc[ok, "order_id"]).sum()),
-                  float(contacts["converted_order_id"].notna().sum()),
-                  float(resolution.median()) if resolution.notna().any() else np.nan],
-    }, index=pd.Index(["commercial", "marketing", "after_sales"], name="area"))
+    rows = {"commercial": (len(o), "revenue",
+                           float(value.reindex(o.loc[ok, "order_id"]).sum()))}
+    if data.has("campaign_contacts"):
+        contacts = data.campaign_contacts
+        rows["marketing"] = (len(contacts), "conversions",
+                             float(contacts["converted_order_id"].notna().sum()))
+    if data.has("tickets"):
+        t = data.tickets
+        resolution = (t["closed_at"] - t["opened_at"]).dt.total_seconds() / 3600
+        rows["after_sales"] = (len(t), "median_resolution_hours",
+                               float(resolution.median()) if resolution.notna().any()
+                               else np.nan)
+    return pd.DataFrame(list(rows.values()), columns=["records", "measure", "value"],
+                        index=pd.Index(list(rows), name="area"))
 
 
 def customer_base(data) -> pd.Series:
     """The customers module: how many customers, buyers, repeat buyers and prospects."""
+    data.require("customers", analysis="concepts.customer_base")
     orders = data.orders["customer_id"].dropna().value_counts()
     n = len(data.customers)
     buyers = int((orders >= 1).sum())
@@ -80,6 +89,7 @@ def customer_base(data) -> pd.Series:
 
 def sales_pipeline(data) -> pd.DataFrame:
     """The sales module: negotiations and their value at each stage."""
+    data.require("pipeline", analysis="concepts.sales_pipeline")
     opp = data.opportunities
     g = opp.groupby("stage")["amount"]
     out = pd.DataFrame({"negotiations": g.size(), "amount": g.sum()})
@@ -88,6 +98,7 @@ def sales_pipeline(data) -> pd.DataFrame:
 
 def win_rate(data) -> float:
     """Share of closed negotiations that were won (open ones do not count)."""
+    data.require("pipeline", analysis="concepts.win_rate")
     stage = data.opportunities["stage"]
     closed = stage.isin(["won", "lost"])
     return float((stage[closed] == "won").mean()) if closed.any() else float("nan")
@@ -115,6 +126,7 @@ def select_customers(data, *, min_orders: int = 0, segment: str | None = None,
     ...
     crmkit.errors.ParameterError: needs='shoe_size' is not a customer field; ...
     """
+    data.require("customers", analysis="concepts.select_customers")
     c = data.customers.copy()
     fields = SCHEMA["customers"].column_names
     for f in needs:
@@ -145,6 +157,7 @@ def spend_by_age_and_gender(data, *, min_customers: int = 5) -> pd.DataFrame:
     than ``min_customers`` customers are left empty: an average of one or two
     people is not a trend.
     """
+    data.require("customers", analysis="concepts.spend_by_age_and_gender")
     c = data.customers.dropna(subset=["birth_date", "gender"]).set_index("customer_id")
     ref = pd.Timestamp(data.manifest.get("end", data.orders["placed_at"].max()))
     age = (ref - c["birth_date"]).dt.days / 365.25
@@ -163,6 +176,7 @@ def spend_by_age_and_gender(data, *, min_customers: int = 5) -> pd.DataFrame:
 
 def acquisition_report(data) -> pd.DataFrame:
     """Marketing CRM: customers and revenue by how customers heard of the shop."""
+    data.require("customers", analysis="concepts.acquisition_report")
     c = data.customers.set_index("customer_id")
     spend = _revenue_per_customer(data).reindex(c.index, fill_value=0.0)
     channel = c["acquisition_channel"].fillna("unknown")
@@ -174,6 +188,7 @@ def acquisition_report(data) -> pd.DataFrame:
 
 def social_activity(data) -> pd.DataFrame:
     """Social CRM: visits and orders that came from social networks, by month."""
+    data.require("web", analysis="concepts.social_activity")
     s = data.web_sessions
     if s.empty:
         return pd.DataFrame(columns=["visits", "orders", "conversion"])
@@ -193,6 +208,7 @@ def partner_file(data, *, share: float = 0.3, size: int | None = None,
     companies. The partner knows ``share`` of our customers with an e-mail, and
     adds its own; it records an interest we do not know.
     """
+    data.require("customers", analysis="concepts.partner_file")
     if not 0 <= share <= 1:
         raise ParameterError(f"share={share!r} must be between 0 and 1.")
     rng = np.random.default_rng(seed)
@@ -212,6 +228,7 @@ def partner_file(data, *, share: float = 0.3, size: int | None = None,
 
 def match_partner(data, partner: pd.DataFrame) -> pd.DataFrame:
     """Our customers found in a partner's file, matched on normalised e-mail."""
+    data.require("customers", analysis="concepts.match_partner")
     ours = data.customers.dropna(subset=["email"])
     key = ours["email"].str.strip().str.lower()
     theirs = partner.assign(_key=partner["email"].str.strip().str.lower())

@@ -24,6 +24,7 @@ True
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from ..dataset.schema import LEVELS, SCHEMA
@@ -57,6 +58,7 @@ def level_fields() -> dict[int, list[str]]:
 
 def field_completeness(data) -> pd.DataFrame:
     """Share of customers for whom each levelled field is known."""
+    data.require("customers", analysis="levels.field_completeness")
     c = data.customers
     rows = [
         {"level": lv, "field": f, "known": int(c[f].notna().sum()),
@@ -78,12 +80,14 @@ def customer_levels(data) -> pd.DataFrame:
     - 5: the payment method is known and the customer bought at least twice
       (habits need a history).
     """
+    data.require("customers", analysis="levels.customer_levels")
     c = data.customers.set_index("customer_id")
     postal = c[["address", "city", "postal_code"]].notna().all(axis=1)
     l1 = c["last_name"].notna() & (postal | c["email"].notna())
     l2 = c["phone"].notna()
     l3 = c["birth_date"].notna() & c["gender"].notna()
-    contacted = c.index.isin(data.campaign_contacts["customer_id"])
+    contacted = (c.index.isin(data.campaign_contacts["customer_id"])
+                 if data.has("campaign_contacts") else np.zeros(len(c), dtype=bool))
     l4 = c["acquisition_channel"].notna() | contacted
     orders = data.orders["customer_id"].dropna().value_counts()
     l5 = c["preferred_payment_method"].notna() & (orders.reindex(c.index, fill_value=0) >= 2)
@@ -96,6 +100,7 @@ def level_completeness(data) -> pd.DataFrame:
     The cumulative column is the pyramid of the course text: each level
     builds on the ones below.
     """
+    data.require("customers", analysis="levels.level_completeness")
     lv = customer_levels(data)
     n = max(len(lv), 1)
     cumulative = lv.cumprod(axis=1)
@@ -116,6 +121,7 @@ def reach_masks(data) -> pd.DataFrame:
     - segmentation: level 3; campaign ROI: level 4; loyalty: level 5;
     - one-to-one marketing: all five levels.
     """
+    data.require("customers", analysis="levels.reach_masks")
     c = data.customers.set_index("customer_id")
     lv = customer_levels(data)
     postal = c[["address", "city", "postal_code"]].notna().all(axis=1)
@@ -131,6 +137,7 @@ def reach_masks(data) -> pd.DataFrame:
 
 def reachable_by_action(data) -> pd.DataFrame:
     """How many customers each marketing action can reach (see :func:`reach_masks`)."""
+    data.require("customers", analysis="levels.reachable_by_action")
     reach = reach_masks(data)
     n = max(len(reach), 1)
     return pd.DataFrame({

@@ -47,6 +47,7 @@ def _as_of(data, as_of) -> pd.Timestamp:
 
 def tickets_by_state(data) -> pd.DataFrame:
     """Incidents whose current state is each state (the backlog), in workflow order."""
+    data.require("incidents", analysis="service.tickets_by_state")
     counts = data.tickets["status"].value_counts().reindex(TICKET_STATES, fill_value=0)
     n = max(len(data.tickets), 1)
     return pd.DataFrame({"tickets": counts.astype(int), "share": counts / n},
@@ -59,6 +60,7 @@ def state_durations(data, *, as_of=None) -> pd.DataFrame:
     The last state of an open incident lasts until ``as_of`` (the end of the
     data by default) and is marked ``open``.
     """
+    data.require("incidents", analysis="service.state_durations")
     ev = data.ticket_events.sort_values(["ticket_id", "occurred_at", "event_id"])
     nxt = ev.groupby("ticket_id")["occurred_at"].shift(-1)
     is_open = nxt.isna() & (ev["state"] != TICKET_STATES[-1])
@@ -72,6 +74,7 @@ def state_durations(data, *, as_of=None) -> pd.DataFrame:
 
 def time_in_state(data, *, as_of=None) -> pd.DataFrame:
     """Median, 90th percentile and mean hours spent in each state (closed excluded)."""
+    data.require("incidents", analysis="service.time_in_state")
     d = state_durations(data, as_of=as_of).dropna(subset=["hours"])
     g = d.groupby("state")["hours"]
     out = pd.DataFrame({"incidents": g.size(), "median_hours": g.median(),
@@ -89,6 +92,7 @@ def stuck_tickets(data, *, sla_hours: float = 72, as_of=None) -> pd.DataFrame:
     ...
     crmkit.errors.ParameterError: sla_hours=-1 must be a positive number of hours.
     """
+    data.require("incidents", analysis="service.stuck_tickets")
     if not isinstance(sla_hours, int | float) or sla_hours <= 0:
         raise ParameterError(f"sla_hours={sla_hours!r} must be a positive number of hours.")
     d = state_durations(data, as_of=as_of)
@@ -99,6 +103,7 @@ def stuck_tickets(data, *, sla_hours: float = 72, as_of=None) -> pd.DataFrame:
 
 def transition_counts(data) -> pd.DataFrame:
     """How many incidents made each move of the workflow (edges of the state machine)."""
+    data.require("incidents", analysis="service.transition_counts")
     ev = data.ticket_events.sort_values(["ticket_id", "occurred_at", "event_id"])
     nxt = ev.groupby("ticket_id")["state"].shift(-1)
     moves = pd.DataFrame({"from": ev["state"], "to": nxt}).dropna()
@@ -113,11 +118,14 @@ def customer_history(data, customer_id: int) -> pd.DataFrame:
     What a service agent looks up before answering a call: orders, incidents
     and campaign contacts on one time line.
     """
-    if customer_id not in set(data.customers["customer_id"]):
+    known = (set(data.customers["customer_id"]) if data.has("customers")
+             else set(data.orders["customer_id"].dropna()))
+    if customer_id not in known:
         raise ParameterError(f"customer_id={customer_id!r} is not in the customers table.")
-    o = data.orders[data.orders["customer_id"] == customer_id]
-    t = data.tickets[data.tickets["customer_id"] == customer_id]
-    c = data.campaign_contacts[data.campaign_contacts["customer_id"] == customer_id]
+    full = data.complete()  # a table the shop does not have adds nothing to the time line
+    o = full.orders[full.orders["customer_id"] == customer_id]
+    t = full.tickets[full.tickets["customer_id"] == customer_id]
+    c = full.campaign_contacts[full.campaign_contacts["customer_id"] == customer_id]
     rows = [
         pd.DataFrame({"when": o["placed_at"], "what": "order",
                       "detail": o["channel"] + " · " + o["status"]}),

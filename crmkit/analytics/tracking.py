@@ -32,6 +32,7 @@ __all__ = [
 
 def order_value(data) -> pd.Series:
     """Value of the goods of each order (quantity × price × (1 − discount)), by order_id."""
+    data.require("sales", analysis="tracking.order_value")
     lines = data.order_lines
     value = lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])
     return value.groupby(lines["order_id"]).sum().rename("value")
@@ -40,7 +41,10 @@ def order_value(data) -> pd.Series:
 def orders_by_status(data) -> pd.DataFrame:
     """Orders in each status of the life cycle, by channel."""
     o = data.orders
-    table = pd.crosstab(o["status"], o["channel"]).reindex(ORDER_STATUSES, fill_value=0)
+    table = pd.crosstab(o["status"], o["channel"].fillna("unknown")).reindex(
+        ORDER_STATUSES, fill_value=0)
+    if not table.loc["other"].any():  # "other": a status an import could not map
+        table = table.drop(index="other")
     table["total"] = table.sum(axis=1)
     return table
 
@@ -62,6 +66,7 @@ def processing_times(data) -> pd.DataFrame:
 
 def orders_by_hour(data) -> pd.DataFrame:
     """Orders by hour of the day (rows 0-23) and channel (columns)."""
+    data.require("order_times", analysis="tracking.orders_by_hour")
     o = data.orders
     table = pd.crosstab(o["placed_at"].dt.hour, o["channel"])
     return table.reindex(range(24), fill_value=0).rename_axis("hour")
@@ -74,6 +79,7 @@ def out_of_hours_share(data, *, opening: tuple[int, int] = (9, 21)) -> float:
     >>> 0 <= out_of_hours_share(generate("bendita", n_customers=200, seed=1)) <= 1
     True
     """
+    data.require("order_times", analysis="tracking.out_of_hours_share")
     lo, hi = opening
     if not (0 <= lo < hi <= 24):
         raise ParameterError(f"opening={opening!r} must be (open_hour, close_hour) with "
@@ -89,6 +95,7 @@ def stock_cover(data, *, as_of=None, window_days: int = 28) -> pd.DataFrame:
     ``window_days``. Inventory is semi-additive: it is summed over products,
     never over days.
     """
+    data.require("stock", analysis="tracking.stock_cover")
     inv = data.inventory
     if inv.empty:
         return pd.DataFrame(columns=["product_id", "on_hand", "daily_sales", "days_cover"])

@@ -80,6 +80,12 @@ REASONS: dict[str, str] = {
     "missing_customer_id": "a customer row without its customer number",
     "duplicate_customer": "an older copy of a customer row in the same file",
     "duplicate_row": "the same natural key twice in one file",
+    "invalid_encoding": "a line whose bytes are not text in the file's encoding "
+                        "(or text from another encoding)",
+    "non_finite_number": "NaN or an infinity where a number is needed",
+    "out_of_range": "a quantity, price or discount beyond what a sale can be "
+                    "(a discount above 100 %)",
+    "implausible_date": "a date far outside the years around the extraction (e.g. 9999)",
 }
 
 # Till labels (the till speaks Spanish).
@@ -410,6 +416,8 @@ def _order_frames(data: CRMData, cards: pd.Series, emails: pd.Series, art_code: 
 def _order_bad(kind: str, first_id: int, data: CRMData, art_code: pd.Series,
                day: pd.Timestamp) -> list[tuple[dict, str]]:
     """Plainly bad order lines, each on an order number nobody else uses."""
+    if data.products.empty:  # a shop's order log without a catalogue: nothing to plant
+        return []
     p = data.products.iloc[0]
     price = float(p["list_price"])
     out = []
@@ -541,7 +549,9 @@ def _extracted_at(data: CRMData, as_of) -> pd.Timestamp:
 
 
 def _updated_dates(customers: pd.DataFrame, extracted_at: pd.Timestamp, rng) -> pd.Series:
-    signup = customers["signup_date"]
+    # a shop's own customer file may not know the signup day: the record dates from the
+    # extraction then (the warehouse keeps it as the first version's start)
+    signup = customers["signup_date"].fillna(extracted_at - pd.Timedelta(days=1))
     span = (extracted_at - signup).dt.days.clip(lower=1).to_numpy()
     offset = np.minimum(1 + np.floor(rng.random(len(signup)) * span), span)
     return signup + pd.to_timedelta(offset, unit="D")

@@ -13,12 +13,16 @@ from .profiles import PROFILES
 from .schema import data_dictionary
 from .synth import DEFAULT_END, DEFAULT_START, generate
 
-__all__ = ["SAMPLE_SEED", "EXTRACTS_PROFILE", "build_sample", "build_samples",
-           "build_extracts_sample", "dictionary", "write_dictionary"]
+__all__ = ["SAMPLE_SEED", "EXTRACTS_PROFILE", "SHOPIFY_PROFILE", "SHOPIFY_CUSTOMERS",
+           "build_sample", "build_samples", "build_extracts_sample", "shopify_example",
+           "build_shopify_example", "dictionary", "write_dictionary"]
 
 SAMPLE_SEED = 2024
 #: The shop whose sample is also committed as messy source extracts (data/extracts/).
 EXTRACTS_PROFILE = "boutique"
+#: The shop committed as Shopify exports (data/examples/shopify/), and its size.
+SHOPIFY_PROFILE = "bendita"
+SHOPIFY_CUSTOMERS = 150
 
 
 def build_sample(profile: str) -> CRMData:
@@ -44,6 +48,20 @@ def build_extracts_sample(out: str | Path) -> Path:
 
     info = write_extracts(build_sample(EXTRACTS_PROFILE), out, seed=SAMPLE_SEED)
     return Path(info["directory"])
+
+
+def shopify_example() -> CRMData:
+    """The shop behind the committed Shopify example (small: a file a person can open)."""
+    return generate(SHOPIFY_PROFILE, n_customers=SHOPIFY_CUSTOMERS, start=DEFAULT_START,
+                    end=DEFAULT_END, seed=SAMPLE_SEED)
+
+
+def build_shopify_example(out: str | Path) -> Path:
+    """Write :func:`shopify_example` as Shopify's orders, customers and products exports."""
+    from .shopify import write_shopify
+
+    write_shopify(shopify_example(), out)
+    return Path(out)
 
 
 def source_dictionary() -> str:

@@ -44,6 +44,11 @@ __all__ = [
     "DTYPES",
     "TICKET_STATES",
     "ORDER_STATUSES",
+    "PAYMENT_METHODS",
+    "REQUIRED_TABLES",
+    "NEEDS",
+    "CONTENT",
+    "needs",
     "conform",
     "empty_table",
     "validate_table",
@@ -62,9 +67,9 @@ DTYPES: dict[str, str] = {
 }
 
 TICKET_STATES = ("registered", "technical_report", "report_validated", "response_issued", "closed")
-ORDER_STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled", "returned")
+ORDER_STATUSES = ("placed", "paid", "shipped", "delivered", "cancelled", "returned", "other")
 CHANNELS = ("store", "web", "phone")
-PAYMENT_METHODS = ("card", "cash", "paypal", "transfer", "cash_on_delivery")
+PAYMENT_METHODS = ("card", "cash", "paypal", "transfer", "cash_on_delivery", "other")
 SEGMENTS = ("premium", "standard", "budget")
 CAMPAIGN_CHANNELS = ("email", "sms", "phone", "mail", "social")
 
@@ -141,7 +146,8 @@ _TABLES = (
         "The customer file of the CRM's customers module.",
         (
             _c("customer_id", "int", "Customer identifier."),
-            _c("signup_date", "date", "Day the customer was registered."),
+            _c("signup_date", "date", "Day the customer was registered (empty when the "
+               "source does not say).", nullable=True),
             _c("first_name", "str", "First name.", nullable=True, level=1),
             _c("last_name", "str", "Last name.", nullable=True, level=1),
             _c("address", "str", "Street address.", nullable=True, level=1),
@@ -164,8 +170,8 @@ _TABLES = (
                nullable=True, level=4, references="campaigns.campaign_id"),
             _c("preferred_payment_method", "str", "Payment method the customer uses most.",
                nullable=True, level=5, allowed=PAYMENT_METHODS),
-            _c("segment", "str", "Value segment the marketing team assigned.",
-               allowed=SEGMENTS),
+            _c("segment", "str", "Value segment the marketing team assigned (empty when "
+               "the shop has none).", nullable=True, allowed=SEGMENTS),
             _c("email_consent", "bool", "Agreed to receive marketing e-mail and SMS."),
             _c("phone_consent", "bool", "Agreed to receive marketing calls."),
         ),
@@ -179,12 +185,14 @@ _TABLES = (
             _c("product_id", "int", "Product identifier."),
             _c("sku", "str", "Stock-keeping unit code."),
             _c("name", "str", "Product name."),
-            _c("department", "str", "Department (top of the hierarchy)."),
-            _c("category", "str", "Category."),
-            _c("subcategory", "str", "Subcategory."),
-            _c("brand", "str", "Brand."),
-            _c("unit_cost", "float", "Cost of one unit to the shop.", minimum=0),
-            _c("list_price", "float", "Catalogue price of one unit, taxes included.", minimum=0),
+            _c("department", "str", "Department (top of the hierarchy).", nullable=True),
+            _c("category", "str", "Category.", nullable=True),
+            _c("subcategory", "str", "Subcategory.", nullable=True),
+            _c("brand", "str", "Brand.", nullable=True),
+            _c("unit_cost", "float", "Cost of one unit to the shop.", nullable=True,
+               minimum=0),
+            _c("list_price", "float", "Catalogue price of one unit, taxes included.",
+               nullable=True, minimum=0),
         ),
         ("product_id",),
     ),
@@ -198,15 +206,19 @@ _TABLES = (
             _c("customer_id", "Int", "Customer; empty for a guest order.", nullable=True,
                references="customers.customer_id"),
             _c("placed_at", "datetime", "When the order was placed."),
-            _c("channel", "str", "Sales channel.", allowed=CHANNELS),
+            _c("channel", "str", "Sales channel (empty when the source does not say).",
+               nullable=True, allowed=CHANNELS),
             _c("status", "str", "Current status.", allowed=ORDER_STATUSES),
             _c("paid_at", "datetime", "When payment was received.", nullable=True),
             _c("shipped_at", "datetime", "When the parcel left the warehouse.", nullable=True),
             _c("delivered_at", "datetime", "When the customer received it.", nullable=True),
             _c("cancelled_at", "datetime", "When the order was cancelled.", nullable=True),
             _c("returned_at", "datetime", "When the goods came back.", nullable=True),
-            _c("payment_method", "str", "Payment method.", allowed=PAYMENT_METHODS),
-            _c("shipping_cost", "float", "Shipping charged to the customer.", minimum=0),
+            _c("payment_method", "str", "Payment method (``other``: one the source names "
+               "but crmkit does not map; empty: not known).", nullable=True,
+               allowed=PAYMENT_METHODS),
+            _c("shipping_cost", "float", "Shipping charged to the customer.", nullable=True,
+               minimum=0),
             _c("discount_code", "str", "Discount code used, if any.", nullable=True),
             _c("campaign_id", "Int", "Campaign the order is attributed to.", nullable=True,
                references="campaigns.campaign_id"),
@@ -220,7 +232,8 @@ _TABLES = (
         (
             _c("order_id", "int", "Order.", references="orders.order_id"),
             _c("line_number", "int", "Position of the line in the order, from 1.", minimum=1),
-            _c("product_id", "int", "Product.", references="products.product_id"),
+            _c("product_id", "Int", "Product (empty when the source names none, as in an "
+               "order log of amounts).", nullable=True, references="products.product_id"),
             _c("quantity", "int", "Units.", minimum=1),
             _c("unit_price", "float", "Price of one unit before discount.", minimum=0),
             _c("discount", "float", "Discount as a fraction of the price (0-1).", minimum=0),
@@ -273,7 +286,9 @@ _TABLES = (
     Table(
         "campaign_contacts",
         "one row per campaign and contacted customer",
-        "Who each campaign reached and how they responded.",
+        "Who each campaign reached and how they responded. Members of a campaign's "
+        "audience who are not listed were held out at random: its control group. An A/B "
+        "test is two campaigns whose names end in [A] and [B].",
         (
             _c("campaign_id", "int", "Campaign.", references="campaigns.campaign_id"),
             _c("customer_id", "int", "Customer contacted.", references="customers.customer_id"),
@@ -360,6 +375,52 @@ _TABLES = (
 SCHEMA: dict[str, Table] = {t.name: t for t in _TABLES}
 TABLE_NAMES: tuple[str, ...] = tuple(SCHEMA)
 
+#: The tables every dataset has; a real shop's data may lack any of the others.
+REQUIRED_TABLES: tuple[str, ...] = ("orders",)
+
+#: What each kind of analysis needs: a topic -> the tables it reads. Analyses call
+#: ``data.require(topic)``; notebook sections ask ``data.has(topic)`` and skip with a note.
+NEEDS: dict[str, tuple[str, ...]] = {
+    "orders": ("orders",),
+    "sales": ("orders", "order_lines"),
+    "customers": ("customers",),
+    "products": ("products",),
+    "pipeline": ("opportunities",),
+    "marketing": ("campaigns", "campaign_contacts"),
+    "incidents": ("tickets", "ticket_events"),
+    "web": ("web_sessions",),
+    "stock": ("products", "inventory"),
+    "order_times": ("orders",),
+}
+
+#: Topics that need more than their tables: (table, column, what must be in it). An order
+#: log of days (CDNOW) has orders but no time of day.
+CONTENT: dict[str, tuple[str, str, str]] = {
+    "order_times": ("orders", "placed_at", "times of day, not only dates"),
+}
+
+
+def needs(topic: str) -> tuple[str, ...]:
+    """The tables an analysis topic (or a single table) needs.
+
+    >>> needs("incidents")
+    ('tickets', 'ticket_events')
+    >>> needs("inventory")
+    ('inventory',)
+    >>> needs("weather")
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.SchemaError: unknown analysis topic or table 'weather'; ...
+    """
+    if topic in NEEDS:
+        return NEEDS[topic]
+    if topic in SCHEMA:
+        return (topic,)
+    raise SchemaError(
+        f"unknown analysis topic or table {topic!r}; the topics are: {', '.join(NEEDS)}; "
+        f"the tables are: {', '.join(TABLE_NAMES)}."
+    )
+
 
 def _table(name: str) -> Table:
     if name not in SCHEMA:
@@ -420,8 +481,14 @@ def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
                 conv = s.astype("str").where(s.notna(), None)
                 conv = conv.astype("str")
             else:
+                if col.dtype in ("int", "Int") and s.dtype.kind == "f":
+                    given = s.dropna()
+                    whole = (given == given.round()) & (given.abs() < 2**63)
+                    if not whole.all():  # astype would truncate or wrap around silently
+                        raise ValueError(f"{given[~whole].iloc[0]!r} is not a whole number "
+                                         "in the 64-bit range")
                 conv = s.astype(target)
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, OverflowError) as exc:
             raise SchemaError(
                 f"table {name!r}, column {col.name!r}: cannot read the values as "
                 f"{col.dtype} ({exc}). Fix the column so every value is a {col.dtype}."
@@ -533,6 +600,13 @@ def data_dictionary() -> str:
     ]
     for lv in LEVELS.values():
         lines.append(f"| {lv.number} | {lv.name} | {', '.join(lv.unlocks)} |")
+    lines += ["", "## Partial datasets", "",
+              "A real shop's data may hold only some tables: `orders` always, the others when "
+              "the source has them (an order log has no incidents). Each kind of analysis "
+              "needs these tables; a notebook section whose tables are absent says so and is "
+              "skipped.", "", "| analysis | needs |", "|---|---|"]
+    for topic, tables in NEEDS.items():
+        lines.append(f"| {topic} | {', '.join(f'`{x}`' for x in tables)} |")
     lines.append("")
     lines.append("## Samples")
     lines.append("")

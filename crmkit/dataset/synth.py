@@ -5,8 +5,11 @@ distributed across customers) and, after every purchase, a chance of
 dropping out for good (Beta distributed). Spend varies by customer (a
 Gamma multiplier), days follow the profile's weekly and yearly seasons, and
 campaigns, web visits, incidents, negotiations and stock follow from the
-orders. The generator keeps the truth it used in ``data.truth``, so later
-lessons can check their models against it.
+orders. Every campaign keeps a random control group (a share of its audience
+that is not contacted) and some campaigns test two variants (A/B); the true
+incremental effect of each is in ``data.truth["campaigns"]``. The generator
+keeps the truth it used in ``data.truth``, so later lessons can check their
+models against it.
 
 >>> from crmkit.dataset.synth import generate
 >>> data = generate("ice_cream", n_customers=200, seed=7)
@@ -15,7 +18,7 @@ True
 >>> generate("ice_cream", n_customers=200, seed=7).orders.equals(data.orders)
 True
 >>> sorted(data.truth)
-['complements', 'customers']
+['campaigns', 'complements', 'customers']
 
 Every draw comes from ``seed``: the same seed gives identical tables.
 """
@@ -34,6 +37,7 @@ from scipy.special import ndtr
 
 from .. import __version__
 from ..errors import ParameterError
+from ..i18n import t
 from .backoffice import inventory, numbered, opportunities, tickets
 from .crmdata import CRMData
 from .names import (
@@ -54,7 +58,7 @@ DEFAULT_START = "2024-01-01"
 DEFAULT_END = "2025-12-31"
 DAY = 86_400
 _STREAMS = ("campaigns", "customers", "products", "purchases", "contacts", "orders",
-            "lines", "sessions", "tickets", "opportunities")
+            "lines", "sessions", "tickets", "opportunities", "experiments")
 
 # Payment methods each channel accepts, with their shares.
 PAYMENT_MIX = {
@@ -66,6 +70,9 @@ CONTACT_COST = {"email": 0.02, "sms": 0.06, "phone": 1.8, "mail": 0.85, "social"
 OPEN_RATE = {"email": 0.28, "sms": 0.45, "phone": 0.55, "mail": 0.6, "social": 0.2}
 CONVERT_GIVEN_OPEN = {"email": 0.05, "sms": 0.04, "phone": 0.08, "mail": 0.03, "social": 0.03}
 TARGET_LIFT = 3.0
+HOLDOUT_SHARE = 0.2  # random share of every campaign's audience kept as a control group
+AB_SHARE = 0.3  # share of non-acquisition campaigns that test two variants
+VARIANT_B_LIFT = 1.6  # variant B (a stronger offer) multiplies the response by this
 
 
 @dataclass
@@ -191,13 +198,14 @@ def generate(
                               np.random.SeedSequence(int(seed)).spawn(len(_STREAMS))),
                    strict=True))
 
-    campaigns = _campaigns(rng["campaigns"], prof, cal, n)
+    campaigns = _variants(rng["experiments"], _campaigns(rng["campaigns"], prof, cal, n))
     customers, latent = _customers(rng["customers"], prof, cal, n, campaigns)
     products, partner = _products(rng["products"], prof)
     events, truth = _purchases(rng["purchases"], prof, cal, customers, latent)
-    contacts, conv_events = _contacts(rng["contacts"], prof, cal, customers, latent,
-                                      campaigns, truth)
+    contacts, conv_events, audiences = _contacts(rng["contacts"], rng["experiments"], prof,
+                                                 cal, customers, latent, campaigns)
     events = {k: np.concatenate([events[k], conv_events[k]]) for k in events}
+    campaign_truth = _campaign_truth(campaigns, audiences, events)
     orders, lines, contact_order = _orders(rng["orders"], rng["lines"], prof, cal, customers,
                                            latent, products, partner, campaigns, events)
     if len(contacts):
@@ -225,8 +233,10 @@ def generate(
         "profile": prof.name, "seed": int(seed), "n_customers": n,
         "start": str(t0.date()), "end": str(t1.date()), "crmkit_version": __version__,
         "source": "crmkit.generate",
+        "shop_name": t(f"profile.{prof.name}", "en"), "currency": "EUR",
+        "timezone": "Europe/Madrid", "origin": "synthetic",
     }
-    return CRMData(tables, manifest, {"customers": truth,
+    return CRMData(tables, manifest, {"customers": truth, "campaigns": campaign_truth,
                                       "complements": _complement_pairs(products, partner)})
 
 
@@ -303,7 +313,7 @@ def _finish_campaigns(c: pd.DataFrame, contacts: pd.DataFrame, n: int, cal) -> p
         [np.round(n * 0.01 * c["planning"].to_numpy()), np.round(reach * 2.0, -1)],
         np.round(0.02 * c["planning"].to_numpy() * 2, 3),
     )
-    return c.drop(columns=["planning", "day0", "day1", "disc"])
+    return c.drop(columns=["planning", "day0", "day1", "disc", "test", "variant", "lift"])
 
 
 # ----------------------------------------------------------------------------- customers
@@ -538,12 +548,19 @@ def _purchases(rng, prof: ShopProfile, cal: _Calendar, customers: pd.DataFrame, 
 
 
 # ----------------------------------------------------------------------------- contacts
-def _contacts(rng, prof, cal, customers, latent, campaigns, truth):
+def _contacts(rng, rng_exp, prof, cal, customers, latent, campaigns):
+    """Contacts of every campaign, their conversion events and each test's audience.
+
+    A campaign's audience is every reachable customer signed up by its first
+    day who is in the target segment, plus a random quarter of the others. A
+    random ``HOLDOUT_SHARE`` of the audience is kept as the control group (not
+    contacted); in an A/B test the rest is split at random between the variants.
+    """
     cols = ["campaign_id", "customer_id", "sent_at", "opened", "clicked", "cost", "_event"]
     empty_events = {k: np.empty(0, dtype=np.int64) for k in ("cust", "day", "campaign",
                                                              "contact")}
     if "day0" not in campaigns:
-        return pd.DataFrame(columns=cols), empty_events
+        return pd.DataFrame(columns=cols), empty_events, []
     signup = latent["signup"]
     reach = {
         "email": customers["email"].notna().to_numpy() & customers["email_consent"].to_numpy(),
@@ -553,10 +570,13 @@ def _contacts(rng, prof, cal, customers, latent, campaigns, truth):
         "social": customers["email"].notna().to_numpy(),
     }
     segment = customers["segment"].to_numpy()
-    parts, conv = [], []
-    for ci, row in enumerate(campaigns.itertuples()):
+    parts, conv, audiences = [], [], []
+    for _, arms in campaigns.groupby("test", sort=True):
+        row = next(arms.itertuples())
         if row.goal == "acquisition":
             continue
+        positions = arms.index.to_numpy()
+        lift = arms["lift"].to_numpy()
         eligible = reach[row.channel] & (signup <= row.day0)
         in_target = (segment == row.target_segment) | (row.target_segment == "all")
         pick = eligible & (in_target | (rng.random(len(segment)) < 0.25))
@@ -569,25 +589,93 @@ def _contacts(rng, prof, cal, customers, latent, campaigns, truth):
         p_conv = (CONVERT_GIVEN_OPEN[row.channel]
                   * np.where(in_target[idx] & (row.target_segment != "all"), TARGET_LIFT, 1.0)
                   * np.where(alive, 1.0, 0.25))
-        buy_day = sent_day + np.floor(rng.exponential(2.0, m)).astype(int)
-        converted = opened & (rng.random(m) < p_conv) & (buy_day < cal.n_days)
-        clicked = opened & (converted | (rng.random(m) < 0.25))
-        event = np.full(m, -1)
-        base = sum(len(c["cust"]) for c in conv)
-        event[converted] = base + np.arange(int(converted.sum()))
-        parts.append(pd.DataFrame({
-            "campaign_id": row.campaign_id, "customer_id": idx + 1,
-            "sent_at": _to_datetime(sent), "opened": opened, "clicked": clicked,
-            "cost": row.cost_per_contact, "_event": event,
-        }))
-        conv.append({"cust": idx[converted], "day": buy_day[converted],
-                     "campaign": np.full(int(converted.sum()), ci),
-                     "contact": np.ones(int(converted.sum()), dtype=np.int64)})
+        # responses come inside the campaign's own dates
+        buy_day = np.minimum(sent_day + np.floor(rng.exponential(2.0, m)).astype(int), row.day1)
+        u = rng.random(m)
+        click_draw = rng.random(m)
+        control = rng_exp.random(m) < HOLDOUT_SHARE
+        arm = (rng_exp.random(m) < 0.5).astype(int) if len(arms) > 1 else np.zeros(m, int)
+        converted = opened & (u < p_conv * lift[arm]) & (buy_day < cal.n_days) & ~control
+        clicked = opened & (converted | (click_draw < 0.25))
+        target_idx = np.flatnonzero(in_target[idx])
+        audiences.append({
+            "positions": positions, "cust": idx[target_idx], "day0": row.day0,
+            "day1": row.day1, "control": control[target_idx], "arm": arm[target_idx],
+            # chance that a contact converts, for every audience member and arm
+            "q": {pos: OPEN_RATE[row.channel] * np.minimum(p_conv[target_idx] * lf, 1.0)
+                  for pos, lf in zip(positions, lift, strict=True)},
+        })
+        for a, (ci, camp) in enumerate(zip(positions, arms.itertuples(), strict=True)):
+            sel = ~control & (arm == a)
+            conv_a = converted & sel
+            event = np.full(m, -1)
+            base = sum(len(c["cust"]) for c in conv)
+            event[conv_a] = base + np.arange(int(conv_a.sum()))
+            parts.append(pd.DataFrame({
+                "campaign_id": camp.campaign_id, "customer_id": idx[sel] + 1,
+                "sent_at": _to_datetime(sent[sel]), "opened": opened[sel],
+                "clicked": clicked[sel], "cost": camp.cost_per_contact, "_event": event[sel],
+            }))
+            conv.append({"cust": idx[conv_a], "day": buy_day[conv_a],
+                         "campaign": np.full(int(conv_a.sum()), ci),
+                         "contact": np.ones(int(conv_a.sum()), dtype=np.int64)})
     if not parts:
-        return pd.DataFrame(columns=cols), empty_events
+        return pd.DataFrame(columns=cols), empty_events, audiences
     contacts = pd.concat(parts, ignore_index=True)
     events = {k: np.concatenate([c[k] for c in conv]) for k in empty_events}
-    return contacts, events
+    return contacts, events, audiences
+
+
+def _campaign_truth(campaigns: pd.DataFrame, audiences: list[dict], events: dict) -> pd.DataFrame:
+    """The true incremental effect of every contacted campaign on its target audience.
+
+    The audience of a campaign is its eligible customers in the target segment
+    (treated and control). A customer *converts* when they place any order
+    between the campaign's first and last day. Without the campaign they would
+    still have converted through their own purchases and other campaigns
+    (``base``); with it, a contact adds an order with chance ``q``. The true
+    uplift is the mean over the audience of ``(1 - base) * q``: the difference
+    in conversion rate between contacting everyone and contacting no one.
+    """
+    cols = {"campaign_id": [], "variant": [], "audience": [], "control": [], "treated": [],
+            "true_uplift": []}
+    variant = campaigns["variant"].to_numpy() if "variant" in campaigns else []
+    for aud in audiences:
+        d = events["day"]
+        window = ((events["cust"] >= 0) & (d >= aud["day0"]) & (d <= aud["day1"])
+                  & ~np.isin(events["campaign"], aud["positions"]))
+        base = np.isin(aud["cust"], events["cust"][window])
+        for a, pos in enumerate(aud["positions"]):
+            q = aud["q"][pos]
+            cols["campaign_id"].append(int(campaigns["campaign_id"].iloc[pos]))
+            cols["variant"].append(variant[pos] or None)
+            cols["audience"].append(len(q))
+            cols["control"].append(int(aud["control"].sum()))
+            cols["treated"].append(int((~aud["control"] & (aud["arm"] == a)).sum()))
+            cols["true_uplift"].append(round(float(np.mean((1 - base) * q)), 6)
+                                       if len(q) else np.nan)
+    out = pd.DataFrame(cols)
+    out["variant"] = out["variant"].astype("str")
+    return out.sort_values("campaign_id", kind="stable").reset_index(drop=True)
+
+
+def _variants(rng, campaigns: pd.DataFrame) -> pd.DataFrame:
+    """Split some campaigns into an A/B test: two rows, names ending ``[A]`` and ``[B]``.
+
+    Variant B is a stronger offer (10 points more discount) that multiplies the
+    response by ``VARIANT_B_LIFT``. Campaign ids are renumbered in order.
+    """
+    if "day0" not in campaigns:
+        return campaigns
+    c = campaigns.assign(test=np.arange(len(campaigns)), variant="", lift=1.0)
+    ab = (c["goal"] != "acquisition").to_numpy() & (rng.random(len(c)) < AB_SHARE)
+    a, b = c[ab].copy(), c[ab].copy()
+    a["name"], a["variant"] = a["name"] + " [A]", "A"
+    b["name"], b["variant"], b["lift"] = b["name"] + " [B]", "B", VARIANT_B_LIFT
+    b["disc"] = np.minimum(b["disc"] + 0.1, 0.3)
+    out = pd.concat([c[~ab], a, b]).sort_values(["test", "variant"], kind="stable")
+    out["campaign_id"] = np.arange(1, len(out) + 1)
+    return out.reset_index(drop=True)
 
 
 # ----------------------------------------------------------------------------- orders

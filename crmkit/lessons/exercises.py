@@ -81,6 +81,8 @@ _TEXT = {
                 "⏳ {title}: todavía sin hacer. Escribe tu respuesta en `answer`{hint}."),
     "invalid": ("🔶 {title}: your answer could not be used: {detail}{hint}",
                 "🔶 {title}: no se ha podido usar tu respuesta: {detail}{hint}"),
+    "skipped": ("⏭️ {title}: skipped, this shop's data has no {detail}.",
+                "⏭️ {title}: se omite, los datos de esta tienda no tienen {detail}."),
     "error": ("⚠️ {title}: the check could not run ({detail}). Your answer was not judged.",
               "⚠️ {title}: no se pudo comprobar ({detail}). La respuesta no se ha evaluado."),
     "hint_offer": (" (ask for a hint: book.hint({name!r}))",
@@ -161,6 +163,9 @@ class Exercise:
         ``convert(data, answer) -> value`` turns the learner's answer into the
         value to compare, e.g. runs a SQL query; if it raises, the learner is
         told why (status ``invalid``).
+    needs : str, optional
+        The analysis topic the exercise needs (``crmkit.dataset.schema.NEEDS``);
+        on a shop whose data lacks it the check says so (status ``skipped``).
     """
 
     name: str
@@ -171,6 +176,7 @@ class Exercise:
     atol: float = 1e-9
     ordered: bool = False
     convert: Callable[[Any, Any], Any] | None = None
+    needs: str | None = None
 
     def label(self, lang: str) -> str:
         if isinstance(self.title, tuple):
@@ -227,6 +233,14 @@ class ExerciseBook:
             return Verdict(name, "error", msg)
         title = ex.label(self.lang)
         offer = _say("hint_offer", self.lang, name=name) if ex.hints else ""
+        has = getattr(self.data, "has", None)
+        if ex.needs and has is not None and not has(ex.needs):
+            from ..i18n import t
+
+            verdict = Verdict(name, "skipped", _say("skipped", self.lang, title=title,
+                                                    detail=t(f"topic.{ex.needs}", self.lang)))
+            self.results[name] = verdict
+            return verdict
         try:
             if answer is None or answer is Ellipsis:
                 status, detail = "missing", ""

@@ -36,9 +36,9 @@ def exercise_hours(data) -> tuple[int, int]:
     the first narrower day in which at least 2 % do.
 
     >>> import pandas as pd
-    >>> from types import SimpleNamespace
-    >>> day = SimpleNamespace(orders=pd.DataFrame({"placed_at": pd.to_datetime(
-    ...     ["2025-01-01 09:30", "2025-01-01 12:00", "2025-01-01 19:10"])}))
+    >>> from crmkit.dataset.crmdata import CRMData
+    >>> day = CRMData({"orders": pd.DataFrame({"placed_at": pd.to_datetime(
+    ...     ["2025-01-01 09:30", "2025-01-01 12:00", "2025-01-01 19:10"])})})
     >>> exercise_hours(day)
     (10, 20)
     """
@@ -90,7 +90,7 @@ def _best_area(data) -> str:
 
 EXERCISES = (
     Exercise(
-        "best_area", _best_area, convert=_label_to_key,
+        "best_area", _best_area, convert=_label_to_key, needs="sales",
         title=("Busiest CRM area", "Área del CRM con más registros"),
         hints=(("Look at the `records` column of the areas table.",
                 "Mira la columna `records` de la tabla de áreas."),
@@ -99,7 +99,7 @@ EXERCISES = (
                 "la *etiqueta* de su valor mayor (no el valor): su nombre empieza por idx.")),
     ),
     Exercise(
-        "win_rate", win_rate,
+        "win_rate", win_rate, needs="pipeline",
         title=("Win rate of the sales pipeline", "Tasa de éxito del embudo de ventas"),
         hints=(("Only closed negotiations count: stages 'won' and 'lost'.",
                 "Solo cuentan las negociaciones cerradas: etapas 'won' y 'lost'."),
@@ -110,6 +110,7 @@ EXERCISES = (
     Exercise(
         "selection",
         lambda d: len(select_customers(d, min_orders=2, needs=("phone",), consent="phone")),
+        needs="customers",
         title=("Customers for a phone campaign", "Clientes para una campaña telefónica"),
         hints=(("Count each customer's orders with value_counts() on orders.customer_id.",
                 "Cuenta los pedidos de cada cliente con value_counts() sobre orders.customer_id."),
@@ -129,6 +130,7 @@ EXERCISES = (
     Exercise(
         "mail_and_phone",
         lambda d: int((reach_masks(d)["direct_mail"] & reach_masks(d)["telemarketing"]).sum()),
+        needs="customers",
         title=("Customers reachable by mail and by phone",
                "Clientes alcanzables por correo y por teléfono"),
         hints=(("Direct mail needs level 1 (a last name and a postal address, or an e-mail "
@@ -140,7 +142,7 @@ EXERCISES = (
                 "True/False por acción: combina dos con &.")),
     ),
     Exercise(
-        "weakest_field", _weakest_field, convert=_label_to_key,
+        "weakest_field", _weakest_field, convert=_label_to_key, needs="customers",
         title=("Least known level-1 field", "Campo de nivel 1 menos conocido"),
         hints=(("Level 1 fields: first_name, last_name, address, city, postal_code, country, "
                 "email.", "Campos de nivel 1: first_name, last_name, address, city, "
@@ -151,7 +153,7 @@ EXERCISES = (
                 "elige el menor (si varios empatan, el primero de ellos en la lista).")),
     ),
     Exercise(
-        "late_incidents", late_incidents,
+        "late_incidents", late_incidents, needs="incidents",
         title=("Incidents that broke a 48-hour service level",
                "Incidencias que incumplieron un nivel de servicio de 48 horas"),
         hints=(("state_durations gives one row per incident and state, with the hours it "
@@ -165,6 +167,7 @@ EXERCISES = (
     ),
     Exercise(
         "out_of_hours", lambda d: out_of_hours_share(d, opening=exercise_hours(d)),
+        needs="order_times",
         title=("Orders placed while the shop is closed",
                "Pedidos hechos con la tienda cerrada"),
         hints=(("Use data.orders['placed_at'].dt.hour.",

@@ -36,13 +36,15 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from ..dataset.crmdata import CRMData
 from ..dataset.extracts import BAD_ROWS_NAME, FILES, MANIFEST_NAME
 from ..errors import ParameterError
 from ..i18n import check_lang, t
-from ..warehouse.build import connect
+from ..warehouse.build import connect, one_statement
+from ..warehouse.sql import ident
 from .exercises import AnyOf, Exercise, ExerciseBook
 
 __all__ = [
@@ -193,8 +195,16 @@ def run_sql(ws: Workshop, sql, lang: str = "en"):
     """
     if not isinstance(sql, str) or not re.search(r"\s", sql.strip()):  # 'women', '12'...
         raise TypeError(t("msg.sql_expected", lang))
-    con = connect(ws.warehouse)
+    # read-only, no access to other files, one SELECT: an answer can only read the warehouse
+    con = connect(ws.warehouse, external_access=False)
     try:
+        try:
+            statements = con.extract_statements(sql)
+        except duckdb.Error:
+            statements = None  # a syntax error: executing it below tells the learner where
+        if statements is not None and (len(statements) != 1 or
+                                       statements[0].type != duckdb.StatementType.SELECT):
+            raise ValueError(t("msg.sql_one_select", lang))
         df = con.execute(sql).df()
     finally:
         con.close()
@@ -222,9 +232,13 @@ def count_joins(sql: str) -> int:
 
 
 def timed_query(warehouse, sql: str, *, repeat: int = 5) -> tuple[pd.DataFrame, float]:
-    """Run ``sql`` ``repeat`` times; return its result and the median seconds per run."""
-    con = connect(warehouse)
+    """Run ``sql`` ``repeat`` times; return its result and the median seconds per run.
+
+    ``sql`` must be one SELECT; it runs read-only, without access to other files.
+    """
+    con = connect(warehouse, external_access=False)
     try:
+        one_statement(con, sql)
         con.execute(sql).df()  # warm-up: the first run also reads the file from disk
         times = []
         for _ in range(max(int(repeat), 1)):
@@ -244,7 +258,7 @@ def table_counts(warehouse, schemas=("raw", "staging", "quarantine", "meta", "ma
         names = con.execute(
             "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = "
             "current_database() AND NOT temporary ORDER BY 1, 2").fetchall()
-        rows = [(s, n, con.execute(f'SELECT count(*) FROM "{s}"."{n}"').fetchall()[0][0])
+        rows = [(s, n, con.execute(f"SELECT count(*) FROM {ident(s)}.{ident(n)}").fetchall()[0][0])
                 for s, n in names if s in schemas]
     finally:
         con.close()

@@ -17,6 +17,16 @@ crmkit.errors.ParameterError: lang='fr' is not allowed; choose one of: 'en', 'es
 ['Sí', 'Tienda · Entregado']
 >>> say("top_share", "es", share=0.4567)
 El 10 % de los compradores que más gastan aporta el 46...% de los ingresos.
+
+A shop's own data may lack tables; a section asks first and says why it skips:
+
+>>> from crmkit.dataset.crmdata import CRMData
+>>> log = CRMData({"orders": data.orders}, {"shop_name": "Disco Sur", "currency": "USD"})
+>>> section(log, "incidents", "es", 5)
+Los datos de esta tienda no tienen incidencias: se omite la sección 5.
+False
+>>> shop_title(log, "en"), shop_title(data, "es"), money(log, "en"), money(data, "es")
+('Disco Sur', 'Tienda de ropa local', '$', '€')
 """
 
 from __future__ import annotations
@@ -28,11 +38,12 @@ import pandas as pd
 
 from ..dataset.crmdata import CRMData
 from ..dataset.profiles import get_profile
-from ..dataset.synth import generate, parse_day
-from ..errors import ParameterError
+from ..dataset.synth import generate
 from ..i18n import catalog, check_lang, display_numbers, format_date, format_datetime, t
+from .parameters import check_parameters
 
-__all__ = ["setup", "localize", "say", "set_style", "shorten"]
+__all__ = ["setup", "localize", "say", "set_style", "shorten", "section", "shop_title",
+           "money", "is_own_data"]
 
 
 def set_style() -> None:
@@ -49,25 +60,21 @@ def set_style() -> None:
 
 def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed: int = 0,
           start: str = "2024-01-01", end: str = "2025-12-31", lang: str = "en",
-          data_dir: str | None = None) -> CRMData:
+          data_dir: str | None = None, **more) -> CRMData:
     """Check a notebook's parameters and return its data (a clear error names the bad one).
 
-    With ``data_dir`` the dataset folder is loaded (and validated) instead of
+    The rules are those of :mod:`crmkit.lessons.parameters` (the same ones
+    ``crmkit report`` applies before a notebook runs); ``more`` takes the
+    notebook's other parameters (e.g. ``sla_hours``) to check them too. With
+    ``data_dir`` the dataset folder is loaded (and validated) instead of
     generating the shop ``profile``.
     """
-    check_lang(lang)
+    check_parameters({"profile": profile, "n_customers": n_customers, "seed": seed,
+                      "start": start, "end": end, "lang": lang, "data_dir": data_dir, **more})
     if data_dir:
-        path = Path(data_dir)
-        if not path.exists():
-            raise ParameterError(
-                f"data_dir={data_dir!r} does not exist; give a dataset folder such as "
-                "'../data/samples/boutique', or None to generate the shop."
-            )
-        data = CRMData.load(path)
+        data = CRMData.load(Path(data_dir).expanduser())
     else:
         get_profile(profile)
-        parse_day("start", start)
-        parse_day("end", end)
         data = generate(profile, n_customers=n_customers, start=start, end=end, seed=seed)
     set_style()
     if _in_notebook():  # pandas' display options are global: change them only in a kernel
@@ -180,3 +187,45 @@ def say(key: str, lang: str = "en", **values) -> None:
     from ..i18n import format_message, t
 
     print(format_message(t(f"msg.{key}", lang), lang, **values))
+
+
+def section(data, topic: str, lang: str = "en", number=None) -> bool:
+    """Whether ``data`` has what ``topic`` needs; if not, print a short note saying
+    that section ``number`` (or this part) is skipped, in ``lang``."""
+    from ..i18n import t
+
+    if data.has(topic):
+        return True
+    what = t(f"topic.{topic}", lang)
+    if number is None:
+        say("skip_part", lang, what=what)
+    else:
+        say("skip_section", lang, what=what, n=number)
+    return False
+
+
+def is_own_data(data) -> bool:
+    """Whether ``data`` is a real shop's (imported or hand-made), not a synthetic shop.
+
+    >>> is_own_data(setup(profile="boutique", n_customers=50))
+    False
+    """
+    m = data.manifest
+    return not (m.get("origin") == "synthetic" or m.get("source") == "crmkit.generate")
+
+
+def shop_title(data, lang: str = "en") -> str:
+    """The shop's name for titles: the profile's label for a synthetic shop, else its own."""
+    from ..i18n import t
+
+    profile = data.manifest.get("profile")
+    if profile and data.manifest.get("origin", "synthetic") == "synthetic":
+        return t(f"profile.{profile}", lang)
+    return data.shop_name
+
+
+def money(data, lang: str = "en") -> str:
+    """The symbol of the shop's currency as ``lang`` writes it (Babel's CLDR data)."""
+    from babel.numbers import get_currency_symbol
+
+    return get_currency_symbol(data.currency, locale="es_ES" if lang == "es" else "en_US")

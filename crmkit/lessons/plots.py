@@ -35,6 +35,7 @@ from ..analytics.tracking import order_value, orders_by_hour
 from ..dataset.backoffice import STATE_ROLES
 from ..dataset.schema import TICKET_STATES
 from ..i18n import date_axis, format_currency, format_number, format_percent, number_axis, t
+from .notebook import money
 
 __all__ = [
     "plot_level_pyramid",
@@ -158,9 +159,10 @@ def plot_pipeline(data, *, lang: str = "en", ax=None):
     y = np.arange(len(pipe))[::-1]
     ax.barh(y, pipe["amount"], color=colors)
     for yi, n, v in zip(y, pipe["negotiations"], pipe["amount"], strict=True):
-        ax.text(v, yi, f" {n} · {format_currency(v, lang, decimals=0)}", va="center", fontsize=9)
+        amount = format_currency(v, lang, currency=data.currency, decimals=0)
+        ax.text(v, yi, f" {n} · {amount}", va="center", fontsize=9)
     ax.set_yticks(y, [t(f"value.{s}", lang) for s in pipe.index])
-    ax.set_xlabel(t("column.amount", lang) + " (€)")
+    ax.set_xlabel(t("column.amount", lang) + f" ({money(data, lang)})")
     number_axis(ax, lang, axis="x")
     ax.set_xlim(0, max(pipe["amount"].max(), 1) * 1.35)
     ax.set_title(t("chart.pipeline_title", lang))
@@ -206,7 +208,7 @@ def plot_monthly_revenue(data, *, lang: str = "en", ax=None):
     o = data.orders[data.orders["status"] != "cancelled"]
     value = order_value(data).reindex(o["order_id"]).to_numpy()
     table = pd.DataFrame({"month": o["placed_at"].dt.to_period("M").dt.to_timestamp(),
-                          "channel": o["channel"], "value": value})
+                          "channel": o["channel"].fillna("unknown"), "value": value})
     pivot = table.pivot_table(index="month", columns="channel", values="value",
                               aggfunc="sum", fill_value=0)
     ax = _ax(ax)
@@ -216,7 +218,7 @@ def plot_monthly_revenue(data, *, lang: str = "en", ax=None):
     date_axis(ax, lang)
     number_axis(ax, lang)
     ax.legend(title=t("column.channel", lang))
-    ax.set_ylabel(t("value.revenue", lang) + " (€)")
+    ax.set_ylabel(t("value.revenue", lang) + f" ({money(data, lang)})")
     ax.set_title(t("chart.monthly_revenue_title", lang))
     return ax
 

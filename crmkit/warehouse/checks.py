@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..dataset.schema import ORDER_STATUSES, TICKET_STATES
 from .build import _open
-from .sql import UNKNOWN
+from .sql import MAX_AMOUNT, MAX_QUANTITY, UNKNOWN
 
 __all__ = [
     "DataTest",
@@ -30,6 +30,7 @@ __all__ = [
     "not_null",
     "relationship",
     "accepted_values",
+    "finite",
     "DATA_TESTS",
     "run_data_tests",
 ]
@@ -72,6 +73,16 @@ def accepted_values(table: str, column: str, values) -> DataTest:
     return DataTest(f"accepted_values_{table}_{column}", "accepted_values", table,
                     f"SELECT {column}, count(*) AS n FROM {table} "
                     f"WHERE {column} NOT IN ({listed}) GROUP BY {column}")
+
+
+def finite(table: str, *columns: str) -> DataTest:
+    """Every ``columns`` value is a real number: no NaN, no infinity (empty allowed).
+
+    One NaN makes every total it enters NaN, so a measure must be finite.
+    """
+    cond = " OR ".join(f"NOT isfinite({c})" for c in columns)
+    return DataTest(f"finite_{table}", "finite", table,
+                    f"SELECT {', '.join(columns)} FROM {table} WHERE {cond}")
 
 
 _FACT_KEYS = {
@@ -126,6 +137,17 @@ def _default_tests() -> list[DataTest]:
         relationship("marts.snow_category", "department_key", "marts.snow_department",
                      "department_key"),
         not_null("marts.fact_order_line", "net_amount"),
+        finite("marts.fact_order_line", "quantity", "unit_price", "discount", "gross_amount",
+               "net_amount", "cost_amount", "shipping_amount"),
+        finite("marts.fact_customer_month", "revenue", "revenue_to_date"),
+        finite("marts.fact_campaign_contact", "cost"),
+        finite("marts.dim_product", "unit_cost", "list_price"),
+        finite("marts.dim_campaign", "budget", "cost_per_contact", "target_value"),
+        DataTest("order_line_values_in_range", "range", "marts.fact_order_line",
+                 "SELECT order_id, line_number, quantity, unit_price, discount "
+                 "FROM marts.fact_order_line WHERE quantity < 1 OR quantity > "
+                 f"{MAX_QUANTITY} OR unit_price < 0 OR unit_price > {MAX_AMOUNT} "
+                 "OR discount < 0 OR discount > 1"),
         accepted_values("marts.fact_order_line", "status", ORDER_STATUSES),
         accepted_values("marts.dim_channel", "channel", ("store", "web", "phone", UNKNOWN)),
         accepted_values("marts.dim_customer", "segment",

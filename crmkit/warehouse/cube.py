@@ -30,7 +30,8 @@ import re
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
-from .build import _open
+from .build import _open, one_statement
+from .sql import ident
 
 __all__ = ["ALL", "DEFAULT_MEASURES", "cube", "rollup", "grouping_sets", "pivot"]
 
@@ -73,8 +74,19 @@ def _check_measures(measures) -> dict[str, str]:
 
 
 def _label(col: str) -> str:
-    return (f"CASE WHEN grouping_id({col}) = 1 THEN '{ALL}' "
-            f"ELSE coalesce(CAST({col} AS VARCHAR), '(none)') END AS {col}")
+    c = ident(col)
+    return (f"CASE WHEN grouping_id({c}) = 1 THEN '{ALL}' "
+            f"ELSE coalesce(CAST({c} AS VARCHAR), '(none)') END AS {c}")
+
+
+def _where(where: str | None) -> str:
+    """The ``where`` filter as a clause; its text must stay one condition (checked later)."""
+    if where is None or not str(where).strip():
+        return ""
+    if not isinstance(where, str):
+        raise ParameterError(f"where={where!r} must be SQL text such as \"year = 2025\".")
+    # on its own line and in brackets: a trailing comment or a ')' cannot escape the clause
+    return f" WHERE (\n{where}\n)"
 
 
 def cube(warehouse, *, by, measures=None, kind: str = "cube", sets=None,
@@ -84,10 +96,13 @@ def cube(warehouse, *, by, measures=None, kind: str = "cube", sets=None,
     ``measures`` maps output names to SQL aggregates (default: revenue,
     orders, units). ``sets`` (for ``grouping_sets``) is a list of column
     lists; ``[]`` is the grand total. ``where`` filters rows first.
+
+    The query runs as one SELECT on a read-only connection that cannot touch
+    other files, so ``where`` and ``measures`` can only read the warehouse.
     """
     check_choice("kind", kind, ("cube", "rollup", "grouping_sets"))
     measures = _check_measures(measures)
-    with _open(warehouse) as con:
+    with _open(warehouse, external_access=False) as con:
         available = _columns(con, table)
         by = _check_by(by, available)
         if kind == "grouping_sets":
@@ -98,23 +113,23 @@ def cube(warehouse, *, by, measures=None, kind: str = "cube", sets=None,
                 if s:
                     _check_by(s, by, "sets")
             group = "GROUPING SETS (" + ", ".join(
-                "(" + ", ".join([s] if isinstance(s, str) else s) + ")" for s in sets) + ")"
+                "(" + ", ".join(ident(c) for c in ([s] if isinstance(s, str) else s)) + ")"
+                for s in sets) + ")"
         else:
-            group = f"{kind.upper()} ({', '.join(by)})"
+            group = f"{kind.upper()} ({', '.join(ident(c) for c in by)})"
         select = ", ".join([_label(c) for c in by]
-                           + [f"{expr} AS {name}" for name, expr in measures.items()]
-                           + [f"grouping_id({', '.join(by)}) AS level"])
-        sql = f"SELECT {select} FROM {table}"
-        if where:
-            sql += f" WHERE {where}"
-        sql += f" GROUP BY {group}"
-        df = con.execute(f"SELECT * FROM ({sql}) ORDER BY {_order(by)}").df()
+                           + [f"{expr} AS {ident(name)}" for name, expr in measures.items()]
+                           + [f"grouping_id({', '.join(ident(c) for c in by)}) AS level"])
+        sql = f"SELECT {select} FROM {table}{_where(where)} GROUP BY {group}"
+        sql = f"SELECT * FROM ({sql}) ORDER BY {_order(by)}"
+        one_statement(con, sql, what="where (with the measures)")
+        df = con.execute(sql).df()
     return df.reset_index(drop=True)
 
 
 def _order(by: list[str]) -> str:
     # detail rows first within each parent, subtotal after; '(all)' sorts last
-    return ", ".join(f"({c} = '{ALL}'), {c}" for c in by)
+    return ", ".join(f"({ident(c)} = '{ALL}'), {ident(c)}" for c in by)
 
 
 def rollup(warehouse, *, by, measures=None, table: str = "marts.v_sales",
@@ -137,15 +152,17 @@ def pivot(warehouse, *, rows: str, columns: str, measure: str = "sum(net_amount)
     """A cross table: one row per ``rows`` value, one column per ``columns`` value, plus totals.
 
     Written with portable conditional aggregation (``sum(CASE WHEN ...)``), so
-    it runs on any SQL engine; the ``'(all)'`` column is the row total.
+    it runs on any SQL engine; the ``'(all)'`` column is the row total. Values
+    from the data become quoted column names and bound parameters, never SQL.
     """
-    with _open(warehouse) as con:
+    with _open(warehouse, external_access=False) as con:
         available = _columns(con, table)
         (rows,) = _check_by([rows], available, "rows")
         (columns,) = _check_by([columns], available, "columns")
-        filt = f" WHERE {where}" if where else ""
-        values = [r[0] for r in con.execute(
-            f"SELECT DISTINCT {columns} FROM {table}{filt} ORDER BY 1").fetchall()]
+        filt = _where(where)
+        sql = f"SELECT DISTINCT {ident(columns)} FROM {table}{filt} ORDER BY 1"
+        one_statement(con, sql, what="where")
+        values = [r[0] for r in con.execute(sql).fetchall()]
         inner = measure.strip()
         m = re.match(r"^(\w+)\s*\((.*)\)$", inner, re.S)
         if not m:
@@ -155,16 +172,21 @@ def pivot(warehouse, *, rows: str, columns: str, measure: str = "sum(net_amount)
         # count(DISTINCT x) -> count(DISTINCT CASE WHEN ... THEN x END): keep the keyword outside
         distinct = re.match(r"^distinct\s+(.*)$", arg, re.I | re.S)
         prefix, arg = ("DISTINCT ", distinct.group(1)) if distinct else ("", arg)
-        parts = []
+        parts, params = [], []
+        col = ident(columns)
         for v in values:
-            lit = "NULL" if v is None else "'" + str(v).replace("'", "''") + "'"
-            cond = f"{columns} IS NULL" if v is None else f"CAST({columns} AS VARCHAR) = {lit}"
+            if v is None:
+                cond = f"{col} IS NULL"
+            else:
+                cond = f"CAST({col} AS VARCHAR) = ?"
+                params.append(str(v))
             label = "(none)" if v is None else str(v)
-            parts.append(f'{func}({prefix}CASE WHEN {cond} THEN {arg} END) AS "{label}"')
-        parts.append(f'{inner} AS "{ALL}"')
-        sql = (f"SELECT {rows}, {', '.join(parts)} FROM {table}{filt} "
-               f"GROUP BY {rows} ORDER BY {rows}")
-        df = con.execute(sql).df()
+            parts.append(f"{func}({prefix}CASE WHEN {cond} THEN {arg} END) AS {ident(label)}")
+        parts.append(f"{inner} AS {ident(ALL)}")
+        sql = (f"SELECT {ident(rows)}, {', '.join(parts)} FROM {table}{filt} "
+               f"GROUP BY {ident(rows)} ORDER BY {ident(rows)}")
+        one_statement(con, sql, what="measure")
+        df = con.execute(sql, params).df()
     value_cols = [c for c in df.columns if c != rows]
     df[value_cols] = df[value_cols].fillna(fill)
     return df

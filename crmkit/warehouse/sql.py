@@ -21,7 +21,31 @@ __all__ = [
     "STAGING_VIEWS",
     "MARTS",
     "UNKNOWN",
+    "MAX_QUANTITY",
+    "MAX_AMOUNT",
+    "ident",
+    "literal",
 ]
+
+
+
+def ident(name) -> str:
+    """A SQL identifier, always quoted, with its quotes doubled: safe for any name.
+
+    >>> print(ident('Ciudad "Real" 1'))
+    "Ciudad ""Real"" 1"
+    """
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def literal(value) -> str:
+    """A SQL text literal with its quotes doubled (for DDL, where parameters cannot go).
+
+    >>> literal("O'Brien")
+    "'O''Brien'"
+    """
+    return "'" + str(value).replace("'", "''") + "'"
+
 
 SCHEMAS = ("raw", "staging", "quarantine", "meta", "marts")
 
@@ -109,6 +133,24 @@ def _f(template: str, x: str) -> str:
     return template.replace("{x}", x)
 
 
+#: The largest quantity one order line may carry, and the largest price or amount.
+MAX_QUANTITY = 10_000
+MAX_AMOUNT = 1_000_000
+
+
+def _non_finite(*cols: str) -> str:
+    """SQL true when any of ``cols`` is NaN or infinite (NULLs are checked elsewhere)."""
+    return " OR ".join(f"NOT isfinite({c})" for c in cols)
+
+
+def _outside(*cols: str) -> str:
+    """SQL true when any of ``cols`` (dates or timestamps) falls outside the batch's window.
+
+    ``{lo}`` and ``{hi}`` are date literals filled in by :mod:`crmkit.warehouse.build`.
+    """
+    return " OR ".join(f"({c} < {{lo}} OR {c} >= {{hi}} + INTERVAL 1 DAY)" for c in cols)
+
+
 # identity: every e-mail (type 1 history keeps the old ones too) and loyalty card
 _IDENTITY = """
 ident AS (
@@ -178,10 +220,10 @@ WITH typed AS (
     SELECT *, CASE
         WHEN customer_id IS NULL THEN 'missing_customer_id'
         WHEN signup_date IS NULL AND _signup IS NOT NULL THEN 'unparseable_date'
-        WHEN signup_date IS NULL THEN 'missing_value'
         WHEN birth_date IS NULL AND _birth IS NOT NULL THEN 'unparseable_date'
         WHEN _updated IS NOT NULL AND _updated_day IS NULL THEN 'unparseable_date'
-        WHEN segment IS NULL THEN 'missing_value'
+        WHEN {_outside("signup_date", "_updated_day")}
+          OR birth_date < DATE '1900-01-01' OR birth_date > {{anchor}} THEN 'implausible_date'
         WHEN segment NOT IN ('premium', 'standard', 'budget') THEN 'invalid_value'
         WHEN gender IS NULL AND _gender IS NOT NULL THEN 'invalid_value'
         WHEN education NOT IN ('primary', 'secondary', 'vocational', 'university')
@@ -212,13 +254,17 @@ WITH typed AS (
         {_f(_TXT, "r.name")} AS name, {_f(_TXT, "r.department")} AS department,
         {_f(_TXT, "r.category")} AS category, {_f(_TXT, "r.subcategory")} AS subcategory,
         {_f(_TXT, "r.brand")} AS brand,
-        {_f(_NUM, "r.unit_cost")} AS unit_cost, {_f(_NUM, "r.list_price")} AS list_price
+        {_f(_NUM, "r.unit_cost")} AS unit_cost, {_f(_NUM, "r.list_price")} AS list_price,
+        nullif(trim(r.unit_cost), '') AS _cost, nullif(trim(r.list_price), '') AS _price
     FROM raw.web_products r WHERE r._batch_id = '{{batch}}'
 ), checked AS (
     SELECT *, CASE
         WHEN product_id IS NULL OR sku IS NULL OR name IS NULL THEN 'missing_value'
-        WHEN unit_cost IS NULL OR list_price IS NULL THEN 'invalid_number'
+        WHEN (unit_cost IS NULL AND _cost IS NOT NULL)
+          OR (list_price IS NULL AND _price IS NOT NULL) THEN 'invalid_number'
+        WHEN {_non_finite("unit_cost", "list_price")} THEN 'non_finite_number'
         WHEN unit_cost < 0 OR list_price < 0 THEN 'negative_price'
+        WHEN unit_cost > {MAX_AMOUNT} OR list_price > {MAX_AMOUNT} THEN 'out_of_range'
         END AS _reason FROM typed
 )
 SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
@@ -231,14 +277,17 @@ STAGING["pos_articles.csv"] = f"""
 WITH {_PRODUCTS_NOW.strip()},
 typed AS (
     SELECT r._line AS line, r._file AS file, {_f(_TXT, "r.codigo")} AS code,
-        {_f(_TXT, "r.sku")} AS sku, p.product_id, {_f(_NUM, "r.pvp")} AS pos_price
+        {_f(_TXT, "r.sku")} AS sku, p.product_id, {_f(_NUM, "r.pvp")} AS pos_price, r.pvp AS _pvp
     FROM raw.pos_articles r LEFT JOIN prod p ON p.sku = trim(r.sku)
     WHERE r._batch_id = '{{batch}}'
 ), checked AS (
     SELECT *, CASE
         WHEN code IS NULL OR sku IS NULL THEN 'missing_value'
         WHEN product_id IS NULL THEN 'unknown_product'
-        WHEN pos_price < 0 THEN 'negative_price' END AS _reason FROM typed
+        WHEN pos_price IS NULL AND _pvp IS NOT NULL THEN 'invalid_number'
+        WHEN {_non_finite("pos_price")} THEN 'non_finite_number'
+        WHEN pos_price < 0 THEN 'negative_price'
+        WHEN pos_price > {MAX_AMOUNT} THEN 'out_of_range' END AS _reason FROM typed
 )
 SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
         PARTITION BY code, _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row'
@@ -262,7 +311,11 @@ WITH typed AS (
         WHEN campaign_id IS NULL OR name IS NULL THEN 'missing_value'
         WHEN start_date IS NULL OR end_date IS NULL THEN 'unparseable_date'
         WHEN budget IS NULL OR cost_per_contact IS NULL THEN 'invalid_number'
+        WHEN {_non_finite("budget", "cost_per_contact", "target_value")}
+            THEN 'non_finite_number'
         WHEN budget < 0 OR cost_per_contact < 0 THEN 'negative_price'
+        WHEN budget > {MAX_AMOUNT} * 100 OR cost_per_contact > {MAX_AMOUNT} THEN 'out_of_range'
+        WHEN {_outside("start_date", "end_date")} THEN 'implausible_date'
         WHEN channel NOT IN ('email', 'sms', 'phone', 'mail', 'social') THEN 'invalid_value'
         END AS _reason FROM typed
 )
@@ -272,7 +325,7 @@ SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
 FROM checked
 """
 
-_ORDER_CHECKS = """
+_ORDER_CHECKS = f"""
     SELECT *, CASE
         WHEN order_id IS NULL OR line_number IS NULL THEN 'missing_value'
         WHEN placed_at IS NULL
@@ -282,13 +335,19 @@ _ORDER_CHECKS = """
           OR (_cancelled IS NOT NULL AND cancelled_at IS NULL)
           OR (_returned IS NOT NULL AND returned_at IS NULL) THEN 'unparseable_date'
         WHEN quantity IS NULL OR unit_price IS NULL OR discount IS NULL
-          OR shipping_cost IS NULL OR (campaign_id IS NULL AND _campaign IS NOT NULL)
+          OR (shipping_cost IS NULL AND _ship IS NOT NULL)
+          OR (campaign_id IS NULL AND _campaign IS NOT NULL)
           THEN 'invalid_number'
+        WHEN {_non_finite("unit_price", "discount", "shipping_cost")} THEN 'non_finite_number'
         WHEN unit_price < 0 OR shipping_cost < 0 OR discount < 0 THEN 'negative_price'
         WHEN quantity < 1 THEN 'invalid_quantity'
-        WHEN product_id IS NULL THEN 'unknown_product'
+        WHEN quantity > {MAX_QUANTITY} OR unit_price > {MAX_AMOUNT}
+          OR shipping_cost > {MAX_AMOUNT} OR discount > 1 THEN 'out_of_range'
+        WHEN {_outside("placed_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at",
+                       "returned_at")} THEN 'implausible_date'
+        WHEN product_id IS NULL AND _product IS NOT NULL THEN 'unknown_product'
         WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
-        WHEN status IS NULL OR payment_method IS NULL
+        WHEN status IS NULL OR (payment_method IS NULL AND _pay IS NOT NULL)
           OR channel NOT IN ('store', 'web', 'phone') THEN 'invalid_value'
         END AS _reason FROM typed"""
 
@@ -323,6 +382,8 @@ typed AS (
             WHEN 'PAYPAL' THEN 'paypal' WHEN 'TRANSFERENCIA' THEN 'transfer'
             WHEN 'CONTRAREEMBOLSO' THEN 'cash_on_delivery' END AS payment_method,
         {_f(_NUM, "r.portes")} AS shipping_cost, {_f(_TXT, "r.cupon")} AS discount_code,
+        nullif(trim(r.portes), '') AS _ship, nullif(trim(r.articulo), '') AS _product,
+        nullif(trim(r.forma_pago), '') AS _pay,
         {_f(_INT, "r.campana")} AS campaign_id, r.campana AS _campaign
     FROM raw.pos_sales r
     LEFT JOIN arts a ON a.code = trim(r.articulo)
@@ -350,8 +411,11 @@ typed AS (
         {_f(_WEB_TS, "r.cancelled_at")} AS cancelled_at, r.cancelled_at AS _cancelled,
         {_f(_WEB_TS, "r.returned_at")} AS returned_at, r.returned_at AS _returned,
         CASE WHEN lower(trim(r.payment_method)) IN ('card', 'cash', 'paypal', 'transfer',
-            'cash_on_delivery') THEN lower(trim(r.payment_method)) END AS payment_method,
+            'cash_on_delivery', 'other') THEN lower(trim(r.payment_method)) END
+            AS payment_method,
         {_f(_NUM, "r.shipping_cost")} AS shipping_cost,
+        nullif(trim(r.shipping_cost), '') AS _ship, nullif(trim(r.sku), '') AS _product,
+        nullif(trim(r.payment_method), '') AS _pay,
         {_f(_TXT, "r.discount_code")} AS discount_code,
         {_f(_INT, "r.campaign_id")} AS campaign_id, r.campaign_id AS _campaign
     FROM raw.web_orders r
@@ -378,6 +442,7 @@ typed AS (
     SELECT *, CASE
         WHEN session_id IS NULL OR visitor_id IS NULL THEN 'missing_value'
         WHEN started_at IS NULL THEN 'unparseable_date'
+        WHEN {_outside("started_at")} THEN 'implausible_date'
         WHEN pages IS NULL OR (converted_order_id IS NULL AND _conv IS NOT NULL)
             THEN 'invalid_number'
         WHEN added_to_cart IS NULL THEN 'invalid_value'
@@ -410,7 +475,10 @@ typed AS (
         WHEN sent_at IS NULL THEN 'unparseable_date'
         WHEN cost IS NULL OR (converted_order_id IS NULL AND _conv IS NOT NULL)
             THEN 'invalid_number'
+        WHEN {_non_finite("cost")} THEN 'non_finite_number'
         WHEN cost < 0 THEN 'negative_price'
+        WHEN cost > {MAX_AMOUNT} THEN 'out_of_range'
+        WHEN {_outside("sent_at")} THEN 'implausible_date'
         WHEN opened IS NULL OR clicked IS NULL THEN 'invalid_value'
         END AS _reason FROM typed
 )
@@ -441,6 +509,7 @@ typed AS (
         WHEN ticket_id IS NULL THEN 'missing_value'
         WHEN opened_at IS NULL OR (_closed IS NOT NULL AND closed_at IS NULL)
             THEN 'unparseable_date'
+        WHEN {_outside("opened_at", "closed_at")} THEN 'implausible_date'
         WHEN order_id IS NULL AND _order IS NOT NULL THEN 'invalid_number'
         WHEN product_id IS NULL AND _sku IS NOT NULL THEN 'unknown_product'
         WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'

@@ -1,0 +1,337 @@
+"""The KPIs of an e-commerce CRM: footfall, conversion rate and customer profitability.
+
+"What is not measured does not exist." A web shop such as Bendita watches a
+few indicators every month, each with its definition written down once:
+
+* **Footfall** (*afluencia*): visits to the shop. ``sessions`` counts visits,
+  ``visitors`` counts distinct browsers (``visitor_id``) in the period.
+* **Conversion rate** (*tasa de conversión*): orders per visit, i.e. the
+  share of sessions that ended in an order. Per traffic source or device it
+  says which doors bring buyers; along the funnel visit -> cart -> order it
+  says where visitors are lost.
+* **Customer Profitability Score** (CPS): what a customer leaves to the
+  shop: net revenue (list price minus discounts, plus shipping charged)
+  minus the cost of the goods, the carrier's cost, the money refunded for
+  returns and the **cost to serve** (the campaign contacts sent to them and
+  the incidents they raised).
+
+Each KPI is computed per month by :func:`monthly_kpis`; :func:`kpi_board`
+adds the trend (least-squares slope per month), a target and a traffic-light
+status (green / amber / red).
+
+>>> import pandas as pd
+>>> s = pd.DataFrame({"session_id": [1, 2, 3, 4], "visitor_id": ["a", "a", "b", "c"],
+...     "started_at": pd.to_datetime(["2024-01-02", "2024-01-09", "2024-01-20", "2024-02-01"]),
+...     "traffic_source": ["email", "organic", "email", "organic"],
+...     "device": ["mobile"] * 4, "added_to_cart": [True, False, True, False],
+...     "converted_order_id": pd.array([10, None, None, None], dtype="Int64")})
+>>> footfall(s)
+         sessions  visitors
+month
+2024-01         3         2
+2024-02         1         1
+>>> conversion_rate(s, by="traffic_source")["conversion_rate"].to_dict()
+{'email': 0.5, 'organic': 0.0}
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ParameterError
+
+__all__ = [
+    "footfall",
+    "conversion_rate",
+    "funnel",
+    "order_profit",
+    "customer_profitability",
+    "monthly_kpis",
+    "trend",
+    "status",
+    "kpi_board",
+    "CARRIER_COST",
+    "TICKET_COST",
+    "KPI_NAMES",
+]
+
+#: What the carrier charges the shop per parcel (a return travels back at the same price).
+CARRIER_COST = 4.0
+#: What one incident costs to handle (staff time), in the shop's currency.
+TICKET_COST = 12.0
+#: The four KPIs of the dashboard, in the order shown.
+KPI_NAMES = ("sessions", "conversion_rate", "cps_per_customer", "active_customers")
+_SESSION_COLUMNS = ("session_id", "visitor_id", "started_at", "converted_order_id")
+
+
+def _sessions(data) -> pd.DataFrame:
+    s = data if isinstance(data, pd.DataFrame) else data.web_sessions
+    missing = [c for c in _SESSION_COLUMNS if c not in s.columns]
+    if missing:
+        raise ParameterError(
+            "web sessions need the column(s) " + ", ".join(repr(m) for m in missing)
+            + "; give data.web_sessions or a CRMData whose web_sessions table has them."
+        )
+    return s
+
+
+def _month(ts: pd.Series) -> pd.Series:
+    return ts.dt.to_period("M").rename("month")
+
+
+def footfall(data, *, by: str | None = None) -> pd.DataFrame:
+    """Visits per month: ``sessions`` (every visit) and ``visitors`` (distinct browsers).
+
+    ``data`` is a CRMData or its ``web_sessions`` table; ``by`` adds a column
+    to split on (e.g. ``"traffic_source"``), as an outer index level.
+    """
+    s = _sessions(data)
+    keys = [_month(s["started_at"])] if by is None else [s[by], _month(s["started_at"])]
+    g = s.groupby(keys, observed=True)
+    return pd.DataFrame({"sessions": g["session_id"].size(),
+                         "visitors": g["visitor_id"].nunique()})
+
+
+def conversion_rate(data, *, by: str | list[str] | None = None,
+                    monthly: bool = False) -> pd.DataFrame:
+    """Orders per visit: ``orders / sessions``, overall or per ``by`` (source, device...).
+
+    A session converts when an order was placed during it
+    (``converted_order_id`` is filled in). ``monthly=True`` adds the month as
+    the innermost index level.
+    """
+    s = _sessions(data)
+    keys = [] if by is None else [s[b] for b in ([by] if isinstance(by, str) else by)]
+    if monthly:
+        keys.append(_month(s["started_at"]))
+    conv = s["converted_order_id"].notna()
+    if not keys:
+        n = len(s)
+        return pd.DataFrame({"sessions": [n], "orders": [int(conv.sum())],
+                             "conversion_rate": [conv.mean() if n else np.nan]},
+                            index=pd.Index(["all"], name="scope"))
+    g = conv.groupby(keys, observed=True)
+    out = pd.DataFrame({"sessions": g.size(), "orders": g.sum().astype(int)})
+    out["conversion_rate"] = out["orders"] / out["sessions"]
+    return out
+
+
+def funnel(data, *, by: str | None = None) -> pd.DataFrame:
+    """The funnel visit -> cart -> order: how many sessions reach each step, and the step rate.
+
+    ``step_rate`` is the share of the previous step that reached this one;
+    ``overall_rate`` the share of all visits.
+
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"session_id": [1, 2, 3, 4], "visitor_id": list("abcd"),
+    ...     "started_at": pd.to_datetime(["2024-01-01"] * 4),
+    ...     "added_to_cart": [True, True, False, False],
+    ...     "converted_order_id": pd.array([7, None, None, None], dtype="Int64")})
+    >>> funnel(s)[["sessions", "step_rate"]]
+             sessions  step_rate
+    step
+    visit           4        1.0
+    cart            2        0.5
+    order           1        0.5
+    """
+    s = _sessions(data)
+    cart = s["added_to_cart"].astype(bool) | s["converted_order_id"].notna()
+    steps = pd.DataFrame({"visit": np.ones(len(s), bool), "cart": cart.to_numpy(),
+                          "order": s["converted_order_id"].notna().to_numpy()})
+    if by is None:
+        counts = steps.sum().rename("sessions").to_frame()
+        counts.index.name = "step"
+        prev = counts["sessions"].shift(1).fillna(counts["sessions"].iloc[0])
+        counts["step_rate"] = counts["sessions"] / prev.where(prev > 0)
+        counts["overall_rate"] = counts["sessions"] / max(len(s), 1)
+        return counts.astype({"sessions": int})
+    counts = steps.groupby(s[by].to_numpy()).sum()
+    counts.index.name = by
+    out = counts.rename(columns=lambda c: f"{c}_sessions")
+    out["cart_rate"] = counts["cart"] / counts["visit"]
+    out["order_rate_from_cart"] = counts["order"] / counts["cart"].where(counts["cart"] > 0)
+    out["conversion_rate"] = counts["order"] / counts["visit"]
+    return out
+
+
+def _order_lines(data) -> pd.DataFrame:
+    lines = data.order_lines.merge(data.products[["product_id", "unit_cost"]],
+                                   on="product_id", how="left")
+    gross = lines["quantity"] * lines["unit_price"]
+    return pd.DataFrame({
+        "order_id": lines["order_id"], "gross": gross,
+        "discounts": gross * lines["discount"], "cogs": lines["quantity"] * lines["unit_cost"],
+    }).groupby("order_id").sum()
+
+
+def order_profit(data, *, carrier_cost: float = CARRIER_COST) -> pd.DataFrame:
+    """Each order's contribution: the parts of the CPS that come from orders.
+
+    Cancelled orders contribute nothing. A returned order gives back its net
+    revenue (``returns``) and its goods return to stock (no cost of goods),
+    but the carrier was paid both ways. Store orders have no carrier cost.
+    """
+    o = data.orders.set_index("order_id")
+    parts = _order_lines(data).reindex(o.index, fill_value=0.0)
+    live = (o["status"] != "cancelled").to_numpy()
+    returned = (o["status"] == "returned").to_numpy()
+    remote = (o["channel"] != "store").to_numpy()
+    out = pd.DataFrame(index=o.index)
+    out["customer_id"] = o["customer_id"]
+    out["month"] = _month(o["placed_at"])
+    out["gross"] = np.where(live, parts["gross"], 0.0)
+    out["discounts"] = np.where(live, parts["discounts"], 0.0)
+    out["shipping_charged"] = np.where(live, o["shipping_cost"], 0.0)
+    out["returns"] = np.where(returned, out["gross"] - out["discounts"]
+                              + out["shipping_charged"], 0.0)
+    out["cogs"] = np.where(live & ~returned, parts["cogs"], 0.0)
+    out["carrier"] = np.where(live & remote, carrier_cost * (1 + returned), 0.0)
+    out["order_profit"] = (out["gross"] - out["discounts"] + out["shipping_charged"]
+                           - out["returns"] - out["cogs"] - out["carrier"])
+    return out
+
+
+def customer_profitability(data, *, carrier_cost: float = CARRIER_COST,
+                           ticket_cost: float = TICKET_COST) -> pd.DataFrame:
+    """Customer Profitability Score (CPS) of every known customer, with its parts.
+
+    ``cps = gross - discounts + shipping_charged - returns - cogs - carrier
+    - contact_cost - incident_cost``, where ``contact_cost`` is the cost of the
+    campaign contacts sent to the customer and ``incident_cost`` is
+    ``ticket_cost`` per incident they raised. Customers who never bought
+    appear with their (negative) cost to serve.
+
+    >>> from crmkit.dataset.synth import generate
+    >>> data = generate("bendita", n_customers=150, seed=2)
+    >>> cps = customer_profitability(data)
+    >>> len(cps) == len(data.customers)
+    True
+    >>> bool((cps["cps"] == cps["revenue"] - cps["cost_of_sales"] - cps["cost_to_serve"]).all())
+    True
+    """
+    if carrier_cost < 0 or ticket_cost < 0:
+        raise ParameterError("carrier_cost and ticket_cost must be >= 0 (money the shop pays).")
+    per_order = order_profit(data, carrier_cost=carrier_cost)
+    known = per_order.dropna(subset=["customer_id"])
+    cols = ["gross", "discounts", "shipping_charged", "returns", "cogs", "carrier"]
+    ids = data.customers["customer_id"]
+    out = known.groupby("customer_id")[cols].sum().reindex(ids, fill_value=0.0)
+    out["orders"] = known.groupby("customer_id").size().reindex(ids, fill_value=0)
+    out["contact_cost"] = (data.campaign_contacts.groupby("customer_id")["cost"].sum()
+                           .reindex(ids, fill_value=0.0))
+    tickets = data.tickets.dropna(subset=["customer_id"]).groupby("customer_id").size()
+    out["incidents"] = tickets.reindex(ids, fill_value=0).astype(int)
+    out["incident_cost"] = out["incidents"] * ticket_cost
+    out["revenue"] = out["gross"] - out["discounts"] + out["shipping_charged"] - out["returns"]
+    out["cost_of_sales"] = out["cogs"] + out["carrier"]
+    out["cost_to_serve"] = out["contact_cost"] + out["incident_cost"]
+    out["cps"] = out["revenue"] - out["cost_of_sales"] - out["cost_to_serve"]
+    out.index.name = "customer_id"
+    return out
+
+
+def monthly_kpis(data, *, carrier_cost: float = CARRIER_COST,
+                 ticket_cost: float = TICKET_COST) -> pd.DataFrame:
+    """The four KPIs of the dashboard, one row per month.
+
+    * ``sessions`` and ``visitors``: footfall;
+    * ``conversion_rate``: orders per session;
+    * ``cps_per_customer``: the month's CPS (order profit of known customers
+      minus the contacts sent and incidents opened that month) divided by
+      ``active_customers``;
+    * ``active_customers``: known customers who ordered that month (the
+      frequency side of RFM; the RFM segments are in ``crmkit.analytics.rfm``).
+    """
+    months = pd.period_range(data.orders["placed_at"].min(), data.orders["placed_at"].max(),
+                             freq="M", name="month") if len(data.orders) else pd.PeriodIndex(
+        [], freq="M", name="month")
+    out = pd.DataFrame(index=months)
+    if len(data.web_sessions):
+        out = out.join(footfall(data), how="outer")
+        conv = conversion_rate(data, monthly=True)
+        out["conversion_rate"] = conv["conversion_rate"]
+    else:
+        out["sessions"] = out["visitors"] = out["conversion_rate"] = np.nan
+    per_order = order_profit(data, carrier_cost=carrier_cost).dropna(subset=["customer_id"])
+    profit = per_order.groupby("month")["order_profit"].sum()
+    c = data.campaign_contacts
+    contacts = c.groupby(_month(c["sent_at"]))["cost"].sum() if len(c) else pd.Series(
+        dtype=float)
+    tk = data.tickets.dropna(subset=["customer_id"])
+    incidents = tk.groupby(_month(tk["opened_at"])).size() * ticket_cost if len(tk) else \
+        pd.Series(dtype=float)
+    active = per_order.loc[per_order["gross"] > 0].groupby("month")["customer_id"].nunique()
+    out["active_customers"] = active.reindex(out.index, fill_value=0).astype(int)
+    cps = (profit.reindex(out.index, fill_value=0.0)
+           - contacts.reindex(out.index, fill_value=0.0)
+           - incidents.reindex(out.index, fill_value=0.0))
+    out["cps_per_customer"] = cps / out["active_customers"].where(out["active_customers"] > 0)
+    out.index.name = "month"
+    return out[["sessions", "visitors", "conversion_rate", "cps_per_customer",
+                "active_customers"]]
+
+
+def trend(series: pd.Series) -> float:
+    """Least-squares slope of a monthly series, in units per month (NaN months skipped).
+
+    >>> import pandas as pd
+    >>> trend(pd.Series([10.0, 12.0, 14.0, None]))
+    2.0
+    """
+    y = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+    x = np.arange(len(y), dtype=float)
+    ok = ~np.isnan(y)
+    if ok.sum() < 2:
+        return float("nan")
+    return round(float(np.polyfit(x[ok], y[ok], 1)[0]), 10)
+
+
+def status(value: float, target: float, *, amber: float = 0.05) -> str:
+    """Traffic light of a KPI where more is better.
+
+    ``green`` at or above target, ``amber`` within ``amber`` (a share) below
+    it, ``red`` further below; ``grey`` when either number is missing.
+
+    >>> status(100, 100), status(96, 100), status(80, 100), status(float("nan"), 1)
+    ('green', 'amber', 'red', 'grey')
+    """
+    if value is None or target is None or np.isnan(value) or np.isnan(target):
+        return "grey"
+    if value >= target:
+        return "green"
+    gap = (target - value) / abs(target) if target else np.inf
+    return "amber" if gap <= amber else "red"
+
+
+def kpi_board(monthly: pd.DataFrame, *, targets: dict[str, float] | None = None,
+              growth: float = 0.1, window: int = 3, amber: float = 0.05) -> pd.DataFrame:
+    """One row per KPI: current value, trend, target and traffic light.
+
+    ``value`` is the mean of the last ``window`` months; unless ``targets``
+    gives one, a KPI's target is its mean over the first ``window`` months
+    raised by ``growth`` (the plan: grow 10 % on where we started).
+
+    >>> import pandas as pd
+    >>> m = pd.DataFrame({"sessions": [100, 100, 100, 120, 115, 110],
+    ...                   "conversion_rate": [0.02] * 6})
+    >>> kpi_board(m)[["value", "target", "status"]].to_dict("index")["sessions"]
+    {'value': 115.0, 'target': 110.0, 'status': 'green'}
+    >>> kpi_board(m).loc["conversion_rate", "status"]   # flat at 0.02, target 0.022
+    'red'
+
+    """
+    if window < 1 or len(monthly) < 1:
+        raise ParameterError(f"window={window!r} must be >= 1 and the monthly table not empty.")
+    targets = targets or {}
+    rows = []
+    for kpi in [k for k in KPI_NAMES if k in monthly] + [k for k in monthly
+                                                           if k not in KPI_NAMES]:
+        if kpi == "visitors":
+            continue
+        col = pd.to_numeric(monthly[kpi], errors="coerce")
+        value = float(col.tail(window).mean())
+        target = float(targets.get(kpi, col.head(window).mean() * (1 + growth)))
+        rows.append({"kpi": kpi, "value": value, "trend": trend(col), "target": target,
+                     "status": status(value, target, amber=amber)})
+    return pd.DataFrame(rows).set_index("kpi").round({"value": 4, "target": 4, "trend": 4})

@@ -1,0 +1,306 @@
+"""Write a shop as Shopify's own exports: orders, customers and products CSV files.
+
+Shopify's orders export has one row per line item; the order's fields
+(financial and fulfilment status, totals, discount, shipping, billing
+address, payment method, cancellation, refund) fill only the first row of
+each order, ``Name`` is the order number (``#1001``) and every timestamp
+carries its UTC offset (``2024-07-01 18:29:08 +0200``). Writing a synthetic
+shop in that format gives the importer (:mod:`crmkit.sources.shopify`) a
+round trip to prove itself on: importing the files gives back the same
+orders, lines, customers and revenue.
+
+>>> import pathlib, tempfile
+>>> from crmkit.dataset.synth import generate
+>>> data = generate("bendita", n_customers=40, seed=3)
+>>> files = write_shopify(data, pathlib.Path(tempfile.mkdtemp()))
+>>> sorted(files)
+['customers', 'orders', 'products']
+>>> import csv
+>>> header = next(csv.reader(files["orders"].open(encoding="utf-8")))
+>>> header[:4], len(header) == len(ORDER_COLUMNS)
+(['Name', 'Email', 'Financial Status', 'Paid at'], True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ParameterError
+from .crmdata import CRMData
+
+__all__ = [
+    "ORDER_COLUMNS",
+    "CUSTOMER_COLUMNS",
+    "PRODUCT_COLUMNS",
+    "GATEWAYS",
+    "write_shopify",
+    "shopify_time",
+]
+
+ORDER_COLUMNS = (
+    "Name", "Email", "Financial Status", "Paid at", "Fulfillment Status", "Fulfilled at",
+    "Accepts Marketing", "Currency", "Subtotal", "Shipping", "Taxes", "Total",
+    "Discount Code", "Discount Amount", "Shipping Method", "Created at", "Lineitem quantity",
+    "Lineitem name", "Lineitem price", "Lineitem compare at price", "Lineitem sku",
+    "Lineitem requires shipping", "Lineitem taxable", "Lineitem fulfillment status",
+    "Billing Name", "Billing Street", "Billing Address1", "Billing Address2",
+    "Billing Company", "Billing City", "Billing Zip", "Billing Province", "Billing Country",
+    "Billing Phone", "Shipping Name", "Shipping Street", "Shipping Address1",
+    "Shipping Address2", "Shipping Company", "Shipping City", "Shipping Zip",
+    "Shipping Province", "Shipping Country", "Shipping Phone", "Notes", "Note Attributes",
+    "Cancelled at", "Payment Method", "Payment Reference", "Refunded Amount", "Vendor",
+    "Outstanding Balance", "Employee", "Location", "Device ID", "Id", "Tags", "Risk Level",
+    "Source", "Lineitem discount", "Tax 1 Name", "Tax 1 Value", "Tax 2 Name", "Tax 2 Value",
+    "Tax 3 Name", "Tax 3 Value", "Tax 4 Name", "Tax 4 Value", "Tax 5 Name", "Tax 5 Value",
+    "Phone", "Receipt Number", "Duties", "Billing Province Name", "Shipping Province Name",
+    "Payment ID", "Payment Terms Name", "Next Payment Due At", "Payment References",
+)
+
+CUSTOMER_COLUMNS = (
+    "Customer ID", "First Name", "Last Name", "Email", "Accepts Email Marketing",
+    "Default Address Company", "Default Address Address1", "Default Address Address2",
+    "Default Address City", "Default Address Province Code", "Default Address Country Code",
+    "Default Address Zip", "Default Address Phone", "Phone", "Accepts SMS Marketing",
+    "Total Spent", "Total Orders", "Note", "Tax Exempt", "Tags",
+)
+
+PRODUCT_COLUMNS = (
+    "Handle", "Title", "Body (HTML)", "Vendor", "Product Category", "Type", "Tags",
+    "Published", "Option1 Name", "Option1 Value", "Option2 Name", "Option2 Value",
+    "Option3 Name", "Option3 Value", "Variant SKU", "Variant Grams",
+    "Variant Inventory Tracker", "Variant Inventory Qty", "Variant Inventory Policy",
+    "Variant Fulfillment Service", "Variant Price", "Variant Compare At Price",
+    "Variant Requires Shipping", "Variant Taxable", "Variant Barcode", "Image Src",
+    "Image Position", "Image Alt Text", "Gift Card", "SEO Title", "SEO Description",
+    "Variant Image", "Variant Weight Unit", "Variant Tax Code", "Cost per item", "Status",
+)
+
+#: Canonical payment method -> the gateway name Shopify writes in ``Payment Method``.
+GATEWAYS = {
+    "card": "Shopify Payments",
+    "paypal": "PayPal Express Checkout",
+    "transfer": "Bank Deposit",
+    "cash_on_delivery": "Cash on Delivery (COD)",
+    "cash": "Cash",
+}
+
+_VAT = 0.21  # Spanish VAT, included in the prices (written in Taxes, never used to price)
+
+
+def shopify_time(values: pd.Series, timezone: str) -> pd.Series:
+    """Local wall-clock times as Shopify writes them, with the UTC offset of the day.
+
+    >>> s = pd.Series(pd.to_datetime(["2024-01-15 10:00", "2024-07-15 10:00", None]))
+    >>> shopify_time(s, "Europe/Madrid").tolist()
+    ['2024-01-15 10:00:00 +0100', '2024-07-15 10:00:00 +0200', '']
+    """
+    s = pd.to_datetime(values)
+    aware = s.dt.tz_localize(timezone, ambiguous=np.zeros(len(s), dtype=bool),
+                             nonexistent="shift_forward")
+    return aware.dt.strftime("%Y-%m-%d %H:%M:%S %z").fillna("").astype(object)
+
+
+def _money(x) -> pd.Series:
+    return pd.Series(x).map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+
+
+def _yes(b) -> pd.Series:
+    return pd.Series(b).map(lambda v: "yes" if bool(v) else "no")
+
+
+def write_shopify(data: CRMData, out_dir, *, files=("orders", "customers", "products")
+                  ) -> dict[str, Path]:
+    """Write ``data`` as Shopify's ``orders_export.csv``, ``customers_export.csv`` and
+    ``products_export.csv`` in ``out_dir``; return the paths by kind.
+
+    Orders of the store channel are written as Shopify POS orders (``Source`` =
+    ``pos``); a delivered order is ``fulfilled`` (Shopify has no delivery date);
+    a returned one is ``refunded`` in full; a cancelled one ``voided`` with its
+    ``Cancelled at``.
+    """
+    unknown = set(files) - {"orders", "customers", "products"}
+    if unknown:
+        raise ParameterError(f"files={sorted(unknown)} not known; choose from orders, "
+                             "customers, products.")
+    data.require("sales", analysis="write_shopify")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    tz = data.timezone
+    written = {}
+    if "orders" in files:
+        written["orders"] = _orders(data, tz, out / "orders_export.csv")
+    if "customers" in files and data.has("customers"):
+        written["customers"] = _customers(data, out / "customers_export.csv")
+    if "products" in files and data.has("products"):
+        written["products"] = _products(data, out / "products_export.csv")
+    return written
+
+
+def _frame(columns, n: int) -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([""] * n, dtype=object) for c in columns})
+
+
+def _orders(data: CRMData, tz: str, path: Path) -> Path:
+    o = data.orders.sort_values("order_id").reset_index(drop=True)
+    ln = data.order_lines.sort_values(["order_id", "line_number"]).reset_index(drop=True)
+    products = data.products.set_index("product_id") if data.has("products") else None
+    cust = data.customers.set_index("customer_id") if data.has("customers") else None
+    gross = ln["quantity"] * ln["unit_price"]
+    line_disc = (gross * ln["discount"]).round(2)
+    line_net = gross - line_disc
+    per_order = pd.DataFrame({"net": line_net, "disc": line_disc}).groupby(ln["order_id"]).sum()
+    per_order = per_order.reindex(o["order_id"]).fillna(0.0)
+    oi = o.set_index("order_id")
+    first = ~ln["order_id"].duplicated()
+    row = oi.loc[ln["order_id"]].reset_index()
+    df = _frame(ORDER_COLUMNS, len(ln))
+    df["Name"] = "#" + ln["order_id"].astype(str)
+    email = pd.Series([""] * len(ln), dtype=object)
+    if cust is not None:
+        cid = row["customer_id"]
+        known = cid.notna()
+        c = cust.reindex(cid[known].astype("int64"))
+        email[known.to_numpy()] = c["email"].fillna("").to_numpy()
+    df["Email"] = email
+    df["Created at"] = shopify_time(row["placed_at"], tz).to_numpy()
+    df["Lineitem quantity"] = ln["quantity"].astype(str)
+    if products is not None:
+        p = products.reindex(ln["product_id"])
+        df["Lineitem name"] = p["name"].fillna("").to_numpy()
+        df["Lineitem sku"] = p["sku"].fillna("").to_numpy()
+        df["Vendor"] = p["brand"].fillna("").to_numpy()
+    df["Lineitem price"] = _money(ln["unit_price"]).to_numpy()
+    df["Lineitem requires shipping"] = "true"
+    df["Lineitem taxable"] = "true"
+    df["Lineitem discount"] = _money(line_disc).to_numpy()
+    fulfilled = row["shipped_at"].notna() & ~row["status"].isin(["cancelled"])
+    df["Lineitem fulfillment status"] = np.where(fulfilled, "fulfilled", "pending")
+    # order-level fields: the first row of each order only
+    h = o.set_index("order_id").loc[ln.loc[first, "order_id"]].reset_index()
+    idx = np.flatnonzero(first.to_numpy())
+    fin = np.select(
+        [h["status"] == "cancelled", h["status"] == "returned", h["paid_at"].notna()],
+        ["voided", "refunded", "paid"], default="pending")
+    net = per_order.loc[h["order_id"], "net"].to_numpy()
+    disc = per_order.loc[h["order_id"], "disc"].to_numpy()
+    ship = h["shipping_cost"].fillna(0.0).to_numpy()
+    tot = net + ship
+    order_fields = {
+        "Financial Status": fin,
+        "Paid at": shopify_time(h["paid_at"], tz).to_numpy(),
+        "Fulfillment Status": np.where(h["shipped_at"].notna()
+                                       & (h["status"] != "cancelled"), "fulfilled",
+                                       "unfulfilled"),
+        "Fulfilled at": shopify_time(h["shipped_at"], tz).to_numpy(),
+        "Currency": data.currency,
+        "Subtotal": _money(net).to_numpy(),
+        "Shipping": _money(ship).to_numpy(),
+        "Taxes": _money(tot * _VAT / (1 + _VAT)).to_numpy(),
+        "Total": _money(tot).to_numpy(),
+        "Discount Code": h["discount_code"].fillna("").to_numpy(),
+        "Discount Amount": _money(disc).to_numpy(),
+        "Shipping Method": np.where(h["channel"] == "store", "", "Standard"),
+        "Cancelled at": shopify_time(h["cancelled_at"], tz).to_numpy(),
+        "Payment Method": h["payment_method"].map(GATEWAYS).fillna(
+            h["payment_method"]).fillna("").to_numpy(),
+        "Refunded Amount": _money(np.where(h["status"] == "returned", tot, 0.0)).to_numpy(),
+        "Outstanding Balance": _money(np.zeros(len(h))).to_numpy(),
+        "Id": (5_000_000_000 + h["order_id"]).astype(str).to_numpy(),
+        "Risk Level": "Low",
+        "Source": h["channel"].map({"store": "pos", "web": "web", "phone": "phone"}
+                                   ).fillna("").to_numpy(),
+        "Tax 1 Name": "IVA 21%",
+        "Tax 1 Value": _money(tot * _VAT / (1 + _VAT)).to_numpy(),
+    }
+    if cust is not None:
+        cid = h["customer_id"]
+        known = cid.notna().to_numpy()
+        c = cust.reindex(cid[known].astype("int64"))
+        billing = {
+            "Accepts Marketing": _yes(c["email_consent"]).to_numpy(),
+            "Billing Name": (c["first_name"].fillna("") + " " + c["last_name"].fillna("")
+                             ).str.strip().to_numpy(),
+            "Billing Street": c["address"].fillna("").to_numpy(),
+            "Billing Address1": c["address"].fillna("").to_numpy(),
+            "Billing City": c["city"].fillna("").to_numpy(),
+            "Billing Zip": c["postal_code"].fillna("").to_numpy(),
+            "Billing Country": c["country"].fillna("").to_numpy(),
+            "Billing Phone": c["phone"].fillna("").to_numpy(),
+            "Phone": c["phone"].fillna("").to_numpy(),
+        }
+        for k, v in billing.items():
+            col = np.full(len(h), "", dtype=object)
+            col[known] = v
+            order_fields[k] = col
+        ship_to = {"Shipping Name": "Billing Name", "Shipping Street": "Billing Street",
+                   "Shipping Address1": "Billing Address1", "Shipping City": "Billing City",
+                   "Shipping Zip": "Billing Zip", "Shipping Country": "Billing Country",
+                   "Shipping Phone": "Billing Phone"}
+        for k, src in ship_to.items():
+            order_fields[k] = np.where(h["channel"] == "store", "", order_fields[src])
+    for k, v in order_fields.items():
+        col = df[k].to_numpy(dtype=object, copy=True)
+        col[idx] = v
+        df[k] = col
+    df.to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def _customers(data: CRMData, path: Path) -> Path:
+    c = data.customers.sort_values("customer_id").reset_index(drop=True)
+    value = data.order_lines["quantity"] * data.order_lines["unit_price"] * (
+        1 - data.order_lines["discount"])
+    per_order = value.groupby(data.order_lines["order_id"]).sum()
+    o = data.orders[~data.orders["status"].isin(["cancelled"])]
+    spent = per_order.reindex(o["order_id"]).fillna(0).groupby(
+        o["customer_id"].to_numpy()).sum()
+    count = o["customer_id"].value_counts()
+    df = _frame(CUSTOMER_COLUMNS, len(c))
+    df["Customer ID"] = c["customer_id"].astype(str)
+    df["First Name"] = c["first_name"].fillna("")
+    df["Last Name"] = c["last_name"].fillna("")
+    df["Email"] = c["email"].fillna("")
+    df["Accepts Email Marketing"] = _yes(c["email_consent"])
+    df["Default Address Address1"] = c["address"].fillna("")
+    df["Default Address City"] = c["city"].fillna("")
+    df["Default Address Country Code"] = c["country"].fillna("")
+    df["Default Address Zip"] = c["postal_code"].fillna("")
+    df["Default Address Phone"] = c["phone"].fillna("")
+    df["Phone"] = c["phone"].fillna("")
+    df["Accepts SMS Marketing"] = _yes(c["email_consent"])
+    df["Total Spent"] = _money(spent.reindex(c["customer_id"]).fillna(0.0).to_numpy())
+    df["Total Orders"] = count.reindex(c["customer_id"]).fillna(0).astype(int).astype(str
+                                                                                 ).to_numpy()
+    df["Tax Exempt"] = "no"
+    df.to_csv(path, index=False, lineterminator="\n")
+    return path
+
+
+def _products(data: CRMData, path: Path) -> Path:
+    p = data.products.sort_values("product_id").reset_index(drop=True)
+    df = _frame(PRODUCT_COLUMNS, len(p))
+    handle = p["name"].str.lower().str.replace(r"[^a-z0-9]+", "-", regex=True).str.strip("-")
+    df["Handle"] = handle + "-" + p["product_id"].astype(str)
+    df["Title"] = p["name"]
+    df["Vendor"] = p["brand"].fillna("")
+    df["Product Category"] = (p["department"].fillna("") + " > " + p["category"].fillna(""))
+    df["Type"] = p["subcategory"].fillna("")
+    df["Published"] = "true"
+    df["Option1 Name"] = "Title"
+    df["Option1 Value"] = "Default Title"
+    df["Variant SKU"] = p["sku"]
+    df["Variant Inventory Tracker"] = "shopify"
+    df["Variant Inventory Policy"] = "deny"
+    df["Variant Fulfillment Service"] = "manual"
+    df["Variant Price"] = _money(p["list_price"])
+    df["Variant Requires Shipping"] = "true"
+    df["Variant Taxable"] = "true"
+    df["Gift Card"] = "false"
+    df["Variant Weight Unit"] = "kg"
+    df["Cost per item"] = _money(p["unit_cost"])
+    df["Status"] = "active"
+    df.to_csv(path, index=False, lineterminator="\n")
+    return path

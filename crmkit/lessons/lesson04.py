@@ -1,0 +1,282 @@
+"""Notebook 04 (the Bendita case): its charts, and its exercises with their right answers.
+
+>>> from crmkit.dataset.synth import generate
+>>> data = generate("bendita", n_customers=300, seed=1)
+>>> from crmkit.lessons.exercises import answer_key
+>>> book = exercise_book(data, lang="en")
+>>> len(book.names) >= 8
+True
+>>> right = {name: answer_key(book, name) for name in book.names}
+>>> right["best_roi"] = right["best_roi"][0]      # any of the tied campaigns is right
+>>> all(book.judge(name, value).status == "correct" for name, value in right.items())
+True
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..analytics import automation, campaigns, experiments, kpis
+from ..i18n import check_lang, t
+from . import parameters
+from .exercises import AnyOf, Exercise, ExerciseBook
+
+__all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall",
+           "plot_funnel", "plot_cps", "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "BASELINE",
+           "example_objective"]
+
+WIN_BACK_DAYS = 60  # the exercise's win-back delay (the notebook shows its own parameter)
+BASELINE = 0.05  # conversion rate of the sample-size exercise
+
+
+def example_objective(**change) -> campaigns.SmartObjective:
+    """The objective of the SMART exercise: a reactivation by e-mail, too ambitious."""
+    base = dict(specific="Reactivate premium customers who stopped buying, by e-mail",
+                metric="conversion_rate", target=0.15, baseline=0.03, segment="premium",
+                start="2025-03-01", end="2025-03-31")
+    return campaigns.SmartObjective(**{**base, **change})
+
+
+def check_parameters(*, win_back_days, min_effect, alpha) -> None:
+    """The notebook's own parameters, by the rules of :mod:`crmkit.lessons.parameters`.
+
+    >>> check_parameters(win_back_days=90, min_effect=0.01, alpha=0.05)
+    >>> check_parameters(win_back_days=0, min_effect=0.01, alpha=0.05)
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.ParameterError: win_back_days=0 must be a whole number from 1 to 3,650 ...
+    """
+    parameters.check_parameters({"win_back_days": win_back_days, "min_effect": min_effect,
+                                 "alpha": alpha})
+
+
+def smart_table(objective: campaigns.SmartObjective, lang: str = "en") -> pd.DataFrame:
+    """One row per SMART letter: what it asks and whether ``objective`` passes it."""
+    check_lang(lang)
+    bad = set(objective.failing())
+    return pd.DataFrame({"letter": list(campaigns.SMART_LETTERS),
+                         "meets": [k not in bad for k in campaigns.SMART_LETTERS],
+                         "rule": [t(f"smart.{k}", lang) for k in campaigns.SMART_LETTERS]}
+                        ).set_index("letter")
+
+
+# ----------------------------------------------------------------------------- plots
+def plot_footfall(data, *, lang: str = "en", ax=None):
+    """Sessions and unique visitors per month (footfall)."""
+    f = kpis.footfall(data)
+    if ax is None:
+        ax = plt.subplots(figsize=(9, 3.5))[1]
+    x = f.index.to_timestamp()
+    ax.plot(x, f["sessions"], marker="o", ms=3, label=t("case.sessions_axis", lang))
+    ax.plot(x, f["visitors"], marker="o", ms=3, label=t("case.visitors_axis", lang))
+    ax.set_title(t("case.footfall_title", lang))
+    ax.set_xlabel(t("case.month_axis", lang))
+    ax.legend()
+    return ax
+
+
+def plot_funnel(data, *, lang: str = "en", ax=None):
+    """The funnel visit -> cart -> order as horizontal bars with the step rates."""
+    f = kpis.funnel(data)
+    if ax is None:
+        ax = plt.subplots(figsize=(7, 2.6))[1]
+    labels = [t(f"funnel.{s}", lang) for s in f.index]
+    ax.barh(labels, f["sessions"], color=["#264653", "#2a9d8f", "#e9c46a"])
+    for i, (n, r) in enumerate(zip(f["sessions"], f["step_rate"], strict=True)):
+        ax.text(n, i, f"  {n:,}  ({r:.1%})", va="center", fontsize=8)
+    ax.invert_yaxis()
+    ax.set_title(t("case.funnel_title", lang))
+    ax.set_xlim(0, f["sessions"].max() * 1.35)
+    return ax
+
+
+def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None):
+    """Distribution of the CPS of the customers who bought, with zero marked."""
+    if ax is None:
+        ax = plt.subplots(figsize=(8, 3.2))[1]
+    values = cps.loc[cps["orders"] > 0, "cps"]
+    ax.hist(values.clip(upper=values.quantile(0.99)), bins=50, color="#2a9d8f")
+    ax.axvline(0, color="#e76f51", ls="--")
+    ax.set_title(t("case.cps_title", lang))
+    ax.set_ylabel(t("case.customers_axis", lang))
+    ax.set_xlabel("CPS (€)")
+    return ax
+
+
+def plot_uplift(effects: pd.DataFrame, *, truth: pd.DataFrame | None = None,
+                lang: str = "en", ax=None):
+    """Each campaign's uplift with its confidence interval; the true effect when known."""
+    e = effects.dropna(subset=["ci_low"])
+    if ax is None:
+        ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(e) + 1)))[1]
+    y = np.arange(len(e))
+    ax.errorbar(e["uplift"] * 100, y, xerr=[(e["uplift"] - e["ci_low"]) * 100,
+                                            (e["ci_high"] - e["uplift"]) * 100],
+                fmt="o", color="#264653", ms=4, capsize=2)
+    if truth is not None and "true_uplift" in truth:
+        tr = truth.set_index("campaign_id")["true_uplift"].reindex(e.index) * 100
+        ax.scatter(tr, y, marker="x", color="#e76f51", zorder=3, label=t("case.truth", lang))
+        ax.legend(fontsize=8)
+    ax.axvline(0, color="grey", lw=1)
+    ax.set_yticks(y, [str(i) for i in e.index], fontsize=7)
+    ax.invert_yaxis()
+    ax.set_xlabel(t("case.uplift_axis", lang))
+    ax.set_ylabel(t("column.campaign_id", lang))
+    ax.set_title(t("case.uplift_title", lang))
+    return ax
+
+
+def plot_flows(weekly: pd.DataFrame, *, lang: str = "en", ax=None):
+    """Triggers per week of each automation flow."""
+    if ax is None:
+        ax = plt.subplots(figsize=(9, 3.2))[1]
+    for flow, part in weekly.groupby("flow", sort=False):
+        ax.plot(part["week"], part["triggered"], label=t(f"flow.{flow}", lang), lw=1.2)
+    ax.set_title(t("case.flows_title", lang))
+    ax.set_ylabel(t("case.customers_axis", lang))
+    if len(weekly):
+        ax.legend(fontsize=8)
+    return ax
+
+
+# ----------------------------------------------------------------------------- exercises
+def _busiest_month_sessions(data) -> int:
+    f = kpis.footfall(data)
+    return int(f["sessions"].max()) if len(f) else 0
+
+
+def _email_conversion(data) -> float:
+    conv = kpis.conversion_rate(data, by="traffic_source")["conversion_rate"]
+    return float(conv.get("email", 0.0))
+
+
+def _abandoned_carts(data) -> int:
+    s = data.web_sessions
+    return int((s["added_to_cart"] & s["converted_order_id"].isna()).sum())
+
+
+def _negative_cps(data) -> int:
+    cps = kpis.customer_profitability(data)
+    return int(((cps["orders"] > 0) & (cps["cps"] < 0)).sum())
+
+
+def _champions_email(data) -> int:
+    return int(campaigns.segment_actions(data).loc["champions", "email"])
+
+
+def _best_roi(data):
+    e = campaigns.effectiveness(data)
+    e = e[e["reach"] > 0]
+    return AnyOf([int(i) for i in e.index[e["roi"] == e["roi"].max()]])
+
+
+def _significant(data) -> int:
+    return int((campaigns.incremental_effect(data)["ci_low"] > 0).sum())
+
+
+def _win_back(data) -> int:
+    return len(automation.flow_triggers(data, "win_back", win_back_days=WIN_BACK_DAYS))
+
+
+def _letter(data, answer):
+    if isinstance(answer, list | tuple | set) and len(answer) == 1:
+        answer = next(iter(answer))
+    return answer.strip().upper() if isinstance(answer, str) else answer
+
+
+def _month_count(data, answer):
+    return int(answer) if isinstance(answer, np.integer) else answer
+
+
+EXERCISES = (
+    Exercise(
+        "busiest_month", _busiest_month_sessions, convert=_month_count,
+        title=("Footfall of the busiest month", "Afluencia del mes de más visitas"),
+        hints=(("`kpis.footfall(data)` has one row per month and a `sessions` column.",
+                "`kpis.footfall(data)` tiene una fila por mes y una columna `sessions`."),
+               ("Take the largest value of that column (0 if the table is empty).",
+                "Toma el mayor valor de esa columna (0 si la tabla está vacía).")),
+    ),
+    Exercise(
+        "email_conversion", _email_conversion, rtol=1e-4,
+        title=("Conversion rate of e-mail visits", "Tasa de conversión de las visitas del correo"),
+        hints=(("`kpis.conversion_rate(data, by='traffic_source')` gives one row per source.",
+                "`kpis.conversion_rate(data, by='traffic_source')` da una fila por origen."),
+               ("Read the `conversion_rate` of the row 'email' (0.0 if there is none): "
+                "`.get('email', 0.0)`.",
+                "Lee la `conversion_rate` de la fila 'email' (0.0 si no existe): "
+                "`.get('email', 0.0)`.")),
+    ),
+    Exercise(
+        "abandoned_carts", _abandoned_carts,
+        title=("Abandoned carts", "Carritos abandonados"),
+        hints=(("A visit abandons its cart when `added_to_cart` is True and "
+                "`converted_order_id` is empty.",
+                "Una visita abandona el carrito si `added_to_cart` es True y "
+                "`converted_order_id` está vacío."),
+               ("Combine both conditions with & on data.web_sessions and sum().",
+                "Combina las dos condiciones con & sobre data.web_sessions y usa sum().")),
+    ),
+    Exercise(
+        "negative_cps", _negative_cps,
+        title=("Customers who cost more than they leave",
+               "Clientes que cuestan más de lo que dejan"),
+        hints=(("`kpis.customer_profitability(data)` has the columns `orders` and `cps`.",
+                "`kpis.customer_profitability(data)` tiene las columnas `orders` y `cps`."),
+               ("Count the rows with orders > 0 and cps < 0.",
+                "Cuenta las filas con orders > 0 y cps < 0.")),
+    ),
+    Exercise(
+        "champions_email", _champions_email,
+        title=("Champions an e-mail can reach", "Campeones a los que llega un correo"),
+        hints=(("The table `actions` has one row per segment and a column per channel.",
+                "La tabla `actions` tiene una fila por segmento y una columna por canal."),
+               ("`actions.loc['champions', 'email']`: address known and consent given.",
+                "`actions.loc['champions', 'email']`: dirección conocida y consentimiento.")),
+    ),
+    Exercise(
+        "smart_letter", lambda d: "A", convert=_letter,
+        title=("The letter that fails", "La letra que falla"),
+        hints=(("Call `.failing()` on the objective.", "Llama a `.failing()` del objetivo."),
+               ("Going from 3 % to 15 % is five times the baseline: is it attainable?",
+                "Pasar del 3 % al 15 % es multiplicar por cinco: ¿es alcanzable?")),
+    ),
+    Exercise(
+        "best_roi", _best_roi,
+        title=("Campaign with the best ROI", "Campaña con el mejor ROI"),
+        hints=(("Use the table `eff` (campaigns.effectiveness) and only campaigns with reach > 0.",
+                "Usa la tabla `eff` (campaigns.effectiveness) y solo campañas con alcance > 0."),
+               ("`idxmax()` of the `roi` column gives the campaign_id.",
+                "`idxmax()` de la columna `roi` da el campaign_id.")),
+    ),
+    Exercise(
+        "significant_uplift", _significant,
+        title=("Campaigns with a proven effect", "Campañas con efecto demostrado"),
+        hints=(("The effect is proven when the whole interval is above zero.",
+                "El efecto está demostrado cuando todo el intervalo está por encima de cero."),
+               ("Count the rows of `effects` whose `ci_low` is > 0.",
+                "Cuenta las filas de `effects` cuyo `ci_low` es > 0.")),
+    ),
+    Exercise(
+        "sample_size", lambda d: experiments.sample_size(BASELINE, 0.02),
+        title=("Customers per group", "Clientes por grupo"),
+        hints=(("`experiments.sample_size(baseline, min_effect)`, with power 0.8 by default.",
+                "`experiments.sample_size(baseline, min_effect)`, con potencia 0,8 por defecto."),
+               ("From 5 % to 7 % is a minimum effect of 0.02.",
+                "Del 5 % al 7 % es un efecto mínimo de 0,02.")),
+    ),
+    Exercise(
+        "win_back_60", _win_back,
+        title=("Win-back messages after 60 days", "Mensajes de recuperación a los 60 días"),
+        hints=(("`automation.flow_triggers(data, 'win_back', win_back_days=...)` lists them.",
+                "`automation.flow_triggers(data, 'win_back', win_back_days=...)` los lista."),
+               ("Count its rows with len().", "Cuenta sus filas con len().")),
+    ),
+)
+
+
+def exercise_book(data, lang: str = "en") -> ExerciseBook:
+    """The exercises of notebook 04, checked against ``data``."""
+    return ExerciseBook(data, EXERCISES, lang=lang)

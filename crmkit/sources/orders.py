@@ -1,0 +1,366 @@
+"""Import any order or transaction log (one delimited file) into a partial ``CRMData``.
+
+The analyst says which column holds what (customer, date, amount, and
+optionally order, quantity, product, price) on the command line or in a
+small YAML file kept beside the export; encoding, delimiter and decimal
+comma are detected unless given. This reads the CDNOW log (customer, day,
+CDs, dollars; aligned with spaces, no header) and UCI Online Retail II style
+files, where an invoice starting with ``C`` is a cancellation, a negative
+quantity is a return and a missing customer is a guest.
+
+>>> import pathlib, tempfile
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "sales.csv").write_text(
+...     "Invoice;Cliente;Fecha;Artículo;Unidades;Precio\\n"
+...     "A1;7;05/01/2024 10:00;X1;2;3,50\\n"
+...     "A1;7;05/01/2024 10:00;X2;1;10,00\\n"
+...     "C2;7;06/01/2024 09:00;X2;-1;10,00\\n"
+...     "A3;;07/01/2024 12:00;X1;1;3,50\\n"
+...     "A4;8;31/02/2024 12:00;X1;1;3,50\\n", encoding="utf-8")
+>>> mapping = OrderLogMapping(customer="Cliente", date="Fecha", order="Invoice",
+...     product="Artículo", quantity="Unidades", price="Precio", dayfirst=True,
+...     cancel_prefix="C")
+>>> result = import_orders(folder / "sales.csv", mapping, shop_name="Tienda Sur")
+>>> result.report[["rows_read", "rows_imported", "rows_quarantined"]].values.tolist()
+[[5, 4, 1]]
+>>> result.quarantine[["line", "column", "reason", "value"]].values.tolist()
+[[6, 'Fecha', 'empty or unreadable', '31/02/2024 12:00']]
+>>> result.data.orders["status"].tolist(), result.notes["guest_orders"]
+(['placed', 'cancelled', 'placed'], 1)
+>>> sorted(result.data.tables)
+['order_lines', 'orders', 'products']
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import yaml
+
+from ..dataset.crmdata import CRMData
+from ..dataset.schema import conform
+from ..errors import SourceError
+from .quarantine import (
+    QUARANTINE_COLUMNS,
+    ImportResult,
+    broken_rows,
+    file_report,
+    quarantine_rows,
+    validate_rows,
+)
+from .table import (
+    LINE,
+    check_shop,
+    guess_decimal,
+    parse_local_time,
+    parse_number,
+    read_text_table,
+)
+
+__all__ = ["OrderLogMapping", "import_orders", "MAX_QUANTITY"]
+
+#: Quantities beyond this are taken as a broken value (a barcode in the wrong column).
+MAX_QUANTITY = 1_000_000
+
+
+@dataclass(frozen=True)
+class OrderLogMapping:
+    """Which column of the log holds what, and how the file is written.
+
+    Columns are named as in the header, or by 1-based position (``"2"``) when
+    the file has none (``header=False``). ``customer`` and ``date`` are
+    required, and ``amount`` or ``price``. Keep it as YAML with
+    :meth:`to_yaml`; read it back with :meth:`from_yaml`.
+
+    >>> m = OrderLogMapping(customer="1", date="2", quantity="3", amount="4", header=False,
+    ...                     date_format="%Y%m%d", delimiter="whitespace")
+    >>> OrderLogMapping.from_yaml_text(m.to_yaml()) == m
+    True
+    >>> OrderLogMapping(customer="c", date="d")
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.SourceError: the mapping needs an amount or a price column; ...
+    """
+
+    customer: str | None
+    date: str
+    amount: str | None = None
+    order: str | None = None
+    quantity: str | None = None
+    product: str | None = None
+    product_name: str | None = None
+    price: str | None = None
+    date_format: str | None = None
+    dayfirst: bool = False
+    cancel_prefix: str | None = None
+    header: bool = True
+    encoding: str | None = None
+    delimiter: str | None = None
+    decimal: str | None = None
+
+    def __post_init__(self) -> None:
+        if not self.date:
+            raise SourceError("the mapping needs a date column (date: <column>).")
+        if not (self.amount or self.price):
+            raise SourceError("the mapping needs an amount or a price column; give "
+                              "--amount COLUMN or --price COLUMN (with --quantity).")
+        if self.decimal not in (None, ".", ","):
+            raise SourceError(f"decimal={self.decimal!r} is not allowed; use '.' or ','.")
+
+    @property
+    def columns(self) -> dict[str, str]:
+        """The mapped roles and the file's column for each."""
+        roles = ("customer", "date", "amount", "order", "quantity", "product",
+                 "product_name", "price")
+        return {r: getattr(self, r) for r in roles if getattr(self, r)}
+
+    def to_yaml(self) -> str:
+        """The mapping as a small YAML file the analyst can keep and edit."""
+        return yaml.safe_dump({k: v for k, v in asdict(self).items() if v not in (None, False)}
+                              | {"header": self.header}, sort_keys=False, allow_unicode=True)
+
+    @classmethod
+    def from_yaml_text(cls, text: str, *, where: str = "mapping") -> OrderLogMapping:
+        try:
+            raw = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise SourceError(f"{where}: not valid YAML ({exc}).") from exc
+        if not isinstance(raw, dict):
+            raise SourceError(f"{where}: expected 'role: column' lines.")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(raw) - known)
+        if unknown:
+            raise SourceError(f"{where}: unknown key(s) {unknown}; the keys are: "
+                              f"{', '.join(sorted(known))}.")
+        clean = {k: (str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v)
+                 for k, v in raw.items()}
+        return cls(**clean)
+
+    @classmethod
+    def from_yaml(cls, path) -> OrderLogMapping:
+        path = Path(path)
+        if not path.is_file():
+            raise SourceError(f"{path}: no such mapping file.")
+        return cls.from_yaml_text(path.read_text(encoding="utf-8"), where=str(path))
+
+
+def _customer_codes(text: pd.Series) -> pd.Series:
+    """Customer codes as written; ``13085.0`` (a spreadsheet's float) reads as ``13085``."""
+    v = text.astype("str").str.strip()
+    return v.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+
+
+def _ids(codes: pd.Series) -> tuple[pd.Series, bool]:
+    """Integer ids for codes: the codes themselves when they are whole numbers."""
+    known = codes[codes != ""]
+    if known.str.fullmatch(r"\d{1,18}").all():
+        return pd.to_numeric(codes.where(codes != ""), errors="coerce").astype("Int64"), True
+    uniques = sorted(known.unique())
+    lookup = {c: i for i, c in enumerate(uniques, 1)}
+    return codes.map(lookup).astype("Int64"), False
+
+
+def _schema() -> pa.DataFrameSchema:
+    lo, hi = pd.Timestamp("1970-01-01"), pd.Timestamp("2100-01-01")
+    return pa.DataFrameSchema({
+        "placed_at": pa.Column("datetime64[us]", pa.Check.in_range(lo, hi), nullable=False),
+        "quantity": pa.Column(float, [
+            pa.Check.in_range(-MAX_QUANTITY, MAX_QUANTITY),
+            pa.Check(lambda s: s != 0, element_wise=False, name="quantity_is_zero"),
+            pa.Check(lambda s: s == np.round(s), name="not_a_whole_number"),
+        ], nullable=False),
+        "unit_price": pa.Column(float, pa.Check.ge(0), nullable=False),
+    }, strict=False)
+
+
+def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = None,
+                  currency: str = "EUR", timezone: str = "Europe/Madrid") -> ImportResult:
+    """Import an order or transaction log; return the dataset, its report and its quarantine.
+
+    One order per distinct ``order`` value (per row when no order column is
+    mapped), one order line per row. Rows that cannot be used are quarantined
+    with file, line, column and reason. An order whose code starts with
+    ``cancel_prefix`` is ``cancelled``; one with only negative quantities is
+    ``returned`` (its lines hold the units that came back); a row without a
+    customer is a guest order. The result has the tables the log can fill:
+    orders and order lines, and products when a product column is mapped.
+
+    With an amount (and no price) a line's unit price is amount ÷ quantity, so
+    quantity × unit price gives the amount back. Whole-number codes are the
+    ids; other codes (``INV-7``, ``C489449``, e-mails as customers) get
+    numbers, and ``ImportResult.codes`` keeps code and id side by side
+    (``customer_codes.csv``, ``order_codes.csv`` beside the dataset).
+    """
+    check_shop(currency=currency, timezone=timezone)
+    path = Path(path)
+    table = read_text_table(path, encoding=mapping.encoding, delimiter=mapping.delimiter,
+                            header=mapping.header)
+    raw = table.frame
+    missing = [f"{role}={col!r}" for role, col in mapping.columns.items()
+               if col not in raw.columns]
+    if missing:
+        cols = [c for c in raw.columns if c != LINE]
+        raise SourceError(f"{path}: column(s) {', '.join(missing)} not in the file; its "
+                          f"columns are: {', '.join(repr(c) for c in cols)}. Fix the mapping.")
+    name = path.name
+    cols = mapping.columns
+    amount_col = cols.get("amount") or cols["price"]
+    decimal = mapping.decimal or guess_decimal(raw[amount_col])
+    parsed = pd.DataFrame({LINE: raw[LINE]}, index=raw.index)
+    parsed["placed_at"] = parse_local_time(raw[cols["date"]], timezone=timezone,
+                                           fmt=mapping.date_format, dayfirst=mapping.dayfirst)
+    qty = (parse_number(raw[cols["quantity"]], decimal=decimal) if "quantity" in cols
+           else pd.Series(1.0, index=raw.index))
+    parsed["quantity"] = qty
+    if "price" in cols:
+        parsed["unit_price"] = parse_number(raw[cols["price"]], decimal=decimal)
+    else:
+        amount = parse_number(raw[cols["amount"]], decimal=decimal)
+        parsed["unit_price"] = (amount / qty.abs().where(qty != 0)).where(amount.notna())
+        parsed["_amount"] = amount
+    sources = {"placed_at": cols["date"], "quantity": cols.get("quantity", cols["date"]),
+               "unit_price": cols.get("price", cols.get("amount"))}
+    ok, bad = validate_rows(parsed, _schema(), file=name, raw=raw, source_columns=sources)
+    extra = []
+    codes = (raw[cols["order"]].astype("str").str.strip() if "order" in cols
+             else pd.Series(raw[LINE].astype("str"), index=raw.index))
+    empty_order = (codes == "") & ok
+    if empty_order.any():
+        extra.append(quarantine_rows(parsed, empty_order, file=name, column=cols["order"],
+                                     reason="empty order number", raw=raw))
+        ok &= ~empty_order
+    customers = (_customer_codes(raw[cols["customer"]]) if "customer" in cols
+                 else pd.Series("", index=raw.index))
+    # one customer per order: rows that name another customer than the order's first are
+    # quarantined (the order cannot belong to two people)
+    first_customer = customers[ok].groupby(codes[ok], sort=False).transform("first")
+    conflict = pd.Series(False, index=raw.index)
+    conflict.loc[first_customer.index] = customers[ok] != first_customer
+    if conflict.any():
+        extra.append(quarantine_rows(parsed, conflict, file=name, column=cols["customer"],
+                                     reason="another customer than the order's first line",
+                                     raw=raw))
+        ok &= ~conflict
+    cancelled = (codes.str.upper().str.startswith(mapping.cancel_prefix.upper())
+                 if mapping.cancel_prefix else pd.Series(False, index=raw.index))
+    negative = parsed["quantity"] < 0
+    all_negative = negative[ok].groupby(codes[ok], sort=False).transform("all")
+    mixed = pd.Series(False, index=raw.index)
+    mixed.loc[all_negative.index] = negative[ok] & ~all_negative & ~cancelled[ok]
+    if mixed.any():
+        extra.append(quarantine_rows(parsed, mixed, file=name,
+                                     column=cols.get("quantity", cols["date"]),
+                                     reason="negative quantity inside a sale", raw=raw))
+        ok &= ~mixed
+    extra.append(broken_rows(table))
+    bad = pd.concat([bad, *extra], ignore_index=True)
+    bad = bad[QUARANTINE_COLUMNS].sort_values(["line", "column"], kind="stable")
+    bad = bad.reset_index(drop=True)
+
+    good = parsed[ok].copy()
+    good["_order"] = codes[ok]
+    good["_customer"] = customers[ok]
+    good["_cancelled"] = cancelled[ok]
+    customer_id, numeric = _ids(good["_customer"])
+    good["customer_id"] = customer_id
+    order_codes = good["_order"]
+    if "order" in cols:
+        # invoice numbers keep their number (C489449 -> 489449) unless two codes would share it
+        digits = order_codes.str.replace(r"^[A-Za-z]+", "", regex=True)
+        pairs = pd.DataFrame({"c": order_codes, "d": digits}).drop_duplicates()
+        order_id, numeric_orders = _ids(digits)
+        if not numeric_orders or pairs["d"].duplicated().any():  # numbered as they come
+            uniques = pd.unique(order_codes)
+            order_id = order_codes.map({c: i for i, c in enumerate(uniques, 1)}).astype("Int64")
+    else:
+        order_id = pd.Series(np.arange(1, len(good) + 1), index=good.index, dtype="Int64")
+    good["order_id"] = order_id.astype("int64")
+    good = good.sort_values(["order_id", LINE], kind="stable")
+    head = good.groupby("order_id", sort=True).first()
+    neg = (good["quantity"] < 0).groupby(good["order_id"]).all()
+    status = np.where(head["_cancelled"], "cancelled", np.where(neg, "returned", "placed"))
+    orders = pd.DataFrame({
+        "order_id": head.index.to_numpy(),
+        "customer_id": head["customer_id"].to_numpy(),
+        "placed_at": head["placed_at"].to_numpy(),
+        "channel": None, "status": status,
+        "paid_at": pd.NaT, "shipped_at": pd.NaT, "delivered_at": pd.NaT,
+        "cancelled_at": np.where(status == "cancelled", head["placed_at"], pd.NaT),
+        "returned_at": np.where(status == "returned", head["placed_at"], pd.NaT),
+        "payment_method": None, "shipping_cost": np.nan, "discount_code": None,
+        "campaign_id": pd.NA,
+    })
+    lines = pd.DataFrame({
+        "order_id": good["order_id"].to_numpy(),
+        "line_number": good.groupby("order_id").cumcount().to_numpy() + 1,
+        "product_id": pd.NA,
+        "quantity": good["quantity"].abs().astype("int64").to_numpy(),
+        "unit_price": good["unit_price"].to_numpy(),
+        "discount": 0.0,
+    })
+    tables = {"orders": conform("orders", orders)}
+    if "product" in cols:
+        sku = raw.loc[good.index, cols["product"]].astype("str").str.strip()
+        uniques = sorted(sku[sku != ""].unique())
+        pid = {c: i for i, c in enumerate(uniques, 1)}
+        lines["product_id"] = sku.map(pid).astype("Int64").to_numpy()
+        names = (raw.loc[good.index, cols["product_name"]].astype("str").str.strip()
+                 if "product_name" in cols else sku)
+        first_name = names[sku != ""].groupby(sku[sku != ""]).agg(
+            lambda s: s[s != ""].mode().iloc[0] if (s != "").any() else None)
+        products = pd.DataFrame({
+            "product_id": [pid[c] for c in uniques], "sku": uniques,
+            "name": [first_name.get(c) or c for c in uniques],
+            "department": None, "category": None, "subcategory": None, "brand": None,
+            "unit_cost": np.nan, "list_price": np.nan})
+        tables["products"] = conform("products", products)
+    tables["order_lines"] = conform("order_lines", lines)
+    tables = {k: tables[k] for k in ("products", "orders", "order_lines") if k in tables}
+    manifest = _manifest(shop_name or path.stem, currency, timezone, "orders",
+                         tables["orders"])
+    data = CRMData(tables, manifest).validate()
+    report = pd.DataFrame([file_report(name, table.rows_read, bad)])
+    revenue = float((good["_amount"] if "_amount" in good else
+                     good["quantity"] * good["unit_price"])[~good["_cancelled"]
+                                                          & (good["quantity"] > 0)].sum())
+    notes = {
+        "orders": len(orders), "order_lines": len(lines),
+        "buyers": int(good["customer_id"].nunique()),
+        "guest_orders": int(orders["customer_id"].isna().sum()),
+        "cancelled_orders": int((status == "cancelled").sum()),
+        "returned_orders": int((status == "returned").sum()),
+        "revenue": round(revenue, 2),
+        "customer_ids": "as in the file" if numeric else "numbered in sorted order of codes",
+        "blank_lines_skipped": table.blank_lines,
+    }
+    source = {"kind": "orders", "file": str(path), "encoding": table.encoding,
+              "delimiter": table.delimiter, "decimal": decimal, "mapping": asdict(mapping)}
+    # codes the dataset's integer ids replace are kept beside it, never lost
+    kept = {}
+    if not numeric:
+        known = good[good["_customer"] != ""]
+        kept["customer_codes"] = (known[["_customer", "customer_id"]].drop_duplicates()
+                                   .rename(columns={"_customer": "code"})
+                                   .sort_values("customer_id").reset_index(drop=True))
+    if "order" in cols:
+        pairs = pd.DataFrame({"code": good["_order"], "order_id": good["order_id"]})
+        pairs = pairs.drop_duplicates().sort_values("order_id").reset_index(drop=True)
+        if (pairs["code"] != pairs["order_id"].astype(str)).any():
+            kept["order_codes"] = pairs
+    return ImportResult(data, report, bad, notes, source, kept)
+
+
+def _manifest(shop_name: str, currency: str, timezone: str, origin: str,
+              orders: pd.DataFrame) -> dict:
+    placed = orders["placed_at"]
+    return {
+        "shop_name": shop_name, "currency": currency.upper(), "timezone": timezone,
+        "origin": origin,
+        "start": str(placed.min().date()) if len(placed) else None,
+        "end": str(placed.max().date()) if len(placed) else None,
+    }
+

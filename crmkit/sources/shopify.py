@@ -1,0 +1,490 @@
+"""Import Shopify's orders export (and, optionally, its customers and products exports).
+
+The orders export has one row per line item; the order's own fields fill
+only the first row of each order (``Name`` is the order number). Times carry
+a UTC offset and become the shop's local time (summer time included).
+Financial and fulfilment statuses and the payment gateway are mapped to the
+canonical values; anything the mapping does not know is kept as ``other``
+and counted in the report, never guessed.
+
+Customers are recognised by e-mail (by phone when an order has no e-mail);
+with the customers export they keep Shopify's ``Customer ID`` and its
+address, consents and phone; without it they are built from the billing
+fields of their orders. A Shopify customer record has no signup date, segment
+or call consent: those stay empty (consent: not given).
+
+>>> import pathlib, tempfile
+>>> from crmkit.dataset.synth import generate
+>>> from crmkit.dataset.shopify import write_shopify
+>>> shop = generate("bendita", n_customers=60, seed=5)
+>>> files = write_shopify(shop, pathlib.Path(tempfile.mkdtemp()))
+>>> result = import_shopify(files["orders"], customers=files["customers"],
+...                         products=files["products"], shop_name="Bendita")
+>>> result.balanced, len(result.data.orders) == len(shop.orders)
+(True, True)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from ..dataset.crmdata import CRMData
+from ..dataset.schema import conform
+from ..dataset.shopify import GATEWAYS
+from ..errors import SourceError
+from .quarantine import (
+    QUARANTINE_COLUMNS,
+    ImportResult,
+    broken_rows,
+    file_report,
+    quarantine_rows,
+    validate_rows,
+)
+from .table import (
+    LINE,
+    check_shop,
+    parse_local_time,
+    parse_number,
+    read_text_table,
+)
+
+__all__ = ["import_shopify", "map_status", "map_payment", "ORDER_REQUIRED"]
+
+#: The orders export's columns the importer needs; the others are optional.
+ORDER_REQUIRED = ("Name", "Email", "Created at", "Lineitem quantity", "Lineitem price")
+
+_PAYMENT_WORDS = (
+    ("gift", "other"), ("paypal", "paypal"), ("cash on delivery", "cash_on_delivery"),
+    ("(cod)", "cash_on_delivery"),
+    ("contra reembolso", "cash_on_delivery"), ("bank", "transfer"), ("transfer", "transfer"),
+    ("shopify payments", "card"), ("stripe", "card"), ("card", "card"), ("tarjeta", "card"),
+    ("cash", "cash"), ("efectivo", "cash"),
+)
+_REVERSE_GATEWAYS = {v.casefold(): k for k, v in GATEWAYS.items()}
+
+
+def map_payment(gateway: str) -> str | None:
+    """Shopify's ``Payment Method`` text -> canonical method; ``other`` if unknown.
+
+    >>> [map_payment(g) for g in ["Shopify Payments", "PayPal Express Checkout",
+    ...                           "Cash on Delivery (COD)", "gift_card", ""]]
+    ['card', 'paypal', 'cash_on_delivery', 'other', None]
+    """
+    text = str(gateway or "").strip().casefold()
+    if not text:
+        return None
+    if text in _REVERSE_GATEWAYS:
+        return _REVERSE_GATEWAYS[text]
+    for word, method in _PAYMENT_WORDS:
+        if word in text:
+            return method
+    return "other"
+
+
+def map_status(financial: str, fulfillment: str, cancelled: bool) -> str:
+    """Shopify's financial and fulfilment status -> one canonical order status.
+
+    >>> map_status("paid", "fulfilled", False), map_status("refunded", "fulfilled", False)
+    ('shipped', 'returned')
+    >>> map_status("voided", "", True), map_status("pending", "unfulfilled", False)
+    ('cancelled', 'placed')
+    >>> map_status("expired", "", False)
+    'other'
+    """
+    fin = str(financial or "").strip().casefold()
+    ful = str(fulfillment or "").strip().casefold()
+    if cancelled:
+        return "cancelled"
+    if fin == "refunded":
+        return "returned"
+    if fin in ("paid", "partially_refunded", "partially_paid", "pending", "authorized"):
+        if ful in ("fulfilled", "shipped"):
+            return "shipped"
+        if ful in ("", "unfulfilled", "partial", "pending", "restocked"):
+            return "paid" if fin.startswith(("paid", "partially")) else "placed"
+    return "other"
+
+
+def _schema() -> pa.DataFrameSchema:
+    lo, hi = pd.Timestamp("1990-01-01"), pd.Timestamp("2100-01-01")
+    return pa.DataFrameSchema({
+        "placed_at": pa.Column("datetime64[us]", pa.Check.in_range(lo, hi), nullable=False),
+        "quantity": pa.Column(float, [pa.Check.in_range(1, 1_000_000),
+                                      pa.Check(lambda s: s == np.round(s),
+                                               name="not_a_whole_number")], nullable=False),
+        "unit_price": pa.Column(float, pa.Check.ge(0), nullable=False),
+        "line_discount": pa.Column(float, pa.Check.ge(0), nullable=False),
+    }, strict=False)
+
+
+def _col(raw: pd.DataFrame, name: str) -> pd.Series:
+    if name in raw.columns:
+        return raw[name].astype("str").str.strip()
+    return pd.Series("", index=raw.index, dtype="str")
+
+
+def _read(path, encoding, required, what):
+    table = read_text_table(path, encoding=encoding, delimiter=",")
+    missing = [c for c in required if c not in table.frame.columns]
+    if missing:
+        raise SourceError(
+            f"{path}: the Shopify {what} export has no column(s) "
+            f"{', '.join(repr(m) for m in missing)}; export it again from Shopify "
+            f"(Orders > Export > CSV for Excel, Numbers...)." if what == "orders" else
+            f"{path}: the Shopify {what} export has no column(s) "
+            f"{', '.join(repr(m) for m in missing)}.")
+    return table
+
+
+def import_shopify(orders, *, customers=None, products=None, shop_name: str | None = None,
+                   currency: str | None = None, timezone: str = "Europe/Madrid",
+                   encoding: str | None = None) -> ImportResult:
+    """Import Shopify exports into a ``CRMData``; return it with its report and quarantine.
+
+    Parameters
+    ----------
+    orders : the orders export (``orders_export.csv``).
+    customers, products : the customers and products exports, if at hand.
+    shop_name : the shop's name (titles and report folders use it).
+    currency : ISO code; read from the export's ``Currency`` column when not given.
+    timezone : the shop's IANA time zone, for local times.
+    """
+    check_shop(currency=currency, timezone=timezone)
+    otable = _read(orders, encoding, ORDER_REQUIRED, "orders")
+    raw = otable.frame
+    fname = Path(orders).name
+    name = _col(raw, "Name")
+    # order-level fields are on the first row of each order; later rows leave them empty
+    first = ~name.duplicated()
+    parsed = pd.DataFrame({LINE: raw[LINE]}, index=raw.index)
+    created = _col(raw, "Created at").where(_col(raw, "Created at") != "")
+    created = created.groupby(name).transform("first").fillna("")
+    parsed["placed_at"] = parse_local_time(created, timezone=timezone)
+    parsed["quantity"] = parse_number(raw["Lineitem quantity"])
+    parsed["unit_price"] = parse_number(raw["Lineitem price"])
+    disc_text = _col(raw, "Lineitem discount")
+    parsed["line_discount"] = parse_number(disc_text.where(disc_text != "", "0"))
+    ok, bad = validate_rows(parsed, _schema(), file=fname, raw=raw, source_columns={
+        "placed_at": "Created at", "quantity": "Lineitem quantity",
+        "unit_price": "Lineitem price", "line_discount": "Lineitem discount"})
+    extra = []
+    no_name = (name == "") & ok
+    if no_name.any():
+        extra.append(quarantine_rows(parsed, no_name, file=fname, column="Name",
+                                     reason="empty order number", raw=raw))
+        ok &= ~no_name
+    gross = parsed["quantity"] * parsed["unit_price"]
+    too_much = ok & (parsed["line_discount"] > gross + 0.005)
+    if too_much.any():
+        extra.append(quarantine_rows(parsed, too_much, file=fname, column="Lineitem discount",
+                                     reason="discount larger than the line", raw=raw))
+        ok &= ~too_much
+    # the same order number twice, not on adjacent rows: two orders share a number
+    block = (name != name.shift()).cumsum()
+    split = block.groupby(name).transform("nunique") > 1
+    dup_order = ok & split & (block != block.groupby(name).transform("first"))
+    if dup_order.any():
+        extra.append(quarantine_rows(parsed, dup_order, file=fname, column="Name",
+                                     reason="order number already used earlier in the file",
+                                     raw=raw))
+        ok &= ~dup_order
+    if extra:
+        bad = pd.concat([bad, *extra], ignore_index=True)
+
+    # ---- customers: by e-mail, or by phone when the order has no e-mail
+    email = _col(raw, "Email").str.casefold()
+    email = email.where(email != "").groupby(name).transform("first").fillna("")
+    phone = _col(raw, "Phone").where(_col(raw, "Phone") != "", _col(raw, "Billing Phone"))
+    phone = phone.where(phone != "").groupby(name).transform("first").fillna("")
+    key = email.where(email != "", np.where(phone != "", "tel:" + phone, ""))
+    ctable = None
+    cust_bad = pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    if customers is not None:
+        ctable = _read(customers, encoding, ("Email",), "customers")
+        ctable.frame = _current_customer_columns(ctable.frame)
+        craw = ctable.frame
+        cname = Path(customers).name
+        cid = parse_number(craw["Customer ID"])
+        cparsed = pd.DataFrame({LINE: craw[LINE], "customer_id": cid})
+        cok, cust_bad = validate_rows(cparsed, pa.DataFrameSchema({
+            "customer_id": pa.Column(float, [pa.Check.ge(1), pa.Check(
+                lambda s: ~s.duplicated(keep="first"), name="duplicated")], nullable=False)}),
+            file=cname, raw=craw, source_columns={"customer_id": "Customer ID"})
+        craw = craw[cok]
+        ckey = _col(craw, "Email").str.casefold()
+        cphone = _col(craw, "Phone").where(_col(craw, "Phone") != "",
+                                           _col(craw, "Default Address Phone"))
+        ckey = ckey.where(ckey != "", np.where(cphone != "", "tel:" + cphone, ""))
+        lookup = dict(zip(ckey[ckey != ""], cid[cok][ckey != ""].astype("int64"), strict=True))
+        customer_id = key.map(lookup)
+        unknown_keys = sorted(set(key[(key != "") & customer_id.isna() & ok]))
+        next_id = int(cid[cok].max() if cok.any() else 0) + 1
+        extra_ids = {k: next_id + i for i, k in enumerate(unknown_keys)}
+        customer_id = customer_id.fillna(key.map(extra_ids))
+    else:
+        keys = key[(key != "") & ok]
+        order_of_first = keys.groupby(keys, sort=False).head(1)
+        lookup = {k: i for i, k in enumerate(order_of_first, 1)}
+        customer_id = key.map(lookup)
+        unknown_keys = []
+    parsed["customer_id"] = pd.array(customer_id, dtype="Int64")
+
+    # ---- orders
+    good = ok.to_numpy()
+    o_rows = raw[first & ok]
+    g = parsed[first & ok]
+    numbers = name[first & ok].str.replace(r"^#", "", regex=True)
+    if numbers.str.fullmatch(r"\d{1,18}").all():
+        order_id = numbers.astype("int64")
+    else:
+        order_id = pd.Series(np.arange(1, len(numbers) + 1), index=numbers.index)
+    order_of = dict(zip(name[first & ok], order_id, strict=True))
+    fin = _col(o_rows, "Financial Status")
+    ful = _col(o_rows, "Fulfillment Status")
+    cancelled_text = _col(o_rows, "Cancelled at")
+    status = pd.Series([map_status(a, b, c != "") for a, b, c in
+                        zip(fin, ful, cancelled_text, strict=True)], index=o_rows.index)
+    pay_text = _col(o_rows, "Payment Method")
+    payment = pay_text.map(map_payment)
+    source = _col(o_rows, "Source").str.casefold()
+    channel = source.map({"pos": "store", "web": "web", "phone": "phone", "": "web"})
+    times = {k: parse_local_time(_col(o_rows, col), timezone=timezone)
+             for k, col in (("paid_at", "Paid at"), ("shipped_at", "Fulfilled at"),
+                            ("cancelled_at", "Cancelled at"))}
+    shipping = parse_number(_col(o_rows, "Shipping"))
+    ordertab = pd.DataFrame({
+        "order_id": order_id.to_numpy(),
+        "customer_id": g["customer_id"].to_numpy(),
+        "placed_at": g["placed_at"].to_numpy(),
+        "channel": channel.to_numpy(),
+        "status": status.to_numpy(),
+        "paid_at": times["paid_at"].to_numpy(),
+        "shipped_at": times["shipped_at"].to_numpy(),
+        "delivered_at": pd.NaT,
+        "cancelled_at": times["cancelled_at"].to_numpy(),
+        "returned_at": pd.NaT,
+        "payment_method": payment.to_numpy(),
+        "shipping_cost": shipping.to_numpy(),
+        "discount_code": _col(o_rows, "Discount Code").replace("", None).to_numpy(),
+        "campaign_id": pd.NA,
+    })
+    # ---- lines
+    lrows = parsed[good]
+    lraw = raw[good]
+    oid = name[good].map(order_of).astype("int64")
+    qty = lrows["quantity"].astype("int64")
+    lines = pd.DataFrame({
+        "order_id": oid.to_numpy(),
+        "line_number": oid.groupby(oid).cumcount().to_numpy() + 1,
+        "product_id": pd.NA,
+        "quantity": qty.to_numpy(),
+        "unit_price": lrows["unit_price"].to_numpy(),
+        "discount": np.where(qty * lrows["unit_price"] > 0,
+                             lrows["line_discount"] / (qty * lrows["unit_price"]), 0.0),
+    })
+    tables: dict[str, pd.DataFrame] = {}
+    ptable, pbad = None, pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    sku = _col(lraw, "Lineitem sku")
+    sku = sku.where(sku != "", _col(lraw, "Lineitem name"))
+    if products is not None:
+        ptable, prod_df, pbad = _products(products, encoding)
+    else:
+        prod_df = pd.DataFrame(columns=["product_id", "sku"])
+    # what the line items say of each SKU: its first name and vendor as written
+    said = {k: _col(lraw, col).replace("", None).groupby(sku).first()
+            for k, col in (("name", "Lineitem name"), ("brand", "Vendor"))}
+    pid = dict(zip(prod_df["sku"], prod_df["product_id"], strict=True))
+    new_skus = sorted(set(sku[sku != ""]) - set(pid))
+    if new_skus:  # sold but not in the products export: added with what the lines say
+        start = int(prod_df["product_id"].max() if len(prod_df) else 0) + 1
+        add = pd.DataFrame({
+            "product_id": np.arange(start, start + len(new_skus)), "sku": new_skus,
+            "name": [said["name"].get(s) or s for s in new_skus],
+            "department": None, "category": None, "subcategory": None,
+            "brand": [said["brand"].get(s) for s in new_skus],
+            "unit_cost": np.nan, "list_price": np.nan})
+        prod_df = add if prod_df.empty else pd.concat([prod_df, add], ignore_index=True)
+        pid.update(dict(zip(add["sku"], add["product_id"], strict=True)))
+    lines["product_id"] = pd.array(sku.map(pid).to_numpy(), dtype="Int64")
+    if len(prod_df):
+        tables["products"] = conform("products", prod_df)
+    cust_df = _customers(ctable, raw, key, parsed["customer_id"], first, ok, unknown_keys)
+    if cust_df is not None:
+        tables["customers"] = conform("customers", cust_df)
+    tables["orders"] = conform("orders", ordertab)
+    tables["order_lines"] = conform("order_lines", lines)
+    if currency is None:
+        cur = _col(o_rows, "Currency")
+        currency = cur[cur != ""].mode().iloc[0] if (cur != "").any() else "EUR"
+    placed = tables["orders"]["placed_at"]
+    manifest = {
+        "shop_name": shop_name or "Shopify shop", "currency": str(currency).upper(),
+        "timezone": timezone, "origin": "shopify",
+        "start": str(placed.min().date()) if len(placed) else None,
+        "end": str(placed.max().date()) if len(placed) else None,
+    }
+    data = CRMData(tables, manifest).validate()
+    broken = [broken_rows(t) for t in (otable, ctable, ptable) if t is not None]
+    bad = pd.concat([bad, cust_bad, pbad, *broken], ignore_index=True)[QUARANTINE_COLUMNS]
+    bad = bad.sort_values(["file", "line", "column"], kind="stable").reset_index(drop=True)
+    reports = [file_report(fname, otable.rows_read, bad)]
+    if ctable is not None:
+        reports.append(file_report(Path(customers).name, ctable.rows_read, bad))
+    if ptable is not None:
+        reports.append(file_report(Path(products).name, ptable.rows_read, bad))
+    o = tables["orders"]
+    value = (lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])).groupby(
+        lines["order_id"]).sum()
+    live = o.loc[~o["status"].isin(["cancelled"]), "order_id"]
+    notes = {
+        "orders": len(o), "order_lines": len(lines),
+        "buyers": int(o["customer_id"].nunique()),
+        "guest_orders": int(o["customer_id"].isna().sum()),
+        "cancelled_orders": int((o["status"] == "cancelled").sum()),
+        "returned_orders": int((o["status"] == "returned").sum()),
+        "revenue": round(float(value.reindex(live).fillna(0).sum()), 2),
+        "refunded_amount": round(float(parse_number(_col(o_rows, "Refunded Amount")).sum()), 2),
+        "status_other": int((o["status"] == "other").sum()),
+        "status_other_values": sorted({f"{a}/{b}" for a, b, s in
+                                       zip(fin, ful, status, strict=True) if s == "other"}),
+        "payment_other": int((o["payment_method"] == "other").sum()),
+        "payment_other_values": sorted(set(pay_text[payment == "other"])),
+        "customers_not_in_customers_export": len(unknown_keys),
+        "blank_lines_skipped": otable.blank_lines,
+    }
+    src = {"kind": "shopify", "orders": str(orders), "customers": str(customers or ""),
+           "products": str(products or ""), "encoding": otable.encoding}
+    kept = {}
+    if not numbers.str.fullmatch(r"\d{1,18}").all():  # order names that are not "#1001"
+        kept["order_codes"] = pd.DataFrame({"code": name[first & ok].to_numpy(),
+                                            "order_id": order_id.to_numpy()})
+    return ImportResult(data, pd.DataFrame(reports), bad, notes, src, kept)
+
+
+#: Column names of Shopify's older customers export -> the current ones.
+_OLD_CUSTOMER_COLUMNS = {
+    "Company": "Default Address Company", "Address1": "Default Address Address1",
+    "Address2": "Default Address Address2", "City": "Default Address City",
+    "Province Code": "Default Address Province Code",
+    "Country Code": "Default Address Country Code", "Zip": "Default Address Zip",
+}
+
+
+def _current_customer_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """The customers export with today's column names; the older export (no ``Customer ID``)
+    numbers its customers in the file's order."""
+    out = frame.rename(columns={old: new for old, new in _OLD_CUSTOMER_COLUMNS.items()
+                                if old in frame.columns and new not in frame.columns})
+    if "Customer ID" not in out.columns:
+        out["Customer ID"] = [str(i) for i in range(1, len(out) + 1)]
+    return out
+
+
+def _products(path, encoding):
+    table = _read(path, encoding, ("Title", "Variant SKU"), "products")
+    raw = table.frame.copy()
+    # a product with several variants fills its own fields on its first row only
+    handle = _col(raw, "Handle")
+    for col in ("Title", "Vendor", "Product Category", "Type"):
+        if col in raw.columns and "Handle" in raw.columns:
+            raw[col] = _col(raw, col).replace("", None).groupby(handle).ffill().fillna("")
+    fname = Path(path).name
+    parsed = pd.DataFrame({LINE: raw[LINE], "list_price": parse_number(raw["Variant Price"])
+                           if "Variant Price" in raw else np.nan,
+                           "unit_cost": parse_number(_col(raw, "Cost per item"))})
+    sku = _col(raw, "Variant SKU")
+    parsed["sku"] = sku
+    ok, bad = validate_rows(parsed, pa.DataFrameSchema({
+        "list_price": pa.Column(float, pa.Check.ge(0), nullable=True),
+        "unit_cost": pa.Column(float, pa.Check.ge(0), nullable=True),
+        "sku": pa.Column(str, [pa.Check(lambda s: s != "",
+                                        name="no Variant SKU (an image-only row or an "
+                                             "untracked variant)"),
+                               pa.Check(lambda s: ~s.duplicated(), name="duplicated")]),
+    }), file=fname, raw=raw, source_columns={"list_price": "Variant Price",
+                                             "unit_cost": "Cost per item", "sku": "Variant SKU"})
+    raw, parsed = raw[ok], parsed[ok]
+    category = _col(raw, "Product Category").str.split(" > ")
+    df = pd.DataFrame({
+        "product_id": np.arange(1, len(raw) + 1),
+        "sku": parsed["sku"].to_numpy(),
+        "name": _col(raw, "Title").replace("", None).to_numpy(),
+        "department": category.map(lambda p: p[0] if p and p[0] else None).to_numpy(),
+        "category": category.map(lambda p: p[-1] if len(p) > 1 and p[-1] else None).to_numpy(),
+        "subcategory": _col(raw, "Type").replace("", None).to_numpy(),
+        "brand": _col(raw, "Vendor").replace("", None).to_numpy(),
+        "unit_cost": parsed["unit_cost"].to_numpy(),
+        "list_price": parsed["list_price"].to_numpy(),
+    })
+    df["name"] = df["name"].fillna(df["sku"])
+    return table, df, bad
+
+
+def _split_name(full: pd.Series) -> tuple[pd.Series, pd.Series]:
+    parts = full.str.strip().str.split(" ", n=1)
+    first = parts.map(lambda p: p[0] if p and p[0] else None)
+    last = parts.map(lambda p: p[1] if len(p) > 1 and p[1] else None)
+    return first, last
+
+
+def _customers(ctable, raw, key, customer_id, first, ok, unknown_keys):
+    """Customers from the customers export, plus buyers missing from it (from billing)."""
+    rows = []
+    if ctable is not None:
+        c = ctable.frame
+        cid = parse_number(c["Customer ID"])
+        c = c[cid.notna() & ~cid.duplicated()]
+        rows.append(pd.DataFrame({
+            "customer_id": parse_number(c["Customer ID"]).astype("int64").to_numpy(),
+            "first_name": _col(c, "First Name").replace("", None).to_numpy(),
+            "last_name": _col(c, "Last Name").replace("", None).to_numpy(),
+            "address": _col(c, "Default Address Address1").replace("", None).to_numpy(),
+            "city": _col(c, "Default Address City").replace("", None).to_numpy(),
+            "postal_code": _col(c, "Default Address Zip").replace("", None).to_numpy(),
+            "country": _col(c, "Default Address Country Code").replace("", None).to_numpy(),
+            "email": _col(c, "Email").replace("", None).to_numpy(),
+            "phone": _col(c, "Phone").where(_col(c, "Phone") != "",
+                                            _col(c, "Default Address Phone")
+                                            ).replace("", None).to_numpy(),
+            "email_consent": (_col(c, "Accepts Email Marketing").str.casefold() == "yes"
+                              ).to_numpy(),
+        }))
+    # buyers without a customers record: from the billing fields of their first order
+    sel = first & ok & customer_id.notna()
+    if ctable is not None:
+        sel &= key.isin(unknown_keys)
+    b = raw[sel]
+    if len(b) or rows:
+        if len(b):
+            fn, ln = _split_name(_col(b, "Billing Name"))
+            billed = pd.DataFrame({
+                "customer_id": customer_id[sel].astype("int64").to_numpy(),
+                "first_name": fn.to_numpy(), "last_name": ln.to_numpy(),
+                "address": _col(b, "Billing Address1").where(
+                    _col(b, "Billing Address1") != "", _col(b, "Billing Street")
+                ).replace("", None).to_numpy(),
+                "city": _col(b, "Billing City").replace("", None).to_numpy(),
+                "postal_code": _col(b, "Billing Zip").str.lstrip("'").replace("", None
+                                                                             ).to_numpy(),
+                "country": _col(b, "Billing Country").replace("", None).to_numpy(),
+                "email": _col(b, "Email").replace("", None).to_numpy(),
+                "phone": _col(b, "Billing Phone").replace("", None).to_numpy(),
+                "email_consent": (_col(b, "Accepts Marketing").str.casefold() == "yes"
+                                  ).to_numpy(),
+            }).drop_duplicates("customer_id")
+            rows.append(billed)
+        df = pd.concat(rows, ignore_index=True)
+        df = df.drop_duplicates("customer_id").sort_values("customer_id")
+        for col in ("signup_date", "birth_date"):
+            df[col] = pd.NaT
+        for col in ("gender", "education", "acquisition_channel", "preferred_payment_method",
+                    "segment"):
+            df[col] = None
+        df["acquisition_campaign_id"] = pd.NA
+        df["phone_consent"] = False  # Shopify records no consent to marketing calls
+        return df
+    return None
