@@ -40,6 +40,7 @@ import pandas as pd
 
 from ..analytics.rfm import holdout_purchases, line_cents, period_end, rfm_summary
 from ..dataset.crmdata import CRMData
+from ..dataset.schema import TABLE_NAMES
 from ..dataset.synth import parse_day
 from ..errors import ParameterError
 from ..i18n import catalog, check_lang, t
@@ -112,15 +113,18 @@ def data_profile(data: CRMData) -> pd.DataFrame:
     """One row per fact a data miner checks first: how much data, of what period, how complete.
 
     The ``value`` column mixes counts, shares and days; ``tables_with_rows``
-    tells which of the canonical tables this shop actually has.
+    tells how many of the canonical tables this shop actually has. Without a
+    customer table (an order log), ``customers`` counts the customer ids the
+    orders name.
     """
     o = data.orders
     p = purchases(data)
-    tables = data.summary()
-    filled = int((tables["rows"] > 0).sum()) if "rows" in tables else len(tables)
+    filled = sum(1 for name in TABLE_NAMES if data.has(name) and len(data.tables[name]))
     first, last = (o["placed_at"].min(), o["placed_at"].max()) if len(o) else (pd.NaT, pd.NaT)
+    known = (len(data.tables["customers"]) if data.has("customers")
+             else int(o["customer_id"].dropna().nunique()))
     rows = {
-        "customers": len(data.customers),
+        "customers": known,
         "buyers": int(p["customer_id"].dropna().nunique()),
         "orders": len(o),
         "purchases": len(p),
@@ -129,7 +133,7 @@ def data_profile(data: CRMData) -> pd.DataFrame:
         "first_order": first.date() if pd.notna(first) else None,
         "last_order": last.date() if pd.notna(last) else None,
         "months": int(o["placed_at"].dt.to_period("M").nunique()) if len(o) else 0,
-        "tables_with_rows": f"{filled}/{len(tables)}",
+        "tables_with_rows": f"{filled}/{len(TABLE_NAMES)}",
     }
     return pd.DataFrame({"value": pd.Series(rows, dtype=object)}).rename_axis("measure")
 
@@ -351,9 +355,10 @@ def forecast_factors(data: CRMData, lang: str = "en") -> pd.DataFrame:
     the market, the economy) are named so the forecast is read with them in mind.
     """
     check_lang(lang)
-    have = {"previous_sales": not data.orders.empty, "average_revenue": not data.orders.empty,
-            "trends": not data.orders.empty, "customers": not data.customers.empty,
-            "marketing_plan": not data.campaigns.empty}
+    sales = not data.orders.empty
+    have = {"previous_sales": sales, "average_revenue": sales, "trends": sales,
+            "customers": bool(data.orders["customer_id"].notna().any()),
+            "marketing_plan": data.has("campaigns") and not data.tables["campaigns"].empty}
     rows = [{"factor": t(f"m03_factor.{k}", lang),
              "in_data": t(f"m03_factor.{k}_{'yes' if have.get(k) else 'no'}", lang)}
             for k in _FACTORS]
@@ -665,7 +670,7 @@ EXERCISES = (
                 "Divide sus `actual_purchases` entre las `actual_purchases` de todos.")),
     ),
     Exercise(
-        "pair_baskets", _pair_baskets, convert=_sql,
+        "pair_baskets", _pair_baskets, convert=_sql, needs="products",
         title=("Baskets holding the strongest pair", "Cestas con la pareja más fuerte"),
         hints=(("A basket is an order that was not cancelled; its products are in "
                 "order_lines. Join order_lines to itself on order_id: one copy for each "
@@ -690,7 +695,7 @@ EXERCISES = (
 )
 
 #: The section each exercise belongs to (a section a shop cannot run skips its exercises).
-SECTION = {"r5_came_back": "segments", "best_cluster_spend": "clusters",
+SECTION = {"guest_revenue": "guests", "r5_came_back": "segments", "best_cluster_spend": "clusters",
            "top50_precision": "repurchase", "silent_regulars": "value",
            "top_decile_capture": "value", "pair_baskets": "baskets",
            "forecast_total_error": "forecast"}

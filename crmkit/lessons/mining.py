@@ -416,6 +416,7 @@ def factor_check(data: CRMData, split) -> pd.DataFrame:
     :func:`crmkit.analytics.forecast.factor_comparison` on the same holdout
     months: one structural model without and one with the planned budget.
     """
+    data.require("campaigns", analysis="the marketing-plan factor")
     if data.campaigns.empty:
         raise ModelError("the shop has no campaigns, so there is no marketing plan to test "
                          "as a factor of the forecast.")
