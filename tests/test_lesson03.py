@@ -322,10 +322,11 @@ def test_capped_bgnbd_fits_the_limit_the_plain_fit_refuses():
     assert 0 < p["a"] / (p["a"] + p["b"]) < 1
 
 
-def test_capped_bgnbd_is_the_plain_fit_when_that_works(shop):
+def test_capped_bgnbd_is_the_plain_fit_when_that_works():
     from crmkit.analytics.clv import BetaGeo
 
-    data, split = shop
+    data = generate("ice_cream", n_customers=400, seed=7)
+    split = m03.holdout_split(data, holdout_days=180)
     cal = rfm.rfm_summary(data, as_of=split.cutoff)
     capped = mining.CappedBetaGeo().fit(cal)
     assert not capped.capped_
