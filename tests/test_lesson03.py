@@ -347,3 +347,15 @@ def test_legend_sits_outside_the_plotting_area(shop, draw):
     fig.canvas.draw()
     assert ax.get_legend().get_window_extent().y1 <= ax.get_window_extent().y0
     plt.close(fig)
+
+
+def test_leakage_trap_ranks_customers_with_nothing_left_at_the_end_last():
+    # in this shop some customers returned every purchase after the cutoff
+    data = generate("boutique", n_customers=1200, seed=42)
+    split = m03.holdout_split(data, holdout_days=180)
+    cal = rfm.rfm_summary(data, as_of=split.cutoff)
+    at_end = rfm.rfm_summary(data, as_of=split.end)
+    assert not cal.index.isin(at_end.index).all()
+    leak = mining.leakage_trap(data, split)
+    assert leak["auc"].notna().all()
+    assert leak.loc["leaky", "auc"] > leak.loc["honest", "auc"]

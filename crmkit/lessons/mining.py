@@ -307,9 +307,15 @@ def leakage_trap(data: CRMData, split) -> pd.DataFrame:
     *end* of the data, recency already knows who bought in the holdout, so it
     looks almost perfect; computed as of the cutoff, it is the honest
     predictor. Rows ``leaky`` and ``honest``: the area under the ROC curve.
+    A customer whose every purchase was returned after the cutoff has no
+    recency at the end; the leaky score ranks them last.
     """
     honest = rfm_summary(data, as_of=split.cutoff)
     leaky = rfm_summary(data, as_of=split.end).reindex(honest.index)
+    # a customer whose every purchase came back after the cutoff has none left at the end:
+    # as the least recent of all, they rank last
+    worst = leaky["recency_days"].max()
+    leaky["recency_days"] = leaky["recency_days"].fillna(worst + 1)
     y = _holdout(data, split).reindex(honest.index)["frequency_holdout"] > 0
     rows = {}
     for name, table in (("leaky", leaky), ("honest", honest)):
