@@ -391,6 +391,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "web": ("web_sessions",),
     "stock": ("products", "inventory"),
     "order_times": ("orders",),
+    "profitability": ("orders", "order_lines", "products"),
 }
 
 #: Topics that need more than their tables: (table, column, what must be in it). An order

@@ -92,7 +92,7 @@ def plot_funnel(data, *, lang: str = "en", ax=None):
     return ax
 
 
-def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None):
+def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None, currency: str = "€"):
     """Distribution of the CPS of the customers who bought, with zero marked."""
     if ax is None:
         ax = plt.subplots(figsize=(8, 3.2))[1]
@@ -101,7 +101,7 @@ def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None):
     ax.axvline(0, color="#e76f51", ls="--")
     ax.set_title(t("case.cps_title", lang))
     ax.set_ylabel(t("case.customers_axis", lang))
-    ax.set_xlabel("CPS (€)")
+    ax.set_xlabel(f"CPS ({currency})")
     return ax
 
 
@@ -192,7 +192,7 @@ def _month_count(data, answer):
 
 EXERCISES = (
     Exercise(
-        "busiest_month", _busiest_month_sessions, convert=_month_count,
+        "busiest_month", _busiest_month_sessions, convert=_month_count, needs="web",
         title=("Footfall of the busiest month", "Afluencia del mes de más visitas"),
         hints=(("`kpis.footfall(data)` has one row per month and a `sessions` column.",
                 "`kpis.footfall(data)` tiene una fila por mes y una columna `sessions`."),
@@ -200,7 +200,7 @@ EXERCISES = (
                 "Toma el mayor valor de esa columna (0 si la tabla está vacía).")),
     ),
     Exercise(
-        "email_conversion", _email_conversion, rtol=1e-4,
+        "email_conversion", _email_conversion, rtol=1e-4, needs="web",
         title=("Conversion rate of e-mail visits", "Tasa de conversión de las visitas del correo"),
         hints=(("`kpis.conversion_rate(data, by='traffic_source')` gives one row per source.",
                 "`kpis.conversion_rate(data, by='traffic_source')` da una fila por origen."),
@@ -210,7 +210,7 @@ EXERCISES = (
                 "`.get('email', 0.0)`.")),
     ),
     Exercise(
-        "abandoned_carts", _abandoned_carts,
+        "abandoned_carts", _abandoned_carts, needs="web",
         title=("Abandoned carts", "Carritos abandonados"),
         hints=(("A visit abandons its cart when `added_to_cart` is True and "
                 "`converted_order_id` is empty.",
@@ -220,7 +220,7 @@ EXERCISES = (
                 "Combina las dos condiciones con & sobre data.web_sessions y usa sum().")),
     ),
     Exercise(
-        "negative_cps", _negative_cps,
+        "negative_cps", _negative_cps, needs="profitability",
         title=("Customers who cost more than they leave",
                "Clientes que cuestan más de lo que dejan"),
         hints=(("`kpis.customer_profitability(data)` has the columns `orders` and `cps`.",
@@ -229,7 +229,7 @@ EXERCISES = (
                 "Cuenta las filas con orders > 0 y cps < 0.")),
     ),
     Exercise(
-        "champions_email", _champions_email,
+        "champions_email", _champions_email, needs="customers",
         title=("Champions an e-mail can reach", "Campeones a los que llega un correo"),
         hints=(("The table `actions` has one row per segment and a column per channel.",
                 "La tabla `actions` tiene una fila por segmento y una columna por canal."),
@@ -244,7 +244,7 @@ EXERCISES = (
                 "Pasar del 3 % al 15 % es multiplicar por cinco: ¿es alcanzable?")),
     ),
     Exercise(
-        "best_roi", _best_roi,
+        "best_roi", _best_roi, needs="marketing",
         title=("Campaign with the best ROI", "Campaña con el mejor ROI"),
         hints=(("Use the table `eff` (campaigns.effectiveness) and only campaigns with reach > 0.",
                 "Usa la tabla `eff` (campaigns.effectiveness) y solo campañas con alcance > 0."),
@@ -252,7 +252,7 @@ EXERCISES = (
                 "`idxmax()` de la columna `roi` da el campaign_id.")),
     ),
     Exercise(
-        "significant_uplift", _significant,
+        "significant_uplift", _significant, needs="marketing",
         title=("Campaigns with a proven effect", "Campañas con efecto demostrado"),
         hints=(("The effect is proven when the whole interval is above zero.",
                 "El efecto está demostrado cuando todo el intervalo está por encima de cero."),
@@ -268,7 +268,7 @@ EXERCISES = (
                 "Del 5 % al 7 % es un efecto mínimo de 0,02.")),
     ),
     Exercise(
-        "win_back_60", _win_back,
+        "win_back_60", _win_back, needs="customers",
         title=("Win-back messages after 60 days", "Mensajes de recuperación a los 60 días"),
         hints=(("`automation.flow_triggers(data, 'win_back', win_back_days=...)` lists them.",
                 "`automation.flow_triggers(data, 'win_back', win_back_days=...)` los lista."),
