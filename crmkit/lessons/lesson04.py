@@ -7,7 +7,6 @@
 >>> len(book.names) >= 8
 True
 >>> right = {name: answer_key(book, name) for name in book.names}
->>> right["best_roi"] = right["best_roi"][0]      # any of the tied campaigns is right
 >>> all(book.judge(name, value).status == "correct" for name, value in right.items())
 True
 """
@@ -21,7 +20,7 @@ import pandas as pd
 from ..analytics import automation, campaigns, experiments, kpis
 from ..i18n import check_lang, t
 from . import parameters
-from .exercises import AnyOf, Exercise, ExerciseBook
+from .exercises import Exercise, ExerciseBook
 
 __all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall",
            "plot_funnel", "plot_cps", "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "BASELINE",
@@ -166,14 +165,13 @@ def _champions_email(data) -> int:
     return int(campaigns.segment_actions(data).loc["champions", "email"])
 
 
-def _best_roi(data):
+def _best_roi(data) -> float:
     e = campaigns.effectiveness(data)
-    e = e[e["reach"] > 0]
-    return AnyOf([int(i) for i in e.index[e["roi"] == e["roi"].max()]])
+    return float(e.loc[e["reach"] > 0, "roi"].max())
 
 
-def _significant(data) -> int:
-    return int((campaigns.incremental_effect(data)["ci_low"] > 0).sum())
+def _best_lower_bound(data) -> float:
+    return float(campaigns.incremental_effect(data)["ci_low"].max())
 
 
 def _win_back(data) -> int:
@@ -192,7 +190,7 @@ def _month_count(data, answer):
 
 EXERCISES = (
     Exercise(
-        "busiest_month", _busiest_month_sessions, convert=_month_count, needs="web",
+        "busiest_month", _busiest_month_sessions, convert=_month_count, needs="web_visits",
         title=("Footfall of the busiest month", "Afluencia del mes de más visitas"),
         hints=(("`kpis.footfall(data)` has one row per month and a `sessions` column.",
                 "`kpis.footfall(data)` tiene una fila por mes y una columna `sessions`."),
@@ -200,7 +198,7 @@ EXERCISES = (
                 "Toma el mayor valor de esa columna (0 si la tabla está vacía).")),
     ),
     Exercise(
-        "email_conversion", _email_conversion, rtol=1e-4, needs="web",
+        "email_conversion", _email_conversion, rtol=1e-4, needs="web_visits",
         title=("Conversion rate of e-mail visits", "Tasa de conversión de las visitas del correo"),
         hints=(("`kpis.conversion_rate(data, by='traffic_source')` gives one row per source.",
                 "`kpis.conversion_rate(data, by='traffic_source')` da una fila por origen."),
@@ -210,7 +208,7 @@ EXERCISES = (
                 "`.get('email', 0.0)`.")),
     ),
     Exercise(
-        "abandoned_carts", _abandoned_carts, needs="web",
+        "abandoned_carts", _abandoned_carts, needs="web_visits",
         title=("Abandoned carts", "Carritos abandonados"),
         hints=(("A visit abandons its cart when `added_to_cart` is True and "
                 "`converted_order_id` is empty.",
@@ -244,20 +242,21 @@ EXERCISES = (
                 "Pasar del 3 % al 15 % es multiplicar por cinco: ¿es alcanzable?")),
     ),
     Exercise(
-        "best_roi", _best_roi, needs="marketing",
-        title=("Campaign with the best ROI", "Campaña con el mejor ROI"),
+        "best_roi", _best_roi, needs="marketing", rtol=1e-4,
+        title=("The best ROI", "El mejor ROI"),
         hints=(("Use the table `eff` (campaigns.effectiveness) and only campaigns with reach > 0.",
                 "Usa la tabla `eff` (campaigns.effectiveness) y solo campañas con alcance > 0."),
-               ("`idxmax()` of the `roi` column gives the campaign_id.",
-                "`idxmax()` de la columna `roi` da el campaign_id.")),
+               ("`max()` of the `roi` column; `idxmax()` would say which campaign it is.",
+                "`max()` de la columna `roi`; `idxmax()` diría qué campaña es.")),
     ),
     Exercise(
-        "significant_uplift", _significant, needs="marketing",
-        title=("Campaigns with a proven effect", "Campañas con efecto demostrado"),
-        hints=(("The effect is proven when the whole interval is above zero.",
-                "El efecto está demostrado cuando todo el intervalo está por encima de cero."),
-               ("Count the rows of `effects` whose `ci_low` is > 0.",
-                "Cuenta las filas de `effects` cuyo `ci_low` es > 0.")),
+        "significant_uplift", _best_lower_bound, needs="marketing", rtol=1e-4,
+        title=("The surest uplift", "El efecto incremental más seguro"),
+        hints=(("The effect is proven when the whole interval is above zero: look at `ci_low`.",
+                "El efecto está demostrado cuando todo el intervalo está por encima de cero: "
+                "mira `ci_low`."),
+               ("The largest value of the `ci_low` column of `effects` (a share, not %).",
+                "El mayor valor de la columna `ci_low` de `effects` (una proporción, no %).")),
     ),
     Exercise(
         "sample_size", lambda d: experiments.sample_size(BASELINE, 0.02),
