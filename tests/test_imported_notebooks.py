@@ -113,8 +113,8 @@ def test_a_solution_failing_its_own_check_is_found():
 
 EXPECTED_04 = {  # notebook 04: the exercises each import cannot answer, and the note it shows
     "shopify": ({"busiest_month", "email_conversion", "abandoned_carts", "best_roi",
-                 "significant_uplift"}, "section 2 is skipped"),
-    "cdnow": ({"busiest_month", "email_conversion", "abandoned_carts", "best_roi",
+                 "significant_uplift", "sample_size"}, "section 2 is skipped"),
+    "cdnow": ({"busiest_month", "email_conversion", "abandoned_carts", "best_roi", "sample_size",
                "significant_uplift", "negative_cps", "champions_email", "win_back_60"},
               "se omite la sección 4"),
 }

@@ -23,11 +23,11 @@ from . import parameters
 from .exercises import Exercise, ExerciseBook
 
 __all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall",
-           "plot_funnel", "plot_cps", "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "BASELINE",
+           "plot_funnel", "plot_cps", "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "LIFT",
            "example_objective"]
 
 WIN_BACK_DAYS = 60  # the exercise's win-back delay (the notebook shows its own parameter)
-BASELINE = 0.05  # conversion rate of the sample-size exercise
+LIFT = 0.01  # the rise in conversion the sample-size exercise wants to detect (one point)
 
 
 def example_objective(**change) -> campaigns.SmartObjective:
@@ -174,6 +174,11 @@ def _best_lower_bound(data) -> float:
     return float(campaigns.incremental_effect(data)["ci_low"].max())
 
 
+def _test_size(data) -> int:
+    rate = round(float(kpis.conversion_rate(data)["conversion_rate"].iloc[0]), 3)
+    return experiments.sample_size(rate, LIFT)
+
+
 def _win_back(data) -> int:
     return len(automation.flow_triggers(data, "win_back", win_back_days=WIN_BACK_DAYS))
 
@@ -259,12 +264,17 @@ EXERCISES = (
                 "El mayor valor de la columna `ci_low` de `effects` (una proporción, no %).")),
     ),
     Exercise(
-        "sample_size", lambda d: experiments.sample_size(BASELINE, 0.02),
-        title=("Customers per group", "Clientes por grupo"),
-        hints=(("`experiments.sample_size(baseline, min_effect)`, with power 0.8 by default.",
-                "`experiments.sample_size(baseline, min_effect)`, con potencia 0,8 por defecto."),
-               ("From 5 % to 7 % is a minimum effect of 0.02.",
-                "Del 5 % al 7 % es un efecto mínimo de 0,02.")),
+        "sample_size", _test_size, needs="web_visits", rtol=0.02,
+        title=("Visits per group", "Visitas por grupo"),
+        hints=(("The baseline is the shop's overall conversion rate, "
+                "`kpis.conversion_rate(data)['conversion_rate'].iloc[0]`, rounded to 3 decimals.",
+                "La base es la tasa de conversión global de la tienda, "
+                "`kpis.conversion_rate(data)['conversion_rate'].iloc[0]`, redondeada a 3 "
+                "decimales."),
+               ("`experiments.sample_size(baseline, 0.01)`: one point more, power 0.8 by "
+                "default.",
+                "`experiments.sample_size(baseline, 0.01)`: un punto más, potencia 0,8 por "
+                "defecto.")),
     ),
     Exercise(
         "win_back_60", _win_back, needs="customers",
