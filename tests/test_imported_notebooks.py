@@ -109,3 +109,80 @@ def test_a_solution_failing_its_own_check_is_found():
     assert failing_exercises(bad) == {"b": "incorrect"}
     good = _executed_with_status(folder / "good.ipynb", {"a": "correct", "c": "skipped"})
     assert failing_exercises(good) == {}
+
+
+EXPECTED_04 = {  # notebook 04: the exercises each import cannot answer, and the note it shows
+    "shopify": ({"busiest_month", "email_conversion", "abandoned_carts", "best_roi",
+                 "significant_uplift", "sample_size"}, "section 2 is skipped"),
+    "cdnow": ({"busiest_month", "email_conversion", "abandoned_carts", "best_roi", "sample_size",
+               "significant_uplift", "negative_cps", "champions_email", "win_back_60"},
+              "se omite la sección 4"),
+}
+
+
+@pytest.mark.parametrize("shop, lang", [("shopify", "en"), ("cdnow", "es")])
+def test_notebook04_runs_on_imported_data(shops, shop, lang, tmp_path):
+    figures = run("04_case_bendita.ipynb", tmp_path / "out.ipynb",
+                  data_dir=str(shops / shop), lang=lang)
+    assert figures["orders"] == EXPECTED[shop][0]
+    skipped, note = EXPECTED_04[shop]
+    status = figures["exercise_status"]["status"]
+    assert set(status[status == "skipped"].index) == skipped
+    assert (status[status != "skipped"] == "correct").all(), status.to_dict()
+    # what the shop lacks is recorded as unknown, never as an invented zero
+    assert figures["sessions"] is None and figures["campaigns"] is None
+    assert figures["ab_tests"] is None and figures["significant_uplift"] is None
+    assert list(figures["kpi_board"].index) == (
+        ["cps_per_customer", "active_customers"] if shop == "shopify" else ["active_customers"])
+    text = nbformat.read(tmp_path / "out.ipynb", as_version=4)
+    printed = "".join(o.get("text", "") for c in text.cells if c.cell_type == "code"
+                      for o in c.get("outputs", []))
+    assert note in printed
+    name = "Bendita" if shop == "shopify" else "CDNOW"
+    assert name in printed  # the shop's own name, not a profile's
+    if shop == "shopify":
+        assert figures["customers"] == 150 and figures["flows"]["triggered"]["welcome"] > 0
+    else:
+        assert figures["customers"] is None and figures["flows"] is None
+
+
+@pytest.mark.parametrize("shop", ["shopify", "cdnow"])
+def test_the_dashboard_of_an_imported_shop_shows_what_it_has(shops, shop, tmp_path):
+    out = tmp_path / f"{shop}.html"
+    assert main(["dashboard", "--data", str(shops / shop), "--lang", "es", "--out",
+                 str(out)]) == 0
+    page = out.read_text(encoding="utf-8")
+    assert ("Bendita" if shop == "shopify" else "CDNOW") in page
+    assert "data:image/png;base64," in page
+    # the CPS (in euros) only where the products' costs are known; CDNOW is priced in dollars
+    assert ("€" in page) == (shop == "shopify")
+    assert "Afluencia" not in page  # no web visits: no footfall row
+
+
+def test_analyses_of_absent_tables_raise_one_clear_error(shops):
+    from crmkit.analytics import automation, campaigns, experiments, kpis
+    from crmkit.dataset.crmdata import CRMData
+    from crmkit.errors import MissingTableError
+
+    log = CRMData.load(shops / "cdnow")
+    for call, table in ((lambda: kpis.footfall(log), "web_sessions"),
+                        (lambda: kpis.conversion_rate(log), "web_sessions"),
+                        (lambda: kpis.customer_profitability(log), "products"),
+                        (lambda: campaigns.segment_actions(log), "customers"),
+                        (lambda: campaigns.effectiveness(log), "campaigns"),
+                        (lambda: campaigns.incremental_effect(log), "campaigns"),
+                        (lambda: experiments.activity_heatmap(log), "web_sessions"),
+                        (lambda: automation.flow_triggers(log, "welcome"), "customers")):
+        with pytest.raises(MissingTableError, match=f"no table '{table}'") as err:
+            call()
+        assert err.value.table == table
+    assert automation.available_flows(log) == ()
+    # what an order log does have is measured: the RFM segments of every buyer
+    assert campaigns.rfm_segments(log).size == 23_570
+    shop = CRMData.load(shops / "shopify")
+    cps = kpis.customer_profitability(shop)
+    assert len(cps) == 150 and (cps["cost_to_serve"] == 0).all()  # no contacts, no incidents
+    assert (cps["cps"] == cps["revenue"] - cps["cost_of_sales"]).all()
+    assert automation.available_flows(shop) == ("welcome", "win_back", "birthday")
+    with pytest.raises(MissingTableError, match="web_sessions"):
+        automation.flow_triggers(shop, "abandoned_cart")

@@ -16,6 +16,11 @@ def test_every_exercise_accepts_its_own_answer_for_every_shop(small_data, profil
     data = small_data(profile)
     book = lesson04.exercise_book(data, lang="es")
     for name in book.names:
+        # a shop that sells in store only has no web visits: those exercises are skipped
+        if not data.has("web_visits") and name in (
+                "busiest_month", "email_conversion", "abandoned_carts", "sample_size"):
+            assert book.judge(name, 1).status == "skipped", name
+            continue
         want = answer_key(book, name)
         want = want[0] if isinstance(want, AnyOf) else want
         assert book.judge(name, want).status == "correct", name

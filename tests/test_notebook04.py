@@ -24,7 +24,11 @@ def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path):
     problems = compare_figures(figures, load_baseline(STEM)[profile], rtol=RTOL, atol=ATOL)
     assert not problems, "\n".join(problems)
     status = figures["exercise_status"]["status"]
-    assert (status == "correct").all(), status[status != "correct"].to_dict()
+    assert (status[status != "skipped"] == "correct").all(), status.to_dict()
+    # a shop that sells in store only has no web visits: its web exercises say "skipped"
+    web = {"busiest_month", "email_conversion", "abandoned_carts", "sample_size"}
+    assert set(status[status == "skipped"].index) == (
+        web if profile in ("boutique", "ice_cream") else set())
     assert len(status) >= 8
     # the lesson's own claims, whatever the shop
     board = figures["kpi_board"]  # KPIs the shop has data for (no visits: no footfall)

@@ -39,7 +39,9 @@ def test_student_edition_runs_to_the_end_with_every_exercise_not_done(stem, tmp_
     out = tmp_path / "executed.ipynb"
     figures = run(student, out, profile="boutique", lang="es", **TEST_PARAMETERS)
     status = figures["exercise_status"]["status"]
-    assert (status == "missing").all(), status.to_dict()
+    # an exercise whose data the shop lacks (a store-only shop has no web visits) is skipped
+    skipped = status == "skipped"
+    assert (status[~skipped] == "missing").all(), status.to_dict()
     text = "".join("".join(o.get("text", "")) for c in json.loads(out.read_text())["cells"]
                    for o in c.get("outputs", []))
-    assert text.count("todavía sin hacer") == removed
+    assert text.count("todavía sin hacer") == removed - int(skipped.sum())

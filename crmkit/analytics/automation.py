@@ -35,6 +35,8 @@ from ..errors import ParameterError, check_choice
 
 __all__ = [
     "FLOWS",
+    "FLOW_NEEDS",
+    "available_flows",
     "flow_triggers",
     "welcome_triggers",
     "cart_triggers",
@@ -148,9 +150,35 @@ def birthday_triggers(customers, orders, *, horizon_days: float = 14, start=None
     return _outcome(t, customers, orders, horizon_days)
 
 
+#: What each flow needs besides the orders: who the customers are and how to reach them,
+#: and for the abandoned cart the web visits.
+FLOW_NEEDS = {"welcome": ("customers",), "abandoned_cart": ("customers", "web"),
+         "win_back": ("customers",), "birthday": ("customers",)}
+
+
+def available_flows(data) -> tuple[str, ...]:
+    """The flows of :data:`FLOWS` that ``data`` holds what they need for.
+
+    >>> from crmkit.dataset.crmdata import CRMData
+    >>> from crmkit.dataset.synth import generate
+    >>> data = generate("bendita", n_customers=50, seed=1)
+    >>> available_flows(data)
+    ('welcome', 'abandoned_cart', 'win_back', 'birthday')
+    >>> shop = CRMData({k: data.tables[k] for k in ("orders", "customers")}, {})
+    >>> available_flows(shop)
+    ('welcome', 'win_back', 'birthday')
+    """
+    return tuple(f for f in FLOWS if all(data.has(topic) for topic in FLOW_NEEDS[f]))
+
+
 def flow_triggers(data, flow: str, **options) -> pd.DataFrame:
-    """Who flow ``flow`` (one of :data:`FLOWS`) would have triggered, and what they did next."""
+    """Who flow ``flow`` (one of :data:`FLOWS`) would have triggered, and what they did next.
+
+    A flow whose data the shop lacks (:data:`FLOW_NEEDS`) raises MissingTableError.
+    """
     check_choice("flow", flow, FLOWS)
+    for topic in FLOW_NEEDS[flow]:
+        data.require(topic, analysis=f"the {flow.replace('_', '-')} flow")
     if flow == "welcome":
         return welcome_triggers(data.customers, data.orders, **options)
     if flow == "abandoned_cart":
@@ -160,8 +188,12 @@ def flow_triggers(data, flow: str, **options) -> pd.DataFrame:
     return birthday_triggers(data.customers, data.orders, **options)
 
 
-def weekly_flows(data, *, flows=FLOWS) -> pd.DataFrame:
-    """Week by week (weeks starting Monday), per flow: triggered, reachable, converted."""
+def weekly_flows(data, *, flows=None) -> pd.DataFrame:
+    """Week by week (weeks starting Monday), per flow: triggered, reachable, converted.
+
+    ``flows`` defaults to the flows the data allows (:func:`available_flows`).
+    """
+    flows = available_flows(data) if flows is None else flows
     parts = []
     for flow in flows:
         t = flow_triggers(data, flow)
@@ -170,12 +202,19 @@ def weekly_flows(data, *, flows=FLOWS) -> pd.DataFrame:
         parts.append(pd.DataFrame({"flow": flow, "triggered": g.size(),
                                    "reachable": g["reachable"].sum(),
                                    "converted": g["converted"].sum()}).reset_index())
+    if not parts:
+        parts = [pd.DataFrame({"flow": pd.Series(dtype=str), "week": pd.Series(
+            dtype="datetime64[us]"), "triggered": 0, "reachable": 0, "converted": 0})]
     out = pd.concat(parts, ignore_index=True)
     return out.astype({"triggered": int, "reachable": int, "converted": int})
 
 
-def flow_summary(data, *, flows=FLOWS) -> pd.DataFrame:
-    """Per flow: triggers, share reachable, share that ordered within the flow's horizon."""
+def flow_summary(data, *, flows=None) -> pd.DataFrame:
+    """Per flow: triggers, share reachable, share that ordered within the flow's horizon.
+
+    ``flows`` defaults to the flows the data allows (:func:`available_flows`).
+    """
+    flows = available_flows(data) if flows is None else flows
     rows = []
     for flow in flows:
         t = flow_triggers(data, flow)
@@ -183,4 +222,5 @@ def flow_summary(data, *, flows=FLOWS) -> pd.DataFrame:
                      "customers": int(t["customer_id"].nunique()),
                      "reachable_share": float(t["reachable"].mean()) if len(t) else float("nan"),
                      "next_order_rate": float(t["converted"].mean()) if len(t) else float("nan")})
-    return pd.DataFrame(rows).set_index("flow")
+    return pd.DataFrame(rows, columns=["flow", "triggered", "customers", "reachable_share",
+                                       "next_order_rate"]).set_index("flow")

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats import proportion as smp
 
-from ..dataset.schema import SEGMENTS
+from ..dataset.schema import SEGMENTS, empty_table
 from ..errors import ParameterError
 from .kpis import customer_profitability, order_profit
 from .rfm import rfm_scores, rfm_summary
@@ -153,10 +153,15 @@ def segment_actions(data, *, lang: str = "en", as_of=None) -> pd.DataFrame:
     ``post`` those with a full postal address (no consent needed);
     ``personalised`` those whose profile (level 3: birth date or gender) is
     known, so the message can be tailored; ``reachable`` by at least one channel.
+    It needs the customer file (addresses and consents); ``cps_mean`` is NaN
+    when the products' costs are not known.
     """
+    c = data.require("customers", analysis="segments -> actions (addresses and consents)") \
+        .customers
     seg = rfm_segments(data, as_of=as_of)
-    c = data.customers.set_index("customer_id").reindex(seg.index)
-    cps = customer_profitability(data)["cps"].reindex(seg.index)
+    c = c.set_index("customer_id").reindex(seg.index)
+    cps = (customer_profitability(data)["cps"].reindex(seg.index) if data.has("profitability")
+           else pd.Series(np.nan, index=seg.index))
     reach = pd.DataFrame({
         "email": (c["email"].notna() & c["email_consent"]).to_numpy(),
         "phone": (c["phone"].notna() & c["phone_consent"]).to_numpy(),
@@ -180,6 +185,11 @@ def segment_actions(data, *, lang: str = "en", as_of=None) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- persona
+def _table(data, name: str) -> pd.DataFrame:
+    """The table ``name``, or an empty one of its columns when the shop's data lacks it."""
+    return data.tables[name] if data.has(name) else empty_table(name)
+
+
 def _mode(s: pd.Series):
     s = s.dropna()
     return s.value_counts().index[0] if len(s) else None
@@ -192,6 +202,8 @@ def buyer_persona(data, customer_ids) -> pd.Series:
     of the group's typical values: median age and most common gender and city
     (where known, level 3), top category, busiest weekday and hour, main order
     channel and traffic source, orders per customer and average order value.
+    What the shop's data does not hold (no customer file, no product
+    categories, no web visits) is left empty (None), never guessed.
 
     >>> from crmkit.dataset.synth import generate
     >>> data = generate("bendita", n_customers=200, seed=1)
@@ -202,14 +214,17 @@ def buyer_persona(data, customer_ids) -> pd.Series:
     ids = pd.Index(pd.unique(pd.Series(customer_ids).dropna().astype("int64")))
     if len(ids) == 0:
         raise ParameterError("customer_ids is empty; give the members of a segment or cluster.")
-    c = data.customers.set_index("customer_id").reindex(ids)
+    c = _table(data, "customers").set_index("customer_id").reindex(ids)
     o = data.orders[data.orders["customer_id"].isin(ids) & (data.orders["status"] != "cancelled")]
-    lines = data.order_lines[data.order_lines["order_id"].isin(o["order_id"])].merge(
-        data.products[["product_id", "category"]], on="product_id")
+    lines = _table(data, "order_lines")
+    lines = lines[lines["order_id"].isin(o["order_id"])].merge(
+        _table(data, "products")[["product_id", "category"]], on="product_id", how="left")
     end = data.orders["placed_at"].max() if len(data.orders) else pd.Timestamp.now()
     age = ((end - c["birth_date"]).dt.days / 365.25).median()
     value = (lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])).sum()
-    s = data.web_sessions[data.web_sessions["customer_id"].isin(ids)]
+    s = _table(data, "web_sessions")
+    s = s[s["customer_id"].isin(ids)]
+    timed = data.has("order_times")
     return pd.Series({
         "customers": len(ids),
         "median_age": None if pd.isna(age) else round(float(age), 1),
@@ -217,12 +232,14 @@ def buyer_persona(data, customer_ids) -> pd.Series:
         "city": _mode(c["city"]),
         "top_category": _mode(lines["category"]),
         "weekday": _mode(o["placed_at"].dt.day_name().str.lower()),
-        "hour": _mode(o["placed_at"].dt.hour),
+        "hour": _mode(o["placed_at"].dt.hour) if timed else None,
         "channel": _mode(o["channel"]),
         "traffic_source": _mode(s["traffic_source"]),
         "orders_per_customer": round(len(o) / len(ids), 2),
-        "average_order_value": round(float(value / len(o)), 2) if len(o) else None,
-        "email_reachable": round(float((c["email"].notna() & c["email_consent"]).mean()), 3),
+        "average_order_value": (round(float(value / len(o)), 2)
+                                if len(o) and data.has("sales") else None),
+        "email_reachable": (round(float((c["email"].notna() & c["email_consent"]).mean()), 3)
+                            if data.has("customers") else None),
     }, name="persona")
 
 
@@ -240,7 +257,12 @@ def effectiveness(data) -> pd.DataFrame:
     * ``result``: the campaign's ``kpi`` measured (conversion rate =
       conversions / reach; revenue; new customers = customers it acquired),
       ``met`` whether it reached ``target_value``.
+
+    It needs the campaigns and their contacts, the customer file and the
+    products' costs; a shop without them gets one clear MissingTableError.
     """
+    for topic in ("marketing", "customers", "profitability"):
+        data.require(topic, analysis="campaign effectiveness")
     camp = data.campaigns.set_index("campaign_id")
     c = data.campaign_contacts
     g = c.groupby("campaign_id")
@@ -319,6 +341,8 @@ def audience(data, campaign_id: int) -> pd.DataFrame:
     placed any order between the campaign's first and last day, contacted or
     not: the same outcome for both groups.
     """
+    for topic in ("marketing", "customers"):
+        data.require(topic, analysis="a campaign's audience and control group")
     camp = data.campaigns.set_index("campaign_id")
     if campaign_id not in camp.index:
         raise ParameterError(f"campaign_id={campaign_id!r} is not in data.campaigns.")
@@ -363,6 +387,8 @@ def incremental_effect(data, *, alpha: float = 0.05) -> pd.DataFrame:
     (Newcomb's hybrid score interval for a difference of proportions, from
     statsmodels) and the p-value of the test of no effect.
     """
+    for topic in ("marketing", "customers"):
+        data.require(topic, analysis="the incremental effect of campaigns")
     rows = []
     for cid, goal in data.campaigns[["campaign_id", "goal"]].itertuples(index=False):
         if goal == "acquisition":
@@ -386,6 +412,8 @@ def ab_tests(data, *, alpha: float = 0.05) -> pd.DataFrame:
     ``difference = conversion(B) - conversion(A)`` among contacted customers
     of the audience, with its confidence interval and p-value.
     """
+    for topic in ("marketing", "customers"):
+        data.require(topic, analysis="A/B tests of campaigns")
     names = data.campaigns["name"].str.extract(_AB.pattern)
     rows = []
     tests = data.campaigns.assign(stem=names["stem"], variant=names["variant"],

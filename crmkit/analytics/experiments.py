@@ -133,9 +133,10 @@ def activity_heatmap(data, *, what: str = "sessions") -> pd.DataFrame:
     ``what`` is ``"sessions"`` (visits started) or ``"orders"`` (web orders placed).
     """
     if what == "sessions":
-        ts = data.web_sessions["started_at"]
+        ts = data.require("web", analysis="the activity heat map").web_sessions["started_at"]
     elif what == "orders":
-        ts = data.orders.loc[data.orders["channel"] == "web", "placed_at"]
+        o = data.require("order_times", analysis="the activity heat map").orders
+        ts = o.loc[o["channel"] == "web", "placed_at"]
     else:
         raise ParameterError(f"what={what!r} is not allowed; choose 'sessions' or 'orders'.")
     table = pd.crosstab(ts.dt.day_of_week, ts.dt.hour).reindex(index=range(7), columns=range(24),
@@ -146,7 +147,7 @@ def activity_heatmap(data, *, what: str = "sessions") -> pd.DataFrame:
 
 def conversion_heatmap(data) -> pd.DataFrame:
     """Conversion rate (orders per session) by traffic source (rows) and device (columns)."""
-    s = data.web_sessions
+    s = data.require("web", analysis="the conversion heat map").web_sessions
     return (s["converted_order_id"].notna().groupby([s["traffic_source"], s["device"]])
             .mean().unstack("device"))
 

@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..dataset.schema import empty_table
 from ..errors import ParameterError
 
 __all__ = [
@@ -66,7 +67,8 @@ _SESSION_COLUMNS = ("session_id", "visitor_id", "started_at", "converted_order_i
 
 
 def _sessions(data) -> pd.DataFrame:
-    s = data if isinstance(data, pd.DataFrame) else data.web_sessions
+    s = data if isinstance(data, pd.DataFrame) else data.require(
+        "web", analysis="footfall and conversion").web_sessions
     missing = [c for c in _SESSION_COLUMNS if c not in s.columns]
     if missing:
         raise ParameterError(
@@ -156,6 +158,7 @@ def funnel(data, *, by: str | None = None) -> pd.DataFrame:
 
 
 def _order_lines(data) -> pd.DataFrame:
+    data.require("profitability", analysis="the profit of an order (cost of goods)")
     lines = data.order_lines.merge(data.products[["product_id", "unit_cost"]],
                                    on="product_id", how="left")
     gross = lines["quantity"] * lines["unit_price"]
@@ -202,6 +205,11 @@ def customer_profitability(data, *, carrier_cost: float = CARRIER_COST,
     ``ticket_cost`` per incident they raised. Customers who never bought
     appear with their (negative) cost to serve.
 
+    It needs the orders, their lines and the products' unit costs (topic
+    ``profitability``). Without a customer file the customers are those who
+    ordered; without campaign contacts or incidents those costs to serve are
+    not recorded and count as 0 (``cost_to_serve`` covers what the data holds).
+
     >>> from crmkit.dataset.synth import generate
     >>> data = generate("bendita", n_customers=150, seed=2)
     >>> cps = customer_profitability(data)
@@ -215,12 +223,18 @@ def customer_profitability(data, *, carrier_cost: float = CARRIER_COST,
     per_order = order_profit(data, carrier_cost=carrier_cost)
     known = per_order.dropna(subset=["customer_id"])
     cols = ["gross", "discounts", "shipping_charged", "returns", "cogs", "carrier"]
-    ids = data.customers["customer_id"]
+    if data.has("customers"):
+        ids = data.customers["customer_id"]
+    else:
+        ids = pd.Index(np.sort(known["customer_id"].astype("int64").unique()), name="customer_id")
     out = known.groupby("customer_id")[cols].sum().reindex(ids, fill_value=0.0)
     out["orders"] = known.groupby("customer_id").size().reindex(ids, fill_value=0)
-    out["contact_cost"] = (data.campaign_contacts.groupby("customer_id")["cost"].sum()
+    contacts = (data.campaign_contacts if data.has("campaign_contacts")
+                else empty_table("campaign_contacts"))
+    out["contact_cost"] = (contacts.groupby("customer_id")["cost"].sum()
                            .reindex(ids, fill_value=0.0))
-    tickets = data.tickets.dropna(subset=["customer_id"]).groupby("customer_id").size()
+    tk = data.tickets if data.has("tickets") else empty_table("tickets")
+    tickets = tk.dropna(subset=["customer_id"]).groupby("customer_id").size()
     out["incidents"] = tickets.reindex(ids, fill_value=0).astype(int)
     out["incident_cost"] = out["incidents"] * ticket_cost
     out["revenue"] = out["gross"] - out["discounts"] + out["shipping_charged"] - out["returns"]
@@ -242,23 +256,33 @@ def monthly_kpis(data, *, carrier_cost: float = CARRIER_COST,
       ``active_customers``;
     * ``active_customers``: known customers who ordered that month (the
       frequency side of RFM; the RFM segments are in ``crmkit.analytics.rfm``).
+
+    A KPI whose data the shop lacks is NaN in every month: footfall and
+    conversion without web visits, the CPS without the products' costs.
+    Active customers need only the orders (and their lines when known).
     """
     months = pd.period_range(data.orders["placed_at"].min(), data.orders["placed_at"].max(),
                              freq="M", name="month") if len(data.orders) else pd.PeriodIndex(
         [], freq="M", name="month")
     out = pd.DataFrame(index=months)
-    if len(data.web_sessions):
+    if data.has("web") and len(data.web_sessions):
         out = out.join(footfall(data), how="outer")
         conv = conversion_rate(data, monthly=True)
         out["conversion_rate"] = conv["conversion_rate"]
     else:
         out["sessions"] = out["visitors"] = out["conversion_rate"] = np.nan
-    per_order = order_profit(data, carrier_cost=carrier_cost).dropna(subset=["customer_id"])
-    profit = per_order.groupby("month")["order_profit"].sum()
-    c = data.campaign_contacts
+    if data.has("profitability"):
+        per_order = order_profit(data, carrier_cost=carrier_cost).dropna(subset=["customer_id"])
+        profit = per_order.groupby("month")["order_profit"].sum()
+    else:
+        per_order = _live_gross(data)
+        profit = pd.Series(np.nan, index=out.index)
+    c = data.campaign_contacts if data.has("campaign_contacts") else empty_table(
+        "campaign_contacts")
     contacts = c.groupby(_month(c["sent_at"]))["cost"].sum() if len(c) else pd.Series(
         dtype=float)
-    tk = data.tickets.dropna(subset=["customer_id"])
+    tk = (data.tickets if data.has("tickets") else empty_table("tickets")).dropna(
+        subset=["customer_id"])
     incidents = tk.groupby(_month(tk["opened_at"])).size() * ticket_cost if len(tk) else \
         pd.Series(dtype=float)
     active = per_order.loc[per_order["gross"] > 0].groupby("month")["customer_id"].nunique()
@@ -270,6 +294,20 @@ def monthly_kpis(data, *, carrier_cost: float = CARRIER_COST,
     out.index.name = "month"
     return out[["sessions", "visitors", "conversion_rate", "cps_per_customer",
                 "active_customers"]]
+
+
+def _live_gross(data) -> pd.DataFrame:
+    """Known customers' orders with their month and gross (0 if cancelled), without costs."""
+    o = data.orders.dropna(subset=["customer_id"]).set_index("order_id")
+    if data.has("sales"):
+        lines = data.order_lines
+        gross = (lines["quantity"] * lines["unit_price"]).groupby(lines["order_id"]).sum()
+        gross = gross.reindex(o.index, fill_value=0.0)
+    else:
+        gross = pd.Series(1.0, index=o.index)
+    live = (o["status"] != "cancelled").to_numpy()
+    return pd.DataFrame({"customer_id": o["customer_id"], "month": _month(o["placed_at"]),
+                         "gross": np.where(live, gross, 0.0)}, index=o.index)
 
 
 def trend(series: pd.Series) -> float:

@@ -121,6 +121,8 @@ class CRMData:
     def _content(self, topic: str) -> bool:
         table, column, _ = CONTENT[topic]
         values = self.tables[table][column].dropna()
+        if not pd.api.types.is_datetime64_any_dtype(values):
+            return len(values) > 0  # content is any value at all
         return bool((values != values.dt.normalize()).any())
 
     def require(self, topic: str, *, analysis: str | None = None) -> CRMData:

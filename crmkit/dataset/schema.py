@@ -391,12 +391,15 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "web": ("web_sessions",),
     "stock": ("products", "inventory"),
     "order_times": ("orders",),
+    "profitability": ("orders", "order_lines", "products"),
+    "web_visits": ("web_sessions",),
 }
 
 #: Topics that need more than their tables: (table, column, what must be in it). An order
 #: log of days (CDNOW) has orders but no time of day.
 CONTENT: dict[str, tuple[str, str, str]] = {
     "order_times": ("orders", "placed_at", "times of day, not only dates"),
+    "web_visits": ("web_sessions", "session_id", "visits (a shop that sells in store only)"),
 }
 
 

@@ -23,6 +23,17 @@ traffic-source and segment pickers when ipywidgets is available.
 >>> html = dashboard_html(data, lang="es")
 >>> "Cuadro de mando" in html and "data:image/png;base64," in html
 True
+
+A shop's own data shows what it has: an order log without web visits or
+product costs gets the tiles of the KPIs it can measure, in its own currency.
+
+>>> from crmkit.dataset.crmdata import CRMData
+>>> log = CRMData({k: data.tables[k] for k in ("orders", "order_lines")},
+...               {"shop_name": "Disco Sur", "currency": "USD"})
+>>> list(dashboard_tables(log)["board"].index)
+['active_customers']
+>>> "Disco Sur" in dashboard_html(log)
+True
 """
 
 from __future__ import annotations
@@ -41,13 +52,18 @@ from ..analytics.segments import SEGMENTS
 from ..dataset.crmdata import CRMData
 from ..errors import ParameterError
 from ..i18n import check_lang, t
+from .notebook import money, shop_title
 
 __all__ = ["dashboard_tables", "filter_data", "dashboard_figure", "dashboard_html",
            "write_dashboard", "show_dashboard", "COLOURS"]
 
 COLOURS = {"green": "#2a9d8f", "amber": "#e9c46a", "red": "#e76f51", "grey": "#adb5bd"}
-_FORMAT = {"sessions": "{:,.0f}", "conversion_rate": "{:.2%}", "cps_per_customer": "{:,.2f} €",
+_FORMAT = {"sessions": "{:,.0f}", "conversion_rate": "{:.2%}", "cps_per_customer": "{:,.2f} {}",
            "active_customers": "{:,.0f}"}
+
+
+def _fmt(data: CRMData, kpi: str, value: float, lang: str) -> str:
+    return _FORMAT[kpi].format(value, money(data, lang))
 
 
 def filter_data(data: CRMData, *, start: str | None = None, end: str | None = None,
@@ -55,44 +71,52 @@ def filter_data(data: CRMData, *, start: str | None = None, end: str | None = No
     """A copy of ``data`` restricted to months ``start``..``end`` (``YYYY-MM``), one traffic
     ``source`` (web visits) and one RFM ``segment`` (its customers, their orders, visits,
     contacts and incidents). ``None`` keeps everything."""
-    tables = dict(data.tables)
+    tables = {k: v for k, v in data.tables.items() if data.has(k)}
     if segment is not None:
         if segment not in SEGMENTS:
             raise ParameterError(f"segment={segment!r} is not an RFM segment; choose one of "
                                  f"{', '.join(SEGMENTS)}.")
         seg = rfm_segments(data)
         ids = seg.index[seg == segment]
-        tables["customers"] = data.customers[data.customers["customer_id"].isin(ids)]
-        for name in ("orders", "web_sessions", "campaign_contacts", "tickets"):
-            tables[name] = tables[name][tables[name]["customer_id"].isin(ids)]
+        for name in ("customers", "orders", "web_sessions", "campaign_contacts", "tickets"):
+            if name in tables:
+                tables[name] = tables[name][tables[name]["customer_id"].isin(ids)]
     if source is not None:
-        s = tables["web_sessions"]
+        s = data.require("web", analysis="filtering by traffic source").web_sessions
         tables["web_sessions"] = s[s["traffic_source"] == source]
     if start is not None or end is not None:
         lo = pd.Period(start or "1900-01", "M").start_time
         hi = pd.Period(end or "2999-12", "M").end_time
         for name, col in (("orders", "placed_at"), ("web_sessions", "started_at"),
                           ("campaign_contacts", "sent_at"), ("tickets", "opened_at")):
-            df = tables[name]
-            tables[name] = df[(df[col] >= lo) & (df[col] <= hi)]
-        c = tables["campaigns"]
-        tables["campaigns"] = c[(c["end_date"] >= lo) & (c["start_date"] <= hi)]
-    keep = set(tables["orders"]["order_id"])
-    tables["order_lines"] = data.order_lines[data.order_lines["order_id"].isin(keep)]
+            if name in tables:
+                df = tables[name]
+                tables[name] = df[(df[col] >= lo) & (df[col] <= hi)]
+        if "campaigns" in tables:
+            c = tables["campaigns"]
+            tables["campaigns"] = c[(c["end_date"] >= lo) & (c["start_date"] <= hi)]
+    if "order_lines" in tables:
+        keep = set(tables["orders"]["order_id"])
+        tables["order_lines"] = data.order_lines[data.order_lines["order_id"].isin(keep)]
     return CRMData(tables, data.manifest, data.truth)
 
 
 def dashboard_tables(data: CRMData, *, targets: dict | None = None, top: int = 5) -> dict:
     """The numbers behind the dashboard: ``monthly`` KPIs, ``board`` (value, trend, target,
-    status per KPI), ``segments`` (customers per segment) and ``campaigns`` (top by ROI)."""
+    status per KPI), ``segments`` (customers per segment) and ``campaigns`` (top by ROI).
+
+    The board holds the KPIs the shop's data can measure (a KPI NaN in every
+    month is left out); ``campaigns`` is empty without campaign data."""
     monthly = monthly_kpis(data)
     if monthly.empty:
         raise ParameterError("no orders in the chosen period: widen the period or the segment.")
-    board = kpi_board(monthly[list(KPI_NAMES)], targets=targets)
+    measured = [k for k in KPI_NAMES if monthly[k].notna().any()]
+    board = kpi_board(monthly[measured], targets=targets)
     segments = (rfm_segments(data).value_counts().reindex(list(SEGMENTS), fill_value=0)
                 .rename("customers"))
     segments.index.name = "segment"
-    camp = effectiveness(data) if len(data.campaigns) else pd.DataFrame()
+    camp = (effectiveness(data) if all(data.has(t) for t in (
+        "marketing", "customers", "profitability")) and len(data.campaigns) else pd.DataFrame())
     if len(camp):
         camp = camp[camp["reach"] > 0]
         if len(camp) and len(data.campaign_contacts):
@@ -101,17 +125,17 @@ def dashboard_tables(data: CRMData, *, targets: dict | None = None, top: int = 5
     return {"monthly": monthly, "board": board, "segments": segments, "campaigns": camp}
 
 
-def _tile(ax, kpi, row, lang):
+def _tile(ax, kpi, row, lang, data):
     ax.set_axis_off()
     ax.add_patch(plt.Rectangle((0, 0), 1, 1, color=COLOURS[row["status"]], alpha=0.9,
                                transform=ax.transAxes))
-    fmt = _FORMAT[kpi]
     arrow = "▲" if row["trend"] > 0 else ("▼" if row["trend"] < 0 else "■")
     ax.text(0.05, 0.78, t(f"kpi.{kpi}", lang), fontsize=10, weight="bold",
             transform=ax.transAxes)
-    ax.text(0.05, 0.42, fmt.format(row["value"]) + f" {arrow}", fontsize=16,
+    ax.text(0.05, 0.42, _fmt(data, kpi, row["value"], lang) + f" {arrow}", fontsize=16,
             transform=ax.transAxes)
-    ax.text(0.05, 0.12, t("dash.target", lang) + ": " + fmt.format(row["target"]) + " · "
+    ax.text(0.05, 0.12, t("dash.target", lang) + ": " + _fmt(data, kpi, row["target"], lang)
+            + " · "
             + t(f"dash.{row['status']}", lang), fontsize=8, transform=ax.transAxes)
 
 
@@ -124,8 +148,8 @@ def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = 
     fig = plt.figure(figsize=(13, 8.5), layout="constrained")
     grid = fig.add_gridspec(3, 4, height_ratios=[0.55, 1.1, 1.2])
     x = monthly.index.to_timestamp()
-    for i, kpi in enumerate(KPI_NAMES):
-        _tile(fig.add_subplot(grid[0, i]), kpi, board.loc[kpi], lang)
+    for i, kpi in enumerate(board.index):
+        _tile(fig.add_subplot(grid[0, i]), kpi, board.loc[kpi], lang, data)
         ax = fig.add_subplot(grid[1, i])
         colour = COLOURS[board.loc[kpi, "status"]]
         ax.plot(x, monthly[kpi], marker="o", ms=3, color=colour)
@@ -150,7 +174,8 @@ def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = 
         cols = ["reach", "conversions", "revenue", "cost", "roi"]
         uplift = camp["uplift"] if "uplift" in camp else pd.Series(np.nan, index=camp.index)
         cells = [[str(r["name"])[:38]] + [f"{r[c]:,.0f}" for c in cols[:2]]
-                 + [f"{r[c]:,.0f} €" for c in cols[2:4]] + [f"{r['roi']:.1f}"]
+                 + [f"{r[c]:,.0f} {money(data, lang)}" for c in cols[2:4]]
+                 + [f"{r['roi']:.1f}"]
                  + ["–" if pd.isna(u) else f"{u * 100:+.1f}"]
                  for (_, r), u in zip(camp.iterrows(), uplift, strict=True)]
         table = ax.table(cellText=cells, colLabels=[t("dash.campaign", lang)]
@@ -161,17 +186,9 @@ def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = 
         table.scale(1, 1.3)
     else:
         ax.text(0.5, 0.5, t("dash.no_campaigns", lang), ha="center")
-    shop = data.manifest.get("profile", "")
-    fig.suptitle(t("dash.title", lang) + (f" · {t(f'profile.{shop}', lang)}" if
-                                          f"profile.{shop}" in _catalog() else ""),
-                 fontsize=14, weight="bold")
+    fig.suptitle(t("dash.title", lang) + f" · {shop_title(data, lang)}", fontsize=14,
+                 weight="bold")
     return fig
-
-
-def _catalog():
-    from ..i18n import catalog
-
-    return catalog()
 
 
 def _png(fig) -> str:
@@ -190,10 +207,10 @@ def dashboard_html(data: CRMData, *, lang: str = "en", targets: dict | None = No
     esc = _html.escape
     rows = []
     for kpi, r in tables["board"].iterrows():
-        fmt = _FORMAT[kpi]
         rows.append(
-            f"<tr><td>{esc(t(f'kpi.{kpi}', lang))}</td><td>{esc(fmt.format(r['value']))}</td>"
-            f"<td>{esc(fmt.format(r['target']))}</td><td>{r['trend']:+.4g}</td>"
+            f"<tr><td>{esc(t(f'kpi.{kpi}', lang))}</td>"
+            f"<td>{esc(_fmt(data, kpi, r['value'], lang))}</td>"
+            f"<td>{esc(_fmt(data, kpi, r['target'], lang))}</td><td>{r['trend']:+.4g}</td>"
             f"<td style='background:{COLOURS[r['status']]}'>{esc(t(f'dash.{r.status}', lang))}"
             f"</td><td class='def'>{esc(t(f'kpidef.{kpi}', lang))}</td></tr>")
     head = "".join(f"<th>{esc(t(k, lang))}</th>" for k in (
@@ -210,7 +227,7 @@ td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; }}
 td.def {{ font-size: 0.85em; color: #444; max-width: 480px; }}
 img {{ max-width: 100%; }}
 </style></head><body>
-<h1>{esc(t('dash.title', lang))}</h1>
+<h1>{esc(t('dash.title', lang))} · {esc(shop_title(data, lang))}</h1>
 <p>{esc(t('dash.subtitle', lang))} {esc(period)}.</p>
 <img alt="{esc(t('dash.title', lang))}" src="data:image/png;base64,{img}">
 <table><thead><tr>{head}</tr></thead><tbody>
@@ -264,7 +281,7 @@ def _pickers(data, lang, targets, months) -> None:
     everything = t("dash.all", lang)
     period = w.SelectionRangeSlider(options=months, index=(0, len(months) - 1),
                                     description=t("dash.period", lang))
-    sources = sorted(set(data.web_sessions["traffic_source"]))
+    sources = sorted(set(data.web_sessions["traffic_source"])) if data.has("web") else []
     source = w.Dropdown(options=[(everything, None)] + [(t(f"value.{s}", lang), s)
                                                         for s in sources],
                         description=t("dash.source", lang))

@@ -7,7 +7,6 @@
 >>> len(book.names) >= 8
 True
 >>> right = {name: answer_key(book, name) for name in book.names}
->>> right["best_roi"] = right["best_roi"][0]      # any of the tied campaigns is right
 >>> all(book.judge(name, value).status == "correct" for name, value in right.items())
 True
 """
@@ -21,14 +20,14 @@ import pandas as pd
 from ..analytics import automation, campaigns, experiments, kpis
 from ..i18n import check_lang, t
 from . import parameters
-from .exercises import AnyOf, Exercise, ExerciseBook
+from .exercises import Exercise, ExerciseBook
 
 __all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall",
-           "plot_funnel", "plot_cps", "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "BASELINE",
+           "plot_funnel", "plot_cps", "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "LIFT",
            "example_objective"]
 
 WIN_BACK_DAYS = 60  # the exercise's win-back delay (the notebook shows its own parameter)
-BASELINE = 0.05  # conversion rate of the sample-size exercise
+LIFT = 0.01  # the rise in conversion the sample-size exercise wants to detect (one point)
 
 
 def example_objective(**change) -> campaigns.SmartObjective:
@@ -92,7 +91,7 @@ def plot_funnel(data, *, lang: str = "en", ax=None):
     return ax
 
 
-def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None):
+def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None, currency: str = "€"):
     """Distribution of the CPS of the customers who bought, with zero marked."""
     if ax is None:
         ax = plt.subplots(figsize=(8, 3.2))[1]
@@ -101,7 +100,7 @@ def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None):
     ax.axvline(0, color="#e76f51", ls="--")
     ax.set_title(t("case.cps_title", lang))
     ax.set_ylabel(t("case.customers_axis", lang))
-    ax.set_xlabel("CPS (€)")
+    ax.set_xlabel(f"CPS ({currency})")
     return ax
 
 
@@ -166,14 +165,18 @@ def _champions_email(data) -> int:
     return int(campaigns.segment_actions(data).loc["champions", "email"])
 
 
-def _best_roi(data):
+def _best_roi(data) -> float:
     e = campaigns.effectiveness(data)
-    e = e[e["reach"] > 0]
-    return AnyOf([int(i) for i in e.index[e["roi"] == e["roi"].max()]])
+    return float(e.loc[e["reach"] > 0, "roi"].max())
 
 
-def _significant(data) -> int:
-    return int((campaigns.incremental_effect(data)["ci_low"] > 0).sum())
+def _best_lower_bound(data) -> float:
+    return float(campaigns.incremental_effect(data)["ci_low"].max())
+
+
+def _test_size(data) -> int:
+    rate = round(float(kpis.conversion_rate(data)["conversion_rate"].iloc[0]), 3)
+    return experiments.sample_size(rate, LIFT)
 
 
 def _win_back(data) -> int:
@@ -192,7 +195,7 @@ def _month_count(data, answer):
 
 EXERCISES = (
     Exercise(
-        "busiest_month", _busiest_month_sessions, convert=_month_count,
+        "busiest_month", _busiest_month_sessions, convert=_month_count, needs="web_visits",
         title=("Footfall of the busiest month", "Afluencia del mes de más visitas"),
         hints=(("`kpis.footfall(data)` has one row per month and a `sessions` column.",
                 "`kpis.footfall(data)` tiene una fila por mes y una columna `sessions`."),
@@ -200,7 +203,7 @@ EXERCISES = (
                 "Toma el mayor valor de esa columna (0 si la tabla está vacía).")),
     ),
     Exercise(
-        "email_conversion", _email_conversion, rtol=1e-4,
+        "email_conversion", _email_conversion, rtol=1e-4, needs="web_visits",
         title=("Conversion rate of e-mail visits", "Tasa de conversión de las visitas del correo"),
         hints=(("`kpis.conversion_rate(data, by='traffic_source')` gives one row per source.",
                 "`kpis.conversion_rate(data, by='traffic_source')` da una fila por origen."),
@@ -210,7 +213,7 @@ EXERCISES = (
                 "`.get('email', 0.0)`.")),
     ),
     Exercise(
-        "abandoned_carts", _abandoned_carts,
+        "abandoned_carts", _abandoned_carts, needs="web_visits",
         title=("Abandoned carts", "Carritos abandonados"),
         hints=(("A visit abandons its cart when `added_to_cart` is True and "
                 "`converted_order_id` is empty.",
@@ -220,7 +223,7 @@ EXERCISES = (
                 "Combina las dos condiciones con & sobre data.web_sessions y usa sum().")),
     ),
     Exercise(
-        "negative_cps", _negative_cps,
+        "negative_cps", _negative_cps, needs="profitability",
         title=("Customers who cost more than they leave",
                "Clientes que cuestan más de lo que dejan"),
         hints=(("`kpis.customer_profitability(data)` has the columns `orders` and `cps`.",
@@ -229,7 +232,7 @@ EXERCISES = (
                 "Cuenta las filas con orders > 0 y cps < 0.")),
     ),
     Exercise(
-        "champions_email", _champions_email,
+        "champions_email", _champions_email, needs="customers",
         title=("Champions an e-mail can reach", "Campeones a los que llega un correo"),
         hints=(("The table `actions` has one row per segment and a column per channel.",
                 "La tabla `actions` tiene una fila por segmento y una columna por canal."),
@@ -244,31 +247,37 @@ EXERCISES = (
                 "Pasar del 3 % al 15 % es multiplicar por cinco: ¿es alcanzable?")),
     ),
     Exercise(
-        "best_roi", _best_roi,
-        title=("Campaign with the best ROI", "Campaña con el mejor ROI"),
+        "best_roi", _best_roi, needs="marketing", rtol=1e-4,
+        title=("The best ROI", "El mejor ROI"),
         hints=(("Use the table `eff` (campaigns.effectiveness) and only campaigns with reach > 0.",
                 "Usa la tabla `eff` (campaigns.effectiveness) y solo campañas con alcance > 0."),
-               ("`idxmax()` of the `roi` column gives the campaign_id.",
-                "`idxmax()` de la columna `roi` da el campaign_id.")),
+               ("`max()` of the `roi` column; `idxmax()` would say which campaign it is.",
+                "`max()` de la columna `roi`; `idxmax()` diría qué campaña es.")),
     ),
     Exercise(
-        "significant_uplift", _significant,
-        title=("Campaigns with a proven effect", "Campañas con efecto demostrado"),
-        hints=(("The effect is proven when the whole interval is above zero.",
-                "El efecto está demostrado cuando todo el intervalo está por encima de cero."),
-               ("Count the rows of `effects` whose `ci_low` is > 0.",
-                "Cuenta las filas de `effects` cuyo `ci_low` es > 0.")),
+        "significant_uplift", _best_lower_bound, needs="marketing", rtol=1e-4,
+        title=("The surest uplift", "El efecto incremental más seguro"),
+        hints=(("The effect is proven when the whole interval is above zero: look at `ci_low`.",
+                "El efecto está demostrado cuando todo el intervalo está por encima de cero: "
+                "mira `ci_low`."),
+               ("The largest value of the `ci_low` column of `effects` (a share, not %).",
+                "El mayor valor de la columna `ci_low` de `effects` (una proporción, no %).")),
     ),
     Exercise(
-        "sample_size", lambda d: experiments.sample_size(BASELINE, 0.02),
-        title=("Customers per group", "Clientes por grupo"),
-        hints=(("`experiments.sample_size(baseline, min_effect)`, with power 0.8 by default.",
-                "`experiments.sample_size(baseline, min_effect)`, con potencia 0,8 por defecto."),
-               ("From 5 % to 7 % is a minimum effect of 0.02.",
-                "Del 5 % al 7 % es un efecto mínimo de 0,02.")),
+        "sample_size", _test_size, needs="web_visits", rtol=0.02,
+        title=("Visits per group", "Visitas por grupo"),
+        hints=(("The baseline is the shop's overall conversion rate, "
+                "`kpis.conversion_rate(data)['conversion_rate'].iloc[0]`, rounded to 3 decimals.",
+                "La base es la tasa de conversión global de la tienda, "
+                "`kpis.conversion_rate(data)['conversion_rate'].iloc[0]`, redondeada a 3 "
+                "decimales."),
+               ("`experiments.sample_size(baseline, 0.01)`: one point more, power 0.8 by "
+                "default.",
+                "`experiments.sample_size(baseline, 0.01)`: un punto más, potencia 0,8 por "
+                "defecto.")),
     ),
     Exercise(
-        "win_back_60", _win_back,
+        "win_back_60", _win_back, needs="customers",
         title=("Win-back messages after 60 days", "Mensajes de recuperación a los 60 días"),
         hints=(("`automation.flow_triggers(data, 'win_back', win_back_days=...)` lists them.",
                 "`automation.flow_triggers(data, 'win_back', win_back_days=...)` los lista."),
