@@ -33,8 +33,10 @@ STOP_WORDS = {
 
 
 def prose(markdown: str) -> str:
-    """The running text of a Markdown cell: no code spans, code blocks or links."""
+    """The running text of a Markdown cell: no code spans, code blocks, links, nor terms
+    marked as another language's (``<i lang="es">cuadro de mando</i>``)."""
     text = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    text = re.sub(r"<(\w+) lang=\"\w+\">.*?</\1>", " ", text, flags=re.S)
     text = re.sub(r"`[^`]*`", " ", text)
     return re.sub(r"https?://\S+", " ", text)
 
