@@ -359,3 +359,14 @@ def test_leakage_trap_ranks_customers_with_nothing_left_at_the_end_last():
     leak = mining.leakage_trap(data, split)
     assert leak["auc"].notna().all()
     assert leak.loc["leaky", "auc"] > leak.loc["honest", "auc"]
+
+
+def test_sql_answers_read_the_shop_only_one_select_at_a_time(tmp_path):
+    data = generate("boutique", n_customers=80, seed=3)
+    target = tmp_path / "leak.csv"
+    for sql in (f"COPY orders TO '{target}'", f"SELECT 1; COPY orders TO '{target}'",
+                f"SELECT * FROM read_csv('{target}')"):
+        with pytest.raises(Exception):  # noqa: B017 - refused one way or another, never run
+            m03.query(data, sql)
+    assert not target.exists()
+    assert m03.query(data, "SELECT count(*) FROM orders") == len(data.orders)

@@ -53,6 +53,7 @@ __all__ = [
     "peek",
     "lines_at",
     "run_sql",
+    "sql_answer",
     "count_joins",
     "timed_query",
     "table_counts",
@@ -193,21 +194,47 @@ def run_sql(ws: Workshop, sql, lang: str = "en"):
     A result of one row and one column is that value; one column is a list;
     anything else is the table.
     """
-    if not isinstance(sql, str) or not re.search(r"\s", sql.strip()):  # 'women', '12'...
-        raise TypeError(t("msg.sql_expected", lang))
     # read-only, no access to other files, one SELECT: an answer can only read the warehouse
+    _sql_text(sql, lang)
     con = connect(ws.warehouse, external_access=False)
     try:
-        try:
-            statements = con.extract_statements(sql)
-        except duckdb.Error:
-            statements = None  # a syntax error: executing it below tells the learner where
-        if statements is not None and (len(statements) != 1 or
-                                       statements[0].type != duckdb.StatementType.SELECT):
-            raise ValueError(t("msg.sql_one_select", lang))
-        df = con.execute(sql).df()
+        return sql_answer(con, sql, lang)
     finally:
         con.close()
+
+
+def _sql_text(sql, lang: str, key: str = "msg.sql_expected") -> None:
+    if not isinstance(sql, str) or not re.search(r"\s", sql.strip()):  # 'women', '12'...
+        raise TypeError(t(key, lang))
+
+
+def sql_answer(con, sql, lang: str = "en", *, expected: str = "msg.sql_expected"):
+    """A learner's query run as one SELECT on ``con``, its result shaped as an answer.
+
+    ``con`` should be read-only and without access to files (as the exercise
+    checkers open it); anything but exactly one SELECT is refused. A result of
+    one row and one column is that value, one column a list, anything else the
+    table; an empty result or a NULL value is refused with a sentence that says so.
+    ``expected`` is the catalog key of the sentence for an answer that is not a
+    query (it names an example query on the lesson's own tables).
+
+    >>> con = duckdb.connect(config={"enable_external_access": False})
+    >>> sql_answer(con, "SELECT 6 * 7")
+    42
+    >>> sql_answer(con, "SELECT 1; COPY (SELECT 1) TO 'x.csv'")
+    Traceback (most recent call last):
+    ...
+    ValueError: ...one...
+    """
+    _sql_text(sql, lang, expected)
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error:
+        statements = None  # a syntax error: executing it below tells the learner where
+    if statements is not None and (len(statements) != 1 or
+                                   statements[0].type != duckdb.StatementType.SELECT):
+        raise ValueError(t("msg.sql_one_select", lang))
+    df = con.execute(sql).df()
     if df.empty:
         raise ValueError(t("msg.sql_empty", lang))
     if df.shape == (1, 1):
