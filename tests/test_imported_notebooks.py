@@ -83,7 +83,7 @@ def test_reports_for_a_dataset_go_to_the_shops_slug(shops, tmp_path):
     with pytest.raises(ParameterError, match="either a shop profile or a dataset folder"):
         run_reports(["01"], profiles=["boutique"], parameters={"data_dir": str(shops)},
                     out_dir=tmp_path)
-    with pytest.raises(ParameterError, match="is not a folder"):
+    with pytest.raises(ParameterError, match="nope.* does not exist; .*crmkit import"):
         run_reports(["01"], parameters={"data_dir": str(tmp_path / "nope")}, out_dir=tmp_path)
 
 

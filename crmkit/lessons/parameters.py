@@ -78,8 +78,9 @@ def _folder(name: str, value, *, must_exist: bool):
     path = Path(value).expanduser()
     if must_exist and not path.is_dir():
         what = "is a file, not a folder" if path.exists() else "does not exist"
-        raise ParameterError(f"{name}={str(value)!r} {what}; give a dataset folder such as "
-                             "'../data/samples/boutique', or None to generate the shop.")
+        raise ParameterError(f"{name}={str(value)!r} {what}; give a dataset folder (such as "
+                             "'../data/samples/boutique', or one written by `crmkit import ... "
+                             "--out DIR`), or None to generate the shop.")
     if not must_exist and path.exists() and not path.is_dir():
         raise ParameterError(f"{name}={str(value)!r} is a file; give a folder (it is created "
                              "if missing) or None.")
