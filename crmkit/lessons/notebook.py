@@ -31,6 +31,7 @@ False
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 
 import numpy as np
@@ -148,10 +149,18 @@ def _value(v, lang: str):
     """A category value (a state, channel, role...) in ``lang``; other text unchanged.
 
     A value made of several joined by `` · `` (``"store · delivered"``) is
-    translated part by part; True/False read ``Sí``/``No`` in Spanish.
+    translated part by part; True/False read ``Sí``/``No`` in Spanish, and a
+    lone date in a column of mixed values (a table of facts) is written the
+    Spanish way too.
+
+    >>> _value(datetime.date(2025, 3, 5), "es"), _value(True, "es")
+    ('5/3/2025', 'Sí')
     """
     if isinstance(v, bool | np.bool_) and lang != "en":
         return t(f"bool.{str(bool(v)).lower()}", lang)
+    if isinstance(v, datetime.date) and lang != "en" and not pd.isna(v):
+        has_time = isinstance(v, datetime.datetime) and v != pd.Timestamp(v).normalize()
+        return format_datetime(v, lang) if has_time else format_date(v, lang, skeleton="yMd")
     if not isinstance(v, str):
         return v
     key = f"value.{v}"
