@@ -53,10 +53,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
 	$(BIN)/lint-imports
 
-## bench: speed and memory of the generator and the warehouse (several minutes)
+## bench: speed and memory of the generator, the warehouse, the importers and the customer
+## models, each against its baseline (many minutes) -> benchmarks/README.md
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_synth.py
 	$(BIN)/python benchmarks/bench_warehouse.py
+	$(BIN)/python benchmarks/bench_import.py
+	$(BIN)/python benchmarks/bench_analytics.py
+	$(BIN)/python benchmarks/bench_mining.py
 
 clean:
 	rm -rf $(VENV) reports student editions .pytest_cache
