@@ -49,7 +49,7 @@ from sklearn.base import BaseEstimator
 
 from ..errors import ModelError, ParameterError
 
-__all__ = ["BetaGeo", "ParetoNBD", "GammaGamma", "customer_lifetime_value"]
+__all__ = ["BetaGeo", "CappedBetaGeo", "ParetoNBD", "GammaGamma", "customer_lifetime_value"]
 
 
 def _column(X, name: str, model: str) -> np.ndarray:
@@ -302,6 +302,53 @@ class BetaGeo(_PurchaseModel):
         z = t / (alpha + t)
         return (a + b - 1) / (a - 1) * (
             1.0 - np.exp(r * (np.log(alpha) - np.log(alpha + t))) * hyp2f1(r, b, a + b - 1, z))
+
+
+class CappedBetaGeo(BetaGeo):
+    """BG/NBD that still gives an answer when the customers drop out alike.
+
+    :class:`BetaGeo` refuses a fit whose dropout
+    parameters ``a`` and ``b`` run off to infinity: the data then say that
+    every customer has the *same* chance of leaving after a purchase
+    (``a / (a + b)``), with no spread between customers. The limit is a
+    perfectly good model, so this adapter fits it instead, by maximum
+    likelihood with every log-parameter kept within ``±cap``, and sets
+    ``capped_`` so a report can say so. When the plain fit works, it is
+    used unchanged (``capped_`` is False).
+    """
+
+    def __init__(self, start: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0),
+                 cap: float = 10.0):
+        self.start = start
+        self.cap = cap
+
+    def fit(self, X, y=None):
+        try:
+            super().fit(X)
+            self.capped_ = False
+            return self
+        except ModelError as err:
+            if "runs off to infinity" not in str(err):
+                raise
+        names = ("r", "alpha", "a", "b")
+
+        def negll(logp):
+            self.params_ = dict(zip(names, np.exp(logp), strict=True))
+            value = -float(self.log_likelihood(X).sum())
+            return value if np.isfinite(value) else 1e300
+
+        with np.errstate(all="ignore"):
+            res = optimize.minimize(negll, np.log(np.asarray(self.start, dtype=float)),
+                                    method="L-BFGS-B", bounds=[(-self.cap, self.cap)] * 4)
+        if not np.isfinite(res.fun):
+            raise ModelError("BG/NBD could not be fitted even with capped parameters; the "
+                             "shop needs more customers or repeat purchases.")
+        self.params_ = dict(zip(names, map(float, np.exp(res.x)), strict=True))
+        self.log_likelihood_ = float(-res.fun)
+        self.n_customers_ = int(len(X))
+        self.n_repeat_ = int((X["frequency"] > 0).sum())
+        self.capped_ = True
+        return self
 
 
 class ParetoNBD(_PurchaseModel):

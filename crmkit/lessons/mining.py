@@ -31,14 +31,13 @@ from dataclasses import dataclass
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from scipy import optimize
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from ..analytics.baskets import basket_rules, baskets
 from ..analytics.churn import customer_features, evaluate_repurchase
 from ..analytics.clusters import CustomerClusters
-from ..analytics.clv import BetaGeo, GammaGamma, customer_lifetime_value
+from ..analytics.clv import CappedBetaGeo, GammaGamma, customer_lifetime_value
 from ..analytics.diagnostics import calibration_vs_holdout, probability_alive_matrix
 from ..analytics.forecast import (
     factor_comparison,
@@ -161,53 +160,6 @@ def clusters_at(data: CRMData, split, *, seed: int = 0, k_range=(2, 6)):
     with threadpool_limits(limits=1):
         model = CustomerClusters(k_range=k_range, seed=seed).fit(features)
     return model, features
-
-
-class CappedBetaGeo(BetaGeo):
-    """BG/NBD that still gives an answer when the customers drop out alike.
-
-    :class:`crmkit.analytics.clv.BetaGeo` refuses a fit whose dropout
-    parameters ``a`` and ``b`` run off to infinity: the data then say that
-    every customer has the *same* chance of leaving after a purchase
-    (``a / (a + b)``), with no spread between customers. The limit is a
-    perfectly good model, so this adapter fits it instead, by maximum
-    likelihood with every log-parameter kept within ``±cap``, and sets
-    ``capped_`` so the lesson can say so. When the plain fit works, it is
-    used unchanged (``capped_`` is False).
-    """
-
-    def __init__(self, start: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0),
-                 cap: float = 10.0):
-        self.start = start
-        self.cap = cap
-
-    def fit(self, X, y=None):
-        try:
-            super().fit(X)
-            self.capped_ = False
-            return self
-        except ModelError as err:
-            if "runs off to infinity" not in str(err):
-                raise
-        names = ("r", "alpha", "a", "b")
-
-        def negll(logp):
-            self.params_ = dict(zip(names, np.exp(logp), strict=True))
-            value = -float(self.log_likelihood(X).sum())
-            return value if np.isfinite(value) else 1e300
-
-        with np.errstate(all="ignore"):
-            res = optimize.minimize(negll, np.log(np.asarray(self.start, dtype=float)),
-                                    method="L-BFGS-B", bounds=[(-self.cap, self.cap)] * 4)
-        if not np.isfinite(res.fun):
-            raise ModelError("BG/NBD could not be fitted even with capped parameters; the "
-                             "shop needs more customers or repeat purchases.")
-        self.params_ = dict(zip(names, map(float, np.exp(res.x)), strict=True))
-        self.log_likelihood_ = float(-res.fun)
-        self.n_customers_ = int(len(X))
-        self.n_repeat_ = int((X["frequency"] > 0).sum())
-        self.capped_ = True
-        return self
 
 
 @dataclass
