@@ -176,7 +176,11 @@ def test_student_edition_composes_language_and_stripped_solutions(tmp_path):
 
 def test_make_lab_and_student_use_the_editions():
     makefile = (NOTEBOOKS.parent / "Makefile").read_text()
-    assert "crmkit edition --lang $(EDITION_LANG)" in makefile
+    lab = makefile.split("\nlab: $(STAMP)\n")[1].split("\n\n")[0]
+    assert "crmkit student --out student --lang $(EDITION_LANG) --keep" in lab  # students
+    assert "jupyter lab student/$(EDITION_LANG)/" in lab
+    solutions = makefile.split("\nlab-solutions: $(STAMP)\n")[1].split("\n\n")[0]
+    assert "crmkit edition --lang $(EDITION_LANG)" in solutions  # instructors
     assert "EDITION_LANG := $(if $(filter es%,$(LANG)),es,en)" in makefile
     assert "crmkit student --out student --lang en --lang es" in makefile
 
