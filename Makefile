@@ -30,7 +30,7 @@ report: data
 test: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -n 2 -q -rs
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q -rs
 
 ## lab: the student edition in JupyterLab, in one language (make lab LANG=es; a Spanish
 ## system locale also picks Spanish). Written to student/<lang>/ the first time; notebooks you
