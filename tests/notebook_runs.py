@@ -27,6 +27,26 @@ def run(notebook: str | Path, out: Path, **parameters) -> dict:
     return read_figures(out)
 
 
+#: Tolerances when figures are compared to their baseline: the data come from a fixed seed,
+#: so counts must match exactly and shares and model scores to within rounding; 0.5 %
+#: relative leaves room for floating-point noise across platforms (optimisers, BLAS), not for
+#: a change in behaviour.
+RTOL, ATOL = 0.005, 1e-6
+
+
+def run_against_baseline(stem: str, out: Path, profile: str, **parameters) -> dict:
+    """Run notebook ``stem`` for ``profile`` at the test size; fail on a figure off its baseline.
+
+    Returns the recorded figures, for the notebook's own further checks.
+    """
+    from crmkit.lessons.figures import compare_figures
+
+    figures = run(f"{stem}.ipynb", out, profile=profile, **parameters, **TEST_PARAMETERS)
+    problems = compare_figures(figures, load_baseline(stem)[profile], rtol=RTOL, atol=ATOL)
+    assert not problems, "\n".join(problems)
+    return figures
+
+
 def baseline_path(stem: str) -> Path:
     return BASELINES / f"{stem}.json"
 
