@@ -120,14 +120,20 @@ def test_a_factor_that_drives_sales_is_found_and_helps():
 
 def test_marketing_plan_spreads_each_budget_over_its_days():
     data = generate("bendita", n_customers=300, seed=2)
+    # a hand-made plan: 2,100 over 20 Jan - 9 Feb 2024 (21 days: 12 in January, 9 in
+    # February, 100 a day) and 280 over February (29 days in 2024) -> Jan 1,200, Feb 1,180
+    camps = data.campaigns.iloc[:2].copy()
+    camps["start_date"] = pd.to_datetime(["2024-01-20", "2024-02-01"]).astype(
+        camps["start_date"].dtype)
+    camps["end_date"] = pd.to_datetime(["2024-02-09 18:00", "2024-02-29 00:00"]).astype(
+        camps["end_date"].dtype)
+    camps["budget"] = [2100.0, 280.0]
+    hand = CRMData({**data.tables, "campaigns": camps}, dict(data.manifest))
+    by_hand = marketing_plan(hand)
+    assert by_hand["2024-01-01"] == pytest.approx(1200.0)
+    assert by_hand["2024-02-01"] == pytest.approx(900.0 + 280.0)
+    assert by_hand.drop(pd.to_datetime(["2024-01-01", "2024-02-01"])).eq(0).all()
     plan = marketing_plan(data)
-    c = data.campaigns.iloc[0]
-    days = pd.date_range(c["start_date"].normalize(), c["end_date"].normalize())
-    share = pd.Series(c["budget"] / len(days), days).groupby(days.to_period("M")).sum()
-    others = data.campaigns.iloc[1:]
-    if not ((others["start_date"].dt.to_period("M") == days[0].to_period("M")).any()
-            or (others["end_date"].dt.to_period("M") == days[0].to_period("M")).any()):
-        assert plan[days[0].to_period("M").start_time] == pytest.approx(share.iloc[0])
     assert plan.sum() == pytest.approx(data.campaigns["budget"].sum())
     with pytest.raises(ParameterError, match="factor has no value for 12 period"):
         FactorForecaster().fit(sales_series(data), plan.iloc[:-12])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -179,9 +181,39 @@ def test_scores_keep_every_class_on_tie_heavy_data(name, values):
     by_value = pd.Series(scores).groupby(values).agg(["min", "max"])
     assert (by_value["min"] == by_value["max"]).all()
     assert by_value["min"].is_monotonic_increasing
-    # the same rule in the popular packages (quintiles with duplicate edges dropped) loses classes
-    qcut = pd.qcut(values, 5, labels=False, duplicates="drop")
-    assert len(set(qcut.tolist())) < 5 or name == "one big tie in the middle"
+    # and the class sizes are the ones the documented rule gives, worked out by a plain loop
+    assert np.bincount(scores)[1:].tolist() == _documented_rule_sizes(values), name
+
+
+def _documented_rule_sizes(values, bins=5):
+    """The class sizes of even_scores' docstring rule, in plain Python (enough distinct values).
+
+    Each class aims at (customers left / classes left) and ends at the boundary between two
+    distinct values nearest that target (the nearer-below boundary on a tie), keeping one
+    distinct value for every class still to come.
+    """
+    counts = [c for _, c in sorted(collections.Counter(values.tolist()).items())]
+    sizes, left = [], len(values)
+    for classes_left in range(bins, 1, -1):
+        target = left / classes_left
+        best, total = None, 0
+        for k in range(1, len(counts) - (classes_left - 1) + 1):
+            total += counts[k - 1]
+            if best is None or abs(total - target) < abs(best[1] - target):
+                best = (k, total)
+        sizes.append(best[1])
+        counts, left = counts[best[0]:], left - best[1]
+    return sizes + [left]
+
+
+def test_the_documented_rule_by_hand_on_two_tie_heavy_shops():
+    # 667 zeros plus 0..332: the 668 zeros are one class; 332 left for 4 classes of 83
+    assert np.bincount(even_scores(np.r_[np.zeros(667), np.arange(333)]))[1:].tolist() == [
+        668, 83, 83, 83, 83]
+    # 0..199, 600 x 500, 600..799: 200 hits the target; the tie of 600 is one class; 200 left
+    # for 3 (66.7 -> 67), then 133 for 2 (66.5: 66 and 67 are as near; the lower one is taken)
+    values = np.r_[np.arange(200), np.full(600, 500), np.arange(600, 800)]
+    assert np.bincount(even_scores(values))[1:].tolist() == [200, 600, 67, 66, 67]
 
 
 def test_scores_are_even_when_nothing_ties():
