@@ -134,21 +134,38 @@ def test_segments_behave_differently_after_the_cutoff(shop):
     assert out.loc["champions", "truly_alive"] > out.loc["lost", "truly_alive"]
 
 
-def test_value_models_beat_the_past_rate_and_rank_the_truly_alive(shop):
+def test_value_models_against_their_baselines_on_the_holdout_and_the_truth(shop):
     data, split = shop
     value = mining.value_models(data, split)
-    scores = value.scores()
-    assert scores.loc["bg_nbd", "mae"] < scores.loc["baseline", "mae"]
     tab = value.table
+    # the chosen model was chosen before the cutoff: on this shop the modified BG/NBD
+    assert value.choice.chosen == "mbg_nbd" and value.choice.why == "lowest_error"
+    assert value.choice.table.loc["bg_nbd", "status"] == "does_not_fit"   # a, b at the edge
+    assert "bg_nbd" not in value.scores().index                              # so not shown
+    # purchases in the holdout, worked out independently: mean absolute error of the chosen
+    # model (1.10) against each customer's past rate (1.21), bootstrap over customers
+    actual = rfm.holdout_purchases(data, as_of=split.cutoff).reindex(tab.index)
+    assert tab["actual_purchases"].sum() == actual["frequency_holdout"].sum()
+    cal = rfm.rfm_summary(data, as_of=split.cutoff).reindex(tab.index)
+    past = (cal["frequency"] / cal["T"] * split.holdout_days).fillna(0.0)
+    err_model = (tab["expected_purchases"] - actual["frequency_holdout"]).abs()
+    err_past = (past - actual["frequency_holdout"]).abs()
+    rng = np.random.default_rng(1)
+    boot = [(err_model - err_past).to_numpy()[rng.integers(0, len(tab), len(tab))].mean()
+            for _ in range(400)]
+    assert np.quantile(boot, 0.975) < 0                   # the model beats the past rate
+    scores = value.scores()
+    assert scores.loc["past_rate", "score"] == pytest.approx(err_past.mean())
+    assert scores.loc["mbg_nbd", "verdict"] == "beats"
     # P(alive) against the naive rule "days since the last purchase", on the generator's
-    # truth: on this shop the rule wins (AUC 0.82 against 0.61), by far more than the noise
-    recency = rfm.rfm_summary(data, as_of=split.cutoff).reindex(tab.index)["recency_days"]
+    # truth: no better (AUC 0.828 against 0.823, within the noise)
     low, high = auc_difference_interval(tab["truly_alive"], tab["probability_alive"],
-                                         -recency)
-    assert high < 0, (low, high)
-    assert (tab["clv_12m"] >= 0).all()
-    assert tab["actual_purchases"].sum() == (
-        rfm.holdout_purchases(data, as_of=split.cutoff)["frequency_holdout"].sum())
+                                        -cal["recency_days"])
+    assert low < 0 < high, (low, high)
+    alive = value.alive_scores(cal["recency_days"])
+    assert alive.loc["mbg_nbd", "verdict"] == "no_better"
+    # the CLV interval holds the estimate
+    assert (tab["clv_low"] < tab["clv_12m"]).all() and (tab["clv_12m"] < tab["clv_high"]).all()
 
 
 def test_the_leakage_trap_looks_perfect_and_the_honest_score_does_not(shop):
@@ -189,19 +206,28 @@ def test_period_data_keeps_only_the_orders_of_the_period(shop):
 
 
 def test_the_scoreboard_says_who_wins_on_a_hand_made_table():
-    # four customers; the model is off by 1, 0, 0, 1 (MAE 0.5), the baseline by 2 each (MAE 2)
-    table = pd.DataFrame({"actual_purchases": [0, 1, 2, 3],
-                          "expected_purchases": [1.0, 1.0, 2.0, 2.0],
-                          "baseline_purchases": [2.0, 3.0, 4.0, 5.0]})
+    # 400 customers; the model is off by 0 or 1 (MAE 0.5), the past rate by 2 each (MAE 2)
+    actual = np.tile([0, 1, 2, 3], 100)
+    table = pd.DataFrame({"actual_purchases": actual,
+                          "expected_mbg_nbd": actual + np.tile([1.0, 0, 0, -1], 100),
+                          "baseline_purchases": actual + 2.0,
+                          "shop_rate": np.full(400, 1.5)})
     value = mining.ValueModels(None, None, table, table, 30)
     board = mining.scoreboard(value=value)
-    assert board.loc["purchases_mae", "model"] == 0.5
-    assert board.loc["purchases_mae", "baseline"] == 2.0
-    assert bool(board.loc["purchases_mae", "beats"]) is True
-    swapped = table.rename(columns={"expected_purchases": "baseline_purchases",
-                                    "baseline_purchases": "expected_purchases"})
-    board = mining.scoreboard(value=mining.ValueModels(None, None, swapped, swapped, 30))
-    assert bool(board.loc["purchases_mae", "beats"]) is False
+    row = board.loc[("purchases", "mbg_nbd")]
+    assert row["score"] == 0.5 and row["verdict"] == "beats"
+    assert board.loc[("purchases", "past_rate"), "score"] == 2.0
+    # |1.5 - y| for y = 0, 1, 2, 3 -> 1.5, 0.5, 0.5, 1.5: MAE 1, the best baseline
+    assert board.loc[("purchases", "shop_rate"), "verdict"] == "best_baseline"
+    assert row["difference"] == pytest.approx(-0.5)
+    # a model exactly as good as the best baseline is no better than it
+    table["expected_mbg_nbd"] = table["shop_rate"]
+    board = mining.scoreboard(value=mining.ValueModels(None, None, table, table, 30))
+    assert board.loc[("purchases", "mbg_nbd"), "verdict"] == "no_better"
+    en = mining.scoreboard_sentences(board, "en")[0]
+    es = mining.scoreboard_sentences(board, "es")[0]
+    assert "is no better than the shop's mean rate (1.000)" in en
+    assert "no es mejor que el ritmo medio de la tienda (1,000)" in es
 
 
 def test_fit_or_explain_returns_the_reason_instead_of_failing():

@@ -168,8 +168,9 @@ class _PurchaseModel(BaseEstimator):
                 "use a longer period (an earlier start or a later as_of)."
             )
         if (T <= 0).all():
-            raise NoRepeatBuyersError(f"{self._NAME} cannot be fitted: every customer's T is 0 (as_of is "
-                             "the day of their first purchase); choose a later as_of.")
+            raise NoRepeatBuyersError(
+                f"{self._NAME} cannot be fitted: every customer's T is 0 (as_of is the day of "
+                "their first purchase); choose a later as_of.")
         ux, utx, uT, w = _compress(x, tx, T)
         total = w.sum()
         value = value_for(ux, utx, uT, w, total) if value_for else None
