@@ -162,3 +162,49 @@ def test_empty_shop_and_too_short_a_period(ice):
     short = generate("boutique", n_customers=50, start="2024-03-05", end="2024-03-30", seed=1)
     with pytest.raises(ParameterError, match="not one whole period of freq='MS'"):
         sales_series(short)
+
+
+def test_the_model_chosen_is_the_one_statsmodels_aicc_prefers():
+    from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+    rng = np.random.default_rng(5)
+    season = 1 + 0.4 * np.sin(2 * np.pi * np.arange(30) / 12)
+    y = pd.Series(5000 * season * (1 + 0.01 * np.arange(30)) + rng.normal(0, 150, 30),
+                  MONTHS[:30])
+    f = SalesForecaster().fit(y)
+    aicc = {}
+    for error in ("add", "mul"):
+        for trend in (None, "add", "damped"):
+            for seasonal in (None, "add", "mul"):
+                if error == "add" and seasonal == "mul":
+                    continue
+                res = ETSModel(y, error=error, trend=trend and "add",
+                               damped_trend=trend == "damped", seasonal=seasonal,
+                               seasonal_periods=12 if seasonal else None,
+                               initialization_method="heuristic").fit(disp=False, maxiter=2000)
+                aicc[(error, trend, seasonal)] = res.aicc
+    best = min(aicc, key=aicc.get)
+    trend = "damped" if f.spec_["damped"] else f.spec_["trend"]
+    assert (f.spec_["error"], trend, f.spec_["seasonal"]) == best
+    assert f.candidates_["aicc"].iloc[0] == pytest.approx(aicc[best])
+
+
+def test_sales_as_known_at_a_day_keep_the_orders_returned_later():
+    shop = generate("boutique", n_customers=300, seed=3)
+    o, lines = shop.orders, shop.order_lines
+    # the end of the first month with an order returned in a later month
+    late = o[o["returned_at"].dt.to_period("M") > o["placed_at"].dt.to_period("M")]
+    day = late["placed_at"].min().to_period("M").end_time.normalize()
+    value = (lines["quantity"] * lines["unit_price"] * (1 - lines["discount"]))
+    per_order = (value * 100).round().groupby(lines["order_id"]).sum() / 100
+    end = day + pd.Timedelta(days=1)
+    lost_then = ((o["cancelled_at"] < end) | (o["returned_at"] < end)).to_numpy()
+    kept = o[~lost_then]
+    month = kept["placed_at"].dt.to_period("M").dt.start_time
+    expected = per_order.reindex(kept["order_id"]).groupby(month.to_numpy()).sum()
+    known = sales_series(shop, as_of=day)
+    np.testing.assert_allclose(known.to_numpy(), expected.reindex(known.index).fillna(0),
+                               atol=0.05)
+    # the order returned after that day still counted as a sale in its month, as it did then
+    first = day.to_period("M").start_time
+    assert known[first] > sales_series(shop)[first]

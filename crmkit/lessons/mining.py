@@ -473,13 +473,19 @@ def forecast_check(data: CRMData, split):
     """The monthly sales forecast scored on the holdout months against the naive rules.
 
     Returns ``(scores, forecasts)`` of :func:`crmkit.analytics.forecast.holdout_scores`,
-    with as many holdout months as whole months fit in the holdout period.
+    with as many holdout months as whole months fit in the holdout period; the
+    models learn from the sales as they were known at the end of the training
+    months (orders returned or cancelled later still count there).
     """
     y = sales_series(data)
     months = int(max(1, round(split.holdout_days / 30.44)))
+    # the models learn from the months before the holdout as they were known at their end:
+    # an order returned later still counted as a sale then
+    train_end = y.index[-months] - pd.Timedelta(days=1)
+    known = sales_series(data, as_of=train_end)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return holdout_scores(y, holdout=months, return_forecasts=True)
+        return holdout_scores(y, holdout=months, return_forecasts=True, known=known)
 
 
 def factor_check(data: CRMData, split) -> pd.DataFrame:
