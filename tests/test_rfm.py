@@ -290,3 +290,29 @@ def test_holdout_counts_purchase_days_after_the_cut(hand):
     assert (h["duration_holdout"] == 16).all()
     with pytest.raises(ParameterError, match="must be after as_of"):
         holdout_purchases(hand, as_of="2024-02-05", end="2024-01-20")
+
+
+def test_the_r_rfm_package_rules_on_a_hand_made_table():
+    from crmkit.analytics.rfm import RFM_PACKAGE_RULES, rule_segments
+
+    # each row's segment worked out by hand from the package's table, first match winning
+    hand = pd.DataFrame([
+        (5, 5, 5, "champions"),           # R 4-5, F 4-5, M 4-5
+        (2, 4, 3, "loyal_customers"),     # R 2-5, F 3-5, M 3-5 (not champions: R 2)
+        (4, 2, 2, "potential_loyalist"),  # R 3-5, F 1-3, M 1-3
+        (4, 1, 1, "potential_loyalist"),  # also fits new_customers, but comes earlier
+        (3, 1, 2, "potential_loyalist"),  # R 3, F 1, M 2: not promising (M must be 1)
+        (2, 2, 3, "need_attention"),      # R 2-3, F 2-3, M 2-3
+        (2, 1, 1, "about_to_sleep"),      # R 2-3, F 1-2, M 1-2
+        (1, 3, 4, "at_risk"),             # R 1-2, F 2-5, M 2-5
+        (1, 1, 2, "lost"),                # R 1-2, F 1-2, M 1-2
+        (5, 5, 1, "others"),              # high R and F with M 1: no rule holds it
+        (2, 5, 1, "others"),
+    ], columns=["r_score", "f_score", "m_score", "want"])
+    assert rule_segments(hand).tolist() == hand["want"].tolist()
+    # the M score decides: same R and F, different segment
+    twins = pd.DataFrame({"r_score": [5, 5], "f_score": [5, 5], "m_score": [5, 1]})
+    assert rule_segments(twins).tolist() == ["champions", "others"]
+    assert list(RFM_PACKAGE_RULES.index[:2]) == ["champions", "loyal_customers"]
+    with pytest.raises(ParameterError, match="m_score"):
+        rule_segments(hand.drop(columns="m_score"))

@@ -59,6 +59,8 @@ __all__ = [
     "holdout_purchases",
     "even_scores",
     "rfm_scores",
+    "RFM_PACKAGE_RULES",
+    "rule_segments",
 ]
 
 #: Time units of the BTYD columns, in days.
@@ -484,6 +486,12 @@ def rfm_scores(summary: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
     ``rfm_code`` is the three digits (``"545"``). Returns a new DataFrame: the
     summary's columns plus the scores.
 
+    The named segments of :mod:`crmkit.analytics.segments` are cells of the
+    **R x F grid** (recency score by frequency score): ``m_score`` does not
+    decide a segment there. :func:`rule_segments` with :data:`RFM_PACKAGE_RULES`
+    is the named alternative that uses M too: the rule table of the R ``rfm``
+    package.
+
     >>> import pandas as pd
     >>> s = pd.DataFrame({"recency_days": [1, 50, 300, 10, 90],
     ...                   "orders": [9, 1, 1, 4, 2],
@@ -511,4 +519,58 @@ def rfm_scores(summary: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
     out["m_score"] = even_scores(summary["total_spend_cents"], bins=bins)
     out["rfm_code"] = (out["r_score"].astype(str) + out["f_score"].astype(str)
                        + out["m_score"].astype(str))
+    return out
+
+
+#: The segment rules of the R ``rfm`` package (Hebbali, ``rfm_segment``'s documented
+#: example): each segment is a range of recency, frequency and monetary scores (1-5, both
+#: ends included); a customer takes the first segment whose three ranges hold their scores,
+#: and "others" when none does.
+RFM_PACKAGE_RULES = pd.DataFrame(
+    [("champions", 4, 5, 4, 5, 4, 5),
+     ("loyal_customers", 2, 5, 3, 5, 3, 5),
+     ("potential_loyalist", 3, 5, 1, 3, 1, 3),
+     ("new_customers", 4, 5, 1, 1, 1, 1),
+     ("promising", 3, 4, 1, 1, 1, 1),
+     ("need_attention", 2, 3, 2, 3, 2, 3),
+     ("about_to_sleep", 2, 3, 1, 2, 1, 2),
+     ("at_risk", 1, 2, 2, 5, 2, 5),
+     ("cant_lose_them", 1, 1, 4, 5, 4, 5),
+     ("lost", 1, 2, 1, 2, 1, 2)],
+    columns=["segment", "r_low", "r_high", "f_low", "f_high", "m_low", "m_high"],
+).set_index("segment")
+
+
+def rule_segments(scores: pd.DataFrame, rules: pd.DataFrame = RFM_PACKAGE_RULES, *,
+                  other: str = "others") -> pd.Series:
+    """The segment of each customer under a rule table of R, F and M score ranges.
+
+    ``scores`` has ``r_score``, ``f_score`` and ``m_score`` (:func:`rfm_scores`);
+    ``rules`` one row per segment, in priority order, with ``r_low`` ... ``m_high``
+    (both ends included). The first matching rule wins; a customer no rule
+    matches is ``other``. The default is the R ``rfm`` package's table, where M
+    counts (unlike the R x F grid of the named segments). In that table's
+    order some segments are reached only by scores no earlier rule holds
+    (every "can't lose them" customer, R 1 with F and M 4-5, is already "at risk").
+
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"r_score": [5, 5, 1, 3, 3], "f_score": [5, 1, 5, 3, 4],
+    ...                   "m_score": [4, 1, 5, 2, 1]})
+    >>> rule_segments(s).tolist()   # order matters: potential loyalists before new customers
+    ['champions', 'potential_loyalist', 'at_risk', 'potential_loyalist', 'others']
+    """
+    needed = ["r_score", "f_score", "m_score"]
+    missing = [c for c in needed if c not in scores.columns]
+    if missing:
+        raise ParameterError(f"scores lacks column(s) {', '.join(map(repr, missing))}; pass "
+                             "rfm_scores(summary).")
+    out = pd.Series(other, index=scores.index, name="segment", dtype=object)
+    free = np.ones(len(scores), dtype=bool)
+    for name, r in rules.iterrows():
+        hit = free.copy()
+        for col, key in (("r_score", "r"), ("f_score", "f"), ("m_score", "m")):
+            v = scores[col].to_numpy()
+            hit &= (v >= r[f"{key}_low"]) & (v <= r[f"{key}_high"])
+        out[hit] = name
+        free &= ~hit
     return out
