@@ -85,6 +85,7 @@ __all__ = [
     "plot_p_alive_matrix",
     "scoreboard",
     "scoreboard_sentences",
+    "board_table",
     "QUESTIONS",
     "plot_rule_check",
 ]
@@ -592,6 +593,42 @@ def scoreboard(*, value: ValueModels | None = None, repurchase=None,
     board = pd.concat(blocks, names=["question", "method"])
     board.insert(0, "measure", [QUESTIONS[q] for q in board.index.get_level_values(0)])
     return board
+
+
+def _label_of(key: str, lang: str, groups=("m03_value", "mining", "m03_method")) -> str:
+    for group in groups:
+        name = f"{group}.{key}"
+        if name in catalog():
+            return t(name, lang)
+    return key
+
+
+def board_table(board: pd.DataFrame, lang: str = "en", *, decimals: int = 3) -> pd.DataFrame:
+    """:func:`scoreboard` (or one block of it, or a model choice table) ready to show in ``lang``.
+
+    Methods, kinds, verdicts and statuses take their labels from the catalog;
+    ``chosen`` becomes a check mark; numbers are rounded to ``decimals``.
+    """
+    check_lang(lang)
+    out = board.drop(columns=[c for c in ("measure", "versus", "reason") if c in board])
+    out = out.round(decimals)
+    for col in ("kind", "verdict", "status"):
+        if col in out:
+            group = {"kind": ("m03_kind",), "verdict": ("m03_verdict_label",),
+                     "status": ("m03_value",)}[col]
+            out[col] = [_label_of(v, lang, group) for v in out[col]]
+    if "chosen" in out:
+        out["chosen"] = np.where(out["chosen"].astype(bool), "✓", "")
+    if isinstance(out.index, pd.MultiIndex):
+        out.index = pd.MultiIndex.from_tuples(
+            [(_label_of(q, lang), _label_of(m, lang)) for q, m in out.index],
+            names=[t("m03_column.question", lang), t("m03_column.method", lang)])
+    else:
+        out.index = pd.Index([_label_of(m, lang) for m in out.index],
+                             name=t("m03_column.method", lang))
+    out.columns = [t(f"m03_column.{c}", lang) if f"m03_column.{c}" in catalog() else c
+                   for c in out.columns]
+    return out
 
 
 def _method_name(method: str, lang: str) -> str:
