@@ -54,8 +54,10 @@ LIFETIMES_PY = HERE / ".venv" / "bin" / "python"
 PROFILE = "fashion_chain"
 AS_OF = pd.Timestamp("2025-12-31")
 TARGET_RFM_RATIO, TARGET_10M_MB, TARGET_FIT_RATIO = 1.2, 8 * 1024, 0.5
-ORDER_COLS = ["order_id", "customer_id", "placed_at", "status", "returned_at"]
-LINE_COLS = ["order_id", "line_number", "product_id", "quantity", "unit_price", "discount"]
+ORDER_COLS = ["order_id", "customer_id", "placed_at", "status", "returned_at",
+              "refunded_cents"]
+LINE_COLS = ["order_id", "line_number", "product_id", "quantity", "unit_price", "discount",
+             "amount_cents"]
 
 
 # --------------------------------------------------------------------- 1. RFM, three ways
@@ -66,11 +68,11 @@ def rfm_crmkit(data):
 
 DUCKDB_RFM = """
 WITH v AS (
-    SELECT order_id, sum((quantity * CAST(round(unit_price * 100) AS BIGINT)
-        * (10000 - CAST(round(discount * 10000) AS BIGINT)) + 5000) // 10000) AS c
-    FROM l GROUP BY order_id),
+    SELECT order_id, sum(amount_cents) AS c FROM l GROUP BY order_id),
 p AS (
-    SELECT o.customer_id AS customer_id, CAST(o.placed_at AS DATE) AS d, coalesce(v.c, 0) AS c
+    SELECT o.customer_id AS customer_id, CAST(o.placed_at AS DATE) AS d,
+           coalesce(v.c, 0) - CASE WHEN o.status = 'returned' THEN 0
+                                   ELSE coalesce(o.refunded_cents, 0) END AS c
     FROM o LEFT JOIN v USING (order_id)
     WHERE o.customer_id IS NOT NULL AND o.status <> 'cancelled' AND o.placed_at < $end
       AND NOT (o.status = 'returned' AND coalesce(o.returned_at < $end, TRUE))),
@@ -106,15 +108,14 @@ def rfm_duckdb(data):
 def rfm_pandas(data):
     o, lines = data.orders, data.order_lines
     end = AS_OF + pd.Timedelta(days=1)
-    cents = ((lines["quantity"] * (lines["unit_price"] * 100).round().astype("int64")
-              * (10_000 - (lines["discount"] * 10_000).round().astype("int64")) + 5_000)
-             // 10_000)
-    value = cents.groupby(lines["order_id"]).sum().rename("c")
+    value = lines["amount_cents"].astype("int64").groupby(lines["order_id"]).sum().rename("c")
     returned = (o["status"] == "returned") & ~(o["returned_at"] >= end)
     keep = (o["status"] != "cancelled") & o["customer_id"].notna() & (o["placed_at"] < end) \
         & ~returned
     p = o.loc[keep, ["order_id", "customer_id", "placed_at"]].join(value, on="order_id")
-    p["c"] = p["c"].fillna(0).astype("int64")
+    partial = o.loc[keep, "refunded_cents"].fillna(0).astype("int64").where(
+        o.loc[keep, "status"] != "returned", 0)
+    p["c"] = p["c"].fillna(0).astype("int64") - partial
     p["d"] = p["placed_at"].dt.floor("D")
     occ = (p.groupby(["customer_id", "d"]).agg(c=("c", "sum"), n=("order_id", "size"))
            .reset_index().sort_values(["customer_id", "d"]))

@@ -20,7 +20,8 @@ from crmkit.analytics.rfm import (
     summary_from_transactions,
 )
 from crmkit.dataset.crmdata import CRMData
-from crmkit.errors import CRMKitError, ModelError, ParameterError
+from crmkit.dataset.schema import conform
+from crmkit.errors import CRMKitError, ModelError, ParameterError, SchemaError
 
 
 def _shop(orders: list[tuple], lines: list[tuple], *, end="2024-03-31", like=None):
@@ -32,6 +33,8 @@ def _shop(orders: list[tuple], lines: list[tuple], *, end="2024-03-31", like=Non
     o["returned_at"] = pd.to_datetime(o["returned_at"]).astype("datetime64[us]")
     lines = pd.DataFrame(lines, columns=["order_id", "line_number", "product_id", "quantity",
                                          "unit_price", "discount"])
+    # the amount each line cost, as a source would say it (here: the product, rounded once)
+    lines = conform("order_lines", lines)
     return CRMData({**like.tables, "orders": o, "order_lines": lines},
                    {"end": end, "profile": "hand"})
 
@@ -105,11 +108,15 @@ def test_the_input_is_not_changed(hand):
         pd.testing.assert_frame_equal(hand.tables[k], v)
 
 
-def test_line_cents_rounds_half_up_in_integers():
+def test_line_cents_is_the_amount_the_source_gives():
+    # the second line carries its share of an order-level discount: 10.01 - 1.00, which no
+    # product of quantity, price and line discount gives; nothing is recomputed from them
     lines = pd.DataFrame({"quantity": [1, 1, 3], "unit_price": [0.05, 10.01, 0.35],
-                          "discount": [0.5, 0.5, 0.5]})
-    # 2.5 -> 3 cents, 500.5 -> 501 cents, 52.5 -> 53 cents (floats would give 2, 500, 52)
-    assert line_cents(lines).tolist() == [3, 501, 53]
+                          "discount": [0.5, 0.0, 0.5],
+                          "amount_cents": pd.array([3, 901, 53], dtype="Int64")})
+    assert line_cents(lines).tolist() == [3, 901, 53]
+    with pytest.raises(SchemaError, match="amount_cents"):
+        line_cents(lines.drop(columns="amount_cents"))
 
 
 def test_summary_equals_a_duckdb_query_on_the_same_rules(small_data):
@@ -119,10 +126,10 @@ def test_summary_equals_a_duckdb_query_on_the_same_rules(small_data):
     con.register("o", data.orders)
     con.register("l", data.order_lines)
     q = """
-    WITH v AS (SELECT order_id, sum((quantity * CAST(round(unit_price * 100) AS BIGINT)
-                 * (10000 - CAST(round(discount * 10000) AS BIGINT)) + 5000) // 10000) AS c
-               FROM l GROUP BY order_id),
-         p AS (SELECT o.customer_id AS cid, CAST(o.placed_at AS DATE) AS d, coalesce(v.c, 0) AS c
+    WITH v AS (SELECT order_id, sum(amount_cents) AS c FROM l GROUP BY order_id),
+         p AS (SELECT o.customer_id AS cid, CAST(o.placed_at AS DATE) AS d,
+                      coalesce(v.c, 0) - CASE WHEN o.status = 'returned' THEN 0
+                                              ELSE coalesce(o.refunded_cents, 0) END AS c
                FROM o LEFT JOIN v USING (order_id)
                WHERE o.customer_id IS NOT NULL AND o.status <> 'cancelled'
                  AND o.placed_at < DATE '2025-07-01'

@@ -47,7 +47,9 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 
+from ..dataset.money import line_amounts
 from ..errors import ParameterError, check_choice
+from .rfm import partial_refunds
 
 __all__ = [
     "FREQUENCIES",
@@ -97,13 +99,14 @@ def _net_orders(data, as_of=None) -> pd.DataFrame:
             "data has no orders: there are no sales to forecast; give a shop with orders."
         )
     lines = data.order_lines
-    value = (lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])).to_numpy()
-    cents = pd.Series(np.rint(value * 100).astype(np.int64)).groupby(
-        lines["order_id"].to_numpy()).sum()
-    kept = orders[~_lost_by(orders, as_of)]
+    cents = line_amounts(lines).astype(np.int64).groupby(lines["order_id"].to_numpy()).sum()
+    lost = _lost_by(orders, as_of)
+    kept = orders[~lost]
+    # a partial refund (an order not returned whole) is not dated: netted whenever it counts
+    refund = partial_refunds(kept)
     return pd.DataFrame({"placed_at": kept["placed_at"].to_numpy(),
                          "cents": cents.reindex(kept["order_id"].to_numpy(),
-                                                fill_value=0).to_numpy()})
+                                                fill_value=0).to_numpy() - refund})
 
 
 def _period_bounds(data, freq: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -122,7 +125,8 @@ def _period_bounds(data, freq: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def sales_series(data, *, freq: str = "MS", as_of=None) -> pd.Series:
-    """Net sales per period (goods after discounts; cancelled and returned orders left out).
+    """Net sales per period: the lines' ``amount_cents`` (goods after every discount) less
+    partial refunds; cancelled and returned orders left out.
 
     Only whole periods are kept: the first and last month (or week, ``freq="W-MON"``)
     of the data count only if the data cover all of their days. ``as_of``

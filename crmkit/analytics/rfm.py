@@ -15,9 +15,11 @@ Two readings of the same purchases live side by side in :func:`rfm_summary`:
 Which orders count: cancelled orders never count; a returned order is netted
 (its goods came back, so it adds nothing) once it has been returned by the
 as-of day, and counts as the purchase it was until then; guest orders (no
-customer) cannot be followed and are left out. Money is summed in integer cents
-(line value = quantity x price in cents x (1 - discount), rounded half up to
-the cent), so the result is identical run to run and engine to engine.
+customer) cannot be followed and are left out. Money is summed in integer cents:
+an order is worth the sum of its lines' ``amount_cents`` less a partial refund
+(``refunded_cents`` of an order not returned whole; the data do not date it, so it
+is netted whenever the order counts), so the result is exact and identical run to
+run and engine to engine.
 
 >>> from crmkit.dataset.synth import generate
 >>> data = generate("boutique", n_customers=300, seed=5)
@@ -44,6 +46,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..dataset.money import line_amounts
 from ..dataset.synth import parse_day
 from ..errors import ModelError, ParameterError, check_choice
 
@@ -51,6 +54,7 @@ __all__ = [
     "UNITS",
     "SUMMARY_COLUMNS",
     "line_cents",
+    "partial_refunds",
     "purchases",
     "period_end",
     "summary_from_transactions",
@@ -76,22 +80,33 @@ _DAY = np.timedelta64(1, "D")
 
 
 def line_cents(order_lines: pd.DataFrame) -> np.ndarray:
-    """Value of each order line in whole cents (int64), rounded half up.
+    """Revenue of each order line in whole cents (int64): its ``amount_cents``.
 
-    The price is read to the cent and the discount to the basis point, then
-    the product is computed in integers, so no float rounding can differ
-    between machines or engines.
+    What the line cost the customer after all its discounts, exactly as the
+    source says it (:func:`crmkit.dataset.money.line_amounts`); nothing is
+    recomputed from ``unit_price`` and ``discount``.
 
     >>> import pandas as pd
-    >>> lines = pd.DataFrame({"quantity": [2, 1, 3], "unit_price": [43.95, 0.1, 19.99],
-    ...                       "discount": [0.3, 0.0, 0.15]})
-    >>> line_cents(lines).tolist()      # 2 x 43.95 x 0.7 = 61.53; 3 x 19.99 x 0.85 = 50.97
-    [6153, 10, 5097]
+    >>> lines = pd.DataFrame({"quantity": [2, 1], "unit_price": [43.95, 0.1],
+    ...                       "discount": [0.3, 0.0],
+    ...                       "amount_cents": pd.array([6153, 10], dtype="Int64")})
+    >>> line_cents(lines).tolist()
+    [6153, 10]
     """
-    q = order_lines["quantity"].to_numpy(dtype=np.int64)
-    price = np.rint(order_lines["unit_price"].to_numpy(dtype=np.float64) * 100).astype(np.int64)
-    bp = np.rint(order_lines["discount"].to_numpy(dtype=np.float64) * 10_000).astype(np.int64)
-    return (q * price * (10_000 - bp) + 5_000) // 10_000
+    return line_amounts(order_lines).to_numpy(dtype=np.int64)
+
+
+def partial_refunds(orders: pd.DataFrame) -> np.ndarray:
+    """Cents refunded on orders that were not returned whole (0 where none).
+
+    A returned order leaves the purchases once it is back (its refund is its
+    whole value); any other refund is a partial one, which the data do not
+    date, so it is netted from its order whenever the order counts.
+    """
+    if "refunded_cents" not in orders.columns:
+        return np.zeros(len(orders), dtype=np.int64)
+    refunded = orders["refunded_cents"].fillna(0).to_numpy(dtype=np.int64)
+    return np.where((orders["status"] == "returned").to_numpy(), 0, refunded)
 
 
 def period_end(data) -> pd.Timestamp:
@@ -135,7 +150,8 @@ def _counted(data, end: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
     keep = ((status != "cancelled").to_numpy() & ~returned
             & (orders["placed_at"] < end).to_numpy(dtype=bool, na_value=False)
             & orders["customer_id"].notna().to_numpy())
-    return keep, _order_cents(lines, orders["order_id"].to_numpy()[keep])
+    cents = _order_cents(lines, orders["order_id"].to_numpy()[keep])
+    return keep, cents - partial_refunds(orders)[keep]
 
 
 def _order_cents(lines: pd.DataFrame, order_ids: np.ndarray) -> np.ndarray:
