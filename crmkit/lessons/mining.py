@@ -525,9 +525,11 @@ def factor_check(data: CRMData, split) -> pd.DataFrame:
                          "as a factor of the forecast.")
     y = sales_series(data)
     months = int(max(1, round(split.holdout_days / 30.44)))
+    known = sales_series(data, as_of=y.index[-months] - pd.Timedelta(days=1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return factor_comparison(y, marketing_plan(data, index=y.index), holdout=months)
+        return factor_comparison(y, marketing_plan(data, index=y.index), holdout=months,
+                                 known=known)
 
 
 #: The questions of the scoreboard, in the order shown, with their measure.
