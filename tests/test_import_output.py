@@ -68,9 +68,11 @@ WRAPPER = textwrap.dedent("""
     real_replace = os.replace
 
     def replace(src, dst):
-        count["rename"] += 1
-        if count["rename"] == kill_rename:
-            os.kill(os.getpid(), signal.SIGKILL)
+        names = {pathlib.Path(str(src)).name, pathlib.Path(str(dst)).name}
+        if any(n == "shop" or n.startswith(".shop.") for n in names):  # the output folder
+            count["rename"] += 1
+            if count["rename"] == kill_rename:
+                os.kill(os.getpid(), signal.SIGKILL)
         return real_replace(src, dst)
 
     os.replace = replace

@@ -135,7 +135,7 @@ def parse_money(values: pd.Series, *, decimal: str = ".", currency: str = "EUR",
     digits = minor_digits(currency)
     text = values.astype("str").where(values.notna(), "")
     plain, expo = _patterns(decimal, thousands)
-    arr = pa.array(text.to_numpy(dtype=object), type=pa.large_string())
+    arr = _arrow_text(text)
     found = pc.extract_regex(arr, "^" + plain.pattern + "$")
     matched = found.is_valid().to_numpy(zero_copy_only=False)
     cents = np.zeros(len(text), dtype=np.int64)
@@ -154,6 +154,17 @@ def parse_money(values: pd.Series, *, decimal: str = ".", currency: str = "EUR",
     out = pd.Series(pd.array(cents, dtype="Int64"), index=index)
     out[~got] = pd.NA
     return out, pd.Series(pd.array(problem, dtype="str"), index=index)
+
+
+def _arrow_text(text: pd.Series) -> pa.Array:
+    """The text as one Arrow string array (no copy when pandas already holds it in Arrow)."""
+    try:
+        arr = pa.array(text.array)
+    except (TypeError, pa.ArrowInvalid):
+        arr = pa.array(text.to_numpy(dtype=object), type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
 
 
 def _plain(found, rows, thousands, digits, cents, got, problem) -> None:
