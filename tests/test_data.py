@@ -214,3 +214,26 @@ def test_a_bad_date_in_a_truth_file_is_one_line_naming_file_line_and_column(data
                           capture_output=True, text=True)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "line 4" in done.stderr
+
+
+@pytest.mark.parametrize("damage, expected", [
+    (lambda line: line.split(",")[0] + ",2", r"has 2 field\(s\), the header has 18"),
+    (lambda line: line + ",x,y", r"has 20 field\(s\), the header has 18"),
+])
+def test_a_line_with_too_few_or_too_many_fields_is_named(data, tmp_path, damage, expected):
+    folder = CRMData({"orders": data.orders}).save(tmp_path / "shop")
+    text = (folder / "orders.csv").read_text(encoding="utf-8").splitlines()
+    text[6] = damage(text[6])  # the file's line 7
+    (unseal(folder) / "orders.csv").write_text("\n".join(text) + "\n", encoding="utf-8")
+    with pytest.raises(DatasetError, match=rf"orders\.csv: line 7 {expected}"):
+        CRMData.load(folder)
+
+
+def test_a_byte_that_is_not_utf8_is_named_with_its_line(data, tmp_path):
+    folder = data.save(tmp_path / "shop")
+    raw = (folder / "customers.csv").read_bytes().split(b"\n")
+    raw[8] = raw[8] + b"\xed"  # latin-1 i acute, as a spreadsheet might save it
+    (unseal(folder) / "customers.csv").write_bytes(b"\n".join(raw))
+    with pytest.raises(DatasetError, match=r"customers\.csv: line 9, byte \d+ of the line: "
+                                           r"b'\\xed' is not UTF-8"):
+        CRMData.load(folder)

@@ -38,7 +38,13 @@ import pandas as pd
 from .. import __version__
 from ..errors import DatasetError, MissingTableError, SchemaError, check_choice
 from .folder import LOCK_TIMEOUT, file_digest, replace_folder
-from .locate import first_bad_value, non_finite_rows, place
+from .locate import (
+    decode_problem,
+    field_count_problem,
+    first_bad_value,
+    non_finite_rows,
+    place,
+)
 from .schema import (
     CONTENT,
     DTYPES,
@@ -319,7 +325,7 @@ class CRMData:
             except DatasetError:
                 raise
             except SchemaError as exc:
-                where = first_bad_value(file, name)
+                where = field_count_problem(file) or first_bad_value(file, name)
                 raise DatasetError(f"{file}: {where or exc}") from exc
             if file.suffix == ".csv" and non_finite_rows(tables[name], name):
                 raise DatasetError(f"{file}: {first_bad_value(file, name)}")
@@ -330,6 +336,8 @@ class CRMData:
                 data.validate()
             except SchemaError as exc:
                 table = getattr(exc, "table", None)
+                if table in files and (broken := field_count_problem(files[table])):
+                    raise DatasetError(f"{files[table]}: {broken}") from exc
                 if table in files and getattr(exc, "rows", None):
                     raise DatasetError(
                         f"{files[table]}: column {exc.column!r}, {place(files[table], exc.rows)}"
@@ -425,7 +433,9 @@ def _read(file: Path, name: str) -> pd.DataFrame:
     dtypes = {c.name: DTYPES[c.dtype] for c in columns if c.dtype in ("str", "Int", "float")}
     try:
         head = pd.read_csv(file, nrows=0)
-    except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{file}: {decode_problem(file) or exc}") from exc
+    except pd.errors.EmptyDataError as exc:
         raise DatasetError(f"{file}: cannot read a header line ({exc}).") from exc
     optional = FILLED_MONEY.get(name, ())  # older folders: filled once by conform
     missing = [c.name for c in columns if c.name not in head.columns and c.name not in optional]
@@ -442,8 +452,11 @@ def _read(file: Path, name: str) -> pd.DataFrame:
             keep_default_na=False,
             na_values=[""],
         )
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{file}: {decode_problem(file) or exc}") from exc
     except (ValueError, OverflowError, TypeError) as exc:
-        raise DatasetError(f"{file}: {first_bad_value(file, name) or exc}") from exc
+        where = field_count_problem(file) or first_bad_value(file, name)
+        raise DatasetError(f"{file}: {where or exc}") from exc
 
 
 def _read_truth(tdir: Path) -> dict[str, pd.DataFrame]:

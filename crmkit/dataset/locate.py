@@ -24,7 +24,8 @@ import pandas as pd
 
 from .schema import SCHEMA
 
-__all__ = ["record_lines", "place", "first_bad_value", "NON_FINITE_TEXT", "non_finite_rows"]
+__all__ = ["record_lines", "place", "first_bad_value", "NON_FINITE_TEXT", "non_finite_rows",
+           "decode_problem", "field_count_problem"]
 
 #: Text that a float parser reads as NaN or infinity.
 NON_FINITE_TEXT = re.compile(r"(?i)\s*[+-]?(?:nan|inf|infinity)\s*")
@@ -113,4 +114,35 @@ def first_bad_value(file: Path, name: str) -> str | None:
                     else f"is not {_KIND[col.dtype]}")
             return (f"column {col.name!r}, {place(file, [i])}: {values.iloc[i]!r} {what} "
                     f"({int(bad.sum())} such value(s)); fix the value or the column.")
+    return None
+
+
+def decode_problem(file: Path) -> str | None:
+    """The first physical line of ``file`` that is not UTF-8, as a message."""
+    with open(file, "rb") as fh:
+        for n, raw in enumerate(fh, 1):
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return (f"line {n}, byte {exc.start + 1} of the line: "
+                        f"{raw[exc.start:exc.end]!r} is not UTF-8; save the file as UTF-8.")
+    return None
+
+
+def field_count_problem(file: Path) -> str | None:
+    """The first record of a CSV file whose number of fields differs from the header's."""
+    if Path(file).suffix != ".csv":
+        return None
+    with open(file, newline="", encoding="utf-8-sig", errors="replace") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return None
+        end = reader.line_num
+        for record in reader:
+            start, end = end + 1, reader.line_num
+            if record and len(record) != len(header):
+                return (f"line {start} has {len(record)} field(s), the header has "
+                        f"{len(header)}; fix that line (a missing or extra separator, or an "
+                        "unclosed quote).")
     return None
