@@ -275,17 +275,20 @@ def to_cents(values: pd.Series, currency: str = "EUR") -> pd.Series:
     """
     digits = minor_digits(currency)
     s = pd.Series(values)
-    out = pd.Series(pd.NA, index=s.index, dtype="Int64")
     given = s.notna()
+    table = {}
     for v in pd.unique(s[given]):
+        if not np.isfinite(float(v)):
+            raise SchemaError(f"{float(v)!r} is not an amount of money; give a finite number.")
         f = Fraction(repr(float(v)) if not isinstance(v, int | np.integer) else int(v))
         scaled = f * 10**digits
-        if not np.isfinite(float(v)) or scaled.denominator != 1 or abs(scaled) > _MAX:
+        if scaled.denominator != 1 or abs(scaled) > _MAX:
             raise SchemaError(
                 f"{float(v)!r} has more decimals than {currency} has minor units ({digits}); "
                 "give the amount in minor units instead.")
-        out[given & (s == v)] = int(scaled)
-    return out
+        table[v] = int(scaled)
+    values = s.map(table).where(given)
+    return pd.Series(pd.array(values.astype("Int64"), dtype="Int64"), index=s.index)
 
 
 def _half_even(num: int, den: int) -> int:
