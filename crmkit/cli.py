@@ -181,6 +181,9 @@ def _import_parser(sub) -> None:
                        help="the shop's time zone (IANA), default Europe/Madrid")
         p.add_argument("--encoding", help="file encoding (default: detected)")
         p.add_argument("--format", default="csv", choices=["csv", "parquet"])
+        p.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
+                       help="how long to wait for another import into the same --out "
+                       "(default 60)")
 
     sh = isub.add_parser("shopify", help="Shopify orders export (+ customers, products)")
     sh.add_argument("orders", help="orders_export.csv")
@@ -325,7 +328,10 @@ def _run(args) -> int:
 def _import(args) -> int:
     from pathlib import Path
 
+    from .dataset.folder import check_target
+
     t0 = time.perf_counter()
+    check_target(args.out)  # a file, or a folder of other files: refused before any work
     if args.kind == "shopify":
         from .sources.shopify import import_shopify
 
@@ -347,7 +353,7 @@ def _import(args) -> int:
         print(f"crmkit import: nothing usable remains (every row quarantined); nothing "
               f"written to {args.out}.", file=sys.stderr)
         return 1
-    path = result.save(args.out, format=args.format)
+    path = result.save(args.out, format=args.format, lock_timeout=args.wait)
     print(f"dataset written: {path} ({time.perf_counter() - t0:.1f} s); quarantined rows: "
           f"{path / 'quarantine.csv'}")
     return 0
