@@ -66,7 +66,10 @@ def test_every_exercise_is_planned_once_under_its_notebook_and_number(plan):
             assert name in checks, f"{plan}: {name} is not an exercise of notebook {nn}"
             assert checks.index(name) + 1 == int(number), f"{plan}: {name} is not number {number}"
     every = [name for nn in sorted(NOTEBOOKS) for name in _checks(nn)]
-    assert sorted(planned) == sorted(every)
+    missing = [name for name in every if name not in planned]
+    assert not missing, (f"docs/{plan} does not plan the exercises {missing}: add each to the "
+                         "week of its notebook section (number and name), in both plans")
+    assert sorted(planned) == sorted(every), f"docs/{plan} plans an exercise twice"
 
 
 @pytest.mark.parametrize("plan", PLANS)
