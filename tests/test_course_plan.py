@@ -70,6 +70,9 @@ def test_every_exercise_is_planned_once_under_its_notebook_and_number(plan):
     assert not missing, (f"docs/{plan} does not plan the exercises {missing}: add each to the "
                          "week of its notebook section (number and name), in both plans")
     assert sorted(planned) == sorted(every), f"docs/{plan} plans an exercise twice"
+    said = re.search(r"(?:These are the|Son los) (\d+) (?:exercises|ejercicios)",
+                     (ROOT / "docs" / plan).read_text(encoding="utf-8"))
+    assert said and int(said.group(1)) == len(every), f"docs/{plan}: the kit has {len(every)}"
 
 
 @pytest.mark.parametrize("plan", PLANS)
