@@ -9,6 +9,7 @@ fails here until the page follows.
 from __future__ import annotations
 
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -52,3 +53,16 @@ def test_every_named_function_or_class_is_defined_in_its_file(path, name):
 @pytest.mark.parametrize("path", _paths())
 def test_every_named_file_or_folder_exists(path):
     assert (ROOT / path.rstrip("/")).exists(), f"docs/architecture.md names {path}"
+
+
+def test_the_page_shows_the_layers_contract_of_pyproject_and_a_row_per_layer():
+    contract = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    layers = contract["tool"]["importlinter"]["contracts"][0]["layers"]
+    page = PAGE.read_text(encoding="utf-8")
+    shown = tomllib.loads(re.search(r"```toml\n(.*?)```", page, re.S).group(1))
+    assert shown["tool"]["importlinter"]["contracts"][0]["layers"] == layers, (
+        "docs/architecture.md shows another layers contract than pyproject.toml")
+    rows = re.findall(r"^\| `(crmkit/[\w/.]+)`", page, re.M)
+    for layer in layers:
+        room = layer.replace(".", "/")
+        assert f"{room}/" in rows or f"{room}.py" in rows, f"no row for {layer} in The rooms"
