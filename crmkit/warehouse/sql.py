@@ -19,6 +19,7 @@ __all__ = [
     "STAGING",
     "STAGING_KEYS",
     "STAGING_VIEWS",
+    "STAGING_UPGRADE",
     "MARTS",
     "UNKNOWN",
     "MAX_QUANTITY",
@@ -60,7 +61,7 @@ CREATE TABLE IF NOT EXISTS meta.files (
     batch_id VARCHAR, file VARCHAR, sha256 VARCHAR, lines_in_file BIGINT);
 CREATE TABLE IF NOT EXISTS meta.load_report (
     batch_id VARCHAR, file VARCHAR, system VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
-    rows_quarantined BIGINT, lines_in_file BIGINT, balanced BOOLEAN);
+    rows_quarantined BIGINT, lines_in_file BIGINT, balanced BOOLEAN, rows_inferred BIGINT);
 CREATE TABLE IF NOT EXISTS quarantine.rows (
     batch_id VARCHAR, file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR,
     record VARCHAR);
@@ -95,21 +96,33 @@ CREATE TABLE IF NOT EXISTS staging.order_lines (
     unit_price DOUBLE, discount DOUBLE, customer_id BIGINT, placed_at TIMESTAMP,
     channel VARCHAR, status VARCHAR, paid_at TIMESTAMP, shipped_at TIMESTAMP,
     delivered_at TIMESTAMP, cancelled_at TIMESTAMP, returned_at TIMESTAMP,
-    payment_method VARCHAR, shipping_cost DOUBLE, discount_code VARCHAR, campaign_id BIGINT);
+    payment_method VARCHAR, shipping_cost DOUBLE, discount_code VARCHAR, campaign_id BIGINT,
+    product_ref VARCHAR, customer_ref VARCHAR);
 CREATE TABLE IF NOT EXISTS staging.web_sessions (
     batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
     session_id BIGINT, visitor_id VARCHAR, customer_id BIGINT, started_at TIMESTAMP,
     traffic_source VARCHAR, device VARCHAR, pages BIGINT, added_to_cart BOOLEAN,
-    converted_order_id BIGINT);
+    converted_order_id BIGINT, customer_ref VARCHAR);
 CREATE TABLE IF NOT EXISTS staging.campaign_contacts (
     batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
     campaign_id BIGINT, customer_id BIGINT, sent_at TIMESTAMP, opened BOOLEAN,
-    clicked BOOLEAN, converted_order_id BIGINT, cost DOUBLE);
+    clicked BOOLEAN, converted_order_id BIGINT, cost DOUBLE, customer_ref VARCHAR);
 CREATE TABLE IF NOT EXISTS staging.tickets (
     batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
     ticket_id BIGINT, customer_id BIGINT, order_id BIGINT, product_id BIGINT,
     category VARCHAR, channel VARCHAR, priority VARCHAR, opened_at TIMESTAMP,
-    status VARCHAR, closed_at TIMESTAMP);
+    status VARCHAR, closed_at TIMESTAMP, product_ref VARCHAR, customer_ref VARCHAR);
+"""
+
+#: Columns added since the first warehouses were written (an older file gains them on load).
+STAGING_UPGRADE = """
+ALTER TABLE meta.load_report ADD COLUMN IF NOT EXISTS rows_inferred BIGINT;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS product_ref VARCHAR;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS customer_ref VARCHAR;
+ALTER TABLE staging.web_sessions ADD COLUMN IF NOT EXISTS customer_ref VARCHAR;
+ALTER TABLE staging.campaign_contacts ADD COLUMN IF NOT EXISTS customer_ref VARCHAR;
+ALTER TABLE staging.tickets ADD COLUMN IF NOT EXISTS product_ref VARCHAR;
+ALTER TABLE staging.tickets ADD COLUMN IF NOT EXISTS customer_ref VARCHAR;
 """
 
 # Reusable expressions (SQL text, substituted into the statements below).
@@ -167,6 +180,10 @@ _WHO = """
 _WHO_ID = "coalesce(ie.customer_id, ic.customer_id)"
 _WHO_GIVEN = "(nullif(trim(r.customer_email), '') IS NOT NULL OR " \
              "nullif(trim(r.loyalty_card), '') IS NOT NULL)"
+# who a row names when no customer row matches it: the inferred member's natural key
+_WHO_REF = ("CASE WHEN coalesce(ie.customer_id, ic.customer_id) IS NULL THEN coalesce("
+            "'email:' || lower(nullif(trim(r.customer_email), '')), "
+            "'card:' || nullif(trim(r.loyalty_card), '')) END")
 
 _PRODUCTS_NOW = """
 prod AS (
@@ -345,8 +362,6 @@ _ORDER_CHECKS = f"""
           OR shipping_cost > {MAX_AMOUNT} OR discount > 1 THEN 'out_of_range'
         WHEN {_outside("placed_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at",
                        "returned_at")} THEN 'implausible_date'
-        WHEN product_id IS NULL AND _product IS NOT NULL THEN 'unknown_product'
-        WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
         WHEN status IS NULL OR (payment_method IS NULL AND _pay IS NOT NULL)
           OR channel NOT IN ('store', 'web', 'phone') THEN 'invalid_value'
         END AS _reason FROM typed"""
@@ -369,6 +384,10 @@ typed AS (
         a.product_id, {_f(_INT, "r.unidades")} AS quantity,
         {_f(_NUM, "r.precio")} AS unit_price, {_f(_NUM, "r.dto")} AS discount,
         ic.customer_id, nullif(trim(r.tarjeta), '') IS NOT NULL AS _who_given,
+        CASE WHEN a.product_id IS NULL THEN 'till:' || nullif(trim(r.articulo), '') END
+            AS product_ref,
+        CASE WHEN ic.customer_id IS NULL THEN 'card:' || nullif(trim(r.tarjeta), '') END
+            AS customer_ref,
         {_f(_POS_TS, "r.fecha || ' ' || r.hora")} AS placed_at, 'store' AS channel,
         CASE upper(trim(r.estado)) WHEN 'PENDIENTE' THEN 'placed' WHEN 'PAGADO' THEN 'paid'
             WHEN 'ENVIADO' THEN 'shipped' WHEN 'ENTREGADO' THEN 'delivered'
@@ -401,7 +420,9 @@ typed AS (
         {_f(_ORDER_ID, "r.order_number")} AS order_id, {_f(_INT, "r.line")} AS line_number,
         p.product_id, {_f(_INT, "r.quantity")} AS quantity,
         {_f(_NUM, "r.unit_price")} AS unit_price, {_f(_NUM, "r.discount")} AS discount,
-        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given,
+        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given, {_WHO_REF} AS customer_ref,
+        CASE WHEN p.product_id IS NULL THEN 'sku:' || nullif(trim(r.sku), '') END
+            AS product_ref,
         {_f(_WEB_TS, "r.created_at")} AS placed_at, lower(trim(r.channel)) AS channel,
         CASE WHEN lower(trim(r.status)) IN ('placed', 'paid', 'shipped', 'delivered',
             'cancelled', 'returned') THEN lower(trim(r.status)) END AS status,
@@ -430,7 +451,7 @@ WITH {_IDENTITY.strip()},
 typed AS (
     SELECT r._line AS line, r._file AS file,
         {_f(_INT, "r.session_id")} AS session_id, {_f(_TXT, "r.visitor_id")} AS visitor_id,
-        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given,
+        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given, {_WHO_REF} AS customer_ref,
         {_f(_WEB_TS, "r.started_at")} AS started_at,
         lower({_f(_TXT, "r.traffic_source")}) AS traffic_source,
         lower({_f(_TXT, "r.device")}) AS device, {_f(_INT, "r.pages")} AS pages,
@@ -446,7 +467,6 @@ typed AS (
         WHEN pages IS NULL OR (converted_order_id IS NULL AND _conv IS NOT NULL)
             THEN 'invalid_number'
         WHEN added_to_cart IS NULL THEN 'invalid_value'
-        WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
         END AS _reason FROM typed
 )
 SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
@@ -460,7 +480,7 @@ WITH {_IDENTITY.strip()},
 typed AS (
     SELECT r._line AS line, r._file AS file,
         {_f(_INT, "r.campaign_id")} AS campaign_id,
-        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given,
+        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given, {_WHO_REF} AS customer_ref,
         {_f(_WEB_TS, "r.sent_at")} AS sent_at,
         {_f(_BOOL, "r.opened")} AS opened, {_f(_BOOL, "r.clicked")} AS clicked,
         {_f(_ORDER_ID, "r.converted_order")} AS converted_order_id, r.converted_order AS _conv,
@@ -470,8 +490,7 @@ typed AS (
 ), checked AS (
     SELECT *, CASE
         WHEN campaign_id IS NULL THEN 'missing_value'
-        WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
-        WHEN customer_id IS NULL THEN 'missing_value'
+        WHEN customer_id IS NULL AND customer_ref IS NULL THEN 'missing_value'
         WHEN sent_at IS NULL THEN 'unparseable_date'
         WHEN cost IS NULL OR (converted_order_id IS NULL AND _conv IS NOT NULL)
             THEN 'invalid_number'
@@ -483,7 +502,7 @@ typed AS (
         END AS _reason FROM typed
 )
 SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
-        PARTITION BY campaign_id, customer_id, _reason IS NULL ORDER BY line) > 1
+        PARTITION BY campaign_id, customer_id, customer_ref, _reason IS NULL ORDER BY line) > 1
         THEN 'duplicate_row' ELSE _reason END AS _final_reason, NULL AS _detail
 FROM checked
 """
@@ -494,9 +513,11 @@ WITH {_IDENTITY.strip()},
 typed AS (
     SELECT r._line AS line, r._file AS file,
         {_f(_INT, "r.ticket_id")} AS ticket_id,
-        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given,
+        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given, {_WHO_REF} AS customer_ref,
         {_f(_ORDER_ID, "r.order_number")} AS order_id, r.order_number AS _order,
         p.product_id, {_f(_TXT, "r.sku")} AS _sku,
+        CASE WHEN p.product_id IS NULL THEN 'sku:' || nullif(trim(r.sku), '') END
+            AS product_ref,
         lower({_f(_TXT, "r.category")}) AS category, lower({_f(_TXT, "r.channel")}) AS channel,
         lower({_f(_TXT, "r.priority")}) AS priority,
         {_f(_WEB_TS, "r.opened_at")} AS opened_at, lower({_f(_TXT, "r.status")}) AS status,
@@ -511,8 +532,6 @@ typed AS (
             THEN 'unparseable_date'
         WHEN {_outside("opened_at", "closed_at")} THEN 'implausible_date'
         WHEN order_id IS NULL AND _order IS NOT NULL THEN 'invalid_number'
-        WHEN product_id IS NULL AND _sku IS NOT NULL THEN 'unknown_product'
-        WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
         WHEN status NOT IN ('registered', 'technical_report', 'report_validated',
             'response_issued', 'closed') OR status IS NULL THEN 'invalid_value'
         END AS _reason FROM typed
@@ -537,7 +556,8 @@ STAGING_KEYS = {
     "customer_rows": ("customer_id",), "products": ("product_id",),
     "pos_articles": ("code",), "campaigns": ("campaign_id",),
     "order_lines": ("order_id", "line_number"), "web_sessions": ("session_id",),
-    "campaign_contacts": ("campaign_id", "customer_id"), "tickets": ("ticket_id",),
+    "campaign_contacts": ("campaign_id", "customer_id", "customer_ref"),
+    "tickets": ("ticket_id",),
 }
 
 _CURRENT = """
@@ -565,12 +585,90 @@ FROM staging.order_lines_current GROUP BY order_id;
 # ------------------------------------------------------------------ marts
 _UNK = "md5('{dim}|unknown')"
 
-MARTS = f"""
+_RESOLVE = """
+CREATE OR REPLACE TEMP TABLE _ident AS
+SELECT kind || ':' || value AS ref, min(customer_id) AS customer_id FROM (
+    SELECT 'email' AS kind, lower(trim(email)) AS value, customer_id
+    FROM staging.customer_rows WHERE email IS NOT NULL
+    UNION ALL
+    SELECT 'card', trim(card), customer_id FROM staging.customer_rows WHERE card IS NOT NULL
+) GROUP BY kind, value;
+
+CREATE OR REPLACE TEMP TABLE _prod_ref AS
+SELECT 'sku:' || sku AS ref, min(product_id) AS product_id FROM staging.products_current
+GROUP BY sku
+UNION ALL
+SELECT 'till:' || code, product_id FROM staging.pos_articles_current
+WHERE product_id IS NOT NULL;
+
+CREATE OR REPLACE TEMP TABLE _lines AS
+SELECT l.* EXCLUDE (product_id, customer_id, product_ref, customer_ref),
+    coalesce(l.product_id, pr.product_id) AS product_id,
+    coalesce(l.customer_id, ci.customer_id) AS customer_id,
+    CASE WHEN pr.product_id IS NULL THEN l.product_ref END AS product_ref,
+    CASE WHEN ci.customer_id IS NULL THEN l.customer_ref END AS customer_ref
+FROM staging.order_lines_current l
+LEFT JOIN _prod_ref pr ON pr.ref = l.product_ref
+LEFT JOIN _ident ci ON ci.ref = l.customer_ref;
+
+CREATE OR REPLACE TEMP TABLE _sessions AS
+SELECT s.* EXCLUDE (customer_id, customer_ref),
+    coalesce(s.customer_id, ci.customer_id) AS customer_id,
+    CASE WHEN ci.customer_id IS NULL THEN s.customer_ref END AS customer_ref
+FROM staging.web_sessions_current s LEFT JOIN _ident ci ON ci.ref = s.customer_ref;
+
+CREATE OR REPLACE TEMP TABLE _contacts AS
+SELECT c.* EXCLUDE (customer_id, customer_ref),
+    coalesce(c.customer_id, ci.customer_id) AS customer_id,
+    CASE WHEN ci.customer_id IS NULL THEN c.customer_ref END AS customer_ref
+FROM staging.campaign_contacts_current c LEFT JOIN _ident ci ON ci.ref = c.customer_ref;
+
+CREATE OR REPLACE TEMP TABLE _tickets AS
+SELECT t.* EXCLUDE (product_id, customer_id, product_ref, customer_ref),
+    coalesce(t.product_id, pr.product_id) AS product_id,
+    coalesce(t.customer_id, ci.customer_id) AS customer_id,
+    CASE WHEN pr.product_id IS NULL THEN t.product_ref END AS product_ref,
+    CASE WHEN ci.customer_id IS NULL THEN t.customer_ref END AS customer_ref
+FROM staging.tickets_current t
+LEFT JOIN _prod_ref pr ON pr.ref = t.product_ref
+LEFT JOIN _ident ci ON ci.ref = t.customer_ref;
+
+CREATE OR REPLACE TEMP TABLE _inferred_customers AS
+SELECT DISTINCT coalesce('id:' || CAST(customer_id AS VARCHAR), customer_ref) AS nk,
+    customer_id, customer_ref
+FROM (SELECT customer_id, customer_ref FROM _lines
+      UNION ALL SELECT customer_id, customer_ref FROM _sessions
+      UNION ALL SELECT customer_id, customer_ref FROM _contacts
+      UNION ALL SELECT customer_id, customer_ref FROM _tickets) x
+WHERE (x.customer_id IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM staging.customer_rows c WHERE c.customer_id = x.customer_id))
+   OR (x.customer_id IS NULL AND x.customer_ref IS NOT NULL);
+
+CREATE OR REPLACE TEMP TABLE _inferred_products AS
+SELECT DISTINCT coalesce('id:' || CAST(product_id AS VARCHAR), product_ref) AS nk,
+    product_id, product_ref
+FROM (SELECT product_id, product_ref FROM _lines
+      UNION ALL SELECT product_id, product_ref FROM _tickets) x
+WHERE (x.product_id IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM staging.products_current p WHERE p.product_id = x.product_id))
+   OR (x.product_id IS NULL AND x.product_ref IS NOT NULL);
+"""
+
+# the natural key a fact row names a customer or product by: its id, else the reference
+# (e-mail, card, SKU, till code) no dimension row matched
+_CUST_NK = "coalesce('id:' || CAST({t}.customer_id AS VARCHAR), {t}.customer_ref)"
+_PROD_NK = "coalesce('id:' || CAST({t}.product_id AS VARCHAR), {t}.product_ref)"
+_INFERRED_NAME = ("'unknown product ' || coalesce(CAST(product_id AS VARCHAR), "
+                  "substr(product_ref, strpos(product_ref, ':') + 1))")
+_DEPT = f"coalesce(department, '{UNKNOWN}')"
+_CAT = f"coalesce(category, '{UNKNOWN}')"
+
+MARTS = _RESOLVE + f"""
 CREATE OR REPLACE TABLE marts.dim_date AS
 WITH bounds AS (
     SELECT min(d) AS lo, max(d) AS hi FROM (
-        SELECT CAST(placed_at AS DATE) AS d FROM staging.order_lines_current
-        UNION ALL SELECT CAST(started_at AS DATE) FROM staging.web_sessions_current
+        SELECT CAST(placed_at AS DATE) AS d FROM _lines
+        UNION ALL SELECT CAST(started_at AS DATE) FROM _sessions
         UNION ALL SELECT CAST(sent_at AS DATE) FROM staging.campaign_contacts_current
         UNION ALL SELECT CAST(opened_at AS DATE) FROM staging.tickets_current
         UNION ALL SELECT CAST(closed_at AS DATE) FROM staging.tickets_current
@@ -605,7 +703,8 @@ latest AS (
 versions AS (
     SELECT customer_id, address, city, postal_code, country, segment, batch_id,
         row_number() OVER w AS version,
-        CASE WHEN row_number() OVER w = 1 THEN signup_date ELSE updated END AS valid_from
+        CASE WHEN row_number() OVER w = 1 THEN coalesce(signup_date, DATE '1900-01-01')
+             ELSE updated END AS valid_from
     FROM changes WINDOW w AS (PARTITION BY customer_id ORDER BY batch_seq, updated, line)),
 spans AS (
     SELECT *, coalesce(lead(valid_from) OVER (PARTITION BY customer_id ORDER BY version),
@@ -620,39 +719,69 @@ SELECT md5('customer|' || CAST(s.customer_id AS VARCHAR) || '|'
     s.address, s.city, s.postal_code, s.country, s.segment,
     l.first_name, l.last_name, l.email, l.phone, l.birth_date, l.gender, l.education,
     l.acquisition_channel, l.acquisition_campaign_id, l.preferred_payment_method,
-    l.email_consent, l.phone_consent, l.signup_date, l.card AS loyalty_card
+    l.email_consent, l.phone_consent, l.signup_date, l.card AS loyalty_card,
+    FALSE AS is_inferred
 FROM spans s JOIN latest l USING (customer_id)
+UNION ALL
+SELECT md5('customer|inferred|' || nk), customer_id, 1, DATE '1900-01-01',
+    DATE '9999-12-31', TRUE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    CASE WHEN customer_ref LIKE 'email:%' THEN substr(customer_ref, 7) END, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, FALSE, FALSE, NULL,
+    CASE WHEN customer_ref LIKE 'card:%' THEN substr(customer_ref, 6) END, TRUE
+FROM _inferred_customers
 UNION ALL
 SELECT {_UNK.format(dim="customer")}, -1, 1, DATE '1900-01-01', DATE '9999-12-31', TRUE,
     NULL, NULL, '{UNKNOWN}', NULL, NULL, '{UNKNOWN}', '(guest)', NULL, NULL, NULL, NULL,
-    NULL, NULL, NULL, NULL, NULL, FALSE, FALSE, NULL, NULL;
+    NULL, NULL, NULL, NULL, NULL, FALSE, FALSE, NULL, NULL, FALSE;
 
 CREATE OR REPLACE TABLE marts.dim_product AS
-SELECT md5('product|' || sku) AS product_key, product_id, sku, name, subcategory, category,
-    department, brand, unit_cost, list_price
+SELECT md5('product|' || sku) AS product_key, product_id, sku, name, subcategory,
+    {_CAT} AS category, {_DEPT} AS department, brand, unit_cost, list_price,
+    FALSE AS is_inferred
 FROM staging.products_current
 UNION ALL
+SELECT md5('product|inferred|' || nk), product_id,
+    CASE WHEN product_ref LIKE 'sku:%' THEN substr(product_ref, 5) END, {_INFERRED_NAME},
+    '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}', NULL, NULL, TRUE
+FROM _inferred_products
+UNION ALL
 SELECT {_UNK.format(dim="product")}, -1, '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}',
-    '{UNKNOWN}', '{UNKNOWN}', NULL, NULL;
+    '{UNKNOWN}', '{UNKNOWN}', NULL, NULL, FALSE;
+
+CREATE OR REPLACE TEMP TABLE _prod_keys AS
+SELECT 'id:' || CAST(product_id AS VARCHAR) AS nk, product_key, unit_cost
+FROM marts.dim_product WHERE NOT is_inferred AND product_id <> -1
+UNION ALL
+SELECT i.nk, md5('product|inferred|' || i.nk), NULL FROM _inferred_products i;
 
 CREATE OR REPLACE TABLE marts.snow_department AS
-SELECT DISTINCT md5('department|' || department) AS department_key, department
-FROM staging.products_current
+SELECT DISTINCT md5('department|' || {_DEPT}) AS department_key, {_DEPT} AS department
+FROM staging.products_current WHERE {_DEPT} <> '{UNKNOWN}'
 UNION ALL SELECT {_UNK.format(dim="department")}, '{UNKNOWN}';
 
 CREATE OR REPLACE TABLE marts.snow_category AS
-SELECT DISTINCT md5('category|' || department || '|' || category) AS category_key, category,
-    md5('department|' || department) AS department_key
+SELECT DISTINCT md5('category|' || {_DEPT} || '|' || {_CAT}) AS category_key,
+    {_CAT} AS category, CASE WHEN {_DEPT} = '{UNKNOWN}' THEN {_UNK.format(dim="department")}
+    ELSE md5('department|' || {_DEPT}) END AS department_key
 FROM staging.products_current
+WHERE {_CAT} <> '{UNKNOWN}' OR {_DEPT} <> '{UNKNOWN}'
 UNION ALL SELECT {_UNK.format(dim="category")}, '{UNKNOWN}', {_UNK.format(dim="department")};
 
 CREATE OR REPLACE TABLE marts.snow_product AS
 SELECT md5('product|' || sku) AS product_key, product_id, sku, name, subcategory, brand,
-    unit_cost, list_price, md5('category|' || department || '|' || category) AS category_key
+    unit_cost, list_price,
+    CASE WHEN {_CAT} = '{UNKNOWN}' AND {_DEPT} = '{UNKNOWN}' THEN {_UNK.format(dim="category")}
+    ELSE md5('category|' || {_DEPT} || '|' || {_CAT}) END AS category_key,
+    FALSE AS is_inferred
 FROM staging.products_current
 UNION ALL
+SELECT md5('product|inferred|' || nk), product_id,
+    CASE WHEN product_ref LIKE 'sku:%' THEN substr(product_ref, 5) END, {_INFERRED_NAME},
+    '{UNKNOWN}', '{UNKNOWN}', NULL, NULL, {_UNK.format(dim="category")}, TRUE
+FROM _inferred_products
+UNION ALL
 SELECT {_UNK.format(dim="product")}, -1, '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}',
-    NULL, NULL, {_UNK.format(dim="category")};
+    NULL, NULL, {_UNK.format(dim="category")}, FALSE;
 
 CREATE OR REPLACE TABLE marts.dim_channel AS
 SELECT md5('channel|' || channel) AS channel_key, channel,
@@ -671,9 +800,12 @@ SELECT {_UNK.format(dim="campaign")}, -1, '(no campaign)', '{UNKNOWN}', '{UNKNOW
     '{UNKNOWN}', NULL, NULL, NULL, NULL, NULL, NULL, NULL;
 
 CREATE OR REPLACE TEMP TABLE _cust_versions AS
-SELECT customer_key, customer_id,
+SELECT customer_key, 'id:' || CAST(customer_id AS VARCHAR) AS nk,
     CASE WHEN version = 1 THEN DATE '1900-01-01' ELSE valid_from END AS eff_from, valid_to
-FROM marts.dim_customer WHERE customer_id <> -1;
+FROM marts.dim_customer WHERE customer_id <> -1 AND NOT is_inferred
+UNION ALL
+SELECT md5('customer|inferred|' || nk), nk, DATE '1900-01-01', DATE '9999-12-31'
+FROM _inferred_customers;
 
 CREATE OR REPLACE TABLE marts.fact_order_line AS
 SELECT l.order_id, l.line_number,
@@ -688,10 +820,10 @@ SELECT l.order_id, l.line_number,
     l.quantity * l.unit_price * (1 - l.discount) AS net_amount,
     l.quantity * p.unit_cost AS cost_amount,
     CASE WHEN l.line_number = 1 THEN l.shipping_cost ELSE 0 END AS shipping_amount
-FROM staging.order_lines_current l
-LEFT JOIN _cust_versions cv ON cv.customer_id = l.customer_id
+FROM _lines l
+LEFT JOIN _cust_versions cv ON cv.nk = {_CUST_NK.format(t="l")}
     AND CAST(l.placed_at AS DATE) >= cv.eff_from AND CAST(l.placed_at AS DATE) < cv.valid_to
-LEFT JOIN marts.dim_product p ON p.product_id = l.product_id
+LEFT JOIN _prod_keys p ON p.nk = {_PROD_NK.format(t="l")}
 LEFT JOIN marts.dim_channel ch ON ch.channel = l.channel
 LEFT JOIN marts.dim_campaign cp ON cp.campaign_id = l.campaign_id;
 
@@ -701,8 +833,8 @@ SELECT s.session_id,
     coalesce(cv.customer_key, {_UNK.format(dim="customer")}) AS customer_key,
     s.visitor_id, s.started_at, s.traffic_source, s.device, s.pages, s.added_to_cart,
     s.converted_order_id IS NOT NULL AS converted, s.converted_order_id
-FROM staging.web_sessions_current s
-LEFT JOIN _cust_versions cv ON cv.customer_id = s.customer_id
+FROM _sessions s
+LEFT JOIN _cust_versions cv ON cv.nk = {_CUST_NK.format(t="s")}
     AND CAST(s.started_at AS DATE) >= cv.eff_from AND CAST(s.started_at AS DATE) < cv.valid_to;
 
 CREATE OR REPLACE TABLE marts.fact_campaign_contact AS
@@ -712,9 +844,9 @@ SELECT coalesce(cp.campaign_key, {_UNK.format(dim="campaign")}) AS campaign_key,
     year(c.sent_at) * 10000 + month(c.sent_at) * 100 + day(c.sent_at) AS date_key,
     c.sent_at, c.opened, c.clicked, c.converted_order_id IS NOT NULL AS converted,
     c.converted_order_id, c.cost
-FROM staging.campaign_contacts_current c
+FROM _contacts c
 LEFT JOIN marts.dim_campaign cp ON cp.campaign_id = c.campaign_id
-LEFT JOIN _cust_versions cv ON cv.customer_id = c.customer_id
+LEFT JOIN _cust_versions cv ON cv.nk = {_CUST_NK.format(t="c")}
     AND CAST(c.sent_at AS DATE) >= cv.eff_from AND CAST(c.sent_at AS DATE) < cv.valid_to;
 
 CREATE OR REPLACE TABLE marts.fact_ticket AS
@@ -726,30 +858,37 @@ SELECT t.ticket_id,
         AS closed_date_key,
     t.order_id, t.category, t.channel, t.priority, t.status, t.opened_at, t.closed_at,
     date_diff('second', t.opened_at, t.closed_at) / 3600.0 AS hours_to_close
-FROM staging.tickets_current t
-LEFT JOIN marts.dim_product p ON p.product_id = t.product_id
-LEFT JOIN _cust_versions cv ON cv.customer_id = t.customer_id
+FROM _tickets t
+LEFT JOIN _prod_keys p ON p.nk = {_PROD_NK.format(t="t")}
+LEFT JOIN _cust_versions cv ON cv.nk = {_CUST_NK.format(t="t")}
     AND CAST(t.opened_at AS DATE) >= cv.eff_from AND CAST(t.opened_at AS DATE) < cv.valid_to;
 
 CREATE OR REPLACE TABLE marts.fact_customer_month AS
 WITH span AS (
     SELECT CAST(date_trunc('month', min(placed_at)) AS DATE) AS lo,
            CAST(date_trunc('month', max(placed_at)) AS DATE) AS hi
-    FROM staging.order_lines_current),
+    FROM _lines),
 months AS (
     SELECT CAST(unnest(generate_series(lo, hi, INTERVAL 1 MONTH)) AS DATE) AS month
     FROM span WHERE lo IS NOT NULL),
+custs AS (
+    SELECT customer_id, signup_date FROM staging.customers_current
+    UNION ALL
+    SELECT customer_id, NULL FROM _inferred_customers WHERE customer_id IS NOT NULL),
+firsts AS (
+    SELECT customer_id, min(placed_at) AS first_at FROM _lines
+    WHERE customer_id IS NOT NULL GROUP BY customer_id),
 grid AS (
     SELECT c.customer_id, m.month,
         CAST(m.month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS month_end
-    FROM staging.customers_current c JOIN months m
-      ON m.month >= CAST(date_trunc('month', c.signup_date) AS DATE)),
+    FROM custs c LEFT JOIN firsts f USING (customer_id) JOIN months m
+      ON m.month >= CAST(date_trunc('month', coalesce(c.signup_date, f.first_at)) AS DATE)),
 monthly AS (
     SELECT customer_id, CAST(date_trunc('month', placed_at) AS DATE) AS month,
         count(DISTINCT order_id) AS orders,
         sum(quantity * unit_price * (1 - discount)) AS revenue,
         max(placed_at) AS last_order_at
-    FROM staging.order_lines_current
+    FROM _lines
     WHERE customer_id IS NOT NULL AND status NOT IN ('cancelled', 'returned')
     GROUP BY customer_id, CAST(date_trunc('month', placed_at) AS DATE)),
 filled AS (
@@ -769,7 +908,7 @@ SELECT year(f.month_end) * 10000 + month(f.month_end) * 100 + day(f.month_end) A
     coalesce(date_diff('day', CAST(f.last_order_at AS DATE), f.month_end) <= 365, FALSE)
         AS is_active
 FROM filled f
-LEFT JOIN _cust_versions cv ON cv.customer_id = f.customer_id
+LEFT JOIN _cust_versions cv ON cv.nk = 'id:' || CAST(f.customer_id AS VARCHAR)
     AND f.month_end >= cv.eff_from AND f.month_end < cv.valid_to;
 
 CREATE OR REPLACE VIEW marts.v_sales AS
