@@ -682,8 +682,9 @@ def _stage_rows(con, table: str, raw: str, sql: str, params: list, batch_id: str
     loaded = con.execute("SELECT count(*) FILTER (WHERE _final_reason IS NULL), "
                          "count(*) FILTER (WHERE _final_reason IS NOT NULL) "
                          "FROM _typed").fetchall()[0]
+    inferred = _inferred(con, table, cols, batch_id)
     con.execute("DROP TABLE _typed")
-    return int(loaded[0]), int(loaded[1]), _inferred(con, table, cols, batch_id)
+    return int(loaded[0]), int(loaded[1]), inferred
 
 
 def _inferred(con, table: str, cols: list, batch_id: str) -> int:
@@ -698,7 +699,8 @@ def _inferred(con, table: str, cols: list, batch_id: str) -> int:
                  "(product_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM staging.products p "
                  "WHERE p.product_id = s.product_id))"]
     return int(con.execute(f"SELECT count(*) FROM staging.{table} s WHERE batch_id = ? AND "
-                           f"({' OR '.join(cond)})", [batch_id]).fetchall()[0][0])
+                           f"file IN (SELECT DISTINCT file FROM _typed) AND ({' OR '.join(cond)})",
+                           [batch_id]).fetchall()[0][0])
 
 
 # ----------------------------------------------------------------------------- reading
