@@ -300,7 +300,6 @@ typed AS (
 ), checked AS (
     SELECT *, CASE
         WHEN code IS NULL OR sku IS NULL THEN 'missing_value'
-        WHEN product_id IS NULL THEN 'unknown_product'
         WHEN pos_price IS NULL AND _pvp IS NOT NULL THEN 'invalid_number'
         WHEN {_non_finite("pos_price")} THEN 'non_finite_number'
         WHEN pos_price < 0 THEN 'negative_price'
@@ -598,17 +597,26 @@ CREATE OR REPLACE TEMP TABLE _prod_ref AS
 SELECT 'sku:' || sku AS ref, min(product_id) AS product_id FROM staging.products_current
 GROUP BY sku
 UNION ALL
-SELECT 'till:' || code, product_id FROM staging.pos_articles_current
-WHERE product_id IS NOT NULL;
+SELECT 'till:' || a.code, coalesce(a.product_id, p.product_id)
+FROM staging.pos_articles_current a
+LEFT JOIN (SELECT sku, min(product_id) AS product_id FROM staging.products_current
+           GROUP BY sku) p ON p.sku = a.sku
+WHERE coalesce(a.product_id, p.product_id) IS NOT NULL;
+
+-- a till code whose article is known but whose product is not: the product's SKU names it
+CREATE OR REPLACE TEMP TABLE _till_sku AS
+SELECT 'till:' || code AS ref, 'sku:' || sku AS sku_ref FROM staging.pos_articles_current;
 
 CREATE OR REPLACE TEMP TABLE _lines AS
 SELECT l.* EXCLUDE (product_id, customer_id, product_ref, customer_ref),
     coalesce(l.product_id, pr.product_id) AS product_id,
     coalesce(l.customer_id, ci.customer_id) AS customer_id,
-    CASE WHEN pr.product_id IS NULL THEN l.product_ref END AS product_ref,
+    CASE WHEN pr.product_id IS NULL THEN coalesce(ts.sku_ref, l.product_ref) END
+        AS product_ref,
     CASE WHEN ci.customer_id IS NULL THEN l.customer_ref END AS customer_ref
 FROM staging.order_lines_current l
 LEFT JOIN _prod_ref pr ON pr.ref = l.product_ref
+LEFT JOIN _till_sku ts ON ts.ref = l.product_ref
 LEFT JOIN _ident ci ON ci.ref = l.customer_ref;
 
 CREATE OR REPLACE TEMP TABLE _sessions AS
