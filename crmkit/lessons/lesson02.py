@@ -64,6 +64,8 @@ __all__ = [
     "ORDER_FILES",
     "EXERCISES",
     "exercise_book",
+    "planted_split",
+    "INFERRED_REASONS",
 ]
 
 
@@ -403,9 +405,30 @@ def _premium_last_year(ws: Workshop) -> float:
 
 
 
+#: Planted bad rows the warehouse loads against an inferred member instead of quarantining.
+INFERRED_REASONS = ("unknown_product", "unknown_customer")
+
+
+def planted_split(bad_rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The planted bad rows the warehouse quarantines, and those it loads against an
+    inferred member (a sale of a product nobody knows is still a sale).
+
+    >>> bad = pd.DataFrame({"file": ["a", "b"], "line": [2, 3],
+    ...                     "reason": ["negative_price", "unknown_product"]})
+    >>> [len(x) for x in planted_split(bad)]
+    [1, 1]
+    """
+    inferred = bad_rows["reason"].isin(INFERRED_REASONS)
+    return bad_rows[~inferred], bad_rows[inferred]
+
+
 def _guest_lines(ws: Workshop) -> int:
     guests = ws.crm.orders.loc[ws.crm.orders["customer_id"].isna(), "order_id"]
-    return int(ws.crm.order_lines["order_id"].isin(guests).sum())
+    n = int(ws.crm.order_lines["order_id"].isin(guests).sum())
+    planted = ws.batch1 / BAD_ROWS_NAME
+    if planted.exists():  # the planted sales of unknown products name no customer either
+        n += int((pd.read_csv(planted)["reason"] == "unknown_product").sum())
+    return n
 
 
 EXERCISES = (
