@@ -78,6 +78,8 @@ def test_round_trip_gives_back_the_original_tables(built, profile):
         got[name] = got[name][~got[name]["order_id"].isin(inferred)].reset_index(drop=True)
     for name in ROUND_TRIP_TABLES:
         want = data.tables[name].sort_values(list(SCHEMA[name].key), kind="stable")
+        if name == "orders":  # the extracts record no refunds: a return's refund is not in them
+            want = want.assign(refunded_cents=pd.array([0] * len(want), dtype="Int64"))
         pd.testing.assert_frame_equal(got[name], want.reset_index(drop=True), obj=name)
     lines = data.order_lines
     revenue = float((lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])).sum())
