@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import shutil
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pandas as pd
@@ -19,7 +20,14 @@ from crmkit.cli import main
 from crmkit.dataset.crmdata import CRMData
 from crmkit.dataset.extracts import write_extracts
 from crmkit.dataset.synth import generate
-from crmkit.warehouse.build import build_warehouse, load_batch, load_report, quarantine, query
+from crmkit.warehouse.build import (
+    build_warehouse,
+    connect,
+    load_batch,
+    load_report,
+    quarantine,
+    query,
+)
 from crmkit.warehouse.checks import run_data_tests
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -60,6 +68,30 @@ def test_cdnow_facts_link_to_every_customer_of_the_file(cdnow, capsys):
     assert dict(zip(got["customer_id"], got["n"], strict=True)) == dict(buyers)
     assert _ok(["warehouse", "test", str(cdnow / "cdnow.duckdb")], capsys).rstrip().endswith(
         " 0 failed")
+
+
+def test_cdnow_per_customer_totals_equal_the_files_to_the_cent(cdnow):
+    want: dict[int, Decimal] = {}
+    with open(CDNOW, newline="") as f:  # whitespace-aligned columns: csv with a space delimiter
+        reader = csv.reader(f, delimiter=" ", skipinitialspace=True)
+        next(reader)
+        for fields in reader:
+            fields = [x for x in fields if x]
+            if fields:
+                who = int(fields[0])
+                want[who] = want.get(who, Decimal(0)) + Decimal(fields[3])
+    con = connect(cdnow / "cdnow.duckdb")
+    try:
+        got = dict(con.execute(
+            "SELECT c.customer_id, sum(f.net_amount) FROM marts.fact_order_line f "
+            "JOIN marts.dim_customer c USING (customer_key) GROUP BY 1").fetchall())
+        total = con.execute("SELECT sum(net_amount), typeof(sum(net_amount)) "
+                            "FROM marts.fact_order_line").fetchall()[0]
+    finally:
+        con.close()
+    assert got == want  # Decimal == Decimal: every customer, to the cent
+    assert total[0] == sum(want.values()) == Decimal("2500315.63")
+    assert total[1].startswith("DECIMAL")
 
 
 def test_cdnow_warehouse_invents_nothing(cdnow):

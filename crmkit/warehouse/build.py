@@ -39,6 +39,7 @@ import os
 import re
 import shutil
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -338,8 +339,20 @@ def _load_any(con, source, years: int, *, first_build: bool = False) -> None:
 
 
 def _rebuild_marts(con) -> None:
+    """The staging views and every mart, from staging (money in the shop's currency)."""
     con.execute(STAGING_VIEWS)
-    con.execute(MARTS)
+    con.execute(MARTS.replace("{money_unit}", _money_unit(con)))
+
+
+def _money_unit(con) -> str:
+    """SQL for one minor unit of the warehouse's currency, as an exact decimal."""
+    from ..dataset.money import minor_digits
+
+    row = con.execute("SELECT currency FROM meta.shop").fetchall()
+    digits = int(minor_digits(row[0][0] if row else "EUR"))
+    if digits == 0:
+        return "CAST(1 AS DECIMAL(1,0))"
+    return f"CAST('{Decimal(1).scaleb(-digits)}' AS DECIMAL({digits + 1},{digits}))"
 
 
 def load_batch(warehouse, extracts_dir, *, plausible_years: int = PLAUSIBLE_YEARS,
@@ -548,6 +561,8 @@ def _load(con, folder: Path, years: int = PLAUSIBLE_YEARS, *, first_build: bool 
     now = datetime.now().replace(microsecond=0)
     con.execute("INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?)",
                 [batch_id, seq, extracted, now, str(folder)])
+    if not con.execute("SELECT count(*) FROM meta.shop").fetchall()[0][0]:
+        con.execute("INSERT INTO meta.shop VALUES ('EUR')")  # the extracts' money is in euros
     lo, hi, anchor = _window(extracted, years)
     for name in present:
         spec = FILES[name]
@@ -755,8 +770,8 @@ _READ = {
     "customers": "SELECT * EXCLUDE (card, updated) FROM staging.customers_current",
     "products": "SELECT * FROM staging.products_current",
     "orders": "SELECT * FROM staging.orders_current",
-    "order_lines": "SELECT order_id, line_number, product_id, quantity, unit_price, discount "
-                   "FROM staging.order_lines_current",
+    "order_lines": "SELECT order_id, line_number, product_id, quantity, unit_price, discount, "
+                   "amount_cents FROM staging.order_lines_current",
     "campaigns": "SELECT * FROM staging.campaigns_current",
     "campaign_contacts": "SELECT * FROM staging.campaign_contacts_current",
     "web_sessions": "SELECT * FROM staging.web_sessions_current",

@@ -234,15 +234,18 @@ STAGE: dict[str, tuple[str, str]] = {
                 o.delivered_at, o.cancelled_at, o.returned_at, o.payment_method,
                 o.shipping_cost, o.discount_code, o.campaign_id,
                 NULL::VARCHAR AS product_ref, NULL::VARCHAR AS customer_ref,
+                l.amount_cents, o.shipping_cents, o.discount_cents, o.tax_cents,
+                o.refunded_cents,
                 o._reason AS _order_reason, o._line AS _order_line,
                 {_reason(("l.order_id IS NULL OR l.line_number IS NULL", "missing_value"),
                          ("o._line IS NULL", "unknown_order"),
                          ("o._reason IS NOT NULL", "order_quarantined"),
-                         ("l.quantity IS NULL OR l.unit_price IS NULL OR l.discount IS NULL",
-                          "invalid_number"),
+                         ("l.quantity IS NULL OR l.amount_cents IS NULL", "invalid_number"),
                          *_bad_money("l.unit_price"),
                          ("NOT isfinite(l.discount)", "non_finite_number"),
-                         ("l.discount < 0 OR l.discount > 1", "out_of_range"),
+                         ("l.amount_cents < 0", "negative_price"),
+                         ("l.discount < 0 OR l.discount > 1 OR l.amount_cents > "
+                          f"{MAX_AMOUNT * MAX_QUANTITY * 100}", "out_of_range"),
                          ("l.quantity < 1", "invalid_quantity"),
                          (f"l.quantity > {MAX_QUANTITY}", "out_of_range"))} AS _reason
             FROM raw.order_lines l
@@ -302,6 +305,7 @@ def load_dataset(con, ds: Dataset, *, origin: str | None = None) -> bool:
     seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM meta.batches").fetchall()[0][0]
     now = datetime.now().replace(microsecond=0)
     system = str(origin or ds.data.manifest.get("origin") or "dataset")
+    _same_currency(con, ds.data.currency, ds.data.shop_name)
     con.execute("INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?)",
                 [batch_id, seq, None, now, f"dataset {ds.data.shop_name}"])
     for name in ds.tables:
@@ -337,6 +341,16 @@ def load_dataset(con, ds: Dataset, *, origin: str | None = None) -> bool:
                     [batch_id, ds.files[name], system, read, loaded, held,
                      ds.lines_in_file.get(name), read == loaded + held, inferred])
     return True
+
+
+def _same_currency(con, currency: str, shop: str) -> None:
+    """Record the warehouse's currency, or refuse a dataset in another one."""
+    have = con.execute("SELECT currency FROM meta.shop").fetchall()
+    if not have:
+        con.execute("INSERT INTO meta.shop VALUES (?)", [currency])
+    elif have[0][0] != currency:
+        raise DatasetError(f"the dataset of {shop!r} is in {currency}, but this warehouse holds "
+                           f"{have[0][0]}; build a separate warehouse for it.")
 
 
 def _orders_count(con, batch_id: str, file: str) -> tuple[int, int, int]:

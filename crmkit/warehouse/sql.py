@@ -97,7 +97,8 @@ CREATE TABLE IF NOT EXISTS staging.order_lines (
     channel VARCHAR, status VARCHAR, paid_at TIMESTAMP, shipped_at TIMESTAMP,
     delivered_at TIMESTAMP, cancelled_at TIMESTAMP, returned_at TIMESTAMP,
     payment_method VARCHAR, shipping_cost DOUBLE, discount_code VARCHAR, campaign_id BIGINT,
-    product_ref VARCHAR, customer_ref VARCHAR);
+    product_ref VARCHAR, customer_ref VARCHAR, amount_cents BIGINT, shipping_cents BIGINT,
+    discount_cents BIGINT, tax_cents BIGINT, refunded_cents BIGINT);
 CREATE TABLE IF NOT EXISTS staging.web_sessions (
     batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
     session_id BIGINT, visitor_id VARCHAR, customer_id BIGINT, started_at TIMESTAMP,
@@ -119,6 +120,12 @@ STAGING_UPGRADE = """
 ALTER TABLE meta.load_report ADD COLUMN IF NOT EXISTS rows_inferred BIGINT;
 ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS product_ref VARCHAR;
 ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS customer_ref VARCHAR;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS amount_cents BIGINT;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS shipping_cents BIGINT;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS discount_cents BIGINT;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS tax_cents BIGINT;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS refunded_cents BIGINT;
+CREATE TABLE IF NOT EXISTS meta.shop (currency VARCHAR);
 ALTER TABLE staging.web_sessions ADD COLUMN IF NOT EXISTS customer_ref VARCHAR;
 ALTER TABLE staging.campaign_contacts ADD COLUMN IF NOT EXISTS customer_ref VARCHAR;
 ALTER TABLE staging.tickets ADD COLUMN IF NOT EXISTS product_ref VARCHAR;
@@ -144,6 +151,36 @@ _TXT = "nullif(trim({x}), '')"
 
 def _f(template: str, x: str) -> str:
     return template.replace("{x}", x)
+
+
+# money as exact decimals from the text (a decimal comma read as a point), never a float
+_DEC = "TRY_CAST(replace(trim({x}), ',', '.') AS DECIMAL(38,6))"
+
+
+def _half_even(x: str) -> str:
+    """SQL rounding ``x`` (an exact decimal) to a whole number, half to even."""
+    fl = f"floor({x})"
+    return (f"CAST(CASE WHEN ({x}) - {fl} > 0.5 THEN {fl} + 1 WHEN ({x}) - {fl} < 0.5 THEN {fl} "
+            f"WHEN {fl} % 2 = 0 THEN {fl} ELSE {fl} + 1 END AS BIGINT)")
+
+
+def _cents(quantity: str, price: str, discount: str) -> str:
+    """Cents of euro a line cost: quantity x price x (1 - discount), exact from the text and
+    rounded once, half to even (the rule of :func:`crmkit.dataset.money.derive_line_amounts`);
+    empty when a value is unreadable or out of range (the row is quarantined)."""
+    q, p, d = _f(_INT, quantity), _f(_DEC, price), _f(_DEC, discount)
+    return (f"CASE WHEN {q} BETWEEN 0 AND {MAX_QUANTITY} AND {p} BETWEEN 0 AND {MAX_AMOUNT} "
+            f"AND {d} BETWEEN 0 AND 1 THEN {_half_even(f'{q} * {p} * (1 - {d}) * 100')} END")
+
+
+def _cents_of(value: str) -> str:
+    """Cents of euro of one amount, exact from the text (empty when unreadable or huge)."""
+    v = _f(_DEC, value)
+    return f"CASE WHEN {v} BETWEEN 0 AND {MAX_AMOUNT} THEN {_half_even(f'{v} * 100')} END"
+
+
+_NO_ORDER_MONEY = ("0 AS discount_cents, NULL::BIGINT AS tax_cents, "
+                   "0 AS refunded_cents")
 
 
 #: The largest quantity one order line may carry, and the largest price or amount.
@@ -400,6 +437,8 @@ typed AS (
             WHEN 'PAYPAL' THEN 'paypal' WHEN 'TRANSFERENCIA' THEN 'transfer'
             WHEN 'CONTRAREEMBOLSO' THEN 'cash_on_delivery' END AS payment_method,
         {_f(_NUM, "r.portes")} AS shipping_cost, {_f(_TXT, "r.cupon")} AS discount_code,
+        {_cents("r.unidades", "r.precio", "r.dto")} AS amount_cents,
+        {_cents_of("r.portes")} AS shipping_cents, {_NO_ORDER_MONEY},
         nullif(trim(r.portes), '') AS _ship, nullif(trim(r.articulo), '') AS _product,
         nullif(trim(r.forma_pago), '') AS _pay,
         {_f(_INT, "r.campana")} AS campaign_id, r.campana AS _campaign
@@ -434,6 +473,8 @@ typed AS (
             'cash_on_delivery', 'other') THEN lower(trim(r.payment_method)) END
             AS payment_method,
         {_f(_NUM, "r.shipping_cost")} AS shipping_cost,
+        {_cents("r.quantity", "r.unit_price", "r.discount")} AS amount_cents,
+        {_cents_of("r.shipping_cost")} AS shipping_cents, {_NO_ORDER_MONEY},
         nullif(trim(r.shipping_cost), '') AS _ship, nullif(trim(r.sku), '') AS _product,
         nullif(trim(r.payment_method), '') AS _pay,
         {_f(_TXT, "r.discount_code")} AS discount_code,
@@ -577,6 +618,8 @@ SELECT order_id, any_value(customer_id) AS customer_id, any_value(placed_at) AS 
     any_value(delivered_at) AS delivered_at, any_value(cancelled_at) AS cancelled_at,
     any_value(returned_at) AS returned_at, any_value(payment_method) AS payment_method,
     any_value(shipping_cost) AS shipping_cost, any_value(discount_code) AS discount_code,
+    any_value(shipping_cents) AS shipping_cents, any_value(discount_cents) AS discount_cents,
+    any_value(tax_cents) AS tax_cents, any_value(refunded_cents) AS refunded_cents,
     any_value(campaign_id) AS campaign_id
 FROM staging.order_lines_current GROUP BY order_id;
 """
@@ -825,9 +868,12 @@ SELECT l.order_id, l.line_number,
     l.placed_at, l.status, l.payment_method, l.source_system,
     l.quantity, l.unit_price, l.discount,
     l.quantity * l.unit_price AS gross_amount,
-    l.quantity * l.unit_price * (1 - l.discount) AS net_amount,
+    l.amount_cents, CAST(l.amount_cents AS DECIMAL(18,0)) * {{money_unit}} AS net_amount,
     l.quantity * p.unit_cost AS cost_amount,
-    CASE WHEN l.line_number = 1 THEN l.shipping_cost ELSE 0 END AS shipping_amount
+    CASE WHEN l.line_number = 1 THEN CAST(coalesce(l.shipping_cents, 0) AS DECIMAL(18,0))
+         * {{money_unit}} ELSE 0 END AS shipping_amount,
+    CASE WHEN l.line_number = 1 THEN CAST(coalesce(l.refunded_cents, 0) AS DECIMAL(18,0))
+         * {{money_unit}} ELSE 0 END AS refunded_amount
 FROM _lines l
 LEFT JOIN _cust_versions cv ON cv.nk = {_CUST_NK.format(t="l")}
     AND CAST(l.placed_at AS DATE) >= cv.eff_from AND CAST(l.placed_at AS DATE) < cv.valid_to
@@ -894,7 +940,7 @@ grid AS (
 monthly AS (
     SELECT customer_id, CAST(date_trunc('month', placed_at) AS DATE) AS month,
         count(DISTINCT order_id) AS orders,
-        sum(quantity * unit_price * (1 - discount)) AS revenue,
+        sum(CAST(amount_cents AS DECIMAL(18,0)) * {{money_unit}}) AS revenue,
         max(placed_at) AS last_order_at
     FROM _lines
     WHERE customer_id IS NOT NULL AND status NOT IN ('cancelled', 'returned')
