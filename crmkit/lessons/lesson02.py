@@ -313,8 +313,15 @@ def _quarantined_dates(ws: Workshop) -> list[int]:
 
 def _line_frame(data: CRMData) -> pd.DataFrame:
     lines = data.order_lines.merge(data.orders, on="order_id", how="left")
-    lines["net"] = lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])
+    lines["net"] = lines["amount_cents"].astype("int64")  # exact: the line's cents
     return lines
+
+
+def _money(cents, data: CRMData) -> float:
+    """A sum of cents in currency units (exact as a Decimal, then a float to compare)."""
+    from ..dataset.money import to_decimal
+
+    return float(to_decimal(int(cents), data.currency))
 
 
 @dataclass(frozen=True)
@@ -393,7 +400,7 @@ def _raw_batches(ws: Workshop) -> list[str]:
 def _top_category_revenue(ws: Workshop) -> float:
     lines = _line_frame(ws.crm).merge(
         ws.crm.products[["product_id", "department", "category"]], on="product_id")
-    return float(lines.groupby(["department", "category"])["net"].sum().max())
+    return _money(lines.groupby(["department", "category"])["net"].sum().max(), ws.crm)
 
 
 def _premium_last_year(ws: Workshop) -> float:
@@ -401,7 +408,7 @@ def _premium_last_year(ws: Workshop) -> float:
     premium = ws.crm.customers.loc[ws.crm.customers["segment"] == "premium", "customer_id"]
     keep = lines["customer_id"].isin(premium) & (lines["placed_at"].dt.year
                                                  == last_year(ws.crm))
-    return float(lines.loc[keep, "net"].sum())
+    return _money(lines.loc[keep, "net"].sum(), ws.crm)
 
 
 
