@@ -128,8 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     wb.add_argument("--customers", type=int, default=None)
     wb.add_argument("--seed", type=int, default=0)
     wb.add_argument("--batch", action="append", default=[],
-                    help="a later extracts folder to load after the first (repeatable)")
-    wl = wsub.add_parser("load", help="load one more batch of extracts (non-volatile)")
+                    help="a later extracts or dataset folder to load after the first "
+                    "(repeatable)")
+    wl = wsub.add_parser("load", help="load one more batch of extracts or a dataset folder "
+                         "(non-volatile)")
     wl.add_argument("db")
     wl.add_argument("folder")
     for sp in (wb, wl):

@@ -8,6 +8,8 @@ warehouse's own report.
 from __future__ import annotations
 
 import csv
+import re
+import shlex
 import shutil
 from collections import Counter
 from decimal import Decimal
@@ -311,3 +313,33 @@ def test_damaged_legacy_customer_lines_cost_those_lines_only(tmp_path):
         assert int(report.loc[name, "rows_loaded"]) == rows, name
     assert int(report[["rows_inferred"]].sum().iloc[0]) > 0
     assert run_data_tests(db)["status"].eq("pass").all()
+
+
+def _readme_commands() -> list[list[str]]:
+    """The analyst guide's Shopify-example import and its warehouse commands, as written."""
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    guide = text[text.index("## Guide for analysts"):]
+    guide = guide[:guide.index("\n## ", 10)]
+    flat = " ".join(guide.split())
+    found = re.search(r"`(crmkit import shopify data/examples/shopify/[^`]*--out bendita)`",
+                      flat)
+    assert found, "the guide's import of the committed Shopify example"
+    commands = [shlex.split(found.group(1))[1:]]
+    for line in guide.splitlines():
+        if line.startswith(".venv/bin/crmkit warehouse") and "bendita" in line:
+            commands.append(shlex.split(line.split("#")[0])[1:])
+    return commands
+
+
+def test_the_analyst_guides_warehouse_commands_run_as_written(tmp_path, monkeypatch, capsys):
+    commands = _readme_commands()
+    assert [c[:2] for c in commands] == [["import", "shopify"], ["warehouse", "build"],
+                                         ["warehouse", "test"]]
+    (tmp_path / "data").symlink_to(ROOT / "data")  # the repository root, without writing in it
+    monkeypatch.chdir(tmp_path)
+    for args in commands:
+        _ok(args, capsys)
+    db = tmp_path / "bendita.duckdb"
+    orders = pd.read_csv(tmp_path / "bendita" / "orders.csv")
+    got = query(db, "SELECT count(DISTINCT order_id) AS n FROM marts.fact_order_line")
+    assert int(got["n"][0]) == len(orders)

@@ -284,21 +284,23 @@ def _check_target(path: Path) -> None:
 def build_warehouse(data, path, *, batches=(), seed: int = 0,
                     plausible_years: int = PLAUSIBLE_YEARS,
                     lock_timeout: float = LOCK_TIMEOUT) -> Path:
-    """Build a warehouse file from a :class:`CRMData` or an extracts folder, atomically.
+    """Build a warehouse file from a dataset or an extracts folder, atomically.
 
     Parameters
     ----------
     data : CRMData or str or Path
-        A dataset (written as clean extracts first, so every source takes the
-        same path) or a folder written by :func:`crmkit.dataset.extracts.write_extracts`.
+        A dataset (a :class:`CRMData` or its folder: its own tables go straight
+        into ``raw`` and ``staging``, see :mod:`crmkit.warehouse.direct`) or a
+        folder of source extracts written by
+        :func:`crmkit.dataset.extracts.write_extracts`.
     path : str or Path
         The DuckDB file to create. It is built in a temporary file next to it
         and renamed into place only when complete, so a failed (or killed)
         build never leaves a half-built warehouse behind.
     batches : sequence of folders
-        Later extract batches to load after the first, in order.
+        Later batches (extracts or dataset folders) to load after the first, in order.
     seed : int
-        Seed for writing extracts from a :class:`CRMData`.
+        Kept for callers of earlier versions; a dataset is no longer written as extracts.
     plausible_years : int
         Dates more than this many years before or after a batch's extraction
         day are quarantined as ``implausible_date``.
@@ -357,7 +359,8 @@ def _money_unit(con) -> str:
 
 def load_batch(warehouse, extracts_dir, *, plausible_years: int = PLAUSIBLE_YEARS,
                lock_timeout: float = LOCK_TIMEOUT) -> pd.DataFrame:
-    """Append one batch of extracts to an existing warehouse; return its load report.
+    """Append one batch (extracts, or a dataset) to an existing warehouse; return its load
+    report.
 
     The load works on a copy that replaces the file only when complete. A
     batch already loaded with the same files changes nothing (the file is not
