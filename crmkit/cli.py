@@ -128,8 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     wb.add_argument("--customers", type=int, default=None)
     wb.add_argument("--seed", type=int, default=0)
     wb.add_argument("--batch", action="append", default=[],
-                    help="a later extracts folder to load after the first (repeatable)")
-    wl = wsub.add_parser("load", help="load one more batch of extracts (non-volatile)")
+                    help="a later extracts or dataset folder to load after the first "
+                    "(repeatable)")
+    wl = wsub.add_parser("load", help="load one more batch of extracts or a dataset folder "
+                         "(non-volatile)")
     wl.add_argument("db")
     wl.add_argument("folder")
     for sp in (wb, wl):
@@ -394,8 +396,11 @@ def _warehouse(args) -> int:
                 source = args.source
             elif args.data_dir:
                 from .dataset.crmdata import CRMData
+                from .warehouse.direct import is_dataset_folder
 
-                source = CRMData.load(args.data_dir)
+                # a dataset folder is loaded file by file (its own files in the load report)
+                source = (args.data_dir if is_dataset_folder(args.data_dir)
+                          else CRMData.load(args.data_dir))
             else:
                 from .dataset.synth import generate
 
@@ -449,13 +454,28 @@ def _quarantined(db, report, *, first: int = 5) -> None:
 
 
 def _absent(report) -> None:
-    """Say which extract files no batch brought (they are not an error after a first build)."""
+    """Say which extract files (or dataset tables) a batch did not bring, and how many rows
+    loaded against an inferred member of a dimension."""
     from .dataset.extracts import FILES
+    from .warehouse.direct import absent_tables
 
-    for batch, files in report.groupby("batch_id", sort=False)["file"]:
-        missing = [name for name in FILES if name not in set(files)]
-        if missing:
-            print(f"batch {batch}: not in this batch: {', '.join(missing)}")
+    for batch, rows in report.groupby("batch_id", sort=False):
+        files = set(rows["file"])
+        if files & set(FILES):
+            missing = [name for name in FILES if name not in files]
+            if missing:
+                print(f"batch {batch}: not in this batch: {', '.join(missing)}")
+        else:
+            missing = absent_tables(files)
+            if missing:
+                print(f"batch {batch}: the dataset has no {', '.join(missing)}; their marts "
+                      "are empty (a buyer or product named only by its number is an inferred "
+                      "member of its dimension)")
+        inferred = rows.loc[rows["rows_inferred"].fillna(0) > 0]
+        for r in inferred.itertuples():
+            print(f"inferred: {r.file}: {int(r.rows_inferred)} rows name a customer or product "
+                  "the warehouse has no row for; they load against an inferred member, filled "
+                  "in when its row arrives")
 
 
 if __name__ == "__main__":  # pragma: no cover
