@@ -24,7 +24,7 @@ quantity is a return and a missing customer is a guest.
 >>> result.report[["rows_read", "rows_imported", "rows_quarantined"]].values.tolist()
 [[5, 4, 1]]
 >>> result.quarantine[["line", "column", "reason", "value"]].values.tolist()
-[[6, 'Fecha', 'empty or unreadable', '31/02/2024 12:00']]
+[[6, 'Fecha', 'not_a_date', '31/02/2024 12:00']]
 >>> result.data.orders["status"].tolist(), result.notes["guest_orders"]
 (['placed', 'cancelled', 'placed'], 1)
 >>> sorted(result.data.tables)
@@ -34,6 +34,7 @@ quantity is a return and a missing customer is a guest.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -44,22 +45,18 @@ import yaml
 from ..dataset.crmdata import CRMData
 from ..dataset.schema import conform
 from ..errors import SourceError
+from .dates import parse_times
+from .numbers import parse_numbers
 from .quarantine import (
     QUARANTINE_COLUMNS,
     ImportResult,
     broken_rows,
     file_report,
+    problem_rows,
     quarantine_rows,
     validate_rows,
 )
-from .table import (
-    LINE,
-    check_shop,
-    guess_decimal,
-    parse_local_time,
-    parse_number,
-    read_text_table,
-)
+from .table import LINE, check_shop, read_text_table
 
 __all__ = ["OrderLogMapping", "import_orders", "MAX_QUANTITY"]
 
@@ -95,7 +92,7 @@ class OrderLogMapping:
     product_name: str | None = None
     price: str | None = None
     date_format: str | None = None
-    dayfirst: bool = False
+    dayfirst: bool | None = None
     cancel_prefix: str | None = None
     header: bool = True
     encoding: str | None = None
@@ -120,7 +117,8 @@ class OrderLogMapping:
 
     def to_yaml(self) -> str:
         """The mapping as a small YAML file the analyst can keep and edit."""
-        return yaml.safe_dump({k: v for k, v in asdict(self).items() if v not in (None, False)}
+        return yaml.safe_dump({k: v for k, v in asdict(self).items()
+                               if v is not None and (v is not False or k == "dayfirst")}
                               | {"header": self.header}, sort_keys=False, allow_unicode=True)
 
     @classmethod
@@ -177,6 +175,44 @@ def _schema() -> pa.DataFrameSchema:
     }, strict=False)
 
 
+def _parse_columns(raw: pd.DataFrame, mapping: OrderLogMapping, *, timezone: str,
+                   file: str) -> tuple[pd.DataFrame, dict, dict]:
+    """Parse the mapped columns: (typed frame, problem per value and column, decisions made).
+
+    Money keeps its exact text (``_money_text``, canonical ``1234.50``) beside the float
+    used for checks, so amounts are read to the cent from what the file says.
+    """
+    cols = mapping.columns
+    where = f"{file}, column {{!r}}".format
+    parsed = pd.DataFrame({LINE: raw[LINE]}, index=raw.index)
+    times = parse_times(raw[cols["date"]], timezone=timezone, fmt=mapping.date_format,
+                        dayfirst=mapping.dayfirst, where=where(cols["date"]))
+    parsed["placed_at"] = times.value
+    problems = {"placed_at": times.problem}
+    info = {"dayfirst": times.dayfirst, "dst_gap_moved_forward": times.dst_gap,
+            "dst_fold_kept_as_written": times.dst_fold, "decimal": {}}
+    if "quantity" in cols:
+        qty = parse_numbers(raw[cols["quantity"]], decimal=mapping.decimal,
+                            where=where(cols["quantity"]))
+        parsed["quantity"] = qty.value
+        problems["quantity"] = qty.problem
+        info["decimal"][cols["quantity"]] = qty.decimal
+    else:
+        parsed["quantity"] = 1.0
+    money_col = cols.get("price") or cols["amount"]
+    money = parse_numbers(raw[money_col], decimal=mapping.decimal, where=where(money_col))
+    info["decimal"][money_col] = money.decimal
+    problems["unit_price"] = money.problem
+    parsed["_money_text"] = money.text
+    if "price" in cols:
+        parsed["unit_price"] = money.value
+    else:
+        q = parsed["quantity"]
+        parsed["unit_price"] = (money.value / q.abs().where(q != 0)).where(money.value.notna())
+        parsed["_amount"] = money.value
+    return parsed, problems, info
+
+
 def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = None,
                   currency: str = "EUR", timezone: str = "Europe/Madrid") -> ImportResult:
     """Import an order or transaction log; return the dataset, its report and its quarantine.
@@ -208,23 +244,14 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
                           f"columns are: {', '.join(repr(c) for c in cols)}. Fix the mapping.")
     name = path.name
     cols = mapping.columns
-    amount_col = cols.get("amount") or cols["price"]
-    decimal = mapping.decimal or guess_decimal(raw[amount_col])
-    parsed = pd.DataFrame({LINE: raw[LINE]}, index=raw.index)
-    parsed["placed_at"] = parse_local_time(raw[cols["date"]], timezone=timezone,
-                                           fmt=mapping.date_format, dayfirst=mapping.dayfirst)
-    qty = (parse_number(raw[cols["quantity"]], decimal=decimal) if "quantity" in cols
-           else pd.Series(1.0, index=raw.index))
-    parsed["quantity"] = qty
-    if "price" in cols:
-        parsed["unit_price"] = parse_number(raw[cols["price"]], decimal=decimal)
-    else:
-        amount = parse_number(raw[cols["amount"]], decimal=decimal)
-        parsed["unit_price"] = (amount / qty.abs().where(qty != 0)).where(amount.notna())
-        parsed["_amount"] = amount
+    parsed, problems, info = _parse_columns(raw, mapping, timezone=timezone, file=name)
     sources = {"placed_at": cols["date"], "quantity": cols.get("quantity", cols["date"]),
                "unit_price": cols.get("price", cols.get("amount"))}
-    ok, bad = validate_rows(parsed, _schema(), file=name, raw=raw, source_columns=sources)
+    ok, bad = problem_rows(parsed, problems, file=name, raw=raw, source_columns=sources)
+    checked, bad2 = validate_rows(parsed[ok], _schema(), file=name, raw=raw[ok],
+                                  source_columns=sources)
+    ok &= checked.reindex(ok.index, fill_value=True)
+    bad = pd.concat([bad, bad2], ignore_index=True)
     extra = []
     codes = (raw[cols["order"]].astype("str").str.strip() if "order" in cols
              else pd.Series(raw[LINE].astype("str"), index=raw.index))
@@ -324,21 +351,28 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
                          tables["orders"])
     data = CRMData(tables, manifest).validate()
     report = pd.DataFrame([file_report(name, table.rows_read, bad)])
-    revenue = float((good["_amount"] if "_amount" in good else
-                     good["quantity"] * good["unit_price"])[~good["_cancelled"]
-                                                          & (good["quantity"] > 0)].sum())
+    sold = good[~good["_cancelled"] & (good["quantity"] > 0)]
+    if "_amount" in good:  # exact, from the text the file gives
+        revenue = sum(map(Decimal, sold["_money_text"]), Decimal(0))
+    else:
+        revenue = sum((Decimal(t) * int(q) for t, q in zip(sold["_money_text"],
+                                                            sold["quantity"], strict=True)),
+                      Decimal(0))
     notes = {
         "orders": len(orders), "order_lines": len(lines),
         "buyers": int(good["customer_id"].nunique()),
         "guest_orders": int(orders["customer_id"].isna().sum()),
         "cancelled_orders": int((status == "cancelled").sum()),
         "returned_orders": int((status == "returned").sum()),
-        "revenue": round(revenue, 2),
+        "revenue": float(revenue),
         "customer_ids": "as in the file" if numeric else "numbered in sorted order of codes",
         "blank_lines_skipped": table.blank_lines,
+        "dst_gap_moved_forward": info["dst_gap_moved_forward"],
+        "dst_fold_kept_as_written": info["dst_fold_kept_as_written"],
     }
     source = {"kind": "orders", "file": str(path), "encoding": table.encoding,
-              "delimiter": table.delimiter, "decimal": decimal, "mapping": asdict(mapping)}
+              "delimiter": table.delimiter, "decimal": info["decimal"],
+              "dayfirst": info["dayfirst"], "mapping": asdict(mapping)}
     # codes the dataset's integer ids replace are kept beside it, never lost
     kept = {}
     if not numeric:

@@ -26,6 +26,7 @@ or call consent: those stay empty (consent: not given).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -36,21 +37,18 @@ from ..dataset.crmdata import CRMData
 from ..dataset.schema import conform
 from ..dataset.shopify import GATEWAYS
 from ..errors import SourceError
+from .dates import parse_times
+from .numbers import parse_numbers
 from .quarantine import (
     QUARANTINE_COLUMNS,
     ImportResult,
     broken_rows,
     file_report,
+    problem_rows,
     quarantine_rows,
     validate_rows,
 )
-from .table import (
-    LINE,
-    check_shop,
-    parse_local_time,
-    parse_number,
-    read_text_table,
-)
+from .table import LINE, check_shop, read_text_table
 
 __all__ = ["import_shopify", "map_status", "map_payment", "ORDER_REQUIRED"]
 
@@ -163,14 +161,25 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     parsed = pd.DataFrame({LINE: raw[LINE]}, index=raw.index)
     created = _col(raw, "Created at").where(_col(raw, "Created at") != "")
     created = created.groupby(name).transform("first").fillna("")
-    parsed["placed_at"] = parse_local_time(created, timezone=timezone)
-    parsed["quantity"] = parse_number(raw["Lineitem quantity"])
-    parsed["unit_price"] = parse_number(raw["Lineitem price"])
+    where = f"{fname}, column {{!r}}".format
+    times = parse_times(created, timezone=timezone, where=where("Created at"))
+    parsed["placed_at"] = times.value
+    qty = parse_numbers(raw["Lineitem quantity"], where=where("Lineitem quantity"))
+    price = parse_numbers(raw["Lineitem price"], where=where("Lineitem price"))
     disc_text = _col(raw, "Lineitem discount")
-    parsed["line_discount"] = parse_number(disc_text.where(disc_text != "", "0"))
-    ok, bad = validate_rows(parsed, _schema(), file=fname, raw=raw, source_columns={
-        "placed_at": "Created at", "quantity": "Lineitem quantity",
-        "unit_price": "Lineitem price", "line_discount": "Lineitem discount"})
+    disc = parse_numbers(disc_text.where(disc_text != "", "0"), where=where("Lineitem discount"))
+    parsed["quantity"], parsed["unit_price"] = qty.value, price.value
+    parsed["line_discount"] = disc.value
+    parsed["_price_text"] = price.text
+    sources = {"placed_at": "Created at", "quantity": "Lineitem quantity",
+               "unit_price": "Lineitem price", "line_discount": "Lineitem discount"}
+    ok, bad = problem_rows(parsed, {"placed_at": times.problem, "quantity": qty.problem,
+                                    "unit_price": price.problem, "line_discount": disc.problem},
+                           file=fname, raw=raw, source_columns=sources)
+    checked, bad2 = validate_rows(parsed[ok], _schema(), file=fname, raw=raw[ok],
+                                  source_columns=sources)
+    ok &= checked.reindex(ok.index, fill_value=True)
+    bad = pd.concat([bad, bad2], ignore_index=True)
     extra = []
     no_name = (name == "") & ok
     if no_name.any():
@@ -208,7 +217,7 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
         ctable.frame = _current_customer_columns(ctable.frame)
         craw = ctable.frame
         cname = Path(customers).name
-        cid = parse_number(craw["Customer ID"])
+        cid = parse_numbers(craw["Customer ID"]).value
         cparsed = pd.DataFrame({LINE: craw[LINE], "customer_id": cid})
         cok, cust_bad = validate_rows(cparsed, pa.DataFrameSchema({
             "customer_id": pa.Column(float, [pa.Check.ge(1), pa.Check(
@@ -252,10 +261,10 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     payment = pay_text.map(map_payment)
     source = _col(o_rows, "Source").str.casefold()
     channel = source.map({"pos": "store", "web": "web", "phone": "phone", "": "web"})
-    times = {k: parse_local_time(_col(o_rows, col), timezone=timezone)
+    times = {k: parse_times(_col(o_rows, col), timezone=timezone).value
              for k, col in (("paid_at", "Paid at"), ("shipped_at", "Fulfilled at"),
                             ("cancelled_at", "Cancelled at"))}
-    shipping = parse_number(_col(o_rows, "Shipping"))
+    shipping = parse_numbers(_col(o_rows, "Shipping")).value
     ordertab = pd.DataFrame({
         "order_id": order_id.to_numpy(),
         "customer_id": g["customer_id"].to_numpy(),
@@ -347,7 +356,8 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
         "cancelled_orders": int((o["status"] == "cancelled").sum()),
         "returned_orders": int((o["status"] == "returned").sum()),
         "revenue": round(float(value.reindex(live).fillna(0).sum()), 2),
-        "refunded_amount": round(float(parse_number(_col(o_rows, "Refunded Amount")).sum()), 2),
+        "refunded_amount": float(sum(map(Decimal, parse_numbers(
+            _col(o_rows, "Refunded Amount")).text.dropna()), Decimal(0))),
         "status_other": int((o["status"] == "other").sum()),
         "status_other_values": sorted({f"{a}/{b}" for a, b, s in
                                        zip(fin, ful, status, strict=True) if s == "other"}),
@@ -393,9 +403,14 @@ def _products(path, encoding):
         if col in raw.columns and "Handle" in raw.columns:
             raw[col] = _col(raw, col).replace("", None).groupby(handle).ffill().fillna("")
     fname = Path(path).name
-    parsed = pd.DataFrame({LINE: raw[LINE], "list_price": parse_number(raw["Variant Price"])
-                           if "Variant Price" in raw else np.nan,
-                           "unit_cost": parse_number(_col(raw, "Cost per item"))})
+    price, cost = (parse_numbers(_col(raw, c), where=f"{fname}, column {c!r}")
+                   for c in ("Variant Price", "Cost per item"))
+    parsed = pd.DataFrame({LINE: raw[LINE], "list_price": price.value,
+                           "unit_cost": cost.value})
+    unreadable = {k: p.problem.where(p.problem != "empty")
+                  for k, p in (("list_price", price), ("unit_cost", cost))}
+    readable, pbad = problem_rows(parsed, unreadable, file=fname, raw=raw, source_columns={
+        "list_price": "Variant Price", "unit_cost": "Cost per item"})
     sku = _col(raw, "Variant SKU")
     parsed["sku"] = sku
     ok, bad = validate_rows(parsed, pa.DataFrameSchema({
@@ -407,6 +422,8 @@ def _products(path, encoding):
                                pa.Check(lambda s: ~s.duplicated(), name="duplicated")]),
     }), file=fname, raw=raw, source_columns={"list_price": "Variant Price",
                                              "unit_cost": "Cost per item", "sku": "Variant SKU"})
+    ok &= readable
+    bad = pd.concat([pbad, bad[~bad["line"].isin(pbad["line"])]], ignore_index=True)
     raw, parsed = raw[ok], parsed[ok]
     category = _col(raw, "Product Category").str.split(" > ")
     df = pd.DataFrame({
@@ -436,10 +453,10 @@ def _customers(ctable, raw, key, customer_id, first, ok, unknown_keys):
     rows = []
     if ctable is not None:
         c = ctable.frame
-        cid = parse_number(c["Customer ID"])
+        cid = parse_numbers(c["Customer ID"]).value
         c = c[cid.notna() & ~cid.duplicated()]
         rows.append(pd.DataFrame({
-            "customer_id": parse_number(c["Customer ID"]).astype("int64").to_numpy(),
+            "customer_id": parse_numbers(c["Customer ID"]).value.astype("int64").to_numpy(),
             "first_name": _col(c, "First Name").replace("", None).to_numpy(),
             "last_name": _col(c, "Last Name").replace("", None).to_numpy(),
             "address": _col(c, "Default Address Address1").replace("", None).to_numpy(),

@@ -15,10 +15,6 @@ the delimiter and the decimal mark are detected unless given.
 (';', 'utf-8-sig', ['cliente', 'fecha', 'importe', '_line'], [2, 4])
 >>> t.blank_lines
 [3]
->>> guess_decimal(t.frame["importe"])
-','
->>> parse_number(t.frame["importe"], decimal=",").tolist()
-[12.5, 3.1]
 """
 
 from __future__ import annotations
@@ -37,9 +33,6 @@ from ..errors import SourceError
 __all__ = [
     "TextTable",
     "read_text_table",
-    "guess_decimal",
-    "parse_number",
-    "parse_local_time",
     "LINE",
     "WHITESPACE",
     "check_shop",
@@ -225,60 +218,6 @@ def _read_fast(text: str, delim: str, path: Path, encoding: str) -> TextTable | 
 
 def _joined(rec: list[str], delim: str) -> str:
     return (" " if delim == WHITESPACE else delim).join(rec)
-
-
-_COMMA_NUM = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
-_DOT_NUM = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)\.\d+$")
-
-
-def guess_decimal(values: pd.Series) -> str:
-    """``","`` if the numbers are written with a decimal comma (``12,50``), else ``"."``."""
-    v = values.astype("str").str.strip()
-    v = v[v != ""]
-    commas = int(v.str.match(_COMMA_NUM).sum())
-    dots = int(v.str.match(_DOT_NUM).sum())
-    return "," if commas > dots else "."
-
-
-def parse_number(values: pd.Series, *, decimal: str = ".") -> pd.Series:
-    """Text to float; unreadable or empty text becomes NaN (the caller reports it)."""
-    v = values.astype("str").str.strip().str.replace("\u00a0", "", regex=False)
-    v = v.str.replace(r"^[$€£]|[$€£]$", "", regex=True).str.strip()
-    if decimal == ",":
-        v = v.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    else:
-        v = v.str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
-    return pd.to_numeric(v.where(v != ""), errors="coerce").astype("float64")
-
-
-def parse_local_time(values: pd.Series, *, timezone: str, fmt: str | None = None,
-                     dayfirst: bool = False) -> pd.Series:
-    """Text timestamps to the shop's local wall-clock time (naive), NaT where unreadable.
-
-    A timestamp with a UTC offset (``2024-03-31 09:00:00 +0200``) is converted to
-    ``timezone``, summer time included; one without an offset is taken as local.
-
-    >>> s = pd.Series(["2024-03-31 01:30:00 +0000", "2024-03-30 23:30:00 +0000",
-    ...                "2024-03-31 09:00:00 +0200", "2024-02-30 10:00"])
-    >>> [str(v) for v in parse_local_time(s, timezone="Europe/Madrid")]
-    ['2024-03-31 03:30:00', '2024-03-31 00:30:00', '2024-03-31 09:00:00', 'NaT']
-    """
-    v = values.astype("str").str.strip()
-    out = pd.Series(pd.NaT, index=v.index, dtype="datetime64[us]")
-    has_offset = v.str.contains(r"(?:[+-]\d{2}:?\d{2}|Z|UTC)$", regex=True)
-    if has_offset.any():
-        aware = pd.to_datetime(v[has_offset], errors="coerce", utc=True, format="mixed")
-        local = aware.dt.tz_convert(timezone).dt.tz_localize(None)
-        out.loc[has_offset] = local.astype("datetime64[us]")
-    plain = ~has_offset & (v != "")
-    if plain.any():
-        if fmt:
-            parsed = pd.to_datetime(v[plain], errors="coerce", format=fmt)
-        else:
-            parsed = pd.to_datetime(v[plain], errors="coerce", format="mixed",
-                                    dayfirst=dayfirst)
-        out.loc[plain] = parsed.astype("datetime64[us]")
-    return out
 
 
 def check_shop(*, currency: str | None, timezone: str) -> None:
