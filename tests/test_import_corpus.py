@@ -22,6 +22,7 @@ import pytest
 
 from crmkit.cli import main
 from crmkit.sources.orders import OrderLogMapping, import_orders
+from crmkit.sources.shopify import import_shopify
 
 ROOT = Path(__file__).resolve().parents[1]
 RETAIL = ROOT / "data" / "examples" / "online_retail" / "online_retail_ii.csv"
@@ -49,14 +50,17 @@ def write_rows(path: Path, header, rows, *, delimiter=",", encoding="utf-8") -> 
 
 
 def csv_records(path: Path, *, delimiter=",", encoding="utf-8") -> dict[int, list[str]]:
-    """Independent count: each non-blank data record by its first line, read by ``csv``."""
-    text = path.read_bytes().decode(encoding, errors="replace")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    out, prev = {}, 0
-    for i, rec in enumerate(reader):
-        start, prev = prev + 1, reader.line_num
-        if i and any(f.strip() for f in rec):
-            out[start] = rec
+    """Independent count: each non-blank data line by its 1-based number, split by ``csv``.
+
+    The examples hold no quoted line breaks, so each physical line is one record; a
+    damaged line is still counted once (a stray quote cannot swallow the next line here).
+    """
+    text = path.read_bytes().decode(encoding, errors="replace").lstrip("\ufeff")
+    out = {}
+    for n, line in enumerate(text.splitlines(), 1):
+        if n > 1 and line.strip():
+            out[n] = (line.split() if delimiter == "whitespace" else
+                      next(csv.reader([line], delimiter=delimiter)))
     return out
 
 
@@ -83,14 +87,32 @@ class Case:
     encoding: str = "utf-8"
 
 
-def _retail(edit, *, delimiter=",", encoding="utf-8"):
+def _retail(edit, *, delimiter=",", encoding="utf-8", raw=None):
+    """Build a damaged copy of Online Retail: ``edit`` the rows, then ``raw`` the bytes."""
     def build(tmp_path):
         header, rows = retail_rows()
         rows = [list(r) for r in rows]
         edit(rows)
-        return write_rows(tmp_path / "retail.csv", header, rows, delimiter=delimiter,
+        path = write_rows(tmp_path / "retail.csv", header, rows, delimiter=delimiter,
                           encoding=encoding)
+        if raw is not None:
+            path.write_bytes(raw(path.read_bytes()))
+        return path
     return build
+
+
+def _line(n, change):
+    """Raw edit: apply ``change`` (bytes -> bytes) to the file's line ``n``."""
+    def edit(data: bytes) -> bytes:
+        lines = data.split(b"\n")
+        lines[n - 1] = change(lines[n - 1])
+        return b"\n".join(lines)
+    return edit
+
+
+def _accents(rows):
+    rows[0][2] = "CAFÉ ROCÍO MUG"
+    rows[4][2] = "PIÑATA AÑO"
 
 
 def _set(cells):
@@ -151,6 +173,31 @@ CASES = {
         RETAIL_MAP | {"date_format": "%Y%m%d%H%M"},
         (RETAIL_BAD - {(17, "not_a_date")})
         | {(5, "does_not_match_format"), (17, "does_not_match_format")}),
+    # ---- 3. structure
+    "too_few_fields": Case(_retail(lambda rows: None, raw=_line(5, lambda b: b.rsplit(b",", 1)[0])),
+                           RETAIL_MAP, RETAIL_BAD | {(5, "wrong_field_count")}),
+    "too_many_fields": Case(_retail(lambda rows: None, raw=_line(7, lambda b: b + b",x")),
+                            RETAIL_MAP, RETAIL_BAD | {(7, "wrong_field_count")}),
+    "unclosed_quote": Case(_retail(lambda rows: None,
+                                   raw=_line(5, lambda b: b.replace(b"CAT BOWL", b'"CAT BOWL'))),
+                           RETAIL_MAP, RETAIL_BAD | {(5, "unclosed_quote")}),
+    # ---- 5. identity
+    "invoice_number_reused_later": Case(_retail(_set({(14, 0): "489434"})), RETAIL_MAP,
+                                        RETAIL_BAD | {(14, "conflicting_order")}),
+    "one_invoice_two_customers": Case(_retail(_set({(8, 6): "12682.0"})), RETAIL_MAP,
+                                      RETAIL_BAD | {(8, "conflicting_order")}),
+    # ---- 4. encodings
+    "one_line_not_utf8": Case(_retail(_accents, raw=_line(
+        9, lambda b: b.replace(b"LOVE", "LOVÉ".encode("cp1252")))),
+        RETAIL_MAP, RETAIL_BAD | {(9, "invalid_encoding")}),
+    "latin1_flag_on_utf8": Case(
+        _retail(_accents), RETAIL_MAP | {"encoding": "latin-1"},
+        refused=r"retail.csv, line 2: the file is UTF-8 .*CAFÉ ROCÍO.* --encoding latin-1 "
+                r"would read it as .*CAFÃ.*; leave --encoding out or give utf-8"),
+    "utf16_with_bom": Case(_retail(_accents, encoding="utf-16"), RETAIL_MAP, RETAIL_BAD,
+                           encoding="utf-16"),
+    "utf16_without_bom": Case(_retail(_accents, encoding="utf-16-le"), RETAIL_MAP, RETAIL_BAD,
+                              encoding="utf-16-le"),
 }
 
 
@@ -188,6 +235,8 @@ def test_hostile_order_log(name, tmp_path, capsys):
     assert int(r.report["rows_read"].iloc[0]) == len(records)
     assert int(r.report["rows_quarantined"].iloc[0]) == len(bad_lines)
     assert int(r.report["rows_imported"].iloc[0]) == len(records) - len(bad_lines)
+    if "encoding" not in case.mapping and name.startswith(("utf16", "one_line")):
+        assert "CAFÉ ROCÍO MUG" in set(r.data.products["name"])
     money = retail_money(records, bad_lines, decimal=case.decimal)
     assert Decimal(str(r.notes["revenue"])) == money
     ln, o = r.data.order_lines, r.data.orders
@@ -231,3 +280,103 @@ def test_cdnow_day_under_its_format_is_exact(tmp_path):
     assert r.quarantine[["line", "reason", "value"]].values.tolist() == [
         [5, "does_not_match_format", "1997011"]]
     assert int(r.report["rows_read"].iloc[0]) == len(lines)
+
+
+# ----------------------------------------------------------------------------- Shopify
+CUSTOMERS = SHOPIFY.with_name("customers_export.csv")
+
+
+def _shopify_lines(edits: dict):
+    """A copy of the Shopify example with physical lines edited: {line: bytes -> bytes}."""
+    def build(tmp_path):
+        lines = SHOPIFY.read_bytes().split(b"\n")
+        for n, change in edits.items():
+            lines[n - 1] = change(lines[n - 1])
+        path = tmp_path / "orders_export.csv"
+        path.write_bytes(b"\n".join(lines))
+        return path
+    return build
+
+
+def _field(n: int, value: bytes):
+    """Edit: set the line's n-th (0-based) comma field (the example's first fields are plain)."""
+    def change(b):
+        parts = b.split(b",")
+        parts[n] = value
+        return b",".join(parts)
+    return change
+
+
+SHOPIFY_CASES = {
+    # the first row of #12 (line 22) lost its last fields: it and line 23 (#12) go, not padded
+    "short_first_row": (_shopify_lines({22: lambda b: b.rsplit(b",", 12)[0]}),
+                        {(22, "wrong_field_count"), (23, "order_first_row_missing")}),
+    # the first row of #12 has an impossible date: #12 goes whole, the rest imports
+    "bad_date_on_first_row": (_shopify_lines({22: lambda b: b.replace(b"2024-01-", b"2024-02-3")}),
+                              {(22, "not_a_date"), (23, "order_first_row_quarantined")}),
+    # two different orders under one number: #13 renamed #12 (adjacent)
+    "two_orders_one_number": (_shopify_lines({24: _field(0, b"#12")}),
+                              {(24, "conflicting_order")}),
+    # a bad value on the first row of #15 (line 26) costs the whole order; on its second
+    # row (line 27), that row only
+    "infinite_price_first_row": (_shopify_lines({26: _field(18, b"Infinity")}),
+                                 {(26, "non_finite"), (27, "order_first_row_quarantined")}),
+    "infinite_price_second_row": (_shopify_lines({27: _field(18, b"inf")}),
+                                  {(27, "non_finite")}),
+}
+
+
+def shopify_money(records, bad_lines) -> Decimal:
+    head = next(csv.reader([SHOPIFY.read_text(encoding="utf-8").splitlines()[0]]))
+    q, p = head.index("Lineitem quantity"), head.index("Lineitem price")
+    return sum((Decimal(r[p]) * int(r[q]) for n, r in records.items() if n not in bad_lines),
+               Decimal(0))
+
+
+@pytest.mark.parametrize("name", sorted(SHOPIFY_CASES))
+def test_hostile_shopify_export(name, tmp_path, capsys):
+    build, bad = SHOPIFY_CASES[name]
+    path = build(tmp_path)
+    assert main(["import", "shopify", str(path), "--customers", str(CUSTOMERS), "--out",
+                 str(tmp_path / "out")]) == 0, capsys.readouterr().err
+    r = import_shopify(path, customers=CUSTOMERS)
+    q = r.quarantine[r.quarantine["file"] == path.name]
+    assert set(zip(q["line"], q["reason"], strict=True)) == bad
+    records = csv_records(path)
+    bad_lines = {line for line, _ in bad}
+    rep = r.report.set_index("file").loc[path.name]
+    assert rep["rows_read"] == len(records)
+    assert rep["rows_quarantined"] == len(bad_lines)
+    assert rep["rows_imported"] == len(records) - len(bad_lines)
+    ln = r.data.order_lines
+    assert round(Decimal(float((ln["quantity"] * ln["unit_price"]).sum())), 2) == shopify_money(
+        records, bad_lines)
+
+
+def test_shopify_email_shared_by_two_customer_ids_moves_no_order(tmp_path):
+    """Customer 2's e-mail written again under a new Customer ID 999: reported, orders stay."""
+    lines = CUSTOMERS.read_text(encoding="utf-8").splitlines()
+    lines.append(lines[2].replace("2,Óscar", "999,Óscar", 1))
+    customers = tmp_path / "customers_export.csv"
+    customers.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    before = import_shopify(SHOPIFY, customers=CUSTOMERS)
+    after = import_shopify(SHOPIFY, customers=customers)
+    pd.testing.assert_series_equal(after.data.orders["customer_id"],
+                                   before.data.orders["customer_id"])
+    assert after.notes["emails_shared_by_customer_ids"] == {"oscar.lozano2@gmail.com": [2, 999]}
+
+
+def test_cdnow_whitespace_line_with_an_extra_token_is_quarantined_not_shifted(tmp_path):
+    """CDNOW, aligned with spaces: one line with a stray token loses that line only."""
+    lines = CDNOW.read_text(encoding="ascii").splitlines()
+    lines[2] = lines[2].replace(" 1   14.96", " 1  3  14.96")
+    path = tmp_path / "cdnow.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="ascii")
+    mapping = OrderLogMapping(customer="1", date="3", quantity="4", amount="5", header=False,
+                              delimiter="whitespace", date_format="%Y%m%d")
+    r = import_orders(path, mapping, currency="USD", timezone="America/New_York")
+    assert r.quarantine[["line", "reason"]].values.tolist() == [[3, "wrong_field_count"]]
+    rows = {n: ln.split() for n, ln in enumerate(lines, 1) if ln.strip()}
+    assert int(r.report["rows_read"].iloc[0]) == len(rows)
+    money = sum((Decimal(f[4]) for n, f in rows.items() if n != 3), Decimal(0))
+    assert Decimal(str(r.notes["revenue"])) == money

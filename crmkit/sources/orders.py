@@ -213,6 +213,32 @@ def _parse_columns(raw: pd.DataFrame, mapping: OrderLogMapping, *, timezone: str
     return parsed, problems, info
 
 
+def _conflicting_rows(parsed, ok, codes, fields: dict, *, file: str, raw) -> pd.DataFrame:
+    """``conflicting_order`` entries: rows whose order-level fields differ from the order's
+    first usable row; the value names both lines."""
+    out = [pd.DataFrame(columns=QUARANTINE_COLUMNS)]
+    first_row = parsed.index.to_series()[ok].groupby(codes[ok], sort=False).transform("first")
+    seen = pd.Series(False, index=parsed.index)
+    for column, values in fields.items():
+        if not column:
+            continue
+        mine = values[ok]
+        theirs = values.reindex(first_row.to_numpy()).set_axis(first_row.index)
+        differ = (mine.astype("str") != theirs.astype("str")) & ~seen[ok]
+        if differ.any():
+            idx = differ[differ].index
+            at = parsed.loc[first_row[idx], LINE].to_numpy()
+            text = raw.loc[idx, column].astype("str").to_numpy()
+            first_text = raw.loc[first_row[idx], column].astype("str").to_numpy()
+            out.append(pd.DataFrame({
+                "file": file, "line": parsed.loc[idx, LINE].to_numpy(), "column": column,
+                "reason": "conflicting_order",
+                "value": [f"{v!r} where line {ln} of order {c} says {t!r}" for v, ln, c, t in
+                          zip(text, at, codes[idx], first_text, strict=True)]}))
+            seen.loc[idx] = True
+    return pd.concat(out, ignore_index=True) if len(out) > 1 else out[0]
+
+
 def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = None,
                   currency: str = "EUR", timezone: str = "Europe/Madrid") -> ImportResult:
     """Import an order or transaction log; return the dataset, its report and its quarantine.
@@ -262,16 +288,14 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
         ok &= ~empty_order
     customers = (_customer_codes(raw[cols["customer"]]) if "customer" in cols
                  else pd.Series("", index=raw.index))
-    # one customer per order: rows that name another customer than the order's first are
-    # quarantined (the order cannot belong to two people)
-    first_customer = customers[ok].groupby(codes[ok], sort=False).transform("first")
-    conflict = pd.Series(False, index=raw.index)
-    conflict.loc[first_customer.index] = customers[ok] != first_customer
-    if conflict.any():
-        extra.append(quarantine_rows(parsed, conflict, file=name, column=cols["customer"],
-                                     reason="another customer than the order's first line",
-                                     raw=raw))
-        ok &= ~conflict
+    # one order per number: a row whose customer or time disagrees with the order's first
+    # row is another order under the same number (a reused invoice number), not merged
+    conflicts = _conflicting_rows(parsed, ok, codes, {cols.get("customer", ""): customers,
+                                                       cols["date"]: parsed["placed_at"]},
+                                  file=name, raw=raw)
+    if len(conflicts):
+        extra.append(conflicts)
+        ok &= ~raw[LINE].isin(conflicts["line"])
     cancelled = (codes.str.upper().str.startswith(mapping.cancel_prefix.upper())
                  if mapping.cancel_prefix else pd.Series(False, index=raw.index))
     negative = parsed["quantity"] < 0

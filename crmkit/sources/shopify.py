@@ -119,6 +119,96 @@ def _schema() -> pa.DataFrameSchema:
     }, strict=False)
 
 
+#: Fields only an order's first row fills: a row with any of them starts an order.
+_HEAD_FIELDS = ("Financial Status", "Id", "Subtotal", "Total", "Currency")
+#: Fields every row of one order must agree on (when the row fills them).
+_SAME_FIELDS = ("Email", "Created at", "Financial Status", "Id", "Currency", "Subtotal",
+                "Total", "Cancelled at")
+
+
+def _order_rows(raw: pd.DataFrame, name: pd.Series, fname: str):
+    """Which first row each row belongs to; rows that cannot belong to one order quarantined.
+
+    Returns (index of the row's order's first row, NA if none; usable mask; quarantine).
+    A row whose order's first row is missing (it did not split into the header's fields,
+    or another order's rows come in between) is ``order_first_row_missing``; a second
+    first row of an order number, or a row whose e-mail, time or status disagrees with
+    its order's first row, is ``conflicting_order``, its value naming both lines.
+    """
+    present = [c for c in _HEAD_FIELDS if c in raw.columns]
+    carries = (raw[present].astype("str").apply(lambda c: c.str.strip() != "").any(axis=1)
+               if present else ~name.duplicated())
+    index = raw.index.to_series()
+    head = index.where(carries).ffill()
+    head_name = _at(name, head)
+    ok = pd.Series(True, index=raw.index)
+    out = [pd.DataFrame(columns=QUARANTINE_COLUMNS)]
+    orphan = head.isna() | (head_name != name.to_numpy())
+    if orphan.any():
+        out.append(quarantine_rows(raw, orphan, file=fname, column="Name",
+                                   reason="order_first_row_missing", raw=raw))
+        ok &= ~orphan
+    owner = head.where(~orphan)
+    # the order is its number's first head row; a later head row of the number is another order
+    order_head = owner.groupby(name).transform("min").where(~orphan)
+    for col in [c for c in _SAME_FIELDS if c in raw.columns]:
+        mine = _col(raw, col)
+        theirs = _at(mine, order_head)
+        differ = ok & (mine != "") & (mine != theirs)
+        if col == "Created at":  # one instant may be written with another offset; an
+            when = parse_times(mine, timezone="UTC").value  # unreadable first row is judged later
+            at_head = _at(when, order_head)
+            differ &= when.notna() & pd.notna(at_head) & (when.to_numpy() != at_head)
+        if differ.any():
+            lines = _at(raw[LINE], order_head)[differ.to_numpy()]
+            out.append(pd.DataFrame({
+                "file": fname, "line": raw.loc[differ, LINE].to_numpy(), "column": col,
+                "reason": "conflicting_order",
+                "value": [f"{v!r} where line {ln} of order {n} says {t!r}" for v, ln, n, t in
+                          zip(mine[differ], lines, name[differ], theirs[differ.to_numpy()],
+                              strict=True)]}))
+            ok &= ~differ
+    # a later head row that agrees with the first on every field is the order written twice
+    again = ok & carries & (owner != order_head)
+    if again.any():
+        out.append(quarantine_rows(raw, again, file=fname, column="Name",
+                                   reason="order_written_twice", raw=raw))
+        ok &= ~again
+    # rows of a second (conflicting) head go with it
+    follow = ok & ~_at(ok, owner, missing=False).astype(bool)
+    if follow.any():
+        out.append(_whole_order(raw, follow, owner, fname, "conflicting_order"))
+        ok &= ~follow
+    bad = pd.concat(out, ignore_index=True) if len(out) > 1 else out[0]
+    return order_head.where(ok), ok, bad
+
+
+def _at(values: pd.Series, rows: pd.Series, missing=None) -> np.ndarray:
+    """``values`` at the row positions ``rows`` (float, NaN for none) -> array (``missing``)."""
+    pos = rows.to_numpy(dtype="float64")
+    has = ~np.isnan(pos)
+    out = np.full(len(pos), missing, dtype=object)
+    out[has] = values.to_numpy()[pos[has].astype("int64")]
+    return out
+
+
+def _lose_with_first_row(ok, first, owner, raw, fname) -> tuple[pd.Series, pd.DataFrame]:
+    """Rows whose order's first row is not usable go with it (``order_first_row_quarantined``)."""
+    lost = ok & ~first & ~_at(ok, owner, missing=False).astype(bool)
+    if not lost.any():
+        return ok, pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    return ok & ~lost, _whole_order(raw, lost, owner, fname, "order_first_row_quarantined")
+
+
+def _whole_order(raw, mask, owner, fname, reason) -> pd.DataFrame:
+    """Quarantine entries for rows lost with their order's first row (named by its line)."""
+    lines = _at(raw[LINE], owner)[np.asarray(mask, dtype=bool)]
+    return pd.DataFrame({"file": fname, "line": raw.loc[mask, LINE].to_numpy(),
+                         "column": "Name", "reason": reason,
+                         "value": [f"{n} (its first row, line {ln}, is not usable)"
+                                   for n, ln in zip(raw.loc[mask, "Name"], lines, strict=True)]})
+
+
 def _col(raw: pd.DataFrame, name: str) -> pd.Series:
     if name in raw.columns:
         return raw[name].astype("str").str.strip()
@@ -156,14 +246,16 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     raw = otable.frame
     fname = Path(orders).name
     name = _col(raw, "Name")
-    # order-level fields are on the first row of each order; later rows leave them empty
-    first = ~name.duplicated()
+    owner, ok, bad_order = _order_rows(raw, name, fname)
+    first = owner == raw.index.to_series()
     parsed = pd.DataFrame({LINE: raw[LINE]}, index=raw.index)
-    created = _col(raw, "Created at").where(_col(raw, "Created at") != "")
-    created = created.groupby(name).transform("first").fillna("")
+    # the order's time is on its first row; its other rows take it from there
+    created = _col(raw, "Created at").where(first, "")
     where = f"{fname}, column {{!r}}".format
     times = parse_times(created, timezone=timezone, where=where("Created at"))
-    parsed["placed_at"] = times.value
+    parsed["placed_at"] = pd.Series(_at(times.value, owner), index=raw.index).astype(
+        "datetime64[us]")
+    time_problem = times.problem.where(first)
     qty = parse_numbers(raw["Lineitem quantity"], where=where("Lineitem quantity"))
     price = parse_numbers(raw["Lineitem price"], where=where("Lineitem price"))
     disc_text = _col(raw, "Lineitem discount")
@@ -173,13 +265,16 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     parsed["_price_text"] = price.text
     sources = {"placed_at": "Created at", "quantity": "Lineitem quantity",
                "unit_price": "Lineitem price", "line_discount": "Lineitem discount"}
-    ok, bad = problem_rows(parsed, {"placed_at": times.problem, "quantity": qty.problem,
-                                    "unit_price": price.problem, "line_discount": disc.problem},
-                           file=fname, raw=raw, source_columns=sources)
+    readable, bad = problem_rows(parsed[ok], {
+        "placed_at": time_problem[ok], "quantity": qty.problem[ok],
+        "unit_price": price.problem[ok], "line_discount": disc.problem[ok]},
+        file=fname, raw=raw[ok], source_columns=sources)
+    ok &= readable.reindex(ok.index, fill_value=False)
+    ok, lost_early = _lose_with_first_row(ok, first, owner, raw, fname)
     checked, bad2 = validate_rows(parsed[ok], _schema(), file=fname, raw=raw[ok],
                                   source_columns=sources)
     ok &= checked.reindex(ok.index, fill_value=True)
-    bad = pd.concat([bad, bad2], ignore_index=True)
+    bad = pd.concat([bad_order, bad, lost_early, bad2], ignore_index=True)
     extra = []
     no_name = (name == "") & ok
     if no_name.any():
@@ -192,15 +287,10 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
         extra.append(quarantine_rows(parsed, too_much, file=fname, column="Lineitem discount",
                                      reason="discount larger than the line", raw=raw))
         ok &= ~too_much
-    # the same order number twice, not on adjacent rows: two orders share a number
-    block = (name != name.shift()).cumsum()
-    split = block.groupby(name).transform("nunique") > 1
-    dup_order = ok & split & (block != block.groupby(name).transform("first"))
-    if dup_order.any():
-        extra.append(quarantine_rows(parsed, dup_order, file=fname, column="Name",
-                                     reason="order number already used earlier in the file",
-                                     raw=raw))
-        ok &= ~dup_order
+    # an order whose first row is unusable is quarantined whole: its other rows cannot say
+    # when it was placed, by whom or in what state
+    ok, lost = _lose_with_first_row(ok, first, owner, raw, fname)
+    extra.append(lost)
     if extra:
         bad = pd.concat([bad, *extra], ignore_index=True)
 
@@ -211,6 +301,7 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     phone = phone.where(phone != "").groupby(name).transform("first").fillna("")
     key = email.where(email != "", np.where(phone != "", "tel:" + phone, ""))
     ctable = None
+    shared: dict = {}
     cust_bad = pd.DataFrame(columns=QUARANTINE_COLUMNS)
     if customers is not None:
         ctable = _read(customers, encoding, ("Email",), "customers")
@@ -228,7 +319,14 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
         cphone = _col(craw, "Phone").where(_col(craw, "Phone") != "",
                                            _col(craw, "Default Address Phone"))
         ckey = ckey.where(ckey != "", np.where(cphone != "", "tel:" + cphone, ""))
-        lookup = dict(zip(ckey[ckey != ""], cid[cok][ckey != ""].astype("int64"), strict=True))
+        # the Customer ID is who a customer is: an e-mail written under two IDs is reported
+        # and leads to the first of them (in the file's order), never moves an order
+        pairs = pd.DataFrame({"key": ckey, "id": cid[cok].astype("int64")})
+        pairs = pairs[pairs["key"] != ""]
+        ids = pairs.groupby("key", sort=True)["id"].agg(lambda v: sorted(set(v)))
+        shared = {k: [int(i) for i in v] for k, v in ids.items() if len(v) > 1}
+        lookup = dict(zip(pairs["key"], pairs["id"], strict=True)) | dict(
+            pairs.drop_duplicates("key", keep="first").to_numpy())
         customer_id = key.map(lookup)
         unknown_keys = sorted(set(key[(key != "") & customer_id.isna() & ok]))
         next_id = int(cid[cok].max() if cok.any() else 0) + 1
@@ -364,6 +462,7 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
         "payment_other": int((o["payment_method"] == "other").sum()),
         "payment_other_values": sorted(set(pay_text[payment == "other"])),
         "customers_not_in_customers_export": len(unknown_keys),
+        "emails_shared_by_customer_ids": shared,
         "blank_lines_skipped": otable.blank_lines,
     }
     src = {"kind": "shopify", "orders": str(orders), "customers": str(customers or ""),

@@ -3,8 +3,9 @@
 The importers read everything as text first (nothing is guessed away by a
 reader), remember the physical line each record starts on, then parse and
 validate column by column, so a bad value is reported as *file, line,
-column, value*. The encoding (UTF-8 with or without BOM, else Windows-1252),
-the delimiter and the decimal mark are detected unless given.
+column, value*. The encoding (:mod:`crmkit.sources.encoding`) and the
+delimiter are detected unless given; a line that cannot be a record is kept
+aside with its reason and true line, never padded, cut or re-read.
 
 >>> import pathlib, tempfile
 >>> f = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
@@ -20,7 +21,6 @@ the delimiter and the decimal mark are detected unless given.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SourceError
+from .encoding import decide_encoding
+from .lines import MAX_RECORD_LINES, decode_line, plain_text
 
 __all__ = [
     "TextTable",
@@ -55,7 +57,8 @@ class TextTable:
     delimiter: str
     header: bool
     blank_lines: list[int] = field(default_factory=list)
-    #: records that could not be split into the header's columns: line, reason, text
+    #: lines that could not be used as a record: (line, reason, text as read); reasons:
+    #: ``invalid_encoding``, ``wrong_field_count``, ``unclosed_quote``
     broken: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
@@ -63,32 +66,22 @@ class TextTable:
         """Records in the file (blank lines excluded; they hold no record)."""
         return len(self.frame) + len(self.broken)
 
+    @property
+    def unclosed_quotes(self) -> int:
+        """Lines lost to a quote that is never closed (each costs only its own line)."""
+        return sum(1 for _, reason, _ in self.broken if reason == "unclosed_quote")
 
-def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file; check the path.")
     raw = path.read_bytes()
-    if encoding:
-        try:
-            return raw.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
-            line = raw[: getattr(exc, "start", 0)].count(b"\n") + 1
-            raise SourceError(
-                f"{path}: cannot read the file as {encoding} (line {line}: {exc}); give the "
-                "file's real encoding (e.g. --encoding cp1252) or save it as UTF-8."
-            ) from exc
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw.decode("utf-8-sig", errors="strict"), "utf-8-sig"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        # Windows-1252 leaves five bytes undefined; latin-1 reads any byte.
-        try:
-            return raw.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            return raw.decode("latin-1"), "latin-1"
+    if not raw.strip():
+        raise SourceError(f"{path}: the file is empty; export it again.")
+    return raw
 
 
-def _sniff(text: str, path: Path) -> str:
-    sample = "\n".join(text.splitlines()[:50])
+def _sniff(sample: str) -> str:
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
@@ -97,9 +90,7 @@ def _sniff(text: str, path: Path) -> str:
             return WHITESPACE
         counts = {d: first.count(d) for d in ",;\t|"}
         best = max(counts, key=counts.get)
-        if counts[best]:
-            return best
-        return ","
+        return best if counts[best] else ","
 
 
 def read_text_table(path, *, encoding: str | None = None, delimiter: str | None = None,
@@ -109,55 +100,35 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
     Parameters
     ----------
     path : file to read.
-    encoding : e.g. ``"utf-8"``, ``"cp1252"``; detected when None.
+    encoding : e.g. ``"utf-8"``, ``"cp1252"``; decided from the file when None
+        (see :mod:`crmkit.sources.encoding`).
     delimiter : ``","``, ``";"``, ``"\\t"``, ``"|"`` or ``"whitespace"``; detected when None.
     header : whether the first line names the columns. Without a header the
-        columns are called ``"1"``, ``"2"``... (or ``names``).
+        columns are called ``"1"``, ``"2"``... (or ``names``) and the usual
+        number of fields of the file's lines is the width.
 
-    Raises :class:`~crmkit.errors.SourceError` for a missing or empty file, a
-    header-only problem, or a record with more fields than the header.
+    A line with fewer or more fields than the header is never padded nor cut:
+    it is kept in ``broken`` as ``wrong_field_count``, like a line that does
+    not decode (``invalid_encoding``) or whose quote is never closed
+    (``unclosed_quote``, which costs that line only). Raises
+    :class:`~crmkit.errors.SourceError` for a missing or empty file, or one
+    where no line splits into the header's columns.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SourceError(f"{path}: no such file; check the path.")
-    text, used = _decode(path, encoding)
-    if not text.strip():
-        raise SourceError(f"{path}: the file is empty; export it again.")
+    raw = _read_bytes(path)
+    data, line_encoding, file_encoding = decide_encoding(raw, given=encoding, path=path)
     if delimiter is not None and delimiter not in _DELIMITERS:
         raise SourceError(f"delimiter={delimiter!r} is not allowed; use one of ',', ';', "
                           "'\\t', '|' or 'whitespace'.")
-    delim = _DELIMITERS[delimiter] if delimiter else _sniff(text, path)
-    if header and delim != WHITESPACE and names is None:
-        fast = _read_fast(text, delim, path, used)
-        if fast is not None:
-            return fast
-    records: list[list[str]] = []
-    lines: list[int] = []
-    blank: list[int] = []
-    if delim == WHITESPACE:
-        for i, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                records.append(line.split())
-                lines.append(i)
-            else:
-                blank.append(i)
+    sample = b"\n".join(data[:1 << 16].splitlines()[:50]).decode(line_encoding, "replace")
+    delim = _DELIMITERS[delimiter] if delimiter else _sniff(sample)
+    if plain_text(data, encoding=line_encoding) is None:
+        records, lines, blank, broken = _plain_records(data.decode(line_encoding), delim)
     else:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-        prev = 0
-        try:
-            for rec in reader:
-                start = prev + 1
-                prev = reader.line_num
-                if not rec or len(rec) == 1 and not rec[0].strip():
-                    blank.append(start)
-                    continue
-                records.append(rec)
-                lines.append(start)
-        except csv.Error as exc:
-            raise SourceError(f"{path}, line {reader.line_num}: {exc}.") from exc
+        records, lines, blank, broken = _careful_records(data, line_encoding, delim)
+    if not records:
+        raise SourceError(f"{path}: the file is empty; export it again.")
     if header:
-        if not records:
-            raise SourceError(f"{path}: the file is empty; export it again.")
         cols = [c.strip() for c in records[0]]
         dup = sorted({c for c in cols if cols.count(c) > 1})
         if dup:
@@ -165,55 +136,109 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
                               "header; rename one of them.")
         records, lines = records[1:], lines[1:]
     else:
-        width = max((len(r) for r in records), default=0)
-        cols = list(names) if names else [str(i) for i in range(1, width + 1)]
+        widths = pd.Series([len(r) for r in records])
+        cols = list(names) if names else [str(i) for i in range(1, int(widths.mode()[0]) + 1)]
+    frame, wrong = _frame(records, lines, cols, delim)
+    broken = sorted(broken + wrong)
+    if frame.empty and wrong and len(wrong) == len(records):
+        raise SourceError(f"{path}: no line splits into the header's {len(cols)} columns "
+                          f"(first: line {wrong[0][0]}, {wrong[0][2][:60]!r}); give the right "
+                          "--delimiter.")
+    return TextTable(path, frame, file_encoding, delim, header, blank, broken)
+
+
+def _frame(records, lines, cols, delim) -> tuple[pd.DataFrame, list]:
+    """The records with as many fields as ``cols``; the others as ``wrong_field_count``."""
     width = len(cols)
-    rows, kept, broken = [], [], []
-    for rec, ln in zip(records, lines, strict=True):
-        if len(rec) > width:
-            extra = rec[width:]
-            if any(v.strip() for v in extra):
-                broken.append((ln, f"{len(rec)} fields where the header names {width} "
-                               f"(extra value {extra[0]!r})", _joined(rec, delim)))
-                continue
-            rec = rec[:width]
-        rows.append(rec + [""] * (width - len(rec)))
-        kept.append(ln)
-    lines = kept
+    keep = [len(r) == width for r in records]
+    wrong = [(ln, "wrong_field_count", _joined(r, delim))
+             for r, ln, k in zip(records, lines, keep, strict=True) if not k]
+    if wrong:
+        records = [r for r, k in zip(records, keep, strict=True) if k]
+        lines = [ln for ln, k in zip(lines, keep, strict=True) if k]
     # text columns as Python objects: building Arrow strings for every column of a wide
     # export costs more than the whole import; parsers convert the columns they use
-    frame = pd.DataFrame(rows, columns=cols, dtype=object) if rows else pd.DataFrame(
-        {c: pd.Series([], dtype=object) for c in cols})
+    frame = (pd.DataFrame(records, columns=cols, dtype=object) if records else
+             pd.DataFrame({c: pd.Series([], dtype=object) for c in cols}))
     frame[LINE] = np.asarray(lines, dtype="int64")
-    if rows == [] and broken and len(broken) == len(records):
-        raise SourceError(f"{path}: no line splits into the header's {width} columns "
-                          f"(first: line {broken[0][0]}, {broken[0][1]}); give the right "
-                          "--delimiter.")
-    return TextTable(path, frame, used, delim, header, blank, broken)
+    return frame, wrong
 
 
-def _read_fast(text: str, delim: str, path: Path, encoding: str) -> TextTable | None:
-    """pandas' C reader for the common case: one record per physical line, no record
-    wider than the header. ``None`` when the file needs the careful reader."""
-    physical = text.splitlines()
-    head = next(csv.reader([physical[0]], delimiter=delim))
-    cols = [c.strip() for c in head]
-    if len(set(cols)) != len(cols):
-        return None
+def _plain_records(text: str, delim: str):
+    """Split a plain file (one record per line, nothing to repair): C-speed splitting."""
+    physical = text.split("\n")
+    if physical and physical[-1] == "":
+        physical.pop()
+    if delim == WHITESPACE:
+        records = [ln.split() for ln in physical]
+    else:
+        records = [ln.rstrip("\r").split(delim) for ln in physical]
+    return records, list(range(1, len(records) + 1)), [], []
+
+
+def _careful_records(data: bytes, encoding: str, delim: str, quote: str = '"'):
+    """Split line by line: each line decoded on its own, quotes followed over line breaks."""
+    physical = data.splitlines(keepends=True)
+    bodies = [p.rstrip(b"\r\n") for p in physical]
+    records, lines, blank, broken = [], [], [], []
+    i, n = 0, len(physical)
+    while i < n:
+        text, why = decode_line(bodies[i], encoding)
+        line = i + 1
+        if text is None:
+            broken.append((line, "invalid_encoding", bodies[i].decode("utf-8", "backslashreplace")))
+            i += 1
+            continue
+        if not text.strip():
+            blank.append(line)
+            i += 1
+            continue
+        if delim == WHITESPACE:
+            records.append(text.split())
+            lines.append(line)
+            i += 1
+            continue
+        span, fields = 1, None
+        if text.count(quote) % 2:  # an open quote: the field may go on over the next lines
+            joined = text
+            for j in range(i + 1, min(n, i + MAX_RECORD_LINES)):
+                more, _ = decode_line(bodies[j], encoding)
+                if more is None:
+                    break
+                joined += physical[j - 1][len(bodies[j - 1]):].decode("ascii") + more
+                if joined.count(quote) % 2 == 0:
+                    fields = _split_line(joined, delim, quote)
+                    span = j - i + 1
+                    break
+            if fields is None:
+                broken.append((line, "unclosed_quote", text))
+                i += 1
+                continue
+        else:
+            fields = _split_line(text, delim, quote)
+            if fields is None:
+                broken.append((line, "unclosed_quote", text))
+                i += 1
+                continue
+        if len(lines) == 0 or not records or len(fields) == len(records[0]) or span == 1:
+            records.append(fields)
+            lines.append(line)
+            i += span
+        else:  # a quote closed far away into a record of the wrong width: this line only
+            broken.append((line, "unclosed_quote", text))
+            i += 1
+    return records, lines, blank, broken
+
+
+def _split_line(text: str, delim: str, quote: str) -> list | None:
+    if quote not in text:
+        return text.split(delim)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=delim, header=0, names=cols, dtype=object,
-                         na_filter=False, keep_default_na=False, skip_blank_lines=False,
-                         engine="c")
-    except (pd.errors.ParserError, ValueError):
+        rows = list(csv.reader([text], delimiter=delim, quotechar=quote, doublequote=True,
+                               strict=True))
+    except csv.Error:
         return None
-    if len(df) != len(physical) - 1:  # a quoted value spans lines: count them carefully
-        return None
-    line = np.arange(2, len(df) + 2, dtype="int64")
-    blank_mask = np.array([not x.strip() for x in physical[1:]], dtype=bool)
-    df = df.fillna("")
-    frame = df.loc[~blank_mask].reset_index(drop=True)
-    frame[LINE] = line[~blank_mask]
-    return TextTable(path, frame, encoding, delim, True, line[blank_mask].tolist(), [])
+    return rows[0] if len(rows) == 1 else None
 
 
 def _joined(rec: list[str], delim: str) -> str:
