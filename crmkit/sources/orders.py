@@ -34,7 +34,6 @@ quantity is a return and a missing customer is a guest.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
-from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -47,16 +46,9 @@ from ..dataset.schema import conform
 from ..errors import SourceError
 from .dates import parse_times
 from .numbers import parse_numbers
-from .quarantine import (
-    QUARANTINE_COLUMNS,
-    ImportResult,
-    broken_rows,
-    file_report,
-    problem_rows,
-    quarantine_rows,
-    validate_rows,
-)
-from .table import LINE, check_shop, read_text_table
+from .quarantine import QUARANTINE_COLUMNS, ImportResult
+from .steps import Batch, exact_total, manifest
+from .table import LINE, TextTable, check_shop, read_text_table
 
 __all__ = ["OrderLogMapping", "import_orders", "MAX_QUANTITY"]
 
@@ -259,77 +251,87 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
     """
     check_shop(currency=currency, timezone=timezone)
     path = Path(path)
+    table = _read(path, mapping)                                           # read, decode, split
+    parsed, problems, info = _parse_columns(table.frame, mapping, timezone=timezone,
+                                            file=path.name)                # parse columns
+    batch = Batch.start(table, parsed)
+    batch.check(problems, _schema(), sources=_sources(mapping))           # validate values
+    keys = _check_orders(batch, mapping)                                   # validate orders
+    good, tables, numeric = _assemble(batch, keys, mapping)                # assemble tables
+    data = CRMData(tables, manifest(shop_name or path.stem, currency, timezone, "orders",
+                                    tables["orders"])).validate()
+    bad = batch.quarantine()
+    notes = _notes(good, tables, numeric, info) | batch.reading_notes()
+    source = {"kind": "orders", "file": str(path), "encoding": table.encoding,
+              "delimiter": table.delimiter, "decimal": info["decimal"],
+              "dayfirst": info["dayfirst"], "mapping": asdict(mapping)}
+    return ImportResult(data, pd.DataFrame([batch.report(bad)]), bad, notes, source,
+                        _codes(good, mapping, numeric))
+
+
+def _read(path: Path, mapping: OrderLogMapping) -> TextTable:
     table = read_text_table(path, encoding=mapping.encoding, delimiter=mapping.delimiter,
                             header=mapping.header)
-    raw = table.frame
     missing = [f"{role}={col!r}" for role, col in mapping.columns.items()
-               if col not in raw.columns]
+               if col not in table.frame.columns]
     if missing:
-        cols = [c for c in raw.columns if c != LINE]
+        cols = [c for c in table.frame.columns if c != LINE]
         raise SourceError(f"{path}: column(s) {', '.join(missing)} not in the file; its "
                           f"columns are: {', '.join(repr(c) for c in cols)}. Fix the mapping.")
-    name = path.name
+    return table
+
+
+def _sources(mapping: OrderLogMapping) -> dict:
     cols = mapping.columns
-    parsed, problems, info = _parse_columns(raw, mapping, timezone=timezone, file=name)
-    sources = {"placed_at": cols["date"], "quantity": cols.get("quantity", cols["date"]),
-               "unit_price": cols.get("price", cols.get("amount"))}
-    ok, bad = problem_rows(parsed, problems, file=name, raw=raw, source_columns=sources)
-    checked, bad2 = validate_rows(parsed[ok], _schema(), file=name, raw=raw[ok],
-                                  source_columns=sources)
-    ok &= checked.reindex(ok.index, fill_value=True)
-    bad = pd.concat([bad, bad2], ignore_index=True)
-    extra = []
+    return {"placed_at": cols["date"], "quantity": cols.get("quantity", cols["date"]),
+            "unit_price": cols.get("price", cols.get("amount"))}
+
+
+def _check_orders(batch: Batch, mapping: OrderLogMapping) -> pd.DataFrame:
+    """Rules of an order log: an order number, one customer and time per order, and no
+    negative line inside a sale. Returns each row's order code, customer code, cancelled."""
+    raw, cols = batch.raw, mapping.columns
     codes = (raw[cols["order"]].astype("str").str.strip() if "order" in cols
              else pd.Series(raw[LINE].astype("str"), index=raw.index))
-    empty_order = (codes == "") & ok
-    if empty_order.any():
-        extra.append(quarantine_rows(parsed, empty_order, file=name, column=cols["order"],
-                                     reason="empty order number", raw=raw))
-        ok &= ~empty_order
+    batch.reject(codes == "", column=cols.get("order", ""), reason="empty order number")
     customers = (_customer_codes(raw[cols["customer"]]) if "customer" in cols
                  else pd.Series("", index=raw.index))
     # one order per number: a row whose customer or time disagrees with the order's first
     # row is another order under the same number (a reused invoice number), not merged
-    conflicts = _conflicting_rows(parsed, ok, codes, {cols.get("customer", ""): customers,
-                                                       cols["date"]: parsed["placed_at"]},
-                                  file=name, raw=raw)
-    if len(conflicts):
-        extra.append(conflicts)
-        ok &= ~raw[LINE].isin(conflicts["line"])
+    batch.add(_conflicting_rows(batch.parsed, batch.ok, codes,
+                                {cols.get("customer", ""): customers,
+                                 cols["date"]: batch.parsed["placed_at"]},
+                                file=batch.file, raw=raw))
     cancelled = (codes.str.upper().str.startswith(mapping.cancel_prefix.upper())
                  if mapping.cancel_prefix else pd.Series(False, index=raw.index))
-    negative = parsed["quantity"] < 0
+    ok, negative = batch.ok, batch.parsed["quantity"] < 0
     all_negative = negative[ok].groupby(codes[ok], sort=False).transform("all")
     mixed = pd.Series(False, index=raw.index)
     mixed.loc[all_negative.index] = negative[ok] & ~all_negative & ~cancelled[ok]
-    if mixed.any():
-        extra.append(quarantine_rows(parsed, mixed, file=name,
-                                     column=cols.get("quantity", cols["date"]),
-                                     reason="negative quantity inside a sale", raw=raw))
-        ok &= ~mixed
-    extra.append(broken_rows(table))
-    bad = pd.concat([bad, *extra], ignore_index=True)
-    bad = bad[QUARANTINE_COLUMNS].sort_values(["line", "column"], kind="stable")
-    bad = bad.reset_index(drop=True)
+    batch.reject(mixed, column=cols.get("quantity", cols["date"]),
+                 reason="negative quantity inside a sale")
+    return pd.DataFrame({"_order": codes, "_customer": customers, "_cancelled": cancelled})
 
-    good = parsed[ok].copy()
-    good["_order"] = codes[ok]
-    good["_customer"] = customers[ok]
-    good["_cancelled"] = cancelled[ok]
-    customer_id, numeric = _ids(good["_customer"])
-    good["customer_id"] = customer_id
+
+def _order_ids(good: pd.DataFrame, mapping: OrderLogMapping) -> pd.Series:
     order_codes = good["_order"]
-    if "order" in cols:
-        # invoice numbers keep their number (C489449 -> 489449) unless two codes would share it
-        digits = order_codes.str.replace(r"^[A-Za-z]+", "", regex=True)
-        pairs = pd.DataFrame({"c": order_codes, "d": digits}).drop_duplicates()
-        order_id, numeric_orders = _ids(digits)
-        if not numeric_orders or pairs["d"].duplicated().any():  # numbered as they come
-            uniques = pd.unique(order_codes)
-            order_id = order_codes.map({c: i for i, c in enumerate(uniques, 1)}).astype("Int64")
-    else:
-        order_id = pd.Series(np.arange(1, len(good) + 1), index=good.index, dtype="Int64")
-    good["order_id"] = order_id.astype("int64")
+    if "order" not in mapping.columns:
+        return pd.Series(np.arange(1, len(good) + 1), index=good.index, dtype="int64")
+    # invoice numbers keep their number (C489449 -> 489449) unless two codes would share it
+    digits = order_codes.str.replace(r"^[A-Za-z]+", "", regex=True)
+    pairs = pd.DataFrame({"c": order_codes, "d": digits}).drop_duplicates()
+    order_id, numeric_orders = _ids(digits)
+    if not numeric_orders or pairs["d"].duplicated().any():  # numbered as they come
+        uniques = pd.unique(order_codes)
+        order_id = order_codes.map({c: i for i, c in enumerate(uniques, 1)}).astype("Int64")
+    return order_id.astype("int64")
+
+
+def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping):
+    """Orders, order lines (and products) from the usable rows."""
+    good = pd.concat([batch.parsed[batch.ok], keys[batch.ok]], axis=1)
+    good["customer_id"], numeric = _ids(good["_customer"])
+    good["order_id"] = _order_ids(good, mapping)
     good = good.sort_values(["order_id", LINE], kind="stable")
     head = good.groupby("order_id", sort=True).first()
     neg = (good["quantity"] < 0).groupby(good["order_id"]).all()
@@ -353,72 +355,62 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
         "unit_price": good["unit_price"].to_numpy(),
         "discount": 0.0,
     })
-    tables = {"orders": conform("orders", orders)}
-    if "product" in cols:
-        sku = raw.loc[good.index, cols["product"]].astype("str").str.strip()
-        uniques = sorted(sku[sku != ""].unique())
-        pid = {c: i for i, c in enumerate(uniques, 1)}
-        lines["product_id"] = sku.map(pid).astype("Int64").to_numpy()
-        names = (raw.loc[good.index, cols["product_name"]].astype("str").str.strip()
-                 if "product_name" in cols else sku)
-        first_name = names[sku != ""].groupby(sku[sku != ""]).agg(
-            lambda s: s[s != ""].mode().iloc[0] if (s != "").any() else None)
-        products = pd.DataFrame({
-            "product_id": [pid[c] for c in uniques], "sku": uniques,
-            "name": [first_name.get(c) or c for c in uniques],
-            "department": None, "category": None, "subcategory": None, "brand": None,
-            "unit_cost": np.nan, "list_price": np.nan})
+    tables = {}
+    if "product" in mapping.columns:
+        products, lines["product_id"] = _products(batch.raw.loc[good.index], mapping)
         tables["products"] = conform("products", products)
+    tables["orders"] = conform("orders", orders)
     tables["order_lines"] = conform("order_lines", lines)
-    tables = {k: tables[k] for k in ("products", "orders", "order_lines") if k in tables}
-    manifest = _manifest(shop_name or path.stem, currency, timezone, "orders",
-                         tables["orders"])
-    data = CRMData(tables, manifest).validate()
-    report = pd.DataFrame([file_report(name, table.rows_read, bad)])
+    return good, tables, numeric
+
+
+def _products(rows: pd.DataFrame, mapping: OrderLogMapping):
+    """Products named by the log's product column; their id for each row."""
+    cols = mapping.columns
+    sku = rows[cols["product"]].astype("str").str.strip()
+    uniques = sorted(sku[sku != ""].unique())
+    pid = {c: i for i, c in enumerate(uniques, 1)}
+    names = (rows[cols["product_name"]].astype("str").str.strip()
+             if "product_name" in cols else sku)
+    first_name = names[sku != ""].groupby(sku[sku != ""]).agg(
+        lambda s: s[s != ""].mode().iloc[0] if (s != "").any() else None)
+    products = pd.DataFrame({
+        "product_id": [pid[c] for c in uniques], "sku": uniques,
+        "name": [first_name.get(c) or c for c in uniques],
+        "department": None, "category": None, "subcategory": None, "brand": None,
+        "unit_cost": np.nan, "list_price": np.nan})
+    return products, sku.map(pid).astype("Int64").to_numpy()
+
+
+def _notes(good: pd.DataFrame, tables: dict, numeric: bool, info: dict) -> dict:
+    orders = tables["orders"]
     sold = good[~good["_cancelled"] & (good["quantity"] > 0)]
-    if "_amount" in good:  # exact, from the text the file gives
-        revenue = sum(map(Decimal, sold["_money_text"]), Decimal(0))
-    else:
-        revenue = sum((Decimal(t) * int(q) for t, q in zip(sold["_money_text"],
-                                                            sold["quantity"], strict=True)),
-                      Decimal(0))
-    notes = {
-        "orders": len(orders), "order_lines": len(lines),
+    revenue = (exact_total(sold["_money_text"]) if "_amount" in good  # exact, from the text
+               else exact_total(sold["_money_text"], sold["quantity"]))
+    return {
+        "orders": len(orders), "order_lines": len(tables["order_lines"]),
         "buyers": int(good["customer_id"].nunique()),
         "guest_orders": int(orders["customer_id"].isna().sum()),
-        "cancelled_orders": int((status == "cancelled").sum()),
-        "returned_orders": int((status == "returned").sum()),
+        "cancelled_orders": int((orders["status"] == "cancelled").sum()),
+        "returned_orders": int((orders["status"] == "returned").sum()),
         "revenue": float(revenue),
         "customer_ids": "as in the file" if numeric else "numbered in sorted order of codes",
-        "blank_lines_skipped": table.blank_lines,
         "dst_gap_moved_forward": info["dst_gap_moved_forward"],
         "dst_fold_kept_as_written": info["dst_fold_kept_as_written"],
     }
-    source = {"kind": "orders", "file": str(path), "encoding": table.encoding,
-              "delimiter": table.delimiter, "decimal": info["decimal"],
-              "dayfirst": info["dayfirst"], "mapping": asdict(mapping)}
-    # codes the dataset's integer ids replace are kept beside it, never lost
+
+
+def _codes(good: pd.DataFrame, mapping: OrderLogMapping, numeric: bool) -> dict:
+    """Codes the dataset's integer ids replace, kept beside it, never lost."""
     kept = {}
     if not numeric:
         known = good[good["_customer"] != ""]
         kept["customer_codes"] = (known[["_customer", "customer_id"]].drop_duplicates()
                                    .rename(columns={"_customer": "code"})
                                    .sort_values("customer_id").reset_index(drop=True))
-    if "order" in cols:
+    if "order" in mapping.columns:
         pairs = pd.DataFrame({"code": good["_order"], "order_id": good["order_id"]})
         pairs = pairs.drop_duplicates().sort_values("order_id").reset_index(drop=True)
         if (pairs["code"] != pairs["order_id"].astype(str)).any():
             kept["order_codes"] = pairs
-    return ImportResult(data, report, bad, notes, source, kept)
-
-
-def _manifest(shop_name: str, currency: str, timezone: str, origin: str,
-              orders: pd.DataFrame) -> dict:
-    placed = orders["placed_at"]
-    return {
-        "shop_name": shop_name, "currency": currency.upper(), "timezone": timezone,
-        "origin": origin,
-        "start": str(placed.min().date()) if len(placed) else None,
-        "end": str(placed.max().date()) if len(placed) else None,
-    }
-
+    return kept
