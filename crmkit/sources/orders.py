@@ -39,6 +39,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_
+import pyarrow.compute as pc
 import yaml
 
 from ..dataset.crmdata import CRMData
@@ -141,14 +143,17 @@ class OrderLogMapping:
 def _customer_codes(text: pd.Series) -> pd.Series:
     """Customer codes as written; ``13085.0`` (a spreadsheet's float) reads as ``13085``."""
     v = text.astype("str").str.strip()
-    return v.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    spreadsheet = v.str.match(r"^\d+\.0+$")
+    return v.where(~spreadsheet, v.str.replace(r"\.0+$", "", regex=True))
 
 
 def _ids(codes: pd.Series) -> tuple[pd.Series, bool]:
     """Integer ids for codes: the codes themselves when they are whole numbers."""
     known = codes[codes != ""]
     if known.str.fullmatch(r"\d{1,18}").all():
-        return pd.to_numeric(codes.where(codes != ""), errors="coerce").astype("Int64"), True
+        return pd.Series(pc.cast(pa_.array(codes.where(codes != "").astype("str").array),
+                                 pa_.int64()).to_numpy(zero_copy_only=False),
+                         index=codes.index).astype("Int64"), True
     uniques = sorted(known.unique())
     lookup = {c: i for i, c in enumerate(uniques, 1)}
     return codes.map(lookup).astype("Int64"), False
@@ -209,6 +214,8 @@ def _conflicting_rows(parsed, ok, codes, fields: dict, *, file: str, raw) -> pd.
     """``conflicting_order`` entries: rows whose order-level fields differ from the order's
     first usable row; the value names both lines."""
     out = [pd.DataFrame(columns=QUARANTINE_COLUMNS)]
+    if codes[ok].is_unique:  # one row per order: nothing to disagree with
+        return out[0]
     first_row = parsed.index.to_series()[ok].groupby(codes[ok], sort=False).transform("first")
     seen = pd.Series(False, index=parsed.index)
     for column, values in fields.items():
@@ -216,7 +223,7 @@ def _conflicting_rows(parsed, ok, codes, fields: dict, *, file: str, raw) -> pd.
             continue
         mine = values[ok]
         theirs = values.reindex(first_row.to_numpy()).set_axis(first_row.index)
-        differ = (mine.astype("str") != theirs.astype("str")) & ~seen[ok]
+        differ = pd.Series(mine.to_numpy() != theirs.to_numpy(), index=mine.index) & ~seen[ok]
         if differ.any():
             idx = differ[differ].index
             at = parsed.loc[first_row[idx], LINE].to_numpy()
@@ -333,7 +340,8 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping):
     good["customer_id"], numeric = _ids(good["_customer"])
     good["order_id"] = _order_ids(good, mapping)
     good = good.sort_values(["order_id", LINE], kind="stable")
-    head = good.groupby("order_id", sort=True).first()
+    head = good[["order_id", "customer_id", "placed_at", "_cancelled"]].groupby(
+        "order_id", sort=True).first()
     neg = (good["quantity"] < 0).groupby(good["order_id"]).all()
     status = np.where(head["_cancelled"], "cancelled", np.where(neg, "returned", "placed"))
     orders = pd.DataFrame({

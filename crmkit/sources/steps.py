@@ -127,9 +127,12 @@ def exact_total(texts: pd.Series, quantities: pd.Series | None = None) -> Decima
     Decimal('0.50')
     """
     if quantities is None:
-        return sum(map(Decimal, texts), Decimal(0))
-    return sum((Decimal(t) * int(q) for t, q in zip(texts, quantities, strict=True)),
-               Decimal(0))
+        counts = pd.Series(texts).value_counts()
+        return sum((Decimal(t) * int(n) for t, n in counts.items()), Decimal(0))
+    pairs = pd.DataFrame({"t": pd.Series(texts).to_numpy(),
+                          "q": pd.Series(quantities).to_numpy(dtype="int64")})
+    counts = pairs.groupby(["t", "q"]).size()
+    return sum((Decimal(t) * int(q) * int(n) for (t, q), n in counts.items()), Decimal(0))
 
 
 def manifest(shop_name: str, currency: str, timezone: str, origin: str,
