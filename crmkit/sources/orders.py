@@ -303,14 +303,16 @@ def _check_orders(batch: Batch, mapping: OrderLogMapping) -> pd.DataFrame:
     batch.reject(codes == "", column=cols.get("order", ""), reason="empty order number")
     customers = (_customer_codes(raw[cols["customer"]]) if "customer" in cols
                  else pd.Series("", index=raw.index))
+    cancelled = (codes.str.upper().str.startswith(mapping.cancel_prefix.upper())
+                 if mapping.cancel_prefix else pd.Series(False, index=raw.index))
+    if "order" not in cols:  # one row per order: nothing to disagree with, no sale to mix
+        return pd.DataFrame({"_order": codes, "_customer": customers, "_cancelled": cancelled})
     # one order per number: a row whose customer or time disagrees with the order's first
     # row is another order under the same number (a reused invoice number), not merged
     batch.add(_conflicting_rows(batch.parsed, batch.ok, codes,
                                 {cols.get("customer", ""): customers,
                                  cols["date"]: batch.parsed["placed_at"]},
                                 file=batch.file, raw=raw))
-    cancelled = (codes.str.upper().str.startswith(mapping.cancel_prefix.upper())
-                 if mapping.cancel_prefix else pd.Series(False, index=raw.index))
     ok, negative = batch.ok, batch.parsed["quantity"] < 0
     all_negative = negative[ok].groupby(codes[ok], sort=False).transform("all")
     mixed = pd.Series(False, index=raw.index)
@@ -343,25 +345,29 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping):
     head = good[["order_id", "customer_id", "placed_at", "_cancelled"]].groupby(
         "order_id", sort=True).first()
     neg = (good["quantity"] < 0).groupby(good["order_id"]).all()
-    status = np.where(head["_cancelled"], "cancelled", np.where(neg, "returned", "placed"))
+    # 0 placed, 1 cancelled, 2 returned
+    status = np.where(head["_cancelled"], 1, np.where(neg, 2, 0)).astype(np.int8)
+    n, placed = len(head), head["placed_at"].astype("datetime64[us]")
     orders = pd.DataFrame({
-        "order_id": head.index.to_numpy(),
-        "customer_id": head["customer_id"].to_numpy(),
-        "placed_at": head["placed_at"].to_numpy(),
-        "channel": None, "status": status,
-        "paid_at": pd.NaT, "shipped_at": pd.NaT, "delivered_at": pd.NaT,
-        "cancelled_at": np.where(status == "cancelled", head["placed_at"], pd.NaT),
-        "returned_at": np.where(status == "returned", head["placed_at"], pd.NaT),
-        "payment_method": None, "shipping_cost": np.nan, "discount_code": None,
-        "campaign_id": pd.NA,
+        "order_id": head.index.to_numpy(dtype="int64"),
+        "customer_id": head["customer_id"].astype("Int64").array,
+        "placed_at": placed.to_numpy(),
+        "channel": _no_text(n), "status": _choice(status, ["placed", "cancelled", "returned"]),
+        "paid_at": _no_time(n), "shipped_at": _no_time(n), "delivered_at": _no_time(n),
+        "cancelled_at": placed.where(status == 1).to_numpy(),
+        "returned_at": placed.where(status == 2).to_numpy(),
+        "payment_method": _no_text(n), "shipping_cost": np.full(n, np.nan),
+        "discount_code": _no_text(n),
+        "campaign_id": pd.arrays.IntegerArray(np.zeros(n, "int64"), np.ones(n, bool)),
     })
     lines = pd.DataFrame({
-        "order_id": good["order_id"].to_numpy(),
-        "line_number": good.groupby("order_id").cumcount().to_numpy() + 1,
-        "product_id": pd.NA,
+        "order_id": good["order_id"].to_numpy(dtype="int64"),
+        "line_number": good.groupby("order_id").cumcount().to_numpy(dtype="int64") + 1,
+        "product_id": pd.arrays.IntegerArray(np.zeros(len(good), "int64"),
+                                             np.ones(len(good), bool)),
         "quantity": good["quantity"].abs().astype("int64").to_numpy(),
-        "unit_price": good["unit_price"].to_numpy(),
-        "discount": 0.0,
+        "unit_price": good["unit_price"].to_numpy(dtype="float64"),
+        "discount": np.zeros(len(good)),
     })
     tables = {}
     if "product" in mapping.columns:
@@ -370,6 +376,21 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping):
     tables["orders"] = conform("orders", orders)
     tables["order_lines"] = conform("order_lines", lines)
     return good, tables, numeric
+
+
+def _no_text(n: int):
+    """A text column of ``n`` empty values, in the dataset's text dtype."""
+    return pd.array(pa_.nulls(n, pa_.large_string()), dtype="str")
+
+
+def _no_time(n: int) -> np.ndarray:
+    return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+
+
+def _choice(codes: np.ndarray, words: list[str]):
+    """The text column ``words[code]`` per row, built in Arrow (fast on millions of rows)."""
+    arr = pa_.DictionaryArray.from_arrays(pa_.array(codes), pa_.array(words, pa_.large_string()))
+    return pd.array(pc.cast(arr, pa_.large_string()), dtype="str")
 
 
 def _products(rows: pd.DataFrame, mapping: OrderLogMapping):

@@ -28,8 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ..errors import SourceError
 from .encoding import decide_encoding
@@ -126,7 +124,7 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
     sample = b"\n".join(data[:1 << 16].splitlines()[:50]).decode(line_encoding, "replace")
     delim = _DELIMITERS[delimiter] if delimiter else _sniff(sample)
     if plain_text(data, encoding=line_encoding) is None and not names:
-        fast = _plain_frame(data.decode(line_encoding), delim, header)
+        fast = _plain_frame(data, line_encoding, delim, header)
         if fast is not None:
             frame, broken = fast
             return TextTable(path, frame, file_encoding, delim, header, [], broken)
@@ -169,41 +167,55 @@ def _frame(records, lines, cols, delim) -> tuple[pd.DataFrame, list]:
     return frame, wrong
 
 
-def _plain_frame(text: str, delim: str, header: bool):
+def _field_counts(data: bytes, delim: str) -> tuple[np.ndarray, np.ndarray]:
+    """Fields on each line of a plain file, and where each line starts, from its bytes."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newline = np.flatnonzero(buf == 10)
+    if len(buf) and buf[-1] != 10:
+        newline = np.append(newline, len(buf))
+    starts = np.concatenate(([0], newline[:-1] + 1))
+    line_of = np.zeros(len(buf) + 1, dtype=np.int64)
+    line_of[newline + 1] = 1
+    line_of = np.cumsum(line_of)[:len(buf)]
+    if delim == WHITESPACE:
+        space = (buf == 32) | (buf == 9) | (buf == 13) | (buf == 10)
+        begins = ~space & np.concatenate(([True], space[:-1]))
+        counts = np.bincount(line_of[begins], minlength=len(starts))
+    else:
+        counts = np.bincount(line_of[buf == ord(delim)], minlength=len(starts)) + 1
+    return counts[:len(starts)], starts
+
+
+def _plain_frame(data: bytes, encoding: str, delim: str, header: bool):
     """A plain file (one record per line, nothing to repair) split at C speed: pandas' reader
-    for the lines with the right number of fields, counted per line by Arrow. ``None`` when
-    the header is odd (the careful reader explains)."""
-    lines = pa.array(text.split("\n"))
-    if len(lines) and lines[-1].as_py() == "":
-        lines = lines.slice(0, len(lines) - 1)
-    lines = pc.utf8_rtrim(lines, characters="\r")
-    counts = (pc.count_substring_regex(lines, r"\S+") if delim == WHITESPACE else
-              pc.add(pc.count_substring(lines, delim), 1)).to_numpy()
-    first = lines[0].as_py()
+    for the lines with the right number of fields, counted per line from the bytes. ``None``
+    when the header is odd (the careful reader explains)."""
+    counts, starts = _field_counts(data, delim)
+    ends = np.append(starts[1:], len(data))
+    first = data[:ends[0]].decode(encoding).rstrip("\r\n")
     cols = ([c.strip() for c in (first.split() if delim == WHITESPACE else first.split(delim))]
             if header else None)
     if cols is not None and (len(set(cols)) != len(cols) or len(cols) < 2):
         return None
     width = len(cols) if cols else int(np.bincount(counts).argmax())
     cols = cols or [str(i) for i in range(1, width + 1)]
-    number = np.arange(1, len(lines) + 1)
-    body = np.ones(len(lines), dtype=bool)
+    number = np.arange(1, len(starts) + 1)
+    body = np.ones(len(starts), dtype=bool)
     body[0] = not header
     good = body & (counts == width)
-    wrong = body & ~good
-    broken = [(int(n), "wrong_field_count", str(t)) for n, t in
-              zip(number[wrong], lines.filter(pa.array(wrong)).to_pylist(), strict=True)]
-    if wrong.any():
-        kept = "\n".join(lines.filter(pa.array(good)).to_pylist())
-    elif header:
-        kept = text[text.index("\n") + 1:] if "\n" in text else ""
+    wrong = np.flatnonzero(body & ~good)
+    broken = [(int(number[i]), "wrong_field_count",
+               data[starts[i]:ends[i]].decode(encoding).rstrip("\r\n")) for i in wrong]
+    if len(wrong):
+        keep = np.repeat(good, ends - starts)
+        kept = np.frombuffer(data, dtype=np.uint8)[keep].tobytes()
     else:
-        kept = text
+        kept = data[ends[0]:] if header else data
     sep = r"\s+" if delim == WHITESPACE else delim
     if good.any():
-        frame = pd.read_csv(io.StringIO(kept), sep=sep, header=None, names=cols, dtype="str",
+        frame = pd.read_csv(io.BytesIO(kept), sep=sep, header=None, names=cols, dtype="str",
                             na_filter=False, keep_default_na=False, index_col=False,
-                            engine="c", quoting=csv.QUOTE_NONE)
+                            engine="c", quoting=csv.QUOTE_NONE, encoding=encoding)
     else:
         frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})
     if len(frame) != int(good.sum()):  # the C reader saw the lines otherwise: be careful
