@@ -174,15 +174,15 @@ def _field_counts(data: bytes, delim: str) -> tuple[np.ndarray, np.ndarray]:
     if len(buf) and buf[-1] != 10:
         newline = np.append(newline, len(buf))
     starts = np.concatenate(([0], newline[:-1] + 1))
-    line_of = np.zeros(len(buf) + 1, dtype=np.int64)
-    line_of[newline + 1] = 1
-    line_of = np.cumsum(line_of)[:len(buf)]
     if delim == WHITESPACE:
         space = (buf == 32) | (buf == 9) | (buf == 13) | (buf == 10)
-        begins = ~space & np.concatenate(([True], space[:-1]))
-        counts = np.bincount(line_of[begins], minlength=len(starts))
+        at = np.flatnonzero(~space[1:] & space[:-1]) + 1
+        if len(buf) and not space[0]:
+            at = np.concatenate(([0], at))
+        extra = 0
     else:
-        counts = np.bincount(line_of[buf == ord(delim)], minlength=len(starts)) + 1
+        at, extra = np.flatnonzero(buf == ord(delim)), 1
+    counts = np.bincount(np.searchsorted(newline, at), minlength=len(starts)) + extra
     return counts[:len(starts)], starts
 
 
