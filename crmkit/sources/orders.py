@@ -44,12 +44,13 @@ import pyarrow.compute as pc
 import yaml
 
 from ..dataset.crmdata import CRMData
+from ..dataset.money import parse_money
 from ..dataset.schema import conform
 from ..errors import SourceError
 from .dates import parse_times
 from .numbers import parse_numbers
 from .quarantine import QUARANTINE_COLUMNS, ImportResult
-from .steps import Batch, exact_total, manifest
+from .steps import Batch, exact_total, line_cents, manifest
 from .table import LINE, TextTable, check_shop, read_text_table
 
 __all__ = ["OrderLogMapping", "import_orders", "MAX_QUANTITY"]
@@ -250,8 +251,11 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
     customer is a guest order. The result has the tables the log can fill:
     orders and order lines, and products when a product column is mapped.
 
-    With an amount (and no price) a line's unit price is amount ÷ quantity, so
-    quantity × unit price gives the amount back. Whole-number codes are the
+    What a line cost (``amount_cents``) is read exactly from the file's text:
+    the amount as written, or price × quantity where the log gives a price and
+    a quantity instead (that is then the log's own definition of the line's
+    amount); an amount log leaves ``unit_price`` empty, never amount ÷ quantity.
+    Whole-number codes are the
     ids; other codes (``INV-7``, ``C489449``, e-mails as customers) get
     numbers, and ``ImportResult.codes`` keeps code and id side by side
     (``customer_codes.csv``, ``order_codes.csv`` beside the dataset).
@@ -264,7 +268,8 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
     batch = Batch.start(table, parsed)
     batch.check(problems, _schema(), sources=_sources(mapping))           # validate values
     keys = _check_orders(batch, mapping)                                   # validate orders
-    good, tables, numeric = _assemble(batch, keys, mapping)                # assemble tables
+    _line_money(batch, mapping, currency)                                  # money, exact
+    good, tables, numeric = _assemble(batch, keys, mapping, currency)      # assemble tables
     data = CRMData(tables, manifest(shop_name or path.stem, currency, timezone, "orders",
                                     tables["orders"])).validate()
     bad = batch.quarantine()
@@ -322,6 +327,25 @@ def _check_orders(batch: Batch, mapping: OrderLogMapping) -> pd.DataFrame:
     return pd.DataFrame({"_order": codes, "_customer": customers, "_cancelled": cancelled})
 
 
+def _line_money(batch: Batch, mapping: OrderLogMapping, currency: str) -> None:
+    """Each usable line's ``amount_cents``, exactly from the file's text: the amount column
+    as written, or, where the log gives a price and a quantity instead, price x quantity
+    (the log's own definition of what the line cost). Never derived by division."""
+    ok, parsed = batch.ok, batch.parsed
+    cents = pd.Series(pd.NA, index=parsed.index, dtype="Int64")
+    if "amount" in mapping.columns and "price" not in mapping.columns:
+        got, problem = parse_money(parsed.loc[ok, "_money_text"], currency=currency)
+    else:
+        got, problem = line_cents(parsed.loc[ok, "_money_text"], parsed.loc[ok, "quantity"],
+                                  currency=currency)
+    cents[ok] = got
+    parsed["_amount_cents"] = cents
+    bad = pd.Series(False, index=parsed.index)
+    bad[ok] = problem.notna().to_numpy()
+    batch.reject(bad, column=mapping.columns.get("price") or mapping.columns["amount"],
+                 reason="too_many_decimals")
+
+
 def _order_ids(good: pd.DataFrame, mapping: OrderLogMapping) -> pd.Series:
     order_codes = good["_order"]
     if "order" not in mapping.columns:
@@ -336,7 +360,7 @@ def _order_ids(good: pd.DataFrame, mapping: OrderLogMapping) -> pd.Series:
     return order_id.astype("int64")
 
 
-def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping):
+def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, currency: str):
     """Orders, order lines (and products) from the usable rows."""
     good = pd.concat([batch.parsed[batch.ok], keys[batch.ok]], axis=1)
     good["customer_id"], numeric = _ids(good["_customer"])
@@ -366,15 +390,18 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping):
         "product_id": pd.arrays.IntegerArray(np.zeros(len(good), "int64"),
                                              np.ones(len(good), bool)),
         "quantity": good["quantity"].abs().astype("int64").to_numpy(),
-        "unit_price": good["unit_price"].to_numpy(dtype="float64"),
+        # informational only: an amount log says no unit price (never amount / quantity)
+        "unit_price": (good["unit_price"].to_numpy(dtype="float64")
+                       if "price" in mapping.columns else np.full(len(good), np.nan)),
         "discount": np.zeros(len(good)),
+        "amount_cents": good["_amount_cents"].astype("Int64").array,
     })
     tables = {}
     if "product" in mapping.columns:
         products, lines["product_id"] = _products(batch.raw.loc[good.index], mapping)
-        tables["products"] = conform("products", products)
-    tables["orders"] = conform("orders", orders)
-    tables["order_lines"] = conform("order_lines", lines)
+        tables["products"] = conform("products", products, currency=currency)
+    tables["orders"] = conform("orders", orders, currency=currency)
+    tables["order_lines"] = conform("order_lines", lines, currency=currency)
     return good, tables, numeric
 
 

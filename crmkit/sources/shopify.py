@@ -34,6 +34,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from ..dataset.crmdata import CRMData
+from ..dataset.money import parse_money
 from ..dataset.schema import conform
 from ..dataset.shopify import GATEWAYS
 from ..errors import SourceError
@@ -48,7 +49,7 @@ from .quarantine import (
     quarantine_rows,
     validate_rows,
 )
-from .steps import Batch, exact_total, manifest
+from .steps import Batch, exact_total, line_cents, manifest
 from .table import LINE, check_shop, read_text_table
 
 __all__ = ["import_shopify", "map_status", "map_payment", "ORDER_REQUIRED"]
@@ -244,10 +245,14 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     """
     check_shop(currency=currency, timezone=timezone)
     otable = _read(orders, encoding, ORDER_REQUIRED, "orders")        # read, decode, split
+    if currency is None:
+        cur = _col(otable.frame, "Currency")
+        currency = cur[cur != ""].mode().iloc[0] if (cur != "").any() else "EUR"
     rows = _parse_order_rows(otable, timezone)                          # parse columns
     _check_order_rows(rows)                                             # validate
+    _line_money(rows, str(currency))                                    # money, exact
     people = _identify(rows, customers, encoding)                       # who bought
-    order_tab, order_of, heads = _orders_table(rows, timezone)          # assemble tables
+    order_tab, order_of, heads = _orders_table(rows, timezone, currency)  # assemble tables
     lines = _lines_table(rows, order_of)
     tables: dict[str, pd.DataFrame] = {}
     ptable, prod_df, pbad = (_products(products, encoding) if products is not None else
@@ -255,17 +260,14 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
                               pd.DataFrame(columns=QUARANTINE_COLUMNS)))
     prod_df, lines["product_id"] = _sold_products(rows, prod_df)
     if len(prod_df):
-        tables["products"] = conform("products", prod_df)
+        tables["products"] = conform("products", prod_df, currency=currency)
     cust_df = _customers(people.table, rows.batch.raw, people.key,
                          rows.batch.parsed["customer_id"], rows.first, rows.batch.ok,
                          people.unknown)
     if cust_df is not None:
-        tables["customers"] = conform("customers", cust_df)
-    tables["orders"] = conform("orders", order_tab)
-    tables["order_lines"] = conform("order_lines", lines)
-    if currency is None:
-        cur = _col(heads, "Currency")
-        currency = cur[cur != ""].mode().iloc[0] if (cur != "").any() else "EUR"
+        tables["customers"] = conform("customers", cust_df, currency=currency)
+    tables["orders"] = conform("orders", order_tab, currency=currency)
+    tables["order_lines"] = conform("order_lines", lines, currency=currency)
     data = CRMData(tables, manifest(shop_name or "Shopify shop", str(currency), timezone,
                                     "shopify", tables["orders"])).validate()
     bad = pd.concat([rows.batch.quarantine(), people.quarantine, pbad,
@@ -354,6 +356,24 @@ def _check_order_rows(rows: _OrderRows) -> None:
     batch.add(lost)
 
 
+def _line_money(rows: _OrderRows, currency: str) -> None:
+    """Each usable line's ``amount_cents``, exactly from the export's text: Lineitem price x
+    Lineitem quantity - Lineitem discount, Shopify's own definition of a line's net."""
+    batch = rows.batch
+    ok, raw = batch.ok, batch.raw
+    disc = _col(raw[ok], "Lineitem discount")
+    cents, problem = line_cents(batch.parsed.loc[ok, "_price_text"],
+                                batch.parsed.loc[ok, "quantity"], currency=currency,
+                                discount_text=disc.where(disc != "", "0"))
+    batch.parsed["_amount_cents"] = pd.Series(pd.NA, index=raw.index, dtype="Int64")
+    batch.parsed.loc[ok, "_amount_cents"] = cents.to_numpy()
+    bad = pd.Series(False, index=raw.index)
+    bad[ok] = problem.notna().to_numpy()
+    batch.reject(bad, column="Lineitem price", reason="too_many_decimals")
+    batch.ok, lost = _lose_with_first_row(batch.ok, rows.first, rows.owner, raw, batch.file)
+    batch.add(lost)
+
+
 @dataclass
 class _People:
     key: pd.Series           # e-mail (or tel:phone) of each row's order
@@ -406,7 +426,7 @@ def _identify(rows: _OrderRows, customers, encoding) -> _People:
     return _People(key, ctable, unknown, shared, cust_bad)
 
 
-def _orders_table(rows: _OrderRows, timezone: str):
+def _orders_table(rows: _OrderRows, timezone: str, currency: str):
     """One order per usable first row; returns (orders, number -> id, the first rows)."""
     use = rows.first & rows.batch.ok
     heads, g = rows.batch.raw[use], rows.batch.parsed[use]
@@ -436,6 +456,8 @@ def _orders_table(rows: _OrderRows, timezone: str):
         "returned_at": pd.NaT,
         "payment_method": _col(heads, "Payment Method").map(map_payment).to_numpy(),
         "shipping_cost": parse_numbers(_col(heads, "Shipping")).value.to_numpy(),
+        "shipping_cents": parse_money(parse_numbers(_col(heads, "Shipping")).text,
+                                      currency=currency)[0].array,
         "discount_code": _col(heads, "Discount Code").replace("", None).to_numpy(),
         "campaign_id": pd.NA,
     })
@@ -455,6 +477,7 @@ def _lines_table(rows: _OrderRows, order_of: dict) -> pd.DataFrame:
         "unit_price": good["unit_price"].to_numpy(),
         "discount": np.where(qty * good["unit_price"] > 0,
                              good["line_discount"] / (qty * good["unit_price"]), 0.0),
+        "amount_cents": good["_amount_cents"].astype("Int64").array,
     })
 
 

@@ -38,6 +38,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from ..dataset.money import minor_digits, parse_money
 from .numbers import parse_numbers
 from .quarantine import (
     QUARANTINE_COLUMNS,
@@ -49,7 +50,7 @@ from .quarantine import (
 )
 from .table import LINE, TextTable, read_text_table
 
-__all__ = ["Batch", "read_text_table", "exact_total", "manifest"]
+__all__ = ["Batch", "read_text_table", "exact_total", "line_cents", "manifest"]
 
 
 @dataclass
@@ -118,6 +119,45 @@ class Batch:
         """What reading decided, for the import report."""
         return {"blank_lines_skipped": self.table.blank_lines,
                 "unclosed_quote_lines": self.table.unclosed_quotes}
+
+
+def line_cents(price_text: pd.Series, quantity: pd.Series, *, currency: str,
+               discount_text: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
+    """What each line cost in minor units, exactly from the source's text: price x quantity,
+    less the line's own discount when the source gives one (the source's own definition of
+    a line's amount). Returns (Int64 cents, problem per line or None): a price with more
+    decimals than the currency has is fine when price x quantity comes to whole cents
+    (0.065 x 100 = 6.50), else ``too_many_decimals``; nothing is ever rounded.
+
+    >>> cents, problem = line_cents(pd.Series(["2.10", "0.065", "0.065"]),
+    ...                             pd.Series([3, 100, 3]), currency="GBP")
+    >>> cents.tolist(), problem.tolist()
+    ([630, 650, <NA>], [None, None, 'too_many_decimals'])
+    """
+    digits = minor_digits(currency)
+    qty = pd.Series(quantity).abs().astype("int64")
+    price, _ = parse_money(price_text, currency=currency)
+    cents = price * qty.to_numpy()
+    problem = np.full(len(cents), None, dtype=object)
+    fine = pd.Series(price_text).notna().to_numpy() & price.isna().to_numpy()
+    if fine.any():  # sub-cent prices: exact per distinct price and quantity
+        pairs = pd.DataFrame({"t": pd.Series(price_text).to_numpy()[fine],
+                              "q": qty.to_numpy()[fine]})
+        scale = Decimal(10) ** digits
+        value = {}
+        for t, q in pairs.drop_duplicates().itertuples(index=False):
+            v = Decimal(t) * q * scale
+            value[(t, q)] = int(v) if v == v.to_integral_value() else None
+        got = [value[(t, q)] for t, q in pairs.itertuples(index=False)]
+        cents[np.flatnonzero(fine)] = pd.array(got, dtype="Int64")
+        problem[np.flatnonzero(fine)[[g is None for g in got]]] = "too_many_decimals"
+    if discount_text is not None:
+        off, off_problem = parse_money(discount_text, currency=currency)
+        cents = cents - off.fillna(0).to_numpy()
+        bad = off_problem.notna().to_numpy()
+        problem[bad] = off_problem.to_numpy()[bad]
+        cents[bad] = pd.NA
+    return cents, pd.Series(problem, index=cents.index, dtype=object)
 
 
 def exact_total(texts: pd.Series, quantities: pd.Series | None = None) -> Decimal:
