@@ -205,7 +205,11 @@ def _import_parser(sub) -> None:
                         help=f"column holding the {role.replace('-', ' ')} (header name, or "
                         "1-based position with --no-header)")
     lg.add_argument("--date-format", help="e.g. %%Y%%m%%d (default: detected)")
-    lg.add_argument("--dayfirst", action="store_true", help="dates are day/month/year")
+    order = lg.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", action="store_true", default=None,
+                       help="dates are day/month/year (default: decided from the column)")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_false",
+                       help="dates are month/day/year")
     lg.add_argument("--cancel-prefix", help="order numbers starting with this are "
                     "cancellations (Online Retail: C)")
     lg.add_argument("--no-header", action="store_true", help="the file has no header line")
@@ -370,7 +374,7 @@ def _mapping(args, cls):
              "date_format": args.date_format, "cancel_prefix": args.cancel_prefix,
              "delimiter": args.delimiter, "decimal": args.decimal, "encoding": args.encoding}
     given = {k: v for k, v in given.items() if v is not None}
-    flags = {k: True for k in ("dayfirst",) if getattr(args, k)}
+    flags = {} if args.dayfirst is None else {"dayfirst": args.dayfirst}
     if args.no_header:
         flags["header"] = False
     if args.mapping:
