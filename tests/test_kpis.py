@@ -80,7 +80,7 @@ def test_trend_and_traffic_light():
     board = kpis.kpi_board(pd.DataFrame({"sessions": [10, 10, 10, 20, 20, 20]}),
                            targets={"sessions": 25})
     assert board.loc["sessions"].to_dict() == {"value": 20.0, "trend": pytest.approx(2.5714),
-                                               "target": 25.0, "status": "red"}
+                                               "target": 25.0, "status": "red", "window": 3}
 
 
 def test_kpis_on_generated_bendita_follow_the_profile(small_data):
