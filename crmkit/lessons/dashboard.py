@@ -51,8 +51,17 @@ from ..analytics.kpis import KPI_NAMES, cps_missing, kpi_board, monthly_kpis, pr
 from ..analytics.segments import SEGMENTS
 from ..dataset.crmdata import CRMData
 from ..errors import ParameterError
-from ..i18n import (check_lang, date_axis, format_currency, format_date, format_message,
-                    format_number, format_percent, number_axis, t)
+from ..i18n import (
+    check_lang,
+    date_axis,
+    format_currency,
+    format_date,
+    format_message,
+    format_number,
+    format_percent,
+    number_axis,
+    t,
+)
 from .notebook import shop_title
 
 __all__ = ["dashboard_tables", "filter_data", "dashboard_figure", "dashboard_html",
@@ -67,7 +76,7 @@ def fmt_kpi(data: CRMData, kpi: str, value, lang: str = "en", *, sign: bool = Fa
 
     >>> from types import SimpleNamespace
     >>> shop = SimpleNamespace(currency="USD")   # a CRMData; only its currency is read
-    >>> fmt_kpi(shop, "cps_per_customer", 67.356, "es"), fmt_kpi(shop, "active_customers", 1477, "es")
+    >>> fmt_kpi(shop, "cps_per_customer", 67.356, "es"), fmt_kpi(shop, "sessions", 1477, "es")
     ('67,36\xa0US$', '1.477')
     >>> fmt_kpi(shop, "conversion_rate", 0.0312, "en"), fmt_kpi(shop, "sessions", float("nan"))
     ('3.12%', '–')
