@@ -18,8 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..analytics import automation, campaigns, experiments, kpis
-from ..i18n import (check_lang, format_currency, format_message, format_number,
-                    format_percent, t)
+from ..i18n import check_lang, format_currency, format_message, format_number, format_percent, t
 from . import parameters
 from .exercises import Exercise, ExerciseBook
 
