@@ -30,7 +30,7 @@ from statsmodels.stats import proportion as smp
 
 from ..dataset.schema import SEGMENTS, empty_table
 from ..errors import ParameterError
-from .kpis import customer_profitability, order_profit
+from .kpis import cps_missing, customer_profitability, order_profit
 from .rfm import rfm_scores, rfm_summary
 from .segments import assign_segments, segment_table
 
@@ -160,7 +160,8 @@ def segment_actions(data, *, lang: str = "en", as_of=None) -> pd.DataFrame:
         .customers
     seg = rfm_segments(data, as_of=as_of)
     c = c.set_index("customer_id").reindex(seg.index)
-    cps = (customer_profitability(data)["cps"].reindex(seg.index) if data.has("profitability")
+    cps = (customer_profitability(data)["cps"].reindex(seg.index)
+           if data.has("profitability") and cps_missing(data) is None
            else pd.Series(np.nan, index=seg.index))
     reach = pd.DataFrame({
         "email": (c["email"].notna() & c["email_consent"]).to_numpy(),
@@ -221,7 +222,7 @@ def buyer_persona(data, customer_ids) -> pd.Series:
         _table(data, "products")[["product_id", "category"]], on="product_id", how="left")
     end = data.orders["placed_at"].max() if len(data.orders) else pd.Timestamp.now()
     age = ((end - c["birth_date"]).dt.days / 365.25).median()
-    value = (lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])).sum()
+    value = _lines_value(data, lines)
     s = _table(data, "web_sessions")
     s = s[s["customer_id"].isin(ids)]
     timed = data.has("order_times")
@@ -241,6 +242,15 @@ def buyer_persona(data, customer_ids) -> pd.Series:
         "email_reachable": (round(float((c["email"].notna() & c["email_consent"]).mean()), 3)
                             if data.has("customers") else None),
     }, name="persona")
+
+
+def _lines_value(data, lines) -> float:
+    """What ``lines`` (a subset of the shop's order lines) cost the customers."""
+    if "amount_cents" in lines:
+        from babel.numbers import get_currency_precision
+
+        return float(lines["amount_cents"].sum()) / 10 ** get_currency_precision(data.currency)
+    return float((lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])).sum())
 
 
 # ----------------------------------------------------------------------------- effectiveness
@@ -274,7 +284,8 @@ def effectiveness(data) -> pd.DataFrame:
     out["clicks"] = g["clicked"].sum().reindex(out.index, fill_value=0).astype(int)
     out["conversions"] = (g["converted_order_id"].count().reindex(out.index, fill_value=0)
                           .astype(int))
-    profit = order_profit(data)
+    # revenue only: it does not depend on the products' costs, known or not
+    profit = order_profit(data, margin=0.0 if cps_missing(data) else None)
     o = data.orders.set_index("order_id")
     net = profit["gross"] - profit["discounts"] + profit["shipping_charged"] - profit["returns"]
     attributed = net.groupby(o["campaign_id"]).sum().reindex(out.index, fill_value=0.0)

@@ -24,7 +24,8 @@ from .exercises import Exercise, ExerciseBook
 
 __all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall",
            "plot_funnel", "plot_cps", "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "LIFT",
-           "example_objective", "cps_ready", "money_table", "persona_table", "board_table"]
+           "example_objective", "cps_ready", "money_table", "persona_table", "board_table",
+           "readable"]
 
 WIN_BACK_DAYS = 60  # the exercise's win-back delay (the notebook shows its own parameter)
 LIFT = 0.01  # the rise in conversion the sample-size exercise wants to detect (one point)
@@ -99,6 +100,22 @@ def persona_table(persona: pd.Series, data, lang: str = "en") -> pd.DataFrame:
             value = format_number(int(value), lang)
         shown[key] = value
     return pd.Series(shown, name=t("column.persona", lang), dtype=object).to_frame()
+
+
+def readable(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """A table whose decimals are written in ``lang`` (at most three places) and whose
+    missing values (a rate of nothing, a cost per no conversion) read as a dash.
+
+    >>> readable(pd.DataFrame({"roi": [1476.6667, float("nan")], "n": [3, 4]}), "es")
+            roi  n
+    0  1.476,667  3
+    1          —  4
+    """
+    out = table.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = [("—" if pd.isna(v) else format_number(v, lang)) for v in out[col]]
+    return out
 
 
 def board_table(board: pd.DataFrame, data, lang: str = "en") -> pd.DataFrame:
