@@ -142,7 +142,7 @@ def short_shops(imported):
 
 
 @pytest.mark.parametrize("shop, name, notebooks", [("three_months", "Tres Meses", ["01", "04"]),
-                                                  ("no_costs", "Sin Costes", ["04"])])
+                                                  ("no_costs", "Sin Costes", ["01", "04"])])
 def test_short_and_costless_shops_render_to_the_end(imported, short_shops, shop, name,
                                                     notebooks):
     argv = ["report", *notebooks, "--data", shop, "--lang", "es", "--no-progress", "--out",
