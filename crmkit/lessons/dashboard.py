@@ -224,6 +224,9 @@ def _trend(ax, kpi, monthly, board, lang, data, first):
     number_axis(ax, lang, kind=kind, currency=data.currency,
                 decimals=1 if kind == "percent" else 0)
     date_axis(ax, lang)
+    import matplotlib.dates as mdates
+
+    ax.xaxis.set_major_locator(mdates.MonthLocator(interval=max(1, len(monthly) // 8)))
     ax.tick_params(axis="x", labelsize=7, rotation=45)
     ax.tick_params(axis="y", labelsize=7)
     if first or part.any():
@@ -298,12 +301,24 @@ def legend(tables: dict, lang: str = "en") -> str:
     months left out, in ``lang``."""
     board, monthly = tables["board"], tables["monthly"]
     window = int(board["window"].max()) if len(board) else 0
-    text = format_message(t("dash.legend_window", lang), lang, n=window)
+    key = "dash.legend_window_one" if window == 1 else "dash.legend_window"
+    text = format_message(t(key, lang), lang, n=window)
     partial = [m for m, p in monthly["partial"].items() if p]
     if partial:
         months = ", ".join(format_date(m.to_timestamp(), lang, skeleton="yMMMM") for m in partial)
         text += " " + format_message(t("dash.partial_note", lang), lang, months=months)
     return text
+
+
+def heads(tables: dict, lang: str = "en") -> list[str]:
+    """The column heads of the KPI table; the value's says how many months it averages."""
+    board = tables["board"]
+    window = int(board["window"].max()) if len(board) else 0
+    value = (t("dash.value", lang) if window == 3 else
+             format_message(t("dash.value_one" if window == 1 else "dash.value_n", lang), lang,
+                            n=window))
+    return [t("dash.kpi", lang), value] + [t(k, lang) for k in (
+        "dash.target", "dash.trend", "dash.status", "dash.definition")]
 
 
 def dashboard_html(data: CRMData, *, lang: str = "en", targets: dict | None = None,
@@ -328,8 +343,7 @@ def dashboard_html(data: CRMData, *, lang: str = "en", targets: dict | None = No
         rows.append(
             f"<tr><td>{esc(t(f'kpi.{kpi}', lang))}</td><td colspan='4'>{esc(reason)}</td>"
             f"<td class='def'>{esc(t(f'kpidef.{kpi}', lang))}</td></tr>")
-    head = "".join(f"<th>{esc(t(k, lang))}</th>" for k in (
-        "dash.kpi", "dash.value", "dash.target", "dash.trend", "dash.status", "dash.definition"))
+    head = "".join(f"<th>{esc(h)}</th>" for h in heads(tables, lang))
     ends = [data.manifest.get(k) for k in ("start", "end")]
     period = " – ".join(format_date(d, lang) if d else "–" for d in ends)
     title = f"{t('dash.title', lang)} · {shop_title(data, lang)}"

@@ -121,12 +121,13 @@ def readable(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
 def board_table(board: pd.DataFrame, data, lang: str = "en") -> pd.DataFrame:
     """The dashboard's KPI board as text in ``lang``: value, target and trend in the KPI's
     unit (money in the shop's currency), the light's meaning, and the window used."""
-    from .dashboard import fmt_kpi
+    from .dashboard import fmt_kpi, heads
 
     rows = {}
+    value = heads({"board": board}, lang)[1]
     for kpi, r in board.iterrows():
         rows[t(f"kpi.{kpi}", lang)] = {
-            t("dash.value", lang): fmt_kpi(data, kpi, r["value"], lang),
+            value: fmt_kpi(data, kpi, r["value"], lang),
             t("dash.target", lang): fmt_kpi(data, kpi, r["target"], lang),
             t("dash.trend", lang): fmt_kpi(data, kpi, r["trend"], lang, sign=True),
             t("dash.status", lang): t(f"dash.{r['status']}", lang),
