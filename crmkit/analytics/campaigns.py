@@ -450,12 +450,13 @@ def ab_tests(data, *, alpha: float = 0.05) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- plan
-def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax=None):
+def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax=None, currency: str = "EUR"):
     """A campaign plan as a timeline: one bar per campaign from start to end, its budget
-    written beside it and the bar's colour by channel."""
+    written beside it (in ``currency``, as ``lang`` writes money) and the bar's colour by
+    channel."""
     import matplotlib.pyplot as plt
 
-    from ..i18n import t
+    from ..i18n import format_currency, t
 
     c = campaigns.sort_values("start_date").reset_index(drop=True)
     if ax is None:
@@ -465,7 +466,7 @@ def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax=None):
     for i, r in c.iterrows():
         width = (r["end_date"] - r["start_date"]).days + 1
         ax.barh(i, width, left=r["start_date"], color=colours[r["channel"]], height=0.6)
-        ax.text(r["end_date"] + pd.Timedelta(days=4), i, f"{r['budget']:,.0f} €",
+        ax.text(r["end_date"] + pd.Timedelta(days=4), i, format_currency(r["budget"], lang, currency=currency, decimals=0),
                 va="center", fontsize=7)
     ax.set_yticks(range(len(c)), c["name"], fontsize=7)
     ax.invert_yaxis()
