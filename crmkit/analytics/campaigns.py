@@ -466,8 +466,8 @@ def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax=None, currency: s
     for i, r in c.iterrows():
         width = (r["end_date"] - r["start_date"]).days + 1
         ax.barh(i, width, left=r["start_date"], color=colours[r["channel"]], height=0.6)
-        ax.text(r["end_date"] + pd.Timedelta(days=4), i, format_currency(r["budget"], lang, currency=currency, decimals=0),
-                va="center", fontsize=7)
+        budget = format_currency(r["budget"], lang, currency=currency, decimals=0)
+        ax.text(r["end_date"] + pd.Timedelta(days=4), i, budget, va="center", fontsize=7)
     ax.set_yticks(range(len(c)), c["name"], fontsize=7)
     ax.invert_yaxis()
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[k]) for k in channels]
