@@ -162,9 +162,9 @@ def funnel(data, *, by: str | None = None) -> pd.DataFrame:
 
 
 def _minor(data) -> int:
-    from babel.numbers import get_currency_precision
+    from ..dataset.money import minor_digits
 
-    return get_currency_precision(getattr(data, "currency", None) or "EUR")
+    return minor_digits(getattr(data, "currency", None) or "EUR")
 
 
 def line_revenue(data) -> pd.Series:
@@ -258,9 +258,11 @@ def order_profit(data, *, carrier_cost: float = CARRIER_COST,
     Cancelled orders contribute nothing. A returned order gives back its net
     revenue (``returns``) and its goods return to stock (no cost of goods),
     but the carrier was paid both ways. Store orders have no carrier cost.
-    Where the dataset records refunds (``refunded_cents``), a partly refunded
-    order gives back what was refunded. ``margin`` stands in for unknown
-    product costs (:func:`cps_missing`).
+    Where the dataset records refunds (``refunded_cents``: money given back for
+    goods), an order gives back what was refunded, partly or wholly, and keeps
+    its shipping charge; revenue is then ``sum(amount_cents) - refunded_cents``
+    as the dataset's money rules say. ``margin`` stands in for unknown product
+    costs (:func:`cps_missing`).
     """
     o = data.orders.set_index("order_id")
     parts = _order_lines(data, margin).reindex(o.index, fill_value=0.0)
@@ -272,12 +274,16 @@ def order_profit(data, *, carrier_cost: float = CARRIER_COST,
     out["month"] = _month(o["placed_at"])
     out["gross"] = np.where(live, parts["gross"], 0.0)
     out["discounts"] = np.where(live, parts["discounts"], 0.0)
-    out["shipping_charged"] = np.where(live, o["shipping_cost"], 0.0)
-    out["returns"] = np.where(returned, out["gross"] - out["discounts"]
-                              + out["shipping_charged"], 0.0)
+    out["shipping_charged"] = np.where(live, o["shipping_cost"].fillna(0.0), 0.0)
     refunded = _refunded(data, o)
-    if refunded is not None:  # what the source says was refunded, where it is more
-        out["returns"] = np.where(live, np.maximum(out["returns"], refunded), 0.0)
+    if refunded is None:  # a dataset without refunds: a return gives everything back
+        out["returns"] = np.where(returned, out["gross"] - out["discounts"]
+                                  + out["shipping_charged"], 0.0)
+    else:  # what the source says was refunded (goods; the shipping charge is kept);
+        # a returned order whose refund the source does not give gives back its goods
+        goods = out["gross"] - out["discounts"]
+        out["returns"] = np.where(live, np.where(returned & (refunded == 0), goods, refunded),
+                                  0.0)
     out["cogs"] = np.where(live & ~returned, parts["cogs"], 0.0)
     out["carrier"] = np.where(live & remote, carrier_cost * (1 + returned), 0.0)
     out["order_profit"] = (out["gross"] - out["discounts"] + out["shipping_charged"]
