@@ -67,13 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="e.g. 01_crm_concepts, 01, or a path to an .ipynb")
     r.add_argument("--profile", action="append",
                    help=f"shop profile (repeatable, or 'all'): {', '.join(PROFILE_NAMES)}")
-    r.add_argument("--data", metavar="DIR", help="a dataset folder (crmkit import output): "
-                   "reports go to reports/<slug of the shop's name>/")
+    r.add_argument("--data", metavar="DIR", help="a dataset folder (crmkit import output), "
+                   "relative to the current folder: reports go to "
+                   "reports/<slug of the shop's name>/")
     r.add_argument("--lang", action="append", choices=["en", "es"],
                    help="language (repeatable); default: the notebook's")
     r.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                    metavar=("NAME", "VALUE"), help="any notebook parameter, e.g. "
-                   "-p n_customers 2000")
+                   "-p n_customers 2000; in a run of several notebooks it goes to those "
+                   "that have it")
     r.add_argument("--out", default="reports", help="output folder (default reports/)")
     r.add_argument("--no-input", action="store_true", help="hide the code in the HTML")
     r.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
@@ -160,7 +162,11 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("--customers", type=int, default=None)
     db.add_argument("--seed", type=int, default=0)
     db.add_argument("--lang", default="en", choices=["en", "es"])
-    db.add_argument("--out", required=True, help="HTML file to write, e.g. bendita.html")
+    db.add_argument("--out", default=None, help="HTML file to write (default: "
+                    "<shop-slug>-dashboard.html in the current folder)")
+    db.add_argument("--margin", type=float, default=None,
+                    help="share of revenue left after the cost of goods (e.g. 0.4), for "
+                    "products without a cost; shown beside the CPS")
 
     sub.add_parser("profiles", help="list the shop profiles")
     _import_parser(sub)
@@ -320,9 +326,14 @@ def _run(args) -> int:
         from .dataset.synth import generate
         from .lessons.dashboard import write_dashboard
 
+        if args.margin is not None:
+            from .lessons.parameters import check_parameter
+
+            check_parameter("margin", args.margin)
         data = (CRMData.load(args.data) if args.data else
                 generate(args.profile, n_customers=args.customers, seed=args.seed))
-        print(f"dashboard written: {write_dashboard(data, args.out, lang=args.lang)}")
+        path = write_dashboard(data, args.out, lang=args.lang, margin=args.margin)
+        print(f"dashboard written: {path}")
     elif args.command == "import":
         return _import(args)
     elif args.command == "profiles":
