@@ -39,13 +39,19 @@ class _OutOfTime(Exception):
     pass
 
 
-def _first_error(nb) -> tuple[str | None, bool]:
-    for i, cell in enumerate(nb.cells):
+def _first_error(nb, cell_timeout: float) -> tuple[str | None, bool]:
+    """The first failing cell, numbered as in the student's notebook (the injected
+    parameters cell left out), and whether it was stopped at the time limit."""
+    cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]
+    for i, cell in enumerate(cells):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "error":
-                timed_out = out.get("ename") == "CellTimeoutError"
+                # the grader is what interrupts a cell: an interrupted cell ran out of time
+                if out.get("ename") in ("CellTimeoutError", "KeyboardInterrupt"):
+                    return (f"cell {i + 1}: ran longer than the time limit ({cell_timeout:g} s) "
+                            "and was stopped", True)
                 value = " ".join(str(out.get("evalue", "")).split())[:200]
-                return f"cell {i + 1}: {out.get('ename')}: {value}", timed_out
+                return f"cell {i + 1}: {out.get('ename')}: {value}", False
     return None, False
 
 
@@ -79,8 +85,7 @@ def execute(nb: dict, parameters: dict[str, Any], *, cell_timeout: float = 60,
         client = NotebookClient(
             node, timeout_func=timeout_for, interrupt_on_timeout=True, allow_errors=True,
             error_on_timeout={"ename": "CellTimeoutError",
-                              "evalue": f"the cell ran longer than the time limit "
-                                        f"({cell_timeout:g} s) and was stopped",
+                              "evalue": "stopped at the time limit",
                               "traceback": []},
             kernel_name=node.metadata.kernelspec.get("name", "python3"),
             resources={"metadata": {"path": str(run_dir)}})
@@ -93,7 +98,7 @@ def execute(nb: dict, parameters: dict[str, Any], *, cell_timeout: float = 60,
         except Exception as exc:  # a dead kernel, a kernel that never started
             error = f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
         seconds = time.perf_counter() - t0
-        first, cell_timed_out = _first_error(node)
-        run = Run(seconds, error or first, timed_out or cell_timed_out, read_log(log_file),
+        first, cell_timed_out = _first_error(node, cell_timeout)
+        run = Run(seconds, first or error, timed_out or cell_timed_out, read_log(log_file),
                   node)
     return run
