@@ -99,6 +99,10 @@ _TEXT = {
     "expected_one_query": ("expected one value, got {n} (a query that returns {n} rows?)",
                            "se esperaba un valor y hay {n} (¿una consulta que devuelve {n} "
                            "filas?)"),
+    "perturbed": ("❌ {title}: right on this data, but not when the data change a little: check "
+                  "the query's ordering and filters against the question{hint}.",
+                  "❌ {title}: correcto con estos datos, pero no si los datos cambian un poco: "
+                  "revisa la ordenación y los filtros de la consulta frente a la pregunta{hint}."),
     "limit": ("⏸️ {title}: this exercise has been checked {n} times; further checks are not "
               "judged (the instructor sees how often each exercise was checked). Work it out "
               "from the lesson.",
@@ -185,6 +189,11 @@ class Exercise:
     synonyms : mapping of str to sequence of str
         For text answers: other words accepted for a right answer (``{"saturday":
         ("sábado",)}``); case and accents never matter.
+    perturb : callable, optional
+        ``perturb(data) -> data``: a copy of the data changed so that a wrong
+        ordering or filter gives a different answer. A converted answer (a
+        query) that is right is run again on that copy, and must be right there
+        too.
     """
 
     name: str
@@ -198,6 +207,7 @@ class Exercise:
     needs: str | None = None
     points: float = 1.0
     synonyms: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    perturb: Callable[[Any], Any] | None = None
 
     def label(self, lang: str) -> str:
         if isinstance(self.title, tuple):
@@ -290,7 +300,7 @@ class ExerciseBook:
                 if self._log is not None:  # the grader looks for copies of this data's answers
                     expected = ex.solve(self.data)
             else:
-                given = answer
+                raw = given = answer
                 query = _looks_like_query(answer)
                 if ex.convert is not None:
                     answer = given = self._convert(ex, answer)
@@ -298,18 +308,32 @@ class ExerciseBook:
                 answer = given = _synonym(answer, expected, ex.synonyms)
                 status, detail = compare(answer, expected, rtol=ex.rtol, atol=ex.atol,
                                          ordered=ex.ordered, lang=self.lang, query=query)
+                if status == "correct" and ex.perturb is not None and ex.convert is not None:
+                    status = self._perturbed(ex, raw)
         except _Invalid as exc:
             status, detail = "invalid", str(exc)
         except Exception as exc:  # a check must never crash the learner's notebook
             status, detail = "error", f"{type(exc).__name__}: {exc}"
+        offered = status in ("incorrect", "close", "missing", "invalid", "perturbed")
         message = _say(status, self.lang, title=title, detail=detail,
-                       hint=offer if status in ("incorrect", "close", "missing", "invalid")
-                       else "")
+                       hint=offer if offered else "")
+        status = "incorrect" if status == "perturbed" else status
         verdict = Verdict(name, status, message)
         self.results[name] = verdict
         if self._log is not None:
             self._log.check(ex, verdict, given, expected, self.attempts[name])
         return verdict
+
+    def _perturbed(self, ex: Exercise, raw: Any) -> str:
+        """``correct`` if the answer is also right on the exercise's perturbed copy of the data."""
+        other = ex.perturb(self.data)
+        try:
+            again = ex.convert(other, raw)
+        except Exception:
+            return "perturbed"
+        status, _ = compare(again, ex.solve(other), rtol=ex.rtol, atol=ex.atol,
+                            ordered=ex.ordered, lang=self.lang)
+        return "correct" if status == "correct" else "perturbed"
 
     def check(self, name: str, answer: Any) -> None:
         """Judge ``answer`` to exercise ``name`` and print the verdict (never the answer)."""
@@ -527,8 +551,9 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
             return _shape_error(want, got, lang)
         if _close(answer, expected, rtol, atol):
             return "correct", ""
-        if 0 < abs(expected) <= 1 and 1 < abs(answer) <= 100 and _close(answer / 100, expected,
-                                                                         rtol, atol):
+        if 0 < abs(expected) <= 1 and 1 < abs(answer) <= 100 and (
+                _close(answer / 100, expected, max(rtol * 10, 0.005), atol)
+                or _close(answer / 100, round(float(expected), _decimals(typed) + 2), 1e-9, 1e-12)):
             return "wrong_shape", _say("percent", lang)
         near = (_close(answer, expected, max(rtol * 10, 0.005), atol)
                 or _as_displayed(typed, answer, expected))
@@ -596,14 +621,20 @@ def _as_displayed(typed: Any, answer: float, expected: float) -> bool:
     >>> _as_displayed("0,02", 0.02, 0.0198), _as_displayed(0.4, 0.4, 0.0198)
     (True, False)
     """
-    if isinstance(typed, numbers.Integral):
-        return False
-    text = typed if isinstance(typed, str) else repr(float(answer))
-    text = text.strip().replace(",", ".").split(".")[-1] if ("." in text or "," in text) else ""
-    decimals = len(text) if text.isdigit() else 0
+    decimals = _decimals(typed)
     if not 1 <= decimals <= 4 or not math.isfinite(float(expected)):
         return False
     return math.isclose(round(float(expected), decimals), float(answer), abs_tol=1e-12)
+
+
+def _decimals(typed: Any) -> int:
+    """How many decimals the learner typed (0 for a whole number or anything else)."""
+    if isinstance(typed, bool | np.bool_ | numbers.Integral) or not isinstance(
+            typed, str | numbers.Real):
+        return 0
+    text = typed if isinstance(typed, str) else repr(float(typed))
+    text = text.strip().replace(",", ".").split(".")[-1] if ("." in text or "," in text) else ""
+    return len(text) if text.isdigit() else 0
 
 
 def _is_number(text: str) -> bool:
@@ -664,10 +695,42 @@ def strip_source(source: str) -> str:
     return _BLOCK.sub(lambda m: m.group(1) + PLACEHOLDER, source)
 
 
+_FIGURES = "# Headline figures"
+_FIGURES_NOTE = ("# Headline figures are recorded in the instructor's edition only (some are "
+                 "exercise answers).\n")
+
+
+def strip_figures(source: str) -> str:
+    """A headline-figures cell without its figures: only the exercise status is recorded.
+
+    A figure a notebook records for its tests (``base_rate``) may be an
+    exercise's answer, and the recorded value (and the code computing it)
+    would land in the student's saved notebook.
+
+    >>> print(strip_figures('# Headline figures\\nrecord("base_rate", 0.4)\\n'
+    ...                     'record("exercise_status", book.summary())\\n'), end="")
+    # Headline figures are recorded in the instructor's edition only (some are exercise answers).
+    record("exercise_status", book.summary())
+    """
+    import ast
+
+    if not source.lstrip().startswith(_FIGURES):
+        return source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return _FIGURES_NOTE
+    kept = [ast.get_source_segment(source, node) for node in tree.body]
+    kept = [seg for seg in kept if seg and ("record(" not in seg
+                                            or 'record("exercise_status"' in seg)]
+    return _FIGURES_NOTE + "".join(f"{seg}\n" for seg in kept)
+
+
 def strip_notebook(nb: dict) -> tuple[dict, int]:
     """A copy of notebook ``nb`` with every solution block replaced, and the number removed.
 
-    Cells keep their ids and tags; outputs are cleared; ``nb`` is not changed.
+    Cells keep their ids and tags; outputs are cleared; ``nb`` is not changed. The
+    headline-figures cell records only the exercise status (:func:`strip_figures`).
     """
     nb = copy.deepcopy(nb)
     removed = 0
@@ -676,7 +739,7 @@ def strip_notebook(nb: dict) -> tuple[dict, int]:
             continue
         src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         removed += len(_BLOCK.findall(src))
-        cell["source"] = strip_source(src)
+        cell["source"] = strip_figures(strip_source(src))
         cell["outputs"], cell["execution_count"] = [], None
     return nb, removed
 
