@@ -173,6 +173,16 @@ def test_a_student_in_the_other_languages_edition_is_graded_and_answered_in_thei
     assert 'lang="es"' in page and "Puntuación" in page
 
 
+def test_the_graded_run_names_the_student_and_uses_their_seed(graded):
+    run = json.loads((graded["out"] / "runs" / "right" / f"{STEM}.ipynb").read_text())
+    said = "".join("".join(o.get("text", "")) for c in run["cells"] for o in c.get("outputs", []))
+    assert "Exercises of student right:" in said
+    seed = student_seed(course_secret(graded["secret"]), "right")
+    injected = next(c for c in run["cells"]
+                    if "injected-parameters" in c["metadata"].get("tags", []))
+    assert f"seed = {seed}" in "".join(injected["source"])
+
+
 def test_each_students_data_differ_and_feedback_never_shows_an_answer(graded):
     seeds = {student_seed(course_secret(graded["secret"]), sid) for sid, _, _ in ROSTER}
     assert len(seeds) == len(ROSTER)

@@ -19,7 +19,9 @@
 - ``feedback/<id>.html``: each student's page, in their language: verdict,
   points and hint per exercise, never an answer;
 - ``summary.md``: score distribution, exercises most missed, submissions that
-  failed to run and why, and every flag.
+  failed to run and why, and every flag;
+- ``runs/<id>/<notebook>.ipynb``: each notebook as the grader executed it
+  (outputs included), to see why a cell failed.
 
 Every file is written atomically, under a lock on the folder.
 """
@@ -189,4 +191,11 @@ def write_outputs(graded: list[Graded], students: list[Student], out: str | Path
         for s in students:
             runs = [g for g in graded if g.submission.student == s]
             _write_text(out / "feedback" / f"{s.id}.html", feedback_page(s, runs))
+            for g in runs:
+                if g.run is not None and g.run.notebook is not None:
+                    import nbformat
+
+                    path = out / "runs" / s.id / f"{g.submission.notebook}.ipynb"
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    _write_text(path, nbformat.writes(g.run.notebook))
     return paths
