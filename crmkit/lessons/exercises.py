@@ -616,15 +616,20 @@ def _decimal_comma(answer: Any, got: str, lang: str) -> tuple[Any, str]:
 
 
 def _as_displayed(typed: Any, answer: float, expected: float) -> bool:
-    """Whether ``answer`` is ``expected`` rounded to the decimals the learner typed (1 to 4).
+    """Whether ``answer`` is ``expected`` rounded to the decimals the learner typed (1 to 4),
+    within 5 % of it (``0,2`` for 0.25 is too coarse to be close).
 
     >>> _as_displayed("0,02", 0.02, 0.0198), _as_displayed(0.4, 0.4, 0.0198)
     (True, False)
+    >>> _as_displayed("0,2", 0.2, 0.25)
+    False
     """
     decimals = _decimals(typed)
     if not 1 <= decimals <= 4 or not math.isfinite(float(expected)):
         return False
-    return math.isclose(round(float(expected), decimals), float(answer), abs_tol=1e-12)
+    # the table's rounding, and not so coarse that it hides most of the value
+    return (math.isclose(round(float(expected), decimals), float(answer), abs_tol=1e-12)
+            and math.isclose(float(answer), float(expected), rel_tol=0.05))
 
 
 def _decimals(typed: Any) -> int:
