@@ -174,3 +174,52 @@ def test_the_gradebook_lists_every_roster_student_even_without_a_submission():
     assert book.loc[0, "01: a"] == 1 and book.loc[0, "points"] == 1 and book.loc[1, "points"] == 0
     assert list(book.columns[:4]) == ["id", "name", "email", "language"]
     assert isinstance(g.exercises[0], ExerciseGrade)
+
+
+# ----------------------------------------------------------------------------- decide exercises
+def _segments(customers):
+    import pandas as pd
+
+    return pd.Series(customers, index=["loyal", "new", "at_risk"])
+
+
+def _fund():
+    from crmkit.lessons.judgement import decide, sizes_options
+
+    return decide("fund", lambda d, lang: sizes_options(d), lambda d: d.idxmax(),
+                  title="Segment to fund", rubric="names the segment's size")
+
+
+def test_a_decide_exercise_has_a_right_choice_that_differs_with_the_data():
+    from crmkit.lessons.exercises import ExerciseBook
+
+    reason = "it holds more customers than any other segment here"
+    one = ExerciseBook(_segments([40, 25, 60]), [_fund()], quiet=True)   # a) at_risk is largest
+    two = ExerciseBook(_segments([90, 25, 60]), [_fund()], quiet=True)   # b) loyal is largest
+    assert one.judge("fund", ("a", reason)).status == "correct"
+    assert two.judge("fund", ("a", reason)).status == "incorrect"
+    assert two.judge("fund", ("loyal", reason)).status == "correct"  # its label works too
+    short = one.judge("fund", ("a", "biggest"))
+    assert short.status == "invalid" and "reason" in short.message
+    es = ExerciseBook(_segments([40, 25, 60]), [_fund()], lang="es", quiet=True)
+    assert "motivo" in es.judge("fund", "a").message
+
+
+def test_written_reasons_reach_the_instructor_with_their_rubric(tmp_path, monkeypatch):
+    from crmkit.grading.outputs import written_answers
+    from crmkit.lessons.exercises import ExerciseBook
+    from crmkit.lessons.submission import LOG_ENV, read_log
+
+    log = tmp_path / "log.json"
+    monkeypatch.setenv(LOG_ENV, str(log))
+    book = ExerciseBook(_segments([40, 25, 60]), [_fund()], quiet=True)
+    book.judge("fund", ("b", "loyal customers buy again, so money there returns"))
+    sub = Submission(None, "03", Student("s1", "Ana", "es"), "s1")
+    g = Graded(sub, Run(1.0, log=read_log(log)))
+    _grade_one(g, {})
+    table = written_answers([g])
+    assert table.to_dict("records") == [{
+        "id": "s1", "name": "Ana", "language": "es", "notebook": "03", "exercise": "fund",
+        "kind": "decide", "choice": "incorrect",
+        "reason": "loyal customers buy again, so money there returns",
+        "rubric": "names the segment's size", "mark": ""}]

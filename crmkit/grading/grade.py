@@ -58,6 +58,9 @@ class ExerciseGrade:
     message: str
     hint: str = ""
     attempts: int = 0
+    kind: str = "compute"
+    reason: str | None = None  # the written reason of a decide/interpret answer
+    rubric: str = ""
 
 
 @dataclass
@@ -149,7 +152,8 @@ def _grade_one(g: Graded, info: dict) -> None:
         g.exercises.append(ExerciseGrade(
             name, ex.get("title", name), status, worth * POINTS.get(status, 0.0), possible,
             message, ex.get("hint", "") if status not in ("correct", "skipped") else "",
-            int(check.get("attempts", 0))))
+            int(check.get("attempts", 0)), ex.get("kind", "compute"), check.get("reason"),
+            ex.get("rubric", "")))
 
 
 def _copies(graded: list[Graded], copy_min: int) -> None:

@@ -18,6 +18,10 @@
   points to a grade item and the feedback column to its feedback);
 - ``feedback/<id>.html``: each student's page, in their language: verdict,
   points and hint per exercise, never an answer;
+- ``written_answers.csv``: the written reasons of *decide* and *interpret*
+  exercises, for marking by hand: ``id``, ``name``, ``language``,
+  ``notebook``, ``exercise``, ``kind``, ``choice`` (the status of the choice),
+  ``reason``, ``rubric`` and an empty ``mark`` column;
 - ``summary.md``: score distribution, exercises most missed, submissions that
   failed to run and why, and every flag;
 - ``runs/<id>/<notebook>.ipynb``: each notebook as the grader executed it
@@ -102,6 +106,17 @@ def _moodle(book: pd.DataFrame, title: str) -> pd.DataFrame:
                          f"{title} feedback": feedback})
 
 
+def written_answers(graded: list[Graded]) -> pd.DataFrame:
+    """One row per written reason (decide and interpret exercises), with its rubric."""
+    rows = [{"id": g.submission.student.id, "name": g.submission.student.name,
+             "language": g.submission.student.lang, "notebook": g.submission.notebook,
+             "exercise": e.name, "kind": e.kind, "choice": e.status, "reason": e.reason or "",
+             "rubric": e.rubric, "mark": ""}
+            for g in graded for e in g.exercises if e.kind != "compute"]
+    return pd.DataFrame(rows, columns=["id", "name", "language", "notebook", "exercise", "kind",
+                                       "choice", "reason", "rubric", "mark"])
+
+
 def _number(x: float, lang: str) -> str:
     return format_number(x, lang)
 
@@ -159,6 +174,16 @@ def summary(graded: list[Graded], students: list[Student], book: pd.DataFrame) -
                 m[1] += 1
     for (nb, name), (n, of) in sorted(missed.items(), key=lambda kv: -kv[1][0] / kv[1][1]):
         lines.append(f"| {nb} | {name} | {n} | {of} |")
+    kinds: dict[str, dict[str, str]] = {}
+    for g in graded:
+        for e in g.exercises:
+            kinds.setdefault(g.submission.notebook, {})[e.name] = e.kind
+    lines += ["", "## Exercises by kind", "", "| notebook | compute | decide | interpret |",
+              "|---|---|---|---|"]
+    for nb, by_name in sorted(kinds.items()):
+        counts = pd.Series(list(by_name.values())).value_counts()
+        lines.append(f"| {nb} | " + " | ".join(str(int(counts.get(k, 0))) for k in
+                                               ("compute", "decide", "interpret")) + " |")
     lines += ["", "## Submissions that failed to run, and why", ""]
     failed = [g for g in graded if g.run is None or g.run.error]
     lines += [f"- {_who(g)}: {g.run.error if g.run else 'not run'}" for g in failed] or ["- none"]
@@ -182,11 +207,13 @@ def write_outputs(graded: list[Graded], students: list[Student], out: str | Path
     (out / "feedback").mkdir(parents=True, exist_ok=True)
     book = gradebook(graded, students)
     paths = {"gradebook": out / "gradebook.csv", "canvas": out / "gradebook_canvas.csv",
-             "moodle": out / "gradebook_moodle.csv", "summary": out / "summary.md"}
+             "moodle": out / "gradebook_moodle.csv", "summary": out / "summary.md",
+             "written": out / "written_answers.csv"}
     with FileLock(str(out / ".crmkit-grade.lock")):
         _write_csv(book, paths["gradebook"])
         _write_csv(_canvas(book, title), paths["canvas"])
         _write_csv(_moodle(book, title), paths["moodle"])
+        _write_csv(written_answers(graded), paths["written"])
         _write_text(paths["summary"], summary(graded, students, book))
         for s in students:
             runs = [g for g in graded if g.submission.student == s]

@@ -56,6 +56,9 @@ from .submission import encode, log_path, read_log, write_log
 __all__ = [
     "AnyOf",
     "Exercise",
+    "Unusable",
+    "fold",
+    "answer_reason",
     "ExerciseBook",
     "Verdict",
     "answer_key",
@@ -145,6 +148,10 @@ class _Invalid(Exception):
     """The learner's answer could not be converted (e.g. SQL that does not run)."""
 
 
+class Unusable(ValueError):
+    """Raised by an exercise's ``convert``: ``Unusable(english, spanish)`` says what is needed."""
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The outcome of one check: ``status`` is one of correct, incorrect, close,
@@ -194,6 +201,16 @@ class Exercise:
         ordering or filter gives a different answer. A converted answer (a
         query) that is right is run again on that copy, and must be right there
         too.
+    kind : str
+        ``compute`` (a value), ``decide`` (choose one of the options computed
+        from the data, with a written reason) or ``interpret``; see
+        :mod:`crmkit.lessons.judgement`.
+    options : callable, optional
+        For ``decide``: ``options(data, lang) -> {letter: text}``, shown by
+        :meth:`ExerciseBook.options`.
+    rubric : tuple of (en, es) or str
+        What the instructor looks for in the written reason (exported by
+        ``crmkit grade`` for manual grading).
     """
 
     name: str
@@ -208,6 +225,9 @@ class Exercise:
     points: float = 1.0
     synonyms: Mapping[str, Sequence[str]] = field(default_factory=dict)
     perturb: Callable[[Any], Any] | None = None
+    kind: str = "compute"
+    options: Callable[[Any, str], Mapping[str, str]] | None = None
+    rubric: tuple[str, str] | str = ""
 
     def label(self, lang: str) -> str:
         if isinstance(self.title, tuple):
@@ -293,7 +313,7 @@ class ExerciseBook:
             if self._log is not None:
                 self._log.check(ex, verdict, None, None, self.attempts[name])
             return verdict
-        expected = given = None
+        expected = given = raw = None
         try:
             if answer is None or answer is Ellipsis:
                 status, detail = "missing", ""
@@ -321,7 +341,8 @@ class ExerciseBook:
         verdict = Verdict(name, status, message)
         self.results[name] = verdict
         if self._log is not None:
-            self._log.check(ex, verdict, given, expected, self.attempts[name])
+            reason = answer_reason(raw) if ex.kind != "compute" else None
+            self._log.check(ex, verdict, given, expected, self.attempts[name], reason)
         return verdict
 
     def _perturbed(self, ex: Exercise, raw: Any) -> str:
@@ -342,9 +363,19 @@ class ExerciseBook:
     def _convert(self, ex: Exercise, answer: Any) -> Any:
         try:
             return ex.convert(self.data, answer)
+        except Unusable as exc:  # the convert says, in both languages, what it needs
+            raise _Invalid(exc.args[0 if self.lang == "en" else 1]) from None
         except Exception as exc:  # e.g. a SQL syntax error: tell the learner, never crash
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise _Invalid(f"{type(exc).__name__}: {first}") from None
+
+    def options(self, name: str) -> None:
+        """Show the options of a *decide* exercise (computed from this notebook's data)."""
+        ex = self._lookup(name)
+        if ex is None or ex.options is None:
+            return
+        for letter, text in ex.options(self.data, self.lang).items():
+            self._show(f"  {letter}) {text}")
 
     def hint(self, name: str) -> None:
         """Show the next hint of exercise ``name`` (one more on each call)."""
@@ -425,7 +456,7 @@ class _GradingLog:
             "exercises": {e.name: {"title": e.label(book.lang), "points": e.points,
                                    "hint": e.hint_text(0, book.lang) if e.hints else "",
                                    "rtol": e.rtol, "atol": e.atol, "ordered": e.ordered,
-                                   "kind": _kind_of(e)}
+                                   "kind": e.kind, "rubric": _text_of(e.rubric, book.lang)}
                           for e in book._by_name.values()},
             "checks": {}})
         out = cls(path, len(log["books"]) - 1, log)
@@ -437,10 +468,10 @@ class _GradingLog:
         write_log(self.path, self.log)
 
     def check(self, ex: Exercise, verdict: Verdict, answer: Any, expected: Any,
-              n: int) -> None:
+              n: int, reason: str | None = None) -> None:
         self.log["books"][self.index]["checks"][ex.name] = {
             "status": verdict.status, "message": verdict.message, "attempts": n,
-            "answer": encode(answer), "expected": encode(expected)}
+            "answer": encode(answer), "expected": encode(expected), "reason": reason}
         write_log(self.path, self.log)
 
 
@@ -450,8 +481,15 @@ def _data_seed(data: Any) -> int | None:
     return int(seed) if isinstance(seed, numbers.Integral) else None
 
 
-def _kind_of(ex: Exercise) -> str:
-    return getattr(ex, "kind", "compute")
+def _text_of(text: tuple[str, str] | str, lang: str) -> str:
+    return text if isinstance(text, str) else text[0 if lang == "en" else 1]
+
+
+def answer_reason(answer: Any) -> str | None:
+    """The written reason of a *decide* or *interpret* answer ``(choice, reason)``, if any."""
+    if isinstance(answer, tuple | list) and len(answer) == 2 and isinstance(answer[1], str):
+        return answer[1].strip()
+    return answer.strip() if isinstance(answer, str) else None
 
 
 def answer_key(book: ExerciseBook, name: str) -> Any:
