@@ -223,3 +223,26 @@ def test_written_reasons_reach_the_instructor_with_their_rubric(tmp_path, monkey
         "kind": "decide", "choice": "incorrect",
         "reason": "loyal customers buy again, so money there returns",
         "rubric": "names the segment's size", "mark": ""}]
+
+
+def test_a_forged_log_is_graded_against_answers_computed_outside_the_kernel():
+    from crmkit.dataset.synth import generate
+    from crmkit.grading.grade import _check_outside
+    from crmkit.lessons import lesson01
+    from crmkit.lessons.exercises import answer_key
+
+    params = {"n_customers": 120, "seed": 5, "lang": "en"}
+    truth = answer_key(lesson01.exercise_book(generate("sports_shop", n_customers=120, seed=5)),
+                       "selection")
+    forged = truth + 7
+    exercises = {"selection": {"title": "Selection", "points": 1.0, "hint": "", "rtol": 1e-6,
+                               "atol": 1e-9, "ordered": False}}
+    checks = {"selection": {"status": "correct", "message": "", "attempts": 1,
+                            "answer": encode(forged), "expected": encode(forged)}}
+    log = {"books": [{"lang": "en", "exercises": exercises, "checks": checks}]}
+    g = Graded(Submission(None, "01_crm_concepts", Student("s1", "Ana", "en"), "s1"),
+               Run(1.0, log=log))
+    _check_outside(g, params)
+    _grade_one(g, {})
+    assert [(e.name, e.status) for e in g.exercises] == [("selection", "incorrect")]
+    assert "tampered" in g.flags[0] and "selection" in g.flags[0]

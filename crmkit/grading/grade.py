@@ -120,6 +120,64 @@ def find_submissions(root: str | Path, students: list[Student]) -> list[Submissi
     return found
 
 
+#: Notebooks whose exercise book needs nothing but the data: their answers are computed
+#: again outside the student's kernel (the lesson module's ``exercise_book(data, lang)``).
+OUTSIDE = {"01_crm_concepts": "crmkit.lessons.lesson01",
+           "04_case_bendita": "crmkit.lessons.lesson04"}
+
+
+def _outside_answers(notebook: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The right answers of ``notebook`` for ``params``, computed here (None if the notebook's
+    book needs what only the notebook builds, e.g. a warehouse or fitted models)."""
+    import importlib
+
+    from ..lessons.exercises import answer_key
+    from ..lessons.notebook import setup
+    from ..report import find_notebooks, notebook_parameters
+
+    if notebook not in OUTSIDE:
+        return None
+    values = {**notebook_parameters(find_notebooks([notebook])[0]), **params}
+    data = setup(**values)
+    book = importlib.import_module(OUTSIDE[notebook]).exercise_book(data, values["lang"])
+    book.quiet = True
+    out = {}
+    for name in book.names:
+        if book.judge(name, 0).status == "skipped":
+            continue
+        try:
+            out[name] = answer_key(book, name)
+        except Exception:  # an answer the data cannot give: the run's own verdict stands
+            continue
+    return out
+
+
+def _check_outside(g: Graded, params: dict[str, Any]) -> None:
+    """Put the answers computed here in the run's log; flag any the kernel reported otherwise."""
+    from ..lessons.submission import encode
+
+    outside = _outside_answers(g.submission.notebook, params)
+    books = g.run.log.get("books", [])
+    if outside is None or not books:
+        return
+    book, differ = books[-1], []
+    for name, value in outside.items():
+        ex = book.get("exercises", {}).get(name, {})
+        check = book.setdefault("checks", {}).setdefault(name, {"status": "missing",
+                                                                "answer": {"k": "none"}})
+        logged = check.get("expected", {"k": "none"})
+        if logged.get("k") != "none":
+            same, _ = compare(decode(logged), value, rtol=ex.get("rtol", 1e-6),
+                              atol=ex.get("atol", 1e-9), ordered=ex.get("ordered", False))
+            if same != "correct":
+                differ.append(name)
+        check["expected"] = encode(value)
+    if differ:
+        g.flags.append(f"checks tampered with or run on other data: the notebook's own right "
+                       f"answers for {', '.join(differ)} differ from those computed for this "
+                       "student's data; graded against the latter")
+
+
 def _exercise_info(graded: list[Graded]) -> dict[tuple[str, str], dict]:
     """Per (notebook, language): the exercises as the books described them."""
     info: dict[tuple[str, str], dict] = {}
@@ -231,6 +289,7 @@ def grade_class(submissions: str | Path, roster: str | Path, *, secret: str | Pa
                            "against that data")
         if g.run.timed_out:
             g.flags.append(f"time limit: {g.run.error}")
+        _check_outside(g, {k: v for k, v in params.items() if k != "student_id"})
         graded.append(g)
         if progress is not None:
             progress(sub, g)
