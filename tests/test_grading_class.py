@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 
 import pytest
 from notebook_runs import NOTEBOOKS
@@ -67,6 +68,15 @@ def _set_lang(path, lang) -> None:
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
+def _set_id(path, sid) -> None:
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    for cell in nb["cells"]:
+        if "parameters" in cell["metadata"].get("tags", []):
+            src = "".join(cell["source"])
+            cell["source"] = re.sub(r'student_id = "[^"]*"', f'student_id = "{sid}"', src)
+    path.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
+
+
 def _key(seed: int) -> dict:
     """The right answers of notebook 01 for one seed, and which exercises the data can answer."""
     data = generate("sports_shop", n_customers=N_CUSTOMERS, seed=seed)
@@ -98,6 +108,7 @@ def graded(tmp_path_factory):
     _complete(nb["copier"], lambda name, src: (
         f"answer = {copied[name]!r}\nbook.check({name!r}, answer)\n" if name in copied
         else src))
+    _set_id(nb["copier"], "right")  # started from the other student's notebook
     _complete(nb["crash"], lambda name, src: "import os\nos._exit(1)\n"
               if name == "crm_model" else src)
     _complete(nb["loop"], lambda name, src: "while True:\n    pass\n"
@@ -126,7 +137,7 @@ def test_the_right_student_gets_every_point_their_data_allows(graded):
     answerable = _answerable(graded["keys"]["right"])
     assert _points(graded, "right") == len(answerable) > 4
     assert float(graded["book"]["right"]["possible"]) == len(answerable)
-    assert graded["book"]["right"]["flags"] == ""
+    assert graded["book"]["right"]["flags"] == ""  # nothing tampered, nothing copied
 
 
 def test_the_partly_right_student_gets_the_points_of_what_they_solved(graded):
@@ -147,6 +158,7 @@ def test_answers_copied_from_another_students_data_score_nothing_and_are_flagged
     for name in differ:
         assert float(row[f"{STEM}: {name}"]) == 0.0
     assert "probably copied" in row["flags"] and "data of right" in row["flags"]
+    assert "ran with another id" in row["flags"] and "student_id='right'" in row["flags"]
     assert "probably copied" not in graded["book"]["right"]["flags"]
 
 
