@@ -34,11 +34,10 @@ def balanced(result) -> bool:
     return bool((r["rows_read"] == r["rows_imported"] + r["rows_quarantined"]).all())
 
 
-def cents(data: CRMData) -> float:
-    """Revenue of the goods as Shopify charges it: each line's discount in whole cents."""
-    ln = data.order_lines
-    gross = ln["quantity"] * ln["unit_price"]
-    return round(float((gross - (gross * ln["discount"]).round(2)).sum()), 2)
+def cents(data: CRMData) -> list[int]:
+    """What each line cost, in cents, in (order, line) order: the dataset's amount_cents."""
+    ln = data.order_lines.sort_values(["order_id", "line_number"])
+    return [int(v) for v in ln["amount_cents"]]
 
 
 # ----------------------------------------------------------------------------- Shopify

@@ -54,6 +54,12 @@ __all__ = ["CRMData", "MANIFEST", "FORMATS", "read_json", "slugify"]
 MANIFEST = "manifest.json"
 FORMATS = ("csv", "parquet")
 TRUTH_DIR = "truth"
+#: Money columns a table file may lack (a folder from an older crmkit): conform fills them.
+FILLED_MONEY = {
+    "order_lines": ("amount_cents", "unit_price", "discount"),
+    "orders": ("shipping_cents", "shipping_cost", "discount_cents", "tax_cents",
+               "refunded_cents"),
+}
 
 
 @dataclass
@@ -273,7 +279,8 @@ class CRMData:
                     f"or {name}.parquet in that folder."
                 )
             try:
-                tables[name] = conform(name, _read(file, name))
+                tables[name] = conform(name, _read(file, name),
+                                       currency=str(manifest.get("currency") or "EUR"))
             except (SchemaError, DatasetError) as exc:
                 where = _first_bad_value(file, name)
                 raise DatasetError(f"{file}: {where or exc}") from exc
@@ -349,7 +356,8 @@ def _read(file: Path, name: str) -> pd.DataFrame:
         head = pd.read_csv(file, nrows=0)
     except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
         raise DatasetError(f"{file}: cannot read a header line ({exc}).") from exc
-    missing = [c.name for c in columns if c.name not in head.columns]
+    optional = FILLED_MONEY.get(name, ())  # older folders: filled once by conform
+    missing = [c.name for c in columns if c.name not in head.columns and c.name not in optional]
     if missing:
         raise DatasetError(
             f"{file}: table {name!r} is missing column(s) "
@@ -363,7 +371,7 @@ def _read(file: Path, name: str) -> pd.DataFrame:
             keep_default_na=False,
             na_values=[""],
         )
-    except (ValueError, OverflowError) as exc:
+    except (ValueError, OverflowError, TypeError) as exc:
         raise DatasetError(f"{file}: {_first_bad_value(file, name) or exc}") from exc
 
 

@@ -50,6 +50,7 @@ __all__ = [
     "CONTENT",
     "needs",
     "conform",
+    "fill_money",
     "empty_table",
     "validate_table",
     "data_dictionary",
@@ -217,11 +218,24 @@ _TABLES = (
             _c("payment_method", "str", "Payment method (``other``: one the source names "
                "but crmkit does not map; empty: not known).", nullable=True,
                allowed=PAYMENT_METHODS),
-            _c("shipping_cost", "float", "Shipping charged to the customer.", nullable=True,
+            _c("shipping_cost", "float", "Shipping charged to the customer, in currency units "
+               "(informational, for people; sums use `shipping_cents`).", nullable=True,
                minimum=0),
             _c("discount_code", "str", "Discount code used, if any.", nullable=True),
             _c("campaign_id", "Int", "Campaign the order is attributed to.", nullable=True,
                references="campaigns.campaign_id"),
+            _c("shipping_cents", "Int", "Shipping charged, in minor units of the currency "
+               "(cents; empty when the source does not say). Not revenue of goods.",
+               nullable=True, minimum=0),
+            _c("discount_cents", "Int", "Order-level discount in minor units (0 when none). "
+               "Already shared out into the lines' `amount_cents`: shown, never subtracted "
+               "again.", minimum=0),
+            _c("tax_cents", "Int", "Taxes of the order in minor units (empty when the source "
+               "does not say); the manifest's `taxes_included` says whether the amounts "
+               "already include them.", nullable=True, minimum=0),
+            _c("refunded_cents", "Int", "Money given back to the customer, in minor units "
+               "(0 when none; a full or partial refund). Net revenue of an order = "
+               "sum of its lines' `amount_cents` - `refunded_cents`.", minimum=0),
         ),
         ("order_id",),
     ),
@@ -235,8 +249,20 @@ _TABLES = (
             _c("product_id", "Int", "Product (empty when the source names none, as in an "
                "order log of amounts).", nullable=True, references="products.product_id"),
             _c("quantity", "int", "Units.", minimum=1),
-            _c("unit_price", "float", "Price of one unit before discount.", minimum=0),
-            _c("discount", "float", "Discount as a fraction of the price (0-1).", minimum=0),
+            _c("unit_price", "float", "Price of one unit before discount, in currency units "
+               "(informational; empty when the source gives only the line's amount).",
+               nullable=True, minimum=0),
+            _c("discount", "float", "Line discount as a fraction of the price (0-1; "
+               "informational; empty when the source does not say).", nullable=True,
+               minimum=0),
+            _c("amount_cents", "Int", "What the line cost the customer after all its "
+               "discounts (its own and its share of the order's), in minor units of the "
+               "currency (cents; none for JPY), exactly as the source says. The revenue "
+               "of the line: money is summed from this column only. When a table comes "
+               "without it (a frame built by hand, a folder from an older crmkit) it is "
+               "derived once: quantity x unit_price x (1 - discount), computed exactly "
+               "from the decimal text of each number and rounded once, half to even.",
+               minimum=0),
         ),
         ("order_id", "line_number"),
     ),
@@ -448,11 +474,17 @@ def _rows_preview(df: pd.DataFrame, mask: np.ndarray, limit: int = 5) -> str:
     return ", ".join(str(int(r)) for r in rows)
 
 
-def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
+def conform(name: str, df: pd.DataFrame, *, currency: str = "EUR") -> pd.DataFrame:
     """Return a copy of ``df`` with the canonical column order and dtypes of ``name``.
 
     Values that cannot be cast raise :class:`SchemaError` naming the column and
     the first rows at fault. Extra columns are kept after the canonical ones.
+
+    Money columns a frame lacks are filled by one documented rule each (see
+    :func:`fill_money`): a line's ``amount_cents`` from quantity, unit price and
+    discount (rounded once, half to even, to the minor units of ``currency``),
+    ``shipping_cents`` from ``shipping_cost`` (exactly, or refused), order
+    discounts and refunds 0, taxes unknown.
 
     >>> import pandas as pd
     >>> out = conform("inventory", pd.DataFrame({"date": ["2024-01-01"], "product_id": ["7"],
@@ -461,6 +493,7 @@ def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
     (Timestamp('2024-01-01 00:00:00'), dtype('int64'))
     """
     t = _table(name)
+    df = fill_money(name, df, currency=currency)
     _check_columns(t, df)
     out = {}
     for col in t.columns:
@@ -502,6 +535,50 @@ def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
     for c in extras:
         result[c] = df[c]
     return result.reset_index(drop=True)
+
+
+def fill_money(name: str, df: pd.DataFrame, *, currency: str = "EUR") -> pd.DataFrame:
+    """``df`` with the money columns of ``orders``/``order_lines`` it lacks, filled once.
+
+    - ``order_lines.amount_cents``: :func:`crmkit.dataset.money.derive_line_amounts`
+      (quantity x unit_price x (1 - discount), exact, one half-even rounding);
+      ``unit_price``/``discount`` absent beside a given amount: empty (unknown).
+    - ``orders.shipping_cents`` from ``shipping_cost`` (exact; more decimals than the
+      currency has is refused), or ``shipping_cost`` from ``shipping_cents``;
+      ``discount_cents`` and ``refunded_cents`` 0; ``tax_cents`` empty.
+
+    Columns already present are never touched.
+
+    >>> lines = pd.DataFrame({"order_id": [1], "line_number": [1], "product_id": [7],
+    ...                       "quantity": [2], "unit_price": [9.95], "discount": [0.5]})
+    >>> int(fill_money("order_lines", lines)["amount_cents"].iloc[0])
+    995
+    """
+    from .money import derive_line_amounts, minor_digits, to_cents
+
+    have = set(df.columns)
+    if name == "order_lines":
+        if "amount_cents" not in have and {"quantity", "unit_price", "discount"} <= have:
+            df = df.assign(amount_cents=derive_line_amounts(df, currency))
+        elif "amount_cents" in have:
+            df = df.assign(**{c: np.nan for c in ("unit_price", "discount") if c not in have})
+    elif name == "orders":
+        new = {}
+        if "shipping_cents" not in have:
+            new["shipping_cents"] = (to_cents(df["shipping_cost"], currency)
+                                     if "shipping_cost" in have
+                                     else pd.array([pd.NA] * len(df), dtype="Int64"))
+        elif "shipping_cost" not in have:
+            cents = df["shipping_cents"].astype("Int64")
+            new["shipping_cost"] = (cents.astype("float64") / 10 ** minor_digits(currency))
+        for col in ("discount_cents", "refunded_cents"):
+            if col not in have:
+                new[col] = pd.array([0] * len(df), dtype="Int64")
+        if "tax_cents" not in have:
+            new["tax_cents"] = pd.array([pd.NA] * len(df), dtype="Int64")
+        if new:
+            df = df.assign(**new)
+    return df
 
 
 _TRUE = {"true", "1", "yes", "y", "t", "si", "sí"}

@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from .crmdata import CRMData
+from .money import line_amounts, to_cents, to_decimal
 
 __all__ = [
     "ORDER_COLUMNS",
@@ -87,7 +88,7 @@ GATEWAYS = {
     "cash": "Cash",
 }
 
-_VAT = 0.21  # Spanish VAT, included in the prices (written in Taxes, never used to price)
+_VAT_PERCENT = 21  # Spanish VAT, included in the prices (written in Taxes, never used to price)
 
 
 def shopify_time(values: pd.Series, timezone: str) -> pd.Series:
@@ -105,6 +106,20 @@ def shopify_time(values: pd.Series, timezone: str) -> pd.Series:
 
 def _money(x) -> pd.Series:
     return pd.Series(x).map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
+
+
+def _cents(cents, currency: str) -> pd.Series:
+    """Minor units as Shopify writes money: plain decimal text, exact (``1250`` -> ``12.50``)."""
+    return pd.Series(np.asarray(cents, dtype="int64")).map(
+        lambda v: str(to_decimal(v, currency)))
+
+
+def _vat(gross_cents: np.ndarray) -> np.ndarray:
+    """The VAT inside taxes-included amounts, rounded once, half to even, to a cent."""
+    num = np.asarray(gross_cents, dtype="int64") * _VAT_PERCENT
+    q, r = np.divmod(num, 100 + _VAT_PERCENT)
+    up = (2 * r > 100 + _VAT_PERCENT) | ((2 * r == 100 + _VAT_PERCENT) & (q % 2 == 1))
+    return q + up
 
 
 def _yes(b) -> pd.Series:
@@ -148,11 +163,12 @@ def _orders(data: CRMData, tz: str, path: Path) -> Path:
     ln = data.order_lines.sort_values(["order_id", "line_number"]).reset_index(drop=True)
     products = data.products.set_index("product_id") if data.has("products") else None
     cust = data.customers.set_index("customer_id") if data.has("customers") else None
-    gross = ln["quantity"] * ln["unit_price"]
-    line_disc = (gross * ln["discount"]).round(2)
-    line_net = gross - line_disc
+    cur = data.currency
+    price = to_cents(ln["unit_price"], cur).astype("int64")
+    line_net = line_amounts(ln).astype("int64")
+    line_disc = ln["quantity"].astype("int64") * price - line_net
     per_order = pd.DataFrame({"net": line_net, "disc": line_disc}).groupby(ln["order_id"]).sum()
-    per_order = per_order.reindex(o["order_id"]).fillna(0.0)
+    per_order = per_order.reindex(o["order_id"]).fillna(0).astype("int64")
     oi = o.set_index("order_id")
     first = ~ln["order_id"].duplicated()
     row = oi.loc[ln["order_id"]].reset_index()
@@ -172,10 +188,10 @@ def _orders(data: CRMData, tz: str, path: Path) -> Path:
         df["Lineitem name"] = p["name"].fillna("").to_numpy()
         df["Lineitem sku"] = p["sku"].fillna("").to_numpy()
         df["Vendor"] = p["brand"].fillna("").to_numpy()
-    df["Lineitem price"] = _money(ln["unit_price"]).to_numpy()
+    df["Lineitem price"] = _cents(price, cur).to_numpy()
     df["Lineitem requires shipping"] = "true"
     df["Lineitem taxable"] = "true"
-    df["Lineitem discount"] = _money(line_disc).to_numpy()
+    df["Lineitem discount"] = _cents(line_disc, cur).to_numpy()
     fulfilled = row["shipped_at"].notna() & ~row["status"].isin(["cancelled"])
     df["Lineitem fulfillment status"] = np.where(fulfilled, "fulfilled", "pending")
     # order-level fields: the first row of each order only
@@ -186,8 +202,9 @@ def _orders(data: CRMData, tz: str, path: Path) -> Path:
         ["voided", "refunded", "paid"], default="pending")
     net = per_order.loc[h["order_id"], "net"].to_numpy()
     disc = per_order.loc[h["order_id"], "disc"].to_numpy()
-    ship = h["shipping_cost"].fillna(0.0).to_numpy()
+    ship = h["shipping_cents"].fillna(0).to_numpy(dtype="int64")
     tot = net + ship
+    vat = _vat(tot)
     order_fields = {
         "Financial Status": fin,
         "Paid at": shopify_time(h["paid_at"], tz).to_numpy(),
@@ -196,24 +213,24 @@ def _orders(data: CRMData, tz: str, path: Path) -> Path:
                                        "unfulfilled"),
         "Fulfilled at": shopify_time(h["shipped_at"], tz).to_numpy(),
         "Currency": data.currency,
-        "Subtotal": _money(net).to_numpy(),
-        "Shipping": _money(ship).to_numpy(),
-        "Taxes": _money(tot * _VAT / (1 + _VAT)).to_numpy(),
-        "Total": _money(tot).to_numpy(),
+        "Subtotal": _cents(net, cur).to_numpy(),
+        "Shipping": _cents(ship, cur).to_numpy(),
+        "Taxes": _cents(vat, cur).to_numpy(),
+        "Total": _cents(tot, cur).to_numpy(),
         "Discount Code": h["discount_code"].fillna("").to_numpy(),
-        "Discount Amount": _money(disc).to_numpy(),
+        "Discount Amount": _cents(disc, cur).to_numpy(),
         "Shipping Method": np.where(h["channel"] == "store", "", "Standard"),
         "Cancelled at": shopify_time(h["cancelled_at"], tz).to_numpy(),
         "Payment Method": h["payment_method"].map(GATEWAYS).fillna(
             h["payment_method"]).fillna("").to_numpy(),
-        "Refunded Amount": _money(np.where(h["status"] == "returned", tot, 0.0)).to_numpy(),
-        "Outstanding Balance": _money(np.zeros(len(h))).to_numpy(),
+        "Refunded Amount": _cents(np.where(h["status"] == "returned", tot, 0), cur).to_numpy(),
+        "Outstanding Balance": _cents(np.zeros(len(h), dtype="int64"), cur).to_numpy(),
         "Id": (5_000_000_000 + h["order_id"]).astype(str).to_numpy(),
         "Risk Level": "Low",
         "Source": h["channel"].map({"store": "pos", "web": "web", "phone": "phone"}
                                    ).fillna("").to_numpy(),
         "Tax 1 Name": "IVA 21%",
-        "Tax 1 Value": _money(tot * _VAT / (1 + _VAT)).to_numpy(),
+        "Tax 1 Value": _cents(vat, cur).to_numpy(),
     }
     if cust is not None:
         cid = h["customer_id"]
@@ -251,9 +268,8 @@ def _orders(data: CRMData, tz: str, path: Path) -> Path:
 
 def _customers(data: CRMData, path: Path) -> Path:
     c = data.customers.sort_values("customer_id").reset_index(drop=True)
-    value = data.order_lines["quantity"] * data.order_lines["unit_price"] * (
-        1 - data.order_lines["discount"])
-    per_order = value.groupby(data.order_lines["order_id"]).sum()
+    value = line_amounts(data.order_lines).astype("int64")
+    per_order = value.groupby(data.order_lines["order_id"].to_numpy()).sum()
     o = data.orders[~data.orders["status"].isin(["cancelled"])]
     spent = per_order.reindex(o["order_id"]).fillna(0).groupby(
         o["customer_id"].to_numpy()).sum()
@@ -271,7 +287,8 @@ def _customers(data: CRMData, path: Path) -> Path:
     df["Default Address Phone"] = c["phone"].fillna("")
     df["Phone"] = c["phone"].fillna("")
     df["Accepts SMS Marketing"] = _yes(c["email_consent"])
-    df["Total Spent"] = _money(spent.reindex(c["customer_id"]).fillna(0.0).to_numpy())
+    df["Total Spent"] = _cents(spent.reindex(c["customer_id"]).fillna(0).to_numpy(dtype="int64"),
+                               data.currency)
     df["Total Orders"] = count.reindex(c["customer_id"]).fillna(0).astype(int).astype(str
                                                                                  ).to_numpy()
     df["Tax Exempt"] = "no"

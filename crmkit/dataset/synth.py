@@ -40,6 +40,7 @@ from ..errors import ParameterError
 from ..i18n import t
 from .backoffice import inventory, numbered, opportunities, tickets
 from .crmdata import CRMData
+from .money import derive_line_amounts, minor_digits, to_cents
 from .names import (
     EMAIL_DOMAINS,
     FIRST_NAMES_F,
@@ -55,6 +56,8 @@ from .schema import CHANNELS, SEGMENTS, conform, empty_table
 __all__ = ["generate", "DEFAULT_START", "DEFAULT_END"]
 
 DEFAULT_START = "2024-01-01"
+#: The currency of every synthetic shop.
+CURRENCY = "EUR"
 DEFAULT_END = "2025-12-31"
 DAY = 86_400
 _STREAMS = ("campaigns", "customers", "products", "purchases", "contacts", "orders",
@@ -233,7 +236,7 @@ def generate(
         "profile": prof.name, "seed": int(seed), "n_customers": n,
         "start": str(t0.date()), "end": str(t1.date()), "crmkit_version": __version__,
         "source": "crmkit.generate",
-        "shop_name": t(f"profile.{prof.name}", "en"), "currency": "EUR",
+        "shop_name": t(f"profile.{prof.name}", "en"), "currency": CURRENCY,
         "timezone": "Europe/Madrid", "origin": "synthetic",
     }
     return CRMData(tables, manifest, {"customers": truth, "campaigns": campaign_truth,
@@ -729,13 +732,19 @@ def _orders(rng, rng_lines, prof, cal, customers, latent, products, partner, cam
     camp_disc = (campaigns["disc"].to_numpy()[np.maximum(camp, 0)]
                  if "disc" in campaigns else np.zeros(n_ev))
     disc_order = np.where(camp >= 0, camp_disc, np.where(on_sale, 0.3, 0.0))
-    disc = disc_order[line_order]
-    goods = np.bincount(line_order, qty * price * (1 - disc), minlength=n_ev)
+    disc = np.round(disc_order[line_order], 4)
+    # money is set once, here, in cents: one half-even rounding per line (money.py)
+    amount = derive_line_amounts(pd.DataFrame({"quantity": qty, "unit_price": price,
+                                               "discount": disc}), CURRENCY)
+    amount = amount.to_numpy(dtype=np.int64)
+    goods = np.bincount(line_order, amount, minlength=n_ev).astype(np.int64)
 
     remote = channel != "store"
-    shipping = np.where(remote & (goods < prof.free_shipping_over), prof.shipping_fee, 0.0)
+    fee = int(to_cents(pd.Series([prof.shipping_fee]), CURRENCY).iloc[0])
+    threshold = int(to_cents(pd.Series([prof.free_shipping_over]), CURRENCY).iloc[0])
+    shipping = np.where(remote & (goods < threshold), fee, 0)
     if prof.free_shipping_over == 0:
-        shipping = np.where(remote, prof.shipping_fee, 0.0)
+        shipping = np.where(remote, fee, 0)
 
     # life cycle
     end_s = cal.end_seconds
@@ -770,9 +779,14 @@ def _orders(rng, rng_lines, prof, cal, customers, latent, products, partner, cam
         "cancelled_at": _to_datetime(cancel_at, cancelled),
         "returned_at": _to_datetime(returned, is_returned),
         "payment_method": pay.astype(str),
-        "shipping_cost": shipping,
+        "shipping_cost": shipping / 10 ** minor_digits(CURRENCY),
         "discount_code": codes.to_numpy(),
         "campaign_id": pd.array(np.where(camp >= 0, camp + 1, 0), dtype="Int64"),
+        "shipping_cents": pd.array(shipping, dtype="Int64"),
+        "discount_cents": pd.array(np.zeros(n_ev, dtype=np.int64), dtype="Int64"),
+        "tax_cents": pd.array([pd.NA] * n_ev, dtype="Int64"),
+        # a returned order is refunded its goods in full (shipping is kept)
+        "refunded_cents": pd.array(np.where(is_returned, goods, 0), dtype="Int64"),
     })
     orders.loc[~known, "customer_id"] = pd.NA
     orders.loc[camp < 0, "campaign_id"] = pd.NA
@@ -781,6 +795,7 @@ def _orders(rng, rng_lines, prof, cal, customers, latent, products, partner, cam
     lines = pd.DataFrame({
         "order_id": order_id[line_order], "line_number": line_no,
         "product_id": prod + 1, "quantity": qty, "unit_price": price, "discount": disc,
+        "amount_cents": pd.array(amount, dtype="Int64"),
     })
     lines = lines.sort_values(["order_id", "line_number"], kind="stable").reset_index(drop=True)
     return orders, lines, contact_order
