@@ -205,6 +205,8 @@ def _class_parsers(sub) -> None:
                     help="time limit of one cell (default 120)")
     gr.add_argument("--total-timeout", type=float, default=None, metavar="SECONDS",
                     help="time limit of a whole notebook (default four cells' limit)")
+    gr.add_argument("--jobs", type=int, default=1, metavar="N",
+                    help="notebooks run at a time, each in its own kernel (default 1)")
     gr.add_argument("--title", default="CRM notebooks",
                     help="the assignment's name in the Canvas and Moodle gradebooks")
 
@@ -391,7 +393,7 @@ def _class(args) -> int:
 
     graded, students = grade_class(args.submissions, args.roster, secret=args.secret,
                                    cell_timeout=args.timeout, total_timeout=args.total_timeout,
-                                   progress=progress)
+                                   jobs=args.jobs, progress=progress)
     paths = write_outputs(graded, students, args.out, title=args.title)
     print(f"{len(graded)} submission(s) graded; gradebook: {paths['gradebook']}; Canvas: "
           f"{paths['canvas']}; Moodle: {paths['moodle']}; summary: {paths['summary']}")

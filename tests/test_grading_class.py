@@ -119,7 +119,7 @@ def graded(tmp_path_factory):
     out = root / "grades"
     assert main(["grade", str(root / "class"), "--roster", str(roster), "--out", str(out),
                  "--secret", str(secret), "--timeout", str(CELL_LIMIT),
-                 "--total-timeout", "240"]) == 0
+                 "--total-timeout", "240", "--jobs", "2"]) == 0
     with (out / "gradebook.csv").open(encoding="utf-8") as f:
         book = {row["id"]: row for row in csv.DictReader(f)}
     return {"out": out, "book": book, "keys": keys, "root": root, "secret": secret}

@@ -252,47 +252,64 @@ def _copies(graded: list[Graded], copy_min: int) -> None:
                                f"right for the data of {other}, not for this student's")
 
 
+def _run_one(sub: Submission, params: dict[str, Any], cell_timeout: float,
+             total_timeout: float | None) -> Graded:
+    try:
+        nb = json.loads(sub.path.read_text(encoding="utf-8"))
+        run = execute(nb, params, cell_timeout=cell_timeout, total_timeout=total_timeout)
+    except (ValueError, UnicodeDecodeError, KeyError, AttributeError, TypeError) as exc:
+        run = Run(0.0, f"not a notebook that can run: {type(exc).__name__}: {exc}")
+    g = Graded(sub, run)
+    if sub.claimed is not None and sub.claimed != sub.student.id:
+        g.flags.append(f"ran with another id: its parameters cell says student_id="
+                       f"{sub.claimed!r}; graded on the data of {sub.student.id}")
+    seeds = {b.get("seed") for b in g.run.log.get("books", [])} - {None}
+    if seeds - {params["seed"]}:
+        g.flags.append("ran on other data: its exercise book was built from seed "
+                       f"{sorted(seeds)}, not this student's seed; its answers were judged "
+                       "against that data")
+    if g.run.timed_out:
+        g.flags.append(f"time limit: {g.run.error}")
+    _check_outside(g, {k: v for k, v in params.items() if k != "student_id"})
+    return g
+
+
 def grade_class(submissions: str | Path, roster: str | Path, *, secret: str | Path = SECRET_FILE,
                 cell_timeout: float = 60, total_timeout: float | None = None,
-                copy_min: int = 2, progress=None) -> tuple[list[Graded], list[Student]]:
+                copy_min: int = 2, jobs: int = 1,
+                progress=None) -> tuple[list[Graded], list[Student]]:
     """Grade every submission under ``submissions``; return them and the roster.
 
-    ``progress(submission, graded)`` is called after each run (e.g. to print a line).
+    ``jobs`` notebooks run at a time (each in its own kernel); ``progress(submission,
+    graded)`` is called after each run (e.g. to print a line).
     """
+    from concurrent.futures import ThreadPoolExecutor
+
     students = read_roster(roster)
     key = course_secret(secret)
     assigned = read_assignment(secret)
-    graded = []
+    graded: list[Graded] = []
+    tasks = []
     for sub in find_submissions(submissions, students):
         if sub.student is None:
-            g = Graded(sub, None, flags=["not on the roster: the folder and the notebook's "
-                                         "student_id name no student of the roster"])
-            graded.append(g)
+            graded.append(Graded(sub, None, flags=[
+                "not on the roster: the folder and the notebook's student_id name no "
+                "student of the roster"]))
             continue
         params = {k: v for k, v in assigned.get(sub.notebook, {}).items()
                   if k not in STUDENT_PARAMETERS}
         params.update(student_id=sub.student.id, seed=student_seed(key, sub.student.id),
                       lang=sub.student.lang)
-        try:
-            nb = json.loads(sub.path.read_text(encoding="utf-8"))
-            run = execute(nb, params, cell_timeout=cell_timeout, total_timeout=total_timeout)
-        except (ValueError, UnicodeDecodeError, KeyError, AttributeError, TypeError) as exc:
-            run = Run(0.0, f"not a notebook that can run: {type(exc).__name__}: {exc}")
-        g = Graded(sub, run)
-        if sub.claimed is not None and sub.claimed != sub.student.id:
-            g.flags.append(f"ran with another id: its parameters cell says student_id="
-                           f"{sub.claimed!r}; graded on the data of {sub.student.id}")
-        seeds = {b.get("seed") for b in g.run.log.get("books", [])} - {None}
-        if seeds - {params["seed"]}:
-            g.flags.append("ran on other data: its exercise book was built from seed "
-                           f"{sorted(seeds)}, not this student's seed; its answers were judged "
-                           "against that data")
-        if g.run.timed_out:
-            g.flags.append(f"time limit: {g.run.error}")
-        _check_outside(g, {k: v for k, v in params.items() if k != "student_id"})
-        graded.append(g)
+        tasks.append((sub, params))
+
+    def one(task):
+        g = _run_one(*task, cell_timeout, total_timeout)
         if progress is not None:
-            progress(sub, g)
+            progress(task[0], g)
+        return g
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        graded += list(pool.map(one, tasks))
     info = _exercise_info(graded)
     for g in graded:
         if g.run is not None:
