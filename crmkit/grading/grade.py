@@ -252,6 +252,23 @@ def _copies(graded: list[Graded], copy_min: int) -> None:
                                f"right for the data of {other}, not for this student's")
 
 
+def _merged(log: dict) -> dict:
+    """One book from all the books a notebook made (a later check of an exercise wins).
+
+    >>> _merged({"books": [{"lang": "en", "exercises": {"a": {}}, "checks": {"a": 1}},
+    ...                    {"lang": "en", "exercises": {"b": {}}, "checks": {"b": 2}}]})
+    {'books': [{'lang': 'en', 'exercises': {'a': {}, 'b': {}}, 'checks': {'a': 1, 'b': 2}}]}
+    """
+    books = log.get("books", [])
+    if len(books) < 2:
+        return log
+    merged = {**books[-1], "exercises": {}, "checks": {}}
+    for book in books:
+        merged["exercises"].update(book.get("exercises", {}))
+        merged["checks"].update(book.get("checks", {}))
+    return {**log, "books": [merged]}
+
+
 def _run_one(sub: Submission, params: dict[str, Any], cell_timeout: float,
              total_timeout: float | None) -> Graded:
     try:
@@ -270,6 +287,7 @@ def _run_one(sub: Submission, params: dict[str, Any], cell_timeout: float,
                        "against that data")
     if g.run.timed_out:
         g.flags.append(f"time limit: {g.run.error}")
+    g.run.log = _merged(g.run.log)
     _check_outside(g, {k: v for k, v in params.items() if k != "student_id"})
     return g
 
