@@ -8,6 +8,8 @@
     crmkit edition --lang es --out editions/es
     crmkit import shopify orders_export.csv --customers customers_export.csv --out my_shop
     crmkit import orders sales.csv --customer "Customer ID" --date InvoiceDate --out my_shop
+    crmkit assign --roster roster.csv --out class
+    crmkit grade class_submissions --roster roster.csv --out grades
 """
 
 from __future__ import annotations
@@ -170,7 +172,51 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("profiles", help="list the shop profiles")
     _import_parser(sub)
+    _class_parsers(sub)
     return parser
+
+
+def _class_parsers(sub) -> None:
+    a = sub.add_parser(
+        "assign", help="write one student edition per student, on the student's own data",
+        description="For each student of the roster (CSV: id,name,language[,email]) write "
+        "OUT/<id>/<notebook>.ipynb: the student edition in the student's language, with their "
+        "student_id and the seed of their own data in the parameters cell. The seed comes from "
+        "the id and the course secret (--secret, created on first use: keep it, never hand it "
+        "out). A notebook a student has changed is never replaced unless --force.")
+    a.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
+                   help="e.g. 01_crm_concepts or 01 (default: every notebook)")
+    a.add_argument("--roster", required=True, help="roster CSV: id,name,language[,email]")
+    a.add_argument("--out", required=True, help="folder of the students' folders")
+    a.add_argument("--secret", default="course_secret.txt",
+                   help="file holding the course secret (default course_secret.txt; created "
+                   "if missing)")
+    a.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                   metavar=("NAME", "VALUE"), help="a parameter every student shares, e.g. "
+                   "-p n_customers 800")
+    keep = a.add_mutually_exclusive_group()
+    keep.add_argument("--keep", action="store_true", help="leave changed notebooks as they are")
+    keep.add_argument("--force", action="store_true", help="replace changed notebooks too")
+
+    gr = sub.add_parser(
+        "grade", help="re-run and grade the students' notebooks into a gradebook",
+        description="Re-execute every notebook under SUBMISSIONS/<student id>/ in a fresh "
+        "kernel on the student's own data (roster + course secret), grade each exercise, and "
+        "write OUT/gradebook.csv, gradebook_canvas.csv, gradebook_moodle.csv, feedback/<id>.html "
+        "and summary.md.")
+    gr.add_argument("submissions", help="folder with one folder per student id")
+    gr.add_argument("--roster", required=True, help="roster CSV: id,name,language[,email]")
+    gr.add_argument("--out", required=True, help="folder to write the gradebooks to")
+    gr.add_argument("--secret", default="course_secret.txt",
+                    help="the course secret crmkit assign used (default course_secret.txt)")
+    gr.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
+                    help="time limit of one cell (default 120)")
+    gr.add_argument("--total-timeout", type=float, default=None, metavar="SECONDS",
+                    help="time limit of a whole notebook (default four cells' limit)")
+    gr.add_argument("--jobs", type=int, default=1, metavar="N",
+                    help="notebooks run at a time, each in its own kernel (default 1)")
+    gr.add_argument("--title", default="CRM notebooks",
+                    help="the assignment's name in the Canvas and Moodle gradebooks")
 
 
 def _import_parser(sub) -> None:
@@ -336,9 +382,41 @@ def _run(args) -> int:
         print(f"dashboard written: {path}")
     elif args.command == "import":
         return _import(args)
+    elif args.command in ("assign", "grade"):
+        return _class(args)
     elif args.command == "profiles":
         for p in PROFILES.values():
             print(f"{p.name:14} {p.modelled_on} (default {p.default_customers:,} customers)")
+    return 0
+
+
+def _class(args) -> int:
+    if args.command == "assign":
+        from .grading.assign import assign
+        from .report import parse_value
+
+        params = {name: parse_value(value) for name, value in args.parameter}
+        done = assign(args.roster, args.out, notebooks=args.notebooks, secret=args.secret,
+                      parameters=params, force=args.force, keep=args.keep)
+        for a in done:
+            print(f"{a.student.id} ({a.student.lang}): {a.path} ({a.action})")
+        students = len({a.student.id for a in done})
+        print(f"{len(done)} notebook(s) for {students} student(s) under {args.out}/; course "
+              f"secret: {args.secret} (keep it; never hand it out)")
+        return 0
+    from .grading.grade import grade_class
+    from .grading.outputs import write_outputs
+
+    def progress(sub, g):
+        state = f"failed: {g.run.error}" if g.run.error else "ran"
+        print(f"{sub.student.id}: {sub.path.name} {state} ({g.run.seconds:.0f} s)")
+
+    graded, students = grade_class(args.submissions, args.roster, secret=args.secret,
+                                   cell_timeout=args.timeout, total_timeout=args.total_timeout,
+                                   jobs=args.jobs, progress=progress)
+    paths = write_outputs(graded, students, args.out, title=args.title)
+    print(f"{len(graded)} submission(s) graded; gradebook: {paths['gradebook']}; Canvas: "
+          f"{paths['canvas']}; Moodle: {paths['moodle']}; summary: {paths['summary']}")
     return 0
 
 
