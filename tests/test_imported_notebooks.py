@@ -8,6 +8,7 @@ the report run fail.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -158,7 +159,9 @@ def test_the_dashboard_of_an_imported_shop_shows_what_it_has(shops, shop, tmp_pa
     assert "data:image/png;base64," in page
     # the CPS (in euros) only where the products' costs are known; CDNOW is priced in dollars
     assert ("€" in page) == (shop == "shopify")
-    assert "Afluencia" not in page  # no web visits: no footfall row
+    # no web visits: the footfall row says what is missing instead of a figure
+    assert re.search(r"Afluencia \(sesiones\)</td><td colspan='4'>Sin medir: necesita visitas "
+                     "web", page)
 
 
 def test_analyses_of_absent_tables_raise_one_clear_error(shops):
