@@ -43,6 +43,7 @@ __all__ = [
     "quarantine_rows",
     "file_report",
     "broken_rows",
+    "problem_rows",
     "IMPORT_REPORT",
     "QUARANTINE_FILE",
 ]
@@ -86,6 +87,36 @@ def quarantine_rows(frame: pd.DataFrame, mask, *, file: str, column: str, reason
         values = np.full(len(rows), "", dtype=object)
     return pd.DataFrame({"file": file, "line": rows[LINE].to_numpy(dtype="int64"),
                          "column": src, "reason": reason, "value": values})
+
+
+def problem_rows(parsed: pd.DataFrame, problems: dict, *, file: str,
+                 raw: pd.DataFrame | None = None, source_columns: dict | None = None
+                 ) -> tuple[pd.Series, pd.DataFrame]:
+    """Quarantine the values a column parser could not read; return (usable mask, quarantine).
+
+    ``problems`` maps a parsed column to a Series of reasons (NA where the value
+    is fine), as :func:`~crmkit.sources.numbers.parse_numbers` and
+    :func:`~crmkit.sources.dates.parse_times` give them; every reason is kept.
+
+    >>> parsed = pd.DataFrame({"price": [1.0, float("nan")], "_line": [2, 3]})
+    >>> ok, bad = problem_rows(parsed, {"price": pd.Series([pd.NA, "non_finite"])},
+    ...                        file="f.csv", raw=pd.DataFrame({"Precio": ["1", "inf"]}),
+    ...                        source_columns={"price": "Precio"})
+    >>> ok.tolist(), bad.values.tolist()
+    ([True, False], [['f.csv', 3, 'Precio', 'non_finite', 'inf']])
+    """
+    source_columns = source_columns or {}
+    ok = pd.Series(True, index=parsed.index)
+    out = [pd.DataFrame(columns=QUARANTINE_COLUMNS)]
+    for column, problem in problems.items():
+        problem = pd.Series(problem, index=parsed.index)
+        for reason in pd.unique(problem.dropna()):
+            mask = (problem == reason).fillna(False).to_numpy(dtype=bool)
+            out.append(quarantine_rows(parsed, mask, file=file, column=column, reason=reason,
+                                       raw=raw, source_column=source_columns.get(column, column)))
+            ok &= ~mask
+    bad = pd.concat(out, ignore_index=True) if len(out) > 1 else out[0]
+    return ok, bad.sort_values(["line", "column"], kind="stable").reset_index(drop=True)
 
 
 def validate_rows(parsed: pd.DataFrame, schema: pa.DataFrameSchema, *, file: str,
