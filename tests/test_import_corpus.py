@@ -152,7 +152,7 @@ CASES = {
         RETAIL_MAP, RETAIL_BAD | {(3, "ambiguous_decimal")}, delimiter=";", decimal=","),
     "decimal_comma_flag_on_a_dot_file": Case(
         _retail(lambda rows: None), RETAIL_MAP | {"decimal": ","},
-        refused=r"retail.csv, column 'Price': decimal=',' contradicts the data: .* "
+        refused=r"retail.csv, line 2, column 'Price': decimal=',' contradicts the data: .* "
                 r"decimal point \(e.g. 6.95, 6.75, 2.1\)"),
     "prices_in_tenths_of_a_penny": Case(_retail(_set({(2, 5): "0.065", (3, 5): "0.125"})),
                                         RETAIL_MAP, RETAIL_BAD),
@@ -162,7 +162,7 @@ CASES = {
         RETAIL_MAP, (RETAIL_BAD - {(17, "not_a_date")}) | {(3, "contradicts_day_month")}),
     "every_date_ambiguous": Case(
         _retail(_dates("%d/%m/%Y %H:%M")), RETAIL_MAP,
-        refused=r"retail.csv, column 'InvoiceDate': every date could be day/month or "
+        refused=r"retail.csv, line 2, column 'InvoiceDate': every date could be day/month or "
                 r"month/day \(e.g. 01/12/2009 07:45, 01/12/2009 07:45, 01/12/2009 07:45\); "
                 r"say which with --dayfirst"),
     "every_date_ambiguous_with_dayfirst": Case(

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SourceError
+from .numbers import _at_line
 
 __all__ = ["TimeColumn", "parse_times", "format_pattern"]
 
@@ -94,8 +95,11 @@ def format_pattern(fmt: str) -> str:
 
 
 def parse_times(values: pd.Series, *, timezone: str, fmt: str | None = None,
-                dayfirst: bool | None = None, where: str = "column") -> TimeColumn:
-    """Read a text column as times in the shop's local time; see the module for the rules."""
+                dayfirst: bool | None = None, where: str = "column", lines=None) -> TimeColumn:
+    """Read a text column as times in the shop's local time; see the module for the rules.
+
+    ``where`` names file and column in errors, ``lines`` the rows' 1-based lines.
+    """
     v = values.astype("str").str.strip()
     problem = pd.Series(pd.NA, index=v.index, dtype=object)
     problem[v == ""] = "empty"
@@ -108,7 +112,7 @@ def parse_times(values: pd.Series, *, timezone: str, fmt: str | None = None,
     matched = parts["h"].notna() | parts["Y"].notna() | parts["a"].notna() | parts["cY"].notna()
     a, b = pd.to_numeric(parts["a"]), pd.to_numeric(parts["b"])
     day_proof, month_proof = (a > 12) & (b <= 12), (b > 12) & (a <= 12)
-    order = _decide_order(v, a, b, day_proof, month_proof, dayfirst, where)
+    order = _decide_order(v, a, b, day_proof, month_proof, dayfirst, where, lines)
     if order is True:
         problem[month_proof & problem.isna()] = "contradicts_day_month"
     elif order is False:
@@ -173,7 +177,7 @@ def _year4(y: str) -> str:
     return y if len(y) == 4 else ("20" + y if int(y) < 69 else "19" + y)
 
 
-def _decide_order(v, a, b, day_proof, month_proof, dayfirst, where) -> bool | None:
+def _decide_order(v, a, b, day_proof, month_proof, dayfirst, where, lines) -> bool | None:
     if dayfirst is not None:
         return bool(dayfirst)
     n_day, n_month = int(day_proof.sum()), int(month_proof.sum())
@@ -182,6 +186,7 @@ def _decide_order(v, a, b, day_proof, month_proof, dayfirst, where) -> bool | No
     ambiguous = (a <= 12) & (b <= 12) & (a != b)
     if ambiguous.any():
         sample = ", ".join(v[ambiguous].head(3).tolist())
+        where = _at_line(where, lines, ambiguous.to_numpy(dtype=bool))
         raise SourceError(
             f"{where}: every date could be day/month or month/day (e.g. {sample}); say which "
             "with --dayfirst (day/month/year) or --date-format (e.g. %m/%d/%Y).")
