@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -35,7 +36,7 @@ from ..errors import ParameterError, check_choice
 from ..i18n import check_lang
 
 __all__ = ["RULES", "MAX_CUSTOMERS", "MAX_YEARS", "MAX_SLA_HOURS", "check_parameter",
-           "check_parameters"]
+           "check_parameters", "holdout_window"]
 
 #: The largest synthetic shop a notebook generates (larger ones: ``crmkit generate`` and
 #: ``data_dir``); it keeps a lesson within a minute and a few hundred MB.
@@ -105,6 +106,15 @@ def _share(name: str, value, hi: float, example: str):
     return value
 
 
+def _student(name: str, value):
+    pattern = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}"
+    ok = value is None or (isinstance(value, str) and re.fullmatch(pattern, value) is not None)
+    if not ok:
+        raise ParameterError(f"{name}={value!r} must be your student id as the instructor "
+                             "wrote it (letters, digits, '.', '_', '@', '-'), or None.")
+    return value
+
+
 #: Parameter name -> the function that checks (and returns) its value.
 RULES: dict[str, Callable[[str, Any], Any]] = {
     "profile": lambda n, v: check_choice(n, v, PROFILE_NAMES),
@@ -112,6 +122,7 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "n_customers": lambda n, v: _whole(n, v, 1, MAX_CUSTOMERS, none_ok=True,
                                        note=" (or None for the shop's usual size)"),
     "seed": lambda n, v: _whole(n, v, 0, 2**32 - 1),
+    "student_id": _student,
     "start": _day,
     "end": _day,
     "data_dir": lambda n, v: _folder(n, v, must_exist=True),
@@ -122,7 +133,36 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "alpha": lambda n, v: _share(n, v, 0.5, "0.05"),
     "holdout_days": lambda n, v: _whole(n, v, 30, 3650,
                                         note=" of days kept aside to verify the models, e.g. 180"),
+    "margin": lambda n, v: None if v is None else _margin(n, v),
 }
+
+
+def _margin(name: str, value):
+    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
+          and math.isfinite(value) and 0 <= value < 1)
+    if not ok:
+        raise ParameterError(f"{name}={value!r} must be the share of revenue left after the "
+                             "cost of goods, from 0 to below 1 (e.g. 0.4), or None when every "
+                             "product's cost is known.")
+    return value
+
+
+def holdout_window(history_days: int, *, preferred: int = 180, shortest: int = 30,
+                   min_calibration: int = 180) -> int | None:
+    """The holdout a shop's history supports: ``preferred`` days when the history is long
+    enough, else the longest that leaves ``min_calibration`` days to learn from, never
+    shorter than ``shortest``; None when even that does not fit (the section that needs
+    a holdout says so and is skipped).
+
+    >>> holdout_window(730), holdout_window(300), holdout_window(200)
+    (180, 120, None)
+    >>> holdout_window(90, min_calibration=45)
+    45
+    """
+    room = int(history_days) - min_calibration
+    if room < shortest:
+        return None
+    return min(preferred, room)
 
 
 def check_parameter(name: str, value: Any) -> Any:

@@ -32,6 +32,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from ..dataset.crmdata import CRMData
+from ..dataset.folder import LOCK_TIMEOUT
 from ..errors import SourceError
 from .table import LINE
 
@@ -215,18 +216,25 @@ class ImportResult:
             lines += [f"  {f}, {c}, {r}: {n}" for (f, c, r), n in reasons.items()]
         return "\n".join(lines)
 
-    def save(self, out, *, format: str = "csv") -> Path:
-        """Write the dataset folder, ``import_report.json`` and ``quarantine.csv``."""
-        path = self.data.save(out, format=format)
-        report = {
-            "source": self.source,
-            "files": self.report.to_dict(orient="records"),
-            "balanced": self.balanced,
-            "notes": self.notes,
-        }
-        (path / IMPORT_REPORT).write_text(json.dumps(report, indent=2, default=str) + "\n",
-                                          encoding="utf-8")
-        self.quarantine.to_csv(path / QUARANTINE_FILE, index=False, lineterminator="\n")
-        for name, table in self.codes.items():
-            table.to_csv(path / f"{name}.csv", index=False, lineterminator="\n")
-        return path
+    def save(self, out, *, format: str = "csv", lock_timeout: float = LOCK_TIMEOUT) -> Path:
+        """Write the dataset folder, ``import_report.json`` and ``quarantine.csv``.
+
+        The folder is written whole into a temporary folder beside ``out`` and renamed
+        into place, under ``out``'s lock (see :meth:`CRMData.save`); the manifest
+        records every file's rows and checksum.
+        """
+        def extra(folder: Path) -> list[str]:
+            report = {
+                "source": self.source,
+                "files": self.report.to_dict(orient="records"),
+                "balanced": self.balanced,
+                "notes": self.notes,
+            }
+            (folder / IMPORT_REPORT).write_text(
+                json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+            self.quarantine.to_csv(folder / QUARANTINE_FILE, index=False, lineterminator="\n")
+            for name, table in self.codes.items():
+                table.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+            return [IMPORT_REPORT, QUARANTINE_FILE, *(f"{n}.csv" for n in self.codes)]
+
+        return self.data.save(out, format=format, lock_timeout=lock_timeout, extra=extra)
