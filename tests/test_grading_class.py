@@ -55,7 +55,7 @@ def _complete(path, edit) -> None:
     for cell in nb["cells"]:
         if cell.get("id") in by_id:
             name, src = by_id[cell["id"]]
-            cell["source"] = edit(name, src)
+            cell["source"] = edit(name, src).splitlines(keepends=True)  # as Jupyter saves it
     path.write_text(json.dumps(nb, indent=1, ensure_ascii=False), encoding="utf-8")
 
 
