@@ -99,6 +99,15 @@ def test_assign_refuses_a_shared_seed_or_id(tmp_path, capsys):
     assert "seed cannot be given with -p" in capsys.readouterr().err
 
 
+def test_grade_of_a_missing_submissions_folder_says_so(tmp_path, capsys):
+    roster = _roster(tmp_path, "id,name,language\ns1,Ana,es\n")
+    course_secret(tmp_path / "s.txt", create=True)
+    assert main(["grade", str(tmp_path / "nothing"), "--roster", str(roster), "--out",
+                 str(tmp_path / "g"), "--secret", str(tmp_path / "s.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "submissions folder" in err and "does not exist" in err and err.count("\n") == 1
+
+
 def test_grade_without_the_course_secret_says_which_file(tmp_path, capsys):
     roster = _roster(tmp_path, "id,name,language\ns1,Ana,es\n")
     (tmp_path / "subs").mkdir()

@@ -101,7 +101,12 @@ def claimed_id(nb: dict) -> str | None:
 
 def find_submissions(root: str | Path, students: list[Student]) -> list[Submission]:
     """Every notebook under ``root`` (checkpoints and hidden files left out), with its owner."""
+    from ..errors import ParameterError
+
     root = Path(root)
+    if not root.is_dir():
+        raise ParameterError(f"submissions folder {root} does not exist; give the folder that "
+                             "holds one folder per student id (as crmkit assign wrote them).")
     by_id = {s.id: s for s in students}
     found = []
     for path in sorted(root.rglob("*.ipynb")):
