@@ -69,13 +69,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="e.g. 01_crm_concepts, 01, or a path to an .ipynb")
     r.add_argument("--profile", action="append",
                    help=f"shop profile (repeatable, or 'all'): {', '.join(PROFILE_NAMES)}")
-    r.add_argument("--data", metavar="DIR", help="a dataset folder (crmkit import output): "
-                   "reports go to reports/<slug of the shop's name>/")
+    r.add_argument("--data", metavar="DIR", help="a dataset folder (crmkit import output), "
+                   "relative to the current folder: reports go to "
+                   "reports/<slug of the shop's name>/")
     r.add_argument("--lang", action="append", choices=["en", "es"],
                    help="language (repeatable); default: the notebook's")
     r.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
                    metavar=("NAME", "VALUE"), help="any notebook parameter, e.g. "
-                   "-p n_customers 2000")
+                   "-p n_customers 2000; in a run of several notebooks it goes to those "
+                   "that have it")
     r.add_argument("--out", default="reports", help="output folder (default reports/)")
     r.add_argument("--no-input", action="store_true", help="hide the code in the HTML")
     r.add_argument("--no-progress", action="store_true", help="no per-cell progress bar")
@@ -130,8 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     wb.add_argument("--customers", type=int, default=None)
     wb.add_argument("--seed", type=int, default=0)
     wb.add_argument("--batch", action="append", default=[],
-                    help="a later extracts folder to load after the first (repeatable)")
-    wl = wsub.add_parser("load", help="load one more batch of extracts (non-volatile)")
+                    help="a later extracts or dataset folder to load after the first "
+                    "(repeatable)")
+    wl = wsub.add_parser("load", help="load one more batch of extracts or a dataset folder "
+                         "(non-volatile)")
     wl.add_argument("db")
     wl.add_argument("folder")
     for sp in (wb, wl):
@@ -160,7 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
     db.add_argument("--customers", type=int, default=None)
     db.add_argument("--seed", type=int, default=0)
     db.add_argument("--lang", default="en", choices=["en", "es"])
-    db.add_argument("--out", required=True, help="HTML file to write, e.g. bendita.html")
+    db.add_argument("--out", default=None, help="HTML file to write (default: "
+                    "<shop-slug>-dashboard.html in the current folder)")
+    db.add_argument("--margin", type=float, default=None,
+                    help="share of revenue left after the cost of goods (e.g. 0.4), for "
+                    "products without a cost; shown beside the CPS")
 
     sub.add_parser("profiles", help="list the shop profiles")
     _import_parser(sub)
@@ -227,6 +235,9 @@ def _import_parser(sub) -> None:
                        help="the shop's time zone (IANA), default Europe/Madrid")
         p.add_argument("--encoding", help="file encoding (default: detected)")
         p.add_argument("--format", default="csv", choices=["csv", "parquet"])
+        p.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
+                       help="how long to wait for another import into the same --out "
+                       "(default 60)")
 
     sh = isub.add_parser("shopify", help="Shopify orders export (+ customers, products)")
     sh.add_argument("orders", help="orders_export.csv")
@@ -246,7 +257,11 @@ def _import_parser(sub) -> None:
                         help=f"column holding the {role.replace('-', ' ')} (header name, or "
                         "1-based position with --no-header)")
     lg.add_argument("--date-format", help="e.g. %%Y%%m%%d (default: detected)")
-    lg.add_argument("--dayfirst", action="store_true", help="dates are day/month/year")
+    order = lg.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", action="store_true", default=None,
+                       help="dates are day/month/year (default: decided from the column)")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_false",
+                       help="dates are month/day/year")
     lg.add_argument("--cancel-prefix", help="order numbers starting with this are "
                     "cancellations (Online Retail: C)")
     lg.add_argument("--no-header", action="store_true", help="the file has no header line")
@@ -357,9 +372,14 @@ def _run(args) -> int:
         from .dataset.synth import generate
         from .lessons.dashboard import write_dashboard
 
+        if args.margin is not None:
+            from .lessons.parameters import check_parameter
+
+            check_parameter("margin", args.margin)
         data = (CRMData.load(args.data) if args.data else
                 generate(args.profile, n_customers=args.customers, seed=args.seed))
-        print(f"dashboard written: {write_dashboard(data, args.out, lang=args.lang)}")
+        path = write_dashboard(data, args.out, lang=args.lang, margin=args.margin)
+        print(f"dashboard written: {path}")
     elif args.command == "import":
         return _import(args)
     elif args.command in ("assign", "grade"):
@@ -403,7 +423,10 @@ def _class(args) -> int:
 def _import(args) -> int:
     from pathlib import Path
 
+    from .dataset.folder import check_target
+
     t0 = time.perf_counter()
+    check_target(args.out)  # a file, or a folder of other files: refused before any work
     if args.kind == "shopify":
         from .sources.shopify import import_shopify
 
@@ -425,7 +448,7 @@ def _import(args) -> int:
         print(f"crmkit import: nothing usable remains (every row quarantined); nothing "
               f"written to {args.out}.", file=sys.stderr)
         return 1
-    path = result.save(args.out, format=args.format)
+    path = result.save(args.out, format=args.format, lock_timeout=args.wait)
     print(f"dataset written: {path} ({time.perf_counter() - t0:.1f} s); quarantined rows: "
           f"{path / 'quarantine.csv'}")
     return 0
@@ -440,7 +463,7 @@ def _mapping(args, cls):
              "date_format": args.date_format, "cancel_prefix": args.cancel_prefix,
              "delimiter": args.delimiter, "decimal": args.decimal, "encoding": args.encoding}
     given = {k: v for k, v in given.items() if v is not None}
-    flags = {k: True for k in ("dayfirst",) if getattr(args, k)}
+    flags = {} if args.dayfirst is None else {"dayfirst": args.dayfirst}
     if args.no_header:
         flags["header"] = False
     if args.mapping:
@@ -466,8 +489,11 @@ def _warehouse(args) -> int:
                 source = args.source
             elif args.data_dir:
                 from .dataset.crmdata import CRMData
+                from .warehouse.direct import is_dataset_folder
 
-                source = CRMData.load(args.data_dir)
+                # a dataset folder is loaded file by file (its own files in the load report)
+                source = (args.data_dir if is_dataset_folder(args.data_dir)
+                          else CRMData.load(args.data_dir))
             else:
                 from .dataset.synth import generate
 
@@ -521,13 +547,28 @@ def _quarantined(db, report, *, first: int = 5) -> None:
 
 
 def _absent(report) -> None:
-    """Say which extract files no batch brought (they are not an error after a first build)."""
+    """Say which extract files (or dataset tables) a batch did not bring, and how many rows
+    loaded against an inferred member of a dimension."""
     from .dataset.extracts import FILES
+    from .warehouse.direct import absent_tables
 
-    for batch, files in report.groupby("batch_id", sort=False)["file"]:
-        missing = [name for name in FILES if name not in set(files)]
-        if missing:
-            print(f"batch {batch}: not in this batch: {', '.join(missing)}")
+    for batch, rows in report.groupby("batch_id", sort=False):
+        files = set(rows["file"])
+        if files & set(FILES):
+            missing = [name for name in FILES if name not in files]
+            if missing:
+                print(f"batch {batch}: not in this batch: {', '.join(missing)}")
+        else:
+            missing = absent_tables(files)
+            if missing:
+                print(f"batch {batch}: the dataset has no {', '.join(missing)}; their marts "
+                      "are empty (a buyer or product named only by its number is an inferred "
+                      "member of its dimension)")
+        inferred = rows.loc[rows["rows_inferred"].fillna(0) > 0]
+        for r in inferred.itertuples():
+            print(f"inferred: {r.file}: {int(r.rows_inferred)} rows name a customer or product "
+                  "the warehouse has no row for; they load against an inferred member, filled "
+                  "in when its row arrives")
 
 
 if __name__ == "__main__":  # pragma: no cover

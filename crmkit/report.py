@@ -43,6 +43,9 @@ __all__ = [
     "shop_folder",
     "failing_exercises",
     "FAILING",
+    "from_here",
+    "shared_parameters",
+    "report_title",
 ]
 
 NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
@@ -176,11 +179,37 @@ def static_widgets(nb) -> int:
     return n
 
 
-def to_html(executed: str | Path, html: str | Path, *, no_input: bool = False) -> Path:
+def report_title(nb, shop: str | None) -> str:
+    r"""The page title of a report: the notebook's first heading and the shop's name; the
+    heading itself gets the shop's name too (once).
+
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 01 · CRM\nGoal")])
+    >>> report_title(nb, "CDNOW"), nb.cells[0].source
+    ('01 · CRM · CDNOW', '# 01 · CRM · CDNOW\nGoal')
+    """
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        lines = cell["source"].split("\n")
+        for i, line in enumerate(lines):
+            if line.startswith("# "):
+                heading = line[2:].strip()
+                if shop and shop not in heading:
+                    heading = f"{heading} · {shop}"
+                    lines[i] = f"# {heading}"
+                    cell["source"] = "\n".join(lines)
+                return heading
+    return shop or "crmkit"
+
+
+def to_html(executed: str | Path, html: str | Path, *, no_input: bool = False,
+            lang: str = "en", shop: str | None = None) -> Path:
     """Render an executed notebook to a standalone HTML page (code hidden if ``no_input``).
 
-    The page works offline: widgets are shown by their static text
-    (:func:`static_widgets`).
+    The page says its language (``<html lang=...>``) and is titled with the
+    notebook's heading and the ``shop``'s name (:func:`report_title`). It works
+    offline: widgets are shown by their static text (:func:`static_widgets`).
     """
     import nbformat
     from nbconvert import HTMLExporter
@@ -189,8 +218,10 @@ def to_html(executed: str | Path, html: str | Path, *, no_input: bool = False) -
     exporter.exclude_input = no_input
     exporter.exclude_input_prompt = no_input
     exporter.exclude_output_prompt = no_input
+    exporter.language_code = check_lang(lang)
     nb = nbformat.read(str(executed), as_version=4)
     static_widgets(nb)
+    nb.metadata["title"] = report_title(nb, shop)
     body, _ = exporter.from_notebook_node(nb)
     Path(html).write_text(body, encoding="utf-8")
     return Path(html)
@@ -246,7 +277,7 @@ def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
             f"{exc.exec_count}{': ' + first[0] if first else ''}): {exc.ename}: {exc.evalue}. "
             f"The partly executed notebook is {ipynb}."
         ) from None
-    to_html(ipynb, html, no_input=no_input)
+    to_html(ipynb, html, no_input=no_input, lang=lang, shop=shop_name(full, lang))
     failed = failing_exercises(ipynb)
     if failed:
         raise ReportError(
@@ -268,6 +299,25 @@ def shop_folder(parameters: dict[str, Any]) -> str:
     return str(parameters.get("profile", "data"))
 
 
+def shop_name(parameters: dict[str, Any], lang: str = "en") -> str | None:
+    """The shop's name for a report's titles: the dataset's ``shop_name``, else the
+    profile's name in ``lang``.
+
+    >>> shop_name({"profile": "boutique"}, "es")
+    'Tienda de ropa local'
+    """
+    from .i18n import t
+
+    if parameters.get("data_dir"):
+        from .dataset.crmdata import MANIFEST, read_json
+
+        path = Path(parameters["data_dir"])
+        manifest = read_json(path / MANIFEST) if (path / MANIFEST).is_file() else {}
+        return str(manifest.get("shop_name") or manifest.get("profile") or path.name)
+    profile = parameters.get("profile")
+    return t(f"profile.{profile}", lang) if profile in PROFILE_NAMES else None
+
+
 #: Verdicts that mean a solution does not pass its own check (``missing``: a student
 #: edition; ``skipped``: the shop's data lacks what the exercise needs).
 FAILING = ("incorrect", "close", "wrong_shape", "invalid", "error")
@@ -284,6 +334,42 @@ def failing_exercises(executed: str | Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in col[col.isin(FAILING)].items()}
 
 
+def from_here(parameters: dict[str, Any], here: Path | None = None) -> dict[str, Any]:
+    """``parameters`` with a relative folder (``data_dir``, ``warehouse_dir``) made absolute
+    from ``here`` (the folder the command runs in), as a person typing it means it.
+
+    >>> from_here({"data_dir": "my_shop", "lang": "es"}, Path("/home/ana"))["data_dir"]
+    '/home/ana/my_shop'
+    """
+    here = Path(here) if here is not None else Path.cwd()
+    return {k: (str((here / Path(v).expanduser()).resolve())
+                if k in _PATH_PARAMETERS and isinstance(v, str) and v.strip()
+                and not Path(v).expanduser().is_absolute() else v)
+            for k, v in parameters.items()}
+
+
+def shared_parameters(notebooks: list[Path], parameters: dict[str, Any]
+                      ) -> dict[Path, dict[str, Any]]:
+    """For a run of several notebooks, each notebook's share of ``parameters``: the ones
+    it declares. A name no notebook of the run declares is refused, naming the closest.
+
+    A single notebook gets all of them (its own check names what it lacks).
+    """
+    if len(notebooks) == 1:
+        return {notebooks[0]: dict(parameters)}
+    declared = {nb: notebook_parameters(nb) for nb in notebooks}
+    for name in parameters:
+        if not any(name in d for d in declared.values()):
+            names = sorted({n for d in declared.values() for n in d})
+            close = difflib.get_close_matches(name, names, n=1)
+            maybe = f" Did you mean {close[0]!r}?" if close else ""
+            raise ParameterError(
+                f"no notebook of this run has a parameter {name!r}.{maybe} Their parameters "
+                f"are: {', '.join(names)}.")
+    return {nb: {k: v for k, v in parameters.items() if k in declared[nb]}
+            for nb in notebooks}
+
+
 def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
                 langs: list[str] | None = None, parameters: dict[str, Any] | None = None,
                 out_dir: str | Path = "reports", no_input: bool = False,
@@ -298,6 +384,8 @@ def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
     notebooks = find_notebooks(names, notebook_dir)
     if not notebooks:
         raise ParameterError(f"no notebooks found in {notebook_dir or NOTEBOOK_DIR}.")
+    parameters = from_here(parameters or {})
+    given = shared_parameters(notebooks, parameters)
     langs = [check_lang(x) for x in langs] if langs else [None]
     if profiles and (parameters or {}).get("data_dir"):
         raise ParameterError("give either a shop profile or a dataset folder (data_dir), "
@@ -308,7 +396,7 @@ def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
     for nb in notebooks:
         for profile in profiles or [None]:
             for lang in langs:
-                params = dict(parameters or {})
+                params = dict(given[nb])
                 if profile is not None:
                     params["profile"] = profile
                 if lang is not None:

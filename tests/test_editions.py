@@ -229,8 +229,8 @@ def test_spanish_report_writes_numbers_and_dates_the_spanish_way(reports):
     es = _outputs_text(json.loads((reports / "es" / "01_crm_concepts.ipynb").read_text()))
     en = _outputs_text(json.loads((reports / "en" / "01_crm_concepts.ipynb").read_text()))
     # the same sentence, with thousands grouped by a point in Spanish and a comma in English
-    es_orders = re.search(r"Gestión comercial: ([\d.]+) pedidos, ([\d.]+) € de ingresos", es)
-    en_orders = re.search(r"Commercial management: ([\d,]+) orders, ([\d,]+) € of revenue", en)
+    es_orders = re.search(r"Gestión comercial: ([\d.]+) pedidos, ([\d.]+)\s€ de ingresos", es)
+    en_orders = re.search(r"Commercial management: ([\d,]+) orders, €([\d,]+) of revenue", en)
     assert es_orders and en_orders
     assert es_orders.group(1).replace(".", "") == en_orders.group(1).replace(",", "")
     assert int(es_orders.group(2).replace(".", "")) >= 1000 and "." in es_orders.group(2)

@@ -8,6 +8,7 @@ the report run fail.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -67,6 +68,8 @@ def test_notebook02_keeps_the_lesson_on_a_demo_copy_and_builds_the_shops_own_war
     figures = run("02_warehouse.ipynb", tmp_path / "out.ipynb", data_dir=str(shops / shop),
                   n_customers=400, seed=7, warehouse_dir=str(tmp_path / "wh"))
     assert figures["own_orders_loaded"] == EXPECTED[shop][0]
+    # the data tests the notebook reports are those of the shop's own warehouse
+    assert figures["own_data_tests_passed"] == figures["own_data_tests_total"] > 40
     status = figures["exercise_status"]["status"]
     assert (status == "correct").all(), status.to_dict()
     own = tmp_path / "wh" / f"{shop if shop == 'cdnow' else 'bendita'}.duckdb"
@@ -156,7 +159,9 @@ def test_the_dashboard_of_an_imported_shop_shows_what_it_has(shops, shop, tmp_pa
     assert "data:image/png;base64," in page
     # the CPS (in euros) only where the products' costs are known; CDNOW is priced in dollars
     assert ("€" in page) == (shop == "shopify")
-    assert "Afluencia" not in page  # no web visits: no footfall row
+    # no web visits: the footfall row says what is missing instead of a figure
+    assert re.search(r"Afluencia \(sesiones\)</td><td colspan='4'>Sin medir: necesita visitas "
+                     "web", page)
 
 
 def test_analyses_of_absent_tables_raise_one_clear_error(shops):

@@ -80,7 +80,7 @@ def test_trend_and_traffic_light():
     board = kpis.kpi_board(pd.DataFrame({"sessions": [10, 10, 10, 20, 20, 20]}),
                            targets={"sessions": 25})
     assert board.loc["sessions"].to_dict() == {"value": 20.0, "trend": pytest.approx(2.5714),
-                                               "target": 25.0, "status": "red"}
+                                               "target": 25.0, "status": "red", "window": 3}
 
 
 def test_kpis_on_generated_bendita_follow_the_profile(small_data):
@@ -94,3 +94,20 @@ def test_kpis_on_generated_bendita_follow_the_profile(small_data):
         kpis.order_profit(data).dropna(subset=["customer_id"])["order_profit"].sum()
         - data.campaign_contacts["cost"].sum()
         - data.tickets["customer_id"].notna().sum() * kpis.TICKET_COST)
+
+
+def test_revenue_is_the_lines_amounts_less_what_was_refunded(shop):
+    """With the dataset's money columns: a line's revenue is its amount (29.99 where price x
+    quantity says 30), a refund (partial or whole) gives back goods, and the shipping charge
+    is kept."""
+    from crmkit.dataset.crmdata import CRMData
+
+    lines = shop.order_lines.assign(amount_cents=pd.array([1800, 1000, 5000, 2999],
+                                                          dtype="Int64"))
+    orders = shop.orders.assign(refunded_cents=pd.array([500, 1000, 0, 0], dtype="Int64"))
+    money = CRMData({**shop.tables, "orders": orders, "order_lines": lines}, shop.manifest)
+    cps = kpis.customer_profitability(money, carrier_cost=0, ticket_cost=0)
+    # customer 1: 18.00 + 10.00 of goods + 3.50 shipping - 5.00 and 10.00 refunded
+    assert cps.loc[1, "revenue"] == pytest.approx(16.50)
+    # customer 2: order 3 cancelled, order 4 at the amount the source gives
+    assert cps.loc[2, "revenue"] == pytest.approx(29.99)

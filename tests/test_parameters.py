@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from crmkit.cli import main
@@ -25,11 +27,14 @@ BAD = [  # notebook, -p name value, words the one-line message must hold
     ("01", ["data_dir", "no/such/shop"], ["data_dir=", "does not exist"]),
     ("01", ["lang", "fr"], ["lang='fr'"]),
     ("01", ["profile", "bakery"], ["profile='bakery'"]),
-    ("02", ["warehouse_dir", "../README.md"], ["warehouse_dir=", "is a file"]),
+    # a folder parameter is read from where the command runs (here: an absolute path)
+    ("02", ["warehouse_dir", str(NOTEBOOK_DIR.parent / "README.md")],
+     ["warehouse_dir=", "is a file"]),
 ]
 
 
-@pytest.mark.parametrize("notebook, param, words", BAD, ids=[" ".join(b[1]) for b in BAD])
+@pytest.mark.parametrize("notebook, param, words", BAD, ids=[b[1][0] + " " + Path(b[1][1]).name
+                                                             for b in BAD])
 def test_report_refuses_bad_values_before_a_kernel_starts(tmp_path, capsys, notebook, param,
                                                           words):
     code = main(["report", notebook, "--no-progress", "--out", str(tmp_path / "out"),

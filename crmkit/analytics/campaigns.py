@@ -30,7 +30,7 @@ from statsmodels.stats import proportion as smp
 
 from ..dataset.schema import SEGMENTS, empty_table
 from ..errors import ParameterError
-from .kpis import customer_profitability, order_profit
+from .kpis import cps_missing, customer_profitability, order_profit
 from .rfm import rfm_scores, rfm_summary
 from .segments import assign_segments, segment_table
 
@@ -160,7 +160,8 @@ def segment_actions(data, *, lang: str = "en", as_of=None) -> pd.DataFrame:
         .customers
     seg = rfm_segments(data, as_of=as_of)
     c = c.set_index("customer_id").reindex(seg.index)
-    cps = (customer_profitability(data)["cps"].reindex(seg.index) if data.has("profitability")
+    cps = (customer_profitability(data)["cps"].reindex(seg.index)
+           if data.has("profitability") and cps_missing(data) is None
            else pd.Series(np.nan, index=seg.index))
     reach = pd.DataFrame({
         "email": (c["email"].notna() & c["email_consent"]).to_numpy(),
@@ -221,7 +222,7 @@ def buyer_persona(data, customer_ids) -> pd.Series:
         _table(data, "products")[["product_id", "category"]], on="product_id", how="left")
     end = data.orders["placed_at"].max() if len(data.orders) else pd.Timestamp.now()
     age = ((end - c["birth_date"]).dt.days / 365.25).median()
-    value = (lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])).sum()
+    value = _lines_value(data, lines)
     s = _table(data, "web_sessions")
     s = s[s["customer_id"].isin(ids)]
     timed = data.has("order_times")
@@ -241,6 +242,15 @@ def buyer_persona(data, customer_ids) -> pd.Series:
         "email_reachable": (round(float((c["email"].notna() & c["email_consent"]).mean()), 3)
                             if data.has("customers") else None),
     }, name="persona")
+
+
+def _lines_value(data, lines) -> float:
+    """What ``lines`` (a subset of the shop's order lines) cost the customers."""
+    if "amount_cents" in lines:
+        from babel.numbers import get_currency_precision
+
+        return float(lines["amount_cents"].sum()) / 10 ** get_currency_precision(data.currency)
+    return float((lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])).sum())
 
 
 # ----------------------------------------------------------------------------- effectiveness
@@ -274,7 +284,8 @@ def effectiveness(data) -> pd.DataFrame:
     out["clicks"] = g["clicked"].sum().reindex(out.index, fill_value=0).astype(int)
     out["conversions"] = (g["converted_order_id"].count().reindex(out.index, fill_value=0)
                           .astype(int))
-    profit = order_profit(data)
+    # revenue only: it does not depend on the products' costs, known or not
+    profit = order_profit(data, margin=0.0 if cps_missing(data) else None)
     o = data.orders.set_index("order_id")
     net = profit["gross"] - profit["discounts"] + profit["shipping_charged"] - profit["returns"]
     attributed = net.groupby(o["campaign_id"]).sum().reindex(out.index, fill_value=0.0)
@@ -439,12 +450,13 @@ def ab_tests(data, *, alpha: float = 0.05) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- plan
-def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax=None):
+def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax=None, currency: str = "EUR"):
     """A campaign plan as a timeline: one bar per campaign from start to end, its budget
-    written beside it and the bar's colour by channel."""
+    written beside it (in ``currency``, as ``lang`` writes money) and the bar's colour by
+    channel."""
     import matplotlib.pyplot as plt
 
-    from ..i18n import t
+    from ..i18n import format_currency, t
 
     c = campaigns.sort_values("start_date").reset_index(drop=True)
     if ax is None:
@@ -454,8 +466,8 @@ def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax=None):
     for i, r in c.iterrows():
         width = (r["end_date"] - r["start_date"]).days + 1
         ax.barh(i, width, left=r["start_date"], color=colours[r["channel"]], height=0.6)
-        ax.text(r["end_date"] + pd.Timedelta(days=4), i, f"{r['budget']:,.0f} €",
-                va="center", fontsize=7)
+        budget = format_currency(r["budget"], lang, currency=currency, decimals=0)
+        ax.text(r["end_date"] + pd.Timedelta(days=4), i, budget, va="center", fontsize=7)
     ax.set_yticks(range(len(c)), c["name"], fontsize=7)
     ax.invert_yaxis()
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[k]) for k in channels]

@@ -46,6 +46,10 @@ __all__ = [
     "footfall",
     "conversion_rate",
     "funnel",
+    "line_revenue",
+    "product_costs",
+    "cps_missing",
+    "period_days",
     "order_profit",
     "customer_profitability",
     "monthly_kpis",
@@ -157,26 +161,111 @@ def funnel(data, *, by: str | None = None) -> pd.DataFrame:
     return out
 
 
-def _order_lines(data) -> pd.DataFrame:
-    data.require("profitability", analysis="the profit of an order (cost of goods)")
-    lines = data.order_lines.merge(data.products[["product_id", "unit_cost"]],
-                                   on="product_id", how="left")
-    gross = lines["quantity"] * lines["unit_price"]
-    return pd.DataFrame({
-        "order_id": lines["order_id"], "gross": gross,
-        "discounts": gross * lines["discount"], "cogs": lines["quantity"] * lines["unit_cost"],
-    }).groupby("order_id").sum()
+def _minor(data) -> int:
+    from ..dataset.money import minor_digits
+
+    return minor_digits(getattr(data, "currency", None) or "EUR")
 
 
-def order_profit(data, *, carrier_cost: float = CARRIER_COST) -> pd.DataFrame:
+def line_revenue(data) -> pd.Series:
+    """What each order line cost the customer, in the shop's currency (index of the lines).
+
+    The dataset's own amount (``amount_cents``, exact as the source says it)
+    where it has one; otherwise quantity × unit price less the line discount.
+    """
+    lines = data.order_lines
+    if "amount_cents" in lines:
+        return lines["amount_cents"].astype("float64") / 10 ** _minor(data)
+    return lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])
+
+
+def product_costs(data) -> tuple[int, int]:
+    """How many of the products the shop sold have a known unit cost: ``(known, sold)``.
+
+    >>> from crmkit.dataset.synth import generate
+    >>> known, sold = product_costs(generate("bendita", n_customers=100, seed=1))
+    >>> known == sold > 0
+    True
+    """
+    if not data.has("sales"):
+        return 0, 0
+    sold = pd.Index(data.order_lines["product_id"].dropna().unique())
+    if not data.has("products"):
+        return 0, len(sold)
+    cost = data.products.drop_duplicates("product_id").set_index("product_id")["unit_cost"]
+    return int(cost.reindex(sold).notna().sum()), len(sold)
+
+
+def cps_missing(data, *, margin: float | None = None) -> dict | None:
+    """Why the CPS cannot be computed on ``data``, or None when it can.
+
+    The CPS needs what it is made of: the orders, their lines and the cost of
+    every product sold. Where some costs are unknown a stated ``margin`` (the
+    share of a line's revenue left after the cost of its goods) stands in for
+    them, and the figure must be shown with it. The answer is ``{"reason":
+    "no_lines" | "no_products" | "costs_unknown", "known": k, "sold": n}``.
+    """
+    if not data.has("sales"):
+        return {"reason": "no_lines", "known": 0, "sold": 0}
+    known, sold = product_costs(data)
+    if not data.has("products"):
+        return {"reason": "no_products", "known": known, "sold": sold}
+    if known == sold or margin is not None:
+        return None
+    return {"reason": "costs_unknown", "known": known, "sold": sold}
+
+
+def _check_margin(margin) -> None:
+    if margin is not None and not (isinstance(margin, (int, float)) and 0 <= margin < 1):
+        raise ParameterError(f"margin={margin!r} must be a share from 0 to below 1 (e.g. 0.4: "
+                             "40 % of revenue is left after the cost of goods), or None.")
+
+
+def _order_lines(data, margin: float | None = None) -> pd.DataFrame:
+    _check_margin(margin)
+    missing = cps_missing(data, margin=margin)
+    if missing is not None:
+        if missing["reason"] != "costs_unknown":
+            data.require("profitability", analysis="the profit of an order (cost of goods)")
+        raise ParameterError(
+            f"the cost of goods needs every product's unit cost: {missing['known']} of the "
+            f"{missing['sold']} products sold have one. Add the costs to the products file, "
+            "or give margin= (the share of revenue left after the cost of goods, e.g. 0.4).")
+    lines = data.order_lines.merge(
+        data.products[["product_id", "unit_cost"]].drop_duplicates("product_id"),
+        on="product_id", how="left")
+    amount = line_revenue(data).to_numpy()
+    gross = (lines["quantity"] * lines["unit_price"]).to_numpy(dtype=float)
+    if "amount_cents" in data.order_lines:  # the amount is exact; the discount is the rest
+        gross = np.where(np.isnan(gross), amount, gross)
+    cogs = (lines["quantity"] * lines["unit_cost"]).to_numpy(dtype=float)
+    if margin is not None:
+        cogs = np.where(np.isnan(cogs), amount * (1 - margin), cogs)
+    return pd.DataFrame({"order_id": lines["order_id"], "gross": gross,
+                         "discounts": gross - amount, "cogs": cogs}).groupby("order_id").sum()
+
+
+def _refunded(data, o: pd.DataFrame) -> np.ndarray | None:
+    if "refunded_cents" not in o:
+        return None
+    return o["refunded_cents"].fillna(0).astype("float64").to_numpy() / 10 ** _minor(data)
+
+
+def order_profit(data, *, carrier_cost: float = CARRIER_COST,
+                 margin: float | None = None) -> pd.DataFrame:
     """Each order's contribution: the parts of the CPS that come from orders.
 
     Cancelled orders contribute nothing. A returned order gives back its net
     revenue (``returns``) and its goods return to stock (no cost of goods),
     but the carrier was paid both ways. Store orders have no carrier cost.
+    Where the dataset records refunds (``refunded_cents``: money given back for
+    goods), an order gives back what was refunded, partly or wholly, and keeps
+    its shipping charge; revenue is then ``sum(amount_cents) - refunded_cents``
+    as the dataset's money rules say. ``margin`` stands in for unknown product
+    costs (:func:`cps_missing`).
     """
     o = data.orders.set_index("order_id")
-    parts = _order_lines(data).reindex(o.index, fill_value=0.0)
+    parts = _order_lines(data, margin).reindex(o.index, fill_value=0.0)
     live = (o["status"] != "cancelled").to_numpy()
     returned = (o["status"] == "returned").to_numpy()
     remote = (o["channel"] != "store").to_numpy()
@@ -185,9 +274,16 @@ def order_profit(data, *, carrier_cost: float = CARRIER_COST) -> pd.DataFrame:
     out["month"] = _month(o["placed_at"])
     out["gross"] = np.where(live, parts["gross"], 0.0)
     out["discounts"] = np.where(live, parts["discounts"], 0.0)
-    out["shipping_charged"] = np.where(live, o["shipping_cost"], 0.0)
-    out["returns"] = np.where(returned, out["gross"] - out["discounts"]
-                              + out["shipping_charged"], 0.0)
+    out["shipping_charged"] = np.where(live, o["shipping_cost"].fillna(0.0), 0.0)
+    refunded = _refunded(data, o)
+    if refunded is None:  # a dataset without refunds: a return gives everything back
+        out["returns"] = np.where(returned, out["gross"] - out["discounts"]
+                                  + out["shipping_charged"], 0.0)
+    else:  # what the source says was refunded (goods; the shipping charge is kept);
+        # a returned order whose refund the source does not give gives back its goods
+        goods = out["gross"] - out["discounts"]
+        out["returns"] = np.where(live, np.where(returned & (refunded == 0), goods, refunded),
+                                  0.0)
     out["cogs"] = np.where(live & ~returned, parts["cogs"], 0.0)
     out["carrier"] = np.where(live & remote, carrier_cost * (1 + returned), 0.0)
     out["order_profit"] = (out["gross"] - out["discounts"] + out["shipping_charged"]
@@ -196,7 +292,8 @@ def order_profit(data, *, carrier_cost: float = CARRIER_COST) -> pd.DataFrame:
 
 
 def customer_profitability(data, *, carrier_cost: float = CARRIER_COST,
-                           ticket_cost: float = TICKET_COST) -> pd.DataFrame:
+                           ticket_cost: float = TICKET_COST,
+                           margin: float | None = None) -> pd.DataFrame:
     """Customer Profitability Score (CPS) of every known customer, with its parts.
 
     ``cps = gross - discounts + shipping_charged - returns - cogs - carrier
@@ -220,7 +317,7 @@ def customer_profitability(data, *, carrier_cost: float = CARRIER_COST,
     """
     if carrier_cost < 0 or ticket_cost < 0:
         raise ParameterError("carrier_cost and ticket_cost must be >= 0 (money the shop pays).")
-    per_order = order_profit(data, carrier_cost=carrier_cost)
+    per_order = order_profit(data, carrier_cost=carrier_cost, margin=margin)
     known = per_order.dropna(subset=["customer_id"])
     cols = ["gross", "discounts", "shipping_charged", "returns", "cogs", "carrier"]
     if data.has("customers"):
@@ -245,8 +342,25 @@ def customer_profitability(data, *, carrier_cost: float = CARRIER_COST,
     return out
 
 
+def period_days(data) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last day the shop's data cover: the manifest's ``start`` and ``end``
+    where given, else the first and last order's days."""
+    placed = data.orders["placed_at"]
+    first = data.manifest.get("start") or placed.min()
+    last = data.manifest.get("end") or placed.max()
+    return pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize()
+
+
+def _partial(months: pd.PeriodIndex, first, last) -> pd.Series:
+    """Whether each month has fewer days of data than the month has."""
+    lo = pd.Series(months.start_time.normalize()).clip(lower=first)
+    hi = pd.Series(months.end_time.normalize()).clip(upper=last)
+    days = (hi - lo).dt.days.to_numpy() + 1
+    return pd.Series(days < np.asarray(months.days_in_month), index=months)
+
+
 def monthly_kpis(data, *, carrier_cost: float = CARRIER_COST,
-                 ticket_cost: float = TICKET_COST) -> pd.DataFrame:
+                 ticket_cost: float = TICKET_COST, margin: float | None = None) -> pd.DataFrame:
     """The four KPIs of the dashboard, one row per month.
 
     * ``sessions`` and ``visitors``: footfall;
@@ -260,6 +374,9 @@ def monthly_kpis(data, *, carrier_cost: float = CARRIER_COST,
     A KPI whose data the shop lacks is NaN in every month: footfall and
     conversion without web visits, the CPS without the products' costs.
     Active customers need only the orders (and their lines when known).
+    The CPS needs every product's cost, or a stated ``margin``
+    (:func:`cps_missing`). ``partial`` marks a month the data cover only in
+    part (a first or last month cut short): it is no month to judge.
     """
     months = pd.period_range(data.orders["placed_at"].min(), data.orders["placed_at"].max(),
                              freq="M", name="month") if len(data.orders) else pd.PeriodIndex(
@@ -271,8 +388,9 @@ def monthly_kpis(data, *, carrier_cost: float = CARRIER_COST,
         out["conversion_rate"] = conv["conversion_rate"]
     else:
         out["sessions"] = out["visitors"] = out["conversion_rate"] = np.nan
-    if data.has("profitability"):
-        per_order = order_profit(data, carrier_cost=carrier_cost).dropna(subset=["customer_id"])
+    if data.has("profitability") and cps_missing(data, margin=margin) is None:
+        per_order = order_profit(data, carrier_cost=carrier_cost,
+                                 margin=margin).dropna(subset=["customer_id"])
         profit = per_order.groupby("month")["order_profit"].sum()
     else:
         per_order = _live_gross(data)
@@ -292,16 +410,17 @@ def monthly_kpis(data, *, carrier_cost: float = CARRIER_COST,
            - incidents.reindex(out.index, fill_value=0.0))
     out["cps_per_customer"] = cps / out["active_customers"].where(out["active_customers"] > 0)
     out.index.name = "month"
+    out["partial"] = (_partial(out.index, *period_days(data)) if len(out)
+                      else pd.Series(dtype=bool))
     return out[["sessions", "visitors", "conversion_rate", "cps_per_customer",
-                "active_customers"]]
+                "active_customers", "partial"]]
 
 
 def _live_gross(data) -> pd.DataFrame:
     """Known customers' orders with their month and gross (0 if cancelled), without costs."""
     o = data.orders.dropna(subset=["customer_id"]).set_index("order_id")
     if data.has("sales"):
-        lines = data.order_lines
-        gross = (lines["quantity"] * lines["unit_price"]).groupby(lines["order_id"]).sum()
+        gross = line_revenue(data).groupby(data.order_lines["order_id"]).sum()
         gross = gross.reindex(o.index, fill_value=0.0)
     else:
         gross = pd.Series(1.0, index=o.index)
@@ -350,6 +469,12 @@ def kpi_board(monthly: pd.DataFrame, *, targets: dict[str, float] | None = None,
     gives one, a KPI's target is its mean over the first ``window`` months
     raised by ``growth`` (the plan: grow 10 % on where we started).
 
+    Only whole months count: a month marked ``partial`` (a column of
+    ``monthly``) is left out of value, target and trend. A short history gets
+    a shorter window (half its whole months, so value and target never share a
+    month; the ``window`` column says which was used); with fewer than two
+    whole months there is no target and the light is grey.
+
     >>> import pandas as pd
     >>> m = pd.DataFrame({"sessions": [100, 100, 100, 120, 115, 110],
     ...                   "conversion_rate": [0.02] * 6})
@@ -362,14 +487,17 @@ def kpi_board(monthly: pd.DataFrame, *, targets: dict[str, float] | None = None,
     if window < 1 or len(monthly) < 1:
         raise ParameterError(f"window={window!r} must be >= 1 and the monthly table not empty.")
     targets = targets or {}
+    whole = (monthly[~monthly["partial"].astype(bool)] if "partial" in monthly else monthly)
+    used = min(window, len(whole) // 2) or min(window, len(whole))
     rows = []
-    for kpi in [k for k in KPI_NAMES if k in monthly] + [k for k in monthly
-                                                           if k not in KPI_NAMES]:
-        if kpi == "visitors":
+    for kpi in [k for k in KPI_NAMES if k in whole] + [k for k in whole
+                                                         if k not in KPI_NAMES]:
+        if kpi in ("visitors", "partial"):
             continue
-        col = pd.to_numeric(monthly[kpi], errors="coerce")
-        value = float(col.tail(window).mean())
-        target = float(targets.get(kpi, col.head(window).mean() * (1 + growth)))
+        col = pd.to_numeric(whole[kpi], errors="coerce")
+        value = float(col.tail(used).mean()) if used else float("nan")
+        own = col.head(used).mean() * (1 + growth) if len(whole) >= 2 else float("nan")
+        target = float(targets.get(kpi, own))
         rows.append({"kpi": kpi, "value": value, "trend": trend(col), "target": target,
-                     "status": status(value, target, amber=amber)})
+                     "status": status(value, target, amber=amber), "window": used})
     return pd.DataFrame(rows).set_index("kpi").round({"value": 4, "target": 4, "trend": 4})

@@ -31,11 +31,14 @@ __all__ = [
 
 
 def order_value(data) -> pd.Series:
-    """Value of the goods of each order (quantity × price × (1 − discount)), by order_id."""
+    """Value of the goods of each order, by order_id: the sum of what its lines cost the
+    customer (the dataset's exact amounts where it has them, else quantity × price ×
+    (1 − discount))."""
+    from .kpis import line_revenue
+
     data.require("sales", analysis="tracking.order_value")
     lines = data.order_lines
-    value = lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])
-    return value.groupby(lines["order_id"]).sum().rename("value")
+    return line_revenue(data).groupby(lines["order_id"]).sum().rename("value")
 
 
 def orders_by_status(data) -> pd.DataFrame:
@@ -50,8 +53,9 @@ def orders_by_status(data) -> pd.DataFrame:
 
 
 def processing_times(data) -> pd.DataFrame:
-    """Median hours from placement to payment, shipping and delivery, by channel."""
-    o = data.orders
+    """Median hours from placement to payment, shipping and delivery, by channel (an
+    order without a channel counts under ``unknown``)."""
+    o = data.orders.assign(channel=data.orders["channel"].fillna("unknown"))
 
     def hours(col):
         return (o[col] - o["placed_at"]).dt.total_seconds() / 3600

@@ -47,23 +47,72 @@ import numpy as np
 import pandas as pd
 
 from ..analytics.campaigns import effectiveness, incremental_effect, rfm_segments
-from ..analytics.kpis import KPI_NAMES, kpi_board, monthly_kpis
+from ..analytics.kpis import KPI_NAMES, cps_missing, kpi_board, monthly_kpis, product_costs
 from ..analytics.segments import SEGMENTS
 from ..dataset.crmdata import CRMData
 from ..errors import ParameterError
-from ..i18n import check_lang, t
-from .notebook import money, shop_title
+from ..i18n import (
+    check_lang,
+    date_axis,
+    format_currency,
+    format_date,
+    format_message,
+    format_number,
+    format_percent,
+    number_axis,
+    t,
+)
+from .notebook import shop_title
 
 __all__ = ["dashboard_tables", "filter_data", "dashboard_figure", "dashboard_html",
-           "write_dashboard", "show_dashboard", "COLOURS"]
+           "write_dashboard", "show_dashboard", "missing_reason", "fmt_kpi", "COLOURS"]
 
 COLOURS = {"green": "#2a9d8f", "amber": "#e9c46a", "red": "#e76f51", "grey": "#adb5bd"}
-_FORMAT = {"sessions": "{:,.0f}", "conversion_rate": "{:.2%}", "cps_per_customer": "{:,.2f} {}",
-           "active_customers": "{:,.0f}"}
 
 
-def _fmt(data: CRMData, kpi: str, value: float, lang: str) -> str:
-    return _FORMAT[kpi].format(value, money(data, lang))
+def fmt_kpi(data: CRMData, kpi: str, value, lang: str = "en", *, sign: bool = False) -> str:
+    """A KPI's value as ``lang`` writes it: money in the shop's currency, rates as
+    percentages, counts as whole numbers; a missing value is a dash.
+
+    >>> from types import SimpleNamespace
+    >>> shop = SimpleNamespace(currency="USD")   # a CRMData; only its currency is read
+    >>> fmt_kpi(shop, "cps_per_customer", 67.356, "es"), fmt_kpi(shop, "sessions", 1477, "es")
+    ('67,36\xa0US$', '1.477')
+    >>> fmt_kpi(shop, "conversion_rate", 0.0312, "en"), fmt_kpi(shop, "sessions", float("nan"))
+    ('3.12%', '–')
+    """
+    if value is None or pd.isna(value):
+        return "–"
+    if kpi == "conversion_rate":
+        text = format_percent(value, lang, decimals=2)
+    elif kpi == "cps_per_customer":
+        text = format_currency(value, lang, currency=data.currency)
+    else:
+        text = format_number(value, lang, decimals=0 if not sign else 1)
+    return ("+" + text) if sign and value > 0 else text
+
+
+def missing_reason(data: CRMData, kpi: str, lang: str = "en", *,
+                   margin: float | None = None) -> str | None:
+    """Why the shop's data cannot give ``kpi`` (in ``lang``), or None when it can."""
+    if kpi in ("sessions", "conversion_rate"):
+        return None if data.has("web_visits") else t("dash.missing_web", lang)
+    if kpi == "cps_per_customer":
+        why = cps_missing(data, margin=margin)
+        if why is None:
+            return None
+        return format_message(t(f"dash.missing_{why['reason']}", lang), lang,
+                              known=why["known"], sold=why["sold"])
+    return None
+
+
+def _margin_note(data: CRMData, margin, lang: str) -> str:
+    """The stated margin beside a CPS that uses it (some product costs unknown)."""
+    known, sold = product_costs(data)
+    if margin is None or known == sold:
+        return ""
+    return " (" + format_message(t("dash.with_margin", lang), lang, margin=margin,
+                                 known=known, sold=sold) + ")"
 
 
 def filter_data(data: CRMData, *, start: str | None = None, end: str | None = None,
@@ -101,17 +150,22 @@ def filter_data(data: CRMData, *, start: str | None = None, end: str | None = No
     return CRMData(tables, data.manifest, data.truth)
 
 
-def dashboard_tables(data: CRMData, *, targets: dict | None = None, top: int = 5) -> dict:
+def dashboard_tables(data: CRMData, *, targets: dict | None = None, top: int = 5,
+                     margin: float | None = None, lang: str = "en") -> dict:
     """The numbers behind the dashboard: ``monthly`` KPIs, ``board`` (value, trend, target,
-    status per KPI), ``segments`` (customers per segment) and ``campaigns`` (top by ROI).
+    status per KPI), ``segments`` (customers per segment), ``campaigns`` (top by ROI) and
+    ``missing`` (each KPI the data cannot give, with the reason in ``lang``).
 
     The board holds the KPIs the shop's data can measure (a KPI NaN in every
-    month is left out); ``campaigns`` is empty without campaign data."""
-    monthly = monthly_kpis(data)
+    month is left out); ``campaigns`` is empty without campaign data. The CPS
+    needs every product's cost, or a stated ``margin``."""
+    monthly = monthly_kpis(data, margin=margin)
     if monthly.empty:
         raise ParameterError("no orders in the chosen period: widen the period or the segment.")
     measured = [k for k in KPI_NAMES if monthly[k].notna().any()]
-    board = kpi_board(monthly[measured], targets=targets)
+    board = kpi_board(monthly[measured + ["partial"]], targets=targets)
+    missing = {k: missing_reason(data, k, lang, margin=margin) or t("dash.grey", lang)
+               for k in KPI_NAMES if k not in measured}
     segments = (rfm_segments(data).value_counts().reindex(list(SEGMENTS), fill_value=0)
                 .rename("customers"))
     segments.index.name = "segment"
@@ -122,50 +176,90 @@ def dashboard_tables(data: CRMData, *, targets: dict | None = None, top: int = 5
         if len(camp) and len(data.campaign_contacts):
             camp = camp.join(incremental_effect(data)[["uplift", "ci_low", "ci_high"]])
         camp = camp.sort_values("roi", ascending=False).head(top)
-    return {"monthly": monthly, "board": board, "segments": segments, "campaigns": camp}
+    return {"monthly": monthly, "board": board, "segments": segments, "campaigns": camp,
+            "missing": missing, "margin": margin}
 
 
-def _tile(ax, kpi, row, lang, data):
+def _tile(ax, kpi, row, lang, data, margin=None):
     ax.set_axis_off()
     ax.add_patch(plt.Rectangle((0, 0), 1, 1, color=COLOURS[row["status"]], alpha=0.9,
                                transform=ax.transAxes))
     arrow = "▲" if row["trend"] > 0 else ("▼" if row["trend"] < 0 else "■")
     ax.text(0.05, 0.78, t(f"kpi.{kpi}", lang), fontsize=10, weight="bold",
             transform=ax.transAxes)
-    ax.text(0.05, 0.42, _fmt(data, kpi, row["value"], lang) + f" {arrow}", fontsize=16,
+    ax.text(0.05, 0.42, fmt_kpi(data, kpi, row["value"], lang) + f" {arrow}", fontsize=16,
             transform=ax.transAxes)
-    ax.text(0.05, 0.12, t("dash.target", lang) + ": " + _fmt(data, kpi, row["target"], lang)
-            + " · "
-            + t(f"dash.{row['status']}", lang), fontsize=8, transform=ax.transAxes)
+    note = _margin_note(data, margin, lang) if kpi == "cps_per_customer" else ""
+    ax.text(0.05, 0.12, t("dash.target", lang) + ": " + fmt_kpi(data, kpi, row["target"], lang)
+            + " · " + t(f"dash.{row['status']}", lang) + note, fontsize=8,
+            transform=ax.transAxes)
+
+
+def _missing_tile(ax, kpi, reason, lang):
+    import textwrap
+
+    ax.set_axis_off()
+    ax.add_patch(plt.Rectangle((0, 0), 1, 1, color=COLOURS["grey"], alpha=0.5,
+                               transform=ax.transAxes))
+    ax.text(0.05, 0.78, t(f"kpi.{kpi}", lang), fontsize=10, weight="bold",
+            transform=ax.transAxes)
+    ax.text(0.05, 0.62, textwrap.fill(reason, 44), fontsize=7.5, va="top",
+            transform=ax.transAxes)
+
+
+def _trend(ax, kpi, monthly, board, lang, data, first):
+    colour = COLOURS[board.loc[kpi, "status"]]
+    x = monthly.index.to_timestamp()
+    part = monthly["partial"].to_numpy(dtype=bool)
+    y = monthly[kpi].where(~part)
+    ax.plot(x, y, marker="o", ms=3, color=colour)
+    if part.any():
+        ax.plot(x[part], monthly.loc[part, kpi], ls="none", marker="o", ms=5, mfc="white",
+                color=colour, label=t("dash.partial", lang))
+    if not pd.isna(board.loc[kpi, "target"]):
+        ax.axhline(board.loc[kpi, "target"], ls="--", color="#264653", lw=1,
+                   label=t("dash.target", lang))
+    ax.set_title(t(f"kpi.{kpi}", lang), fontsize=9)
+    kind = {"conversion_rate": "percent", "cps_per_customer": "currency"}.get(kpi, "number")
+    number_axis(ax, lang, kind=kind, currency=data.currency,
+                decimals=1 if kind == "percent" else 0)
+    date_axis(ax, lang)
+    import matplotlib.dates as mdates
+
+    ax.xaxis.set_major_locator(mdates.MonthLocator(interval=max(1, len(monthly) // 8)))
+    ax.tick_params(axis="x", labelsize=7, rotation=45)
+    ax.tick_params(axis="y", labelsize=7)
+    if first or part.any():
+        ax.legend(fontsize=7)
 
 
 def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = None,
-                     tables: dict | None = None):
-    """The dashboard as one matplotlib figure (returned; the caller shows or saves it)."""
+                     tables: dict | None = None, margin: float | None = None):
+    """The dashboard as one matplotlib figure (returned; the caller shows or saves it).
+
+    A KPI the data cannot give keeps its place as a grey tile saying what is
+    missing; months the data cover only in part are drawn hollow and not judged.
+    """
     check_lang(lang)
-    tables = tables or dashboard_tables(data, targets=targets)
+    tables = tables or dashboard_tables(data, targets=targets, margin=margin, lang=lang)
     board, monthly = tables["board"], tables["monthly"]
     fig = plt.figure(figsize=(13, 8.5), layout="constrained")
     grid = fig.add_gridspec(3, 4, height_ratios=[0.55, 1.1, 1.2])
-    x = monthly.index.to_timestamp()
-    for i, kpi in enumerate(board.index):
-        _tile(fig.add_subplot(grid[0, i]), kpi, board.loc[kpi], lang, data)
-        ax = fig.add_subplot(grid[1, i])
-        colour = COLOURS[board.loc[kpi, "status"]]
-        ax.plot(x, monthly[kpi], marker="o", ms=3, color=colour)
-        ax.axhline(board.loc[kpi, "target"], ls="--", color="#264653", lw=1,
-                   label=t("dash.target", lang))
-        ax.set_title(t(f"kpi.{kpi}", lang), fontsize=9)
-        ax.tick_params(axis="x", labelsize=7, rotation=45)
-        ax.tick_params(axis="y", labelsize=7)
-        if i == 0:
-            ax.legend(fontsize=7)
+    for i, kpi in enumerate(KPI_NAMES):
+        if kpi not in board.index:
+            _missing_tile(fig.add_subplot(grid[0, i]), kpi, tables["missing"][kpi], lang)
+            continue
+        _tile(fig.add_subplot(grid[0, i]), kpi, board.loc[kpi], lang, data,
+              tables.get("margin"))
+        _trend(fig.add_subplot(grid[1, i]), kpi, monthly, board, lang, data,
+               first=i == min(KPI_NAMES.index(k) for k in board.index))
     ax = fig.add_subplot(grid[2, 0])
     seg = tables["segments"]
     ax.barh([t(f"rfm_segment.{s}", lang) for s in seg.index], seg.to_numpy(), color="#264653")
     ax.invert_yaxis()
     ax.tick_params(axis="y", labelsize=7)
     ax.set_title(t("dash.segments", lang), fontsize=9)
+    number_axis(ax, lang, axis="x", decimals=0)
     ax = fig.add_subplot(grid[2, 1:])
     ax.set_axis_off()
     ax.set_title(t("dash.top_campaigns", lang), fontsize=9)
@@ -173,10 +267,13 @@ def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = 
     if len(camp):
         cols = ["reach", "conversions", "revenue", "cost", "roi"]
         uplift = camp["uplift"] if "uplift" in camp else pd.Series(np.nan, index=camp.index)
-        cells = [[str(r["name"])[:38]] + [f"{r[c]:,.0f}" for c in cols[:2]]
-                 + [f"{r[c]:,.0f} {money(data, lang)}" for c in cols[2:4]]
-                 + [f"{r['roi']:.1f}"]
-                 + ["–" if pd.isna(u) else f"{u * 100:+.1f}"]
+        cur = data.currency
+        cells = [[str(r["name"])[:38]] + [format_number(r[c], lang, decimals=0)
+                                          for c in cols[:2]]
+                 + [format_currency(r[c], lang, currency=cur, decimals=0) for c in cols[2:4]]
+                 + [format_number(r["roi"], lang, decimals=1)]
+                 + ["–" if pd.isna(u) else ("+" if u > 0 else "")
+                    + format_number(u * 100, lang, decimals=1)]
                  for (_, r), u in zip(camp.iterrows(), uplift, strict=True)]
         table = ax.table(cellText=cells, colLabels=[t("dash.campaign", lang)]
                          + [t(f"dash.{c}", lang) for c in cols] + [t("dash.uplift", lang)],
@@ -185,7 +282,8 @@ def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = 
         table.set_fontsize(8)
         table.scale(1, 1.3)
     else:
-        ax.text(0.5, 0.5, t("dash.no_campaigns", lang), ha="center")
+        none = "dash.no_campaigns" if data.has("marketing") else "dash.no_campaign_data"
+        ax.text(0.5, 0.5, t(none, lang), ha="center")
     fig.suptitle(t("dash.title", lang) + f" · {shop_title(data, lang)}", fontsize=14,
                  weight="bold")
     return fig
@@ -198,27 +296,60 @@ def _png(fig) -> str:
     return base64.b64encode(buf.getvalue()).decode("ascii")
 
 
-def dashboard_html(data: CRMData, *, lang: str = "en", targets: dict | None = None) -> str:
+def legend(tables: dict, lang: str = "en") -> str:
+    """What the lights mean, with the window the shop's history allowed and the partial
+    months left out, in ``lang``."""
+    board, monthly = tables["board"], tables["monthly"]
+    window = int(board["window"].max()) if len(board) else 0
+    key = "dash.legend_window_one" if window == 1 else "dash.legend_window"
+    text = format_message(t(key, lang), lang, n=window)
+    partial = [m for m, p in monthly["partial"].items() if p]
+    if partial:
+        months = ", ".join(format_date(m.to_timestamp(), lang, skeleton="yMMMM") for m in partial)
+        text += " " + format_message(t("dash.partial_note", lang), lang, months=months)
+    return text
+
+
+def heads(tables: dict, lang: str = "en") -> list[str]:
+    """The column heads of the KPI table; the value's says how many months it averages."""
+    board = tables["board"]
+    window = int(board["window"].max()) if len(board) else 0
+    value = (t("dash.value", lang) if window == 3 else
+             format_message(t("dash.value_one" if window == 1 else "dash.value_n", lang), lang,
+                            n=window))
+    return [t("dash.kpi", lang), value] + [t(k, lang) for k in (
+        "dash.target", "dash.trend", "dash.status", "dash.definition")]
+
+
+def dashboard_html(data: CRMData, *, lang: str = "en", targets: dict | None = None,
+                   margin: float | None = None) -> str:
     """The dashboard as one self-contained HTML page (picture embedded, KPI table with its
-    lights, top campaigns, and the definition of each KPI)."""
+    lights, top campaigns, and the definition of each KPI), wholly in ``lang``."""
     check_lang(lang)
-    tables = dashboard_tables(data, targets=targets)
+    tables = dashboard_tables(data, targets=targets, margin=margin, lang=lang)
     img = _png(dashboard_figure(data, lang=lang, tables=tables))
     esc = _html.escape
     rows = []
     for kpi, r in tables["board"].iterrows():
+        note = _margin_note(data, margin, lang) if kpi == "cps_per_customer" else ""
         rows.append(
             f"<tr><td>{esc(t(f'kpi.{kpi}', lang))}</td>"
-            f"<td>{esc(_fmt(data, kpi, r['value'], lang))}</td>"
-            f"<td>{esc(_fmt(data, kpi, r['target'], lang))}</td><td>{r['trend']:+.4g}</td>"
+            f"<td>{esc(fmt_kpi(data, kpi, r['value'], lang) + note)}</td>"
+            f"<td>{esc(fmt_kpi(data, kpi, r['target'], lang))}</td>"
+            f"<td>{esc(fmt_kpi(data, kpi, r['trend'], lang, sign=True))}</td>"
             f"<td style='background:{COLOURS[r['status']]}'>{esc(t(f'dash.{r.status}', lang))}"
             f"</td><td class='def'>{esc(t(f'kpidef.{kpi}', lang))}</td></tr>")
-    head = "".join(f"<th>{esc(t(k, lang))}</th>" for k in (
-        "dash.kpi", "dash.value", "dash.target", "dash.trend", "dash.status", "dash.definition"))
-    period = f"{data.manifest.get('start', '')} – {data.manifest.get('end', '')}"
+    for kpi, reason in tables["missing"].items():
+        rows.append(
+            f"<tr><td>{esc(t(f'kpi.{kpi}', lang))}</td><td colspan='4'>{esc(reason)}</td>"
+            f"<td class='def'>{esc(t(f'kpidef.{kpi}', lang))}</td></tr>")
+    head = "".join(f"<th>{esc(h)}</th>" for h in heads(tables, lang))
+    ends = [data.manifest.get(k) for k in ("start", "end")]
+    period = " – ".join(format_date(d, lang) if d else "–" for d in ends)
+    title = f"{t('dash.title', lang)} · {shop_title(data, lang)}"
     return f"""<!DOCTYPE html>
 <html lang="{lang}"><head><meta charset="utf-8">
-<title>{esc(t('dash.title', lang))}</title>
+<title>{esc(title)}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 1.5em auto; max-width: 1200px;
        color: #222; }}
@@ -227,39 +358,52 @@ td, th {{ border: 1px solid #ccc; padding: 4px 8px; text-align: left; }}
 td.def {{ font-size: 0.85em; color: #444; max-width: 480px; }}
 img {{ max-width: 100%; }}
 </style></head><body>
-<h1>{esc(t('dash.title', lang))} · {esc(shop_title(data, lang))}</h1>
+<h1>{esc(title)}</h1>
 <p>{esc(t('dash.subtitle', lang))} {esc(period)}.</p>
 <img alt="{esc(t('dash.title', lang))}" src="data:image/png;base64,{img}">
 <table><thead><tr>{head}</tr></thead><tbody>
 {''.join(rows)}
 </tbody></table>
-<p>{esc(t('dash.legend', lang))}</p>
+<p>{esc(legend(tables, lang))}</p>
 </body></html>
 """
 
 
-def write_dashboard(data: CRMData, path, *, lang: str = "en", targets: dict | None = None):
-    """Write :func:`dashboard_html` to ``path`` (folders created) and return the path."""
+def write_dashboard(data: CRMData, path=None, *, lang: str = "en",
+                    targets: dict | None = None, margin: float | None = None):
+    """Write :func:`dashboard_html` to ``path`` (folders created; by default
+    ``<shop-slug>-dashboard.html`` in the current folder) and return the path. The page
+    is written whole or not at all (a temporary file, then renamed)."""
+    import os
+    import tempfile
     from pathlib import Path
 
-    path = Path(path)
+    path = Path(path) if path is not None else Path(f"{data.slug}-dashboard.html")
     if path.is_dir():
         raise ParameterError(f"out={str(path)!r} is a folder; give a file name such as "
                              "'bendita.html'.")
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(dashboard_html(data, lang=lang, targets=targets), encoding="utf-8")
+    page = dashboard_html(data, lang=lang, targets=targets, margin=margin)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(page)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
 def show_dashboard(data: CRMData, *, lang: str = "en", targets: dict | None = None,
-                   interactive: bool | None = None) -> dict:
+                   interactive: bool | None = None, margin: float | None = None) -> dict:
     """Show the dashboard in a notebook: the static figure first (it survives in HTML
     reports), then, with ipywidgets, pickers of period, traffic source and segment that
     redraw it. Returns the tables of the static view."""
     from IPython.display import display
 
     check_lang(lang)
-    tables = dashboard_tables(data, targets=targets)
+    tables = dashboard_tables(data, targets=targets, margin=margin, lang=lang)
     fig = dashboard_figure(data, lang=lang, tables=tables)
     display(fig)
     plt.close(fig)
@@ -270,11 +414,11 @@ def show_dashboard(data: CRMData, *, lang: str = "en", targets: dict | None = No
         except ImportError:
             interactive = False
     if interactive:
-        _pickers(data, lang, targets, [str(m) for m in tables["monthly"].index])
+        _pickers(data, lang, targets, [str(m) for m in tables["monthly"].index], margin)
     return tables
 
 
-def _pickers(data, lang, targets, months) -> None:
+def _pickers(data, lang, targets, months, margin=None) -> None:
     import ipywidgets as w
     from IPython.display import display
 
@@ -296,7 +440,7 @@ def _pickers(data, lang, targets, months) -> None:
             try:
                 part = filter_data(data, start=period.value[0], end=period.value[1],
                                    source=source.value, segment=segment.value)
-                fig = dashboard_figure(part, lang=lang, targets=targets)
+                fig = dashboard_figure(part, lang=lang, targets=targets, margin=margin)
                 display(fig)
                 plt.close(fig)
             except ParameterError as exc:

@@ -16,11 +16,46 @@ from ..analytics.concepts import crm_areas, select_customers, win_rate
 from ..analytics.levels import field_completeness, reach_masks
 from ..analytics.service import state_durations
 from ..analytics.tracking import out_of_hours_share
-from ..i18n import key_of
+from ..i18n import format_currency, format_message, key_of, t
 from .exercises import Exercise, ExerciseBook
 
 __all__ = ["EXERCISES", "exercise_book", "exercise_hours", "late_incidents", "SLA_HOURS",
-           "OPENING_HOURS"]
+           "OPENING_HOURS", "area_sentences", "processing_table"]
+
+
+def area_sentences(areas, data, lang: str = "en") -> list[str]:
+    """One sentence per CRM area (:func:`crmkit.analytics.concepts.crm_areas`) in ``lang``:
+    revenue in the shop's currency; an after-sales area with no closed incident says so."""
+    out = []
+    for area, row in areas.iterrows():
+        if area == "commercial":
+            value = format_currency(row["value"], lang, currency=data.currency, decimals=0)
+            out.append(format_message(t("msg.area_commercial_money", lang), lang,
+                                      records=int(row["records"]), value=value))
+        elif area == "after_sales" and row["value"] != row["value"]:  # NaN: none closed
+            out.append(format_message(t("msg.area_after_sales_open", lang), lang,
+                                      records=int(row["records"])))
+        else:
+            out.append(format_message(t(f"msg.area_{area}", lang), lang,
+                                      records=int(row["records"]), value=row["value"]))
+    return out
+
+
+def processing_table(times, lang: str = "en"):
+    """The processing times a person reads, or None with a sentence when the data hold no
+    time for any step (the steps nobody records are left out, never shown empty).
+
+    Returns ``(table or None, [sentences])``.
+    """
+    steps = [c for c in times.columns if c != "orders"]
+    if len(times) == 0 or times[steps].isna().all().all():
+        return None, [t("msg.no_processing_times", lang)]
+    notes = []
+    if times["to_shipping_hours"].isna().all():  # every sale is taken away at the counter
+        notes.append(t("msg.no_shipping", lang))
+        times = times.drop(columns=["to_shipping_hours", "to_delivery_hours"])
+    steps = [c for c in times.columns if c != "orders"]
+    return times.drop(columns=[c for c in steps if times[c].isna().all()]), notes
 
 SLA_HOURS = 48  # stricter than the notebook's default service level, so it is not shown
 OPENING_HOURS = (9, 21)

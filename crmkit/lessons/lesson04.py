@@ -18,13 +18,14 @@ import numpy as np
 import pandas as pd
 
 from ..analytics import automation, campaigns, experiments, kpis
-from ..i18n import check_lang, t
+from ..i18n import check_lang, format_currency, format_message, format_number, format_percent, t
 from . import parameters
 from .exercises import Exercise, ExerciseBook
 
 __all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall",
            "plot_funnel", "plot_cps", "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "LIFT",
-           "example_objective"]
+           "example_objective", "cps_ready", "money_table", "persona_table", "board_table",
+           "readable"]
 
 WIN_BACK_DAYS = 60  # the exercise's win-back delay (the notebook shows its own parameter)
 LIFT = 0.01  # the rise in conversion the sample-size exercise wants to detect (one point)
@@ -38,7 +39,7 @@ def example_objective(**change) -> campaigns.SmartObjective:
     return campaigns.SmartObjective(**{**base, **change})
 
 
-def check_parameters(*, win_back_days, min_effect, alpha) -> None:
+def check_parameters(*, win_back_days, min_effect, alpha, margin=None) -> None:
     """The notebook's own parameters, by the rules of :mod:`crmkit.lessons.parameters`.
 
     >>> check_parameters(win_back_days=90, min_effect=0.01, alpha=0.05)
@@ -48,7 +49,101 @@ def check_parameters(*, win_back_days, min_effect, alpha) -> None:
     crmkit.errors.ParameterError: win_back_days=0 must be a whole number from 1 to 3,650 ...
     """
     parameters.check_parameters({"win_back_days": win_back_days, "min_effect": min_effect,
-                                 "alpha": alpha})
+                                 "alpha": alpha, "margin": margin})
+
+
+def cps_ready(data, lang: str = "en", *, margin: float | None = None) -> bool:
+    """Whether the CPS can be computed on ``data``; if not, print what is missing (in
+    ``lang``); if a stated ``margin`` stands in for unknown costs, print that beside it."""
+    from .dashboard import _margin_note, missing_reason
+
+    reason = missing_reason(data, "cps_per_customer", lang, margin=margin)
+    if reason is not None:
+        print(reason)
+        return False
+    note = _margin_note(data, margin, lang)
+    if note:
+        print("CPS" + note + ".")
+    return True
+
+
+def money_table(values: pd.Series, data, lang: str = "en", *, name: str | None = None
+                ) -> pd.DataFrame:
+    """Amounts as one column of money written in ``lang`` and the shop's currency.
+
+    >>> from types import SimpleNamespace
+    >>> shop = SimpleNamespace(currency="EUR")   # a CRMData; only its currency is read
+    >>> money_table(pd.Series({"revenue": 1476.6667}), shop, "es").iloc[0, 0]
+    '1.476,67\xa0€'
+    """
+    label = name or t("column.amount", lang)
+    return pd.DataFrame({label: [format_currency(v, lang, currency=data.currency)
+                                 for v in values]}, index=values.index)
+
+
+def persona_table(persona: pd.Series, data, lang: str = "en") -> pd.DataFrame:
+    """A buyer persona as a person reads it: what the data does not hold is left out (never
+    "None"), money in the shop's currency, shares as percentages, numbers in ``lang``."""
+    shown = {}
+    for key, value in persona.items():
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            continue
+        if key == "average_order_value":
+            value = format_currency(value, lang, currency=data.currency)
+        elif key == "email_reachable":
+            value = format_percent(value, lang, decimals=1)
+        elif key == "hour":
+            value = f"{int(value):02d}:00"
+        elif isinstance(value, float):
+            value = format_number(value, lang, decimals=1)
+        elif isinstance(value, int | np.integer):
+            value = format_number(int(value), lang)
+        shown[key] = value
+    return pd.Series(shown, name=t("column.persona", lang), dtype=object).to_frame()
+
+
+def readable(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """A table whose decimals are written in ``lang`` (at most three places) and whose
+    missing values (a rate of nothing, a cost per no conversion) read as a dash.
+
+    >>> readable(pd.DataFrame({"roi": [1476.6667, float("nan")], "n": [3, 4]}), "es")
+            roi  n
+    0  1.476,667  3
+    1          —  4
+    """
+    out = table.copy()
+    for col in out.columns:
+        if pd.api.types.is_float_dtype(out[col]):
+            out[col] = [("—" if pd.isna(v) else format_number(v, lang)) for v in out[col]]
+    return out
+
+
+def board_table(board: pd.DataFrame, data, lang: str = "en") -> pd.DataFrame:
+    """The dashboard's KPI board as text in ``lang``: value, target and trend in the KPI's
+    unit (money in the shop's currency), the light's meaning, and the window used."""
+    from .dashboard import fmt_kpi, heads
+
+    rows = {}
+    value = heads({"board": board}, lang)[1]
+    for kpi, r in board.iterrows():
+        rows[t(f"kpi.{kpi}", lang)] = {
+            value: fmt_kpi(data, kpi, r["value"], lang),
+            t("dash.target", lang): fmt_kpi(data, kpi, r["target"], lang),
+            t("dash.trend", lang): fmt_kpi(data, kpi, r["trend"], lang, sign=True),
+            t("dash.status", lang): t(f"dash.{r['status']}", lang),
+        }
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out.index.name = t("dash.kpi", lang)
+    return out
+
+
+def cps_sentence(cps: pd.DataFrame, data, lang: str = "en") -> str:
+    """The CPS of the whole customer file, in the shop's currency, as one sentence."""
+    buyers = cps[cps["orders"] > 0]
+    return format_message(t("msg.case_cps_money", lang), lang,
+                          total=format_currency(cps["cps"].sum(), lang, currency=data.currency,
+                                                decimals=0),
+                          negative=int((buyers["cps"] < 0).sum()), buyers=len(buyers))
 
 
 def smart_table(objective: campaigns.SmartObjective, lang: str = "en") -> pd.DataFrame:
@@ -157,7 +252,8 @@ def _abandoned_carts(data) -> int:
 
 
 def _negative_cps(data) -> int:
-    cps = kpis.customer_profitability(data)
+    margin = getattr(data, "_margin", None)
+    cps = kpis.customer_profitability(getattr(data, "_data", data), margin=margin)
     return int(((cps["orders"] > 0) & (cps["cps"] < 0)).sum())
 
 
@@ -286,6 +382,26 @@ EXERCISES = (
 )
 
 
-def exercise_book(data, lang: str = "en") -> ExerciseBook:
-    """The exercises of notebook 04, checked against ``data``."""
-    return ExerciseBook(data, EXERCISES, lang=lang)
+class _CostAware:
+    """``data`` for the exercise book: product profitability counts as present only when
+    the CPS can be computed (every product's cost known, or a stated margin)."""
+
+    def __init__(self, data, margin):
+        self._data, self._margin = data, margin
+
+    def __getattr__(self, name):
+        return getattr(self._data, name)
+
+    def has(self, topic: str) -> bool:
+        if topic == "profitability" and kpis.cps_missing(self._data,
+                                                         margin=self._margin) is not None:
+            return False
+        return self._data.has(topic)
+
+
+def exercise_book(data, lang: str = "en", *, margin: float | None = None) -> ExerciseBook:
+    """The exercises of notebook 04, checked against ``data``. The CPS exercise is skipped
+    where the CPS cannot be computed (:func:`crmkit.analytics.kpis.cps_missing`)."""
+    if margin is None and kpis.cps_missing(data) is None:
+        return ExerciseBook(data, EXERCISES, lang=lang)
+    return ExerciseBook(_CostAware(data, margin), EXERCISES, lang=lang)

@@ -36,7 +36,7 @@ from ..errors import ParameterError, check_choice
 from ..i18n import check_lang
 
 __all__ = ["RULES", "MAX_CUSTOMERS", "MAX_YEARS", "MAX_SLA_HOURS", "check_parameter",
-           "check_parameters"]
+           "check_parameters", "holdout_window"]
 
 #: The largest synthetic shop a notebook generates (larger ones: ``crmkit generate`` and
 #: ``data_dir``); it keeps a lesson within a minute and a few hundred MB.
@@ -133,7 +133,36 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "alpha": lambda n, v: _share(n, v, 0.5, "0.05"),
     "holdout_days": lambda n, v: _whole(n, v, 30, 3650,
                                         note=" of days kept aside to verify the models, e.g. 180"),
+    "margin": lambda n, v: None if v is None else _margin(n, v),
 }
+
+
+def _margin(name: str, value):
+    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
+          and math.isfinite(value) and 0 <= value < 1)
+    if not ok:
+        raise ParameterError(f"{name}={value!r} must be the share of revenue left after the "
+                             "cost of goods, from 0 to below 1 (e.g. 0.4), or None when every "
+                             "product's cost is known.")
+    return value
+
+
+def holdout_window(history_days: int, *, preferred: int = 180, shortest: int = 30,
+                   min_calibration: int = 180) -> int | None:
+    """The holdout a shop's history supports: ``preferred`` days when the history is long
+    enough, else the longest that leaves ``min_calibration`` days to learn from, never
+    shorter than ``shortest``; None when even that does not fit (the section that needs
+    a holdout says so and is skipped).
+
+    >>> holdout_window(730), holdout_window(300), holdout_window(200)
+    (180, 120, None)
+    >>> holdout_window(90, min_calibration=45)
+    45
+    """
+    room = int(history_days) - min_calibration
+    if room < shortest:
+        return None
+    return min(preferred, room)
 
 
 def check_parameter(name: str, value: Any) -> Any:

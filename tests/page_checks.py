@@ -1,0 +1,51 @@
+"""What a person reads on a rendered page, and the slips a reader must never see (not a
+test module).
+
+A report's code cells hold ``None`` as Python; the checks read only what is shown to
+the reader: outputs, the narrative (without its inline code) and the dashboard's text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bs4 import BeautifulSoup
+
+#: Missing values printed as Python or pandas would print them.
+MISSING = re.compile(r"\b(None|nan|NaN|NaT)\b")
+#: Numbers and dates written the English way: a decimal point followed by other than three
+#: digits (67.36), thousands grouped by commas in a longer number (1,477,000, or 1,477.5),
+#: an ISO date (2025-01-03); and "1,477": a Spanish page writes a thousand and more as 1.477,
+#: and shows decimals with fewer than three places or a leading zero (0,477).
+ENGLISH_NUMBERS = re.compile(
+    r"(?<![\w.,])(\d+\.(?:\d{1,2}|\d{4,})(?![\d.,])"
+    r"|[1-9]\d{0,2}(?:,\d{3})+(?![\d,])"
+    r"|\d{1,3}(?:,\d{3})+\.\d+"
+    r"|\d{4}-\d{2}-\d{2})(?![\w])")
+
+
+def page(html: str) -> tuple[str, str]:
+    """The ``lang`` of a page and the text its reader sees."""
+    soup = BeautifulSoup(html, "html.parser")
+    lang = (soup.find("html") or {}).get("lang", "")
+    for tag in soup(["script", "style"]):
+        tag.decompose()
+    for tag in soup.select(".jp-InputArea, .jp-InputPrompt, .jp-OutputPrompt"):
+        if not tag.select(".jp-RenderedMarkdown"):
+            tag.decompose()
+    for tag in soup.select(".jp-RenderedMarkdown code, .jp-RenderedMarkdown pre"):
+        tag.decompose()
+    for tag in soup.select("[lang]"):  # a term marked as another language is its own
+        if tag.name != "html" and tag.get("lang") != lang:
+            tag.decompose()
+    return lang, soup.get_text(" ")
+
+
+def slips(html: str) -> list[str]:
+    """Every missing value, and in a Spanish page every English-written number or date,
+    with a little context."""
+    lang, text = page(html)
+    found = [m for m in MISSING.finditer(text)]
+    if lang == "es":
+        found += list(ENGLISH_NUMBERS.finditer(text))
+    return [" ".join(text[max(m.start() - 40, 0):m.end() + 20].split()) for m in found]

@@ -1,0 +1,214 @@
+"""Reports and dashboard on a shop's own data, as the README's analyst guide runs them.
+
+The commands run from a folder laid out like the repository's root (its ``data``
+folder), with the README's relative paths. Every page a reader gets says its
+language, carries the shop's name, and shows no ``None``/``nan``/``NaT`` and, in
+Spanish, no number or date written the English way (``tests/page_checks.py``).
+A three-month shop (both ends cut mid-month) and a shop without product costs
+render notebooks 01 and 04 to the end. Notebook runs are kept few: 01 and 04
+(the others have their own imported-data tests).
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from page_checks import page, slips
+
+from crmkit.analytics import kpis
+from crmkit.cli import main
+from crmkit.dataset.crmdata import CRMData
+from crmkit.errors import ParameterError
+from crmkit.report import find_notebooks, from_here, shared_parameters
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def readme_command(start: str) -> list[str]:
+    """The README's command that begins ``crmkit <start>`` (in a code block or inline,
+    wrapped over lines or not), as the words after ``crmkit``."""
+    text = README.replace("\\\n", " ")
+    blocks = re.findall(r"```bash\n(.*?)```", text, re.S)
+    lines = [line.split(" # ")[0] for block in blocks for line in block.splitlines()]
+    inline = re.findall(r"`([^`]*crmkit [^`]*)`", re.sub(r"```.*?```", "", text, flags=re.S))
+    for line in lines + [" ".join(span.split()) for span in inline]:
+        words = shlex.split(line)
+        if words and words[0].endswith("crmkit") and " ".join(words[1:]).startswith(start):
+            return words[1:]
+    raise AssertionError(f"the README has no command `crmkit {start}`")
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory):
+    """A working folder laid out like the repository's root, with the two README imports."""
+    here = tmp_path_factory.mktemp("analyst")
+    (here / "data").symlink_to(ROOT / "data")
+    return here
+
+
+def _in(folder: Path, argv: list[str]) -> int:
+    import os
+
+    old = Path.cwd()
+    os.chdir(folder)
+    try:
+        return main(argv)
+    finally:
+        os.chdir(old)
+
+
+@pytest.fixture(scope="module")
+def imported(root):
+    shopify = readme_command("import shopify data/examples/shopify/orders_export.csv")
+    cdnow = readme_command("import orders data/real/cdnow/CDNOW_master.txt")
+    assert shopify[-1] == "bendita" and cdnow[-1] == "cdnow"  # --out, relative to here
+    assert _in(root, shopify) == 0 and _in(root, cdnow) == 0
+    return root
+
+
+def _html(folder: Path) -> list[Path]:
+    return sorted(folder.rglob("*.html"))
+
+
+def _check_page(path: Path, lang: str, shop: str) -> None:
+    html = path.read_text(encoding="utf-8")
+    seen_lang, text = page(html)
+    assert seen_lang == lang, path
+    title = re.search(r"<title>(.*?)</title>", html, re.S).group(1)
+    assert shop in title and "Notebook" not in title, (path, title)
+    assert slips(html) == [], (path, slips(html)[:5])
+
+
+@pytest.mark.parametrize("shop, name, notebooks", [("bendita", "Bendita", ["01", "04"]),
+                                                    ("cdnow", "CDNOW", ["04"])])
+def test_readme_report_and_dashboard_commands_run_as_written(imported, shop, name, notebooks):
+    report = readme_command("report --data my_shop")
+    assert report[:3] == ["report", "--data", "my_shop"]
+    # the README's command for this shop's folder (relative to here), on notebooks 01 and 04
+    # only (CI time: the other notebooks have their own imported-data tests)
+    argv = ["report", *notebooks, "--data", shop] + report[3:] + ["--no-progress"]
+    assert _in(imported, argv) == 0
+    pages = _html(imported / "reports" / shop)
+    assert {p.parent.name for p in pages} == {"en", "es"} and len(pages) == 2 * len(notebooks)
+    for path in pages:
+        _check_page(path, path.parent.name, name)
+    dash = readme_command("dashboard --data my_shop")
+    assert _in(imported, [w.replace("my_shop", shop) for w in dash]) == 0
+    for lang in ("es", "en"):
+        assert _in(imported, ["dashboard", "--data", shop, "--lang", lang]) == 0
+        default = imported / f"{shop}-dashboard.html"  # no --out: named after the shop
+        _check_page(default, lang, name)
+    _check_page(imported / f"{shop}.html", "en", name)
+
+
+def test_pages_of_the_old_kind_are_caught():
+    """The check itself: what the Spanish dashboard used to write must fail it."""
+    old = ('<html lang="es"><head><title>Notebook</title></head><body><p>CPS 67.36 €; '
+           "activos 1,477; periodo 2025-01-03; edad None; NaN</p></body></html>")
+    found = " | ".join(slips(old))
+    for bad in ("67.36", "1,477", "2025-01-03", "None", "NaN"):
+        assert bad in found
+    good = ('<html lang="es"><body><p>CPS 67,36 €; activos 1.477; 0,125; periodo 3/1/2025'
+            '</p><div class="jp-InputArea"><pre>answer = None</pre></div></body></html>')
+    assert slips(good) == []
+
+
+# ----------------------------------------------------------------------------- short shops
+def _cut(data: CRMData, start: str, end: str) -> CRMData:
+    o = data.orders
+    last = pd.Timestamp(end) + pd.Timedelta(days=1)
+    keep = o[(o["placed_at"] >= start) & (o["placed_at"] < last)]
+    tables = dict(data.tables)
+    tables["orders"] = keep
+    tables["order_lines"] = data.order_lines[data.order_lines["order_id"].isin(keep["order_id"])]
+    return CRMData(tables, {**data.manifest, "start": start, "end": end,
+                            "shop_name": "Tres Meses"})
+
+
+@pytest.fixture(scope="module")
+def short_shops(imported):
+    shop = CRMData.load(imported / "bendita")
+    three = _cut(shop, "2025-01-10", "2025-04-05").save(imported / "three_months")
+    products = shop.products.assign(unit_cost=np.nan)
+    no_costs = CRMData({**shop.tables, "products": products},
+                       {**shop.manifest, "shop_name": "Sin Costes"}).save(imported / "no_costs")
+    return {"three_months": three, "no_costs": no_costs}
+
+
+@pytest.mark.parametrize("shop, name, notebooks", [("three_months", "Tres Meses", ["01", "04"]),
+                                                  ("no_costs", "Sin Costes", ["01", "04"])])
+def test_short_and_costless_shops_render_to_the_end(imported, short_shops, shop, name,
+                                                    notebooks):
+    argv = ["report", *notebooks, "--data", shop, "--lang", "es", "--no-progress", "--out",
+            f"short_{shop}"]
+    assert _in(imported, argv) == 0  # a failing cell or exercise would exit 1
+    slug = CRMData.load(short_shops[shop]).slug
+    pages = _html(imported / f"short_{shop}" / slug / "es")
+    assert len(pages) == len(notebooks)
+    for path in pages:
+        _check_page(path, "es", name)
+    case = (imported / f"short_{shop}" / slug / "es" / "04_case_bendita.html").read_text("utf-8")
+    if shop == "no_costs":  # the CPS says what is missing instead of a figure
+        assert "0 de los 40 productos vendidos lo tienen" in case
+        assert "CPS de todo el fichero" not in case
+    else:  # the months cut short are named and not judged
+        assert "enero de 2025" in case and "abril de 2025" in case
+
+
+# ----------------------------------------------------------------------------- the rules
+def test_kpi_board_leaves_partial_months_out_and_fits_the_window_to_the_history():
+    # three whole months (10, 20, 30) between two partial ones (1 and 2): partial months
+    # would drag the value and the target down if they counted
+    m = pd.DataFrame({"active_customers": [1, 10, 20, 30, 2],
+                      "partial": [True, False, False, False, True]})
+    board = kpis.kpi_board(m).loc["active_customers"]
+    assert board["window"] == 1  # half of three whole months: value and target never overlap
+    assert board["value"] == 30 and board["target"] == pytest.approx(10 * 1.1)
+    assert board["status"] == "green"
+    one = kpis.kpi_board(pd.DataFrame({"active_customers": [5, 7], "partial": [True, False]}))
+    assert one.loc["active_customers", "status"] == "grey"  # no target from one month
+    assert np.isnan(one.loc["active_customers", "target"])
+
+
+def test_months_cut_short_are_marked_partial(imported, short_shops):
+    m = kpis.monthly_kpis(CRMData.load(short_shops["three_months"]))
+    assert m["partial"].to_dict() == {pd.Period("2025-01"): True, pd.Period("2025-02"): False,
+                                      pd.Period("2025-03"): False, pd.Period("2025-04"): True}
+
+
+def test_cps_needs_the_products_costs_or_a_stated_margin(imported, short_shops):
+    shop = CRMData.load(short_shops["no_costs"])
+    assert kpis.cps_missing(shop) == {"reason": "costs_unknown", "known": 0, "sold": 40}
+    with pytest.raises(ParameterError, match="0 of the 40 products sold"):
+        kpis.customer_profitability(shop)
+    assert kpis.monthly_kpis(shop)["cps_per_customer"].isna().all()
+    # with a stated margin the cost of goods is revenue x (1 - margin), recomputed by hand
+    profit = kpis.order_profit(shop, margin=0.4, carrier_cost=0.0)
+    lines = shop.order_lines.assign(net=shop.order_lines["quantity"]
+                                    * shop.order_lines["unit_price"]
+                                    * (1 - shop.order_lines["discount"]))
+    live = shop.orders.loc[~shop.orders["status"].isin(["cancelled", "returned"]), "order_id"]
+    by_hand = lines[lines["order_id"].isin(live)]["net"].sum() * 0.6
+    assert profit["cogs"].sum() == pytest.approx(by_hand, rel=1e-9)
+
+
+def test_folders_are_read_from_where_the_command_runs(tmp_path):
+    assert from_here({"data_dir": "my_shop", "n": 1}, tmp_path) == {
+        "data_dir": str(tmp_path / "my_shop"), "n": 1}
+    assert from_here({"data_dir": "/abs/shop"}, tmp_path)["data_dir"] == "/abs/shop"
+
+
+def test_a_parameter_goes_to_the_notebooks_that_have_it():
+    nbs = find_notebooks(["01", "03"])
+    given = shared_parameters(nbs, {"holdout_days": 90, "lang": "es"})
+    assert given[nbs[0]] == {"lang": "es"}
+    assert given[nbs[1]] == {"holdout_days": 90, "lang": "es"}
+    with pytest.raises(ParameterError, match="no notebook of this run has a parameter "
+                                             "'holdout_dys'. Did you mean 'holdout_days'"):
+        shared_parameters(nbs, {"holdout_dys": 90})
