@@ -154,14 +154,18 @@ def test_answers_right_for_another_students_data_flag_a_copy():
     own = {"a": 1, "b": 2, "c": 3, "d": 4}
     other = {"a": 11, "b": 12, "c": 13, "d": 14}
     honest = _graded("s1", own, own)
-    copier = _graded("s2", {"a": 11, "b": 12, "c": 3, "d": None}, own)
+    copier = _graded("s2", {"a": 11, "b": 12, "c": 3, "d": 14}, own)
     unlucky = _graded("s3", {"a": 11, "b": 99, "c": 3}, own)  # one match is not a pattern
     source = _graded("s4", other, other)
-    graded = [honest, copier, unlucky, source]
+    # a fifth student's data happen to give two of the same answers as s4's
+    lookalike = _graded("s5", {"a": 11, "b": 12, "c": 0, "d": 0}, {"a": 11, "b": 12, "c": 0,
+                                                                    "d": 0})
+    graded = [honest, copier, unlucky, source, lookalike]
     for g in graded:
         _grade_one(g, {})
     _copies(graded, copy_min=2)
-    assert copier.copied_from == {"s4": ["a", "b"]} and "data of s4" in copier.flags[0]
+    assert copier.copied_from == {"s4": ["a", "b", "d"]} and "data of s4" in copier.flags[0]
+    assert len(copier.flags) == 1  # s5's data match two answers by chance: not named
     assert not honest.flags and not unlucky.flags and not source.flags
     assert copier.points == 1  # c, its own
 

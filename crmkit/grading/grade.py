@@ -250,8 +250,10 @@ def _copies(graded: list[Graded], copy_min: int) -> None:
                                     lang=book.get("lang", "en"))
                 if status == "correct":
                     matches.setdefault(other, []).append(e.name)
+        most = max((len(names) for names in matches.values()), default=0)
         for other, names in matches.items():
-            if len(names) >= copy_min:
+            # small whole-number answers coincide by chance: only the data matched most count
+            if len(names) >= copy_min and len(names) == most:
                 g.copied_from[other] = names
                 g.flags.append(f"probably copied: {len(names)} answers ({', '.join(names)}) are "
                                f"right for the data of {other}, not for this student's")
