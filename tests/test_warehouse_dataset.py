@@ -8,7 +8,6 @@ warehouse's own report.
 from __future__ import annotations
 
 import csv
-import json
 import re
 import shlex
 import shutil
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hand_edit import unseal
 
 from crmkit.cli import main
 from crmkit.dataset.crmdata import CRMData
@@ -172,13 +172,6 @@ def test_product_names_with_typographic_quotes_and_euro_load_intact(tmp_path, ca
 
 
 # ----------------------------------------------------------------------------- item 2
-def _edited_by_hand(folder: Path) -> None:
-    """The dataset's files were edited on purpose: its manifest no longer vouches for them."""
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    manifest.pop("files", None)
-    (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
-
-
 def _csv_rows(path: Path, **kw) -> list[dict]:
     with open(path, newline="", encoding=kw.pop("encoding", "utf-8")) as f:
         return list(csv.DictReader(f, **kw))
@@ -196,7 +189,7 @@ def test_a_missing_product_row_costs_no_sale_and_is_filled_in_later(tmp_path):
         w = csv.DictWriter(f, fieldnames=list(products[0]), lineterminator="\n")
         w.writeheader()
         w.writerows(r for r in products if r["product_id"] != gone)
-    _edited_by_hand(lean)
+    unseal(lean)  # edited by hand: its manifest no longer vouches for the files
     db = build_warehouse(lean, tmp_path / "w.duckdb")
     assert quarantine(db).empty
     report = load_report(db).set_index("file")
@@ -232,8 +225,7 @@ def test_a_damaged_customer_row_costs_that_row_only(tmp_path):
     buf = pd.io.common.StringIO()
     csv.writer(buf, lineterminator="").writerow(fields)
     text[at] = buf.getvalue()
-    (folder / "customers.csv").write_text("\n".join(text), encoding="utf-8")
-    _edited_by_hand(folder)
+    (unseal(folder) / "customers.csv").write_text("\n".join(text), encoding="utf-8")
     db = build_warehouse(folder, tmp_path / "w.duckdb")
     q = quarantine(db)
     assert q[["file", "line", "reason"]].values.tolist() == [["customers.csv", at + 1,
