@@ -6,10 +6,15 @@ import must at least pay. The ratio is what validation, quarantine, time
 zones and building the tables cost on top of that.
 
 - CDNOW: the real order log (69,659 lines, aligned with spaces).
+- A large order log: CDNOW's lines repeated with new customer numbers up to
+  ``--log-lines`` lines (2.5 M by default, 75 MB), the size the importer must
+  handle in under 2 GB and within 3 x the floor.
 - Shopify: the ``bendita`` shop written as Shopify exports, at a few sizes.
 
+Cold first call: each measurement is a fresh process (imports included).
+
     python benchmarks/bench_import.py                  # full run, updates benchmarks/README.md
-    python benchmarks/bench_import.py --sizes 2000     # quick look, README untouched
+    python benchmarks/bench_import.py --sizes 2000 --log-lines 250000   # quick look
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from common import PEAK_MB, run_child, write_block  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 CDNOW = ROOT / "data" / "real" / "cdnow" / "CDNOW_master.txt"
 SIZES = (2_000, 20_000)
+LOG_LINES = 2_500_000
 
 _CHILD = r"""
 import json, sys, time
@@ -44,6 +50,8 @@ elif mode == "shopify":
     rows = int(r.report["rows_read"].sum())
 elif mode == "floor_cdnow":
     rows = len(pd.read_csv(path, sep=r"\s+", dtype=str))
+elif mode == "floor_log":  # the same reading, with the large log's header
+    rows = len(pd.read_csv(path, sep=r"\s+", dtype=str))
 else:  # floor_shopify: the three files read as text
     rows = sum(len(pd.read_csv(f"{path}/{n}_export.csv", dtype=str, keep_default_na=False))
                for n in ("orders", "customers", "products"))
@@ -51,6 +59,19 @@ seconds = time.perf_counter() - t0
 __PEAK__
 print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "rows": rows}))
 """.replace("__PEAK__", PEAK_MB)
+
+
+def write_log(path: Path, n_lines: int) -> Path:
+    """CDNOW's lines repeated, each copy with new customer numbers, up to ``n_lines``."""
+    src = CDNOW.read_text(encoding="ascii").splitlines()
+    out, k = [src[0]], 0
+    while len(out) <= n_lines:
+        for ln in src[1:]:
+            f = ln.split()
+            out.append(f" {int(f[0]) + k * 30000:07d} {f[1]}  {f[2]}   {f[3]}")
+        k += 1
+    path.write_text("\r\n".join(out[:n_lines + 1]) + "\r\n", encoding="ascii")
+    return path
 
 
 def measure(mode: str, path: str) -> dict:
@@ -61,11 +82,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES),
                         help="customers of the Shopify shops")
+    parser.add_argument("--log-lines", type=int, default=LOG_LINES,
+                        help="lines of the large order log")
     args = parser.parse_args()
-    full = args.sizes == list(SIZES)
+    full = args.sizes == list(SIZES) and args.log_lines == LOG_LINES
     rows = []
     got, floor = measure("cdnow", str(CDNOW)), measure("floor_cdnow", str(CDNOW))
     rows.append(("CDNOW order log", "-", got, floor))
+    with tempfile.TemporaryDirectory() as work:
+        log = str(write_log(Path(work) / "log.txt", args.log_lines))
+        got, floor = measure("cdnow", log), measure("floor_log", log)
+    rows.append((f"order log ({args.log_lines:,} lines)", "-", got, floor))
     from crmkit.dataset.shopify import write_shopify
     from crmkit.dataset.synth import generate
 

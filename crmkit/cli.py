@@ -8,6 +8,8 @@
     crmkit edition --lang es --out editions/es
     crmkit import shopify orders_export.csv --customers customers_export.csv --out my_shop
     crmkit import orders sales.csv --customer "Customer ID" --date InvoiceDate --out my_shop
+    crmkit assign --roster roster.csv --out class
+    crmkit grade class_submissions --roster roster.csv --out grades
 """
 
 from __future__ import annotations
@@ -130,8 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     wb.add_argument("--customers", type=int, default=None)
     wb.add_argument("--seed", type=int, default=0)
     wb.add_argument("--batch", action="append", default=[],
-                    help="a later extracts folder to load after the first (repeatable)")
-    wl = wsub.add_parser("load", help="load one more batch of extracts (non-volatile)")
+                    help="a later extracts or dataset folder to load after the first "
+                    "(repeatable)")
+    wl = wsub.add_parser("load", help="load one more batch of extracts or a dataset folder "
+                         "(non-volatile)")
     wl.add_argument("db")
     wl.add_argument("folder")
     for sp in (wb, wl):
@@ -168,7 +172,51 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("profiles", help="list the shop profiles")
     _import_parser(sub)
+    _class_parsers(sub)
     return parser
+
+
+def _class_parsers(sub) -> None:
+    a = sub.add_parser(
+        "assign", help="write one student edition per student, on the student's own data",
+        description="For each student of the roster (CSV: id,name,language[,email]) write "
+        "OUT/<id>/<notebook>.ipynb: the student edition in the student's language, with their "
+        "student_id and the seed of their own data in the parameters cell. The seed comes from "
+        "the id and the course secret (--secret, created on first use: keep it, never hand it "
+        "out). A notebook a student has changed is never replaced unless --force.")
+    a.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
+                   help="e.g. 01_crm_concepts or 01 (default: every notebook)")
+    a.add_argument("--roster", required=True, help="roster CSV: id,name,language[,email]")
+    a.add_argument("--out", required=True, help="folder of the students' folders")
+    a.add_argument("--secret", default="course_secret.txt",
+                   help="file holding the course secret (default course_secret.txt; created "
+                   "if missing)")
+    a.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                   metavar=("NAME", "VALUE"), help="a parameter every student shares, e.g. "
+                   "-p n_customers 800")
+    keep = a.add_mutually_exclusive_group()
+    keep.add_argument("--keep", action="store_true", help="leave changed notebooks as they are")
+    keep.add_argument("--force", action="store_true", help="replace changed notebooks too")
+
+    gr = sub.add_parser(
+        "grade", help="re-run and grade the students' notebooks into a gradebook",
+        description="Re-execute every notebook under SUBMISSIONS/<student id>/ in a fresh "
+        "kernel on the student's own data (roster + course secret), grade each exercise, and "
+        "write OUT/gradebook.csv, gradebook_canvas.csv, gradebook_moodle.csv, feedback/<id>.html "
+        "and summary.md.")
+    gr.add_argument("submissions", help="folder with one folder per student id")
+    gr.add_argument("--roster", required=True, help="roster CSV: id,name,language[,email]")
+    gr.add_argument("--out", required=True, help="folder to write the gradebooks to")
+    gr.add_argument("--secret", default="course_secret.txt",
+                    help="the course secret crmkit assign used (default course_secret.txt)")
+    gr.add_argument("--timeout", type=float, default=120, metavar="SECONDS",
+                    help="time limit of one cell (default 120)")
+    gr.add_argument("--total-timeout", type=float, default=None, metavar="SECONDS",
+                    help="time limit of a whole notebook (default four cells' limit)")
+    gr.add_argument("--jobs", type=int, default=1, metavar="N",
+                    help="notebooks run at a time, each in its own kernel (default 1)")
+    gr.add_argument("--title", default="CRM notebooks",
+                    help="the assignment's name in the Canvas and Moodle gradebooks")
 
 
 def _import_parser(sub) -> None:
@@ -187,6 +235,9 @@ def _import_parser(sub) -> None:
                        help="the shop's time zone (IANA), default Europe/Madrid")
         p.add_argument("--encoding", help="file encoding (default: detected)")
         p.add_argument("--format", default="csv", choices=["csv", "parquet"])
+        p.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
+                       help="how long to wait for another import into the same --out "
+                       "(default 60)")
 
     sh = isub.add_parser("shopify", help="Shopify orders export (+ customers, products)")
     sh.add_argument("orders", help="orders_export.csv")
@@ -206,7 +257,11 @@ def _import_parser(sub) -> None:
                         help=f"column holding the {role.replace('-', ' ')} (header name, or "
                         "1-based position with --no-header)")
     lg.add_argument("--date-format", help="e.g. %%Y%%m%%d (default: detected)")
-    lg.add_argument("--dayfirst", action="store_true", help="dates are day/month/year")
+    order = lg.add_mutually_exclusive_group()
+    order.add_argument("--dayfirst", action="store_true", default=None,
+                       help="dates are day/month/year (default: decided from the column)")
+    order.add_argument("--monthfirst", dest="dayfirst", action="store_false",
+                       help="dates are month/day/year")
     lg.add_argument("--cancel-prefix", help="order numbers starting with this are "
                     "cancellations (Online Retail: C)")
     lg.add_argument("--no-header", action="store_true", help="the file has no header line")
@@ -327,16 +382,51 @@ def _run(args) -> int:
         print(f"dashboard written: {path}")
     elif args.command == "import":
         return _import(args)
+    elif args.command in ("assign", "grade"):
+        return _class(args)
     elif args.command == "profiles":
         for p in PROFILES.values():
             print(f"{p.name:14} {p.modelled_on} (default {p.default_customers:,} customers)")
     return 0
 
 
+def _class(args) -> int:
+    if args.command == "assign":
+        from .grading.assign import assign
+        from .report import parse_value
+
+        params = {name: parse_value(value) for name, value in args.parameter}
+        done = assign(args.roster, args.out, notebooks=args.notebooks, secret=args.secret,
+                      parameters=params, force=args.force, keep=args.keep)
+        for a in done:
+            print(f"{a.student.id} ({a.student.lang}): {a.path} ({a.action})")
+        students = len({a.student.id for a in done})
+        print(f"{len(done)} notebook(s) for {students} student(s) under {args.out}/; course "
+              f"secret: {args.secret} (keep it; never hand it out)")
+        return 0
+    from .grading.grade import grade_class
+    from .grading.outputs import write_outputs
+
+    def progress(sub, g):
+        state = f"failed: {g.run.error}" if g.run.error else "ran"
+        print(f"{sub.student.id}: {sub.path.name} {state} ({g.run.seconds:.0f} s)")
+
+    graded, students = grade_class(args.submissions, args.roster, secret=args.secret,
+                                   cell_timeout=args.timeout, total_timeout=args.total_timeout,
+                                   jobs=args.jobs, progress=progress)
+    paths = write_outputs(graded, students, args.out, title=args.title)
+    print(f"{len(graded)} submission(s) graded; gradebook: {paths['gradebook']}; Canvas: "
+          f"{paths['canvas']}; Moodle: {paths['moodle']}; summary: {paths['summary']}")
+    return 0
+
+
 def _import(args) -> int:
     from pathlib import Path
 
+    from .dataset.folder import check_target
+
     t0 = time.perf_counter()
+    check_target(args.out)  # a file, or a folder of other files: refused before any work
     if args.kind == "shopify":
         from .sources.shopify import import_shopify
 
@@ -358,7 +448,7 @@ def _import(args) -> int:
         print(f"crmkit import: nothing usable remains (every row quarantined); nothing "
               f"written to {args.out}.", file=sys.stderr)
         return 1
-    path = result.save(args.out, format=args.format)
+    path = result.save(args.out, format=args.format, lock_timeout=args.wait)
     print(f"dataset written: {path} ({time.perf_counter() - t0:.1f} s); quarantined rows: "
           f"{path / 'quarantine.csv'}")
     return 0
@@ -373,7 +463,7 @@ def _mapping(args, cls):
              "date_format": args.date_format, "cancel_prefix": args.cancel_prefix,
              "delimiter": args.delimiter, "decimal": args.decimal, "encoding": args.encoding}
     given = {k: v for k, v in given.items() if v is not None}
-    flags = {k: True for k in ("dayfirst",) if getattr(args, k)}
+    flags = {} if args.dayfirst is None else {"dayfirst": args.dayfirst}
     if args.no_header:
         flags["header"] = False
     if args.mapping:
@@ -399,8 +489,11 @@ def _warehouse(args) -> int:
                 source = args.source
             elif args.data_dir:
                 from .dataset.crmdata import CRMData
+                from .warehouse.direct import is_dataset_folder
 
-                source = CRMData.load(args.data_dir)
+                # a dataset folder is loaded file by file (its own files in the load report)
+                source = (args.data_dir if is_dataset_folder(args.data_dir)
+                          else CRMData.load(args.data_dir))
             else:
                 from .dataset.synth import generate
 
@@ -454,13 +547,28 @@ def _quarantined(db, report, *, first: int = 5) -> None:
 
 
 def _absent(report) -> None:
-    """Say which extract files no batch brought (they are not an error after a first build)."""
+    """Say which extract files (or dataset tables) a batch did not bring, and how many rows
+    loaded against an inferred member of a dimension."""
     from .dataset.extracts import FILES
+    from .warehouse.direct import absent_tables
 
-    for batch, files in report.groupby("batch_id", sort=False)["file"]:
-        missing = [name for name in FILES if name not in set(files)]
-        if missing:
-            print(f"batch {batch}: not in this batch: {', '.join(missing)}")
+    for batch, rows in report.groupby("batch_id", sort=False):
+        files = set(rows["file"])
+        if files & set(FILES):
+            missing = [name for name in FILES if name not in files]
+            if missing:
+                print(f"batch {batch}: not in this batch: {', '.join(missing)}")
+        else:
+            missing = absent_tables(files)
+            if missing:
+                print(f"batch {batch}: the dataset has no {', '.join(missing)}; their marts "
+                      "are empty (a buyer or product named only by its number is an inferred "
+                      "member of its dimension)")
+        inferred = rows.loc[rows["rows_inferred"].fillna(0) > 0]
+        for r in inferred.itertuples():
+            print(f"inferred: {r.file}: {int(r.rows_inferred)} rows name a customer or product "
+                  "the warehouse has no row for; they load against an inferred member, filled "
+                  "in when its row arrives")
 
 
 if __name__ == "__main__":  # pragma: no cover

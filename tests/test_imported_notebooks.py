@@ -68,6 +68,8 @@ def test_notebook02_keeps_the_lesson_on_a_demo_copy_and_builds_the_shops_own_war
     figures = run("02_warehouse.ipynb", tmp_path / "out.ipynb", data_dir=str(shops / shop),
                   n_customers=400, seed=7, warehouse_dir=str(tmp_path / "wh"))
     assert figures["own_orders_loaded"] == EXPECTED[shop][0]
+    # the data tests the notebook reports are those of the shop's own warehouse
+    assert figures["own_data_tests_passed"] == figures["own_data_tests_total"] > 40
     status = figures["exercise_status"]["status"]
     assert (status == "correct").all(), status.to_dict()
     own = tmp_path / "wh" / f"{shop if shop == 'cdnow' else 'bendita'}.duckdb"

@@ -13,6 +13,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 import numpy as np
 import pandas as pd
 import pytest
+from hand_edit import unseal
 
 from crmkit.dataset.crmdata import CRMData
 from crmkit.dataset.money import (
@@ -219,7 +220,7 @@ def test_a_money_column_with_a_fraction_of_a_cent_is_refused_naming_the_file(tmp
     row = ln[1].split(",")
     row[head.index("amount_cents")] = "12.5"
     ln[1] = ",".join(row)
-    (folder / "order_lines.csv").write_text("\n".join(ln) + "\n", encoding="utf-8")
+    (unseal(folder) / "order_lines.csv").write_text("\n".join(ln) + "\n", encoding="utf-8")
     with pytest.raises(DatasetError, match=r"order_lines\.csv.*amount_cents.*line 2"):
         CRMData.load(folder)
 

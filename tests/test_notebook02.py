@@ -24,6 +24,7 @@ def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path):
     # the lesson's own claims, whatever the shop
     assert figures["rows_read"] == figures["rows_loaded"] + figures["rows_quarantined"]
     assert figures["rows_quarantined"] == figures["planted_bad_rows"]
+    assert figures["rows_inferred"] == figures["planted_inferred"]  # loaded, not quarantined
     assert figures["reload_changed_tables"] == 0
     assert figures["data_tests_passed"] == figures["data_tests_total"]
     assert figures["customer_versions"] == (figures["customers_integrated"]

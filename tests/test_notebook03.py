@@ -22,6 +22,36 @@ def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path):
     assert ok.all(), status[~ok].to_dict()
     assert (status == "skipped").any() == bool(figures["skipped_sections"])
     assert len(status) >= 8
+    # the narrative states each question's verdict, the one the scoreboard recorded
+    _states_the_verdicts(tmp_path / "out.ipynb", figures["scoreboard_verdicts"], lang)
+
+
+#: How the narrative says each verdict (crmkit/catalog_mod.yaml, m03_verdict).
+VERDICT_WORDS = {
+    "en": {"beats": "beats the best baseline", "no_better": "is no better than",
+           "worse": "is worse than", "chance": "is no better than chance"},
+    "es": {"beats": "bate a la mejor referencia", "no_better": "no es mejor que",
+           "worse": "es peor que", "chance": "no es mejor que el azar"},
+}
+
+
+def _states_the_verdicts(notebook, verdicts, lang):
+    import nbformat
+
+    from crmkit.i18n import t
+
+    text = "\n".join(out.get("text", "") for cell in nbformat.read(notebook, 4).cells
+                     if cell.cell_type == "code" for out in cell.get("outputs", []))
+    questions = {name.split(".")[0] for name in verdicts.index}
+    for q in questions:
+        label = t(f"m03_question.{q}", lang)
+        lines = [line for line in text.splitlines() if line.startswith(f"• {label}:")]
+        assert len(lines) == 1, (q, lines)
+        said = [v for v, words in VERDICT_WORDS[lang].items() if words in lines[0]]
+        said = [v for v in said if v != "no_better" or "chance" not in said]  # chance wins
+        recorded = set(verdicts.loc[[n for n in verdicts.index if n.startswith(f"{q}.")],
+                                    "verdict"])
+        assert len(said) == 1 and said[0] in recorded, (q, lines[0], recorded)
 
 
 def test_bad_holdout_stops_in_the_validation_cell(tmp_path):
@@ -56,4 +86,4 @@ def test_notebook_runs_on_cdnow_with_orders_only(tmp_path):
     assert set(status[status == "skipped"].index) == {"guest_revenue", "pair_baskets"}
     assert (status[status != "skipped"] == "correct").all(), status.to_dict()
     # the customer models still beat their baselines on the holdout
-    assert figures["bg_nbd_mae"] < figures["baseline_mae"]
+    assert figures["model_mae"] < figures["baseline_mae"]

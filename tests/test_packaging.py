@@ -47,7 +47,7 @@ def test_makefile_reinstalls_when_pyproject_changes():
 
 #: The top of the package: everything else lives in a room of the data flow.
 TOP_MODULES = {"__init__", "cli", "errors", "i18n", "report"}
-ROOMS = ["dataset", "sources", "warehouse", "analytics", "lessons"]
+ROOMS = ["dataset", "sources", "warehouse", "analytics", "lessons", "grading"]
 
 
 def test_package_is_laid_out_as_the_data_flows():
@@ -63,7 +63,7 @@ def test_the_layers_contract_lists_every_room_in_data_flow_order_and_make_test_c
     contract = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
     layers = contract["contracts"][0]["layers"]
     assert [x.removeprefix("crmkit.") for x in layers] == [
-        "cli", "report", "lessons", "analytics", "warehouse", "sources", "dataset", "i18n",
-        "errors"]
+        "cli", "grading", "report", "lessons", "analytics", "warehouse", "sources", "dataset",
+        "i18n", "errors"]
     makefile = (ROOT / "Makefile").read_text()
     assert "lint-imports" in makefile.split("test: $(STAMP)")[1].split("\n\n")[0]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+
 import duckdb
 import numpy as np
 import pandas as pd
@@ -18,7 +20,8 @@ from crmkit.analytics.rfm import (
     summary_from_transactions,
 )
 from crmkit.dataset.crmdata import CRMData
-from crmkit.errors import CRMKitError, ModelError, ParameterError
+from crmkit.dataset.schema import conform
+from crmkit.errors import CRMKitError, ModelError, ParameterError, SchemaError
 
 
 def _shop(orders: list[tuple], lines: list[tuple], *, end="2024-03-31", like=None):
@@ -30,6 +33,8 @@ def _shop(orders: list[tuple], lines: list[tuple], *, end="2024-03-31", like=Non
     o["returned_at"] = pd.to_datetime(o["returned_at"]).astype("datetime64[us]")
     lines = pd.DataFrame(lines, columns=["order_id", "line_number", "product_id", "quantity",
                                          "unit_price", "discount"])
+    # the amount each line cost, as a source would say it (here: the product, rounded once)
+    lines = conform("order_lines", lines)
     return CRMData({**like.tables, "orders": o, "order_lines": lines},
                    {"end": end, "profile": "hand"})
 
@@ -103,11 +108,15 @@ def test_the_input_is_not_changed(hand):
         pd.testing.assert_frame_equal(hand.tables[k], v)
 
 
-def test_line_cents_rounds_half_up_in_integers():
+def test_line_cents_is_the_amount_the_source_gives():
+    # the second line carries its share of an order-level discount: 10.01 - 1.00, which no
+    # product of quantity, price and line discount gives; nothing is recomputed from them
     lines = pd.DataFrame({"quantity": [1, 1, 3], "unit_price": [0.05, 10.01, 0.35],
-                          "discount": [0.5, 0.5, 0.5]})
-    # 2.5 -> 3 cents, 500.5 -> 501 cents, 52.5 -> 53 cents (floats would give 2, 500, 52)
-    assert line_cents(lines).tolist() == [3, 501, 53]
+                          "discount": [0.5, 0.0, 0.5],
+                          "amount_cents": pd.array([3, 901, 53], dtype="Int64")})
+    assert line_cents(lines).tolist() == [3, 901, 53]
+    with pytest.raises(SchemaError, match="amount_cents"):
+        line_cents(lines.drop(columns="amount_cents"))
 
 
 def test_summary_equals_a_duckdb_query_on_the_same_rules(small_data):
@@ -117,10 +126,10 @@ def test_summary_equals_a_duckdb_query_on_the_same_rules(small_data):
     con.register("o", data.orders)
     con.register("l", data.order_lines)
     q = """
-    WITH v AS (SELECT order_id, sum((quantity * CAST(round(unit_price * 100) AS BIGINT)
-                 * (10000 - CAST(round(discount * 10000) AS BIGINT)) + 5000) // 10000) AS c
-               FROM l GROUP BY order_id),
-         p AS (SELECT o.customer_id AS cid, CAST(o.placed_at AS DATE) AS d, coalesce(v.c, 0) AS c
+    WITH v AS (SELECT order_id, sum(amount_cents) AS c FROM l GROUP BY order_id),
+         p AS (SELECT o.customer_id AS cid, CAST(o.placed_at AS DATE) AS d,
+                      coalesce(v.c, 0) - CASE WHEN o.status = 'returned' THEN 0
+                                              ELSE coalesce(o.refunded_cents, 0) END AS c
                FROM o LEFT JOIN v USING (order_id)
                WHERE o.customer_id IS NOT NULL AND o.status <> 'cancelled'
                  AND o.placed_at < DATE '2025-07-01'
@@ -179,9 +188,39 @@ def test_scores_keep_every_class_on_tie_heavy_data(name, values):
     by_value = pd.Series(scores).groupby(values).agg(["min", "max"])
     assert (by_value["min"] == by_value["max"]).all()
     assert by_value["min"].is_monotonic_increasing
-    # the same rule in the popular packages (quintiles with duplicate edges dropped) loses classes
-    qcut = pd.qcut(values, 5, labels=False, duplicates="drop")
-    assert len(set(qcut.tolist())) < 5 or name == "one big tie in the middle"
+    # and the class sizes are the ones the documented rule gives, worked out by a plain loop
+    assert np.bincount(scores)[1:].tolist() == _documented_rule_sizes(values), name
+
+
+def _documented_rule_sizes(values, bins=5):
+    """The class sizes of even_scores' docstring rule, in plain Python (enough distinct values).
+
+    Each class aims at (customers left / classes left) and ends at the boundary between two
+    distinct values nearest that target (the nearer-below boundary on a tie), keeping one
+    distinct value for every class still to come.
+    """
+    counts = [c for _, c in sorted(collections.Counter(values.tolist()).items())]
+    sizes, left = [], len(values)
+    for classes_left in range(bins, 1, -1):
+        target = left / classes_left
+        best, total = None, 0
+        for k in range(1, len(counts) - (classes_left - 1) + 1):
+            total += counts[k - 1]
+            if best is None or abs(total - target) < abs(best[1] - target):
+                best = (k, total)
+        sizes.append(best[1])
+        counts, left = counts[best[0]:], left - best[1]
+    return sizes + [left]
+
+
+def test_the_documented_rule_by_hand_on_two_tie_heavy_shops():
+    # 667 zeros plus 0..332: the 668 zeros are one class; 332 left for 4 classes of 83
+    assert np.bincount(even_scores(np.r_[np.zeros(667), np.arange(333)]))[1:].tolist() == [
+        668, 83, 83, 83, 83]
+    # 0..199, 600 x 500, 600..799: 200 hits the target; the tie of 600 is one class; 200 left
+    # for 3 (66.7 -> 67), then 133 for 2 (66.5: 66 and 67 are as near; the lower one is taken)
+    values = np.r_[np.arange(200), np.full(600, 500), np.arange(600, 800)]
+    assert np.bincount(even_scores(values))[1:].tolist() == [200, 600, 67, 66, 67]
 
 
 def test_scores_are_even_when_nothing_ties():
@@ -258,3 +297,29 @@ def test_holdout_counts_purchase_days_after_the_cut(hand):
     assert (h["duration_holdout"] == 16).all()
     with pytest.raises(ParameterError, match="must be after as_of"):
         holdout_purchases(hand, as_of="2024-02-05", end="2024-01-20")
+
+
+def test_the_r_rfm_package_rules_on_a_hand_made_table():
+    from crmkit.analytics.rfm import RFM_PACKAGE_RULES, rule_segments
+
+    # each row's segment worked out by hand from the package's table, first match winning
+    hand = pd.DataFrame([
+        (5, 5, 5, "champions"),           # R 4-5, F 4-5, M 4-5
+        (2, 4, 3, "loyal_customers"),     # R 2-5, F 3-5, M 3-5 (not champions: R 2)
+        (4, 2, 2, "potential_loyalist"),  # R 3-5, F 1-3, M 1-3
+        (4, 1, 1, "potential_loyalist"),  # also fits new_customers, but comes earlier
+        (3, 1, 2, "potential_loyalist"),  # R 3, F 1, M 2: not promising (M must be 1)
+        (2, 2, 3, "need_attention"),      # R 2-3, F 2-3, M 2-3
+        (2, 1, 1, "about_to_sleep"),      # R 2-3, F 1-2, M 1-2
+        (1, 3, 4, "at_risk"),             # R 1-2, F 2-5, M 2-5
+        (1, 1, 2, "lost"),                # R 1-2, F 1-2, M 1-2
+        (5, 5, 1, "others"),              # high R and F with M 1: no rule holds it
+        (2, 5, 1, "others"),
+    ], columns=["r_score", "f_score", "m_score", "want"])
+    assert rule_segments(hand).tolist() == hand["want"].tolist()
+    # the M score decides: same R and F, different segment
+    twins = pd.DataFrame({"r_score": [5, 5], "f_score": [5, 5], "m_score": [5, 1]})
+    assert rule_segments(twins).tolist() == ["champions", "others"]
+    assert list(RFM_PACKAGE_RULES.index[:2]) == ["champions", "loyal_customers"]
+    with pytest.raises(ParameterError, match="m_score"):
+        rule_segments(hand.drop(columns="m_score"))

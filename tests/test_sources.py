@@ -156,7 +156,10 @@ SHOPIFY_CORPUS = {
                                                (4, "Lineitem quantity")]),
     "extra_field": ([GOOD[0], GOOD[2] + ",surplus"], "utf-8", "\n", [(3, "(whole line)")]),
     "order_number_reused": ([*GOOD, GOOD[1]], "utf-8", "\n", [(5, "Name")]),
-    "mixed_offsets": ([GOOD[0], GOOD[1].replace("+0100", "+0000")], "utf-8", "\n", []),
+    "mixed_offsets": ([GOOD[0], GOOD[1].replace("09:59:00 +0100", "08:59:00 +0000")],
+                      "utf-8", "\n", []),
+    "another_time_under_one_number": ([GOOD[0], GOOD[1].replace("+0100", "+0000")], "utf-8",
+                                      "\n", [(3, "Created at")]),
 }
 
 
@@ -204,7 +207,9 @@ def test_cdnow_imports_to_the_published_totals():
     assert balanced(r) and r.quarantine.empty
     assert len(r.data.orders) == 69_659
     assert r.data.orders["customer_id"].nunique() == 23_570
-    assert round(float(order_value(r.data).sum()), 2) == 2_500_315.63
+    # the file's own total, to the cent (integer cents, never amount / quantity rounded back)
+    assert int(r.data.order_lines["amount_cents"].sum()) == 250_031_563
+    assert r.data.order_lines["unit_price"].isna().all()
     assert r.notes["revenue"] == 2_500_315.63
     assert sorted(r.data.tables) == ["order_lines", "orders"]
     assert r.data.orders["placed_at"].min() == pd.Timestamp("1997-01-01")
@@ -220,8 +225,8 @@ def test_online_retail_example_counts_cancellations_returns_guests_and_bad_rows(
         [20, 17, 3]]
     q = r.quarantine[["line", "column", "reason", "value"]].values.tolist()
     assert q == [[15, "Price", "must be >= 0", "-11062.06"],
-                 [17, "InvoiceDate", "empty or unreadable", "2009-13-01 11:02:00"],
-                 [21, "Quantity", "empty or unreadable", ""]]
+                 [17, "InvoiceDate", "not_a_date", "2009-13-01 11:02:00"],
+                 [21, "Quantity", "empty", ""]]
     o = r.data.orders.set_index("order_id")
     assert o.loc[489449, "status"] == "cancelled"      # invoice C489449
     assert o.loc[489454, "status"] == "returned"       # negative quantity, no C
@@ -264,11 +269,13 @@ def test_order_log_missing_column_names_it_and_lists_the_file_columns(tmp_path):
         import_orders(f, OrderLogMapping(customer="customer", date="fecha", amount="total"))
 
 
-def test_order_log_given_a_wrong_encoding_names_the_file_and_line(tmp_path):
+def test_order_log_line_not_in_the_given_encoding_is_quarantined_with_its_line(tmp_path):
     f = tmp_path / "log.csv"
     f.write_bytes("c,d,a\n1,2024-01-01,3.5\n2,2024-01-02,4\nÑ,2024-01-03,1\n".encode("cp1252"))
-    with pytest.raises(SourceError, match=r"log.csv: cannot read the file as utf-8 \(line 4"):
-        import_orders(f, OrderLogMapping(customer="c", date="d", amount="a", encoding="utf-8"))
+    r = import_orders(f, OrderLogMapping(customer="c", date="d", amount="a", encoding="utf-8"))
+    assert r.quarantine[["line", "column", "reason"]].values.tolist() == [
+        [4, "(whole line)", "invalid_encoding"]]
+    assert len(r.data.orders) == 2 and balanced(r)
 
 
 def test_import_orders_command_writes_a_dataset_report_and_mapping(tmp_path, capsys):

@@ -26,11 +26,13 @@ def test_the_students_book_offers_no_way_to_the_answer():
     book = lesson01.exercise_book(generate("boutique", n_customers=120, seed=1))
     public = {n for n in dir(book) if not n.startswith("_")}
     assert public == {"check", "data", "hint", "judge", "lang", "names", "quiet", "results",
-                      "summary"}
+                      "summary", "attempts", "student_id", "MAX_CHECKS"}
     book.check("win_rate", 0.123)
     book.hint("win_rate")
     # nothing the book keeps holds an answer: only the verdicts
-    assert set(vars(book)) == {"data", "lang", "quiet", "results", "_by_name", "_hints_shown"}
+    assert set(vars(book)) == {"data", "lang", "quiet", "results", "_by_name", "_hints_shown",
+                               "attempts", "student_id", "_log"}
+    assert book.attempts == {"win_rate": 1} and book.student_id is None
     assert "0.123" not in repr(book) and "solve" not in repr(book)
 
 

@@ -49,7 +49,25 @@ from sklearn.base import BaseEstimator
 
 from ..errors import ModelError, ParameterError
 
-__all__ = ["BetaGeo", "CappedBetaGeo", "ParetoNBD", "GammaGamma", "customer_lifetime_value"]
+__all__ = ["BetaGeo", "CappedBetaGeo", "ModifiedBetaGeo", "ParetoNBD", "GammaGamma",
+           "customer_lifetime_value", "NotIdentifiedError", "NoRepeatBuyersError"]
+
+
+class NotIdentifiedError(ModelError):
+    """The data cannot pin down a parameter: the likelihood keeps rising as it runs off.
+
+    ``parameter`` names it (``"a"``, ``"s"``...) and ``direction`` says where it
+    runs (``"infinity"`` or ``"zero"``), so a caller can react to the kind of
+    failure without reading the message.
+    """
+
+    def __init__(self, message: str, *, model: str, parameter: str, direction: str) -> None:
+        super().__init__(message)
+        self.model, self.parameter, self.direction = model, parameter, direction
+
+
+class NoRepeatBuyersError(ModelError):
+    """Nobody bought twice (or nobody has any history yet): nothing to learn a model from."""
 
 
 def _column(X, name: str, model: str) -> np.ndarray:
@@ -92,7 +110,8 @@ def _compress(*cols: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def _maximise(negll, start: np.ndarray, model: str, value=None,
-              caps: dict[int, float] | None = None) -> optimize.OptimizeResult:
+              caps: dict[int, float] | None = None,
+              names: tuple[str, ...] = ()) -> optimize.OptimizeResult:
     """Minimise ``negll`` (value and gradient) over log-parameters; fail clearly.
 
     ``value`` (the value alone) is used to polish with Nelder-Mead when BFGS
@@ -114,11 +133,14 @@ def _maximise(negll, start: np.ndarray, model: str, value=None,
         raise ModelError(f"{model} could not be fitted: the likelihood is not finite at any "
                          "parameters tried; check that the summary comes from real purchases.")
     if np.any(np.abs(res.x) > 15):
-        raise ModelError(
-            f"{model} cannot be identified from these data: a parameter runs off to "
-            f"{'infinity' if res.x.max() > 15 else 'zero'} (log-parameters {np.round(res.x, 2)})"
-            "; the shop needs more customers, more repeat purchases or a longer history."
-        )
+        i = int(np.argmax(np.abs(res.x)))
+        direction = "infinity" if res.x[i] > 0 else "zero"
+        name = names[i] if i < len(names) else f"parameter {i + 1}"
+        raise NotIdentifiedError(
+            f"{model} cannot be identified from these data: {name} runs off to {direction} "
+            f"(log-parameters {np.round(res.x, 2)}); the shop needs more customers, more "
+            "repeat purchases or a longer history.",
+            model=model, parameter=name, direction=direction)
     return res
 
 
@@ -140,26 +162,28 @@ class _PurchaseModel(BaseEstimator):
         """Check ``X``, maximise the likelihood and store the estimates; return ``self``."""
         x, tx, T = self._arrays(X)
         if not (x > 0).any():
-            raise ModelError(
+            raise NoRepeatBuyersError(
                 f"{self._NAME} cannot be fitted: no customer bought more than once, so nothing "
                 "tells how often customers buy or when they leave; wait for repeat purchases or "
                 "use a longer period (an earlier start or a later as_of)."
             )
         if (T <= 0).all():
-            raise ModelError(f"{self._NAME} cannot be fitted: every customer's T is 0 (as_of is "
-                             "the day of their first purchase); choose a later as_of.")
+            raise NoRepeatBuyersError(
+                f"{self._NAME} cannot be fitted: every customer's T is 0 (as_of is the day of "
+                "their first purchase); choose a later as_of.")
         ux, utx, uT, w = _compress(x, tx, T)
         total = w.sum()
         value = value_for(ux, utx, uT, w, total) if value_for else None
         start = np.log(np.asarray(self.start, dtype=np.float64))
         res = _maximise(negll_for(ux, utx, uT, w, total), start, self._NAME, value,
-                        self._LOG_CAPS)
+                        self._LOG_CAPS, self._PARAMS)
         for i, cap in self._LOG_CAPS.items():
             if res.x[i] > cap - 0.05:
-                raise ModelError(
+                raise NotIdentifiedError(
                     f"{self._NAME} cannot be identified from these data: {self._PARAMS[i]} "
                     f"runs off to infinity (the {self._CAP_REASON}); use BetaGeo instead, or "
-                    "a longer history.")
+                    "a longer history.",
+                    model=self._NAME, parameter=self._PARAMS[i], direction="infinity")
         self.params_ = dict(zip(self._PARAMS, map(float, np.exp(res.x)), strict=True))
         self.log_likelihood_ = float(-res.fun * total)
         self.n_customers_ = int(len(x))
@@ -211,7 +235,7 @@ class BetaGeo(_PurchaseModel):
     >>> BetaGeo().fit(once)
     Traceback (most recent call last):
     ...
-    crmkit.errors.ModelError: BG/NBD cannot be fitted: no customer bought more than once...
+    crmkit.analytics.clv.NoRepeatBuyersError: BG/NBD cannot be fitted: no customer bought more...
     """
 
     _NAME = "BG/NBD"
@@ -304,6 +328,105 @@ class BetaGeo(_PurchaseModel):
             1.0 - np.exp(r * (np.log(alpha) - np.log(alpha + t))) * hyp2f1(r, b, a + b - 1, z))
 
 
+class ModifiedBetaGeo(_PurchaseModel):
+    """The modified BG/NBD (Batislam, Denizel and Filiztekin 2007; Wagner and Hoppe 2008).
+
+    The BG/NBD with one change that matters for real shops: a customer may drop
+    out *right after the first purchase* too (with the same probability p as
+    after each repeat purchase), so a one-time buyer seen long ago is probably
+    gone, where the BG/NBD keeps their P(alive) at 1. Same parameters
+    (r, alpha, a, b), same interface as :class:`BetaGeo`.
+
+    The likelihood of a customer with ``x`` repeat purchases, the last at
+    ``t_x``, observed for ``T`` (Batislam et al. 2007, appendix A)::
+
+        L = B(a, b + x + 1) / B(a, b) * Gamma(r + x) alpha^r / Gamma(r)
+            * [ (alpha + T)^-(r+x) + a / (b + x) * (alpha + t_x)^-(r+x) ]
+
+    >>> from crmkit.dataset.cdnow import load_cdnow, CALIBRATION_END
+    >>> from crmkit.analytics.rfm import summary_from_transactions
+    >>> cal = summary_from_transactions(load_cdnow("sample"), as_of=CALIBRATION_END,
+    ...                                 unit="weeks")
+    >>> mbg = ModifiedBetaGeo().fit(cal)
+    >>> [round(v, 3) for v in mbg.params_.values()], round(mbg.log_likelihood_, 1)
+    ([0.525, 6.183, 0.891, 1.614], -9582.1)
+    >>> one_timer = cal[cal["frequency"] == 0].head(1)
+    >>> bool(mbg.probability_alive(one_timer).iloc[0] < 1)
+    True
+    """
+
+    _NAME = "MBG/NBD"
+    _PARAMS = ("r", "alpha", "a", "b")
+
+    @staticmethod
+    def _loglik_grad(params, x, tx, T):
+        """Log-likelihood per row and its gradient in (r, alpha, a, b), one row each."""
+        r, alpha, a, b = params
+        log_aT, log_atx = np.log(alpha + T), np.log(alpha + tx)
+        a3 = -(r + x) * log_aT
+        a4 = np.log(a) - np.log(b + x) - (r + x) * log_atx
+        lse = np.logaddexp(a3, a4)
+        w3, w4 = np.exp(a3 - lse), np.exp(a4 - lse)
+        ll = (gammaln(r + x) - gammaln(r) + r * np.log(alpha)
+              + gammaln(a + b) + gammaln(b + x + 1) - gammaln(b) - gammaln(a + b + x + 1)
+              + lse)
+        d_ab = digamma(a + b) - digamma(a + b + x + 1)
+        grad = np.stack([
+            digamma(r + x) - digamma(r) + np.log(alpha) - w3 * log_aT - w4 * log_atx,
+            r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + tx)),
+            d_ab + w4 / a,
+            d_ab + digamma(b + x + 1) - digamma(b) - w4 / (b + x),
+        ])
+        return ll, grad
+
+    @classmethod
+    def _loglik(cls, params, x, tx, T):
+        return cls._loglik_grad(params, x, tx, T)[0]
+
+    def fit(self, X, y=None):
+        """Fit r, alpha, a, b by maximum likelihood on the summary ``X``; return ``self``."""
+        return self._fit_summary(X, lambda ux, utx, uT, w, total: _analytic_negll(
+            self._loglik_grad, ux, utx, uT, w, total))
+
+    def _p_alive(self, x, tx, T):
+        r, alpha, a, b = self._check()
+        log_odds = (np.log(a) - np.log(b + x)
+                    + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
+        return np.exp(-np.logaddexp(0.0, log_odds))
+
+    def expected_purchases(self, X, t: float) -> pd.Series:
+        """Expected purchases of each customer in the next ``t`` time units (conditional)."""
+        t = _horizon(t)
+        x, tx, T = self._arrays(X)
+        r, alpha, a, b = self._check()
+        z = t / (alpha + T + t)
+        log_ratio = (r + x) * (np.log(alpha + T) - np.log(alpha + T + t))
+        term = 1.0 - np.exp(log_ratio) * hyp2f1(r + x, b + x + 1, a + b + x, z)
+        value = (a + b + x) / (a - 1) * term * self._p_alive(x, tx, T)
+        return pd.Series(value, index=X.index, name="expected_purchases")
+
+    def expected_purchases_new(self, t) -> np.ndarray:
+        """Expected repeat purchases of a new customer within ``t`` of their first purchase."""
+        r, alpha, a, b = self._check()
+        t = np.asarray(t, dtype=np.float64)
+        if (t < 0).any():
+            raise ParameterError("t must be >= 0 (time since the first purchase).")
+        return b / (a - 1) * (1.0 - hyp2f1(r, b + 1, a + b, t / (alpha + t))
+                              * np.exp(r * (np.log(alpha) - np.log(alpha + t))))
+
+
+def _analytic_negll(loglik_grad, ux, utx, uT, w, total):
+    """Mean negative log-likelihood over log-parameters and its gradient, for BFGS."""
+    def negll(logp):
+        params = np.exp(logp)
+        ll, grad = loglik_grad(params, ux, utx, uT)
+        value = -(w @ ll) / total
+        if not np.isfinite(value):
+            return 1e300, np.zeros_like(logp)
+        return value, -(grad @ w) * params / total
+    return negll
+
+
 class CappedBetaGeo(BetaGeo):
     """BG/NBD that still gives an answer when the customers drop out alike.
 
@@ -327,8 +450,8 @@ class CappedBetaGeo(BetaGeo):
             super().fit(X)
             self.capped_ = False
             return self
-        except ModelError as err:
-            if "runs off to infinity" not in str(err):
+        except NotIdentifiedError as err:
+            if err.direction != "infinity":
                 raise
         names = ("r", "alpha", "a", "b")
 
@@ -539,7 +662,8 @@ class GammaGamma(BaseEstimator):
                 return 1e300, np.zeros_like(logp)
             return value, -(grad @ w) * params / total
 
-        res = _maximise(negll, np.log(np.asarray(self.start, dtype=np.float64)), "Gamma-Gamma")
+        res = _maximise(negll, np.log(np.asarray(self.start, dtype=np.float64)), "Gamma-Gamma",
+                        names=("p", "q", "v"))
         p, q, v = np.exp(res.x)
         if q <= 1:
             warnings.warn(f"Gamma-Gamma q={q:.3f} <= 1: the mean spend across customers is "

@@ -47,7 +47,9 @@ from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 
+from ..dataset.money import line_amounts
 from ..errors import ParameterError, check_choice
+from .rfm import partial_refunds
 
 __all__ = [
     "FREQUENCIES",
@@ -70,20 +72,41 @@ _MIN_TRAIN = 8
 
 
 # ----------------------------------------------------------------------------- series
-def _net_orders(data) -> pd.DataFrame:
+def _lost_by(orders: pd.DataFrame, as_of) -> np.ndarray:
+    """Orders cancelled or returned as known on ``as_of`` (final statuses when None).
+
+    An order cancelled or returned after ``as_of`` still counted as a sale on
+    that day. A cancelled or returned order without the day it happened is
+    taken as lost whatever the day (it cannot be dated, so it is never counted
+    as a sale it may not have been).
+    """
+    final = orders["status"].isin(["cancelled", "returned"]).to_numpy()
+    if as_of is None:
+        return final
+    day = pd.Timestamp(as_of).normalize() + pd.Timedelta(days=1)
+    lost = np.zeros(len(orders), dtype=bool)
+    for column, status in (("cancelled_at", "cancelled"), ("returned_at", "returned")):
+        when = orders[column] if column in orders else pd.Series(pd.NaT, index=orders.index)
+        lost |= (when < day).to_numpy() | (
+            (orders["status"] == status).to_numpy() & when.isna().to_numpy())
+    return lost
+
+
+def _net_orders(data, as_of=None) -> pd.DataFrame:
     orders = data.orders
     if len(orders) == 0:
         raise ParameterError(
             "data has no orders: there are no sales to forecast; give a shop with orders."
         )
     lines = data.order_lines
-    value = (lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])).to_numpy()
-    cents = pd.Series(np.rint(value * 100).astype(np.int64)).groupby(
-        lines["order_id"].to_numpy()).sum()
-    kept = orders[~orders["status"].isin(["cancelled", "returned"])]
+    cents = line_amounts(lines).astype(np.int64).groupby(lines["order_id"].to_numpy()).sum()
+    lost = _lost_by(orders, as_of)
+    kept = orders[~lost]
+    # a partial refund (an order not returned whole) is not dated: netted whenever it counts
+    refund = partial_refunds(kept)
     return pd.DataFrame({"placed_at": kept["placed_at"].to_numpy(),
                          "cents": cents.reindex(kept["order_id"].to_numpy(),
-                                                fill_value=0).to_numpy()})
+                                                fill_value=0).to_numpy() - refund})
 
 
 def _period_bounds(data, freq: str) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -101,11 +124,17 @@ def _period_bounds(data, freq: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return full[0].start_time, full[-1].start_time
 
 
-def sales_series(data, *, freq: str = "MS") -> pd.Series:
-    """Net sales per period (goods after discounts; cancelled and returned orders left out).
+def sales_series(data, *, freq: str = "MS", as_of=None) -> pd.Series:
+    """Net sales per period: the lines' ``amount_cents`` (goods after every discount) less
+    partial refunds; cancelled and returned orders left out.
 
     Only whole periods are kept: the first and last month (or week, ``freq="W-MON"``)
-    of the data count only if the data cover all of their days.
+    of the data count only if the data cover all of their days. ``as_of``
+    (a day) gives the series *as it was known that day*: an order cancelled or
+    returned later still counts, as it did then; the series is the same length
+    (later periods hold what had been sold by then). A forecast trained up to a
+    cutoff must learn from the series as of that cutoff, or orders returned after
+    it would vanish from its training months.
 
     >>> from crmkit.dataset.synth import generate
     >>> data = generate("boutique", n_customers=150, start="2024-01-10", end="2024-12-31")
@@ -114,7 +143,7 @@ def sales_series(data, *, freq: str = "MS") -> pd.Series:
     ('2024-02-01', '2024-12-01', 11)
     """
     check_choice("freq", freq, FREQUENCIES)
-    net = _net_orders(data)
+    net = _net_orders(data, as_of)
     first, last = _period_bounds(data, freq)
     index = pd.date_range(first, last, freq=freq)
     period = net["placed_at"].dt.to_period("M" if freq == "MS" else "W-SUN").dt.start_time
@@ -331,9 +360,9 @@ def _fit_ets(y: pd.Series, spec: dict, m: int):
     """Fit one ETS model; ``(results, AICc)``, or None when it cannot be fitted.
 
     The initial states come from statsmodels' heuristic decomposition when the
-    series is long enough (fast), else they are estimated. Either way they are
-    counted as parameters in the AICc, so models with and without a season
-    compare fairly.
+    series is long enough (fast), else they are estimated. The AICc is
+    statsmodels' own (``ETSResults.aicc``), so the model chosen is the one
+    statsmodels would choose among the same candidates.
     """
     heuristic = len(y) >= 10
     model = ETSModel(y, error=spec["error"], trend=spec["trend"] and "add",
@@ -347,13 +376,9 @@ def _fit_ets(y: pd.Series, spec: dict, m: int):
             res = model.fit(disp=False, maxiter=2000)
         except (ValueError, np.linalg.LinAlgError):
             return None
-    k = int(res.df_model)
-    if heuristic:
-        k += 1 + (spec["trend"] is not None) + (m if spec["seasonal"] else 0)
-    n = int(res.nobs)
-    if not np.isfinite(res.llf) or n - k - 1 <= 0:
+    aicc = float(res.aicc)
+    if not np.isfinite(res.llf) or not np.isfinite(aicc):
         return None
-    aicc = -2 * float(res.llf) + 2 * k + 2 * k * (k + 1) / (n - k - 1)
     return res, aicc
 
 
@@ -518,16 +543,25 @@ def _score(name, actual, predicted, train) -> dict:
 
 
 def holdout_scores(y: pd.Series, *, holdout: int = 6, seasonal_periods: int | None = None,
-                   return_forecasts: bool = False):
+                   return_forecasts: bool = False, known: pd.Series | None = None):
     """Fit on all but the last ``holdout`` periods; score ETS, naive and seasonal naive on them.
 
     MASE is scaled by the one-step naive error of the training data for all
     three methods, so the numbers compare directly. With ``return_forecasts``
     it also returns the forecasts (with ETS intervals) next to the actual values.
+    ``known`` is the series as known at the end of the training periods
+    (``sales_series(data, as_of=...)``): when given, every method learns from it,
+    and is scored against ``y`` (the final figures).
     """
     y = _check_series(y)
     holdout = _check_horizon("holdout", holdout, len(y))
     train, test = y.iloc[:-holdout], y.iloc[-holdout:]
+    if known is not None:
+        known = _check_series(known)
+        if not known.index[:len(train)].equals(train.index):
+            raise ParameterError("known must cover the same periods as y (the series as "
+                                 "known at the cutoff, from sales_series(..., as_of=...)).")
+        train = known.iloc[:len(train)]
     model = SalesForecaster(seasonal_periods=seasonal_periods).fit(train)
     fc = model.predict(holdout)
     forecasts = pd.DataFrame({"actual": test.to_numpy(), "ets": fc["mean"].to_numpy(),

@@ -15,9 +15,11 @@ Two readings of the same purchases live side by side in :func:`rfm_summary`:
 Which orders count: cancelled orders never count; a returned order is netted
 (its goods came back, so it adds nothing) once it has been returned by the
 as-of day, and counts as the purchase it was until then; guest orders (no
-customer) cannot be followed and are left out. Money is summed in integer cents
-(line value = quantity x price in cents x (1 - discount), rounded half up to
-the cent), so the result is identical run to run and engine to engine.
+customer) cannot be followed and are left out. Money is summed in integer cents:
+an order is worth the sum of its lines' ``amount_cents`` less a partial refund
+(``refunded_cents`` of an order not returned whole; the data do not date it, so it
+is netted whenever the order counts), so the result is exact and identical run to
+run and engine to engine.
 
 >>> from crmkit.dataset.synth import generate
 >>> data = generate("boutique", n_customers=300, seed=5)
@@ -44,6 +46,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..dataset.money import line_amounts
 from ..dataset.synth import parse_day
 from ..errors import ModelError, ParameterError, check_choice
 
@@ -51,6 +54,7 @@ __all__ = [
     "UNITS",
     "SUMMARY_COLUMNS",
     "line_cents",
+    "partial_refunds",
     "purchases",
     "period_end",
     "summary_from_transactions",
@@ -59,6 +63,8 @@ __all__ = [
     "holdout_purchases",
     "even_scores",
     "rfm_scores",
+    "RFM_PACKAGE_RULES",
+    "rule_segments",
 ]
 
 #: Time units of the BTYD columns, in days.
@@ -74,22 +80,33 @@ _DAY = np.timedelta64(1, "D")
 
 
 def line_cents(order_lines: pd.DataFrame) -> np.ndarray:
-    """Value of each order line in whole cents (int64), rounded half up.
+    """Revenue of each order line in whole cents (int64): its ``amount_cents``.
 
-    The price is read to the cent and the discount to the basis point, then
-    the product is computed in integers, so no float rounding can differ
-    between machines or engines.
+    What the line cost the customer after all its discounts, exactly as the
+    source says it (:func:`crmkit.dataset.money.line_amounts`); nothing is
+    recomputed from ``unit_price`` and ``discount``.
 
     >>> import pandas as pd
-    >>> lines = pd.DataFrame({"quantity": [2, 1, 3], "unit_price": [43.95, 0.1, 19.99],
-    ...                       "discount": [0.3, 0.0, 0.15]})
-    >>> line_cents(lines).tolist()      # 2 x 43.95 x 0.7 = 61.53; 3 x 19.99 x 0.85 = 50.97
-    [6153, 10, 5097]
+    >>> lines = pd.DataFrame({"quantity": [2, 1], "unit_price": [43.95, 0.1],
+    ...                       "discount": [0.3, 0.0],
+    ...                       "amount_cents": pd.array([6153, 10], dtype="Int64")})
+    >>> line_cents(lines).tolist()
+    [6153, 10]
     """
-    q = order_lines["quantity"].to_numpy(dtype=np.int64)
-    price = np.rint(order_lines["unit_price"].to_numpy(dtype=np.float64) * 100).astype(np.int64)
-    bp = np.rint(order_lines["discount"].to_numpy(dtype=np.float64) * 10_000).astype(np.int64)
-    return (q * price * (10_000 - bp) + 5_000) // 10_000
+    return line_amounts(order_lines).to_numpy(dtype=np.int64)
+
+
+def partial_refunds(orders: pd.DataFrame) -> np.ndarray:
+    """Cents refunded on orders that were not returned whole (0 where none).
+
+    A returned order leaves the purchases once it is back (its refund is its
+    whole value); any other refund is a partial one, which the data do not
+    date, so it is netted from its order whenever the order counts.
+    """
+    if "refunded_cents" not in orders.columns:
+        return np.zeros(len(orders), dtype=np.int64)
+    refunded = orders["refunded_cents"].fillna(0).to_numpy(dtype=np.int64)
+    return np.where((orders["status"] == "returned").to_numpy(), 0, refunded)
 
 
 def period_end(data) -> pd.Timestamp:
@@ -133,7 +150,8 @@ def _counted(data, end: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
     keep = ((status != "cancelled").to_numpy() & ~returned
             & (orders["placed_at"] < end).to_numpy(dtype=bool, na_value=False)
             & orders["customer_id"].notna().to_numpy())
-    return keep, _order_cents(lines, orders["order_id"].to_numpy()[keep])
+    cents = _order_cents(lines, orders["order_id"].to_numpy()[keep])
+    return keep, cents - partial_refunds(orders)[keep]
 
 
 def _order_cents(lines: pd.DataFrame, order_ids: np.ndarray) -> np.ndarray:
@@ -484,6 +502,12 @@ def rfm_scores(summary: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
     ``rfm_code`` is the three digits (``"545"``). Returns a new DataFrame: the
     summary's columns plus the scores.
 
+    The named segments of :mod:`crmkit.analytics.segments` are cells of the
+    **R x F grid** (recency score by frequency score): ``m_score`` does not
+    decide a segment there. :func:`rule_segments` with :data:`RFM_PACKAGE_RULES`
+    is the named alternative that uses M too: the rule table of the R ``rfm``
+    package.
+
     >>> import pandas as pd
     >>> s = pd.DataFrame({"recency_days": [1, 50, 300, 10, 90],
     ...                   "orders": [9, 1, 1, 4, 2],
@@ -511,4 +535,58 @@ def rfm_scores(summary: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:
     out["m_score"] = even_scores(summary["total_spend_cents"], bins=bins)
     out["rfm_code"] = (out["r_score"].astype(str) + out["f_score"].astype(str)
                        + out["m_score"].astype(str))
+    return out
+
+
+#: The segment rules of the R ``rfm`` package (Hebbali, ``rfm_segment``'s documented
+#: example): each segment is a range of recency, frequency and monetary scores (1-5, both
+#: ends included); a customer takes the first segment whose three ranges hold their scores,
+#: and "others" when none does.
+RFM_PACKAGE_RULES = pd.DataFrame(
+    [("champions", 4, 5, 4, 5, 4, 5),
+     ("loyal_customers", 2, 5, 3, 5, 3, 5),
+     ("potential_loyalist", 3, 5, 1, 3, 1, 3),
+     ("new_customers", 4, 5, 1, 1, 1, 1),
+     ("promising", 3, 4, 1, 1, 1, 1),
+     ("need_attention", 2, 3, 2, 3, 2, 3),
+     ("about_to_sleep", 2, 3, 1, 2, 1, 2),
+     ("at_risk", 1, 2, 2, 5, 2, 5),
+     ("cant_lose_them", 1, 1, 4, 5, 4, 5),
+     ("lost", 1, 2, 1, 2, 1, 2)],
+    columns=["segment", "r_low", "r_high", "f_low", "f_high", "m_low", "m_high"],
+).set_index("segment")
+
+
+def rule_segments(scores: pd.DataFrame, rules: pd.DataFrame = RFM_PACKAGE_RULES, *,
+                  other: str = "others") -> pd.Series:
+    """The segment of each customer under a rule table of R, F and M score ranges.
+
+    ``scores`` has ``r_score``, ``f_score`` and ``m_score`` (:func:`rfm_scores`);
+    ``rules`` one row per segment, in priority order, with ``r_low`` ... ``m_high``
+    (both ends included). The first matching rule wins; a customer no rule
+    matches is ``other``. The default is the R ``rfm`` package's table, where M
+    counts (unlike the R x F grid of the named segments). In that table's
+    order some segments are reached only by scores no earlier rule holds
+    (every "can't lose them" customer, R 1 with F and M 4-5, is already "at risk").
+
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"r_score": [5, 5, 1, 3, 3], "f_score": [5, 1, 5, 3, 4],
+    ...                   "m_score": [4, 1, 5, 2, 1]})
+    >>> rule_segments(s).tolist()   # order matters: potential loyalists before new customers
+    ['champions', 'potential_loyalist', 'at_risk', 'potential_loyalist', 'others']
+    """
+    needed = ["r_score", "f_score", "m_score"]
+    missing = [c for c in needed if c not in scores.columns]
+    if missing:
+        raise ParameterError(f"scores lacks column(s) {', '.join(map(repr, missing))}; pass "
+                             "rfm_scores(summary).")
+    out = pd.Series(other, index=scores.index, name="segment", dtype=object)
+    free = np.ones(len(scores), dtype=bool)
+    for name, r in rules.iterrows():
+        hit = free.copy()
+        for col, key in (("r_score", "r"), ("f_score", "f"), ("m_score", "m")):
+            v = scores[col].to_numpy()
+            hit &= (v >= r[f"{key}_low"]) & (v <= r[f"{key}_high"])
+        out[hit] = name
+        free &= ~hit
     return out

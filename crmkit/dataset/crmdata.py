@@ -37,6 +37,14 @@ import pandas as pd
 
 from .. import __version__
 from ..errors import DatasetError, MissingTableError, SchemaError, check_choice
+from .folder import LOCK_TIMEOUT, file_digest, replace_folder
+from .locate import (
+    decode_problem,
+    field_count_problem,
+    first_bad_value,
+    non_finite_rows,
+    place,
+)
 from .schema import (
     CONTENT,
     DTYPES,
@@ -49,7 +57,7 @@ from .schema import (
     validate_table,
 )
 
-__all__ = ["CRMData", "MANIFEST", "FORMATS", "read_json", "slugify"]
+__all__ = ["CRMData", "MANIFEST", "FORMATS", "read_json", "slugify", "check_files"]
 
 MANIFEST = "manifest.json"
 FORMATS = ("csv", "parquet")
@@ -216,41 +224,66 @@ class CRMData:
                 known = self.tables[ref_table][ref_col]
                 bad = ~values.isin(known)
                 if bad.any():
-                    rows = ", ".join(str(i) for i in values.index[bad.to_numpy()][:5])
-                    raise SchemaError(
-                        f"table {name!r}, column {col.name!r}: {int(bad.sum())} value(s) "
-                        f"not found in {ref_table}.{ref_col} (first rows: {rows}); every "
-                        f"{col.name} must exist in table {ref_table!r}."
-                    )
+                    positions = df.index.get_indexer(values.index[bad.to_numpy()])
+                    rows = ", ".join(str(i) for i in positions[:5])
+                    problem = (f"{int(bad.sum())} value(s) not found in {ref_table}."
+                               f"{ref_col}; every {col.name} must exist in table "
+                               f"{ref_table!r}")
+                    err = SchemaError(
+                        f"table {name!r}, column {col.name!r}: {problem} (first rows: "
+                        f"{rows}).")
+                    err.table, err.column, err.problem = name, col.name, problem
+                    err.rows = positions.tolist()
+                    raise err
         return self
 
     # ------------------------------------------------------------------ I/O
-    def save(self, path: str | Path, *, format: str = "csv") -> Path:
+    def save(self, path: str | Path, *, format: str = "csv",
+             lock_timeout: float = LOCK_TIMEOUT, extra=None) -> Path:
         """Write the dataset to folder ``path``: one file per table and ``manifest.json``.
 
         CSV is for people (opens in a spreadsheet); Parquet is for speed.
-        The files are deterministic: the same data gives the same bytes.
+        The files are deterministic: the same data gives the same bytes. The folder
+        is written whole or not at all, one writer at a time
+        (:func:`crmkit.dataset.folder.replace_folder`): a killed run leaves the
+        previous folder as it was, and a folder that held another dataset is replaced
+        with no stale file left. ``manifest.json`` records every file's rows and
+        SHA-256, which :meth:`load` checks.
+
+        ``extra``, if given, is called with the folder being written and returns the
+        names of the further files it wrote there (an import's report and quarantine);
+        they are recorded in the manifest too.
         """
         check_choice("format", format, FORMATS)
         path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
+        with replace_folder(path, timeout=lock_timeout) as tmp:
+            self._write_into(tmp, format, extra)
+        return path
+
+    def _write_into(self, folder: Path, format: str, extra) -> None:
+        files = {}
         for name, df in self.tables.items():
-            _write(df, path / f"{name}.{format}", format)
+            _write(df, folder / f"{name}.{format}", format)
+            files[f"{name}.{format}"] = len(df)
         if self.truth:
-            (path / TRUTH_DIR).mkdir(exist_ok=True)
+            (folder / TRUTH_DIR).mkdir(exist_ok=True)
             for name, df in self.truth.items():
-                _write(df, path / TRUTH_DIR / f"{name}.{format}", format)
+                _write(df, folder / TRUTH_DIR / f"{name}.{format}", format)
+                files[f"{TRUTH_DIR}/{name}.{format}"] = len(df)
+        for name in (extra(folder) if extra else ()):
+            files[str(name)] = None
         manifest = {
-            **self.manifest,
+            **{k: v for k, v in self.manifest.items() if k != "files"},
             "format": format,
             "crmkit_version": self.manifest.get("crmkit_version", __version__),
             "tables": {k: len(v) for k, v in self.tables.items()},
             "truth": sorted(self.truth),
+            "files": {f: {"rows": rows, "sha256": file_digest(folder / f)}
+                      for f, rows in sorted(files.items())},
         }
-        (path / MANIFEST).write_text(
+        (folder / MANIFEST).write_text(
             json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
         )
-        return path
 
     @classmethod
     def load(cls, path: str | Path, *, validate: bool = True) -> CRMData:
@@ -261,13 +294,20 @@ class CRMData:
         does not list may be absent (a partial dataset), except ``orders``.
         """
         path = Path(path)
+        if not path.is_dir() and path.parent.is_dir() and (
+                kept := sorted(path.parent.glob(f".{_glob_escape(path.name)}.*.old"))):
+            raise DatasetError(
+                f"data_dir={str(path)!r} is missing: a write into it was interrupted. The "
+                f"previous dataset is kept in {str(kept[-1])!r}; run the import (or save) "
+                "again, which puts it back or replaces it.")
         if not path.is_dir():
             raise DatasetError(
                 f"data_dir={str(path)!r} is not a folder; give the folder that holds "
                 f"{MANIFEST} and one file per table (e.g. data/samples/boutique)."
             )
         manifest = read_json(path / MANIFEST)
-        tables = {}
+        check_files(path, manifest)
+        tables, files = {}, {}
         listed = set(manifest.get("tables", ()))
         for name in TABLE_NAMES:
             file = _find(path, name)
@@ -278,31 +318,70 @@ class CRMData:
                     f"dataset {str(path)!r} has no table {name!r}: expected {name}.csv "
                     f"or {name}.parquet in that folder."
                 )
+            files[name] = file
             try:
                 tables[name] = conform(name, _read(file, name),
                                        currency=str(manifest.get("currency") or "EUR"))
-            except (SchemaError, DatasetError) as exc:
-                where = _first_bad_value(file, name)
+            except DatasetError:
+                raise
+            except SchemaError as exc:
+                where = field_count_problem(file) or first_bad_value(file, name)
                 raise DatasetError(f"{file}: {where or exc}") from exc
-        truth = {}
-        tdir = path / TRUTH_DIR
-        if tdir.is_dir():
-            for f in sorted(tdir.iterdir()):
-                if f.suffix == ".csv":
-                    df = pd.read_csv(f, keep_default_na=False, na_values=[""])
-                    for col in [c for c in df.columns if c.endswith("_date")]:
-                        df[col] = pd.to_datetime(df[col], format="ISO8601").astype(
-                            "datetime64[us]")
-                    truth[f.stem] = df
-                elif f.suffix == ".parquet":
-                    truth[f.stem] = pd.read_parquet(f)
+            if file.suffix == ".csv" and non_finite_rows(tables[name], name):
+                raise DatasetError(f"{file}: {first_bad_value(file, name)}")
+        truth = _read_truth(path / TRUTH_DIR)
         data = cls(tables, manifest, truth)
         if validate:
             try:
                 data.validate()
             except SchemaError as exc:
+                table = getattr(exc, "table", None)
+                if table in files and (broken := field_count_problem(files[table])):
+                    raise DatasetError(f"{files[table]}: {broken}") from exc
+                if table in files and getattr(exc, "rows", None):
+                    raise DatasetError(
+                        f"{files[table]}: column {exc.column!r}, {place(files[table], exc.rows)}"
+                        f": {exc.problem}. Fix the value(s) in the file.") from exc
                 raise DatasetError(f"dataset {str(path)!r}: {exc}") from exc
         return data
+
+
+def check_files(path: Path, manifest: dict) -> None:
+    """Refuse a folder whose files do not match the ``files`` its manifest records.
+
+    Each recorded file must be there with the same SHA-256; a table file the manifest
+    does not record (a stale file of another source) is refused too. A manifest
+    without ``files`` (a folder made by hand or by an older crmkit) is not checked.
+    """
+    recorded = manifest.get("files")
+    if not isinstance(recorded, dict):
+        return
+    for rel, info in recorded.items():
+        file = path / rel
+        if not file.is_file():
+            raise DatasetError(
+                f"{file}: listed in {path / MANIFEST} but missing; the folder is incomplete "
+                "(an interrupted copy?). Import or save the dataset again.")
+        want = info.get("sha256") if isinstance(info, dict) else None
+        if want and file_digest(file) != want:
+            rows = info.get("rows")
+            expect = f" (expected {rows:,} rows)" if isinstance(rows, int) else ""
+            raise DatasetError(
+                f"{file}: does not match {path / MANIFEST}{expect}: it changed after the "
+                "dataset was written (an interrupted write, or an edit). Import or save the "
+                "dataset again; if you edited it on purpose, remove its entry from 'files' "
+                "in manifest.json.")
+    for name in TABLE_NAMES:
+        for ext in FORMATS:
+            f = f"{name}.{ext}"
+            if (path / f).exists() and f not in recorded:
+                raise DatasetError(
+                    f"{path / f}: a table file that {path / MANIFEST} does not record (left "
+                    "from another dataset?); move it away, or import the dataset again.")
+
+
+def _glob_escape(name: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", name)
 
 
 def slugify(name: str) -> str:
@@ -354,7 +433,9 @@ def _read(file: Path, name: str) -> pd.DataFrame:
     dtypes = {c.name: DTYPES[c.dtype] for c in columns if c.dtype in ("str", "Int", "float")}
     try:
         head = pd.read_csv(file, nrows=0)
-    except (pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{file}: {decode_problem(file) or exc}") from exc
+    except pd.errors.EmptyDataError as exc:
         raise DatasetError(f"{file}: cannot read a header line ({exc}).") from exc
     optional = FILLED_MONEY.get(name, ())  # older folders: filled once by conform
     missing = [c.name for c in columns if c.name not in head.columns and c.name not in optional]
@@ -371,42 +452,41 @@ def _read(file: Path, name: str) -> pd.DataFrame:
             keep_default_na=False,
             na_values=[""],
         )
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{file}: {decode_problem(file) or exc}") from exc
     except (ValueError, OverflowError, TypeError) as exc:
-        raise DatasetError(f"{file}: {_first_bad_value(file, name) or exc}") from exc
+        where = field_count_problem(file) or first_bad_value(file, name)
+        raise DatasetError(f"{file}: {where or exc}") from exc
 
 
-def _first_bad_value(file: Path, name: str) -> str | None:
-    """Where a CSV table first holds a value its column's type cannot take: column, 1-based
-    line (header = line 1) and the value, with how to fix it."""
-    if file.suffix != ".csv":
-        return None
-    try:
-        text = pd.read_csv(file, dtype=str, keep_default_na=False)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    for col in SCHEMA[name].columns:
-        if col.name not in text.columns or col.dtype == "str":
+def _read_truth(tdir: Path) -> dict[str, pd.DataFrame]:
+    """The generator's truth files; a bad value gives one line naming file, line, column."""
+    truth = {}
+    if not tdir.is_dir():
+        return truth
+    for f in sorted(tdir.iterdir()):
+        if f.suffix == ".parquet":
+            truth[f.stem] = _read(f, None)
             continue
-        values = text[col.name].str.strip()
-        given = values != ""
-        if col.dtype in ("int", "Int"):
-            number = pd.to_numeric(values.where(given), errors="coerce")
-            ok = number.notna() & (number == number.round()) & (number.abs() < 2**63)
-        elif col.dtype == "float":
-            ok = pd.to_numeric(values.where(given), errors="coerce").notna()
-        elif col.dtype in ("date", "datetime"):
-            ok = pd.to_datetime(values.where(given), errors="coerce", format="ISO8601").notna()
-        elif col.dtype == "bool":
-            ok = values.str.lower().isin(["true", "false", "1", "0", "yes", "no"])
-        else:
+        if f.suffix != ".csv":
             continue
-        bad = given & ~ok
-        if bad.any():
-            i = int(bad.to_numpy().nonzero()[0][0])
-            kind = {"int": "a whole number", "Int": "a whole number", "float": "a number with a "
-                    "decimal point", "date": "a date YYYY-MM-DD", "datetime":
-                    "a time YYYY-MM-DD HH:MM:SS", "bool": "True or False"}[col.dtype]
-            return (f"column {col.name!r}, line {i + 2}: {values.iloc[i]!r} is not "
-                    f"{kind} ({int(bad.sum())} such value(s)); fix the value or the column.")
-    return None
+        try:
+            df = pd.read_csv(f, keep_default_na=False, na_values=[""])
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DatasetError(f"{f}: not a readable CSV table ({_first_line(exc)}).") from exc
+        for col in [c for c in df.columns if c.endswith("_date")]:
+            text = df[col].astype("str").where(df[col].notna(), None)
+            day = pd.to_datetime(text, format="ISO8601", errors="coerce")
+            bad = (day.isna() & text.notna()).to_numpy()
+            if bad.any():
+                i = int(bad.nonzero()[0][0])
+                raise DatasetError(
+                    f"{f}: column {col!r}, {place(f, [i])}: {text.iloc[i]!r} is not a date "
+                    f"YYYY-MM-DD ({int(bad.sum())} such value(s)); fix the value.")
+            df[col] = day.astype("datetime64[us]")
+        truth[f.stem] = df
+    return truth
 
+
+def _first_line(exc: Exception) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]

@@ -44,6 +44,7 @@ __all__ = [
     "to_decimal",
     "to_cents",
     "derive_line_amounts",
+    "allocate",
     "line_amounts",
     "order_totals",
 ]
@@ -134,7 +135,7 @@ def parse_money(values: pd.Series, *, decimal: str = ".", currency: str = "EUR",
     digits = minor_digits(currency)
     text = values.astype("str").where(values.notna(), "")
     plain, expo = _patterns(decimal, thousands)
-    arr = pa.array(text.to_numpy(dtype=object), type=pa.large_string())
+    arr = _arrow_text(text)
     found = pc.extract_regex(arr, "^" + plain.pattern + "$")
     matched = found.is_valid().to_numpy(zero_copy_only=False)
     cents = np.zeros(len(text), dtype=np.int64)
@@ -153,6 +154,17 @@ def parse_money(values: pd.Series, *, decimal: str = ".", currency: str = "EUR",
     out = pd.Series(pd.array(cents, dtype="Int64"), index=index)
     out[~got] = pd.NA
     return out, pd.Series(pd.array(problem, dtype="str"), index=index)
+
+
+def _arrow_text(text: pd.Series) -> pa.Array:
+    """The text as one Arrow string array (no copy when pandas already holds it in Arrow)."""
+    try:
+        arr = pa.array(text.array)
+    except (TypeError, pa.ArrowInvalid):
+        arr = pa.array(text.to_numpy(dtype=object), type=pa.large_string())
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    return arr.cast(pa.large_string())
 
 
 def _plain(found, rows, thousands, digits, cents, got, problem) -> None:
@@ -263,17 +275,20 @@ def to_cents(values: pd.Series, currency: str = "EUR") -> pd.Series:
     """
     digits = minor_digits(currency)
     s = pd.Series(values)
-    out = pd.Series(pd.NA, index=s.index, dtype="Int64")
     given = s.notna()
+    table = {}
     for v in pd.unique(s[given]):
+        if not np.isfinite(float(v)):
+            raise SchemaError(f"{float(v)!r} is not an amount of money; give a finite number.")
         f = Fraction(repr(float(v)) if not isinstance(v, int | np.integer) else int(v))
         scaled = f * 10**digits
-        if not np.isfinite(float(v)) or scaled.denominator != 1 or abs(scaled) > _MAX:
+        if scaled.denominator != 1 or abs(scaled) > _MAX:
             raise SchemaError(
                 f"{float(v)!r} has more decimals than {currency} has minor units ({digits}); "
                 "give the amount in minor units instead.")
-        out[given & (s == v)] = int(scaled)
-    return out
+        table[v] = int(scaled)
+    values = s.map(table).where(given)
+    return pd.Series(pd.array(values.astype("Int64"), dtype="Int64"), index=s.index)
 
 
 def _half_even(num: int, den: int) -> int:
@@ -312,6 +327,32 @@ def derive_line_amounts(lines: pd.DataFrame, currency: str = "EUR") -> pd.Series
     idx = pd.MultiIndex.from_frame(key)
     values = pd.Series(amounts).reindex(idx).to_numpy()
     return pd.Series(pd.array(values.astype("int64"), dtype="Int64"), index=lines.index)
+
+
+def allocate(total: int, weights) -> np.ndarray:
+    """Share ``total`` minor units out over lines in proportion to ``weights``, exactly.
+
+    Each line gets ``floor(total x weight / sum of weights)``; the cents left over all
+    go to the largest line (the first of equals), so the shares add up to ``total``.
+    The rule for an order-level discount shared out over the order's lines (Shopify's
+    ``Discount Amount``): the writer and the importer use this one function.
+
+    >>> allocate(100, [1000, 2000, 3000]).tolist()
+    [16, 33, 51]
+    >>> allocate(5, [0, 0]).tolist()
+    [5, 0]
+    """
+    w = np.asarray(weights, dtype=object)
+    total = int(total)
+    if len(w) == 0:
+        if total:
+            raise ValueError("an amount to share out over no lines")
+        return np.zeros(0, dtype=np.int64)
+    whole = int(sum(int(x) for x in w))
+    shares = [total * int(x) // whole if whole > 0 else 0 for x in w]
+    largest = max(range(len(w)), key=lambda i: (int(w[i]), -i))
+    shares[largest] += total - sum(shares)
+    return np.asarray(shares, dtype=np.int64)
 
 
 def line_amounts(order_lines: pd.DataFrame) -> pd.Series:

@@ -629,33 +629,42 @@ def validate_table(name: str, df: pd.DataFrame) -> None:
                 f"table {name!r}, column {col.name!r} has dtype {s.dtype}, expected "
                 f"{target}. Use crmkit.dataset.schema.conform({name!r}, df) to cast it."
             )
+        if col.dtype == "float":
+            inf = np.isinf(s.to_numpy(dtype=float, na_value=np.nan))
+            if inf.any():
+                raise _located(name, col.name, inf, f"is not a finite number in "
+                               f"{int(inf.sum())} row(s) (inf, Infinity, or beyond the range "
+                               "of numbers such as 1e400)", df)
         null = s.isna().to_numpy()
         if not col.nullable and null.any():
-            raise SchemaError(
-                f"table {name!r}, column {col.name!r} must not be empty but is empty in "
-                f"{int(null.sum())} row(s), first rows: {_rows_preview(df, null)}."
-            )
+            raise _located(name, col.name, null, f"must not be empty but is empty (or NaN) "
+                           f"in {int(null.sum())} row(s)", df)
         if col.allowed is not None:
             bad = ~(s.isin(col.allowed).to_numpy() | null)
             if bad.any():
                 values = sorted({str(v) for v in s[bad].head(5)})
-                raise SchemaError(
-                    f"table {name!r}, column {col.name!r} has value(s) {values} in rows "
-                    f"{_rows_preview(df, bad)}; allowed values are: {', '.join(col.allowed)}."
-                )
+                raise _located(name, col.name, bad, f"has value(s) {values}; allowed values "
+                               f"are: {', '.join(col.allowed)}", df)
         if col.minimum is not None:
             bad = (s.to_numpy(dtype=float, na_value=np.nan) < col.minimum)
             if bad.any():
-                raise SchemaError(
-                    f"table {name!r}, column {col.name!r} is below {col.minimum} in "
-                    f"{int(bad.sum())} row(s), first rows: {_rows_preview(df, bad)}."
-                )
+                raise _located(name, col.name, bad, f"is below {col.minimum} in "
+                               f"{int(bad.sum())} row(s)", df)
     dup = df.duplicated(list(t.key), keep=False).to_numpy()
     if dup.any():
-        raise SchemaError(
-            f"table {name!r}: key ({', '.join(t.key)}) is not unique; "
-            f"{int(dup.sum())} rows share a key, first rows: {_rows_preview(df, dup)}."
-        )
+        raise _located(name, ", ".join(t.key), dup, f"key ({', '.join(t.key)}) is not "
+                       f"unique; {int(dup.sum())} rows share a key", df)
+
+
+def _located(table: str, column: str, mask: np.ndarray, problem: str,
+             df: pd.DataFrame) -> SchemaError:
+    """A SchemaError that also carries where it is, so a dataset folder can name the file's
+    lines: ``table``, ``column``, ``rows`` (0-based positions) and ``problem``."""
+    err = SchemaError(f"table {table!r}, column {column!r} {problem}, first rows: "
+                      f"{_rows_preview(df, mask)}.")
+    err.table, err.column, err.problem = table, column, problem
+    err.rows = np.flatnonzero(mask).tolist()
+    return err
 
 
 def data_dictionary() -> str:
@@ -674,6 +683,16 @@ def data_dictionary() -> str:
         "exports after mapping) holds these tables, one file per table (`<table>.csv` or",
         "`<table>.parquet`) and a `manifest.json`. Customer fields carry their *data level*",
         "(1-5): the more levels a shop fills in, the more it can do.",
+        "",
+        "A folder is written whole or not at all (into a temporary folder beside it, then",
+        "renamed), one writer at a time (a lock file `.<folder>.lock` beside it). Its",
+        "`manifest.json` records every file's rows and SHA-256 under `files`; loading refuses",
+        "a folder whose files do not match, naming the file.",
+        "",
+        "Money is integer minor units of the shop's currency (`manifest.json`'s `currency`;",
+        "cents for EUR and USD, none for JPY): the `*_cents` columns. A line's revenue is its",
+        "`amount_cents`; an order's net revenue is the sum of its lines' `amount_cents` less its",
+        "`refunded_cents`. `unit_price`, `discount` and `shipping_cost` are informational.",
         "",
         "| level | name | unlocks |",
         "|---|---|---|",

@@ -30,14 +30,17 @@ import pandas as pd
 
 from ..errors import ParameterError
 from .crmdata import CRMData
-from .money import line_amounts, to_cents, to_decimal
+from .money import allocate, derive_line_amounts, line_amounts, to_cents, to_decimal
 
 __all__ = [
     "ORDER_COLUMNS",
     "CUSTOMER_COLUMNS",
     "PRODUCT_COLUMNS",
     "GATEWAYS",
+    "SOURCES",
+    "SOURCES_FULL",
     "write_shopify",
+    "shopify_cases",
     "shopify_time",
 ]
 
@@ -88,6 +91,11 @@ GATEWAYS = {
     "cash": "Cash",
 }
 
+#: Canonical channel -> Shopify's ``Source`` (default writing, and ``full=True``: an order
+#: taken by phone is a draft order the staff creates in the admin).
+SOURCES = {"store": "pos", "web": "web", "phone": "phone"}
+SOURCES_FULL = {"store": "pos", "web": "web", "phone": "shopify_draft_order"}
+
 _VAT_PERCENT = 21  # Spanish VAT, included in the prices (written in Taxes, never used to price)
 
 
@@ -126,15 +134,31 @@ def _yes(b) -> pd.Series:
     return pd.Series(b).map(lambda v: "yes" if bool(v) else "no")
 
 
-def write_shopify(data: CRMData, out_dir, *, files=("orders", "customers", "products")
-                  ) -> dict[str, Path]:
+def write_shopify(data: CRMData, out_dir, *, files=("orders", "customers", "products"),
+                  full: bool = False) -> dict[str, Path]:
     """Write ``data`` as Shopify's ``orders_export.csv``, ``customers_export.csv`` and
     ``products_export.csv`` in ``out_dir``; return the paths by kind.
 
     Orders of the store channel are written as Shopify POS orders (``Source`` =
     ``pos``); a delivered order is ``fulfilled`` (Shopify has no delivery date);
-    a returned one is ``refunded`` in full; a cancelled one ``voided`` with its
-    ``Cancelled at``.
+    a cancelled one ``voided`` with its ``Cancelled at``. Money is written from the
+    dataset's cents: ``Subtotal`` is the sum of the lines' ``amount_cents`` (after
+    every discount), ``Discount Amount`` the order's discounts in total (its lines'
+    and its own), ``Total`` = ``Subtotal`` + ``Shipping`` (taxes included, shown in
+    ``Taxes``). An order whose ``refunded_cents`` covers its goods is ``refunded``
+    (``Refunded Amount`` = its ``Total``); one refunded in part is
+    ``partially_refunded`` (``Refunded Amount`` = ``refunded_cents``).
+
+    ``full=False`` (the default, the committed example) writes every discount on its
+    line (``Lineitem discount``) and the phone channel as ``Source`` ``phone``.
+    ``full=True`` writes what Shopify itself writes for each case (see
+    :func:`shopify_cases` for a shop that has them): ``Lineitem discount`` holds only
+    the line's own discount and the order-level discount (``discount_cents``) is the
+    rest of ``Discount Amount``, shared over the lines by
+    :func:`crmkit.dataset.money.allocate` in proportion to their nets; orders taken by
+    phone are draft orders (``Source`` ``shopify_draft_order``); POS orders carry
+    their ``Location``; a guest's web order carries the e-mail the guest typed at
+    checkout, which is in no customer record.
     """
     unknown = set(files) - {"orders", "customers", "products"}
     if unknown:
@@ -146,7 +170,7 @@ def write_shopify(data: CRMData, out_dir, *, files=("orders", "customers", "prod
     tz = data.timezone
     written = {}
     if "orders" in files:
-        written["orders"] = _orders(data, tz, out / "orders_export.csv")
+        written["orders"] = _orders(data, tz, out / "orders_export.csv", full)
     if "customers" in files and data.has("customers"):
         written["customers"] = _customers(data, out / "customers_export.csv")
     if "products" in files and data.has("products"):
@@ -158,7 +182,31 @@ def _frame(columns, n: int) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([""] * n, dtype=object) for c in columns})
 
 
-def _orders(data: CRMData, tz: str, path: Path) -> Path:
+def _line_discounts(o: pd.DataFrame, ln: pd.DataFrame, gross: pd.Series, net: pd.Series,
+                    cur: str, full: bool) -> pd.Series:
+    """Each line's ``Lineitem discount`` in cents: everything off the line (default), or
+    only the line's own discount, the order's share being checked against
+    ``discount_cents`` by the allocation rule (``full``)."""
+    if not full:
+        return gross - net
+    own = derive_line_amounts(ln, cur).astype("int64")  # the line's net before the order's
+    share = own - net
+    per_order = share.groupby(ln["order_id"].to_numpy()).sum()
+    want = o.set_index("order_id")["discount_cents"].astype("int64")
+    got = per_order.reindex(want.index).fillna(0).astype("int64")
+    for oid in want.index[(want != got).to_numpy()][:1]:
+        raise ParameterError(
+            f"order {oid}: its lines' amounts do not add up to its own nets less its "
+            f"discount_cents ({int(want[oid])}); write it with full=False.")
+    for oid, idx in ln.groupby("order_id").indices.items():
+        if want.get(oid, 0) and not np.array_equal(
+                allocate(int(want[oid]), own.iloc[idx].to_numpy()), share.iloc[idx].to_numpy()):
+            raise ParameterError(f"order {oid}: its discount_cents is not shared over its lines "
+                                 "by crmkit.dataset.money.allocate; write it with full=False.")
+    return gross - own
+
+
+def _orders(data: CRMData, tz: str, path: Path, full: bool = False) -> Path:
     o = data.orders.sort_values("order_id").reset_index(drop=True)
     ln = data.order_lines.sort_values(["order_id", "line_number"]).reset_index(drop=True)
     products = data.products.set_index("product_id") if data.has("products") else None
@@ -166,8 +214,10 @@ def _orders(data: CRMData, tz: str, path: Path) -> Path:
     cur = data.currency
     price = to_cents(ln["unit_price"], cur).astype("int64")
     line_net = line_amounts(ln).astype("int64")
-    line_disc = ln["quantity"].astype("int64") * price - line_net
-    per_order = pd.DataFrame({"net": line_net, "disc": line_disc}).groupby(ln["order_id"]).sum()
+    gross = ln["quantity"].astype("int64") * price
+    line_disc = _line_discounts(o, ln, gross, line_net, cur, full)
+    per_order = pd.DataFrame({"net": line_net, "disc": gross - line_net}).groupby(
+        ln["order_id"]).sum()
     per_order = per_order.reindex(o["order_id"]).fillna(0).astype("int64")
     oi = o.set_index("order_id")
     first = ~ln["order_id"].duplicated()
@@ -180,6 +230,9 @@ def _orders(data: CRMData, tz: str, path: Path) -> Path:
         known = cid.notna()
         c = cust.reindex(cid[known].astype("int64"))
         email[known.to_numpy()] = c["email"].fillna("").to_numpy()
+    if full:  # a guest types an e-mail at checkout; it belongs to no customer record
+        guest = (row["customer_id"].isna() & (row["channel"] == "web")).to_numpy()
+        email[guest] = ("guest-" + row["order_id"].astype(str) + "@example.com")[guest]
     df["Email"] = email
     df["Created at"] = shopify_time(row["placed_at"], tz).to_numpy()
     df["Lineitem quantity"] = ln["quantity"].astype(str)
@@ -197,14 +250,16 @@ def _orders(data: CRMData, tz: str, path: Path) -> Path:
     # order-level fields: the first row of each order only
     h = o.set_index("order_id").loc[ln.loc[first, "order_id"]].reset_index()
     idx = np.flatnonzero(first.to_numpy())
-    fin = np.select(
-        [h["status"] == "cancelled", h["status"] == "returned", h["paid_at"].notna()],
-        ["voided", "refunded", "paid"], default="pending")
     net = per_order.loc[h["order_id"], "net"].to_numpy()
     disc = per_order.loc[h["order_id"], "disc"].to_numpy()
     ship = h["shipping_cents"].fillna(0).to_numpy(dtype="int64")
     tot = net + ship
     vat = _vat(tot)
+    refunded = h["refunded_cents"].fillna(0).to_numpy(dtype="int64")
+    whole = (refunded > 0) & (refunded >= net)
+    fin = np.select(
+        [h["status"] == "cancelled", whole, refunded > 0, h["paid_at"].notna()],
+        ["voided", "refunded", "partially_refunded", "paid"], default="pending")
     order_fields = {
         "Financial Status": fin,
         "Paid at": shopify_time(h["paid_at"], tz).to_numpy(),
@@ -223,12 +278,12 @@ def _orders(data: CRMData, tz: str, path: Path) -> Path:
         "Cancelled at": shopify_time(h["cancelled_at"], tz).to_numpy(),
         "Payment Method": h["payment_method"].map(GATEWAYS).fillna(
             h["payment_method"]).fillna("").to_numpy(),
-        "Refunded Amount": _cents(np.where(h["status"] == "returned", tot, 0), cur).to_numpy(),
+        "Refunded Amount": _cents(np.where(whole, tot, refunded), cur).to_numpy(),
         "Outstanding Balance": _cents(np.zeros(len(h), dtype="int64"), cur).to_numpy(),
         "Id": (5_000_000_000 + h["order_id"]).astype(str).to_numpy(),
         "Risk Level": "Low",
-        "Source": h["channel"].map({"store": "pos", "web": "web", "phone": "phone"}
-                                   ).fillna("").to_numpy(),
+        "Source": h["channel"].map(SOURCES_FULL if full else SOURCES).fillna("").to_numpy(),
+        "Location": np.where(full & (h["channel"] == "store"), data.shop_name, ""),
         "Tax 1 Name": "IVA 21%",
         "Tax 1 Value": _cents(vat, cur).to_numpy(),
     }
@@ -321,3 +376,65 @@ def _products(data: CRMData, path: Path) -> Path:
     df["Status"] = "active"
     df.to_csv(path, index=False, lineterminator="\n")
     return path
+
+
+def shopify_cases(data: CRMData, *, seed: int = 0, partial_refunds: float = 0.1) -> CRMData:
+    """A copy of a shop with the cases a real Shopify export holds, to write with
+    ``write_shopify(..., full=True)``.
+
+    - an order with a discount code gets the code's discount at order level, as
+      Shopify applies a code to the whole cart: ``discount_cents`` = the code's
+      rate x the lines' nets, rounded once (half to even), shared over the lines by
+      :func:`crmkit.dataset.money.allocate` (their ``discount`` becomes 0, their
+      ``amount_cents`` the net less the share);
+    - a share ``partial_refunds`` of the delivered orders of two or more lines get
+      their smallest line refunded (``refunded_cents``), the order staying delivered;
+    - returned orders stay refunded in full, orders taken by phone become draft
+      orders, store orders POS orders and guests' web orders guest checkouts when
+      written with ``full=True``.
+
+    >>> from crmkit.dataset.synth import generate
+    >>> shop = shopify_cases(generate("bendita", n_customers=60, seed=2))
+    >>> bool((shop.orders["discount_cents"] > 0).any())
+    True
+    """
+    from fractions import Fraction
+
+    data.require("sales", analysis="shopify_cases")
+    cur = data.currency
+    o = data.orders.sort_values("order_id").reset_index(drop=True)
+    ln = data.order_lines.sort_values(["order_id", "line_number"]).reset_index(drop=True)
+    coded = o.loc[o["discount_code"].notna(), "order_id"]
+    in_code = ln["order_id"].isin(coded).to_numpy()
+    rate = ln.loc[in_code].groupby("order_id")["discount"].first()
+    ln.loc[in_code, "discount"] = 0.0
+    own = derive_line_amounts(ln, cur).to_numpy(dtype="int64")
+    amount = own.copy()
+    discount = pd.Series(0, index=o["order_id"].to_numpy(), dtype="int64")
+    for oid, idx in ln.groupby("order_id").indices.items():
+        if oid not in rate.index:
+            continue
+        exact = Fraction(int(own[idx].sum())) * Fraction(repr(float(rate[oid])))
+        total = _half_even_fraction(exact)
+        amount[idx] = own[idx] - allocate(total, own[idx])
+        discount[oid] = total
+    ln["amount_cents"] = pd.array(amount, dtype="Int64")
+    o["discount_cents"] = pd.array(discount.reindex(o["order_id"]).to_numpy(), dtype="Int64")
+    rng = np.random.default_rng(seed)
+    n_lines = ln.groupby("order_id").size().reindex(o["order_id"]).fillna(0).to_numpy()
+    eligible = ((o["status"] == "delivered").to_numpy() & (n_lines >= 2)
+                & (o["refunded_cents"].fillna(0) == 0).to_numpy())
+    chosen = eligible & (rng.random(len(o)) < partial_refunds)
+    smallest = pd.Series(amount).groupby(ln["order_id"].to_numpy()).min()
+    refund = np.where(chosen, smallest.reindex(o["order_id"]).fillna(0).to_numpy(), 0)
+    o["refunded_cents"] = pd.array(o["refunded_cents"].fillna(0).to_numpy(dtype="int64")
+                                   + refund.astype("int64"), dtype="Int64")
+    tables = {**data.tables, "orders": o, "order_lines": ln}
+    return CRMData(tables, {**data.manifest, "shopify_cases": True}, dict(data.truth))
+
+
+def _half_even_fraction(x) -> int:
+    q, r = divmod(x.numerator, x.denominator)
+    if 2 * r > x.denominator or (2 * r == x.denominator and q % 2):
+        q += 1
+    return int(q)

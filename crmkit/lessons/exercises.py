@@ -40,8 +40,9 @@ import json
 import math
 import numbers
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,14 @@ import pandas as pd
 
 from ..errors import ParameterError
 from ..i18n import check_lang, parse_number
+from .submission import encode, log_path, read_log, write_log
 
 __all__ = [
     "AnyOf",
     "Exercise",
+    "Unusable",
+    "fold",
+    "answer_reason",
     "ExerciseBook",
     "Verdict",
     "answer_key",
@@ -92,8 +97,24 @@ _TEXT = {
                  "No quedan pistas para {title}: repasa la lección de arriba."),
     "unknown": ("There is no exercise called {name!r}; the exercises are: {names}.",
                 "No hay ningún ejercicio llamado {name!r}; los ejercicios son: {names}."),
-    "expected_one": ("expected one value, got {n} (a query that returns {n} rows?)",
-                     "se esperaba un valor y hay {n} (¿una consulta que devuelve {n} filas?)"),
+    "expected_one": ("expected one value, got {n} values",
+                     "se esperaba un valor y hay {n} valores"),
+    "expected_one_query": ("expected one value, got {n} (a query that returns {n} rows?)",
+                           "se esperaba un valor y hay {n} (¿una consulta que devuelve {n} "
+                           "filas?)"),
+    "perturbed": ("❌ {title}: right on this data, but not when the data change a little: check "
+                  "the query's ordering and filters against the question{hint}.",
+                  "❌ {title}: correcto con estos datos, pero no si los datos cambian un poco: "
+                  "revisa la ordenación y los filtros de la consulta frente a la pregunta{hint}."),
+    "limit": ("⏸️ {title}: this exercise has been checked {n} times; further checks are not "
+              "judged (the instructor sees how often each exercise was checked). Work it out "
+              "from the lesson.",
+              "⏸️ {title}: este ejercicio se ha comprobado {n} veces; las siguientes "
+              "comprobaciones no se evalúan (el profesor ve cuántas veces se comprobó cada "
+              "ejercicio). Resuélvelo con la lección."),
+    "student": ("Exercises of student {id}: the data above are yours, and so are the answers.",
+                "Ejercicios del estudiante {id}: los datos de arriba son los tuyos, y también "
+                "las respuestas."),
     "quoted_number": ("expected a number, got a text: write the number without quotes",
                       "se esperaba un número y hay un texto: escribe el número sin comillas"),
     "unquoted_text": ("expected a text, got a number: write the name in quotes, e.g. 'web'",
@@ -125,6 +146,10 @@ class AnyOf(tuple):
 
 class _Invalid(Exception):
     """The learner's answer could not be converted (e.g. SQL that does not run)."""
+
+
+class Unusable(ValueError):
+    """Raised by an exercise's ``convert``: ``Unusable(english, spanish)`` says what is needed."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +191,26 @@ class Exercise:
     needs : str, optional
         The analysis topic the exercise needs (``crmkit.dataset.schema.NEEDS``);
         on a shop whose data lacks it the check says so (status ``skipped``).
+    points : float
+        What the exercise is worth in the gradebook (half for "close").
+    synonyms : mapping of str to sequence of str
+        For text answers: other words accepted for a right answer (``{"saturday":
+        ("sábado",)}``); case and accents never matter.
+    perturb : callable, optional
+        ``perturb(data) -> data``: a copy of the data changed so that a wrong
+        ordering or filter gives a different answer. A converted answer (a
+        query) that is right is run again on that copy, and must be right there
+        too.
+    kind : str
+        ``compute`` (a value), ``decide`` (choose one of the options computed
+        from the data, with a written reason) or ``interpret``; see
+        :mod:`crmkit.lessons.judgement`.
+    options : callable, optional
+        For ``decide``: ``options(data, lang) -> {letter: text}``, shown by
+        :meth:`ExerciseBook.options`.
+    rubric : tuple of (en, es) or str
+        What the instructor looks for in the written reason (exported by
+        ``crmkit grade`` for manual grading).
     """
 
     name: str
@@ -177,6 +222,12 @@ class Exercise:
     ordered: bool = False
     convert: Callable[[Any, Any], Any] | None = None
     needs: str | None = None
+    points: float = 1.0
+    synonyms: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    perturb: Callable[[Any], Any] | None = None
+    kind: str = "compute"
+    options: Callable[[Any, str], Mapping[str, str]] | None = None
+    rubric: tuple[str, str] | str = ""
 
     def label(self, lang: str) -> str:
         if isinstance(self.title, tuple):
@@ -197,14 +248,22 @@ class ExerciseBook:
     with :func:`answer_key`.
     """
 
+    #: Checks of one exercise that are judged; later ones are refused (no trial-and-error oracle).
+    MAX_CHECKS = 30
+
     def __init__(self, data: Any, exercises: Sequence[Exercise], lang: str = "en",
-                 quiet: bool = False) -> None:
+                 quiet: bool = False, student_id: str | None = None) -> None:
         self.data = data
         self.lang = check_lang(lang)
         self.quiet = quiet
         self.results: dict[str, Verdict] = {}
+        self.attempts: dict[str, int] = {}
         self._by_name = {e.name: e for e in exercises}
         self._hints_shown: dict[str, int] = {}
+        self.student_id = student_id if student_id is not None else _notebook_student_id()
+        if self.student_id:
+            self._show(_say("student", self.lang, id=self.student_id))
+        self._log = _GradingLog.start(self) if log_path() else None
 
     def __repr__(self) -> str:
         return f"ExerciseBook({', '.join(self._by_name)}; lang={self.lang!r})"
@@ -226,12 +285,23 @@ class ExerciseBook:
         return ex
 
     def judge(self, name: str, answer: Any) -> Verdict:
-        """Judge ``answer`` to exercise ``name`` without printing; the verdict is kept."""
+        """Judge ``answer`` to exercise ``name`` without printing; the verdict is kept.
+
+        Each exercise is judged at most :attr:`MAX_CHECKS` times; the number of
+        checks is kept in :attr:`attempts` (and, in a graded run, shown to the
+        instructor).
+        """
         ex = self._by_name.get(name)
         if ex is None:
             msg = _say("unknown", self.lang, name=name, names=", ".join(self._by_name) or "-")
             return Verdict(name, "error", msg)
         title = ex.label(self.lang)
+        self.attempts[name] = self.attempts.get(name, 0) + 1
+        if self.attempts[name] > self.MAX_CHECKS:
+            if self._log is not None:
+                self._log.attempt(name, self.attempts[name])
+            return Verdict(name, "limit", _say("limit", self.lang, title=title,
+                                               n=self.attempts[name] - 1))
         offer = _say("hint_offer", self.lang, name=name) if ex.hints else ""
         has = getattr(self.data, "has", None)
         if ex.needs and has is not None and not has(ex.needs):
@@ -240,25 +310,51 @@ class ExerciseBook:
             verdict = Verdict(name, "skipped", _say("skipped", self.lang, title=title,
                                                     detail=t(f"topic.{ex.needs}", self.lang)))
             self.results[name] = verdict
+            if self._log is not None:
+                self._log.check(ex, verdict, None, None, self.attempts[name])
             return verdict
+        expected = given = raw = None
         try:
             if answer is None or answer is Ellipsis:
                 status, detail = "missing", ""
+                if self._log is not None:  # the grader looks for copies of this data's answers
+                    expected = ex.solve(self.data)
             else:
+                raw = given = answer
+                query = _looks_like_query(answer)
                 if ex.convert is not None:
-                    answer = self._convert(ex, answer)
-                status, detail = compare(answer, ex.solve(self.data), rtol=ex.rtol,
-                                         atol=ex.atol, ordered=ex.ordered, lang=self.lang)
+                    answer = given = self._convert(ex, answer)
+                expected = ex.solve(self.data)
+                answer = given = _synonym(answer, expected, ex.synonyms)
+                status, detail = compare(answer, expected, rtol=ex.rtol, atol=ex.atol,
+                                         ordered=ex.ordered, lang=self.lang, query=query)
+                if status == "correct" and ex.perturb is not None and ex.convert is not None:
+                    status = self._perturbed(ex, raw)
         except _Invalid as exc:
             status, detail = "invalid", str(exc)
         except Exception as exc:  # a check must never crash the learner's notebook
             status, detail = "error", f"{type(exc).__name__}: {exc}"
+        offered = status in ("incorrect", "close", "missing", "invalid", "perturbed")
         message = _say(status, self.lang, title=title, detail=detail,
-                       hint=offer if status in ("incorrect", "close", "missing", "invalid")
-                       else "")
+                       hint=offer if offered else "")
+        status = "incorrect" if status == "perturbed" else status
         verdict = Verdict(name, status, message)
         self.results[name] = verdict
+        if self._log is not None:
+            reason = answer_reason(raw) if ex.kind != "compute" else None
+            self._log.check(ex, verdict, given, expected, self.attempts[name], reason)
         return verdict
+
+    def _perturbed(self, ex: Exercise, raw: Any) -> str:
+        """``correct`` if the answer is also right on the exercise's perturbed copy of the data."""
+        other = ex.perturb(self.data)
+        try:
+            again = ex.convert(other, raw)
+        except Exception:
+            return "perturbed"
+        status, _ = compare(again, ex.solve(other), rtol=ex.rtol, atol=ex.atol,
+                            ordered=ex.ordered, lang=self.lang)
+        return "correct" if status == "correct" else "perturbed"
 
     def check(self, name: str, answer: Any) -> None:
         """Judge ``answer`` to exercise ``name`` and print the verdict (never the answer)."""
@@ -267,9 +363,19 @@ class ExerciseBook:
     def _convert(self, ex: Exercise, answer: Any) -> Any:
         try:
             return ex.convert(self.data, answer)
+        except Unusable as exc:  # the convert says, in both languages, what it needs
+            raise _Invalid(exc.args[0 if self.lang == "en" else 1]) from None
         except Exception as exc:  # e.g. a SQL syntax error: tell the learner, never crash
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise _Invalid(f"{type(exc).__name__}: {first}") from None
+
+    def options(self, name: str) -> None:
+        """Show the options of a *decide* exercise (computed from this notebook's data)."""
+        ex = self._lookup(name)
+        if ex is None or ex.options is None:
+            return
+        for letter, text in ex.options(self.data, self.lang).items():
+            self._show(f"  {letter}) {text}")
 
     def hint(self, name: str) -> None:
         """Show the next hint of exercise ``name`` (one more on each call)."""
@@ -293,6 +399,97 @@ class ExerciseBook:
             "status": [self.results[e.name].status if e.name in self.results else "unchecked"
                        for e in self._by_name.values()],
         })
+
+
+def _notebook_student_id() -> str | None:
+    """The ``student_id`` parameter of the running notebook, if it has one."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython comes with Jupyter
+        return None
+    shell = get_ipython()
+    value = shell.user_ns.get("student_id") if shell is not None else None
+    return str(value) if value not in (None, "") else None
+
+
+_QUERY = re.compile(r"^\s*(select|with|from)\b", re.I)
+
+
+def _looks_like_query(answer: Any) -> bool:
+    return isinstance(answer, str) and bool(_QUERY.match(answer))
+
+
+def fold(text: str) -> str:
+    """``text`` without case, accents or surrounding spaces, for comparing words.
+
+    >>> fold("  Sábado "), fold("ANALÍTICO") == fold("analitico")
+    ('sabado', True)
+    """
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def _synonym(answer: Any, expected: Any, synonyms: Mapping[str, Sequence[str]]) -> Any:
+    """The expected word when ``answer`` is one of its accepted synonyms; else ``answer``."""
+    if not (isinstance(answer, str) and synonyms):
+        return answer
+    wanted = list(expected) if isinstance(expected, AnyOf) else [expected]
+    for word in wanted:
+        if isinstance(word, str) and fold(answer) in {fold(w) for w in synonyms.get(word, ())}:
+            return word
+    return answer
+
+
+class _GradingLog:
+    """Writes a book's exercises and checks into the grading log of a graded run."""
+
+    def __init__(self, path: Path, index: int, log: dict) -> None:
+        self.path, self.index, self.log = path, index, log
+
+    @classmethod
+    def start(cls, book: ExerciseBook) -> _GradingLog:
+        path = log_path()
+        log = read_log(path)
+        log.setdefault("books", []).append({
+            "lang": book.lang, "student_id": book.student_id,
+            "seed": _data_seed(book.data),
+            "exercises": {e.name: {"title": e.label(book.lang), "points": e.points,
+                                   "hint": e.hint_text(0, book.lang) if e.hints else "",
+                                   "rtol": e.rtol, "atol": e.atol, "ordered": e.ordered,
+                                   "kind": e.kind, "rubric": _text_of(e.rubric, book.lang)}
+                          for e in book._by_name.values()},
+            "checks": {}})
+        out = cls(path, len(log["books"]) - 1, log)
+        write_log(path, log)
+        return out
+
+    def attempt(self, name: str, n: int) -> None:
+        self.log["books"][self.index]["checks"].setdefault(name, {})["attempts"] = n
+        write_log(self.path, self.log)
+
+    def check(self, ex: Exercise, verdict: Verdict, answer: Any, expected: Any,
+              n: int, reason: str | None = None) -> None:
+        self.log["books"][self.index]["checks"][ex.name] = {
+            "status": verdict.status, "message": verdict.message, "attempts": n,
+            "answer": encode(answer), "expected": encode(expected), "reason": reason}
+        write_log(self.path, self.log)
+
+
+def _data_seed(data: Any) -> int | None:
+    manifest = getattr(data, "manifest", None)
+    seed = manifest.get("seed") if isinstance(manifest, dict) else None
+    return int(seed) if isinstance(seed, numbers.Integral) else None
+
+
+def _text_of(text: tuple[str, str] | str, lang: str) -> str:
+    return text if isinstance(text, str) else text[0 if lang == "en" else 1]
+
+
+def answer_reason(answer: Any) -> str | None:
+    """The written reason of a *decide* or *interpret* answer ``(choice, reason)``, if any."""
+    if isinstance(answer, tuple | list) and len(answer) == 2 and isinstance(answer[1], str):
+        return answer[1].strip()
+    return answer.strip() if isinstance(answer, str) else None
 
 
 def answer_key(book: ExerciseBook, name: str) -> Any:
@@ -338,19 +535,25 @@ def _close(a: float, b: float, rtol: float, atol: float) -> bool:
 
 
 def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9,
-            ordered: bool = False, lang: str = "en") -> tuple[str, str]:
+            ordered: bool = False, lang: str = "en", query: bool = False) -> tuple[str, str]:
     """Compare an answer with the expected value: ``(status, detail)``.
 
-    Numbers within tolerance are equal; texts ignore case and surrounding
-    spaces; collections ignore order unless ``ordered``; Series and tables
-    compare values by label.
+    Numbers within tolerance are equal; a number typed as a table shows it
+    (the right value rounded to the decimals typed) is close; texts ignore
+    case, accents and surrounding spaces; collections ignore order unless
+    ``ordered``; Series and tables compare values by label. ``query`` says the
+    learner answered with a query (messages about rows then mention it).
 
     >>> compare(3.0000001, 3)
     ('correct', '')
     >>> compare(3.01, 3)
     ('close', '')
-    >>> compare("Telemarketing ", "telemarketing")
-    ('correct', '')
+    >>> compare("Telemarketing ", "telemarketing"), compare("sabado", "sábado")
+    (('correct', ''), ('correct', ''))
+    >>> compare(0.02, 0.0198)  # as a table rounded to two decimals shows it
+    ('close', '')
+    >>> compare([1, 2], 3)[1], compare([1, 2], 3, query=True)[1]
+    ('expected one value, got 2 values', 'expected one value, got 2 (a query that returns 2 rows?)')
     >>> compare([2, 1], [1, 2])
     ('correct', '')
     >>> compare("three", 3)
@@ -367,17 +570,18 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
     ('correct', '')
     """
     if isinstance(expected, AnyOf):
-        results = [compare(answer, e, rtol=rtol, atol=atol, ordered=ordered, lang=lang)
-                   for e in expected]
+        results = [compare(answer, e, rtol=rtol, atol=atol, ordered=ordered, lang=lang,
+                           query=query) for e in expected]
         return next((r for r in results if r[0] == "correct"), results[0])
     want, got = _kind(expected), _kind(answer)
+    typed = answer
     if want == "number" and lang != "en":
         answer, got = _decimal_comma(answer, got, lang)
     if want == "number" and got == "bool":
         return _shape_error(want, got, lang)
     if want in ("number", "text") and got in ("collection", "series", "table"):
         n = len(answer)
-        return "wrong_shape", _say("expected_one", lang, n=n)
+        return "wrong_shape", _say("expected_one_query" if query else "expected_one", lang, n=n)
     if want == "number":
         if got == "text" and _is_number(answer):
             return "wrong_shape", _say("quoted_number", lang)
@@ -385,10 +589,12 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
             return _shape_error(want, got, lang)
         if _close(answer, expected, rtol, atol):
             return "correct", ""
-        if 0 < abs(expected) <= 1 and 1 < abs(answer) <= 100 and _close(answer / 100, expected,
-                                                                         rtol, atol):
+        if 0 < abs(expected) <= 1 and 1 < abs(answer) <= 100 and (
+                _close(answer / 100, expected, max(rtol * 10, 0.005), atol)
+                or _close(answer / 100, round(float(expected), _decimals(typed) + 2), 1e-9, 1e-12)):
             return "wrong_shape", _say("percent", lang)
-        near = _close(answer, expected, max(rtol * 10, 0.005), atol)
+        near = (_close(answer, expected, max(rtol * 10, 0.005), atol)
+                or _as_displayed(typed, answer, expected))
         return ("close" if near else "incorrect"), ""
     if want == "bool":
         if got != "bool":
@@ -399,8 +605,7 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
             return "wrong_shape", _say("unquoted_text", lang)
         if got != "text":
             return _shape_error(want, got, lang)
-        same = answer.strip().casefold() == expected.strip().casefold()
-        return ("correct" if same else "incorrect"), ""
+        return ("correct" if fold(answer) == fold(expected) else "incorrect"), ""
     if want == "collection":
         if got not in ("collection", "series"):
             return _shape_error(want, got, lang)
@@ -446,6 +651,33 @@ def _decimal_comma(answer: Any, got: str, lang: str) -> tuple[Any, str]:
         whole, frac = answer
         return float(f"{whole}.{frac}"), "number"
     return answer, got
+
+
+def _as_displayed(typed: Any, answer: float, expected: float) -> bool:
+    """Whether ``answer`` is ``expected`` rounded to the decimals the learner typed (1 to 4),
+    within 5 % of it (``0,2`` for 0.25 is too coarse to be close).
+
+    >>> _as_displayed("0,02", 0.02, 0.0198), _as_displayed(0.4, 0.4, 0.0198)
+    (True, False)
+    >>> _as_displayed("0,2", 0.2, 0.25)
+    False
+    """
+    decimals = _decimals(typed)
+    if not 1 <= decimals <= 4 or not math.isfinite(float(expected)):
+        return False
+    # the table's rounding, and not so coarse that it hides most of the value
+    return (math.isclose(round(float(expected), decimals), float(answer), abs_tol=1e-12)
+            and math.isclose(float(answer), float(expected), rel_tol=0.05))
+
+
+def _decimals(typed: Any) -> int:
+    """How many decimals the learner typed (0 for a whole number or anything else)."""
+    if isinstance(typed, bool | np.bool_ | numbers.Integral) or not isinstance(
+            typed, str | numbers.Real):
+        return 0
+    text = typed if isinstance(typed, str) else repr(float(typed))
+    text = text.strip().replace(",", ".").split(".")[-1] if ("." in text or "," in text) else ""
+    return len(text) if text.isdigit() else 0
 
 
 def _is_number(text: str) -> bool:
@@ -506,10 +738,42 @@ def strip_source(source: str) -> str:
     return _BLOCK.sub(lambda m: m.group(1) + PLACEHOLDER, source)
 
 
+_FIGURES = "# Headline figures"
+_FIGURES_NOTE = ("# Headline figures are recorded in the instructor's edition only (some are "
+                 "exercise answers).\n")
+
+
+def strip_figures(source: str) -> str:
+    """A headline-figures cell without its figures: only the exercise status is recorded.
+
+    A figure a notebook records for its tests (``base_rate``) may be an
+    exercise's answer, and the recorded value (and the code computing it)
+    would land in the student's saved notebook.
+
+    >>> print(strip_figures('# Headline figures\\nrecord("base_rate", 0.4)\\n'
+    ...                     'record("exercise_status", book.summary())\\n'), end="")
+    # Headline figures are recorded in the instructor's edition only (some are exercise answers).
+    record("exercise_status", book.summary())
+    """
+    import ast
+
+    if not source.lstrip().startswith(_FIGURES):
+        return source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return _FIGURES_NOTE
+    kept = [ast.get_source_segment(source, node) for node in tree.body]
+    kept = [seg for seg in kept if seg and ("record(" not in seg
+                                            or 'record("exercise_status"' in seg)]
+    return _FIGURES_NOTE + "".join(f"{seg}\n" for seg in kept)
+
+
 def strip_notebook(nb: dict) -> tuple[dict, int]:
     """A copy of notebook ``nb`` with every solution block replaced, and the number removed.
 
-    Cells keep their ids and tags; outputs are cleared; ``nb`` is not changed.
+    Cells keep their ids and tags; outputs are cleared; ``nb`` is not changed. The
+    headline-figures cell records only the exercise status (:func:`strip_figures`).
     """
     nb = copy.deepcopy(nb)
     removed = 0
@@ -518,7 +782,7 @@ def strip_notebook(nb: dict) -> tuple[dict, int]:
             continue
         src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         removed += len(_BLOCK.findall(src))
-        cell["source"] = strip_source(src)
+        cell["source"] = strip_figures(strip_source(src))
         cell["outputs"], cell["execution_count"] = [], None
     return nb, removed
 

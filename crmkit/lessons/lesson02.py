@@ -64,6 +64,8 @@ __all__ = [
     "ORDER_FILES",
     "EXERCISES",
     "exercise_book",
+    "planted_split",
+    "INFERRED_REASONS",
 ]
 
 
@@ -311,8 +313,15 @@ def _quarantined_dates(ws: Workshop) -> list[int]:
 
 def _line_frame(data: CRMData) -> pd.DataFrame:
     lines = data.order_lines.merge(data.orders, on="order_id", how="left")
-    lines["net"] = lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])
+    lines["net"] = lines["amount_cents"].astype("int64")  # exact: the line's cents
     return lines
+
+
+def _money(cents, data: CRMData) -> float:
+    """A sum of cents in currency units (exact as a Decimal, then a float to compare)."""
+    from ..dataset.money import to_decimal
+
+    return float(to_decimal(int(cents), data.currency))
 
 
 @dataclass(frozen=True)
@@ -391,7 +400,7 @@ def _raw_batches(ws: Workshop) -> list[str]:
 def _top_category_revenue(ws: Workshop) -> float:
     lines = _line_frame(ws.crm).merge(
         ws.crm.products[["product_id", "department", "category"]], on="product_id")
-    return float(lines.groupby(["department", "category"])["net"].sum().max())
+    return _money(lines.groupby(["department", "category"])["net"].sum().max(), ws.crm)
 
 
 def _premium_last_year(ws: Workshop) -> float:
@@ -399,13 +408,34 @@ def _premium_last_year(ws: Workshop) -> float:
     premium = ws.crm.customers.loc[ws.crm.customers["segment"] == "premium", "customer_id"]
     keep = lines["customer_id"].isin(premium) & (lines["placed_at"].dt.year
                                                  == last_year(ws.crm))
-    return float(lines.loc[keep, "net"].sum())
+    return _money(lines.loc[keep, "net"].sum(), ws.crm)
 
+
+
+#: Planted bad rows the warehouse loads against an inferred member instead of quarantining.
+INFERRED_REASONS = ("unknown_product", "unknown_customer")
+
+
+def planted_split(bad_rows: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The planted bad rows the warehouse quarantines, and those it loads against an
+    inferred member (a sale of a product nobody knows is still a sale).
+
+    >>> bad = pd.DataFrame({"file": ["a", "b"], "line": [2, 3],
+    ...                     "reason": ["negative_price", "unknown_product"]})
+    >>> [len(x) for x in planted_split(bad)]
+    [1, 1]
+    """
+    inferred = bad_rows["reason"].isin(INFERRED_REASONS)
+    return bad_rows[~inferred], bad_rows[inferred]
 
 
 def _guest_lines(ws: Workshop) -> int:
     guests = ws.crm.orders.loc[ws.crm.orders["customer_id"].isna(), "order_id"]
-    return int(ws.crm.order_lines["order_id"].isin(guests).sum())
+    n = int(ws.crm.order_lines["order_id"].isin(guests).sum())
+    planted = ws.batch1 / BAD_ROWS_NAME
+    if planted.exists():  # the planted sales of unknown products name no customer either
+        n += int((pd.read_csv(planted)["reason"] == "unknown_product").sum())
+    return n
 
 
 EXERCISES = (

@@ -37,8 +37,15 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..analytics.rfm import holdout_purchases, line_cents, period_end, rfm_summary
+from ..analytics.rfm import (
+    holdout_purchases,
+    line_cents,
+    partial_refunds,
+    period_end,
+    rfm_summary,
+)
 from ..dataset.crmdata import CRMData
+from ..dataset.money import minor_digits
 from ..dataset.schema import TABLE_NAMES
 from ..dataset.synth import parse_day
 from ..errors import ParameterError
@@ -103,8 +110,10 @@ def purchases(data: CRMData, *, as_of=None) -> pd.DataFrame:
     kept = o.loc[keep, ["order_id", "customer_id", "placed_at", "channel"]]
     lines = data.order_lines
     cents = pd.Series(line_cents(lines), index=lines["order_id"].to_numpy())
-    value = cents.groupby(level=0).sum() / 100
-    out = kept.assign(value=kept["order_id"].map(value).fillna(0.0).to_numpy())
+    per_order = kept["order_id"].map(cents.groupby(level=0).sum()).fillna(0).to_numpy(
+        dtype=np.int64) - partial_refunds(o)[keep.to_numpy()]
+    unit = 10 ** minor_digits((data.manifest or {}).get("currency") or "EUR")
+    out = kept.assign(value=per_order / unit)
     return out.reset_index(drop=True)
 
 

@@ -35,6 +35,14 @@ from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
 from ..analytics.baskets import basket_rules, baskets
+from ..analytics.btyd import (
+    CANDIDATES,
+    DoesNotFitError,
+    ModelChoice,
+    check_fit,
+    choose_purchase_model,
+    clv_interval,
+)
 from ..analytics.churn import customer_features, evaluate_repurchase
 from ..analytics.clusters import CustomerClusters
 from ..analytics.clv import CappedBetaGeo, GammaGamma, customer_lifetime_value
@@ -47,10 +55,11 @@ from ..analytics.forecast import (
 )
 from ..analytics.plots import plot_calibration_holdout, plot_probability_alive
 from ..analytics.rfm import holdout_purchases, rfm_scores, rfm_summary
+from ..analytics.scoreboard import compare, verdict_of
 from ..analytics.segments import SEGMENTS, assign_segments
 from ..dataset.crmdata import CRMData
 from ..errors import CRMKitError, ModelError
-from ..i18n import check_lang, t
+from ..i18n import catalog, check_lang, format_message, format_number, t
 
 __all__ = [
     "fit_or_explain",
@@ -68,12 +77,16 @@ __all__ = [
     "period_data",
     "basket_check",
     "random_pair_rate",
+    "pairs_hold",
     "forecast_check",
     "factor_check",
     "plot_segment_outcomes",
     "plot_purchases_by_frequency",
     "plot_p_alive_matrix",
     "scoreboard",
+    "scoreboard_sentences",
+    "board_table",
+    "QUESTIONS",
     "plot_rule_check",
 ]
 
@@ -164,56 +177,119 @@ def clusters_at(data: CRMData, split, *, seed: int = 0, k_range=(2, 6)):
 
 @dataclass
 class ValueModels:
-    """The BG/NBD and Gamma-Gamma models fitted at the cutoff, and their per-customer table.
+    """The buy-till-you-die models fitted at the cutoff, the one chosen, and a per-customer table.
+
+    ``choice`` (:class:`crmkit.analytics.btyd.ModelChoice`) says which purchase
+    model goes forward and why, chosen on a validation window inside the
+    calibration period; ``purchases`` is that model refitted on the whole
+    calibration period; ``candidates`` holds every candidate refitted there
+    (``None`` for one that failed or does not fit the shop).
 
     ``table`` (one row per customer of the calibration period): ``frequency``,
-    ``recency``, ``T``, ``probability_alive``, ``expected_purchases`` (BG/NBD,
-    over the holdout), ``baseline_purchases`` (the customer's past rate of
-    repeat purchases, carried on), ``actual_purchases`` (purchase days in the
-    holdout), ``expected_spend`` and ``clv_12m`` (next 12 months, discounted
-    10 % a year, on revenue), and ``truly_alive`` on synthetic shops.
+    ``recency``, ``T``, ``probability_alive`` and ``expected_purchases`` (the
+    chosen model, over the holdout), ``expected_<model>`` and ``alive_<model>``
+    for every candidate that fits, the baselines ``baseline_purchases`` (the
+    customer's past rate of repeat purchases, carried on) and ``shop_rate``
+    (the shop's mean rate, for everyone), ``actual_purchases`` (purchase days in
+    the holdout), ``expected_spend``, ``clv_12m`` with ``clv_low``/``clv_high``
+    (90 % interval from the likelihood's curvature, :func:`crmkit.analytics.btyd.clv_interval`)
+    and, on synthetic shops, ``truly_alive``.
     """
 
-    purchases: CappedBetaGeo
+    purchases: object
     spend: GammaGamma | None
     table: pd.DataFrame
     summary: pd.DataFrame
     holdout_days: int
+    choice: ModelChoice | None = None
+    candidates: dict | None = None
 
-    def scores(self) -> pd.DataFrame:
-        """Error of the model and of the baseline against the holdout purchases.
+    def predictions(self) -> pd.DataFrame:
+        """Holdout purchases of every candidate and baseline, one column per method."""
+        tab = self.table
+        cols = {k: tab[f"expected_{k}"] for k in CANDIDATES if f"expected_{k}" in tab}
+        if not cols and "expected_purchases" in tab:
+            cols["model"] = tab["expected_purchases"]
+        cols["past_rate"] = tab["baseline_purchases"]
+        if "shop_rate" in tab:
+            cols["shop_rate"] = tab["shop_rate"]
+        return pd.DataFrame(cols, index=tab.index)
 
-        Rows ``bg_nbd`` and ``baseline``; columns: mean absolute error per
-        customer, predicted total purchases and the actual total.
+    def scores(self, *, seed: int = 0) -> pd.DataFrame:
+        """Every candidate and baseline against the holdout purchases (mean absolute error).
+
+        :func:`crmkit.analytics.scoreboard.compare`: score, its interval, the
+        difference from the best baseline with its interval, and the verdict.
+        """
+        chosen = self.choice.chosen if self.choice is not None else None
+        preds = self.predictions()
+        return compare(self.table["actual_purchases"], preds,
+                       baselines=[b for b in ("past_rate", "shop_rate") if b in preds],
+                       measure="mae", chosen=chosen if chosen in preds else None, seed=seed)
+
+    def alive_scores(self, recency_days: pd.Series, *, seed: int = 0) -> pd.DataFrame | None:
+        """P(alive) of every candidate against the truth (AUC), beside the recency rule.
+
+        ``None`` on real data (no truth) or when everyone (or no one) is truly alive.
         """
         tab = self.table
-        actual = tab["actual_purchases"]
-        rows = {}
-        for name, col in (("bg_nbd", "expected_purchases"),
-                          ("baseline", "baseline_purchases")):
-            rows[name] = {"mae": float((tab[col] - actual).abs().mean()),
-                          "predicted_total": float(tab[col].sum()),
-                          "actual_total": float(actual.sum())}
-        return pd.DataFrame(rows).T
+        if "truly_alive" not in tab or tab["truly_alive"].nunique() < 2:
+            return None
+        preds = pd.DataFrame({k: tab[f"alive_{k}"] for k in CANDIDATES
+                              if f"alive_{k}" in tab}, index=tab.index)
+        preds["recency_rule"] = -recency_days.reindex(tab.index).to_numpy(dtype=float)
+        chosen = self.choice.chosen if self.choice is not None else None
+        return compare(tab["truly_alive"].astype(int), preds, baselines=["recency_rule"],
+                       measure="auc", chosen=chosen if chosen in preds else None, seed=seed)
 
 
-def value_models(data: CRMData, split, *, months: int = 12) -> ValueModels:
-    """Fit BG/NBD and Gamma-Gamma on the calibration period; predict the holdout.
+def _none_fits(choice: ModelChoice) -> DoesNotFitError:
+    reasons = [f"{k}: {r}" for k, r in choice.table["reason"].items() if r]
+    return DoesNotFitError(
+        "none of the buy-till-you-die models fits this shop (" + "; ".join(reasons) + "); "
+        "the baselines (each customer's past rate, recency) are the answer here.",
+        model="all", reasons=reasons)
 
-    Time is counted in days. Gamma-Gamma needs repeat buyers with spend; when
-    it cannot be fitted (or its fit has no finite mean), ``spend`` is ``None``
-    and ``expected_spend``/``clv_12m`` are left out of the table.
+
+def value_models(data: CRMData, split, *, months: int = 12, seed: int = 0) -> ValueModels:
+    """Choose the purchase model on a validation window, fit it and Gamma-Gamma at the cutoff.
+
+    Time is counted in days. The candidates (BG/NBD, MBG/NBD, Pareto/NBD) are
+    fitted up to ``holdout_days`` before the cutoff and scored on the purchases
+    up to the cutoff (:func:`crmkit.analytics.btyd.choose_purchase_model`); the
+    holdout after the cutoff is never used to choose. When no candidate fits,
+    :class:`~crmkit.analytics.btyd.DoesNotFitError` says why for each.
+    Gamma-Gamma needs repeat buyers with spend; when it cannot be fitted (or
+    its fit has no finite mean), ``spend`` is ``None`` and the spend and CLV
+    columns are left out of the table.
     """
-    cal = rfm_summary(data, as_of=split.cutoff)
-    bg = CappedBetaGeo().fit(cal)
     days = split.holdout_days
+    choice = choose_purchase_model(data, cutoff=split.cutoff, validation_days=days, seed=seed)
+    if choice.chosen is None:
+        raise _none_fits(choice)
+    cal = rfm_summary(data, as_of=split.cutoff)
     h = _holdout(data, split).reindex(cal.index)
     table = cal[["frequency", "recency", "T", "orders", "total_spend"]].copy()
-    table["probability_alive"] = bg.probability_alive(cal)
-    table["expected_purchases"] = bg.expected_purchases(cal, days)
-    # the baseline: each customer keeps the rate of repeat purchases of their own past
+    candidates = {}
+    for key, cls in CANDIDATES.items():
+        model = choice.model if key == choice.chosen else None
+        if model is None:
+            try:
+                model = check_fit(cls().fit(cal), cal)
+            except CRMKitError:
+                model = None
+        candidates[key] = model
+        if model is not None:
+            table[f"alive_{key}"] = model.probability_alive(cal)
+            table[f"expected_{key}"] = model.expected_purchases(cal, days)
+    bg = choice.model
+    table["probability_alive"] = table[f"alive_{choice.chosen}"]
+    table["expected_purchases"] = table[f"expected_{choice.chosen}"]
+    # the baselines: each customer keeps the rate of repeat purchases of their own past; the
+    # shop's mean rate of repeat purchases, for everyone
     table["baseline_purchases"] = cal["frequency"] / cal["T"].where(cal["T"] > 0) * days
     table["baseline_purchases"] = table["baseline_purchases"].fillna(0.0)
+    table["shop_rate"] = float(cal["frequency"].sum() / cal["T"].sum() * days)
     table["actual_purchases"] = h["frequency_holdout"].astype("int64")
     table["actual_spend"] = h["spend_holdout"]
     gg = None
@@ -223,15 +299,21 @@ def value_models(data: CRMData, split, *, months: int = 12) -> ValueModels:
             gg = GammaGamma().fit(cal)
         if not np.isfinite(gg.mean_spend()):
             gg = None
-    except Exception:  # noqa: BLE001 - a shop without repeat spend simply has no spend model
+    except CRMKitError:  # a shop without repeat spend simply has no spend model
         gg = None
     if gg is not None:
         table["expected_spend"] = gg.expected_spend(cal)
-        table["clv_12m"] = customer_lifetime_value(bg, gg, cal, months=months)
+        try:
+            clv = clv_interval(bg, gg, cal, months=months)
+            table["clv_12m"] = clv["clv"]
+            table["clv_low"], table["clv_high"] = clv["clv_low"], clv["clv_high"]
+            table.attrs["clv"] = dict(clv.attrs)
+        except CRMKitError:
+            table["clv_12m"] = customer_lifetime_value(bg, gg, cal, months=months)
     alive = truly_alive(data, split.cutoff)
     if alive is not None:
         table["truly_alive"] = alive.reindex(cal.index).fillna(False).astype(bool)
-    return ValueModels(bg, gg, table, cal, days)
+    return ValueModels(bg, gg, table, cal, days, choice, candidates)
 
 
 def purchases_by_frequency(value: ValueModels, *, max_frequency: int = 7) -> pd.DataFrame:
@@ -335,12 +417,45 @@ def basket_check(data: CRMData, split, *, level: str = "product") -> pd.DataFram
         lifts.append(both / alone if alone > 0 else np.nan)
     out = rules[["antecedent", "consequent", "support", "confidence", "lift"]].copy()
     out["holdout_lift"] = lifts
+    cal = baskets(period_data(data, until=split.cutoff), level=level)
+    out.attrs["pairs_hold"], out.attrs["pairs_n"] = pairs_hold(cal, hold, return_count=True)
     pairs = _true_pairs(data) if level == "product" else None
     if pairs is not None:
         out["true_pair"] = [frozenset(map(str, a | c)) in pairs
                             for a, c in zip(rules["antecedents"], rules["consequents"],
                                             strict=True)]
     return out
+
+
+def pairs_hold(calibration: pd.DataFrame, holdout: pd.DataFrame, *,
+               return_count: bool = False):
+    """Share of the item pairs bought together before the cutoff that still go together after.
+
+    The baseline of the rules' holdout check: every pair of items seen in both
+    periods that shares at least one calibration basket, with no minimum
+    support or confidence; "goes together" is a holdout lift above 1, the
+    test the rules face. NaN when no such pair exists. ``return_count`` also
+    returns how many pairs were checked.
+
+    >>> import pandas as pd
+    >>> cal = pd.DataFrame({"a": [1, 1, 0], "b": [1, 0, 1], "c": [0, 1, 1]}, dtype=bool)
+    >>> hold = pd.DataFrame({"a": [1, 1, 0, 0], "b": [1, 1, 0, 0], "c": [0, 0, 1, 1]},
+    ...                     dtype=bool)
+    >>> pairs_hold(cal, hold)   # a-b hold (lift 2); a-c and b-c never meet again
+    0.3333333333333333
+    """
+    items = [c for c in calibration.columns if c in holdout.columns]
+    if len(items) < 2 or holdout.empty:
+        return (float("nan"), 0) if return_count else float("nan")
+    c = calibration[items].to_numpy(dtype=np.float64)
+    h = holdout[items].to_numpy(dtype=np.float64)
+    met = np.triu(c.T @ c > 0, k=1)
+    share = h.mean(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lift = (h.T @ h / len(h)) / np.outer(share, share)
+    met &= np.outer(share > 0, share > 0)
+    value = float((lift[met] > 1).mean()) if met.any() else float("nan")
+    return (value, int(met.sum())) if return_count else value
 
 
 def random_pair_rate(data: CRMData) -> float | None:
@@ -359,13 +474,19 @@ def forecast_check(data: CRMData, split):
     """The monthly sales forecast scored on the holdout months against the naive rules.
 
     Returns ``(scores, forecasts)`` of :func:`crmkit.analytics.forecast.holdout_scores`,
-    with as many holdout months as whole months fit in the holdout period.
+    with as many holdout months as whole months fit in the holdout period; the
+    models learn from the sales as they were known at the end of the training
+    months (orders returned or cancelled later still count there).
     """
     y = sales_series(data)
     months = int(max(1, round(split.holdout_days / 30.44)))
+    # the models learn from the months before the holdout as they were known at their end:
+    # an order returned later still counted as a sale then
+    train_end = y.index[-months] - pd.Timedelta(days=1)
+    known = sales_series(data, as_of=train_end)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return holdout_scores(y, holdout=months, return_forecasts=True)
+        return holdout_scores(y, holdout=months, return_forecasts=True, known=known)
 
 
 def factor_check(data: CRMData, split) -> pd.DataFrame:
@@ -385,45 +506,163 @@ def factor_check(data: CRMData, split) -> pd.DataFrame:
         return factor_comparison(y, marketing_plan(data, index=y.index), holdout=months)
 
 
-def scoreboard(*, value: ValueModels | None = None, leak: pd.DataFrame | None = None,
-               rules: pd.DataFrame | None = None, forecast: pd.DataFrame | None = None,
-               repurchase: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Every model of the lesson against the baseline it must beat, on the holdout.
+#: The questions of the scoreboard, in the order shown, with their measure.
+QUESTIONS = {"repurchase": "auc", "purchases": "mae", "alive": "auc", "sales": "mae",
+             "rules": "share"}
 
-    One row per check that could be made (a model a shop could not fit has no
-    row): the measure, the model's score, the baseline's, and whether the
-    model wins (``beats``; for errors lower wins, for the others higher). The
-    index holds the checks' keys (``m03_score.*`` in the catalog).
+
+def _rules_rows(rules: pd.DataFrame) -> pd.DataFrame | None:
+    """Rules holding in the holdout against every pair bought together (normal approximation
+    of the difference of two shares)."""
+    held = rules["holdout_lift"].dropna()
+    base, n_base = rules.attrs.get("pairs_hold", np.nan), rules.attrs.get("pairs_n", 0)
+    if not len(held) or not np.isfinite(base) or not n_base:
+        return None
+    share = float((held > 1).mean())
+    se_rules = np.sqrt(share * (1 - share) / len(held))
+    se = np.sqrt(se_rules ** 2 + base * (1 - base) / n_base)
+    low, high = share - base - 1.96 * se, share - base + 1.96 * se
+    out = pd.DataFrame({
+        "kind": ["model", "baseline"], "score": [share, base],
+        "score_low": [share - 1.96 * se_rules, np.nan],
+        "score_high": [share + 1.96 * se_rules, np.nan], "chosen": [True, False],
+        "versus": ["pairs", ""], "difference": [share - base, np.nan],
+        "diff_low": [low, np.nan], "diff_high": [high, np.nan],
+        "verdict": [verdict_of(low, high, higher_is_better=True), "best_baseline"]},
+        index=pd.Index(["rules", "pairs"], name="method"))
+    out.attrs["measure"] = "share"
+    return out
+
+
+def scoreboard(*, value: ValueModels | None = None, repurchase=None,
+               forecasts: pd.DataFrame | None = None, rules: pd.DataFrame | None = None,
+               seed: int = 0) -> pd.DataFrame:
+    """Every predictive question: its candidates and all its baselines, on the same holdout.
+
+    One block of rows per question that could be answered (index ``question``,
+    ``method``), each from :func:`crmkit.analytics.scoreboard.compare`:
+
+    * ``repurchase`` (will they buy again, AUC): logistic regression and
+      gradient boosting (the one chosen on a validation split of the training
+      customers is marked) against the recency rule, the frequency rule, the
+      past purchase rate and the BG/NBD probability alive and expectation;
+      ``repurchase`` is :func:`repurchase_check`'s result;
+    * ``purchases`` (how many purchases in the holdout, mean absolute error per
+      customer): every BTYD candidate that fits (the one chosen on the
+      validation window marked) against each customer's past rate and the
+      shop's mean rate;
+    * ``alive`` (synthetic shops: P(alive) against the generator's truth, AUC):
+      the BTYD candidates against the recency rule;
+    * ``sales`` (next months' sales, absolute error per month): ETS against
+      the naive and seasonal-naive forecasts (``forecasts`` of
+      :func:`forecast_check`; the interval resamples months, so with a few
+      holdout months it is wide);
+    * ``rules`` (cross-selling, share of rules with a holdout lift above 1)
+      against every pair bought together before the cutoff.
+
+    A candidate's ``verdict`` is ``beats``, ``no_better``, ``worse`` (than the
+    best baseline, by the 95 % bootstrap interval of the difference) or
+    ``chance`` (an AUC within noise of 0.5); :func:`scoreboard_sentences` says
+    it in words.
     """
-    rows = []
-
-    def row(key, model, base, higher_is_better):
-        rows.append({"check": key, "model": float(model),
-                     "baseline": float(base),
-                     "beats": bool(model > base if higher_is_better else model < base)})
-
+    blocks = {}
     if repurchase is not None:
-        models = repurchase[repurchase["kind"] == "model"]
-        best = models["roc_auc"].idxmax()
-        row(f"repurchase_{best}", models.loc[best, "roc_auc"],
-            repurchase.loc["recency_rule", "roc_auc"], True)
+        preds = repurchase.predictions
+        methods = [c for c in preds.columns if c != "bought"]
+        baselines = [m for m in methods if m not in ("logistic", "boosting")]
+        blocks["repurchase"] = compare(preds["bought"].astype(int), preds[methods],
+                                       baselines=baselines, measure="auc", seed=seed,
+                                       chosen=repurchase.scores.attrs.get("chosen"))
     if value is not None:
-        tab = value.table
-        came = tab["actual_purchases"] > 0
-        if came.nunique() == 2 and leak is not None:
-            row("repurchase_auc", roc_auc_score(came, tab["expected_purchases"]),
-                leak.loc["honest", "auc"], True)
-        s = value.scores()
-        row("purchases_mae", s.loc["bg_nbd", "mae"], s.loc["baseline", "mae"], False)
+        blocks["purchases"] = value.scores(seed=seed)
+        alive = (value.alive_scores(value.summary["recency_days"], seed=seed)
+                 if "truly_alive" in value.table else None)
+        if alive is not None:
+            blocks["alive"] = alive
+    if forecasts is not None:
+        cols = [c for c in ("ets", "naive", "seasonal_naive") if c in forecasts]
+        blocks["sales"] = compare(forecasts["actual"], forecasts[cols],
+                                  baselines=[c for c in cols if c != "ets"], measure="mae",
+                                  chosen="ets", seed=seed)
     if rules is not None and len(rules):
-        held = rules["holdout_lift"].dropna()
-        if len(held):
-            row("rules_hold", (held > 1).mean(), 0.5, True)
-    if forecast is not None:
-        base = "seasonal_naive" if "seasonal_naive" in forecast.index else "naive"
-        row(f"forecast_mape_{base}", forecast.loc["ets", "mape"], forecast.loc[base, "mape"],
-            False)
-    return pd.DataFrame(rows).set_index("check")
+        r = _rules_rows(rules)
+        if r is not None:
+            blocks["rules"] = r
+    if not blocks:
+        return pd.DataFrame()
+    board = pd.concat(blocks, names=["question", "method"])
+    board.insert(0, "measure", [QUESTIONS[q] for q in board.index.get_level_values(0)])
+    return board
+
+
+def _label_of(key: str, lang: str, groups=("m03_value", "mining", "m03_method")) -> str:
+    for group in groups:
+        name = f"{group}.{key}"
+        if name in catalog():
+            return t(name, lang)
+    return key
+
+
+def board_table(board: pd.DataFrame, lang: str = "en", *, decimals: int = 3) -> pd.DataFrame:
+    """:func:`scoreboard` (or one block of it, or a model choice table) ready to show in ``lang``.
+
+    Methods, kinds, verdicts and statuses take their labels from the catalog;
+    ``chosen`` becomes a check mark; numbers are rounded to ``decimals``.
+    """
+    check_lang(lang)
+    out = board.drop(columns=[c for c in ("measure", "versus", "reason") if c in board])
+    out = out.round(decimals)
+    for col in ("kind", "verdict", "status"):
+        if col in out:
+            group = {"kind": ("m03_kind",), "verdict": ("m03_verdict_label",),
+                     "status": ("m03_value",)}[col]
+            out[col] = [_label_of(v, lang, group) for v in out[col]]
+    if "chosen" in out:
+        out["chosen"] = np.where(out["chosen"].astype(bool), "✓", "")
+    if isinstance(out.index, pd.MultiIndex):
+        out.index = pd.MultiIndex.from_tuples(
+            [(_label_of(q, lang), _label_of(m, lang)) for q, m in out.index],
+            names=[t("m03_column.question", lang), t("m03_column.method", lang)])
+    else:
+        out.index = pd.Index([_label_of(m, lang) for m in out.index],
+                             name=t("m03_column.method", lang))
+    out.columns = [t(f"m03_column.{c}", lang) if f"m03_column.{c}" in catalog() else c
+                   for c in out.columns]
+    return out
+
+
+def _method_name(method: str, lang: str) -> str:
+    key = f"m03_method.{method}"
+    return t(key, lang) if key in catalog() else method
+
+
+def scoreboard_sentences(board: pd.DataFrame, lang: str = "en") -> list[str]:
+    """One sentence per question of :func:`scoreboard`: which won and by how much, in ``lang``.
+
+    The candidate named is the one chosen on validation data; it is compared
+    with the best baseline on the holdout, with the 95 % interval of the
+    difference, and the verdict says whether it earns its place.
+    """
+    check_lang(lang)
+    out = []
+    for question in board.index.get_level_values(0).unique():
+        block = board.loc[question]
+        models = block[block["kind"] == "model"]
+        pick = models[models["chosen"]] if models["chosen"].any() else models
+        if pick.empty:
+            continue
+        name = pick.index[0]
+        row = pick.iloc[0]
+        best = block[block["verdict"] == "best_baseline"].index[0]
+        big = max(abs(row["score"]), abs(block.loc[best, "score"])) >= 100
+        values = {k: format_number(v, lang, decimals=0 if big else 3)
+                  for k, v in (("score", row["score"]), ("base", block.loc[best, "score"]),
+                               ("low", row["diff_low"]), ("high", row["diff_high"]))}
+        values.update(question=t(f"m03_question.{question}", lang),
+                      measure=t(f"m03_measure.{block['measure'].iloc[0]}", lang),
+                      model=_method_name(name, lang), baseline=_method_name(best, lang))
+        out.append(format_message(t(f"m03_verdict.{row['verdict']}", lang), lang, **values))
+    return out
 
 
 # ----------------------------------------------------------------------------- plots

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -105,6 +106,15 @@ def _share(name: str, value, hi: float, example: str):
     return value
 
 
+def _student(name: str, value):
+    pattern = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}"
+    ok = value is None or (isinstance(value, str) and re.fullmatch(pattern, value) is not None)
+    if not ok:
+        raise ParameterError(f"{name}={value!r} must be your student id as the instructor "
+                             "wrote it (letters, digits, '.', '_', '@', '-'), or None.")
+    return value
+
+
 #: Parameter name -> the function that checks (and returns) its value.
 RULES: dict[str, Callable[[str, Any], Any]] = {
     "profile": lambda n, v: check_choice(n, v, PROFILE_NAMES),
@@ -112,6 +122,7 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "n_customers": lambda n, v: _whole(n, v, 1, MAX_CUSTOMERS, none_ok=True,
                                        note=" (or None for the shop's usual size)"),
     "seed": lambda n, v: _whole(n, v, 0, 2**32 - 1),
+    "student_id": _student,
     "start": _day,
     "end": _day,
     "data_dir": lambda n, v: _folder(n, v, must_exist=True),

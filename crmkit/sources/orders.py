@@ -24,7 +24,7 @@ quantity is a return and a missing customer is a guest.
 >>> result.report[["rows_read", "rows_imported", "rows_quarantined"]].values.tolist()
 [[5, 4, 1]]
 >>> result.quarantine[["line", "column", "reason", "value"]].values.tolist()
-[[6, 'Fecha', 'empty or unreadable', '31/02/2024 12:00']]
+[[6, 'Fecha', 'not_a_date', '31/02/2024 12:00']]
 >>> result.data.orders["status"].tolist(), result.notes["guest_orders"]
 (['placed', 'cancelled', 'placed'], 1)
 >>> sorted(result.data.tables)
@@ -39,27 +39,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow as pa_
+import pyarrow.compute as pc
 import yaml
 
 from ..dataset.crmdata import CRMData
+from ..dataset.money import parse_money
 from ..dataset.schema import conform
 from ..errors import SourceError
-from .quarantine import (
-    QUARANTINE_COLUMNS,
-    ImportResult,
-    broken_rows,
-    file_report,
-    quarantine_rows,
-    validate_rows,
-)
-from .table import (
-    LINE,
-    check_shop,
-    guess_decimal,
-    parse_local_time,
-    parse_number,
-    read_text_table,
-)
+from .dates import parse_times
+from .numbers import parse_numbers
+from .quarantine import QUARANTINE_COLUMNS, ImportResult
+from .steps import Batch, exact_total, line_cents, manifest
+from .table import LINE, TextTable, check_shop, read_text_table
 
 __all__ = ["OrderLogMapping", "import_orders", "MAX_QUANTITY"]
 
@@ -95,7 +87,7 @@ class OrderLogMapping:
     product_name: str | None = None
     price: str | None = None
     date_format: str | None = None
-    dayfirst: bool = False
+    dayfirst: bool | None = None
     cancel_prefix: str | None = None
     header: bool = True
     encoding: str | None = None
@@ -120,7 +112,8 @@ class OrderLogMapping:
 
     def to_yaml(self) -> str:
         """The mapping as a small YAML file the analyst can keep and edit."""
-        return yaml.safe_dump({k: v for k, v in asdict(self).items() if v not in (None, False)}
+        return yaml.safe_dump({k: v for k, v in asdict(self).items()
+                               if v is not None and (v is not False or k == "dayfirst")}
                               | {"header": self.header}, sort_keys=False, allow_unicode=True)
 
     @classmethod
@@ -151,14 +144,17 @@ class OrderLogMapping:
 def _customer_codes(text: pd.Series) -> pd.Series:
     """Customer codes as written; ``13085.0`` (a spreadsheet's float) reads as ``13085``."""
     v = text.astype("str").str.strip()
-    return v.str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
+    spreadsheet = v.str.match(r"^\d+\.0+$")
+    return v.where(~spreadsheet, v.str.replace(r"\.0+$", "", regex=True))
 
 
 def _ids(codes: pd.Series) -> tuple[pd.Series, bool]:
     """Integer ids for codes: the codes themselves when they are whole numbers."""
     known = codes[codes != ""]
     if known.str.fullmatch(r"\d{1,18}").all():
-        return pd.to_numeric(codes.where(codes != ""), errors="coerce").astype("Int64"), True
+        return pd.Series(pc.cast(pa_.array(codes.where(codes != "").astype("str").array),
+                                 pa_.int64()).to_numpy(zero_copy_only=False),
+                         index=codes.index).astype("Int64"), True
     uniques = sorted(known.unique())
     lookup = {c: i for i, c in enumerate(uniques, 1)}
     return codes.map(lookup).astype("Int64"), False
@@ -177,6 +173,72 @@ def _schema() -> pa.DataFrameSchema:
     }, strict=False)
 
 
+def _parse_columns(raw: pd.DataFrame, mapping: OrderLogMapping, *, timezone: str,
+                   file: str) -> tuple[pd.DataFrame, dict, dict]:
+    """Parse the mapped columns: (typed frame, problem per value and column, decisions made).
+
+    Money keeps its exact text (``_money_text``, canonical ``1234.50``) beside the float
+    used for checks, so amounts are read to the cent from what the file says.
+    """
+    cols = mapping.columns
+    where = f"{file}, column {{!r}}".format
+    parsed = pd.DataFrame({LINE: raw[LINE]}, index=raw.index)
+    times = parse_times(raw[cols["date"]], timezone=timezone, fmt=mapping.date_format,
+                        dayfirst=mapping.dayfirst, where=where(cols["date"]))
+    parsed["placed_at"] = times.value
+    problems = {"placed_at": times.problem}
+    info = {"dayfirst": times.dayfirst, "dst_gap_moved_forward": times.dst_gap,
+            "dst_fold_kept_as_written": times.dst_fold, "decimal": {}}
+    if "quantity" in cols:
+        qty = parse_numbers(raw[cols["quantity"]], decimal=mapping.decimal,
+                            where=where(cols["quantity"]))
+        parsed["quantity"] = qty.value
+        problems["quantity"] = qty.problem
+        info["decimal"][cols["quantity"]] = qty.decimal
+    else:
+        parsed["quantity"] = 1.0
+    money_col = cols.get("price") or cols["amount"]
+    money = parse_numbers(raw[money_col], decimal=mapping.decimal, where=where(money_col))
+    info["decimal"][money_col] = money.decimal
+    problems["unit_price"] = money.problem
+    parsed["_money_text"] = money.text
+    if "price" in cols:
+        parsed["unit_price"] = money.value
+    else:
+        q = parsed["quantity"]
+        parsed["unit_price"] = (money.value / q.abs().where(q != 0)).where(money.value.notna())
+        parsed["_amount"] = money.value
+    return parsed, problems, info
+
+
+def _conflicting_rows(parsed, ok, codes, fields: dict, *, file: str, raw) -> pd.DataFrame:
+    """``conflicting_order`` entries: rows whose order-level fields differ from the order's
+    first usable row; the value names both lines."""
+    out = [pd.DataFrame(columns=QUARANTINE_COLUMNS)]
+    if codes[ok].is_unique:  # one row per order: nothing to disagree with
+        return out[0]
+    first_row = parsed.index.to_series()[ok].groupby(codes[ok], sort=False).transform("first")
+    seen = pd.Series(False, index=parsed.index)
+    for column, values in fields.items():
+        if not column:
+            continue
+        mine = values[ok]
+        theirs = values.reindex(first_row.to_numpy()).set_axis(first_row.index)
+        differ = pd.Series(mine.to_numpy() != theirs.to_numpy(), index=mine.index) & ~seen[ok]
+        if differ.any():
+            idx = differ[differ].index
+            at = parsed.loc[first_row[idx], LINE].to_numpy()
+            text = raw.loc[idx, column].astype("str").to_numpy()
+            first_text = raw.loc[first_row[idx], column].astype("str").to_numpy()
+            out.append(pd.DataFrame({
+                "file": file, "line": parsed.loc[idx, LINE].to_numpy(), "column": column,
+                "reason": "conflicting_order",
+                "value": [f"{v!r} where line {ln} of order {c} says {t!r}" for v, ln, c, t in
+                          zip(text, at, codes[idx], first_text, strict=True)]}))
+            seen.loc[idx] = True
+    return pd.concat(out, ignore_index=True) if len(out) > 1 else out[0]
+
+
 def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = None,
                   currency: str = "EUR", timezone: str = "Europe/Madrid") -> ImportResult:
     """Import an order or transaction log; return the dataset, its report and its quarantine.
@@ -189,178 +251,222 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
     customer is a guest order. The result has the tables the log can fill:
     orders and order lines, and products when a product column is mapped.
 
-    With an amount (and no price) a line's unit price is amount ÷ quantity, so
-    quantity × unit price gives the amount back. Whole-number codes are the
+    What a line cost (``amount_cents``) is read exactly from the file's text:
+    the amount as written, or price × quantity where the log gives a price and
+    a quantity instead (that is then the log's own definition of the line's
+    amount); an amount log leaves ``unit_price`` empty, never amount ÷ quantity.
+    Whole-number codes are the
     ids; other codes (``INV-7``, ``C489449``, e-mails as customers) get
     numbers, and ``ImportResult.codes`` keeps code and id side by side
     (``customer_codes.csv``, ``order_codes.csv`` beside the dataset).
     """
     check_shop(currency=currency, timezone=timezone)
     path = Path(path)
+    table = _read(path, mapping)                                           # read, decode, split
+    parsed, problems, info = _parse_columns(table.frame, mapping, timezone=timezone,
+                                            file=path.name)                # parse columns
+    batch = Batch.start(table, parsed)
+    batch.check(problems, _schema(), sources=_sources(mapping))           # validate values
+    keys = _check_orders(batch, mapping)                                   # validate orders
+    _line_money(batch, mapping, currency)                                  # money, exact
+    good, tables, numeric = _assemble(batch, keys, mapping, currency)      # assemble tables
+    data = CRMData(tables, manifest(shop_name or path.stem, currency, timezone, "orders",
+                                    tables["orders"])).validate()
+    bad = batch.quarantine()
+    notes = _notes(good, tables, numeric, info) | batch.reading_notes()
+    source = {"kind": "orders", "file": str(path), "encoding": table.encoding,
+              "delimiter": table.delimiter, "decimal": info["decimal"],
+              "dayfirst": info["dayfirst"], "mapping": asdict(mapping)}
+    return ImportResult(data, pd.DataFrame([batch.report(bad)]), bad, notes, source,
+                        _codes(good, mapping, numeric))
+
+
+def _read(path: Path, mapping: OrderLogMapping) -> TextTable:
     table = read_text_table(path, encoding=mapping.encoding, delimiter=mapping.delimiter,
                             header=mapping.header)
-    raw = table.frame
     missing = [f"{role}={col!r}" for role, col in mapping.columns.items()
-               if col not in raw.columns]
+               if col not in table.frame.columns]
     if missing:
-        cols = [c for c in raw.columns if c != LINE]
+        cols = [c for c in table.frame.columns if c != LINE]
         raise SourceError(f"{path}: column(s) {', '.join(missing)} not in the file; its "
                           f"columns are: {', '.join(repr(c) for c in cols)}. Fix the mapping.")
-    name = path.name
+    return table
+
+
+def _sources(mapping: OrderLogMapping) -> dict:
     cols = mapping.columns
-    amount_col = cols.get("amount") or cols["price"]
-    decimal = mapping.decimal or guess_decimal(raw[amount_col])
-    parsed = pd.DataFrame({LINE: raw[LINE]}, index=raw.index)
-    parsed["placed_at"] = parse_local_time(raw[cols["date"]], timezone=timezone,
-                                           fmt=mapping.date_format, dayfirst=mapping.dayfirst)
-    qty = (parse_number(raw[cols["quantity"]], decimal=decimal) if "quantity" in cols
-           else pd.Series(1.0, index=raw.index))
-    parsed["quantity"] = qty
-    if "price" in cols:
-        parsed["unit_price"] = parse_number(raw[cols["price"]], decimal=decimal)
-    else:
-        amount = parse_number(raw[cols["amount"]], decimal=decimal)
-        parsed["unit_price"] = (amount / qty.abs().where(qty != 0)).where(amount.notna())
-        parsed["_amount"] = amount
-    sources = {"placed_at": cols["date"], "quantity": cols.get("quantity", cols["date"]),
-               "unit_price": cols.get("price", cols.get("amount"))}
-    ok, bad = validate_rows(parsed, _schema(), file=name, raw=raw, source_columns=sources)
-    extra = []
+    return {"placed_at": cols["date"], "quantity": cols.get("quantity", cols["date"]),
+            "unit_price": cols.get("price", cols.get("amount"))}
+
+
+def _check_orders(batch: Batch, mapping: OrderLogMapping) -> pd.DataFrame:
+    """Rules of an order log: an order number, one customer and time per order, and no
+    negative line inside a sale. Returns each row's order code, customer code, cancelled."""
+    raw, cols = batch.raw, mapping.columns
     codes = (raw[cols["order"]].astype("str").str.strip() if "order" in cols
              else pd.Series(raw[LINE].astype("str"), index=raw.index))
-    empty_order = (codes == "") & ok
-    if empty_order.any():
-        extra.append(quarantine_rows(parsed, empty_order, file=name, column=cols["order"],
-                                     reason="empty order number", raw=raw))
-        ok &= ~empty_order
+    batch.reject(codes == "", column=cols.get("order", ""), reason="empty order number")
     customers = (_customer_codes(raw[cols["customer"]]) if "customer" in cols
                  else pd.Series("", index=raw.index))
-    # one customer per order: rows that name another customer than the order's first are
-    # quarantined (the order cannot belong to two people)
-    first_customer = customers[ok].groupby(codes[ok], sort=False).transform("first")
-    conflict = pd.Series(False, index=raw.index)
-    conflict.loc[first_customer.index] = customers[ok] != first_customer
-    if conflict.any():
-        extra.append(quarantine_rows(parsed, conflict, file=name, column=cols["customer"],
-                                     reason="another customer than the order's first line",
-                                     raw=raw))
-        ok &= ~conflict
     cancelled = (codes.str.upper().str.startswith(mapping.cancel_prefix.upper())
                  if mapping.cancel_prefix else pd.Series(False, index=raw.index))
-    negative = parsed["quantity"] < 0
+    if "order" not in cols:  # one row per order: nothing to disagree with, no sale to mix
+        return pd.DataFrame({"_order": codes, "_customer": customers, "_cancelled": cancelled})
+    # one order per number: a row whose customer or time disagrees with the order's first
+    # row is another order under the same number (a reused invoice number), not merged
+    batch.add(_conflicting_rows(batch.parsed, batch.ok, codes,
+                                {cols.get("customer", ""): customers,
+                                 cols["date"]: batch.parsed["placed_at"]},
+                                file=batch.file, raw=raw))
+    ok, negative = batch.ok, batch.parsed["quantity"] < 0
     all_negative = negative[ok].groupby(codes[ok], sort=False).transform("all")
     mixed = pd.Series(False, index=raw.index)
     mixed.loc[all_negative.index] = negative[ok] & ~all_negative & ~cancelled[ok]
-    if mixed.any():
-        extra.append(quarantine_rows(parsed, mixed, file=name,
-                                     column=cols.get("quantity", cols["date"]),
-                                     reason="negative quantity inside a sale", raw=raw))
-        ok &= ~mixed
-    extra.append(broken_rows(table))
-    bad = pd.concat([bad, *extra], ignore_index=True)
-    bad = bad[QUARANTINE_COLUMNS].sort_values(["line", "column"], kind="stable")
-    bad = bad.reset_index(drop=True)
+    batch.reject(mixed, column=cols.get("quantity", cols["date"]),
+                 reason="negative quantity inside a sale")
+    return pd.DataFrame({"_order": codes, "_customer": customers, "_cancelled": cancelled})
 
-    good = parsed[ok].copy()
-    good["_order"] = codes[ok]
-    good["_customer"] = customers[ok]
-    good["_cancelled"] = cancelled[ok]
-    customer_id, numeric = _ids(good["_customer"])
-    good["customer_id"] = customer_id
-    order_codes = good["_order"]
-    if "order" in cols:
-        # invoice numbers keep their number (C489449 -> 489449) unless two codes would share it
-        digits = order_codes.str.replace(r"^[A-Za-z]+", "", regex=True)
-        pairs = pd.DataFrame({"c": order_codes, "d": digits}).drop_duplicates()
-        order_id, numeric_orders = _ids(digits)
-        if not numeric_orders or pairs["d"].duplicated().any():  # numbered as they come
-            uniques = pd.unique(order_codes)
-            order_id = order_codes.map({c: i for i, c in enumerate(uniques, 1)}).astype("Int64")
+
+def _line_money(batch: Batch, mapping: OrderLogMapping, currency: str) -> None:
+    """Each usable line's ``amount_cents``, exactly from the file's text: the amount column
+    as written, or, where the log gives a price and a quantity instead, price x quantity
+    (the log's own definition of what the line cost). Never derived by division."""
+    ok, parsed = batch.ok, batch.parsed
+    cents = pd.Series(pd.NA, index=parsed.index, dtype="Int64")
+    if "amount" in mapping.columns and "price" not in mapping.columns:
+        got, problem = parse_money(parsed.loc[ok, "_money_text"], currency=currency)
     else:
-        order_id = pd.Series(np.arange(1, len(good) + 1), index=good.index, dtype="Int64")
-    good["order_id"] = order_id.astype("int64")
+        got, problem = line_cents(parsed.loc[ok, "_money_text"], parsed.loc[ok, "quantity"],
+                                  currency=currency)
+    cents[ok] = got
+    parsed["_amount_cents"] = cents
+    bad = pd.Series(False, index=parsed.index)
+    bad[ok] = problem.notna().to_numpy()
+    batch.reject(bad, column=mapping.columns.get("price") or mapping.columns["amount"],
+                 reason="too_many_decimals")
+
+
+def _order_ids(good: pd.DataFrame, mapping: OrderLogMapping) -> pd.Series:
+    order_codes = good["_order"]
+    if "order" not in mapping.columns:
+        return pd.Series(np.arange(1, len(good) + 1), index=good.index, dtype="int64")
+    # invoice numbers keep their number (C489449 -> 489449) unless two codes would share it
+    digits = order_codes.str.replace(r"^[A-Za-z]+", "", regex=True)
+    pairs = pd.DataFrame({"c": order_codes, "d": digits}).drop_duplicates()
+    order_id, numeric_orders = _ids(digits)
+    if not numeric_orders or pairs["d"].duplicated().any():  # numbered as they come
+        uniques = pd.unique(order_codes)
+        order_id = order_codes.map({c: i for i, c in enumerate(uniques, 1)}).astype("Int64")
+    return order_id.astype("int64")
+
+
+def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, currency: str):
+    """Orders, order lines (and products) from the usable rows."""
+    good = pd.concat([batch.parsed[batch.ok], keys[batch.ok]], axis=1)
+    good["customer_id"], numeric = _ids(good["_customer"])
+    good["order_id"] = _order_ids(good, mapping)
     good = good.sort_values(["order_id", LINE], kind="stable")
-    head = good.groupby("order_id", sort=True).first()
+    head = good[["order_id", "customer_id", "placed_at", "_cancelled"]].groupby(
+        "order_id", sort=True).first()
     neg = (good["quantity"] < 0).groupby(good["order_id"]).all()
-    status = np.where(head["_cancelled"], "cancelled", np.where(neg, "returned", "placed"))
+    # 0 placed, 1 cancelled, 2 returned
+    status = np.where(head["_cancelled"], 1, np.where(neg, 2, 0)).astype(np.int8)
+    n, placed = len(head), head["placed_at"].astype("datetime64[us]")
     orders = pd.DataFrame({
-        "order_id": head.index.to_numpy(),
-        "customer_id": head["customer_id"].to_numpy(),
-        "placed_at": head["placed_at"].to_numpy(),
-        "channel": None, "status": status,
-        "paid_at": pd.NaT, "shipped_at": pd.NaT, "delivered_at": pd.NaT,
-        "cancelled_at": np.where(status == "cancelled", head["placed_at"], pd.NaT),
-        "returned_at": np.where(status == "returned", head["placed_at"], pd.NaT),
-        "payment_method": None, "shipping_cost": np.nan, "discount_code": None,
-        "campaign_id": pd.NA,
+        "order_id": head.index.to_numpy(dtype="int64"),
+        "customer_id": head["customer_id"].astype("Int64").array,
+        "placed_at": placed.to_numpy(),
+        "channel": _no_text(n), "status": _choice(status, ["placed", "cancelled", "returned"]),
+        "paid_at": _no_time(n), "shipped_at": _no_time(n), "delivered_at": _no_time(n),
+        "cancelled_at": placed.where(status == 1).to_numpy(),
+        "returned_at": placed.where(status == 2).to_numpy(),
+        "payment_method": _no_text(n), "shipping_cost": np.full(n, np.nan),
+        "discount_code": _no_text(n),
+        "campaign_id": pd.arrays.IntegerArray(np.zeros(n, "int64"), np.ones(n, bool)),
     })
     lines = pd.DataFrame({
-        "order_id": good["order_id"].to_numpy(),
-        "line_number": good.groupby("order_id").cumcount().to_numpy() + 1,
-        "product_id": pd.NA,
+        "order_id": good["order_id"].to_numpy(dtype="int64"),
+        "line_number": good.groupby("order_id").cumcount().to_numpy(dtype="int64") + 1,
+        "product_id": pd.arrays.IntegerArray(np.zeros(len(good), "int64"),
+                                             np.ones(len(good), bool)),
         "quantity": good["quantity"].abs().astype("int64").to_numpy(),
-        "unit_price": good["unit_price"].to_numpy(),
-        "discount": 0.0,
+        # informational only: an amount log says no unit price (never amount / quantity)
+        "unit_price": (good["unit_price"].to_numpy(dtype="float64")
+                       if "price" in mapping.columns else np.full(len(good), np.nan)),
+        "discount": np.zeros(len(good)),
+        "amount_cents": good["_amount_cents"].astype("Int64").array,
     })
-    tables = {"orders": conform("orders", orders)}
-    if "product" in cols:
-        sku = raw.loc[good.index, cols["product"]].astype("str").str.strip()
-        uniques = sorted(sku[sku != ""].unique())
-        pid = {c: i for i, c in enumerate(uniques, 1)}
-        lines["product_id"] = sku.map(pid).astype("Int64").to_numpy()
-        names = (raw.loc[good.index, cols["product_name"]].astype("str").str.strip()
-                 if "product_name" in cols else sku)
-        first_name = names[sku != ""].groupby(sku[sku != ""]).agg(
-            lambda s: s[s != ""].mode().iloc[0] if (s != "").any() else None)
-        products = pd.DataFrame({
-            "product_id": [pid[c] for c in uniques], "sku": uniques,
-            "name": [first_name.get(c) or c for c in uniques],
-            "department": None, "category": None, "subcategory": None, "brand": None,
-            "unit_cost": np.nan, "list_price": np.nan})
-        tables["products"] = conform("products", products)
-    tables["order_lines"] = conform("order_lines", lines)
-    tables = {k: tables[k] for k in ("products", "orders", "order_lines") if k in tables}
-    manifest = _manifest(shop_name or path.stem, currency, timezone, "orders",
-                         tables["orders"])
-    data = CRMData(tables, manifest).validate()
-    report = pd.DataFrame([file_report(name, table.rows_read, bad)])
-    revenue = float((good["_amount"] if "_amount" in good else
-                     good["quantity"] * good["unit_price"])[~good["_cancelled"]
-                                                          & (good["quantity"] > 0)].sum())
-    notes = {
-        "orders": len(orders), "order_lines": len(lines),
+    tables = {}
+    if "product" in mapping.columns:
+        products, lines["product_id"] = _products(batch.raw.loc[good.index], mapping)
+        tables["products"] = conform("products", products, currency=currency)
+    tables["orders"] = conform("orders", orders, currency=currency)
+    tables["order_lines"] = conform("order_lines", lines, currency=currency)
+    return good, tables, numeric
+
+
+def _no_text(n: int):
+    """A text column of ``n`` empty values, in the dataset's text dtype."""
+    return pd.array(pa_.nulls(n, pa_.large_string()), dtype="str")
+
+
+def _no_time(n: int) -> np.ndarray:
+    return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
+
+
+def _choice(codes: np.ndarray, words: list[str]):
+    """The text column ``words[code]`` per row, built in Arrow (fast on millions of rows)."""
+    arr = pa_.DictionaryArray.from_arrays(pa_.array(codes), pa_.array(words, pa_.large_string()))
+    return pd.array(pc.cast(arr, pa_.large_string()), dtype="str")
+
+
+def _products(rows: pd.DataFrame, mapping: OrderLogMapping):
+    """Products named by the log's product column; their id for each row."""
+    cols = mapping.columns
+    sku = rows[cols["product"]].astype("str").str.strip()
+    uniques = sorted(sku[sku != ""].unique())
+    pid = {c: i for i, c in enumerate(uniques, 1)}
+    names = (rows[cols["product_name"]].astype("str").str.strip()
+             if "product_name" in cols else sku)
+    first_name = names[sku != ""].groupby(sku[sku != ""]).agg(
+        lambda s: s[s != ""].mode().iloc[0] if (s != "").any() else None)
+    products = pd.DataFrame({
+        "product_id": [pid[c] for c in uniques], "sku": uniques,
+        "name": [first_name.get(c) or c for c in uniques],
+        "department": None, "category": None, "subcategory": None, "brand": None,
+        "unit_cost": np.nan, "list_price": np.nan})
+    return products, sku.map(pid).astype("Int64").to_numpy()
+
+
+def _notes(good: pd.DataFrame, tables: dict, numeric: bool, info: dict) -> dict:
+    orders = tables["orders"]
+    sold = good[~good["_cancelled"] & (good["quantity"] > 0)]
+    revenue = (exact_total(sold["_money_text"]) if "_amount" in good  # exact, from the text
+               else exact_total(sold["_money_text"], sold["quantity"]))
+    return {
+        "orders": len(orders), "order_lines": len(tables["order_lines"]),
         "buyers": int(good["customer_id"].nunique()),
         "guest_orders": int(orders["customer_id"].isna().sum()),
-        "cancelled_orders": int((status == "cancelled").sum()),
-        "returned_orders": int((status == "returned").sum()),
-        "revenue": round(revenue, 2),
+        "cancelled_orders": int((orders["status"] == "cancelled").sum()),
+        "returned_orders": int((orders["status"] == "returned").sum()),
+        "revenue": float(revenue),
         "customer_ids": "as in the file" if numeric else "numbered in sorted order of codes",
-        "blank_lines_skipped": table.blank_lines,
+        "dst_gap_moved_forward": info["dst_gap_moved_forward"],
+        "dst_fold_kept_as_written": info["dst_fold_kept_as_written"],
     }
-    source = {"kind": "orders", "file": str(path), "encoding": table.encoding,
-              "delimiter": table.delimiter, "decimal": decimal, "mapping": asdict(mapping)}
-    # codes the dataset's integer ids replace are kept beside it, never lost
+
+
+def _codes(good: pd.DataFrame, mapping: OrderLogMapping, numeric: bool) -> dict:
+    """Codes the dataset's integer ids replace, kept beside it, never lost."""
     kept = {}
     if not numeric:
         known = good[good["_customer"] != ""]
         kept["customer_codes"] = (known[["_customer", "customer_id"]].drop_duplicates()
                                    .rename(columns={"_customer": "code"})
                                    .sort_values("customer_id").reset_index(drop=True))
-    if "order" in cols:
+    if "order" in mapping.columns:
         pairs = pd.DataFrame({"code": good["_order"], "order_id": good["order_id"]})
         pairs = pairs.drop_duplicates().sort_values("order_id").reset_index(drop=True)
         if (pairs["code"] != pairs["order_id"].astype(str)).any():
             kept["order_codes"] = pairs
-    return ImportResult(data, report, bad, notes, source, kept)
-
-
-def _manifest(shop_name: str, currency: str, timezone: str, origin: str,
-              orders: pd.DataFrame) -> dict:
-    placed = orders["placed_at"]
-    return {
-        "shop_name": shop_name, "currency": currency.upper(), "timezone": timezone,
-        "origin": origin,
-        "start": str(placed.min().date()) if len(placed) else None,
-        "end": str(placed.max().date()) if len(placed) else None,
-    }
-
+    return kept

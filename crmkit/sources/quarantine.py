@@ -32,6 +32,7 @@ import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
 from ..dataset.crmdata import CRMData
+from ..dataset.folder import LOCK_TIMEOUT
 from ..errors import SourceError
 from .table import LINE
 
@@ -42,6 +43,7 @@ __all__ = [
     "quarantine_rows",
     "file_report",
     "broken_rows",
+    "problem_rows",
     "IMPORT_REPORT",
     "QUARANTINE_FILE",
 ]
@@ -85,6 +87,36 @@ def quarantine_rows(frame: pd.DataFrame, mask, *, file: str, column: str, reason
         values = np.full(len(rows), "", dtype=object)
     return pd.DataFrame({"file": file, "line": rows[LINE].to_numpy(dtype="int64"),
                          "column": src, "reason": reason, "value": values})
+
+
+def problem_rows(parsed: pd.DataFrame, problems: dict, *, file: str,
+                 raw: pd.DataFrame | None = None, source_columns: dict | None = None
+                 ) -> tuple[pd.Series, pd.DataFrame]:
+    """Quarantine the values a column parser could not read; return (usable mask, quarantine).
+
+    ``problems`` maps a parsed column to a Series of reasons (NA where the value
+    is fine), as :func:`~crmkit.sources.numbers.parse_numbers` and
+    :func:`~crmkit.sources.dates.parse_times` give them; every reason is kept.
+
+    >>> parsed = pd.DataFrame({"price": [1.0, float("nan")], "_line": [2, 3]})
+    >>> ok, bad = problem_rows(parsed, {"price": pd.Series([pd.NA, "non_finite"])},
+    ...                        file="f.csv", raw=pd.DataFrame({"Precio": ["1", "inf"]}),
+    ...                        source_columns={"price": "Precio"})
+    >>> ok.tolist(), bad.values.tolist()
+    ([True, False], [['f.csv', 3, 'Precio', 'non_finite', 'inf']])
+    """
+    source_columns = source_columns or {}
+    ok = pd.Series(True, index=parsed.index)
+    out = [pd.DataFrame(columns=QUARANTINE_COLUMNS)]
+    for column, problem in problems.items():
+        problem = pd.Series(problem, index=parsed.index)
+        for reason in pd.unique(problem.dropna()):
+            mask = (problem == reason).fillna(False).to_numpy(dtype=bool)
+            out.append(quarantine_rows(parsed, mask, file=file, column=column, reason=reason,
+                                       raw=raw, source_column=source_columns.get(column, column)))
+            ok &= ~mask
+    bad = pd.concat(out, ignore_index=True) if len(out) > 1 else out[0]
+    return ok, bad.sort_values(["line", "column"], kind="stable").reset_index(drop=True)
 
 
 def validate_rows(parsed: pd.DataFrame, schema: pa.DataFrameSchema, *, file: str,
@@ -184,18 +216,25 @@ class ImportResult:
             lines += [f"  {f}, {c}, {r}: {n}" for (f, c, r), n in reasons.items()]
         return "\n".join(lines)
 
-    def save(self, out, *, format: str = "csv") -> Path:
-        """Write the dataset folder, ``import_report.json`` and ``quarantine.csv``."""
-        path = self.data.save(out, format=format)
-        report = {
-            "source": self.source,
-            "files": self.report.to_dict(orient="records"),
-            "balanced": self.balanced,
-            "notes": self.notes,
-        }
-        (path / IMPORT_REPORT).write_text(json.dumps(report, indent=2, default=str) + "\n",
-                                          encoding="utf-8")
-        self.quarantine.to_csv(path / QUARANTINE_FILE, index=False, lineterminator="\n")
-        for name, table in self.codes.items():
-            table.to_csv(path / f"{name}.csv", index=False, lineterminator="\n")
-        return path
+    def save(self, out, *, format: str = "csv", lock_timeout: float = LOCK_TIMEOUT) -> Path:
+        """Write the dataset folder, ``import_report.json`` and ``quarantine.csv``.
+
+        The folder is written whole into a temporary folder beside ``out`` and renamed
+        into place, under ``out``'s lock (see :meth:`CRMData.save`); the manifest
+        records every file's rows and checksum.
+        """
+        def extra(folder: Path) -> list[str]:
+            report = {
+                "source": self.source,
+                "files": self.report.to_dict(orient="records"),
+                "balanced": self.balanced,
+                "notes": self.notes,
+            }
+            (folder / IMPORT_REPORT).write_text(
+                json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
+            self.quarantine.to_csv(folder / QUARANTINE_FILE, index=False, lineterminator="\n")
+            for name, table in self.codes.items():
+                table.to_csv(folder / f"{name}.csv", index=False, lineterminator="\n")
+            return [IMPORT_REPORT, QUARANTINE_FILE, *(f"{n}.csv" for n in self.codes)]
+
+        return self.data.save(out, format=format, lock_timeout=lock_timeout, extra=extra)

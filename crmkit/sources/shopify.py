@@ -26,6 +26,7 @@ or call consent: those stay empty (consent: not given).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -33,24 +34,23 @@ import pandas as pd
 import pandera.pandas as pa
 
 from ..dataset.crmdata import CRMData
+from ..dataset.money import parse_money
 from ..dataset.schema import conform
 from ..dataset.shopify import GATEWAYS
 from ..errors import SourceError
+from .dates import parse_times
+from .numbers import parse_numbers
 from .quarantine import (
     QUARANTINE_COLUMNS,
     ImportResult,
     broken_rows,
     file_report,
+    problem_rows,
     quarantine_rows,
     validate_rows,
 )
-from .table import (
-    LINE,
-    check_shop,
-    parse_local_time,
-    parse_number,
-    read_text_table,
-)
+from .steps import Batch, exact_total, line_cents, manifest
+from .table import LINE, check_shop, read_text_table
 
 __all__ = ["import_shopify", "map_status", "map_payment", "ORDER_REQUIRED"]
 
@@ -121,6 +121,96 @@ def _schema() -> pa.DataFrameSchema:
     }, strict=False)
 
 
+#: Fields only an order's first row fills: a row with any of them starts an order.
+_HEAD_FIELDS = ("Financial Status", "Id", "Subtotal", "Total", "Currency")
+#: Fields every row of one order must agree on (when the row fills them).
+_SAME_FIELDS = ("Email", "Created at", "Financial Status", "Id", "Currency", "Subtotal",
+                "Total", "Cancelled at")
+
+
+def _order_rows(raw: pd.DataFrame, name: pd.Series, fname: str):
+    """Which first row each row belongs to; rows that cannot belong to one order quarantined.
+
+    Returns (index of the row's order's first row, NA if none; usable mask; quarantine).
+    A row whose order's first row is missing (it did not split into the header's fields,
+    or another order's rows come in between) is ``order_first_row_missing``; a second
+    first row of an order number, or a row whose e-mail, time or status disagrees with
+    its order's first row, is ``conflicting_order``, its value naming both lines.
+    """
+    present = [c for c in _HEAD_FIELDS if c in raw.columns]
+    carries = (raw[present].astype("str").apply(lambda c: c.str.strip() != "").any(axis=1)
+               if present else ~name.duplicated())
+    index = raw.index.to_series()
+    head = index.where(carries).ffill()
+    head_name = _at(name, head)
+    ok = pd.Series(True, index=raw.index)
+    out = [pd.DataFrame(columns=QUARANTINE_COLUMNS)]
+    orphan = head.isna() | (head_name != name.to_numpy())
+    if orphan.any():
+        out.append(quarantine_rows(raw, orphan, file=fname, column="Name",
+                                   reason="order_first_row_missing", raw=raw))
+        ok &= ~orphan
+    owner = head.where(~orphan)
+    # the order is its number's first head row; a later head row of the number is another order
+    order_head = owner.groupby(name).transform("min").where(~orphan)
+    for col in [c for c in _SAME_FIELDS if c in raw.columns]:
+        mine = _col(raw, col)
+        theirs = _at(mine, order_head)
+        differ = ok & (mine != "") & (mine != theirs)
+        if col == "Created at":  # one instant may be written with another offset; an
+            when = parse_times(mine, timezone="UTC").value  # unreadable first row is judged later
+            at_head = _at(when, order_head)
+            differ &= when.notna() & pd.notna(at_head) & (when.to_numpy() != at_head)
+        if differ.any():
+            lines = _at(raw[LINE], order_head)[differ.to_numpy()]
+            out.append(pd.DataFrame({
+                "file": fname, "line": raw.loc[differ, LINE].to_numpy(), "column": col,
+                "reason": "conflicting_order",
+                "value": [f"{v!r} where line {ln} of order {n} says {t!r}" for v, ln, n, t in
+                          zip(mine[differ], lines, name[differ], theirs[differ.to_numpy()],
+                              strict=True)]}))
+            ok &= ~differ
+    # a later head row that agrees with the first on every field is the order written twice
+    again = ok & carries & (owner != order_head)
+    if again.any():
+        out.append(quarantine_rows(raw, again, file=fname, column="Name",
+                                   reason="order_written_twice", raw=raw))
+        ok &= ~again
+    # rows of a second (conflicting) head go with it
+    follow = ok & ~_at(ok, owner, missing=False).astype(bool)
+    if follow.any():
+        out.append(_whole_order(raw, follow, owner, fname, "conflicting_order"))
+        ok &= ~follow
+    bad = pd.concat(out, ignore_index=True) if len(out) > 1 else out[0]
+    return order_head.where(ok), ok, bad
+
+
+def _at(values: pd.Series, rows: pd.Series, missing=None) -> np.ndarray:
+    """``values`` at the row positions ``rows`` (float, NaN for none) -> array (``missing``)."""
+    pos = rows.to_numpy(dtype="float64")
+    has = ~np.isnan(pos)
+    out = np.full(len(pos), missing, dtype=object)
+    out[has] = values.to_numpy()[pos[has].astype("int64")]
+    return out
+
+
+def _lose_with_first_row(ok, first, owner, raw, fname) -> tuple[pd.Series, pd.DataFrame]:
+    """Rows whose order's first row is not usable go with it (``order_first_row_quarantined``)."""
+    lost = ok & ~first & ~_at(ok, owner, missing=False).astype(bool)
+    if not lost.any():
+        return ok, pd.DataFrame(columns=QUARANTINE_COLUMNS)
+    return ok & ~lost, _whole_order(raw, lost, owner, fname, "order_first_row_quarantined")
+
+
+def _whole_order(raw, mask, owner, fname, reason) -> pd.DataFrame:
+    """Quarantine entries for rows lost with their order's first row (named by its line)."""
+    lines = _at(raw[LINE], owner)[np.asarray(mask, dtype=bool)]
+    return pd.DataFrame({"file": fname, "line": raw.loc[mask, LINE].to_numpy(),
+                         "column": "Name", "reason": reason,
+                         "value": [f"{n} (its first row, line {ln}, is not usable)"
+                                   for n, ln in zip(raw.loc[mask, "Name"], lines, strict=True)]})
+
+
 def _col(raw: pd.DataFrame, name: str) -> pd.Series:
     if name in raw.columns:
         return raw[name].astype("str").str.strip()
@@ -154,109 +244,206 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     timezone : the shop's IANA time zone, for local times.
     """
     check_shop(currency=currency, timezone=timezone)
-    otable = _read(orders, encoding, ORDER_REQUIRED, "orders")
-    raw = otable.frame
-    fname = Path(orders).name
-    name = _col(raw, "Name")
-    # order-level fields are on the first row of each order; later rows leave them empty
-    first = ~name.duplicated()
-    parsed = pd.DataFrame({LINE: raw[LINE]}, index=raw.index)
-    created = _col(raw, "Created at").where(_col(raw, "Created at") != "")
-    created = created.groupby(name).transform("first").fillna("")
-    parsed["placed_at"] = parse_local_time(created, timezone=timezone)
-    parsed["quantity"] = parse_number(raw["Lineitem quantity"])
-    parsed["unit_price"] = parse_number(raw["Lineitem price"])
-    disc_text = _col(raw, "Lineitem discount")
-    parsed["line_discount"] = parse_number(disc_text.where(disc_text != "", "0"))
-    ok, bad = validate_rows(parsed, _schema(), file=fname, raw=raw, source_columns={
-        "placed_at": "Created at", "quantity": "Lineitem quantity",
-        "unit_price": "Lineitem price", "line_discount": "Lineitem discount"})
-    extra = []
-    no_name = (name == "") & ok
-    if no_name.any():
-        extra.append(quarantine_rows(parsed, no_name, file=fname, column="Name",
-                                     reason="empty order number", raw=raw))
-        ok &= ~no_name
-    gross = parsed["quantity"] * parsed["unit_price"]
-    too_much = ok & (parsed["line_discount"] > gross + 0.005)
-    if too_much.any():
-        extra.append(quarantine_rows(parsed, too_much, file=fname, column="Lineitem discount",
-                                     reason="discount larger than the line", raw=raw))
-        ok &= ~too_much
-    # the same order number twice, not on adjacent rows: two orders share a number
-    block = (name != name.shift()).cumsum()
-    split = block.groupby(name).transform("nunique") > 1
-    dup_order = ok & split & (block != block.groupby(name).transform("first"))
-    if dup_order.any():
-        extra.append(quarantine_rows(parsed, dup_order, file=fname, column="Name",
-                                     reason="order number already used earlier in the file",
-                                     raw=raw))
-        ok &= ~dup_order
-    if extra:
-        bad = pd.concat([bad, *extra], ignore_index=True)
+    otable = _read(orders, encoding, ORDER_REQUIRED, "orders")        # read, decode, split
+    if currency is None:
+        cur = _col(otable.frame, "Currency")
+        currency = cur[cur != ""].mode().iloc[0] if (cur != "").any() else "EUR"
+    rows = _parse_order_rows(otable, timezone)                          # parse columns
+    _check_order_rows(rows)                                             # validate
+    _line_money(rows, str(currency))                                    # money, exact
+    people = _identify(rows, customers, encoding)                       # who bought
+    order_tab, order_of, heads = _orders_table(rows, timezone, currency)  # assemble tables
+    lines = _lines_table(rows, order_of)
+    tables: dict[str, pd.DataFrame] = {}
+    ptable, prod_df, pbad = (_products(products, encoding) if products is not None else
+                             (None, pd.DataFrame(columns=["product_id", "sku"]),
+                              pd.DataFrame(columns=QUARANTINE_COLUMNS)))
+    prod_df, lines["product_id"] = _sold_products(rows, prod_df)
+    if len(prod_df):
+        tables["products"] = conform("products", prod_df, currency=currency)
+    cust_df = _customers(people.table, rows.batch.raw, people.key,
+                         rows.batch.parsed["customer_id"], rows.first, rows.batch.ok,
+                         people.unknown)
+    if cust_df is not None:
+        tables["customers"] = conform("customers", cust_df, currency=currency)
+    tables["orders"] = conform("orders", order_tab, currency=currency)
+    tables["order_lines"] = conform("order_lines", lines, currency=currency)
+    data = CRMData(tables, manifest(shop_name or "Shopify shop", str(currency), timezone,
+                                    "shopify", tables["orders"])).validate()
+    bad = pd.concat([rows.batch.quarantine(), people.quarantine, pbad,
+                     *[broken_rows(t) for t in (people.table, ptable) if t is not None]],
+                    ignore_index=True)[QUARANTINE_COLUMNS]
+    bad = bad.sort_values(["file", "line", "column"], kind="stable").reset_index(drop=True)
+    reports = [rows.batch.report(bad)]
+    for table in (people.table, ptable):
+        if table is not None:
+            reports.append(file_report(table.path.name, table.rows_read, bad))
+    notes = _notes(tables, heads, people) | rows.batch.reading_notes() | {
+        "dst_gap_moved_forward": rows.dst[0], "dst_fold_kept_as_written": rows.dst[1]}
+    src = {"kind": "shopify", "orders": str(orders), "customers": str(customers or ""),
+           "products": str(products or ""), "encoding": otable.encoding}
+    kept = {}
+    codes = rows.name[rows.first & rows.batch.ok]
+    if not codes.str.fullmatch(r"#?\d{1,18}").all():  # order names that are not "#1001"
+        kept["order_codes"] = pd.DataFrame({"code": codes.to_numpy(),
+                                            "order_id": order_tab["order_id"].to_numpy()})
+    return ImportResult(data, pd.DataFrame(reports), bad, notes, src, kept)
 
-    # ---- customers: by e-mail, or by phone when the order has no e-mail
+
+@dataclass
+class _OrderRows:
+    """The orders export on its way: the batch, each row's order number and first row."""
+
+    batch: Batch
+    name: pd.Series
+    owner: pd.Series     # position of the row's order's first row (NaN: none)
+    first: pd.Series     # the row is its order's first row
+    problems: dict
+    dst: tuple
+
+
+def _parse_order_rows(otable, timezone: str) -> _OrderRows:
+    """Split the rows into orders, then parse the columns the importer needs."""
+    raw, fname = otable.frame, otable.path.name
+    name = _col(raw, "Name")
+    owner, ok, bad_order = _order_rows(raw, name, fname)
+    first = owner == raw.index.to_series()
+    where = f"{fname}, column {{!r}}".format
+    # the order's time is on its first row; its other rows take it from there
+    times = parse_times(_col(raw, "Created at").where(first, ""), timezone=timezone,
+                        where=where("Created at"))
+    qty = parse_numbers(raw["Lineitem quantity"], where=where("Lineitem quantity"))
+    price = parse_numbers(raw["Lineitem price"], where=where("Lineitem price"))
+    disc_text = _col(raw, "Lineitem discount")
+    disc = parse_numbers(disc_text.where(disc_text != "", "0"), where=where("Lineitem discount"))
+    parsed = pd.DataFrame({
+        "placed_at": pd.Series(_at(times.value, owner), index=raw.index).astype(
+            "datetime64[us]"),
+        "quantity": qty.value, "unit_price": price.value, "line_discount": disc.value,
+        "_price_text": price.text})
+    batch = Batch.start(otable, parsed)
+    batch.add(bad_order)
+    batch.ok &= ok
+    problems = {"placed_at": times.problem.where(first), "quantity": qty.problem,
+                "unit_price": price.problem, "line_discount": disc.problem}
+    return _OrderRows(batch, name, owner, first, problems, (times.dst_gap, times.dst_fold))
+
+
+_SOURCES = {"placed_at": "Created at", "quantity": "Lineitem quantity",
+            "unit_price": "Lineitem price", "line_discount": "Lineitem discount"}
+
+
+def _check_order_rows(rows: _OrderRows) -> None:
+    """Values, then the export's rules; an order whose first row goes, goes whole."""
+    batch = rows.batch
+    readable, bad = problem_rows(batch.parsed[batch.ok],
+                                 {k: v[batch.ok] for k, v in rows.problems.items()},
+                                 file=batch.file, raw=batch.raw[batch.ok],
+                                 source_columns=_SOURCES)
+    batch.add(bad)
+    # an order whose first row is unusable is quarantined whole: its other rows cannot say
+    # when it was placed, by whom or in what state
+    batch.ok, lost = _lose_with_first_row(batch.ok, rows.first, rows.owner, batch.raw,
+                                          batch.file)
+    batch.add(lost)
+    batch.check({}, _schema(), sources=_SOURCES)
+    batch.reject(rows.name == "", column="Name", reason="empty order number")
+    gross = batch.parsed["quantity"] * batch.parsed["unit_price"]
+    batch.reject(batch.parsed["line_discount"] > gross + 0.005, column="Lineitem discount",
+                 reason="discount larger than the line")
+    batch.ok, lost = _lose_with_first_row(batch.ok, rows.first, rows.owner, batch.raw,
+                                          batch.file)
+    batch.add(lost)
+
+
+def _line_money(rows: _OrderRows, currency: str) -> None:
+    """Each usable line's ``amount_cents``, exactly from the export's text: Lineitem price x
+    Lineitem quantity - Lineitem discount, Shopify's own definition of a line's net."""
+    batch = rows.batch
+    ok, raw = batch.ok, batch.raw
+    disc = _col(raw[ok], "Lineitem discount")
+    cents, problem = line_cents(batch.parsed.loc[ok, "_price_text"],
+                                batch.parsed.loc[ok, "quantity"], currency=currency,
+                                discount_text=disc.where(disc != "", "0"))
+    batch.parsed["_amount_cents"] = pd.Series(pd.NA, index=raw.index, dtype="Int64")
+    batch.parsed.loc[ok, "_amount_cents"] = cents.to_numpy()
+    bad = pd.Series(False, index=raw.index)
+    bad[ok] = problem.notna().to_numpy()
+    batch.reject(bad, column="Lineitem price", reason="too_many_decimals")
+    batch.ok, lost = _lose_with_first_row(batch.ok, rows.first, rows.owner, raw, batch.file)
+    batch.add(lost)
+
+
+@dataclass
+class _People:
+    key: pd.Series           # e-mail (or tel:phone) of each row's order
+    table: object            # the customers export's TextTable, if given
+    unknown: list            # keys of buyers not in the customers export
+    shared: dict             # e-mail -> the Customer IDs that share it
+    quarantine: pd.DataFrame
+
+
+def _identify(rows: _OrderRows, customers, encoding) -> _People:
+    """Who bought each order: by e-mail (phone without one); the Customer ID decides."""
+    raw, name, ok = rows.batch.raw, rows.name, rows.batch.ok
     email = _col(raw, "Email").str.casefold()
     email = email.where(email != "").groupby(name).transform("first").fillna("")
     phone = _col(raw, "Phone").where(_col(raw, "Phone") != "", _col(raw, "Billing Phone"))
     phone = phone.where(phone != "").groupby(name).transform("first").fillna("")
     key = email.where(email != "", np.where(phone != "", "tel:" + phone, ""))
-    ctable = None
-    cust_bad = pd.DataFrame(columns=QUARANTINE_COLUMNS)
-    if customers is not None:
-        ctable = _read(customers, encoding, ("Email",), "customers")
-        ctable.frame = _current_customer_columns(ctable.frame)
-        craw = ctable.frame
-        cname = Path(customers).name
-        cid = parse_number(craw["Customer ID"])
-        cparsed = pd.DataFrame({LINE: craw[LINE], "customer_id": cid})
-        cok, cust_bad = validate_rows(cparsed, pa.DataFrameSchema({
-            "customer_id": pa.Column(float, [pa.Check.ge(1), pa.Check(
-                lambda s: ~s.duplicated(keep="first"), name="duplicated")], nullable=False)}),
-            file=cname, raw=craw, source_columns={"customer_id": "Customer ID"})
-        craw = craw[cok]
-        ckey = _col(craw, "Email").str.casefold()
-        cphone = _col(craw, "Phone").where(_col(craw, "Phone") != "",
-                                           _col(craw, "Default Address Phone"))
-        ckey = ckey.where(ckey != "", np.where(cphone != "", "tel:" + cphone, ""))
-        lookup = dict(zip(ckey[ckey != ""], cid[cok][ckey != ""].astype("int64"), strict=True))
-        customer_id = key.map(lookup)
-        unknown_keys = sorted(set(key[(key != "") & customer_id.isna() & ok]))
-        next_id = int(cid[cok].max() if cok.any() else 0) + 1
-        extra_ids = {k: next_id + i for i, k in enumerate(unknown_keys)}
-        customer_id = customer_id.fillna(key.map(extra_ids))
-    else:
+    if customers is None:
         keys = key[(key != "") & ok]
         order_of_first = keys.groupby(keys, sort=False).head(1)
         lookup = {k: i for i, k in enumerate(order_of_first, 1)}
-        customer_id = key.map(lookup)
-        unknown_keys = []
-    parsed["customer_id"] = pd.array(customer_id, dtype="Int64")
+        rows.batch.parsed["customer_id"] = pd.array(key.map(lookup), dtype="Int64")
+        return _People(key, None, [], {}, pd.DataFrame(columns=QUARANTINE_COLUMNS))
+    ctable = _read(customers, encoding, ("Email",), "customers")
+    ctable.frame = _current_customer_columns(ctable.frame)
+    craw = ctable.frame
+    cid = parse_numbers(craw["Customer ID"]).value
+    cparsed = pd.DataFrame({LINE: craw[LINE], "customer_id": cid})
+    cok, cust_bad = validate_rows(cparsed, pa.DataFrameSchema({
+        "customer_id": pa.Column(float, [pa.Check.ge(1), pa.Check(
+            lambda s: ~s.duplicated(keep="first"), name="duplicated")], nullable=False)}),
+        file=ctable.path.name, raw=craw, source_columns={"customer_id": "Customer ID"})
+    craw = craw[cok]
+    ckey = _col(craw, "Email").str.casefold()
+    cphone = _col(craw, "Phone").where(_col(craw, "Phone") != "",
+                                       _col(craw, "Default Address Phone"))
+    ckey = ckey.where(ckey != "", np.where(cphone != "", "tel:" + cphone, ""))
+    # the Customer ID is who a customer is: an e-mail written under two IDs is reported
+    # and leads to the first of them (in the file's order), never moves an order
+    pairs = pd.DataFrame({"key": ckey, "id": cid[cok].astype("int64")})
+    pairs = pairs[pairs["key"] != ""]
+    ids = pairs.groupby("key", sort=True)["id"].agg(lambda v: sorted(set(v)))
+    shared = {k: [int(i) for i in v] for k, v in ids.items() if len(v) > 1}
+    lookup = dict(pairs.drop_duplicates("key", keep="first").to_numpy())
+    customer_id = key.map(lookup)
+    unknown = sorted(set(key[(key != "") & customer_id.isna() & ok]))
+    next_id = int(cid[cok].max() if cok.any() else 0) + 1
+    customer_id = customer_id.fillna(key.map({k: next_id + i for i, k in enumerate(unknown)}))
+    rows.batch.parsed["customer_id"] = pd.array(customer_id, dtype="Int64")
+    return _People(key, ctable, unknown, shared, cust_bad)
 
-    # ---- orders
-    good = ok.to_numpy()
-    o_rows = raw[first & ok]
-    g = parsed[first & ok]
-    numbers = name[first & ok].str.replace(r"^#", "", regex=True)
+
+def _orders_table(rows: _OrderRows, timezone: str, currency: str):
+    """One order per usable first row; returns (orders, number -> id, the first rows)."""
+    use = rows.first & rows.batch.ok
+    heads, g = rows.batch.raw[use], rows.batch.parsed[use]
+    numbers = rows.name[use].str.replace(r"^#", "", regex=True)
     if numbers.str.fullmatch(r"\d{1,18}").all():
         order_id = numbers.astype("int64")
     else:
         order_id = pd.Series(np.arange(1, len(numbers) + 1), index=numbers.index)
-    order_of = dict(zip(name[first & ok], order_id, strict=True))
-    fin = _col(o_rows, "Financial Status")
-    ful = _col(o_rows, "Fulfillment Status")
-    cancelled_text = _col(o_rows, "Cancelled at")
-    status = pd.Series([map_status(a, b, c != "") for a, b, c in
-                        zip(fin, ful, cancelled_text, strict=True)], index=o_rows.index)
-    pay_text = _col(o_rows, "Payment Method")
-    payment = pay_text.map(map_payment)
-    source = _col(o_rows, "Source").str.casefold()
-    channel = source.map({"pos": "store", "web": "web", "phone": "phone", "": "web"})
-    times = {k: parse_local_time(_col(o_rows, col), timezone=timezone)
+    status = pd.Series([map_status(a, b, c != "") for a, b, c in zip(
+        _col(heads, "Financial Status"), _col(heads, "Fulfillment Status"),
+        _col(heads, "Cancelled at"), strict=True)], index=heads.index)
+    channel = _col(heads, "Source").str.casefold().map(
+        {"pos": "store", "web": "web", "phone": "phone", "": "web"})
+    times = {k: parse_times(_col(heads, col), timezone=timezone).value
              for k, col in (("paid_at", "Paid at"), ("shipped_at", "Fulfilled at"),
                             ("cancelled_at", "Cancelled at"))}
-    shipping = parse_number(_col(o_rows, "Shipping"))
-    ordertab = pd.DataFrame({
+    table = pd.DataFrame({
         "order_id": order_id.to_numpy(),
         "customer_id": g["customer_id"].to_numpy(),
         "placed_at": g["placed_at"].to_numpy(),
@@ -267,39 +454,44 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
         "delivered_at": pd.NaT,
         "cancelled_at": times["cancelled_at"].to_numpy(),
         "returned_at": pd.NaT,
-        "payment_method": payment.to_numpy(),
-        "shipping_cost": shipping.to_numpy(),
-        "discount_code": _col(o_rows, "Discount Code").replace("", None).to_numpy(),
+        "payment_method": _col(heads, "Payment Method").map(map_payment).to_numpy(),
+        "shipping_cost": parse_numbers(_col(heads, "Shipping")).value.to_numpy(),
+        "shipping_cents": parse_money(parse_numbers(_col(heads, "Shipping")).text,
+                                      currency=currency)[0].array,
+        "discount_code": _col(heads, "Discount Code").replace("", None).to_numpy(),
         "campaign_id": pd.NA,
     })
-    # ---- lines
-    lrows = parsed[good]
-    lraw = raw[good]
-    oid = name[good].map(order_of).astype("int64")
-    qty = lrows["quantity"].astype("int64")
-    lines = pd.DataFrame({
+    return table, dict(zip(rows.name[use], order_id, strict=True)), heads
+
+
+def _lines_table(rows: _OrderRows, order_of: dict) -> pd.DataFrame:
+    """One order line per usable row."""
+    good = rows.batch.parsed[rows.batch.ok]
+    oid = rows.name[rows.batch.ok].map(order_of).astype("int64")
+    qty = good["quantity"].astype("int64")
+    return pd.DataFrame({
         "order_id": oid.to_numpy(),
         "line_number": oid.groupby(oid).cumcount().to_numpy() + 1,
         "product_id": pd.NA,
         "quantity": qty.to_numpy(),
-        "unit_price": lrows["unit_price"].to_numpy(),
-        "discount": np.where(qty * lrows["unit_price"] > 0,
-                             lrows["line_discount"] / (qty * lrows["unit_price"]), 0.0),
+        "unit_price": good["unit_price"].to_numpy(),
+        "discount": np.where(qty * good["unit_price"] > 0,
+                             good["line_discount"] / (qty * good["unit_price"]), 0.0),
+        "amount_cents": good["_amount_cents"].astype("Int64").array,
     })
-    tables: dict[str, pd.DataFrame] = {}
-    ptable, pbad = None, pd.DataFrame(columns=QUARANTINE_COLUMNS)
+
+
+def _sold_products(rows: _OrderRows, prod_df: pd.DataFrame):
+    """Products: the export's, plus SKUs sold but not in it (with what the lines say)."""
+    lraw = rows.batch.raw[rows.batch.ok]
     sku = _col(lraw, "Lineitem sku")
     sku = sku.where(sku != "", _col(lraw, "Lineitem name"))
-    if products is not None:
-        ptable, prod_df, pbad = _products(products, encoding)
-    else:
-        prod_df = pd.DataFrame(columns=["product_id", "sku"])
     # what the line items say of each SKU: its first name and vendor as written
     said = {k: _col(lraw, col).replace("", None).groupby(sku).first()
             for k, col in (("name", "Lineitem name"), ("brand", "Vendor"))}
     pid = dict(zip(prod_df["sku"], prod_df["product_id"], strict=True))
     new_skus = sorted(set(sku[sku != ""]) - set(pid))
-    if new_skus:  # sold but not in the products export: added with what the lines say
+    if new_skus:
         start = int(prod_df["product_id"].max() if len(prod_df) else 0) + 1
         add = pd.DataFrame({
             "product_id": np.arange(start, start + len(new_skus)), "sku": new_skus,
@@ -309,60 +501,36 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
             "unit_cost": np.nan, "list_price": np.nan})
         prod_df = add if prod_df.empty else pd.concat([prod_df, add], ignore_index=True)
         pid.update(dict(zip(add["sku"], add["product_id"], strict=True)))
-    lines["product_id"] = pd.array(sku.map(pid).to_numpy(), dtype="Int64")
-    if len(prod_df):
-        tables["products"] = conform("products", prod_df)
-    cust_df = _customers(ctable, raw, key, parsed["customer_id"], first, ok, unknown_keys)
-    if cust_df is not None:
-        tables["customers"] = conform("customers", cust_df)
-    tables["orders"] = conform("orders", ordertab)
-    tables["order_lines"] = conform("order_lines", lines)
-    if currency is None:
-        cur = _col(o_rows, "Currency")
-        currency = cur[cur != ""].mode().iloc[0] if (cur != "").any() else "EUR"
-    placed = tables["orders"]["placed_at"]
-    manifest = {
-        "shop_name": shop_name or "Shopify shop", "currency": str(currency).upper(),
-        "timezone": timezone, "origin": "shopify",
-        "start": str(placed.min().date()) if len(placed) else None,
-        "end": str(placed.max().date()) if len(placed) else None,
-    }
-    data = CRMData(tables, manifest).validate()
-    broken = [broken_rows(t) for t in (otable, ctable, ptable) if t is not None]
-    bad = pd.concat([bad, cust_bad, pbad, *broken], ignore_index=True)[QUARANTINE_COLUMNS]
-    bad = bad.sort_values(["file", "line", "column"], kind="stable").reset_index(drop=True)
-    reports = [file_report(fname, otable.rows_read, bad)]
-    if ctable is not None:
-        reports.append(file_report(Path(customers).name, ctable.rows_read, bad))
-    if ptable is not None:
-        reports.append(file_report(Path(products).name, ptable.rows_read, bad))
-    o = tables["orders"]
+    return prod_df, pd.array(sku.map(pid).to_numpy(), dtype="Int64")
+
+
+def _notes(tables: dict, heads: pd.DataFrame, people: _People) -> dict:
+    o, lines = tables["orders"], tables["order_lines"]
     value = (lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])).groupby(
         lines["order_id"]).sum()
     live = o.loc[~o["status"].isin(["cancelled"]), "order_id"]
-    notes = {
+    fin, ful = _col(heads, "Financial Status"), _col(heads, "Fulfillment Status")
+    status = [map_status(a, b, c != "") for a, b, c in
+              zip(fin, ful, _col(heads, "Cancelled at"), strict=True)]
+    pay_text = _col(heads, "Payment Method")
+    payment = pay_text.map(map_payment)
+    return {
         "orders": len(o), "order_lines": len(lines),
         "buyers": int(o["customer_id"].nunique()),
         "guest_orders": int(o["customer_id"].isna().sum()),
         "cancelled_orders": int((o["status"] == "cancelled").sum()),
         "returned_orders": int((o["status"] == "returned").sum()),
         "revenue": round(float(value.reindex(live).fillna(0).sum()), 2),
-        "refunded_amount": round(float(parse_number(_col(o_rows, "Refunded Amount")).sum()), 2),
+        "refunded_amount": float(exact_total(parse_numbers(
+            _col(heads, "Refunded Amount")).text.dropna())),
         "status_other": int((o["status"] == "other").sum()),
         "status_other_values": sorted({f"{a}/{b}" for a, b, s in
                                        zip(fin, ful, status, strict=True) if s == "other"}),
         "payment_other": int((o["payment_method"] == "other").sum()),
         "payment_other_values": sorted(set(pay_text[payment == "other"])),
-        "customers_not_in_customers_export": len(unknown_keys),
-        "blank_lines_skipped": otable.blank_lines,
+        "customers_not_in_customers_export": len(people.unknown),
+        "emails_shared_by_customer_ids": people.shared,
     }
-    src = {"kind": "shopify", "orders": str(orders), "customers": str(customers or ""),
-           "products": str(products or ""), "encoding": otable.encoding}
-    kept = {}
-    if not numbers.str.fullmatch(r"\d{1,18}").all():  # order names that are not "#1001"
-        kept["order_codes"] = pd.DataFrame({"code": name[first & ok].to_numpy(),
-                                            "order_id": order_id.to_numpy()})
-    return ImportResult(data, pd.DataFrame(reports), bad, notes, src, kept)
 
 
 #: Column names of Shopify's older customers export -> the current ones.
@@ -393,9 +561,14 @@ def _products(path, encoding):
         if col in raw.columns and "Handle" in raw.columns:
             raw[col] = _col(raw, col).replace("", None).groupby(handle).ffill().fillna("")
     fname = Path(path).name
-    parsed = pd.DataFrame({LINE: raw[LINE], "list_price": parse_number(raw["Variant Price"])
-                           if "Variant Price" in raw else np.nan,
-                           "unit_cost": parse_number(_col(raw, "Cost per item"))})
+    price, cost = (parse_numbers(_col(raw, c), where=f"{fname}, column {c!r}")
+                   for c in ("Variant Price", "Cost per item"))
+    parsed = pd.DataFrame({LINE: raw[LINE], "list_price": price.value,
+                           "unit_cost": cost.value})
+    unreadable = {k: p.problem.where(p.problem != "empty")
+                  for k, p in (("list_price", price), ("unit_cost", cost))}
+    readable, pbad = problem_rows(parsed, unreadable, file=fname, raw=raw, source_columns={
+        "list_price": "Variant Price", "unit_cost": "Cost per item"})
     sku = _col(raw, "Variant SKU")
     parsed["sku"] = sku
     ok, bad = validate_rows(parsed, pa.DataFrameSchema({
@@ -407,6 +580,8 @@ def _products(path, encoding):
                                pa.Check(lambda s: ~s.duplicated(), name="duplicated")]),
     }), file=fname, raw=raw, source_columns={"list_price": "Variant Price",
                                              "unit_cost": "Cost per item", "sku": "Variant SKU"})
+    ok &= readable
+    bad = pd.concat([pbad, bad[~bad["line"].isin(pbad["line"])]], ignore_index=True)
     raw, parsed = raw[ok], parsed[ok]
     category = _col(raw, "Product Category").str.split(" > ")
     df = pd.DataFrame({
@@ -436,10 +611,10 @@ def _customers(ctable, raw, key, customer_id, first, ok, unknown_keys):
     rows = []
     if ctable is not None:
         c = ctable.frame
-        cid = parse_number(c["Customer ID"])
+        cid = parse_numbers(c["Customer ID"]).value
         c = c[cid.notna() & ~cid.duplicated()]
         rows.append(pd.DataFrame({
-            "customer_id": parse_number(c["Customer ID"]).astype("int64").to_numpy(),
+            "customer_id": parse_numbers(c["Customer ID"]).value.astype("int64").to_numpy(),
             "first_name": _col(c, "First Name").replace("", None).to_numpy(),
             "last_name": _col(c, "Last Name").replace("", None).to_numpy(),
             "address": _col(c, "Default Address Address1").replace("", None).to_numpy(),

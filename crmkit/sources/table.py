@@ -3,8 +3,9 @@
 The importers read everything as text first (nothing is guessed away by a
 reader), remember the physical line each record starts on, then parse and
 validate column by column, so a bad value is reported as *file, line,
-column, value*. The encoding (UTF-8 with or without BOM, else Windows-1252),
-the delimiter and the decimal mark are detected unless given.
+column, value*. The encoding (:mod:`crmkit.sources.encoding`) and the
+delimiter are detected unless given; a line that cannot be a record is kept
+aside with its reason and true line, never padded, cut or re-read.
 
 >>> import pathlib, tempfile
 >>> f = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
@@ -15,10 +16,6 @@ the delimiter and the decimal mark are detected unless given.
 (';', 'utf-8-sig', ['cliente', 'fecha', 'importe', '_line'], [2, 4])
 >>> t.blank_lines
 [3]
->>> guess_decimal(t.frame["importe"])
-','
->>> parse_number(t.frame["importe"], decimal=",").tolist()
-[12.5, 3.1]
 """
 
 from __future__ import annotations
@@ -33,13 +30,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import SourceError
+from .encoding import decide_encoding
+from .lines import MAX_RECORD_LINES, decode_line, plain_text
 
 __all__ = [
     "TextTable",
     "read_text_table",
-    "guess_decimal",
-    "parse_number",
-    "parse_local_time",
     "LINE",
     "WHITESPACE",
     "check_shop",
@@ -62,7 +58,8 @@ class TextTable:
     delimiter: str
     header: bool
     blank_lines: list[int] = field(default_factory=list)
-    #: records that could not be split into the header's columns: line, reason, text
+    #: lines that could not be used as a record: (line, reason, text as read); reasons:
+    #: ``invalid_encoding``, ``wrong_field_count``, ``unclosed_quote``
     broken: list[tuple[int, str, str]] = field(default_factory=list)
 
     @property
@@ -70,32 +67,22 @@ class TextTable:
         """Records in the file (blank lines excluded; they hold no record)."""
         return len(self.frame) + len(self.broken)
 
+    @property
+    def unclosed_quotes(self) -> int:
+        """Lines lost to a quote that is never closed (each costs only its own line)."""
+        return sum(1 for _, reason, _ in self.broken if reason == "unclosed_quote")
 
-def _decode(path: Path, encoding: str | None) -> tuple[str, str]:
+
+def _read_bytes(path: Path) -> bytes:
+    if not path.is_file():
+        raise SourceError(f"{path}: no such file; check the path.")
     raw = path.read_bytes()
-    if encoding:
-        try:
-            return raw.decode(encoding), encoding
-        except (UnicodeDecodeError, LookupError) as exc:
-            line = raw[: getattr(exc, "start", 0)].count(b"\n") + 1
-            raise SourceError(
-                f"{path}: cannot read the file as {encoding} (line {line}: {exc}); give the "
-                "file's real encoding (e.g. --encoding cp1252) or save it as UTF-8."
-            ) from exc
-    if raw.startswith(b"\xef\xbb\xbf"):
-        return raw.decode("utf-8-sig", errors="strict"), "utf-8-sig"
-    try:
-        return raw.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        # Windows-1252 leaves five bytes undefined; latin-1 reads any byte.
-        try:
-            return raw.decode("cp1252"), "cp1252"
-        except UnicodeDecodeError:
-            return raw.decode("latin-1"), "latin-1"
+    if not raw.strip():
+        raise SourceError(f"{path}: the file is empty; export it again.")
+    return raw
 
 
-def _sniff(text: str, path: Path) -> str:
-    sample = "\n".join(text.splitlines()[:50])
+def _sniff(sample: str) -> str:
     try:
         return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
     except csv.Error:
@@ -104,9 +91,7 @@ def _sniff(text: str, path: Path) -> str:
             return WHITESPACE
         counts = {d: first.count(d) for d in ",;\t|"}
         best = max(counts, key=counts.get)
-        if counts[best]:
-            return best
-        return ","
+        return best if counts[best] else ","
 
 
 def read_text_table(path, *, encoding: str | None = None, delimiter: str | None = None,
@@ -116,55 +101,37 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
     Parameters
     ----------
     path : file to read.
-    encoding : e.g. ``"utf-8"``, ``"cp1252"``; detected when None.
+    encoding : e.g. ``"utf-8"``, ``"cp1252"``; decided from the file when None
+        (see :mod:`crmkit.sources.encoding`).
     delimiter : ``","``, ``";"``, ``"\\t"``, ``"|"`` or ``"whitespace"``; detected when None.
     header : whether the first line names the columns. Without a header the
-        columns are called ``"1"``, ``"2"``... (or ``names``).
+        columns are called ``"1"``, ``"2"``... (or ``names``) and the usual
+        number of fields of the file's lines is the width.
 
-    Raises :class:`~crmkit.errors.SourceError` for a missing or empty file, a
-    header-only problem, or a record with more fields than the header.
+    A line with fewer or more fields than the header is never padded nor cut:
+    it is kept in ``broken`` as ``wrong_field_count``, like a line that does
+    not decode (``invalid_encoding``) or whose quote is never closed
+    (``unclosed_quote``, which costs that line only). Raises
+    :class:`~crmkit.errors.SourceError` for a missing or empty file, or one
+    where no line splits into the header's columns.
     """
     path = Path(path)
-    if not path.is_file():
-        raise SourceError(f"{path}: no such file; check the path.")
-    text, used = _decode(path, encoding)
-    if not text.strip():
-        raise SourceError(f"{path}: the file is empty; export it again.")
+    raw = _read_bytes(path)
+    data, line_encoding, file_encoding = decide_encoding(raw, given=encoding, path=path)
     if delimiter is not None and delimiter not in _DELIMITERS:
         raise SourceError(f"delimiter={delimiter!r} is not allowed; use one of ',', ';', "
                           "'\\t', '|' or 'whitespace'.")
-    delim = _DELIMITERS[delimiter] if delimiter else _sniff(text, path)
-    if header and delim != WHITESPACE and names is None:
-        fast = _read_fast(text, delim, path, used)
+    sample = b"\n".join(data[:1 << 16].splitlines()[:50]).decode(line_encoding, "replace")
+    delim = _DELIMITERS[delimiter] if delimiter else _sniff(sample)
+    if plain_text(data, encoding=line_encoding) is None and not names:
+        fast = _plain_frame(data, line_encoding, delim, header)
         if fast is not None:
-            return fast
-    records: list[list[str]] = []
-    lines: list[int] = []
-    blank: list[int] = []
-    if delim == WHITESPACE:
-        for i, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                records.append(line.split())
-                lines.append(i)
-            else:
-                blank.append(i)
-    else:
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-        prev = 0
-        try:
-            for rec in reader:
-                start = prev + 1
-                prev = reader.line_num
-                if not rec or len(rec) == 1 and not rec[0].strip():
-                    blank.append(start)
-                    continue
-                records.append(rec)
-                lines.append(start)
-        except csv.Error as exc:
-            raise SourceError(f"{path}, line {reader.line_num}: {exc}.") from exc
+            frame, broken = fast
+            return TextTable(path, frame, file_encoding, delim, header, [], broken)
+    records, lines, blank, broken = _careful_records(data, line_encoding, delim)
+    if not records:
+        raise SourceError(f"{path}: the file is empty; export it again.")
     if header:
-        if not records:
-            raise SourceError(f"{path}: the file is empty; export it again.")
         cols = [c.strip() for c in records[0]]
         dup = sorted({c for c in cols if cols.count(c) > 1})
         if dup:
@@ -172,113 +139,158 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
                               "header; rename one of them.")
         records, lines = records[1:], lines[1:]
     else:
-        width = max((len(r) for r in records), default=0)
-        cols = list(names) if names else [str(i) for i in range(1, width + 1)]
+        widths = pd.Series([len(r) for r in records])
+        cols = list(names) if names else [str(i) for i in range(1, int(widths.mode()[0]) + 1)]
+    frame, wrong = _frame(records, lines, cols, delim)
+    broken = sorted(broken + wrong)
+    if frame.empty and wrong and len(wrong) == len(records):
+        raise SourceError(f"{path}: no line splits into the header's {len(cols)} columns "
+                          f"(first: line {wrong[0][0]}, {wrong[0][2][:60]!r}); give the right "
+                          "--delimiter.")
+    return TextTable(path, frame, file_encoding, delim, header, blank, broken)
+
+
+def _frame(records, lines, cols, delim) -> tuple[pd.DataFrame, list]:
+    """The records with as many fields as ``cols``; the others as ``wrong_field_count``."""
     width = len(cols)
-    rows, kept, broken = [], [], []
-    for rec, ln in zip(records, lines, strict=True):
-        if len(rec) > width:
-            extra = rec[width:]
-            if any(v.strip() for v in extra):
-                broken.append((ln, f"{len(rec)} fields where the header names {width} "
-                               f"(extra value {extra[0]!r})", _joined(rec, delim)))
-                continue
-            rec = rec[:width]
-        rows.append(rec + [""] * (width - len(rec)))
-        kept.append(ln)
-    lines = kept
+    keep = [len(r) == width for r in records]
+    wrong = [(ln, "wrong_field_count", _joined(r, delim))
+             for r, ln, k in zip(records, lines, keep, strict=True) if not k]
+    if wrong:
+        records = [r for r, k in zip(records, keep, strict=True) if k]
+        lines = [ln for ln, k in zip(lines, keep, strict=True) if k]
     # text columns as Python objects: building Arrow strings for every column of a wide
     # export costs more than the whole import; parsers convert the columns they use
-    frame = pd.DataFrame(rows, columns=cols, dtype=object) if rows else pd.DataFrame(
-        {c: pd.Series([], dtype=object) for c in cols})
+    frame = (pd.DataFrame(records, columns=cols, dtype=object) if records else
+             pd.DataFrame({c: pd.Series([], dtype=object) for c in cols}))
     frame[LINE] = np.asarray(lines, dtype="int64")
-    if rows == [] and broken and len(broken) == len(records):
-        raise SourceError(f"{path}: no line splits into the header's {width} columns "
-                          f"(first: line {broken[0][0]}, {broken[0][1]}); give the right "
-                          "--delimiter.")
-    return TextTable(path, frame, used, delim, header, blank, broken)
+    return frame, wrong
 
 
-def _read_fast(text: str, delim: str, path: Path, encoding: str) -> TextTable | None:
-    """pandas' C reader for the common case: one record per physical line, no record
-    wider than the header. ``None`` when the file needs the careful reader."""
-    physical = text.splitlines()
-    head = next(csv.reader([physical[0]], delimiter=delim))
-    cols = [c.strip() for c in head]
-    if len(set(cols)) != len(cols):
+def _field_counts(data: bytes, delim: str) -> tuple[np.ndarray, np.ndarray]:
+    """Fields on each line of a plain file, and where each line starts, from its bytes."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newline = np.flatnonzero(buf == 10)
+    if len(buf) and buf[-1] != 10:
+        newline = np.append(newline, len(buf))
+    starts = np.concatenate(([0], newline[:-1] + 1))
+    if delim == WHITESPACE:
+        space = (buf == 32) | (buf == 9) | (buf == 13) | (buf == 10)
+        at = np.flatnonzero(~space[1:] & space[:-1]) + 1
+        if len(buf) and not space[0]:
+            at = np.concatenate(([0], at))
+        extra = 0
+    else:
+        at, extra = np.flatnonzero(buf == ord(delim)), 1
+    counts = np.bincount(np.searchsorted(newline, at), minlength=len(starts)) + extra
+    return counts[:len(starts)], starts
+
+
+def _plain_frame(data: bytes, encoding: str, delim: str, header: bool):
+    """A plain file (one record per line, nothing to repair) split at C speed: pandas' reader
+    for the lines with the right number of fields, counted per line from the bytes. ``None``
+    when the header is odd (the careful reader explains)."""
+    counts, starts = _field_counts(data, delim)
+    ends = np.append(starts[1:], len(data))
+    first = data[:ends[0]].decode(encoding).rstrip("\r\n")
+    cols = ([c.strip() for c in (first.split() if delim == WHITESPACE else first.split(delim))]
+            if header else None)
+    if cols is not None and (len(set(cols)) != len(cols) or len(cols) < 2):
         return None
+    width = len(cols) if cols else int(np.bincount(counts).argmax())
+    cols = cols or [str(i) for i in range(1, width + 1)]
+    number = np.arange(1, len(starts) + 1)
+    body = np.ones(len(starts), dtype=bool)
+    body[0] = not header
+    good = body & (counts == width)
+    wrong = np.flatnonzero(body & ~good)
+    broken = [(int(number[i]), "wrong_field_count",
+               data[starts[i]:ends[i]].decode(encoding).rstrip("\r\n")) for i in wrong]
+    if len(wrong):
+        keep = np.repeat(good, ends - starts)
+        kept = np.frombuffer(data, dtype=np.uint8)[keep].tobytes()
+    else:
+        kept = data[ends[0]:] if header else data
+    sep = r"\s+" if delim == WHITESPACE else delim
+    if good.any():
+        frame = pd.read_csv(io.BytesIO(kept), sep=sep, header=None, names=cols, dtype="str",
+                            na_filter=False, keep_default_na=False, index_col=False,
+                            engine="c", quoting=csv.QUOTE_NONE, encoding=encoding)
+    else:
+        frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})
+    if len(frame) != int(good.sum()):  # the C reader saw the lines otherwise: be careful
+        return None
+    frame[LINE] = number[good]
+    return frame, broken
+
+
+def _careful_records(data: bytes, encoding: str, delim: str, quote: str = '"'):
+    """Split line by line: each line decoded on its own, quotes followed over line breaks."""
+    physical = data.splitlines(keepends=True)
+    bodies = [p.rstrip(b"\r\n") for p in physical]
+    records, lines, blank, broken = [], [], [], []
+    i, n = 0, len(physical)
+    while i < n:
+        text, why = decode_line(bodies[i], encoding)
+        line = i + 1
+        if text is None:
+            broken.append((line, "invalid_encoding", bodies[i].decode("utf-8", "backslashreplace")))
+            i += 1
+            continue
+        if not text.strip():
+            blank.append(line)
+            i += 1
+            continue
+        if delim == WHITESPACE:
+            records.append(text.split())
+            lines.append(line)
+            i += 1
+            continue
+        span, fields = 1, None
+        if text.count(quote) % 2:  # an open quote: the field may go on over the next lines
+            joined = text
+            for j in range(i + 1, min(n, i + MAX_RECORD_LINES)):
+                more, _ = decode_line(bodies[j], encoding)
+                if more is None:
+                    break
+                joined += physical[j - 1][len(bodies[j - 1]):].decode("ascii") + more
+                if joined.count(quote) % 2 == 0:
+                    fields = _split_line(joined, delim, quote)
+                    span = j - i + 1
+                    break
+            if fields is None:
+                broken.append((line, "unclosed_quote", text))
+                i += 1
+                continue
+        else:
+            fields = _split_line(text, delim, quote)
+            if fields is None:
+                broken.append((line, "unclosed_quote", text))
+                i += 1
+                continue
+        if len(lines) == 0 or not records or len(fields) == len(records[0]) or span == 1:
+            records.append(fields)
+            lines.append(line)
+            i += span
+        else:  # a quote closed far away into a record of the wrong width: this line only
+            broken.append((line, "unclosed_quote", text))
+            i += 1
+    return records, lines, blank, broken
+
+
+def _split_line(text: str, delim: str, quote: str) -> list | None:
+    if quote not in text:
+        return text.split(delim)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=delim, header=0, names=cols, dtype=object,
-                         na_filter=False, keep_default_na=False, skip_blank_lines=False,
-                         engine="c")
-    except (pd.errors.ParserError, ValueError):
+        rows = list(csv.reader([text], delimiter=delim, quotechar=quote, doublequote=True,
+                               strict=True))
+    except csv.Error:
         return None
-    if len(df) != len(physical) - 1:  # a quoted value spans lines: count them carefully
-        return None
-    line = np.arange(2, len(df) + 2, dtype="int64")
-    blank_mask = np.array([not x.strip() for x in physical[1:]], dtype=bool)
-    df = df.fillna("")
-    frame = df.loc[~blank_mask].reset_index(drop=True)
-    frame[LINE] = line[~blank_mask]
-    return TextTable(path, frame, encoding, delim, True, line[blank_mask].tolist(), [])
+    return rows[0] if len(rows) == 1 else None
 
 
 def _joined(rec: list[str], delim: str) -> str:
     return (" " if delim == WHITESPACE else delim).join(rec)
-
-
-_COMMA_NUM = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+),\d+$")
-_DOT_NUM = re.compile(r"^[+-]?(\d{1,3}(,\d{3})+|\d+)\.\d+$")
-
-
-def guess_decimal(values: pd.Series) -> str:
-    """``","`` if the numbers are written with a decimal comma (``12,50``), else ``"."``."""
-    v = values.astype("str").str.strip()
-    v = v[v != ""]
-    commas = int(v.str.match(_COMMA_NUM).sum())
-    dots = int(v.str.match(_DOT_NUM).sum())
-    return "," if commas > dots else "."
-
-
-def parse_number(values: pd.Series, *, decimal: str = ".") -> pd.Series:
-    """Text to float; unreadable or empty text becomes NaN (the caller reports it)."""
-    v = values.astype("str").str.strip().str.replace("\u00a0", "", regex=False)
-    v = v.str.replace(r"^[$€£]|[$€£]$", "", regex=True).str.strip()
-    if decimal == ",":
-        v = v.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    else:
-        v = v.str.replace(r"(?<=\d),(?=\d{3}(\D|$))", "", regex=True)
-    return pd.to_numeric(v.where(v != ""), errors="coerce").astype("float64")
-
-
-def parse_local_time(values: pd.Series, *, timezone: str, fmt: str | None = None,
-                     dayfirst: bool = False) -> pd.Series:
-    """Text timestamps to the shop's local wall-clock time (naive), NaT where unreadable.
-
-    A timestamp with a UTC offset (``2024-03-31 09:00:00 +0200``) is converted to
-    ``timezone``, summer time included; one without an offset is taken as local.
-
-    >>> s = pd.Series(["2024-03-31 01:30:00 +0000", "2024-03-30 23:30:00 +0000",
-    ...                "2024-03-31 09:00:00 +0200", "2024-02-30 10:00"])
-    >>> [str(v) for v in parse_local_time(s, timezone="Europe/Madrid")]
-    ['2024-03-31 03:30:00', '2024-03-31 00:30:00', '2024-03-31 09:00:00', 'NaT']
-    """
-    v = values.astype("str").str.strip()
-    out = pd.Series(pd.NaT, index=v.index, dtype="datetime64[us]")
-    has_offset = v.str.contains(r"(?:[+-]\d{2}:?\d{2}|Z|UTC)$", regex=True)
-    if has_offset.any():
-        aware = pd.to_datetime(v[has_offset], errors="coerce", utc=True, format="mixed")
-        local = aware.dt.tz_convert(timezone).dt.tz_localize(None)
-        out.loc[has_offset] = local.astype("datetime64[us]")
-    plain = ~has_offset & (v != "")
-    if plain.any():
-        if fmt:
-            parsed = pd.to_datetime(v[plain], errors="coerce", format=fmt)
-        else:
-            parsed = pd.to_datetime(v[plain], errors="coerce", format="mixed",
-                                    dayfirst=dayfirst)
-        out.loc[plain] = parsed.astype("datetime64[us]")
-    return out
 
 
 def check_shop(*, currency: str | None, timezone: str) -> None:

@@ -39,6 +39,7 @@ import os
 import re
 import shutil
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -48,7 +49,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ..dataset.crmdata import CRMData, read_json
-from ..dataset.extracts import FILES, MANIFEST_NAME, write_extracts
+from ..dataset.extracts import FILES, MANIFEST_NAME
 from ..dataset.names import LOCAL_CITIES, NATIONAL_CITIES
 from ..dataset.schema import SCHEMA, conform
 from ..errors import DatasetError, ParameterError
@@ -60,6 +61,7 @@ from .sql import (
     STAGING,
     STAGING_DDL,
     STAGING_TABLE,
+    STAGING_UPGRADE,
     STAGING_VIEWS,
     ident,
     literal,
@@ -282,21 +284,23 @@ def _check_target(path: Path) -> None:
 def build_warehouse(data, path, *, batches=(), seed: int = 0,
                     plausible_years: int = PLAUSIBLE_YEARS,
                     lock_timeout: float = LOCK_TIMEOUT) -> Path:
-    """Build a warehouse file from a :class:`CRMData` or an extracts folder, atomically.
+    """Build a warehouse file from a dataset or an extracts folder, atomically.
 
     Parameters
     ----------
     data : CRMData or str or Path
-        A dataset (written as clean extracts first, so every source takes the
-        same path) or a folder written by :func:`crmkit.dataset.extracts.write_extracts`.
+        A dataset (a :class:`CRMData` or its folder: its own tables go straight
+        into ``raw`` and ``staging``, see :mod:`crmkit.warehouse.direct`) or a
+        folder of source extracts written by
+        :func:`crmkit.dataset.extracts.write_extracts`.
     path : str or Path
         The DuckDB file to create. It is built in a temporary file next to it
         and renamed into place only when complete, so a failed (or killed)
         build never leaves a half-built warehouse behind.
     batches : sequence of folders
-        Later extract batches to load after the first, in order.
+        Later batches (extracts or dataset folders) to load after the first, in order.
     seed : int
-        Seed for writing extracts from a :class:`CRMData`.
+        Kept for callers of earlier versions; a dataset is no longer written as extracts.
     plausible_years : int
         Dates more than this many years before or after a batch's extraction
         day are quarantined as ``implausible_date``.
@@ -317,43 +321,46 @@ def build_warehouse(data, path, *, batches=(), seed: int = 0,
                            f"{exc.strerror or exc}.") from None
     with _exclusive(path, lock_timeout):
         _check_target(path)
-        work = path.with_name(f".{path.name}.{os.getpid()}.extracts")
-        try:
-            if isinstance(data, CRMData):
-                write_extracts(_full(data), work, seed=seed, bad_rows=False)
-                first = work
-            else:
-                first = Path(data)
-            with _replacing(path, copy=False) as con:
-                _init(con)
-                _load(con, first, years, first_build=True)
-                for b in batches:
-                    _load(con, Path(b), years)
-        finally:
-            shutil.rmtree(work, ignore_errors=True)
+        with _replacing(path, copy=False) as con:
+            _init(con)
+            _load_any(con, data, years, first_build=True)
+            for b in batches:
+                _load_any(con, b, years)
     return path
 
 
-def _full(data: CRMData) -> CRMData:
-    """Every table, for the extracts writer: a shop's absent tables are empty, and when it
-    has no customer file its buyers are customers known only by number (every other field
-    empty), so the warehouse keeps who bought what."""
-    if not data.absent:
-        return data
-    full = data.complete()
-    if not data.has("customers"):
-        ids = np.sort(data.orders["customer_id"].dropna().unique().astype("int64"))
-        stub = {c.name: pd.Series([None] * len(ids), dtype="object")
-                for c in SCHEMA["customers"].columns}
-        stub.update(customer_id=ids, email_consent=False, phone_consent=False,
-                    signup_date=pd.Series(pd.NaT, index=range(len(ids))))
-        full.tables["customers"] = conform("customers", pd.DataFrame(stub))
-    return full
+def _load_any(con, source, years: int, *, first_build: bool = False) -> None:
+    """Load a dataset (a CRMData or its folder) or a folder of source extracts."""
+    from .direct import is_dataset_folder, load_dataset, read_dataset
+
+    if isinstance(source, CRMData) or is_dataset_folder(source):
+        if load_dataset(con, read_dataset(source)):
+            _rebuild_marts(con)
+    else:
+        _load(con, Path(source), years, first_build=first_build)
+
+
+def _rebuild_marts(con) -> None:
+    """The staging views and every mart, from staging (money in the shop's currency)."""
+    con.execute(STAGING_VIEWS)
+    con.execute(MARTS.replace("{money_unit}", _money_unit(con)))
+
+
+def _money_unit(con) -> str:
+    """SQL for one minor unit of the warehouse's currency, as an exact decimal."""
+    from ..dataset.money import minor_digits
+
+    row = con.execute("SELECT currency FROM meta.shop").fetchall()
+    digits = int(minor_digits(row[0][0] if row else "EUR"))
+    if digits == 0:
+        return "CAST(1 AS DECIMAL(1,0))"
+    return f"CAST('{Decimal(1).scaleb(-digits)}' AS DECIMAL({digits + 1},{digits}))"
 
 
 def load_batch(warehouse, extracts_dir, *, plausible_years: int = PLAUSIBLE_YEARS,
                lock_timeout: float = LOCK_TIMEOUT) -> pd.DataFrame:
-    """Append one batch of extracts to an existing warehouse; return its load report.
+    """Append one batch (extracts, or a dataset) to an existing warehouse; return its load
+    report.
 
     The load works on a copy that replaces the file only when complete. A
     batch already loaded with the same files changes nothing (the file is not
@@ -367,14 +374,28 @@ def load_batch(warehouse, extracts_dir, *, plausible_years: int = PLAUSIBLE_YEAR
             f"warehouse={str(warehouse)!r} does not exist; build it first with "
             "build_warehouse(data, path)."
         )
-    batch_id, _, digests, _ = _batch_info(Path(extracts_dir))
+    from .direct import is_dataset_folder, read_dataset
+
+    if isinstance(extracts_dir, CRMData) or is_dataset_folder(extracts_dir):
+        ds = read_dataset(extracts_dir)
+        batch_id, digests, source = ds.batch_id, ds.digests, ds
+    else:
+        batch_id, _, digests, _ = _batch_info(Path(extracts_dir))
+        source = Path(extracts_dir)
     with _exclusive(path, lock_timeout):
         _check_target(path)
         with _open(path) as con:
-            if _already_loaded(con, batch_id, digests, Path(extracts_dir)):
+            if _already_loaded(con, batch_id, digests, Path(str(extracts_dir))):
                 return load_report(con, batch_id=batch_id)
         with _replacing(path, copy=True) as con:
-            _load(con, Path(extracts_dir), years)
+            _init(con)
+            if isinstance(source, Path):
+                _load(con, source, years)
+            else:
+                from .direct import load_dataset
+
+                load_dataset(con, source)
+                _rebuild_marts(con)
     return load_report(path, batch_id=batch_id)
 
 
@@ -417,10 +438,7 @@ def _init(con) -> None:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
     con.execute(META_DDL)
     con.execute(STAGING_DDL)
-    for spec in FILES.values():
-        cols = ", ".join(f"{ident(c)} VARCHAR" for c in spec.columns)
-        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{ident(_stem(spec.name))} ({cols}, "
-                    "_batch_id VARCHAR, _file VARCHAR, _line BIGINT, _loaded_at TIMESTAMP)")
+    con.execute(STAGING_UPGRADE)
     cities = sorted({c[0] for c in LOCAL_CITIES + NATIONAL_CITIES})
     con.execute("DELETE FROM staging.ref_city")
     con.executemany("INSERT INTO staging.ref_city VALUES (?)", [[c] for c in cities])
@@ -534,6 +552,10 @@ def _load(con, folder: Path, years: int = PLAUSIBLE_YEARS, *, first_build: bool 
                 "again.")
     if _already_loaded(con, batch_id, digests, folder):
         return
+    for spec in FILES.values():
+        cols = ", ".join(f"{ident(c)} VARCHAR" for c in spec.columns)
+        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{ident(_stem(spec.name))} ({cols}, "
+                    "_batch_id VARCHAR, _file VARCHAR, _line BIGINT, _loaded_at TIMESTAMP)")
     for name in present:  # every header first: a wrong file stops the batch before it starts
         spec = FILES[name]
         _check_header(folder / name, read_header(folder / name, encoding=spec.encoding,
@@ -542,6 +564,8 @@ def _load(con, folder: Path, years: int = PLAUSIBLE_YEARS, *, first_build: bool 
     now = datetime.now().replace(microsecond=0)
     con.execute("INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?)",
                 [batch_id, seq, extracted, now, str(folder)])
+    if not con.execute("SELECT count(*) FROM meta.shop").fetchall()[0][0]:
+        con.execute("INSERT INTO meta.shop VALUES ('EUR')")  # the extracts' money is in euros
     lo, hi, anchor = _window(extracted, years)
     for name in present:
         spec = FILES[name]
@@ -549,13 +573,13 @@ def _load(con, folder: Path, years: int = PLAUSIBLE_YEARS, *, first_build: bool 
                                                               batch_id, now)
         con.execute("INSERT INTO meta.files VALUES (?, ?, ?, ?)",
                     [batch_id, name, digests[name], lines_in_file])
-        loaded, quarantined = _stage(con, name, batch_id, seq, lo, hi, anchor, rejected)
+        loaded, quarantined, inferred = _stage(con, name, batch_id, seq, lo, hi, anchor,
+                                               rejected)
         con.execute(
-            "INSERT INTO meta.load_report VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO meta.load_report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [batch_id, name, spec.system, rows_read, loaded, quarantined, lines_in_file,
-             rows_read == loaded + quarantined and whole])
-    con.execute(STAGING_VIEWS)
-    con.execute(MARTS)
+             rows_read == loaded + quarantined and whole, inferred])
+    _rebuild_marts(con)
 
 
 def _read_raw(con, path: Path, spec, batch_id: str, now) -> tuple[int, int, int, bool]:
@@ -645,28 +669,56 @@ def _insert_records(con, records, rejects, spec, batch_id: str, now) -> None:
 
 
 def _stage(con, name: str, batch_id: str, seq: int, lo: str, hi: str, anchor: str,
-           rejected: int) -> tuple[int, int]:
+           rejected: int) -> tuple[int, int, int]:
     """Type and check one file's rows of this batch; split them into staging and quarantine."""
-    table = STAGING_TABLE[name]
     sql = (STAGING[name].replace("{batch}", batch_id).replace("{lo}", lo)
            .replace("{hi}", hi).replace("{anchor}", anchor))
-    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {sql}")
+    loaded, held, inferred = _stage_rows(con, STAGING_TABLE[name], _stem(name), sql, [],
+                                         batch_id, seq)
+    return loaded, held + rejected, inferred
+
+
+def _stage_rows(con, table: str, raw: str, sql: str, params: list, batch_id: str,
+                seq: int) -> tuple[int, int, int]:
+    """Rows of ``sql`` (typed, with ``_final_reason``) into ``staging.<table>`` when usable,
+    into quarantine (with the raw record) when not. Returns rows loaded, rows quarantined
+    and rows loaded against an inferred member of a dimension (a product or customer the
+    warehouse does not know yet)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _typed AS {sql}", params)
+    if "_detail" not in [r[0] for r in con.execute("DESCRIBE _typed").fetchall()]:
+        con.execute("ALTER TABLE _typed ADD COLUMN _detail VARCHAR")
     cols = [r[0] for r in con.execute(f"DESCRIBE staging.{table}").fetchall()]
     select = ", ".join("?" if c == "batch_id" else "?::INTEGER" if c == "batch_seq" else c
                        for c in cols)
     con.execute(f"INSERT INTO staging.{table} SELECT {select} FROM _typed "
                 "WHERE _final_reason IS NULL", [batch_id, seq])
-    stem = _stem(name)
     con.execute(f"""
         INSERT INTO quarantine.rows
         SELECT ?, t.file, t.line, t._final_reason, t._detail, to_json(r)
-        FROM _typed t JOIN raw.{ident(stem)} r ON r._batch_id = ? AND r._line = t.line
+        FROM _typed t JOIN raw.{ident(raw)} r ON r._batch_id = ? AND r._line = t.line
         WHERE t._final_reason IS NOT NULL""", [batch_id, batch_id])
     loaded = con.execute("SELECT count(*) FILTER (WHERE _final_reason IS NULL), "
                          "count(*) FILTER (WHERE _final_reason IS NOT NULL) "
                          "FROM _typed").fetchall()[0]
+    inferred = _inferred(con, table, cols, batch_id)
     con.execute("DROP TABLE _typed")
-    return int(loaded[0]), int(loaded[1] + rejected)
+    return int(loaded[0]), int(loaded[1]), inferred
+
+
+def _inferred(con, table: str, cols: list, batch_id: str) -> int:
+    """Rows of this batch in ``staging.<table>`` whose product or customer is not known."""
+    if "customer_ref" not in cols:
+        return 0
+    cond = ["customer_ref IS NOT NULL",
+            "(customer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM staging.customer_rows c "
+            "WHERE c.customer_id = s.customer_id))"]
+    if "product_ref" in cols:
+        cond += ["product_ref IS NOT NULL",
+                 "(product_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM staging.products p "
+                 "WHERE p.product_id = s.product_id))"]
+    return int(con.execute(f"SELECT count(*) FROM staging.{table} s WHERE batch_id = ? AND "
+                           f"file IN (SELECT DISTINCT file FROM _typed) AND ({' OR '.join(cond)})",
+                           [batch_id]).fetchall()[0][0])
 
 
 # ----------------------------------------------------------------------------- reading
@@ -721,8 +773,8 @@ _READ = {
     "customers": "SELECT * EXCLUDE (card, updated) FROM staging.customers_current",
     "products": "SELECT * FROM staging.products_current",
     "orders": "SELECT * FROM staging.orders_current",
-    "order_lines": "SELECT order_id, line_number, product_id, quantity, unit_price, discount "
-                   "FROM staging.order_lines_current",
+    "order_lines": "SELECT order_id, line_number, product_id, quantity, unit_price, discount, "
+                   "amount_cents FROM staging.order_lines_current",
     "campaigns": "SELECT * FROM staging.campaigns_current",
     "campaign_contacts": "SELECT * FROM staging.campaign_contacts_current",
     "web_sessions": "SELECT * FROM staging.web_sessions_current",

@@ -46,11 +46,13 @@ class DataTest:
     sql: str
 
 
-def unique(table: str, *columns: str) -> DataTest:
-    """Each combination of ``columns`` appears once."""
+def unique(table: str, *columns: str, given: bool = False) -> DataTest:
+    """Each combination of ``columns`` appears once (with ``given``: among the rows where
+    every one of them is filled in, e.g. inferred members without a SKU are left out)."""
     cols = ", ".join(columns)
+    where = (" WHERE " + " AND ".join(f"{c} IS NOT NULL" for c in columns)) if given else ""
     return DataTest(f"unique_{table}_{'_'.join(columns)}", "unique", table,
-                    f"SELECT {cols}, count(*) AS n FROM {table} GROUP BY {cols} "
+                    f"SELECT {cols}, count(*) AS n FROM {table}{where} GROUP BY {cols} "
                     "HAVING count(*) > 1")
 
 
@@ -109,9 +111,9 @@ def _default_tests() -> list[DataTest]:
     tests = [
         unique("marts.dim_date", "date_key"),
         unique("marts.dim_customer", "customer_key"),
-        unique("marts.dim_customer", "customer_id", "valid_from"),
+        unique("marts.dim_customer", "customer_id", "valid_from", given=True),
         unique("marts.dim_product", "product_key"),
-        unique("marts.dim_product", "sku"),
+        unique("marts.dim_product", "sku", given=True),
         unique("marts.dim_channel", "channel_key"),
         unique("marts.dim_campaign", "campaign_key"),
         unique("marts.snow_product", "product_key"),
@@ -155,12 +157,12 @@ def _default_tests() -> list[DataTest]:
         accepted_values("marts.fact_ticket", "status", TICKET_STATES),
         DataTest("scd2_one_current_version", "history", "marts.dim_customer",
                  "SELECT customer_id, count(*) FILTER (WHERE is_current) AS current_versions "
-                 "FROM marts.dim_customer GROUP BY customer_id "
+                 "FROM marts.dim_customer WHERE customer_id IS NOT NULL GROUP BY customer_id "
                  "HAVING count(*) FILTER (WHERE is_current) <> 1"),
         DataTest("scd2_valid_ranges_chain", "history", "marts.dim_customer",
                  "SELECT customer_id, version, valid_from, valid_to FROM ("
                  "SELECT *, lead(valid_from) OVER (PARTITION BY customer_id ORDER BY version) "
-                 "AS next_from FROM marts.dim_customer) "
+                 "AS next_from FROM marts.dim_customer WHERE customer_id IS NOT NULL) "
                  "WHERE valid_from >= valid_to OR (next_from IS NOT NULL "
                  "AND next_from <> valid_to)"),
         DataTest("load_rows_balance", "accounting", "meta.load_report",

@@ -19,6 +19,7 @@ __all__ = [
     "STAGING",
     "STAGING_KEYS",
     "STAGING_VIEWS",
+    "STAGING_UPGRADE",
     "MARTS",
     "UNKNOWN",
     "MAX_QUANTITY",
@@ -60,7 +61,7 @@ CREATE TABLE IF NOT EXISTS meta.files (
     batch_id VARCHAR, file VARCHAR, sha256 VARCHAR, lines_in_file BIGINT);
 CREATE TABLE IF NOT EXISTS meta.load_report (
     batch_id VARCHAR, file VARCHAR, system VARCHAR, rows_read BIGINT, rows_loaded BIGINT,
-    rows_quarantined BIGINT, lines_in_file BIGINT, balanced BOOLEAN);
+    rows_quarantined BIGINT, lines_in_file BIGINT, balanced BOOLEAN, rows_inferred BIGINT);
 CREATE TABLE IF NOT EXISTS quarantine.rows (
     batch_id VARCHAR, file VARCHAR, line BIGINT, reason VARCHAR, detail VARCHAR,
     record VARCHAR);
@@ -95,21 +96,40 @@ CREATE TABLE IF NOT EXISTS staging.order_lines (
     unit_price DOUBLE, discount DOUBLE, customer_id BIGINT, placed_at TIMESTAMP,
     channel VARCHAR, status VARCHAR, paid_at TIMESTAMP, shipped_at TIMESTAMP,
     delivered_at TIMESTAMP, cancelled_at TIMESTAMP, returned_at TIMESTAMP,
-    payment_method VARCHAR, shipping_cost DOUBLE, discount_code VARCHAR, campaign_id BIGINT);
+    payment_method VARCHAR, shipping_cost DOUBLE, discount_code VARCHAR, campaign_id BIGINT,
+    product_ref VARCHAR, customer_ref VARCHAR, amount_cents BIGINT, shipping_cents BIGINT,
+    discount_cents BIGINT, tax_cents BIGINT, refunded_cents BIGINT);
 CREATE TABLE IF NOT EXISTS staging.web_sessions (
     batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
     session_id BIGINT, visitor_id VARCHAR, customer_id BIGINT, started_at TIMESTAMP,
     traffic_source VARCHAR, device VARCHAR, pages BIGINT, added_to_cart BOOLEAN,
-    converted_order_id BIGINT);
+    converted_order_id BIGINT, customer_ref VARCHAR);
 CREATE TABLE IF NOT EXISTS staging.campaign_contacts (
     batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
     campaign_id BIGINT, customer_id BIGINT, sent_at TIMESTAMP, opened BOOLEAN,
-    clicked BOOLEAN, converted_order_id BIGINT, cost DOUBLE);
+    clicked BOOLEAN, converted_order_id BIGINT, cost DOUBLE, customer_ref VARCHAR);
 CREATE TABLE IF NOT EXISTS staging.tickets (
     batch_id VARCHAR, batch_seq INTEGER, file VARCHAR, line BIGINT,
     ticket_id BIGINT, customer_id BIGINT, order_id BIGINT, product_id BIGINT,
     category VARCHAR, channel VARCHAR, priority VARCHAR, opened_at TIMESTAMP,
-    status VARCHAR, closed_at TIMESTAMP);
+    status VARCHAR, closed_at TIMESTAMP, product_ref VARCHAR, customer_ref VARCHAR);
+"""
+
+#: Columns added since the first warehouses were written (an older file gains them on load).
+STAGING_UPGRADE = """
+ALTER TABLE meta.load_report ADD COLUMN IF NOT EXISTS rows_inferred BIGINT;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS product_ref VARCHAR;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS customer_ref VARCHAR;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS amount_cents BIGINT;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS shipping_cents BIGINT;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS discount_cents BIGINT;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS tax_cents BIGINT;
+ALTER TABLE staging.order_lines ADD COLUMN IF NOT EXISTS refunded_cents BIGINT;
+CREATE TABLE IF NOT EXISTS meta.shop (currency VARCHAR);
+ALTER TABLE staging.web_sessions ADD COLUMN IF NOT EXISTS customer_ref VARCHAR;
+ALTER TABLE staging.campaign_contacts ADD COLUMN IF NOT EXISTS customer_ref VARCHAR;
+ALTER TABLE staging.tickets ADD COLUMN IF NOT EXISTS product_ref VARCHAR;
+ALTER TABLE staging.tickets ADD COLUMN IF NOT EXISTS customer_ref VARCHAR;
 """
 
 # Reusable expressions (SQL text, substituted into the statements below).
@@ -131,6 +151,36 @@ _TXT = "nullif(trim({x}), '')"
 
 def _f(template: str, x: str) -> str:
     return template.replace("{x}", x)
+
+
+# money as exact decimals from the text (a decimal comma read as a point), never a float
+_DEC = "TRY_CAST(replace(trim({x}), ',', '.') AS DECIMAL(38,6))"
+
+
+def _half_even(x: str) -> str:
+    """SQL rounding ``x`` (an exact decimal) to a whole number, half to even."""
+    fl = f"floor({x})"
+    return (f"CAST(CASE WHEN ({x}) - {fl} > 0.5 THEN {fl} + 1 WHEN ({x}) - {fl} < 0.5 THEN {fl} "
+            f"WHEN {fl} % 2 = 0 THEN {fl} ELSE {fl} + 1 END AS BIGINT)")
+
+
+def _cents(quantity: str, price: str, discount: str) -> str:
+    """Cents of euro a line cost: quantity x price x (1 - discount), exact from the text and
+    rounded once, half to even (the rule of :func:`crmkit.dataset.money.derive_line_amounts`);
+    empty when a value is unreadable or out of range (the row is quarantined)."""
+    q, p, d = _f(_INT, quantity), _f(_DEC, price), _f(_DEC, discount)
+    return (f"CASE WHEN {q} BETWEEN 0 AND {MAX_QUANTITY} AND {p} BETWEEN 0 AND {MAX_AMOUNT} "
+            f"AND {d} BETWEEN 0 AND 1 THEN {_half_even(f'{q} * {p} * (1 - {d}) * 100')} END")
+
+
+def _cents_of(value: str) -> str:
+    """Cents of euro of one amount, exact from the text (empty when unreadable or huge)."""
+    v = _f(_DEC, value)
+    return f"CASE WHEN {v} BETWEEN 0 AND {MAX_AMOUNT} THEN {_half_even(f'{v} * 100')} END"
+
+
+_NO_ORDER_MONEY = ("0 AS discount_cents, NULL::BIGINT AS tax_cents, "
+                   "0 AS refunded_cents")
 
 
 #: The largest quantity one order line may carry, and the largest price or amount.
@@ -167,6 +217,10 @@ _WHO = """
 _WHO_ID = "coalesce(ie.customer_id, ic.customer_id)"
 _WHO_GIVEN = "(nullif(trim(r.customer_email), '') IS NOT NULL OR " \
              "nullif(trim(r.loyalty_card), '') IS NOT NULL)"
+# who a row names when no customer row matches it: the inferred member's natural key
+_WHO_REF = ("CASE WHEN coalesce(ie.customer_id, ic.customer_id) IS NULL THEN coalesce("
+            "'email:' || lower(nullif(trim(r.customer_email), '')), "
+            "'card:' || nullif(trim(r.loyalty_card), '')) END")
 
 _PRODUCTS_NOW = """
 prod AS (
@@ -283,7 +337,6 @@ typed AS (
 ), checked AS (
     SELECT *, CASE
         WHEN code IS NULL OR sku IS NULL THEN 'missing_value'
-        WHEN product_id IS NULL THEN 'unknown_product'
         WHEN pos_price IS NULL AND _pvp IS NOT NULL THEN 'invalid_number'
         WHEN {_non_finite("pos_price")} THEN 'non_finite_number'
         WHEN pos_price < 0 THEN 'negative_price'
@@ -345,8 +398,6 @@ _ORDER_CHECKS = f"""
           OR shipping_cost > {MAX_AMOUNT} OR discount > 1 THEN 'out_of_range'
         WHEN {_outside("placed_at", "paid_at", "shipped_at", "delivered_at", "cancelled_at",
                        "returned_at")} THEN 'implausible_date'
-        WHEN product_id IS NULL AND _product IS NOT NULL THEN 'unknown_product'
-        WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
         WHEN status IS NULL OR (payment_method IS NULL AND _pay IS NOT NULL)
           OR channel NOT IN ('store', 'web', 'phone') THEN 'invalid_value'
         END AS _reason FROM typed"""
@@ -369,6 +420,10 @@ typed AS (
         a.product_id, {_f(_INT, "r.unidades")} AS quantity,
         {_f(_NUM, "r.precio")} AS unit_price, {_f(_NUM, "r.dto")} AS discount,
         ic.customer_id, nullif(trim(r.tarjeta), '') IS NOT NULL AS _who_given,
+        CASE WHEN a.product_id IS NULL THEN 'till:' || nullif(trim(r.articulo), '') END
+            AS product_ref,
+        CASE WHEN ic.customer_id IS NULL THEN 'card:' || nullif(trim(r.tarjeta), '') END
+            AS customer_ref,
         {_f(_POS_TS, "r.fecha || ' ' || r.hora")} AS placed_at, 'store' AS channel,
         CASE upper(trim(r.estado)) WHEN 'PENDIENTE' THEN 'placed' WHEN 'PAGADO' THEN 'paid'
             WHEN 'ENVIADO' THEN 'shipped' WHEN 'ENTREGADO' THEN 'delivered'
@@ -382,6 +437,8 @@ typed AS (
             WHEN 'PAYPAL' THEN 'paypal' WHEN 'TRANSFERENCIA' THEN 'transfer'
             WHEN 'CONTRAREEMBOLSO' THEN 'cash_on_delivery' END AS payment_method,
         {_f(_NUM, "r.portes")} AS shipping_cost, {_f(_TXT, "r.cupon")} AS discount_code,
+        {_cents("r.unidades", "r.precio", "r.dto")} AS amount_cents,
+        {_cents_of("r.portes")} AS shipping_cents, {_NO_ORDER_MONEY},
         nullif(trim(r.portes), '') AS _ship, nullif(trim(r.articulo), '') AS _product,
         nullif(trim(r.forma_pago), '') AS _pay,
         {_f(_INT, "r.campana")} AS campaign_id, r.campana AS _campaign
@@ -401,7 +458,9 @@ typed AS (
         {_f(_ORDER_ID, "r.order_number")} AS order_id, {_f(_INT, "r.line")} AS line_number,
         p.product_id, {_f(_INT, "r.quantity")} AS quantity,
         {_f(_NUM, "r.unit_price")} AS unit_price, {_f(_NUM, "r.discount")} AS discount,
-        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given,
+        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given, {_WHO_REF} AS customer_ref,
+        CASE WHEN p.product_id IS NULL THEN 'sku:' || nullif(trim(r.sku), '') END
+            AS product_ref,
         {_f(_WEB_TS, "r.created_at")} AS placed_at, lower(trim(r.channel)) AS channel,
         CASE WHEN lower(trim(r.status)) IN ('placed', 'paid', 'shipped', 'delivered',
             'cancelled', 'returned') THEN lower(trim(r.status)) END AS status,
@@ -414,6 +473,8 @@ typed AS (
             'cash_on_delivery', 'other') THEN lower(trim(r.payment_method)) END
             AS payment_method,
         {_f(_NUM, "r.shipping_cost")} AS shipping_cost,
+        {_cents("r.quantity", "r.unit_price", "r.discount")} AS amount_cents,
+        {_cents_of("r.shipping_cost")} AS shipping_cents, {_NO_ORDER_MONEY},
         nullif(trim(r.shipping_cost), '') AS _ship, nullif(trim(r.sku), '') AS _product,
         nullif(trim(r.payment_method), '') AS _pay,
         {_f(_TXT, "r.discount_code")} AS discount_code,
@@ -430,7 +491,7 @@ WITH {_IDENTITY.strip()},
 typed AS (
     SELECT r._line AS line, r._file AS file,
         {_f(_INT, "r.session_id")} AS session_id, {_f(_TXT, "r.visitor_id")} AS visitor_id,
-        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given,
+        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given, {_WHO_REF} AS customer_ref,
         {_f(_WEB_TS, "r.started_at")} AS started_at,
         lower({_f(_TXT, "r.traffic_source")}) AS traffic_source,
         lower({_f(_TXT, "r.device")}) AS device, {_f(_INT, "r.pages")} AS pages,
@@ -446,7 +507,6 @@ typed AS (
         WHEN pages IS NULL OR (converted_order_id IS NULL AND _conv IS NOT NULL)
             THEN 'invalid_number'
         WHEN added_to_cart IS NULL THEN 'invalid_value'
-        WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
         END AS _reason FROM typed
 )
 SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
@@ -460,7 +520,7 @@ WITH {_IDENTITY.strip()},
 typed AS (
     SELECT r._line AS line, r._file AS file,
         {_f(_INT, "r.campaign_id")} AS campaign_id,
-        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given,
+        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given, {_WHO_REF} AS customer_ref,
         {_f(_WEB_TS, "r.sent_at")} AS sent_at,
         {_f(_BOOL, "r.opened")} AS opened, {_f(_BOOL, "r.clicked")} AS clicked,
         {_f(_ORDER_ID, "r.converted_order")} AS converted_order_id, r.converted_order AS _conv,
@@ -470,8 +530,7 @@ typed AS (
 ), checked AS (
     SELECT *, CASE
         WHEN campaign_id IS NULL THEN 'missing_value'
-        WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
-        WHEN customer_id IS NULL THEN 'missing_value'
+        WHEN customer_id IS NULL AND customer_ref IS NULL THEN 'missing_value'
         WHEN sent_at IS NULL THEN 'unparseable_date'
         WHEN cost IS NULL OR (converted_order_id IS NULL AND _conv IS NOT NULL)
             THEN 'invalid_number'
@@ -483,7 +542,7 @@ typed AS (
         END AS _reason FROM typed
 )
 SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
-        PARTITION BY campaign_id, customer_id, _reason IS NULL ORDER BY line) > 1
+        PARTITION BY campaign_id, customer_id, customer_ref, _reason IS NULL ORDER BY line) > 1
         THEN 'duplicate_row' ELSE _reason END AS _final_reason, NULL AS _detail
 FROM checked
 """
@@ -494,9 +553,11 @@ WITH {_IDENTITY.strip()},
 typed AS (
     SELECT r._line AS line, r._file AS file,
         {_f(_INT, "r.ticket_id")} AS ticket_id,
-        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given,
+        {_WHO_ID} AS customer_id, {_WHO_GIVEN} AS _who_given, {_WHO_REF} AS customer_ref,
         {_f(_ORDER_ID, "r.order_number")} AS order_id, r.order_number AS _order,
         p.product_id, {_f(_TXT, "r.sku")} AS _sku,
+        CASE WHEN p.product_id IS NULL THEN 'sku:' || nullif(trim(r.sku), '') END
+            AS product_ref,
         lower({_f(_TXT, "r.category")}) AS category, lower({_f(_TXT, "r.channel")}) AS channel,
         lower({_f(_TXT, "r.priority")}) AS priority,
         {_f(_WEB_TS, "r.opened_at")} AS opened_at, lower({_f(_TXT, "r.status")}) AS status,
@@ -511,8 +572,6 @@ typed AS (
             THEN 'unparseable_date'
         WHEN {_outside("opened_at", "closed_at")} THEN 'implausible_date'
         WHEN order_id IS NULL AND _order IS NOT NULL THEN 'invalid_number'
-        WHEN product_id IS NULL AND _sku IS NOT NULL THEN 'unknown_product'
-        WHEN customer_id IS NULL AND _who_given THEN 'unknown_customer'
         WHEN status NOT IN ('registered', 'technical_report', 'report_validated',
             'response_issued', 'closed') OR status IS NULL THEN 'invalid_value'
         END AS _reason FROM typed
@@ -537,7 +596,8 @@ STAGING_KEYS = {
     "customer_rows": ("customer_id",), "products": ("product_id",),
     "pos_articles": ("code",), "campaigns": ("campaign_id",),
     "order_lines": ("order_id", "line_number"), "web_sessions": ("session_id",),
-    "campaign_contacts": ("campaign_id", "customer_id"), "tickets": ("ticket_id",),
+    "campaign_contacts": ("campaign_id", "customer_id", "customer_ref"),
+    "tickets": ("ticket_id",),
 }
 
 _CURRENT = """
@@ -558,6 +618,8 @@ SELECT order_id, any_value(customer_id) AS customer_id, any_value(placed_at) AS 
     any_value(delivered_at) AS delivered_at, any_value(cancelled_at) AS cancelled_at,
     any_value(returned_at) AS returned_at, any_value(payment_method) AS payment_method,
     any_value(shipping_cost) AS shipping_cost, any_value(discount_code) AS discount_code,
+    any_value(shipping_cents) AS shipping_cents, any_value(discount_cents) AS discount_cents,
+    any_value(tax_cents) AS tax_cents, any_value(refunded_cents) AS refunded_cents,
     any_value(campaign_id) AS campaign_id
 FROM staging.order_lines_current GROUP BY order_id;
 """
@@ -565,12 +627,99 @@ FROM staging.order_lines_current GROUP BY order_id;
 # ------------------------------------------------------------------ marts
 _UNK = "md5('{dim}|unknown')"
 
-MARTS = f"""
+_RESOLVE = """
+CREATE OR REPLACE TEMP TABLE _ident AS
+SELECT kind || ':' || value AS ref, min(customer_id) AS customer_id FROM (
+    SELECT 'email' AS kind, lower(trim(email)) AS value, customer_id
+    FROM staging.customer_rows WHERE email IS NOT NULL
+    UNION ALL
+    SELECT 'card', trim(card), customer_id FROM staging.customer_rows WHERE card IS NOT NULL
+) GROUP BY kind, value;
+
+CREATE OR REPLACE TEMP TABLE _prod_ref AS
+SELECT 'sku:' || sku AS ref, min(product_id) AS product_id FROM staging.products_current
+GROUP BY sku
+UNION ALL
+SELECT 'till:' || a.code, coalesce(a.product_id, p.product_id)
+FROM staging.pos_articles_current a
+LEFT JOIN (SELECT sku, min(product_id) AS product_id FROM staging.products_current
+           GROUP BY sku) p ON p.sku = a.sku
+WHERE coalesce(a.product_id, p.product_id) IS NOT NULL;
+
+-- a till code whose article is known but whose product is not: the product's SKU names it
+CREATE OR REPLACE TEMP TABLE _till_sku AS
+SELECT 'till:' || code AS ref, 'sku:' || sku AS sku_ref FROM staging.pos_articles_current;
+
+CREATE OR REPLACE TEMP TABLE _lines AS
+SELECT l.* EXCLUDE (product_id, customer_id, product_ref, customer_ref),
+    coalesce(l.product_id, pr.product_id) AS product_id,
+    coalesce(l.customer_id, ci.customer_id) AS customer_id,
+    CASE WHEN pr.product_id IS NULL THEN coalesce(ts.sku_ref, l.product_ref) END
+        AS product_ref,
+    CASE WHEN ci.customer_id IS NULL THEN l.customer_ref END AS customer_ref
+FROM staging.order_lines_current l
+LEFT JOIN _prod_ref pr ON pr.ref = l.product_ref
+LEFT JOIN _till_sku ts ON ts.ref = l.product_ref
+LEFT JOIN _ident ci ON ci.ref = l.customer_ref;
+
+CREATE OR REPLACE TEMP TABLE _sessions AS
+SELECT s.* EXCLUDE (customer_id, customer_ref),
+    coalesce(s.customer_id, ci.customer_id) AS customer_id,
+    CASE WHEN ci.customer_id IS NULL THEN s.customer_ref END AS customer_ref
+FROM staging.web_sessions_current s LEFT JOIN _ident ci ON ci.ref = s.customer_ref;
+
+CREATE OR REPLACE TEMP TABLE _contacts AS
+SELECT c.* EXCLUDE (customer_id, customer_ref),
+    coalesce(c.customer_id, ci.customer_id) AS customer_id,
+    CASE WHEN ci.customer_id IS NULL THEN c.customer_ref END AS customer_ref
+FROM staging.campaign_contacts_current c LEFT JOIN _ident ci ON ci.ref = c.customer_ref;
+
+CREATE OR REPLACE TEMP TABLE _tickets AS
+SELECT t.* EXCLUDE (product_id, customer_id, product_ref, customer_ref),
+    coalesce(t.product_id, pr.product_id) AS product_id,
+    coalesce(t.customer_id, ci.customer_id) AS customer_id,
+    CASE WHEN pr.product_id IS NULL THEN t.product_ref END AS product_ref,
+    CASE WHEN ci.customer_id IS NULL THEN t.customer_ref END AS customer_ref
+FROM staging.tickets_current t
+LEFT JOIN _prod_ref pr ON pr.ref = t.product_ref
+LEFT JOIN _ident ci ON ci.ref = t.customer_ref;
+
+CREATE OR REPLACE TEMP TABLE _inferred_customers AS
+SELECT DISTINCT coalesce('id:' || CAST(customer_id AS VARCHAR), customer_ref) AS nk,
+    customer_id, customer_ref
+FROM (SELECT customer_id, customer_ref FROM _lines
+      UNION ALL SELECT customer_id, customer_ref FROM _sessions
+      UNION ALL SELECT customer_id, customer_ref FROM _contacts
+      UNION ALL SELECT customer_id, customer_ref FROM _tickets) x
+WHERE (x.customer_id IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM staging.customer_rows c WHERE c.customer_id = x.customer_id))
+   OR (x.customer_id IS NULL AND x.customer_ref IS NOT NULL);
+
+CREATE OR REPLACE TEMP TABLE _inferred_products AS
+SELECT DISTINCT coalesce('id:' || CAST(product_id AS VARCHAR), product_ref) AS nk,
+    product_id, product_ref
+FROM (SELECT product_id, product_ref FROM _lines
+      UNION ALL SELECT product_id, product_ref FROM _tickets) x
+WHERE (x.product_id IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM staging.products_current p WHERE p.product_id = x.product_id))
+   OR (x.product_id IS NULL AND x.product_ref IS NOT NULL);
+"""
+
+# the natural key a fact row names a customer or product by: its id, else the reference
+# (e-mail, card, SKU, till code) no dimension row matched
+_CUST_NK = "coalesce('id:' || CAST({t}.customer_id AS VARCHAR), {t}.customer_ref)"
+_PROD_NK = "coalesce('id:' || CAST({t}.product_id AS VARCHAR), {t}.product_ref)"
+_INFERRED_NAME = ("'unknown product ' || coalesce(CAST(product_id AS VARCHAR), "
+                  "substr(product_ref, strpos(product_ref, ':') + 1))")
+_DEPT = f"coalesce(department, '{UNKNOWN}')"
+_CAT = f"coalesce(category, '{UNKNOWN}')"
+
+MARTS = _RESOLVE + f"""
 CREATE OR REPLACE TABLE marts.dim_date AS
 WITH bounds AS (
     SELECT min(d) AS lo, max(d) AS hi FROM (
-        SELECT CAST(placed_at AS DATE) AS d FROM staging.order_lines_current
-        UNION ALL SELECT CAST(started_at AS DATE) FROM staging.web_sessions_current
+        SELECT CAST(placed_at AS DATE) AS d FROM _lines
+        UNION ALL SELECT CAST(started_at AS DATE) FROM _sessions
         UNION ALL SELECT CAST(sent_at AS DATE) FROM staging.campaign_contacts_current
         UNION ALL SELECT CAST(opened_at AS DATE) FROM staging.tickets_current
         UNION ALL SELECT CAST(closed_at AS DATE) FROM staging.tickets_current
@@ -605,7 +754,8 @@ latest AS (
 versions AS (
     SELECT customer_id, address, city, postal_code, country, segment, batch_id,
         row_number() OVER w AS version,
-        CASE WHEN row_number() OVER w = 1 THEN signup_date ELSE updated END AS valid_from
+        CASE WHEN row_number() OVER w = 1 THEN coalesce(signup_date, DATE '1900-01-01')
+             ELSE updated END AS valid_from
     FROM changes WINDOW w AS (PARTITION BY customer_id ORDER BY batch_seq, updated, line)),
 spans AS (
     SELECT *, coalesce(lead(valid_from) OVER (PARTITION BY customer_id ORDER BY version),
@@ -620,39 +770,69 @@ SELECT md5('customer|' || CAST(s.customer_id AS VARCHAR) || '|'
     s.address, s.city, s.postal_code, s.country, s.segment,
     l.first_name, l.last_name, l.email, l.phone, l.birth_date, l.gender, l.education,
     l.acquisition_channel, l.acquisition_campaign_id, l.preferred_payment_method,
-    l.email_consent, l.phone_consent, l.signup_date, l.card AS loyalty_card
+    l.email_consent, l.phone_consent, l.signup_date, l.card AS loyalty_card,
+    FALSE AS is_inferred
 FROM spans s JOIN latest l USING (customer_id)
+UNION ALL
+SELECT md5('customer|inferred|' || nk), customer_id, 1, DATE '1900-01-01',
+    DATE '9999-12-31', TRUE, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL,
+    CASE WHEN customer_ref LIKE 'email:%' THEN substr(customer_ref, 7) END, NULL, NULL,
+    NULL, NULL, NULL, NULL, NULL, FALSE, FALSE, NULL,
+    CASE WHEN customer_ref LIKE 'card:%' THEN substr(customer_ref, 6) END, TRUE
+FROM _inferred_customers
 UNION ALL
 SELECT {_UNK.format(dim="customer")}, -1, 1, DATE '1900-01-01', DATE '9999-12-31', TRUE,
     NULL, NULL, '{UNKNOWN}', NULL, NULL, '{UNKNOWN}', '(guest)', NULL, NULL, NULL, NULL,
-    NULL, NULL, NULL, NULL, NULL, FALSE, FALSE, NULL, NULL;
+    NULL, NULL, NULL, NULL, NULL, FALSE, FALSE, NULL, NULL, FALSE;
 
 CREATE OR REPLACE TABLE marts.dim_product AS
-SELECT md5('product|' || sku) AS product_key, product_id, sku, name, subcategory, category,
-    department, brand, unit_cost, list_price
+SELECT md5('product|' || sku) AS product_key, product_id, sku, name, subcategory,
+    {_CAT} AS category, {_DEPT} AS department, brand, unit_cost, list_price,
+    FALSE AS is_inferred
 FROM staging.products_current
 UNION ALL
+SELECT md5('product|inferred|' || nk), product_id,
+    CASE WHEN product_ref LIKE 'sku:%' THEN substr(product_ref, 5) END, {_INFERRED_NAME},
+    '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}', NULL, NULL, TRUE
+FROM _inferred_products
+UNION ALL
 SELECT {_UNK.format(dim="product")}, -1, '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}',
-    '{UNKNOWN}', '{UNKNOWN}', NULL, NULL;
+    '{UNKNOWN}', '{UNKNOWN}', NULL, NULL, FALSE;
+
+CREATE OR REPLACE TEMP TABLE _prod_keys AS
+SELECT 'id:' || CAST(product_id AS VARCHAR) AS nk, product_key, unit_cost
+FROM marts.dim_product WHERE NOT is_inferred AND product_id <> -1
+UNION ALL
+SELECT i.nk, md5('product|inferred|' || i.nk), NULL FROM _inferred_products i;
 
 CREATE OR REPLACE TABLE marts.snow_department AS
-SELECT DISTINCT md5('department|' || department) AS department_key, department
-FROM staging.products_current
+SELECT DISTINCT md5('department|' || {_DEPT}) AS department_key, {_DEPT} AS department
+FROM staging.products_current WHERE {_DEPT} <> '{UNKNOWN}'
 UNION ALL SELECT {_UNK.format(dim="department")}, '{UNKNOWN}';
 
 CREATE OR REPLACE TABLE marts.snow_category AS
-SELECT DISTINCT md5('category|' || department || '|' || category) AS category_key, category,
-    md5('department|' || department) AS department_key
+SELECT DISTINCT md5('category|' || {_DEPT} || '|' || {_CAT}) AS category_key,
+    {_CAT} AS category, CASE WHEN {_DEPT} = '{UNKNOWN}' THEN {_UNK.format(dim="department")}
+    ELSE md5('department|' || {_DEPT}) END AS department_key
 FROM staging.products_current
+WHERE {_CAT} <> '{UNKNOWN}' OR {_DEPT} <> '{UNKNOWN}'
 UNION ALL SELECT {_UNK.format(dim="category")}, '{UNKNOWN}', {_UNK.format(dim="department")};
 
 CREATE OR REPLACE TABLE marts.snow_product AS
 SELECT md5('product|' || sku) AS product_key, product_id, sku, name, subcategory, brand,
-    unit_cost, list_price, md5('category|' || department || '|' || category) AS category_key
+    unit_cost, list_price,
+    CASE WHEN {_CAT} = '{UNKNOWN}' AND {_DEPT} = '{UNKNOWN}' THEN {_UNK.format(dim="category")}
+    ELSE md5('category|' || {_DEPT} || '|' || {_CAT}) END AS category_key,
+    FALSE AS is_inferred
 FROM staging.products_current
 UNION ALL
+SELECT md5('product|inferred|' || nk), product_id,
+    CASE WHEN product_ref LIKE 'sku:%' THEN substr(product_ref, 5) END, {_INFERRED_NAME},
+    '{UNKNOWN}', '{UNKNOWN}', NULL, NULL, {_UNK.format(dim="category")}, TRUE
+FROM _inferred_products
+UNION ALL
 SELECT {_UNK.format(dim="product")}, -1, '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}', '{UNKNOWN}',
-    NULL, NULL, {_UNK.format(dim="category")};
+    NULL, NULL, {_UNK.format(dim="category")}, FALSE;
 
 CREATE OR REPLACE TABLE marts.dim_channel AS
 SELECT md5('channel|' || channel) AS channel_key, channel,
@@ -671,9 +851,12 @@ SELECT {_UNK.format(dim="campaign")}, -1, '(no campaign)', '{UNKNOWN}', '{UNKNOW
     '{UNKNOWN}', NULL, NULL, NULL, NULL, NULL, NULL, NULL;
 
 CREATE OR REPLACE TEMP TABLE _cust_versions AS
-SELECT customer_key, customer_id,
+SELECT customer_key, 'id:' || CAST(customer_id AS VARCHAR) AS nk,
     CASE WHEN version = 1 THEN DATE '1900-01-01' ELSE valid_from END AS eff_from, valid_to
-FROM marts.dim_customer WHERE customer_id <> -1;
+FROM marts.dim_customer WHERE customer_id <> -1 AND NOT is_inferred
+UNION ALL
+SELECT md5('customer|inferred|' || nk), nk, DATE '1900-01-01', DATE '9999-12-31'
+FROM _inferred_customers;
 
 CREATE OR REPLACE TABLE marts.fact_order_line AS
 SELECT l.order_id, l.line_number,
@@ -685,13 +868,16 @@ SELECT l.order_id, l.line_number,
     l.placed_at, l.status, l.payment_method, l.source_system,
     l.quantity, l.unit_price, l.discount,
     l.quantity * l.unit_price AS gross_amount,
-    l.quantity * l.unit_price * (1 - l.discount) AS net_amount,
+    l.amount_cents, CAST(l.amount_cents AS DECIMAL(18,0)) * {{money_unit}} AS net_amount,
     l.quantity * p.unit_cost AS cost_amount,
-    CASE WHEN l.line_number = 1 THEN l.shipping_cost ELSE 0 END AS shipping_amount
-FROM staging.order_lines_current l
-LEFT JOIN _cust_versions cv ON cv.customer_id = l.customer_id
+    CASE WHEN l.line_number = 1 THEN CAST(coalesce(l.shipping_cents, 0) AS DECIMAL(18,0))
+         * {{money_unit}} ELSE 0 END AS shipping_amount,
+    CASE WHEN l.line_number = 1 THEN CAST(coalesce(l.refunded_cents, 0) AS DECIMAL(18,0))
+         * {{money_unit}} ELSE 0 END AS refunded_amount
+FROM _lines l
+LEFT JOIN _cust_versions cv ON cv.nk = {_CUST_NK.format(t="l")}
     AND CAST(l.placed_at AS DATE) >= cv.eff_from AND CAST(l.placed_at AS DATE) < cv.valid_to
-LEFT JOIN marts.dim_product p ON p.product_id = l.product_id
+LEFT JOIN _prod_keys p ON p.nk = {_PROD_NK.format(t="l")}
 LEFT JOIN marts.dim_channel ch ON ch.channel = l.channel
 LEFT JOIN marts.dim_campaign cp ON cp.campaign_id = l.campaign_id;
 
@@ -701,8 +887,8 @@ SELECT s.session_id,
     coalesce(cv.customer_key, {_UNK.format(dim="customer")}) AS customer_key,
     s.visitor_id, s.started_at, s.traffic_source, s.device, s.pages, s.added_to_cart,
     s.converted_order_id IS NOT NULL AS converted, s.converted_order_id
-FROM staging.web_sessions_current s
-LEFT JOIN _cust_versions cv ON cv.customer_id = s.customer_id
+FROM _sessions s
+LEFT JOIN _cust_versions cv ON cv.nk = {_CUST_NK.format(t="s")}
     AND CAST(s.started_at AS DATE) >= cv.eff_from AND CAST(s.started_at AS DATE) < cv.valid_to;
 
 CREATE OR REPLACE TABLE marts.fact_campaign_contact AS
@@ -712,9 +898,9 @@ SELECT coalesce(cp.campaign_key, {_UNK.format(dim="campaign")}) AS campaign_key,
     year(c.sent_at) * 10000 + month(c.sent_at) * 100 + day(c.sent_at) AS date_key,
     c.sent_at, c.opened, c.clicked, c.converted_order_id IS NOT NULL AS converted,
     c.converted_order_id, c.cost
-FROM staging.campaign_contacts_current c
+FROM _contacts c
 LEFT JOIN marts.dim_campaign cp ON cp.campaign_id = c.campaign_id
-LEFT JOIN _cust_versions cv ON cv.customer_id = c.customer_id
+LEFT JOIN _cust_versions cv ON cv.nk = {_CUST_NK.format(t="c")}
     AND CAST(c.sent_at AS DATE) >= cv.eff_from AND CAST(c.sent_at AS DATE) < cv.valid_to;
 
 CREATE OR REPLACE TABLE marts.fact_ticket AS
@@ -726,30 +912,37 @@ SELECT t.ticket_id,
         AS closed_date_key,
     t.order_id, t.category, t.channel, t.priority, t.status, t.opened_at, t.closed_at,
     date_diff('second', t.opened_at, t.closed_at) / 3600.0 AS hours_to_close
-FROM staging.tickets_current t
-LEFT JOIN marts.dim_product p ON p.product_id = t.product_id
-LEFT JOIN _cust_versions cv ON cv.customer_id = t.customer_id
+FROM _tickets t
+LEFT JOIN _prod_keys p ON p.nk = {_PROD_NK.format(t="t")}
+LEFT JOIN _cust_versions cv ON cv.nk = {_CUST_NK.format(t="t")}
     AND CAST(t.opened_at AS DATE) >= cv.eff_from AND CAST(t.opened_at AS DATE) < cv.valid_to;
 
 CREATE OR REPLACE TABLE marts.fact_customer_month AS
 WITH span AS (
     SELECT CAST(date_trunc('month', min(placed_at)) AS DATE) AS lo,
            CAST(date_trunc('month', max(placed_at)) AS DATE) AS hi
-    FROM staging.order_lines_current),
+    FROM _lines),
 months AS (
     SELECT CAST(unnest(generate_series(lo, hi, INTERVAL 1 MONTH)) AS DATE) AS month
     FROM span WHERE lo IS NOT NULL),
+custs AS (
+    SELECT customer_id, signup_date FROM staging.customers_current
+    UNION ALL
+    SELECT customer_id, NULL FROM _inferred_customers WHERE customer_id IS NOT NULL),
+firsts AS (
+    SELECT customer_id, min(placed_at) AS first_at FROM _lines
+    WHERE customer_id IS NOT NULL GROUP BY customer_id),
 grid AS (
     SELECT c.customer_id, m.month,
         CAST(m.month + INTERVAL 1 MONTH - INTERVAL 1 DAY AS DATE) AS month_end
-    FROM staging.customers_current c JOIN months m
-      ON m.month >= CAST(date_trunc('month', c.signup_date) AS DATE)),
+    FROM custs c LEFT JOIN firsts f USING (customer_id) JOIN months m
+      ON m.month >= CAST(date_trunc('month', coalesce(c.signup_date, f.first_at)) AS DATE)),
 monthly AS (
     SELECT customer_id, CAST(date_trunc('month', placed_at) AS DATE) AS month,
         count(DISTINCT order_id) AS orders,
-        sum(quantity * unit_price * (1 - discount)) AS revenue,
+        sum(CAST(amount_cents AS DECIMAL(18,0)) * {{money_unit}}) AS revenue,
         max(placed_at) AS last_order_at
-    FROM staging.order_lines_current
+    FROM _lines
     WHERE customer_id IS NOT NULL AND status NOT IN ('cancelled', 'returned')
     GROUP BY customer_id, CAST(date_trunc('month', placed_at) AS DATE)),
 filled AS (
@@ -769,7 +962,7 @@ SELECT year(f.month_end) * 10000 + month(f.month_end) * 100 + day(f.month_end) A
     coalesce(date_diff('day', CAST(f.last_order_at AS DATE), f.month_end) <= 365, FALSE)
         AS is_active
 FROM filled f
-LEFT JOIN _cust_versions cv ON cv.customer_id = f.customer_id
+LEFT JOIN _cust_versions cv ON cv.nk = 'id:' || CAST(f.customer_id AS VARCHAR)
     AND f.month_end >= cv.eff_from AND f.month_end < cv.valid_to;
 
 CREATE OR REPLACE VIEW marts.v_sales AS

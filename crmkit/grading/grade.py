@@ -1,0 +1,336 @@
+"""``crmkit grade``: re-run every submission on its student's data and grade each exercise.
+
+A submission is a notebook under ``SUBMISSIONS/<student id>/`` (the folders
+``crmkit assign`` wrote); its owner is the folder's student (or, for a
+notebook outside such a folder, the ``student_id`` of its parameters cell).
+Each one is executed afresh (:func:`crmkit.grading.run.execute`) with its
+owner's seed, so every answer is judged against the answer computed for that
+student's own data, whatever seed or id the notebook was run with before.
+
+Points: an exercise is worth its ``points`` (1 by default) when correct, half
+when close and nothing otherwise; an exercise the shop's data cannot answer
+(skipped) counts for nothing either way. An answer that is wrong for the
+student's own data but right for *another* student's data, on at least
+``copy_min`` exercises of one notebook, flags the submission as probably
+copied from that data.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..lessons.edition import _source
+from ..lessons.exercises import _say, compare
+from ..lessons.submission import decode
+from .assign import STUDENT_PARAMETERS, parameters_cell, read_assignment
+from .roster import SECRET_FILE, Student, course_secret, read_roster, student_seed
+from .run import Run, execute
+
+__all__ = ["Submission", "ExerciseGrade", "Graded", "find_submissions", "grade_class",
+           "claimed_id", "POINTS"]
+
+#: Share of an exercise's points each status earns.
+POINTS = {"correct": 1.0, "close": 0.5}
+_JUDGED = ("correct", "close", "incorrect", "wrong_shape")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One submitted notebook and whose it is."""
+
+    path: Path
+    notebook: str
+    student: Student | None
+    claimed: str | None  # the student_id written in its parameters cell
+
+
+@dataclass
+class ExerciseGrade:
+    name: str
+    title: str
+    status: str
+    points: float
+    possible: float
+    message: str
+    hint: str = ""
+    attempts: int = 0
+    kind: str = "compute"
+    reason: str | None = None  # the written reason of a decide/interpret answer
+    rubric: str = ""
+
+
+@dataclass
+class Graded:
+    """A graded submission: its run, its exercises and anything the instructor should see."""
+
+    submission: Submission
+    run: Run | None
+    exercises: list[ExerciseGrade] = field(default_factory=list)
+    flags: list[str] = field(default_factory=list)
+    copied_from: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def points(self) -> float:
+        return sum(e.points for e in self.exercises)
+
+    @property
+    def possible(self) -> float:
+        return sum(e.possible for e in self.exercises)
+
+
+def claimed_id(nb: dict) -> str | None:
+    """The literal ``student_id`` of a notebook's parameters cell (None if absent)."""
+    cell = parameters_cell(nb)
+    if cell is None:
+        return None
+    try:
+        tree = ast.parse(_source(cell))
+    except SyntaxError:
+        return None
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "student_id"
+                                                 for t in node.targets)
+                and isinstance(node.value, ast.Constant) and node.value.value is not None):
+            return str(node.value.value)
+    return None
+
+
+def find_submissions(root: str | Path, students: list[Student]) -> list[Submission]:
+    """Every notebook under ``root`` (checkpoints and hidden files left out), with its owner."""
+    root = Path(root)
+    by_id = {s.id: s for s in students}
+    found = []
+    for path in sorted(root.rglob("*.ipynb")):
+        rel = path.relative_to(root)
+        if any(part.startswith(".") for part in rel.parts):
+            continue
+        try:
+            nb = json.loads(path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            nb = {}
+        claimed = claimed_id(nb)
+        owner = by_id.get(rel.parts[0]) if len(rel.parts) > 1 else None
+        if owner is None and claimed is not None:
+            owner = by_id.get(claimed)
+        found.append(Submission(path, path.stem, owner, claimed))
+    return found
+
+
+#: Notebooks whose exercise book needs nothing but the data: their answers are computed
+#: again outside the student's kernel (the lesson module's ``exercise_book(data, lang)``).
+OUTSIDE = {"01_crm_concepts": "crmkit.lessons.lesson01",
+           "04_case_bendita": "crmkit.lessons.lesson04"}
+
+
+def _outside_answers(notebook: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The right answers of ``notebook`` for ``params``, computed here (None if the notebook's
+    book needs what only the notebook builds, e.g. a warehouse or fitted models)."""
+    import importlib
+
+    from ..lessons.exercises import answer_key
+    from ..lessons.notebook import setup
+    from ..report import find_notebooks, notebook_parameters
+
+    if notebook not in OUTSIDE:
+        return None
+    values = {**notebook_parameters(find_notebooks([notebook])[0]), **params}
+    data = setup(**values)
+    book = importlib.import_module(OUTSIDE[notebook]).exercise_book(data, values["lang"])
+    book.quiet = True
+    out = {}
+    for name in book.names:
+        if book.judge(name, 0).status == "skipped":
+            continue
+        try:
+            out[name] = answer_key(book, name)
+        except Exception:  # an answer the data cannot give: the run's own verdict stands
+            continue
+    return out
+
+
+def _check_outside(g: Graded, params: dict[str, Any]) -> None:
+    """Put the answers computed here in the run's log; flag any the kernel reported otherwise."""
+    from ..lessons.submission import encode
+
+    outside = _outside_answers(g.submission.notebook, params)
+    books = g.run.log.get("books", [])
+    if outside is None or not books:
+        return
+    book, differ = books[-1], []
+    for name, value in outside.items():
+        ex = book.get("exercises", {}).get(name, {})
+        check = book.setdefault("checks", {}).setdefault(name, {"status": "missing",
+                                                                "answer": {"k": "none"}})
+        logged = check.get("expected", {"k": "none"})
+        if logged.get("k") != "none":
+            same, _ = compare(decode(logged), value, rtol=ex.get("rtol", 1e-6),
+                              atol=ex.get("atol", 1e-9), ordered=ex.get("ordered", False))
+            if same != "correct":
+                differ.append(name)
+        check["expected"] = encode(value)
+    if differ:
+        g.flags.append(f"checks tampered with or run on other data: the notebook's own right "
+                       f"answers for {', '.join(differ)} differ from those computed for this "
+                       "student's data; graded against the latter")
+
+
+def _exercise_info(graded: list[Graded]) -> dict[tuple[str, str], dict]:
+    """Per (notebook, language): the exercises as the books described them."""
+    info: dict[tuple[str, str], dict] = {}
+    for g in graded:
+        for book in (g.run.log.get("books", []) if g.run else [])[-1:]:
+            key = (g.submission.notebook, book.get("lang", "en"))
+            info.setdefault(key, {}).update(book.get("exercises", {}))
+    return info
+
+
+def _grade_one(g: Graded, info: dict) -> None:
+    sub, lang = g.submission, g.submission.student.lang
+    books = g.run.log.get("books", []) if g.run else []
+    book = books[-1] if books else {"exercises": {}, "checks": {}}
+    known = (info.get((sub.notebook, lang)) or info.get((sub.notebook, "en"))
+             or info.get((sub.notebook, "es")) or {})
+    exercises = {**known, **book.get("exercises", {})}
+    for name, ex in exercises.items():
+        check = book.get("checks", {}).get(name, {})
+        status = check.get("status", "missing")
+        if status in _JUDGED:  # judged again here, outside the student's kernel
+            status, _ = compare(decode(check["answer"]), decode(check["expected"]),
+                                rtol=ex["rtol"], atol=ex["atol"], ordered=ex["ordered"],
+                                lang=book.get("lang", lang))
+        worth = float(ex.get("points", 1.0))
+        possible = 0.0 if status == "skipped" else worth
+        message = (check.get("message") if status == check.get("status") and check.get("message")
+                   else _say(status if status != "limit" else "missing", lang,
+                             title=ex.get("title", name), detail="", hint="", n=0))
+        g.exercises.append(ExerciseGrade(
+            name, ex.get("title", name), status, worth * POINTS.get(status, 0.0), possible,
+            message, ex.get("hint", "") if status not in ("correct", "skipped") else "",
+            int(check.get("attempts", 0)), ex.get("kind", "compute"), check.get("reason"),
+            ex.get("rubric", "")))
+
+
+def _copies(graded: list[Graded], copy_min: int) -> None:
+    """Flag answers that are right for another student's data and wrong for one's own."""
+    expected: dict[tuple[str, str], dict[str, Any]] = {}
+    for g in graded:
+        if g.run is None or g.submission.student is None:
+            continue
+        for book in g.run.log.get("books", [])[-1:]:
+            for name, check in book.get("checks", {}).items():
+                if check.get("expected", {}).get("k", "none") != "none":
+                    expected.setdefault((g.submission.notebook, name), {})[
+                        g.submission.student.id] = decode(check["expected"])
+    for g in graded:
+        if g.run is None or not g.run.log.get("books"):
+            continue
+        book = g.run.log["books"][-1]
+        own = g.submission.student.id
+        matches: dict[str, list[str]] = {}
+        for e in g.exercises:
+            check = book.get("checks", {}).get(e.name, {})
+            if e.status == "correct" or check.get("answer", {}).get("k", "none") == "none":
+                continue
+            answer = decode(check["answer"])
+            ex = book["exercises"].get(e.name, {})
+            for other, value in expected.get((g.submission.notebook, e.name), {}).items():
+                if other == own:
+                    continue
+                status, _ = compare(answer, value, rtol=ex.get("rtol", 1e-6),
+                                    atol=ex.get("atol", 1e-9), ordered=ex.get("ordered", False),
+                                    lang=book.get("lang", "en"))
+                if status == "correct":
+                    matches.setdefault(other, []).append(e.name)
+        for other, names in matches.items():
+            if len(names) >= copy_min:
+                g.copied_from[other] = names
+                g.flags.append(f"probably copied: {len(names)} answers ({', '.join(names)}) are "
+                               f"right for the data of {other}, not for this student's")
+
+
+def _merged(log: dict) -> dict:
+    """One book from all the books a notebook made (a later check of an exercise wins).
+
+    >>> _merged({"books": [{"lang": "en", "exercises": {"a": {}}, "checks": {"a": 1}},
+    ...                    {"lang": "en", "exercises": {"b": {}}, "checks": {"b": 2}}]})
+    {'books': [{'lang': 'en', 'exercises': {'a': {}, 'b': {}}, 'checks': {'a': 1, 'b': 2}}]}
+    """
+    books = log.get("books", [])
+    if len(books) < 2:
+        return log
+    merged = {**books[-1], "exercises": {}, "checks": {}}
+    for book in books:
+        merged["exercises"].update(book.get("exercises", {}))
+        merged["checks"].update(book.get("checks", {}))
+    return {**log, "books": [merged]}
+
+
+def _run_one(sub: Submission, params: dict[str, Any], cell_timeout: float,
+             total_timeout: float | None) -> Graded:
+    try:
+        nb = json.loads(sub.path.read_text(encoding="utf-8"))
+        run = execute(nb, params, cell_timeout=cell_timeout, total_timeout=total_timeout)
+    except (ValueError, UnicodeDecodeError, KeyError, AttributeError, TypeError) as exc:
+        run = Run(0.0, f"not a notebook that can run: {type(exc).__name__}: {exc}")
+    g = Graded(sub, run)
+    if sub.claimed is not None and sub.claimed != sub.student.id:
+        g.flags.append(f"ran with another id: its parameters cell says student_id="
+                       f"{sub.claimed!r}; graded on the data of {sub.student.id}")
+    seeds = {b.get("seed") for b in g.run.log.get("books", [])} - {None}
+    if seeds - {params["seed"]}:
+        g.flags.append("ran on other data: its exercise book was built from seed "
+                       f"{sorted(seeds)}, not this student's seed; its answers were judged "
+                       "against that data")
+    if g.run.timed_out:
+        g.flags.append(f"time limit: {g.run.error}")
+    g.run.log = _merged(g.run.log)
+    _check_outside(g, {k: v for k, v in params.items() if k != "student_id"})
+    return g
+
+
+def grade_class(submissions: str | Path, roster: str | Path, *, secret: str | Path = SECRET_FILE,
+                cell_timeout: float = 60, total_timeout: float | None = None,
+                copy_min: int = 2, jobs: int = 1,
+                progress=None) -> tuple[list[Graded], list[Student]]:
+    """Grade every submission under ``submissions``; return them and the roster.
+
+    ``jobs`` notebooks run at a time (each in its own kernel); ``progress(submission,
+    graded)`` is called after each run (e.g. to print a line).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    students = read_roster(roster)
+    key = course_secret(secret)
+    assigned = read_assignment(secret)
+    graded: list[Graded] = []
+    tasks = []
+    for sub in find_submissions(submissions, students):
+        if sub.student is None:
+            graded.append(Graded(sub, None, flags=[
+                "not on the roster: the folder and the notebook's student_id name no "
+                "student of the roster"]))
+            continue
+        params = {k: v for k, v in assigned.get(sub.notebook, {}).items()
+                  if k not in STUDENT_PARAMETERS}
+        params.update(student_id=sub.student.id, seed=student_seed(key, sub.student.id),
+                      lang=sub.student.lang)
+        tasks.append((sub, params))
+
+    def one(task):
+        g = _run_one(*task, cell_timeout, total_timeout)
+        if progress is not None:
+            progress(task[0], g)
+        return g
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        graded += list(pool.map(one, tasks))
+    info = _exercise_info(graded)
+    for g in graded:
+        if g.run is not None:
+            _grade_one(g, info)
+    _copies([g for g in graded if g.run is not None], copy_min)
+    return graded, students

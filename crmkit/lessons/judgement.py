@@ -1,0 +1,103 @@
+"""Exercises that ask for judgement: choose an option computed from the data, and say why.
+
+A *decide* exercise offers options built from the notebook's own data (the
+segments of this shop, the campaigns it ran, the models it fitted), so the
+right choice differs between students; the learner answers with the letter of
+their choice and a short written reason:
+
+.. code-block:: python
+
+    book.options("fund_segment")
+    answer = ("b", "Most customers who came back are in this segment...")
+    book.check("fund_segment", answer)
+
+The choice is checked at once; the reason is required (at least a few words)
+and, under ``crmkit grade``, exported with the exercise's rubric for the
+instructor to mark.
+
+>>> import pandas as pd
+>>> sizes = pd.Series({"loyal": 40, "new": 25, "at_risk": 60})
+>>> ex = decide("biggest", lambda d, lang: sizes_options(d), lambda d: d.idxmax(),
+...             title="Largest segment", rubric="names the size")
+>>> book = ExerciseBook(sizes, [ex], lang="en")
+>>> book.options("biggest")
+  a) at_risk: 60
+  b) loyal: 40
+  c) new: 25
+>>> book.check("biggest", ("a", "It has the most customers of the three."))
+✅ Largest segment: correct, well done!
+>>> book.check("biggest", "a")  # doctest: +ELLIPSIS
+🔶 Largest segment: your answer could not be used: give your choice and a reason...
+"""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from .exercises import Exercise, ExerciseBook, Unusable, fold
+
+__all__ = ["decide", "letters", "sizes_options", "MIN_REASON_WORDS", "ExerciseBook"]
+
+#: Words a written reason needs at least.
+MIN_REASON_WORDS = 5
+
+_NEED = ("give your choice and a reason: answer = ('b', 'because ...'), with at least {n} words "
+         "of reason",
+         "da tu elección y un motivo: answer = ('b', 'porque ...'), con al menos {n} palabras "
+         "de motivo")
+
+
+def letters(labels: Sequence[Any]) -> dict[str, Any]:
+    """``{"a": first, "b": second, ...}``: options as the learner answers them.
+
+    >>> letters(["web", "store"])
+    {'a': 'web', 'b': 'store'}
+    """
+    return dict(zip(string.ascii_lowercase, labels, strict=False))
+
+
+def sizes_options(values) -> dict[str, str]:
+    """Options ``label: value`` for a Series, in the order of its labels (not of its values,
+    which would give the answer away)."""
+    ordered = values.sort_index()
+    return {k: f"{label}: {value}" for k, (label, value) in
+            zip(string.ascii_lowercase, ordered.items(), strict=False)}
+
+
+def _chooser(options: Callable):
+    def convert(data, answer):
+        if not (isinstance(answer, tuple | list) and len(answer) == 2
+                and isinstance(answer[0], str) and isinstance(answer[1], str)
+                and len(answer[1].split()) >= MIN_REASON_WORDS):
+            raise Unusable(*(text.format(n=MIN_REASON_WORDS) for text in _NEED))
+        choice = fold(answer[0]).rstrip(")")
+        if choice in options(data, "en"):
+            return choice
+        # the option's own text (or its label before ':'), in either language, is as good
+        for lang in ("en", "es"):
+            for letter, text in options(data, lang).items():
+                if fold(str(text)) == choice or fold(str(text).split(":")[0]) == choice:
+                    return letter
+        return choice
+    return convert
+
+
+def decide(name: str, options: Callable[[Any, str], Mapping[str, str]],
+           best: Callable[[Any], Any], *, title: tuple[str, str] | str = "",
+           hints: Sequence[str | tuple[str, str]] = (), rubric: tuple[str, str] | str = "",
+           needs: str | None = None, points: float = 1.0) -> Exercise:
+    """A *decide* exercise: ``options(data, lang) -> {letter: text}`` (the same letters in
+    both languages); ``best(data)`` is the letter or the English label (the text before
+    ``:``) of the right option."""
+    def solve(data):
+        right = best(data)
+        for letter, text in options(data, "en").items():
+            if letter == right or fold(str(text).split(":")[0]) == fold(str(right)):
+                return letter
+        return str(right)
+
+    return Exercise(name, solve, title=title, hints=hints, needs=needs, points=points,
+                    convert=_chooser(options), kind="decide",
+                    options=options, rubric=rubric)

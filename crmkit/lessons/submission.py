@@ -1,0 +1,116 @@
+"""What a graded run of a notebook leaves behind: every check's answer and verdict.
+
+``crmkit grade`` re-executes a student's notebook in a fresh kernel whose
+environment names a *grading log* (:data:`LOG_ENV`). While that variable is
+set, each :class:`~crmkit.lessons.exercises.ExerciseBook` writes into the log
+its exercises (titles, first hint, tolerances) and, at every check, the
+answer as the book judged it and the answer computed for the run's data. The
+grader reads the log back (:func:`read_log`) and judges again outside the
+kernel. Values travel as JSON (never pickle: a student's notebook writes the
+file), with pandas tables in their ``split`` form.
+
+>>> import pandas as pd
+>>> decode(encode(pd.Series([1, 2], index=["a", "b"]))).to_dict()
+{'a': 1, 'b': 2}
+>>> decode(encode((0, 25))), decode(encode(0.125)), decode(encode("sábado"))
+((0, 25), 0.125, 'sábado')
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import numbers
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["LOG_ENV", "Opaque", "encode", "decode", "log_path", "write_log", "read_log"]
+
+#: Environment variable naming the grading log of a graded run.
+LOG_ENV = "CRMKIT_GRADING_LOG"
+
+
+class Opaque(str):
+    """A value the log could not keep (an object): its type name, never equal to an answer."""
+
+    def __eq__(self, other):  # pragma: no cover - trivial
+        return False
+
+    __hash__ = str.__hash__
+
+
+def encode(value: Any) -> dict:
+    """``value`` as a JSON-able dict that :func:`decode` turns back into an equal value."""
+    from .exercises import AnyOf
+
+    if value is None:
+        return {"k": "none"}
+    if isinstance(value, bool | np.bool_):
+        return {"k": "bool", "v": bool(value)}
+    if isinstance(value, numbers.Integral):
+        return {"k": "int", "v": int(value)}
+    if isinstance(value, numbers.Real):
+        v = float(value)
+        return {"k": "float", "v": v if math.isfinite(v) else repr(v)}
+    if isinstance(value, str):
+        return {"k": "text", "v": str(value)}
+    if isinstance(value, AnyOf):
+        return {"k": "anyof", "v": [encode(x) for x in value]}
+    if isinstance(value, pd.DataFrame | pd.Series):
+        kind = "table" if isinstance(value, pd.DataFrame) else "series"
+        return {"k": kind, "v": value.to_json(orient="split", date_format="iso")}
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray | pd.Index):
+        kind = "tuple" if isinstance(value, tuple) else "set" if isinstance(
+            value, set | frozenset) else "list"
+        items = sorted(value, key=str) if kind == "set" else list(value)
+        return {"k": kind, "v": [encode(x) for x in items]}
+    return {"k": "opaque", "v": type(value).__name__}
+
+
+def decode(item: dict) -> Any:
+    """The value :func:`encode` wrote."""
+    from .exercises import AnyOf
+
+    kind, v = item.get("k"), item.get("v")
+    if kind == "none":
+        return None
+    if kind in ("bool", "int", "text"):
+        return v
+    if kind == "float":
+        return float(v)
+    if kind == "anyof":
+        return AnyOf(decode(x) for x in v)
+    if kind == "series":
+        return pd.read_json(io.StringIO(v), orient="split", typ="series")
+    if kind == "table":
+        return pd.read_json(io.StringIO(v), orient="split")
+    if kind in ("list", "tuple", "set"):
+        items = [decode(x) for x in v]
+        return tuple(items) if kind == "tuple" else set(items) if kind == "set" else items
+    return Opaque(v or "")
+
+
+def log_path() -> Path | None:
+    """The grading log of this run (None outside a graded run)."""
+    where = os.environ.get(LOG_ENV)
+    return Path(where) if where else None
+
+
+def write_log(path: Path, log: dict) -> None:
+    """Write ``log`` atomically (a run cut off mid-write leaves the previous log whole)."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(log, ensure_ascii=False), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def read_log(path: str | Path) -> dict:
+    """A grading log: ``{"books": [{"exercises": {...}, "checks": {...}}, ...]}``; empty if none."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {"books": []}

@@ -1,0 +1,219 @@
+"""Dates and times of a user's file, read per column and converted to the shop's local time.
+
+* **Day/month order is decided for the whole column.** ``13/01/2010`` proves
+  day-first, ``01/13/2010`` month-first, ``05/01/2010`` could be either. The
+  column is day-first if any value proves it (month-first if only month-first
+  proofs exist; with proofs of both, the majority decides); a value that
+  contradicts the decided order is quarantined as ``contradicts_day_month``. A
+  column whose values are all ambiguous stops the import with three examples,
+  asking for ``--dayfirst`` or ``--date-format``. ``dayfirst`` given by the
+  analyst is used, and values contradicting it are quarantined the same way.
+* **A given format is exact**: ``1997011`` does not match ``%Y%m%d`` (each
+  ``%m``, ``%d``, ``%H``... must have its two digits) and is quarantined.
+* **Offsets keep their sign** in every form exports write: ``+0200``,
+  ``+02:00``, ``+02``, ``GMT+0100`` (one hour *east*, as written, not the POSIX
+  inversion), ``UTC``, ``GMT`` and ``Z``. Such a time is converted to the shop's
+  time zone.
+* **Local times** (no offset) are the shop's wall-clock time. Rule for the two
+  moments summer time makes odd (counted in the import report): a time inside
+  the spring **gap** (``02:30`` on the night the clocks jump from 02:00 to
+  03:00) never existed; it is moved forward by the length of the gap (``03:30``),
+  as java.time and PostgreSQL do. A time in the autumn **fold** (``02:30`` that
+  happened twice) is kept as written: the dataset stores local wall-clock time.
+
+>>> s = pd.Series(["05/01/2010 10:00", "13/01/2010 09:30", "2010-01-02T08:00:00Z",
+...                "2010-01-02 10:00 GMT+0100", "2010-01-02 10:00 +02", "31/02/2010 10:00",
+...                "2010-03-28 02:30"])
+>>> col = parse_times(s, timezone="Europe/Madrid")
+>>> col.dayfirst, [str(v) for v in col.value]
+(True, ['2010-01-05 10:00:00', '2010-01-13 09:30:00', '2010-01-02 09:00:00', \
+'2010-01-02 10:00:00', '2010-01-02 09:00:00', 'NaT', '2010-03-28 03:30:00'])
+>>> col.problem.tolist()[5], col.dst_gap, col.dst_fold
+('not_a_date', 1, 0)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..errors import SourceError
+
+__all__ = ["TimeColumn", "parse_times", "format_pattern"]
+
+_DATE = (r"(?:(?P<Y>\d{4})-(?P<M>\d{1,2})-(?P<D>\d{1,2})"
+         r"|(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{4}|\d{2})"
+         r"|(?P<cY>\d{4})(?P<cM>\d{2})(?P<cD>\d{2}))")
+_OFFSET = (r"(?:\s*(?:(?P<z>Z)|(?:GMT|UTC)?\s*(?P<os>[+-])(?P<oh>\d{1,2})(?::?(?P<om>\d{2}))?"
+           r"|(?P<utc>GMT|UTC)))?")
+_TIME = (r"(?:(?:[ T]|\s+)(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d{1,6}))?)?"
+         r"(?:\s*(?P<ampm>[AaPp][Mm]))?" + _OFFSET + ")?")
+_FULL = re.compile("^" + _DATE + _TIME + "$")
+_STEM = "%Y-%m-%d %H:%M:%S.%f"
+_FORMAT_PARTS = {"%Y": r"\d{4}", "%m": r"\d{2}", "%d": r"\d{2}", "%H": r"\d{2}",
+                 "%M": r"\d{2}", "%S": r"\d{2}", "%y": r"\d{2}", "%f": r"\d{1,6}",
+                 "%I": r"\d{2}", "%p": r"[AaPp][Mm]", "%b": r"[A-Za-z]{3}",
+                 "%B": r"[A-Za-z]+", "%z": r"(?:Z|[+-]\d{2}:?\d{2})", "%j": r"\d{3}",
+                 "%%": "%", "%a": r"[A-Za-z]{3}", "%A": r"[A-Za-z]+", "%Z": r"[A-Za-z]+"}
+
+
+@dataclass
+class TimeColumn:
+    """A column read as times: local naive value, problem per value, decisions and counts."""
+
+    value: pd.Series        # datetime64[us], the shop's wall-clock time; NaT where unusable
+    problem: pd.Series      # NA, "empty", "not_a_date", "contradicts_day_month",
+                            # "does_not_match_format"
+    dayfirst: bool | None   # the column's decided order (None: no value needed it)
+    dst_gap: int = 0        # local times inside a spring gap, moved forward by the gap
+    dst_fold: int = 0       # local times inside an autumn fold, kept as written
+
+
+def format_pattern(fmt: str) -> str:
+    r"""The regular expression a value must match *exactly* to be read by ``fmt``.
+
+    >>> format_pattern("%Y%m%d")
+    '^\\d{4}\\d{2}\\d{2}$'
+    """
+    out, i = [], 0
+    while i < len(fmt):
+        part = fmt[i:i + 2]
+        if part in _FORMAT_PARTS:
+            out.append(_FORMAT_PARTS[part])
+            i += 2
+        elif fmt[i] == " ":
+            out.append(r"\s+")
+            i += 1
+        else:
+            out.append(re.escape(fmt[i]))
+            i += 1
+    return "^" + "".join(out) + "$"
+
+
+def parse_times(values: pd.Series, *, timezone: str, fmt: str | None = None,
+                dayfirst: bool | None = None, where: str = "column") -> TimeColumn:
+    """Read a text column as times in the shop's local time; see the module for the rules."""
+    v = values.astype("str").str.strip()
+    problem = pd.Series(pd.NA, index=v.index, dtype=object)
+    problem[v == ""] = "empty"
+    if fmt:
+        return _with_format(v, problem, fmt, timezone)
+    parts = v.str.extract(_FULL).astype(object)
+    matched = parts["h"].notna() | parts["Y"].notna() | parts["a"].notna() | parts["cY"].notna()
+    a, b = pd.to_numeric(parts["a"]), pd.to_numeric(parts["b"])
+    day_proof, month_proof = (a > 12) & (b <= 12), (b > 12) & (a <= 12)
+    order = _decide_order(v, a, b, day_proof, month_proof, dayfirst, where)
+    if order is True:
+        problem[month_proof & problem.isna()] = "contradicts_day_month"
+    elif order is False:
+        problem[day_proof & problem.isna()] = "contradicts_day_month"
+    year = parts["Y"].fillna(parts["cY"]).fillna(parts["y"].map(_year4, na_action="ignore"))
+    first, second = (parts["b"], parts["a"]) if order is not False else (parts["a"], parts["b"])
+    month = parts["M"].fillna(parts["cM"]).fillna(first if order is not None else parts["a"])
+    day = parts["D"].fillna(parts["cD"]).fillna(second if order is not None else parts["b"])
+    hour = pd.to_numeric(parts["h"]).fillna(0)
+    pm = parts["ampm"].str.lower()
+    hour = hour.where(pm.isna(), (hour % 12) + np.where(pm == "pm", 12, 0))
+    stem = (year.fillna("0") + "-" + month.fillna("0").str.zfill(2) + "-"
+            + day.fillna("0").str.zfill(2) + " " + hour.astype(int).astype(str).str.zfill(2)
+            + ":" + parts["mi"].fillna("00") + ":" + parts["s"].fillna("00") + "."
+            + parts["f"].fillna("0").str.ljust(6, "0"))
+    naive = pd.to_datetime(stem.where(matched & problem.isna()), format=_STEM, errors="coerce")
+    offset = _offset_minutes(parts)
+    out = TimeColumn(pd.Series(pd.NaT, index=v.index, dtype="datetime64[us]"), problem, order)
+    _to_local(out, naive, offset, timezone)
+    rest = ~matched & problem.isna()
+    if rest.any():  # written with month names and the like: pandas reads those unambiguously
+        _fallback(out, v[rest], timezone)
+    problem[out.value.isna() & problem.isna()] = "not_a_date"
+    return out
+
+
+def _year4(y: str) -> str:
+    return y if len(y) == 4 else ("20" + y if int(y) < 69 else "19" + y)
+
+
+def _decide_order(v, a, b, day_proof, month_proof, dayfirst, where) -> bool | None:
+    if dayfirst is not None:
+        return bool(dayfirst)
+    n_day, n_month = int(day_proof.sum()), int(month_proof.sum())
+    if n_day or n_month:
+        return n_day >= n_month
+    ambiguous = (a <= 12) & (b <= 12) & (a != b)
+    if ambiguous.any():
+        sample = ", ".join(v[ambiguous].head(3).tolist())
+        raise SourceError(
+            f"{where}: every date could be day/month or month/day (e.g. {sample}); say which "
+            "with --dayfirst (day/month/year) or --date-format (e.g. %m/%d/%Y).")
+    return None
+
+
+def _offset_minutes(parts: pd.DataFrame) -> pd.Series:
+    sign = parts["os"].map({"+": 1, "-": -1})
+    minutes = sign * (pd.to_numeric(parts["oh"]) * 60 + pd.to_numeric(parts["om"]).fillna(0))
+    utc = parts["z"].notna() | parts["utc"].notna()
+    return minutes.where(~utc, 0.0)
+
+
+def _to_local(out: TimeColumn, naive: pd.Series, offset: pd.Series, timezone: str) -> None:
+    aware = offset.notna() & naive.notna()
+    if aware.any():
+        utc = naive[aware] - pd.to_timedelta(offset[aware], unit="min")
+        local = utc.dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None)
+        out.value.loc[aware] = local.astype("datetime64[us]")
+    plain = ~offset.notna() & naive.notna()
+    if plain.any():
+        out.value.loc[plain] = _wall_clock(out, naive[plain], timezone)
+
+
+def _wall_clock(out: TimeColumn, naive: pd.Series, timezone: str) -> pd.Series:
+    """Local times as written, except a time in a spring gap, moved on by the gap (counted)."""
+    naive = naive.astype("datetime64[us]")
+    folds = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward").isna()
+    gaps = naive.dt.tz_localize(timezone, ambiguous=np.ones(len(naive), dtype=bool),
+                                nonexistent="NaT").isna()
+    out.dst_fold += int(folds.sum())
+    out.dst_gap += int(gaps.sum())
+    if gaps.any():
+        g = naive[gaps]
+        before = g.dt.tz_localize(timezone, nonexistent="shift_backward")
+        offset = before.dt.tz_localize(None) - before.dt.tz_convert("UTC").dt.tz_localize(None)
+        moved = (g - offset).dt.tz_localize("UTC").dt.tz_convert(timezone).dt.tz_localize(None)
+        naive = naive.copy()
+        naive.loc[gaps] = moved.astype("datetime64[us]")
+    return naive
+
+
+def _fallback(out: TimeColumn, v: pd.Series, timezone: str) -> None:
+    for text, idx in v.groupby(v).groups.items():
+        try:
+            ts = pd.Timestamp(text)
+        except (ValueError, OverflowError):
+            continue
+        if ts is pd.NaT:
+            continue
+        if ts.tzinfo is not None:
+            ts = ts.tz_convert(timezone).tz_localize(None)
+            out.value.loc[idx] = ts
+        else:
+            out.value.loc[idx] = _wall_clock(out, pd.Series(ts, index=idx), timezone)
+
+
+def _with_format(v: pd.Series, problem: pd.Series, fmt: str, timezone: str) -> TimeColumn:
+    exact = v.str.match(format_pattern(fmt))
+    problem[~exact & problem.isna()] = "does_not_match_format"
+    out = TimeColumn(pd.Series(pd.NaT, index=v.index, dtype="datetime64[us]"), problem, None)
+    use = problem.isna()
+    if "%z" in fmt or "%Z" in fmt:
+        aware = pd.to_datetime(v[use], format=fmt, errors="coerce", utc=True)
+        out.value.loc[use] = aware.dt.tz_convert(timezone).dt.tz_localize(None).astype(
+            "datetime64[us]")
+    else:
+        naive = pd.to_datetime(v[use], format=fmt, errors="coerce")
+        ok = naive.notna()
+        out.value.loc[naive[ok].index] = _wall_clock(out, naive[ok], timezone)
+    problem[out.value.isna() & problem.isna()] = "not_a_date"
+    return out

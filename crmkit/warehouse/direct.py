@@ -1,0 +1,383 @@
+"""Load a dataset's own tables (a :class:`CRMData` or its folder) into the warehouse.
+
+A dataset (``crmkit import`` or ``crmkit generate`` output) is already in the
+canonical tables, so it goes straight into ``raw`` (one table per dataset file,
+``raw.orders``, ``raw.order_lines``...) and from there into the same staging
+tables the source extracts feed. Nothing is invented on the way: a shop
+without a customer file has no names, cards or addresses in the warehouse;
+its buyers are *inferred members* of the customer dimension, known by their
+number only (see :mod:`crmkit.warehouse.sql`). The load report lists the
+dataset's own files, one row each; ``raw`` keeps every row with its file and
+1-based line (the header is line 1), and a row that cannot be used lands in
+``quarantine.rows`` with its reason.
+
+>>> import tempfile, pathlib
+>>> from crmkit.dataset.synth import generate
+>>> from crmkit.warehouse.build import build_warehouse, load_report
+>>> data = generate("boutique", n_customers=40, seed=3)
+>>> db = build_warehouse(data, pathlib.Path(tempfile.mkdtemp()) / "shop.duckdb")
+>>> sorted(load_report(db)["file"])[:3]
+['campaign_contacts', 'campaigns', 'customers']
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..dataset.crmdata import MANIFEST, CRMData
+from ..dataset.schema import ORDER_STATUSES, SCHEMA, TABLE_NAMES
+from ..errors import DatasetError
+from .sql import MAX_AMOUNT, MAX_QUANTITY, ident
+
+__all__ = ["Dataset", "is_dataset_folder", "read_dataset", "load_dataset", "absent_tables",
+           "DATASET_FILES", "RAW_ONLY"]
+
+_SQL_TYPE = {"int": "BIGINT", "Int": "BIGINT", "float": "DOUBLE", "str": "VARCHAR",
+             "bool": "BOOLEAN", "datetime": "TIMESTAMP", "date": "DATE"}
+
+#: Tables kept in ``raw`` only: no mart reads them (yet).
+RAW_ONLY = ("ticket_events", "opportunities", "inventory")
+
+
+class Dataset:
+    """A dataset on its way into the warehouse: its tables and where each came from."""
+
+    def __init__(self, data: CRMData, files: dict[str, str], lines: dict[str, np.ndarray],
+                 digests: dict[str, str], lines_in_file: dict[str, int | None]):
+        self.data = data
+        self.files = files            # table -> file name as the load report shows it
+        self.lines = lines            # table -> 1-based line (or row) of each row
+        self.digests = digests        # file -> sha256
+        self.lines_in_file = lines_in_file
+
+    @property
+    def tables(self) -> list[str]:
+        """The tables the dataset has (absent ones left out), in canonical order."""
+        return [t for t in TABLE_NAMES if t in self.data.tables and t not in self.data.absent]
+
+    @property
+    def batch_id(self) -> str:
+        given = self.data.manifest.get("batch_id")
+        if given:
+            return str(given)
+        joined = "".join(f"{k}:{v};" for k, v in sorted(self.digests.items()))
+        return "d-" + hashlib.sha256(joined.encode()).hexdigest()[:12]
+
+
+#: File names a dataset folder may hold (one per table).
+DATASET_FILES = tuple(f"{t}.{ext}" for t in TABLE_NAMES for ext in ("csv", "parquet"))
+
+
+def absent_tables(files) -> list[str]:
+    """The canonical tables (those a mart reads) that none of ``files`` holds.
+
+    >>> absent_tables(["orders.csv", "order_lines.csv"])[:2]
+    ['customers', 'products']
+    """
+    have = {str(f).rsplit(".", 1)[0] for f in files}
+    return [t for t in STAGE if t not in have and t != "order_lines"] + (
+        ["order_lines"] if "order_lines" not in have else [])
+
+
+def is_dataset_folder(folder) -> bool:
+    """Whether ``folder`` is a dataset folder (``manifest.json`` and ``orders.csv`` or
+    ``orders.parquet``), not source extracts."""
+    folder = Path(folder)
+    return folder.is_dir() and (folder / MANIFEST).is_file() and any(
+        (folder / f"orders.{ext}").is_file() for ext in ("csv", "parquet"))
+
+
+def read_dataset(source) -> Dataset:
+    """A :class:`Dataset` from a :class:`CRMData` or a dataset folder.
+
+    A folder is read without the cross-table checks of :meth:`CRMData.validate`:
+    a sale whose product or customer row is missing is loaded against an inferred
+    member instead of stopping the load.
+    """
+    if isinstance(source, CRMData):
+        data = source
+        files, lines, digests, counts = {}, {}, {}, {}
+        for name in data.tables:
+            if name in data.absent:
+                continue
+            df = data.tables[name]
+            files[name] = name
+            lines[name] = np.arange(1, len(df) + 1, dtype=np.int64)
+            h = pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes()
+            digests[name] = hashlib.sha256(h).hexdigest()
+            counts[name] = None
+        return Dataset(data, files, lines, digests, counts)
+    folder = Path(source)
+    data = CRMData.load(folder, validate=False)
+    files, lines, digests, counts = {}, {}, {}, {}
+    for name in data.tables:
+        if name in data.absent:
+            continue
+        path = next(folder / f"{name}.{ext}" for ext in ("csv", "parquet")
+                    if (folder / f"{name}.{ext}").is_file())
+        files[name] = path.name
+        digests[path.name] = _digest(path)
+        n = len(data.tables[name])
+        if path.suffix == ".csv":
+            lines[name], counts[name] = _csv_lines(path, n)
+        else:
+            lines[name], counts[name] = np.arange(1, n + 1, dtype=np.int64), None
+    return Dataset(data, files, lines, digests, counts)
+
+
+def _digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 22), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _csv_lines(path: Path, n_rows: int) -> tuple[np.ndarray, int]:
+    """The 1-based line where each record of a CSV table starts, and the file's lines."""
+    data = path.read_bytes()
+    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    if n_lines == n_rows + 1:  # one line per record: the common, fast case
+        return np.arange(2, n_rows + 2, dtype=np.int64), n_lines
+    starts = []
+    with open(path, encoding="utf-8", newline="") as f:
+        reader = csv.reader(f)
+        next(reader, None)
+        end = reader.line_num
+        for _ in reader:
+            starts.append(end + 1)
+            end = reader.line_num
+    if len(starts) != n_rows:
+        raise DatasetError(f"{path}: {len(starts)} records by the CSV rules but {n_rows} rows "
+                           "read; write the table again (crmkit import or CRMData.save).")
+    return np.asarray(starts, dtype=np.int64), n_lines
+
+
+# ----------------------------------------------------------------------------- SQL
+def _raw_ddl(table: str) -> str:
+    cols = ", ".join(f"{ident(c.name)} {_SQL_TYPE[c.dtype]}" for c in SCHEMA[table].columns)
+    return (f"CREATE TABLE IF NOT EXISTS raw.{ident(table)} ({cols}, _batch_id VARCHAR, "
+            "_file VARCHAR, _line BIGINT, _loaded_at TIMESTAMP)")
+
+
+def _reason(*cases: tuple[str, str]) -> str:
+    return "CASE " + " ".join(f"WHEN {cond} THEN '{why}'" for cond, why in cases) + " END"
+
+
+def _bad_money(*cols: str) -> list[tuple[str, str]]:
+    return [(" OR ".join(f"NOT isfinite({c})" for c in cols), "non_finite_number"),
+            (" OR ".join(f"{c} < 0" for c in cols), "negative_price"),
+            (" OR ".join(f"{c} > {MAX_AMOUNT}" for c in cols), "out_of_range")]
+
+
+def _dedupe(key: str) -> str:
+    return (f"CASE WHEN _reason IS NULL AND row_number() OVER (PARTITION BY {key}, "
+            "_reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row' ELSE _reason END")
+
+
+_STATUSES = ", ".join(f"'{s}'" for s in ORDER_STATUSES)
+
+#: table -> (staging table, SELECT of this batch's rows with _reason; ``?`` = batch id)
+STAGE: dict[str, tuple[str, str]] = {
+    "customers": ("customer_rows", f"""
+        WITH t AS (
+            SELECT _line AS line, _file AS file, customer_id, NULL::VARCHAR AS card,
+                first_name, last_name, address, city, postal_code, country, email, phone,
+                CAST(birth_date AS DATE) AS birth_date, gender, education, acquisition_channel,
+                acquisition_campaign_id, preferred_payment_method, segment, email_consent,
+                phone_consent, CAST(signup_date AS DATE) AS signup_date,
+                CASE WHEN ?::INTEGER > 1 THEN CAST(_loaded_at AS DATE)
+                     ELSE CAST(signup_date AS DATE) END AS updated,
+                {_reason(("customer_id IS NULL", "missing_customer_id"),
+                         ("segment NOT IN ('premium', 'standard', 'budget')",
+                          "invalid_value"))} AS _reason
+            FROM raw.customers WHERE _batch_id = ?)
+        SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (PARTITION BY customer_id,
+                _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_customer'
+                ELSE _reason END AS _final_reason FROM t"""),
+    "products": ("products", f"""
+        WITH t AS (
+            SELECT _line AS line, _file AS file, product_id, sku, name, department, category,
+                subcategory, brand, unit_cost, list_price,
+                {_reason(("product_id IS NULL OR sku IS NULL OR name IS NULL", "missing_value"),
+                         *_bad_money("unit_cost", "list_price"))} AS _reason
+            FROM raw.products WHERE _batch_id = ?)
+        SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (PARTITION BY sku,
+                _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row'
+                ELSE {_dedupe("product_id")} END AS _final_reason FROM t"""),
+    "campaigns": ("campaigns", f"""
+        WITH t AS (
+            SELECT _line AS line, _file AS file, campaign_id, name, channel, goal,
+                target_segment, objective, kpi, target_value, CAST(start_date AS DATE)
+                AS start_date, CAST(end_date AS DATE) AS end_date, budget, cost_per_contact,
+                {_reason(("campaign_id IS NULL OR name IS NULL", "missing_value"),
+                         ("start_date IS NULL OR end_date IS NULL", "unparseable_date"),
+                         ("budget IS NULL OR cost_per_contact IS NULL", "invalid_number"),
+                         ("NOT isfinite(target_value)", "non_finite_number"),
+                         *_bad_money("budget", "cost_per_contact"))} AS _reason
+            FROM raw.campaigns WHERE _batch_id = ?)
+        SELECT *, {_dedupe("campaign_id")} AS _final_reason FROM t"""),
+    "order_lines": ("order_lines", f"""
+        WITH o AS (
+            SELECT *, row_number() OVER (PARTITION BY order_id ORDER BY _line) AS _copy
+            FROM raw.orders WHERE _batch_id = ?),
+        t AS (
+            SELECT l._line AS line, l._file AS file, ? AS source_system, l.order_id,
+                l.line_number, l.product_id, l.quantity, l.unit_price, l.discount,
+                o.customer_id, o.placed_at, o.channel, o.status, o.paid_at, o.shipped_at,
+                o.delivered_at, o.cancelled_at, o.returned_at, o.payment_method,
+                o.shipping_cost, o.discount_code, o.campaign_id,
+                NULL::VARCHAR AS product_ref, NULL::VARCHAR AS customer_ref,
+                l.amount_cents, o.shipping_cents, o.discount_cents, o.tax_cents,
+                o.refunded_cents,
+                o._reason AS _order_reason, o._line AS _order_line,
+                {_reason(("l.order_id IS NULL OR l.line_number IS NULL", "missing_value"),
+                         ("o._line IS NULL", "unknown_order"),
+                         ("o._reason IS NOT NULL", "order_quarantined"),
+                         ("l.quantity IS NULL OR l.amount_cents IS NULL", "invalid_number"),
+                         *_bad_money("l.unit_price"),
+                         ("NOT isfinite(l.discount)", "non_finite_number"),
+                         ("l.amount_cents < 0", "negative_price"),
+                         ("l.discount < 0 OR l.discount > 1 OR l.amount_cents > "
+                          f"{MAX_AMOUNT * MAX_QUANTITY * 100}", "out_of_range"),
+                         ("l.quantity < 1", "invalid_quantity"),
+                         (f"l.quantity > {MAX_QUANTITY}", "out_of_range"))} AS _reason
+            FROM raw.order_lines l
+            LEFT JOIN (SELECT *, {_reason(
+                    ("placed_at IS NULL", "unparseable_date"),
+                    (f"status IS NULL OR status NOT IN ({_STATUSES})", "invalid_value"),
+                    ("channel NOT IN ('store', 'web', 'phone')", "invalid_value"),
+                    *_bad_money("shipping_cost"))} AS _reason FROM o) o
+              ON o.order_id = l.order_id AND o._copy = 1
+            WHERE l._batch_id = ?)
+        SELECT *, {_dedupe("order_id, line_number")} AS _final_reason FROM t"""),
+    "web_sessions": ("web_sessions", f"""
+        WITH t AS (
+            SELECT _line AS line, _file AS file, session_id, visitor_id, customer_id,
+                started_at, traffic_source, device, pages, added_to_cart, converted_order_id,
+                NULL::VARCHAR AS customer_ref,
+                {_reason(("session_id IS NULL OR visitor_id IS NULL", "missing_value"),
+                         ("started_at IS NULL", "unparseable_date"),
+                         ("pages IS NULL", "invalid_number"))} AS _reason
+            FROM raw.web_sessions WHERE _batch_id = ?)
+        SELECT *, {_dedupe("session_id")} AS _final_reason FROM t"""),
+    "campaign_contacts": ("campaign_contacts", f"""
+        WITH t AS (
+            SELECT _line AS line, _file AS file, campaign_id, customer_id, sent_at, opened,
+                clicked, converted_order_id, cost, NULL::VARCHAR AS customer_ref,
+                {_reason(("campaign_id IS NULL OR customer_id IS NULL", "missing_value"),
+                         ("sent_at IS NULL", "unparseable_date"),
+                         ("cost IS NULL", "invalid_number"),
+                         *_bad_money("cost"))} AS _reason
+            FROM raw.campaign_contacts WHERE _batch_id = ?)
+        SELECT *, {_dedupe("campaign_id, customer_id")} AS _final_reason FROM t"""),
+    "tickets": ("tickets", f"""
+        WITH t AS (
+            SELECT _line AS line, _file AS file, ticket_id, customer_id, order_id, product_id,
+                category, channel, priority, opened_at, status, closed_at,
+                NULL::VARCHAR AS product_ref, NULL::VARCHAR AS customer_ref,
+                {_reason(("ticket_id IS NULL", "missing_value"),
+                         ("opened_at IS NULL", "unparseable_date"),
+                         ("status IS NULL OR status NOT IN ('registered', 'technical_report', "
+                          "'report_validated', 'response_issued', 'closed')",
+                          "invalid_value"))} AS _reason
+            FROM raw.tickets WHERE _batch_id = ?)
+        SELECT *, {_dedupe("ticket_id")} AS _final_reason FROM t"""),
+}
+
+
+# ----------------------------------------------------------------------------- loading
+def load_dataset(con, ds: Dataset, *, origin: str | None = None) -> bool:
+    """Load one dataset as a batch into raw, staging and quarantine (marts are rebuilt by
+    the caller). Returns ``False`` when the same batch was already loaded."""
+    from .build import _already_loaded, _stage_rows
+
+    batch_id = ds.batch_id
+    if _already_loaded(con, batch_id, ds.digests, Path(str(ds.data.manifest.get(
+            "shop_name", "dataset")))):
+        return False
+    seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM meta.batches").fetchall()[0][0]
+    now = datetime.now().replace(microsecond=0)
+    system = str(origin or ds.data.manifest.get("origin") or "dataset")
+    _same_currency(con, ds.data.currency, ds.data.shop_name)
+    con.execute("INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?)",
+                [batch_id, seq, None, now, f"dataset {ds.data.shop_name}"])
+    for name in ds.tables:
+        con.execute(_raw_ddl(name))
+        df = ds.data.tables[name][SCHEMA[name].column_names].copy()
+        df["_batch_id"], df["_file"] = batch_id, ds.files[name]
+        df["_line"], df["_loaded_at"] = ds.lines[name], pd.Timestamp(now)
+        con.register("_ds", df)
+        con.execute(f"INSERT INTO raw.{ident(name)} BY NAME SELECT * FROM _ds")
+        con.unregister("_ds")
+        file = ds.files[name]
+        digest = ds.digests.get(file) or ds.digests.get(name)
+        con.execute("INSERT INTO meta.files VALUES (?, ?, ?, ?)",
+                    [batch_id, file, digest, ds.lines_in_file.get(name)])
+    _stage_orders_first = [t for t in ds.tables if t not in ("orders",)]
+    counts = {}
+    for name in _stage_orders_first:
+        if name in RAW_ONLY or name not in STAGE:
+            counts[name] = (len(ds.data.tables[name]), 0, 0)
+            continue
+        if name == "order_lines" and "orders" not in ds.tables:
+            continue
+        table, sql = STAGE[name]
+        params = {"customers": [seq, batch_id], "order_lines": [batch_id, system, batch_id]}
+        counts[name] = _stage_rows(con, table, name, sql, params.get(name, [batch_id]),
+                                   batch_id, seq)
+    if "orders" in ds.tables:
+        counts["orders"] = _orders_count(con, batch_id, ds.files["orders"])
+    for name in ds.tables:
+        read = len(ds.data.tables[name])
+        loaded, held, inferred = counts.get(name, (read, 0, 0))
+        con.execute("INSERT INTO meta.load_report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [batch_id, ds.files[name], system, read, loaded, held,
+                     ds.lines_in_file.get(name), read == loaded + held, inferred])
+    return True
+
+
+def _same_currency(con, currency: str, shop: str) -> None:
+    """Record the warehouse's currency, or refuse a dataset in another one."""
+    have = con.execute("SELECT currency FROM meta.shop").fetchall()
+    if not have:
+        con.execute("INSERT INTO meta.shop VALUES (?)", [currency])
+    elif have[0][0] != currency:
+        raise DatasetError(f"the dataset of {shop!r} is in {currency}, but this warehouse holds "
+                           f"{have[0][0]}; build a separate warehouse for it.")
+
+
+def _orders_count(con, batch_id: str, file: str) -> tuple[int, int, int]:
+    """Orders of this batch: quarantine the unusable ones (and those without a line)."""
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE _orders AS
+        SELECT o._line AS line, o.order_id,
+            CASE WHEN o.order_id IS NULL THEN 'missing_value'
+                 WHEN row_number() OVER (PARTITION BY o.order_id ORDER BY o._line) > 1
+                     THEN 'duplicate_row'
+                 WHEN o.placed_at IS NULL THEN 'unparseable_date'
+                 WHEN o.status IS NULL OR o.status NOT IN (SELECT unnest(?::VARCHAR[]))
+                     OR o.channel NOT IN ('store', 'web', 'phone') THEN 'invalid_value'
+                 WHEN NOT isfinite(o.shipping_cost) THEN 'non_finite_number'
+                 WHEN o.shipping_cost < 0 THEN 'negative_price'
+                 WHEN o.shipping_cost > ? THEN 'out_of_range'
+                 WHEN NOT EXISTS (SELECT 1 FROM raw.order_lines l WHERE l._batch_id = ?
+                     AND l.order_id = o.order_id) THEN 'order_without_lines' END AS reason
+        FROM raw.orders o WHERE o._batch_id = ?""",
+                [list(ORDER_STATUSES), MAX_AMOUNT, batch_id, batch_id])
+    con.execute("""
+        INSERT INTO quarantine.rows
+        SELECT ?, ?, q.line, q.reason, NULL, to_json(r) FROM _orders q
+        JOIN raw.orders r ON r._batch_id = ? AND r._line = q.line
+        WHERE q.reason IS NOT NULL""", [batch_id, file, batch_id])
+    ok, held = con.execute("SELECT count(*) FILTER (WHERE reason IS NULL), "
+                           "count(*) FILTER (WHERE reason IS NOT NULL) FROM _orders"
+                           ).fetchall()[0]
+    con.execute("DROP TABLE _orders")
+    return int(ok), int(held), 0
