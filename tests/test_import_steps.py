@@ -29,11 +29,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # ---------------------------------------------------------------- read, decode
 @pytest.mark.parametrize("data, given, expected", [
     ("Ana;1\n".encode("ascii"), None, "utf-8"),
-    ("Rocío;1\n".encode("utf-8"), None, "utf-8"),
-    (b"\xef\xbb\xbf" + "Rocío;1\n".encode("utf-8"), None, "utf-8-sig"),
+    ("Rocío;1\n".encode(), None, "utf-8"),
+    (b"\xef\xbb\xbf" + "Rocío;1\n".encode(), None, "utf-8-sig"),
     ("Rocío;1\nNúñez;2\n".encode("cp1252"), None, "cp1252"),
     # two UTF-8 lines and one Windows line: a UTF-8 file with one bad line, never re-decoded
-    ("Rocío;1\nNúñez;2\n".encode("utf-8") + "Peña;3\n".encode("cp1252"), None, "utf-8"),
+    ("Rocío;1\nNúñez;2\n".encode() + "Peña;3\n".encode("cp1252"), None, "utf-8"),
     ("Rocío;1\n".encode("utf-16"), None, "utf-16"),
     ("Rocío;1\n".encode("utf-16-le"), None, "utf-16-le"),
     ("Rocío;1\n".encode("utf-16-be"), None, "utf-16-be"),
@@ -46,7 +46,7 @@ def test_decide_encoding_names_the_files_encoding(data, given, expected):
 def test_an_encoding_that_makes_mojibake_is_refused_with_the_likely_one():
     with pytest.raises(SourceError, match=r"f.csv, line 2: the file is UTF-8 .*Peña.*"
                                           r"--encoding cp1252 would read it as 'PeÃ±a"):
-        decide_encoding("x;y\nPeña;1\n".encode("utf-8"), given="cp1252", path="f.csv")
+        decide_encoding("x;y\nPeña;1\n".encode(), given="cp1252", path="f.csv")
 
 
 # ---------------------------------------------------------------- split
@@ -58,7 +58,7 @@ def _table(tmp_path, data: bytes, **kw):
 
 def test_split_keeps_every_record_with_its_line_and_sets_aside_the_rest(tmp_path):
     data = (b'a,b,c\n1,2,3\n\n4,"x\ny",6\n7,8\n9,10,11,12\n13,"open,14\n15,16,17\n'
-            + "18,Peña,20\n".encode("cp1252") + "21,Núñez,23\n".encode("utf-8"))
+            + "18,Peña,20\n".encode("cp1252") + "21,Núñez,23\n".encode())
     t = _table(tmp_path, data)
     assert t.frame[["a", "b", "_line"]].values.tolist() == [
         ["1", "2", 2], ["4", "x\ny", 4], ["15", "16", 9], ["21", "Núñez", 11]]
