@@ -152,17 +152,19 @@ CASES = {
         RETAIL_MAP, RETAIL_BAD | {(3, "ambiguous_decimal")}, delimiter=";", decimal=","),
     "decimal_comma_flag_on_a_dot_file": Case(
         _retail(lambda rows: None), RETAIL_MAP | {"decimal": ","},
-        refused=r"retail.csv, column 'Price': decimal=',' contradicts the data: .* "
+        refused=r"retail.csv, line 2, column 'Price': decimal=',' contradicts the data: .* "
                 r"decimal point \(e.g. 6.95, 6.75, 2.1\)"),
     "prices_in_tenths_of_a_penny": Case(_retail(_set({(2, 5): "0.065", (3, 5): "0.125"})),
                                         RETAIL_MAP, RETAIL_BAD),
+    "line_in_tenths_of_a_penny": Case(_retail(_set({(5, 5): "0.1255"})), RETAIL_MAP,
+                                      RETAIL_BAD | {(5, "too_many_decimals")}),
     # ---- 2. dates
     "day_first_column_with_a_month_first_value": Case(
         _retail(_dates("%d/%m/%Y %H:%M", {3: "12/13/2009 07:45", 17: "13/12/2009 11:02"})),
         RETAIL_MAP, (RETAIL_BAD - {(17, "not_a_date")}) | {(3, "contradicts_day_month")}),
     "every_date_ambiguous": Case(
         _retail(_dates("%d/%m/%Y %H:%M")), RETAIL_MAP,
-        refused=r"retail.csv, column 'InvoiceDate': every date could be day/month or "
+        refused=r"retail.csv, line 2, column 'InvoiceDate': every date could be day/month or "
                 r"month/day \(e.g. 01/12/2009 07:45, 01/12/2009 07:45, 01/12/2009 07:45\); "
                 r"say which with --dayfirst"),
     "every_date_ambiguous_with_dayfirst": Case(
@@ -237,6 +239,8 @@ def test_hostile_order_log(name, tmp_path, capsys):
     assert int(r.report["rows_read"].iloc[0]) == len(records)
     assert int(r.report["rows_quarantined"].iloc[0]) == len(bad_lines)
     assert int(r.report["rows_imported"].iloc[0]) == len(records) - len(bad_lines)
+    assert r.notes["unclosed_quote_lines"] == sum(1 for _, why in case.bad
+                                                  if why == "unclosed_quote")
     if "encoding" not in case.mapping and name.startswith(("utf16", "one_line")):
         assert "CAFÉ ROCÍO MUG" in set(r.data.products["name"])
     money = retail_money(records, bad_lines, decimal=case.decimal)

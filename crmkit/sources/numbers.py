@@ -98,8 +98,17 @@ def _forms(v: pd.Series) -> np.ndarray:
     return form
 
 
+def _at_line(where: str, lines, mask) -> str:
+    """``file, line N, column 'x'``: the line of the first value at fault, when known."""
+    if lines is None or not np.asarray(mask).any():
+        return where
+    first = int(np.asarray(lines)[np.flatnonzero(np.asarray(mask))[0]])
+    file, sep, column = where.partition(", column ")
+    return f"{file}, line {first}, column {column}" if sep else f"{where}, line {first}"
+
+
 def decide_decimal(form: np.ndarray, *, given: str | None, values: pd.Series,
-                   where: str) -> str:
+                   where: str, lines=None) -> str:
     """The column's decimal mark from the forms of its values (see the module)."""
     proves = _PROVES[form]
     dots, commas = int((proves == ".").sum()), int((proves == ",").sum())
@@ -110,6 +119,7 @@ def decide_decimal(form: np.ndarray, *, given: str | None, values: pd.Series,
         n_given = dots if given == "." else commas
         if n_other > n_given:
             sample = values[proves == other].astype("str").head(3).tolist()
+            where = _at_line(where, lines, proves == other)
             raise SourceError(
                 f"{where}: decimal={given!r} contradicts the data: {n_other:,} value(s) are "
                 f"written with a decimal {'comma' if other == ',' else 'point'} (e.g. "
@@ -119,15 +129,16 @@ def decide_decimal(form: np.ndarray, *, given: str | None, values: pd.Series,
 
 
 def parse_numbers(values: pd.Series, *, decimal: str | None = None,
-                  where: str = "column") -> NumberColumn:
+                  where: str = "column", lines=None) -> NumberColumn:
     """Read a text column as numbers, exactly; see the module for the rules.
 
     ``decimal`` is the analyst's mark (``"."`` or ``","``), checked against the data;
-    None decides it from the column. ``where`` names file and column in errors.
+    None decides it from the column. ``where`` names file and column in errors and
+    ``lines`` (the rows' 1-based lines in the file) the line of the first value at fault.
     """
     v = _clean(values)
     form = _forms(v)
-    mark = decide_decimal(form, given=decimal, values=v, where=where)
+    mark = decide_decimal(form, given=decimal, values=v, where=where, lines=lines)
     problem = np.full(len(v), None, dtype=object)
     none = form == 0
     if none.any():

@@ -183,22 +183,24 @@ def _parse_columns(raw: pd.DataFrame, mapping: OrderLogMapping, *, timezone: str
     cols = mapping.columns
     where = f"{file}, column {{!r}}".format
     parsed = pd.DataFrame({LINE: raw[LINE]}, index=raw.index)
+    lines = raw[LINE].to_numpy()
     times = parse_times(raw[cols["date"]], timezone=timezone, fmt=mapping.date_format,
-                        dayfirst=mapping.dayfirst, where=where(cols["date"]))
+                        dayfirst=mapping.dayfirst, where=where(cols["date"]), lines=lines)
     parsed["placed_at"] = times.value
     problems = {"placed_at": times.problem}
     info = {"dayfirst": times.dayfirst, "dst_gap_moved_forward": times.dst_gap,
             "dst_fold_kept_as_written": times.dst_fold, "decimal": {}}
     if "quantity" in cols:
         qty = parse_numbers(raw[cols["quantity"]], decimal=mapping.decimal,
-                            where=where(cols["quantity"]))
+                            where=where(cols["quantity"]), lines=lines)
         parsed["quantity"] = qty.value
         problems["quantity"] = qty.problem
         info["decimal"][cols["quantity"]] = qty.decimal
     else:
         parsed["quantity"] = 1.0
     money_col = cols.get("price") or cols["amount"]
-    money = parse_numbers(raw[money_col], decimal=mapping.decimal, where=where(money_col))
+    money = parse_numbers(raw[money_col], decimal=mapping.decimal, where=where(money_col),
+                          lines=lines)
     info["decimal"][money_col] = money.decimal
     problems["unit_price"] = money.problem
     parsed["_money_text"] = money.text

@@ -229,6 +229,7 @@ def _careful_records(data: bytes, encoding: str, delim: str, quote: str = '"'):
     physical = data.splitlines(keepends=True)
     bodies = [p.rstrip(b"\r\n") for p in physical]
     records, lines, blank, broken = [], [], [], []
+    split = _LineSplitter(delim, quote) if delim != WHITESPACE else None
     i, n = 0, len(physical)
     while i < n:
         text, why = decode_line(bodies[i], encoding)
@@ -255,7 +256,7 @@ def _careful_records(data: bytes, encoding: str, delim: str, quote: str = '"'):
                     break
                 joined += physical[j - 1][len(bodies[j - 1]):].decode("ascii") + more
                 if joined.count(quote) % 2 == 0:
-                    fields = _split_line(joined, delim, quote)
+                    fields = split(joined)
                     span = j - i + 1
                     break
             if fields is None:
@@ -263,7 +264,7 @@ def _careful_records(data: bytes, encoding: str, delim: str, quote: str = '"'):
                 i += 1
                 continue
         else:
-            fields = _split_line(text, delim, quote)
+            fields = split(text)
             if fields is None:
                 broken.append((line, "unclosed_quote", text))
                 i += 1
@@ -278,15 +279,37 @@ def _careful_records(data: bytes, encoding: str, delim: str, quote: str = '"'):
     return records, lines, blank, broken
 
 
-def _split_line(text: str, delim: str, quote: str) -> list | None:
-    if quote not in text:
-        return text.split(delim)
-    try:
-        rows = list(csv.reader([text], delimiter=delim, quotechar=quote, doublequote=True,
-                               strict=True))
-    except csv.Error:
-        return None
-    return rows[0] if len(rows) == 1 else None
+class _LineSplitter:
+    """Split single lines with quotes by one long-lived ``csv`` reader (one per line costs more
+    than the parsing); ``None`` for a line the reader cannot make one record of."""
+
+    def __init__(self, delim: str, quote: str) -> None:
+        self.delim, self.quote, self.line = delim, quote, None
+        self.reader = self._new()
+
+    def _new(self):
+        return csv.reader(self, delimiter=self.delim, quotechar=self.quote, doublequote=True,
+                          strict=True)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.line is None:
+            raise StopIteration
+        line, self.line = self.line, None
+        return line
+
+    def __call__(self, text: str) -> list | None:
+        if self.quote not in text:
+            return text.split(self.delim)
+        self.line = text
+        try:
+            return next(self.reader)
+        except (csv.Error, StopIteration):
+            self.line = None
+            self.reader = self._new()
+            return None
 
 
 def _joined(rec: list[str], delim: str) -> str:
