@@ -50,7 +50,7 @@ from .quarantine import (
 )
 from .table import LINE, TextTable, read_text_table
 
-__all__ = ["Batch", "read_text_table", "exact_total", "line_cents", "manifest"]
+__all__ = ["Batch", "read_text_table", "exact_total", "line_cents", "money_cents", "manifest"]
 
 
 @dataclass
@@ -121,6 +121,24 @@ class Batch:
                 "unclosed_quote_lines": self.table.unclosed_quotes}
 
 
+def money_cents(texts: pd.Series, *, currency: str) -> tuple[pd.Series, pd.Series]:
+    """:func:`~crmkit.dataset.money.parse_money` of canonical money text, read once per
+    distinct value (a log repeats its prices and amounts): (Int64 cents, problem or None).
+
+    >>> money_cents(pd.Series(["1.50", "1.50", "0.125"]), currency="EUR")[0].tolist()
+    [150, 150, <NA>]
+    """
+    texts = pd.Series(texts)
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    cents, problem = parse_money(pd.Series(uniques, dtype=object).astype("str"),
+                                 currency=currency)
+    cents = cents.array.take(codes, allow_fill=True)  # -1 (no text) -> NA, exact integers
+    problem = np.append(problem.to_numpy(dtype=object, na_value=None), None)[
+        np.where(codes < 0, len(uniques), codes)]
+    return (pd.Series(cents, index=texts.index),
+            pd.Series(problem, index=texts.index, dtype=object))
+
+
 def line_cents(price_text: pd.Series, quantity: pd.Series, *, currency: str,
                discount_text: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
     """What each line cost in minor units, exactly from the source's text: price x quantity,
@@ -136,7 +154,7 @@ def line_cents(price_text: pd.Series, quantity: pd.Series, *, currency: str,
     """
     digits = minor_digits(currency)
     qty = pd.Series(quantity).abs().astype("int64")
-    price, _ = parse_money(price_text, currency=currency)
+    price, _ = money_cents(price_text, currency=currency)
     cents = price * qty.to_numpy()
     problem = np.full(len(cents), None, dtype=object)
     fine = pd.Series(price_text).notna().to_numpy() & price.isna().to_numpy()
