@@ -237,3 +237,14 @@ def test_a_byte_that_is_not_utf8_is_named_with_its_line(data, tmp_path):
     with pytest.raises(DatasetError, match=r"customers\.csv: line 9, byte \d+ of the line: "
                                            r"b'\\xed' is not UTF-8"):
         CRMData.load(folder)
+
+
+def test_nan_where_a_parquet_column_must_not_be_empty_names_the_file_row_and_column(data,
+                                                                                    tmp_path):
+    campaigns = data.campaigns.copy()
+    campaigns.loc[1, "budget"] = float("nan")
+    folder = CRMData({"orders": data.orders, "campaigns": campaigns}).save(
+        tmp_path / "shop", format="parquet")
+    with pytest.raises(DatasetError, match=r"campaigns\.parquet: column 'budget', row 2: must "
+                                           r"not be empty but is empty \(or NaN\)"):
+        CRMData.load(folder)

@@ -99,6 +99,15 @@ def test_assign_refuses_a_shared_seed_or_id(tmp_path, capsys):
     assert "seed cannot be given with -p" in capsys.readouterr().err
 
 
+def test_grade_of_a_missing_submissions_folder_says_so(tmp_path, capsys):
+    roster = _roster(tmp_path, "id,name,language\ns1,Ana,es\n")
+    course_secret(tmp_path / "s.txt", create=True)
+    assert main(["grade", str(tmp_path / "nothing"), "--roster", str(roster), "--out",
+                 str(tmp_path / "g"), "--secret", str(tmp_path / "s.txt")]) == 2
+    err = capsys.readouterr().err
+    assert "submissions folder" in err and "does not exist" in err and err.count("\n") == 1
+
+
 def test_grade_without_the_course_secret_says_which_file(tmp_path, capsys):
     roster = _roster(tmp_path, "id,name,language\ns1,Ana,es\n")
     (tmp_path / "subs").mkdir()
@@ -145,14 +154,18 @@ def test_answers_right_for_another_students_data_flag_a_copy():
     own = {"a": 1, "b": 2, "c": 3, "d": 4}
     other = {"a": 11, "b": 12, "c": 13, "d": 14}
     honest = _graded("s1", own, own)
-    copier = _graded("s2", {"a": 11, "b": 12, "c": 3, "d": None}, own)
+    copier = _graded("s2", {"a": 11, "b": 12, "c": 3, "d": 14}, own)
     unlucky = _graded("s3", {"a": 11, "b": 99, "c": 3}, own)  # one match is not a pattern
     source = _graded("s4", other, other)
-    graded = [honest, copier, unlucky, source]
+    # a fifth student's data happen to give two of the same answers as s4's
+    lookalike = _graded("s5", {"a": 11, "b": 12, "c": 0, "d": 0}, {"a": 11, "b": 12, "c": 0,
+                                                                    "d": 0})
+    graded = [honest, copier, unlucky, source, lookalike]
     for g in graded:
         _grade_one(g, {})
     _copies(graded, copy_min=2)
-    assert copier.copied_from == {"s4": ["a", "b"]} and "data of s4" in copier.flags[0]
+    assert copier.copied_from == {"s4": ["a", "b", "d"]} and "data of s4" in copier.flags[0]
+    assert len(copier.flags) == 1  # s5's data match two answers by chance: not named
     assert not honest.flags and not unlucky.flags and not source.flags
     assert copier.points == 1  # c, its own
 

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hand_edit import unseal
 
 from crmkit.cli import main
 from crmkit.dataset.crmdata import CRMData
@@ -188,6 +189,7 @@ def test_a_missing_product_row_costs_no_sale_and_is_filled_in_later(tmp_path):
         w = csv.DictWriter(f, fieldnames=list(products[0]), lineterminator="\n")
         w.writeheader()
         w.writerows(r for r in products if r["product_id"] != gone)
+    unseal(lean)  # edited by hand: its manifest no longer vouches for the files
     db = build_warehouse(lean, tmp_path / "w.duckdb")
     assert quarantine(db).empty
     report = load_report(db).set_index("file")
@@ -223,7 +225,7 @@ def test_a_damaged_customer_row_costs_that_row_only(tmp_path):
     buf = pd.io.common.StringIO()
     csv.writer(buf, lineterminator="").writerow(fields)
     text[at] = buf.getvalue()
-    (folder / "customers.csv").write_text("\n".join(text), encoding="utf-8")
+    (unseal(folder) / "customers.csv").write_text("\n".join(text), encoding="utf-8")
     db = build_warehouse(folder, tmp_path / "w.duckdb")
     q = quarantine(db)
     assert q[["file", "line", "reason"]].values.tolist() == [["customers.csv", at + 1,

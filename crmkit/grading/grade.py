@@ -101,7 +101,12 @@ def claimed_id(nb: dict) -> str | None:
 
 def find_submissions(root: str | Path, students: list[Student]) -> list[Submission]:
     """Every notebook under ``root`` (checkpoints and hidden files left out), with its owner."""
+    from ..errors import ParameterError
+
     root = Path(root)
+    if not root.is_dir():
+        raise ParameterError(f"submissions folder {root} does not exist; give the folder that "
+                             "holds one folder per student id (as crmkit assign wrote them).")
     by_id = {s.id: s for s in students}
     found = []
     for path in sorted(root.rglob("*.ipynb")):
@@ -245,8 +250,10 @@ def _copies(graded: list[Graded], copy_min: int) -> None:
                                     lang=book.get("lang", "en"))
                 if status == "correct":
                     matches.setdefault(other, []).append(e.name)
+        most = max((len(names) for names in matches.values()), default=0)
         for other, names in matches.items():
-            if len(names) >= copy_min:
+            # small whole-number answers coincide by chance: only the data matched most count
+            if len(names) >= copy_min and len(names) == most:
                 g.copied_from[other] = names
                 g.flags.append(f"probably copied: {len(names)} answers ({', '.join(names)}) are "
                                f"right for the data of {other}, not for this student's")

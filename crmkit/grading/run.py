@@ -12,6 +12,7 @@ grading log (:mod:`crmkit.lessons.submission`) the exercise book writes.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -63,7 +64,8 @@ def execute(nb: dict, parameters: dict[str, Any], *, cell_timeout: float = 60,
     from nbclient import NotebookClient
     from papermill.parameterize import parameterize_notebook
 
-    node = nbformat.from_dict(nb)
+    # as Jupyter saves it (sources as lists of lines), read as nbformat reads a file
+    node = nbformat.reads(json.dumps(nb), as_version=4)
     for cell in node.cells:
         cell.metadata.setdefault("tags", [])
     node.metadata.setdefault("kernelspec", {"name": "python3", "language": "python",
