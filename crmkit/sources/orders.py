@@ -288,9 +288,11 @@ def _read(path: Path, mapping: OrderLogMapping) -> TextTable:
     missing = [f"{role}={col!r}" for role, col in mapping.columns.items()
                if col not in table.frame.columns]
     if missing:
-        cols = [c for c in table.frame.columns if c != LINE]
+        cols = [repr(c if len(c) <= 40 else c[:37] + "...") for c in table.frame.columns
+                if c != LINE]
+        more = f" and {len(cols) - 20} more" if len(cols) > 20 else ""
         raise SourceError(f"{path}: column(s) {', '.join(missing)} not in the file; its "
-                          f"columns are: {', '.join(repr(c) for c in cols)}. Fix the mapping.")
+                          f"columns are: {', '.join(cols[:20])}{more}. Fix the mapping.")
     return table
 
 
