@@ -133,5 +133,10 @@ def _refuse_mojibake(raw: bytes, given: str, path) -> None:
 
 
 def _short(text: str) -> str:
+    """The text around its first non-ASCII character (where the two readings differ)."""
     text = text.strip()
-    return text if len(text) <= 60 else text[:57] + "..."
+    if len(text) <= 60:
+        return text
+    i = next((k for k, c in enumerate(text) if ord(c) > 127), 0)
+    start = max(0, i - 25)
+    return ("..." if start else "") + text[start:start + 50] + "..."
