@@ -15,6 +15,7 @@ quarantine, so rows read = rows imported + rows quarantined by construction.
 
 >>> import pathlib, tempfile
 >>> import pandera.pandas as pa
+>>> from crmkit.sources.numbers import parse_numbers
 >>> f = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
 >>> _ = f.write_text("c,a\\n1,3.5\\n2,inf\\n3,-1\\n4,2,9\\n", encoding="utf-8")
 >>> table = read_text_table(f)
@@ -39,7 +40,6 @@ import numpy as np
 import pandas as pd
 
 from ..dataset.money import minor_digits, parse_money
-from .numbers import parse_numbers
 from .quarantine import (
     QUARANTINE_COLUMNS,
     broken_rows,
@@ -203,8 +203,3 @@ def manifest(shop_name: str, currency: str, timezone: str, origin: str,
         "start": str(placed.min().date()) if len(placed) else None,
         "end": str(placed.max().date()) if len(placed) else None,
     }
-
-
-def money_text(values: pd.Series, *, where: str) -> pd.Series:
-    """Canonical exact text of a money column (NA where unreadable), for sums to the cent."""
-    return parse_numbers(values, where=where).text
