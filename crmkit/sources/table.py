@@ -21,13 +21,14 @@ aside with its reason and true line, never padded, cut or re-read.
 from __future__ import annotations
 
 import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import SourceError
 from .encoding import decide_encoding
@@ -167,36 +168,39 @@ def _frame(records, lines, cols, delim) -> tuple[pd.DataFrame, list]:
     return frame, wrong
 
 
-def _field_counts(data: bytes, delim: str) -> tuple[np.ndarray, np.ndarray]:
-    """Fields on each line of a plain file, and where each line starts, from its bytes."""
+def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Where each physical line of ``data`` starts and ends (its line break included)."""
     buf = np.frombuffer(data, dtype=np.uint8)
     newline = np.flatnonzero(buf == 10)
     if len(buf) and buf[-1] != 10:
-        newline = np.append(newline, len(buf))
-    starts = np.concatenate(([0], newline[:-1] + 1))
-    if delim == WHITESPACE:
-        space = (buf == 32) | (buf == 9) | (buf == 13) | (buf == 10)
-        at = np.flatnonzero(~space[1:] & space[:-1]) + 1
-        if len(buf) and not space[0]:
-            at = np.concatenate(([0], at))
-        extra = 0
-    else:
-        at, extra = np.flatnonzero(buf == ord(delim)), 1
-    counts = np.bincount(np.searchsorted(newline, at), minlength=len(starts)) + extra
-    return counts[:len(starts)], starts
+        newline = np.append(newline, len(buf) - 1)
+    ends = newline + 1
+    starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
+    return starts, ends.astype(np.int64)
 
 
 def _plain_frame(data: bytes, encoding: str, delim: str, header: bool):
-    """A plain file (one record per line, nothing to repair) split at C speed: pandas' reader
-    for the lines with the right number of fields, counted per line from the bytes. ``None``
+    """A plain file (one record per line, nothing to repair) split at C speed in Arrow: the
+    file's bytes become one text value per line (no copy), each line is split at the
+    delimiter (or runs of spaces), and the lines with the header's number of fields become
+    the rows; the others are kept as ``wrong_field_count`` with their true line. ``None``
     when the header is odd (the careful reader explains)."""
-    counts, starts = _field_counts(data, delim)
-    ends = np.append(starts[1:], len(data))
-    first = data[:ends[0]].decode(encoding).rstrip("\r\n")
+    if encoding.replace("_", "-").lower() not in ("utf-8", "utf8") and not data.isascii():
+        data = data.decode(encoding).encode("utf-8")  # plain_text checked that it decodes
+    starts, ends = _line_bounds(data)
+    first = data[:ends[0]].decode("utf-8").rstrip("\r\n")
     cols = ([c.strip() for c in (first.split() if delim == WHITESPACE else first.split(delim))]
             if header else None)
     if cols is not None and (len(set(cols)) != len(cols) or len(cols) < 2):
         return None
+    offsets = np.append(starts, ends[-1]) if len(starts) else np.zeros(1, np.int64)
+    lines = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets),
+                                             pa.py_buffer(data))
+    if delim == WHITESPACE:
+        fields = pc.ascii_split_whitespace(pc.ascii_trim_whitespace(lines))
+    else:
+        fields = pc.split_pattern(pc.utf8_rtrim(lines, characters="\r\n"), delim)
+    counts = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
     width = len(cols) if cols else int(np.bincount(counts).argmax())
     cols = cols or [str(i) for i in range(1, width + 1)]
     number = np.arange(1, len(starts) + 1)
@@ -205,21 +209,12 @@ def _plain_frame(data: bytes, encoding: str, delim: str, header: bool):
     good = body & (counts == width)
     wrong = np.flatnonzero(body & ~good)
     broken = [(int(number[i]), "wrong_field_count",
-               data[starts[i]:ends[i]].decode(encoding).rstrip("\r\n")) for i in wrong]
-    if len(wrong):
-        keep = np.repeat(good, ends - starts)
-        kept = np.frombuffer(data, dtype=np.uint8)[keep].tobytes()
-    else:
-        kept = data[ends[0]:] if header else data
-    sep = r"\s+" if delim == WHITESPACE else delim
-    if good.any():
-        frame = pd.read_csv(io.BytesIO(kept), sep=sep, header=None, names=cols, dtype="str",
-                            na_filter=False, keep_default_na=False, index_col=False,
-                            engine="c", quoting=csv.QUOTE_NONE, encoding=encoding)
-    else:
-        frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})
-    if len(frame) != int(good.sum()):  # the C reader saw the lines otherwise: be careful
-        return None
+               data[starts[i]:ends[i]].decode("utf-8").rstrip("\r\n")) for i in wrong]
+    rows = fields.filter(pa.array(good)) if not good.all() else fields
+    values = rows.flatten()
+    n = len(rows)
+    frame = pd.DataFrame({c: pd.Series(values.take(pa.array(np.arange(j, n * width, width))),
+                                       dtype="str") for j, c in enumerate(cols)})
     frame[LINE] = number[good]
     return frame, broken
 
