@@ -293,6 +293,7 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"'):
         field_re = f"(?:[^{qq}{d}]*|{qq}(?:[^{qq}]|{qq}{qq})*{qq})"
         fits = pc.match_substring_regex(q, f"^{field_re}(?:{d}{field_re}){{{width - 1}}}$")
         fields[quoted] = np.where(fits.to_numpy(zero_copy_only=False), width, -1)
+        del q, fits
     elif len(quoted):
         fields[quoted] = -1
     odd = np.flatnonzero(quotes % 2 == 1)
@@ -332,10 +333,23 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"'):
             line_numbers = number[simple]
     else:
         line_numbers = number[simple]
-    frame = pd.DataFrame({c: pd.Series(table.column(j), dtype="str")
+    shared: dict = {}
+    frame = pd.DataFrame({c: _text_column(table.column(j), shared)
                           for j, c in enumerate(cols)})
     frame[LINE] = line_numbers
     return frame, sorted(blank), sorted(broken)
+
+
+def _text_column(values: pa.ChunkedArray, shared: dict) -> pd.Series:
+    """A column of text for pandas; one that is empty on every row shares a single buffer of
+    zero offsets with the other empty columns (a wide export has dozens of them)."""
+    if values.null_count == 0 and pc.max(pc.binary_length(values)).as_py() in (0, None):
+        if "empty" not in shared:
+            zeros = pa.py_buffer(np.zeros(len(values) + 1, dtype=np.int64))
+            shared["empty"] = pa.LargeStringArray.from_buffers(len(values), zeros,
+                                                               pa.py_buffer(b""))
+        values = shared["empty"]
+    return pd.Series(values, dtype="str")
 
 
 def _arrow_csv(data, starts, ends, simple, cols, delim, quote):
