@@ -40,6 +40,8 @@ from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import SourceError
 from .numbers import _at_line, distinct
@@ -216,13 +218,27 @@ def _offset_form(given: pd.Series) -> pd.Series:
     60 minutes or more, is no offset: NaT).
 
     >>> [str(t) for t in _offset_form(pd.Series(["2024-01-01 00:26:18 +0100",
-    ...                  "2024-01-01 00:26:18 -0230", "2024-01-01 00:26:18 +2400"]))]
-    ['2023-12-31 23:26:18+00:00', '2024-01-01 02:56:18+00:00', 'NaT']
+    ...                  "2024-01-01 00:26:18 -0230", "2024-01-01 00:26:18 +2400",
+    ...                  "2024-02-30 00:26:18 +0100"]))]
+    ['2023-12-31 23:26:18+00:00', '2024-01-01 02:56:18+00:00', 'NaT', 'NaT']
     """
-    naive = pd.to_datetime(given.str.slice(0, 19), format="%Y-%m-%d %H:%M:%S", errors="coerce")
-    hours = pd.to_numeric(given.str.slice(21, 23), errors="coerce")
-    minutes = pd.to_numeric(given.str.slice(23, 25), errors="coerce")
-    sign = np.where(given.str.slice(20, 21) == "-", -1, 1)
+    text = pa.array(given.astype("str").array)
+    wall = pc.utf8_slice_codeunits(text, 0, 19)
+    when = pc.strptime(wall, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
+    # strptime rolls 2020-02-30 over to 1 March: only a time that writes back as read counts
+    same = pc.equal(pc.strftime(when, format="%Y-%m-%d %H:%M:%S"), wall)
+    kept = pc.if_else(pc.fill_null(same, False), when, None).cast(pa.timestamp("us"))
+    naive = pd.Series(kept.to_numpy(zero_copy_only=False), index=given.index)
+
+    def number(start: int) -> pd.Series:
+        part = pc.utf8_slice_codeunits(text, start, start + 2)
+        ok = pc.utf8_is_digit(part).to_numpy(zero_copy_only=False)
+        got = pc.cast(pc.if_else(ok, part, "99"), pa.int64()).to_numpy()
+        return pd.Series(np.where(ok, got, 99), index=given.index)
+
+    hours, minutes = number(21), number(23)
+    sign = np.where(pc.equal(pc.utf8_slice_codeunits(text, 20, 21), "-").to_numpy(
+        zero_copy_only=False), -1, 1)
     offset = (hours * 60 + minutes).where((hours < 24) & (minutes < 60)) * sign
     return (naive - pd.to_timedelta(offset, unit="min")).dt.tz_localize("UTC")
 
