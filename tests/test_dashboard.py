@@ -195,3 +195,17 @@ def test_dashboard_from_a_dataset_folder(tmp_path, data):
     out = tmp_path / "d.html"
     assert main(["dashboard", "--data", str(folder), "--out", str(out)]) == 0
     assert out.stat().st_size > 10_000
+
+
+def test_the_standalone_dashboard_and_notebook_04_draw_the_same_shop():
+    from pathlib import Path
+
+    from crmkit.cli import build_parser
+    from crmkit.report import notebook_parameters
+
+    nb = notebook_parameters(Path(__file__).parents[1] / "notebooks" / "04_case_bendita.ipynb")
+    args = build_parser().parse_args(["dashboard", "--profile", nb["profile"]])
+    assert (args.seed, args.customers) == (nb["seed"], nb["n_customers"])
+    from crmkit.dataset.synth import DEFAULT_END, DEFAULT_START
+
+    assert (DEFAULT_START, DEFAULT_END) == (nb["start"], nb["end"])
