@@ -209,3 +209,40 @@ def test_the_standalone_dashboard_and_notebook_04_draw_the_same_shop():
     from crmkit.dataset.synth import DEFAULT_END, DEFAULT_START
 
     assert (DEFAULT_START, DEFAULT_END) == (nb["start"], nb["end"])
+
+
+def test_a_chosen_segment_shows_only_its_customers_in_the_segment_chart(small):
+    seg = rfm_segments(small)
+    tables = dash.dashboard_tables(small, segment="champions", source="email")
+    counts = tables["segments"]
+    assert counts["champions"] == (seg == "champions").sum()
+    assert counts.drop("champions").sum() == 0
+
+
+def test_the_conversion_heat_map_fits_its_labels_in_its_cells_without_warnings(small):
+    import warnings
+
+    import matplotlib.pyplot as plt
+
+    from crmkit.analytics.experiments import conversion_heatmap
+
+    table = conversion_heatmap(small)
+    with warnings.catch_warnings(), plt.rc_context({"figure.autolayout": True}):
+        warnings.simplefilter("error")  # the old "Tight layout not applied" fails here
+        ax = dash.plot_conversion_heatmap(table, lang="es")
+        fig = ax.figure
+        fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    width, height = fig.get_size_inches() * fig.dpi
+    assert width >= 500 and height >= 300  # the old picture: 235 x 370 px
+    rows, cols = table.shape
+    cell = ax.get_window_extent(renderer)
+    for text in ax.texts:  # each percentage inside its own cell
+        box = text.get_window_extent(renderer)
+        assert box.width < cell.width / cols and box.height < cell.height / rows
+        assert "," in text.get_text() and text.get_text().endswith("%")
+    for label in ax.get_yticklabels():  # row labels left of the map, inside the figure
+        box = label.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.x1 <= cell.x0
+    assert ax.collections[0].get_cmap().name == "cividis"
+    plt.close(fig)

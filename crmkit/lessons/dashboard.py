@@ -66,7 +66,8 @@ from .notebook import shop_title
 
 __all__ = ["dashboard_tables", "board", "filter_data", "dashboard_figure", "dashboard_html",
            "write_dashboard", "show_dashboard", "view_bundle", "missing_reason", "fmt_kpi",
-           "target_text", "basis_text", "kpi_rows", "legend", "heads", "COLOURS"]
+           "target_text", "basis_text", "kpi_rows", "legend", "heads",
+           "plot_conversion_heatmap", "COLOURS"]
 
 COLOURS = {"green": "#2a9d8f", "amber": "#e9c46a", "red": "#e76f51", "grey": "#adb5bd"}
 
@@ -248,6 +249,13 @@ def target_text(kpi: str, row, data, lang: str = "en") -> str:
                           months=_months_text(row["target_from"], row["target_to"], lang))
 
 
+def status_text(row, lang: str = "en") -> str:
+    """The light's meaning in ``lang``; a KPI measured but without a target says so."""
+    if row["status"] == "grey" and not pd.isna(row["value"]) and pd.isna(row["target"]):
+        return t("dashboard.no_target", lang)
+    return t(f"dash.{row['status']}", lang)
+
+
 def _whole_history(data: CRMData, monthly: pd.DataFrame) -> pd.DataFrame:
     """``monthly`` on every month of the shop's history: a month without sessions has 0
     sessions (not "unknown") when the shop records visits; without orders, 0 active
@@ -259,7 +267,7 @@ def _whole_history(data: CRMData, monthly: pd.DataFrame) -> pd.DataFrame:
     if len(monthly):
         months = months.union(monthly.index)
     out = monthly.reindex(months)
-    if data.has("web"):
+    if data.has("web") and len(data.web_sessions):  # a shop that records visits
         for col in ("sessions", "visitors"):
             out[col] = out[col].fillna(0)
     out["active_customers"] = out["active_customers"].fillna(0).astype(int)
@@ -297,9 +305,12 @@ def dashboard_tables(data: CRMData, *, targets: dict | None = None, top: int = 5
     missing = {k: missing_reason(data, k, lang, margin=margin) or t("dash.grey", lang)
                for k in KPI_NAMES if k not in measured}
     part = filter_data(chosen, start=str(lo), end=str(hi))
-    segments = (rfm_segments(part).value_counts().reindex(list(SEGMENTS), fill_value=0)
-                .rename("customers") if len(part.orders) else
-                pd.Series(0, index=list(SEGMENTS), name="customers"))
+    # each customer's segment as the segment filter knows it (the whole history), for the
+    # customers the filters keep: a chosen segment shows that one bar
+    everyone = rfm_segments(data)
+    kept_ids = chosen.customers["customer_id"] if chosen.has("customers") else everyone.index
+    segments = (everyone[everyone.index.isin(kept_ids)].value_counts()
+                .reindex(list(SEGMENTS), fill_value=0).rename("customers"))
     segments.index.name = "segment"
     camp = (effectiveness(part) if all(part.has(t) for t in (
         "marketing", "customers", "profitability")) and len(part.campaigns) else pd.DataFrame())
@@ -331,12 +342,14 @@ def _tile(ax, kpi, row, lang, data, margin=None, tables=None):
     arrow = "▲" if row["trend"] > 0 else ("▼" if row["trend"] < 0 else "■")
     ax.text(0.05, 0.8, t(f"kpi.{kpi}", lang), fontsize=10, weight="bold",
             transform=ax.transAxes)
-    ax.text(0.05, 0.5, fmt_kpi(data, kpi, row["value"], lang) + f" {arrow}", fontsize=16,
+    ax.text(0.05, 0.52, fmt_kpi(data, kpi, row["value"], lang) + f" {arrow}", fontsize=16,
             transform=ax.transAxes)
     note = _margin_note(data, margin, lang) if kpi == "cps_per_customer" else ""
-    text = (target_text(kpi, row, data, lang) + " · " + t(f"dash.{row['status']}", lang)
-            + note + _every_source(kpi, tables, lang))
-    ax.text(0.05, 0.36, textwrap.fill(text, 52), fontsize=7.5, va="top",
+    text = target_text(kpi, row, data, lang)
+    if not pd.isna(row["target"]):
+        text += " · " + status_text(row, lang)
+    text += note + _every_source(kpi, tables, lang)
+    ax.text(0.05, 0.36, textwrap.fill(text, 44), fontsize=7, va="top",
             transform=ax.transAxes)
 
 
@@ -434,6 +447,47 @@ def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = 
     return fig
 
 
+def _value_label(code, lang: str) -> str:
+    try:
+        return t(f"value.{code}", lang)
+    except ParameterError:  # a code the catalog does not know is shown as the data has it
+        return str(code)
+
+
+def plot_conversion_heatmap(table: pd.DataFrame, *, lang: str = "en", ax=None):
+    """The conversion rate by traffic source (rows) and device (columns) as a heat map:
+    a size that fits its cells, a colour-blind-safe scale (cividis, from 0), labels and
+    percentages in ``lang``. ``table`` is ``experiments.conversion_heatmap(data)``.
+
+    >>> import pandas as pd
+    >>> tab = pd.DataFrame({"desktop": [0.05, 0.02], "mobile": [0.031, 0.0]},
+    ...                    index=pd.Index(["email", "organic"], name="traffic_source"))
+    >>> ax = plot_conversion_heatmap(tab, lang="es")
+    >>> [x.get_text() for x in ax.texts], ax.get_yticklabels()[1].get_text()
+    (['5,0\xa0%', '3,1\xa0%', '2,0\xa0%', '0,0\xa0%'], 'Búsqueda orgánica')
+    """
+    import seaborn as sns
+
+    check_lang(lang)
+    shown = table.rename(index=lambda v: _value_label(v, lang),
+                         columns=lambda v: _value_label(v, lang)).astype(float)
+    if ax is None:
+        widest = max((len(str(v)) for v in shown.index), default=8)
+        size = (2.6 + 0.09 * widest + 1.25 * shown.shape[1], 1.4 + 0.48 * shown.shape[0])
+        ax = plt.figure(figsize=size, layout="constrained").add_subplot()
+    labels = shown.map(lambda v: "" if pd.isna(v) else format_percent(v, lang, decimals=1))
+    sns.heatmap(shown, annot=labels.to_numpy(), fmt="", cmap="cividis", vmin=0,
+                linewidths=0.5, ax=ax, cbar_kws={"label": t("column.conversion_rate", lang)})
+    colorbar = ax.collections[0].colorbar
+    number_axis(colorbar.ax, lang, kind="percent", decimals=1)
+    ax.set_xlabel(t("column.device", lang))
+    ax.set_ylabel(t("column.traffic_source", lang))
+    ax.tick_params(axis="y", rotation=0)
+    ax.tick_params(axis="x", rotation=0)
+    ax.set_title(t("case.conversion_title", lang))
+    return ax
+
+
 def _png(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
@@ -492,7 +546,7 @@ def kpi_rows(data: CRMData, tables: dict, lang: str = "en") -> str:
             f"<td>{esc(fmt_kpi(data, kpi, r['target'], lang))}</td>"
             f"<td>{esc(basis_text(r, lang))}</td>"
             f"<td>{esc(fmt_kpi(data, kpi, r['trend'], lang, sign=True))}</td>"
-            f"<td style='background:{COLOURS[r['status']]}'>{esc(t(f'dash.{r.status}', lang))}"
+            f"<td style='background:{COLOURS[r['status']]}'>{esc(status_text(r, lang))}"
             f"</td><td class='def'>{esc(t(f'kpidef.{kpi}', lang))}</td></tr>")
     for kpi, reason in tables["missing"].items():
         rows.append(
