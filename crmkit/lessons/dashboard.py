@@ -385,6 +385,10 @@ def _trend(ax, kpi, monthly, board, lang, data, first):
     import matplotlib.dates as mdates
 
     ax.xaxis.set_major_locator(mdates.MonthLocator(interval=max(1, len(monthly) // 8)))
+    if kind == "number":  # counts: whole ticks, never "8 8 7 7" on a short period
+        from matplotlib.ticker import MaxNLocator
+
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.tick_params(axis="x", labelsize=7, rotation=45)
     ax.tick_params(axis="y", labelsize=7)
     if (first or part.any()) and ax.get_legend_handles_labels()[0]:
