@@ -287,7 +287,9 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     for table in (people.table, ptable):
         if table is not None:
             reports.append(file_report(table.path.name, table.rows_read, bad))
-    notes = _notes(tables, heads, people, str(currency)) | money | taxes | rows.batch.reading_notes() | {
+    notes = (_notes(tables, heads, people, str(currency)) | money | taxes
+             | rows.batch.reading_notes())
+    notes |= {
         "dst_gap_moved_forward": rows.dst[0], "dst_fold_kept_as_written": rows.dst[1]}
     src = {"kind": "shopify", "orders": str(orders), "customers": str(customers or ""),
            "products": str(products or ""), "encoding": otable.encoding}
@@ -674,8 +676,11 @@ def _notes(tables: dict, heads: pd.DataFrame, people: _People, currency: str) ->
         "payment_other": int((o["payment_method"] == "other").sum()),
         "payment_other_values": sorted(set(pay_text[payment == "other"])),
         "customers_not_in_customers_export": len(people.unknown),
-        "guest_checkout_orders": int(o["customer_id"].isna().sum()) if people.table is not None
-        else 0,
+        # guest checkouts: an e-mail (or phone) no customer record has; orders with neither
+        # cannot say who bought (a walk-in, or a customer record without contact details)
+        "guest_checkout_orders": int(((people.key[heads.index] != "").to_numpy()
+                                      & o["customer_id"].isna().to_numpy()).sum()),
+        "orders_without_email_or_phone": int((people.key[heads.index] == "").sum()),
         "channel_unknown_values": sorted(set(source[~source.isin(list(CHANNELS))])),
         "orders_by_channel": {str(k): int(v) for k, v in
                               o["channel"].fillna("unknown").value_counts().sort_index().items()},
