@@ -148,3 +148,18 @@ def test_cli_status_flags(tmp_path, log):
     assert main(["import", "orders", str(log), "--mapping", str(spec), "--out", str(out)]) == 0
     orders = pd.read_csv(out / "orders.csv")
     assert (orders["status"] == "cancelled").sum() == 2
+
+
+def test_revenue_after_import_leaves_cancelled_orders_out_and_nets_returns(log):
+    """crmkit.analytics.kpis.order_profit on the imported log: revenue (gross - discounts -
+    returns) equals the kept lines of orders neither cancelled nor returned, from the text."""
+    from crmkit.analytics.kpis import order_profit
+
+    r = import_orders(log, mapping())
+    bad = set(r.quarantine["line"])
+    rows = [row for i, row in enumerate(rows_of(log), 2) if i not in bad]
+    live = sum(Decimal(row["importe"]) for row in rows
+               if row["estado"] not in ("Cancelado", "Devuelto") and row["anulado"] == "0")
+    op = order_profit(r.data, margin=0.5)
+    revenue = Decimal(str(round(float((op["gross"] - op["discounts"] - op["returns"]).sum()), 2)))
+    assert revenue == live == Decimal("33.50")
