@@ -507,6 +507,14 @@ def _warehouse(args) -> int:
                            "display.max_rows", 200):
         if args.action == "build":
             if args.source:
+                from .errors import DatasetError
+                from .warehouse.direct import is_dataset_folder
+
+                if is_dataset_folder(args.source):
+                    raise DatasetError(
+                        f"{args.source!r} is a dataset folder (one file per table and "
+                        "manifest.json), not source extracts: build from it with `crmkit "
+                        f"warehouse build {args.db} --data {args.source}`.")
                 source = args.source
             elif args.data_dir:
                 from .dataset.crmdata import CRMData
