@@ -70,6 +70,11 @@ def test_status_map_flag_and_order_ids_quarantine_exactly(log):
                       "P5": "returned", "P6": "delivered"}
     assert r.notes["cancelled_orders"] == 2 and r.notes["returned_orders"] == 1
     assert r.notes["orders_by_status"] == {"cancelled": 2, "delivered": 2, "returned": 1}
+    # a returned order gave its goods back (line 7: 10.00); the others gave nothing back
+    assert {c: int(o.loc[codes[c], "refunded_cents"]) for c in status} == {
+        "P1": 0, "P2": 0, "P3": 0, "P5": 1000, "P6": 0}
+    # the log does not say when an order was cancelled by its status or flag
+    assert o["cancelled_at"].isna().all()
 
 
 def test_money_is_the_amount_column_when_a_log_has_both(log):

@@ -470,9 +470,7 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, curren
         "discount_code": _no_text(n),
         "campaign_id": pd.arrays.IntegerArray(np.zeros(n, "int64"), np.ones(n, bool)),
         # a returned order gave its goods back: its lines' amounts, as the log wrote them
-        "refunded_cents": pd.array(np.where(status == 2, good["_amount_cents"].astype(
-            "int64").groupby(good["order_id"]).sum().reindex(head.index).to_numpy(), 0),
-            dtype="Int64"),
+        "refunded_cents": _returned_goods(good, head.index, status == 2),
     })
     lines = pd.DataFrame({
         "order_id": good["order_id"].to_numpy(dtype="int64"),
@@ -493,6 +491,16 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, curren
     tables["orders"] = conform("orders", orders, currency=currency)
     tables["order_lines"] = conform("order_lines", lines, currency=currency)
     return good, tables, numeric
+
+
+def _returned_goods(good: pd.DataFrame, order_ids: pd.Index, returned: np.ndarray):
+    """``refunded_cents`` per order: a returned order's lines' amounts, 0 for the others."""
+    out = np.zeros(len(order_ids), dtype="int64")
+    if returned.any():
+        back = good[good["order_id"].isin(order_ids[returned])]
+        goods = back["_amount_cents"].astype("int64").groupby(back["order_id"]).sum()
+        out[returned] = goods.reindex(order_ids[returned]).to_numpy()
+    return pd.array(out, dtype="Int64")
 
 
 def _no_text(n: int):
