@@ -85,7 +85,7 @@ def test_the_cases_are_there_and_counted(full):
     assert notes["orders_without_email_or_phone"] == notes["guest_orders"] - web_guests
     assert notes["orders_by_channel"]["phone"] == int((o["channel"] == "phone").sum()) > 0
     assert notes["orders_by_channel"]["store"] == int((o["channel"] == "store").sum()) > 0
-    assert notes["subtotal_differs_orders"] == []
+    assert notes["subtotal_differs_orders"] == 0
     # the writer includes taxes in its prices (Total = Subtotal + Shipping)
     assert result.data.manifest["taxes_included"] is True
     with open(files["orders"], newline="", encoding="utf-8") as fh:
@@ -131,7 +131,7 @@ def test_an_order_level_discount_is_shared_in_proportion_remainder_to_the_larges
     assert r.data.order_lines["amount_cents"].tolist() == [966, 1834]
     o = r.data.orders.iloc[0]
     assert (o["discount_cents"], o["refunded_cents"], o["shipping_cents"]) == (100, 0, 400)
-    assert r.notes["subtotal_differs_orders"] == []
+    assert r.notes["subtotal_differs_orders"] == 0
 
 
 def test_hostile_order_money_is_quarantined_with_its_whole_order(tmp_path):
@@ -212,3 +212,17 @@ def test_guest_checkouts_stay_guests_and_unknown_sources_stay_unknown(tmp_path):
     assert r.data.manifest["taxes_included"] is False
     assert int(o.loc[5, "tax_cents"]) == 210 and int(o.loc[1, "tax_cents"]) == 0
 
+
+
+def test_an_order_whose_lines_do_not_add_up_to_its_subtotal_is_counted(tmp_path):
+    # lines 10.00 + 20.00 - 1.00 = 29.00, order level 0; the export's Subtotal says 30.00
+    f = export(tmp_path, [
+        f"#1,a@x.es,paid,EUR,30.00,0.00,0.00,30.00,1.00,{T},1,A,10.00,A,0.00,web,0.00",
+        f"#1,a@x.es,,,,,,,,{T},1,B,20.00,B,,,1.00",
+        f"#2,a@x.es,paid,EUR,10.00,0.00,0.00,10.00,0.00,{T},1,A,10.00,A,0.00,web,0.00",
+    ])
+    r = import_shopify(f)
+    assert r.quarantine.empty
+    assert r.data.order_lines["amount_cents"].tolist() == [1000, 1900, 1000]  # as written
+    assert (r.notes["subtotal_differs_orders"], r.notes["subtotal_differs_examples"]) == (
+        1, ["#1"])

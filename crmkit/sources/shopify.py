@@ -470,7 +470,9 @@ def _order_money(rows: _OrderRows, currency: str) -> dict:
         "partially_refunded_orders": int((status == "partially_refunded").sum()),
         "refunded_goods_cents": int(refunded.sum()),
         "refunded_amount_not_used_orders": int(unused.sum()),
-        "subtotal_differs_orders": sorted(rows.name[differs[differs].index].tolist()),
+        # orders whose lines do not add up to the export's Subtotal: counted, first examples
+        "subtotal_differs_orders": int(differs.sum()),
+        "subtotal_differs_examples": rows.name[differs[differs].index].head(5).tolist(),
     }
 
 
