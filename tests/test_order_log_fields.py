@@ -168,3 +168,23 @@ def test_revenue_after_import_leaves_cancelled_orders_out_and_nets_returns(log):
     op = order_profit(r.data, margin=0.5)
     revenue = Decimal(str(round(float((op["gross"] - op["discounts"] - op["returns"]).sum()), 2)))
     assert revenue == live == Decimal("33.50")
+
+
+def test_cli_status_map_and_cancel_flag_on_the_command_line(tmp_path, log):
+    out = tmp_path / "shop"
+    status_map = ",".join(f"{k}={v}" for k, v in STATUS_MAP.items())
+    assert main(["import", "orders", str(log), "--customer", "cliente", "--date", "fecha",
+                 "--order", "pedido", "--quantity", "unidades", "--price", "precio",
+                 "--amount", "importe", "--status", "estado", "--status-map", status_map,
+                 "--cancel-flag", "anulado", "--out", str(out)]) == 0
+    quarantine = pd.read_csv(out / "quarantine.csv")
+    assert quarantine["line"].tolist() == [6, 9, 10, 11]
+    assert (pd.read_csv(out / "orders.csv")["status"] == "cancelled").sum() == 2
+
+
+def test_a_malformed_status_map_is_one_line_exit_2(tmp_path, log, capsys):
+    code = main(["import", "orders", str(log), "--customer", "cliente", "--date", "fecha",
+                 "--amount", "importe", "--status", "estado", "--status-map", "Anulado",
+                 "--out", str(tmp_path / "shop")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "VALUE=STATUS" in err[0]
