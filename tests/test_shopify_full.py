@@ -226,3 +226,31 @@ def test_an_order_whose_lines_do_not_add_up_to_its_subtotal_is_counted(tmp_path)
     assert r.data.order_lines["amount_cents"].tolist() == [1000, 1900, 1000]  # as written
     assert (r.notes["subtotal_differs_orders"], r.notes["subtotal_differs_examples"]) == (
         1, ["#1"])
+
+
+def test_revenue_of_the_committed_example_nets_refunds_and_leaves_voided_out():
+    """The committed example, imported: kpis.order_profit's revenue (gross - discounts -
+    returns) equals, from the export's text, the Subtotal of every order not voided less
+    its refund of goods (refunded: the whole Subtotal; partially_refunded: Refunded Amount)."""
+    from pathlib import Path
+
+    from crmkit.analytics.kpis import order_profit
+
+    folder = Path(__file__).resolve().parents[1] / "data" / "examples" / "shopify"
+    with open(folder / "orders_export.csv", newline="", encoding="utf-8") as fh:
+        firsts = [r for r in csv.DictReader(fh) if r["Financial Status"]]
+    want = Decimal(0)
+    for r in firsts:
+        status, goods = r["Financial Status"], Decimal(r["Subtotal"])
+        if status == "voided":
+            continue
+        back = (goods if status == "refunded" else
+                Decimal(r["Refunded Amount"]) if status == "partially_refunded" else 0)
+        want += goods - back
+    assert {"refunded", "partially_refunded", "voided"} <= {r["Financial Status"]
+                                                            for r in firsts}
+    r = import_shopify(folder / "orders_export.csv", customers=folder / "customers_export.csv",
+                       products=folder / "products_export.csv")
+    op = order_profit(r.data)
+    got = Decimal(str(round(float((op["gross"] - op["discounts"] - op["returns"]).sum()), 2)))
+    assert got == want
