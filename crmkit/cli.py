@@ -161,8 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     dsrc = db.add_mutually_exclusive_group(required=True)
     dsrc.add_argument("--profile", help=f"generate this shop: {', '.join(PROFILE_NAMES)}")
     dsrc.add_argument("--data", help="a dataset folder (crmkit generate, or your own)")
-    db.add_argument("--customers", type=int, default=None)
-    db.add_argument("--seed", type=int, default=0)
+    # the defaults of notebook 04's parameters cell, so the page and the notebook agree
+    db.add_argument("--customers", type=int, default=4000,
+                    help="customers of the generated shop (default 4000, as notebook 04)")
+    db.add_argument("--seed", type=int, default=42,
+                    help="random seed (default 42, as notebook 04)")
     db.add_argument("--lang", default="en", choices=["en", "es"])
     db.add_argument("--out", default=None, help="HTML file to write (default: "
                     "<shop-slug>-dashboard.html in the current folder)")
@@ -231,8 +234,9 @@ def _import_parser(sub) -> None:
     def common(p):
         p.add_argument("--out", required=True, help="dataset folder to write")
         p.add_argument("--shop-name", help="the shop's name (titles and report folders)")
-        p.add_argument("--timezone", default="Europe/Madrid",
-                       help="the shop's time zone (IANA), default Europe/Madrid")
+        p.add_argument("--timezone",
+                       help="the shop's time zone (IANA); default Europe/Madrid for Shopify "
+                       "(its times carry offsets), UTC for an order log")
         p.add_argument("--encoding", help="file encoding (default: detected)")
         p.add_argument("--format", default="csv", choices=["csv", "parquet"])
         p.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
@@ -252,7 +256,7 @@ def _import_parser(sub) -> None:
     lg.add_argument("file", help="the log file")
     lg.add_argument("--mapping", help="YAML file with the mapping (see --save-mapping)")
     for role in ("customer", "date", "amount", "order", "quantity", "product",
-                 "product-name", "price"):
+                 "product-name", "price", "status", "cancel-flag"):
         lg.add_argument(f"--{role}", metavar="COLUMN",
                         help=f"column holding the {role.replace('-', ' ')} (header name, or "
                         "1-based position with --no-header)")
@@ -264,6 +268,10 @@ def _import_parser(sub) -> None:
                        help="dates are month/day/year")
     lg.add_argument("--cancel-prefix", help="order numbers starting with this are "
                     "cancellations (Online Retail: C)")
+    lg.add_argument("--status-map", metavar="VALUE=STATUS,...",
+                    help="the status column's values -> statuses, e.g. "
+                    "'Anulado=cancelled,Devuelto=returned' (statuses: placed, paid, shipped, "
+                    "delivered, cancelled, returned, other)")
     lg.add_argument("--no-header", action="store_true", help="the file has no header line")
     lg.add_argument("--delimiter", help="',', ';', '\\t', '|' or 'whitespace' "
                     "(default: detected)")
@@ -432,7 +440,8 @@ def _import(args) -> int:
 
         result = import_shopify(args.orders, customers=args.customers, products=args.products,
                                 shop_name=args.shop_name or Path(args.out).name,
-                                currency=args.currency, timezone=args.timezone,
+                                currency=args.currency,
+                                timezone=args.timezone or "Europe/Madrid",
                                 encoding=args.encoding)
     else:
         from .sources.orders import OrderLogMapping, import_orders
@@ -454,6 +463,19 @@ def _import(args) -> int:
     return 0
 
 
+def _status_map(text: str | None) -> dict | None:
+    """``--status-map 'Anulado=cancelled,Devuelto=returned'`` -> a dict (None if not given)."""
+    if text is None:
+        return None
+    pairs = [p.split("=", 1) for p in text.split(",") if p.strip()]
+    if any(len(p) != 2 for p in pairs):
+        from .errors import SourceError
+
+        raise SourceError(f"--status-map {text!r}: write VALUE=STATUS pairs separated by "
+                          "commas, e.g. 'Anulado=cancelled,Devuelto=returned'.")
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
 def _mapping(args, cls):
     from dataclasses import replace
 
@@ -461,6 +483,8 @@ def _mapping(args, cls):
              "order": args.order, "quantity": args.quantity, "product": args.product,
              "product_name": args.product_name, "price": args.price,
              "date_format": args.date_format, "cancel_prefix": args.cancel_prefix,
+             "status": args.status, "cancel_flag": args.cancel_flag,
+             "status_map": _status_map(args.status_map),
              "delimiter": args.delimiter, "decimal": args.decimal, "encoding": args.encoding}
     given = {k: v for k, v in given.items() if v is not None}
     flags = {} if args.dayfirst is None else {"dayfirst": args.dayfirst}
