@@ -713,8 +713,18 @@ def _stage_rows(con, table: str, raw: str, sql: str, params: dict, batch_id: str
 
 def _inferred(con, table: str, cols: list, batch_id: str) -> int:
     """Rows of this batch in ``staging.<table>`` whose product or customer is not known."""
-    if "customer_ref" not in cols:
+    sql = inferred_sql(table, cols)
+    if sql is None:
         return 0
+    return int(con.execute(sql, bind(sql, batch=batch_id)).fetchall()[0][0])
+
+
+def inferred_sql(table: str, cols) -> str | None:
+    """SELECT counting this batch's rows of ``staging.<table>`` (just staged from ``_typed``)
+    that name a product or customer the warehouse does not know; ``None`` when the table
+    names neither."""
+    if "customer_ref" not in cols:
+        return None
     cond = ["customer_ref IS NOT NULL",
             "(customer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM staging.customer_rows c "
             "WHERE c.customer_id = s.customer_id))"]
@@ -722,9 +732,8 @@ def _inferred(con, table: str, cols: list, batch_id: str) -> int:
         cond += ["product_ref IS NOT NULL",
                  "(product_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM staging.products p "
                  "WHERE p.product_id = s.product_id))"]
-    return int(con.execute(f"SELECT count(*) FROM staging.{table} s WHERE batch_id = ? AND "
-                           f"file IN (SELECT DISTINCT file FROM _typed) AND ({' OR '.join(cond)})",
-                           [batch_id]).fetchall()[0][0])
+    return (f"SELECT count(*) FROM staging.{table} s WHERE batch_id = $batch AND "
+            f"file IN (SELECT DISTINCT file FROM _typed) AND ({' OR '.join(cond)})")
 
 
 # ----------------------------------------------------------------------------- reading

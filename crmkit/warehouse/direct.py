@@ -34,7 +34,7 @@ from ..dataset.crmdata import MANIFEST, CRMData
 from ..dataset.schema import ORDER_STATUSES, SCHEMA, TABLE_NAMES
 from ..errors import DatasetError
 from .dialect import bind
-from .sql import MAX_AMOUNT, MAX_QUANTITY, ident
+from .sql import MAX_AMOUNT, MAX_QUANTITY, ident, literal
 
 __all__ = ["Dataset", "is_dataset_folder", "read_dataset", "load_dataset", "absent_tables",
            "DATASET_FILES", "RAW_ONLY"]
@@ -182,7 +182,7 @@ def _dedupe(key: str) -> str:
             "_reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row' ELSE _reason END")
 
 
-_STATUSES = ", ".join(f"'{s}'" for s in ORDER_STATUSES)
+_STATUSES = ", ".join(literal(s) for s in ORDER_STATUSES)
 
 #: table -> (staging table, SELECT of this batch's rows with _reason). Named parameters:
 #: ``$batch`` (batch id), ``$seq`` (its number), ``$system`` (where it came from).
@@ -294,6 +294,23 @@ STAGE: dict[str, tuple[str, str]] = {
 }
 
 
+#: This batch's orders with the reason each cannot be used (NULL when usable).
+ORDERS_CHECK = f"""
+SELECT o._line AS line, o.order_id,
+    CASE WHEN o.order_id IS NULL THEN 'missing_value'
+         WHEN row_number() OVER (PARTITION BY o.order_id ORDER BY o._line) > 1
+             THEN 'duplicate_row'
+         WHEN o.placed_at IS NULL THEN 'unparseable_date'
+         WHEN o.status IS NULL OR o.status NOT IN ({_STATUSES})
+             OR o.channel NOT IN ('store', 'web', 'phone') THEN 'invalid_value'
+         WHEN NOT isfinite(o.shipping_cost) THEN 'non_finite_number'
+         WHEN o.shipping_cost < 0 THEN 'negative_price'
+         WHEN o.shipping_cost > {MAX_AMOUNT} THEN 'out_of_range'
+         WHEN NOT EXISTS (SELECT 1 FROM raw.order_lines l WHERE l._batch_id = $batch
+             AND l.order_id = o.order_id) THEN 'order_without_lines' END AS reason
+FROM raw.orders o WHERE o._batch_id = $batch"""
+
+
 # ----------------------------------------------------------------------------- loading
 def load_dataset(con, ds: Dataset, *, origin: str | None = None) -> bool:
     """Load one dataset as a batch into raw, staging and quarantine (marts are rebuilt by
@@ -356,22 +373,8 @@ def _same_currency(con, currency: str, shop: str) -> None:
 
 def _orders_count(con, batch_id: str, file: str) -> tuple[int, int, int]:
     """Orders of this batch: quarantine the unusable ones (and those without a line)."""
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _orders AS
-        SELECT o._line AS line, o.order_id,
-            CASE WHEN o.order_id IS NULL THEN 'missing_value'
-                 WHEN row_number() OVER (PARTITION BY o.order_id ORDER BY o._line) > 1
-                     THEN 'duplicate_row'
-                 WHEN o.placed_at IS NULL THEN 'unparseable_date'
-                 WHEN o.status IS NULL OR o.status NOT IN (SELECT unnest(?::VARCHAR[]))
-                     OR o.channel NOT IN ('store', 'web', 'phone') THEN 'invalid_value'
-                 WHEN NOT isfinite(o.shipping_cost) THEN 'non_finite_number'
-                 WHEN o.shipping_cost < 0 THEN 'negative_price'
-                 WHEN o.shipping_cost > ? THEN 'out_of_range'
-                 WHEN NOT EXISTS (SELECT 1 FROM raw.order_lines l WHERE l._batch_id = ?
-                     AND l.order_id = o.order_id) THEN 'order_without_lines' END AS reason
-        FROM raw.orders o WHERE o._batch_id = ?""",
-                [list(ORDER_STATUSES), MAX_AMOUNT, batch_id, batch_id])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _orders AS {ORDERS_CHECK}",
+                bind(ORDERS_CHECK, batch=batch_id))
     con.execute("""
         INSERT INTO quarantine.rows
         SELECT ?, ?, q.line, q.reason, NULL, to_json(r) FROM _orders q

@@ -745,10 +745,11 @@ WITH bounds AS (
         UNION ALL SELECT end_date FROM staging.campaigns_current
         UNION ALL SELECT signup_date FROM staging.customers_current
         UNION ALL SELECT updated FROM staging.customer_rows)),
-days AS (
-    SELECT CAST(unnest(generate_series(CAST(date_trunc('year', lo) AS DATE),
+series AS (
+    SELECT unnest(generate_series(CAST(date_trunc('year', lo) AS DATE),
         CAST(date_trunc('year', hi) AS DATE) + INTERVAL 1 YEAR - INTERVAL 1 DAY,
-        INTERVAL 1 DAY)) AS DATE) AS d FROM bounds WHERE lo IS NOT NULL)
+        INTERVAL 1 DAY)) AS d FROM bounds WHERE lo IS NOT NULL),
+days AS (SELECT CAST(d AS DATE) AS d FROM series)
 SELECT year(d) * 10000 + month(d) * 100 + day(d) AS date_key, d AS date,
     year(d) AS year, quarter(d) AS quarter, month(d) AS month,
     strftime(d, '%Y-%m') AS year_month, strftime(d, '%B') AS month_name,
@@ -940,9 +941,10 @@ WITH span AS (
     SELECT CAST(date_trunc('month', min(placed_at)) AS DATE) AS lo,
            CAST(date_trunc('month', max(placed_at)) AS DATE) AS hi
     FROM _lines),
-months AS (
-    SELECT CAST(unnest(generate_series(lo, hi, INTERVAL 1 MONTH)) AS DATE) AS month
+series AS (
+    SELECT unnest(generate_series(lo, hi, INTERVAL 1 MONTH)) AS month
     FROM span WHERE lo IS NOT NULL),
+months AS (SELECT CAST(month AS DATE) AS month FROM series),
 custs AS (
     SELECT customer_id, signup_date FROM staging.customers_current
     UNION ALL
