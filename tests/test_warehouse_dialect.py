@@ -129,7 +129,7 @@ def test_create_or_replace_and_temporary_tables():
     assert dialect.to_spark("CREATE OR REPLACE TABLE marts.x AS SELECT 1 AS a") == [
         "DROP TABLE IF EXISTS marts.x", "CREATE TABLE marts.x USING parquet AS SELECT 1 AS a"]
     assert dialect.to_spark("CREATE OR REPLACE TEMP TABLE _x AS SELECT 1 AS a") == [
-        "CREATE OR REPLACE TEMPORARY VIEW _x AS SELECT 1 AS a", "CACHE TABLE _x"]
+        "CREATE OR REPLACE TEMPORARY VIEW _x AS SELECT 1 AS a", "CACHE LAZY TABLE _x"]
 
 
 def test_named_parameters_stay_named():

@@ -167,7 +167,7 @@ def to_spark(sql: str) -> list[str]:
         query = tree.expression.sql(dialect=dialect)
         if temporary:
             return [f"CREATE OR REPLACE TEMPORARY VIEW {name} AS {query}",
-                    f"CACHE TABLE {name}"]
+                    f"CACHE LAZY TABLE {name}"]
         if tree.kind == "VIEW":
             return [f"CREATE OR REPLACE VIEW {name} AS {query}"]
         return [f"DROP TABLE IF EXISTS {name}", f"CREATE TABLE {name} USING parquet AS {query}"]

@@ -86,6 +86,7 @@ def session(warehouse_dir, *, master: str = DEFAULT_MASTER):
             .config("spark.sql.warehouse.dir", str(Path(warehouse_dir).resolve()))
             .config("spark.sql.shuffle.partitions", "4")
             .config("spark.ui.enabled", "false")
+            .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.ansi.enabled", "false")
             .getOrCreate())
 
