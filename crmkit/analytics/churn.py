@@ -18,9 +18,14 @@ end of that day, which customers will buy again within the next
    labels end at the cutoff, so nothing of the future is used) and scores the
    customers of the cutoff: logistic regression and gradient boosting against
    honest baselines that need no labels (a recency rule: who bought most
-   recently comes back first; a frequency rule; the BG/NBD model's probability
-   alive and expected purchases, fitted on the purchases up to the cutoff),
-   with ROC AUC, average precision, lift in the top decile and Brier score.
+   recently comes back first; a frequency rule; each customer's past purchase
+   rate; the BG/NBD model's probability alive and expected purchases, fitted on
+   the purchases up to the cutoff), with ROC AUC, average precision, lift in the
+   top decile and Brier score. Which of the two models goes forward
+   (``scores.attrs["chosen"]``) is decided on a validation quarter of the
+   training customers, never on the test customers;
+   :func:`crmkit.analytics.scoreboard.compare` then says whether it beats the
+   best baseline by more than the noise.
 
 >>> from crmkit.dataset.synth import generate
 >>> data = generate("sports_shop", n_customers=800, seed=3)

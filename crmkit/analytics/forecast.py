@@ -555,13 +555,7 @@ def holdout_scores(y: pd.Series, *, holdout: int = 6, seasonal_periods: int | No
     """
     y = _check_series(y)
     holdout = _check_horizon("holdout", holdout, len(y))
-    train, test = y.iloc[:-holdout], y.iloc[-holdout:]
-    if known is not None:
-        known = _check_series(known)
-        if not known.index[:len(train)].equals(train.index):
-            raise ParameterError("known must cover the same periods as y (the series as "
-                                 "known at the cutoff, from sales_series(..., as_of=...)).")
-        train = known.iloc[:len(train)]
+    train, test = _split_known(y, holdout, known)
     model = SalesForecaster(seasonal_periods=seasonal_periods).fit(train)
     fc = model.predict(holdout)
     forecasts = pd.DataFrame({"actual": test.to_numpy(), "ets": fc["mean"].to_numpy(),
@@ -582,16 +576,29 @@ def holdout_scores(y: pd.Series, *, holdout: int = 6, seasonal_periods: int | No
     return scores
 
 
+def _split_known(y: pd.Series, holdout: int, known: pd.Series | None):
+    """Training and test periods; the training periods from ``known`` when given."""
+    train, test = y.iloc[:-holdout], y.iloc[-holdout:]
+    if known is not None:
+        known = _check_series(known)
+        if not known.index[:len(train)].equals(train.index):
+            raise ParameterError("known must cover the same periods as y (the series as "
+                                 "known at the cutoff, from sales_series(..., as_of=...)).")
+        train = known.iloc[:len(train)]
+    return train, test
+
+
 def factor_comparison(y: pd.Series, factor: pd.Series, *, holdout: int = 6,
-                      seasonal_periods: int | None = None, return_forecasts: bool = False):
+                      seasonal_periods: int | None = None, return_forecasts: bool = False,
+                      known: pd.Series | None = None):
     """One structural model with and without ``factor``, scored on the last ``holdout`` periods.
 
     Returns one row per model: MAE, MASE, MAPE, AIC (on the training data), and
-    the factor's coefficient and p-value.
+    the factor's coefficient and p-value. ``known``: as in :func:`holdout_scores`.
     """
     y = _check_series(y)
     holdout = _check_horizon("holdout", holdout, len(y))
-    train, test = y.iloc[:-holdout], y.iloc[-holdout:]
+    train, test = _split_known(y, holdout, known)
     rows, forecasts = [], pd.DataFrame({"actual": test.to_numpy()}, index=test.index)
     for name, use in (("without_factor", False), ("with_factor", True)):
         f = FactorForecaster(use_factor=use, seasonal_periods=seasonal_periods).fit(

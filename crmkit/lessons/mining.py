@@ -227,6 +227,26 @@ class ValueModels:
                        baselines=[b for b in ("past_rate", "shop_rate") if b in preds],
                        measure="mae", chosen=chosen if chosen in preds else None, seed=seed)
 
+    def spend_scores(self, *, seed: int = 0) -> pd.DataFrame | None:
+        """Spend of each customer in the holdout (mean absolute error, currency).
+
+        The chosen purchase model's expected purchases times the Gamma-Gamma
+        expected spend per purchase, against each customer's past spend per day
+        carried on and the shop's mean spend per day. ``None`` without a spend model.
+        """
+        tab = self.table
+        if "expected_spend" not in tab or "actual_spend" not in tab:
+            return None
+        preds = pd.DataFrame({
+            "btyd_spend": tab["expected_purchases"] * tab["expected_spend"],
+            "past_spend_rate": (tab["total_spend"] / tab["T"].clip(lower=1)
+                                * self.holdout_days),
+            "shop_spend_rate": float(tab["total_spend"].sum() / tab["T"].clip(lower=1).sum()
+                                     * self.holdout_days)}, index=tab.index)
+        return compare(tab["actual_spend"].fillna(0), preds,
+                       baselines=["past_spend_rate", "shop_spend_rate"], measure="mae",
+                       chosen="btyd_spend", seed=seed)
+
     def alive_scores(self, recency_days: pd.Series, *, seed: int = 0) -> pd.DataFrame | None:
         """P(alive) of every candidate against the truth (AUC), beside the recency rule.
 
@@ -273,11 +293,15 @@ def value_models(data: CRMData, split, *, months: int = 12, seed: int = 0) -> Va
     candidates = {}
     for key, cls in CANDIDATES.items():
         model = choice.model if key == choice.chosen else None
-        if model is None:
+        if model is None and choice.table.loc[key, "status"] == "fits":
             try:
                 model = check_fit(cls().fit(cal), cal)
-            except CRMKitError:
-                model = None
+            except DoesNotFitError as err:
+                choice.table.loc[key, ["status", "reason"]] = [
+                    "does_not_fit", f"on the whole calibration: {'; '.join(err.reasons)}"]
+            except CRMKitError as err:
+                choice.table.loc[key, ["status", "reason"]] = [
+                    "failed", f"on the whole calibration: {err}"]
         candidates[key] = model
         if model is not None:
             table[f"alive_{key}"] = model.probability_alive(cal)
@@ -501,14 +525,16 @@ def factor_check(data: CRMData, split) -> pd.DataFrame:
                          "as a factor of the forecast.")
     y = sales_series(data)
     months = int(max(1, round(split.holdout_days / 30.44)))
+    known = sales_series(data, as_of=y.index[-months] - pd.Timedelta(days=1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return factor_comparison(y, marketing_plan(data, index=y.index), holdout=months)
+        return factor_comparison(y, marketing_plan(data, index=y.index), holdout=months,
+                                 known=known)
 
 
 #: The questions of the scoreboard, in the order shown, with their measure.
-QUESTIONS = {"repurchase": "auc", "purchases": "mae", "alive": "auc", "sales": "mae",
-             "rules": "share"}
+QUESTIONS = {"repurchase": "auc", "purchases": "mae", "spend": "mae", "alive": "auc",
+             "sales": "mae", "rules": "share"}
 
 
 def _rules_rows(rules: pd.DataFrame) -> pd.DataFrame | None:
@@ -551,6 +577,9 @@ def scoreboard(*, value: ValueModels | None = None, repurchase=None,
       customer): every BTYD candidate that fits (the one chosen on the
       validation window marked) against each customer's past rate and the
       shop's mean rate;
+    * ``spend`` (how much each customer spends in the holdout, mean absolute
+      error): the chosen model's expected purchases times the Gamma-Gamma spend
+      per purchase, against each customer's past spend per day and the shop's;
     * ``alive`` (synthetic shops: P(alive) against the generator's truth, AUC):
       the BTYD candidates against the recency rule;
     * ``sales`` (next months' sales, absolute error per month): ETS against
@@ -575,6 +604,9 @@ def scoreboard(*, value: ValueModels | None = None, repurchase=None,
                                        chosen=repurchase.scores.attrs.get("chosen"))
     if value is not None:
         blocks["purchases"] = value.scores(seed=seed)
+        spend = value.spend_scores(seed=seed)
+        if spend is not None:
+            blocks["spend"] = spend
         alive = (value.alive_scores(value.summary["recency_days"], seed=seed)
                  if "truly_alive" in value.table else None)
         if alive is not None:
