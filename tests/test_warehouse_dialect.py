@@ -139,3 +139,13 @@ def test_named_parameters_stay_named():
 def test_every_model_translates():
     for name, text in _all_models().items():
         assert dialect.to_spark(text), name
+
+
+def test_spark_engine_refuses_extracts_with_one_line_and_exit_2(tmp_path, capsys):
+    from crmkit.cli import main
+
+    code = main(["warehouse", "build", str(tmp_path / "wh"), "--engine", "spark",
+                 "--from", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--data DIR" in err and "Traceback" not in err
