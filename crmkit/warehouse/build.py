@@ -449,10 +449,14 @@ def _init(con) -> None:
     con.execute(META_DDL)
     con.execute(STAGING_DDL)
     con.execute(STAGING_UPGRADE)
-    cities = sorted({c[0] for c in LOCAL_CITIES + NATIONAL_CITIES})
     con.execute("DELETE FROM staging.ref_city")
-    con.executemany("INSERT INTO staging.ref_city VALUES (?)", [[c] for c in cities])
+    con.executemany("INSERT INTO staging.ref_city VALUES (?)", [[c] for c in reference_cities()])
     con.execute(STAGING_VIEWS)
+
+
+def reference_cities() -> list[str]:
+    """The city names a source's spelling is matched against (``staging.ref_city``)."""
+    return sorted({c[0] for c in LOCAL_CITIES + NATIONAL_CITIES})
 
 
 def _stem(name: str) -> str:

@@ -206,12 +206,13 @@ def _load(spark, ds) -> None:
     """Raw, staging, quarantine and the load report of one dataset (the first batch)."""
     from pyspark.sql import functions as F
 
-    from .build import inferred_sql
+    from .build import inferred_sql, reference_cities
     from .direct import ORDERS_CHECK, RAW_ONLY, STAGE
 
     batch_id, seq = ds.batch_id, 1
     now = datetime.now().replace(microsecond=0)
     system = str(ds.data.manifest.get("origin") or "dataset")
+    _insert(spark, "staging.ref_city", [(c,) for c in reference_cities()])
     _insert(spark, "meta.shop", [(ds.data.currency,)])
     _insert(spark, "meta.batches", [(batch_id, seq, None, now, f"dataset {ds.data.shop_name}")])
     for name in ds.tables:
