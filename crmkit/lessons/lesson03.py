@@ -51,7 +51,7 @@ from ..dataset.synth import parse_day
 from ..errors import ParameterError
 from ..i18n import catalog, check_lang, t
 from .exercises import AnyOf, Exercise, ExerciseBook
-from .notebook import localize
+from .notebook import localize, readable
 
 __all__ = [
     "choose_split",
@@ -436,7 +436,8 @@ def _name(key, lang: str):
 
 
 def show(table: pd.DataFrame | pd.Series, lang: str = "en"):
-    """A copy of a lesson table whose headers and category labels speak ``lang``."""
+    """A copy of a lesson table whose headers, category labels and numbers speak ``lang``
+    (:func:`crmkit.lessons.notebook.readable`: no missing value shown as ``NaN``)."""
     check_lang(lang)
     out = table.copy()
     if isinstance(out, pd.DataFrame):
@@ -445,7 +446,7 @@ def show(table: pd.DataFrame | pd.Series, lang: str = "en"):
         out.name = _name(out.name, lang)
     out.index = out.index.map(lambda v: _name(v, lang))
     out.index.names = [_name(n, lang) for n in out.index.names]
-    return localize(out, lang)
+    return readable(localize(out, lang), lang)
 
 
 # ----------------------------------------------------------------------------- plots
