@@ -67,6 +67,7 @@ __all__ = [
     "fit_or_explain",
     "history_reason",
     "attempt",
+    "fit_reason",
     "truly_alive",
     "segments_at",
     "group_outcomes",
@@ -162,6 +163,21 @@ def attempt(section: str, fit, data: CRMData, split, lang: str = "en", **kwargs)
     if reason is not None:
         return None, reason
     return fit_or_explain(fit, data, split, **kwargs)
+
+
+def fit_reason(status: str, reason: str, lang: str = "en") -> str:
+    """Why a purchase model of the choice table was left out, for a reader of ``lang``:
+    the fit's own words in English; in Spanish, what its ``status`` (``does_not_fit``,
+    ``failed``) means.
+
+    >>> fit_reason("failed", "the fit runs off to infinity", "es")
+    'el ajuste falla con los datos de esta tienda: el optimizador no encuentra parámetros utilizables'
+    >>> fit_reason("failed", "the fit runs off to infinity", "en")
+    'the fit runs off to infinity'
+    """
+    if check_lang(lang) == "en":
+        return reason
+    return t(f"msg.m03_fit_{status}", lang)
 
 
 def truly_alive(data: CRMData, day) -> pd.Series | None:
