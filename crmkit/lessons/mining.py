@@ -158,11 +158,16 @@ def history_reason(section: str, data: CRMData, split, lang: str = "en") -> str 
 def attempt(section: str, fit, data: CRMData, split, lang: str = "en", **kwargs):
     """``(result, None)``, or ``(None, reason)`` when the shop's history is too short for
     ``section`` (:func:`history_reason`, in ``lang``) or crmkit refuses the fit
-    (:func:`fit_or_explain`)."""
+    (:func:`fit_or_explain`: its own words in English; in Spanish, what the section's
+    refusal means, ``msg.m03_refused_<section>``, else ``msg.m03_refused``)."""
     reason = history_reason(section, data, split, lang)
     if reason is not None:
         return None, reason
-    return fit_or_explain(fit, data, split, **kwargs)
+    result, reason = fit_or_explain(fit, data, split, **kwargs)
+    if reason is not None and check_lang(lang) != "en":  # crmkit's refusals speak English
+        key = f"msg.m03_refused_{section}"
+        reason = t(key if key in catalog() else "msg.m03_refused", lang)
+    return result, reason
 
 
 def fit_reason(status: str, reason: str, lang: str = "en") -> str:
