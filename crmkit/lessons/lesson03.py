@@ -72,6 +72,7 @@ __all__ = [
     "methodology",
     "forecast_factors",
     "show",
+    "rounded",
     "plot_monthly_sales",
     "plot_orders_per_customer",
     "plot_seasonal_index",
@@ -433,6 +434,20 @@ def _name(key, lang: str):
         if name in catalog():
             return t(name, lang)
     return key
+
+
+def rounded(table: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
+    """``table`` rounded to ``decimals``, and to two in the columns that reach 1 or more
+    (a Spanish ``1,549`` would read as a thousand to an English eye).
+
+    >>> rounded(pd.DataFrame({"mae": [174.6571, 0.5], "share": [0.12345, 0.5]})).to_dict("list")
+    {'mae': [174.66, 0.5], 'share': [0.123, 0.5]}
+    """
+    out = table.round(decimals)
+    for col in out.columns[[pd.api.types.is_float_dtype(d) for d in out.dtypes]]:
+        if out[col].abs().max() >= 1:
+            out[col] = out[col].round(min(decimals, 2))
+    return out
 
 
 def show(table: pd.DataFrame | pd.Series, lang: str = "en"):
