@@ -43,7 +43,7 @@ from ..dataset.synth import generate
 from ..i18n import catalog, check_lang, display_numbers, format_date, format_datetime, t
 from .parameters import check_parameters
 
-__all__ = ["setup", "localize", "readable", "say", "set_style", "shorten", "section", "shop_title",
+__all__ = ["setup", "localize", "readable", "shown", "say", "set_style", "shorten", "section", "shop_title",
            "money", "is_own_data"]
 
 
@@ -228,6 +228,15 @@ def readable(table: pd.DataFrame | pd.Series, lang: str = "en", *, missing: str 
     out = pd.concat([column(table.iloc[:, i]) for i in range(table.shape[1])], axis=1)
     out.columns = table.columns
     return out
+
+
+def shown(table: pd.DataFrame | pd.Series, lang: str = "en"):
+    """:func:`localize`, then :func:`readable`: a table as a reader of ``lang`` sees it.
+
+    >>> shown(pd.DataFrame({"city": [None], "orders": [1500]}), "es").iloc[0].tolist()
+    ['—', '1.500']
+    """
+    return readable(localize(table, lang), lang)
 
 
 def _missing(value) -> bool:
