@@ -43,7 +43,7 @@ from ..dataset.synth import generate
 from ..i18n import catalog, check_lang, display_numbers, format_date, format_datetime, t
 from .parameters import check_parameters
 
-__all__ = ["setup", "localize", "readable", "shown", "say", "set_style", "shorten", "section", "shop_title",
+__all__ = ["setup", "localize", "readable", "for_reader", "say", "set_style", "shorten", "section", "shop_title",
            "money", "is_own_data"]
 
 
@@ -230,10 +230,10 @@ def readable(table: pd.DataFrame | pd.Series, lang: str = "en", *, missing: str 
     return out
 
 
-def shown(table: pd.DataFrame | pd.Series, lang: str = "en"):
+def for_reader(table: pd.DataFrame | pd.Series, lang: str = "en"):
     """:func:`localize`, then :func:`readable`: a table as a reader of ``lang`` sees it.
 
-    >>> shown(pd.DataFrame({"city": [None], "orders": [1500]}), "es").iloc[0].tolist()
+    >>> for_reader(pd.DataFrame({"city": [None], "orders": [1500]}), "es").iloc[0].tolist()
     ['—', '1.500']
     """
     return readable(localize(table, lang), lang)
