@@ -43,8 +43,8 @@ from ..dataset.synth import generate
 from ..i18n import catalog, check_lang, display_numbers, format_date, format_datetime, t
 from .parameters import check_parameters
 
-__all__ = ["setup", "localize", "readable", "for_reader", "say", "set_style", "shorten", "section", "shop_title",
-           "money", "is_own_data"]
+__all__ = ["setup", "localize", "readable", "for_reader", "say", "set_style", "shorten",
+           "section", "shop_title", "money", "is_own_data"]
 
 
 def set_style() -> None:
