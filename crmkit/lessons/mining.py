@@ -136,7 +136,7 @@ def history_reason(section: str, data: CRMData, split, lang: str = "en") -> str 
     ...                         cutoff=pd.Timestamp("2024-02-14"), end=pd.Timestamp("2024-03-31"),
     ...                         holdout_days=46)
     >>> print(history_reason("value", shop, split, "es"))  # doctest: +ELLIPSIS
-    los modelos se entrenan en una fecha de corte 46 días anterior (...) tiene solo 44 días.
+    los modelos se entrenan en una fecha de corte 46 días anterior (... tiene solo 44 días.
     >>> print(history_reason("forecast", shop, split, "en"))
     the forecast learns from the 1 months before the 2 holdout months; it needs at least 8.
     >>> history_reason("baskets", shop, split) is None
