@@ -52,8 +52,8 @@ SAYS = {
                       "Esta sección se omite en esta tienda: los modelos se entrenan en una "
                       "fecha de corte 45 días anterior (lo que dura la reserva), y la historia "
                       "antes del corte tiene solo 44 días.",
-                      "Esta sección se omite en esta tienda: la previsión aprende de los 1 "
-                      "meses anteriores a los 1 meses de la reserva; necesita al menos 8."],
+                      "Esta sección se omite en esta tienda: la previsión necesita al menos 8 "
+                      "meses de ventas antes de los meses de la reserva, y esta tienda tiene 2."],
     ("ten", "en"): ["The holdout was chosen from the shop's history (303 days): 123 days"],
     ("ten", "es"): ["La reserva se ha elegido según el histórico de la tienda (303 días): "
                     "123 días"],

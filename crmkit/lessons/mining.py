@@ -138,7 +138,7 @@ def history_reason(section: str, data: CRMData, split, lang: str = "en") -> str 
     >>> print(history_reason("value", shop, split, "es"))  # doctest: +ELLIPSIS
     los modelos se entrenan en una fecha de corte 46 días anterior (... tiene solo 44 días.
     >>> print(history_reason("forecast", shop, split, "en"))
-    the forecast learns from the 1 months before the 2 holdout months; it needs at least 8.
+    the forecast needs at least 8 months of sales before the holdout months, and this shop has 1.
     >>> history_reason("baskets", shop, split) is None
     True
     """
