@@ -33,7 +33,7 @@ from ..errors import DatasetError, ParameterError
 from .dialect import statements, target, to_spark
 from .sql import MARTS, META_DDL, SCHEMAS, STAGING_DDL, STAGING_UPGRADE, STAGING_VIEWS
 
-__all__ = ["check_java", "session", "open_session", "build_spark", "run_spark_data_tests",
+__all__ = ["check_java", "session", "open_session", "opened", "build_spark", "run_spark_data_tests",
            "spark_table", "DEFAULT_MASTER", "JAVA_HINT"]
 
 #: Where Spark runs when no --master is given: this machine, two worker threads.
