@@ -50,6 +50,7 @@ import pyarrow as pa
 
 from ..dataset.crmdata import CRMData, read_json
 from ..dataset.extracts import FILES, MANIFEST_NAME
+from ..dataset.folder import file_digest
 from ..dataset.names import LOCAL_CITIES, NATIONAL_CITIES
 from ..dataset.schema import SCHEMA, conform
 from ..errors import DatasetError, ParameterError
@@ -463,13 +464,6 @@ def _stem(name: str) -> str:
     return name.rsplit(".", 1)[0]
 
 
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def _batch_info(folder: Path):
     if not folder.is_dir():
@@ -489,7 +483,7 @@ def _batch_info(folder: Path):
             f"extracts folder {str(folder)!r} holds none of the expected files: "
             + ", ".join(FILES) + "."
         )
-    digests = {name: _digest(folder / name) for name in present}
+    digests = {name: file_digest(folder / name) for name in present}
     manifest = read_json(folder / MANIFEST_NAME)
     if not isinstance(manifest, dict):
         raise DatasetError(f"{folder / MANIFEST_NAME}: expected a JSON object with batch_id "

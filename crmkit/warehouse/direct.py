@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..dataset.crmdata import MANIFEST, CRMData
+from ..dataset.folder import file_digest
 from ..dataset.schema import ORDER_STATUSES, SCHEMA, TABLE_NAMES
 from ..errors import DatasetError
 from .dialect import bind
@@ -123,7 +124,7 @@ def read_dataset(source) -> Dataset:
         path = next(folder / f"{name}.{ext}" for ext in ("csv", "parquet")
                     if (folder / f"{name}.{ext}").is_file())
         files[name] = path.name
-        digests[path.name] = _digest(path)
+        digests[path.name] = file_digest(path)
         n = len(data.tables[name])
         if path.suffix == ".csv":
             lines[name], counts[name] = _csv_lines(path, n)
@@ -131,13 +132,6 @@ def read_dataset(source) -> Dataset:
             lines[name], counts[name] = np.arange(1, n + 1, dtype=np.int64), None
     return Dataset(data, files, lines, digests, counts)
 
-
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _csv_lines(path: Path, n_rows: int) -> tuple[np.ndarray, int]:
