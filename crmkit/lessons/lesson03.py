@@ -80,7 +80,6 @@ __all__ = [
     "exercise_status",
     "top_pair",
     "TRUST_QUESTIONS",
-    "trusted_method",
 ]
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -553,16 +552,13 @@ _COMPUTE = (
     Exercise(
         "base_rate", _base_rate,
         title=("Who buys again: the rate to beat", "Quién vuelve a comprar: la tasa a batir"),
-        hints=(("Customers known at the cutoff: those in "
-                "`m03.purchases(data, as_of=split.cutoff)` with a customer_id. Their later "
-                "purchases: `split.holdout(m03.purchases(data))`.",
-                "Clientes conocidos en el corte: los de "
-                "`m03.purchases(data, as_of=split.cutoff)` con customer_id. Sus compras "
-                "posteriores: `split.holdout(m03.purchases(data))`."),
-               ("Make two sets of customer_id; the answer is "
-                "len(both) / len(known at the cutoff), a share between 0 and 1.",
-                "Forma dos conjuntos de customer_id; la respuesta es "
-                "len(ambos) / len(conocidos en el corte), una proporción entre 0 y 1.")),
+        hints=(("Two groups of customers: those who bought up to the cutoff (guests have no "
+                "customer to count), and those who bought after it.",
+                "Dos grupos de clientes: los que compraron hasta el corte (los invitados no "
+                "tienen cliente que contar) y los que compraron después."),
+               ("The rate is about the first group only: what part of it is also in the "
+                "second? A share between 0 and 1.", "La tasa habla solo del primer grupo: "
+                "¿qué parte de él está también en el segundo? Una proporción entre 0 y 1.")),
         rtol=1e-4,
     ),
     Exercise(
@@ -708,7 +704,7 @@ def _method_label(method: str, lang: str) -> str:
     return _label_of(method, lang, ("m03_method", "mining", "m03_value"))
 
 
-def trusted_method(block: pd.DataFrame) -> str:
+def _trusted_method(block: pd.DataFrame) -> str:
     """The method to trust for one question of the scoreboard: the candidate chosen on
     validation data when its verdict is that it beats every baseline, else the best baseline
     (a model *no better than* a simple rule does not earn its place).
@@ -717,9 +713,9 @@ def trusted_method(block: pd.DataFrame) -> str:
     ...                       "chosen": [True, False, False],
     ...                       "verdict": ["no_better", "best_baseline", ""]},
     ...                      index=["ets", "naive", "seasonal_naive"])
-    >>> trusted_method(block)
+    >>> _trusted_method(block)
     'naive'
-    >>> trusted_method(block.assign(verdict=["beats", "best_baseline", ""]))
+    >>> _trusted_method(block.assign(verdict=["beats", "best_baseline", ""]))
     'ets'
     """
     models = block[block["kind"] == "model"]
@@ -745,7 +741,7 @@ def _trust_options(question: str):
 def _trust_best(question: str):
     def best(ctx):
         methods = sorted(_board_block(ctx, question).index)
-        return "abcdefghijklmnopqrstuvwxyz"[methods.index(trusted_method(
+        return "abcdefghijklmnopqrstuvwxyz"[methods.index(_trusted_method(
             _board_block(ctx, question)))]
     return best
 
