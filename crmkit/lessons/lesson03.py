@@ -564,10 +564,10 @@ _COMPUTE = (
     Exercise(
         "first_year_repeat", _first_year_repeat,
         title=("Repeat buyers of the first year", "Clientes repetidores del primer año"),
-        hints=(("Group the customers' purchases (`m03.purchases(data)` without guests) by "
-                "customer_id: the first `placed_at` and the number of purchases.",
-                "Agrupa las compras de los clientes (`m03.purchases(data)` sin invitados) por "
-                "customer_id: el primer `placed_at` y el número de compras."),
+        hints=(("Work customer by customer (guests have none): when did each one first buy, "
+                "and how many purchases did each make in the whole period?",
+                "Trabaja cliente a cliente (los invitados no lo son): cuándo compró cada uno por "
+                "primera vez y cuántas compras hizo en todo el periodo."),
                ("Keep the customers whose first purchase falls in the first year of the data; "
                 "the answer is the share of them with 2 or more purchases.",
                 "Quédate con los clientes cuya primera compra cae en el primer año de los "
@@ -598,10 +598,10 @@ _COMPUTE = (
     Exercise(
         "median_recency", _median_recency,
         title=("Median recency at the cutoff", "Recencia mediana en la fecha de corte"),
-        hints=(("Only what was known at the cutoff counts: "
-                "`m03.purchases(data, as_of=split.cutoff)`, without guests.",
-                "Solo cuenta lo que se sabía en el corte: "
-                "`m03.purchases(data, as_of=split.cutoff)`, sin invitados."),
+        hints=(("Only what was known at the cutoff counts: the purchases as they were known "
+                "on that day, without guests.",
+                "Solo cuenta lo que se sabía en el corte: las compras tal como se conocían ese "
+                "día, sin invitados."),
                ("Recency = days from each customer's last purchase day "
                 "(`.dt.normalize()`) to `split.cutoff`; take the median.",
                 "Recencia = días desde el último día de compra de cada cliente "
