@@ -252,7 +252,7 @@ def weekday_names(lang: str = "en", width: str = "wide") -> list[str]:
     return [names[i] for i in range(7)]
 
 
-_SPEC = re.compile(r"(?P<group>[,_])?(?:\.(?P<prec>\d+))?(?P<type>[dfgn%]?)")
+_SPEC = re.compile(r"(?P<sign>\+)?(?P<group>[,_])?(?:\.(?P<prec>\d+))?(?P<type>[dfgn%]?)")
 
 
 _YES_NO = {"es": {True: "sí", False: "no"}}
@@ -284,6 +284,9 @@ class _LocaleFormatter(string.Formatter):
         m = _SPEC.fullmatch(format_spec)
         if m is None:
             return super().format_field(value, format_spec)
+        if m.group("sign"):  # "+": the sign of a positive number written too
+            text = self.format_field(value, format_spec[1:])
+            return text if text.startswith(("-", "−")) else "+" + text
         group, prec, kind = m.group("group"), m.group("prec"), m.group("type")
         decimals = int(prec) if prec is not None else None
         if kind == "%":
@@ -310,6 +313,8 @@ def format_message(template: str, lang: str = "en", /, **values) -> str:
     '16/2/2026: sí'
     >>> format_message("{day:date}: {ok}", "en", day="2026-02-16", ok=True)
     '2026-02-16: True'
+    >>> format_message("{d:+.1%} {e:+.1%}", "es", d=0.105, e=-0.023)
+    '+10,5\xa0% -2,3\xa0%'
     """
     return _LocaleFormatter(check_lang(lang)).format(template, **values)
 

@@ -5,8 +5,9 @@ folder), with the README's relative paths. Every page a reader gets says its
 language, carries the shop's name, and shows no ``None``/``nan``/``NaT`` and, in
 Spanish, no number or date written the English way (``tests/page_checks.py``).
 A three-month shop (both ends cut mid-month) and a shop without product costs
-render notebooks 01 and 04 to the end. Notebook runs are kept few: 01 and 04
-(the others have their own imported-data tests).
+render notebooks 01 and 04 to the end. Notebook runs are kept few: 01 and 04 on the
+Shopify example, 04 on CDNOW (whose notebook 01 runs in test_imported_notebooks), and
+none of 02 and 03 (their own imported-data tests run them).
 """
 
 from __future__ import annotations

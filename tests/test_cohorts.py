@@ -29,7 +29,9 @@ def shop():
     o["returned_at"] = pd.Series(pd.NaT, index=o.index, dtype="datetime64[us]")
     lines = pd.DataFrame({"order_id": o["order_id"], "line_number": 1, "product_id": 1,
                           "quantity": 1, "unit_price": [10.0, 20, 30, 40, 50, 60, 70],
-                          "discount": 0.0})
+                          "discount": 0.0,
+                          "amount_cents": pd.array([1000, 2000, 3000, 4000, 5000, 6000, 7000],
+                                                   dtype="Int64")})
     return CRMData({**like.tables, "orders": o, "order_lines": lines}, {"end": "2024-04-30"})
 
 

@@ -49,6 +49,12 @@ def test_an_encoding_that_makes_mojibake_is_refused_with_the_likely_one():
         decide_encoding("x;y\nPeña;1\n".encode(), given="cp1252", path="f.csv")
 
 
+def test_a_utf16_encoding_given_for_a_utf8_file_is_refused():
+    with pytest.raises(SourceError, match=r"f.csv: --encoding utf-16 does not fit the file .* "
+                                          r"most likely utf-8"):
+        decide_encoding(b"a;b\n1;2\n", given="utf-16", path="f.csv")
+
+
 # ---------------------------------------------------------------- split
 def _table(tmp_path, data: bytes, **kw):
     f = tmp_path / "f.csv"
@@ -110,6 +116,11 @@ def test_parse_times_decides_the_order_for_the_column():
                                           r"06/02/2010, 07/03/2010\)"):
         parse_times(pd.Series(["05/01/2010", "06/02/2010", "07/03/2010", "08/04/2010"]),
                     timezone="UTC", where="c")
+
+
+def test_a_format_that_is_not_one_is_refused_in_one_line():
+    with pytest.raises(SourceError, match=r"c: --date-format '%Q' is not a date format"):
+        parse_times(pd.Series(["2024-01-01"]), timezone="UTC", fmt="%Q", where="c")
 
 
 def test_a_given_format_is_exact():

@@ -103,18 +103,21 @@ def persona_table(persona: pd.Series, data, lang: str = "en") -> pd.DataFrame:
 
 
 def readable(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
-    """A table whose decimals are written in ``lang`` (at most three places) and whose
-    missing values (a rate of nothing, a cost per no conversion) read as a dash.
+    """A table whose decimals are written in ``lang`` (two places, three below one: a rate)
+    and whose missing values (a rate of nothing, a cost per no conversion) read as a dash.
 
-    >>> readable(pd.DataFrame({"roi": [1476.6667, float("nan")], "n": [3, 4]}), "es")
-            roi  n
-    0  1.476,667  3
-    1          —  4
+    >>> readable(pd.DataFrame({"roi": [1476.6667, 0.0312, float("nan")], "n": [3, 4, 5]}), "es")
+             roi  n
+    0   1.476,67  3
+    1      0,031  4
+    2          —  5
     """
     out = table.copy()
     for col in out.columns:
         if pd.api.types.is_float_dtype(out[col]):
-            out[col] = [("—" if pd.isna(v) else format_number(v, lang)) for v in out[col]]
+            out[col] = [("—" if pd.isna(v) else
+                         format_number(round(v, 2 if abs(v) >= 1 else 3), lang))
+                        for v in out[col]]
     return out
 
 

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime
 
 import numpy as np
 import pandas as pd
@@ -104,7 +105,7 @@ def parse_times(values: pd.Series, *, timezone: str, fmt: str | None = None,
     problem = pd.Series(pd.NA, index=v.index, dtype=object)
     problem[v == ""] = "empty"
     if fmt:
-        return _with_format(v, problem, fmt, timezone)
+        return _with_format(v, problem, fmt, timezone, where)
     fast = _common_form(v, problem, timezone)
     if fast is not None:
         return fast
@@ -244,8 +245,14 @@ def _fallback(out: TimeColumn, v: pd.Series, timezone: str) -> None:
             out.value.loc[idx] = _wall_clock(out, pd.Series(ts, index=idx), timezone)
 
 
-def _with_format(v: pd.Series, problem: pd.Series, fmt: str, timezone: str) -> TimeColumn:
-    exact = v.str.match(format_pattern(fmt))
+def _with_format(v: pd.Series, problem: pd.Series, fmt: str, timezone: str,
+                 where: str = "column") -> TimeColumn:
+    try:
+        datetime.strptime(datetime(2001, 2, 3, 4, 5, 6).strftime(fmt), fmt)
+        exact = v.str.match(format_pattern(fmt))
+    except (ValueError, re.error) as exc:
+        raise SourceError(f"{where}: --date-format {fmt!r} is not a date format ({exc}); "
+                          "write it with %Y, %m, %d, %H, %M, %S, e.g. %d/%m/%Y %H:%M.") from None
     problem[~exact & problem.isna()] = "does_not_match_format"
     out = TimeColumn(pd.Series(pd.NaT, index=v.index, dtype="datetime64[us]"), problem, None)
     use = problem.isna()

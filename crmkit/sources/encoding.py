@@ -59,6 +59,15 @@ def decide_encoding(raw: bytes, *, given: str | None, path) -> tuple[bytes, str,
     mojibake-making ``given`` encoding and for UTF-16 that does not decode.
     """
     wide = _utf16(raw) if given is None or "16" in str(given) else None
+    if given and "16" in given and wide is None:
+        try:
+            raw.decode("utf-8")
+            likely = "utf-8"
+        except UnicodeDecodeError:
+            likely = "cp1252"
+        raise SourceError(f"{path}: --encoding {given} does not fit the file (no UTF-16 "
+                          f"byte-order mark nor its zero bytes); it is most likely {likely}: "
+                          "leave --encoding out.")
     if wide or (given and "16" in given):
         name = wide or given
         try:
@@ -124,5 +133,10 @@ def _refuse_mojibake(raw: bytes, given: str, path) -> None:
 
 
 def _short(text: str) -> str:
+    """The text around its first non-ASCII character (where the two readings differ)."""
     text = text.strip()
-    return text if len(text) <= 60 else text[:57] + "..."
+    if len(text) <= 60:
+        return text
+    i = next((k for k, c in enumerate(text) if ord(c) > 127), 0)
+    start = max(0, i - 25)
+    return ("..." if start else "") + text[start:start + 50] + "..."

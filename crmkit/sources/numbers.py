@@ -123,7 +123,7 @@ def decide_decimal(form: np.ndarray, *, given: str | None, values: pd.Series,
             raise SourceError(
                 f"{where}: decimal={given!r} contradicts the data: {n_other:,} value(s) are "
                 f"written with a decimal {'comma' if other == ',' else 'point'} (e.g. "
-                f"{', '.join(sample)}); leave --decimal out or give --decimal {other}.")
+                f"{', '.join(sample)}); leave --decimal out or give --decimal '{other}'.")
         return given
     return found
 

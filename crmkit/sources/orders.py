@@ -44,13 +44,12 @@ import pyarrow.compute as pc
 import yaml
 
 from ..dataset.crmdata import CRMData
-from ..dataset.money import parse_money
 from ..dataset.schema import conform
 from ..errors import SourceError
 from .dates import parse_times
 from .numbers import parse_numbers
 from .quarantine import QUARANTINE_COLUMNS, ImportResult
-from .steps import Batch, exact_total, line_cents, manifest
+from .steps import Batch, exact_total, line_cents, manifest, money_cents
 from .table import LINE, TextTable, check_shop, read_text_table
 
 __all__ = ["OrderLogMapping", "import_orders", "MAX_QUANTITY"]
@@ -289,9 +288,11 @@ def _read(path: Path, mapping: OrderLogMapping) -> TextTable:
     missing = [f"{role}={col!r}" for role, col in mapping.columns.items()
                if col not in table.frame.columns]
     if missing:
-        cols = [c for c in table.frame.columns if c != LINE]
+        cols = [repr(c if len(c) <= 40 else c[:37] + "...") for c in table.frame.columns
+                if c != LINE]
+        more = f" and {len(cols) - 20} more" if len(cols) > 20 else ""
         raise SourceError(f"{path}: column(s) {', '.join(missing)} not in the file; its "
-                          f"columns are: {', '.join(repr(c) for c in cols)}. Fix the mapping.")
+                          f"columns are: {', '.join(cols[:20])}{more}. Fix the mapping.")
     return table
 
 
@@ -336,7 +337,7 @@ def _line_money(batch: Batch, mapping: OrderLogMapping, currency: str) -> None:
     ok, parsed = batch.ok, batch.parsed
     cents = pd.Series(pd.NA, index=parsed.index, dtype="Int64")
     if "amount" in mapping.columns and "price" not in mapping.columns:
-        got, problem = parse_money(parsed.loc[ok, "_money_text"], currency=currency)
+        got, problem = money_cents(parsed.loc[ok, "_money_text"], currency=currency)
     else:
         got, problem = line_cents(parsed.loc[ok, "_money_text"], parsed.loc[ok, "quantity"],
                                   currency=currency)

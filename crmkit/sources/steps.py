@@ -15,6 +15,7 @@ quarantine, so rows read = rows imported + rows quarantined by construction.
 
 >>> import pathlib, tempfile
 >>> import pandera.pandas as pa
+>>> from crmkit.sources.numbers import parse_numbers
 >>> f = pathlib.Path(tempfile.mkdtemp()) / "log.csv"
 >>> _ = f.write_text("c,a\\n1,3.5\\n2,inf\\n3,-1\\n4,2,9\\n", encoding="utf-8")
 >>> table = read_text_table(f)
@@ -39,7 +40,6 @@ import numpy as np
 import pandas as pd
 
 from ..dataset.money import minor_digits, parse_money
-from .numbers import parse_numbers
 from .quarantine import (
     QUARANTINE_COLUMNS,
     broken_rows,
@@ -50,7 +50,7 @@ from .quarantine import (
 )
 from .table import LINE, TextTable, read_text_table
 
-__all__ = ["Batch", "read_text_table", "exact_total", "line_cents", "manifest"]
+__all__ = ["Batch", "read_text_table", "exact_total", "line_cents", "money_cents", "manifest"]
 
 
 @dataclass
@@ -121,6 +121,24 @@ class Batch:
                 "unclosed_quote_lines": self.table.unclosed_quotes}
 
 
+def money_cents(texts: pd.Series, *, currency: str) -> tuple[pd.Series, pd.Series]:
+    """:func:`~crmkit.dataset.money.parse_money` of canonical money text, read once per
+    distinct value (a log repeats its prices and amounts): (Int64 cents, problem or None).
+
+    >>> money_cents(pd.Series(["1.50", "1.50", "0.125"]), currency="EUR")[0].tolist()
+    [150, 150, <NA>]
+    """
+    texts = pd.Series(texts)
+    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    cents, problem = parse_money(pd.Series(uniques, dtype=object).astype("str"),
+                                 currency=currency)
+    cents = cents.array.take(codes, allow_fill=True)  # -1 (no text) -> NA, exact integers
+    problem = np.append(problem.to_numpy(dtype=object, na_value=None), None)[
+        np.where(codes < 0, len(uniques), codes)]
+    return (pd.Series(cents, index=texts.index),
+            pd.Series(problem, index=texts.index, dtype=object))
+
+
 def line_cents(price_text: pd.Series, quantity: pd.Series, *, currency: str,
                discount_text: pd.Series | None = None) -> tuple[pd.Series, pd.Series]:
     """What each line cost in minor units, exactly from the source's text: price x quantity,
@@ -136,7 +154,7 @@ def line_cents(price_text: pd.Series, quantity: pd.Series, *, currency: str,
     """
     digits = minor_digits(currency)
     qty = pd.Series(quantity).abs().astype("int64")
-    price, _ = parse_money(price_text, currency=currency)
+    price, _ = money_cents(price_text, currency=currency)
     cents = price * qty.to_numpy()
     problem = np.full(len(cents), None, dtype=object)
     fine = pd.Series(price_text).notna().to_numpy() & price.isna().to_numpy()
@@ -185,8 +203,3 @@ def manifest(shop_name: str, currency: str, timezone: str, origin: str,
         "start": str(placed.min().date()) if len(placed) else None,
         "end": str(placed.max().date()) if len(placed) else None,
     }
-
-
-def money_text(values: pd.Series, *, where: str) -> pd.Series:
-    """Canonical exact text of a money column (NA where unreadable), for sums to the cent."""
-    return parse_numbers(values, where=where).text
