@@ -123,13 +123,7 @@ def test_every_exercise_of_a_notebook_has_its_solution_block():
         assert not missing, (nn, missing)
 
 
-#: Notebooks whose hints still give solution code away; their lessons' owner rewrites them.
-PENDING = {"01": "lesson01 hints: win_rate, mail_and_phone, out_of_hours",
-           "04": "lesson04 hints: busiest_month, sample_size, smart_letter, champions_email"}
-
-
-@pytest.mark.parametrize("nn", [pytest.param(nn, marks=pytest.mark.xfail(
-    reason=PENDING[nn], strict=True)) if nn in PENDING else nn for nn in NOTEBOOKS])
+@pytest.mark.parametrize("nn", list(NOTEBOOKS))
 def test_no_hint_contains_its_solutions_code(nn):
     found = leaks(nn)
     assert not found, "hints that give solution code away (exercise, language, code): " + \

@@ -138,8 +138,10 @@ EXERCISES = (
         title=("Win rate of the sales pipeline", "Tasa de éxito del embudo de ventas"),
         hints=(("Only closed negotiations count: stages 'won' and 'lost'.",
                 "Solo cuentan las negociaciones cerradas: etapas 'won' y 'lost'."),
-               ("won ÷ (won + lost), from data.opportunities['stage'].",
-                "ganadas ÷ (ganadas + perdidas), con data.opportunities['stage'].")),
+               ("Each negotiation's stage is in the opportunities table; the answer is a share "
+                "of the closed ones, between 0 and 1.", "La etapa de cada negociación está en la "
+                "tabla de oportunidades; la respuesta es una proporción de las cerradas, entre 0 "
+                "y 1.")),
         rtol=1e-3,
     ),
     Exercise(
@@ -172,9 +174,10 @@ EXERCISES = (
                 "with email_consent); telemarketing needs a phone and phone_consent.",
                 "El correo directo necesita el nivel 1 (apellidos y dirección postal, o un "
                 "e-mail con email_consent); el telemarketing, teléfono y phone_consent."),
-               ("crmkit.analytics.levels.reach_masks(data) gives one True/False column per action: "
-                "combine two with &.", "crmkit.analytics.levels.reach_masks(data) da una columna "
-                "True/False por acción: combina dos con &.")),
+               ("The levels module of crmkit.analytics says, customer by customer, which "
+                "actions can reach them: a customer counts when both can.", "El módulo levels de "
+                "crmkit.analytics dice, cliente a cliente, qué acciones pueden llegarle: un "
+                "cliente cuenta cuando pueden las dos.")),
     ),
     Exercise(
         "weakest_field", _weakest_field, convert=_label_to_key, needs="customers",
@@ -205,8 +208,9 @@ EXERCISES = (
         needs="order_times",
         title=("Orders placed while the shop is closed",
                "Pedidos hechos con la tienda cerrada"),
-        hints=(("Use data.orders['placed_at'].dt.hour.",
-                "Usa data.orders['placed_at'].dt.hour."),
+        hints=(("Each order's hour is in its `placed_at` timestamp (pandas' `.dt` accessor "
+                "reads it).", "La hora de cada pedido está en su marca de tiempo `placed_at` "
+                "(el accesor `.dt` de pandas la lee)."),
                ("Closed means before the opening hour or from the closing hour on (printed "
                 "above the exercise); the answer is a share between 0 and 1.",
                 "Cerrada significa antes de la hora de apertura o desde la de cierre "

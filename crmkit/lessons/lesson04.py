@@ -255,13 +255,21 @@ def _abandoned_carts(data) -> int:
 
 
 def _negative_cps(data) -> int:
+    """Customers with two orders or more and a negative CPS (the lesson prints the count of
+    all buyers with a negative CPS, so the exercise asks about the repeat customers)."""
     margin = getattr(data, "_margin", None)
     cps = kpis.customer_profitability(getattr(data, "_data", data), margin=margin)
-    return int(((cps["orders"] > 0) & (cps["cps"] < 0)).sum())
+    return int(((cps["orders"] >= 2) & (cps["cps"] < 0)).sum())
 
 
 def _champions_email(data) -> int:
-    return int(campaigns.segment_actions(data).loc["champions", "email"])
+    """Champions reachable by e-mail AND by phone (the actions table counts each channel on
+    its own, so it does not show this number)."""
+    seg = campaigns.rfm_segments(data)
+    c = data.customers.set_index("customer_id").reindex(seg.index[seg == "champions"])
+    both = (c["email"].notna() & c["email_consent"].fillna(False).astype(bool)
+            & c["phone"].notna() & c["phone_consent"].fillna(False).astype(bool))
+    return int(both.sum())
 
 
 def _best_roi(data) -> float:
@@ -296,16 +304,18 @@ EXERCISES = (
     Exercise(
         "busiest_month", _busiest_month_sessions, convert=_month_count, needs="web_visits",
         title=("Footfall of the busiest month", "Afluencia del mes de más visitas"),
-        hints=(("`kpis.footfall(data)` has one row per month and a `sessions` column.",
-                "`kpis.footfall(data)` tiene una fila por mes y una columna `sessions`."),
+        hints=(("The footfall table of the lesson has one row per month and a `sessions` "
+                "column.", "La tabla de afluencia de la lección tiene una fila por mes y una "
+                "columna `sessions`."),
                ("Take the largest value of that column (0 if the table is empty).",
                 "Toma el mayor valor de esa columna (0 si la tabla está vacía).")),
     ),
     Exercise(
         "email_conversion", _email_conversion, rtol=1e-4, needs="web_visits",
         title=("Conversion rate of e-mail visits", "Tasa de conversión de las visitas del correo"),
-        hints=(("`kpis.conversion_rate(data, by='traffic_source')` gives one row per source.",
-                "`kpis.conversion_rate(data, by='traffic_source')` da una fila por origen."),
+        hints=(("The conversion rate can be split by the visits' `traffic_source`: one row per "
+                "source.", "La tasa de conversión puede desglosarse por el `traffic_source` de "
+                "las visitas: una fila por origen."),
                ("Read the `conversion_rate` of the row 'email' (0.0 if there is none): "
                 "`.get('email', 0.0)`.",
                 "Lee la `conversion_rate` de la fila 'email' (0.0 si no existe): "
@@ -323,25 +333,31 @@ EXERCISES = (
     ),
     Exercise(
         "negative_cps", _negative_cps, needs="profitability",
-        title=("Customers who cost more than they leave",
-               "Clientes que cuestan más de lo que dejan"),
-        hints=(("`kpis.customer_profitability(data)` has the columns `orders` and `cps`.",
-                "`kpis.customer_profitability(data)` tiene las columnas `orders` y `cps`."),
-               ("Count the rows with orders > 0 and cps < 0.",
-                "Cuenta las filas con orders > 0 y cps < 0.")),
+        title=("Repeat customers who cost more than they leave",
+               "Clientes repetidores que cuestan más de lo que dejan"),
+        hints=(("The table `cps` above has one row per customer, with their orders and CPS.",
+                "La tabla `cps` de arriba tiene una fila por cliente, con sus pedidos y su CPS."),
+               ("Two conditions at once: the number of orders asked for, and a CPS below zero.",
+                "Dos condiciones a la vez: el número de pedidos pedido y un CPS menor que cero.")),
     ),
     Exercise(
         "champions_email", _champions_email, needs="customers",
-        title=("Champions an e-mail can reach", "Campeones a los que llega un correo"),
-        hints=(("The table `actions` has one row per segment and a column per channel.",
-                "La tabla `actions` tiene una fila por segmento y una columna por canal."),
-               ("`actions.loc['champions', 'email']`: address known and consent given.",
-                "`actions.loc['champions', 'email']`: dirección conocida y consentimiento.")),
+        title=("Champions an e-mail and a call can both reach",
+               "Campeones a los que llegan un correo y una llamada"),
+        hints=(("The table `actions` counts each channel on its own: this question needs the "
+                "customers one by one (the campaigns module names each one's RFM segment).",
+                "La tabla `actions` cuenta cada canal por separado: esta pregunta necesita a los "
+                "clientes uno a uno (`campaigns.rfm_segments(data)` da el segmento de cada uno)."),
+               ("E-mail: an address and e-mail consent; a call: a phone number and phone "
+                "consent. Both at once.", "Correo: dirección y consentimiento de correo; "
+                "llamada: teléfono y consentimiento de llamadas. Las dos a la vez.")),
     ),
     Exercise(
         "smart_letter", lambda d: "A", convert=_letter,
         title=("The letter that fails", "La letra que falla"),
-        hints=(("Call `.failing()` on the objective.", "Llama a `.failing()` del objetivo."),
+        hints=(("Go through the five letters of SMART and ask of each whether this objective "
+                "meets it.", "Recorre las cinco letras de SMART y pregúntate si este objetivo "
+                "cumple cada una."),
                ("Going from 3 % to 15 % is five times the baseline: is it attainable?",
                 "Pasar del 3 % al 15 % es multiplicar por cinco: ¿es alcanzable?")),
     ),
@@ -365,11 +381,9 @@ EXERCISES = (
     Exercise(
         "sample_size", _test_size, needs="web_visits", rtol=0.02,
         title=("Visits per group", "Visitas por grupo"),
-        hints=(("The baseline is the shop's overall conversion rate, "
-                "`kpis.conversion_rate(data)['conversion_rate'].iloc[0]`, rounded to 3 decimals.",
-                "La base es la tasa de conversión global de la tienda, "
-                "`kpis.conversion_rate(data)['conversion_rate'].iloc[0]`, redondeada a 3 "
-                "decimales."),
+        hints=(("The baseline is the shop's overall conversion rate (section 3), rounded to 3 "
+                "decimals.", "La base es la tasa de conversión global de la tienda (sección 3), "
+                "redondeada a 3 decimales."),
                ("`experiments.sample_size(baseline, 0.01)`: one point more, power 0.8 by "
                 "default.",
                 "`experiments.sample_size(baseline, 0.01)`: un punto más, potencia 0,8 por "
