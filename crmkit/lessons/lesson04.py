@@ -347,7 +347,7 @@ EXERCISES = (
         hints=(("The table `actions` counts each channel on its own: this question needs the "
                 "customers one by one (the campaigns module names each one's RFM segment).",
                 "La tabla `actions` cuenta cada canal por separado: esta pregunta necesita a los "
-                "clientes uno a uno (`campaigns.rfm_segments(data)` da el segmento de cada uno)."),
+                "clientes uno a uno (el módulo campaigns da el segmento RFM de cada uno)."),
                ("E-mail: an address and e-mail consent; a call: a phone number and phone "
                 "consent. Both at once.", "Correo: dirección y consentimiento de correo; "
                 "llamada: teléfono y consentimiento de llamadas. Las dos a la vez.")),
