@@ -21,6 +21,7 @@ from ..analytics import automation, campaigns, experiments, kpis
 from ..i18n import check_lang, format_currency, format_message, format_number, format_percent, t
 from . import parameters
 from .exercises import Exercise, ExerciseBook
+from .judgement import decide, letters
 
 __all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall",
            "plot_funnel", "plot_cps", "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "LIFT",
@@ -300,7 +301,68 @@ def _month_count(data, answer):
     return int(answer) if isinstance(answer, np.integer) else answer
 
 
-EXERCISES = (
+# ----------------------------------------------------------------------------- judgement
+def _budget_campaigns(data) -> pd.DataFrame:
+    """Campaigns that contacted someone, and the budget: the median cost of those campaigns."""
+    e = campaigns.effectiveness(data)
+    e = e[e["reach"] > 0].sort_values("name")
+    return e.assign(affordable=e["cost"] <= e["cost"].median())
+
+
+def _fund_best(data) -> str:
+    e = _budget_campaigns(data).reset_index(drop=True)
+    pick = e.loc[e["affordable"], "roi"].idxmax()
+    return "abcdefghijklmnopqrstuvwxyz"[int(pick)]
+
+
+def _monthly_sessions(data) -> float:
+    visits = data.web_sessions
+    return float(visits.groupby(visits["started_at"].dt.to_period("M")).size().mean())
+
+
+def _test_fits(data) -> str:
+    return "a" if 2 * _test_size(data) <= _monthly_sessions(data) else "b"
+
+
+JUDGEMENT = (
+    decide(
+        "fund_campaign",
+        lambda d, lang: letters([
+            f"{name} ({format_currency(cost, lang, currency=d.currency, decimals=0)})"
+            for name, cost in zip(_budget_campaigns(d)["name"], _budget_campaigns(d)["cost"],
+                                  strict=True)]),
+        _fund_best, needs="marketing",
+        title=("The campaign to repeat with the budget", "La campaña que repetir con el "
+               "presupuesto"),
+        hints=(("The budget is the median cost of the campaigns that contacted someone: a "
+                "campaign that cost more cannot be repeated.", "El presupuesto es el coste "
+                "mediano de las campañas que contactaron con alguien: una campaña más cara no "
+                "puede repetirse."),
+               ("Among those the budget pays for, compare what each returned per euro spent.",
+                "Entre las que paga el presupuesto, compara lo que devolvió cada una por euro "
+                "gastado.")),
+        rubric=("Leaves out the campaigns above the budget and picks the best return on "
+                "investment among the rest; may question ROI against proven uplift.",
+                "Descarta las campañas por encima del presupuesto y elige el mejor retorno "
+                "entre las demás; puede contrastar el ROI con el efecto demostrado.")),
+    decide(
+        "test_in_a_month",
+        lambda d, lang: letters([t("judge.test_fits", lang), t("judge.test_too_long", lang)]),
+        _test_fits, needs="web_visits",
+        title=("Can the checkout test finish in a month?", "¿Puede acabar en un mes la prueba "
+               "del pago?"),
+        hints=(("Both groups need the visits of exercise 9 each.",
+                "Los dos grupos necesitan cada uno las visitas del ejercicio 9."),
+               ("Compare with the visits of an average month of the footfall table.",
+                "Compáralo con las visitas de un mes medio de la tabla de afluencia.")),
+        rubric=("Doubles the visits per group and compares them with an average month's "
+                "visits; says what to do otherwise (a longer test, a bigger effect).",
+                "Duplica las visitas por grupo y las compara con las de un mes medio; dice qué "
+                "hacer si no (una prueba más larga, un efecto mayor).")),
+)
+
+
+_COMPUTE = (
     Exercise(
         "busiest_month", _busiest_month_sessions, convert=_month_count, needs="web_visits",
         title=("Footfall of the busiest month", "Afluencia del mes de más visitas"),
@@ -397,6 +459,13 @@ EXERCISES = (
                ("Count its rows with len().", "Cuenta sus filas con len().")),
     ),
 )
+
+
+_ORDER = ("busiest_month", "email_conversion", "abandoned_carts", "negative_cps",
+          "champions_email", "smart_letter", "best_roi", "fund_campaign",
+          "significant_uplift", "sample_size", "test_in_a_month", "win_back_60")
+#: The exercises of notebook 04, in the notebook's order.
+EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name)))
 
 
 class _CostAware:
