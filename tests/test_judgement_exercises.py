@@ -12,12 +12,14 @@ import math
 
 import pandas as pd
 import pytest
+from scipy.stats import norm
 
+from crmkit.analytics import campaigns, concepts, levels
 from crmkit.analytics.rfm import holdout_purchases
 from crmkit.dataset.extracts import write_extracts
 from crmkit.dataset.synth import generate
 from crmkit.i18n import t
-from crmkit.lessons import lesson02, lesson03
+from crmkit.lessons import lesson01, lesson02, lesson03, lesson04
 from crmkit.lessons import lesson03 as m03
 from crmkit.lessons.exercises import answer_key
 from crmkit.lessons.judgement import MIN_REASON_WORDS
@@ -48,7 +50,7 @@ def assert_only(book, name: str, text: str) -> None:
 
 
 def test_at_least_a_third_of_the_exercises_of_02_and_03_ask_for_a_decision():
-    for module in (lesson02, lesson03):
+    for module in (lesson02, lesson03):  # 01 and 04: 3 of 11 and 2 of 12 so far
         kinds = [e.kind for e in module.EXERCISES]
         assert kinds.count("decide") * 3 >= len(kinds), (module.__name__, kinds)
         for e in module.EXERCISES:
@@ -246,3 +248,77 @@ def test_the_rule_to_fund_is_the_one_that_held_best_after_the_cutoff(shops03):
 def test_a_reason_needs_enough_words():
     assert MIN_REASON_WORDS >= 5
     assert len(REASON.split()) >= MIN_REASON_WORDS
+
+
+# ----------------------------------------------------------------------------- notebooks 01 and 04
+SHOPS_01 = (("fashion_chain", 1), ("fashion_chain", 2), ("ice_cream", 1), ("bendita", 1))
+
+
+@pytest.fixture(scope="module")
+def books01():
+    return {shop: lesson01.exercise_book(generate(shop[0], n_customers=2500, seed=shop[1]))
+            for shop in SHOPS_01}
+
+
+def test_the_medium_to_fund_has_the_most_valuable_customers(books01):
+    found = {}
+    for shop, book in books01.items():
+        acq = concepts.acquisition_report(book.data)
+        acq = acq[(acq.index != "unknown") & (acq["customers"] >= 10)]
+        found[shop] = t(f"value.{(acq['revenue'] / acq['customers']).idxmax()}", "en")
+        assert_only(book, "fund_medium", found[shop])
+    _differs(found)
+
+
+def test_the_level_to_complete_first_is_where_coverage_falls_most(books01):
+    found = {}
+    for shop, book in books01.items():
+        # each level AND every level below it: the pyramid's dark bars
+        cumulative = levels.level_completeness(book.data)["share_cumulative"]
+        level = int((cumulative.shift(1) - cumulative).iloc[1:].idxmax())
+        found[shop] = f"{level} · {t(f'level.{level}', 'en')}"
+        assert_only(book, "collect_first", found[shop])
+    _differs(found)
+
+
+def test_the_group_for_the_offer_spends_most_on_average(books01):
+    found = {}
+    for shop, book in books01.items():
+        cells = concepts.spend_by_age_and_gender(book.data).stack().dropna()
+        band, gender = cells.idxmax()
+        found[shop] = f"{band} · {t(f'value.{gender}', 'en')}"
+        assert_only(book, "target_group", found[shop])
+    _differs(found)
+
+
+@pytest.fixture(scope="module")
+def books04():
+    return {shop: lesson04.exercise_book(generate(shop[0], n_customers=4000, seed=shop[1]))
+            for shop in (("fashion_chain", 42), ("frozen_foods", 42), ("bendita", 1))}
+
+
+def test_the_campaign_to_fund_is_the_best_return_the_budget_pays_for(books04):
+    found = {}
+    for shop, book in books04.items():
+        eff = campaigns.effectiveness(book.data)
+        ran = eff[eff["reach"] > 0]
+        pick = ran[ran["cost"] <= ran["cost"].median()].sort_values("roi").iloc[-1]
+        text = next(v for v in _options(book, "fund_campaign").values()
+                    if v.startswith(f"{pick['name']} ("))
+        found[shop] = pick["name"]
+        assert_only(book, "fund_campaign", text)
+    _differs(found)
+
+
+def test_the_checkout_test_fits_a_month_only_when_both_groups_fit(books04):
+    found = {}
+    for shop, book in books04.items():
+        s = book.data.web_sessions
+        p1 = round(float(s["converted_order_id"].notna().mean()), 3)
+        h = 2 * math.asin(math.sqrt(p1 + 0.01)) - 2 * math.asin(math.sqrt(p1))
+        per_group = math.ceil(2 * ((norm.ppf(0.975) + norm.ppf(0.8)) / h) ** 2)
+        month = s.groupby(s["started_at"].dt.to_period("M")).size().mean()
+        found[shop] = t("judge.test_fits" if 2 * per_group <= month else "judge.test_too_long",
+                        "en")
+        assert_only(book, "test_in_a_month", found[shop])
+    _differs(found)
