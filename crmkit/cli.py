@@ -231,8 +231,9 @@ def _import_parser(sub) -> None:
     def common(p):
         p.add_argument("--out", required=True, help="dataset folder to write")
         p.add_argument("--shop-name", help="the shop's name (titles and report folders)")
-        p.add_argument("--timezone", default="Europe/Madrid",
-                       help="the shop's time zone (IANA), default Europe/Madrid")
+        p.add_argument("--timezone",
+                       help="the shop's time zone (IANA); default Europe/Madrid for Shopify "
+                       "(its times carry offsets), UTC for an order log")
         p.add_argument("--encoding", help="file encoding (default: detected)")
         p.add_argument("--format", default="csv", choices=["csv", "parquet"])
         p.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
@@ -252,7 +253,7 @@ def _import_parser(sub) -> None:
     lg.add_argument("file", help="the log file")
     lg.add_argument("--mapping", help="YAML file with the mapping (see --save-mapping)")
     for role in ("customer", "date", "amount", "order", "quantity", "product",
-                 "product-name", "price"):
+                 "product-name", "price", "status", "cancel-flag"):
         lg.add_argument(f"--{role}", metavar="COLUMN",
                         help=f"column holding the {role.replace('-', ' ')} (header name, or "
                         "1-based position with --no-header)")
@@ -264,6 +265,10 @@ def _import_parser(sub) -> None:
                        help="dates are month/day/year")
     lg.add_argument("--cancel-prefix", help="order numbers starting with this are "
                     "cancellations (Online Retail: C)")
+    lg.add_argument("--status-map", metavar="VALUE=STATUS,...",
+                    help="the status column's values -> statuses, e.g. "
+                    "'Anulado=cancelled,Devuelto=returned' (statuses: placed, paid, shipped, "
+                    "delivered, cancelled, returned, other)")
     lg.add_argument("--no-header", action="store_true", help="the file has no header line")
     lg.add_argument("--delimiter", help="',', ';', '\\t', '|' or 'whitespace' "
                     "(default: detected)")
@@ -432,7 +437,8 @@ def _import(args) -> int:
 
         result = import_shopify(args.orders, customers=args.customers, products=args.products,
                                 shop_name=args.shop_name or Path(args.out).name,
-                                currency=args.currency, timezone=args.timezone,
+                                currency=args.currency,
+                                timezone=args.timezone or "Europe/Madrid",
                                 encoding=args.encoding)
     else:
         from .sources.orders import OrderLogMapping, import_orders
@@ -454,6 +460,19 @@ def _import(args) -> int:
     return 0
 
 
+def _status_map(text: str | None) -> dict | None:
+    """``--status-map 'Anulado=cancelled,Devuelto=returned'`` -> a dict (None if not given)."""
+    if text is None:
+        return None
+    pairs = [p.split("=", 1) for p in text.split(",") if p.strip()]
+    if any(len(p) != 2 for p in pairs):
+        from .errors import SourceError
+
+        raise SourceError(f"--status-map {text!r}: write VALUE=STATUS pairs separated by "
+                          "commas, e.g. 'Anulado=cancelled,Devuelto=returned'.")
+    return {k.strip(): v.strip() for k, v in pairs}
+
+
 def _mapping(args, cls):
     from dataclasses import replace
 
@@ -461,6 +480,8 @@ def _mapping(args, cls):
              "order": args.order, "quantity": args.quantity, "product": args.product,
              "product_name": args.product_name, "price": args.price,
              "date_format": args.date_format, "cancel_prefix": args.cancel_prefix,
+             "status": args.status, "cancel_flag": args.cancel_flag,
+             "status_map": _status_map(args.status_map),
              "delimiter": args.delimiter, "decimal": args.decimal, "encoding": args.encoding}
     given = {k: v for k, v in given.items() if v is not None}
     flags = {} if args.dayfirst is None else {"dayfirst": args.dayfirst}

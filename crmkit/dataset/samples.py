@@ -51,16 +51,22 @@ def build_extracts_sample(out: str | Path) -> Path:
 
 
 def shopify_example() -> CRMData:
-    """The shop behind the committed Shopify example (small: a file a person can open)."""
-    return generate(SHOPIFY_PROFILE, n_customers=SHOPIFY_CUSTOMERS, start=DEFAULT_START,
-                    end=DEFAULT_END, seed=SAMPLE_SEED)
+    """The shop behind the committed Shopify example (small: a file a person can open), with
+    the cases a real Shopify export holds (order-level discounts, full and partial refunds,
+    draft and POS orders, guest checkouts: :func:`crmkit.dataset.shopify.shopify_cases`)."""
+    from .shopify import shopify_cases
+
+    return shopify_cases(generate(SHOPIFY_PROFILE, n_customers=SHOPIFY_CUSTOMERS,
+                                  start=DEFAULT_START, end=DEFAULT_END, seed=SAMPLE_SEED),
+                         seed=SAMPLE_SEED)
 
 
 def build_shopify_example(out: str | Path) -> Path:
-    """Write :func:`shopify_example` as Shopify's orders, customers and products exports."""
+    """Write :func:`shopify_example` as Shopify's orders, customers and products exports,
+    as Shopify writes each case (``full=True``)."""
     from .shopify import write_shopify
 
-    write_shopify(shopify_example(), out)
+    write_shopify(shopify_example(), out, full=True)
     return Path(out)
 
 

@@ -44,7 +44,7 @@ import pyarrow.compute as pc
 import yaml
 
 from ..dataset.crmdata import CRMData
-from ..dataset.schema import conform
+from ..dataset.schema import ORDER_STATUSES, conform
 from ..errors import SourceError
 from .dates import parse_times
 from .numbers import parse_numbers
@@ -57,6 +57,10 @@ __all__ = ["OrderLogMapping", "import_orders", "MAX_QUANTITY"]
 #: Quantities beyond this are taken as a broken value (a barcode in the wrong column).
 MAX_QUANTITY = 1_000_000
 
+#: Values of a cancellation flag column (compared without case): cancelled, or not.
+FLAG_YES = ("1", "true", "yes", "y", "t", "x", "si", "sí", "s", "cancelled", "cancelado")
+FLAG_NO = ("0", "false", "no", "n", "f", "")
+
 
 @dataclass(frozen=True)
 class OrderLogMapping:
@@ -66,6 +70,17 @@ class OrderLogMapping:
     the file has none (``header=False``). ``customer`` and ``date`` are
     required, and ``amount`` or ``price``. Keep it as YAML with
     :meth:`to_yaml`; read it back with :meth:`from_yaml`.
+
+    ``order`` groups lines into orders (several lines per order). ``amount`` is what
+    the line cost; when a log has both an amount and a price, the amount gives the
+    line's money and the price stays informational. What happened to an order comes
+    from a ``status`` column, its values mapped to the canonical statuses by
+    ``status_map`` (values already canonical need no entry), from a ``cancel_flag``
+    column (1/0, yes/no, true/false...) or from a ``cancel_prefix`` of the order code.
+
+    >>> OrderLogMapping(customer="c", date="d", amount="a", status="s",
+    ...                 status_map={"Anulado": "cancelled"}).columns["status"]
+    's'
 
     >>> m = OrderLogMapping(customer="1", date="2", quantity="3", amount="4", header=False,
     ...                     date_format="%Y%m%d", delimiter="whitespace")
@@ -88,6 +103,9 @@ class OrderLogMapping:
     date_format: str | None = None
     dayfirst: bool | None = None
     cancel_prefix: str | None = None
+    status: str | None = None
+    status_map: dict | None = None
+    cancel_flag: str | None = None
     header: bool = True
     encoding: str | None = None
     delimiter: str | None = None
@@ -101,12 +119,21 @@ class OrderLogMapping:
                               "--amount COLUMN or --price COLUMN (with --quantity).")
         if self.decimal not in (None, ".", ","):
             raise SourceError(f"decimal={self.decimal!r} is not allowed; use '.' or ','.")
+        if self.status_map is not None:
+            if not self.status:
+                raise SourceError("a status_map needs the status column (status: <column>).")
+            if not isinstance(self.status_map, dict):
+                raise SourceError("status_map must be 'value in the log: status' lines.")
+            wrong = sorted({str(v) for v in self.status_map.values()} - set(ORDER_STATUSES))
+            if wrong:
+                raise SourceError(f"status_map maps to {wrong}; the statuses are: "
+                                  f"{', '.join(ORDER_STATUSES)}.")
 
     @property
     def columns(self) -> dict[str, str]:
         """The mapped roles and the file's column for each."""
         roles = ("customer", "date", "amount", "order", "quantity", "product",
-                 "product_name", "price")
+                 "product_name", "price", "status", "cancel_flag")
         return {r: getattr(self, r) for r in roles if getattr(self, r)}
 
     def to_yaml(self) -> str:
@@ -130,6 +157,8 @@ class OrderLogMapping:
                               f"{', '.join(sorted(known))}.")
         clean = {k: (str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v)
                  for k, v in raw.items()}
+        if isinstance(clean.get("status_map"), dict):  # YAML reads 1: cancelled as a number
+            clean["status_map"] = {str(k): v for k, v in clean["status_map"].items()}
         return cls(**clean)
 
     @classmethod
@@ -159,9 +188,11 @@ def _ids(codes: pd.Series) -> tuple[pd.Series, bool]:
     return codes.map(lookup).astype("Int64"), False
 
 
-def _schema() -> pa.DataFrameSchema:
+def _schema(amount_and_price: bool = False) -> pa.DataFrameSchema:
     lo, hi = pd.Timestamp("1970-01-01"), pd.Timestamp("2100-01-01")
-    return pa.DataFrameSchema({
+    extra = ({"_amount": pa.Column(float, pa.Check.ge(0), nullable=False)}
+             if amount_and_price else {})
+    return pa.DataFrameSchema(extra | {
         "placed_at": pa.Column("datetime64[us]", pa.Check.in_range(lo, hi), nullable=False),
         "quantity": pa.Column(float, [
             pa.Check.in_range(-MAX_QUANTITY, MAX_QUANTITY),
@@ -197,18 +228,26 @@ def _parse_columns(raw: pd.DataFrame, mapping: OrderLogMapping, *, timezone: str
         info["decimal"][cols["quantity"]] = qty.decimal
     else:
         parsed["quantity"] = 1.0
-    money_col = cols.get("price") or cols["amount"]
-    money = parse_numbers(raw[money_col], decimal=mapping.decimal, where=where(money_col),
-                          lines=lines)
-    info["decimal"][money_col] = money.decimal
-    problems["unit_price"] = money.problem
-    parsed["_money_text"] = money.text
-    if "price" in cols:
-        parsed["unit_price"] = money.value
-    else:
-        q = parsed["quantity"]
-        parsed["unit_price"] = (money.value / q.abs().where(q != 0)).where(money.value.notna())
-        parsed["_amount"] = money.value
+    read = {}
+    for role in ("price", "amount"):
+        if role in cols:
+            read[role] = parse_numbers(raw[cols[role]], decimal=mapping.decimal,
+                                       where=where(cols[role]), lines=lines)
+            info["decimal"][cols[role]] = read[role].decimal
+    # the line's money: the amount as written when the log has one, else price x quantity
+    parsed["_money_text"] = (read.get("amount") or read["price"]).text
+    if "price" in read:
+        parsed["unit_price"] = read["price"].value
+        problems["unit_price"] = read["price"].problem
+    if "amount" in read:
+        parsed["_amount"] = read["amount"].value
+        if "price" in read:
+            problems["_amount"] = read["amount"].problem
+        else:
+            q, money = parsed["quantity"], read["amount"]
+            parsed["unit_price"] = (money.value / q.abs().where(q != 0)).where(
+                money.value.notna())
+            problems["unit_price"] = money.problem
     return parsed, problems, info
 
 
@@ -241,7 +280,7 @@ def _conflicting_rows(parsed, ok, codes, fields: dict, *, file: str, raw) -> pd.
 
 
 def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = None,
-                  currency: str = "EUR", timezone: str = "Europe/Madrid") -> ImportResult:
+                  currency: str = "EUR", timezone: str | None = None) -> ImportResult:
     """Import an order or transaction log; return the dataset, its report and its quarantine.
 
     One order per distinct ``order`` value (per row when no order column is
@@ -249,7 +288,11 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
     with file, line, column and reason. An order whose code starts with
     ``cancel_prefix`` is ``cancelled``; one with only negative quantities is
     ``returned`` (its lines hold the units that came back); a row without a
-    customer is a guest order. The result has the tables the log can fill:
+    customer is a guest order. With a ``status`` column the order's status is its
+    mapped value; a ``cancel_flag`` or ``cancel_prefix`` makes it ``cancelled``. A
+    returned order gave its goods back (``refunded_cents`` = its lines' amounts).
+    Times are UTC unless ``timezone`` (the shop's IANA zone) is given; the report's
+    ``timezone`` note says which was used. The result has the tables the log can fill:
     orders and order lines, and products when a product column is mapped.
 
     What a line cost (``amount_cents``) is read exactly from the file's text:
@@ -261,20 +304,25 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
     numbers, and ``ImportResult.codes`` keeps code and id side by side
     (``customer_codes.csv``, ``order_codes.csv`` beside the dataset).
     """
+    zone_note = (f"{timezone} (given)" if timezone else
+                 "UTC (default: the log gives no time zone)")
+    timezone = timezone or "UTC"
     check_shop(currency=currency, timezone=timezone)
     path = Path(path)
     table = _read(path, mapping)                                           # read, decode, split
     parsed, problems, info = _parse_columns(table.frame, mapping, timezone=timezone,
                                             file=path.name)                # parse columns
     batch = Batch.start(table, parsed)
-    batch.check(problems, _schema(), sources=_sources(mapping))           # validate values
+    batch.check(problems, _schema("amount" in mapping.columns and "price" in mapping.columns),
+                sources=_sources(mapping))                                 # validate values
     keys = _check_orders(batch, mapping)                                   # validate orders
     _line_money(batch, mapping, currency)                                  # money, exact
     good, tables, numeric = _assemble(batch, keys, mapping, currency)      # assemble tables
     data = CRMData(tables, manifest(shop_name or path.stem, currency, timezone, "orders",
                                     tables["orders"])).validate()
     bad = batch.quarantine()
-    notes = _notes(good, tables, numeric, info) | batch.reading_notes()
+    notes = (_notes(good, tables, numeric, info) | batch.reading_notes()
+             | {"timezone": zone_note})
     source = {"kind": "orders", "file": str(path), "encoding": table.encoding,
               "delimiter": table.delimiter, "decimal": info["decimal"],
               "dayfirst": info["dayfirst"], "mapping": asdict(mapping)}
@@ -299,7 +347,8 @@ def _read(path: Path, mapping: OrderLogMapping) -> TextTable:
 def _sources(mapping: OrderLogMapping) -> dict:
     cols = mapping.columns
     return {"placed_at": cols["date"], "quantity": cols.get("quantity", cols["date"]),
-            "unit_price": cols.get("price", cols.get("amount"))}
+            "unit_price": cols.get("price", cols.get("amount")),
+            "_amount": cols.get("amount", cols["date"])}
 
 
 def _check_orders(batch: Batch, mapping: OrderLogMapping) -> pd.DataFrame:
@@ -313,13 +362,18 @@ def _check_orders(batch: Batch, mapping: OrderLogMapping) -> pd.DataFrame:
                  else pd.Series("", index=raw.index))
     cancelled = (codes.str.upper().str.startswith(mapping.cancel_prefix.upper())
                  if mapping.cancel_prefix else pd.Series(False, index=raw.index))
+    status, flag = _statuses(batch, mapping)
+    keys = pd.DataFrame({"_order": codes, "_customer": customers,
+                         "_cancelled": cancelled | flag.fillna(False), "_status": status})
     if "order" not in cols:  # one row per order: nothing to disagree with, no sale to mix
-        return pd.DataFrame({"_order": codes, "_customer": customers, "_cancelled": cancelled})
+        return keys
     # one order per number: a row whose customer or time disagrees with the order's first
     # row is another order under the same number (a reused invoice number), not merged
     batch.add(_conflicting_rows(batch.parsed, batch.ok, codes,
                                 {cols.get("customer", ""): customers,
-                                 cols["date"]: batch.parsed["placed_at"]},
+                                 cols["date"]: batch.parsed["placed_at"],
+                                 cols.get("status", ""): status.fillna(""),
+                                 cols.get("cancel_flag", ""): flag.fillna(False)},
                                 file=batch.file, raw=raw))
     ok, negative = batch.ok, batch.parsed["quantity"] < 0
     all_negative = negative[ok].groupby(codes[ok], sort=False).transform("all")
@@ -327,7 +381,29 @@ def _check_orders(batch: Batch, mapping: OrderLogMapping) -> pd.DataFrame:
     mixed.loc[all_negative.index] = negative[ok] & ~all_negative & ~cancelled[ok]
     batch.reject(mixed, column=cols.get("quantity", cols["date"]),
                  reason="negative quantity inside a sale")
-    return pd.DataFrame({"_order": codes, "_customer": customers, "_cancelled": cancelled})
+    return keys
+
+
+def _statuses(batch: Batch, mapping: OrderLogMapping) -> tuple[pd.Series, pd.Series]:
+    """Each row's canonical status (NA without a status column) and cancellation flag (NA
+    without a flag column). A status value the map does not know is quarantined as
+    ``status_not_in_map``, an empty one as ``empty``, a flag that is neither yes nor no as
+    ``not_a_flag``: the analyst completes the mapping, nothing is guessed."""
+    raw, cols = batch.raw, mapping.columns
+    status = pd.Series(pd.NA, index=raw.index, dtype="str")
+    flag = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    if "status" in cols:
+        text = raw[cols["status"]].astype("str").str.strip()
+        known = {s: s for s in ORDER_STATUSES} | dict(mapping.status_map or {})
+        status = text.map(known).astype("str")
+        batch.reject((text == "") & status.isna(), column=cols["status"], reason="empty")
+        batch.reject(status.isna(), column=cols["status"], reason="status_not_in_map")
+    if "cancel_flag" in cols:
+        text = raw[cols["cancel_flag"]].astype("str").str.strip().str.casefold()
+        yes, no = text.isin(FLAG_YES), text.isin(FLAG_NO)
+        batch.reject(~(yes | no), column=cols["cancel_flag"], reason="not_a_flag")
+        flag = yes.astype("boolean")
+    return status, flag
 
 
 def _line_money(batch: Batch, mapping: OrderLogMapping, currency: str) -> None:
@@ -336,7 +412,7 @@ def _line_money(batch: Batch, mapping: OrderLogMapping, currency: str) -> None:
     (the log's own definition of what the line cost). Never derived by division."""
     ok, parsed = batch.ok, batch.parsed
     cents = pd.Series(pd.NA, index=parsed.index, dtype="Int64")
-    if "amount" in mapping.columns and "price" not in mapping.columns:
+    if "amount" in mapping.columns:
         got, problem = money_cents(parsed.loc[ok, "_money_text"], currency=currency)
     else:
         got, problem = line_cents(parsed.loc[ok, "_money_text"], parsed.loc[ok, "quantity"],
@@ -345,7 +421,7 @@ def _line_money(batch: Batch, mapping: OrderLogMapping, currency: str) -> None:
     parsed["_amount_cents"] = cents
     bad = pd.Series(False, index=parsed.index)
     bad[ok] = problem.notna().to_numpy()
-    batch.reject(bad, column=mapping.columns.get("price") or mapping.columns["amount"],
+    batch.reject(bad, column=mapping.columns.get("amount") or mapping.columns["price"],
                  reason="too_many_decimals")
 
 
@@ -369,23 +445,32 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, curren
     good["customer_id"], numeric = _ids(good["_customer"])
     good["order_id"] = _order_ids(good, mapping)
     good = good.sort_values(["order_id", LINE], kind="stable")
-    head = good[["order_id", "customer_id", "placed_at", "_cancelled"]].groupby(
+    head = good[["order_id", "customer_id", "placed_at", "_cancelled", "_status"]].groupby(
         "order_id", sort=True).first()
     neg = (good["quantity"] < 0).groupby(good["order_id"]).all()
-    # 0 placed, 1 cancelled, 2 returned
+    # 0 placed, 1 cancelled, 2 returned; a status column says which instead of "placed"
     status = np.where(head["_cancelled"], 1, np.where(neg, 2, 0)).astype(np.int8)
     n, placed = len(head), head["placed_at"].astype("datetime64[us]")
+    words = _choice(status, ["placed", "cancelled", "returned"])
+    if "status" in mapping.columns:
+        words = pd.array(np.where(status == 0, head["_status"].to_numpy(dtype=object),
+                                  words.to_numpy(dtype=object)), dtype="str")
+        status = np.where(words == "returned", 2, status).astype(np.int8)
+    # dated cancellations and returns: a cancellation invoice or a return's own line
+    dated = "status" not in mapping.columns and not mapping.cancel_flag
     orders = pd.DataFrame({
         "order_id": head.index.to_numpy(dtype="int64"),
         "customer_id": head["customer_id"].astype("Int64").array,
         "placed_at": placed.to_numpy(),
-        "channel": _no_text(n), "status": _choice(status, ["placed", "cancelled", "returned"]),
+        "channel": _no_text(n), "status": words,
         "paid_at": _no_time(n), "shipped_at": _no_time(n), "delivered_at": _no_time(n),
-        "cancelled_at": placed.where(status == 1).to_numpy(),
-        "returned_at": placed.where(status == 2).to_numpy(),
+        "cancelled_at": placed.where((status == 1) & dated).to_numpy(),
+        "returned_at": placed.where((status == 2) & (dated | neg.to_numpy())).to_numpy(),
         "payment_method": _no_text(n), "shipping_cost": np.full(n, np.nan),
         "discount_code": _no_text(n),
         "campaign_id": pd.arrays.IntegerArray(np.zeros(n, "int64"), np.ones(n, bool)),
+        # a returned order gave its goods back: its lines' amounts, as the log wrote them
+        "refunded_cents": _returned_goods(good, head.index, status == 2),
     })
     lines = pd.DataFrame({
         "order_id": good["order_id"].to_numpy(dtype="int64"),
@@ -406,6 +491,16 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, curren
     tables["orders"] = conform("orders", orders, currency=currency)
     tables["order_lines"] = conform("order_lines", lines, currency=currency)
     return good, tables, numeric
+
+
+def _returned_goods(good: pd.DataFrame, order_ids: pd.Index, returned: np.ndarray):
+    """``refunded_cents`` per order: a returned order's lines' amounts, 0 for the others."""
+    out = np.zeros(len(order_ids), dtype="int64")
+    if returned.any():
+        back = good[good["order_id"].isin(order_ids[returned])]
+        goods = back["_amount_cents"].astype("int64").groupby(back["order_id"]).sum()
+        out[returned] = goods.reindex(order_ids[returned]).to_numpy()
+    return pd.array(out, dtype="Int64")
 
 
 def _no_text(n: int):
@@ -443,7 +538,8 @@ def _products(rows: pd.DataFrame, mapping: OrderLogMapping):
 
 def _notes(good: pd.DataFrame, tables: dict, numeric: bool, info: dict) -> dict:
     orders = tables["orders"]
-    sold = good[~good["_cancelled"] & (good["quantity"] > 0)]
+    gone = orders.loc[orders["status"].isin(["cancelled", "returned"]), "order_id"]
+    sold = good[~good["order_id"].isin(gone)]
     revenue = (exact_total(sold["_money_text"]) if "_amount" in good  # exact, from the text
                else exact_total(sold["_money_text"], sold["quantity"]))
     return {
@@ -452,6 +548,8 @@ def _notes(good: pd.DataFrame, tables: dict, numeric: bool, info: dict) -> dict:
         "guest_orders": int(orders["customer_id"].isna().sum()),
         "cancelled_orders": int((orders["status"] == "cancelled").sum()),
         "returned_orders": int((orders["status"] == "returned").sum()),
+        "orders_by_status": {str(k): int(v) for k, v in
+                             orders["status"].value_counts().sort_index().items()},
         "revenue": float(revenue),
         "customer_ids": "as in the file" if numeric else "numbered in sorted order of codes",
         "dst_gap_moved_forward": info["dst_gap_moved_forward"],

@@ -34,7 +34,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from ..dataset.crmdata import CRMData
-from ..dataset.money import parse_money
+from ..dataset.money import minor_digits, parse_money, to_decimal
 from ..dataset.schema import conform
 from ..dataset.shopify import GATEWAYS
 from ..errors import SourceError
@@ -52,7 +52,7 @@ from .quarantine import (
 from .steps import Batch, exact_total, line_cents, manifest
 from .table import LINE, check_shop, read_text_table
 
-__all__ = ["import_shopify", "map_status", "map_payment", "ORDER_REQUIRED"]
+__all__ = ["import_shopify", "map_status", "map_payment", "ORDER_REQUIRED", "CHANNELS"]
 
 #: The orders export's columns the importer needs; the others are optional.
 ORDER_REQUIRED = ("Name", "Email", "Created at", "Lineitem quantity", "Lineitem price")
@@ -120,6 +120,12 @@ def _schema() -> pa.DataFrameSchema:
         "line_discount": pa.Column(float, pa.Check.ge(0), nullable=False),
     }, strict=False)
 
+
+#: Shopify's ``Source`` -> channel: POS orders were sold in the store, draft orders were
+#: created by the staff for a customer on the phone; any other source stays unknown (empty)
+#: and is counted in the report.
+CHANNELS = {"pos": "store", "web": "web", "": "web", "phone": "phone",
+            "shopify_draft_order": "phone"}
 
 #: Fields only an order's first row fills: a row with any of them starts an order.
 _HEAD_FIELDS = ("Financial Status", "Id", "Subtotal", "Total", "Currency")
@@ -251,9 +257,10 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     rows = _parse_order_rows(otable, timezone)                          # parse columns
     _check_order_rows(rows)                                             # validate
     _line_money(rows, str(currency))                                    # money, exact
+    money = _order_money(rows, str(currency))                           # order-level money
     people = _identify(rows, customers, encoding)                       # who bought
     order_tab, order_of, heads = _orders_table(rows, timezone, currency)  # assemble tables
-    lines = _lines_table(rows, order_of)
+    lines = _lines_table(rows, order_of, str(currency))
     tables: dict[str, pd.DataFrame] = {}
     ptable, prod_df, pbad = (_products(products, encoding) if products is not None else
                              (None, pd.DataFrame(columns=["product_id", "sku"]),
@@ -268,8 +275,10 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
         tables["customers"] = conform("customers", cust_df, currency=currency)
     tables["orders"] = conform("orders", order_tab, currency=currency)
     tables["order_lines"] = conform("order_lines", lines, currency=currency)
+    taxes = _taxes_included(heads, str(currency))
     data = CRMData(tables, manifest(shop_name or "Shopify shop", str(currency), timezone,
-                                    "shopify", tables["orders"])).validate()
+                                    "shopify", tables["orders"])
+                   | {"taxes_included": taxes["taxes_included"]}).validate()
     bad = pd.concat([rows.batch.quarantine(), people.quarantine, pbad,
                      *[broken_rows(t) for t in (people.table, ptable) if t is not None]],
                     ignore_index=True)[QUARANTINE_COLUMNS]
@@ -278,7 +287,9 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     for table in (people.table, ptable):
         if table is not None:
             reports.append(file_report(table.path.name, table.rows_read, bad))
-    notes = _notes(tables, heads, people) | rows.batch.reading_notes() | {
+    notes = (_notes(tables, heads, people, str(currency)) | money | taxes
+             | rows.batch.reading_notes())
+    notes |= {
         "dst_gap_moved_forward": rows.dst[0], "dst_fold_kept_as_written": rows.dst[1]}
     src = {"kind": "shopify", "orders": str(orders), "customers": str(customers or ""),
            "products": str(products or ""), "encoding": otable.encoding}
@@ -374,6 +385,159 @@ def _line_money(rows: _OrderRows, currency: str) -> None:
     batch.add(lost)
 
 
+def _head_money(rows: _OrderRows, column: str, currency: str):
+    """A money field of each order's first row, exactly: (Int64 cents, problem or None)."""
+    batch = rows.batch
+    head = rows.first & batch.ok
+    num = parse_numbers(_col(batch.raw, column).where(head, ""),
+                        where=f"{batch.file}, column {column!r}")
+    cents, problem = parse_money(num.text, currency=currency)
+    reason = num.problem.where(num.problem != "empty").astype(object)
+    reason = reason.where(reason.notna(), problem.astype(object))
+    return cents, reason.where(reason.notna(), None)
+
+
+def _order_money(rows: _OrderRows, currency: str) -> dict:
+    """Order-level money from each order's first row, exactly: the order-level discount
+    shared over its lines, refunds (goods only) and taxes. Returns the decisions made.
+
+    The order-level discount is ``Discount Amount`` less the lines' own ``Lineitem
+    discount``; it is shared over the lines in proportion to their nets by
+    :func:`crmkit.dataset.money.allocate` (the leftover cents to the largest line), so the
+    lines' ``amount_cents`` add up to what the order cost. A ``refunded`` order gave back
+    all its goods (its lines' amounts); a ``partially_refunded`` one its ``Refunded
+    Amount``. An order whose discount or refund cannot be kept as written is quarantined
+    whole, its first row saying why: a bad money value, a ``Discount Amount`` below the
+    lines' discounts or above their nets, a partial refund above its goods or without an
+    amount, or an order-level amount while one of its lines was quarantined (the amount
+    cannot be shared over lines that are missing).
+    """
+    batch, raw = rows.batch, rows.batch.raw
+    fin = _col(raw, "Financial Status").str.casefold()
+    values = {c: _head_money(rows, c, currency) for c in
+              ("Discount Amount", "Refunded Amount", "Taxes")}
+    for col, (_, problem) in values.items():
+        for reason in problem.dropna().unique():  # the parser's own code as the reason
+            batch.reject(problem == reason, column=col, reason=str(reason))
+    _lose_orders(rows)
+    discount, refund = values["Discount Amount"][0], values["Refunded Amount"][0]
+    per = _per_order(rows, currency)
+    head = per.index
+    amount, level = discount.reindex(head), per["own_discount"]
+    level = (amount - level).where(amount.notna(), 0).astype("int64")
+    partial = fin.reindex(head) == "partially_refunded"
+    refunded = refund.reindex(head)
+    checks = [
+        (level < 0, "Discount Amount", "Discount Amount smaller than the lines' discounts"),
+        (level > per["net"], "Discount Amount", "discount larger than the order"),
+        (partial & refunded.isna(), "Refunded Amount", "partially_refunded without an amount"),
+        (partial & (refunded > per["net"]).fillna(False), "Refunded Amount",
+         "refund larger than the goods"),
+        (((level != 0) | partial) & (per["kept"] < per["rows"]), "Name",
+         "order_line_quarantined"),
+    ]
+    for bad, col, reason in checks:
+        mask = pd.Series(False, index=raw.index)
+        mask[bad[bad].index] = True
+        batch.reject(mask, column=col, reason=reason)
+    _lose_orders(rows)
+    per = _per_order(rows, currency)
+    head = per.index
+    level = (discount.reindex(head) - per["own_discount"]).where(
+        discount.reindex(head).notna(), 0).astype("int64")
+    ok_owner = rows.owner[batch.ok].astype("int64")
+    amounts = batch.parsed["_amount_cents"]
+    amounts[batch.ok] = amounts[batch.ok].astype("int64") - _shares(
+        level, ok_owner, amounts[batch.ok].astype("int64"))
+    batch.parsed["_amount_cents"] = amounts
+    goods = amounts[batch.ok].astype("int64").groupby(ok_owner).sum().reindex(head)
+    status = fin.reindex(head)
+    refunded = np.where(status == "refunded", goods,
+                        np.where(status == "partially_refunded",
+                                 refund.reindex(head).fillna(0), 0)).astype("int64")
+    for col, val in (("_discount_cents", level), ("_refunded_cents", refunded),
+                     ("_tax_cents", values["Taxes"][0].reindex(head))):
+        batch.parsed[col] = pd.Series(pd.NA, index=raw.index, dtype="Int64")
+        batch.parsed.loc[head, col] = pd.array(np.asarray(val, dtype=object), dtype="Int64")
+    subtotal = _head_money(rows, "Subtotal", currency)[0].reindex(head)
+    differs = subtotal.notna() & (subtotal != goods).fillna(False)
+    unused = ~status.isin(["refunded", "partially_refunded"]) & (
+        refund.reindex(head).fillna(0) > 0)
+    return {
+        "orders_with_order_discount": int((level > 0).sum()),
+        "order_discount_cents": int(level.sum()),
+        "refunded_orders": int((status == "refunded").sum()),
+        "partially_refunded_orders": int((status == "partially_refunded").sum()),
+        "refunded_goods_cents": int(refunded.sum()),
+        "refunded_amount_not_used_orders": int(unused.sum()),
+        # orders whose lines do not add up to the export's Subtotal: counted, first examples
+        "subtotal_differs_orders": int(differs.sum()),
+        "subtotal_differs_examples": rows.name[differs[differs].index].head(5).tolist(),
+    }
+
+
+def _shares(level: pd.Series, owner: pd.Series, nets: pd.Series) -> np.ndarray:
+    """Each line's share of its order's ``level`` cents, by the rule of
+    :func:`crmkit.dataset.money.allocate` (floor of the proportional share, the cents left
+    over to the largest line, first of equals), for every order at once.
+
+    >>> from crmkit.dataset.money import allocate
+    >>> weights = [1000, 2000, 3000, 3000]
+    >>> got = _shares(pd.Series([101]), pd.Series([0, 0, 0, 0]), pd.Series(weights))
+    >>> got.tolist(), allocate(101, weights).tolist()
+    ([11, 22, 35, 33], [11, 22, 35, 33])
+    """
+    total = level.reindex(owner.to_numpy()).fillna(0).to_numpy(dtype="int64")
+    w = nets.to_numpy(dtype="int64")
+    whole = nets.groupby(owner.to_numpy()).transform("sum").to_numpy(dtype="int64")
+    share = np.where(whole > 0, total * w // np.where(whole > 0, whole, 1), 0)
+    left = total - pd.Series(share).groupby(owner.to_numpy()).transform("sum").to_numpy()
+    largest = pd.Series(w).groupby(owner.to_numpy()).idxmax().to_numpy()  # first of equals
+    share[largest] += left[largest]
+    return share
+
+
+def _lose_orders(rows: _OrderRows) -> None:
+    """Rows whose order's first row was just quarantined go with it."""
+    batch = rows.batch
+    batch.ok, lost = _lose_with_first_row(batch.ok, rows.first, rows.owner, batch.raw,
+                                          batch.file)
+    batch.add(lost)
+
+
+def _per_order(rows: _OrderRows, currency: str) -> pd.DataFrame:
+    """Per usable order (index: its first row): rows in the file, rows kept, the kept lines'
+    nets and own discounts in cents."""
+    batch, ok = rows.batch, rows.batch.ok
+    owner = rows.owner[ok].astype("int64")
+    disc = _col(batch.raw[ok], "Lineitem discount")
+    own, _ = parse_money(disc.where(disc != "", "0"), currency=currency)
+    per = pd.DataFrame({
+        "net": batch.parsed.loc[ok, "_amount_cents"].astype("int64").to_numpy(),
+        "own_discount": own.fillna(0).astype("int64").to_numpy(), "kept": 1},
+        index=owner.index).groupby(owner.to_numpy()).sum()
+    every = rows.owner.dropna().astype("int64").value_counts()
+    per["rows"] = every.reindex(per.index).fillna(0).astype("int64")
+    return per
+
+
+def _taxes_included(heads: pd.DataFrame, currency: str) -> dict:
+    """Whether the export's amounts include taxes, as its totals say: ``Total`` =
+    ``Subtotal`` + ``Shipping`` (included) or that + ``Taxes`` (added). ``None`` when
+    no order with taxes tells, or the orders disagree; each count is reported."""
+    def cents(col):
+        return parse_money(parse_numbers(_col(heads, col)).text, currency=currency)[0]
+
+    total, sub, ship, tax = (cents(c) for c in ("Total", "Subtotal", "Shipping", "Taxes"))
+    told = total.notna() & sub.notna() & (tax.fillna(0) > 0)
+    base = sub + ship.fillna(0)
+    inc = int((told & (total == base).fillna(False)).sum())
+    added = int((told & (total == base + tax).fillna(False)).sum())
+    decided = True if inc and not added else False if added and not inc else None
+    return {"taxes_included": decided, "orders_taxes_included": inc,
+            "orders_taxes_added": added, "orders_taxes_undecided": int(told.sum()) - inc - added}
+
+
 @dataclass
 class _People:
     key: pd.Series           # e-mail (or tel:phone) of each row's order
@@ -419,9 +583,9 @@ def _identify(rows: _OrderRows, customers, encoding) -> _People:
     shared = {k: [int(i) for i in v] for k, v in ids.items() if len(v) > 1}
     lookup = dict(pairs.drop_duplicates("key", keep="first").to_numpy())
     customer_id = key.map(lookup)
+    # an e-mail typed at checkout that no customer record has is a guest checkout: the
+    # order stays a guest order (no customer is made up for it)
     unknown = sorted(set(key[(key != "") & customer_id.isna() & ok]))
-    next_id = int(cid[cok].max() if cok.any() else 0) + 1
-    customer_id = customer_id.fillna(key.map({k: next_id + i for i, k in enumerate(unknown)}))
     rows.batch.parsed["customer_id"] = pd.array(customer_id, dtype="Int64")
     return _People(key, ctable, unknown, shared, cust_bad)
 
@@ -438,8 +602,7 @@ def _orders_table(rows: _OrderRows, timezone: str, currency: str):
     status = pd.Series([map_status(a, b, c != "") for a, b, c in zip(
         _col(heads, "Financial Status"), _col(heads, "Fulfillment Status"),
         _col(heads, "Cancelled at"), strict=True)], index=heads.index)
-    channel = _col(heads, "Source").str.casefold().map(
-        {"pos": "store", "web": "web", "phone": "phone", "": "web"})
+    channel = _col(heads, "Source").str.casefold().map(CHANNELS)
     times = {k: parse_times(_col(heads, col), timezone=timezone).value
              for k, col in (("paid_at", "Paid at"), ("shipped_at", "Fulfilled at"),
                             ("cancelled_at", "Cancelled at"))}
@@ -460,11 +623,14 @@ def _orders_table(rows: _OrderRows, timezone: str, currency: str):
                                       currency=currency)[0].array,
         "discount_code": _col(heads, "Discount Code").replace("", None).to_numpy(),
         "campaign_id": pd.NA,
+        "discount_cents": g["_discount_cents"].array,
+        "refunded_cents": g["_refunded_cents"].array,
+        "tax_cents": g["_tax_cents"].array,
     })
     return table, dict(zip(rows.name[use], order_id, strict=True)), heads
 
 
-def _lines_table(rows: _OrderRows, order_of: dict) -> pd.DataFrame:
+def _lines_table(rows: _OrderRows, order_of: dict, currency: str) -> pd.DataFrame:
     """One order line per usable row."""
     good = rows.batch.parsed[rows.batch.ok]
     oid = rows.name[rows.batch.ok].map(order_of).astype("int64")
@@ -475,8 +641,10 @@ def _lines_table(rows: _OrderRows, order_of: dict) -> pd.DataFrame:
         "product_id": pd.NA,
         "quantity": qty.to_numpy(),
         "unit_price": good["unit_price"].to_numpy(),
-        "discount": np.where(qty * good["unit_price"] > 0,
-                             good["line_discount"] / (qty * good["unit_price"]), 0.0),
+        # informational: the share of the line's price it did not cost (all its discounts)
+        "discount": np.clip(np.where(qty * good["unit_price"] > 0, 1 - good[
+            "_amount_cents"].astype("float64") / 10 ** minor_digits(currency)
+            / (qty * good["unit_price"]), 0.0), 0.0, 1.0),
         "amount_cents": good["_amount_cents"].astype("Int64").array,
     })
 
@@ -504,11 +672,11 @@ def _sold_products(rows: _OrderRows, prod_df: pd.DataFrame):
     return prod_df, pd.array(sku.map(pid).to_numpy(), dtype="Int64")
 
 
-def _notes(tables: dict, heads: pd.DataFrame, people: _People) -> dict:
+def _notes(tables: dict, heads: pd.DataFrame, people: _People, currency: str) -> dict:
     o, lines = tables["orders"], tables["order_lines"]
-    value = (lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])).groupby(
-        lines["order_id"]).sum()
+    value = lines["amount_cents"].astype("int64").groupby(lines["order_id"]).sum()
     live = o.loc[~o["status"].isin(["cancelled"]), "order_id"]
+    source = _col(heads, "Source").str.casefold()
     fin, ful = _col(heads, "Financial Status"), _col(heads, "Fulfillment Status")
     status = [map_status(a, b, c != "") for a, b, c in
               zip(fin, ful, _col(heads, "Cancelled at"), strict=True)]
@@ -520,7 +688,7 @@ def _notes(tables: dict, heads: pd.DataFrame, people: _People) -> dict:
         "guest_orders": int(o["customer_id"].isna().sum()),
         "cancelled_orders": int((o["status"] == "cancelled").sum()),
         "returned_orders": int((o["status"] == "returned").sum()),
-        "revenue": round(float(value.reindex(live).fillna(0).sum()), 2),
+        "revenue": float(to_decimal(int(value.reindex(live).fillna(0).sum()), currency)),
         "refunded_amount": float(exact_total(parse_numbers(
             _col(heads, "Refunded Amount")).text.dropna())),
         "status_other": int((o["status"] == "other").sum()),
@@ -529,6 +697,14 @@ def _notes(tables: dict, heads: pd.DataFrame, people: _People) -> dict:
         "payment_other": int((o["payment_method"] == "other").sum()),
         "payment_other_values": sorted(set(pay_text[payment == "other"])),
         "customers_not_in_customers_export": len(people.unknown),
+        # guest checkouts: an e-mail (or phone) no customer record has; orders with neither
+        # cannot say who bought (a walk-in, or a customer record without contact details)
+        "guest_checkout_orders": int(((people.key[heads.index] != "").to_numpy()
+                                      & o["customer_id"].isna().to_numpy()).sum()),
+        "orders_without_email_or_phone": int((people.key[heads.index] == "").sum()),
+        "channel_unknown_values": sorted(set(source[~source.isin(list(CHANNELS))])),
+        "orders_by_channel": {str(k): int(v) for k, v in
+                              o["channel"].fillna("unknown").value_counts().sort_index().items()},
         "emails_shared_by_customer_ids": people.shared,
     }
 
