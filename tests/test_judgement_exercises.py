@@ -322,3 +322,18 @@ def test_the_checkout_test_fits_a_month_only_when_both_groups_fit(books04):
                         "en")
         assert_only(book, "test_in_a_month", found[shop])
     _differs(found)
+
+
+def test_the_campaign_to_scale_has_the_highest_lower_bound_of_its_uplift(books04):
+    found = {}
+    for shop, book in books04.items():
+        data = book.data
+        # the uplift recomputed: contacted vs control conversion, normal interval of the gap
+        effects = campaigns.incremental_effect(data).dropna(subset=["ci_low"])
+        gap = effects["treated_rate"] - effects["control_rate"]
+        assert ((effects["ci_low"] <= gap + 1e-12) & (gap <= effects["ci_high"] + 1e-12)).all()
+        surest = int(effects["ci_low"].idxmax())
+        name = data.campaigns.set_index("campaign_id")["name"][surest]
+        found[shop] = f"{surest}: {name}"
+        assert_only(book, "scale_campaign", found[shop])
+    _differs(found)

@@ -255,12 +255,12 @@ def _abandoned_carts(data) -> int:
     return int((s["added_to_cart"] & s["converted_order_id"].isna()).sum())
 
 
-def _negative_cps(data) -> int:
-    """Customers with two orders or more and a negative CPS (the lesson prints the count of
-    all buyers with a negative CPS, so the exercise asks about the repeat customers)."""
+def _negative_cps(data) -> float:
+    """What the buyers with a negative CPS lose the shop in total (the lesson prints how many
+    they are, so the exercise asks for the money)."""
     margin = getattr(data, "_margin", None)
     cps = kpis.customer_profitability(getattr(data, "_data", data), margin=margin)
-    return int(((cps["orders"] >= 2) & (cps["cps"] < 0)).sum())
+    return float(cps.loc[(cps["orders"] > 0) & (cps["cps"] < 0), "cps"].sum())
 
 
 def _champions_email(data) -> int:
@@ -324,7 +324,29 @@ def _test_fits(data) -> str:
     return "a" if 2 * _test_size(data) <= _monthly_sessions(data) else "b"
 
 
+def _effects(data) -> pd.DataFrame:
+    effects = campaigns.incremental_effect(data).dropna(subset=["ci_low"])
+    names = data.campaigns.set_index("campaign_id")["name"]
+    return effects.assign(name=names.reindex(effects.index).to_numpy()).sort_index()
+
+
 JUDGEMENT = (
+    decide(
+        "scale_campaign",
+        lambda d, lang: letters([f"{i}: {n}" for i, n in _effects(d)["name"].items()]),
+        lambda d: "abcdefghijklmnopqrstuvwxyz"[list(_effects(d).index).index(
+            _effects(d)["ci_low"].idxmax())], needs="marketing",
+        title=("The campaign whose effect is surest", "La campaña de efecto más seguro"),
+        hints=(("The uplift table compares each campaign's contacts with a control group that "
+                "was not contacted.", "La tabla de efecto incremental compara los contactos de "
+                "cada campaña con un grupo de control sin contactar."),
+               ("Scale what is surest, not what looks biggest: look at the worst case the "
+                "interval allows.", "Amplía lo más seguro, no lo que parece mayor: mira el peor "
+                "caso que permite el intervalo.")),
+        rubric=("Chooses by the lower bound of the uplift interval, not the point uplift or the "
+                "ROI; says whether that bound is above zero.", "Elige por el límite inferior del "
+                "intervalo del efecto, no por el efecto puntual ni el ROI; dice si ese límite "
+                "supera el cero.")),
     decide(
         "fund_campaign",
         lambda d, lang: letters([
@@ -351,8 +373,8 @@ JUDGEMENT = (
         _test_fits, needs="web_visits",
         title=("Can the checkout test finish in a month?", "¿Puede acabar en un mes la prueba "
                "del pago?"),
-        hints=(("Both groups need the visits of exercise 9 each.",
-                "Los dos grupos necesitan cada uno las visitas del ejercicio 9."),
+        hints=(("Each of the two groups needs the visits of the previous exercise.",
+                "Cada uno de los dos grupos necesita las visitas del ejercicio anterior."),
                ("Compare with the visits of an average month of the footfall table.",
                 "Compáralo con las visitas de un mes medio de la tabla de afluencia.")),
         rubric=("Doubles the visits per group and compares them with an average month's "
@@ -394,13 +416,14 @@ _COMPUTE = (
                 "Combina las dos condiciones con & sobre data.web_sessions y usa sum().")),
     ),
     Exercise(
-        "negative_cps", _negative_cps, needs="profitability",
-        title=("Repeat customers who cost more than they leave",
-               "Clientes repetidores que cuestan más de lo que dejan"),
+        "negative_cps", _negative_cps, needs="profitability", rtol=1e-4,
+        title=("What the customers who cost more than they leave lose",
+               "Lo que pierden los clientes que cuestan más de lo que dejan"),
         hints=(("The table `cps` above has one row per customer, with their orders and CPS.",
                 "La tabla `cps` de arriba tiene una fila por cliente, con sus pedidos y su CPS."),
-               ("Two conditions at once: the number of orders asked for, and a CPS below zero.",
-                "Dos condiciones a la vez: el número de pedidos pedido y un CPS menor que cero.")),
+               ("Keep the buyers whose CPS is below zero and add up their CPS: a negative "
+                "amount.", "Quédate con los compradores de CPS menor que cero y suma su CPS: "
+                "un importe negativo.")),
     ),
     Exercise(
         "champions_email", _champions_email, needs="customers",
@@ -463,7 +486,7 @@ _COMPUTE = (
 
 _ORDER = ("busiest_month", "email_conversion", "abandoned_carts", "negative_cps",
           "champions_email", "smart_letter", "best_roi", "fund_campaign",
-          "significant_uplift", "sample_size", "test_in_a_month", "win_back_60")
+          "significant_uplift", "scale_campaign", "sample_size", "test_in_a_month", "win_back_60")
 #: The exercises of notebook 04, in the notebook's order.
 EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name)))
 
