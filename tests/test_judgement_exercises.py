@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from crmkit.analytics import campaigns, concepts, levels
+from crmkit.analytics import campaigns, concepts, kpis, levels
 from crmkit.analytics.rfm import holdout_purchases
 from crmkit.dataset.extracts import write_extracts
 from crmkit.dataset.synth import generate
@@ -49,8 +49,8 @@ def assert_only(book, name: str, text: str) -> None:
     assert book.judge(name, (right, "too short")).status == "invalid"
 
 
-def test_at_least_a_third_of_the_exercises_of_02_and_03_ask_for_a_decision():
-    for module in (lesson02, lesson03):  # 01 and 04: 3 of 11 and 2 of 12 so far
+def test_at_least_a_third_of_the_exercises_of_02_03_and_04_ask_for_a_decision():
+    for module in (lesson02, lesson03, lesson04):  # 01: 3 of 11 so far
         kinds = [e.kind for e in module.EXERCISES]
         assert kinds.count("decide") * 3 >= len(kinds), (module.__name__, kinds)
         for e in module.EXERCISES:
@@ -336,4 +336,38 @@ def test_the_campaign_to_scale_has_the_highest_lower_bound_of_its_uplift(books04
         name = data.campaigns.set_index("campaign_id")["name"][surest]
         found[shop] = f"{surest}: {name}"
         assert_only(book, "scale_campaign", found[shop])
+    _differs(found)
+
+
+def test_the_kpi_behind_the_change_moved_most_between_the_last_two_whole_months(books04):
+    found = {}
+    for shop, book in books04.items():
+        s = book.data.web_sessions
+        month = s["started_at"].dt.to_period("M")
+        whole = sorted(month.unique())[:-1] if s["started_at"].max().day < 28 else sorted(
+            month.unique())
+        monthly = kpis.monthly_kpis(book.data)
+        monthly = monthly[~monthly["partial"].astype(bool)].tail(2)
+        # the visits of the two months, counted from the sessions themselves
+        visits = s.groupby(month).size()
+        for m in monthly.index:
+            assert visits[pd.Period(m, "M")] == monthly.loc[m, "sessions"]
+        assert pd.Period(monthly.index[-1], "M") in whole
+        moved = {k: abs(math.log(monthly[k].iloc[1] / monthly[k].iloc[0]))
+                 for k in lesson04.MONTHLY_KPIS}
+        found[shop] = t(f"judge.kpi_{max(moved, key=moved.get)}", "en")
+        assert_only(book, "kpi_behind_change", found[shop])
+    _differs(found)
+
+
+def test_the_channel_to_plan_has_the_best_typical_campaign(books04):
+    found = {}
+    for shop, book in books04.items():
+        eff = campaigns.effectiveness(book.data)
+        ran = eff[eff["reach"] > 0]
+        ids = ran["campaign_id"] if "campaign_id" in ran else ran.index.to_series()
+        channel = ids.map(book.data.campaigns.set_index("campaign_id")["channel"])
+        median = {c: ran.loc[(channel == c).to_numpy(), "roi"].median() for c in set(channel)}
+        found[shop] = t(f"value.{max(median, key=median.get)}", "en")
+        assert_only(book, "channel_to_plan", found[shop])
     _differs(found)

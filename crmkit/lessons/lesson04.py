@@ -330,7 +330,66 @@ def _effects(data) -> pd.DataFrame:
     return effects.assign(name=names.reindex(effects.index).to_numpy()).sort_index()
 
 
+#: The monthly KPIs whose change the ``kpi_behind_change`` exercise compares.
+MONTHLY_KPIS = ("sessions", "conversion_rate", "active_customers")
+
+
+def _kpi_change(data) -> pd.Series:
+    """Relative change (absolute log ratio) of each KPI between the last two whole months."""
+    months = kpis.monthly_kpis(data)
+    last = months[~months["partial"].astype(bool)].tail(2)[list(MONTHLY_KPIS)].astype(float)
+    return np.log(last.iloc[1] / last.iloc[0]).abs()
+
+
+def _channel_roi(data) -> pd.Series:
+    """Median ROI of the campaigns of each channel that contacted someone."""
+    e = campaigns.effectiveness(data)
+    e = e[e["reach"] > 0]
+    ids = e["campaign_id"] if "campaign_id" in e else pd.Series(e.index, index=e.index)
+    channel = ids.map(data.campaigns.set_index("campaign_id")["channel"])
+    return e["roi"].groupby(channel.to_numpy()).median().sort_index()
+
+
+def _value_label(key, lang: str) -> str:
+    from ..i18n import catalog
+
+    return t(f"value.{key}", lang) if f"value.{key}" in catalog() else str(key)
+
+
+def _first_max(values: pd.Series) -> str:
+    return "abcdefghijklmnopqrstuvwxyz"[list(values.index).index(values.idxmax())]
+
+
 JUDGEMENT = (
+    decide(
+        "kpi_behind_change",
+        lambda d, lang: letters([t(f"judge.kpi_{k}", lang) for k in MONTHLY_KPIS]),
+        lambda d: _first_max(_kpi_change(d)), needs="web_visits",
+        title=("The KPI behind last month's change", "El KPI detrás del cambio del último mes"),
+        hints=(("Compare the last two whole months of the monthly KPIs (a partial month does "
+                "not count).", "Compara los dos últimos meses completos de los KPI mensuales "
+                "(un mes incompleto no cuenta)."),
+               ("KPIs in different units: compare relative changes, rises and falls alike.",
+                "KPI en unidades distintas: compara cambios relativos, subidas y bajadas por "
+                "igual.")),
+        rubric=("Gives each KPI's relative change between the two months and names the largest "
+                "as the one that explains the change.", "Da el cambio relativo de cada KPI entre "
+                "los dos meses y señala el mayor como el que explica el cambio.")),
+    decide(
+        "channel_to_plan",
+        lambda d, lang: letters([_value_label(k, lang) for k in _channel_roi(d).index]),
+        lambda d: _first_max(_channel_roi(d)), needs="marketing",
+        title=("The channel for next year's campaigns", "El canal de las campañas del año que "
+               "viene"),
+        hints=(("Group the campaigns that contacted someone by their channel.",
+                "Agrupa por canal las campañas que contactaron con alguien."),
+               ("A single lucky campaign should not decide: compare a typical campaign of each "
+                "channel (the median, not the mean or the best).", "Una sola campaña con suerte "
+                "no debe decidir: compara una campaña típica de cada canal (la mediana, no la "
+                "media ni la mejor).")),
+        rubric=("Compares the median ROI of each channel's campaigns and names the best; notes "
+                "how many campaigns each channel had.", "Compara el ROI mediano de las campañas "
+                "de cada canal y señala el mejor; indica cuántas campañas tuvo cada canal.")),
     decide(
         "scale_campaign",
         lambda d, lang: letters([f"{i}: {n}" for i, n in _effects(d)["name"].items()]),
@@ -484,8 +543,9 @@ _COMPUTE = (
 )
 
 
-_ORDER = ("busiest_month", "email_conversion", "abandoned_carts", "negative_cps",
-          "champions_email", "smart_letter", "best_roi", "fund_campaign",
+_ORDER = ("busiest_month", "email_conversion", "kpi_behind_change", "abandoned_carts",
+          "negative_cps",
+          "champions_email", "smart_letter", "best_roi", "fund_campaign", "channel_to_plan",
           "significant_uplift", "scale_campaign", "sample_size", "test_in_a_month", "win_back_60")
 #: The exercises of notebook 04, in the notebook's order.
 EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name)))
