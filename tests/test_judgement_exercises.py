@@ -293,8 +293,10 @@ def test_the_group_for_the_offer_spends_most_on_average(books01):
 
 @pytest.fixture(scope="module")
 def books04():
-    return {shop: lesson04.exercise_book(generate(shop[0], n_customers=4000, seed=shop[1]))
-            for shop in (("fashion_chain", 42), ("frozen_foods", 42), ("bendita", 1))}
+    shops = (("fashion_chain", 1, 2500), ("frozen_foods", 42, 2500), ("sports_shop", 42, 2500),
+             ("bendita", 42, 4000))
+    return {(p, seed): lesson04.exercise_book(generate(p, n_customers=n, seed=seed))
+            for p, seed, n in shops}
 
 
 def test_the_campaign_to_fund_is_the_best_return_the_budget_pays_for(books04):
