@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from crmkit.analytics import campaigns, concepts, kpis, levels
+from crmkit.analytics import campaigns, concepts, kpis, levels, service
 from crmkit.analytics.rfm import holdout_purchases
 from crmkit.dataset.extracts import write_extracts
 from crmkit.dataset.synth import generate
@@ -49,8 +49,8 @@ def assert_only(book, name: str, text: str) -> None:
     assert book.judge(name, (right, "too short")).status == "invalid"
 
 
-def test_at_least_a_third_of_the_exercises_of_02_03_and_04_ask_for_a_decision():
-    for module in (lesson02, lesson03, lesson04):  # 01: 3 of 11 so far
+def test_at_least_a_third_of_the_exercises_of_every_notebook_ask_for_a_decision():
+    for module in (lesson01, lesson02, lesson03, lesson04):
         kinds = [e.kind for e in module.EXERCISES]
         assert kinds.count("decide") * 3 >= len(kinds), (module.__name__, kinds)
         for e in module.EXERCISES:
@@ -372,4 +372,18 @@ def test_the_channel_to_plan_has_the_best_typical_campaign(books04):
         median = {c: ran.loc[(channel == c).to_numpy(), "roi"].median() for c in set(channel)}
         found[shop] = t(f"value.{max(median, key=median.get)}", "en")
         assert_only(book, "channel_to_plan", found[shop])
+    _differs(found)
+
+
+def test_the_intake_channel_to_fix_has_the_largest_share_of_late_incidents():
+    found = {}
+    for profile, seed in (("fashion_chain", 42), ("sports_shop", 42), ("frozen_foods", 1)):
+        data = generate(profile, n_customers=2500, seed=seed)
+        book = lesson01.exercise_book(data)
+        waits = service.state_durations(data)  # the waits the lesson shows (tested there)
+        late = set(waits.loc[waits["hours"] > lesson01.SLA_HOURS, "ticket_id"])
+        tickets = data.tickets
+        share = tickets["ticket_id"].isin(late).groupby(tickets["channel"]).mean()
+        found[(profile, seed)] = t(f"value.{share.idxmax()}", "en")
+        assert_only(book, "late_channel", found[(profile, seed)])
     _differs(found)

@@ -165,6 +165,14 @@ def _catalog():
     return catalog()
 
 
+def _late_share(data):
+    """Share of each intake channel's incidents that waited over the 48-hour level somewhere."""
+    d = state_durations(data)
+    late = set(d.loc[d["hours"] > SLA_HOURS, "ticket_id"])
+    tickets = data.tickets
+    return tickets["ticket_id"].isin(late).groupby(tickets["channel"]).mean().sort_index()
+
+
 def _pick(values) -> str:
     return "abcdefghijklmnopqrstuvwxyz"[list(values.index).index(values.idxmax())]
 
@@ -186,6 +194,23 @@ JUDGEMENT = (
                 "names the best; may note the small groups are uncertain.",
                 "Compara los ingresos por cliente (no los totales) de los medios ofrecidos y "
                 "señala el mejor; puede advertir que los grupos pequeños son inciertos.")),
+    decide(
+        "late_channel",
+        lambda d, lang: letters([_label("value")(k, lang) for k in _late_share(d).index]),
+        lambda d: _pick(_late_share(d)), needs="incidents",
+        title=("The intake channel to fix first", "El canal de entrada que arreglar primero"),
+        hints=(("Each incident came in through one channel (the `channel` of the tickets); "
+                "the late ones are those of the previous exercise.", "Cada incidencia entró por "
+                "un canal (el `channel` de las incidencias); las tardías son las del ejercicio "
+                "anterior."),
+               ("Channels bring very different numbers of incidents: compare the share of each "
+                "channel's incidents that were late.", "Los canales traen números de "
+                "incidencias muy distintos: compara la proporción de incidencias tardías de "
+                "cada canal.")),
+        rubric=("Compares the share (not the count) of late incidents per intake channel and "
+                "names the largest; suggests a change to that channel's process.",
+                "Compara la proporción (no el número) de incidencias tardías por canal de "
+                "entrada y señala la mayor; propone un cambio en el proceso de ese canal.")),
     decide(
         "target_group",
         lambda d, lang: letters([f"{band} · {_label('value')(g, lang)}"
@@ -317,7 +342,8 @@ _COMPUTE = (
 
 
 _ORDER = ("best_area", "win_rate", "selection", "target_group", "fund_medium", "crm_model",
-          "collect_first", "mail_and_phone", "weakest_field", "late_incidents", "out_of_hours")
+          "collect_first", "mail_and_phone", "weakest_field", "late_incidents", "late_channel",
+          "out_of_hours")
 #: The exercises of notebook 01, in the notebook's order.
 EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name)))
 
