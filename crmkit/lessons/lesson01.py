@@ -5,7 +5,7 @@
 >>> from crmkit.lessons.exercises import answer_key
 >>> book = exercise_book(data, lang="en")
 >>> book.names[:4]
-['best_area', 'win_rate', 'selection', 'crm_model']
+['best_area', 'win_rate', 'selection', 'target_group']
 >>> book.judge("win_rate", answer_key(book, "win_rate")).status
 'correct'
 """
