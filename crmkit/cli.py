@@ -161,8 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     dsrc = db.add_mutually_exclusive_group(required=True)
     dsrc.add_argument("--profile", help=f"generate this shop: {', '.join(PROFILE_NAMES)}")
     dsrc.add_argument("--data", help="a dataset folder (crmkit generate, or your own)")
-    db.add_argument("--customers", type=int, default=None)
-    db.add_argument("--seed", type=int, default=0)
+    # the defaults of notebook 04's parameters cell, so the page and the notebook agree
+    db.add_argument("--customers", type=int, default=4000,
+                    help="customers of the generated shop (default 4000, as notebook 04)")
+    db.add_argument("--seed", type=int, default=42,
+                    help="random seed (default 42, as notebook 04)")
     db.add_argument("--lang", default="en", choices=["en", "es"])
     db.add_argument("--out", default=None, help="HTML file to write (default: "
                     "<shop-slug>-dashboard.html in the current folder)")

@@ -52,9 +52,12 @@ from ..errors import ParameterError
 from ..i18n import catalog, check_lang, t
 from .exercises import AnyOf, Exercise, ExerciseBook
 from .judgement import decide, letters
-from .notebook import localize
+from .notebook import localize, readable
 
 __all__ = [
+    "choose_split",
+    "history_days",
+    "say_split",
     "Split",
     "purchases",
     "data_profile",
@@ -70,6 +73,7 @@ __all__ = [
     "methodology",
     "forecast_factors",
     "show",
+    "rounded",
     "plot_monthly_sales",
     "plot_orders_per_customer",
     "plot_seasonal_index",
@@ -247,20 +251,76 @@ def holdout_split(data: CRMData, *, holdout_days: int = 180,
         raise ParameterError(
             f"holdout_days={holdout_days!r} must be a whole number of days ≥ 30 (e.g. 180): "
             "the period kept aside to verify the models.")
-    o = data.orders
-    if o.empty:
-        raise ParameterError("the shop has no orders, so there is no period to split; load a "
-                             "dataset with orders.")
-    start = o["placed_at"].min().normalize()
-    end = period_end(data)
+    start, end = _period(data)
     cutoff = end - pd.Timedelta(days=int(holdout_days))
     if (cutoff - start).days < min_calibration_days:
         longest = (end - start).days - min_calibration_days
         raise ParameterError(
             f"holdout_days={holdout_days} leaves only {(cutoff - start).days} days to learn "
             f"from (the data cover {(end - start).days} days); choose at most "
-            f"{max(longest, 0)} days.")
+            f"{max(longest, 0)} days, or None to let the shop's history choose.")
     return Split(start, cutoff, end)
+
+
+def _period(data: CRMData) -> tuple[pd.Timestamp, pd.Timestamp]:
+    o = data.orders
+    if o.empty or o["placed_at"].isna().all():
+        raise ParameterError("the shop has no orders, so there is no period to split; load a "
+                             "dataset with orders.")
+    return o["placed_at"].min().normalize(), period_end(data)
+
+
+def history_days(data: CRMData) -> int:
+    """Days from the shop's first order to the end of its period."""
+    start, end = _period(data)
+    return int((end - start).days)
+
+
+def choose_split(data: CRMData, holdout_days: int | None = None) -> tuple[Split, str]:
+    """The split a lesson uses, and how its holdout was decided.
+
+    ``holdout_days`` given: :func:`holdout_split` with it (``"given"``). ``None``: the
+    holdout the shop's history supports (:func:`crmkit.lessons.parameters.holdout_window`,
+    ``"chosen"``); a history too short even for that (less than 210 days) is cut in two
+    halves, the later one the holdout (``"halves"``): the models then learn from little,
+    and the sections that need more history say so.
+
+    >>> import pandas as pd
+    >>> from crmkit.dataset.synth import generate
+    >>> split, how = choose_split(generate("boutique", n_customers=80, seed=1,
+    ...                                    start="2024-01-01", end="2024-10-31"))
+    >>> how, split.holdout_days, (split.cutoff - split.start).days >= 180
+    ('chosen', 123, True)
+    >>> split, how = choose_split(generate("boutique", n_customers=80, seed=1,
+    ...                                    start="2024-01-01", end="2024-03-31"))
+    >>> how, split.holdout_days, (split.cutoff - split.start).days
+    ('halves', 44, 44)
+    """
+    from .parameters import holdout_window
+
+    if holdout_days is not None:
+        return holdout_split(data, holdout_days=holdout_days), "given"
+    start, end = _period(data)
+    days = int((end - start).days)
+    window = holdout_window(days)
+    if window is not None:
+        return Split(start, end - pd.Timedelta(days=window), end), "chosen"
+    if days < 2:
+        raise ParameterError(f"the shop's orders cover {days} day(s); a lesson that verifies "
+                             "models needs at least two days of history.")
+    return Split(start, end - pd.Timedelta(days=days - days // 2), end), "halves"
+
+
+def say_split(split: Split, how: str, lang: str = "en") -> None:
+    """Print the split, and how its holdout was decided, in ``lang``."""
+    from .notebook import say
+
+    say("m03_split", lang, start=split.start, cutoff=split.cutoff, days=split.holdout_days,
+        end=split.end)
+    if how != "given":
+        say(f"m03_window_{how}", lang, days=split.holdout_days,
+            history=int((split.end - split.start).days),
+            calibration=int((split.cutoff - split.start).days))
 
 
 # ----------------------------------------------------------------------------- organise the data
@@ -378,8 +438,23 @@ def _name(key, lang: str):
     return key
 
 
+def rounded(table: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
+    """``table`` rounded to ``decimals``, and to two in the columns that reach 1 or more
+    (a Spanish ``1,549`` would read as a thousand to an English eye).
+
+    >>> rounded(pd.DataFrame({"mae": [174.6571, 0.5], "share": [0.12345, 0.5]})).to_dict("list")
+    {'mae': [174.66, 0.5], 'share': [0.123, 0.5]}
+    """
+    out = table.round(decimals)
+    for col in out.columns[[pd.api.types.is_float_dtype(d) for d in out.dtypes]]:
+        if out[col].abs().max() >= 1:
+            out[col] = out[col].round(min(decimals, 2))
+    return out
+
+
 def show(table: pd.DataFrame | pd.Series, lang: str = "en"):
-    """A copy of a lesson table whose headers and category labels speak ``lang``."""
+    """A copy of a lesson table whose headers, category labels and numbers speak ``lang``
+    (:func:`crmkit.lessons.notebook.readable`: no missing value shown as ``NaN``)."""
     check_lang(lang)
     out = table.copy()
     if isinstance(out, pd.DataFrame):
@@ -388,7 +463,7 @@ def show(table: pd.DataFrame | pd.Series, lang: str = "en"):
         out.name = _name(out.name, lang)
     out.index = out.index.map(lambda v: _name(v, lang))
     out.index.names = [_name(n, lang) for n in out.index.names]
-    return localize(out, lang)
+    return readable(localize(out, lang), lang)
 
 
 # ----------------------------------------------------------------------------- plots
