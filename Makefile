@@ -12,7 +12,7 @@ EDITION_LANG := $(if $(filter es%,$(LANG)),es,en)
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -e ".[test,spark]"
 	touch $(STAMP)
 
 ## data: rebuild the sample datasets and the data dictionary

@@ -149,6 +149,12 @@ def build_parser() -> argparse.ArgumentParser:
     wr.add_argument("db")
     wt = wsub.add_parser("test", help="run the data tests on the marts (exit 1 on a failure)")
     wt.add_argument("db")
+    for sp in (wb, wt):  # the Spark engine (crmkit[spark], Java 17)
+        sp.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                        help="duckdb (default: one file) or spark (a folder of Parquet "
+                        "tables; needs `pip install crmkit[spark]` and Java 17)")
+        sp.add_argument("--master", default="local[2]",
+                        help="Spark master with --engine spark (default local[2])")
     wq = wsub.add_parser("quarantine", help="the quarantined rows: file, line, reason, record")
     wq.add_argument("db")
     wq.add_argument("--batch", default=None, help="only this batch id")
@@ -508,6 +514,8 @@ def _warehouse(args) -> int:
 
     with pd.option_context("display.width", 160, "display.max_columns", 20,
                            "display.max_rows", 200):
+        if getattr(args, "engine", "duckdb") == "spark":
+            return _warehouse_spark(args)
         if args.action == "build":
             if args.source:
                 from .errors import DatasetError
@@ -563,6 +571,32 @@ def _warehouse(args) -> int:
             print(f"{len(result) - len(failed)} passed, {len(failed)} failed")
             return 1 if len(failed) else 0
     return 0
+
+
+def _warehouse_spark(args) -> int:
+    """`crmkit warehouse build/test ... --engine spark`: a folder of Parquet tables."""
+    from .errors import DatasetError
+    from .warehouse import spark
+
+    if args.action == "build":
+        if not args.data_dir:
+            raise DatasetError("--engine spark builds from a dataset folder (--data DIR) for "
+                               "now; build from extracts (--from) or a profile with the "
+                               "default engine, or write the dataset first (crmkit generate).")
+        if args.batch:
+            raise DatasetError("--engine spark loads one dataset for now; --batch needs the "
+                               "default engine.")
+        out = spark.build_spark(args.data_dir, args.db, master=args.master)
+        with spark.opened(out, master=args.master) as session:
+            print(session.table("meta.load_report").toPandas().to_string(index=False))
+        print(f"warehouse written: {out}")
+        return 0
+    with spark.opened(args.db, master=args.master) as session:
+        result = spark.run_spark_data_tests(session)
+    failed = result[result["status"] != "pass"]
+    print(result[["test", "status", "failing_rows"]].to_string(index=False))
+    print(f"{len(result) - len(failed)} passed, {len(failed)} failed")
+    return 1 if len(failed) else 0
 
 
 def _quarantined(db, report, *, first: int = 5) -> None:

@@ -35,6 +35,9 @@ def page(html: str) -> tuple[str, str]:
             tag.decompose()
     for tag in soup.select(".jp-RenderedMarkdown code, .jp-RenderedMarkdown pre"):
         tag.decompose()
+    for tag in soup.select(".jp-RenderedMarkdown :is(h1, h2, h3, h4, h5, h6)"):
+        text = tag.get_text()  # a section number (4.1) is not a quantity
+        tag.string = re.sub(r"^\s*\d+(\.\d+)*\.?\s", "", text)
     for tag in soup.select("[lang]"):  # a term marked as another language is its own
         if tag.name != "html" and tag.get("lang") != lang:
             tag.decompose()

@@ -322,7 +322,8 @@ def test_spanish_tables_show_decimal_commas_and_english_comes_back():
     assert "1234.50" in table.to_string()
 
 
-@pytest.mark.parametrize("stem", ["01_crm_concepts", "04_case_bendita"])
+@pytest.mark.parametrize("stem", ["01_crm_concepts", "02_warehouse", "03_mining",
+                                  "04_case_bendita"])
 def test_a_reader_sees_no_missing_values_nor_english_numbers_in_spanish(reports, stem):
     """What a person reads (outputs and narrative, not code) shows no None/nan/NaT, and the
     Spanish page no number or date written the English way; each page says its language."""

@@ -167,7 +167,8 @@ def test_notebook04_exercises_mean_something_for_every_shop(books04, name):
 
 def test_notebook04_web_exercises_skip_only_the_shops_without_web_visits(books04):
     web = {e.name for e in lesson04.EXERCISES if e.needs == "web_visits"}
-    assert web == {"busiest_month", "email_conversion", "abandoned_carts", "sample_size"}
+    assert web == {"busiest_month", "email_conversion", "abandoned_carts", "sample_size",
+                   "kpi_behind_change", "test_in_a_month"}
     for (profile, _), book in books04.items():
         no_visits = len(book.data.web_sessions) == 0
         assert no_visits == (profile in ("boutique", "ice_cream")), profile

@@ -93,7 +93,7 @@ WRONG = {
 
 
 def test_every_exercise_has_a_solution_and_a_wrong_answer():
-    names = [e.name for e in EXERCISES]
+    names = [e.name for e in EXERCISES if e.kind == "compute"]  # decide: test_judgement_*
     assert set(names) == set(SOLUTIONS) == set(WRONG)
     assert len(names) >= 5
     assert sum(e.convert is not None for e in EXERCISES) >= 2

@@ -238,8 +238,8 @@ def test_the_scoreboard_says_who_wins_on_a_hand_made_table():
     assert board.loc[("purchases", "mbg_nbd"), "verdict"] == "no_better"
     en = mining.scoreboard_sentences(board, "en")[0]
     es = mining.scoreboard_sentences(board, "es")[0]
-    assert "is no better than the shop's mean rate (1.000)" in en
-    assert "no es mejor que el ritmo medio de la tienda (1,000)" in es
+    assert "is no better than the shop's mean rate (1.00)" in en
+    assert "no es mejor que el ritmo medio de la tienda (1,00)" in es
 
 
 def test_fit_or_explain_returns_the_reason_instead_of_failing():

@@ -45,9 +45,12 @@ def test_every_exercise_takes_the_right_answer_and_rejects_a_wrong_one(small_dat
     book = lesson04.exercise_book(data, lang="es")
     plain = _plain_answers(data)
     for name in book.names:
+        if book._by_name[name].kind == "decide":  # tests/test_judgement_exercises.py
+            continue
         # a shop that sells in store only has no web visits: those exercises are skipped
         if not data.has("web_visits") and name in (
-                "busiest_month", "email_conversion", "abandoned_carts", "sample_size"):
+                "busiest_month", "email_conversion", "abandoned_carts", "sample_size",
+                "kpi_behind_change", "test_in_a_month"):
             assert book.judge(name, 1).status == "skipped", name
             continue
         if name in plain:      # the answer worked out independently of the lesson's code

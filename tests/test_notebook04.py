@@ -20,7 +20,8 @@ def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path):
     status = figures["exercise_status"]["status"]
     assert (status[status != "skipped"] == "correct").all(), status.to_dict()
     # a shop that sells in store only has no web visits: its web exercises say "skipped"
-    web = {"busiest_month", "email_conversion", "abandoned_carts", "sample_size"}
+    web = {"busiest_month", "email_conversion", "abandoned_carts", "sample_size",
+           "kpi_behind_change", "test_in_a_month"}
     assert set(status[status == "skipped"].index) == (
         web if profile in ("boutique", "ice_cream") else set())
     assert len(status) >= 8

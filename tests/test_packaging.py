@@ -20,7 +20,8 @@ def _split(req: str) -> tuple[str, str]:
 def test_environment_yml_equals_pyproject_dependencies():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     wanted = dict(_split(r) for r in project["dependencies"])
-    wanted.update(_split(r) for r in project["optional-dependencies"]["test"])
+    for extra in ("test", "spark"):  # `make test` installs both
+        wanted.update(_split(r) for r in project["optional-dependencies"][extra])
     wanted = {CONDA_NAMES.get(k, k): v for k, v in wanted.items()}
     wanted["python"] = ">=" + project["requires-python"].lstrip(">=")
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
@@ -40,6 +41,7 @@ def test_ci_runs_the_readme_test_command():
 
 def test_makefile_reinstalls_when_pyproject_changes():
     makefile = (ROOT / "Makefile").read_text()
+    assert '-e ".[test,spark]"' in makefile
     assert re.search(r"^\$\(STAMP\): pyproject\.toml", makefile, re.M)
     for target in ("report:", "test:", "lab:"):
         assert re.search(rf"^{target}", makefile, re.M), target

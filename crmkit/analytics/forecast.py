@@ -53,6 +53,7 @@ from .rfm import partial_refunds
 
 __all__ = [
     "FREQUENCIES",
+    "MIN_TRAIN_PERIODS",
     "sales_series",
     "marketing_plan",
     "SalesForecaster",
@@ -69,6 +70,8 @@ __all__ = [
 #: Period lengths a series can have, with the length of their yearly cycle.
 FREQUENCIES = {"MS": 12, "W-MON": 52}
 _MIN_TRAIN = 8
+#: The fewest periods a forecast learns from (fewer: the fit is refused).
+MIN_TRAIN_PERIODS = _MIN_TRAIN
 
 
 # ----------------------------------------------------------------------------- series

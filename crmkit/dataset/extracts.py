@@ -45,6 +45,7 @@ import pyarrow.compute as pc
 
 from ..errors import ParameterError
 from .crmdata import CRMData
+from .folder import file_digest
 from .names import LOCAL_CITIES, NATIONAL_CITIES, STREETS
 
 __all__ = [
@@ -505,20 +506,13 @@ def _campaigns(data: CRMData) -> pd.DataFrame:
     return c
 
 
-def _file_digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def _finish(out_dir: Path, written: dict[str, Path], bad_log: list, batch_id: str | None,
             extracted_at: pd.Timestamp, extra: dict) -> dict:
     bad = pd.DataFrame(bad_log, columns=["file", "line", "reason"])
     bad = bad.sort_values(["file", "line"], kind="stable").reset_index(drop=True)
     bad.to_csv(out_dir / BAD_ROWS_NAME, index=False, lineterminator="\n")
-    digests = {name: _file_digest(p) for name, p in written.items()}
+    digests = {name: file_digest(p) for name, p in written.items()}
     if batch_id is None:
         joined = "".join(f"{k}:{v};" for k, v in sorted(digests.items()))
         batch_id = "b-" + hashlib.sha256(joined.encode()).hexdigest()[:12]

@@ -26,6 +26,8 @@ instructor to mark.
   c) new: 25
 >>> book.check("biggest", ("a", "It has the most customers of the three."))
 ✅ Largest segment: correct, well done!
+>>> book.check("biggest", ("b)", "The loyal ones are the ones I trust."))
+❌ Largest segment: not yet. Check your steps and try again.
 >>> book.check("biggest", "a")  # doctest: +ELLIPSIS
 🔶 Largest segment: your answer could not be used: give your choice and a reason...
 """
@@ -72,9 +74,10 @@ def _chooser(options: Callable):
                 and isinstance(answer[0], str) and isinstance(answer[1], str)
                 and len(answer[1].split()) >= MIN_REASON_WORDS):
             raise Unusable(*(text.format(n=MIN_REASON_WORDS) for text in _NEED))
-        choice = fold(answer[0]).rstrip(")")
-        if choice in options(data, "en"):
-            return choice
+        choice = fold(answer[0])
+        letter = choice[:-1] if len(choice) == 2 and choice.endswith(")") else choice  # "b)"
+        if letter in options(data, "en"):
+            return letter
         # the option's own text (or its label before ':'), in either language, is as good
         for lang in ("en", "es"):
             for letter, text in options(data, lang).items():

@@ -5,19 +5,26 @@
 >>> from crmkit.lessons.exercises import answer_key
 >>> book = exercise_book(data, lang="en")
 >>> book.names[:4]
-['best_area', 'win_rate', 'selection', 'crm_model']
+['best_area', 'win_rate', 'selection', 'target_group']
 >>> book.judge("win_rate", answer_key(book, "win_rate")).status
 'correct'
 """
 
 from __future__ import annotations
 
-from ..analytics.concepts import crm_areas, select_customers, win_rate
-from ..analytics.levels import field_completeness, reach_masks
+from ..analytics.concepts import (
+    acquisition_report,
+    crm_areas,
+    select_customers,
+    spend_by_age_and_gender,
+    win_rate,
+)
+from ..analytics.levels import field_completeness, level_completeness, reach_masks
 from ..analytics.service import state_durations
 from ..analytics.tracking import out_of_hours_share
 from ..i18n import format_currency, format_message, key_of, t
 from .exercises import Exercise, ExerciseBook
+from .judgement import decide, letters
 
 __all__ = ["EXERCISES", "exercise_book", "exercise_hours", "late_incidents", "SLA_HOURS",
            "OPENING_HOURS", "area_sentences", "processing_table"]
@@ -123,7 +130,121 @@ def _best_area(data) -> str:
     return str(areas["records"].idxmax())
 
 
-EXERCISES = (
+# ----------------------------------------------------------------------------- judgement
+#: Fewest customers a medium needs before its revenue per customer is worth comparing.
+MIN_MEDIUM_CUSTOMERS = 10
+
+
+def _media(data):
+    acq = acquisition_report(data)
+    acq = acq[(acq.index != "unknown") & (acq["customers"] >= MIN_MEDIUM_CUSTOMERS)]
+    return (acq["revenue"] / acq["customers"]).sort_index()
+
+
+def _spend_cells(data):
+    """Average spend per age band and gender (cells with enough customers), as the heat map."""
+    return spend_by_age_and_gender(data).stack().dropna().sort_index()
+
+
+def _level_drops(data):
+    """How much the cumulative coverage falls at each level from the level below it."""
+    cumulative = level_completeness(data)["share_cumulative"]
+    return (cumulative.shift(1) - cumulative).iloc[1:]
+
+
+def _label(group: str):
+    def label(key, lang):
+        name = f"{group}.{key}"
+        return t(name, lang) if name in _catalog() else str(key)
+    return label
+
+
+def _catalog():
+    from ..i18n import catalog
+
+    return catalog()
+
+
+def _late_share(data):
+    """Share of each intake channel's incidents that waited over the 48-hour level somewhere."""
+    d = state_durations(data)
+    late = set(d.loc[d["hours"] > SLA_HOURS, "ticket_id"])
+    tickets = data.tickets
+    return tickets["ticket_id"].isin(late).groupby(tickets["channel"]).mean().sort_index()
+
+
+def _pick(values) -> str:
+    return "abcdefghijklmnopqrstuvwxyz"[list(values.index).index(values.idxmax())]
+
+
+JUDGEMENT = (
+    decide(
+        "fund_medium",
+        lambda d, lang: letters([_label("value")(k, lang) for k in _media(d).index]),
+        lambda d: _pick(_media(d)), needs="customers",
+        title=("The medium to fund next year", "El medio al que dedicar el presupuesto"),
+        hints=(("The chart shows each medium's revenue; a medium that brought many customers "
+                "earns much in total without each customer being worth much.",
+                "El gráfico muestra los ingresos de cada medio; un medio que trajo muchos "
+                "clientes ingresa mucho en total sin que cada cliente valga mucho."),
+               ("Compare what each customer of a medium is worth, for the media with enough "
+                "customers to say.", "Compara lo que vale cada cliente de un medio, en los "
+                "medios con clientes suficientes para decirlo.")),
+        rubric=("Compares revenue per customer (not total revenue) of the media offered and "
+                "names the best; may note the small groups are uncertain.",
+                "Compara los ingresos por cliente (no los totales) de los medios ofrecidos y "
+                "señala el mejor; puede advertir que los grupos pequeños son inciertos.")),
+    decide(
+        "late_channel",
+        lambda d, lang: letters([_label("value")(k, lang) for k in _late_share(d).index]),
+        lambda d: _pick(_late_share(d)), needs="incidents",
+        title=("The intake channel to fix first", "El canal de entrada que arreglar primero"),
+        hints=(("Each incident came in through one channel (the `channel` of the tickets); "
+                "the late ones are those of the previous exercise.", "Cada incidencia entró por "
+                "un canal (el `channel` de las incidencias); las tardías son las del ejercicio "
+                "anterior."),
+               ("Channels bring very different numbers of incidents: compare the share of each "
+                "channel's incidents that were late.", "Los canales traen números de "
+                "incidencias muy distintos: compara la proporción de incidencias tardías de "
+                "cada canal.")),
+        rubric=("Compares the share (not the count) of late incidents per intake channel and "
+                "names the largest; suggests a change to that channel's process.",
+                "Compara la proporción (no el número) de incidencias tardías por canal de "
+                "entrada y señala la mayor; propone un cambio en el proceso de ese canal.")),
+    decide(
+        "target_group",
+        lambda d, lang: letters([f"{band} · {_label('value')(g, lang)}"
+                                 for band, g in _spend_cells(d).index]),
+        lambda d: _pick(_spend_cells(d)), needs="customers",
+        title=("The group for a personalised offer", "El grupo para una oferta personalizada"),
+        hints=(("The heat map of the analytical model gives the average spend of each age band "
+                "and gender.", "El mapa de calor del modelo analítico da el gasto medio de "
+                "cada tramo de edad y género."),
+               ("Empty cells have too few customers to say anything: they are not options.",
+                "Las celdas vacías tienen demasiado pocos clientes para decir nada: no son "
+                "opciones.")),
+        rubric=("Names the band and gender with the highest average spend; says what level-3 "
+                "data made the comparison possible.", "Señala el tramo y el género de mayor "
+                "gasto medio; dice qué datos de nivel 3 hicieron posible la comparación.")),
+    decide(
+        "collect_first",
+        lambda d, lang: letters([f"{n} · {t(f'level.{n}', lang)}" for n in _level_drops(d).index]),
+        lambda d: _pick(_level_drops(d)), needs="customers",
+        title=("The level of data to complete first", "El nivel de datos que completar primero"),
+        hints=(("Read the dark bars of the pyramid: the customers covered at a level and every "
+                "level below it.", "Lee las barras oscuras de la pirámide: los clientes "
+                "cubiertos en un nivel y en todos los de debajo."),
+               ("The bottleneck is where that coverage falls most from one level to the next.",
+                "El cuello de botella está donde esa cobertura cae más de un nivel al "
+                "siguiente.")),
+        rubric=("Compares the fall of the cumulative coverage between consecutive levels and "
+                "names the level where it falls most, with the actions that level unlocks.",
+                "Compara la caída de la cobertura acumulada entre niveles consecutivos y señala "
+                "el nivel donde más cae, con las acciones que ese nivel permite.")),
+)
+
+
+_COMPUTE = (
     Exercise(
         "best_area", _best_area, convert=_label_to_key, needs="sales",
         title=("Busiest CRM area", "Área del CRM con más registros"),
@@ -138,8 +259,10 @@ EXERCISES = (
         title=("Win rate of the sales pipeline", "Tasa de éxito del embudo de ventas"),
         hints=(("Only closed negotiations count: stages 'won' and 'lost'.",
                 "Solo cuentan las negociaciones cerradas: etapas 'won' y 'lost'."),
-               ("won ÷ (won + lost), from data.opportunities['stage'].",
-                "ganadas ÷ (ganadas + perdidas), con data.opportunities['stage'].")),
+               ("Each negotiation's stage is in the opportunities table; the answer is a share "
+                "of the closed ones, between 0 and 1.", "La etapa de cada negociación está en la "
+                "tabla de oportunidades; la respuesta es una proporción de las cerradas, entre 0 "
+                "y 1.")),
         rtol=1e-3,
     ),
     Exercise(
@@ -172,9 +295,10 @@ EXERCISES = (
                 "with email_consent); telemarketing needs a phone and phone_consent.",
                 "El correo directo necesita el nivel 1 (apellidos y dirección postal, o un "
                 "e-mail con email_consent); el telemarketing, teléfono y phone_consent."),
-               ("crmkit.analytics.levels.reach_masks(data) gives one True/False column per action: "
-                "combine two with &.", "crmkit.analytics.levels.reach_masks(data) da una columna "
-                "True/False por acción: combina dos con &.")),
+               ("The levels module of crmkit.analytics says, customer by customer, which "
+                "actions can reach them: a customer counts when both can.", "El módulo levels de "
+                "crmkit.analytics dice, cliente a cliente, qué acciones pueden llegarle: un "
+                "cliente cuenta cuando pueden las dos.")),
     ),
     Exercise(
         "weakest_field", _weakest_field, convert=_label_to_key, needs="customers",
@@ -205,8 +329,9 @@ EXERCISES = (
         needs="order_times",
         title=("Orders placed while the shop is closed",
                "Pedidos hechos con la tienda cerrada"),
-        hints=(("Use data.orders['placed_at'].dt.hour.",
-                "Usa data.orders['placed_at'].dt.hour."),
+        hints=(("Each order's hour is in its `placed_at` timestamp (pandas' `.dt` accessor "
+                "reads it).", "La hora de cada pedido está en su marca de tiempo `placed_at` "
+                "(el accesor `.dt` de pandas la lee)."),
                ("Closed means before the opening hour or from the closing hour on (printed "
                 "above the exercise); the answer is a share between 0 and 1.",
                 "Cerrada significa antes de la hora de apertura o desde la de cierre "
@@ -214,6 +339,13 @@ EXERCISES = (
         rtol=1e-3,
     ),
 )
+
+
+_ORDER = ("best_area", "win_rate", "selection", "target_group", "fund_medium", "crm_model",
+          "collect_first", "mail_and_phone", "weakest_field", "late_incidents", "late_channel",
+          "out_of_hours")
+#: The exercises of notebook 01, in the notebook's order.
+EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name)))
 
 
 def exercise_book(data, lang: str = "en") -> ExerciseBook:

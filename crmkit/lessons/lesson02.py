@@ -46,6 +46,7 @@ from ..i18n import check_lang, t
 from ..warehouse.build import connect, one_statement
 from ..warehouse.sql import ident
 from .exercises import AnyOf, Exercise, ExerciseBook
+from .judgement import decide, letters
 
 __all__ = [
     "Workshop",
@@ -66,6 +67,9 @@ __all__ = [
     "exercise_book",
     "planted_split",
     "INFERRED_REASONS",
+    "CUBE_OPERATIONS",
+    "cube_question",
+    "model_need",
 ]
 
 
@@ -438,7 +442,169 @@ def _guest_lines(ws: Workshop) -> int:
     return n
 
 
-EXERCISES = (
+# ----------------------------------------------------------------------------- judgement
+#: The cube operations a question may call for (the options of ``cube_operation``).
+CUBE_OPERATIONS = ("roll_up", "drill_down", "slice", "dice", "pivot")
+#: Query needs and the model that serves each (``star_or_snowflake``).
+_NEEDS = (("speed", "star"), ("rename", "snowflake"), ("simple", "star"), ("shared", "snowflake"))
+
+
+def _cube_case(ws: Workshop) -> str:
+    return CUBE_OPERATIONS[len(ws.crm.orders) % len(CUBE_OPERATIONS)]
+
+
+def cube_question(ws: Workshop, lang: str = "en") -> str:
+    """This shop's question for the cube-operation exercise (classmates get other questions)."""
+    lines = _line_frame(ws.crm)
+    segments = sorted(ws.crm.customers["segment"].dropna().unique())
+    return t(f"judge.cube_q_{_cube_case(ws)}", lang).format(
+        year=last_year(ws.crm), first=int(lines["placed_at"].dt.year.min()),
+        segment=segments[0] if segments else "-")
+
+
+def _need_case(ws: Workshop) -> tuple[str, str]:
+    return _NEEDS[len(ws.crm.order_lines) % len(_NEEDS)]
+
+
+def model_need(ws: Workshop, lang: str = "en") -> str:
+    """This shop's query need for the star-or-snowflake exercise."""
+    products = ws.crm.products
+    return t(f"judge.need_{_need_case(ws)[0]}", lang).format(
+        departments=products["department"].nunique(),
+        categories=products[["department", "category"]].drop_duplicates().shape[0],
+        lines=len(ws.crm.order_lines))
+
+
+def _warehouse_rows(ws: Workshop, sql: str, params=()) -> pd.DataFrame:
+    con = connect(ws.warehouse, external_access=False)
+    try:
+        return con.execute(sql, list(params)).df()
+    finally:
+        con.close()
+
+
+def _department_years(ws: Workshop) -> pd.DataFrame:
+    """Revenue of each department in the first and the last year with sales (as the pivot)."""
+    rows = _warehouse_rows(ws, "SELECT department, year, sum(net_amount) AS revenue "
+                               "FROM marts.v_sales GROUP BY ALL")
+    table = rows.pivot(index="department", columns="year", values="revenue").astype(float)
+    table = table[[table.columns.min(), table.columns.max()]].dropna()
+    return table[table.index.notna()].sort_index()
+
+
+def _department_growth(ws: Workshop) -> pd.Series:
+    table = _department_years(ws)
+    return table.iloc[:, 1] / table.iloc[:, 0]
+
+
+def _department_change(ws: Workshop) -> pd.Series:
+    table = _department_years(ws)
+    return (table.iloc[:, 1] - table.iloc[:, 0]).abs()
+
+
+def _best_quarter_months(ws: Workshop) -> pd.Series:
+    rows = _warehouse_rows(ws, "SELECT quarter, year_month, sum(net_amount) AS revenue "
+                               "FROM marts.v_sales WHERE year = ? GROUP BY ALL",
+                           [last_year(ws.crm)])
+    best = rows.groupby("quarter")["revenue"].sum().idxmax()
+    return rows[rows["quarter"] == best].set_index("year_month")["revenue"].sort_index()
+
+
+def _month_name(year_month: str, lang: str) -> str:
+    from ..i18n import format_date
+
+    return format_date(f"{year_month}-01", lang, skeleton="yMMMM")
+
+
+def _choice(labels, right) -> str:
+    return "abcdefghijklmnopqrstuvwxyz"[list(labels).index(right)]
+
+
+JUDGEMENT = (
+    decide(
+        "star_or_snowflake",
+        lambda ws, lang: letters([t("label.star", lang), t("label.snowflake", lang)]),
+        lambda ws: "a" if _need_case(ws)[1] == "star" else "b",
+        title=("Star or snowflake for this need", "Estrella o copo de nieve para esta necesidad"),
+        hints=(("The star repeats the names of the hierarchy in every product row and needs "
+                "fewer joins; the snowflake stores each name once and needs more joins.",
+                "La estrella repite los nombres de la jerarquía en cada fila de producto y "
+                "necesita menos uniones; el copo guarda cada nombre una vez y necesita más."),
+               ("Ask which of the two costs matters for the need printed: time and simplicity "
+                "of the queries, or one place for each name.", "Pregúntate cuál de los dos "
+                "costes importa para la necesidad mostrada: tiempo y sencillez de las consultas, "
+                "o un solo sitio para cada nombre.")),
+        rubric=("Links the need to joins (speed, simple SQL) or to storing each name once "
+                "(renames, a shared hierarchy).", "Relaciona la necesidad con las uniones "
+                "(rapidez, SQL sencillo) o con guardar cada nombre una vez (cambios de nombre, "
+                "jerarquía compartida).")),
+    decide(
+        "best_quarter_month",
+        lambda ws, lang: letters([_month_name(m, lang) for m in _best_quarter_months(ws).index]),
+        lambda ws: _choice(_best_quarter_months(ws).index, _best_quarter_months(ws).idxmax()),
+        title=("The month to launch in", "El mes para el lanzamiento"),
+        hints=(("Start from the quarters of the last year and go down one level of the date "
+                "hierarchy in the best of them.", "Parte de los trimestres del último año y baja "
+                "un nivel de la jerarquía de fechas en el mejor de ellos."),
+               ("The third chart above is that step.", "El tercer gráfico de arriba es ese "
+                "paso.")),
+        rubric=("Names the drill-down from the best quarter to its months and the month with "
+                "the most revenue.", "Nombra el drill-down del mejor trimestre a sus meses y el "
+                "mes con más ingresos.")),
+    decide(
+        "fund_department",
+        lambda ws, lang: letters(list(_department_growth(ws).index)),
+        lambda ws: _choice(_department_growth(ws).index, _department_growth(ws).idxmax()),
+        title=("The department to fund for growth", "El departamento al que apostar por su "
+               "crecimiento"),
+        hints=(("The pivot above lays the departments along the rows and the years along the "
+                "columns.", "La tabla dinámica de arriba pone los departamentos en las filas y "
+                "los años en las columnas."),
+               ("Departments of very different sizes: compare growth relative to each "
+                "department's first year, not in money.", "Departamentos de tamaños muy "
+                "distintos: compara el crecimiento en relación con el primer año de cada uno, "
+                "no en dinero.")),
+        rubric=("Compares relative growth (last year ÷ first year) rather than the money "
+                "added, and names the department that grew most.", "Compara el crecimiento "
+                "relativo (último año ÷ primero) y no el dinero añadido, y señala el que más "
+                "creció.")),
+    decide(
+        "department_behind_change",
+        lambda ws, lang: letters(list(_department_change(ws).index)),
+        lambda ws: _choice(_department_change(ws).index, _department_change(ws).idxmax()),
+        title=("The department behind the change in revenue", "El departamento que explica el "
+               "cambio de ingresos"),
+        hints=(("The shop's revenue changed between the first and the last year: each "
+                "department added or took away part of that change.", "Los ingresos de la "
+                "tienda cambiaron entre el primer y el último año: cada departamento sumó o "
+                "restó una parte de ese cambio."),
+               ("This time the question is about money, rises and falls alike; a small "
+                "department that doubled may explain little.", "Esta vez la pregunta es de "
+                "dinero, subidas y bajadas por igual; un departamento pequeño que se duplicó "
+                "puede explicar poco.")),
+        rubric=("Compares each department's change in money (up or down) and names the "
+                "largest; contrasts it with relative growth.", "Compara el cambio en dinero de "
+                "cada departamento (al alza o a la baja) y señala el mayor; lo contrasta con el "
+                "crecimiento relativo.")),
+    decide(
+        "cube_operation",
+        lambda ws, lang: letters([t(f"judge.op_{op}", lang) for op in CUBE_OPERATIONS]),
+        lambda ws: _choice(CUBE_OPERATIONS, _cube_case(ws)),
+        title=("The cube operation for a question", "La operación del cubo para una pregunta"),
+        hints=(("Roll-up and drill-down move along a hierarchy (up or down); slice fixes one "
+                "dimension to one value; dice restricts several at once; pivot lays two "
+                "dimensions along rows and columns.", "Roll-up y drill-down se mueven por una "
+                "jerarquía (hacia arriba o hacia abajo); slice fija una dimensión en un valor; "
+                "dice restringe varias a la vez; pivot pone dos dimensiones en filas y columnas."),
+               ("Underline what the question keeps fixed and what it adds up or opens.",
+                "Subraya qué deja fija la pregunta y qué suma o abre.")),
+        rubric=("Names the dimensions the question fixes, restricts, climbs or opens, and the "
+                "operation that does it.", "Nombra las dimensiones que la pregunta fija, "
+                "restringe, sube o abre, y la operación que lo hace.")),
+)
+
+
+_COMPUTE = (
     Exercise(
         "premium_rows", _premium_rows,
         title=("Premium rows in the spreadsheet", "Filas premium en la hoja de cálculo"),
@@ -532,9 +698,17 @@ EXERCISES = (
 )
 
 
+_ORDER = ("premium_rows", "quarantined_dates", "both_channels",
+          "top_units_department", "city_back_then", "raw_batches", "snowflake_top_category",
+          "star_or_snowflake", "best_quarter_month", "fund_department",
+          "department_behind_change", "dice_premium_last_year", "cube_operation", "guest_lines")
+#: The exercises of notebook 02, in the notebook's order (a third of them ask for a decision).
+EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name)))
+
+
 def exercise_book(ws: Workshop, lang: str = "en") -> ExerciseBook:
     """The exercise book of notebook 02 for this workshop's shop and warehouse."""
     check_lang(lang)
-    exercises = [replace(e, convert=partial(run_sql, lang=lang)) if e.convert else e
-                 for e in EXERCISES]
+    exercises = [replace(e, convert=partial(run_sql, lang=lang))
+                 if e.convert and e.kind == "compute" else e for e in EXERCISES]
     return ExerciseBook(ws, exercises, lang=lang)

@@ -51,9 +51,13 @@ from ..dataset.synth import parse_day
 from ..errors import ParameterError
 from ..i18n import catalog, check_lang, t
 from .exercises import AnyOf, Exercise, ExerciseBook
-from .notebook import localize
+from .judgement import decide, letters
+from .notebook import localize, readable
 
 __all__ = [
+    "choose_split",
+    "history_days",
+    "say_split",
     "Split",
     "purchases",
     "data_profile",
@@ -69,6 +73,7 @@ __all__ = [
     "methodology",
     "forecast_factors",
     "show",
+    "rounded",
     "plot_monthly_sales",
     "plot_orders_per_customer",
     "plot_seasonal_index",
@@ -78,6 +83,7 @@ __all__ = [
     "exercise_book",
     "exercise_status",
     "top_pair",
+    "TRUST_QUESTIONS",
 ]
 
 _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -245,20 +251,76 @@ def holdout_split(data: CRMData, *, holdout_days: int = 180,
         raise ParameterError(
             f"holdout_days={holdout_days!r} must be a whole number of days ≥ 30 (e.g. 180): "
             "the period kept aside to verify the models.")
-    o = data.orders
-    if o.empty:
-        raise ParameterError("the shop has no orders, so there is no period to split; load a "
-                             "dataset with orders.")
-    start = o["placed_at"].min().normalize()
-    end = period_end(data)
+    start, end = _period(data)
     cutoff = end - pd.Timedelta(days=int(holdout_days))
     if (cutoff - start).days < min_calibration_days:
         longest = (end - start).days - min_calibration_days
         raise ParameterError(
             f"holdout_days={holdout_days} leaves only {(cutoff - start).days} days to learn "
             f"from (the data cover {(end - start).days} days); choose at most "
-            f"{max(longest, 0)} days.")
+            f"{max(longest, 0)} days, or None to let the shop's history choose.")
     return Split(start, cutoff, end)
+
+
+def _period(data: CRMData) -> tuple[pd.Timestamp, pd.Timestamp]:
+    o = data.orders
+    if o.empty or o["placed_at"].isna().all():
+        raise ParameterError("the shop has no orders, so there is no period to split; load a "
+                             "dataset with orders.")
+    return o["placed_at"].min().normalize(), period_end(data)
+
+
+def history_days(data: CRMData) -> int:
+    """Days from the shop's first order to the end of its period."""
+    start, end = _period(data)
+    return int((end - start).days)
+
+
+def choose_split(data: CRMData, holdout_days: int | None = None) -> tuple[Split, str]:
+    """The split a lesson uses, and how its holdout was decided.
+
+    ``holdout_days`` given: :func:`holdout_split` with it (``"given"``). ``None``: the
+    holdout the shop's history supports (:func:`crmkit.lessons.parameters.holdout_window`,
+    ``"chosen"``); a history too short even for that (less than 210 days) is cut in two
+    halves, the later one the holdout (``"halves"``): the models then learn from little,
+    and the sections that need more history say so.
+
+    >>> import pandas as pd
+    >>> from crmkit.dataset.synth import generate
+    >>> split, how = choose_split(generate("boutique", n_customers=80, seed=1,
+    ...                                    start="2024-01-01", end="2024-10-31"))
+    >>> how, split.holdout_days, (split.cutoff - split.start).days >= 180
+    ('chosen', 123, True)
+    >>> split, how = choose_split(generate("boutique", n_customers=80, seed=1,
+    ...                                    start="2024-01-01", end="2024-03-31"))
+    >>> how, split.holdout_days, (split.cutoff - split.start).days
+    ('halves', 44, 44)
+    """
+    from .parameters import holdout_window
+
+    if holdout_days is not None:
+        return holdout_split(data, holdout_days=holdout_days), "given"
+    start, end = _period(data)
+    days = int((end - start).days)
+    window = holdout_window(days)
+    if window is not None:
+        return Split(start, end - pd.Timedelta(days=window), end), "chosen"
+    if days < 2:
+        raise ParameterError(f"the shop's orders cover {days} day(s); a lesson that verifies "
+                             "models needs at least two days of history.")
+    return Split(start, end - pd.Timedelta(days=days - days // 2), end), "halves"
+
+
+def say_split(split: Split, how: str, lang: str = "en") -> None:
+    """Print the split, and how its holdout was decided, in ``lang``."""
+    from .notebook import say
+
+    say("m03_split", lang, start=split.start, cutoff=split.cutoff, days=split.holdout_days,
+        end=split.end)
+    if how != "given":
+        say(f"m03_window_{how}", lang, days=split.holdout_days,
+            history=int((split.end - split.start).days),
+            calibration=int((split.cutoff - split.start).days))
 
 
 # ----------------------------------------------------------------------------- organise the data
@@ -376,8 +438,23 @@ def _name(key, lang: str):
     return key
 
 
+def rounded(table: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
+    """``table`` rounded to ``decimals``, and to two in the columns that reach 1 or more
+    (a Spanish ``1,549`` would read as a thousand to an English eye).
+
+    >>> rounded(pd.DataFrame({"mae": [174.6571, 0.5], "share": [0.12345, 0.5]})).to_dict("list")
+    {'mae': [174.66, 0.5], 'share': [0.123, 0.5]}
+    """
+    out = table.round(decimals)
+    for col in out.columns[[pd.api.types.is_float_dtype(d) for d in out.dtypes]]:
+        if out[col].abs().max() >= 1:
+            out[col] = out[col].round(min(decimals, 2))
+    return out
+
+
 def show(table: pd.DataFrame | pd.Series, lang: str = "en"):
-    """A copy of a lesson table whose headers and category labels speak ``lang``."""
+    """A copy of a lesson table whose headers, category labels and numbers speak ``lang``
+    (:func:`crmkit.lessons.notebook.readable`: no missing value shown as ``NaN``)."""
     check_lang(lang)
     out = table.copy()
     if isinstance(out, pd.DataFrame):
@@ -386,7 +463,7 @@ def show(table: pd.DataFrame | pd.Series, lang: str = "en"):
         out.name = _name(out.name, lang)
     out.index = out.index.map(lambda v: _name(v, lang))
     out.index.names = [_name(n, lang) for n in out.index.names]
-    return localize(out, lang)
+    return readable(localize(out, lang), lang)
 
 
 # ----------------------------------------------------------------------------- plots
@@ -546,29 +623,26 @@ def _forecast_total_error(ctx) -> float:
     return float(fc["ets"].sum() / fc["actual"].sum() - 1)
 
 
-EXERCISES = (
+_COMPUTE = (
     Exercise(
         "base_rate", _base_rate,
         title=("Who buys again: the rate to beat", "Quién vuelve a comprar: la tasa a batir"),
-        hints=(("Customers known at the cutoff: those in "
-                "`m03.purchases(data, as_of=split.cutoff)` with a customer_id. Their later "
-                "purchases: `split.holdout(m03.purchases(data))`.",
-                "Clientes conocidos en el corte: los de "
-                "`m03.purchases(data, as_of=split.cutoff)` con customer_id. Sus compras "
-                "posteriores: `split.holdout(m03.purchases(data))`."),
-               ("Make two sets of customer_id; the answer is "
-                "len(both) / len(known at the cutoff), a share between 0 and 1.",
-                "Forma dos conjuntos de customer_id; la respuesta es "
-                "len(ambos) / len(conocidos en el corte), una proporción entre 0 y 1.")),
+        hints=(("Two groups of customers: those who bought up to the cutoff (guests have no "
+                "customer to count), and those who bought after it.",
+                "Dos grupos de clientes: los que compraron hasta el corte (los invitados no "
+                "tienen cliente que contar) y los que compraron después."),
+               ("The rate is about the first group only: what part of it is also in the "
+                "second? A share between 0 and 1.", "La tasa habla solo del primer grupo: "
+                "¿qué parte de él está también en el segundo? Una proporción entre 0 y 1.")),
         rtol=1e-4,
     ),
     Exercise(
         "first_year_repeat", _first_year_repeat,
         title=("Repeat buyers of the first year", "Clientes repetidores del primer año"),
-        hints=(("Group the customers' purchases (`m03.purchases(data)` without guests) by "
-                "customer_id: the first `placed_at` and the number of purchases.",
-                "Agrupa las compras de los clientes (`m03.purchases(data)` sin invitados) por "
-                "customer_id: el primer `placed_at` y el número de compras."),
+        hints=(("Work customer by customer (guests have none): when did each one first buy, "
+                "and how many purchases did each make in the whole period?",
+                "Trabaja cliente a cliente (los invitados no lo son): cuándo compró cada uno por "
+                "primera vez y cuántas compras hizo en todo el periodo."),
                ("Keep the customers whose first purchase falls in the first year of the data; "
                 "the answer is the share of them with 2 or more purchases.",
                 "Quédate con los clientes cuya primera compra cae en el primer año de los "
@@ -599,10 +673,10 @@ EXERCISES = (
     Exercise(
         "median_recency", _median_recency,
         title=("Median recency at the cutoff", "Recencia mediana en la fecha de corte"),
-        hints=(("Only what was known at the cutoff counts: "
-                "`m03.purchases(data, as_of=split.cutoff)`, without guests.",
-                "Solo cuenta lo que se sabía en el corte: "
-                "`m03.purchases(data, as_of=split.cutoff)`, sin invitados."),
+        hints=(("Only what was known at the cutoff counts: the purchases as they were known "
+                "on that day, without guests.",
+                "Solo cuenta lo que se sabía en el corte: las compras tal como se conocían ese "
+                "día, sin invitados."),
                ("Recency = days from each customer's last purchase day "
                 "(`.dt.normalize()`) to `split.cutoff`; take the median.",
                 "Recencia = días desde el último día de compra de cada cliente "
@@ -693,11 +767,198 @@ EXERCISES = (
     ),
 )
 
+# ----------------------------------------------------------------------------- judgement
+#: Scoreboard questions whose trusted method a *decide* exercise asks for: exercise -> question.
+TRUST_QUESTIONS = {"trust_repurchase": "repurchase", "trust_purchases": "purchases",
+                   "trust_sales": "sales"}
+
+
+def _method_label(method: str, lang: str) -> str:
+    from .mining import _label_of
+
+    return _label_of(method, lang, ("m03_method", "mining", "m03_value"))
+
+
+def _trusted_method(block: pd.DataFrame) -> str:
+    """The method to trust for one question of the scoreboard: the candidate chosen on
+    validation data when its verdict is that it beats every baseline, else the best baseline
+    (a model *no better than* a simple rule does not earn its place).
+
+    >>> block = pd.DataFrame({"kind": ["model", "baseline", "baseline"],
+    ...                       "chosen": [True, False, False],
+    ...                       "verdict": ["no_better", "best_baseline", ""]},
+    ...                      index=["ets", "naive", "seasonal_naive"])
+    >>> _trusted_method(block)
+    'naive'
+    >>> _trusted_method(block.assign(verdict=["beats", "best_baseline", ""]))
+    'ets'
+    """
+    models = block[block["kind"] == "model"]
+    chosen = models[models["chosen"].fillna(False).astype(bool)]
+    pick = (chosen if len(chosen) else models).index[0]
+    if block.loc[pick, "verdict"] == "beats":
+        return str(pick)
+    return str(block.index[block["verdict"] == "best_baseline"][0])
+
+
+def _board_block(ctx, question: str) -> pd.DataFrame:
+    board = ctx.model("board")
+    return board.loc[question]
+
+
+def _trust_options(question: str):
+    def options(ctx, lang):
+        methods = sorted(_board_block(ctx, question).index)
+        return letters([_method_label(m, lang) for m in methods])
+    return options
+
+
+def _trust_best(question: str):
+    def best(ctx):
+        methods = sorted(_board_block(ctx, question).index)
+        return "abcdefghijklmnopqrstuvwxyz"[methods.index(_trusted_method(
+            _board_block(ctx, question)))]
+    return best
+
+
+def _segment_counts(ctx) -> pd.DataFrame:
+    from .mining import segment_outcomes
+
+    out = segment_outcomes(ctx.data, ctx.split, ctx.model("segments"))
+    return out[out["customers"] > 0]
+
+
+def _segment_options(ctx, lang):
+    return letters([t(f"rfm_segment.{s}", lang) for s in sorted(_segment_counts(ctx).index)])
+
+
+def _segment_best(ctx):
+    out = _segment_counts(ctx)
+    returning = (out["customers"] * out["came_back"]).sort_index()
+    return "abcdefghijklmnopqrstuvwxyz"[list(returning.index).index(returning.idxmax())]
+
+
+def _two_years(ctx) -> pd.DataFrame:
+    """Purchases and their mean value in the last calendar year of the data and the one before."""
+    p = purchases(ctx.data)
+    year = p["placed_at"].dt.year
+    last = int(year.max())
+    g = p[year >= last - 1].groupby(year)["value"]
+    return pd.DataFrame({"purchases": g.size(), "average_value": g.mean()})
+
+
+def _driver_options(ctx, lang):
+    return letters([t(f"judge.driver_{k}", lang) for k in ("purchases", "average_value")])
+
+
+def _driver_best(ctx):
+    years = _two_years(ctx)
+    change = np.log(years.iloc[-1] / years.iloc[0]).abs()
+    return "a" if change["purchases"] >= change["average_value"] else "b"
+
+
+def _rule_candidates(ctx) -> pd.DataFrame:
+    return ctx.model("rules").head(3)
+
+
+def _rule_options(ctx, lang):
+    rows = _rule_candidates(ctx)
+    return letters([f"{a} → {c}" for a, c in zip(rows["antecedent"], rows["consequent"],
+                                                  strict=True)])
+
+
+def _rule_best(ctx):
+    return "abc"[int(np.nanargmax(_rule_candidates(ctx)["holdout_lift"].fillna(-1)))]
+
+
+def _trust(name: str, question: str, title: tuple[str, str]) -> Exercise:
+    return decide(
+        name, _trust_options(question), _trust_best(question), title=title,
+        hints=(("Read the verdict of the candidate marked as chosen: does the interval of its "
+                "difference from the best baseline stay clear of zero?",
+                "Lee el veredicto del candidato marcado como elegido: ¿queda el intervalo de su "
+                "diferencia con la mejor referencia lejos de cero?"),
+               ("A model that is only *no better than* a simple rule does not earn its place: "
+                "then trust the best of the simple rules.",
+                "Un modelo que *no es mejor que* una regla sencilla no se gana su sitio: "
+                "entonces confía en la mejor de las reglas sencillas.")),
+        rubric=("Cites the chosen candidate's verdict and the interval of its difference from "
+                "the best baseline; trusts the model only when the interval is clear of zero.",
+                "Cita el veredicto del candidato elegido y el intervalo de su diferencia con la "
+                "mejor referencia; solo confía en el modelo si el intervalo no incluye el cero."))
+
+
+JUDGEMENT = (
+    decide(
+        "sales_change_driver", _driver_options, _driver_best,
+        title=("What moved the sales between the last two years",
+               "Qué movió las ventas entre los dos últimos años"),
+        hints=(("Sales = number of purchases × average value of a purchase: compare each "
+                "factor in the last calendar year with the year before.",
+                "Ventas = número de compras × valor medio de una compra: compara cada factor "
+                "del último año natural con el del año anterior."),
+               ("Compare relative changes (a ratio or its logarithm), not differences in "
+                "different units.", "Compara cambios relativos (un cociente o su logaritmo), "
+                "no diferencias en unidades distintas.")),
+        rubric=("Gives both relative changes (purchases and average value) and names the larger "
+                "one as the driver.", "Da los dos cambios relativos (compras y valor medio) y "
+                "señala el mayor como causa.")),
+    decide(
+        "fund_segment", _segment_options, _segment_best,
+        title=("The segment to fund a comeback campaign", "El segmento al que dedicar la "
+               "campaña de vuelta"),
+        hints=(("The segment table says how many customers each segment has; the chart, "
+                "what share of them came back in the holdout.",
+                "La tabla de segmentos dice cuántos clientes tiene cada segmento; el gráfico, "
+                "qué proporción volvió en la reserva."),
+               ("The campaign is judged by the number of customers who come back, not by the "
+                "share: combine both figures.", "La campaña se juzga por el número de clientes "
+                "que vuelven, no por la proporción: combina las dos cifras.")),
+        rubric=("Combines size and share (customers × share who came back); notes that a big "
+                "segment with a modest share can bring back more people than a small one.",
+                "Combina tamaño y proporción (clientes × proporción que volvió); señala que un "
+                "segmento grande con una proporción modesta puede traer de vuelta a más "
+                "personas que uno pequeño.")),
+    decide(
+        "cross_sell_rule", _rule_options, _rule_best, needs="products",
+        title=("The rule to fund a cross-selling campaign",
+               "La regla a la que dedicar la campaña de venta cruzada"),
+        hints=(("A rule found before the cutoff is only worth money if it still holds "
+                "afterwards: look at the holdout column of the rules table.",
+                "Una regla hallada antes del corte solo vale dinero si se sigue cumpliendo "
+                "después: mira la columna de la reserva en la tabla de reglas."),
+               ("The lift before the cutoff chose the candidates; it does not decide between "
+                "them.", "El lift antes del corte eligió a los candidatos; no decide entre "
+                "ellos.")),
+        rubric=("Chooses by the lift in the holdout, not the calibration lift; says a lift "
+                "near or below 1 would not pay.", "Elige por el lift en la reserva, no por el "
+                "de calibración; dice que un lift cercano o inferior a 1 no compensaría.")),
+    _trust("trust_repurchase", "repurchase",
+           ("The method to trust: who buys again", "El método en que confiar: quién vuelve")),
+    _trust("trust_purchases", "purchases",
+           ("The method to trust: how many purchases", "El método en que confiar: cuántas "
+            "compras")),
+    _trust("trust_sales", "sales",
+           ("The method to trust: next months' sales", "El método en que confiar: las ventas "
+            "de los próximos meses")),
+)
+
+
+_ORDER = ("base_rate", "first_year_repeat", "busiest_weekday", "sales_change_driver",
+          "guest_revenue", "median_recency", "r5_came_back", "fund_segment",
+          "best_cluster_spend", "top50_precision", "silent_regulars", "pair_baskets",
+          "cross_sell_rule", "forecast_total_error", "top_decile_capture", "trust_repurchase",
+          "trust_purchases", "trust_sales")
+#: The exercises of notebook 03, in the notebook's order (a third of them ask for a decision).
+EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name)))
+
 #: The section each exercise belongs to (a section a shop cannot run skips its exercises).
 SECTION = {"guest_revenue": "guests", "r5_came_back": "segments", "best_cluster_spend": "clusters",
            "top50_precision": "repurchase", "silent_regulars": "value",
            "top_decile_capture": "value", "pair_baskets": "baskets",
-           "forecast_total_error": "forecast"}
+           "forecast_total_error": "forecast", "fund_segment": "segments",
+           "cross_sell_rule": "baskets", "trust_repurchase": "repurchase",
+           "trust_purchases": "value", "trust_sales": "forecast"}
 
 
 @dataclass
@@ -731,6 +992,10 @@ class Lesson:
                 self.models[name] = mining.basket_check(self.data, self.split)
             elif name == "forecast":
                 self.models[name] = mining.forecast_check(self.data, self.split)[1]
+            elif name == "board":
+                self.models[name] = mining.scoreboard(
+                    value=self.models.get("value"), repurchase=self.models.get("repurchase"),
+                    forecasts=self.models.get("forecast"), rules=self.models.get("rules"))
             elif name == "holdout":
                 self.models[name] = holdout_purchases(self.data, as_of=self.split.cutoff,
                                                       end=self.split.end)

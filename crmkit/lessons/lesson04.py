@@ -7,7 +7,9 @@
 >>> len(book.names) >= 8
 True
 >>> right = {name: answer_key(book, name) for name in book.names}
->>> all(book.judge(name, value).status == "correct" for name, value in right.items())
+>>> why = "the figures of the lesson point to this option"  # a decision needs a reason
+>>> all(book.judge(name, (value, why) if book._by_name[name].kind == "decide" else value)
+...     .status == "correct" for name, value in right.items())
 True
 """
 
@@ -21,6 +23,7 @@ from ..analytics import automation, campaigns, experiments, kpis
 from ..i18n import check_lang, format_currency, format_message, format_number, format_percent, t
 from . import parameters
 from .exercises import Exercise, ExerciseBook
+from .judgement import decide, letters
 
 __all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall",
            "plot_funnel", "plot_cps", "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "LIFT",
@@ -254,14 +257,22 @@ def _abandoned_carts(data) -> int:
     return int((s["added_to_cart"] & s["converted_order_id"].isna()).sum())
 
 
-def _negative_cps(data) -> int:
+def _negative_cps(data) -> float:
+    """What the buyers with a negative CPS lose the shop in total (the lesson prints how many
+    they are, so the exercise asks for the money)."""
     margin = getattr(data, "_margin", None)
     cps = kpis.customer_profitability(getattr(data, "_data", data), margin=margin)
-    return int(((cps["orders"] > 0) & (cps["cps"] < 0)).sum())
+    return float(cps.loc[(cps["orders"] > 0) & (cps["cps"] < 0), "cps"].sum())
 
 
 def _champions_email(data) -> int:
-    return int(campaigns.segment_actions(data).loc["champions", "email"])
+    """Champions reachable by e-mail AND by phone (the actions table counts each channel on
+    its own, so it does not show this number)."""
+    seg = campaigns.rfm_segments(data)
+    c = data.customers.set_index("customer_id").reindex(seg.index[seg == "champions"])
+    both = (c["email"].notna() & c["email_consent"].fillna(False).astype(bool)
+            & c["phone"].notna() & c["phone_consent"].fillna(False).astype(bool))
+    return int(both.sum())
 
 
 def _best_roi(data) -> float:
@@ -292,20 +303,164 @@ def _month_count(data, answer):
     return int(answer) if isinstance(answer, np.integer) else answer
 
 
-EXERCISES = (
+# ----------------------------------------------------------------------------- judgement
+def _budget_campaigns(data) -> pd.DataFrame:
+    """Campaigns that contacted someone, and the budget: the median cost of those campaigns."""
+    e = campaigns.effectiveness(data)
+    e = e[e["reach"] > 0].sort_values("name")
+    return e.assign(affordable=e["cost"] <= e["cost"].median())
+
+
+def _fund_best(data) -> str:
+    e = _budget_campaigns(data).reset_index(drop=True)
+    pick = e.loc[e["affordable"], "roi"].idxmax()
+    return "abcdefghijklmnopqrstuvwxyz"[int(pick)]
+
+
+def _monthly_sessions(data) -> float:
+    visits = data.web_sessions
+    return float(visits.groupby(visits["started_at"].dt.to_period("M")).size().mean())
+
+
+def _test_fits(data) -> str:
+    return "a" if 2 * _test_size(data) <= _monthly_sessions(data) else "b"
+
+
+def _effects(data) -> pd.DataFrame:
+    effects = campaigns.incremental_effect(data).dropna(subset=["ci_low"])
+    names = data.campaigns.set_index("campaign_id")["name"]
+    return effects.assign(name=names.reindex(effects.index).to_numpy()).sort_index()
+
+
+#: The monthly KPIs whose change the ``kpi_behind_change`` exercise compares.
+MONTHLY_KPIS = ("sessions", "conversion_rate", "active_customers")
+
+
+def _kpi_change(data) -> pd.Series:
+    """Relative change (absolute log ratio) of each KPI between the last two whole months."""
+    months = kpis.monthly_kpis(data)
+    last = months[~months["partial"].astype(bool)].tail(2)[list(MONTHLY_KPIS)].astype(float)
+    return np.log(last.iloc[1] / last.iloc[0]).abs()
+
+
+def _channel_roi(data) -> pd.Series:
+    """Median ROI of the campaigns of each channel that contacted someone."""
+    e = campaigns.effectiveness(data)
+    e = e[e["reach"] > 0]
+    ids = e["campaign_id"] if "campaign_id" in e else pd.Series(e.index, index=e.index)
+    channel = ids.map(data.campaigns.set_index("campaign_id")["channel"])
+    return e["roi"].groupby(channel.to_numpy()).median().sort_index()
+
+
+def _value_label(key, lang: str) -> str:
+    from ..i18n import catalog
+
+    return t(f"value.{key}", lang) if f"value.{key}" in catalog() else str(key)
+
+
+def _first_max(values: pd.Series) -> str:
+    return "abcdefghijklmnopqrstuvwxyz"[list(values.index).index(values.idxmax())]
+
+
+JUDGEMENT = (
+    decide(
+        "kpi_behind_change",
+        lambda d, lang: letters([t(f"judge.kpi_{k}", lang) for k in MONTHLY_KPIS]),
+        lambda d: _first_max(_kpi_change(d)), needs="web_visits",
+        title=("The KPI behind last month's change", "El KPI detrás del cambio del último mes"),
+        hints=(("Compare the last two whole months of the monthly KPIs (a partial month does "
+                "not count).", "Compara los dos últimos meses completos de los KPI mensuales "
+                "(un mes incompleto no cuenta)."),
+               ("KPIs in different units: compare relative changes, rises and falls alike.",
+                "KPI en unidades distintas: compara cambios relativos, subidas y bajadas por "
+                "igual.")),
+        rubric=("Gives each KPI's relative change between the two months and names the largest "
+                "as the one that explains the change.", "Da el cambio relativo de cada KPI entre "
+                "los dos meses y señala el mayor como el que explica el cambio.")),
+    decide(
+        "channel_to_plan",
+        lambda d, lang: letters([_value_label(k, lang) for k in _channel_roi(d).index]),
+        lambda d: _first_max(_channel_roi(d)), needs="marketing",
+        title=("The channel for next year's campaigns", "El canal de las campañas del año que "
+               "viene"),
+        hints=(("Group the campaigns that contacted someone by their channel.",
+                "Agrupa por canal las campañas que contactaron con alguien."),
+               ("A single lucky campaign should not decide: compare a typical campaign of each "
+                "channel (the median, not the mean or the best).", "Una sola campaña con suerte "
+                "no debe decidir: compara una campaña típica de cada canal (la mediana, no la "
+                "media ni la mejor).")),
+        rubric=("Compares the median ROI of each channel's campaigns and names the best; notes "
+                "how many campaigns each channel had.", "Compara el ROI mediano de las campañas "
+                "de cada canal y señala el mejor; indica cuántas campañas tuvo cada canal.")),
+    decide(
+        "scale_campaign",
+        lambda d, lang: letters([f"{i}: {n}" for i, n in _effects(d)["name"].items()]),
+        lambda d: "abcdefghijklmnopqrstuvwxyz"[list(_effects(d).index).index(
+            _effects(d)["ci_low"].idxmax())], needs="marketing",
+        title=("The campaign whose effect is surest", "La campaña de efecto más seguro"),
+        hints=(("The uplift table compares each campaign's contacts with a control group that "
+                "was not contacted.", "La tabla de efecto incremental compara los contactos de "
+                "cada campaña con un grupo de control sin contactar."),
+               ("Scale what is surest, not what looks biggest: look at the worst case the "
+                "interval allows.", "Amplía lo más seguro, no lo que parece mayor: mira el peor "
+                "caso que permite el intervalo.")),
+        rubric=("Chooses by the lower bound of the uplift interval, not the point uplift or the "
+                "ROI; says whether that bound is above zero.", "Elige por el límite inferior del "
+                "intervalo del efecto, no por el efecto puntual ni el ROI; dice si ese límite "
+                "supera el cero.")),
+    decide(
+        "fund_campaign",
+        lambda d, lang: letters([
+            f"{name} ({format_currency(cost, lang, currency=d.currency, decimals=0)})"
+            for name, cost in zip(_budget_campaigns(d)["name"], _budget_campaigns(d)["cost"],
+                                  strict=True)]),
+        _fund_best, needs="marketing",
+        title=("The campaign to repeat with the budget", "La campaña que repetir con el "
+               "presupuesto"),
+        hints=(("The budget is the median cost of the campaigns that contacted someone: a "
+                "campaign that cost more cannot be repeated.", "El presupuesto es el coste "
+                "mediano de las campañas que contactaron con alguien: una campaña más cara no "
+                "puede repetirse."),
+               ("Among those the budget pays for, compare what each returned per euro spent.",
+                "Entre las que paga el presupuesto, compara lo que devolvió cada una por euro "
+                "gastado.")),
+        rubric=("Leaves out the campaigns above the budget and picks the best return on "
+                "investment among the rest; may question ROI against proven uplift.",
+                "Descarta las campañas por encima del presupuesto y elige el mejor retorno "
+                "entre las demás; puede contrastar el ROI con el efecto demostrado.")),
+    decide(
+        "test_in_a_month",
+        lambda d, lang: letters([t("judge.test_fits", lang), t("judge.test_too_long", lang)]),
+        _test_fits, needs="web_visits",
+        title=("Can the checkout test finish in a month?", "¿Puede acabar en un mes la prueba "
+               "del pago?"),
+        hints=(("Each of the two groups needs the visits of the previous exercise.",
+                "Cada uno de los dos grupos necesita las visitas del ejercicio anterior."),
+               ("Compare with the visits of an average month of the footfall table.",
+                "Compáralo con las visitas de un mes medio de la tabla de afluencia.")),
+        rubric=("Doubles the visits per group and compares them with an average month's "
+                "visits; says what to do otherwise (a longer test, a bigger effect).",
+                "Duplica las visitas por grupo y las compara con las de un mes medio; dice qué "
+                "hacer si no (una prueba más larga, un efecto mayor).")),
+)
+
+
+_COMPUTE = (
     Exercise(
         "busiest_month", _busiest_month_sessions, convert=_month_count, needs="web_visits",
         title=("Footfall of the busiest month", "Afluencia del mes de más visitas"),
-        hints=(("`kpis.footfall(data)` has one row per month and a `sessions` column.",
-                "`kpis.footfall(data)` tiene una fila por mes y una columna `sessions`."),
+        hints=(("The footfall table of the lesson has one row per month and a `sessions` "
+                "column.", "La tabla de afluencia de la lección tiene una fila por mes y una "
+                "columna `sessions`."),
                ("Take the largest value of that column (0 if the table is empty).",
                 "Toma el mayor valor de esa columna (0 si la tabla está vacía).")),
     ),
     Exercise(
         "email_conversion", _email_conversion, rtol=1e-4, needs="web_visits",
         title=("Conversion rate of e-mail visits", "Tasa de conversión de las visitas del correo"),
-        hints=(("`kpis.conversion_rate(data, by='traffic_source')` gives one row per source.",
-                "`kpis.conversion_rate(data, by='traffic_source')` da una fila por origen."),
+        hints=(("The conversion rate can be split by the visits' `traffic_source`: one row per "
+                "source.", "La tasa de conversión puede desglosarse por el `traffic_source` de "
+                "las visitas: una fila por origen."),
                ("Read the `conversion_rate` of the row 'email' (0.0 if there is none): "
                 "`.get('email', 0.0)`.",
                 "Lee la `conversion_rate` de la fila 'email' (0.0 si no existe): "
@@ -322,26 +477,33 @@ EXERCISES = (
                 "Combina las dos condiciones con & sobre data.web_sessions y usa sum().")),
     ),
     Exercise(
-        "negative_cps", _negative_cps, needs="profitability",
-        title=("Customers who cost more than they leave",
-               "Clientes que cuestan más de lo que dejan"),
-        hints=(("`kpis.customer_profitability(data)` has the columns `orders` and `cps`.",
-                "`kpis.customer_profitability(data)` tiene las columnas `orders` y `cps`."),
-               ("Count the rows with orders > 0 and cps < 0.",
-                "Cuenta las filas con orders > 0 y cps < 0.")),
+        "negative_cps", _negative_cps, needs="profitability", rtol=1e-4,
+        title=("What the customers who cost more than they leave lose",
+               "Lo que pierden los clientes que cuestan más de lo que dejan"),
+        hints=(("The table `cps` above has one row per customer, with their orders and CPS.",
+                "La tabla `cps` de arriba tiene una fila por cliente, con sus pedidos y su CPS."),
+               ("Keep the buyers whose CPS is below zero and add up their CPS: a negative "
+                "amount.", "Quédate con los compradores de CPS menor que cero y suma su CPS: "
+                "un importe negativo.")),
     ),
     Exercise(
         "champions_email", _champions_email, needs="customers",
-        title=("Champions an e-mail can reach", "Campeones a los que llega un correo"),
-        hints=(("The table `actions` has one row per segment and a column per channel.",
-                "La tabla `actions` tiene una fila por segmento y una columna por canal."),
-               ("`actions.loc['champions', 'email']`: address known and consent given.",
-                "`actions.loc['champions', 'email']`: dirección conocida y consentimiento.")),
+        title=("Champions an e-mail and a call can both reach",
+               "Campeones a los que llegan un correo y una llamada"),
+        hints=(("The table `actions` counts each channel on its own: this question needs the "
+                "customers one by one (the campaigns module names each one's RFM segment).",
+                "La tabla `actions` cuenta cada canal por separado: esta pregunta necesita a los "
+                "clientes uno a uno (el módulo campaigns da el segmento RFM de cada uno)."),
+               ("E-mail: an address and e-mail consent; a call: a phone number and phone "
+                "consent. Both at once.", "Correo: dirección y consentimiento de correo; "
+                "llamada: teléfono y consentimiento de llamadas. Las dos a la vez.")),
     ),
     Exercise(
         "smart_letter", lambda d: "A", convert=_letter,
         title=("The letter that fails", "La letra que falla"),
-        hints=(("Call `.failing()` on the objective.", "Llama a `.failing()` del objetivo."),
+        hints=(("Go through the five letters of SMART and ask of each whether this objective "
+                "meets it.", "Recorre las cinco letras de SMART y pregúntate si este objetivo "
+                "cumple cada una."),
                ("Going from 3 % to 15 % is five times the baseline: is it attainable?",
                 "Pasar del 3 % al 15 % es multiplicar por cinco: ¿es alcanzable?")),
     ),
@@ -365,11 +527,9 @@ EXERCISES = (
     Exercise(
         "sample_size", _test_size, needs="web_visits", rtol=0.02,
         title=("Visits per group", "Visitas por grupo"),
-        hints=(("The baseline is the shop's overall conversion rate, "
-                "`kpis.conversion_rate(data)['conversion_rate'].iloc[0]`, rounded to 3 decimals.",
-                "La base es la tasa de conversión global de la tienda, "
-                "`kpis.conversion_rate(data)['conversion_rate'].iloc[0]`, redondeada a 3 "
-                "decimales."),
+        hints=(("The baseline is the shop's overall conversion rate (section 3), rounded to 3 "
+                "decimals.", "La base es la tasa de conversión global de la tienda (sección 3), "
+                "redondeada a 3 decimales."),
                ("`experiments.sample_size(baseline, 0.01)`: one point more, power 0.8 by "
                 "default.",
                 "`experiments.sample_size(baseline, 0.01)`: un punto más, potencia 0,8 por "
@@ -383,6 +543,14 @@ EXERCISES = (
                ("Count its rows with len().", "Cuenta sus filas con len().")),
     ),
 )
+
+
+_ORDER = ("busiest_month", "email_conversion", "kpi_behind_change", "abandoned_carts",
+          "negative_cps",
+          "champions_email", "smart_letter", "best_roi", "fund_campaign", "channel_to_plan",
+          "significant_uplift", "scale_campaign", "sample_size", "test_in_a_month", "win_back_60")
+#: The exercises of notebook 04, in the notebook's order.
+EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name)))
 
 
 class _CostAware:

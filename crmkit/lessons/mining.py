@@ -48,6 +48,7 @@ from ..analytics.clusters import CustomerClusters
 from ..analytics.clv import CappedBetaGeo, GammaGamma, customer_lifetime_value
 from ..analytics.diagnostics import calibration_vs_holdout, probability_alive_matrix
 from ..analytics.forecast import (
+    MIN_TRAIN_PERIODS,
     factor_comparison,
     holdout_scores,
     marketing_plan,
@@ -60,9 +61,13 @@ from ..analytics.segments import SEGMENTS, assign_segments
 from ..dataset.crmdata import CRMData
 from ..errors import CRMKitError, ModelError
 from ..i18n import catalog, check_lang, format_message, format_number, t
+from .notebook import readable
 
 __all__ = [
     "fit_or_explain",
+    "history_reason",
+    "attempt",
+    "fit_reason",
     "truly_alive",
     "segments_at",
     "group_outcomes",
@@ -106,6 +111,78 @@ def fit_or_explain(fit, *args, **kwargs):
         return fit(*args, **kwargs), None
     except CRMKitError as err:
         return None, str(err)
+
+
+def holdout_months(split) -> int:
+    """Whole months in the holdout period (at least one): the forecast's holdout."""
+    return int(max(1, round(split.holdout_days / 30.44)))
+
+
+def history_reason(section: str, data: CRMData, split, lang: str = "en") -> str | None:
+    """Why ``section`` of notebook 03 cannot run on this shop's history, in ``lang``;
+    None when the history is long enough for it.
+
+    ``repurchase`` and ``value`` learn at a cutoff one holdout earlier, so the history
+    before the cutoff must be at least as long as the holdout; ``forecast`` and
+    ``factor`` learn from the whole months before the holdout months, at least
+    :data:`~crmkit.analytics.forecast.MIN_TRAIN_PERIODS` of them.
+
+    >>> import pandas as pd
+    >>> from types import SimpleNamespace
+    >>> from crmkit.dataset.synth import generate
+    >>> shop = generate("boutique", n_customers=60, seed=1, start="2024-01-01",
+    ...                 end="2024-03-31")
+    >>> split = SimpleNamespace(start=pd.Timestamp("2024-01-01"),
+    ...                         cutoff=pd.Timestamp("2024-02-14"), end=pd.Timestamp("2024-03-31"),
+    ...                         holdout_days=46)
+    >>> print(history_reason("value", shop, split, "es"))  # doctest: +ELLIPSIS
+    los modelos se entrenan en una fecha de corte 46 días anterior (... tiene solo 44 días.
+    >>> print(history_reason("forecast", shop, split, "en"))
+    the forecast needs at least 8 months of sales before the holdout months, and this shop has 1.
+    >>> history_reason("baskets", shop, split) is None
+    True
+    """
+    calibration = int((split.cutoff - split.start).days)
+    if section in ("repurchase", "value") and calibration < split.holdout_days:
+        return format_message(t("msg.m03_short_calibration", lang), lang,
+                              days=split.holdout_days, calibration=calibration)
+    if section in ("forecast", "factor"):
+        months = holdout_months(split)
+        learn = len(sales_series(data)) - months
+        if learn < MIN_TRAIN_PERIODS:
+            return format_message(t("msg.m03_short_forecast", lang), lang, learn=max(learn, 0),
+                                  months=months, need=MIN_TRAIN_PERIODS)
+    return None
+
+
+def attempt(section: str, fit, data: CRMData, split, lang: str = "en", **kwargs):
+    """``(result, None)``, or ``(None, reason)`` when the shop's history is too short for
+    ``section`` (:func:`history_reason`, in ``lang``) or crmkit refuses the fit
+    (:func:`fit_or_explain`: its own words in English; in Spanish, what the section's
+    refusal means, ``msg.m03_refused_<section>``, else ``msg.m03_refused``)."""
+    reason = history_reason(section, data, split, lang)
+    if reason is not None:
+        return None, reason
+    result, reason = fit_or_explain(fit, data, split, **kwargs)
+    if reason is not None and check_lang(lang) != "en":  # crmkit's refusals speak English
+        key = f"msg.m03_refused_{section}"
+        reason = t(key if key in catalog() else "msg.m03_refused", lang)
+    return result, reason
+
+
+def fit_reason(status: str, reason: str, lang: str = "en") -> str:
+    """Why a purchase model of the choice table was left out, for a reader of ``lang``:
+    the fit's own words in English; in Spanish, what its ``status`` (``does_not_fit``,
+    ``failed``) means.
+
+    >>> print(fit_reason("failed", "the fit runs off to infinity", "es"))
+    el ajuste falla con los datos de esta tienda: el optimizador no encuentra parámetros utilizables
+    >>> fit_reason("failed", "the fit runs off to infinity", "en")
+    'the fit runs off to infinity'
+    """
+    if check_lang(lang) == "en":
+        return reason
+    return t(f"msg.m03_fit_{status}", lang)
 
 
 def truly_alive(data: CRMData, day) -> pd.Series | None:
@@ -503,7 +580,7 @@ def forecast_check(data: CRMData, split):
     months (orders returned or cancelled later still count there).
     """
     y = sales_series(data)
-    months = int(max(1, round(split.holdout_days / 30.44)))
+    months = holdout_months(split)
     # the models learn from the months before the holdout as they were known at their end:
     # an order returned later still counted as a sale then
     train_end = y.index[-months] - pd.Timedelta(days=1)
@@ -524,7 +601,7 @@ def factor_check(data: CRMData, split) -> pd.DataFrame:
         raise ModelError("the shop has no campaigns, so there is no marketing plan to test "
                          "as a factor of the forecast.")
     y = sales_series(data)
-    months = int(max(1, round(split.holdout_days / 30.44)))
+    months = holdout_months(split)
     known = sales_series(data, as_of=y.index[-months] - pd.Timedelta(days=1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -639,11 +716,15 @@ def board_table(board: pd.DataFrame, lang: str = "en", *, decimals: int = 3) -> 
     """:func:`scoreboard` (or one block of it, or a model choice table) ready to show in ``lang``.
 
     Methods, kinds, verdicts and statuses take their labels from the catalog;
-    ``chosen`` becomes a check mark; numbers are rounded to ``decimals``.
+    ``chosen`` becomes a check mark; numbers are rounded to ``decimals``; a value that does
+    not apply (a baseline's difference from itself) reads "—".
     """
     check_lang(lang)
     out = board.drop(columns=[c for c in ("measure", "versus", "reason") if c in board])
     out = out.round(decimals)
+    for col in out.columns[[pd.api.types.is_float_dtype(d) for d in out.dtypes]]:
+        if out[col].abs().max() >= 1:  # "1,549" would read as a thousand to an English eye
+            out[col] = out[col].round(min(decimals, 2))
     for col in ("kind", "verdict", "status"):
         if col in out:
             group = {"kind": ("m03_kind",), "verdict": ("m03_verdict_label",),
@@ -660,7 +741,7 @@ def board_table(board: pd.DataFrame, lang: str = "en", *, decimals: int = 3) -> 
                              name=t("m03_column.method", lang))
     out.columns = [t(f"m03_column.{c}", lang) if f"m03_column.{c}" in catalog() else c
                    for c in out.columns]
-    return out
+    return readable(out, lang)
 
 
 def _method_name(method: str, lang: str) -> str:
@@ -687,7 +768,9 @@ def scoreboard_sentences(board: pd.DataFrame, lang: str = "en") -> list[str]:
         row = pick.iloc[0]
         best = block[block["verdict"] == "best_baseline"].index[0]
         big = max(abs(row["score"]), abs(block.loc[best, "score"])) >= 100
-        values = {k: format_number(v, lang, decimals=0 if big else 3)
+        # three decimals only below 1: "1,549" would read as a thousand to an English eye
+        small = max(abs(row["score"]), abs(block.loc[best, "score"])) < 1
+        values = {k: format_number(v, lang, decimals=0 if big else 3 if small else 2)
                   for k, v in (("score", row["score"]), ("base", block.loc[best, "score"]),
                                ("low", row["diff_low"]), ("high", row["diff_high"]))}
         values.update(question=t(f"m03_question.{question}", lang),

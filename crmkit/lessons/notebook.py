@@ -43,8 +43,8 @@ from ..dataset.synth import generate
 from ..i18n import catalog, check_lang, display_numbers, format_date, format_datetime, t
 from .parameters import check_parameters
 
-__all__ = ["setup", "localize", "say", "set_style", "shorten", "section", "shop_title",
-           "money", "is_own_data"]
+__all__ = ["setup", "localize", "readable", "for_reader", "say", "set_style", "shorten",
+           "section", "shop_title", "money", "is_own_data"]
 
 
 def set_style() -> None:
@@ -189,6 +189,61 @@ def shorten(values: pd.Series, width: int = 70) -> pd.Series:
         return (head[:at] if at > width // 2 else head).rstrip() + "…"
 
     return values.map(cut)
+
+
+#: What a table shows where a value is missing or does not apply.
+MISSING = "—"
+
+
+def readable(table: pd.DataFrame | pd.Series, lang: str = "en", *, missing: str = MISSING):
+    """A copy of ``table`` a person can read in ``lang``: whole numbers written through the
+    locale formatter (``69.659`` in Spanish), and no ``None``, ``nan`` or ``NaT``: a missing
+    value reads ``missing``. Decimal columns without a gap are left to pandas' display
+    options (:func:`crmkit.i18n.display_numbers`).
+
+    >>> t = pd.DataFrame({"orders": [69659, 3], "lift": [1.5, None], "city": ["Vigo", None]})
+    >>> readable(t, "es").to_dict("list")
+    {'orders': ['69.659', '3'], 'lift': ['1,5', '—'], 'city': ['Vigo', '—']}
+    >>> readable(t["orders"], "en").tolist()
+    ['69,659', '3']
+    """
+    from ..i18n import format_number
+
+    def column(values: pd.Series) -> pd.Series:
+        if pd.api.types.is_bool_dtype(values):
+            return values
+        if pd.api.types.is_integer_dtype(values) or (
+                pd.api.types.is_float_dtype(values) and values.isna().any()):
+            whole = pd.api.types.is_integer_dtype(values)
+            return values.astype(object).map(
+                lambda v: missing if pd.isna(v) else format_number(int(v) if whole else v, lang))
+        if values.isna().any():
+            return values.astype(object).map(lambda v: missing if _missing(v) else v)
+        return values
+
+    if isinstance(table, pd.Series):
+        return column(table.copy())
+    if table.shape[1] == 0:
+        return table.copy()
+    out = pd.concat([column(table.iloc[:, i]) for i in range(table.shape[1])], axis=1)
+    out.columns = table.columns
+    return out
+
+
+def for_reader(table: pd.DataFrame | pd.Series, lang: str = "en"):
+    """:func:`localize`, then :func:`readable`: a table as a reader of ``lang`` sees it.
+
+    >>> for_reader(pd.DataFrame({"city": [None], "orders": [1500]}), "es").iloc[0].tolist()
+    ['—', '1.500']
+    """
+    return readable(localize(table, lang), lang)
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # a list or an array in a cell
+        return False
 
 
 def say(key: str, lang: str = "en", **values) -> None:

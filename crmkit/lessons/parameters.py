@@ -131,8 +131,9 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
     "win_back_days": lambda n, v: _whole(n, v, 1, 3650, note=" of days, e.g. 90"),
     "min_effect": lambda n, v: _share(n, v, 0.5, "0.01 (one percentage point)"),
     "alpha": lambda n, v: _share(n, v, 0.5, "0.05"),
-    "holdout_days": lambda n, v: _whole(n, v, 30, 3650,
-                                        note=" of days kept aside to verify the models, e.g. 180"),
+    "holdout_days": lambda n, v: _whole(n, v, 30, 3650, none_ok=True,
+                                        note=" of days kept aside to verify the models, e.g. "
+                                             "180, or None to let the shop's history choose"),
     "margin": lambda n, v: None if v is None else _margin(n, v),
 }
 

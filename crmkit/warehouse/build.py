@@ -50,10 +50,12 @@ import pyarrow as pa
 
 from ..dataset.crmdata import CRMData, read_json
 from ..dataset.extracts import FILES, MANIFEST_NAME
+from ..dataset.folder import file_digest
 from ..dataset.names import LOCAL_CITIES, NATIONAL_CITIES
 from ..dataset.schema import SCHEMA, conform
 from ..errors import DatasetError, ParameterError
 from ..sources.lines import plain_text, read_delimited, read_header
+from .dialect import bind, statements
 from .sql import (
     MARTS,
     META_DDL,
@@ -342,19 +344,28 @@ def _load_any(con, source, years: int, *, first_build: bool = False) -> None:
 
 def _rebuild_marts(con) -> None:
     """The staging views and every mart, from staging (money in the shop's currency)."""
-    con.execute(STAGING_VIEWS)
-    con.execute(MARTS.replace("{money_unit}", _money_unit(con)))
+    for sql in statements(STAGING_VIEWS):
+        con.execute(sql)
+    unit = _money_unit(con)
+    for sql in MARTS.values():
+        con.execute(sql, bind(sql, money_unit=unit))
 
 
-def _money_unit(con) -> str:
-    """SQL for one minor unit of the warehouse's currency, as an exact decimal."""
+def _money_unit(con) -> Decimal:
+    """One minor unit of the warehouse's currency, as an exact decimal (0.01 for EUR)."""
+    row = con.execute("SELECT currency FROM meta.shop").fetchall()
+    return money_unit(row[0][0] if row else "EUR")
+
+
+def money_unit(currency: str) -> Decimal:
+    """One minor unit of ``currency`` as an exact decimal.
+
+    >>> money_unit("EUR"), money_unit("JPY")
+    (Decimal('0.01'), Decimal('1'))
+    """
     from ..dataset.money import minor_digits
 
-    row = con.execute("SELECT currency FROM meta.shop").fetchall()
-    digits = int(minor_digits(row[0][0] if row else "EUR"))
-    if digits == 0:
-        return "CAST(1 AS DECIMAL(1,0))"
-    return f"CAST('{Decimal(1).scaleb(-digits)}' AS DECIMAL({digits + 1},{digits}))"
+    return Decimal(1).scaleb(-int(minor_digits(currency)))
 
 
 def load_batch(warehouse, extracts_dir, *, plausible_years: int = PLAUSIBLE_YEARS,
@@ -439,22 +450,19 @@ def _init(con) -> None:
     con.execute(META_DDL)
     con.execute(STAGING_DDL)
     con.execute(STAGING_UPGRADE)
-    cities = sorted({c[0] for c in LOCAL_CITIES + NATIONAL_CITIES})
     con.execute("DELETE FROM staging.ref_city")
-    con.executemany("INSERT INTO staging.ref_city VALUES (?)", [[c] for c in cities])
+    con.executemany("INSERT INTO staging.ref_city VALUES (?)", [[c] for c in reference_cities()])
     con.execute(STAGING_VIEWS)
+
+
+def reference_cities() -> list[str]:
+    """The city names a source's spelling is matched against (``staging.ref_city``)."""
+    return sorted({c[0] for c in LOCAL_CITIES + NATIONAL_CITIES})
 
 
 def _stem(name: str) -> str:
     return name.rsplit(".", 1)[0]
 
-
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _batch_info(folder: Path):
@@ -475,7 +483,7 @@ def _batch_info(folder: Path):
             f"extracts folder {str(folder)!r} holds none of the expected files: "
             + ", ".join(FILES) + "."
         )
-    digests = {name: _digest(folder / name) for name in present}
+    digests = {name: file_digest(folder / name) for name in present}
     manifest = read_json(folder / MANIFEST_NAME)
     if not isinstance(manifest, dict):
         raise DatasetError(f"{folder / MANIFEST_NAME}: expected a JSON object with batch_id "
@@ -526,16 +534,12 @@ def _check_header(path: Path, header: list, spec) -> None:
         )
 
 
-def _sql_date(value: date) -> str:
-    """A date literal from a :class:`datetime.date` (never from text)."""
-    return f"DATE '{date(value.year, value.month, value.day).isoformat()}'"
-
-
-def _window(extracted, years: int) -> tuple[str, str, str]:
+def _window(extracted, years: int) -> tuple[date, date, date]:
+    """The days a batch's dates are believed in: (first, last, extraction day)."""
     anchor = extracted or date.today()
     lo = date(max(anchor.year - years, 1), 1, 1)
     hi = date(min(anchor.year + years, 9998), 12, 31)
-    return _sql_date(lo), _sql_date(hi), _sql_date(anchor)
+    return lo, hi, date(anchor.year, anchor.month, anchor.day)
 
 
 def _load(con, folder: Path, years: int = PLAUSIBLE_YEARS, *, first_build: bool = False
@@ -668,17 +672,17 @@ def _insert_records(con, records, rejects, spec, batch_id: str, now) -> None:
         con.unregister("_rej")
 
 
-def _stage(con, name: str, batch_id: str, seq: int, lo: str, hi: str, anchor: str,
+def _stage(con, name: str, batch_id: str, seq: int, lo: date, hi: date, anchor: date,
            rejected: int) -> tuple[int, int, int]:
     """Type and check one file's rows of this batch; split them into staging and quarantine."""
-    sql = (STAGING[name].replace("{batch}", batch_id).replace("{lo}", lo)
-           .replace("{hi}", hi).replace("{anchor}", anchor))
-    loaded, held, inferred = _stage_rows(con, STAGING_TABLE[name], _stem(name), sql, [],
+    sql = STAGING[name]
+    params = bind(sql, batch=batch_id, lo=lo, hi=hi, anchor=anchor)
+    loaded, held, inferred = _stage_rows(con, STAGING_TABLE[name], _stem(name), sql, params,
                                          batch_id, seq)
     return loaded, held + rejected, inferred
 
 
-def _stage_rows(con, table: str, raw: str, sql: str, params: list, batch_id: str,
+def _stage_rows(con, table: str, raw: str, sql: str, params: dict, batch_id: str,
                 seq: int) -> tuple[int, int, int]:
     """Rows of ``sql`` (typed, with ``_final_reason``) into ``staging.<table>`` when usable,
     into quarantine (with the raw record) when not. Returns rows loaded, rows quarantined
@@ -707,8 +711,18 @@ def _stage_rows(con, table: str, raw: str, sql: str, params: list, batch_id: str
 
 def _inferred(con, table: str, cols: list, batch_id: str) -> int:
     """Rows of this batch in ``staging.<table>`` whose product or customer is not known."""
-    if "customer_ref" not in cols:
+    sql = inferred_sql(table, cols)
+    if sql is None:
         return 0
+    return int(con.execute(sql, bind(sql, batch=batch_id)).fetchall()[0][0])
+
+
+def inferred_sql(table: str, cols) -> str | None:
+    """SELECT counting this batch's rows of ``staging.<table>`` (just staged from ``_typed``)
+    that name a product or customer the warehouse does not know; ``None`` when the table
+    names neither."""
+    if "customer_ref" not in cols:
+        return None
     cond = ["customer_ref IS NOT NULL",
             "(customer_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM staging.customer_rows c "
             "WHERE c.customer_id = s.customer_id))"]
@@ -716,9 +730,8 @@ def _inferred(con, table: str, cols: list, batch_id: str) -> int:
         cond += ["product_ref IS NOT NULL",
                  "(product_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM staging.products p "
                  "WHERE p.product_id = s.product_id))"]
-    return int(con.execute(f"SELECT count(*) FROM staging.{table} s WHERE batch_id = ? AND "
-                           f"file IN (SELECT DISTINCT file FROM _typed) AND ({' OR '.join(cond)})",
-                           [batch_id]).fetchall()[0][0])
+    return (f"SELECT count(*) FROM staging.{table} s WHERE batch_id = $batch AND "
+            f"file IN (SELECT DISTINCT file FROM _typed) AND ({' OR '.join(cond)})")
 
 
 # ----------------------------------------------------------------------------- reading

@@ -31,9 +31,11 @@ import numpy as np
 import pandas as pd
 
 from ..dataset.crmdata import MANIFEST, CRMData
+from ..dataset.folder import file_digest
 from ..dataset.schema import ORDER_STATUSES, SCHEMA, TABLE_NAMES
 from ..errors import DatasetError
-from .sql import MAX_AMOUNT, MAX_QUANTITY, ident
+from .dialect import bind
+from .sql import MAX_AMOUNT, MAX_QUANTITY, ident, literal
 
 __all__ = ["Dataset", "is_dataset_folder", "read_dataset", "load_dataset", "absent_tables",
            "DATASET_FILES", "RAW_ONLY"]
@@ -122,7 +124,7 @@ def read_dataset(source) -> Dataset:
         path = next(folder / f"{name}.{ext}" for ext in ("csv", "parquet")
                     if (folder / f"{name}.{ext}").is_file())
         files[name] = path.name
-        digests[path.name] = _digest(path)
+        digests[path.name] = file_digest(path)
         n = len(data.tables[name])
         if path.suffix == ".csv":
             lines[name], counts[name] = _csv_lines(path, n)
@@ -130,13 +132,6 @@ def read_dataset(source) -> Dataset:
             lines[name], counts[name] = np.arange(1, n + 1, dtype=np.int64), None
     return Dataset(data, files, lines, digests, counts)
 
-
-def _digest(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _csv_lines(path: Path, n_rows: int) -> tuple[np.ndarray, int]:
@@ -181,9 +176,10 @@ def _dedupe(key: str) -> str:
             "_reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row' ELSE _reason END")
 
 
-_STATUSES = ", ".join(f"'{s}'" for s in ORDER_STATUSES)
+_STATUSES = ", ".join(literal(s) for s in ORDER_STATUSES)
 
-#: table -> (staging table, SELECT of this batch's rows with _reason; ``?`` = batch id)
+#: table -> (staging table, SELECT of this batch's rows with _reason). Named parameters:
+#: ``$batch`` (batch id), ``$seq`` (its number), ``$system`` (where it came from).
 STAGE: dict[str, tuple[str, str]] = {
     "customers": ("customer_rows", f"""
         WITH t AS (
@@ -192,12 +188,12 @@ STAGE: dict[str, tuple[str, str]] = {
                 CAST(birth_date AS DATE) AS birth_date, gender, education, acquisition_channel,
                 acquisition_campaign_id, preferred_payment_method, segment, email_consent,
                 phone_consent, CAST(signup_date AS DATE) AS signup_date,
-                CASE WHEN ?::INTEGER > 1 THEN CAST(_loaded_at AS DATE)
+                CASE WHEN $seq > 1 THEN CAST(_loaded_at AS DATE)
                      ELSE CAST(signup_date AS DATE) END AS updated,
                 {_reason(("customer_id IS NULL", "missing_customer_id"),
                          ("segment NOT IN ('premium', 'standard', 'budget')",
                           "invalid_value"))} AS _reason
-            FROM raw.customers WHERE _batch_id = ?)
+            FROM raw.customers WHERE _batch_id = $batch)
         SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (PARTITION BY customer_id,
                 _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_customer'
                 ELSE _reason END AS _final_reason FROM t"""),
@@ -207,7 +203,7 @@ STAGE: dict[str, tuple[str, str]] = {
                 subcategory, brand, unit_cost, list_price,
                 {_reason(("product_id IS NULL OR sku IS NULL OR name IS NULL", "missing_value"),
                          *_bad_money("unit_cost", "list_price"))} AS _reason
-            FROM raw.products WHERE _batch_id = ?)
+            FROM raw.products WHERE _batch_id = $batch)
         SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (PARTITION BY sku,
                 _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row'
                 ELSE {_dedupe("product_id")} END AS _final_reason FROM t"""),
@@ -221,14 +217,14 @@ STAGE: dict[str, tuple[str, str]] = {
                          ("budget IS NULL OR cost_per_contact IS NULL", "invalid_number"),
                          ("NOT isfinite(target_value)", "non_finite_number"),
                          *_bad_money("budget", "cost_per_contact"))} AS _reason
-            FROM raw.campaigns WHERE _batch_id = ?)
+            FROM raw.campaigns WHERE _batch_id = $batch)
         SELECT *, {_dedupe("campaign_id")} AS _final_reason FROM t"""),
     "order_lines": ("order_lines", f"""
         WITH o AS (
             SELECT *, row_number() OVER (PARTITION BY order_id ORDER BY _line) AS _copy
-            FROM raw.orders WHERE _batch_id = ?),
+            FROM raw.orders WHERE _batch_id = $batch),
         t AS (
-            SELECT l._line AS line, l._file AS file, ? AS source_system, l.order_id,
+            SELECT l._line AS line, l._file AS file, $system AS source_system, l.order_id,
                 l.line_number, l.product_id, l.quantity, l.unit_price, l.discount,
                 o.customer_id, o.placed_at, o.channel, o.status, o.paid_at, o.shipped_at,
                 o.delivered_at, o.cancelled_at, o.returned_at, o.payment_method,
@@ -255,7 +251,7 @@ STAGE: dict[str, tuple[str, str]] = {
                     ("channel NOT IN ('store', 'web', 'phone')", "invalid_value"),
                     *_bad_money("shipping_cost"))} AS _reason FROM o) o
               ON o.order_id = l.order_id AND o._copy = 1
-            WHERE l._batch_id = ?)
+            WHERE l._batch_id = $batch)
         SELECT *, {_dedupe("order_id, line_number")} AS _final_reason FROM t"""),
     "web_sessions": ("web_sessions", f"""
         WITH t AS (
@@ -265,7 +261,7 @@ STAGE: dict[str, tuple[str, str]] = {
                 {_reason(("session_id IS NULL OR visitor_id IS NULL", "missing_value"),
                          ("started_at IS NULL", "unparseable_date"),
                          ("pages IS NULL", "invalid_number"))} AS _reason
-            FROM raw.web_sessions WHERE _batch_id = ?)
+            FROM raw.web_sessions WHERE _batch_id = $batch)
         SELECT *, {_dedupe("session_id")} AS _final_reason FROM t"""),
     "campaign_contacts": ("campaign_contacts", f"""
         WITH t AS (
@@ -275,7 +271,7 @@ STAGE: dict[str, tuple[str, str]] = {
                          ("sent_at IS NULL", "unparseable_date"),
                          ("cost IS NULL", "invalid_number"),
                          *_bad_money("cost"))} AS _reason
-            FROM raw.campaign_contacts WHERE _batch_id = ?)
+            FROM raw.campaign_contacts WHERE _batch_id = $batch)
         SELECT *, {_dedupe("campaign_id, customer_id")} AS _final_reason FROM t"""),
     "tickets": ("tickets", f"""
         WITH t AS (
@@ -287,9 +283,26 @@ STAGE: dict[str, tuple[str, str]] = {
                          ("status IS NULL OR status NOT IN ('registered', 'technical_report', "
                           "'report_validated', 'response_issued', 'closed')",
                           "invalid_value"))} AS _reason
-            FROM raw.tickets WHERE _batch_id = ?)
+            FROM raw.tickets WHERE _batch_id = $batch)
         SELECT *, {_dedupe("ticket_id")} AS _final_reason FROM t"""),
 }
+
+
+#: This batch's orders with the reason each cannot be used (NULL when usable).
+ORDERS_CHECK = f"""
+SELECT o._line AS line, o.order_id,
+    CASE WHEN o.order_id IS NULL THEN 'missing_value'
+         WHEN row_number() OVER (PARTITION BY o.order_id ORDER BY o._line) > 1
+             THEN 'duplicate_row'
+         WHEN o.placed_at IS NULL THEN 'unparseable_date'
+         WHEN o.status IS NULL OR o.status NOT IN ({_STATUSES})
+             OR o.channel NOT IN ('store', 'web', 'phone') THEN 'invalid_value'
+         WHEN NOT isfinite(o.shipping_cost) THEN 'non_finite_number'
+         WHEN o.shipping_cost < 0 THEN 'negative_price'
+         WHEN o.shipping_cost > {MAX_AMOUNT} THEN 'out_of_range'
+         WHEN NOT EXISTS (SELECT 1 FROM raw.order_lines l WHERE l._batch_id = $batch
+             AND l.order_id = o.order_id) THEN 'order_without_lines' END AS reason
+FROM raw.orders o WHERE o._batch_id = $batch"""
 
 
 # ----------------------------------------------------------------------------- loading
@@ -329,9 +342,8 @@ def load_dataset(con, ds: Dataset, *, origin: str | None = None) -> bool:
         if name == "order_lines" and "orders" not in ds.tables:
             continue
         table, sql = STAGE[name]
-        params = {"customers": [seq, batch_id], "order_lines": [batch_id, system, batch_id]}
-        counts[name] = _stage_rows(con, table, name, sql, params.get(name, [batch_id]),
-                                   batch_id, seq)
+        params = bind(sql, batch=batch_id, seq=seq, system=system)
+        counts[name] = _stage_rows(con, table, name, sql, params, batch_id, seq)
     if "orders" in ds.tables:
         counts["orders"] = _orders_count(con, batch_id, ds.files["orders"])
     for name in ds.tables:
@@ -355,22 +367,8 @@ def _same_currency(con, currency: str, shop: str) -> None:
 
 def _orders_count(con, batch_id: str, file: str) -> tuple[int, int, int]:
     """Orders of this batch: quarantine the unusable ones (and those without a line)."""
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE _orders AS
-        SELECT o._line AS line, o.order_id,
-            CASE WHEN o.order_id IS NULL THEN 'missing_value'
-                 WHEN row_number() OVER (PARTITION BY o.order_id ORDER BY o._line) > 1
-                     THEN 'duplicate_row'
-                 WHEN o.placed_at IS NULL THEN 'unparseable_date'
-                 WHEN o.status IS NULL OR o.status NOT IN (SELECT unnest(?::VARCHAR[]))
-                     OR o.channel NOT IN ('store', 'web', 'phone') THEN 'invalid_value'
-                 WHEN NOT isfinite(o.shipping_cost) THEN 'non_finite_number'
-                 WHEN o.shipping_cost < 0 THEN 'negative_price'
-                 WHEN o.shipping_cost > ? THEN 'out_of_range'
-                 WHEN NOT EXISTS (SELECT 1 FROM raw.order_lines l WHERE l._batch_id = ?
-                     AND l.order_id = o.order_id) THEN 'order_without_lines' END AS reason
-        FROM raw.orders o WHERE o._batch_id = ?""",
-                [list(ORDER_STATUSES), MAX_AMOUNT, batch_id, batch_id])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _orders AS {ORDERS_CHECK}",
+                bind(ORDERS_CHECK, batch=batch_id))
     con.execute("""
         INSERT INTO quarantine.rows
         SELECT ?, ?, q.line, q.reason, NULL, to_json(r) FROM _orders q

@@ -2,15 +2,21 @@
 
 The model SQL sticks to a portable subset: no sequences (surrogate keys are
 ``md5`` hashes of natural keys), ``grouping_id(...)`` for cube levels, window
-functions for history. The placeholder ``{batch}`` (a checked batch id) is
-filled by :mod:`crmkit.warehouse.build` with checked values.
+functions for history. Values that vary are named parameters (``$batch``, ``$lo``, ``$hi``,
+``$anchor``, ``$money_unit``) bound by :mod:`crmkit.warehouse.build`; no value
+is ever pasted into a statement. :mod:`crmkit.warehouse.dialect` translates a
+statement for another engine.
 
 >>> "CREATE SEQUENCE" in " ".join(v for k, v in globals().items() if k.isupper()
-...                               and isinstance(v, str))
+...                               and isinstance(v, str)) + " ".join(MARTS.values())
 False
+>>> list(MARTS)[-2:]
+['marts.v_sales', 'marts.v_sales_snowflake']
 """
 
 from __future__ import annotations
+
+from .dialect import statements, target
 
 __all__ = [
     "SCHEMAS",
@@ -196,9 +202,9 @@ def _non_finite(*cols: str) -> str:
 def _outside(*cols: str) -> str:
     """SQL true when any of ``cols`` (dates or timestamps) falls outside the batch's window.
 
-    ``{lo}`` and ``{hi}`` are date literals filled in by :mod:`crmkit.warehouse.build`.
+    ``$lo`` and ``$hi`` are named parameters (dates) bound by :mod:`crmkit.warehouse.build`.
     """
-    return " OR ".join(f"({c} < {{lo}} OR {c} >= {{hi}} + INTERVAL 1 DAY)" for c in cols)
+    return " OR ".join(f"({c} < $lo OR {c} >= $hi + INTERVAL 1 DAY)" for c in cols)
 
 
 # identity: every e-mail (type 1 history keeps the old ones too) and loyalty card
@@ -269,7 +275,7 @@ WITH typed AS (
         r.updated AS _updated, {_f(_DAY, "r.updated")} AS _updated_day
     FROM raw.legacy_customers r
     LEFT JOIN staging.ref_city rc ON lower(rc.city) = lower(trim(r.city))
-    WHERE r._batch_id = '{{batch}}'
+    WHERE r._batch_id = $batch
 ), checked AS (
     SELECT *, CASE
         WHEN customer_id IS NULL THEN 'missing_customer_id'
@@ -277,7 +283,7 @@ WITH typed AS (
         WHEN birth_date IS NULL AND _birth IS NOT NULL THEN 'unparseable_date'
         WHEN _updated IS NOT NULL AND _updated_day IS NULL THEN 'unparseable_date'
         WHEN {_outside("signup_date", "_updated_day")}
-          OR birth_date < DATE '1900-01-01' OR birth_date > {{anchor}} THEN 'implausible_date'
+          OR birth_date < DATE '1900-01-01' OR birth_date > $anchor THEN 'implausible_date'
         WHEN segment NOT IN ('premium', 'standard', 'budget') THEN 'invalid_value'
         WHEN gender IS NULL AND _gender IS NOT NULL THEN 'invalid_value'
         WHEN education NOT IN ('primary', 'secondary', 'vocational', 'university')
@@ -310,7 +316,7 @@ WITH typed AS (
         {_f(_TXT, "r.brand")} AS brand,
         {_f(_NUM, "r.unit_cost")} AS unit_cost, {_f(_NUM, "r.list_price")} AS list_price,
         nullif(trim(r.unit_cost), '') AS _cost, nullif(trim(r.list_price), '') AS _price
-    FROM raw.web_products r WHERE r._batch_id = '{{batch}}'
+    FROM raw.web_products r WHERE r._batch_id = $batch
 ), checked AS (
     SELECT *, CASE
         WHEN product_id IS NULL OR sku IS NULL OR name IS NULL THEN 'missing_value'
@@ -333,7 +339,7 @@ typed AS (
     SELECT r._line AS line, r._file AS file, {_f(_TXT, "r.codigo")} AS code,
         {_f(_TXT, "r.sku")} AS sku, p.product_id, {_f(_NUM, "r.pvp")} AS pos_price, r.pvp AS _pvp
     FROM raw.pos_articles r LEFT JOIN prod p ON p.sku = trim(r.sku)
-    WHERE r._batch_id = '{{batch}}'
+    WHERE r._batch_id = $batch
 ), checked AS (
     SELECT *, CASE
         WHEN code IS NULL OR sku IS NULL THEN 'missing_value'
@@ -358,7 +364,7 @@ WITH typed AS (
         {_f(_NUM, "r.target_value")} AS target_value,
         {_f(_DAY, "r.start_date")} AS start_date, {_f(_DAY, "r.end_date")} AS end_date,
         {_f(_NUM, "r.budget")} AS budget, {_f(_NUM, "r.cost_per_contact")} AS cost_per_contact
-    FROM raw.web_campaigns r WHERE r._batch_id = '{{batch}}'
+    FROM raw.web_campaigns r WHERE r._batch_id = $batch
 ), checked AS (
     SELECT *, CASE
         WHEN campaign_id IS NULL OR name IS NULL THEN 'missing_value'
@@ -445,7 +451,7 @@ typed AS (
     FROM raw.pos_sales r
     LEFT JOIN arts a ON a.code = trim(r.articulo)
     LEFT JOIN ident ic ON ic.kind = 'card' AND ic.value = trim(r.tarjeta)
-    WHERE r._batch_id = '{{batch}}'
+    WHERE r._batch_id = $batch
 ), checked AS ({_ORDER_CHECKS}
 ){_ORDER_DEDUPE}
 """
@@ -481,7 +487,7 @@ typed AS (
         {_f(_INT, "r.campaign_id")} AS campaign_id, r.campaign_id AS _campaign
     FROM raw.web_orders r
     LEFT JOIN prod p ON p.sku = trim(r.sku){_WHO}
-    WHERE r._batch_id = '{{batch}}'
+    WHERE r._batch_id = $batch
 ), checked AS ({_ORDER_CHECKS}
 ){_ORDER_DEDUPE}
 """
@@ -498,7 +504,7 @@ typed AS (
         {_f(_BOOL, "r.added_to_cart")} AS added_to_cart,
         {_f(_ORDER_ID, "r.converted_order")} AS converted_order_id, r.converted_order AS _conv
     FROM raw.web_sessions r{_WHO}
-    WHERE r._batch_id = '{{batch}}'
+    WHERE r._batch_id = $batch
 ), checked AS (
     SELECT *, CASE
         WHEN session_id IS NULL OR visitor_id IS NULL THEN 'missing_value'
@@ -526,7 +532,7 @@ typed AS (
         {_f(_ORDER_ID, "r.converted_order")} AS converted_order_id, r.converted_order AS _conv,
         {_f(_NUM, "r.cost")} AS cost
     FROM raw.web_campaign_contacts r{_WHO}
-    WHERE r._batch_id = '{{batch}}'
+    WHERE r._batch_id = $batch
 ), checked AS (
     SELECT *, CASE
         WHEN campaign_id IS NULL THEN 'missing_value'
@@ -564,7 +570,7 @@ typed AS (
         {_f(_WEB_TS, "r.closed_at")} AS closed_at, r.closed_at AS _closed
     FROM raw.web_tickets r
     LEFT JOIN prod p ON p.sku = trim(r.sku){_WHO}
-    WHERE r._batch_id = '{{batch}}'
+    WHERE r._batch_id = $batch
 ), checked AS (
     SELECT *, CASE
         WHEN ticket_id IS NULL THEN 'missing_value'
@@ -714,7 +720,19 @@ _INFERRED_NAME = ("'unknown product ' || coalesce(CAST(product_id AS VARCHAR), "
 _DEPT = f"coalesce(department, '{UNKNOWN}')"
 _CAT = f"coalesce(category, '{UNKNOWN}')"
 
-MARTS = _RESOLVE + f"""
+
+
+def _by_target(script: str) -> dict[str, str]:
+    """Each statement of ``script`` under the name of the table or view it creates."""
+    out = {target(sql): sql for sql in statements(script)}
+    if None in out or len(out) != len(statements(script)):
+        raise ValueError("every model statement creates one table or view, each once")
+    return out
+
+
+#: Every mart, and the temporary tables they are built from, in build order: one
+#: statement each (name -> statement). Parameter: ``$money_unit`` (see build.money_unit).
+MARTS: dict[str, str] = _by_target(_RESOLVE + f"""
 CREATE OR REPLACE TABLE marts.dim_date AS
 WITH bounds AS (
     SELECT min(d) AS lo, max(d) AS hi FROM (
@@ -727,10 +745,11 @@ WITH bounds AS (
         UNION ALL SELECT end_date FROM staging.campaigns_current
         UNION ALL SELECT signup_date FROM staging.customers_current
         UNION ALL SELECT updated FROM staging.customer_rows)),
-days AS (
-    SELECT CAST(unnest(generate_series(CAST(date_trunc('year', lo) AS DATE),
+series AS (
+    SELECT unnest(generate_series(CAST(date_trunc('year', lo) AS DATE),
         CAST(date_trunc('year', hi) AS DATE) + INTERVAL 1 YEAR - INTERVAL 1 DAY,
-        INTERVAL 1 DAY)) AS DATE) AS d FROM bounds WHERE lo IS NOT NULL)
+        INTERVAL 1 DAY)) AS d FROM bounds WHERE lo IS NOT NULL),
+days AS (SELECT CAST(d AS DATE) AS d FROM series)
 SELECT year(d) * 10000 + month(d) * 100 + day(d) AS date_key, d AS date,
     year(d) AS year, quarter(d) AS quarter, month(d) AS month,
     strftime(d, '%Y-%m') AS year_month, strftime(d, '%B') AS month_name,
@@ -868,12 +887,12 @@ SELECT l.order_id, l.line_number,
     l.placed_at, l.status, l.payment_method, l.source_system,
     l.quantity, l.unit_price, l.discount,
     l.quantity * l.unit_price AS gross_amount,
-    l.amount_cents, CAST(l.amount_cents AS DECIMAL(18,0)) * {{money_unit}} AS net_amount,
+    l.amount_cents, CAST(l.amount_cents AS DECIMAL(18,0)) * $money_unit AS net_amount,
     l.quantity * p.unit_cost AS cost_amount,
     CASE WHEN l.line_number = 1 THEN CAST(coalesce(l.shipping_cents, 0) AS DECIMAL(18,0))
-         * {{money_unit}} ELSE 0 END AS shipping_amount,
+         * $money_unit ELSE 0 END AS shipping_amount,
     CASE WHEN l.line_number = 1 THEN CAST(coalesce(l.refunded_cents, 0) AS DECIMAL(18,0))
-         * {{money_unit}} ELSE 0 END AS refunded_amount
+         * $money_unit ELSE 0 END AS refunded_amount
 FROM _lines l
 LEFT JOIN _cust_versions cv ON cv.nk = {_CUST_NK.format(t="l")}
     AND CAST(l.placed_at AS DATE) >= cv.eff_from AND CAST(l.placed_at AS DATE) < cv.valid_to
@@ -922,9 +941,10 @@ WITH span AS (
     SELECT CAST(date_trunc('month', min(placed_at)) AS DATE) AS lo,
            CAST(date_trunc('month', max(placed_at)) AS DATE) AS hi
     FROM _lines),
-months AS (
-    SELECT CAST(unnest(generate_series(lo, hi, INTERVAL 1 MONTH)) AS DATE) AS month
+series AS (
+    SELECT unnest(generate_series(lo, hi, INTERVAL 1 MONTH)) AS month
     FROM span WHERE lo IS NOT NULL),
+months AS (SELECT CAST(month AS DATE) AS month FROM series),
 custs AS (
     SELECT customer_id, signup_date FROM staging.customers_current
     UNION ALL
@@ -940,7 +960,7 @@ grid AS (
 monthly AS (
     SELECT customer_id, CAST(date_trunc('month', placed_at) AS DATE) AS month,
         count(DISTINCT order_id) AS orders,
-        sum(CAST(amount_cents AS DECIMAL(18,0)) * {{money_unit}}) AS revenue,
+        sum(CAST(amount_cents AS DECIMAL(18,0)) * $money_unit) AS revenue,
         max(placed_at) AS last_order_at
     FROM _lines
     WHERE customer_id IS NOT NULL AND status NOT IN ('cancelled', 'returned')
@@ -985,4 +1005,4 @@ FROM marts.fact_order_line f
 JOIN marts.snow_product sp USING (product_key)
 JOIN marts.snow_category sc USING (category_key)
 JOIN marts.snow_department sd USING (department_key);
-"""
+""")
