@@ -35,14 +35,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import SourceError
-from .numbers import _at_line
+from .numbers import _at_line, distinct
 
 __all__ = ["TimeColumn", "parse_times", "format_pattern"]
 
@@ -72,6 +74,14 @@ class TimeColumn:
     dayfirst: bool | None   # the column's decided order (None: no value needed it)
     dst_gap: int = 0        # local times inside a spring gap, moved forward by the gap
     dst_fold: int = 0       # local times inside an autumn fold, kept as written
+    #: rows per value when the values are a column's distinct values (counts weigh them)
+    weights: np.ndarray | None = field(default=None, repr=False)
+
+    def count(self, mask: pd.Series) -> int:
+        """Rows where ``mask`` holds (each distinct value weighs its rows)."""
+        if self.weights is None:
+            return int(mask.sum())
+        return int(self.weights[mask.index.to_numpy()[mask.to_numpy(dtype=bool)]].sum())
 
 
 def format_pattern(fmt: str) -> str:
@@ -99,21 +109,46 @@ def parse_times(values: pd.Series, *, timezone: str, fmt: str | None = None,
                 dayfirst: bool | None = None, where: str = "column", lines=None) -> TimeColumn:
     """Read a text column as times in the shop's local time; see the module for the rules.
 
-    ``where`` names file and column in errors, ``lines`` the rows' 1-based lines.
+    ``where`` names file and column in errors, ``lines`` the rows' 1-based lines. Each
+    distinct value is read once; decisions and counts weigh every row.
     """
+    values = pd.Series(values)
+    uniques, codes = distinct(values)
+    weights = np.bincount(codes, minlength=len(uniques))
+
+    def rows(mask) -> np.ndarray:  # a mask over the distinct values, over the rows
+        return np.asarray(mask, dtype=bool)[codes]
+
+    def shown(mask) -> list:  # the first rows' text where the mask holds
+        first = codes[np.flatnonzero(rows(mask))[:3]]
+        return uniques.astype("str").str.strip().to_numpy()[first].tolist()
+
+    out = _parse_distinct(uniques, timezone=timezone, fmt=fmt, dayfirst=dayfirst,
+                          where=where, lines=lines, weights=weights, rows=rows, shown=shown)
+    index = values.index
+    return TimeColumn(pd.Series(out.value.to_numpy()[codes], index=index,
+                                dtype="datetime64[us]"),
+                      pd.Series(out.problem.to_numpy(dtype=object)[codes], index=index,
+                                dtype=object),
+                      out.dayfirst, out.dst_gap, out.dst_fold)
+
+
+def _parse_distinct(values: pd.Series, *, timezone, fmt, dayfirst, where, lines, weights,
+                    rows, shown) -> TimeColumn:
     v = values.astype("str").str.strip()
     problem = pd.Series(pd.NA, index=v.index, dtype=object)
     problem[v == ""] = "empty"
     if fmt:
-        return _with_format(v, problem, fmt, timezone, where)
-    fast = _common_form(v, problem, timezone)
+        return _with_format(v, problem, fmt, timezone, where, weights)
+    fast = _common_form(v, problem, timezone, weights)
     if fast is not None:
         return fast
     parts = v.str.extract(_FULL).astype(object)
     matched = parts["h"].notna() | parts["Y"].notna() | parts["a"].notna() | parts["cY"].notna()
     a, b = pd.to_numeric(parts["a"]), pd.to_numeric(parts["b"])
     day_proof, month_proof = (a > 12) & (b <= 12), (b > 12) & (a <= 12)
-    order = _decide_order(v, a, b, day_proof, month_proof, dayfirst, where, lines)
+    order = _decide_order(a, b, day_proof, month_proof, dayfirst, where, lines,
+                          weights=weights, rows=rows, shown=shown)
     if order is True:
         problem[month_proof & problem.isna()] = "contradicts_day_month"
     elif order is False:
@@ -131,7 +166,8 @@ def parse_times(values: pd.Series, *, timezone: str, fmt: str | None = None,
             + parts["f"].fillna("0").str.ljust(6, "0"))
     naive = pd.to_datetime(stem.where(matched & problem.isna()), format=_STEM, errors="coerce")
     offset = _offset_minutes(parts)
-    out = TimeColumn(pd.Series(pd.NaT, index=v.index, dtype="datetime64[us]"), problem, order)
+    out = TimeColumn(pd.Series(pd.NaT, index=v.index, dtype="datetime64[us]"), problem, order,
+                     weights=weights)
     _to_local(out, naive, offset, timezone)
     rest = ~matched & problem.isna()
     if rest.any():  # written with month names and the like: pandas reads those unambiguously
@@ -151,7 +187,8 @@ _COMMON = (
 )
 
 
-def _common_form(v: pd.Series, problem: pd.Series, timezone: str) -> TimeColumn | None:
+def _common_form(v: pd.Series, problem: pd.Series, timezone: str,
+                 weights=None) -> TimeColumn | None:
     """The column read at once when every value has one of the common unambiguous forms."""
     given = v[problem.isna()]
     if given.empty:
@@ -160,9 +197,10 @@ def _common_form(v: pd.Series, problem: pd.Series, timezone: str) -> TimeColumn 
         if not given.str.match(pattern).all():
             continue
         out = TimeColumn(pd.Series(pd.NaT, index=v.index, dtype="datetime64[us]"), problem,
-                         None)
+                         None, weights=weights)
         if aware:
-            when = pd.to_datetime(given, format=fmt, errors="coerce", utc=True)
+            when = (_offset_form(given) if fmt == _COMMON[0][1] else
+                    pd.to_datetime(given, format=fmt, errors="coerce", utc=True))
             out.value.loc[given.index] = when.dt.tz_convert(timezone).dt.tz_localize(
                 None).astype("datetime64[us]")
         else:
@@ -174,20 +212,55 @@ def _common_form(v: pd.Series, problem: pd.Series, timezone: str) -> TimeColumn 
     return None
 
 
+def _offset_form(given: pd.Series) -> pd.Series:
+    """``2024-01-01 00:26:18 +0100`` (Shopify's form) as UTC times, at C speed: the wall
+    time read by its ISO format, less its offset (sign kept; an offset of 24 h or more, or of
+    60 minutes or more, is no offset: NaT).
+
+    >>> [str(t) for t in _offset_form(pd.Series(["2024-01-01 00:26:18 +0100",
+    ...                  "2024-01-01 00:26:18 -0230", "2024-01-01 00:26:18 +2400",
+    ...                  "2024-02-30 00:26:18 +0100"]))]
+    ['2023-12-31 23:26:18+00:00', '2024-01-01 02:56:18+00:00', 'NaT', 'NaT']
+    """
+    text = pa.array(given.astype("str").array)
+    wall = pc.utf8_slice_codeunits(text, 0, 19)
+    when = pc.strptime(wall, format="%Y-%m-%d %H:%M:%S", unit="s", error_is_null=True)
+    # strptime rolls 2020-02-30 over to 1 March: only a time that writes back as read counts
+    same = pc.equal(pc.strftime(when, format="%Y-%m-%d %H:%M:%S"), wall)
+    kept = pc.if_else(pc.fill_null(same, False), when, None).cast(pa.timestamp("us"))
+    naive = pd.Series(kept.to_numpy(zero_copy_only=False), index=given.index)
+
+    def number(start: int) -> pd.Series:
+        part = pc.utf8_slice_codeunits(text, start, start + 2)
+        ok = pc.utf8_is_digit(part).to_numpy(zero_copy_only=False)
+        got = pc.cast(pc.if_else(ok, part, "99"), pa.int64()).to_numpy()
+        return pd.Series(np.where(ok, got, 99), index=given.index)
+
+    hours, minutes = number(21), number(23)
+    sign = np.where(pc.equal(pc.utf8_slice_codeunits(text, 20, 21), "-").to_numpy(
+        zero_copy_only=False), -1, 1)
+    offset = (hours * 60 + minutes).where((hours < 24) & (minutes < 60)) * sign
+    return (naive - pd.to_timedelta(offset, unit="min")).dt.tz_localize("UTC")
+
+
 def _year4(y: str) -> str:
     return y if len(y) == 4 else ("20" + y if int(y) < 69 else "19" + y)
 
 
-def _decide_order(v, a, b, day_proof, month_proof, dayfirst, where, lines) -> bool | None:
+def _decide_order(a, b, day_proof, month_proof, dayfirst, where, lines, *, weights, rows,
+                  shown) -> bool | None:
+    """The column's day/month order; the masks are over distinct values, ``weights`` their
+    rows, ``rows(mask)`` a mask over the rows, ``shown(mask)`` the first rows' text."""
     if dayfirst is not None:
         return bool(dayfirst)
-    n_day, n_month = int(day_proof.sum()), int(month_proof.sum())
+    n_day = int(weights[day_proof.to_numpy(dtype=bool)].sum())
+    n_month = int(weights[month_proof.to_numpy(dtype=bool)].sum())
     if n_day or n_month:
         return n_day >= n_month
-    ambiguous = (a <= 12) & (b <= 12) & (a != b)
+    ambiguous = ((a <= 12) & (b <= 12) & (a != b)).to_numpy(dtype=bool)
     if ambiguous.any():
-        sample = ", ".join(v[ambiguous].head(3).tolist())
-        where = _at_line(where, lines, ambiguous.to_numpy(dtype=bool))
+        sample = ", ".join(shown(ambiguous))
+        where = _at_line(where, lines, rows(ambiguous))
         raise SourceError(
             f"{where}: every date could be day/month or month/day (e.g. {sample}); say which "
             "with --dayfirst (day/month/year) or --date-format (e.g. %m/%d/%Y).")
@@ -218,8 +291,8 @@ def _wall_clock(out: TimeColumn, naive: pd.Series, timezone: str) -> pd.Series:
     folds = naive.dt.tz_localize(timezone, ambiguous="NaT", nonexistent="shift_forward").isna()
     gaps = naive.dt.tz_localize(timezone, ambiguous=np.ones(len(naive), dtype=bool),
                                 nonexistent="NaT").isna()
-    out.dst_fold += int(folds.sum())
-    out.dst_gap += int(gaps.sum())
+    out.dst_fold += out.count(folds)
+    out.dst_gap += out.count(gaps)
     if gaps.any():
         g = naive[gaps]
         before = g.dt.tz_localize(timezone, nonexistent="shift_backward")
@@ -246,7 +319,7 @@ def _fallback(out: TimeColumn, v: pd.Series, timezone: str) -> None:
 
 
 def _with_format(v: pd.Series, problem: pd.Series, fmt: str, timezone: str,
-                 where: str = "column") -> TimeColumn:
+                 where: str = "column", weights=None) -> TimeColumn:
     try:
         datetime.strptime(datetime(2001, 2, 3, 4, 5, 6).strftime(fmt), fmt)
         exact = v.str.match(format_pattern(fmt))
@@ -254,7 +327,8 @@ def _with_format(v: pd.Series, problem: pd.Series, fmt: str, timezone: str,
         raise SourceError(f"{where}: --date-format {fmt!r} is not a date format ({exc}); "
                           "write it with %Y, %m, %d, %H, %M, %S, e.g. %d/%m/%Y %H:%M.") from None
     problem[~exact & problem.isna()] = "does_not_match_format"
-    out = TimeColumn(pd.Series(pd.NaT, index=v.index, dtype="datetime64[us]"), problem, None)
+    out = TimeColumn(pd.Series(pd.NaT, index=v.index, dtype="datetime64[us]"), problem, None,
+                     weights=weights)
     use = problem.isna()
     if "%z" in fmt or "%Z" in fmt:
         aware = pd.to_datetime(v[use], format=fmt, errors="coerce", utc=True)

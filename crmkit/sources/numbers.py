@@ -36,7 +36,7 @@ import pyarrow.compute as pc
 
 from ..errors import SourceError
 
-__all__ = ["NumberColumn", "parse_numbers", "decide_decimal", "MAX_ABS", "PROBLEMS"]
+__all__ = ["NumberColumn", "parse_numbers", "decide_decimal", "distinct", "MAX_ABS", "PROBLEMS"]
 
 #: Values beyond this (in absolute value) are taken as a broken value, not a price.
 MAX_ABS = 1e13
@@ -128,6 +128,22 @@ def decide_decimal(form: np.ndarray, *, given: str | None, values: pd.Series,
     return found
 
 
+def distinct(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """The distinct values of a column (in order of first appearance, a missing value
+    included) and each row's position among them: a column is parsed once per distinct
+    value and the results are spread back to its rows (a log repeats its dates, quantities
+    and prices millions of times).
+
+    >>> u, codes = distinct(pd.Series(["b", "a", "b"]))
+    >>> u.tolist(), codes.tolist()
+    (['b', 'a'], [0, 1, 0])
+    """
+    codes, uniques = pd.factorize(pd.Series(values), use_na_sentinel=False)
+    if not isinstance(uniques, pd.Index | pd.api.extensions.ExtensionArray | np.ndarray):
+        uniques = np.asarray(uniques)
+    return pd.Series(uniques, dtype=pd.Series(values).dtype), np.asarray(codes, dtype=np.intp)
+
+
 def parse_numbers(values: pd.Series, *, decimal: str | None = None,
                   where: str = "column", lines=None) -> NumberColumn:
     """Read a text column as numbers, exactly; see the module for the rules.
@@ -135,27 +151,35 @@ def parse_numbers(values: pd.Series, *, decimal: str | None = None,
     ``decimal`` is the analyst's mark (``"."`` or ``","``), checked against the data;
     None decides it from the column. ``where`` names file and column in errors and
     ``lines`` (the rows' 1-based lines in the file) the line of the first value at fault.
+    Each distinct value is read once; the decimal mark is decided from every row.
     """
-    v = _clean(values)
-    form = _forms(v)
-    mark = decide_decimal(form, given=decimal, values=v, where=where, lines=lines)
+    values = pd.Series(values)
+    uniques, codes = distinct(values)
+    v = _clean(uniques)
+    form_u = _forms(v)
+    form = form_u[codes]
+    shown = v.take(codes).set_axis(values.index) if decimal is not None else None
+    mark = decide_decimal(form, given=decimal, values=shown, where=where, lines=lines)
     problem = np.full(len(v), None, dtype=object)
-    none = form == 0
+    none = form_u == 0
     if none.any():
         problem[none] = "not_a_number"
         odd = v[none]
         problem[np.flatnonzero(none)[odd.str.lower().str.match(_NON_FINITE).to_numpy(
             dtype=bool, na_value=False)]] = "non_finite"
-        problem[np.flatnonzero(none)[(odd == "").to_numpy(dtype=bool)]] = "empty"
-    problem[_PROVES[form] == ("," if mark == "." else ".")] = "ambiguous_decimal"
-    canon = _canonical(v, form, mark).where(pd.isna(problem))
+        problem[np.flatnonzero(none)[(odd == "").to_numpy(dtype=bool, na_value=False)]] = "empty"
+    problem[_PROVES[form_u] == ("," if mark == "." else ".")] = "ambiguous_decimal"
+    canon = _canonical(v, form_u, mark).where(pd.isna(problem))
     value = _to_float(canon)
     huge = ~np.isfinite(value.fillna(0).to_numpy()) | (value.abs() > MAX_ABS).to_numpy()
     if huge.any():
         problem[huge] = "non_finite"
         canon = canon.where(~huge)
         value[huge] = np.nan
-    return NumberColumn(canon, value, pd.Series(problem, index=v.index, dtype=object), mark)
+    index = values.index
+    return NumberColumn(canon.take(codes).set_axis(index),
+                        pd.Series(value.to_numpy()[codes], index=index, dtype="float64"),
+                        pd.Series(problem[codes], index=index, dtype=object), mark)
 
 
 def _canonical(v: pd.Series, form: pd.Series, mark: str) -> pd.Series:

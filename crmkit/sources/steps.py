@@ -80,12 +80,16 @@ class Batch:
     def check(self, problems: dict, schema, *, sources: dict) -> None:
         """Validate: values the parsers could not read, then the schema's rules, per row."""
         ok = self.ok
-        readable, bad = problem_rows(self.parsed[ok], {k: v[ok] for k, v in problems.items()},
-                                     file=self.file, raw=self.raw[ok], source_columns=sources)
+        # only the file's columns a quarantine entry can quote (a wide export has dozens)
+        names = [sources.get(c, c) for c in [*problems, *self.parsed.columns]]
+        raw = self.raw[[c for c in dict.fromkeys(names) if c in self.raw.columns]]
+        readable, bad = problem_rows(_rows(self.parsed, ok),
+                                     {k: _rows(v, ok) for k, v in problems.items()},
+                                     file=self.file, raw=_rows(raw, ok), source_columns=sources)
         self.entries.append(bad)
         ok = ok & readable.reindex(ok.index, fill_value=False)
-        checked, bad = validate_rows(self.parsed[ok], schema, file=self.file,
-                                     raw=self.raw[ok], source_columns=sources)
+        checked, bad = validate_rows(_rows(self.parsed, ok), schema, file=self.file,
+                                     raw=_rows(raw, ok), source_columns=sources)
         self.entries.append(bad)
         self.ok = ok & checked.reindex(ok.index, fill_value=True)
 
@@ -119,6 +123,11 @@ class Batch:
         """What reading decided, for the import report."""
         return {"blank_lines_skipped": self.table.blank_lines,
                 "unclosed_quote_lines": self.table.unclosed_quotes}
+
+
+def _rows(frame, ok: pd.Series):
+    """``frame[ok]``, without a copy when every row is usable."""
+    return frame if bool(ok.all()) else frame[ok]
 
 
 def money_cents(texts: pd.Series, *, currency: str) -> tuple[pd.Series, pd.Series]:

@@ -20,14 +20,16 @@ aside with its reason and true line, never padded, cut or re-read.
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import SourceError
 from .encoding import decide_encoding
@@ -128,6 +130,11 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
         if fast is not None:
             frame, broken = fast
             return TextTable(path, frame, file_encoding, delim, header, [], broken)
+    elif delim != WHITESPACE and header and not names:
+        mixed = _quoted_frame(data, line_encoding, delim)
+        if mixed is not None:
+            frame, blank, broken = mixed
+            return TextTable(path, frame, file_encoding, delim, header, blank, broken)
     records, lines, blank, broken = _careful_records(data, line_encoding, delim)
     if not records:
         raise SourceError(f"{path}: the file is empty; export it again.")
@@ -167,36 +174,39 @@ def _frame(records, lines, cols, delim) -> tuple[pd.DataFrame, list]:
     return frame, wrong
 
 
-def _field_counts(data: bytes, delim: str) -> tuple[np.ndarray, np.ndarray]:
-    """Fields on each line of a plain file, and where each line starts, from its bytes."""
+def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """Where each physical line of ``data`` starts and ends (its line break included)."""
     buf = np.frombuffer(data, dtype=np.uint8)
     newline = np.flatnonzero(buf == 10)
     if len(buf) and buf[-1] != 10:
-        newline = np.append(newline, len(buf))
-    starts = np.concatenate(([0], newline[:-1] + 1))
-    if delim == WHITESPACE:
-        space = (buf == 32) | (buf == 9) | (buf == 13) | (buf == 10)
-        at = np.flatnonzero(~space[1:] & space[:-1]) + 1
-        if len(buf) and not space[0]:
-            at = np.concatenate(([0], at))
-        extra = 0
-    else:
-        at, extra = np.flatnonzero(buf == ord(delim)), 1
-    counts = np.bincount(np.searchsorted(newline, at), minlength=len(starts)) + extra
-    return counts[:len(starts)], starts
+        newline = np.append(newline, len(buf) - 1)
+    ends = newline + 1
+    starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
+    return starts, ends.astype(np.int64)
 
 
 def _plain_frame(data: bytes, encoding: str, delim: str, header: bool):
-    """A plain file (one record per line, nothing to repair) split at C speed: pandas' reader
-    for the lines with the right number of fields, counted per line from the bytes. ``None``
+    """A plain file (one record per line, nothing to repair) split at C speed in Arrow: the
+    file's bytes become one text value per line (no copy), each line is split at the
+    delimiter (or runs of spaces), and the lines with the header's number of fields become
+    the rows; the others are kept as ``wrong_field_count`` with their true line. ``None``
     when the header is odd (the careful reader explains)."""
-    counts, starts = _field_counts(data, delim)
-    ends = np.append(starts[1:], len(data))
-    first = data[:ends[0]].decode(encoding).rstrip("\r\n")
+    if encoding.replace("_", "-").lower() not in ("utf-8", "utf8") and not data.isascii():
+        data = data.decode(encoding).encode("utf-8")  # plain_text checked that it decodes
+    starts, ends = _line_bounds(data)
+    first = data[:ends[0]].decode("utf-8").rstrip("\r\n")
     cols = ([c.strip() for c in (first.split() if delim == WHITESPACE else first.split(delim))]
             if header else None)
     if cols is not None and (len(set(cols)) != len(cols) or len(cols) < 2):
         return None
+    offsets = np.append(starts, ends[-1]) if len(starts) else np.zeros(1, np.int64)
+    lines = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets),
+                                             pa.py_buffer(data))
+    if delim == WHITESPACE:
+        fields = pc.ascii_split_whitespace(pc.ascii_trim_whitespace(lines))
+    else:
+        fields = pc.split_pattern(pc.utf8_rtrim(lines, characters="\r\n"), delim)
+    counts = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
     width = len(cols) if cols else int(np.bincount(counts).argmax())
     cols = cols or [str(i) for i in range(1, width + 1)]
     number = np.arange(1, len(starts) + 1)
@@ -205,27 +215,169 @@ def _plain_frame(data: bytes, encoding: str, delim: str, header: bool):
     good = body & (counts == width)
     wrong = np.flatnonzero(body & ~good)
     broken = [(int(number[i]), "wrong_field_count",
-               data[starts[i]:ends[i]].decode(encoding).rstrip("\r\n")) for i in wrong]
-    if len(wrong):
-        keep = np.repeat(good, ends - starts)
-        kept = np.frombuffer(data, dtype=np.uint8)[keep].tobytes()
-    else:
-        kept = data[ends[0]:] if header else data
-    sep = r"\s+" if delim == WHITESPACE else delim
-    if good.any():
-        frame = pd.read_csv(io.BytesIO(kept), sep=sep, header=None, names=cols, dtype="str",
-                            na_filter=False, keep_default_na=False, index_col=False,
-                            engine="c", quoting=csv.QUOTE_NONE, encoding=encoding)
-    else:
-        frame = pd.DataFrame({c: pd.Series([], dtype="str") for c in cols})
-    if len(frame) != int(good.sum()):  # the C reader saw the lines otherwise: be careful
-        return None
+               data[starts[i]:ends[i]].decode("utf-8").rstrip("\r\n")) for i in wrong]
+    rows = fields.filter(pa.array(good)) if not good.all() else fields
+    values = rows.flatten()
+    n = len(rows)
+    frame = pd.DataFrame({c: pd.Series(values.take(pa.array(np.arange(j, n * width, width))),
+                                       dtype="str") for j, c in enumerate(cols)})
     frame[LINE] = number[good]
     return frame, broken
 
 
-def _careful_records(data: bytes, encoding: str, delim: str, quote: str = '"'):
-    """Split line by line: each line decoded on its own, quotes followed over line breaks."""
+_CHUNK = 1 << 24
+#: bytes that make a line unusable as text (control codes other than tab and line ends)
+_CONTROL = np.zeros(256, dtype=bool)
+_CONTROL[[*range(0, 9), 11, 12, *range(14, 32), 127]] = True
+
+
+def _where(buf: np.ndarray, test) -> np.ndarray:
+    """Positions in ``buf`` where ``test(chunk)`` holds, a chunk at a time (little memory)."""
+    parts = [np.flatnonzero(test(buf[at:at + _CHUNK])) + at for at in range(0, len(buf), _CHUNK)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def _utf8(data: bytes) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        for at in range(0, len(data), 1 << 22):
+            decoder.decode(data[at:at + (1 << 22)])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"'):
+    """A delimited file with quotes (or blank lines, odd bytes, broken lines) read at C speed
+    where it is simple, carefully where it is not.
+
+    A line is *simple* when it is one whole record: an even number of quotes, every quote
+    where CSV allows it (whole quoted fields, doubled inside them), no control byte, and the
+    header's number of fields. Simple lines are split by Arrow's CSV reader. Every other line,
+    with the 49 lines after a line with an odd number of quotes (as far as a quoted field may
+    run on), goes to the careful line-by-line reader, which gives it the same record, reason
+    and true line as if it had read the whole file. ``None`` when the file is not UTF-8
+    throughout, has bare carriage returns or an unusual header (the careful reader then
+    reads it all).
+    """
+    if not (data.isascii() or (codecs.lookup(encoding).name == "utf-8" and _utf8(data))):
+        return None
+    if data.count(b"\r") != data.count(b"\r\n") or data.startswith(codecs.BOM_UTF8):
+        return None
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newline = _where(buf, lambda b: b == 10)
+    if len(buf) and buf[-1] != 10:
+        newline = np.append(newline, len(buf) - 1)
+    ends = (newline + 1).astype(np.int64)
+    starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
+    n = len(starts)
+    if n < 2:
+        return None
+    head = _LineSplitter(delim, quote)(data[:ends[0]].decode("utf-8").rstrip("\r\n"))
+    cols = [c.strip() for c in head] if head else []
+    if len(cols) < 2 or len(set(cols)) != len(cols):
+        return None
+    width = len(cols)
+    quotes = np.bincount(np.searchsorted(ends, _where(buf, lambda b: b == ord(quote)),
+                                         side="right"), minlength=n)[:n]
+    control = np.bincount(np.searchsorted(ends, _where(buf, lambda b: _CONTROL[b]),
+                                          side="right"), minlength=n)[:n] > 0
+    lines = pa.LargeStringArray.from_buffers(n, pa.py_buffer(np.append(starts, ends[-1])),
+                                             pa.py_buffer(data))
+    fields = pc.count_substring(lines, delim).to_numpy(zero_copy_only=False) + 1
+    quoted = np.flatnonzero(quotes > 0)
+    if len(quoted) and width <= 1000:  # a quoted line: the header's fields, each well quoted
+        q = pc.utf8_rtrim(pc.take(lines, pa.array(quoted)), characters="\r\n")
+        d, qq = re.escape(delim), re.escape(quote)
+        field_re = f"(?:[^{qq}{d}]*|{qq}(?:[^{qq}]|{qq}{qq})*{qq})"
+        fits = pc.match_substring_regex(q, f"^{field_re}(?:{d}{field_re}){{{width - 1}}}$")
+        fields[quoted] = np.where(fits.to_numpy(zero_copy_only=False), width, -1)
+        del q, fits
+    elif len(quoted):
+        fields[quoted] = -1
+    odd = np.flatnonzero(quotes % 2 == 1)
+    run_on = np.zeros(n + MAX_RECORD_LINES + 1, dtype=np.int64)
+    np.add.at(run_on, odd, 1)
+    np.add.at(run_on, odd + MAX_RECORD_LINES, -1)
+    careful = (np.cumsum(run_on)[:n] > 0) | control | (fields != width)
+    if careful[0]:
+        return None
+    simple = ~careful
+    simple[0] = False
+    if not simple.any():
+        return None
+    number = np.arange(1, n + 1)
+    table = _arrow_csv(data, starts, ends, simple, cols, delim, quote)
+    if table is None or table.num_rows != int(simple.sum()):
+        return None
+    blank, broken = [], []
+    rows = np.flatnonzero(careful)
+    if len(rows):
+        part = b"".join(data[starts[i]:ends[i]] for i in rows)
+        recs, at, blank_at, bad = _careful_records(part, "utf-8", delim, quote, width=width)
+        true = number[rows]
+        blank = [int(true[b - 1]) for b in blank_at]
+        broken = [(int(true[b - 1]), why, t) for b, why, t in bad]
+        good = [k for k, r in enumerate(recs) if len(r) == width]
+        broken += [(int(true[at[k] - 1]), "wrong_field_count", _joined(recs[k], delim))
+                   for k, r in enumerate(recs) if len(r) != width]
+        if good:
+            extra = pa.table({c: pa.array([recs[k][j] for k in good], pa.large_string())
+                              for j, c in enumerate(cols)})
+            order = np.concatenate((number[simple], true[np.asarray(at)[good] - 1]))
+            table = pa.concat_tables([table, extra])
+            sort = np.argsort(order, kind="stable")
+            table, line_numbers = table.take(pa.array(sort)), order[sort]
+        else:
+            line_numbers = number[simple]
+    else:
+        line_numbers = number[simple]
+    shared: dict = {}
+    frame = pd.DataFrame({c: _text_column(table.column(j), shared)
+                          for j, c in enumerate(cols)})
+    frame[LINE] = line_numbers
+    return frame, sorted(blank), sorted(broken)
+
+
+def _text_column(values: pa.ChunkedArray, shared: dict) -> pd.Series:
+    """A column of text for pandas; one that is empty on every row shares a single buffer of
+    zero offsets with the other empty columns (a wide export has dozens of them)."""
+    if values.null_count == 0 and pc.max(pc.binary_length(values)).as_py() in (0, None):
+        if "empty" not in shared:
+            zeros = pa.py_buffer(np.zeros(len(values) + 1, dtype=np.int64))
+            shared["empty"] = pa.LargeStringArray.from_buffers(len(values), zeros,
+                                                               pa.py_buffer(b""))
+        values = shared["empty"]
+    return pd.Series(values, dtype="str")
+
+
+def _arrow_csv(data, starts, ends, simple, cols, delim, quote):
+    """The simple lines split by Arrow's CSV reader, every field as text as written."""
+    import pyarrow.csv as pcsv
+
+    edges = np.flatnonzero(np.diff(np.concatenate(([0], simple.view(np.int8), [0]))))
+    body = (memoryview(data)[starts[edges[0]]:ends[edges[1] - 1]] if len(edges) == 2 else
+            b"".join(data[starts[a]:ends[b - 1]] for a, b in zip(edges[::2], edges[1::2],
+                                                                 strict=True)))
+    try:
+        return pcsv.read_csv(
+            pa.py_buffer(body),
+            read_options=pcsv.ReadOptions(column_names=cols, block_size=1 << 24),
+            parse_options=pcsv.ParseOptions(delimiter=delim, quote_char=quote,
+                                            double_quote=True, escape_char=False,
+                                            newlines_in_values=False, ignore_empty_lines=False),
+            convert_options=pcsv.ConvertOptions(
+                column_types={c: pa.large_string() for c in cols}, strings_can_be_null=False,
+                quoted_strings_can_be_null=False, null_values=[]))
+    except (pa.ArrowInvalid, pa.ArrowException):
+        return None
+
+
+def _careful_records(data: bytes, encoding: str, delim: str, quote: str = '"',
+                     width: int | None = None):
+    """Split line by line: each line decoded on its own, quotes followed over line breaks.
+    ``width``: the header's number of fields (else the first record's)."""
     physical = data.splitlines(keepends=True)
     bodies = [p.rstrip(b"\r\n") for p in physical]
     records, lines, blank, broken = [], [], [], []
@@ -269,7 +421,8 @@ def _careful_records(data: bytes, encoding: str, delim: str, quote: str = '"'):
                 broken.append((line, "unclosed_quote", text))
                 i += 1
                 continue
-        if len(lines) == 0 or not records or len(fields) == len(records[0]) or span == 1:
+        expected = width if width is not None else (len(records[0]) if records else None)
+        if expected is None or len(fields) == expected or span == 1:
             records.append(fields)
             lines.append(line)
             i += span
