@@ -419,6 +419,8 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "order_times": ("orders",),
     "profitability": ("orders", "order_lines", "products"),
     "web_visits": ("web_sessions",),
+    "acquisition": ("customers",),
+    "demographics": ("customers",),
 }
 
 #: Topics that need more than their tables: (table, column, what must be in it). An order
@@ -426,6 +428,9 @@ NEEDS: dict[str, tuple[str, ...]] = {
 CONTENT: dict[str, tuple[str, str, str]] = {
     "order_times": ("orders", "placed_at", "times of day, not only dates"),
     "web_visits": ("web_sessions", "session_id", "visits (a shop that sells in store only)"),
+    "acquisition": ("customers", "acquisition_channel",
+                    "the channel that brought each customer (a Shopify export has none)"),
+    "demographics": ("customers", "gender", "genders and birth dates (data level 3)"),
 }
 
 

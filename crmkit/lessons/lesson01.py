@@ -181,7 +181,7 @@ JUDGEMENT = (
     decide(
         "fund_medium",
         lambda d, lang: letters([_label("value")(k, lang) for k in _media(d).index]),
-        lambda d: _pick(_media(d)), needs="customers",
+        lambda d: _pick(_media(d)), needs="acquisition",
         title=("The medium to fund next year", "El medio al que dedicar el presupuesto"),
         hints=(("The chart shows each medium's revenue; a medium that brought many customers "
                 "earns much in total without each customer being worth much.",
@@ -215,7 +215,7 @@ JUDGEMENT = (
         "target_group",
         lambda d, lang: letters([f"{band} · {_label('value')(g, lang)}"
                                  for band, g in _spend_cells(d).index]),
-        lambda d: _pick(_spend_cells(d)), needs="customers",
+        lambda d: _pick(_spend_cells(d)), needs="demographics",
         title=("The group for a personalised offer", "El grupo para una oferta personalizada"),
         hints=(("The heat map of the analytical model gives the average spend of each age band "
                 "and gender.", "El mapa de calor del modelo analítico da el gasto medio de "
