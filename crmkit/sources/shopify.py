@@ -829,7 +829,9 @@ def _customers(ctable, raw, key, customer_id, first, ok, unknown_keys):
     sel = first & ok & customer_id.notna()
     if ctable is not None:
         sel &= key.isin(unknown_keys)
-    b = raw[sel]
+    b = _narrow(raw, sel, ("Billing Name", "Billing Address1", "Billing Street", "Billing City",
+                           "Billing Zip", "Billing Country", "Email", "Billing Phone",
+                           "Accepts Marketing"))
     if len(b) or rows:
         if len(b):
             fn, ln = _split_name(_col(b, "Billing Name"))
