@@ -593,8 +593,7 @@ def _identify(rows: _OrderRows, customers, encoding) -> _People:
     # and leads to the first of them (in the file's order), never moves an order
     pairs = pd.DataFrame({"key": ckey, "id": cid[cok].astype("int64")})
     pairs = pairs[pairs["key"] != ""]
-    ids = pairs.groupby("key", sort=True)["id"].agg(lambda v: sorted(set(v)))
-    shared = {k: [int(i) for i in v] for k, v in ids.items() if len(v) > 1}
+    shared = _shared_keys(pairs)
     lookup = dict(pairs.drop_duplicates("key", keep="first").to_numpy())
     customer_id = key.map(lookup)
     # an e-mail typed at checkout that no customer record has is a guest checkout: the
@@ -609,6 +608,18 @@ def _identify(rows: _OrderRows, customers, encoding) -> _People:
 _HEAD_READ = ("Financial Status", "Fulfillment Status", "Cancelled at", "Source", "Paid at",
               "Fulfilled at", "Payment Method", "Shipping", "Discount Code", "Refunded Amount",
               "Total", "Subtotal", "Taxes")
+
+
+def _shared_keys(pairs: pd.DataFrame) -> dict:
+    """Each key written under more than one id -> its ids, sorted (keys in sorted order).
+
+    >>> _shared_keys(pd.DataFrame({"key": ["b", "a", "b", "a", "c", "b"],
+    ...                            "id": [3, 1, 2, 1, 5, 3]}))
+    {'b': [2, 3]}
+    """
+    distinct = pairs.drop_duplicates(["key", "id"])
+    many = distinct[distinct["key"].duplicated(keep=False)].sort_values(["key", "id"])
+    return {k: [int(i) for i in v] for k, v in many.groupby("key", sort=True)["id"]}
 
 
 def _orders_table(rows: _OrderRows, timezone: str, currency: str):
