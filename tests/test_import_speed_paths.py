@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -101,3 +102,18 @@ def test_the_decimal_mark_weighs_every_row_and_values_keep_their_rows():
                                     "ambiguous_decimal", "empty", None]
     assert col.text.index.tolist() == [10, 11, 12, 13, 14, 15, 16]
     assert col.text.tolist()[:3] == ["1.50"] * 3
+
+
+def test_shared_keys_match_a_plain_python_count():
+    from crmkit.sources.shopify import _shared_keys
+
+    rng = np.random.default_rng(7)
+    keys = [f"k{i}@x.es" for i in rng.integers(0, 300, 2_000)]
+    ids = rng.integers(1, 40, 2_000).tolist()
+    plain: dict = {}
+    for k, i in zip(keys, ids, strict=True):
+        plain.setdefault(k, set()).add(i)
+    expected = {k: sorted(v) for k, v in sorted(plain.items()) if len(v) > 1}
+    got = _shared_keys(pd.DataFrame({"key": pd.array(keys, dtype="str"), "id": ids}))
+    assert list(got.items()) == list(expected.items())
+    assert any(len(v) == 1 for v in plain.values())  # keys with one id are left out

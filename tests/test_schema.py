@@ -95,3 +95,19 @@ def test_conform_reports_uncastable_column():
                         "units_sold": [0], "units_received": [1]})
     with pytest.raises(SchemaError, match="table 'inventory', column 'product_id'"):
         conform("inventory", raw)
+
+
+def test_conform_output_and_input_do_not_share_changes():
+    # conform builds its table without copying columns already of the right type; a change
+    # to either side must still leave the other as it was
+    lines = pd.DataFrame({"order_id": [1, 2], "line_number": [1, 1], "product_id": [7, 8],
+                          "quantity": [2, 1], "unit_price": [9.95, 1.0], "discount": [0.5, 0.0],
+                          "amount_cents": pd.array([995, 100], dtype="Int64")})
+    out = conform("order_lines", lines)
+    out.loc[0, "quantity"] = 99
+    out.loc[1, "amount_cents"] = 1
+    assert lines["quantity"].tolist() == [2, 1]
+    assert lines["amount_cents"].tolist() == [995, 100]
+    lines.loc[0, "unit_price"] = 0.0
+    assert out["unit_price"].tolist() == [9.95, 1.0]
+    assert out["quantity"].tolist() == [99, 1] and out["amount_cents"].tolist() == [995, 1]

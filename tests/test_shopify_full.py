@@ -254,3 +254,21 @@ def test_revenue_of_the_committed_example_nets_refunds_and_leaves_voided_out():
     op = order_profit(r.data)
     got = Decimal(str(round(float((op["gross"] - op["discounts"] - op["returns"]).sum()), 2)))
     assert got == want
+
+
+def test_first_rows_read_from_the_listed_fields_only_give_the_whole_rows_result(full,
+                                                                              monkeypatch):
+    # the orders' first rows are kept with the fields in _HEAD_READ only; a field read from
+    # them but missing there would come back empty: importing with every field kept must
+    # give the same tables and notes
+    import crmkit.sources.shopify as shopify
+
+    shop, files, result = full
+    with open(files["orders"], newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh))
+    monkeypatch.setattr(shopify, "_HEAD_READ", tuple(header))
+    whole = import_shopify(files["orders"], customers=files["customers"],
+                           products=files["products"], shop_name="Frozen")
+    for name in ("orders", "order_lines", "customers", "products"):
+        pd.testing.assert_frame_equal(getattr(whole.data, name), getattr(result.data, name))
+    assert whole.notes == result.notes

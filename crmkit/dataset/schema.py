@@ -536,7 +536,9 @@ def conform(name: str, df: pd.DataFrame, *, currency: str = "EUR") -> pd.DataFra
             ) from exc
         out[col.name] = conv
     extras = [c for c in df.columns if c not in t]
-    result = pd.DataFrame(out, index=df.index)
+    # copy=False: the columns are not stacked into 2-D blocks (a copy of the whole
+    # table); copy-on-write keeps ``df`` and the result independent all the same
+    result = pd.DataFrame(out, index=df.index, copy=False)
     for c in extras:
         result[c] = df[c]
     return result.reset_index(drop=True)
@@ -572,18 +574,27 @@ def fill_money(name: str, df: pd.DataFrame, *, currency: str = "EUR") -> pd.Data
         if "shipping_cents" not in have:
             new["shipping_cents"] = (to_cents(df["shipping_cost"], currency)
                                      if "shipping_cost" in have
-                                     else pd.array([pd.NA] * len(df), dtype="Int64"))
+                                     else _int64s(len(df), missing=True))
         elif "shipping_cost" not in have:
             cents = df["shipping_cents"].astype("Int64")
             new["shipping_cost"] = (cents.astype("float64") / 10 ** minor_digits(currency))
         for col in ("discount_cents", "refunded_cents"):
             if col not in have:
-                new[col] = pd.array([0] * len(df), dtype="Int64")
+                new[col] = _int64s(len(df), missing=False)
         if "tax_cents" not in have:
-            new["tax_cents"] = pd.array([pd.NA] * len(df), dtype="Int64")
+            new["tax_cents"] = _int64s(len(df), missing=True)
         if new:
             df = df.assign(**new)
     return df
+
+
+def _int64s(n: int, *, missing: bool) -> pd.api.extensions.ExtensionArray:
+    """``n`` Int64 values: all 0, or all missing (built from arrays, not Python lists).
+
+    >>> _int64s(2, missing=False).tolist(), _int64s(1, missing=True).tolist()
+    ([0, 0], [<NA>])
+    """
+    return pd.arrays.IntegerArray(np.zeros(n, dtype="int64"), np.full(n, missing, dtype=bool))
 
 
 _TRUE = {"true", "1", "yes", "y", "t", "si", "sí"}

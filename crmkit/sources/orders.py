@@ -471,7 +471,7 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, curren
         "campaign_id": pd.arrays.IntegerArray(np.zeros(n, "int64"), np.ones(n, bool)),
         # a returned order gave its goods back: its lines' amounts, as the log wrote them
         "refunded_cents": _returned_goods(good, head.index, status == 2),
-    })
+    }, copy=False)
     lines = pd.DataFrame({
         "order_id": good["order_id"].to_numpy(dtype="int64"),
         "line_number": good.groupby("order_id").cumcount().to_numpy(dtype="int64") + 1,
@@ -483,7 +483,7 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, curren
                        if "price" in mapping.columns else np.full(len(good), np.nan)),
         "discount": np.zeros(len(good)),
         "amount_cents": good["_amount_cents"].astype("Int64").array,
-    })
+    }, copy=False)
     tables = {}
     if "product" in mapping.columns:
         products, lines["product_id"] = _products(batch.raw.loc[good.index], mapping)

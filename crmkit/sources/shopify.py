@@ -217,10 +217,23 @@ def _whole_order(raw, mask, owner, fname, reason) -> pd.DataFrame:
                                    for n, ln in zip(raw.loc[mask, "Name"], lines, strict=True)]})
 
 
-def _col(raw: pd.DataFrame, name: str) -> pd.Series:
+def _col(raw: pd.DataFrame, name: str, rows=None) -> pd.Series:
+    """Column ``name`` stripped ("" where the file lacks it), at ``rows`` (a mask) if given.
+
+    Selecting the rows of the one column (not of the whole export first) keeps a wide
+    export from being copied for each column read.
+    """
     if name in raw.columns:
-        return raw[name].astype("str").str.strip()
-    return pd.Series("", index=raw.index, dtype="str")
+        col = raw[name] if rows is None else raw[name][rows]
+        return col.astype("str").str.strip()
+    index = raw.index if rows is None else raw.index[np.asarray(rows, dtype=bool)]
+    return pd.Series("", index=index, dtype="str")
+
+
+def _narrow(raw: pd.DataFrame, rows, columns) -> pd.DataFrame:
+    """The rows ``rows`` (a mask) of those of ``columns`` the file has, and its line numbers."""
+    keep = [LINE] + [c for c in dict.fromkeys(columns) if c in raw.columns and c != LINE]
+    return raw.loc[np.asarray(rows, dtype=bool), keep]
 
 
 def _read(path, encoding, required, what):
@@ -349,7 +362,8 @@ def _check_order_rows(rows: _OrderRows) -> None:
     batch = rows.batch
     readable, bad = problem_rows(batch.parsed[batch.ok],
                                  {k: v[batch.ok] for k, v in rows.problems.items()},
-                                 file=batch.file, raw=batch.raw[batch.ok],
+                                 file=batch.file,
+                                 raw=_narrow(batch.raw, batch.ok, _SOURCES.values()),
                                  source_columns=_SOURCES)
     batch.add(bad)
     # an order whose first row is unusable is quarantined whole: its other rows cannot say
@@ -372,7 +386,7 @@ def _line_money(rows: _OrderRows, currency: str) -> None:
     Lineitem quantity - Lineitem discount, Shopify's own definition of a line's net."""
     batch = rows.batch
     ok, raw = batch.ok, batch.raw
-    disc = _col(raw[ok], "Lineitem discount")
+    disc = _col(raw, "Lineitem discount", ok)
     cents, problem = line_cents(batch.parsed.loc[ok, "_price_text"],
                                 batch.parsed.loc[ok, "quantity"], currency=currency,
                                 discount_text=disc.where(disc != "", "0"))
@@ -510,7 +524,7 @@ def _per_order(rows: _OrderRows, currency: str) -> pd.DataFrame:
     nets and own discounts in cents."""
     batch, ok = rows.batch, rows.batch.ok
     owner = rows.owner[ok].astype("int64")
-    disc = _col(batch.raw[ok], "Lineitem discount")
+    disc = _col(batch.raw, "Lineitem discount", ok)
     own, _ = parse_money(disc.where(disc != "", "0"), currency=currency)
     per = pd.DataFrame({
         "net": batch.parsed.loc[ok, "_amount_cents"].astype("int64").to_numpy(),
@@ -579,8 +593,7 @@ def _identify(rows: _OrderRows, customers, encoding) -> _People:
     # and leads to the first of them (in the file's order), never moves an order
     pairs = pd.DataFrame({"key": ckey, "id": cid[cok].astype("int64")})
     pairs = pairs[pairs["key"] != ""]
-    ids = pairs.groupby("key", sort=True)["id"].agg(lambda v: sorted(set(v)))
-    shared = {k: [int(i) for i in v] for k, v in ids.items() if len(v) > 1}
+    shared = _shared_keys(pairs)
     lookup = dict(pairs.drop_duplicates("key", keep="first").to_numpy())
     customer_id = key.map(lookup)
     # an e-mail typed at checkout that no customer record has is a guest checkout: the
@@ -590,10 +603,29 @@ def _identify(rows: _OrderRows, customers, encoding) -> _People:
     return _People(key, ctable, unknown, shared, cust_bad)
 
 
+#: The first-row fields read from the orders' first rows (``heads``): by
+#: :func:`_orders_table`, :func:`_taxes_included` and :func:`_notes`.
+_HEAD_READ = ("Financial Status", "Fulfillment Status", "Cancelled at", "Source", "Paid at",
+              "Fulfilled at", "Payment Method", "Shipping", "Discount Code", "Refunded Amount",
+              "Total", "Subtotal", "Taxes")
+
+
+def _shared_keys(pairs: pd.DataFrame) -> dict:
+    """Each key written under more than one id -> its ids, sorted (keys in sorted order).
+
+    >>> _shared_keys(pd.DataFrame({"key": ["b", "a", "b", "a", "c", "b"],
+    ...                            "id": [3, 1, 2, 1, 5, 3]}))
+    {'b': [2, 3]}
+    """
+    distinct = pairs.drop_duplicates(["key", "id"])
+    many = distinct[distinct["key"].duplicated(keep=False)].sort_values(["key", "id"])
+    return {k: [int(i) for i in v] for k, v in many.groupby("key", sort=True)["id"]}
+
+
 def _orders_table(rows: _OrderRows, timezone: str, currency: str):
     """One order per usable first row; returns (orders, number -> id, the first rows)."""
     use = rows.first & rows.batch.ok
-    heads, g = rows.batch.raw[use], rows.batch.parsed[use]
+    heads, g = _narrow(rows.batch.raw, use, _HEAD_READ), rows.batch.parsed[use]
     numbers = rows.name[use].str.replace(r"^#", "", regex=True)
     if numbers.str.fullmatch(r"\d{1,18}").all():
         order_id = numbers.astype("int64")
@@ -651,7 +683,7 @@ def _lines_table(rows: _OrderRows, order_of: dict, currency: str) -> pd.DataFram
 
 def _sold_products(rows: _OrderRows, prod_df: pd.DataFrame):
     """Products: the export's, plus SKUs sold but not in it (with what the lines say)."""
-    lraw = rows.batch.raw[rows.batch.ok]
+    lraw = _narrow(rows.batch.raw, rows.batch.ok, ("Lineitem sku", "Lineitem name", "Vendor"))
     sku = _col(lraw, "Lineitem sku")
     sku = sku.where(sku != "", _col(lraw, "Lineitem name"))
     # what the line items say of each SKU: its first name and vendor as written
@@ -808,7 +840,9 @@ def _customers(ctable, raw, key, customer_id, first, ok, unknown_keys):
     sel = first & ok & customer_id.notna()
     if ctable is not None:
         sel &= key.isin(unknown_keys)
-    b = raw[sel]
+    b = _narrow(raw, sel, ("Billing Name", "Billing Address1", "Billing Street", "Billing City",
+                           "Billing Zip", "Billing Country", "Email", "Billing Phone",
+                           "Accepts Marketing"))
     if len(b) or rows:
         if len(b):
             fn, ln = _split_name(_col(b, "Billing Name"))
