@@ -18,7 +18,7 @@ import argparse
 import sys
 import time
 
-from . import __version__
+from ._version import __version__
 from .dataset.profiles import PROFILE_NAMES, PROFILES
 from .errors import CRMKitError
 

@@ -53,8 +53,8 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from ..dataset.crmdata import CRMData
+from ..dataset.days import parse_day
 from ..dataset.schema import TABLE_NAMES, empty_table
-from ..dataset.synth import parse_day
 from ..errors import ModelError, ParameterError, check_choice
 from .clv import BetaGeo
 from .rfm import period_end, purchases, rfm_summary

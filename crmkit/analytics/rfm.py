@@ -46,8 +46,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..dataset.days import parse_day
 from ..dataset.money import line_amounts
-from ..dataset.synth import parse_day
 from ..errors import ModelError, ParameterError, check_choice
 
 __all__ = [

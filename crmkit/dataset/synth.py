@@ -35,11 +35,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import ndtr
 
-from .. import __version__
+from .._version import __version__
 from ..errors import ParameterError
 from ..i18n import t
 from .backoffice import inventory, numbered, opportunities, tickets
 from .crmdata import CRMData
+from .days import parse_day
 from .money import derive_line_amounts, minor_digits, to_cents
 from .names import (
     EMAIL_DOMAINS,
@@ -241,28 +242,6 @@ def generate(
     }
     return CRMData(tables, manifest, {"customers": truth, "campaigns": campaign_truth,
                                       "complements": _complement_pairs(products, partner)})
-
-
-def parse_day(name: str, value) -> pd.Timestamp:
-    """Read a day parameter, or raise a :class:`ParameterError` naming it.
-
-    >>> parse_day("start", "2024-03-01")
-    Timestamp('2024-03-01 00:00:00')
-    >>> parse_day("start", "1 March")
-    Traceback (most recent call last):
-    ...
-    crmkit.errors.ParameterError: start='1 March' is not a date; write it as YYYY-MM-DD, ....
-    """
-    try:
-        ts = pd.Timestamp(value) if not isinstance(value, str) else pd.to_datetime(
-            value, format="%Y-%m-%d")
-    except (ValueError, TypeError):
-        ts = None
-    if ts is None or pd.isna(ts):
-        raise ParameterError(
-            f"{name}={value!r} is not a date; write it as YYYY-MM-DD, e.g. '2024-01-01'."
-        )
-    return ts.normalize()
 
 
 # ----------------------------------------------------------------------------- campaigns

@@ -45,9 +45,9 @@ from ..analytics.rfm import (
     rfm_summary,
 )
 from ..dataset.crmdata import CRMData
+from ..dataset.days import parse_day
 from ..dataset.money import minor_digits
 from ..dataset.schema import TABLE_NAMES
-from ..dataset.synth import parse_day
 from ..errors import ParameterError
 from ..i18n import catalog, check_lang, t
 from .exercises import AnyOf, Exercise, ExerciseBook
