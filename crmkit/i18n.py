@@ -27,7 +27,7 @@ through Babel (the Unicode CLDR data), never hand-written format strings:
 ('5 mar 2025', ['ene', 'feb', 'mar'], 'lun')
 >>> format_message("{n:,} pedidos, {share:.1%} del total", "es", n=12500, share=0.4567)
 '12.500 pedidos, 45,7\xa0% del total'
->>> parse_number("1.500,25", "es"), parse_number("0.25", "en")
+>>> parse_locale_number("1.500,25", "es"), parse_locale_number("0.25", "en")
 (1500.25, 0.25)
 """
 
@@ -61,7 +61,7 @@ __all__ = [
     "month_names",
     "weekday_names",
     "format_message",
-    "parse_number",
+    "parse_locale_number",
     "number_axis",
     "date_axis",
     "display_numbers",
@@ -319,8 +319,10 @@ def format_message(template: str, lang: str = "en", /, **values) -> str:
     return _LocaleFormatter(check_lang(lang)).format(template, **values)
 
 
-def parse_number(text: str, lang: str = "en") -> float:
-    """A number typed the way ``lang`` writes numbers (``"1.500,25"`` in Spanish).
+def parse_locale_number(text: str, lang: str = "en") -> float:
+    """A number typed the way ``lang`` writes numbers (``"1.500,25"`` in Spanish): one text,
+    read by the language's convention (a column of a file is read by its own decimal mark,
+    decided from its values, by :func:`crmkit.sources.numbers.parse_numbers`).
 
     Raises :class:`ValueError` if ``text`` is not such a number.
     """

@@ -33,7 +33,7 @@ __all__ = [
     "Report",
     "find_notebooks",
     "notebook_parameters",
-    "check_parameters",
+    "run_parameters",
     "parse_value",
     "render",
     "to_html",
@@ -123,8 +123,10 @@ def parse_value(text: str) -> Any:
     return text
 
 
-def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Reject names the notebook does not declare, and values its rules do not allow.
+def run_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a run of ``notebook`` uses: its defaults updated with ``parameters``.
+
+    Rejects names the notebook does not declare, and values its rules do not allow.
 
     Names come from the notebook's ``parameters`` cell; values are checked by
     :mod:`crmkit.lessons.parameters` (the rules the notebook's validation cell
@@ -252,7 +254,7 @@ def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
     parameters = dict(parameters or {})
     if parameters.get("data_dir"):  # the notebook runs in its own folder: give it a full path
         parameters["data_dir"] = str(Path(parameters["data_dir"]).expanduser().resolve())
-    full = check_parameters(notebook, parameters)
+    full = run_parameters(notebook, parameters)
     profile = shop_folder(full)
     lang = str(full.get("lang", "en"))
     folder = Path(out_dir) / profile / lang
@@ -401,7 +403,7 @@ def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
                     params["profile"] = profile
                 if lang is not None:
                     params["lang"] = lang
-                check_parameters(nb, params)  # every run is checked before any runs
+                run_parameters(nb, params)  # every run is checked before any runs
                 plan.append((nb, params))
     done = []
     for i, (nb, params) in enumerate(plan, 1):

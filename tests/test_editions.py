@@ -289,7 +289,7 @@ def test_cube_heat_map_and_load_report_write_numbers_in_the_plot_language():
     import pandas as pd
 
     from crmkit.lessons.widgets import plot_cube_view
-    from crmkit.warehouse.plots import plot_load_report
+    from crmkit.warehouse.diagrams import plot_load_report
 
     view = pd.DataFrame({"store": [136000.4, 1500.5]},
                         index=pd.Index(["premium", "standard"], name="segment"))

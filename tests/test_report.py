@@ -9,7 +9,7 @@ import pytest
 
 from crmkit.cli import main
 from crmkit.errors import ParameterError
-from crmkit.report import check_parameters, find_notebooks, notebook_parameters, run_reports
+from crmkit.report import find_notebooks, notebook_parameters, run_parameters, run_reports
 
 
 def test_notebook_parameters_are_read_from_the_tagged_cell():
@@ -82,8 +82,8 @@ def test_report_writes_ipynb_and_html_and_hides_code_on_request(tmp_path):
     assert "n_customers = 150" in "".join(injected[0]["source"])
 
 
-def test_check_parameters_merges_defaults():
-    full = check_parameters(find_notebooks(["01"])[0], {"lang": "es"})
+def test_run_parameters_merges_defaults():
+    full = run_parameters(find_notebooks(["01"])[0], {"lang": "es"})
     assert full["lang"] == "es" and full["profile"] == "sports_shop"
 
 

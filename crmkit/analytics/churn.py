@@ -53,11 +53,11 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from ..dataset.crmdata import CRMData
+from ..dataset.days import parse_day
 from ..dataset.schema import TABLE_NAMES, empty_table
-from ..dataset.synth import parse_day
 from ..errors import ModelError, ParameterError, check_choice
 from .clv import BetaGeo
-from .rfm import period_end, purchases, rfm_summary
+from .rfm import customer_purchases, period_end, rfm_summary
 
 __all__ = [
     "FEATURES",
@@ -272,7 +272,7 @@ def customer_features(data, *, as_of=None) -> pd.DataFrame:
 
 
 def _recent_spend(past, ids, end) -> pd.Series:
-    p = purchases(past, as_of=end - _DAY)
+    p = customer_purchases(past, as_of=end - _DAY)
     p = p[p["placed_at"] >= end - _RECENT]
     return (p.groupby("customer_id")["value_cents"].sum().reindex(ids, fill_value=0)
             / 100).astype(float)

@@ -36,7 +36,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ..errors import ParameterError
+from ..errors import ParameterError, check_fitted
 from ..i18n import check_lang, t
 
 __all__ = ["CLUSTER_FEATURES", "LOG_FEATURES", "CustomerClusters"]
@@ -171,6 +171,7 @@ class CustomerClusters(BaseEstimator):
 
     def describe(self, lang: str = "en") -> pd.DataFrame:
         """Each cluster in plain words: its size and where it stands out from the base."""
+        check_fitted(self, ("standing_", "profiles_"))
         check_lang(lang)
         rows = []
         for cluster, standing in self.standing_.iterrows():

@@ -47,10 +47,11 @@ from scipy import optimize
 from scipy.special import digamma, gammaln, hyp2f1
 from sklearn.base import BaseEstimator
 
-from ..errors import ModelError, ParameterError
+from ..errors import ModelError, ParameterError, check_fitted
 
 __all__ = ["BetaGeo", "CappedBetaGeo", "ModifiedBetaGeo", "ParetoNBD", "GammaGamma",
-           "customer_lifetime_value", "NotIdentifiedError", "NoRepeatBuyersError"]
+           "customer_lifetime_value", "NotIdentifiedError", "NoRepeatBuyersError",
+           "NonConvergenceError"]
 
 
 class NotIdentifiedError(ModelError):
@@ -68,6 +69,10 @@ class NotIdentifiedError(ModelError):
 
 class NoRepeatBuyersError(ModelError):
     """Nobody bought twice (or nobody has any history yet): nothing to learn a model from."""
+
+
+class NonConvergenceError(ModelError):
+    """The optimiser found no parameters at which the likelihood is finite."""
 
 
 def _column(X, name: str, model: str) -> np.ndarray:
@@ -130,8 +135,9 @@ def _maximise(negll, start: np.ndarray, model: str, value=None,
             if polish.fun <= res.fun:
                 res = polish
     if not np.isfinite(res.fun) or not np.all(np.isfinite(res.x)):
-        raise ModelError(f"{model} could not be fitted: the likelihood is not finite at any "
-                         "parameters tried; check that the summary comes from real purchases.")
+        raise NonConvergenceError(
+            f"{model} could not be fitted: the likelihood is not finite at any parameters "
+            "tried; check that the summary comes from real purchases.")
     if np.any(np.abs(res.x) > 15):
         i = int(np.argmax(np.abs(res.x)))
         direction = "infinity" if res.x[i] > 0 else "zero"
@@ -191,9 +197,7 @@ class _PurchaseModel(BaseEstimator):
         return self
 
     def _check(self):
-        if not hasattr(self, "params_"):
-            raise ModelError(f"this {type(self).__name__} model is not fitted yet; call "
-                             ".fit(summary) first.")
+        check_fitted(self, "params_")
         return tuple(self.params_[k] for k in self._PARAMS)
 
     def log_likelihood(self, X) -> np.ndarray:
@@ -464,8 +468,8 @@ class CappedBetaGeo(BetaGeo):
             res = optimize.minimize(negll, np.log(np.asarray(self.start, dtype=float)),
                                     method="L-BFGS-B", bounds=[(-self.cap, self.cap)] * 4)
         if not np.isfinite(res.fun):
-            raise ModelError("BG/NBD could not be fitted even with capped parameters; the "
-                             "shop needs more customers or repeat purchases.")
+            raise NonConvergenceError("BG/NBD could not be fitted even with capped parameters; "
+                                      "the shop needs more customers or repeat purchases.")
         self.params_ = dict(zip(names, map(float, np.exp(res.x)), strict=True))
         self.log_likelihood_ = float(-res.fun)
         self.n_customers_ = int(len(X))
@@ -682,9 +686,7 @@ class GammaGamma(BaseEstimator):
         A weighted average of the customer's own mean and the shop's mean
         ``p v / (q - 1)``, weighted by how many purchases the customer made.
         """
-        if not hasattr(self, "params_"):
-            raise ModelError("this GammaGamma model is not fitted yet; call .fit(summary) "
-                             "first.")
+        check_fitted(self, "params_")
         x, m = self._arrays(X)
         p, q, v = self.params_["p"], self.params_["q"], self.params_["v"]
         value = p * (v + x * m) / (p * x + q - 1)
@@ -692,6 +694,7 @@ class GammaGamma(BaseEstimator):
 
     def mean_spend(self) -> float:
         """Mean spend per purchase across customers, ``p v / (q - 1)``."""
+        check_fitted(self, "params_")
         p, q, v = self.params_["p"], self.params_["q"], self.params_["v"]
         return p * v / (q - 1) if q > 1 else float("inf")
 

@@ -1,7 +1,7 @@
 """Acquisition cohorts: how each month's new customers keep buying, month after month.
 
 A customer's cohort is the month of their first purchase (the purchases that
-count are those of :func:`crmkit.analytics.rfm.purchases`: no cancelled,
+count are those of :func:`crmkit.analytics.rfm.customer_purchases`: no cancelled,
 returned or guest orders). :func:`cohort_table` counts, for every cohort and
 every month since acquisition (0 = the first month), how many of the cohort's
 customers bought (``customers``), which share of the cohort that is
@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ModelError, check_choice
-from .rfm import _as_of, purchases
+from .rfm import _as_of, customer_purchases
 
 __all__ = ["METRICS", "cohort_activity", "cohort_table"]
 
@@ -44,7 +44,7 @@ def cohort_activity(data, *, as_of=None) -> pd.DataFrame:
     ``revenue_cents``. The long form behind :func:`cohort_table`.
     """
     day = _as_of(data, as_of)
-    p = purchases(data, as_of=day)
+    p = customer_purchases(data, as_of=day)
     if p.empty:
         raise ModelError(f"no customer bought anything by as_of={str(day.date())!r}; "
                          "cohorts need purchases.")

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..dataset.synth import parse_day
+from ..dataset.days import parse_day
 from ..errors import ParameterError
 from .clv import BetaGeo
 from .rfm import UNITS

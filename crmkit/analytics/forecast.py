@@ -48,7 +48,7 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 from ..dataset.money import line_amounts
-from ..errors import ParameterError, check_choice
+from ..errors import ParameterError, check_choice, check_fitted
 from .rfm import partial_refunds
 
 __all__ = [
@@ -332,6 +332,7 @@ class SalesForecaster(BaseEstimator):
 
     def predict(self, horizon: int) -> pd.DataFrame:
         """Forecast ``horizon`` periods ahead: ``mean``, ``lower`` and ``upper`` bounds."""
+        check_fitted(self, ("model_", "train_"))
         _check_ahead(horizon, len(self.train_))
         n = len(self.train_)
         pred = self.model_.get_prediction(start=n, end=n + int(horizon) - 1)
@@ -450,6 +451,7 @@ class FactorForecaster(BaseEstimator):
 
     def predict(self, horizon: int, factor: pd.Series | None = None) -> pd.DataFrame:
         """Forecast ``horizon`` periods, given the factor's planned values for them."""
+        check_fitted(self, ("model_", "train_"))
         _check_ahead(horizon, len(self.train_))
         index = _future_index(self.train_, int(horizon))
         exog = None

@@ -46,8 +46,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..dataset.days import parse_day
 from ..dataset.money import line_amounts
-from ..dataset.synth import parse_day
 from ..errors import ModelError, ParameterError, check_choice
 
 __all__ = [
@@ -55,7 +55,7 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "line_cents",
     "partial_refunds",
-    "purchases",
+    "customer_purchases",
     "period_end",
     "summary_from_transactions",
     "rfm_summary",
@@ -120,7 +120,7 @@ def period_end(data) -> pd.Timestamp:
     return placed.max().normalize()
 
 
-def purchases(data, *, as_of=None) -> pd.DataFrame:
+def customer_purchases(data, *, as_of=None) -> pd.DataFrame:
     """The orders that count as purchases up to the end of ``as_of``, with their value.
 
     One row per order: ``order_id``, ``customer_id``, ``placed_at``,
@@ -129,7 +129,7 @@ def purchases(data, *, as_of=None) -> pd.DataFrame:
 
     >>> from crmkit.dataset.synth import generate
     >>> data = generate("sports_shop", n_customers=100, seed=2)
-    >>> p = purchases(data)
+    >>> p = customer_purchases(data)
     >>> bool(p["order_id"].isin(data.orders.loc[data.orders.status == "cancelled",
     ...                                          "order_id"]).any())
     False
@@ -325,7 +325,7 @@ def rfm_summary(data, *, as_of=None, unit: str = "days") -> pd.DataFrame:
     >>> from crmkit.dataset.synth import generate
     >>> data = generate("frozen_foods", n_customers=200, seed=1)
     >>> s = rfm_summary(data)
-    >>> int(s["total_spend_cents"].sum()) == int(purchases(data)["value_cents"].sum())
+    >>> int(s["total_spend_cents"].sum()) == int(customer_purchases(data)["value_cents"].sum())
     True
     """
     check_choice("unit", unit, UNITS)
@@ -415,8 +415,8 @@ def holdout_purchases(data, *, as_of, end=None, unit: str = "days") -> pd.DataFr
             "is the time between them."
         )
     calib = rfm_summary(data, as_of=cut)
-    return holdout_from_transactions(purchases(data, as_of=stop), calib.index, as_of=cut,
-                                     end=stop, unit=unit)
+    return holdout_from_transactions(customer_purchases(data, as_of=stop), calib.index,
+                                     as_of=cut, end=stop, unit=unit)
 
 
 # ------------------------------------------------------------------------- scores

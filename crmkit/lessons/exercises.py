@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from ..i18n import check_lang, parse_number
+from ..i18n import check_lang, parse_locale_number
 from .submission import encode, log_path, read_log, write_log
 
 __all__ = [
@@ -645,7 +645,7 @@ def _decimal_comma(answer: Any, got: str, lang: str) -> tuple[Any, str]:
     """
     if got == "text" and "," in answer:
         try:
-            return parse_number(answer, lang), "number"
+            return parse_locale_number(answer, lang), "number"
         except ValueError:
             return answer, got
     if (got == "collection" and isinstance(answer, tuple) and len(answer) == 2

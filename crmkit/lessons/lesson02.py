@@ -36,14 +36,13 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 
 from ..dataset.crmdata import CRMData
 from ..dataset.extracts import BAD_ROWS_NAME, FILES, MANIFEST_NAME
 from ..errors import ParameterError
 from ..i18n import check_lang, t
-from ..warehouse.build import connect, one_statement
+from ..warehouse.connection import InvalidSQLError, NotOneSelectError, connect, one_statement
 from ..warehouse.sql import ident
 from .exercises import AnyOf, Exercise, ExerciseBook
 from .judgement import decide, letters
@@ -224,22 +223,22 @@ def sql_answer(con, sql, lang: str = "en", *, expected: str = "msg.sql_expected"
     ``expected`` is the catalog key of the sentence for an answer that is not a
     query (it names an example query on the lesson's own tables).
 
+    >>> import duckdb
     >>> con = duckdb.connect(config={"enable_external_access": False})
     >>> sql_answer(con, "SELECT 6 * 7")
     42
     >>> sql_answer(con, "SELECT 1; COPY (SELECT 1) TO 'x.csv'")
     Traceback (most recent call last):
     ...
-    ValueError: ...one...
+    crmkit.warehouse.connection.NotOneSelectError: run one query at a time: a single SELECT, ...
     """
     _sql_text(sql, lang, expected)
     try:
-        statements = con.extract_statements(sql)
-    except duckdb.Error:
-        statements = None  # a syntax error: executing it below tells the learner where
-    if statements is not None and (len(statements) != 1 or
-                                   statements[0].type != duckdb.StatementType.SELECT):
-        raise ValueError(t("msg.sql_one_select", lang))
+        one_statement(con, sql)
+    except NotOneSelectError:
+        raise NotOneSelectError(t("msg.sql_one_select", lang)) from None
+    except InvalidSQLError:
+        pass  # executing it below tells the learner where the syntax error is
     df = con.execute(sql).df()
     if df.empty:
         raise ValueError(t("msg.sql_empty", lang))

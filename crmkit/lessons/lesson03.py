@@ -24,7 +24,7 @@ True
 >>> split = holdout_split(data, holdout_days=180)
 >>> (split.end - split.cutoff).days
 180
->>> query(data, "SELECT count(*) FROM orders") == len(data.orders)
+>>> run_sql(data, "SELECT count(*) FROM orders") == len(data.orders)
 True
 """
 
@@ -45,9 +45,9 @@ from ..analytics.rfm import (
     rfm_summary,
 )
 from ..dataset.crmdata import CRMData
+from ..dataset.days import parse_day
 from ..dataset.money import minor_digits
 from ..dataset.schema import TABLE_NAMES
-from ..dataset.synth import parse_day
 from ..errors import ParameterError
 from ..i18n import catalog, check_lang, t
 from .exercises import AnyOf, Exercise, ExerciseBook
@@ -68,7 +68,7 @@ __all__ = [
     "weekday_orders",
     "holdout_split",
     "organise_steps",
-    "query",
+    "run_sql",
     "objectives",
     "methodology",
     "forecast_factors",
@@ -93,7 +93,7 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 def purchases(data: CRMData, *, as_of=None) -> pd.DataFrame:
     """The orders that count as purchases up to the end of ``as_of``, with their value.
 
-    The rule of :func:`crmkit.analytics.rfm.purchases` (cancelled orders never
+    The rule of :func:`crmkit.analytics.rfm.customer_purchases` (cancelled orders never
     count; a returned order stops counting once it has come back by
     ``as_of``), except that guest orders are kept: they are sales of the shop,
     though of nobody we know. Columns: ``order_id``, ``customer_id`` (empty for
@@ -104,7 +104,7 @@ def purchases(data: CRMData, *, as_of=None) -> pd.DataFrame:
     >>> p = purchases(data)
     >>> bool(p["order_id"].isin(data.orders.query("status == 'cancelled'")["order_id"]).any())
     False
-    >>> from crmkit.analytics.rfm import purchases as customer_purchases
+    >>> from crmkit.analytics.rfm import customer_purchases
     >>> len(customer_purchases(data)) == int(p["customer_id"].notna().sum())
     True
     """
@@ -355,8 +355,9 @@ def organise_steps(data: CRMData, split: Split) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- SQL on CRMData
-def query(data: CRMData, sql, lang: str = "en"):
-    """Run a SQL query on the shop's tables (DuckDB, in memory); return its result.
+def run_sql(data: CRMData, sql, lang: str = "en"):
+    """Run a SQL query on the shop's tables (DuckDB, in memory); return its result, as
+    :func:`crmkit.lessons.lesson02.run_sql` does on the warehouse.
 
     Every table of the data (``customers``, ``orders``, ``order_lines``...)
     and the view ``purchases`` (see :func:`purchases`) can be queried by name.
@@ -583,7 +584,7 @@ def _top_decile_capture(ctx) -> float:
 
 
 def _sql(ctx, answer):
-    return query(ctx.data, answer, lang=ctx.lang)
+    return run_sql(ctx.data, answer, lang=ctx.lang)
 
 
 def top_pair(rules: pd.DataFrame, data: CRMData) -> tuple[int, int]:

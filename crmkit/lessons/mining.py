@@ -54,7 +54,7 @@ from ..analytics.forecast import (
     marketing_plan,
     sales_series,
 )
-from ..analytics.plots import plot_calibration_holdout, plot_probability_alive
+from ..analytics.modelplots import plot_calibration_holdout, plot_probability_alive
 from ..analytics.rfm import holdout_purchases, rfm_scores, rfm_summary
 from ..analytics.scoreboard import compare, verdict_of
 from ..analytics.segments import SEGMENTS, assign_segments
@@ -809,7 +809,7 @@ def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
 
 
 def plot_purchases_by_frequency(value: ValueModels, *, lang: str = "en", ax=None):
-    """Calibration against holdout (:func:`crmkit.analytics.plots.plot_calibration_holdout`),
+    """Calibration against holdout (:func:`crmkit.analytics.modelplots.plot_calibration_holdout`),
     with the baseline drawn on the same axes."""
     check_lang(lang)
     table = purchases_by_frequency(value)
@@ -824,7 +824,7 @@ def plot_p_alive_matrix(value: ValueModels, *, lang: str = "en", ax=None):
     """The BG/NBD probability-alive matrix for a customer observed as long as the oldest.
 
     :func:`crmkit.analytics.diagnostics.probability_alive_matrix` drawn by
-    :func:`crmkit.analytics.plots.plot_probability_alive`, on a grid of about
+    :func:`crmkit.analytics.modelplots.plot_probability_alive`, on a grid of about
     24 recency steps and frequencies up to the 99th percentile of the shop's.
     Reading it: many purchases with the last one recent (top right) is alive;
     a frequent buyer silent for long (top left) has probably left.

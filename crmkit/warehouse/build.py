@@ -49,12 +49,14 @@ import pandas as pd
 import pyarrow as pa
 
 from ..dataset.crmdata import CRMData, read_json
+from ..dataset.days import parse_day
 from ..dataset.extracts import FILES, MANIFEST_NAME
 from ..dataset.folder import file_digest
 from ..dataset.names import LOCAL_CITIES, NATIONAL_CITIES
 from ..dataset.schema import SCHEMA, conform
 from ..errors import DatasetError, ParameterError
 from ..sources.lines import plain_text, read_delimited, read_header
+from .connection import connect, one_statement, opened
 from .dialect import bind, statements
 from .sql import (
     MARTS,
@@ -87,89 +89,13 @@ __all__ = [
 _BATCH_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
-# ----------------------------------------------------------------------------- connections
+# ----------------------------------------------------------------------------- settings
 #: Seconds a build or load waits for another one on the same file before giving up.
 LOCK_TIMEOUT = 60.0
 #: Years either side of a batch's extraction day in which its dates are believed.
 PLAUSIBLE_YEARS = 10
 #: The files a first build cannot do without: the customers, the catalogue, the till's codes.
 MASTER_FILES = ("legacy_customers.csv", "web_products.csv", "pos_articles.csv")
-
-
-def connect(warehouse, *, read_only: bool = True,
-            external_access: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open a warehouse file (read-only by default) with the session settings it needs.
-
-    With ``external_access=False`` the connection cannot read or write any
-    other file (no ``COPY ... TO``, ``read_csv`` or ``ATTACH``): the setting
-    used for queries whose text comes from a learner or a caller.
-
-    >>> connect("no/such/file.duckdb")
-    Traceback (most recent call last):
-    ...
-    crmkit.errors.DatasetError: warehouse='no/such/file.duckdb' does not exist; ...
-    """
-    path = Path(warehouse)
-    if read_only and not path.exists():
-        raise DatasetError(
-            f"warehouse={str(warehouse)!r} does not exist; build it first with "
-            "crmkit.warehouse.build.build_warehouse(data, path)."
-        )
-    if path.is_dir():
-        raise DatasetError(f"warehouse={str(warehouse)!r} is a folder; give the path of a "
-                           ".duckdb file.")
-    config = {} if external_access else {"enable_external_access": False}
-    try:
-        con = duckdb.connect(str(path), read_only=read_only, config=config)
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "lock" in first.lower():
-            raise DatasetError(
-                f"warehouse {str(path)!r} is open for writing in another process; close that "
-                f"program (or notebook kernel) and try again. DuckDB says: {first}") from None
-        raise DatasetError(
-            f"{str(path)!r} cannot be opened as a DuckDB warehouse ({first}); build one with "
-            "crmkit warehouse build.") from None
-    con.execute("SET TimeZone = 'UTC'")
-    return con
-
-
-@contextlib.contextmanager
-def _open(warehouse, *, external_access: bool = True):
-    """A connection for a path (closed afterwards) or the caller's own connection."""
-    if isinstance(warehouse, duckdb.DuckDBPyConnection):
-        yield warehouse
-    else:
-        con = connect(warehouse, external_access=external_access)
-        try:
-            yield con
-        finally:
-            con.close()
-
-
-def one_statement(con, sql: str, *, what: str = "sql") -> str:
-    """Return ``sql`` if it is exactly one SELECT statement, else raise a clear error.
-
-    >>> one_statement(duckdb.connect(), "SELECT 1; COPY (SELECT 1) TO 'x.csv'")
-    Traceback (most recent call last):
-    ...
-    crmkit.errors.ParameterError: sql holds 2 statements; run one query (a single SELECT) at a time.
-    """
-    if not isinstance(sql, str) or not sql.strip():
-        raise ParameterError(f"{what} is empty; write one query such as 'SELECT 1'.")
-    try:
-        statements = con.extract_statements(sql)
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise ParameterError(f"{what} is not valid SQL: {first}") from None
-    if len(statements) != 1:
-        raise ParameterError(f"{what} holds {len(statements)} statements; run one query "
-                             "(a single SELECT) at a time.")
-    if statements[0].type != duckdb.StatementType.SELECT:
-        kind = str(statements[0].type).rsplit(".", 1)[-1]
-        raise ParameterError(f"{what} is a {kind} statement; only a SELECT query can run "
-                             "here (the warehouse is read-only).")
-    return sql
 
 
 def query(warehouse, sql: str, params=None) -> pd.DataFrame:
@@ -183,9 +109,9 @@ def query(warehouse, sql: str, params=None) -> pd.DataFrame:
     >>> query(duckdb.connect(), "SELECT 1; DROP TABLE t")
     Traceback (most recent call last):
     ...
-    crmkit.errors.ParameterError: sql holds 2 statements; ...
+    crmkit.warehouse.connection.NotOneSelectError: sql holds 2 statements; ...
     """
-    with _open(warehouse, external_access=False) as con:
+    with opened(warehouse, external_access=False) as con:
         one_statement(con, sql)
         try:
             return con.execute(sql, params or []).df()
@@ -395,7 +321,7 @@ def load_batch(warehouse, extracts_dir, *, plausible_years: int = PLAUSIBLE_YEAR
         source = Path(extracts_dir)
     with _exclusive(path, lock_timeout):
         _check_target(path)
-        with _open(path) as con:
+        with opened(path) as con:
             if _already_loaded(con, batch_id, digests, Path(str(extracts_dir))):
                 return load_report(con, batch_id=batch_id)
         with _replacing(path, copy=True) as con:
@@ -766,12 +692,7 @@ def customer_as_of(warehouse, day, *, customer_id=None) -> pd.DataFrame:
     Type 2 attributes (address, city, postal code, country, segment) are the
     ones valid that day; type 1 attributes (name, e-mail, ...) are the latest.
     """
-    try:
-        ts = pd.Timestamp(day)
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(f"day={day!r} is not a date; write it as YYYY-MM-DD.") from exc
-    if pd.isna(ts):
-        raise ParameterError(f"day={day!r} is not a date; write it as YYYY-MM-DD.")
+    ts = parse_day("day", day)
     sql = ("SELECT * FROM marts.dim_customer WHERE customer_id <> -1 "
            "AND valid_from <= CAST(? AS DATE) AND CAST(? AS DATE) < valid_to")
     params: list = [ts.date(), ts.date()]
@@ -802,7 +723,7 @@ def read_tables(warehouse) -> dict[str, pd.DataFrame]:
     compare directly with the :class:`CRMData` the extracts were written from.
     """
     out = {}
-    with _open(warehouse) as con:
+    with opened(warehouse) as con:
         for name, sql in _READ.items():
             df = con.execute(sql).df()
             # money columns the sources lack are filled by conform's documented rules

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..dataset.schema import ORDER_STATUSES, TICKET_STATES
-from .build import _open
+from .connection import opened
 from .sql import MAX_AMOUNT, MAX_QUANTITY, UNKNOWN
 
 __all__ = [
@@ -191,7 +191,7 @@ def run_data_tests(warehouse, *, tests=None) -> pd.DataFrame:
     """
     tests = DATA_TESTS if tests is None else tuple(tests)
     rows = []
-    with _open(warehouse) as con:
+    with opened(warehouse) as con:
         for t in tests:
             n = con.execute(f"SELECT count(*) FROM ({t.sql})").fetchall()[0][0]
             rows.append({"test": t.name, "kind": t.kind, "table": t.table,

@@ -30,7 +30,7 @@ import re
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
-from .build import _open, one_statement
+from .connection import one_statement, opened
 from .sql import ident
 
 __all__ = ["ALL", "DEFAULT_MEASURES", "cube", "rollup", "grouping_sets", "pivot"]
@@ -102,7 +102,7 @@ def cube(warehouse, *, by, measures=None, kind: str = "cube", sets=None,
     """
     check_choice("kind", kind, ("cube", "rollup", "grouping_sets"))
     measures = _check_measures(measures)
-    with _open(warehouse, external_access=False) as con:
+    with opened(warehouse, external_access=False) as con:
         available = _columns(con, table)
         by = _check_by(by, available)
         if kind == "grouping_sets":
@@ -155,7 +155,7 @@ def pivot(warehouse, *, rows: str, columns: str, measure: str = "sum(net_amount)
     it runs on any SQL engine; the ``'(all)'`` column is the row total. Values
     from the data become quoted column names and bound parameters, never SQL.
     """
-    with _open(warehouse, external_access=False) as con:
+    with opened(warehouse, external_access=False) as con:
         available = _columns(con, table)
         (rows,) = _check_by([rows], available, "rows")
         (columns,) = _check_by([columns], available, "columns")

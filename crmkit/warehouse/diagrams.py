@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..errors import ParameterError, check_choice
 from ..i18n import check_lang, format_number, t
-from .build import _open
+from .connection import opened
 
 __all__ = ["schema_columns", "schema_links", "plot_star_schema", "plot_load_report"]
 
@@ -42,7 +42,7 @@ _NUMERIC = ("DOUBLE", "FLOAT", "DECIMAL", "BIGINT", "INTEGER", "HUGEINT", "SMALL
 
 def schema_columns(warehouse, schema: str = "marts") -> pd.DataFrame:
     """Every column of the base tables of ``schema``: table, column, type, position."""
-    with _open(warehouse) as con:
+    with opened(warehouse) as con:
         return con.execute(
             "SELECT table_name AS \"table\", column_name AS \"column\", data_type AS type, "
             "column_index AS position FROM duckdb_columns() WHERE schema_name = ? "
