@@ -160,7 +160,7 @@ def plot_cluster_profiles(data: pd.DataFrame, *, lang: str = "en", ax=None):
                              "its standing_.")
     shown = data.rename(columns=lambda c: _label(c, lang, "mining_feature"))
     shown.index = [f"{t('mining.cluster', lang)} {i}" for i in data.index]
-    ax = ax or _new((1.1 * shown.shape[1] + 3.5, 0.6 * len(shown) + 2.5))
+    ax = ax or _new((1.1 * shown.shape[1] + 3.5, max(0.6 * len(shown) + 2.5, 4.5)))
     limit = max(float(np.abs(shown.to_numpy()).max()), 1.0)
     # the numbers in the cells as the language writes them
     labels = shown.map(lambda v: format_message("{v:.1f}", lang, v=v))

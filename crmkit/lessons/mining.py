@@ -858,7 +858,7 @@ def plot_rule_check(check: pd.DataFrame, *, top: int = 10, lang: str = "en", ax=
     check_lang(lang)
     rows = check.head(top)
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 2.2), layout="constrained")
+        _, ax = plt.subplots(figsize=(10, 0.4 * len(rows) + 2.4), layout="constrained")
     star = rows["true_pair"] if "true_pair" in rows else pd.Series(False, index=rows.index)
     labels = [("★ " if s else "") + f"{a} → {c}" for a, c, s in
               zip(rows["antecedent"], rows["consequent"], star, strict=True)]
@@ -879,4 +879,4 @@ def plot_rule_check(check: pd.DataFrame, *, top: int = 10, lang: str = "en", ax=
 def _fill(text: str, ax) -> str:
     import textwrap
 
-    return textwrap.fill(text, max(int(ax.figure.get_figwidth() * 7), 30))
+    return textwrap.fill(text, max(int(ax.figure.get_figwidth() * 4), 30))
