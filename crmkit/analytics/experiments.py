@@ -163,7 +163,7 @@ def plot_activity_heatmap(table: pd.DataFrame, *, what: str = "sessions", lang: 
     ...                    index=pd.Index(_WEEKDAYS, name="weekday"))
     >>> ax = plot_activity_heatmap(tab, lang="es")
     >>> ax.get_yticklabels()[0].get_text(), ax.get_xlabel(), ax.texts[0].get_text()
-    ('lun', 'Hora del día', '1200')
+    ('lun', 'Hora del día', '1.200')
     """
     import matplotlib.pyplot as plt
     import seaborn as sns
