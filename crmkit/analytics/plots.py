@@ -136,6 +136,7 @@ def plot_probability_alive(matrix: pd.DataFrame, *, lang: str = "en", ax=None):
     ax = _axes(ax)
     # cividis: dark (gone) to light (alive), readable without telling red from green
     sns.heatmap(matrix, ax=ax, cmap="cividis", vmin=0, vmax=1, cbar=True)
+    ax.grid(False)  # the course style's grid would cross the cells
     ax.invert_yaxis()
     ax.set_xlabel(t("model_label.recency", lang))
     ax.set_ylabel(t("model_label.frequency", lang))
