@@ -64,6 +64,9 @@ __all__ = [
     "parse_locale_number",
     "number_axis",
     "date_axis",
+    "locale_axes",
+    "describe_figure",
+    "figure_description",
     "display_numbers",
 ]
 
@@ -368,6 +371,79 @@ def date_axis(ax, lang: str = "en", *, axis: str = "x"):
 
     target.set_major_formatter(mticker.FuncFormatter(label))
     return ax
+
+
+def locale_axes(ax, lang: str = "en"):
+    """Write every number and date axis of ``ax`` and of its colour bars the way ``lang`` does.
+
+    An axis of plain numbers gets grouped thousands and the language's decimal sign
+    (never an offset such as ``1e6``), a date axis month names; category axes and
+    axes whose labels were already set (a heat map's rows) are left as they are.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [0, 25000])
+    >>> _ = locale_axes(ax, "es")
+    >>> fig.canvas.draw()
+    >>> "20.000" in [x.get_text() for x in ax.get_yticklabels()]
+    True
+    >>> "0,2" in [x.get_text() for x in ax.get_xticklabels()]
+    True
+    >>> plt.close(fig)
+    """
+    import matplotlib.dates as mdates
+    import matplotlib.ticker as mticker
+
+    bars = [m.colorbar.ax for m in [*ax.collections, *ax.images]
+            if getattr(m, "colorbar", None) is not None]
+    for each in (ax, *bars):
+        for name, axis in (("x", each.xaxis), ("y", each.yaxis)):
+            shown = axis.get_major_formatter()
+            if isinstance(shown, mdates.AutoDateFormatter | mdates.ConciseDateFormatter
+                          | mdates.DateFormatter):
+                date_axis(each, lang, axis=name)
+            elif isinstance(shown, mticker.ScalarFormatter | mticker.LogFormatter):
+                number_axis(each, lang, axis=name)
+    return ax
+
+
+#: The attribute of a matplotlib figure that keeps, per axes, what its picture shows in words.
+_DESCRIPTION = "crmkit_description"
+
+
+def describe_figure(ax, text: str):
+    """Say in words what the picture on ``ax`` shows: the alt text of the figure's image.
+
+    Each plot function calls it with a sentence from the catalog in its ``lang``;
+    a figure with several axes says each part in the order of its axes.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, (left, right) = plt.subplots(1, 2)
+    >>> _ = describe_figure(right, "Lift curve.")
+    >>> _ = describe_figure(left, "ROC curve.")
+    >>> figure_description(fig)
+    'ROC curve. Lift curve.'
+    >>> plt.close(fig)
+    """
+    fig = ax.figure
+    said = getattr(fig, _DESCRIPTION, None)
+    if said is None:
+        said = {}
+        setattr(fig, _DESCRIPTION, said)
+    said[ax] = " ".join(str(text).split())
+    return ax
+
+
+def figure_description(fig) -> str | None:
+    """What a figure shows in words (set by :func:`describe_figure`), or None."""
+    said = getattr(fig, _DESCRIPTION, None) or {}
+    parts = [said[ax] for ax in fig.axes if ax in said]
+    parts += [text for ax, text in said.items() if ax not in fig.axes]
+    return " ".join(parts) or None
 
 
 def display_numbers(lang: str = "en") -> None:

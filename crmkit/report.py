@@ -37,6 +37,7 @@ __all__ = [
     "parse_value",
     "render",
     "to_html",
+    "image_descriptions",
     "static_widgets",
     "EDITIONS",
     "run_reports",
@@ -225,8 +226,42 @@ def to_html(executed: str | Path, html: str | Path, *, no_input: bool = False,
     static_widgets(nb)
     nb.metadata["title"] = report_title(nb, shop)
     body, _ = exporter.from_notebook_node(nb)
-    Path(html).write_text(body, encoding="utf-8")
+    Path(html).write_text(image_descriptions(nb, body), encoding="utf-8")
     return Path(html)
+
+
+def image_descriptions(nb, body: str) -> str:
+    """``body`` (a notebook's HTML) with each figure's image described by its ``alt`` text.
+
+    The kernel puts a figure's description in words (``{"alt": ...}``, see
+    :func:`crmkit.lessons.notebook.alt_text`) in the metadata of its PNG output;
+    the HTML exporter does not use it, so the page's images get it here, matched by
+    their data. Images without one keep the exporter's.
+
+    >>> import nbformat
+    >>> out = nbformat.v4.new_output("display_data", data={"image/png": "iVBO"},
+    ...                              metadata={"image/png": {"alt": "Pedidos por hora."}})
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[out])])
+    >>> image_descriptions(nb, '<p><img alt="x" src="data:image/png;base64,iVBO"/></p>')
+    '<p><img alt="Pedidos por hora." src="data:image/png;base64,iVBO"/></p>'
+    """
+    from bs4 import BeautifulSoup
+
+    said = {}
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            png = out.get("data", {}).get("image/png")
+            alt = out.get("metadata", {}).get("image/png", {}).get("alt")
+            if png and alt:
+                said["".join(png.split())] = alt
+    if not said:
+        return body
+    soup = BeautifulSoup(body, features="html.parser")
+    for img in soup.select('img[src^="data:image/png;base64,"]'):
+        data = "".join(img["src"].split(",", 1)[1].split())
+        if data in said:
+            img["alt"] = said[data]
+    return str(soup)
 
 
 def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,

@@ -455,14 +455,15 @@ def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax=None, currency: s
     written beside it (in ``currency``, as ``lang`` writes money) and the bar's colour by
     channel."""
     import matplotlib.pyplot as plt
+    import seaborn as sns
 
-    from ..i18n import format_currency, t
+    from ..i18n import describe_figure, format_currency, format_message, locale_axes, t
 
     c = campaigns.sort_values("start_date").reset_index(drop=True)
     if ax is None:
-        ax = plt.subplots(figsize=(9, max(2.5, 0.28 * len(c) + 1)))[1]
+        ax = plt.subplots(figsize=(10, max(2.5, 0.28 * len(c) + 1.5)), layout="constrained")[1]
     channels = list(dict.fromkeys(c["channel"]))
-    colours = dict(zip(channels, plt.get_cmap("tab10").colors, strict=False))
+    colours = dict(zip(channels, sns.color_palette("colorblind"), strict=False))
     for i, r in c.iterrows():
         width = (r["end_date"] - r["start_date"]).days + 1
         ax.barh(i, width, left=r["start_date"], color=colours[r["channel"]], height=0.6)
@@ -475,7 +476,12 @@ def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax=None, currency: s
                         for k in channels], fontsize=7, loc="upper left",
               bbox_to_anchor=(1.0, 1.0))
     ax.set_title(t("case.plan_title", lang))
-    return ax
+    # room after the last bar for its budget
+    ax.set_xlim(c["start_date"].min() - pd.Timedelta(days=10),
+                c["end_date"].max() + pd.Timedelta(days=70))
+    locale_axes(ax, lang)
+    return describe_figure(ax, format_message(t("plot_alt.campaign_plan", lang), lang,
+                                              n=len(c)))
 
 
 def _cat():

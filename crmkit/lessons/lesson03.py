@@ -49,7 +49,16 @@ from ..dataset.days import parse_day
 from ..dataset.money import minor_digits
 from ..dataset.schema import TABLE_NAMES
 from ..errors import ParameterError
-from ..i18n import catalog, check_lang, t
+from ..i18n import (
+    catalog,
+    check_lang,
+    describe_figure,
+    format_date,
+    format_message,
+    locale_axes,
+    month_names,
+    t,
+)
 from .exercises import AnyOf, Exercise, ExerciseBook
 from .judgement import decide, letters
 from .notebook import localize, readable
@@ -469,7 +478,17 @@ def show(table: pd.DataFrame | pd.Series, lang: str = "en"):
 
 # ----------------------------------------------------------------------------- plots
 def _axes(ax, size=(8, 3.5)):
-    return ax if ax is not None else plt.subplots(figsize=size)[1]
+    return ax if ax is not None else plt.subplots(figsize=size, layout="constrained")[1]
+
+
+def _done(ax, lang: str, key: str, **values):
+    """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
+    locale_axes(ax, lang)
+    return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
+
+
+def _month(day, lang: str) -> str:
+    return format_date(pd.Timestamp(day), lang, skeleton="yMMM")
 
 
 def plot_monthly_sales(data: CRMData, *, split: Split | None = None, lang: str = "en",
@@ -487,7 +506,10 @@ def plot_monthly_sales(data: CRMData, *, split: Split | None = None, lang: str =
     ax.set_title(t("m03_chart.monthly_sales", lang))
     ax.set_ylabel(t("m03_chart.revenue", lang))
     ax.set_xlabel("")
-    return ax
+    span = {"start": _month(m.index.min(), lang), "end": _month(m.index.max(), lang)}
+    if split is None:
+        return _done(ax, lang, "monthly_sales", **span)
+    return _done(ax, lang, "monthly_sales_split", cutoff=_month(split.cutoff, lang), **span)
 
 
 def plot_orders_per_customer(data: CRMData, *, lang: str = "en", cap: int = 10, ax=None):
@@ -502,7 +524,7 @@ def plot_orders_per_customer(data: CRMData, *, lang: str = "en", cap: int = 10, 
     ax.set_title(t("m03_chart.orders_per_customer", lang))
     ax.set_xlabel(t("m03_chart.purchases", lang))
     ax.set_ylabel(t("m03_chart.customers", lang))
-    return ax
+    return _done(ax, lang, "orders_per_customer", cap=cap, once=int(counts.loc[1]))
 
 
 def plot_seasonal_index(data: CRMData, *, lang: str = "en", ax=None):
@@ -511,13 +533,15 @@ def plot_seasonal_index(data: CRMData, *, lang: str = "en", ax=None):
     ax = _axes(ax, (6, 3.5))
     idx = seasonal_index(data)
     ax.bar(idx.index.astype(int), idx.to_numpy(),
-           color=["#c44e52" if v >= 1 else "#8c8c8c" for v in idx.to_numpy()])
+           color=["#d55e00" if v >= 1 else "#8c8c8c" for v in idx.to_numpy()])
     ax.axhline(1, color="black", lw=1, ls="--")
-    ax.set_xticks(range(1, 13))
+    names = month_names(lang)
+    ax.set_xticks(range(1, 13), names)
     ax.set_title(t("m03_chart.seasonal_index", lang))
     ax.set_xlabel(t("m03_chart.month_of_year", lang))
     ax.set_ylabel(t("m03_chart.index", lang))
-    return ax
+    return _done(ax, lang, "seasonal_index", best=month_names(lang, "wide")[
+        int(idx.idxmax()) - 1])
 
 
 # ----------------------------------------------------------------------------- exercises

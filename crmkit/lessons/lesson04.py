@@ -20,7 +20,17 @@ import numpy as np
 import pandas as pd
 
 from ..analytics import automation, campaigns, experiments, kpis
-from ..i18n import check_lang, format_currency, format_message, format_number, format_percent, t
+from ..i18n import (
+    check_lang,
+    describe_figure,
+    format_currency,
+    format_date,
+    format_message,
+    format_number,
+    format_percent,
+    locale_axes,
+    t,
+)
 from . import parameters
 from .exercises import Exercise, ExerciseBook
 from .judgement import decide, letters
@@ -163,46 +173,59 @@ def smart_table(objective: campaigns.SmartObjective, lang: str = "en") -> pd.Dat
 
 
 # ----------------------------------------------------------------------------- plots
+def _new(size):
+    return plt.subplots(figsize=size, layout="constrained")[1]
+
+
+def _done(ax, lang: str, key: str, **values):
+    """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
+    locale_axes(ax, lang)
+    return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
+
+
 def plot_footfall(data, *, lang: str = "en", ax=None):
     """Sessions and unique visitors per month (footfall)."""
     f = kpis.footfall(data)
     if ax is None:
-        ax = plt.subplots(figsize=(9, 3.5))[1]
+        ax = _new((9, 3.5))
     x = f.index.to_timestamp()
     ax.plot(x, f["sessions"], marker="o", ms=3, label=t("case.sessions_axis", lang))
     ax.plot(x, f["visitors"], marker="o", ms=3, label=t("case.visitors_axis", lang))
     ax.set_title(t("case.footfall_title", lang))
     ax.set_xlabel(t("case.month_axis", lang))
     ax.legend()
-    return ax
+    return _done(ax, lang, "footfall", start=format_date(x.min(), lang, skeleton="yMMM"),
+                 end=format_date(x.max(), lang, skeleton="yMMM"))
 
 
 def plot_funnel(data, *, lang: str = "en", ax=None):
     """The funnel visit -> cart -> order as horizontal bars with the step rates."""
     f = kpis.funnel(data)
     if ax is None:
-        ax = plt.subplots(figsize=(7, 2.6))[1]
+        ax = _new((7, 2.6))
     labels = [t(f"funnel.{s}", lang) for s in f.index]
     ax.barh(labels, f["sessions"], color=["#264653", "#2a9d8f", "#e9c46a"])
     for i, (n, r) in enumerate(zip(f["sessions"], f["step_rate"], strict=True)):
-        ax.text(n, i, f"  {n:,}  ({r:.1%})", va="center", fontsize=8)
+        ax.text(n, i, f"  {format_number(n, lang)}  ({format_percent(r, lang, decimals=1)})",
+                va="center", fontsize=8)
     ax.invert_yaxis()
     ax.set_title(t("case.funnel_title", lang))
     ax.set_xlim(0, f["sessions"].max() * 1.35)
-    return ax
+    overall = f["sessions"].iloc[-1] / max(f["sessions"].iloc[0], 1)
+    return _done(ax, lang, "funnel", rate=format_percent(overall, lang, decimals=1))
 
 
 def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None, currency: str = "€"):
     """Distribution of the CPS of the customers who bought, with zero marked."""
     if ax is None:
-        ax = plt.subplots(figsize=(8, 3.2))[1]
+        ax = _new((8, 3.2))
     values = cps.loc[cps["orders"] > 0, "cps"]
     ax.hist(values.clip(upper=values.quantile(0.99)), bins=50, color="#2a9d8f")
     ax.axvline(0, color="#e76f51", ls="--")
     ax.set_title(t("case.cps_title", lang))
     ax.set_ylabel(t("case.customers_axis", lang))
     ax.set_xlabel(f"CPS ({currency})")
-    return ax
+    return _done(ax, lang, "cps")
 
 
 def plot_uplift(effects: pd.DataFrame, *, truth: pd.DataFrame | None = None,
@@ -210,7 +233,7 @@ def plot_uplift(effects: pd.DataFrame, *, truth: pd.DataFrame | None = None,
     """Each campaign's uplift with its confidence interval; the true effect when known."""
     e = effects.dropna(subset=["ci_low"])
     if ax is None:
-        ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(e) + 1)))[1]
+        ax = _new((8, max(2.5, 0.3 * len(e) + 1.2)))
     y = np.arange(len(e))
     ax.errorbar(e["uplift"] * 100, y, xerr=[(e["uplift"] - e["ci_low"]) * 100,
                                             (e["ci_high"] - e["uplift"]) * 100],
@@ -225,20 +248,20 @@ def plot_uplift(effects: pd.DataFrame, *, truth: pd.DataFrame | None = None,
     ax.set_xlabel(t("case.uplift_axis", lang))
     ax.set_ylabel(t("column.campaign_id", lang))
     ax.set_title(t("case.uplift_title", lang))
-    return ax
+    return _done(ax, lang, "uplift", n=len(e))
 
 
 def plot_flows(weekly: pd.DataFrame, *, lang: str = "en", ax=None):
     """Triggers per week of each automation flow."""
     if ax is None:
-        ax = plt.subplots(figsize=(9, 3.2))[1]
+        ax = _new((9, 3.2))
     for flow, part in weekly.groupby("flow", sort=False):
         ax.plot(part["week"], part["triggered"], label=t(f"flow.{flow}", lang), lw=1.2)
     ax.set_title(t("case.flows_title", lang))
     ax.set_ylabel(t("case.customers_axis", lang))
     if len(weekly):
         ax.legend(fontsize=8)
-    return ax
+    return _done(ax, lang, "flows", n=weekly["flow"].nunique() if len(weekly) else 0)
 
 
 # ----------------------------------------------------------------------------- exercises

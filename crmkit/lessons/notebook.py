@@ -40,23 +40,101 @@ import pandas as pd
 from ..dataset.crmdata import CRMData
 from ..dataset.profiles import get_profile
 from ..dataset.synth import generate
-from ..i18n import catalog, check_lang, display_numbers, format_date, format_datetime, t
+from ..i18n import (
+    catalog,
+    check_lang,
+    display_numbers,
+    figure_description,
+    format_date,
+    format_datetime,
+    t,
+)
 from .parameters import check_parameters
 
-__all__ = ["setup", "localize", "readable", "for_reader", "say", "set_style", "shorten",
-           "section", "shop_title", "money", "is_own_data"]
+__all__ = ["setup", "localize", "readable", "for_reader", "say", "set_style", "alt_text",
+           "shorten", "section", "shop_title", "money", "is_own_data"]
 
 
-def set_style() -> None:
-    """One look for every chart of the course."""
+def set_style(lang: str = "en") -> None:
+    """One look for every chart of the course, and images that say what they show.
+
+    Figures are laid out by matplotlib's constrained layout (room for every
+    label, legend and colour bar, no "tight layout not applied" warning). In a
+    notebook, each figure's image carries its description in ``lang``
+    (:func:`alt_text`) as the ``alt`` of its output, which a report's HTML uses.
+    """
     import matplotlib as mpl
     import seaborn as sns
 
+    check_lang(lang)
     sns.set_theme(style="whitegrid", context="notebook")
     mpl.rcParams.update({"figure.dpi": 100, "axes.titleweight": "bold",
-                         "figure.autolayout": True})
+                         "figure.autolayout": False, "figure.constrained_layout.use": True})
     # tables: a sentence or a raw line of 100 characters is shown whole, not cut mid-word
     pd.set_option("display.max_colwidth", 100)
+    if _in_notebook():
+        _describe_images(lang)
+
+
+def alt_text(fig, lang: str = "en") -> str:
+    """What a figure shows in words: its description, else its titles.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.set_title("Pedidos por hora")
+    >>> alt_text(fig, "es")
+    'Gráfico: Pedidos por hora.'
+    >>> plt.close(fig)
+    """
+    said = figure_description(fig)
+    if said:
+        return said
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        titles.insert(0, fig._suptitle.get_text())
+    return t("plot_alt.titled", lang).format(title="; ".join(titles) or t(
+        "plot_alt.untitled", lang))
+
+
+_IMAGES = {"lang": "en", "hooked": False}
+
+
+def _describe_images(lang: str) -> None:
+    """Make the kernel's PNG of a figure carry ``{"alt": alt_text(fig)}`` as its metadata."""
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    _IMAGES["lang"] = lang
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    if "inline" in str(matplotlib.rcParams._get("backend")):
+        plt.switch_backend(matplotlib.rcParams._get("backend"))  # it sets its PNG printer now
+    _wrap_png_printer(ip)
+    if not _IMAGES["hooked"]:  # a later ``%matplotlib inline`` replaces the printer again
+        ip.events.register("pre_run_cell", lambda *_: _wrap_png_printer(ip))
+        _IMAGES["hooked"] = True
+
+
+def _wrap_png_printer(ip) -> None:
+    from matplotlib.figure import Figure
+
+    formatter = ip.display_formatter.formatters["image/png"]
+    try:
+        inner = formatter.lookup_by_type(Figure)
+    except KeyError:
+        return
+    if getattr(inner, "crmkit_alt", False):
+        return
+
+    def png(fig):
+        data = inner(fig)
+        return None if data is None else (data, {"alt": alt_text(fig, _IMAGES["lang"])})
+
+    png.crmkit_alt = True
+    formatter.for_type(Figure, png)
 
 
 def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed: int = 0,
@@ -77,7 +155,7 @@ def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed:
     else:
         get_profile(profile)
         data = generate(profile, n_customers=n_customers, start=start, end=end, seed=seed)
-    set_style()
+    set_style(lang)
     if _in_notebook():  # pandas' display options are global: change them only in a kernel
         display_numbers(lang)
     return data
