@@ -52,6 +52,7 @@ import pandas as pd
 
 from ..errors import ParameterError
 from ..i18n import catalog, check_lang, format_message, parse_number, t
+from .comments import comment, notebook_lang
 from .submission import encode, log_path, read_log, write_log
 
 __all__ = [
@@ -73,7 +74,8 @@ __all__ = [
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
-PLACEHOLDER = "# your code here: give `answer` its value"
+#: The line that stands for a solution in the student edition (English; see :func:`strip_source`).
+PLACEHOLDER = comment("placeholder", "en")
 
 
 
@@ -720,23 +722,21 @@ _BLOCK = re.compile(rf"^([ \t]*){re.escape(BEGIN)}[^\n]*\n.*?^[ \t]*{re.escape(E
                     re.M | re.S)
 
 
-def strip_source(source: str) -> str:
-    """Replace every solution block of a cell's source by a placeholder line.
+def strip_source(source: str, lang: str = "en") -> str:
+    """Replace every solution block of a cell's source by a placeholder line in ``lang``.
 
     >>> print(strip_source("answer = None\\n# BEGIN SOLUTION\\nanswer = 42\\n# END SOLUTION\\n"))
     answer = None
     # your code here: give `answer` its value
     <BLANKLINE>
+    >>> print(strip_source("# BEGIN SOLUTION\\nanswer = 42\\n# END SOLUTION", "es"))
+    # tu código aquí: da a `answer` su valor
     """
-    return _BLOCK.sub(lambda m: m.group(1) + PLACEHOLDER, source)
+    placeholder = comment("placeholder", lang)
+    return _BLOCK.sub(lambda m: m.group(1) + placeholder, source)
 
 
-_FIGURES = "# Headline figures"
-_FIGURES_NOTE = ("# Headline figures are recorded in the instructor's edition only (some are "
-                 "exercise answers).\n")
-
-
-def strip_figures(source: str) -> str:
+def strip_figures(source: str, lang: str = "en") -> str:
     """A headline-figures cell without its figures: only the exercise status is recorded.
 
     A figure a notebook records for its tests (``base_rate``) may be an
@@ -750,24 +750,29 @@ def strip_figures(source: str) -> str:
     """
     import ast
 
-    if not source.lstrip().startswith(_FIGURES):
+    headings = tuple(comment("figures_heading", x) for x in ("en", "es"))
+    if not source.lstrip().startswith(headings):
         return source
+    note = comment("figures_note", lang) + "\n"
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return _FIGURES_NOTE
+        return note
     kept = [ast.get_source_segment(source, node) for node in tree.body]
     kept = [seg for seg in kept if seg and ("record(" not in seg
                                             or 'record("exercise_status"' in seg)]
-    return _FIGURES_NOTE + "".join(f"{seg}\n" for seg in kept)
+    return note + "".join(f"{seg}\n" for seg in kept)
 
 
-def strip_notebook(nb: dict) -> tuple[dict, int]:
+def strip_notebook(nb: dict, lang: str | None = None) -> tuple[dict, int]:
     """A copy of notebook ``nb`` with every solution block replaced, and the number removed.
 
     Cells keep their ids and tags; outputs are cleared; ``nb`` is not changed. The
     headline-figures cell records only the exercise status (:func:`strip_figures`).
+    The lines put in their place are written in ``lang``, by default the language
+    of the notebook's ``parameters`` cell (an edition's own).
     """
+    lang = lang or notebook_lang(nb)
     nb = copy.deepcopy(nb)
     removed = 0
     for cell in nb["cells"]:
@@ -775,7 +780,7 @@ def strip_notebook(nb: dict) -> tuple[dict, int]:
             continue
         src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         removed += len(_BLOCK.findall(src))
-        cell["source"] = strip_figures(strip_source(src))
+        cell["source"] = strip_figures(strip_source(src, lang), lang)
         cell["outputs"], cell["execution_count"] = [], None
     return nb, removed
 
