@@ -37,6 +37,7 @@ import datetime as _dt
 import numbers
 import re
 import string
+import unicodedata
 from functools import cache
 from importlib import resources
 
@@ -127,20 +128,29 @@ def value_labels(values, lang: str = "en") -> dict[str, str]:
 def key_of(text, groups=("column", "label", "value", "action")):
     """The catalog key whose label (in any language) is ``text``; ``text`` itself otherwise.
 
-    Lets a learner answer with the label a table shows instead of the column name.
+    Lets a learner answer with the label a table shows instead of the column name;
+    case and accents do not matter.
 
     >>> key_of("Correo electrónico"), key_of(" after-sales service "), key_of("postal_code")
     ('email', 'after_sales', 'postal_code')
+    >>> key_of("CORREO ELECTRONICO"), key_of("poblacion")
+    ('email', 'city')
     """
     if not isinstance(text, str):
         return text
-    wanted = text.strip().casefold()
+    wanted = _fold(text)
     for name, labels in catalog().items():
         group, key = name.split(".", 1)
-        if group in groups and (wanted == key.casefold()
-                                or wanted in (x.casefold() for x in labels)):
+        if group in groups and (wanted == _fold(key)
+                                or wanted in (_fold(x) for x in labels)):
             return key
     return text.strip()
+
+
+def _fold(text: str) -> str:
+    """``text`` without case, accents or surrounding spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 # ----------------------------------------------------------------------------- locale formats

@@ -9,6 +9,7 @@ import pytest
 
 from crmkit.cli import main
 from crmkit.errors import ParameterError
+from crmkit.lessons.comments import comment
 from crmkit.report import find_notebooks, notebook_parameters, run_parameters, run_reports
 
 
@@ -91,6 +92,6 @@ def test_student_command_strips_solutions_in_both_languages(tmp_path, capsys):
     assert main(["student", "01", "--out", str(tmp_path)]) == 0
     for lang in ("en", "es"):
         text = (tmp_path / lang / "01_crm_concepts.ipynb").read_text()
-        assert "BEGIN SOLUTION" not in text and "# your code here" in text
+        assert "BEGIN SOLUTION" not in text and comment("placeholder", lang) in text
         assert f'lang = \\"{lang}\\"' in text  # as JSON writes it in the parameters cell
     assert "solution(s) removed" in capsys.readouterr().out

@@ -43,6 +43,7 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from ..i18n import check_lang, parse_locale_number
+from ..i18n import catalog, check_lang, format_message, parse_locale_number, t
+from .comments import comment, notebook_lang
 from .submission import encode, log_path, read_log, write_log
 
 __all__ = [
@@ -72,68 +74,18 @@ __all__ = [
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
-PLACEHOLDER = "# your code here: give `answer` its value"
-
-_TEXT = {
-    "correct": ("✅ {title}: correct, well done!", "✅ {title}: ¡correcto, muy bien!"),
-    "incorrect": ("❌ {title}: not yet. Check your steps and try again{hint}.",
-                  "❌ {title}: todavía no. Revisa los pasos y vuelve a intentarlo{hint}."),
-    "close": ("🟡 {title}: very close, but not within the tolerance{hint}.",
-              "🟡 {title}: muy cerca, pero fuera del margen admitido{hint}."),
-    "wrong_shape": ("🔶 {title}: the answer has the wrong shape: {detail}.",
-                    "🔶 {title}: la respuesta no tiene la forma esperada: {detail}."),
-    "missing": ("⏳ {title}: not done yet. Write your answer in `answer`{hint}.",
-                "⏳ {title}: todavía sin hacer. Escribe tu respuesta en `answer`{hint}."),
-    "invalid": ("🔶 {title}: your answer could not be used: {detail}{hint}",
-                "🔶 {title}: no se ha podido usar tu respuesta: {detail}{hint}"),
-    "skipped": ("⏭️ {title}: skipped, this shop's data has no {detail}.",
-                "⏭️ {title}: se omite, los datos de esta tienda no tienen {detail}."),
-    "error": ("⚠️ {title}: the check could not run ({detail}). Your answer was not judged.",
-              "⚠️ {title}: no se pudo comprobar ({detail}). La respuesta no se ha evaluado."),
-    "hint_offer": (" (ask for a hint: book.hint({name!r}))",
-                   " (pide una pista: book.hint({name!r}))"),
-    "hint": ("Hint {i}/{n}: {text}", "Pista {i}/{n}: {text}"),
-    "no_hints": ("No more hints for {title}: compare with the lesson above.",
-                 "No quedan pistas para {title}: repasa la lección de arriba."),
-    "unknown": ("There is no exercise called {name!r}; the exercises are: {names}.",
-                "No hay ningún ejercicio llamado {name!r}; los ejercicios son: {names}."),
-    "expected_one": ("expected one value, got {n} values",
-                     "se esperaba un valor y hay {n} valores"),
-    "expected_one_query": ("expected one value, got {n} (a query that returns {n} rows?)",
-                           "se esperaba un valor y hay {n} (¿una consulta que devuelve {n} "
-                           "filas?)"),
-    "perturbed": ("❌ {title}: right on this data, but not when the data change a little: check "
-                  "the query's ordering and filters against the question{hint}.",
-                  "❌ {title}: correcto con estos datos, pero no si los datos cambian un poco: "
-                  "revisa la ordenación y los filtros de la consulta frente a la pregunta{hint}."),
-    "limit": ("⏸️ {title}: this exercise has been checked {n} times; further checks are not "
-              "judged (the instructor sees how often each exercise was checked). Work it out "
-              "from the lesson.",
-              "⏸️ {title}: este ejercicio se ha comprobado {n} veces; las siguientes "
-              "comprobaciones no se evalúan (el profesor ve cuántas veces se comprobó cada "
-              "ejercicio). Resuélvelo con la lección."),
-    "student": ("Exercises of student {id}: the data above are yours, and so are the answers.",
-                "Ejercicios del estudiante {id}: los datos de arriba son los tuyos, y también "
-                "las respuestas."),
-    "quoted_number": ("expected a number, got a text: write the number without quotes",
-                      "se esperaba un número y hay un texto: escribe el número sin comillas"),
-    "unquoted_text": ("expected a text, got a number: write the name in quotes, e.g. 'web'",
-                      "se esperaba un texto y hay un número: escribe el nombre entre comillas, "
-                      "p. ej. 'web'"),
-    "percent": ("it looks like a percentage: give a share between 0 and 1",
-                "parece un porcentaje: da una proporción entre 0 y 1"),
-    "expected_kind": ("expected {want}, got {got}", "se esperaba {want} y se recibió {got}"),
-}
-_KINDS = {
-    "number": ("a number", "un número"), "text": ("a text", "un texto"),
-    "table": ("a table (DataFrame)", "una tabla (DataFrame)"),
-    "series": ("a Series", "una Serie"), "collection": ("a list or set", "una lista o conjunto"),
-    "bool": ("True or False", "True o False"), "other": ("something else", "otra cosa"),
-}
+#: The line that stands for a solution in the student edition (English; see :func:`strip_source`).
+PLACEHOLDER = comment("placeholder", "en")
 
 
 def _say(key: str, lang: str, **kw) -> str:
-    return _TEXT[key][0 if lang == "en" else 1].format(**kw)
+    """The verdict sentence ``verdict.<key>`` of the catalog in ``lang``, filled in."""
+    return format_message(t(f"verdict.{key}", lang), lang, **kw)
+
+
+def _text(value: str, lang: str) -> str:
+    """``value`` in ``lang`` when it is a catalog key; else ``value`` itself (a plain text)."""
+    return t(value, lang) if value in catalog() else value
 
 
 class AnyOf(tuple):
@@ -149,7 +101,21 @@ class _Invalid(Exception):
 
 
 class Unusable(ValueError):
-    """Raised by an exercise's ``convert``: ``Unusable(english, spanish)`` says what is needed."""
+    """Raised by an exercise's ``convert``: ``Unusable(key, **values)`` says what is needed.
+
+    ``key`` names a sentence of the catalog (``verdict.<key>``), filled in with ``values``.
+
+    >>> print(Unusable("need_reason", n=5).text("es"))
+    da tu elección y un motivo: answer = ('b', 'porque ...'), con al menos 5 palabras de motivo
+    """
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
+
+    def text(self, lang: str) -> str:
+        """What the answer needs, in ``lang``."""
+        return _say(self.key, lang, **self.values)
 
 
 @dataclass(frozen=True)
@@ -176,10 +142,12 @@ class Exercise:
         Identifier used in ``book.check(name, answer)``.
     solve : callable
         ``solve(data) -> expected answer``.
-    title : tuple of (en, es) or str
-        Title shown in verdicts.
-    hints : sequence of str or of (en, es) pairs
-        Shown one at a time by :meth:`ExerciseBook.hint`.
+    title : str
+        Title shown in verdicts: a catalog key, by default ``exercise.<name>.title``
+        (a text that is not a key is shown as it is, in every language).
+    hints : sequence of str
+        Shown one at a time by :meth:`ExerciseBook.hint`: catalog keys, by default
+        every ``exercise.<name>.hint.1``, ``.hint.2``, ... the catalog holds.
     rtol, atol : float
         Tolerance for numbers (relative and absolute).
     ordered : bool
@@ -208,15 +176,30 @@ class Exercise:
     options : callable, optional
         For ``decide``: ``options(data, lang) -> {letter: text}``, shown by
         :meth:`ExerciseBook.options`.
-    rubric : tuple of (en, es) or str
+    rubric : str
         What the instructor looks for in the written reason (exported by
-        ``crmkit grade`` for manual grading).
+        ``crmkit grade`` for manual grading): a catalog key, by default
+        ``exercise.<name>.rubric``.
+
+    Every text a person reads lives in the catalog (``crmkit/catalog_exercises.yaml``)
+    in both languages; an exercise only names its keys:
+
+    >>> ex = Exercise("win_rate", len)
+    >>> ex.title, ex.hints[0]
+    ('exercise.win_rate.title', 'exercise.win_rate.hint.1')
+    >>> print(ex.label("es"), ex.hint_text(0, "en"), sep="\\n")
+    Tasa de éxito del embudo de ventas
+    Only closed negotiations count: stages 'won' and 'lost'.
+    >>> Exercise("x", len, title=("X", "X"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.ParameterError: Exercise 'x': title must be a catalog key (or one plain ...
     """
 
     name: str
     solve: Callable[[Any], Any]
-    title: tuple[str, str] | str = ""
-    hints: Sequence[str | tuple[str, str]] = ()
+    title: str = ""
+    hints: Sequence[str] = ()
     rtol: float = 1e-6
     atol: float = 1e-9
     ordered: bool = False
@@ -227,16 +210,35 @@ class Exercise:
     perturb: Callable[[Any], Any] | None = None
     kind: str = "compute"
     options: Callable[[Any, str], Mapping[str, str]] | None = None
-    rubric: tuple[str, str] | str = ""
+    rubric: str = ""
+
+    def __post_init__(self) -> None:
+        for attr, value in (("title", self.title), ("rubric", self.rubric),
+                            *(("hints", h) for h in self.hints)):
+            if not isinstance(value, str):
+                raise ParameterError(
+                    f"Exercise {self.name!r}: {attr} must be a catalog key (or one plain "
+                    f"text), not {value!r}; put both languages in the catalog.")
+        own, known = f"exercise.{self.name}", catalog()
+        if not self.title and f"{own}.title" in known:
+            object.__setattr__(self, "title", f"{own}.title")
+        if not self.hints:
+            keys = (f"{own}.hint.{i}" for i in range(1, len(known)))
+            object.__setattr__(self, "hints", tuple(takewhile(known.__contains__, keys)))
+        if not self.rubric and f"{own}.rubric" in known:
+            object.__setattr__(self, "rubric", f"{own}.rubric")
 
     def label(self, lang: str) -> str:
-        if isinstance(self.title, tuple):
-            return self.title[0 if lang == "en" else 1]
-        return self.title or self.name
+        """The title in ``lang`` (the exercise's name when it has none)."""
+        return _text(self.title, lang) or self.name
 
     def hint_text(self, i: int, lang: str) -> str:
-        h = self.hints[i]
-        return h if isinstance(h, str) else h[0 if lang == "en" else 1]
+        """Hint number ``i`` (from 0) in ``lang``."""
+        return _text(self.hints[i], lang)
+
+    def rubric_text(self, lang: str) -> str:
+        """The rubric in ``lang`` (empty when there is none)."""
+        return _text(self.rubric, lang)
 
 
 class ExerciseBook:
@@ -305,8 +307,6 @@ class ExerciseBook:
         offer = _say("hint_offer", self.lang, name=name) if ex.hints else ""
         has = getattr(self.data, "has", None)
         if ex.needs and has is not None and not has(ex.needs):
-            from ..i18n import t
-
             verdict = Verdict(name, "skipped", _say("skipped", self.lang, title=title,
                                                     detail=t(f"topic.{ex.needs}", self.lang)))
             self.results[name] = verdict
@@ -367,7 +367,7 @@ class ExerciseBook:
         try:
             return ex.convert(self.data, answer)
         except Unusable as exc:  # the convert says, in both languages, what it needs
-            raise _Invalid(exc.args[0 if self.lang == "en" else 1]) from None
+            raise _Invalid(exc.text(self.lang)) from None
         except Exception as exc:  # e.g. a SQL syntax error: tell the learner, never crash
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise _Invalid(f"{type(exc).__name__}: {first}") from None
@@ -459,7 +459,7 @@ class _GradingLog:
             "exercises": {e.name: {"title": e.label(book.lang), "points": e.points,
                                    "hint": e.hint_text(0, book.lang) if e.hints else "",
                                    "rtol": e.rtol, "atol": e.atol, "ordered": e.ordered,
-                                   "kind": e.kind, "rubric": _text_of(e.rubric, book.lang)}
+                                   "kind": e.kind, "rubric": e.rubric_text(book.lang)}
                           for e in book._by_name.values()},
             "checks": {}})
         out = cls(path, len(log["books"]) - 1, log)
@@ -482,10 +482,6 @@ def _data_seed(data: Any) -> int | None:
     manifest = getattr(data, "manifest", None)
     seed = manifest.get("seed") if isinstance(manifest, dict) else None
     return int(seed) if isinstance(seed, numbers.Integral) else None
-
-
-def _text_of(text: tuple[str, str] | str, lang: str) -> str:
-    return text if isinstance(text, str) else text[0 if lang == "en" else 1]
 
 
 def answer_reason(answer: Any) -> str | None:
@@ -529,8 +525,8 @@ def _kind(x: Any) -> str:
 
 
 def _shape_error(want: str, got: str, lang: str) -> tuple[str, str]:
-    i = 0 if lang == "en" else 1
-    return "wrong_shape", _say("expected_kind", lang, want=_KINDS[want][i], got=_KINDS[got][i])
+    return "wrong_shape", _say("expected_kind", lang, want=t(f"answer_kind.{want}", lang),
+                               got=t(f"answer_kind.{got}", lang))
 
 
 def _close(a: float, b: float, rtol: float, atol: float) -> bool:
@@ -614,9 +610,7 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
             return _shape_error(want, got, lang)
         a, e = list(answer), list(expected)
         if len(a) != len(e):
-            i = 0 if lang == "en" else 1
-            return "wrong_shape", (f"expected {len(e)} items, got {len(a)}" if i == 0 else
-                                   f"se esperaban {len(e)} elementos y hay {len(a)}")
+            return "wrong_shape", _say("expected_items", lang, want=len(e), got=len(a))
         if not ordered:
             a, e = sorted(a, key=_sort_key), sorted(e, key=_sort_key)
         ok = all(compare(x, y, rtol=rtol, atol=atol, lang=lang)[0] == "correct"
@@ -696,12 +690,9 @@ def _sort_key(x):
 
 
 def _compare_frames(a: pd.DataFrame, e: pd.DataFrame, rtol, atol, ordered, lang):
-    en = lang == "en"
     if a.shape != e.shape:
-        return "wrong_shape", (f"expected {e.shape[0]} rows × {e.shape[1]} columns, got "
-                               f"{a.shape[0]} × {a.shape[1]}" if en else
-                               f"se esperaban {e.shape[0]} filas × {e.shape[1]} columnas y hay "
-                               f"{a.shape[0]} × {a.shape[1]}")
+        return "wrong_shape", _say("expected_shape", lang, rows=e.shape[0], cols=e.shape[1],
+                                   got_rows=a.shape[0], got_cols=a.shape[1])
     if not ordered:
         try:
             a, e = a.sort_index(), e.sort_index()
@@ -730,23 +721,21 @@ _BLOCK = re.compile(rf"^([ \t]*){re.escape(BEGIN)}[^\n]*\n.*?^[ \t]*{re.escape(E
                     re.M | re.S)
 
 
-def strip_source(source: str) -> str:
-    """Replace every solution block of a cell's source by a placeholder line.
+def strip_source(source: str, lang: str = "en") -> str:
+    """Replace every solution block of a cell's source by a placeholder line in ``lang``.
 
     >>> print(strip_source("answer = None\\n# BEGIN SOLUTION\\nanswer = 42\\n# END SOLUTION\\n"))
     answer = None
     # your code here: give `answer` its value
     <BLANKLINE>
+    >>> print(strip_source("# BEGIN SOLUTION\\nanswer = 42\\n# END SOLUTION", "es"))
+    # tu código aquí: da a `answer` su valor
     """
-    return _BLOCK.sub(lambda m: m.group(1) + PLACEHOLDER, source)
+    placeholder = comment("placeholder", lang)
+    return _BLOCK.sub(lambda m: m.group(1) + placeholder, source)
 
 
-_FIGURES = "# Headline figures"
-_FIGURES_NOTE = ("# Headline figures are recorded in the instructor's edition only (some are "
-                 "exercise answers).\n")
-
-
-def strip_figures(source: str) -> str:
+def strip_figures(source: str, lang: str = "en") -> str:
     """A headline-figures cell without its figures: only the exercise status is recorded.
 
     A figure a notebook records for its tests (``base_rate``) may be an
@@ -760,24 +749,29 @@ def strip_figures(source: str) -> str:
     """
     import ast
 
-    if not source.lstrip().startswith(_FIGURES):
+    headings = tuple(comment("figures_heading", x) for x in ("en", "es"))
+    if not source.lstrip().startswith(headings):
         return source
+    note = comment("figures_note", lang) + "\n"
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return _FIGURES_NOTE
+        return note
     kept = [ast.get_source_segment(source, node) for node in tree.body]
     kept = [seg for seg in kept if seg and ("record(" not in seg
                                             or 'record("exercise_status"' in seg)]
-    return _FIGURES_NOTE + "".join(f"{seg}\n" for seg in kept)
+    return note + "".join(f"{seg}\n" for seg in kept)
 
 
-def strip_notebook(nb: dict) -> tuple[dict, int]:
+def strip_notebook(nb: dict, lang: str | None = None) -> tuple[dict, int]:
     """A copy of notebook ``nb`` with every solution block replaced, and the number removed.
 
     Cells keep their ids and tags; outputs are cleared; ``nb`` is not changed. The
     headline-figures cell records only the exercise status (:func:`strip_figures`).
+    The lines put in their place are written in ``lang``, by default the language
+    of the notebook's ``parameters`` cell (an edition's own).
     """
+    lang = lang or notebook_lang(nb)
     nb = copy.deepcopy(nb)
     removed = 0
     for cell in nb["cells"]:
@@ -785,7 +779,7 @@ def strip_notebook(nb: dict) -> tuple[dict, int]:
             continue
         src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         removed += len(_BLOCK.findall(src))
-        cell["source"] = strip_figures(strip_source(src))
+        cell["source"] = strip_figures(strip_source(src, lang), lang)
         cell["outputs"], cell["execution_count"] = [], None
     return nb, removed
 

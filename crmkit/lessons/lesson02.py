@@ -523,177 +523,46 @@ JUDGEMENT = (
     decide(
         "star_or_snowflake",
         lambda ws, lang: letters([t("label.star", lang), t("label.snowflake", lang)]),
-        lambda ws: "a" if _need_case(ws)[1] == "star" else "b",
-        title=("Star or snowflake for this need", "Estrella o copo de nieve para esta necesidad"),
-        hints=(("The star repeats the names of the hierarchy in every product row and needs "
-                "fewer joins; the snowflake stores each name once and needs more joins.",
-                "La estrella repite los nombres de la jerarquía en cada fila de producto y "
-                "necesita menos uniones; el copo guarda cada nombre una vez y necesita más."),
-               ("Ask which of the two costs matters for the need printed: time and simplicity "
-                "of the queries, or one place for each name.", "Pregúntate cuál de los dos "
-                "costes importa para la necesidad mostrada: tiempo y sencillez de las consultas, "
-                "o un solo sitio para cada nombre.")),
-        rubric=("Links the need to joins (speed, simple SQL) or to storing each name once "
-                "(renames, a shared hierarchy).", "Relaciona la necesidad con las uniones "
-                "(rapidez, SQL sencillo) o con guardar cada nombre una vez (cambios de nombre, "
-                "jerarquía compartida).")),
+        lambda ws: "a" if _need_case(ws)[1] == "star" else "b"),
     decide(
         "best_quarter_month",
         lambda ws, lang: letters([_month_name(m, lang) for m in _best_quarter_months(ws).index]),
-        lambda ws: _choice(_best_quarter_months(ws).index, _best_quarter_months(ws).idxmax()),
-        title=("The month to launch in", "El mes para el lanzamiento"),
-        hints=(("Start from the quarters of the last year and go down one level of the date "
-                "hierarchy in the best of them.", "Parte de los trimestres del último año y baja "
-                "un nivel de la jerarquía de fechas en el mejor de ellos."),
-               ("The third chart above is that step.", "El tercer gráfico de arriba es ese "
-                "paso.")),
-        rubric=("Names the drill-down from the best quarter to its months and the month with "
-                "the most revenue.", "Nombra el drill-down del mejor trimestre a sus meses y el "
-                "mes con más ingresos.")),
+        lambda ws: _choice(_best_quarter_months(ws).index, _best_quarter_months(ws).idxmax())),
     decide(
         "fund_department",
         lambda ws, lang: letters(list(_department_growth(ws).index)),
-        lambda ws: _choice(_department_growth(ws).index, _department_growth(ws).idxmax()),
-        title=("The department to fund for growth", "El departamento al que apostar por su "
-               "crecimiento"),
-        hints=(("The pivot above lays the departments along the rows and the years along the "
-                "columns.", "La tabla dinámica de arriba pone los departamentos en las filas y "
-                "los años en las columnas."),
-               ("Departments of very different sizes: compare growth relative to each "
-                "department's first year, not in money.", "Departamentos de tamaños muy "
-                "distintos: compara el crecimiento en relación con el primer año de cada uno, "
-                "no en dinero.")),
-        rubric=("Compares relative growth (last year ÷ first year) rather than the money "
-                "added, and names the department that grew most.", "Compara el crecimiento "
-                "relativo (último año ÷ primero) y no el dinero añadido, y señala el que más "
-                "creció.")),
+        lambda ws: _choice(_department_growth(ws).index, _department_growth(ws).idxmax())),
     decide(
         "department_behind_change",
         lambda ws, lang: letters(list(_department_change(ws).index)),
-        lambda ws: _choice(_department_change(ws).index, _department_change(ws).idxmax()),
-        title=("The department behind the change in revenue", "El departamento que explica el "
-               "cambio de ingresos"),
-        hints=(("The shop's revenue changed between the first and the last year: each "
-                "department added or took away part of that change.", "Los ingresos de la "
-                "tienda cambiaron entre el primer y el último año: cada departamento sumó o "
-                "restó una parte de ese cambio."),
-               ("This time the question is about money, rises and falls alike; a small "
-                "department that doubled may explain little.", "Esta vez la pregunta es de "
-                "dinero, subidas y bajadas por igual; un departamento pequeño que se duplicó "
-                "puede explicar poco.")),
-        rubric=("Compares each department's change in money (up or down) and names the "
-                "largest; contrasts it with relative growth.", "Compara el cambio en dinero de "
-                "cada departamento (al alza o a la baja) y señala el mayor; lo contrasta con el "
-                "crecimiento relativo.")),
+        lambda ws: _choice(_department_change(ws).index, _department_change(ws).idxmax())),
     decide(
         "cube_operation",
         lambda ws, lang: letters([t(f"judge.op_{op}", lang) for op in CUBE_OPERATIONS]),
-        lambda ws: _choice(CUBE_OPERATIONS, _cube_case(ws)),
-        title=("The cube operation for a question", "La operación del cubo para una pregunta"),
-        hints=(("Roll-up and drill-down move along a hierarchy (up or down); slice fixes one "
-                "dimension to one value; dice restricts several at once; pivot lays two "
-                "dimensions along rows and columns.", "Roll-up y drill-down se mueven por una "
-                "jerarquía (hacia arriba o hacia abajo); slice fija una dimensión en un valor; "
-                "dice restringe varias a la vez; pivot pone dos dimensiones en filas y columnas."),
-               ("Underline what the question keeps fixed and what it adds up or opens.",
-                "Subraya qué deja fija la pregunta y qué suma o abre.")),
-        rubric=("Names the dimensions the question fixes, restricts, climbs or opens, and the "
-                "operation that does it.", "Nombra las dimensiones que la pregunta fija, "
-                "restringe, sube o abre, y la operación que lo hace.")),
+        lambda ws: _choice(CUBE_OPERATIONS, _cube_case(ws))),
 )
 
 
 _COMPUTE = (
     Exercise(
         "premium_rows", _premium_rows,
-        title=("Premium rows in the spreadsheet", "Filas premium en la hoja de cálculo"),
-        hints=(("Read legacy_customers.csv with pandas (dtype=str) and look at the `Segment` "
-                "column: how many ways is 'premium' written?", "Lee legacy_customers.csv con "
-                "pandas (dtype=str) y mira la columna `Segment`: ¿de cuántas formas se "
-                "escribe 'premium'?"),
-               ("Make the spellings equal first (no spaces around the word, one case for "
-                "every letter: see the .str methods of a column), then count.",
-                "Iguala primero las grafías (sin espacios alrededor, todas las letras en el "
-                "mismo tipo: mira los métodos .str de una columna) y después cuenta.")),
     ),
     Exercise(
-        "quarantined_dates", _quarantined_dates, convert=run_sql,
-        title=("Order lines quarantined for a date",
-               "Líneas de pedido en cuarentena por fecha"),
-        hints=(("Everything you need is in one table, quarantine.rows: look at its columns "
-                "with SELECT * FROM quarantine.rows LIMIT 5.", "Todo está en una tabla, "
-                "quarantine.rows: mira sus columnas con SELECT * FROM quarantine.rows LIMIT 5."),
-               ("Select one column, the line number; two conditions in the WHERE: the reason, "
-                "and the file (IN a list of two).", "Selecciona una columna, el número de "
-                "línea; dos condiciones en el WHERE: el motivo y el fichero (IN una lista de "
-                "dos)."))),
+        "quarantined_dates", _quarantined_dates, convert=run_sql),
     Exercise(
-        "both_channels", _both_channels, convert=run_sql,
-        title=("Customers who bought in both", "Clientes que compraron en los dos"),
-        hints=(("Each fact row knows its source_system and its date_key; each customer is one "
-                "customer_id in marts.dim_customer (join USING (customer_key)), each year is in "
-                "marts.dim_date (join USING (date_key)).", "Cada fila de hechos sabe su "
-                "source_system y su date_key; cada cliente es un customer_id de "
-                "marts.dim_customer (une USING (customer_key)); cada año está en "
-                "marts.dim_date (une USING (date_key))."),
-               ("Keep the two values printed, group by customer and keep the groups that have "
-                "both (HAVING and a count of distinct values); then count the groups in an "
-                "outer query.", "Quédate con los dos valores impresos, agrupa por cliente y "
-                "conserva los grupos que tienen los dos (HAVING y una cuenta de valores "
-                "distintos); después cuenta los grupos en una consulta exterior."))),
+        "both_channels", _both_channels, convert=run_sql),
     Exercise(
-        "top_units_department", _top_units, convert=run_sql,
-        title=("Department that sells most units", "Departamento que vende más unidades"),
-        hints=(("The department is an attribute of the product dimension, the units a measure "
-                "of the fact.", "El departamento es un atributo de la dimensión producto; "
-                "las unidades, una medida de los hechos."),
-               ("Sort the groups by their sum of quantity, largest first, and keep one row "
-                "with one column.", "Ordena los grupos por su suma de quantity, de mayor a "
-                "menor, y quédate con una fila y una columna."))),
+        "top_units_department", _top_units, convert=run_sql),
     Exercise(
-        "city_back_then", _city_then,
-        title=("Customers of a city on the snapshot day",
-               "Clientes de una población el día de la foto"),
-        hints=(("crmkit.warehouse.build.customer_as_of(ws.warehouse, day) gives the customers as "
-                "they were that day.", "crmkit.warehouse.build.customer_as_of(ws.warehouse, día) "
-                "da los clientes tal como eran ese día."),
-               ("Count the rows whose city is the one printed.",
-                "Cuenta las filas cuya city es la que se muestra."))),
+        "city_back_then", _city_then),
     Exercise(
-        "raw_batches", _raw_batches, convert=run_sql,
-        title=("Batches kept in the raw layer", "Lotes guardados en la capa raw"),
-        hints=(("Every raw table has a column _batch_id.",
-                "Cada tabla raw tiene una columna _batch_id."),
-               ("DISTINCT returns each value once.", "DISTINCT devuelve cada valor una vez."))),
+        "raw_batches", _raw_batches, convert=run_sql),
     Exercise(
-        "snowflake_top_category", _top_category_revenue, convert=run_sql, rtol=1e-6,
-        title=("Best category's revenue, on the snowflake",
-               "Ingresos de la mejor categoría, en el copo de nieve"),
-        hints=(("Follow the snowflake from the fact: snow_product, then snow_category "
-                "(each join USING its key).", "Sigue el copo desde los hechos: "
-                "snow_product y después snow_category (cada unión USING su clave)."),
-               ("A category name can repeat in two departments: group by category_key. "
-                "Keep the largest sum and return only that amount.", "Un nombre de "
-                "categoría puede repetirse en dos departamentos: agrupa por category_key. "
-                "Quédate con la mayor suma y devuelve solo ese importe."))),
+        "snowflake_top_category", _top_category_revenue, convert=run_sql, rtol=1e-6),
     Exercise(
-        "dice_premium_last_year", _premium_last_year, convert=run_sql, rtol=1e-6,
-        title=("Dice: premium revenue in the last year",
-               "Dado: ingresos premium del último año"),
-        hints=(("marts.v_sales already joins the fact to its dimensions: one table, two "
-                "conditions.", "marts.v_sales ya une los hechos con sus dimensiones: una "
-                "tabla, dos condiciones."),
-               ("The segment is written in lower case ('premium'); the year is the one printed "
-                "above.", "El segmento se escribe en minúsculas ('premium'); el año es el que "
-                "se muestra arriba."))),
+        "dice_premium_last_year", _premium_last_year, convert=run_sql, rtol=1e-6),
     Exercise(
-        "guest_lines", _guest_lines, convert=run_sql,
-        title=("Order lines of guests", "Líneas de pedido de invitados"),
-        hints=(("Guests point at the unknown member of the customer dimension: "
-                "customer_id = -1.", "Los invitados apuntan al miembro desconocido de la "
-                "dimensión de clientes: customer_id = -1."),
-               ("Join the fact to marts.dim_customer and count the rows of that member.",
-                "Une los hechos con marts.dim_customer y cuenta las filas de ese miembro."))),
+        "guest_lines", _guest_lines, convert=run_sql),
 )
 
 
