@@ -8,7 +8,7 @@ import pytest
 from crmkit.dataset.extracts import write_customer_changes, write_extracts
 from crmkit.dataset.synth import generate
 from crmkit.errors import ParameterError
-from crmkit.lessons.exercises import answer_key
+from crmkit.grading.keys import answer as answer_key
 from crmkit.lessons.lesson02 import (
     EXERCISES,
     count_joins,

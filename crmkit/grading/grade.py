@@ -27,6 +27,7 @@ from ..lessons.edition import _source
 from ..lessons.exercises import _say, compare
 from ..lessons.submission import decode
 from .assign import STUDENT_PARAMETERS, parameters_cell, read_assignment
+from .keys import answers_for
 from .roster import SECRET_FILE, Student, course_secret, read_roster, student_seed
 from .run import Run, execute
 
@@ -136,7 +137,6 @@ def _outside_answers(notebook: str, params: dict[str, Any]) -> dict[str, Any] | 
     book needs what only the notebook builds, e.g. a warehouse or fitted models)."""
     import importlib
 
-    from ..lessons.exercises import answer_key
     from ..lessons.notebook import setup
     from ..report import find_notebooks, notebook_parameters
 
@@ -144,17 +144,9 @@ def _outside_answers(notebook: str, params: dict[str, Any]) -> dict[str, Any] | 
         return None
     values = {**notebook_parameters(find_notebooks([notebook])[0]), **params}
     data = setup(**values)
-    book = importlib.import_module(OUTSIDE[notebook]).exercise_book(data, values["lang"])
-    book.quiet = True
-    out = {}
-    for name in book.names:
-        if book.judge(name, 0).status == "skipped":
-            continue
-        try:
-            out[name] = answer_key(book, name)
-        except Exception:  # an answer the data cannot give: the run's own verdict stands
-            continue
-    return out
+    lesson = importlib.import_module(OUTSIDE[notebook])
+    book = lesson.exercise_book(data, values["lang"])
+    return answers_for(book, lesson)
 
 
 def _check_outside(g: Graded, params: dict[str, Any]) -> None:
