@@ -371,11 +371,13 @@ def _tokens(value: Any, rtol: float, atol: float, ordered: bool,
 
 def seal(expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9, ordered: bool = False,
          synonyms: Mapping[str, Sequence[str]] | None = None,
-         iterations: int = ITERATIONS) -> Seal:
+         iterations: int | None = None) -> Seal:
     """The :class:`Seal` of a right answer (an :class:`AnyOf` seals every one of its answers).
 
-    ``iterations=1`` makes a cheap seal for judging outside a student's notebook.
+    ``iterations=1`` makes a cheap seal for judging outside a student's notebook (by
+    default :data:`ITERATIONS`).
     """
+    iterations = ITERATIONS if iterations is None else iterations
     alternatives = list(expected) if isinstance(expected, AnyOf) else [expected]
     kind, tokens, grids, sizes, share = None, set(), {}, [], False
     for value in alternatives:
