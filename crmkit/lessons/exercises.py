@@ -274,7 +274,8 @@ class ExerciseBook:
     MAX_CHECKS = 30
 
     def __init__(self, lesson: Any, exercises: Sequence[Exercise], lang: str = "en",
-                 quiet: bool = False, student_id: str | None = None) -> None:
+                 quiet: bool = False, student_id: str | None = None,
+                 settled: bool = True) -> None:
         self.lesson = lesson
         self.lang = check_lang(lang)
         self.quiet = quiet
@@ -291,8 +292,11 @@ class ExerciseBook:
         self._history = history_path(in_notebook is not None and self._log is None)
         self._keys: dict[str, _Key] = {}
         self._perturbed_data: dict[str, Any] = {}
+        # an exercise's definition stays only until its answer is sealed: now if the lesson's
+        # answers are settled, else (files the notebook writes later) at its first check
         self._pending = {e.name: e for e in exercises}
-        self._seal_ready(final=False)
+        if settled:
+            self._seal_ready(final=False)
 
     @property
     def data(self) -> Any:
@@ -345,23 +349,27 @@ class ExerciseBook:
                 continue
             try:
                 self._keys[name] = self._seal(ex, final)
-            except NotReady:
+            except Exception:  # NotReady, or what the notebook has not made yet
                 continue
             del self._pending[name]
 
     def _seal(self, ex: Exercise, final: bool) -> _Key:
+        """The key of ``ex``; before the first check (not ``final``) anything that fails
+        raises, and the exercise waits."""
         try:
             expected = self._solve(ex, self.lesson, final)
-        except NotReady:
-            raise
+            perturbed = None
+            if ex.perturb is not None and ex.convert is not None:
+                other = self._perturbed_data[ex.name] = ex.perturb(self.lesson)
+                perturbed = self._solve(ex, other, final)
         except Exception as exc:  # a check must never crash the learner's notebook
+            if not final:
+                raise
             return _Key(error=f"{type(exc).__name__}: {exc}")
         opts = {"rtol": ex.rtol, "atol": ex.atol, "ordered": ex.ordered,
                 "synonyms": ex.synonyms}
-        perturbed = None
-        if ex.perturb is not None and ex.convert is not None:
-            other = self._perturbed_data[ex.name] = ex.perturb(self.lesson)
-            perturbed = seal(self._solve(ex, other, final), **opts)
+        if perturbed is not None:
+            perturbed = seal(perturbed, **opts)
         if self._log is not None:  # the grader judges again, outside the notebook
             self._log.expected(ex.name, expected)
         return _Key(seal(expected, **opts), perturbed)
