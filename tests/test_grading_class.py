@@ -21,10 +21,10 @@ from notebook_runs import NOTEBOOKS
 
 from crmkit.cli import main
 from crmkit.dataset.synth import generate
+from crmkit.grading.keys import answer as answer_key
 from crmkit.grading.outputs import CANVAS_COLUMNS, MOODLE_COLUMNS
 from crmkit.grading.roster import course_secret, student_seed
 from crmkit.lessons import lesson01
-from crmkit.grading.keys import answer as answer_key
 from crmkit.lessons.exercises import BEGIN, strip_source
 
 STEM = "01_crm_concepts"

@@ -18,10 +18,10 @@ from crmkit.analytics import campaigns, concepts, kpis, levels, service
 from crmkit.analytics.rfm import holdout_purchases
 from crmkit.dataset.extracts import write_extracts
 from crmkit.dataset.synth import generate
+from crmkit.grading.keys import answer as answer_key
 from crmkit.i18n import t
 from crmkit.lessons import lesson01, lesson02, lesson03, lesson04
 from crmkit.lessons import lesson03 as m03
-from crmkit.grading.keys import answer as answer_key
 from crmkit.lessons.judgement import MIN_REASON_WORDS
 from crmkit.warehouse.build import build_warehouse, connect
 

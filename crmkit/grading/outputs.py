@@ -40,8 +40,8 @@ import pandas as pd
 from filelock import FileLock
 
 from ..i18n import format_number, t
-from ..warehouse.export import neutralise
 from ..lessons.submission import CHECKS_FILE
+from ..warehouse.export import neutralise
 from .grade import PROBING, Graded
 from .roster import Student
 
