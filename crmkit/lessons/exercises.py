@@ -132,12 +132,6 @@ _TEXT = {
                 "parece un porcentaje: da una proporción entre 0 y 1"),
     "expected_kind": ("expected {want}, got {got}", "se esperaba {want} y se recibió {got}"),
 }
-_KINDS = {
-    "number": ("a number", "un número"), "text": ("a text", "un texto"),
-    "table": ("a table (DataFrame)", "una tabla (DataFrame)"),
-    "series": ("a Series", "una Serie"), "collection": ("a list or set", "una lista o conjunto"),
-    "bool": ("True or False", "True o False"), "other": ("something else", "otra cosa"),
-}
 
 
 def _say(key: str, lang: str, **kw) -> str:
