@@ -17,9 +17,9 @@ from crmkit.analytics import rfm  # noqa: E402
 from crmkit.analytics.baskets import baskets  # noqa: E402
 from crmkit.dataset.synth import generate  # noqa: E402
 from crmkit.errors import CRMKitError, ParameterError  # noqa: E402
+from crmkit.grading.keys import answer as answer_key  # noqa: E402
 from crmkit.lessons import explorer, mining  # noqa: E402
 from crmkit.lessons import lesson03 as m03  # noqa: E402
-from crmkit.lessons.exercises import answer_key  # noqa: E402
 
 
 @pytest.fixture(scope="module")

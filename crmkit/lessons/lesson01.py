@@ -2,11 +2,11 @@
 
 >>> from crmkit.dataset.synth import generate
 >>> data = generate("sports_shop", n_customers=300, seed=1)
->>> from crmkit.lessons.exercises import answer_key
+>>> from crmkit.grading.keys import answer  # the instructor's key
 >>> book = exercise_book(data, lang="en")
 >>> book.names[:4]
 ['best_area', 'win_rate', 'selection', 'target_group']
->>> book.judge("win_rate", answer_key(book, "win_rate")).status
+>>> book.judge("win_rate", answer(book, "win_rate")).status
 'correct'
 """
 

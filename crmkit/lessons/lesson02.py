@@ -379,6 +379,36 @@ def _top_units(ws: Workshop):
     return AnyOf(sorted(units.index[units == units.max()]))
 
 
+def _copy_workshop(ws: Workshop) -> Workshop:
+    """A workshop whose warehouse is a copy of ``ws``'s (removed when it is dropped)."""
+    root = Path(tempfile.mkdtemp(prefix="crmkit-perturbed-"))
+    shutil.copy2(ws.warehouse, root / ws.warehouse.name)
+    other = Workshop(ws.crm, root, ws.seed)
+    weakref.finalize(other, shutil.rmtree, root, ignore_errors=True)
+    return other
+
+
+def revenue_against_units(ws: Workshop) -> Workshop:
+    """A copy of the warehouse where the department that sold most units sold least money.
+
+    Units are untouched, so the right answer stays; a query that ranks the departments
+    by revenue (or by any money column) instead of by units now names another one.
+    """
+    other = _copy_workshop(ws)
+    top = list(_top_units(ws))
+    con = connect(other.warehouse, read_only=False)
+    try:
+        con.execute(
+            "UPDATE marts.fact_order_line SET unit_price = v, gross_amount = v, "
+            "net_amount = v, amount_cents = CAST(v * 100 AS BIGINT) FROM ("
+            "  SELECT p.product_key AS k, CASE WHEN list_contains(?, p.department) "
+            "  THEN 0 ELSE 1000 END AS v FROM marts.dim_product p) AS m "
+            "WHERE marts.fact_order_line.product_key = m.k", [top])
+    finally:
+        con.close()
+    return other
+
+
 def history_city(data: CRMData) -> str:
     """The city where most customers live (the time-travel exercise asks about it)."""
     counts = data.customers["city"].value_counts()
@@ -552,7 +582,7 @@ _COMPUTE = (
     Exercise(
         "both_channels", _both_channels, convert=run_sql),
     Exercise(
-        "top_units_department", _top_units, convert=run_sql),
+        "top_units_department", _top_units, convert=run_sql, perturb=revenue_against_units),
     Exercise(
         "city_back_then", _city_then),
     Exercise(
@@ -579,4 +609,6 @@ def exercise_book(ws: Workshop, lang: str = "en") -> ExerciseBook:
     check_lang(lang)
     exercises = [replace(e, convert=partial(run_sql, lang=lang))
                  if e.convert and e.kind == "compute" else e for e in EXERCISES]
-    return ExerciseBook(ws, exercises, lang=lang)
+    # the notebook writes the extracts and builds the warehouse as it goes: each answer is
+    # sealed when it is first checked
+    return ExerciseBook(ws, exercises, lang=lang, settled=False)

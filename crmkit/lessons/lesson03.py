@@ -59,11 +59,12 @@ from ..i18n import (
     month_names,
     t,
 )
-from .exercises import AnyOf, Exercise, ExerciseBook, fold
+from .exercises import AnyOf, Exercise, ExerciseBook, NotReady, fold
 from .judgement import decide, letters
 from .notebook import localize, readable
 
 __all__ = [
+    "MODELS",
     "choose_split",
     "history_days",
     "say_split",
@@ -832,24 +833,43 @@ SECTION = {"guest_revenue": "guests", "r5_came_back": "segments", "best_cluster_
            "trust_purchases": "value", "trust_sales": "forecast"}
 
 
+#: The models a notebook hands its book with ``book.use(name=model)``.
+MODELS = ("holdout", "segments", "clusters", "repurchase", "value", "rules", "forecast",
+          "board")
+
+
 @dataclass
 class Lesson:
     """What the exercises are checked against: the shop's data, the split, the fitted models.
 
     ``models`` holds what the notebook has fitted (``"segments"``: the
     segmented customer table, ``"value"``: :class:`~crmkit.lessons.mining.ValueModels`),
-    so a check never fits a model twice.
+    handed over with ``book.use(segments=segmented)``, so a check never fits a
+    model twice. While the book is built (``fit_missing`` False) an answer
+    that needs a model not handed over yet waits for it.
     """
 
     data: CRMData
     split: Split
     lang: str = "en"
     models: dict = field(default_factory=dict)
+    fit_missing: bool = True
+
+    def use(self, **models) -> None:
+        """Keep the models the notebook has fitted, by name (see :attr:`models`)."""
+        unknown = set(models) - set(MODELS)
+        if unknown:
+            raise ParameterError(f"book.use() takes the models {', '.join(MODELS)}; "
+                                 f"not {', '.join(sorted(unknown))}.")
+        self.models.update(models)
 
     def model(self, name: str):
         """A fitted model by name (fitted now if the notebook has not done it yet)."""
         if name not in self.models:
             from . import mining
+
+            if not self.fit_missing:
+                raise NotReady(name)
 
             if name == "segments":
                 self.models[name] = mining.segments_at(self.data, self.split)
@@ -878,7 +898,8 @@ class Lesson:
 def exercise_book(data: CRMData, split: Split, lang: str = "en") -> ExerciseBook:
     """The exercise book of notebook 03 for this shop's data and calibration/holdout split.
 
-    Keep the fitted models in ``book.data.models`` (see :class:`Lesson`).
+    Hand it each model as the notebook fits it: ``book.use(holdout=holdout)`` (the names
+    are :data:`MODELS`; see :class:`Lesson`).
     """
     check_lang(lang)
     return ExerciseBook(Lesson(data, split, lang), EXERCISES, lang=lang)

@@ -2,11 +2,12 @@
 
 >>> from crmkit.dataset.synth import generate
 >>> data = generate("bendita", n_customers=300, seed=1)
->>> from crmkit.lessons.exercises import answer_key
+>>> from crmkit.grading.keys import answers_for  # the instructor's key
+>>> import crmkit.lessons.lesson04 as lesson04
 >>> book = exercise_book(data, lang="en")
 >>> len(book.names) >= 8
 True
->>> right = {name: answer_key(book, name) for name in book.names}
+>>> right = answers_for(book, lesson04)
 >>> why = "the figures of the lesson point to this option"  # a decision needs a reason
 >>> all(book.judge(name, (value, why) if book._by_name[name].kind == "decide" else value)
 ...     .status == "correct" for name, value in right.items())
