@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,12 @@ from statsmodels.stats import proportion as smp
 from statsmodels.stats.power import NormalIndPower
 
 from ..errors import ParameterError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..dataset.crmdata import CRMData
+
 
 __all__ = [
     "two_proportion_test",
@@ -40,7 +47,7 @@ __all__ = [
 ]
 
 
-def _check_counts(k, n, name):
+def _check_counts(k: int, n: int, name: str) -> None:
     if not (isinstance(n, int | np.integer) and n > 0 and 0 <= k <= n):
         raise ParameterError(f"{name}: successes={k!r} and trials={n!r} must be whole numbers "
                              "with 0 <= successes <= trials and trials > 0.")
@@ -127,7 +134,7 @@ def _z(alpha: float) -> float:
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def activity_heatmap(data, *, what: str = "sessions") -> pd.DataFrame:
+def activity_heatmap(data: CRMData, *, what: str = "sessions") -> pd.DataFrame:
     """Web activity by weekday (rows, Monday first) and hour (columns 0-23).
 
     ``what`` is ``"sessions"`` (visits started) or ``"orders"`` (web orders placed).
@@ -145,15 +152,15 @@ def activity_heatmap(data, *, what: str = "sessions") -> pd.DataFrame:
     return table
 
 
-def conversion_heatmap(data) -> pd.DataFrame:
+def conversion_heatmap(data: CRMData) -> pd.DataFrame:
     """Conversion rate (orders per session) by traffic source (rows) and device (columns)."""
     s = data.require("web", analysis="the conversion heat map").web_sessions
     return (s["converted_order_id"].notna().groupby([s["traffic_source"], s["device"]])
             .mean().unstack("device"))
 
 
-def plot_heatmap(table: pd.DataFrame, *, title: str = "", fmt: str = "d", ax=None,
-                 cmap: str = "rocket_r"):
+def plot_heatmap(table: pd.DataFrame, *, title: str = "", fmt: str = "d", ax: Axes | None = None,
+                 cmap: str = "rocket_r") -> Axes:
     """A heat map of a cross table (seaborn), annotated when it is small enough to read."""
     import matplotlib.pyplot as plt
     import seaborn as sns
