@@ -81,7 +81,7 @@ def check_choice(name: str, value: object, allowed: Iterable[str]) -> str:
     if value not in allowed:
         choices = ", ".join(repr(a) for a in allowed)
         raise ParameterError(f"{name}={value!r} is not allowed; choose one of: {choices}.")
-    return value  # type: ignore[return-value]
+    return value
 
 
 def check_fitted(estimator: Any, attributes: str | Iterable[str]) -> None:

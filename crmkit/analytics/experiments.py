@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -29,6 +30,12 @@ from statsmodels.stats import proportion as smp
 from statsmodels.stats.power import NormalIndPower
 
 from ..errors import ParameterError
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..dataset.crmdata import CRMData
+
 
 __all__ = [
     "plot_activity_heatmap",
@@ -41,7 +48,7 @@ __all__ = [
 ]
 
 
-def _check_counts(k, n, name):
+def _check_counts(k: int, n: int, name: str) -> None:
     if not (isinstance(n, int | np.integer) and n > 0 and 0 <= k <= n):
         raise ParameterError(f"{name}: successes={k!r} and trials={n!r} must be whole numbers "
                              "with 0 <= successes <= trials and trials > 0.")
@@ -128,7 +135,7 @@ def _z(alpha: float) -> float:
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def activity_heatmap(data, *, what: str = "sessions") -> pd.DataFrame:
+def activity_heatmap(data: CRMData, *, what: str = "sessions") -> pd.DataFrame:
     """Web activity by weekday (rows, Monday first) and hour (columns 0-23).
 
     ``what`` is ``"sessions"`` (visits started) or ``"orders"`` (web orders placed).
@@ -146,7 +153,7 @@ def activity_heatmap(data, *, what: str = "sessions") -> pd.DataFrame:
     return table
 
 
-def conversion_heatmap(data) -> pd.DataFrame:
+def conversion_heatmap(data: CRMData) -> pd.DataFrame:
     """Conversion rate (orders per session) by traffic source (rows) and device (columns)."""
     s = data.require("web", analysis="the conversion heat map").web_sessions
     return (s["converted_order_id"].notna().groupby([s["traffic_source"], s["device"]])
@@ -154,7 +161,7 @@ def conversion_heatmap(data) -> pd.DataFrame:
 
 
 def plot_activity_heatmap(table: pd.DataFrame, *, what: str = "sessions", lang: str = "en",
-                          ax=None):
+                          ax: Axes | None = None) -> Axes:
     """:func:`activity_heatmap` drawn for a reader: weekdays and axes in ``lang``, the counts
     written as the language writes numbers, a colour-blind-safe scale from zero.
 
@@ -194,12 +201,13 @@ def plot_activity_heatmap(table: pd.DataFrame, *, what: str = "sessions", lang: 
     ax.tick_params(axis="y", rotation=0)
     ax.tick_params(axis="x", rotation=0)
     locale_axes(ax, lang)
-    return describe_figure(ax, format_message(t("plot_alt.activity_heatmap", lang), lang,
-                                              what=t(f"plot_label.{what}", lang)))
+    described: Axes = describe_figure(ax, format_message(t("plot_alt.activity_heatmap", lang),
+                                                         lang, what=t(f"plot_label.{what}", lang)))
+    return described
 
 
-def plot_heatmap(table: pd.DataFrame, *, title: str = "", fmt: str = "d", ax=None,
-                 cmap: str = "rocket_r"):
+def plot_heatmap(table: pd.DataFrame, *, title: str = "", fmt: str = "d", ax: Axes | None = None,
+                 cmap: str = "rocket_r") -> Axes:
     """A heat map of a cross table (seaborn), annotated when it is small enough to read."""
     import matplotlib.pyplot as plt
     import seaborn as sns

@@ -10,15 +10,22 @@ Timestamp('2024-03-01 00:00:00')
 from __future__ import annotations
 
 import numbers
+from datetime import date
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
 
-__all__ = ["parse_day"]
+__all__ = ["parse_day", "DayLike"]
+
+#: What a day parameter may be given as: ``"YYYY-MM-DD"``, a date, datetime or Timestamp, or
+#: a NumPy datetime64.
+DayLike = str | date | np.datetime64
 
 
-def parse_day(name: str, value) -> pd.Timestamp:
+def parse_day(name: str, value: Any) -> pd.Timestamp:
     """Read a day parameter (a ``YYYY-MM-DD`` text or a timestamp), or raise a
     :class:`~crmkit.errors.ParameterError` naming it; the time of day is dropped.
 

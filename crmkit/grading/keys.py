@@ -44,7 +44,8 @@ def definitions(lesson: Lesson, book: ExerciseBook | None = None) -> dict[str, E
             if book is not None and set(book.names) <= set(found):
                 return found
         return {}
-    exercises = getattr(lesson, "EXERCISES", lesson)
+    exercises: Sequence[Exercise] = (lesson.EXERCISES if isinstance(lesson, ModuleType)
+                                     else lesson)
     return {e.name: e for e in exercises}
 
 

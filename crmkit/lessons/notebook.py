@@ -133,7 +133,7 @@ def _wrap_png_printer(ip) -> None:
         data = inner(fig)
         return None if data is None else (data, {"alt": alt_text(fig, _IMAGES["lang"])})
 
-    png.crmkit_alt = True
+    png.crmkit_alt = True  # type: ignore[attr-defined]  # a marker on the function object
     formatter.for_type(Figure, png)
 
 

@@ -195,7 +195,7 @@ def _item_token(x: Any) -> str:
     if isinstance(x, str):
         return fold(x)
     if isinstance(x, numbers.Real) and not isinstance(x, bool | np.bool_):
-        return str(int(x)) if float(x).is_integer() else f"{float(x):.9g}"
+        return str(int(float(x))) if float(x).is_integer() else f"{float(x):.9g}"
     return str(x)
 
 
@@ -354,7 +354,8 @@ def seal(expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9, ordered: bool
     """
     iterations = ITERATIONS if iterations is None else iterations
     alternatives = list(expected) if isinstance(expected, AnyOf) else [expected]
-    kind, tokens, grids, sizes, share = None, set(), {}, [], False
+    kind, tokens, sizes, share = None, set(), [], False
+    grids: dict[str, Any] = {}
     for value in alternatives:
         k, more, extra = _tokens(value, rtol, atol, ordered, synonyms or {})
         kind = kind or k

@@ -23,7 +23,11 @@ import duckdb
 
 from ..errors import DatasetError, ParameterError
 
-__all__ = ["connect", "opened", "one_statement", "NotOneSelectError", "InvalidSQLError"]
+__all__ = ["connect", "opened", "one_statement", "NotOneSelectError", "InvalidSQLError",
+           "WarehouseLike"]
+
+#: A warehouse as callers name it: the path of its DuckDB file, or an open connection.
+WarehouseLike = str | Path | duckdb.DuckDBPyConnection
 
 
 class NotOneSelectError(ParameterError):
@@ -34,7 +38,7 @@ class InvalidSQLError(ParameterError):
     """SQL text that DuckDB cannot parse."""
 
 
-def connect(warehouse, *, read_only: bool = True,
+def connect(warehouse: str | Path, *, read_only: bool = True,
             external_access: bool = True) -> duckdb.DuckDBPyConnection:
     """Open a warehouse file (read-only by default) with the session settings it needs.
 
@@ -56,7 +60,8 @@ def connect(warehouse, *, read_only: bool = True,
     if path.is_dir():
         raise DatasetError(f"warehouse={str(warehouse)!r} is a folder; give the path of a "
                            ".duckdb file.")
-    config = {} if external_access else {"enable_external_access": False}
+    config: dict[str, str | bool | int | float | list[str]] = (
+        {} if external_access else {"enable_external_access": False})
     try:
         con = duckdb.connect(str(path), read_only=read_only, config=config)
     except duckdb.Error as exc:
@@ -73,7 +78,7 @@ def connect(warehouse, *, read_only: bool = True,
 
 
 @contextlib.contextmanager
-def opened(warehouse, *, external_access: bool = True
+def opened(warehouse: WarehouseLike, *, external_access: bool = True
            ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-only connection to a warehouse path, closed after the ``with`` block; or the
     caller's own connection, passed through and left open.
@@ -95,7 +100,7 @@ def opened(warehouse, *, external_access: bool = True
         con.close()
 
 
-def one_statement(con, sql: str, *, what: str = "sql") -> str:
+def one_statement(con: duckdb.DuckDBPyConnection, sql: str, *, what: str = "sql") -> str:
     """Return ``sql`` if it is exactly one SELECT statement, else raise a clear error.
 
     >>> one_statement(duckdb.connect(), "SELECT 1; COPY (SELECT 1) TO 'x.csv'")
