@@ -32,6 +32,7 @@ False
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +41,19 @@ import pandas as pd
 from ..dataset.crmdata import CRMData
 from ..dataset.profiles import get_profile
 from ..dataset.synth import generate
-from ..i18n import catalog, check_lang, display_numbers, format_date, format_datetime, t
+from ..i18n import (
+    catalog,
+    check_lang,
+    display_numbers,
+    format_date,
+    format_datetime,
+    format_message,
+    t,
+)
 from .parameters import check_parameters
 
 __all__ = ["setup", "localize", "readable", "for_reader", "say", "set_style", "shorten",
-           "section", "shop_title", "money", "is_own_data"]
+           "section", "shop_title", "money", "is_own_data", "campaign_label", "raw", "RawData"]
 
 
 def set_style() -> None:
@@ -167,9 +176,76 @@ def _value(v, lang: str):
     cat = catalog()
     if key in cat:
         return cat[key][0 if lang == "en" else 1]
+    if lang != "en" and _CAMPAIGN.match(v):
+        return campaign_label(v, lang)
     if " · " in v:
         return " · ".join(_value(part, lang) for part in v.split(" · "))
     return v
+
+
+#: A generated campaign's name: its goal, the month it started and its channel, and the
+#: arm of an A/B test ("Cross Sell Jun 2024 (sms) [A]"); see crmkit.dataset.synth.
+_CAMPAIGN = re.compile(r"^(?P<goal>Acquisition|Retention|Reactivation|Cross Sell) "
+                       r"(?P<month>[A-Z][a-z]{2} \d{4}) \((?P<channel>\w+)\)(?P<arm> \[\w+\])?$")
+
+
+def campaign_label(name: str, lang: str = "en") -> str:
+    """A generated campaign's name as a reader of ``lang`` reads it; the data keeps its name.
+
+    Goal and channel come from the catalog and the month is written by the locale; any
+    other name (a shop's own campaign) is left as it is.
+
+    >>> campaign_label("Acquisition Jan 2024 (sms) [B]", "es")
+    'Captación ene 2024 (SMS) [B]'
+    >>> campaign_label("Rebajas de enero", "es"), campaign_label("Retention Mar 2025 (email)", "en")
+    ('Rebajas de enero', 'Retention Mar 2025 (email)')
+    """
+    m = _CAMPAIGN.match(name) if isinstance(name, str) else None
+    if m is None or check_lang(lang) == "en":
+        return name
+    goal = m["goal"].lower().replace(" ", "_")
+    month = datetime.datetime.strptime(m["month"], "%b %Y")
+    text = format_message(t("campaign.name", lang), lang, goal=t(f"value.{goal}", lang),
+                          month=format_date(month, lang, skeleton="yMMM"),
+                          channel=_value(m["channel"], lang))
+    return text + (m["arm"] or "")
+
+
+class RawData:
+    """Lines or a table shown exactly as a source system wrote them: data, not prose.
+
+    Its HTML says so (``lang="zxx"``, no linguistic content), so a check of a page's
+    language leaves it out; its headers may still be translated.
+
+    >>> print(raw(["a;b", "1;2,5"]))
+    a;b
+    1;2,5
+    >>> raw(pd.DataFrame({"x": ["37.95"]}))._repr_html_().startswith('<div lang="zxx">')
+    True
+    """
+
+    def __init__(self, content):
+        self.content = content
+
+    def __repr__(self) -> str:
+        if isinstance(self.content, pd.DataFrame | pd.Series):
+            return repr(self.content)
+        return "\n".join(map(str, self.content))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        if isinstance(self.content, pd.DataFrame | pd.Series):
+            inner = self.content.to_frame().to_html() if isinstance(
+                self.content, pd.Series) else self.content.to_html()
+        else:
+            inner = f"<pre>{html.escape(repr(self))}</pre>"
+        return f'<div lang="zxx">{inner}</div>'
+
+
+def raw(content) -> RawData:
+    """``content`` (a table, or lines of a file) to be shown as data, not prose."""
+    return RawData(content if isinstance(content, pd.DataFrame | pd.Series) else list(content))
 
 
 def shorten(values: pd.Series, width: int = 70) -> pd.Series:
