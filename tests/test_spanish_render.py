@@ -43,7 +43,7 @@ NO_WEB = "boutique"
 #: and the names of JupyterLab's menu entries.
 TERMS = (
     "Kernel → Restart & Run All", "Customer Relationship Management", "data warehouse",
-    "pipeline", "attainable", "buyer persona", "Restart & Run All",
+    "pipeline", "attainable", "buyer persona", "Restart & Run All", "joins", "True/False",
 )
 
 #: Words English and Spanish share (or Spanish has borrowed): never a slip by themselves.
@@ -65,10 +65,20 @@ ENGLISH_MONTH = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|De
 SNAKE = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 WORD = re.compile(r"[A-Za-zÁÉÍÓÚÜÑáéíóúüñ]+(?:-[A-Za-z]+)*")
 #: Things in a page that are no words: e-mail addresses, file names, web addresses.
+def _product_names() -> str:
+    """A generated product's name: a few words, its brand and its number (``Urban football
+    boots Kelme 026``); it is the shop's name for the product, like a customer's name."""
+    from crmkit.dataset.profiles import PROFILES
+
+    brands = "|".join(re.escape(b) for p in PROFILES.values() for b in p.brands)
+    return rf"(?:\S+ ){{1,4}}(?:{brands}) \d{{3}}"
+
+
 NOT_PROSE = re.compile(r"\S+@\S+|\b[\w.-]+\.(?:csv|duckdb|parquet|json|html|ipynb|txt)\b"
                        r"|https?://\S+|\b[\w-]+(?:\.[\w-]+)+\.(?:com|net|org|es)\b"
                        # a table of the warehouse, as SQL names it (marts.dim_customer)
-                       r"|\b(?:raw|marts|quarantine)\.\w+|\b(?:dim|fact|snow|stg)_\w+")
+                       r"|\b(?:raw|marts|quarantine)\.\w+|\b(?:dim|fact|snow|stg)_\w+"
+                       r"|" + _product_names())
 
 
 #: Common English words of the kit's messages that the catalog does not hold (messages
@@ -103,9 +113,9 @@ def english_vocabulary() -> frozenset[str]:
         group, key = name.split(".", 1)
         if group in ("column", "value") and "_" not in key:
             english |= _words(key)
-    for prof in PROFILES.values():
-        for department, category, subcategories in prof.assortment:
-            english |= _words(" ".join([department, category, *subcategories]))
+    for prof in PROFILES.values():  # a product's own name is the shop's, not a label
+        for department, category, _subcategories in prof.assortment:
+            english |= _words(f"{department} {category}")
     english |= {"acquisition", "retention", "reactivation", "cross", "sell"} | COMMON_ENGLISH
     vocab = {w for w in english - spanish - SHARED if len(w) > 2}
     return frozenset(vocab)
@@ -151,7 +161,17 @@ def english_slips(html: str) -> list[str]:
 
 #: English still printed by parts of the kit this check does not cover, by area, as
 #: patterns of the slips they cause.
-ELSEWHERE: dict[str, tuple[str, ...]] = {}
+ELSEWHERE: dict[str, tuple[str, ...]] = {
+    # the exercise book: its summary's rows are the exercises' ids, and the options of a
+    # multiple-choice exercise are shown as the data's codes ("a) accessories b) kids")
+    "answers (ExerciseBook summary and options)": (
+        r"Ejercicio \|", r"Correcto \d+ \w+_\w+", r"Correcto \w+_\w+", r"\b[a-z]\) ",
+        r"Título \| Estado"),
+    # an exercise's question text built from the data's codes (lesson02.cube_question)
+    "es-text (exercise texts)": (r"segmento 'budget'", r"del segmento '\w+'"),
+    # the warehouse names an inferred product member in English ("unknown product 9999999")
+    "warehouse (inferred member names)": (r"unknown product",),
+}
 
 
 def _elsewhere(slip: str) -> str | None:
@@ -222,7 +242,9 @@ def test_the_check_catches_what_it_is_named_after():
     assert english_slips(good) == []
 
 
-@pytest.mark.xfail(reason="filled in below", strict=False)
+@pytest.mark.xfail(reason="English printed by other areas: the exercise book's summary and "
+                   "options (answers), exercise texts (es-text), inferred product names "
+                   "(warehouse); see ELSEWHERE", strict=False)
 def test_english_left_by_other_areas_is_gone(tmp_path_factory):
     left = [s for stem, shop in PAGES
             for s in english_slips(_page_html(stem, shop, tmp_path_factory))

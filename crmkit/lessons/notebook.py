@@ -140,8 +140,15 @@ def localize(table: pd.DataFrame | pd.Series, lang: str = "en"):
         elif pd.api.types.is_datetime64_any_dtype(out.dtype):
             out = _dates(out, lang)
     # row labels are mostly category values (a segment, a state); fall back to names
-    out.index = out.index.map(lambda v: _label(_value(v, lang), lang))
-    out.index.names = [_label(n, lang) for n in out.index.names]
+    def row(v):
+        return _label(_value(v, lang), lang)
+
+    names = [_label(n, lang) for n in out.index.names]
+    if isinstance(out.index, pd.MultiIndex):  # every level: a level of data, a field name...
+        out.index = pd.MultiIndex.from_tuples([tuple(map(row, k)) for k in out.index])
+    else:
+        out.index = out.index.map(row)
+    out.index.names = names
     return out
 
 
