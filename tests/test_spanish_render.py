@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
+import pandas as pd
 import pytest
 from notebook_runs import NOTEBOOKS, TEST_PARAMETERS, edition_run
 from page_checks import ENGLISH_NUMBERS, MISSING, page
@@ -76,6 +77,7 @@ def _product_names() -> str:
 
 
 NOT_PROSE = re.compile(r"\S+@\S+|\b[\w.-]+\.(?:csv|duckdb|parquet|json|html|ipynb|txt)\b"
+                       r"|(?<![\w/])/[\w.+-]+(?:/[\w.+-]*)+"  # a folder on the machine
                        r"|https?://\S+|\b[\w-]+(?:\.[\w-]+)+\.(?:com|net|org|es)\b"
                        # a table of the warehouse, as SQL names it (marts.dim_customer)
                        r"|\b(?:raw|marts|quarantine)\.\w+|\b(?:dim|fact|snow|stg)_\w+"
@@ -212,10 +214,23 @@ def _exercise_ids(stem: str, shop: str, factory) -> set[str]:
     return set(read_figures(edition_run(stem, shop, "es", factory))["exercise_status"].index)
 
 
+#: The slips of each page checked in this process, all and those of this area's own.
+_SLIPS: dict[tuple[str, str], tuple[list[str], list[str]]] = {}
+
+
+def _slips(stem, shop, factory) -> tuple[list[str], list[str]]:
+    """Every slip of a page, and those this area owns (not another area's, not an
+    exercise's id); each page is read and checked once per process."""
+    if (stem, shop) not in _SLIPS:
+        ids = _exercise_ids(stem, shop, factory)
+        every = english_slips(_page_html(stem, shop, factory))
+        _SLIPS[stem, shop] = every, [s for s in every if _elsewhere(s) is None
+                                     and s.split("'")[1] not in ids]
+    return _SLIPS[stem, shop]
+
+
 def _own_slips(stem, shop, factory) -> list[str]:
-    ids = _exercise_ids(stem, shop, factory)
-    return [s for s in english_slips(_page_html(stem, shop, factory))
-            if _elsewhere(s) is None and s.split("'")[1] not in ids]
+    return _slips(stem, shop, factory)[1]
 
 
 @pytest.mark.parametrize(("stem", "shop"), PAGES)
@@ -235,6 +250,28 @@ def test_dashboard_reads_in_spanish(shop):
     assert slips == [], "\n".join(slips)
 
 
+def test_a_customers_time_line_names_its_campaigns_in_the_readers_language():
+    """A campaign contact on a customer's time line (notebook 01, section 5) reads as the
+    campaign's name (from the campaigns table) in Spanish, and says whether it led to an
+    order; nothing of it is left in English."""
+    from crmkit.analytics.service import customer_history
+    from crmkit.dataset.synth import generate
+    from crmkit.lessons.notebook import campaign_label, localize
+
+    data = generate(NO_WEB, n_customers=80, seed=1)
+    contacts = data.campaign_contacts
+    who = int(contacts.loc[contacts["converted_order_id"].notna(), "customer_id"].iloc[0])
+    mine = contacts[contacts["customer_id"] == who].merge(data.campaigns, on="campaign_id")
+    names = {campaign_label(n, "es") + (" · Con compra" if pd.notna(o) else "")
+             for n, o in zip(mine["name"], mine["converted_order_id"], strict=True)}
+    shown = localize(customer_history(data, who), "es")
+    assert set(shown.loc[shown["Qué"] == "Campaña", "Detalle"]) == names
+    assert any(n.endswith(" · Con compra") for n in names)
+    html = ('<html lang="es"><body><div class="jp-OutputArea-output">'
+            f"{shown.to_html()}</div></body></html>")
+    assert english_slips(html) == []
+
+
 def test_the_check_catches_what_it_is_named_after():
     """A hand-made Spanish page with one slip of each kind, and one without any."""
     def html(body):
@@ -250,7 +287,8 @@ def test_the_check_catches_what_it_is_named_after():
                  "'3.53'", "'2024-01-01'", "'None'", "'women'", "'older'"):
         assert slip in found, slip
     good = html("<p>16.614 clientes · 3,53 % · 1 ene 2024 · Mujer · el correo a@b.net"
-                " de web_orders.csv en raw.web_orders</p><p>Un almacén de datos (data warehouse)"
+                " de web_orders.csv en raw.web_orders</p><p>Extractos y almacén en /tmp/run1/"
+                "02_warehouse.es.wh</p><p>Un almacén de datos (data warehouse)"
                 '</p><pre lang="zxx">order_number,created_at\n#1,2024-01-01T14:50:47</pre>')
     assert english_slips(good) == []
 
@@ -260,7 +298,8 @@ def test_the_check_catches_what_it_is_named_after():
                    "product names "
                    "(warehouse); see ELSEWHERE", strict=False)
 def test_english_left_by_other_areas_is_gone(tmp_path_factory):
-    left = [s for stem, shop in PAGES
-            for s in english_slips(_page_html(stem, shop, tmp_path_factory))
-            if s not in _own_slips(stem, shop, tmp_path_factory)]
+    left = []
+    for stem, shop in PAGES:
+        every, own = _slips(stem, shop, tmp_path_factory)
+        left += [s for s in every if s not in own]
     assert left == [], "\n".join(left)
