@@ -17,7 +17,8 @@ the learner's answers, and an answer to a SQL exercise is the query itself
 ...            "marts.dim_customer c USING (customer_key) WHERE c.customer_id = -1")
 ✅ Order lines of guests: correct, well done!
 >>> book.check("guest_lines", "SELEC nothing")  # doctest: +ELLIPSIS
-🔶 Order lines of guests: your answer could not be used: ParserException: ...
+🔶 Order lines of guests: your answer could not be used: ValueError: The database could not \
+run this query (a syntax error): "Parser Error: syntax error at or near "SELEC"...
 >>> count_joins("SELECT * FROM a JOIN b USING (k) LEFT JOIN c ON c.x = b.x")
 2
 """
