@@ -125,7 +125,15 @@ def customer_history(data: CRMData, customer_id: int) -> pd.DataFrame:
     """Everything the CRM knows happened with one customer, newest first.
 
     What a service agent looks up before answering a call: orders, incidents
-    and campaign contacts on one time line.
+    and campaign contacts on one time line. ``detail`` holds the data's codes
+    (``store · delivered``) and a contact's campaign by its name, with
+    ``converted`` when the contact led to an order.
+
+    >>> from crmkit.dataset.synth import generate
+    >>> data = generate("boutique", n_customers=80, seed=1)
+    >>> h = customer_history(data, 65)
+    >>> h.loc[h["what"] == "campaign", "detail"].tolist()
+    ['Retention Aug 2024 (mail)', 'Retention May 2024 (sms) [A] · converted']
     """
     known = (set(data.customers["customer_id"]) if data.has("customers")
              else set(data.orders["customer_id"].dropna()))
@@ -141,7 +149,7 @@ def customer_history(data: CRMData, customer_id: int) -> pd.DataFrame:
         pd.DataFrame({"when": t["opened_at"], "what": "incident",
                       "detail": t["category"] + " · " + t["status"]}),
         pd.DataFrame({"when": c["sent_at"], "what": "campaign",
-                      "detail": "campaign " + c["campaign_id"].astype(str)
+                      "detail": _campaign_names(full, c["campaign_id"])
                       + c["converted_order_id"].notna().map({True: " · converted",
                                                              False: ""})}),
     ]
@@ -149,3 +157,9 @@ def customer_history(data: CRMData, customer_id: int) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=["when", "what", "detail"])
     return pd.concat(rows).sort_values("when", ascending=False).reset_index(drop=True)
+
+
+def _campaign_names(data: CRMData, ids: pd.Series) -> pd.Series:
+    """The campaigns' names for their ids (the id itself where the name is missing)."""
+    names = data.campaigns.drop_duplicates("campaign_id").set_index("campaign_id")["name"]
+    return ids.map(names).fillna(ids.astype(str)).astype(str)

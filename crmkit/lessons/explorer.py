@@ -102,6 +102,8 @@ def _labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     if out.index.name == "segment":
         out.index = [t(f"rfm_segment.{s}", lang) for s in out.index]
         out.index.name = t("m03_explorer.segment", lang)
+    elif out.index.name == "customer_id":
+        out.index.name = t("column.customer_id", lang)
     if "segment" in out:
         out["segment"] = out["segment"].astype(str).map(lambda s: t(f"rfm_segment.{s}", lang))
     out.columns = [t(f"m03_explorer.{c}", lang) for c in out.columns]

@@ -17,7 +17,8 @@ the learner's answers, and an answer to a SQL exercise is the query itself
 ...            "marts.dim_customer c USING (customer_key) WHERE c.customer_id = -1")
 ✅ Order lines of guests: correct, well done!
 >>> book.check("guest_lines", "SELEC nothing")  # doctest: +ELLIPSIS
-🔶 Order lines of guests: your answer could not be used: ParserException: ...
+🔶 Order lines of guests: your answer could not be used: ValueError: The database could not \
+run this query (a syntax error): "Parser Error: syntax error at or near "SELEC"...
 >>> count_joins("SELECT * FROM a JOIN b USING (k) LEFT JOIN c ON c.x = b.x")
 2
 """
@@ -36,18 +37,21 @@ from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 
 from ..dataset.crmdata import CRMData
 from ..dataset.extracts import BAD_ROWS_NAME, FILES, MANIFEST_NAME
 from ..errors import ParameterError
-from ..i18n import check_lang, t
+from ..i18n import check_lang, format_message, t
 from ..warehouse.connection import InvalidSQLError, NotOneSelectError, connect, one_statement
 from ..warehouse.sql import ident
 from .exercises import AnyOf, Exercise, ExerciseBook
 from .judgement import decide, letters
 
 __all__ = [
+    "detail_text",
+    "sql_error_text",
     "Workshop",
     "workshop",
     "peek",
@@ -213,6 +217,59 @@ def _sql_text(sql, lang: str, key: str = "msg.sql_expected") -> None:
         raise TypeError(t(key, lang))
 
 
+_SQL_KINDS = (("CatalogException", "catalog"), ("ParserException", "parser"),
+              ("BinderException", "binder"), ("ConversionException", "conversion"))
+
+
+def sql_error_text(exc: Exception, lang: str = "en") -> str:
+    """A database error said in ``lang``: what kind of error, then DuckDB's own message.
+
+    >>> con = duckdb.connect()
+    >>> try:
+    ...     con.execute("SELECT * FROM nowhere")
+    ... except duckdb.Error as exc:
+    ...     said = sql_error_text(exc, "es")
+    >>> said.startswith("La base de datos no ha podido ejecutar esta consulta (una tabla o")
+    True
+    >>> "nowhere" in said
+    True
+    """
+    kind = next((k for name, k in _SQL_KINDS if isinstance(exc, getattr(duckdb, name))),
+                "other")
+    message = " ".join(str(exc).split())
+    return format_message(t("sql_error.said", lang), lang, kind=t(f"sql_error.{kind}", lang),
+                          message=f"«{message}»" if lang == "es" else f'"{message}"')
+
+
+_DETAILS = (
+    (re.compile(r"^an older copy of customer (?P<customer>\S+) \(the newest row wins\)$"),
+     "quarantine.duplicate_customer"),
+    (re.compile(r"^expected (?P<want>\d+) fields, found (?P<got>\d+)(?: fields)?$"),
+     "quarantine.malformed_line"),
+)
+
+
+def detail_text(details: pd.Series, lang: str = "en") -> pd.Series:
+    """The quarantine's details (written by the loader in English) in ``lang``; a detail
+    that is the data itself (a date as written, an unknown code) is left as it is.
+
+    >>> detail_text(pd.Series(["an older copy of customer 732 (the newest row wins)",
+    ...                        "expected 21 fields, found 10 fields", "31/02/2024"]), "es").tolist()
+    ['una copia más antigua del cliente 732 (gana la fila más reciente)', \
+'se esperaban 21 campos y hay 10', '31/02/2024']
+    """
+    def one(text):
+        if not isinstance(text, str):
+            return text
+        for pattern, key in _DETAILS:
+            m = pattern.match(text.strip())
+            if m:
+                return format_message(t(key, lang), lang, **m.groupdict())
+        return text
+
+    return details.map(one)
+
+
 def sql_answer(con, sql, lang: str = "en", *, expected: str = "msg.sql_expected"):
     """A learner's query run as one SELECT on ``con``, its result shaped as an answer.
 
@@ -239,7 +296,10 @@ def sql_answer(con, sql, lang: str = "en", *, expected: str = "msg.sql_expected"
         raise NotOneSelectError(t("msg.sql_one_select", lang)) from None
     except InvalidSQLError:
         pass  # executing it below tells the learner where the syntax error is
-    df = con.execute(sql).df()
+    try:
+        df = con.execute(sql).df()
+    except duckdb.Error as exc:  # said in the report's language, the database's words quoted
+        raise ValueError(sql_error_text(exc, lang)) from None
     if df.empty:
         raise ValueError(t("msg.sql_empty", lang))
     if df.shape == (1, 1):

@@ -32,6 +32,7 @@ False
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 
 import numpy as np
@@ -47,12 +48,14 @@ from ..i18n import (
     figure_description,
     format_date,
     format_datetime,
+    format_message,
     t,
 )
 from .parameters import check_parameters
 
 __all__ = ["setup", "localize", "readable", "for_reader", "say", "set_style", "alt_text",
-           "shorten", "section", "shop_title", "money", "is_own_data"]
+           "shorten", "section", "shop_title", "money", "is_own_data", "campaign_label", "raw",
+           "RawData"]
 
 
 def set_style(lang: str = "en") -> None:
@@ -209,8 +212,15 @@ def localize(table: pd.DataFrame | pd.Series, lang: str = "en"):
         elif pd.api.types.is_datetime64_any_dtype(out.dtype):
             out = _dates(out, lang)
     # row labels are mostly category values (a segment, a state); fall back to names
-    out.index = out.index.map(lambda v: _label(_value(v, lang), lang))
-    out.index.names = [_label(n, lang) for n in out.index.names]
+    def row(v):
+        return _label(_value(v, lang), lang)
+
+    names = [_label(n, lang) for n in out.index.names]
+    if isinstance(out.index, pd.MultiIndex):  # every level: a level of data, a field name...
+        out.index = pd.MultiIndex.from_tuples([tuple(map(row, k)) for k in out.index])
+    else:
+        out.index = out.index.map(row)
+    out.index.names = names
     return out
 
 
@@ -245,9 +255,76 @@ def _value(v, lang: str):
     cat = catalog()
     if key in cat:
         return cat[key][0 if lang == "en" else 1]
+    if lang != "en" and _CAMPAIGN.match(v):
+        return campaign_label(v, lang)
     if " · " in v:
         return " · ".join(_value(part, lang) for part in v.split(" · "))
     return v
+
+
+#: A generated campaign's name: its goal, the month it started and its channel, and the
+#: arm of an A/B test ("Cross Sell Jun 2024 (sms) [A]"); see crmkit.dataset.synth.
+_CAMPAIGN = re.compile(r"^(?P<goal>Acquisition|Retention|Reactivation|Cross Sell) "
+                       r"(?P<month>[A-Z][a-z]{2} \d{4}) \((?P<channel>\w+)\)(?P<arm> \[\w+\])?$")
+
+
+def campaign_label(name: str, lang: str = "en") -> str:
+    """A generated campaign's name as a reader of ``lang`` reads it; the data keeps its name.
+
+    Goal and channel come from the catalog and the month is written by the locale; any
+    other name (a shop's own campaign) is left as it is.
+
+    >>> campaign_label("Acquisition Jan 2024 (sms) [B]", "es")
+    'Captación ene 2024 (SMS) [B]'
+    >>> campaign_label("Rebajas de enero", "es"), campaign_label("Retention Mar 2025 (email)", "en")
+    ('Rebajas de enero', 'Retention Mar 2025 (email)')
+    """
+    m = _CAMPAIGN.match(name) if isinstance(name, str) else None
+    if m is None or check_lang(lang) == "en":
+        return name
+    goal = m["goal"].lower().replace(" ", "_")
+    month = datetime.datetime.strptime(m["month"], "%b %Y")
+    text = format_message(t("campaign.name", lang), lang, goal=t(f"value.{goal}", lang),
+                          month=format_date(month, lang, skeleton="yMMM"),
+                          channel=_value(m["channel"], lang))
+    return text + (m["arm"] or "")
+
+
+class RawData:
+    """Lines or a table shown exactly as a source system wrote them: data, not prose.
+
+    Its HTML says so (``lang="zxx"``, no linguistic content), so a check of a page's
+    language leaves it out; its headers may still be translated.
+
+    >>> print(raw(["a;b", "1;2,5"]))
+    a;b
+    1;2,5
+    >>> raw(pd.DataFrame({"x": ["37.95"]}))._repr_html_().startswith('<div lang="zxx">')
+    True
+    """
+
+    def __init__(self, content):
+        self.content = content
+
+    def __repr__(self) -> str:
+        if isinstance(self.content, pd.DataFrame | pd.Series):
+            return repr(self.content)
+        return "\n".join(map(str, self.content))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        if isinstance(self.content, pd.DataFrame | pd.Series):
+            inner = self.content.to_frame().to_html() if isinstance(
+                self.content, pd.Series) else self.content.to_html()
+        else:
+            inner = f"<pre>{html.escape(repr(self))}</pre>"
+        return f'<div lang="zxx">{inner}</div>'
+
+
+def raw(content) -> RawData:
+    """``content`` (a table, or lines of a file) to be shown as data, not prose."""
+    return RawData(content if isinstance(content, pd.DataFrame | pd.Series) else list(content))
 
 
 def shorten(values: pd.Series, width: int = 70) -> pd.Series:
