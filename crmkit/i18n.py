@@ -38,12 +38,21 @@ import numbers
 import re
 import string
 import unicodedata
+from collections.abc import Iterable
+from decimal import Decimal
 from functools import cache
 from importlib import resources
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import yaml
 
 from .errors import ParameterError, check_choice
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+_T = TypeVar("_T")
 
 __all__ = [
     "LANGS",
@@ -83,9 +92,10 @@ def catalog() -> dict[str, tuple[str, str]]:
     It is read from ``catalog.yaml`` and the lesson files ``catalog_*.yaml``
     beside it; a key defined twice is an error, never a silent override.
     """
-    files = sorted(f for f in resources.files("crmkit").iterdir()
-                   if f.name == "catalog.yaml" or (f.name.startswith("catalog_")
-                                                   and f.name.endswith(".yaml")))
+    files = sorted((f for f in resources.files("crmkit").iterdir()
+                    if f.name == "catalog.yaml" or (f.name.startswith("catalog_")
+                                                    and f.name.endswith(".yaml"))),
+                   key=lambda f: f.name)  # one folder: the names give the order of the paths
     flat: dict[str, tuple[str, str]] = {}
     for f in files:
         raw = yaml.safe_load(f.read_text("utf-8")) or {}
@@ -115,17 +125,21 @@ def t(key: str, lang: str = "en") -> str:
         ) from None
 
 
-def column_labels(columns, lang: str = "en") -> dict[str, str]:
+def column_labels(columns: Iterable[str], lang: str = "en") -> dict[str, str]:
     """Display names of columns, for ``DataFrame.rename(columns=...)``."""
     return {c: t(f"column.{c}", lang) for c in columns}
 
 
-def value_labels(values, lang: str = "en") -> dict[str, str]:
+def value_labels(values: Iterable[str], lang: str = "en") -> dict[str, str]:
     """Display names of category values (channels, states, segments...)."""
     return {v: t(f"value.{v}", lang) for v in values}
 
 
-def key_of(text, groups=("column", "label", "value", "action")):
+@overload
+def key_of(text: str, groups: Iterable[str] = ...) -> str: ...
+@overload
+def key_of(text: _T, groups: Iterable[str] = ...) -> _T: ...
+def key_of(text: object, groups: Iterable[str] = ("column", "label", "value", "action")) -> object:
     """The catalog key whose label (in any language) is ``text``; ``text`` itself otherwise.
 
     Lets a learner answer with the label a table shows instead of the column name;
@@ -166,7 +180,7 @@ def _fixed(pattern: str, decimals: int | None) -> str:
     return re.sub(r"#,##0(?:\.[0#]+)?|(?<![#,])0(?:\.[0#]+)?", "#,##0" + frac, pattern)
 
 
-def format_number(value, lang: str = "en", *, decimals: int | None = None,
+def format_number(value: float | Decimal, lang: str = "en", *, decimals: int | None = None,
                   grouping: bool = True) -> str:
     """``value`` written as the language writes numbers (``decimals`` fixed if given).
 
@@ -184,7 +198,7 @@ def format_number(value, lang: str = "en", *, decimals: int | None = None,
                           group_separator=grouping)
 
 
-def format_percent(share, lang: str = "en", *, decimals: int = 0) -> str:
+def format_percent(share: float | Decimal, lang: str = "en", *, decimals: int = 0) -> str:
     """A share (0.125) as a percentage in ``lang`` (``12,5 %`` in Spanish, ``12.5%`` in English).
 
     >>> format_percent(0.125, "en", decimals=1), format_percent(0.5, "es")
@@ -198,7 +212,7 @@ def format_percent(share, lang: str = "en", *, decimals: int = 0) -> str:
     return _percent(share, format=pattern, locale=loc)
 
 
-def format_currency(amount, lang: str = "en", *, currency: str = "EUR",
+def format_currency(amount: float | Decimal, lang: str = "en", *, currency: str = "EUR",
                     decimals: int | None = None) -> str:
     """An amount of money in ``lang``: ``1.500,25 €`` in Spanish, ``€1,500.25`` in English.
 
@@ -225,7 +239,7 @@ def _as_datetime(value):
     return value
 
 
-def format_date(value, lang: str = "en", *, skeleton: str = "yMMMd") -> str:
+def format_date(value: str | _dt.date, lang: str = "en", *, skeleton: str = "yMMMd") -> str:
     """A date written in ``lang`` (a CLDR skeleton: ``yMMMd`` gives ``5 mar 2025``).
 
     >>> format_date("2025-03-05", "en"), format_date("2025-03-05", "es", skeleton="yMMMM")
@@ -236,7 +250,8 @@ def format_date(value, lang: str = "en", *, skeleton: str = "yMMMd") -> str:
     return format_skeleton(skeleton, _as_datetime(value), locale=_locale(lang))
 
 
-def format_datetime(value, lang: str = "en", *, date: str = "yMd", time: str = "Hm") -> str:
+def format_datetime(value: str | _dt.date, lang: str = "en", *, date: str = "yMd",
+                    time: str = "Hm") -> str:
     """A date and time written in ``lang`` (CLDR skeletons for each part, joined as CLDR says).
 
     >>> format_datetime("2025-03-05T21:13", "es"), format_datetime("2025-03-05T21:13", "en")
@@ -244,12 +259,13 @@ def format_datetime(value, lang: str = "en", *, date: str = "yMd", time: str = "
     """
     from babel.dates import get_datetime_format
 
-    joined = get_datetime_format("short", locale=_locale(lang))
+    joined = str(get_datetime_format("short", locale=_locale(lang)))  # CLDR gives a text
     return joined.replace("{1}", format_date(value, lang, skeleton=date)).replace(
         "{0}", format_date(value, lang, skeleton=time))
 
 
-def month_names(lang: str = "en", width: str = "abbreviated") -> list[str]:
+def month_names(lang: str = "en",
+                width: Literal["abbreviated", "narrow", "wide"] = "abbreviated") -> list[str]:
     """The twelve month names, January first (``width``: wide, abbreviated, narrow)."""
     from babel.dates import get_month_names
 
@@ -257,7 +273,9 @@ def month_names(lang: str = "en", width: str = "abbreviated") -> list[str]:
     return [names[i] for i in range(1, 13)]
 
 
-def weekday_names(lang: str = "en", width: str = "wide") -> list[str]:
+def weekday_names(lang: str = "en",
+                  width: Literal["abbreviated", "narrow", "short", "wide"] = "wide") -> list[str]:
+
     """The seven weekday names, Monday first (as pandas' ``dayofweek`` counts)."""
     from babel.dates import get_day_names
 
@@ -287,7 +305,8 @@ class _LocaleFormatter(string.Formatter):
     def __init__(self, lang: str):
         self.lang = lang
 
-    def format_field(self, value, format_spec):
+    def format_field(self, value: Any, format_spec: str) -> str:
+        number: float = value  # used once it is known to be a real number (numpy's too)
         if format_spec == "date":
             return _date_field(value, self.lang)
         if isinstance(value, bool) and not format_spec and self.lang != "en":
@@ -303,18 +322,18 @@ class _LocaleFormatter(string.Formatter):
         group, prec, kind = m.group("group"), m.group("prec"), m.group("type")
         decimals = int(prec) if prec is not None else None
         if kind == "%":
-            return format_percent(value, self.lang, decimals=6 if decimals is None else decimals)
+            return format_percent(number, self.lang, decimals=6 if decimals is None else decimals)
         if not format_spec:
             if isinstance(value, numbers.Integral):
                 return str(value)
-            return format_number(value, self.lang, grouping=False)
+            return format_number(number, self.lang, grouping=False)
         if kind in ("f", "n") or decimals is not None:
-            return format_number(value, self.lang, decimals=6 if decimals is None else decimals,
+            return format_number(number, self.lang, decimals=6 if decimals is None else decimals,
                                  grouping=bool(group))
-        return format_number(value, self.lang, grouping=bool(group))
+        return format_number(number, self.lang, grouping=bool(group))
 
 
-def format_message(template: str, lang: str = "en", /, **values) -> str:
+def format_message(template: str, lang: str = "en", /, **values: object) -> str:
     """``template.format(**values)`` with the numbers written the way ``lang`` writes them.
 
     Format specs keep their meaning (``{n:,}`` groups thousands, ``{x:.1f}``
@@ -347,12 +366,12 @@ def parse_locale_number(text: str, lang: str = "en") -> float:
         raise ValueError(f"{text!r} is not a number written in {lang!r}: {exc}") from None
 
 
-def number_axis(ax, lang: str = "en", *, axis: str = "y", kind: str = "number",
-                decimals: int | None = None, currency: str = "EUR"):
+def number_axis(ax: Axes, lang: str = "en", *, axis: str = "y", kind: str = "number",
+                decimals: int | None = None, currency: str = "EUR") -> Axes:
     """Write the tick labels of ``ax``'s ``axis`` as numbers, percentages or money in ``lang``."""
     import matplotlib.ticker as mticker
 
-    def label(v, _pos=None):
+    def label(v: float, _pos: int | None = None) -> str:
         if kind == "percent":
             return format_percent(v, lang, decimals=decimals or 0)
         if kind == "currency":
@@ -364,7 +383,7 @@ def number_axis(ax, lang: str = "en", *, axis: str = "y", kind: str = "number",
     return ax
 
 
-def date_axis(ax, lang: str = "en", *, axis: str = "x"):
+def date_axis(ax: Axes, lang: str = "en", *, axis: str = "x") -> Axes:
     """Write the date ticks of ``ax`` with the month names of ``lang`` (``ene 2025``)."""
     import matplotlib.dates as mdates
     import matplotlib.ticker as mticker
@@ -373,7 +392,7 @@ def date_axis(ax, lang: str = "en", *, axis: str = "x"):
     locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
     target.set_major_locator(locator)
 
-    def label(v, _pos=None):
+    def label(v: float, _pos: int | None = None) -> str:
         lo, hi = sorted(target.get_view_interval())
         span_days = hi - lo
         day = mdates.num2date(v).replace(tzinfo=None)
@@ -383,7 +402,7 @@ def date_axis(ax, lang: str = "en", *, axis: str = "x"):
     return ax
 
 
-def locale_axes(ax, lang: str = "en"):
+def locale_axes(ax: Axes, lang: str = "en") -> Axes:
     """Write every number and date axis of ``ax`` and of its colour bars the way ``lang`` does.
 
     An axis of plain numbers gets grouped thousands and the language's decimal sign
@@ -406,8 +425,8 @@ def locale_axes(ax, lang: str = "en"):
     import matplotlib.dates as mdates
     import matplotlib.ticker as mticker
 
-    bars = [m.colorbar.ax for m in [*ax.collections, *ax.images]
-            if getattr(m, "colorbar", None) is not None]
+    bars = [bar.ax for m in [*ax.collections, *ax.images]
+            if (bar := getattr(m, "colorbar", None)) is not None]
     for each in (ax, *bars):
         for name, axis in (("x", each.xaxis), ("y", each.yaxis)):
             shown = axis.get_major_formatter()
@@ -423,7 +442,7 @@ def locale_axes(ax, lang: str = "en"):
 _DESCRIPTION = "crmkit_description"
 
 
-def describe_figure(ax, text: str):
+def describe_figure(ax: Axes, text: str) -> Axes:
     """Say in words what the picture on ``ax`` shows: the alt text of the figure's image.
 
     Each plot function calls it with a sentence from the catalog in its ``lang``;
@@ -448,7 +467,8 @@ def describe_figure(ax, text: str):
     return ax
 
 
-def figure_description(fig) -> str | None:
+def figure_description(fig: Figure) -> str | None:
+
     """What a figure shows in words (set by :func:`describe_figure`), or None."""
     said = getattr(fig, _DESCRIPTION, None) or {}
     parts = [said[ax] for ax in fig.axes if ax in said]

@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import difflib
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -162,7 +163,7 @@ _PATH_PARAMETERS = ("data_dir", "warehouse_dir")
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-def static_widgets(nb) -> int:
+def static_widgets(nb: dict[str, Any]) -> int:
     """Replace every live widget of a notebook by its static text; return how many.
 
     A widget view in an HTML page needs a kernel (and a script from a CDN):
@@ -182,7 +183,7 @@ def static_widgets(nb) -> int:
     return n
 
 
-def report_title(nb, shop: str | None) -> str:
+def report_title(nb: dict[str, Any], shop: str | None) -> str:
     r"""The page title of a report: the notebook's first heading and the shop's name; the
     heading itself gets the shop's name too (once).
 
@@ -230,7 +231,7 @@ def to_html(executed: str | Path, html: str | Path, *, no_input: bool = False,
     return Path(html)
 
 
-def image_descriptions(nb, body: str) -> str:
+def image_descriptions(nb: dict[str, Any], body: str) -> str:
     """``body`` (a notebook's HTML) with each figure's image described by its ``alt`` text.
 
     The kernel puts a figure's description in words (``{"alt": ...}``, see
@@ -258,7 +259,7 @@ def image_descriptions(nb, body: str) -> str:
         return body
     soup = BeautifulSoup(body, features="html.parser")
     for img in soup.select('img[src^="data:image/png;base64,"]'):
-        data = "".join(img["src"].split(",", 1)[1].split())
+        data = "".join(str(img["src"]).split(",", 1)[1].split())  # src has one value
         if data in said:
             img["alt"] = said[data]
     return str(soup)
@@ -411,7 +412,9 @@ def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
                 langs: list[str] | None = None, parameters: dict[str, Any] | None = None,
                 out_dir: str | Path = "reports", no_input: bool = False,
                 notebook_dir: Path | None = None, progress: bool = True,
-                log=print, edition: str = "instructor") -> list[Report]:
+                log: Callable[[str], object] = print,
+                edition: str = "instructor") -> list[Report]:
+
     """Render each notebook for each profile and language; check everything first."""
     check_choice("edition", edition, EDITIONS)
     out = Path(out_dir)
@@ -423,7 +426,7 @@ def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
         raise ParameterError(f"no notebooks found in {notebook_dir or NOTEBOOK_DIR}.")
     parameters = from_here(parameters or {})
     given = shared_parameters(notebooks, parameters)
-    langs = [check_lang(x) for x in langs] if langs else [None]
+    languages: Sequence[str | None] = [check_lang(x) for x in langs] if langs else [None]
     if profiles and (parameters or {}).get("data_dir"):
         raise ParameterError("give either a shop profile or a dataset folder (data_dir), "
                              "not both.")
@@ -431,8 +434,9 @@ def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
         profiles = list(PROFILE_NAMES)
     plan = []
     for nb in notebooks:
-        for profile in profiles or [None]:
-            for lang in langs:
+        each_profile: Sequence[str | None] = profiles or [None]
+        for profile in each_profile:
+            for lang in languages:
                 params = dict(given[nb])
                 if profile is not None:
                     params["profile"] = profile

@@ -32,20 +32,30 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy.stats import norm
 from sklearn.base import clone
 
 from ..errors import CRMKitError, ModelError, ParameterError
-from .clv import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD, customer_lifetime_value
+from .clv import (
+    BetaGeo,
+    GammaGamma,
+    ModifiedBetaGeo,
+    ParetoNBD,
+    PurchaseModel,
+    customer_lifetime_value,
+)
 from .rfm import even_scores, holdout_purchases, rfm_summary
 
 if TYPE_CHECKING:
     from ..dataset.crmdata import CRMData
+    from ..dataset.days import DayLike
 
 
 __all__ = [
@@ -72,6 +82,9 @@ LOG_BOUND = 9.9
 #: customers for P(alive) to tell them apart.
 MIN_ALIVE_SPREAD = 0.02
 
+_Model = TypeVar("_Model", bound=PurchaseModel)
+_Fitted = TypeVar("_Fitted", bound=PurchaseModel | GammaGamma)
+
 
 class DoesNotFitError(ModelError):
     """The fit finished but describes no real shop (``reasons`` says why, one line each)."""
@@ -81,7 +94,7 @@ class DoesNotFitError(ModelError):
         self.model, self.reasons = model, list(reasons)
 
 
-def fit_problems(model, X: pd.DataFrame) -> list[str]:
+def fit_problems(model: PurchaseModel, X: pd.DataFrame) -> list[str]:
     """Why a fitted purchase model does not fit the shop of summary ``X`` (empty: it fits).
 
     Two signs, each one line: a parameter at the edge of the range searched
@@ -117,7 +130,7 @@ def fit_problems(model, X: pd.DataFrame) -> list[str]:
     return problems
 
 
-def check_fit(model, X: pd.DataFrame):
+def check_fit(model: _Model, X: pd.DataFrame) -> _Model:
     """``model`` if it fits the shop of ``X``; :class:`DoesNotFitError` saying why if not."""
     problems = fit_problems(model, X)
     if problems:
@@ -127,7 +140,8 @@ def check_fit(model, X: pd.DataFrame):
     return model
 
 
-def mae_difference_interval(err_a, err_b, *, n_boot: int = 400, seed: int = 0,
+def mae_difference_interval(err_a: npt.ArrayLike, err_b: npt.ArrayLike, *, n_boot: int = 400,
+                            seed: int = 0,
                             level: float = 0.95) -> tuple[float, float]:
     """Bootstrap interval (over customers) of mean(err_a) - mean(err_b), paired.
 
@@ -139,7 +153,8 @@ def mae_difference_interval(err_a, err_b, *, n_boot: int = 400, seed: int = 0,
     rng = np.random.default_rng(seed)
     means = d[rng.integers(0, len(d), (n_boot, len(d)))].mean(axis=1)
     tail = (1 - level) / 2
-    return tuple(float(q) for q in np.quantile(means, [tail, 1 - tail]))
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return float(low), float(high)
 
 
 @dataclass
@@ -164,7 +179,7 @@ class ModelChoice:
     validation_days: float
 
 
-def _try_fit(key, X: pd.DataFrame):
+def _try_fit(key: str, X: pd.DataFrame) -> tuple[PurchaseModel | None, str, str]:
     try:
         model = clone(CANDIDATES[key]()).fit(X)
     except CRMKitError as err:
@@ -176,7 +191,7 @@ def _try_fit(key, X: pd.DataFrame):
 
 
 def choose_model(fit_summary: pd.DataFrame, validation: pd.DataFrame,
-                 calibration: pd.DataFrame, *, candidates=tuple(CANDIDATES),
+                 calibration: pd.DataFrame, *, candidates: Iterable[str] = tuple(CANDIDATES),
                  seed: int = 0) -> ModelChoice:
     """Fit ``candidates`` on ``fit_summary``, score them on ``validation``, refit the winner.
 
@@ -195,7 +210,7 @@ def choose_model(fit_summary: pd.DataFrame, validation: pd.DataFrame,
         model, status, reason = _try_fit(key, fit_summary)
         row = {"status": status, "reason": reason, "log_likelihood": np.nan, "mae": np.nan,
                "predicted_total": np.nan, "actual_total": float(actual.sum())}
-        if status == "fits":
+        if status == "fits" and model is not None:  # a fitting model is never None
             pred = model.expected_purchases(fit_summary, duration).to_numpy()
             errors[key] = np.abs(pred - actual)
             row.update(log_likelihood=model.log_likelihood_, mae=float(errors[key].mean()),
@@ -209,7 +224,7 @@ def choose_model(fit_summary: pd.DataFrame, validation: pd.DataFrame,
         best = min(errors, key=lambda k: errors[k].mean())
         tied = [k for k in errors
                 if k == best or mae_difference_interval(errors[k], errors[best], seed=seed)[0] <= 0]
-        pick = max(tied, key=lambda k: table.loc[k, "log_likelihood"])
+        pick = max(tied, key=lambda k: table["log_likelihood"][k])
         model, status, reason = _try_fit(pick, calibration)
         if status == "fits":
             chosen, why = pick, ("lowest_error" if pick == best else "tie_likelihood")
@@ -229,8 +244,9 @@ def choose_model(fit_summary: pd.DataFrame, validation: pd.DataFrame,
     return ModelChoice(table, chosen, model, why, duration)
 
 
-def choose_purchase_model(data: CRMData, *, cutoff, validation_days: int = 180,
-                          candidates=tuple(CANDIDATES), seed: int = 0) -> ModelChoice:
+def choose_purchase_model(data: CRMData, *, cutoff: DayLike, validation_days: int = 180,
+                          candidates: Iterable[str] = tuple(CANDIDATES),
+                          seed: int = 0) -> ModelChoice:
     """:func:`choose_model` on a shop: fit up to ``cutoff - validation_days``, validate up to
     ``cutoff``, refit on everything up to ``cutoff`` (time in days)."""
     if not isinstance(validation_days, int | np.integer) or validation_days < 1:
@@ -245,7 +261,7 @@ def choose_purchase_model(data: CRMData, *, cutoff, validation_days: int = 180,
 
 
 # ----------------------------------------------------------------------------- CLV interval
-def _hessian(f, x0: np.ndarray, h: float = 1e-4) -> np.ndarray:
+def _hessian(f: Callable[[np.ndarray], float], x0: np.ndarray, h: float = 1e-4) -> np.ndarray:
     n = len(x0)
     H = np.empty((n, n))
     E = np.eye(n) * h
@@ -256,7 +272,7 @@ def _hessian(f, x0: np.ndarray, h: float = 1e-4) -> np.ndarray:
     return H
 
 
-def _covariance(negll, params: dict) -> np.ndarray:
+def _covariance(negll: Callable[[np.ndarray], float], params: dict[str, float]) -> np.ndarray:
     """Covariance of the log-parameters: the inverse Hessian of the negative log-likelihood."""
     x0 = np.log(np.array(list(params.values()), dtype=float))
     H = _hessian(negll, x0)
@@ -270,14 +286,15 @@ def _covariance(negll, params: dict) -> np.ndarray:
     return cov
 
 
-def _with_params(model, params: dict, log_values: np.ndarray):
-    out = clone(model)
+def _with_params(model: _Fitted, params: dict[str, float], log_values: np.ndarray) -> _Fitted:
+    out: _Fitted = clone(model)
+
     out.params_ = dict(zip(params, map(float, np.exp(log_values)), strict=True))
     return out
 
 
-def clv_interval(purchases_model, spend_model: GammaGamma, X: pd.DataFrame, *,
-                 level: float = 0.9, step: float = 1e-5, **clv_options) -> pd.DataFrame:
+def clv_interval(purchases_model: PurchaseModel, spend_model: GammaGamma, X: pd.DataFrame, *,
+                 level: float = 0.9, step: float = 1e-5, **clv_options: Any) -> pd.DataFrame:
     """CLV of each customer of ``X`` with a ``level`` interval from the parameters' uncertainty.
 
     Method: the likelihood's curvature (the delta method). The covariance of
@@ -310,10 +327,10 @@ def clv_interval(purchases_model, spend_model: GammaGamma, X: pd.DataFrame, *,
     use = (x > 0) & (m > 0)
     pm_cls = type(purchases_model)
 
-    def negll_purchases(logp):
+    def negll_purchases(logp: np.ndarray) -> float:
         return -float(np.sum(pm_cls._loglik(np.exp(logp), x, tx, T)))
 
-    def negll_spend(logp):
+    def negll_spend(logp: np.ndarray) -> float:
         return -float(np.sum(GammaGamma._loglik(np.exp(logp), x[use], m[use])))
 
     pp, sp = purchases_model.params_, spend_model.params_
@@ -322,7 +339,8 @@ def clv_interval(purchases_model, spend_model: GammaGamma, X: pd.DataFrame, *,
     cov[len(pp):, len(pp):] = _covariance(negll_spend, sp)
     theta = np.log(np.r_[list(pp.values()), list(sp.values())])
 
-    def clv_at(z):
+    def clv_at(z: np.ndarray) -> np.ndarray:
+
         pm = _with_params(purchases_model, pp, z[:len(pp)])
         sm = _with_params(spend_model, sp, z[len(pp):])
         return customer_lifetime_value(pm, sm, X, **clv_options).to_numpy()

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -200,12 +201,12 @@ def _table(data: CRMData, name: str) -> pd.DataFrame:
     return data.tables[name] if data.has(name) else empty_table(name)
 
 
-def _mode(s: pd.Series):
+def _mode(s: pd.Series) -> object:
     s = s.dropna()
     return s.value_counts().index[0] if len(s) else None
 
 
-def buyer_persona(data: CRMData, customer_ids) -> pd.Series:
+def buyer_persona(data: CRMData, customer_ids: Iterable[int]) -> pd.Series:
     """A buyer persona: who a group of customers is, what, when and through which channel.
 
     ``customer_ids`` is a segment's or cluster's members. The persona is made
@@ -253,12 +254,14 @@ def buyer_persona(data: CRMData, customer_ids) -> pd.Series:
     }, name="persona")
 
 
-def _lines_value(data: CRMData, lines) -> float:
+def _lines_value(data: CRMData, lines: pd.DataFrame) -> float:
     """What ``lines`` (a subset of the shop's order lines) cost the customers."""
     if "amount_cents" in lines:
         from babel.numbers import get_currency_precision
 
-        return float(lines["amount_cents"].sum()) / 10 ** get_currency_precision(data.currency)
+        value: float = (float(lines["amount_cents"].sum())
+                        / 10 ** get_currency_precision(data.currency))
+        return value
     return float((lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])).sum())
 
 
@@ -317,7 +320,8 @@ def effectiveness(data: CRMData) -> pd.DataFrame:
     }
     out["kpi"] = camp["kpi"]
     out["target_value"] = camp["target_value"]
-    out["result"] = [results[k].loc[i] for i, k in camp["kpi"].items()]
+    # the index holds the campaign ids
+    out["result"] = [results[k].loc[cast(int, i)] for i, k in camp["kpi"].items()]
     out["met"] = out["result"] >= out["target_value"]
     return out
 
@@ -347,7 +351,8 @@ def _siblings(campaigns: pd.DataFrame, campaign_id: int) -> list[int]:
     mine = tests[(campaigns["campaign_id"] == campaign_id).to_numpy()].iloc[0]
     if pd.isna(mine):
         return [campaign_id]
-    return campaigns.loc[(tests == mine).to_numpy(), "campaign_id"].tolist()
+    ids: list[int] = campaigns.loc[(tests == mine).to_numpy(), "campaign_id"].tolist()
+    return ids
 
 
 def audience(data: CRMData, campaign_id: int) -> pd.DataFrame:
@@ -366,7 +371,7 @@ def audience(data: CRMData, campaign_id: int) -> pd.DataFrame:
     camp = data.campaigns.set_index("campaign_id")
     if campaign_id not in camp.index:
         raise ParameterError(f"campaign_id={campaign_id!r} is not in data.campaigns.")
-    row = camp.loc[campaign_id]
+    row = cast(pd.Series, camp.loc[campaign_id])  # campaign_id is the key: one row
     if row["goal"] == "acquisition":
         raise ParameterError(f"campaign {campaign_id} is an acquisition campaign: it contacts "
                              "no known customers, so it has no audience or control group.")
@@ -386,7 +391,7 @@ def audience(data: CRMData, campaign_id: int) -> pd.DataFrame:
     return pd.DataFrame({"customer_id": ids, "group": group, "converted": bought})
 
 
-def _compare(k1, n1, k0, n0, alpha):
+def _compare(k1: int, n1: int, k0: int, n0: int, alpha: float) -> tuple[float, float, float]:
     if n1 == 0 or n0 == 0:
         return np.nan, np.nan, np.nan
     with warnings.catch_warnings():  # statsmodels also computes ratios, undefined at 0
@@ -460,7 +465,7 @@ def ab_tests(data: CRMData, *, alpha: float = 0.05) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- plan
 def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None,
-              currency: str = "EUR"):
+              currency: str = "EUR") -> Axes:
     """A campaign plan as a timeline: one bar per campaign from start to end, its budget
     written beside it (in ``currency``, as ``lang`` writes money) and the bar's colour by
     channel."""
@@ -474,7 +479,8 @@ def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax: Axes | None = No
         ax = plt.subplots(figsize=(10, max(2.5, 0.28 * len(c) + 1.5)), layout="constrained")[1]
     channels = list(dict.fromkeys(c["channel"]))
     colours = dict(zip(channels, sns.color_palette("colorblind"), strict=False))
-    for i, r in c.iterrows():
+    for label, r in c.iterrows():
+        i = cast(int, label)  # reset_index: the labels are the positions
         width = (r["end_date"] - r["start_date"]).days + 1
         ax.barh(i, width, left=r["start_date"], color=colours[r["channel"]], height=0.6)
         budget = format_currency(r["budget"], lang, currency=currency, decimals=0)
@@ -494,7 +500,8 @@ def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax: Axes | None = No
                                               n=len(c)))
 
 
-def _cat():
+def _cat() -> dict[str, tuple[str, str]]:
+
     from ..i18n import catalog
 
     return catalog()

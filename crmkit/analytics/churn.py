@@ -42,9 +42,10 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
@@ -108,10 +109,11 @@ def _first_day(data: CRMData) -> pd.Timestamp:
             "data has no orders (an empty shop): there is no purchase to learn from; "
             "give a shop with orders."
         )
-    return placed.min().normalize()
+    first: pd.Timestamp = placed.min().normalize()
+    return first
 
 
-def known_at(data: CRMData, day) -> CRMData:
+def known_at(data: CRMData, day: DayLike) -> CRMData:
     """The shop as it was known at the end of ``day``: nothing that happened later.
 
     Keeps the tables the repurchase features read (customers signed up by then,
@@ -136,7 +138,8 @@ def known_at(data: CRMData, day) -> CRMData:
     status = np.full(len(o), "placed", dtype=object)
     for col, state in reversed(_STATUS_ORDER):
         status = np.where(o[col].notna().to_numpy(), state, status)
-    o["status"] = pd.array(status, dtype=orders["status"].dtype)
+    status_dtype: Any = orders["status"].dtype  # the stubs list only some dtypes per overload
+    o["status"] = pd.array(status, dtype=status_dtype)
     ids = o["order_id"]
     lines = data.order_lines
     customers = _optional(data, "customers")
@@ -170,7 +173,7 @@ def _optional(data: CRMData, name: str) -> pd.DataFrame:
     return data.tables[name] if name in data.tables else empty_table(name)
 
 
-def _check_cutoff(data: CRMData, cutoff, horizon_days) -> tuple[pd.Timestamp, int]:
+def _check_cutoff(data: CRMData, cutoff: DayLike, horizon_days: int) -> tuple[pd.Timestamp, int]:
     if (not isinstance(horizon_days, numbers.Integral) or isinstance(horizon_days, bool)
             or horizon_days < 1):
         raise ParameterError(f"horizon_days={horizon_days!r} must be a whole number of days "
@@ -276,11 +279,12 @@ def customer_features(data: CRMData, *, as_of: DayLike | None = None) -> pd.Data
     return out[list(FEATURES)]
 
 
-def _recent_spend(past, ids, end) -> pd.Series:
+def _recent_spend(past: CRMData, ids: pd.Index, end: pd.Timestamp) -> pd.Series:
     p = customer_purchases(past, as_of=end - _DAY)
     p = p[p["placed_at"] >= end - _RECENT]
-    return (p.groupby("customer_id")["value_cents"].sum().reindex(ids, fill_value=0)
-            / 100).astype(float)
+    spend: pd.Series = (p.groupby("customer_id")["value_cents"].sum().reindex(ids, fill_value=0)
+                        / 100).astype(float)
+    return spend
 
 
 # ----------------------------------------------------------------------------- dataset
@@ -299,7 +303,8 @@ class RepurchaseDataset:
         return float(self.y.mean())
 
 
-def repurchase_dataset(data: CRMData, *, cutoff, horizon_days: int = 90) -> RepurchaseDataset:
+def repurchase_dataset(data: CRMData, *, cutoff: DayLike,
+                       horizon_days: int = 90) -> RepurchaseDataset:
     """One row per customer who had bought by ``cutoff``: features then, and what happened next.
 
     ``y`` is 1 when the customer placed an order in the ``horizon_days`` after
@@ -332,7 +337,7 @@ def repurchase_pipeline(kind: str = "logistic", *, seed: int = 0) -> Pipeline:
         early_stopping=False, random_state=seed))])
 
 
-def lift_at(y, score, fraction: float = 0.1) -> float:
+def lift_at(y: npt.ArrayLike, score: npt.ArrayLike, fraction: float = 0.1) -> float:
     """How many times the base rate the top ``fraction`` of scores reaches (ties shared fairly).
 
     Customers tied at the boundary count in proportion, so a rule that gives
@@ -378,10 +383,10 @@ class RepurchaseEvaluation:
     predictions: pd.DataFrame
     train: RepurchaseDataset
     test: RepurchaseDataset
-    models: dict
+    models: dict[str, Pipeline]
 
 
-def _metrics(y, score, is_probability: bool) -> dict:
+def _metrics(y: npt.ArrayLike, score: npt.ArrayLike, is_probability: bool) -> dict[str, float]:
     return {"roc_auc": float(roc_auc_score(y, score)),
             "average_precision": float(average_precision_score(y, score)),
             "lift_top_decile": lift_at(y, score, 0.1),
@@ -399,7 +404,7 @@ def _two_classes(ds: RepurchaseDataset, role: str) -> None:
         )
 
 
-def evaluate_repurchase(data: CRMData, *, cutoff, horizon_days: int = 90,
+def evaluate_repurchase(data: CRMData, *, cutoff: DayLike, horizon_days: int = 90,
                         seed: int = 0) -> RepurchaseEvaluation:
     """Train on the cutoff one horizon earlier, test on ``cutoff``; every method on one table.
 
@@ -452,7 +457,8 @@ def evaluate_repurchase(data: CRMData, *, cutoff, horizon_days: int = 90,
     return RepurchaseEvaluation(scores, preds, train, test, models)
 
 
-def _choose_on_validation(train: RepurchaseDataset, seed: int) -> tuple[str, dict]:
+def _choose_on_validation(train: RepurchaseDataset, seed: int) -> tuple[str, dict[str, float]]:
+
     """The model that goes forward: fitted on 75 % of the training customers, the one with the
     higher AUC on the other 25 % (stratified); the test customers are never looked at."""
     from sklearn.model_selection import train_test_split

@@ -40,8 +40,11 @@ the published estimates (the tests check them to the published digits):
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable, Sequence
+from typing import Any, Self
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from scipy import optimize
 from scipy.special import digamma, gammaln, hyp2f1
@@ -51,7 +54,17 @@ from ..errors import ModelError, ParameterError, check_fitted
 
 __all__ = ["BetaGeo", "CappedBetaGeo", "ModifiedBetaGeo", "ParetoNBD", "GammaGamma",
            "customer_lifetime_value", "NotIdentifiedError", "NoRepeatBuyersError",
-           "NonConvergenceError"]
+           "NonConvergenceError", "PurchaseModel"]
+
+Floats = npt.NDArray[np.float64]
+#: Parameters as the likelihoods read them: a tuple of floats or the array of the optimiser.
+_Params = Sequence[float] | Floats
+#: Mean negative log-likelihood over log-parameters, with its gradient (for BFGS).
+_NegLL = Callable[[Floats], tuple[Any, Any]]
+#: The mean negative log-likelihood alone (for the Nelder-Mead polish).
+_Value = Callable[[Floats], Any]
+#: Builds an objective from the compressed summary (x, t_x, T, weights, customers).
+_Builder = Callable[[Floats, Floats, Floats, Floats, Any], Any]
 
 
 class NotIdentifiedError(ModelError):
@@ -114,7 +127,7 @@ def _compress(*cols: np.ndarray) -> tuple[np.ndarray, ...]:
     return (*(uniq[:, i] for i in range(uniq.shape[1])), counts.astype(np.float64))
 
 
-def _maximise(negll, start: np.ndarray, model: str, value=None,
+def _maximise(negll: _NegLL, start: np.ndarray, model: str, value: _Value | None = None,
               caps: dict[int, float] | None = None,
               names: tuple[str, ...] = ()) -> optimize.OptimizeResult:
     """Minimise ``negll`` (value and gradient) over log-parameters; fail clearly.
@@ -123,6 +136,7 @@ def _maximise(negll, start: np.ndarray, model: str, value=None,
     stops on precision loss away from a flat gradient.
     """
     value = value if value is not None else (lambda z: negll(z)[0])
+    res: Any
     with np.errstate(all="ignore"):
         res = optimize.minimize(negll, start, jac=True, method="BFGS",
                                 options={"gtol": 1e-9, "maxiter": 1000})
@@ -150,7 +164,7 @@ def _maximise(negll, start: np.ndarray, model: str, value=None,
     return res
 
 
-class _PurchaseModel(BaseEstimator):
+class _PurchaseModel(BaseEstimator):  # type: ignore[misc]  # scikit-learn has no types
     """What BG/NBD and Pareto/NBD share: the summary they read, the fit, the checks."""
 
     _NAME = ""
@@ -161,10 +175,11 @@ class _PurchaseModel(BaseEstimator):
     def __init__(self, start: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)):
         self.start = start
 
-    def _arrays(self, X: pd.DataFrame):
+    def _arrays(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return _summary_arrays(X, self._NAME)
 
-    def _fit_summary(self, X: pd.DataFrame, negll_for, value_for=None):
+    def _fit_summary(self, X: pd.DataFrame, negll_for: _Builder,
+                     value_for: _Builder | None = None) -> Self:
         """Check ``X``, maximise the likelihood and store the estimates; return ``self``."""
         x, tx, T = self._arrays(X)
         if not (x > 0).any():
@@ -196,13 +211,14 @@ class _PurchaseModel(BaseEstimator):
         self.n_repeat_ = int((x > 0).sum())
         return self
 
-    def _check(self):
+    def _check(self) -> tuple[float, ...]:
         check_fitted(self, "params_")
         return tuple(self.params_[k] for k in self._PARAMS)
 
     def log_likelihood(self, X: pd.DataFrame) -> np.ndarray:
         """Log-likelihood of each customer of ``X`` under the fitted parameters."""
-        return self._loglik(self._check(), *self._arrays(X))
+        out: np.ndarray = self._loglik(self._check(), *self._arrays(X))
+        return out
 
     def score(self, X: pd.DataFrame, y: object = None) -> float:
         """Mean log-likelihood per customer (higher is better), as scikit-learn expects."""
@@ -247,7 +263,7 @@ class BetaGeo(_PurchaseModel):
 
     # -- likelihood -----------------------------------------------------------------
     @staticmethod
-    def _loglik(params, x, tx, T):
+    def _loglik(params: _Params, x: Floats, tx: Floats, T: Floats) -> Any:
         r, alpha, a, b = params
         a1 = gammaln(r + x) - gammaln(r) + r * np.log(alpha)
         a2 = gammaln(a + b) + gammaln(b + x) - gammaln(b) - gammaln(a + b + x)
@@ -258,7 +274,7 @@ class BetaGeo(_PurchaseModel):
         return a1 + a2 + np.logaddexp(a3, a4)
 
     @staticmethod
-    def _loglik_grad(params, x, tx, T):
+    def _loglik_grad(params: _Params, x: Floats, tx: Floats, T: Floats) -> tuple[Any, Any]:
         """Log-likelihood per row and its gradient in (r, alpha, a, b), one row each."""
         r, alpha, a, b = params
         repeat = x > 0
@@ -279,11 +295,11 @@ class BetaGeo(_PurchaseModel):
         ])
         return ll, grad
 
-    def fit(self, X: pd.DataFrame, y: object = None):
+    def fit(self, X: pd.DataFrame, y: object = None) -> Self:
         """Fit r, alpha, a, b by maximum likelihood on the summary ``X``; return ``self``."""
 
-        def negll_for(ux, utx, uT, w, total):
-            def negll(logp):
+        def negll_for(ux: Floats, utx: Floats, uT: Floats, w: Floats, total: Any) -> _NegLL:
+            def negll(logp: Floats) -> tuple[Any, Any]:
                 params = np.exp(logp)
                 ll, grad = self._loglik_grad(params, ux, utx, uT)
                 value = -(w @ ll) / total
@@ -296,7 +312,7 @@ class BetaGeo(_PurchaseModel):
 
     # -- predictions (P(alive) is 1 for one-time buyers: the BG/NBD only lets a customer
     # -- drop out right after a repeat purchase)
-    def _p_alive(self, x, tx, T):
+    def _p_alive(self, x: Floats, tx: Floats, T: Floats) -> Any:
         r, alpha, a, b = self._check()
         repeat = x > 0
         with np.errstate(divide="ignore"):
@@ -318,7 +334,7 @@ class BetaGeo(_PurchaseModel):
         value = (a + b + x - 1) / (a - 1) * term * self._p_alive(x, tx, T)
         return pd.Series(value, index=X.index, name="expected_purchases")
 
-    def expected_purchases_new(self, t) -> np.ndarray:
+    def expected_purchases_new(self, t: npt.ArrayLike) -> np.ndarray:
         """Expected repeat purchases of a new customer within ``t`` of their first purchase.
 
         ``t`` may be an array; it is what the tracking plot sums over a cohort.
@@ -328,8 +344,9 @@ class BetaGeo(_PurchaseModel):
         if (t < 0).any():
             raise ParameterError("t must be >= 0 (time since the first purchase).")
         z = t / (alpha + t)
-        return (a + b - 1) / (a - 1) * (
+        out: np.ndarray = (a + b - 1) / (a - 1) * (
             1.0 - np.exp(r * (np.log(alpha) - np.log(alpha + t))) * hyp2f1(r, b, a + b - 1, z))
+        return out
 
 
 class ModifiedBetaGeo(_PurchaseModel):
@@ -363,7 +380,7 @@ class ModifiedBetaGeo(_PurchaseModel):
     _PARAMS = ("r", "alpha", "a", "b")
 
     @staticmethod
-    def _loglik_grad(params, x, tx, T):
+    def _loglik_grad(params: _Params, x: Floats, tx: Floats, T: Floats) -> tuple[Any, Any]:
         """Log-likelihood per row and its gradient in (r, alpha, a, b), one row each."""
         r, alpha, a, b = params
         log_aT, log_atx = np.log(alpha + T), np.log(alpha + tx)
@@ -384,15 +401,15 @@ class ModifiedBetaGeo(_PurchaseModel):
         return ll, grad
 
     @classmethod
-    def _loglik(cls, params, x, tx, T):
+    def _loglik(cls, params: _Params, x: Floats, tx: Floats, T: Floats) -> Any:
         return cls._loglik_grad(params, x, tx, T)[0]
 
-    def fit(self, X: pd.DataFrame, y: object = None):
+    def fit(self, X: pd.DataFrame, y: object = None) -> Self:
         """Fit r, alpha, a, b by maximum likelihood on the summary ``X``; return ``self``."""
         return self._fit_summary(X, lambda ux, utx, uT, w, total: _analytic_negll(
             self._loglik_grad, ux, utx, uT, w, total))
 
-    def _p_alive(self, x, tx, T):
+    def _p_alive(self, x: Floats, tx: Floats, T: Floats) -> Any:
         r, alpha, a, b = self._check()
         log_odds = (np.log(a) - np.log(b + x)
                     + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
@@ -409,19 +426,21 @@ class ModifiedBetaGeo(_PurchaseModel):
         value = (a + b + x) / (a - 1) * term * self._p_alive(x, tx, T)
         return pd.Series(value, index=X.index, name="expected_purchases")
 
-    def expected_purchases_new(self, t) -> np.ndarray:
+    def expected_purchases_new(self, t: npt.ArrayLike) -> np.ndarray:
         """Expected repeat purchases of a new customer within ``t`` of their first purchase."""
         r, alpha, a, b = self._check()
         t = np.asarray(t, dtype=np.float64)
         if (t < 0).any():
             raise ParameterError("t must be >= 0 (time since the first purchase).")
-        return b / (a - 1) * (1.0 - hyp2f1(r, b + 1, a + b, t / (alpha + t))
-                              * np.exp(r * (np.log(alpha) - np.log(alpha + t))))
+        out: np.ndarray = b / (a - 1) * (1.0 - hyp2f1(r, b + 1, a + b, t / (alpha + t))
+                                         * np.exp(r * (np.log(alpha) - np.log(alpha + t))))
+        return out
 
 
-def _analytic_negll(loglik_grad, ux, utx, uT, w, total):
+def _analytic_negll(loglik_grad: Callable[[Floats, Floats, Floats, Floats], tuple[Any, Any]],
+                    ux: Floats, utx: Floats, uT: Floats, w: Floats, total: Any) -> _NegLL:
     """Mean negative log-likelihood over log-parameters and its gradient, for BFGS."""
-    def negll(logp):
+    def negll(logp: Floats) -> tuple[Any, Any]:
         params = np.exp(logp)
         ll, grad = loglik_grad(params, ux, utx, uT)
         value = -(w @ ll) / total
@@ -449,7 +468,7 @@ class CappedBetaGeo(BetaGeo):
         self.start = start
         self.cap = cap
 
-    def fit(self, X: pd.DataFrame, y: object = None):
+    def fit(self, X: pd.DataFrame, y: object = None) -> Self:
         try:
             super().fit(X)
             self.capped_ = False
@@ -459,7 +478,7 @@ class CappedBetaGeo(BetaGeo):
                 raise
         names = ("r", "alpha", "a", "b")
 
-        def negll(logp):
+        def negll(logp: Floats) -> float:
             self.params_ = dict(zip(names, np.exp(logp), strict=True))
             value = -float(self.log_likelihood(X).sum())
             return value if np.isfinite(value) else 1e300
@@ -503,7 +522,7 @@ class ParetoNBD(_PurchaseModel):
     _CAP_REASON = "dropout rate hardly varies between customers"
 
     @staticmethod
-    def _log_a0(params, x, tx, T):
+    def _log_a0(params: _Params, x: Floats, tx: Floats, T: Floats) -> Any:
         r, alpha, s, beta = params
         rsx = r + s + x
         if alpha >= beta:
@@ -517,14 +536,14 @@ class ParetoNBD(_PurchaseModel):
         return np.where(tx >= T, -np.inf, out)
 
     @classmethod
-    def _loglik(cls, params, x, tx, T):
+    def _loglik(cls, params: _Params, x: Floats, tx: Floats, T: Floats) -> Any:
         r, alpha, s, beta = params
         head = gammaln(r + x) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
         alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
         gone = np.log(s) - np.log(r + s + x) + cls._log_a0(params, x, tx, T)
         return head + np.logaddexp(alive, gone)
 
-    def fit(self, X: pd.DataFrame, y: object = None):
+    def fit(self, X: pd.DataFrame, y: object = None) -> Self:
         """Fit r, alpha, s, beta by maximum likelihood on the summary ``X``; return ``self``.
 
         The gradient is taken by central differences (the hypergeometric terms
@@ -533,18 +552,18 @@ class ParetoNBD(_PurchaseModel):
 
         cap = self._LOG_CAPS[2]
 
-        def value_for(ux, utx, uT, w, total):
-            def value(logp):
+        def value_for(ux: Floats, utx: Floats, uT: Floats, w: Floats, total: Any) -> _Value:
+            def value(logp: Floats) -> Any:
                 if logp[2] > cap or np.abs(logp).max() > 15:
                     return 1e300
                 v = -(w @ self._loglik(np.exp(logp), ux, utx, uT)) / total
                 return v if np.isfinite(v) else 1e300
             return value
 
-        def negll_for(ux, utx, uT, w, total):
+        def negll_for(ux: Floats, utx: Floats, uT: Floats, w: Floats, total: Any) -> _NegLL:
             value = value_for(ux, utx, uT, w, total)
 
-            def negll(logp):
+            def negll(logp: Floats) -> tuple[Any, Any]:
                 h = 1e-7
                 grad = np.array([(value(logp + h * e) - value(logp - h * e)) / (2 * h)
                                  for e in np.eye(len(logp))])
@@ -553,7 +572,7 @@ class ParetoNBD(_PurchaseModel):
 
         return self._fit_summary(X, negll_for, value_for)
 
-    def _p_alive(self, x, tx, T):
+    def _p_alive(self, x: Floats, tx: Floats, T: Floats) -> Any:
         r, alpha, s, beta = params = self._check()
         log_odds = (np.log(s) - np.log(r + s + x) + (r + x) * np.log(alpha + T)
                     + s * np.log(beta + T) + self._log_a0(params, x, tx, T))
@@ -569,23 +588,28 @@ class ParetoNBD(_PurchaseModel):
                  * self._p_alive(x, tx, T))
         return pd.Series(value, index=X.index, name="expected_purchases")
 
-    def expected_purchases_new(self, t) -> np.ndarray:
+    def expected_purchases_new(self, t: npt.ArrayLike) -> np.ndarray:
         """Expected repeat purchases of a new customer within ``t`` of their first purchase."""
         r, alpha, s, beta = self._check()
         t = np.asarray(t, dtype=np.float64)
         if (t < 0).any():
             raise ParameterError("t must be >= 0 (time since the first purchase).")
-        return r * beta / alpha * _growth(s - 1, np.log(beta + t) - np.log(beta))
+        out: np.ndarray = r * beta / alpha * _growth(s - 1, np.log(beta + t) - np.log(beta))
+        return out
 
 
-def _growth(k: float, log_ratio):
+#: Any of the fitted purchase models (what the model choice and the CLV interval accept).
+PurchaseModel = BetaGeo | ModifiedBetaGeo | ParetoNBD
+
+
+def _growth(k: float, log_ratio: Any) -> Any:
     """``(1 - exp(-k * log_ratio)) / k``, and its limit ``log_ratio`` when k is 0."""
     if abs(k) < 1e-9:
         return log_ratio
     return -np.expm1(-k * log_ratio) / k
 
 
-class GammaGamma(BaseEstimator):
+class GammaGamma(BaseEstimator):  # type: ignore[misc]  # scikit-learn has no types
     """The Gamma-Gamma model of the value of purchases (Fader and Hardie 2013).
 
     Fitted on the customers with repeat purchases (``frequency > 0``) and a
@@ -610,14 +634,14 @@ class GammaGamma(BaseEstimator):
         self.start = start
 
     @staticmethod
-    def _loglik(params, x, m):
+    def _loglik(params: _Params, x: Floats, m: Floats) -> Any:
         p, q, v = params
         px = p * x
         return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(v)
                 + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * np.log(v + x * m))
 
     @staticmethod
-    def _loglik_grad(params, x, m):
+    def _loglik_grad(params: _Params, x: Floats, m: Floats) -> tuple[Any, Any]:
         """Log-likelihood per row and its gradient in (p, q, v), one row each."""
         p, q, v = params
         px = p * x
@@ -632,7 +656,7 @@ class GammaGamma(BaseEstimator):
         ])
         return ll, grad
 
-    def _arrays(self, X: pd.DataFrame):
+    def _arrays(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
         x = _column(X, "frequency", "Gamma-Gamma")
         m = _column(X, "monetary_value", "Gamma-Gamma")
         if len(x) == 0:
@@ -643,7 +667,7 @@ class GammaGamma(BaseEstimator):
                                  "rfm_summary(data).")
         return x, m
 
-    def fit(self, X: pd.DataFrame, y: object = None):
+    def fit(self, X: pd.DataFrame, y: object = None) -> Self:
         """Fit p, q and v (called gamma in the papers) by maximum likelihood; return ``self``."""
         x, m = self._arrays(X)
         use = (x > 0) & (m > 0)
@@ -658,7 +682,7 @@ class GammaGamma(BaseEstimator):
                              "mean spend, so spend does not vary; there is nothing to model.")
         total = w.sum()
 
-        def negll(logp):
+        def negll(logp: Floats) -> tuple[Any, Any]:
             params = np.exp(logp)
             ll, grad = self._loglik_grad(params, ux, um)
             value = -(w @ ll) / total
@@ -696,10 +720,10 @@ class GammaGamma(BaseEstimator):
         """Mean spend per purchase across customers, ``p v / (q - 1)``."""
         check_fitted(self, "params_")
         p, q, v = self.params_["p"], self.params_["q"], self.params_["v"]
-        return p * v / (q - 1) if q > 1 else float("inf")
+        return float(p * v / (q - 1)) if q > 1 else float("inf")
 
 
-def _horizon(t) -> float:
+def _horizon(t: float) -> float:
     try:
         t = float(t)
     except (TypeError, ValueError):
@@ -708,6 +732,7 @@ def _horizon(t) -> float:
         raise ParameterError(f"t={t!r} must be a positive number of time units (the "
                              "summary's unit: days or weeks).")
     return t
+
 
 
 def customer_lifetime_value(

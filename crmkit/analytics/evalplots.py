@@ -14,6 +14,9 @@ names as keywords, ``lang`` for every label, and ``ax=None``; it returns the axe
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -33,6 +36,10 @@ from ..i18n import (
     t,
 )
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+
 __all__ = ["plot_roc", "plot_lift", "plot_precision_recall", "plot_calibration",
            "plot_cluster_profiles", "plot_top_rules", "plot_forecast"]
 
@@ -43,31 +50,33 @@ def _label(key: str, lang: str, group: str = "mining") -> str:
     return t(name, lang) if name in catalog() else key
 
 
-def _done(ax, lang: str, key: str, **values):
+def _done(ax: Axes, lang: str, key: str, **values: object) -> Axes:
     """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
     locale_axes(ax, lang)
     return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
 
 
-def _new(figsize):
-    return plt.subplots(figsize=figsize, layout="constrained")[1]
+def _new(figsize: tuple[float, float]) -> Axes:
+    ax: Axes = plt.subplots(figsize=figsize, layout="constrained")[1]
+    return ax
 
 
-def _fill(text: str, ax) -> str:
+def _fill(text: str, ax: Axes) -> str:
     """An axis label broken into lines that fit its figure's width."""
     import textwrap
 
-    return textwrap.fill(text, max(int(ax.figure.get_figwidth() * 6), 25))
+    return textwrap.fill(text, max(int(ax.figure.get_figure(root=True).get_figwidth() * 6), 25))
 
 
-def _check(data: pd.DataFrame, columns, what: str) -> None:
+def _check(data: pd.DataFrame, columns: Iterable[str], what: str) -> None:
     missing = [c for c in columns if c not in data.columns]
     if missing:
         raise ParameterError(f"{what} has no column(s) {', '.join(map(repr, missing))}; "
                              f"it has: {', '.join(map(str, data.columns))}.")
 
 
-def _setup(data, label, scores, lang, ax, figsize):
+def _setup(data: pd.DataFrame, label: str, scores: Sequence[str] | None, lang: str,
+           ax: Axes | None, figsize: tuple[float, float]) -> tuple[list[str], Axes, np.ndarray]:
     """Checked score columns, the axes to draw on, and the 0/1 labels."""
     check_lang(lang)
     if scores is None:
@@ -77,8 +86,9 @@ def _setup(data, label, scores, lang, ax, figsize):
     return list(scores), ax, data[label].to_numpy()
 
 
-def plot_roc(data: pd.DataFrame, *, label: str = "bought", scores=None, lang: str = "en",
-             ax=None):
+def plot_roc(data: pd.DataFrame, *, label: str = "bought",
+             scores: Sequence[str] | None = None, lang: str = "en",
+             ax: Axes | None = None) -> Axes:
     """ROC curve of each score column against the 0/1 ``label`` (AUC in the legend)."""
     scores, ax, y = _setup(data, label, scores, lang, ax, (5.5, 5))
     for s in scores:
@@ -93,8 +103,9 @@ def plot_roc(data: pd.DataFrame, *, label: str = "bought", scores=None, lang: st
     return _done(ax, lang, "roc", n=len(scores))
 
 
-def plot_lift(data: pd.DataFrame, *, label: str = "bought", scores=None, lang: str = "en",
-              ax=None):
+def plot_lift(data: pd.DataFrame, *, label: str = "bought",
+              scores: Sequence[str] | None = None, lang: str = "en",
+              ax: Axes | None = None) -> Axes:
     """Cumulative lift: the buyers' rate among the best-scored share, over the base rate."""
     scores, ax, y = _setup(data, label, scores, lang, ax, (6, 4))
     y = y.astype(float)
@@ -114,8 +125,9 @@ def plot_lift(data: pd.DataFrame, *, label: str = "bought", scores=None, lang: s
     return ax
 
 
-def plot_precision_recall(data: pd.DataFrame, *, label: str = "bought", scores=None,
-                          lang: str = "en", ax=None):
+def plot_precision_recall(data: pd.DataFrame, *, label: str = "bought",
+                          scores: Sequence[str] | None = None,
+                          lang: str = "en", ax: Axes | None = None) -> Axes:
     """Precision against recall of each score; the base rate is what guessing achieves."""
     scores, ax, y = _setup(data, label, scores, lang, ax, (5.5, 5))
     for s in scores:
@@ -129,8 +141,8 @@ def plot_precision_recall(data: pd.DataFrame, *, label: str = "bought", scores=N
 
 
 def plot_calibration(data: pd.DataFrame, *, label: str = "bought",
-                     scores=("logistic", "boosting"), bins: int = 10, lang: str = "en",
-                     ax=None):
+                     scores: Sequence[str] = ("logistic", "boosting"), bins: int = 10,
+                     lang: str = "en", ax: Axes | None = None) -> Axes:
     """Predicted probability against the share who really bought, by quantile bin."""
     scores, ax, y = _setup(data, label, list(scores), lang, ax, (5.5, 5))
     for s in scores:
@@ -148,7 +160,7 @@ def plot_calibration(data: pd.DataFrame, *, label: str = "bought",
     return _done(ax, lang, "calibration", n=len(scores))
 
 
-def plot_cluster_profiles(data: pd.DataFrame, *, lang: str = "en", ax=None):
+def plot_cluster_profiles(data: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Heat map of each cluster's mean scaled feature (0 = the average customer).
 
     ``data`` is a fitted :class:`~crmkit.analytics.clusters.CustomerClusters`'
@@ -177,7 +189,7 @@ def plot_cluster_profiles(data: pd.DataFrame, *, lang: str = "en", ax=None):
 
 
 def plot_top_rules(data: pd.DataFrame, *, n: int = 10, metric: str = "lift", lang: str = "en",
-                   ax=None):
+                   ax: Axes | None = None) -> Axes:
     """The ``n`` strongest basket rules as bars (``A → B``), with their confidence written."""
     check_lang(lang)
     _check(data, ["antecedent", "consequent", metric, "confidence"], "the rules table")
@@ -200,8 +212,8 @@ def plot_top_rules(data: pd.DataFrame, *, n: int = 10, metric: str = "lift", lan
 
 def plot_forecast(data: pd.DataFrame, *, history: pd.Series | None = None,
                   forecast: str = "ets", lower: str = "lower", upper: str = "upper",
-                  actual: str = "actual", baselines=("naive", "seasonal_naive"),
-                  lang: str = "en", ax=None):
+                  actual: str = "actual", baselines: Sequence[str] = ("naive", "seasonal_naive"),
+                  lang: str = "en", ax: Axes | None = None) -> Axes:
     """History, the holdout's actual sales, the forecast with its interval, and the baselines.
 
     ``data`` is the forecasts table of ``holdout_scores(..., return_forecasts=True)``.

@@ -39,9 +39,10 @@ from __future__ import annotations
 
 import numbers
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal, cast, overload
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sklearn.base import BaseEstimator
 from statsmodels.tools.sm_exceptions import ConvergenceWarning
@@ -81,7 +82,7 @@ MIN_TRAIN_PERIODS = _MIN_TRAIN
 
 
 # ----------------------------------------------------------------------------- series
-def _lost_by(orders: pd.DataFrame, as_of) -> np.ndarray:
+def _lost_by(orders: pd.DataFrame, as_of: DayLike | None) -> np.ndarray:
     """Orders cancelled or returned as known on ``as_of`` (final statuses when None).
 
     An order cancelled or returned after ``as_of`` still counted as a sale on
@@ -158,7 +159,8 @@ def sales_series(data: CRMData, *, freq: str = "MS", as_of: DayLike | None = Non
     period = net["placed_at"].dt.to_period("M" if freq == "MS" else "W-SUN").dt.start_time
     sums = net["cents"].groupby(period.to_numpy()).sum()
     y = sums.reindex(index, fill_value=0).astype(np.int64) / 100
-    y.index.freq = freq
+    # pandas-stubs: the index is a plain Index and freq read-only; a DatetimeIndex's is settable
+    y.index.freq = freq  # type: ignore[attr-defined]
     y.index.name = "period"
     return y.rename("sales")
 
@@ -196,7 +198,8 @@ def marketing_plan(data: CRMData, *, freq: str = "MS", measure: str = "budget",
         shares.append(np.full(len(run), a / max(len(run), 1)))
     if days:
         daily = pd.Series(np.concatenate(shares), index=days[0].append(days[1:]))
-        period = daily.index.to_period("M" if freq == "MS" else "W-SUN").start_time
+        dates = cast(pd.DatetimeIndex, daily.index)  # the days the campaigns run
+        period = dates.to_period("M" if freq == "MS" else "W-SUN").start_time
         plan = daily.groupby(period).sum()
     else:
         plan = pd.Series(dtype=float)
@@ -206,24 +209,31 @@ def marketing_plan(data: CRMData, *, freq: str = "MS", measure: str = "budget",
 
 
 # ----------------------------------------------------------------------------- checks
-def _check_series(y, name: str = "y") -> pd.Series:
+def _check_series(y: object, name: str = "y") -> pd.Series:
     if not isinstance(y, pd.Series) or not isinstance(y.index, pd.DatetimeIndex):
         raise ParameterError(f"{name} must be a pandas Series indexed by date, such as "
                              "crmkit.analytics.forecast.sales_series(data).")
+    dates: pd.DatetimeIndex = y.index
     if y.isna().any():
         raise ParameterError(f"{name} has missing values at "
-                             f"{', '.join(str(d.date()) for d in y.index[y.isna()][:3])}; "
+                             f"{', '.join(str(d.date()) for d in dates[y.isna()][:3])}; "
                              "fill them (0 for periods without sales) before forecasting.")
-    freq = y.index.freqstr or pd.infer_freq(y.index)
+    freq = dates.freqstr or pd.infer_freq(dates)
     if freq not in FREQUENCIES:
         raise ParameterError(f"{name} must be monthly ('MS') or weekly ('W-MON') with no gaps; "
                              "build it with sales_series(data, freq=...).")
-    y = y.astype(float).copy()
-    y.index.freq = freq
-    return y
+    out = y.astype(float).copy()
+    # pandas-stubs: the index is a plain Index and freq read-only; a DatetimeIndex's is settable
+    out.index.freq = freq  # type: ignore[attr-defined]
+    return out
 
 
-def _check_horizon(name: str, value, n: int) -> int:
+def _dates(y: pd.Series) -> pd.DatetimeIndex:
+    """The index of a series :func:`_check_series` accepted: its dates."""
+    return cast(pd.DatetimeIndex, y.index)
+
+
+def _check_horizon(name: str, value: int, n: int) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
         raise ParameterError(f"{name}={value!r} must be a whole number of periods >= 1.")
     most = n - _MIN_TRAIN
@@ -236,8 +246,15 @@ def _check_horizon(name: str, value, n: int) -> int:
     return int(value)
 
 
-def _season(y: pd.Series, seasonal_periods) -> int:
-    m = FREQUENCIES[y.index.freqstr] if seasonal_periods is None else seasonal_periods
+def _season(y: pd.Series, seasonal_periods: int | None) -> int:
+    if seasonal_periods is None:
+        freq = _dates(y).freqstr
+        if freq is None:  # _check_series gives every series a frequency
+            raise ParameterError("y has no frequency; build it with sales_series(data, freq=...).")
+        m = FREQUENCIES[freq]
+    else:
+        m = seasonal_periods
+
     if not isinstance(m, numbers.Integral) or m < 2:
         raise ParameterError(f"seasonal_periods={m!r} must be a whole number >= 2 "
                              "(12 for months in a year).")
@@ -245,7 +262,7 @@ def _season(y: pd.Series, seasonal_periods) -> int:
 
 
 # ----------------------------------------------------------------------------- ETS
-class SalesForecaster(BaseEstimator):
+class SalesForecaster(BaseEstimator):  # type: ignore[misc]  # scikit-learn has no types
     """Exponential smoothing (ETS) with the trend and season the data support, by AICc.
 
     Parameters
@@ -280,14 +297,17 @@ class SalesForecaster(BaseEstimator):
         self.seasonal_periods = seasonal_periods
         self.alpha = alpha
 
-    def _specs(self, y: pd.Series, m: int) -> list[dict]:
-        trends = {"auto": [None, "add", "damped"], "none": [None], "add": ["add"],
-                  "damped": ["damped"]}[check_choice("trend", self.trend,
-                                                     ["auto", "none", "add", "damped"])]
+    def _specs(self, y: pd.Series, m: int) -> list[dict[str, str | None]]:
+        trend_options: dict[str, list[str | None]] = {
+            "auto": [None, "add", "damped"], "none": [None], "add": ["add"], "damped": ["damped"]}
+        trends = trend_options[check_choice("trend", self.trend,
+                                            ["auto", "none", "add", "damped"])]
         positive = bool((y > 0).all())
-        seasons = {"auto": [None, "add"] + (["mul"] if positive else []), "none": [None],
-                   "add": ["add"], "mul": ["mul"]}[check_choice(
-                       "seasonal", self.seasonal, ["auto", "none", "add", "mul"])]
+        season_options: dict[str, list[str | None]] = {
+            "auto": [None, "add"] + (["mul"] if positive else []), "none": [None],
+            "add": ["add"], "mul": ["mul"]}
+        seasons = season_options[check_choice(
+            "seasonal", self.seasonal, ["auto", "none", "add", "mul"])]
         if len(y) < 2 * m:
             if self.seasonal in ("add", "mul"):
                 raise ParameterError(
@@ -350,7 +370,7 @@ class SalesForecaster(BaseEstimator):
         return out
 
 
-def _check_ahead(horizon, n: int) -> None:
+def _check_ahead(horizon: int, n: int) -> None:
     if not isinstance(horizon, numbers.Integral) or isinstance(horizon, bool) or horizon < 1:
         raise ParameterError(f"horizon={horizon!r} must be a whole number of periods >= 1.")
     if horizon > n:
@@ -361,12 +381,12 @@ def _check_ahead(horizon, n: int) -> None:
 
 
 def _future_index(y: pd.Series, horizon: int) -> pd.DatetimeIndex:
-    idx = pd.date_range(y.index[-1], periods=horizon + 1, freq=y.index.freqstr)[1:]
+    idx = pd.date_range(y.index[-1], periods=horizon + 1, freq=_dates(y).freqstr)[1:]
     idx.name = "period"
     return idx
 
 
-def _fit_ets(y: pd.Series, spec: dict, m: int):
+def _fit_ets(y: pd.Series, spec: dict[str, str | None], m: int) -> tuple[Any, float] | None:
     """Fit one ETS model; ``(results, AICc)``, or None when it cannot be fitted.
 
     The initial states come from statsmodels' heuristic decomposition when the
@@ -393,7 +413,7 @@ def _fit_ets(y: pd.Series, spec: dict, m: int):
 
 
 # ----------------------------------------------------------------------------- factor
-class FactorForecaster(BaseEstimator):
+class FactorForecaster(BaseEstimator):  # type: ignore[misc]  # scikit-learn has no types
     """A structural time-series model (trend, optional season) with or without one factor.
 
     statsmodels' ``UnobservedComponents`` with a local linear trend is the
@@ -431,7 +451,7 @@ class FactorForecaster(BaseEstimator):
                                  f"y has {len(y)}. Use seasonal='auto' or 'none'.")
         exog = None
         if self.use_factor:
-            exog = _align_factor(factor, y.index, "factor")
+            exog = _align_factor(factor, _dates(y), "factor")
             if float(exog.std()) == 0:
                 raise ParameterError("factor does not vary over the training periods, so "
                                      "its effect cannot be learned; use a longer period or "
@@ -470,11 +490,12 @@ class FactorForecaster(BaseEstimator):
                              "upper": frame["mean_ci_upper"].to_numpy()}, index=index)
 
 
-def _align_factor(factor, index: pd.DatetimeIndex, name: str) -> pd.Series:
+def _align_factor(factor: object, index: pd.DatetimeIndex, name: str) -> pd.Series:
     if not isinstance(factor, pd.Series):
         raise ParameterError(f"{name} must be a pandas Series by period (e.g. "
                              "marketing_plan(data)); it is needed when use_factor=True.")
-    missing = index.difference(factor.index)
+    # pandas-stubs: DatetimeIndex.difference lists only a list or a DatetimeIndex (any index works)
+    missing = index.difference(factor.index)  # type: ignore[arg-type]
     if len(missing):
         raise ParameterError(f"{name} has no value for {len(missing)} period(s), first "
                              f"{missing[0].date()}; give the planned value of every period "
@@ -494,7 +515,8 @@ def naive_forecast(y: pd.Series, horizon: int) -> pd.Series:
     return pd.Series(float(y.iloc[-1]), index=_future_index(y, horizon), name="naive")
 
 
-def seasonal_naive_forecast(y: pd.Series, horizon: int, *, seasonal_periods=None) -> pd.Series:
+def seasonal_naive_forecast(y: pd.Series, horizon: int, *,
+                            seasonal_periods: int | None = None) -> pd.Series:
     """Every future period equals the same period one cycle earlier.
 
     >>> y = pd.Series(np.arange(24.0), pd.date_range("2024-01-01", periods=24, freq="MS"))
@@ -511,7 +533,7 @@ def seasonal_naive_forecast(y: pd.Series, horizon: int, *, seasonal_periods=None
     return pd.Series(values, index=_future_index(y, horizon), name="seasonal_naive")
 
 
-def mae(actual, predicted) -> float:
+def mae(actual: npt.ArrayLike, predicted: npt.ArrayLike) -> float:
     """Mean absolute error.
 
     >>> mae([1, 2, 3], [2, 2, 5])
@@ -520,7 +542,7 @@ def mae(actual, predicted) -> float:
     return float(np.mean(np.abs(np.asarray(actual, float) - np.asarray(predicted, float))))
 
 
-def mape(actual, predicted) -> float:
+def mape(actual: npt.ArrayLike, predicted: npt.ArrayLike) -> float:
     """Mean absolute percentage error (periods with zero sales left out), as a share.
 
     >>> mape([100, 200, 0], [110, 180, 5])
@@ -531,7 +553,8 @@ def mape(actual, predicted) -> float:
     return float(np.mean(np.abs(a[ok] - p[ok]) / np.abs(a[ok]))) if ok.any() else float("nan")
 
 
-def mase(actual, predicted, train, *, m: int = 1) -> float:
+def mase(actual: npt.ArrayLike, predicted: npt.ArrayLike, train: npt.ArrayLike, *,
+         m: int = 1) -> float:
     """Mean absolute scaled error: MAE divided by the in-sample MAE of the (seasonal) naive rule.
 
     Below 1 the forecast beats what the naive rule achieved on the training data.
@@ -548,13 +571,27 @@ def mase(actual, predicted, train, *, m: int = 1) -> float:
     return mae(actual, predicted) / scale
 
 
-def _score(name, actual, predicted, train) -> dict:
+def _score(name: str, actual: npt.ArrayLike, predicted: npt.ArrayLike,
+           train: npt.ArrayLike) -> dict[str, str | float]:
     return {"method": name, "mae": mae(actual, predicted), "mase": mase(actual, predicted, train),
             "mape": mape(actual, predicted)}
 
 
+@overload
+def holdout_scores(y: pd.Series, *, holdout: int = ..., seasonal_periods: int | None = ...,
+                   return_forecasts: Literal[False] = ...,
+                   known: pd.Series | None = ...) -> pd.DataFrame: ...
+@overload
+def holdout_scores(y: pd.Series, *, holdout: int = ..., seasonal_periods: int | None = ...,
+                   return_forecasts: Literal[True],
+                   known: pd.Series | None = ...) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+@overload
+def holdout_scores(y: pd.Series, *, holdout: int = ..., seasonal_periods: int | None = ...,
+                   return_forecasts: bool = ..., known: pd.Series | None = ...
+                   ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]: ...
 def holdout_scores(y: pd.Series, *, holdout: int = 6, seasonal_periods: int | None = None,
-                   return_forecasts: bool = False, known: pd.Series | None = None):
+                   return_forecasts: bool = False, known: pd.Series | None = None
+                   ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """Fit on all but the last ``holdout`` periods; score ETS, naive and seasonal naive on them.
 
     MASE is scaled by the one-step naive error of the training data for all
@@ -587,7 +624,8 @@ def holdout_scores(y: pd.Series, *, holdout: int = 6, seasonal_periods: int | No
     return scores
 
 
-def _split_known(y: pd.Series, holdout: int, known: pd.Series | None):
+def _split_known(y: pd.Series, holdout: int,
+                 known: pd.Series | None) -> tuple[pd.Series, pd.Series]:
     """Training and test periods; the training periods from ``known`` when given."""
     train, test = y.iloc[:-holdout], y.iloc[-holdout:]
     if known is not None:
@@ -599,9 +637,24 @@ def _split_known(y: pd.Series, holdout: int, known: pd.Series | None):
     return train, test
 
 
+@overload
+def factor_comparison(y: pd.Series, factor: pd.Series, *, holdout: int = ...,
+                      seasonal_periods: int | None = ..., return_forecasts: Literal[False] = ...,
+                      known: pd.Series | None = ...) -> pd.DataFrame: ...
+@overload
+def factor_comparison(y: pd.Series, factor: pd.Series, *, holdout: int = ...,
+                      seasonal_periods: int | None = ..., return_forecasts: Literal[True],
+                      known: pd.Series | None = ...) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+@overload
+def factor_comparison(y: pd.Series, factor: pd.Series, *, holdout: int = ...,
+                      seasonal_periods: int | None = ..., return_forecasts: bool = ...,
+                      known: pd.Series | None = ...
+                      ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]: ...
 def factor_comparison(y: pd.Series, factor: pd.Series, *, holdout: int = 6,
                       seasonal_periods: int | None = None, return_forecasts: bool = False,
-                      known: pd.Series | None = None):
+                      known: pd.Series | None = None
+                      ) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
+
     """One structural model with and without ``factor``, scored on the last ``holdout`` periods.
 
     Returns one row per model: MAE, MASE, MAPE, AIC (on the training data), and

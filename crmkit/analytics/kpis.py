@@ -36,7 +36,7 @@ month
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
 import pandas as pd
@@ -89,7 +89,8 @@ def _sessions(data: CRMData) -> pd.DataFrame:
 
 
 def _month(ts: pd.Series) -> pd.Series:
-    return ts.dt.to_period("M").rename("month")
+    month: pd.Series = ts.dt.to_period("M").rename("month")
+    return month
 
 
 def footfall(data: CRMData, *, by: str | None = None) -> pd.DataFrame:
@@ -181,7 +182,8 @@ def line_revenue(data: CRMData) -> pd.Series:
     """
     lines = data.order_lines
     if "amount_cents" in lines:
-        return lines["amount_cents"].astype("float64") / 10 ** _minor(data)
+        amount: pd.Series = lines["amount_cents"].astype("float64") / 10 ** _minor(data)
+        return amount
     return lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])
 
 
@@ -202,7 +204,7 @@ def product_costs(data: CRMData) -> tuple[int, int]:
     return int(cost.reindex(sold).notna().sum()), len(sold)
 
 
-def cps_missing(data: CRMData, *, margin: float | None = None) -> dict | None:
+def cps_missing(data: CRMData, *, margin: float | None = None) -> dict[str, str | int] | None:
     """Why the CPS cannot be computed on ``data``, or None when it can.
 
     The CPS needs what it is made of: the orders, their lines and the cost of
@@ -221,7 +223,7 @@ def cps_missing(data: CRMData, *, margin: float | None = None) -> dict | None:
     return {"reason": "costs_unknown", "known": known, "sold": sold}
 
 
-def _check_margin(margin) -> None:
+def _check_margin(margin: object) -> None:
     if margin is not None and not (isinstance(margin, (int, float)) and 0 <= margin < 1):
         raise ParameterError(f"margin={margin!r} must be a share from 0 to below 1 (e.g. 0.4: "
                              "40 % of revenue is left after the cost of goods), or None.")
@@ -254,7 +256,9 @@ def _order_lines(data: CRMData, margin: float | None = None) -> pd.DataFrame:
 def _refunded(data: CRMData, o: pd.DataFrame) -> np.ndarray | None:
     if "refunded_cents" not in o:
         return None
-    return o["refunded_cents"].fillna(0).astype("float64").to_numpy() / 10 ** _minor(data)
+    refunded: np.ndarray = (o["refunded_cents"].fillna(0).astype("float64").to_numpy()
+                            / 10 ** _minor(data))
+    return refunded
 
 
 def order_profit(data: CRMData, *, carrier_cost: float = CARRIER_COST,
@@ -357,10 +361,11 @@ def period_days(data: CRMData) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(first).normalize(), pd.Timestamp(last).normalize()
 
 
-def _partial(months: pd.PeriodIndex, first, last) -> pd.Series:
+def _partial(months: pd.PeriodIndex, first: pd.Timestamp, last: pd.Timestamp) -> pd.Series:
     """Whether each month has fewer days of data than the month has."""
-    lo = pd.Series(months.start_time.normalize()).clip(lower=first)
-    hi = pd.Series(months.end_time.normalize()).clip(upper=last)
+    # pandas-stubs: Series.clip of datetimes lists no Timestamp bound (pandas takes one)
+    lo = pd.Series(months.start_time.normalize()).clip(lower=first)  # type: ignore[call-overload]
+    hi = pd.Series(months.end_time.normalize()).clip(upper=last)  # type: ignore[call-overload]
     days = (hi - lo).dt.days.to_numpy() + 1
     return pd.Series(days < np.asarray(months.days_in_month), index=months)
 
@@ -416,7 +421,8 @@ def monthly_kpis(data: CRMData, *, carrier_cost: float = CARRIER_COST,
            - incidents.reindex(out.index, fill_value=0.0))
     out["cps_per_customer"] = cps / out["active_customers"].where(out["active_customers"] > 0)
     out.index.name = "month"
-    out["partial"] = (_partial(out.index, *period_days(data)) if len(out)
+    months = cast(pd.PeriodIndex, out.index)  # grouped by month: the index holds periods
+    out["partial"] = (_partial(months, *period_days(data)) if len(out)
                       else pd.Series(dtype=bool))
     return out[["sessions", "visitors", "conversion_rate", "cps_per_customer",
                 "active_customers", "partial"]]
@@ -503,7 +509,8 @@ def kpi_board(monthly: pd.DataFrame, *, targets: dict[str, float] | None = None,
         col = pd.to_numeric(whole[kpi], errors="coerce")
         value = float(col.tail(used).mean()) if used else float("nan")
         own = col.head(used).mean() * (1 + growth) if len(whole) >= 2 else float("nan")
-        target = float(targets.get(kpi, own))
+        target = float(targets.get(cast(str, kpi), own))  # the monthly table's columns are names
+
         rows.append({"kpi": kpi, "value": value, "trend": trend(col), "target": target,
                      "status": status(value, target, amber=amber), "window": used})
     return pd.DataFrame(rows).set_index("kpi").round({"value": 4, "target": 4, "trend": 4})

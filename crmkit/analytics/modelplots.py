@@ -16,6 +16,8 @@ matplotlib ``ax``, and returns the axes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -24,6 +26,12 @@ import seaborn as sns
 from ..errors import ParameterError
 from ..i18n import check_lang, describe_figure, format_date, format_message, locale_axes, t
 from .cohorts import METRICS
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..dataset.days import DayLike
+
 
 __all__ = [
     "plot_segments",
@@ -34,27 +42,27 @@ __all__ = [
 ]
 
 
-def _axes(ax, size=(8, 4.5)):
+def _axes(ax: Axes | None, size: tuple[float, float] = (8, 4.5)) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
 
 
-def _done(ax, lang: str, key: str, **values):
+def _done(ax: Axes, lang: str, key: str, **values: object) -> Axes:
     """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
     locale_axes(ax, lang)
     return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
 
 
-def _wrapped(text: str, ax, size: float = 1.0) -> str:
+def _wrapped(text: str, ax: Axes, size: float = 1.0) -> str:
     """A title broken into lines that fit the width of its axes' figure."""
     import textwrap
 
-    width = ax.figure.get_figwidth() * 9 * size
+    width = ax.figure.get_figure(root=True).get_figwidth() * 9 * size
     return textwrap.fill(text, max(int(width), 30))
 
 
-def plot_segments(summary: pd.DataFrame, *, lang: str = "en", ax=None):
+def plot_segments(summary: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Horizontal bars: customers in each named segment (from ``segment_summary``)."""
     check_lang(lang)
     if "customers" not in summary.columns:
@@ -70,7 +78,7 @@ def plot_segments(summary: pd.DataFrame, *, lang: str = "en", ax=None):
 
 
 def plot_cohort_heatmap(table: pd.DataFrame, *, metric: str = "retention", lang: str = "en",
-                        ax=None):
+                        ax: Axes | None = None) -> Axes:
     """Heat map of a :func:`~crmkit.analytics.cohorts.cohort_table` (cohorts x months)."""
     check_lang(lang)
     if metric not in METRICS:
@@ -95,7 +103,8 @@ def plot_cohort_heatmap(table: pd.DataFrame, *, metric: str = "retention", lang:
                  metric=t(f"plot_label.{metric}", lang))
 
 
-def plot_calibration_holdout(table: pd.DataFrame, *, lang: str = "en", ax=None):
+def plot_calibration_holdout(table: pd.DataFrame, *, lang: str = "en",
+                             ax: Axes | None = None) -> Axes:
     """Actual and predicted mean holdout purchases by calibration frequency."""
     check_lang(lang)
     ax = _axes(ax)
@@ -113,7 +122,8 @@ def plot_calibration_holdout(table: pd.DataFrame, *, lang: str = "en", ax=None):
     return _done(ax, lang, "calibration_holdout")
 
 
-def plot_tracking(track: pd.DataFrame, *, calibration_end=None, lang: str = "en", ax=None):
+def plot_tracking(track: pd.DataFrame, *, calibration_end: DayLike | None = None,
+                  lang: str = "en", ax: Axes | None = None) -> Axes:
     """Cumulative repeat purchases, actual against expected, with the calibration end marked."""
     check_lang(lang)
     ax = _axes(ax)
@@ -122,7 +132,8 @@ def plot_tracking(track: pd.DataFrame, *, calibration_end=None, lang: str = "en"
     ax.plot(track["period_end"], track["predicted"], "--", color="#e76f51",
             label=t("model_label.predicted", lang))
     if calibration_end is not None:
-        ax.axvline(pd.Timestamp(calibration_end), color="grey", linestyle=":",
+        # matplotlib's stubs: axvline lists a float; a date goes through the axis's units
+        ax.axvline(pd.Timestamp(calibration_end), color="grey", linestyle=":",  # type: ignore[arg-type]
                    label=t("model_label.calibration_end", lang))
     ax.set_ylabel(t("model_label.cumulative_repeat", lang))
     ax.set_title(t("model_chart.tracking_title", lang))
@@ -130,7 +141,8 @@ def plot_tracking(track: pd.DataFrame, *, calibration_end=None, lang: str = "en"
     return _done(ax, lang, "tracking")
 
 
-def plot_probability_alive(matrix: pd.DataFrame, *, lang: str = "en", ax=None):
+def plot_probability_alive(matrix: pd.DataFrame, *, lang: str = "en",
+                           ax: Axes | None = None) -> Axes:
     """Heat map of a probability-alive matrix (frequency x recency)."""
     check_lang(lang)
     ax = _axes(ax)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["Command", "add_commands", "run_command", "no_arguments"]
 
@@ -30,7 +31,7 @@ class Command:
 
     name: str
     help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
+    add_arguments: Callable[[argparse.ArgumentParser], object]  # what it returns is unused
     run: Callable[[argparse.Namespace], int]
     description: str | None = None
 
@@ -44,7 +45,7 @@ def add_commands(parser: argparse.ArgumentParser, commands: Sequence[Command], *
     """A required subcommand of ``parser`` for every command of the table, in its order."""
     sub = parser.add_subparsers(dest=dest, required=True)
     for command in commands:
-        kwargs = {"help": command.help}
+        kwargs: dict[str, Any] = {"help": command.help}
         if command.description is not None:
             kwargs["description"] = command.description
         command.add_arguments(sub.add_parser(command.name, **kwargs))

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import ast
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,14 @@ class Graded:
     @property
     def possible(self) -> float:
         return sum(e.possible for e in self.exercises)
+
+
+def _ran(g: Graded) -> tuple[Student, Run]:
+    """The student and run of a graded submission that was run (only roster students' are)."""
+    if g.submission.student is None or g.run is None:
+        raise RuntimeError(f"{g.submission.path} was not run (its student is not on the "
+                           "roster), so it has no answers to grade.")
+    return g.submission.student, g.run
 
 
 def claimed_id(nb: dict) -> str | None:
@@ -188,7 +197,7 @@ def _check_outside(g: Graded, params: dict[str, Any]) -> None:
     from ..lessons.submission import encode
 
     outside = _outside_answers(g.submission.notebook, params)
-    books = g.run.log.get("books", [])
+    books = _ran(g)[1].log.get("books", [])
     if outside is None or not books:
         return
     book, differ = books[-1], []
@@ -220,7 +229,7 @@ def _exercise_info(graded: list[Graded]) -> dict[tuple[str, str], dict]:
 
 
 def _grade_one(g: Graded, info: dict) -> None:
-    sub, lang = g.submission, g.submission.student.lang
+    sub, lang = g.submission, _ran(g)[0].lang
     books = g.run.log.get("books", []) if g.run else []
     book = books[-1] if books else {"exercises": {}, "checks": {}}
     known = (info.get((sub.notebook, lang)) or info.get((sub.notebook, "en"))
@@ -258,7 +267,7 @@ def _copies(graded: list[Graded], copy_min: int) -> None:
                     expected.setdefault((g.submission.notebook, name), {})[
                         g.submission.student.id] = decode(check["expected"])
     for g in graded:
-        if g.run is None or not g.run.log.get("books"):
+        if g.run is None or not g.run.log.get("books") or g.submission.student is None:
             continue
         book = g.run.log["books"][-1]
         own = g.submission.student.id
@@ -305,26 +314,30 @@ def _merged(log: dict) -> dict:
 
 def _run_one(sub: Submission, params: dict[str, Any], cell_timeout: float,
              total_timeout: float | None) -> Graded:
+    if sub.student is None:
+        raise RuntimeError(f"{sub.path} names no student of the roster; it cannot be run.")
+    student = sub.student
     try:
         nb = json.loads(sub.path.read_text(encoding="utf-8"))
         run = execute(nb, params, cell_timeout=cell_timeout, total_timeout=total_timeout)
     except (ValueError, UnicodeDecodeError, KeyError, AttributeError, TypeError) as exc:
         run = Run(0.0, f"not a notebook that can run: {type(exc).__name__}: {exc}")
     g = Graded(sub, run)
-    if sub.path.parent.name == sub.student.id:  # the student's folder: their checks are there
-        g.checks = check_counts(read_history(sub.path.parent / CHECKS_FILE), sub.student.id)
+    if sub.path.parent.name == student.id:  # the student's folder: their checks are there
+        g.checks = check_counts(read_history(sub.path.parent / CHECKS_FILE), student.id)
         g.flags += probing_flags(g.checks)
-    if sub.claimed is not None and sub.claimed != sub.student.id:
+    if sub.claimed is not None and sub.claimed != student.id:
         g.flags.append(f"ran with another id: its parameters cell says student_id="
-                       f"{sub.claimed!r}; graded on the data of {sub.student.id}")
-    seeds = {b.get("seed") for b in g.run.log.get("books", [])} - {None}
+                       f"{sub.claimed!r}; graded on the data of {student.id}")
+    seeds = {b.get("seed") for b in run.log.get("books", [])} - {None}
     if seeds - {params["seed"]}:
         g.flags.append("ran on other data: its exercise book was built from seed "
                        f"{sorted(seeds)}, not this student's seed; its answers were judged "
                        "against that data")
-    if g.run.timed_out:
-        g.flags.append(f"time limit: {g.run.error}")
-    g.run.log = _merged(g.run.log)
+    if run.timed_out:
+        g.flags.append(f"time limit: {run.error}")
+    run.log = _merged(run.log)
+
     _check_outside(g, {k: v for k, v in params.items() if k != "student_id"})
     return g
 
@@ -332,7 +345,8 @@ def _run_one(sub: Submission, params: dict[str, Any], cell_timeout: float,
 def grade_class(submissions: str | Path, roster: str | Path, *, secret: str | Path = SECRET_FILE,
                 cell_timeout: float = 60, total_timeout: float | None = None,
                 copy_min: int = 2, jobs: int = 1,
-                progress=None) -> tuple[list[Graded], list[Student]]:
+                progress: Callable[[Submission, Graded], object] | None = None
+                ) -> tuple[list[Graded], list[Student]]:
     """Grade every submission under ``submissions``; return them and the roster.
 
     ``jobs`` notebooks run at a time (each in its own kernel); ``progress(submission,
@@ -357,7 +371,7 @@ def grade_class(submissions: str | Path, roster: str | Path, *, secret: str | Pa
                       lang=sub.student.lang)
         tasks.append((sub, params))
 
-    def one(task):
+    def one(task: tuple[Submission, dict[str, Any]]) -> Graded:
         g = _run_one(*task, cell_timeout, total_timeout)
         if progress is not None:
             progress(task[0], g)

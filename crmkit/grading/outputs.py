@@ -35,6 +35,7 @@ from __future__ import annotations
 import html
 import os
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from filelock import FileLock
@@ -65,7 +66,7 @@ def gradebook(graded: list[Graded], students: list[Student]) -> pd.DataFrame:
     rows = []
     for s in students:
         mine = [g for g in graded if g.submission.student == s]
-        row = {"id": s.id, "name": s.name, "email": s.email, "language": s.lang}
+        row: dict[str, Any] = {"id": s.id, "name": s.name, "email": s.email, "language": s.lang}
         for nb in notebooks:
             runs = [g for g in mine if g.submission.notebook == nb]
             for g in runs[:1]:
@@ -109,11 +110,13 @@ def _moodle(book: pd.DataFrame, title: str) -> pd.DataFrame:
 
 def written_answers(graded: list[Graded]) -> pd.DataFrame:
     """One row per written reason (decide and interpret exercises), with its rubric."""
-    rows = [{"id": g.submission.student.id, "name": g.submission.student.name,
-             "language": g.submission.student.lang, "notebook": g.submission.notebook,
+    # only the runs of roster students have exercises
+    rows = [{"id": s.id, "name": s.name,
+             "language": s.lang, "notebook": g.submission.notebook,
              "exercise": e.name, "kind": e.kind, "choice": e.status, "reason": e.reason or "",
              "rubric": e.rubric, "mark": ""}
-            for g in graded for e in g.exercises if e.kind != "compute"]
+            for g in graded if (s := g.submission.student) is not None
+            for e in g.exercises if e.kind != "compute"]
     return pd.DataFrame(rows, columns=["id", "name", "language", "notebook", "exercise", "kind",
                                        "choice", "reason", "rubric", "mark"])
 

@@ -28,6 +28,7 @@ import hmac
 import os
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,7 +62,7 @@ class Student:
     email: str = ""
 
 
-def _header(fields: list[str], path: Path) -> dict[str, str]:
+def _header(fields: Sequence[str], path: Path) -> dict[str, str]:
     found = {}
     lowered = {f.strip().casefold(): f for f in fields if f}
     for role, names in _COLUMNS.items():
@@ -92,7 +93,9 @@ def read_roster(path: str | Path) -> list[Student]:
         raise RosterError(f"{path} is not UTF-8 text; save the roster as CSV UTF-8.") from None
     rows = csv.DictReader(text.splitlines())
     cols = _header(rows.fieldnames or [], path)
-    students, seen = [], {}
+    students: list[Student] = []
+    seen: dict[str, int] = {}  # id -> the line it was first given on
+
     for line, row in enumerate(rows, start=2):
         sid = (row.get(cols["id"]) or "").strip()
         name = (row.get(cols["name"]) or "").strip()

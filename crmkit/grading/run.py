@@ -75,7 +75,7 @@ def execute(nb: dict, parameters: dict[str, Any], *, cell_timeout: float = 60,
     total = total_timeout or cell_timeout * 4
     t0 = time.perf_counter()
 
-    def timeout_for(cell) -> float:
+    def timeout_for(cell: object) -> float:
         left = total - (time.perf_counter() - t0)
         if left <= 0:
             raise _OutOfTime
