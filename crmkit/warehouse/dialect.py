@@ -106,6 +106,10 @@ def _fix(node):
     if not isinstance(node, exp.Anonymous):
         return node
     name = node.name.lower()
+    if name == "list_aggregate" and _is_title_case(node):
+        # each space-separated word with its first letter upper-cased, the rest as is
+        # (lower-cased already): Spark has no list_aggregate nor string slices, but INITCAP
+        return exp.Initcap(this=node.expressions[0].this.this)
     if name == "try_strptime":  # left as is by sqlglot: Spark has no such function
         value, fmt = node.expressions
         return exp.Anonymous(this="TRY_TO_TIMESTAMP",
@@ -122,6 +126,21 @@ def _fix(node):
         return exp.Anonymous(this="TO_JSON", expressions=[exp.Anonymous(
             this="STRUCT", expressions=[exp.Column(this=row, table=node.expressions[0].this)])])
     return node
+
+
+def _is_title_case(node) -> bool:
+    """Whether ``node`` is the models' title case of a lower-cased text:
+    ``list_aggregate(list_transform(string_split(lower(x), ' '),
+    lambda w: upper(w[1]) || w[2:]), 'string_agg', ' ')``."""
+    from sqlglot import exp
+
+    args = node.expressions
+    if len(args) != 3 or [a.sql() for a in args[1:]] != ["'string_agg'", "' '"]:
+        return False
+    tr = args[0]
+    return (isinstance(tr, exp.Transform) and isinstance(tr.this, exp.Split)
+            and tr.this.expression.sql() == "' '" and isinstance(tr.this.this, exp.Lower)
+            and tr.expression.this.sql(dialect="duckdb") == "UPPER(w[1]) || w[2:]")
 
 
 def _spark_dialect():
