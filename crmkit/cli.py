@@ -155,6 +155,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "tables; needs `pip install crmkit[spark]` and Java 17)")
         sp.add_argument("--master", default="local[2]",
                         help="Spark master with --engine spark (default local[2])")
+        sp.add_argument("--remote", default=None, metavar="URL",
+                        help="a Spark Connect endpoint (sc://host:15002) with --engine spark, "
+                        "instead of --master")
     wq = wsub.add_parser("quarantine", help="the quarantined rows: file, line, reason, record")
     wq.add_argument("db")
     wq.add_argument("--batch", default=None, help="only this batch id")
@@ -578,20 +581,20 @@ def _warehouse_spark(args) -> int:
     from .errors import DatasetError
     from .warehouse import spark
 
+    where = {"master": args.master, "remote": args.remote}
     if args.action == "build":
-        if not args.data_dir:
-            raise DatasetError("--engine spark builds from a dataset folder (--data DIR) for "
-                               "now; build from extracts (--from) or a profile with the "
-                               "default engine, or write the dataset first (crmkit generate).")
-        if args.batch:
-            raise DatasetError("--engine spark loads one dataset for now; --batch needs the "
-                               "default engine.")
-        out = spark.build_spark(args.data_dir, args.db, master=args.master)
-        with spark.opened(out, master=args.master) as session:
+        source = args.data_dir or args.source
+        if not source:
+            raise DatasetError("--engine spark builds from a dataset folder (--data DIR) or "
+                               "source extracts (--from DIR); write the shop first (crmkit "
+                               "generate or crmkit extracts).")
+        out = spark.build_spark(source, args.db, batches=args.batch,
+                                plausible_years=args.plausible_years, **where)
+        with spark.opened(out, **where) as session:
             print(session.table("meta.load_report").toPandas().to_string(index=False))
         print(f"warehouse written: {out}")
         return 0
-    with spark.opened(args.db, master=args.master) as session:
+    with spark.opened(args.db, **where) as session:
         result = spark.run_spark_data_tests(session)
     failed = result[result["status"] != "pass"]
     print(result[["test", "status", "failing_rows"]].to_string(index=False))

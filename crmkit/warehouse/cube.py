@@ -33,7 +33,8 @@ from ..errors import ParameterError, check_choice
 from .build import _open, one_statement
 from .sql import ident
 
-__all__ = ["ALL", "DEFAULT_MEASURES", "cube", "rollup", "grouping_sets", "pivot"]
+__all__ = ["ALL", "DEFAULT_MEASURES", "cube", "cube_sql", "rollup", "grouping_sets",
+           "pivot"]
 
 #: Label of a subtotal ("all members of this dimension").
 ALL = "(all)"
@@ -46,9 +47,14 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
-def _columns(con, table: str) -> list[str]:
-    if not _TABLE.match(table):
+def _columns_ok(table: str) -> str:
+    if not isinstance(table, str) or not _TABLE.match(table):
         raise ParameterError(f"table={table!r} is not a table name like 'marts.v_sales'.")
+    return table
+
+
+def _columns(con, table: str) -> list[str]:
+    _columns_ok(table)
     return [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
 
 
@@ -101,30 +107,39 @@ def cube(warehouse, *, by, measures=None, kind: str = "cube", sets=None,
     other files, so ``where`` and ``measures`` can only read the warehouse.
     """
     check_choice("kind", kind, ("cube", "rollup", "grouping_sets"))
-    measures = _check_measures(measures)
+    _check_measures(measures)
     with _open(warehouse, external_access=False) as con:
-        available = _columns(con, table)
-        by = _check_by(by, available)
-        if kind == "grouping_sets":
-            if not sets:
-                raise ParameterError("sets is empty; give grouping sets such as "
-                                     "[['channel'], ['year'], []].")
-            for s in sets:
-                if s:
-                    _check_by(s, by, "sets")
-            group = "GROUPING SETS (" + ", ".join(
-                "(" + ", ".join(ident(c) for c in ([s] if isinstance(s, str) else s)) + ")"
-                for s in sets) + ")"
-        else:
-            group = f"{kind.upper()} ({', '.join(ident(c) for c in by)})"
-        select = ", ".join([_label(c) for c in by]
-                           + [f"{expr} AS {ident(name)}" for name, expr in measures.items()]
-                           + [f"grouping_id({', '.join(ident(c) for c in by)}) AS level"])
-        sql = f"SELECT {select} FROM {table}{_where(where)} GROUP BY {group}"
-        sql = f"SELECT * FROM ({sql}) ORDER BY {_order(by)}"
+        sql = cube_sql(_columns(con, table), by=by, measures=measures, kind=kind, sets=sets,
+                       table=table, where=where)
         one_statement(con, sql, what="where (with the measures)")
         df = con.execute(sql).df()
     return df.reset_index(drop=True)
+
+
+def cube_sql(available: list[str], *, by, measures=None, kind: str = "cube", sets=None,
+             table: str = "marts.v_sales", where: str | None = None) -> str:
+    """The one SELECT of :func:`cube` on a table with columns ``available`` (any engine:
+    :mod:`crmkit.warehouse.spark` runs it translated)."""
+    check_choice("kind", kind, ("cube", "rollup", "grouping_sets"))
+    measures = _check_measures(measures)
+    by = _check_by(by, available)
+    if kind == "grouping_sets":
+        if not sets:
+            raise ParameterError("sets is empty; give grouping sets such as "
+                                 "[['channel'], ['year'], []].")
+        for s in sets:
+            if s:
+                _check_by(s, by, "sets")
+        group = "GROUPING SETS (" + ", ".join(
+            "(" + ", ".join(ident(c) for c in ([s] if isinstance(s, str) else s)) + ")"
+            for s in sets) + ")"
+    else:
+        group = f"{kind.upper()} ({', '.join(ident(c) for c in by)})"
+    select = ", ".join([_label(c) for c in by]
+                       + [f"{expr} AS {ident(name)}" for name, expr in measures.items()]
+                       + [f"grouping_id({', '.join(ident(c) for c in by)}) AS level"])
+    sql = f"SELECT {select} FROM {table}{_where(where)} GROUP BY {group}"
+    return f"SELECT * FROM ({sql}) ORDER BY {_order(by)}"
 
 
 def _order(by: list[str]) -> str:

@@ -15,9 +15,17 @@ for a local or cluster session: :func:`check_java` says how when it is not.
   :mod:`.extracts` a batch of source extracts.
 """
 
-from .build import SCHEMA_FILE, build_spark, open_session, opened, run_spark_data_tests, spark_table
+from .build import (
+    SCHEMA_FILE,
+    build_spark,
+    open_session,
+    opened,
+    run_spark_data_tests,
+    spark_cube,
+    spark_table,
+)
 from .session import DEFAULT_MASTER, JAVA_HINT, check_java, check_master, check_remote, session
 
 __all__ = ["check_java", "check_master", "check_remote", "session", "open_session", "opened",
            "build_spark", "run_spark_data_tests", "spark_table", "DEFAULT_MASTER", "JAVA_HINT",
-           "SCHEMA_FILE"]
+           "spark_cube", "SCHEMA_FILE"]

@@ -24,7 +24,7 @@ from .load import Ledger, insert, load_dataset, run
 from .session import DEFAULT_MASTER, session
 
 __all__ = ["build_spark", "open_session", "opened", "spark_table", "run_spark_data_tests",
-           "SCHEMA_FILE"]
+           "spark_cube", "SCHEMA_FILE"]
 
 #: Each table folder keeps its schema here (Spark skips files starting with "_"), so an
 #: empty table (no Parquet file) opens with its columns.
@@ -166,3 +166,17 @@ def run_spark_data_tests(spark, *, tests=None) -> pd.DataFrame:
                      "sql": t.sql})
     return pd.DataFrame(rows, columns=["test", "kind", "table", "status", "failing_rows",
                                        "sql"])
+
+
+def spark_cube(spark, *, by, measures=None, kind: str = "cube", sets=None,
+               table: str = "marts.v_sales", where: str | None = None) -> pd.DataFrame:
+    """:func:`crmkit.warehouse.cube.cube` on the Spark warehouse: the same SELECT
+    (:func:`crmkit.warehouse.cube.cube_sql`), translated; ``sets`` as there."""
+    from ..cube import _columns_ok, cube_sql
+
+    _columns_ok(table)
+    if kind == "grouping_sets" and sets:
+        by = list(dict.fromkeys(c for s in sets for c in ([s] if isinstance(s, str) else s)))
+    sql = cube_sql(spark.table(table).columns, by=by, measures=measures, kind=kind, sets=sets,
+                   table=table, where=where)
+    return run(spark, sql).toPandas()

@@ -79,6 +79,20 @@ def check_remote(remote) -> str:
     return remote
 
 
+def _partitions(master: str) -> int:
+    """Shuffle partitions: the worker threads of a local master, else Spark's default.
+
+    >>> _partitions("local[2]"), _partitions("local"), _partitions("yarn")
+    (2, 1, 200)
+    """
+    m = re.match(r"^local(?:\[(\d+|\*)\])?$", master)
+    if not m:
+        return 200
+    if m.group(1) in (None,):
+        return 1
+    return os.cpu_count() or 1 if m.group(1) == "*" else int(m.group(1))
+
+
 def _builder():
     try:
         from pyspark.sql import SparkSession
@@ -106,7 +120,8 @@ def session(warehouse_dir, *, master: str = DEFAULT_MASTER, remote: str | None =
     return (_builder().master(master).appName("crmkit-warehouse")
             .config("spark.sql.session.timeZone", "UTC")
             .config("spark.sql.warehouse.dir", str(Path(warehouse_dir).resolve()))
-            .config("spark.sql.shuffle.partitions", "4")
+            .config("spark.sql.shuffle.partitions", str(_partitions(master)))
+            .config("spark.hadoop.mapreduce.fileoutputcommitter.algorithm.version", "2")
             .config("spark.ui.enabled", "false")
             .config("spark.ui.showConsoleProgress", "false")
             .config("spark.sql.ansi.enabled", "false")
