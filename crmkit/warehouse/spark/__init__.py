@@ -10,7 +10,7 @@ cluster (``--master``) or through Spark Connect (``--remote``); its session
 time zone is pinned to UTC, as DuckDB's is. Java 17 or newer must be installed
 for a local or cluster session: :func:`check_java` says how when it is not.
 
-* :mod:`.session` starts Spark; :mod:`.build` builds and opens a warehouse folder;
+* :mod:`.runtime` starts Spark; :mod:`.build` builds and opens a warehouse folder;
 * :mod:`.load` holds the steps every batch shares and a dataset's load;
   :mod:`.extracts` a batch of source extracts.
 """
@@ -24,7 +24,7 @@ from .build import (
     spark_cube,
     spark_table,
 )
-from .session import DEFAULT_MASTER, JAVA_HINT, check_java, check_master, check_remote, session
+from .runtime import DEFAULT_MASTER, JAVA_HINT, check_java, check_master, check_remote, session
 
 __all__ = ["check_java", "check_master", "check_remote", "session", "open_session", "opened",
            "build_spark", "run_spark_data_tests", "spark_table", "DEFAULT_MASTER", "JAVA_HINT",

@@ -21,7 +21,7 @@ from ...errors import DatasetError
 from ..dialect import statements, target
 from ..sql import MARTS, META_DDL, SCHEMAS, STAGING_DDL, STAGING_UPGRADE, STAGING_VIEWS
 from .load import Ledger, insert, load_dataset, run
-from .session import DEFAULT_MASTER, session
+from .runtime import DEFAULT_MASTER, session
 
 __all__ = ["build_spark", "open_session", "opened", "spark_table", "run_spark_data_tests",
            "spark_cube", "SCHEMA_FILE"]

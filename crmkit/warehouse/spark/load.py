@@ -124,6 +124,12 @@ def stage_rows(spark, table: str, raw: str, sql: str, batch_id: str, seq: int,
     return n_ok, n_bad, inferred
 
 
+#: The raw record as DuckDB's ``to_json`` writes it: every column (nulls too), timestamps
+#: as ``2024-05-01 10:00:00``.
+_JSON = {"ignoreNullFields": "false", "timestampFormat": "yyyy-MM-dd HH:mm:ss",
+         "dateFormat": "yyyy-MM-dd"}
+
+
 def quarantine_rows(spark, bad, raw: str, batch_id: str, *, reason: str, detail: str,
                     file=None) -> None:
     """Rows that cannot be used, with the raw record as JSON, into ``quarantine.rows``
@@ -131,7 +137,8 @@ def quarantine_rows(spark, bad, raw: str, batch_id: str, *, reason: str, detail:
     from pyspark.sql import functions as F
 
     r = spark.table(f"raw.`{raw}`").where(F.col("_batch_id") == batch_id)
-    record = F.to_json(F.struct(*[F.col(f"r.`{c}`").alias(c) for c in r.columns]))
+    record = F.to_json(F.struct(*[F.col(f"r.`{c}`").alias(c) for c in r.columns]),
+                       _JSON)
     joined = bad.alias("t").join(r.alias("r"), F.col("r._line") == F.col("t.line"), "inner")
     joined.select(F.lit(batch_id).alias("batch_id"),
                   (F.lit(file) if file is not None else F.col("t.file")).alias("file"),
