@@ -491,10 +491,11 @@ class CappedBetaGeo(BetaGeo):
             if err.direction != "infinity":
                 raise
         names = ("r", "alpha", "a", "b")
+        n = _weights(X, self._NAME)
 
         def negll(logp):
             self.params_ = dict(zip(names, np.exp(logp), strict=True))
-            value = -float(self.log_likelihood(X).sum())
+            value = -float(n @ self.log_likelihood(X))
             return value if np.isfinite(value) else 1e300
 
         with np.errstate(all="ignore"):
@@ -505,8 +506,8 @@ class CappedBetaGeo(BetaGeo):
                              "shop needs more customers or repeat purchases.")
         self.params_ = dict(zip(names, map(float, np.exp(res.x)), strict=True))
         self.log_likelihood_ = float(-res.fun)
-        self.n_customers_ = int(len(X))
-        self.n_repeat_ = int((X["frequency"] > 0).sum())
+        self.n_customers_ = int(n.sum())
+        self.n_repeat_ = int(n[X["frequency"].to_numpy() > 0].sum())
         self.capped_ = True
         return self
 

@@ -153,8 +153,10 @@ def _score(spark, summary, column: str, name: str, bins: int, higher_is_better: 
     counts = summary.groupBy(column).count().toPandas()
     counts = counts.sort_values(column, ascending=higher_is_better, kind="stable")
     scores = scores_of_counts(counts["count"].to_numpy(), bins=bins)
-    table = spark.createDataFrame(pd.DataFrame({column: counts[column].to_numpy(),
-                                                name: scores.astype(np.int64)}))
+    kind = summary.schema[column].dataType.simpleString()
+    rows = [(v.item() if hasattr(v, "item") else v, int(sc))
+            for v, sc in zip(counts[column].to_numpy(), scores, strict=True)]
+    table = spark.createDataFrame(rows, f"`{column}` {kind}, `{name}` bigint")
     return summary.join(F.broadcast(table), column, "left")
 
 
@@ -179,9 +181,9 @@ def spark_segments(spark, scores):
     from .segments import segment_grid
 
     grid = segment_grid().stack().rename("segment").reset_index()
-    grid = grid.astype({"r_score": np.int64, "f_score": np.int64, "segment": str})
-    return scores.join(_F().broadcast(spark.createDataFrame(grid)), ["r_score", "f_score"],
-                       "left")
+    rows = [(int(r), int(f), str(name)) for r, f, name in grid.itertuples(index=False)]
+    table = spark.createDataFrame(rows, "r_score bigint, f_score bigint, segment string")
+    return scores.join(_F().broadcast(table), ["r_score", "f_score"], "left")
 
 
 def spark_segment_summary(segmented, lang: str = "en") -> pd.DataFrame:

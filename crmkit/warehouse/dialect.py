@@ -15,6 +15,8 @@ another engine:
   (kept: sqlglot's subquery leaks its row number through ``SELECT *``),
   DuckDB's ``isodow`` (ISO weekday, Monday = 1; sqlglot makes Sunday 2),
   ``try_strptime`` (Spark's ``try_to_timestamp`` with a Java pattern),
+  ``grouping_id`` of one column (Spark's ``GROUPING``), the models' title case
+  (Spark's ``INITCAP``),
   ``isfinite`` and ``to_json`` of a whole row. ``ltrim(x, chars)`` and
   ``strftime`` are translated right (tests/test_warehouse_dialect.py holds
   sqlglot to each of these).
@@ -103,6 +105,10 @@ def _fix(node):
         # which makes Sunday 2. Spark's weekday is Monday = 0.
         return exp.paren(exp.Anonymous(this="WEEKDAY", expressions=[node.this])
                          + exp.Literal.number(1))
+    if isinstance(node, exp.GroupingId) and len(node.expressions) == 1:
+        # one column: whether it is rolled up. Spark wants grouping_id's columns to be all
+        # the grouping columns; GROUPING(x) is the same 0 or 1 on both engines
+        return exp.Anonymous(this="GROUPING", expressions=[node.expressions[0]])
     if not isinstance(node, exp.Anonymous):
         return node
     name = node.name.lower()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ...errors import DatasetError
+from ...errors import DatasetError, ParameterError
 from ..dialect import statements, target
 from ..sql import MARTS, META_DDL, SCHEMAS, STAGING_DDL, STAGING_UPGRADE, STAGING_VIEWS
 from .load import Ledger, insert, load_dataset, run
@@ -168,7 +168,7 @@ def run_spark_data_tests(spark, *, tests=None) -> pd.DataFrame:
                                        "sql"])
 
 
-def spark_cube(spark, *, by, measures=None, kind: str = "cube", sets=None,
+def spark_cube(spark, *, by=None, measures=None, kind: str = "cube", sets=None,
                table: str = "marts.v_sales", where: str | None = None) -> pd.DataFrame:
     """:func:`crmkit.warehouse.cube.cube` on the Spark warehouse: the same SELECT
     (:func:`crmkit.warehouse.cube.cube_sql`), translated; ``sets`` as there."""
@@ -177,6 +177,8 @@ def spark_cube(spark, *, by, measures=None, kind: str = "cube", sets=None,
     _columns_ok(table)
     if kind == "grouping_sets" and sets:
         by = list(dict.fromkeys(c for s in sets for c in ([s] if isinstance(s, str) else s)))
+    if by is None:
+        raise ParameterError("by is empty; give at least one column to group by.")
     sql = cube_sql(spark.table(table).columns, by=by, measures=measures, kind=kind, sets=sets,
                    table=table, where=where)
     return run(spark, sql).toPandas()
