@@ -44,6 +44,8 @@ def build_spark(data, out, *, batches=(), master: str = DEFAULT_MASTER,
     if out.exists() and not (out / "meta.db").is_dir():
         raise DatasetError(f"{str(out)!r} exists and is not a Spark warehouse folder; give "
                            "a new folder.")
+    for source in (data, *batches):  # a folder that is neither stops before Spark starts
+        _check_source(source)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
@@ -78,6 +80,16 @@ def _init(spark) -> None:
             u for u in statements(STAGING_UPGRADE) if target(u)]:  # new tables only
         run(spark, ddl)
     insert(spark, "staging.ref_city", [(c,) for c in reference_cities()])
+
+
+def _check_source(source) -> None:
+    """A dataset (or its folder) or a folder of extracts; anything else is a clear error."""
+    from ...dataset.crmdata import CRMData
+    from ..build import _batch_info
+    from ..direct import is_dataset_folder
+
+    if not (isinstance(source, CRMData) or is_dataset_folder(source)):
+        _batch_info(Path(source))
 
 
 def _load_any(spark, source, years: int, ledger: Ledger, *, first_build: bool = False) -> bool:
