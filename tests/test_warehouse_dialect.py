@@ -141,11 +141,12 @@ def test_every_model_translates():
         assert dialect.to_spark(text), name
 
 
-def test_spark_engine_refuses_extracts_with_one_line_and_exit_2(tmp_path, capsys):
+def test_spark_engine_names_a_folder_without_extracts_and_exits_2(tmp_path, capsys):
     from crmkit.cli import main
 
     code = main(["warehouse", "build", str(tmp_path / "wh"), "--engine", "spark",
                  "--from", str(tmp_path)])
     err = capsys.readouterr().err
     assert code == 2
-    assert "--data DIR" in err and "Traceback" not in err
+    assert "holds none of the expected files" in err and "Traceback" not in err
+    assert not (tmp_path / "wh").exists()

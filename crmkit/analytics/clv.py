@@ -120,10 +120,42 @@ def _summary_arrays(X: pd.DataFrame, model: str) -> tuple[np.ndarray, np.ndarray
     return x, tx, T
 
 
-def _compress(*cols: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Distinct rows of the columns and how many customers share each (the weights)."""
+#: Column of a summary holding how many customers each row stands for (optional): a
+#: table of counts per distinct (frequency, recency, T) fits as the customers it counts.
+WEIGHT = "customers"
+
+
+def _weights(X: pd.DataFrame, model: str) -> np.ndarray:
+    """How many customers each row of ``X`` stands for: its ``customers`` column, or 1.
+
+    >>> import pandas as pd
+    >>> _weights(pd.DataFrame({"frequency": [1, 0], "customers": [3, 2]}), "BG/NBD").tolist()
+    [3.0, 2.0]
+    """
+    if not isinstance(X, pd.DataFrame) or WEIGHT not in X.columns:
+        return np.ones(len(X), dtype=np.float64)
+    w = _column(X, WEIGHT, model)
+    if (w < 1).any() or (w != np.round(w)).any():
+        raise ParameterError(f"column {WEIGHT!r} must hold whole numbers of customers, 1 or "
+                             "more per row.")
+    return w
+
+
+def _compress(*cols: np.ndarray, weights: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Distinct rows of the columns and how many customers share each (the weights).
+
+    With ``weights`` (customers per row) a row counts as that many customers, so a table
+    of counts compresses to the same arrays as the customers it counts.
+
+    >>> [a.tolist() for a in _compress(np.array([2., 0., 2.]), weights=np.array([1., 4., 2.]))]
+    [[0.0, 2.0], [4.0, 3.0]]
+    """
     stacked = np.column_stack(cols)
-    uniq, counts = np.unique(stacked, axis=0, return_counts=True)
+    if weights is None:
+        uniq, counts = np.unique(stacked, axis=0, return_counts=True)
+        return (*(uniq[:, i] for i in range(uniq.shape[1])), counts.astype(np.float64))
+    uniq, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    counts = np.bincount(inverse.ravel(), weights=weights, minlength=len(uniq))
     return (*(uniq[:, i] for i in range(uniq.shape[1])), counts.astype(np.float64))
 
 
@@ -182,6 +214,7 @@ class _PurchaseModel(BaseEstimator):  # type: ignore[misc]  # scikit-learn has n
                      value_for: _Builder | None = None) -> Self:
         """Check ``X``, maximise the likelihood and store the estimates; return ``self``."""
         x, tx, T = self._arrays(X)
+        n = _weights(X, self._NAME)
         if not (x > 0).any():
             raise NoRepeatBuyersError(
                 f"{self._NAME} cannot be fitted: no customer bought more than once, so nothing "
@@ -192,7 +225,7 @@ class _PurchaseModel(BaseEstimator):  # type: ignore[misc]  # scikit-learn has n
             raise NoRepeatBuyersError(
                 f"{self._NAME} cannot be fitted: every customer's T is 0 (as_of is the day of "
                 "their first purchase); choose a later as_of.")
-        ux, utx, uT, w = _compress(x, tx, T)
+        ux, utx, uT, w = _compress(x, tx, T, weights=n)
         total = w.sum()
         value = value_for(ux, utx, uT, w, total) if value_for else None
         start = np.log(np.asarray(self.start, dtype=np.float64))
@@ -207,8 +240,8 @@ class _PurchaseModel(BaseEstimator):  # type: ignore[misc]  # scikit-learn has n
                     model=self._NAME, parameter=self._PARAMS[i], direction="infinity")
         self.params_ = dict(zip(self._PARAMS, map(float, np.exp(res.x)), strict=True))
         self.log_likelihood_ = float(-res.fun * total)
-        self.n_customers_ = int(len(x))
-        self.n_repeat_ = int((x > 0).sum())
+        self.n_customers_ = int(n.sum())
+        self.n_repeat_ = int(n[x > 0].sum())
         return self
 
     def _check(self) -> tuple[float, ...]:
@@ -248,6 +281,10 @@ class BetaGeo(_PurchaseModel):
         Customers fitted, and how many of them bought more than once.
 
     ``fit`` reads ``frequency``, ``recency`` and ``T`` (one time unit for both).
+    A ``customers`` column, when present, says how many customers each row stands
+    for: a table of counts per distinct (frequency, recency, T), as
+    :func:`crmkit.analytics.spark_models.btyd_inputs` computes it, gives the fit
+    of the customers it counts.
     A summary without any repeat buyer cannot identify the model:
 
     >>> import pandas as pd
@@ -477,10 +514,11 @@ class CappedBetaGeo(BetaGeo):
             if err.direction != "infinity":
                 raise
         names = ("r", "alpha", "a", "b")
+        n = _weights(X, self._NAME)
 
         def negll(logp: Floats) -> float:
             self.params_ = dict(zip(names, np.exp(logp), strict=True))
-            value = -float(self.log_likelihood(X).sum())
+            value = -float(n @ self.log_likelihood(X))
             return value if np.isfinite(value) else 1e300
 
         with np.errstate(all="ignore"):
@@ -491,8 +529,8 @@ class CappedBetaGeo(BetaGeo):
                                       "the shop needs more customers or repeat purchases.")
         self.params_ = dict(zip(names, map(float, np.exp(res.x)), strict=True))
         self.log_likelihood_ = float(-res.fun)
-        self.n_customers_ = int(len(X))
-        self.n_repeat_ = int((X["frequency"] > 0).sum())
+        self.n_customers_ = int(n.sum())
+        self.n_repeat_ = int(n[X["frequency"].to_numpy() > 0].sum())
         self.capped_ = True
         return self
 
@@ -670,13 +708,14 @@ class GammaGamma(BaseEstimator):  # type: ignore[misc]  # scikit-learn has no ty
     def fit(self, X: pd.DataFrame, y: object = None) -> Self:
         """Fit p, q and v (called gamma in the papers) by maximum likelihood; return ``self``."""
         x, m = self._arrays(X)
+        n = _weights(X, "Gamma-Gamma")
         use = (x > 0) & (m > 0)
-        if use.sum() < 2:
+        if n[use].sum() < 2:
             raise ModelError(
                 "Gamma-Gamma cannot be fitted: no customer has a repeat purchase of positive "
-                f"value (found {int(use.sum())}; at least 2 are needed); wait for repeat "
+                f"value (found {int(n[use].sum())}; at least 2 are needed); wait for repeat "
                 "purchases or use a longer period.")
-        ux, um, w = _compress(x[use], m[use])
+        ux, um, w = _compress(x[use], m[use], weights=n[use])
         if len(np.unique(um)) < 2:
             raise ModelError("Gamma-Gamma cannot be fitted: every repeat buyer has the same "
                              "mean spend, so spend does not vary; there is nothing to model.")
@@ -699,9 +738,10 @@ class GammaGamma(BaseEstimator):  # type: ignore[misc]  # scikit-learn has no ty
                           stacklevel=2)
         self.params_ = {"p": float(p), "q": float(q), "v": float(v)}
         self.log_likelihood_ = float(-res.fun * total)
-        self.n_customers_ = int(use.sum())
-        self.n_left_out_ = int(len(x) - use.sum())
-        self.spend_frequency_corr_ = float(np.corrcoef(x[use], m[use])[0, 1])
+        self.n_customers_ = int(n[use].sum())
+        self.n_left_out_ = int(n.sum() - n[use].sum())
+        cov = np.cov(x[use], m[use], fweights=n[use].astype(np.int64))
+        self.spend_frequency_corr_ = float(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]))
         return self
 
     def expected_spend(self, X: pd.DataFrame) -> pd.Series:

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
     from ..dataset.days import DayLike
 
 
-__all__ = ["METRICS", "cohort_activity", "cohort_table"]
+__all__ = ["METRICS", "cohort_activity", "cohort_table", "cohort_table_from_counts"]
 
 METRICS = ("retention", "customers", "revenue", "revenue_per_customer")
 
@@ -78,13 +78,38 @@ def cohort_table(data: CRMData, *, metric: str = "retention",
     check_choice("metric", metric, METRICS)
     day = _as_of(data, as_of)
     act = cohort_activity(data, as_of=day)
-    size = act[act["age_months"] == 0].groupby("cohort")["customer_id"].nunique()
+    counts = act.groupby(["cohort", "age_months"], as_index=False).agg(
+        customers=("customer_id", "nunique"), revenue_cents=("revenue_cents", "sum"))
+    return cohort_table_from_counts(counts, as_of=day, metric=metric)
+
+
+def cohort_table_from_counts(counts: pd.DataFrame, *, as_of: DayLike,
+                             metric: str = "retention") -> pd.DataFrame:
+    """:func:`cohort_table` from the customers and revenue of each cohort and month.
+
+    ``counts`` has one row per cohort (``YYYY-MM``) and ``age_months`` with at least one
+    buyer: ``customers`` (how many bought) and ``revenue_cents`` (what they spent), as an
+    engine computes them from the purchases (:mod:`crmkit.analytics.spark_models`).
+
+    >>> import pandas as pd
+    >>> counts = pd.DataFrame({"cohort": ["2024-01", "2024-01", "2024-02"],
+    ...     "age_months": [0, 1, 0], "customers": [4, 1, 2],
+    ...     "revenue_cents": [10000, 2500, 900]})
+    >>> cohort_table_from_counts(counts, as_of="2024-02-29")
+    age_months    0     1
+    cohort
+    2024-01     1.0  0.25
+    2024-02     1.0   NaN
+    """
+    check_choice("metric", metric, METRICS)
+    day = pd.Timestamp(as_of)
+    size = counts[counts["age_months"] == 0].set_index("cohort")["customers"].sort_index()
     if metric in ("retention", "customers"):
-        table = act.groupby(["cohort", "age_months"])["customer_id"].nunique().unstack(
-            fill_value=0).astype("float64")
+        table = counts.pivot(index="cohort", columns="age_months", values="customers").fillna(
+            0).astype("float64")
     else:
-        table = (act.groupby(["cohort", "age_months"])["revenue_cents"].sum().unstack(
-            fill_value=0) / 100).astype("float64")
+        table = (counts.pivot(index="cohort", columns="age_months", values="revenue_cents")
+                 .fillna(0) / 100).astype("float64")
     last_month = day.year * 12 + day.month - 1
     n_cols = int(last_month - min(int(c[:4]) * 12 + int(c[5:]) - 1 for c in size.index)) + 1
     table = table.reindex(index=size.index, columns=range(n_cols), fill_value=0.0)

@@ -43,6 +43,7 @@ crmkit.errors.ParameterError: as_of='2030-01-01' is after the end of the data (2
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, cast
 
 import numpy as np
@@ -70,6 +71,7 @@ __all__ = [
     "holdout_from_transactions",
     "holdout_purchases",
     "even_scores",
+    "scores_of_counts",
     "rfm_scores",
     "RFM_PACKAGE_RULES",
     "rule_segments",
@@ -471,10 +473,29 @@ def even_scores(values: npt.ArrayLike, *, bins: int = 5,
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     distinct, inverse, counts = np.unique(x, return_inverse=True, return_counts=True)
-    m = len(distinct)
+    return scores_of_counts(counts, bins=bins)[inverse]
+
+
+def scores_of_counts(counts: Sequence[int] | np.ndarray, *, bins: int = 5) -> np.ndarray:
+    """The scores :func:`even_scores` gives each distinct value, from how many customers
+    hold each (``counts``, distinct values sorted worst first): the same rule, for an
+    engine that counts values itself (:mod:`crmkit.analytics.spark_models`).
+
+    >>> scores_of_counts([50, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]).tolist()
+    [1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 5, 5, 5]
+    >>> scores_of_counts([3, 1], bins=5).tolist()
+    [2, 5]
+    """
+    if not isinstance(bins, int | np.integer) or isinstance(bins, bool) or bins < 2:
+        raise ParameterError(f"bins={bins!r} must be a whole number of 2 or more.")
+    counts = np.asarray(counts, dtype=np.int64)
+    n = int(counts.sum())
+    m = len(counts)
+    if m == 0:
+        return np.zeros(0, dtype=np.int64)
     cum = np.cumsum(counts)  # cum[i] = customers with value <= distinct[i]
     if m == bins:
-        return np.arange(1, bins + 1, dtype=np.int64)[inverse]
+        return np.arange(1, bins + 1, dtype=np.int64)
     if m < bins:
         mid = (cum - counts / 2) / n  # middle of each value's rank range, in (0, 1)
         group_score = np.clip(np.ceil(mid * bins), 1, bins).astype(np.int64)
@@ -486,7 +507,7 @@ def even_scores(values: npt.ArrayLike, *, bins: int = 5,
         over = group_score[-1] - bins
         if over > 0:
             group_score = group_score - over
-        return group_score[inverse]
+        return group_score
     group_score = np.empty(m, dtype=np.int64)
     start_group, placed = 0, 0
     for b in range(bins):
@@ -503,7 +524,7 @@ def even_scores(values: npt.ArrayLike, *, bins: int = 5,
         group_score[start_group:j + 1] = b + 1
         placed = int(cum[j])
         start_group = j + 1
-    return group_score[inverse]
+    return group_score
 
 
 def rfm_scores(summary: pd.DataFrame, *, bins: int = 5) -> pd.DataFrame:

@@ -24,6 +24,9 @@ def _engine_options(sp) -> None:
                     "tables; needs `pip install crmkit[spark]` and Java 17)")
     sp.add_argument("--master", default="local[2]",
                     help="Spark master with --engine spark (default local[2])")
+    sp.add_argument("--remote", default=None, metavar="URL",
+                    help="a Spark Connect endpoint (sc://host:15002) with --engine spark, "
+                    "instead of --master")
 
 
 def _build_arguments(wb) -> None:
@@ -154,15 +157,15 @@ def _build_spark(args) -> int:
     from ..errors import DatasetError
     from ..warehouse import spark
 
-    if not args.data_dir:
-        raise DatasetError("--engine spark builds from a dataset folder (--data DIR) for "
-                           "now; build from extracts (--from) or a profile with the "
-                           "default engine, or write the dataset first (crmkit generate).")
-    if args.batch:
-        raise DatasetError("--engine spark loads one dataset for now; --batch needs the "
-                           "default engine.")
-    out = spark.build_spark(args.data_dir, args.db, master=args.master)
-    with spark.opened(out, master=args.master) as session:
+    where = {"master": args.master, "remote": args.remote}
+    source = args.data_dir or args.source
+    if not source:
+        raise DatasetError("--engine spark builds from a dataset folder (--data DIR) or "
+                           "source extracts (--from DIR); write the shop first (crmkit "
+                           "generate or crmkit extracts).")
+    out = spark.build_spark(source, args.db, batches=args.batch,
+                            plausible_years=args.plausible_years, **where)
+    with spark.opened(out, **where) as session:
         print(session.table("meta.load_report").toPandas().to_string(index=False))
     print(f"warehouse written: {out}")
     return 0
@@ -172,7 +175,7 @@ def _test_spark(args) -> int:
     """`crmkit warehouse test ... --engine spark`."""
     from ..warehouse import spark
 
-    with spark.opened(args.db, master=args.master) as session:
+    with spark.opened(args.db, master=args.master, remote=args.remote) as session:
         result = spark.run_spark_data_tests(session)
     return _test_result(result)
 

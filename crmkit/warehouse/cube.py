@@ -35,7 +35,8 @@ from ..errors import ParameterError, check_choice
 from .connection import WarehouseLike, one_statement, opened
 from .sql import ident
 
-__all__ = ["ALL", "DEFAULT_MEASURES", "cube", "rollup", "grouping_sets", "pivot"]
+__all__ = ["ALL", "DEFAULT_MEASURES", "cube", "cube_sql", "rollup", "grouping_sets",
+           "pivot"]
 
 #: Label of a subtotal ("all members of this dimension").
 ALL = "(all)"
@@ -48,9 +49,14 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    if not _TABLE.match(table):
+def _columns_ok(table: object) -> str:
+    if not isinstance(table, str) or not _TABLE.match(table):
         raise ParameterError(f"table={table!r} is not a table name like 'marts.v_sales'.")
+    return table
+
+
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    _columns_ok(table)
     return [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
 
 
@@ -105,30 +111,41 @@ def cube(warehouse: WarehouseLike, *, by: str | Iterable[str],
     other files, so ``where`` and ``measures`` can only read the warehouse.
     """
     check_choice("kind", kind, ("cube", "rollup", "grouping_sets"))
-    measures = _check_measures(measures)
+    _check_measures(measures)
     with opened(warehouse, external_access=False) as con:
-        available = _columns(con, table)
-        by = _check_by(by, available)
-        if kind == "grouping_sets":
-            if not sets:
-                raise ParameterError("sets is empty; give grouping sets such as "
-                                     "[['channel'], ['year'], []].")
-            for s in sets:
-                if s:
-                    _check_by(s, by, "sets")
-            group = "GROUPING SETS (" + ", ".join(
-                "(" + ", ".join(ident(c) for c in ([s] if isinstance(s, str) else s)) + ")"
-                for s in sets) + ")"
-        else:
-            group = f"{kind.upper()} ({', '.join(ident(c) for c in by)})"
-        select = ", ".join([_label(c) for c in by]
-                           + [f"{expr} AS {ident(name)}" for name, expr in measures.items()]
-                           + [f"grouping_id({', '.join(ident(c) for c in by)}) AS level"])
-        sql = f"SELECT {select} FROM {table}{_where(where)} GROUP BY {group}"
-        sql = f"SELECT * FROM ({sql}) ORDER BY {_order(by)}"
+        sql = cube_sql(_columns(con, table), by=by, measures=measures, kind=kind, sets=sets,
+                       table=table, where=where)
         one_statement(con, sql, what="where (with the measures)")
         df = con.execute(sql).df()
     return df.reset_index(drop=True)
+
+
+def cube_sql(available: list[str], *, by: str | Iterable[str],
+             measures: Mapping[str, str] | None = None, kind: str = "cube",
+             sets: Sequence[str | Sequence[str]] | None = None,
+             table: str = "marts.v_sales", where: str | None = None) -> str:
+    """The one SELECT of :func:`cube` on a table with columns ``available`` (any engine:
+    :mod:`crmkit.warehouse.spark` runs it translated)."""
+    check_choice("kind", kind, ("cube", "rollup", "grouping_sets"))
+    checked = _check_measures(measures)
+    cols = _check_by(by, available)
+    if kind == "grouping_sets":
+        if not sets:
+            raise ParameterError("sets is empty; give grouping sets such as "
+                                 "[['channel'], ['year'], []].")
+        for s in sets:
+            if s:
+                _check_by(s, cols, "sets")
+        group = "GROUPING SETS (" + ", ".join(
+            "(" + ", ".join(ident(c) for c in ([s] if isinstance(s, str) else s)) + ")"
+            for s in sets) + ")"
+    else:
+        group = f"{kind.upper()} ({', '.join(ident(c) for c in cols)})"
+    select = ", ".join([_label(c) for c in cols]
+                       + [f"{expr} AS {ident(name)}" for name, expr in checked.items()]
+                       + [f"grouping_id({', '.join(ident(c) for c in cols)}) AS level"])
+    sql = f"SELECT {select} FROM {table}{_where(where)} GROUP BY {group}"
+    return f"SELECT * FROM ({sql}) ORDER BY {_order(cols)}"
 
 
 def _order(by: list[str]) -> str:

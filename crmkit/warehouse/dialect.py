@@ -15,6 +15,8 @@ another engine:
   (kept: sqlglot's subquery leaks its row number through ``SELECT *``),
   DuckDB's ``isodow`` (ISO weekday, Monday = 1; sqlglot makes Sunday 2),
   ``try_strptime`` (Spark's ``try_to_timestamp`` with a Java pattern),
+  ``grouping_id`` of one column (Spark's ``GROUPING``), the models' title case
+  (Spark's ``INITCAP``),
   ``isfinite`` and ``to_json`` of a whole row. ``ltrim(x, chars)`` and
   ``strftime`` are translated right (tests/test_warehouse_dialect.py holds
   sqlglot to each of these).
@@ -33,7 +35,7 @@ another engine:
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from sqlglot import exp
@@ -108,9 +110,17 @@ def _fix(node: exp.Expression) -> exp.Expression:
         # which makes Sunday 2. Spark's weekday is Monday = 0.
         return exp.paren(exp.Anonymous(this="WEEKDAY", expressions=[node.this])
                          + exp.Literal.number(1))
+    if isinstance(node, exp.GroupingId) and len(node.expressions) == 1:
+        # one column: whether it is rolled up. Spark wants grouping_id's columns to be all
+        # the grouping columns; GROUPING(x) is the same 0 or 1 on both engines
+        return exp.Anonymous(this="GROUPING", expressions=[node.expressions[0]])
     if not isinstance(node, exp.Anonymous):
         return node
     name = node.name.lower()
+    if name == "list_aggregate" and _is_title_case(node):
+        # each space-separated word with its first letter upper-cased, the rest as is
+        # (lower-cased already): Spark has no list_aggregate nor string slices, but INITCAP
+        return exp.Initcap(this=node.expressions[0].this.this)
     if name == "try_strptime":  # left as is by sqlglot: Spark has no such function
         value, fmt = node.expressions
         return exp.Anonymous(this="TRY_TO_TIMESTAMP",
@@ -127,6 +137,21 @@ def _fix(node: exp.Expression) -> exp.Expression:
         return exp.Anonymous(this="TO_JSON", expressions=[exp.Anonymous(
             this="STRUCT", expressions=[exp.Column(this=row, table=node.expressions[0].this)])])
     return node
+
+
+def _is_title_case(node: Any) -> bool:
+    """Whether ``node`` is the models' title case of a lower-cased text:
+    ``list_aggregate(list_transform(string_split(lower(x), ' '),
+    lambda w: upper(w[1]) || w[2:]), 'string_agg', ' ')``."""
+    from sqlglot import exp
+
+    args = node.expressions
+    if len(args) != 3 or [a.sql() for a in args[1:]] != ["'string_agg'", "' '"]:
+        return False
+    tr = args[0]
+    return (isinstance(tr, exp.Transform) and isinstance(tr.this, exp.Split)
+            and tr.this.expression.sql() == "' '" and isinstance(tr.this.this, exp.Lower)
+            and tr.expression.this.sql(dialect="duckdb") == "UPPER(w[1]) || w[2:]")
 
 
 def _spark_dialect() -> type[Dialect]:
