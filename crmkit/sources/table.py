@@ -177,7 +177,7 @@ def _frame(records, lines, cols, delim) -> tuple[pd.DataFrame, list]:
 def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Where each physical line of ``data`` starts and ends (its line break included)."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    newline = np.flatnonzero(buf == 10)
+    newline = _where(buf, lambda b: b == 10)
     if len(buf) and buf[-1] != 10:
         newline = np.append(newline, len(buf) - 1)
     ends = newline + 1
@@ -185,16 +185,37 @@ def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends.astype(np.int64)
 
 
-def _plain_frame(data: bytes, encoding: str, delim: str, header: bool):
+#: ASCII whitespace that may be in a plain file (vertical tab and form feed are control bytes)
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[[9, 10, 13, 32]] = True
+
+
+def _unicode_spaces() -> re.Pattern:
+    """The UTF-8 bytes of the characters beyond ASCII that Python's ``str.split()`` splits at
+    (no-break space, en quad...): the careful reader splits at them, Arrow does not."""
+    spaces = [chr(c).encode("utf-8") for c in range(128, 0x3001) if chr(c).isspace()]
+    return re.compile(b"|".join(re.escape(s) for s in spaces))
+
+
+_UNICODE_SPACE = _unicode_spaces()
+
+
+def _plain_frame(data: bytes, encoding: str, delim: str, header: bool, keep=None):
     """A plain file (one record per line, nothing to repair) split at C speed in Arrow: the
     file's bytes become one text value per line (no copy), each line is split at the
     delimiter (or runs of spaces), and the lines with the header's number of fields become
     the rows; the others are kept as ``wrong_field_count`` with their true line. ``None``
-    when the header is odd (the careful reader explains)."""
+    when the header is odd or the first line blank (the careful reader explains), and for
+    a file aligned with spaces that holds spaces beyond ASCII (the careful reader splits at
+    them too). ``keep``: the columns to build (all when None)."""
     if encoding.replace("_", "-").lower() not in ("utf-8", "utf8") and not data.isascii():
         data = data.decode(encoding).encode("utf-8")  # plain_text checked that it decodes
+    if delim == WHITESPACE and not data.isascii() and _UNICODE_SPACE.search(data):
+        return None
     starts, ends = _line_bounds(data)
     first = data[:ends[0]].decode("utf-8").rstrip("\r\n")
+    if not first.strip():
+        return None
     cols = ([c.strip() for c in (first.split() if delim == WHITESPACE else first.split(delim))]
             if header else None)
     if cols is not None and (len(set(cols)) != len(cols) or len(cols) < 2):
@@ -202,11 +223,16 @@ def _plain_frame(data: bytes, encoding: str, delim: str, header: bool):
     offsets = np.append(starts, ends[-1]) if len(starts) else np.zeros(1, np.int64)
     lines = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets),
                                              pa.py_buffer(data))
-    if delim == WHITESPACE:
-        fields = pc.ascii_split_whitespace(pc.ascii_trim_whitespace(lines))
+    if delim == WHITESPACE:  # a line starting (ending) with spaces splits into a first (last)
+        fields = pc.ascii_split_whitespace(lines)  # empty field, not counted
+        buf = np.frombuffer(data, dtype=np.uint8)
+        lead, trail = _SPACE[buf[starts]], _SPACE[buf[ends - 1]]
     else:
         fields = pc.split_pattern(pc.utf8_rtrim(lines, characters="\r\n"), delim)
-    counts = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
+        lead = trail = np.zeros(len(starts), dtype=bool)
+    del lines
+    at = fields.offsets.to_numpy().astype(np.int64)
+    counts = np.diff(at) - lead - trail
     width = len(cols) if cols else int(np.bincount(counts).argmax())
     cols = cols or [str(i) for i in range(1, width + 1)]
     number = np.arange(1, len(starts) + 1)
@@ -216,16 +242,15 @@ def _plain_frame(data: bytes, encoding: str, delim: str, header: bool):
     wrong = np.flatnonzero(body & ~good)
     broken = [(int(number[i]), "wrong_field_count",
                data[starts[i]:ends[i]].decode("utf-8").rstrip("\r\n")) for i in wrong]
-    rows = fields.filter(pa.array(good)) if not good.all() else fields
-    values = rows.flatten()
-    n = len(rows)
-    frame = pd.DataFrame({c: pd.Series(values.take(pa.array(np.arange(j, n * width, width))),
-                                       dtype="str") for j, c in enumerate(cols)})
+    first_field = (at[:-1] + lead)[good]  # each row's first field among the split values
+    values = fields.values
+    frame = pd.DataFrame({c: pd.Series(values.take(pa.array(first_field + j)), dtype="str")
+                          for j, c in enumerate(cols) if keep is None or c in keep})
     frame[LINE] = number[good]
     return frame, broken
 
 
-_CHUNK = 1 << 24
+_CHUNK = 1 << 20
 #: bytes that make a line unusable as text (control codes other than tab and line ends)
 _CONTROL = np.zeros(256, dtype=bool)
 _CONTROL[[*range(0, 9), 11, 12, *range(14, 32), 127]] = True
