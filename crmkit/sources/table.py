@@ -97,7 +97,8 @@ def _sniff(sample: str) -> str:
 
 
 def read_text_table(path, *, encoding: str | None = None, delimiter: str | None = None,
-                    header: bool = True, names: list[str] | None = None) -> TextTable:
+                    header: bool = True, names: list[str] | None = None,
+                    columns=None) -> TextTable:
     """Read a delimited file as text with the 1-based line of every record.
 
     Parameters
@@ -109,6 +110,9 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
     header : whether the first line names the columns. Without a header the
         columns are called ``"1"``, ``"2"``... (or ``names``) and the usual
         number of fields of the file's lines is the width.
+    columns : the columns to keep (all when None). The others are split and counted like
+        every field (a line's number of fields is still checked against the header) but
+        never built, so a wide export costs the memory of the columns used only.
 
     A line with fewer or more fields than the header is never padded nor cut:
     it is kept in ``broken`` as ``wrong_field_count``, like a line that does
@@ -126,12 +130,12 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
     sample = b"\n".join(data[:1 << 16].splitlines()[:50]).decode(line_encoding, "replace")
     delim = _DELIMITERS[delimiter] if delimiter else _sniff(sample)
     if plain_text(data, encoding=line_encoding) is None and not names:
-        fast = _plain_frame(data, line_encoding, delim, header)
+        fast = _plain_frame(data, line_encoding, delim, header, columns)
         if fast is not None:
             frame, broken = fast
             return TextTable(path, frame, file_encoding, delim, header, [], broken)
     elif delim != WHITESPACE and header and not names:
-        mixed = _quoted_frame(data, line_encoding, delim)
+        mixed = _quoted_frame(data, line_encoding, delim, keep=columns)
         if mixed is not None:
             frame, blank, broken = mixed
             return TextTable(path, frame, file_encoding, delim, header, blank, broken)
@@ -148,7 +152,7 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
     else:
         widths = pd.Series([len(r) for r in records])
         cols = list(names) if names else [str(i) for i in range(1, int(widths.mode()[0]) + 1)]
-    frame, wrong = _frame(records, lines, cols, delim)
+    frame, wrong = _frame(records, lines, cols, delim, columns)
     broken = sorted(broken + wrong)
     if frame.empty and wrong and len(wrong) == len(records):
         raise SourceError(f"{path}: no line splits into the header's {len(cols)} columns "
@@ -157,21 +161,32 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
     return TextTable(path, frame, file_encoding, delim, header, blank, broken)
 
 
-def _frame(records, lines, cols, delim) -> tuple[pd.DataFrame, list]:
-    """The records with as many fields as ``cols``; the others as ``wrong_field_count``."""
+def _frame(records, lines, cols, delim, keep=None) -> tuple[pd.DataFrame, list]:
+    """The records with as many fields as ``cols``; the others as ``wrong_field_count``.
+    ``keep``: the columns to build (all when None)."""
     width = len(cols)
-    keep = [len(r) == width for r in records]
+    fits = [len(r) == width for r in records]
     wrong = [(ln, "wrong_field_count", _joined(r, delim))
-             for r, ln, k in zip(records, lines, keep, strict=True) if not k]
+             for r, ln, k in zip(records, lines, fits, strict=True) if not k]
     if wrong:
-        records = [r for r, k in zip(records, keep, strict=True) if k]
-        lines = [ln for ln, k in zip(lines, keep, strict=True) if k]
+        records = [r for r, k in zip(records, fits, strict=True) if k]
+        lines = [ln for ln, k in zip(lines, fits, strict=True) if k]
     # text columns as Python objects: building Arrow strings for every column of a wide
     # export costs more than the whole import; parsers convert the columns they use
-    frame = (pd.DataFrame(records, columns=cols, dtype=object) if records else
-             pd.DataFrame({c: pd.Series([], dtype=object) for c in cols}))
+    if keep is None:
+        frame = (pd.DataFrame(records, columns=cols, dtype=object) if records else
+                 pd.DataFrame({c: pd.Series([], dtype=object) for c in cols}))
+    else:
+        kept = _kept(cols, keep)
+        frame = pd.DataFrame({c: pd.Series([r[j] for r in records], dtype=object)
+                              for j, c in enumerate(cols) if c in kept}, index=range(len(lines)))
     frame[LINE] = np.asarray(lines, dtype="int64")
     return frame, wrong
+
+
+def _kept(cols: list, keep) -> list:
+    """The columns of ``cols`` to build: those in ``keep`` (all when None; at least one)."""
+    return [c for c in cols if keep is None or c in keep] or cols[:1]
 
 
 def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
@@ -244,8 +259,9 @@ def _plain_frame(data: bytes, encoding: str, delim: str, header: bool, keep=None
                data[starts[i]:ends[i]].decode("utf-8").rstrip("\r\n")) for i in wrong]
     first_field = (at[:-1] + lead)[good]  # each row's first field among the split values
     values = fields.values
+    kept = _kept(cols, keep)
     frame = pd.DataFrame({c: pd.Series(values.take(pa.array(first_field + j)), dtype="str")
-                          for j, c in enumerate(cols) if keep is None or c in keep})
+                          for j, c in enumerate(cols) if c in kept})
     frame[LINE] = number[good]
     return frame, broken
 
@@ -273,7 +289,7 @@ def _utf8(data: bytes) -> bool:
     return True
 
 
-def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"'):
+def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"', keep=None):
     """A delimited file with quotes (or blank lines, odd bytes, broken lines) read at C speed
     where it is simple, carefully where it is not.
 
@@ -284,7 +300,7 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"'):
     run on), goes to the careful line-by-line reader, which gives it the same record, reason
     and true line as if it had read the whole file. ``None`` when the file is not UTF-8
     throughout, has bare carriage returns or an unusual header (the careful reader then
-    reads it all).
+    reads it all). ``keep``: the columns to build (all when None).
     """
     if not (data.isascii() or (codecs.lookup(encoding).name == "utf-8" and _utf8(data))):
         return None
@@ -333,7 +349,8 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"'):
     if not simple.any():
         return None
     number = np.arange(1, n + 1)
-    table = _arrow_csv(data, starts, ends, simple, cols, delim, quote)
+    kept = _kept(cols, keep)
+    table = _arrow_csv(data, starts, ends, simple, cols, delim, quote, kept)
     if table is None or table.num_rows != int(simple.sum()):
         return None
     blank, broken = [], []
@@ -349,7 +366,8 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"'):
                    for k, r in enumerate(recs) if len(r) != width]
         if good:
             extra = pa.table({c: pa.array([recs[k][j] for k in good], pa.large_string())
-                              for j, c in enumerate(cols)})
+                              for j, c in enumerate(cols) if c in kept},
+                             schema=table.schema)
             order = np.concatenate((number[simple], true[np.asarray(at)[good] - 1]))
             table = pa.concat_tables([table, extra])
             sort = np.argsort(order, kind="stable")
@@ -359,8 +377,8 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"'):
     else:
         line_numbers = number[simple]
     shared: dict = {}
-    frame = pd.DataFrame({c: _text_column(table.column(j), shared)
-                          for j, c in enumerate(cols)})
+    frame = pd.DataFrame({c: _text_column(table.column(c), shared) for c in kept},
+                         index=range(len(line_numbers)))
     frame[LINE] = line_numbers
     return frame, sorted(blank), sorted(broken)
 
@@ -377,7 +395,7 @@ def _text_column(values: pa.ChunkedArray, shared: dict) -> pd.Series:
     return pd.Series(values, dtype="str")
 
 
-def _arrow_csv(data, starts, ends, simple, cols, delim, quote):
+def _arrow_csv(data, starts, ends, simple, cols, delim, quote, kept):
     """The simple lines split by Arrow's CSV reader, every field as text as written."""
     import pyarrow.csv as pcsv
 
@@ -393,7 +411,8 @@ def _arrow_csv(data, starts, ends, simple, cols, delim, quote):
                                             double_quote=True, escape_char=False,
                                             newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(
-                column_types={c: pa.large_string() for c in cols}, strings_can_be_null=False,
+                column_types={c: pa.large_string() for c in kept}, include_columns=kept,
+                strings_can_be_null=False,
                 quoted_strings_can_be_null=False, null_values=[]))
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
