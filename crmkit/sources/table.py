@@ -255,8 +255,10 @@ def _plain_frame(data: bytes, encoding: str, delim: str, header: bool, keep=None
     body[0] = not header
     good = body & (counts == width)
     wrong = np.flatnonzero(body & ~good)
-    broken = [(int(number[i]), "wrong_field_count",
-               data[starts[i]:ends[i]].decode("utf-8").rstrip("\r\n")) for i in wrong]
+    texts = [data[starts[i]:ends[i]].decode("utf-8").rstrip("\r\n") for i in wrong]
+    broken = [(int(number[i]), "wrong_field_count",  # its fields, as the careful reader shows
+               _joined(t.split(), delim) if delim == WHITESPACE else t)
+              for i, t in zip(wrong, texts, strict=True)]
     first_field = (at[:-1] + lead)[good]  # each row's first field among the split values
     values = fields.values
     kept = _kept(cols, keep)
