@@ -479,6 +479,7 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, curren
         "cancelled_at": placed.where((status == 1) & dated).to_numpy(),
         "returned_at": placed.where((status == 2) & (dated | neg)).to_numpy(),
         "payment_method": no_text, "shipping_cost": np.full(n, np.nan),
+        "shipping_cents": pd.arrays.IntegerArray(np.zeros(n, "int64"), np.ones(n, bool)),
         "discount_code": no_text,
         "campaign_id": pd.arrays.IntegerArray(np.zeros(n, "int64"), np.ones(n, bool)),
         # a returned order gave its goods back: its lines' amounts, as the log wrote them
