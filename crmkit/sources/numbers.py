@@ -110,14 +110,15 @@ def _at_line(where: str, lines, mask) -> str:
 def decide_decimal(form: np.ndarray, *, given: str | None, values: pd.Series,
                    where: str, lines=None) -> str:
     """The column's decimal mark from the forms of its values (see the module)."""
-    proves = _PROVES[form]
-    dots, commas = int((proves == ".").sum()), int((proves == ",").sum())
+    per_form = np.bincount(form, minlength=len(_PROVES))  # rows of each form
+    dots, commas = (int(per_form[_PROVES == mark].sum()) for mark in (".", ","))
     found = "," if commas > dots else "."
     if given is not None:
         other = "," if given == "." else "."
         n_other = commas if other == "," else dots
         n_given = dots if given == "." else commas
         if n_other > n_given:
+            proves = _PROVES[form]
             sample = values[proves == other].astype("str").head(3).tolist()
             where = _at_line(where, lines, proves == other)
             raise SourceError(
