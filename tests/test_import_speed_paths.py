@@ -358,3 +358,23 @@ def test_orders_scattered_over_the_log_are_assembled_by_hand_known_answer(tmp_pa
     assert lines[["order_id", "line_number", "quantity", "amount_cents"]].values.tolist() == [
         [1, 1, 2, 700], [1, 2, 1, 1000], [2, 1, 1, 500], [2, 2, 3, 300], [3, 1, 1, 200],
         [4, 1, 1, 400], [4, 2, 2, 800], [5, 1, 1, 400]]
+
+
+def test_long_customer_and_order_numbers_stay_exact_beside_a_guest(tmp_path):
+    """Ids read as whole numbers never pass through floats (a guest's empty customer made
+    123456789012345678 come out as 123456789012345680)."""
+    from crmkit.sources.orders import OrderLogMapping, import_orders
+
+    path = tmp_path / "sales.csv"
+    path.write_text("order,customer,date,amount\n"
+                    "900000000000000001,123456789012345678,2024-01-02,5.00\n"
+                    "900000000000000003,,2024-01-03,2.00\n"
+                    "900000000000000005,999999999999999999,2024-01-04,1.00\n",
+                    encoding="utf-8")
+    r = import_orders(path, OrderLogMapping(customer="customer", date="date", order="order",
+                                            amount="amount"))
+    o = r.data.orders
+    assert o["order_id"].tolist() == [900000000000000001, 900000000000000003,
+                                      900000000000000005]
+    assert [None if pd.isna(c) else int(c) for c in o["customer_id"]] == [
+        123456789012345678, None, 999999999999999999]

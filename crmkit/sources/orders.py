@@ -172,20 +172,35 @@ class OrderLogMapping:
 def _customer_codes(text: pd.Series) -> pd.Series:
     """Customer codes as written; ``13085.0`` (a spreadsheet's float) reads as ``13085``."""
     v = text.astype("str").str.strip()
-    spreadsheet = v.str.match(r"^\d+\.0+$")
-    if spreadsheet.any():
-        v = v.where(~spreadsheet, v[spreadsheet].str.replace(r"\.0+$", "", regex=True))
+    dotted = v.str.contains(".", regex=False)
+    if dotted.any():
+        spreadsheet = dotted & v.str.match(r"^\d+\.0+$")
+        if spreadsheet.any():
+            v = v.where(~spreadsheet, v[spreadsheet].str.replace(r"\.0+$", "", regex=True))
     return v
 
 
 def _ids(codes: pd.Series) -> tuple[pd.Series, bool]:
-    """Integer ids for codes: the codes themselves when they are whole numbers."""
-    known = codes[codes != ""]
-    if known.str.fullmatch(r"\d{1,18}").all():
-        return pd.Series(pc.cast(pa_.array(codes.where(codes != "").astype("str").array),
-                                 pa_.int64()).to_numpy(zero_copy_only=False),
-                         index=codes.index).astype("Int64"), True
-    uniques = sorted(known.unique())
+    """Integer ids for codes: the codes themselves when they are whole numbers (up to 18
+    digits, exactly), else numbers in the sorted order of the codes. An empty code has none.
+
+    >>> [int(i) for i in _ids(pd.Series(["123456789012345678", "", "7"]))[0].dropna()]
+    [123456789012345678, 7]
+    """
+    text = pa_.array(pd.Series(codes, dtype="str").array)
+    if isinstance(text, pa_.ChunkedArray):
+        text = text.combine_chunks()
+    known = pc.fill_null(pc.not_equal(text, ""), False)
+    whole = pc.fill_null(pc.and_(pc.ascii_is_decimal(text),
+                                 pc.less_equal(pc.binary_length(text), 18)), False)
+    if pc.all(pc.or_(whole, pc.invert(known))).as_py() is not False:
+        ids = pc.cast(pc.if_else(known, text, pa_.scalar(None, text.type)), pa_.int64())
+        exact = pd.arrays.IntegerArray(  # never through floats: 18 digits stay exact
+            pc.fill_null(ids, 0).to_numpy(zero_copy_only=False),
+            ids.is_null().to_numpy(zero_copy_only=False))
+        return pd.Series(exact, index=codes.index), True
+    known_codes = codes[known.to_numpy(zero_copy_only=False)]
+    uniques = sorted(known_codes.unique())
     lookup = {c: i for i, c in enumerate(uniques, 1)}
     return codes.map(lookup).astype("Int64"), False
 
