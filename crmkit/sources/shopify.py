@@ -236,7 +236,7 @@ def _narrow(raw: pd.DataFrame, rows, columns) -> pd.DataFrame:
     return raw.loc[np.asarray(rows, dtype=bool), keep]
 
 
-def _read(path, encoding, required, what, columns=None):
+def _read(path, encoding, required, what, columns: frozenset[str] | None = None):
     table = read_text_table(path, encoding=encoding, delimiter=",", columns=columns)
     missing = [c for c in required if c not in table.frame.columns]
     if missing:

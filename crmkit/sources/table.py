@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def _read_bytes(path: Path) -> bytes:
     if not path.is_file():
         raise SourceError(f"{path}: no such file; check the path.")
     raw = path.read_bytes()
-    if not raw.strip():
+    if not raw or raw.isspace():  # nothing but whitespace (without copying the file)
         raise SourceError(f"{path}: the file is empty; export it again.")
     return raw
 
@@ -98,7 +99,7 @@ def _sniff(sample: str) -> str:
 
 def read_text_table(path, *, encoding: str | None = None, delimiter: str | None = None,
                     header: bool = True, names: list[str] | None = None,
-                    columns=None) -> TextTable:
+                    columns: Collection[str] | None = None) -> TextTable:
     """Read a delimited file as text with the 1-based line of every record.
 
     Parameters
@@ -161,7 +162,8 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
     return TextTable(path, frame, file_encoding, delim, header, blank, broken)
 
 
-def _frame(records, lines, cols, delim, keep=None) -> tuple[pd.DataFrame, list]:
+def _frame(records, lines, cols, delim,
+           keep: Collection[str] | None = None) -> tuple[pd.DataFrame, list]:
     """The records with as many fields as ``cols``; the others as ``wrong_field_count``.
     ``keep``: the columns to build (all when None)."""
     width = len(cols)
@@ -184,7 +186,7 @@ def _frame(records, lines, cols, delim, keep=None) -> tuple[pd.DataFrame, list]:
     return frame, wrong
 
 
-def _kept(cols: list, keep) -> list:
+def _kept(cols: list[str], keep: Collection[str] | None) -> list[str]:
     """The columns of ``cols`` to build: those in ``keep`` (all when None; at least one)."""
     return [c for c in cols if keep is None or c in keep] or cols[:1]
 
@@ -205,7 +207,7 @@ _SPACE = np.zeros(256, dtype=bool)
 _SPACE[[9, 10, 13, 32]] = True
 
 
-def _unicode_spaces() -> re.Pattern:
+def _unicode_spaces() -> re.Pattern[bytes]:
     """The UTF-8 bytes of the characters beyond ASCII that Python's ``str.split()`` splits at
     (no-break space, en quad...): the careful reader splits at them, Arrow does not."""
     spaces = [chr(c).encode("utf-8") for c in range(128, 0x3001) if chr(c).isspace()]
@@ -215,7 +217,8 @@ def _unicode_spaces() -> re.Pattern:
 _UNICODE_SPACE = _unicode_spaces()
 
 
-def _plain_frame(data: bytes, encoding: str, delim: str, header: bool, keep=None):
+def _plain_frame(data: bytes, encoding: str, delim: str, header: bool,
+                 keep: Collection[str] | None = None):
     """A plain file (one record per line, nothing to repair) split at C speed in Arrow: the
     file's bytes become one text value per line (no copy), each line is split at the
     delimiter (or runs of spaces), and the lines with the header's number of fields become
@@ -291,7 +294,8 @@ def _utf8(data: bytes) -> bool:
     return True
 
 
-def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"', keep=None):
+def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"',
+                  keep: Collection[str] | None = None):
     """A delimited file with quotes (or blank lines, odd bytes, broken lines) read at C speed
     where it is simple, carefully where it is not.
 
