@@ -223,6 +223,14 @@ def test_the_whitespace_split_reads_a_hostile_log_as_the_careful_reader_does(see
         assert taken and taken[-1] is not None  # the fast split was the one compared
 
 
+def test_every_space_beyond_ascii_sends_a_log_to_the_careful_reader():
+    import sys
+
+    assert not [c for c in range(0x3001, sys.maxunicode + 1) if chr(c).isspace()]
+    for c in (0x85, 0xA0, 0x2007, 0x3000):
+        assert table._UNICODE_SPACE.search(f"a{chr(c)}b".encode())
+
+
 def test_the_whitespace_split_sees_the_fields_a_person_sees(tmp_path):
     path = tmp_path / "log.txt"
     path.write_bytes(b"  id  day\tamount \r\n 7 2024-01-05  1.50\r\n\t8  2024-01-06 2\r\n"
