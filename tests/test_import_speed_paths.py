@@ -386,3 +386,48 @@ def test_long_customer_and_order_numbers_stay_exact_beside_a_guest(tmp_path):
                                       900000000000000005]
     assert [None if pd.isna(c) else int(c) for c in o["customer_id"]] == [
         123456789012345678, None, 999999999999999999]
+
+
+# ----------------------------------------------------------- money read per distinct value
+MONEY = ["1.50", "+1,50", "0.125", "-0.07", "12", "", "inf", "doce", "1.234,50", "7,95",
+         "99999999999999999999.99", "0.065", "3"]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_money_of_a_categorical_column_is_the_money_of_its_text(seed):
+    from crmkit.sources.steps import exact_total, line_cents, money_cents
+
+    rnd = random.Random(seed)
+    n = rnd.randint(1, 80)
+    raw = pd.Series([rnd.choice(MONEY) for _ in range(n)], index=rnd.sample(range(1000), n))
+    col = parse_numbers(raw)
+    cats = col.categories()
+    assert cats.astype(object).tolist() == col.text.astype(object).tolist()
+    ok = col.text.notna() & pd.Series([rnd.random() < 0.8 for _ in raw], index=raw.index)
+    for currency in ("EUR", "JPY", "BHD"):
+        got, want = (money_cents(t[ok], currency=currency) for t in (cats, col.text))
+        pd.testing.assert_series_equal(got[0], want[0])
+        assert got[1].tolist() == want[1].tolist()
+        qty = pd.Series([rnd.randint(1, 200) for _ in raw], index=raw.index)[ok]
+        got, want = (line_cents(t[ok], qty, currency=currency) for t in (cats, col.text))
+        pd.testing.assert_series_equal(got[0], want[0])
+        assert got[1].tolist() == want[1].tolist()
+    assert exact_total(cats[ok]) == exact_total(col.text[ok])
+    qty = pd.Series([rnd.randint(1, 9) for _ in raw], index=raw.index)
+    assert exact_total(cats, qty) == exact_total(col.text, qty)
+
+
+def test_sub_cent_prices_after_a_quarantined_row_cost_what_they_say(tmp_path):
+    """Price x quantity of a sub-cent price is set by position among the usable rows (by
+    label it named a row that was not there, and the import stopped with a traceback)."""
+    from crmkit.sources.orders import OrderLogMapping, import_orders
+
+    path = tmp_path / "sales.csv"
+    path.write_text("order,customer,date,qty,price\nA,1,2024-01-01,1,bad\n"
+                    "B,1,2024-01-02,100,0.065\nC,1,2024-01-03,3,2.00\nD,1,2024-01-04,2,0.065\n"
+                    "E,1,2024-01-05,3,0.065\n", encoding="utf-8")
+    r = import_orders(path, OrderLogMapping(customer="customer", date="date", order="order",
+                                            quantity="qty", price="price"))
+    assert r.quarantine[["line", "reason"]].values.tolist() == [
+        [2, "not_a_number"], [6, "too_many_decimals"]]
+    assert r.data.order_lines["amount_cents"].tolist() == [650, 600, 13]

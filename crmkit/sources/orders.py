@@ -252,7 +252,7 @@ def _parse_columns(raw: pd.DataFrame, mapping: OrderLogMapping, *, timezone: str
                                        where=where(cols[role]), lines=lines)
             info["decimal"][cols[role]] = read[role].decimal
     # the line's money: the amount as written when the log has one, else price x quantity
-    parsed["_money_text"] = (read.get("amount") or read["price"]).text
+    parsed["_money_text"] = (read.get("amount") or read["price"]).categories()
     if "price" in read:
         parsed["unit_price"] = read["price"].value
         problems["unit_price"] = read["price"].problem
