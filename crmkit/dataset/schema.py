@@ -666,10 +666,32 @@ def validate_table(name: str, df: pd.DataFrame) -> None:
             if bad.any():
                 raise _located(name, col.name, bad, f"is below {col.minimum} in "
                                f"{int(bad.sum())} row(s)", df)
-    dup = df.duplicated(list(t.key), keep=False).to_numpy()
+    dup = _shared_keys(df, list(t.key))
     if dup.any():
         raise _located(name, ", ".join(t.key), dup, f"key ({', '.join(t.key)}) is not "
                        f"unique; {int(dup.sum())} rows share a key", df)
+
+
+def _shared_keys(df: pd.DataFrame, key: list[str]) -> np.ndarray:
+    """Rows whose key another row has too (``df.duplicated(key, keep=False)``). Integer keys
+    in strictly increasing order, as crmkit writes its tables, are unique at a glance.
+
+    >>> _shared_keys(pd.DataFrame({"a": [1, 1, 2], "b": [1, 2, 1]}), ["a", "b"]).tolist()
+    [False, False, False]
+    >>> _shared_keys(pd.DataFrame({"a": [1, 2, 1], "b": [1, 1, 1]}), ["a", "b"]).tolist()
+    [True, False, True]
+    """
+    columns = [df[k] for k in key]
+    if len(df) > 1 and all(isinstance(c.dtype, np.dtype) and c.dtype.kind in "iu"
+                           for c in columns):
+        later, tied = np.zeros(len(df) - 1, dtype=bool), np.ones(len(df) - 1, dtype=bool)
+        for c in columns:
+            v = c.to_numpy()
+            later |= tied & (v[1:] > v[:-1])
+            tied &= v[1:] == v[:-1]
+        if later.all():
+            return np.zeros(len(df), dtype=bool)
+    return df.duplicated(key, keep=False).to_numpy()
 
 
 def _located(table: str, column: str, mask: np.ndarray, problem: str,

@@ -109,10 +109,28 @@ class ReadResult:
         return 1 + self.lines_spanned + self.blank_lines == self.lines_in_file
 
 
-_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_C1_BYTES = re.compile(rb"[\x80-\x9f]")
+#: every byte but the control bytes (tab and line ends are text): ``bytes.translate`` with
+#: these deleted leaves only the control bytes of a buffer, in one pass at C speed
+_NOT_CONTROL = bytes(sorted(set(range(256)) - {*range(0, 9), 11, 12, *range(14, 32), 127}))
+_NOT_C1 = bytes(sorted(set(range(256)) - set(range(0x80, 0xA0))))
 _UTF8_PAIR = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
-_BLANK_LINE = re.compile(rb"\n[ \t]*\r?\n|\n[ \t]+\Z")
+
+
+def _blank_line(data: bytes) -> bool:
+    r"""Whether a line after the first holds nothing but spaces and tabs (``\n[ \t]*\r?\n``,
+    or spaces and tabs after the last line break): with spaces and tabs deleted, such a line
+    is two line breaks in a row.
+
+    >>> _blank_line(b"a\n \t\r\nb"), _blank_line(b"a\n b\n"), _blank_line(b"a\n  ")
+    (True, False, True)
+    """
+    tail = b""  # a piece at a time (little memory); the last bytes carried over the seams
+    for at in range(0, len(data), 1 << 20):
+        bare = tail + data[at:at + (1 << 20)].translate(None, b" \t")
+        if b"\n\n" in bare or b"\n\r\n" in bare:
+            return True
+        tail = bare[-2:]
+    return tail.endswith(b"\n") and not data.endswith(b"\n")
 
 
 def plain_text(data: bytes, *, encoding: str, quote: str = '"') -> str | None:
@@ -128,6 +146,8 @@ def plain_text(data: bytes, *, encoding: str, quote: str = '"') -> str | None:
     True
     >>> plain_text(b"a,b\n\n1,2\n", encoding="utf-8")
     'a blank line'
+    >>> plain_text(b"a,b\n1,\x002\n", encoding="utf-8")
+    'control bytes'
     >>> plain_text("a;b\n1;Cádiz\n".encode("utf-8"), encoding="latin-1")
     'UTF-8 text in a latin-1 file'
     """
@@ -135,15 +155,15 @@ def plain_text(data: bytes, *, encoding: str, quote: str = '"') -> str | None:
         return "a byte-order mark"
     if quote.encode() in data:
         return "quote characters"
-    if data.count(b"\r") != data.count(b"\r\n"):
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return "bare carriage returns"
-    if _BLANK_LINE.search(data):
+    if _blank_line(data):
         return "a blank line"
-    if _CONTROL_BYTES.search(data):
+    if data.translate(None, _NOT_CONTROL):
         return "control bytes"
     if not data.isascii():
         if codecs.lookup(encoding).name in _LATIN1:
-            if _C1_BYTES.search(data):
+            if data.translate(None, _NOT_C1):
                 return "bytes that are control codes in latin-1"
             if _UTF8_PAIR.search(data):
                 return f"UTF-8 text in a {encoding} file"

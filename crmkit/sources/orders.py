@@ -172,18 +172,35 @@ class OrderLogMapping:
 def _customer_codes(text: pd.Series) -> pd.Series:
     """Customer codes as written; ``13085.0`` (a spreadsheet's float) reads as ``13085``."""
     v = text.astype("str").str.strip()
-    spreadsheet = v.str.match(r"^\d+\.0+$")
-    return v.where(~spreadsheet, v.str.replace(r"\.0+$", "", regex=True))
+    dotted = v.str.contains(".", regex=False)
+    if dotted.any():
+        spreadsheet = dotted & v.str.match(r"^\d+\.0+$")
+        if spreadsheet.any():
+            v = v.where(~spreadsheet, v[spreadsheet].str.replace(r"\.0+$", "", regex=True))
+    return v
 
 
 def _ids(codes: pd.Series) -> tuple[pd.Series, bool]:
-    """Integer ids for codes: the codes themselves when they are whole numbers."""
-    known = codes[codes != ""]
-    if known.str.fullmatch(r"\d{1,18}").all():
-        return pd.Series(pc.cast(pa_.array(codes.where(codes != "").astype("str").array),
-                                 pa_.int64()).to_numpy(zero_copy_only=False),
-                         index=codes.index).astype("Int64"), True
-    uniques = sorted(known.unique())
+    """Integer ids for codes: the codes themselves when they are whole numbers (up to 18
+    digits, exactly), else numbers in the sorted order of the codes. An empty code has none.
+
+    >>> [int(i) for i in _ids(pd.Series(["123456789012345678", "", "7"]))[0].dropna()]
+    [123456789012345678, 7]
+    """
+    text = pa_.array(pd.Series(codes, dtype="str").array)
+    if isinstance(text, pa_.ChunkedArray):
+        text = text.combine_chunks()
+    known = pc.fill_null(pc.not_equal(text, ""), False)
+    whole = pc.fill_null(pc.and_(pc.ascii_is_decimal(text),
+                                 pc.less_equal(pc.binary_length(text), 18)), False)
+    if pc.all(pc.or_(whole, pc.invert(known))).as_py() is not False:
+        ids = pc.cast(pc.if_else(known, text, pa_.scalar(None, text.type)), pa_.int64())
+        exact = pd.arrays.IntegerArray(  # never through floats: 18 digits stay exact
+            pc.fill_null(ids, 0).to_numpy(zero_copy_only=False),
+            ids.is_null().to_numpy(zero_copy_only=False))
+        return pd.Series(exact, index=codes.index), True
+    known_codes = codes[known.to_numpy(zero_copy_only=False)]
+    uniques = sorted(known_codes.unique())
     lookup = {c: i for i, c in enumerate(uniques, 1)}
     return codes.map(lookup).astype("Int64"), False
 
@@ -235,7 +252,7 @@ def _parse_columns(raw: pd.DataFrame, mapping: OrderLogMapping, *, timezone: str
                                        where=where(cols[role]), lines=lines)
             info["decimal"][cols[role]] = read[role].decimal
     # the line's money: the amount as written when the log has one, else price x quantity
-    parsed["_money_text"] = (read.get("amount") or read["price"]).text
+    parsed["_money_text"] = (read.get("amount") or read["price"]).categories()
     if "price" in read:
         parsed["unit_price"] = read["price"].value
         problems["unit_price"] = read["price"].problem
@@ -441,15 +458,24 @@ def _order_ids(good: pd.DataFrame, mapping: OrderLogMapping) -> pd.Series:
 
 def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, currency: str):
     """Orders, order lines (and products) from the usable rows."""
-    good = pd.concat([batch.parsed[batch.ok], keys[batch.ok]], axis=1)
+    good = pd.concat([_usable(batch.parsed, batch.ok), _usable(keys, batch.ok)], axis=1)
     good["customer_id"], numeric = _ids(good["_customer"])
     good["order_id"] = _order_ids(good, mapping)
-    good = good.sort_values(["order_id", LINE], kind="stable")
-    head = good[["order_id", "customer_id", "placed_at", "_cancelled", "_status"]].groupby(
-        "order_id", sort=True).first()
-    neg = (good["quantity"] < 0).groupby(good["order_id"]).all()
+    if not (good["order_id"].is_monotonic_increasing and good[LINE].is_monotonic_increasing):
+        good = good.sort_values(["order_id", LINE], kind="stable")
+    # each order's rows are together; every row of an order agrees on its order-level fields
+    # (a row that does not is quarantined as conflicting_order), so its first row speaks for it
+    oid = good["order_id"].to_numpy(dtype="int64")
+    change = np.ones(len(oid), dtype=bool)
+    change[1:] = oid[1:] != oid[:-1]
+    starts = np.flatnonzero(change)
+    head = good[["order_id", "customer_id", "placed_at", "_cancelled", "_status"]].iloc[
+        starts].set_index("order_id")
+    neg = (np.logical_and.reduceat((good["quantity"] < 0).to_numpy(), starts) if len(starts)
+           else np.zeros(0, dtype=bool))
     # 0 placed, 1 cancelled, 2 returned; a status column says which instead of "placed"
-    status = np.where(head["_cancelled"], 1, np.where(neg, 2, 0)).astype(np.int8)
+    status = np.where(head["_cancelled"].to_numpy(dtype=bool), 1,
+                      np.where(neg, 2, 0)).astype(np.int8)
     n, placed = len(head), head["placed_at"].astype("datetime64[us]")
     words = _choice(status, ["placed", "cancelled", "returned"])
     if "status" in mapping.columns:
@@ -458,23 +484,26 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, curren
         status = np.where(words == "returned", 2, status).astype(np.int8)
     # dated cancellations and returns: a cancellation invoice or a return's own line
     dated = "status" not in mapping.columns and not mapping.cancel_flag
+    no_text = _no_text(n)
     orders = pd.DataFrame({
         "order_id": head.index.to_numpy(dtype="int64"),
         "customer_id": head["customer_id"].astype("Int64").array,
         "placed_at": placed.to_numpy(),
-        "channel": _no_text(n), "status": words,
+        "channel": no_text, "status": words,
         "paid_at": _no_time(n), "shipped_at": _no_time(n), "delivered_at": _no_time(n),
         "cancelled_at": placed.where((status == 1) & dated).to_numpy(),
-        "returned_at": placed.where((status == 2) & (dated | neg.to_numpy())).to_numpy(),
-        "payment_method": _no_text(n), "shipping_cost": np.full(n, np.nan),
-        "discount_code": _no_text(n),
+        "returned_at": placed.where((status == 2) & (dated | neg)).to_numpy(),
+        "payment_method": no_text, "shipping_cost": np.full(n, np.nan),
+        "shipping_cents": pd.arrays.IntegerArray(np.zeros(n, "int64"), np.ones(n, bool)),
+        "discount_code": no_text,
         "campaign_id": pd.arrays.IntegerArray(np.zeros(n, "int64"), np.ones(n, bool)),
         # a returned order gave its goods back: its lines' amounts, as the log wrote them
         "refunded_cents": _returned_goods(good, head.index, status == 2),
     }, copy=False)
+    size = np.diff(np.append(starts, len(good)))
     lines = pd.DataFrame({
         "order_id": good["order_id"].to_numpy(dtype="int64"),
-        "line_number": good.groupby("order_id").cumcount().to_numpy(dtype="int64") + 1,
+        "line_number": np.arange(len(good)) - np.repeat(starts, size) + 1,
         "product_id": pd.arrays.IntegerArray(np.zeros(len(good), "int64"),
                                              np.ones(len(good), bool)),
         "quantity": good["quantity"].abs().astype("int64").to_numpy(),
@@ -491,6 +520,11 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, curren
     tables["orders"] = conform("orders", orders, currency=currency)
     tables["order_lines"] = conform("order_lines", lines, currency=currency)
     return good, tables, numeric
+
+
+def _usable(frame: pd.DataFrame, ok: pd.Series) -> pd.DataFrame:
+    """The usable rows of ``frame`` (no copy when all are)."""
+    return frame if bool(ok.all()) else frame[ok]
 
 
 def _returned_goods(good: pd.DataFrame, order_ids: pd.Index, returned: np.ndarray):

@@ -236,8 +236,8 @@ def _narrow(raw: pd.DataFrame, rows, columns) -> pd.DataFrame:
     return raw.loc[np.asarray(rows, dtype=bool), keep]
 
 
-def _read(path, encoding, required, what):
-    table = read_text_table(path, encoding=encoding, delimiter=",")
+def _read(path, encoding, required, what, columns: frozenset[str] | None = None):
+    table = read_text_table(path, encoding=encoding, delimiter=",", columns=columns)
     missing = [c for c in required if c not in table.frame.columns]
     if missing:
         raise SourceError(
@@ -263,7 +263,7 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
     timezone : the shop's IANA time zone, for local times.
     """
     check_shop(currency=currency, timezone=timezone)
-    otable = _read(orders, encoding, ORDER_REQUIRED, "orders")        # read, decode, split
+    otable = _read(orders, encoding, ORDER_REQUIRED, "orders", _ORDER_READ)  # read, split
     if currency is None:
         cur = _col(otable.frame, "Currency")
         currency = cur[cur != ""].mode().iloc[0] if (cur != "").any() else "EUR"
@@ -610,6 +610,18 @@ _HEAD_READ = ("Financial Status", "Fulfillment Status", "Cancelled at", "Source"
               "Total", "Subtotal", "Taxes")
 
 
+#: The billing fields a buyer without a customers record is built from (:func:`_customers`).
+_BILLING_READ = ("Billing Name", "Billing Address1", "Billing Street", "Billing City",
+                 "Billing Zip", "Billing Country", "Email", "Billing Phone", "Accepts Marketing")
+#: Every column of the orders export the importer reads; the others (shipping address,
+#: notes, tags, the five taxes...) are never built (a wide export holds them all twice).
+_ORDER_READ = frozenset((*ORDER_REQUIRED, *_HEAD_FIELDS, *_SAME_FIELDS, *_HEAD_READ,
+                         *_BILLING_READ, "Name", "Created at", "Lineitem quantity",
+                         "Lineitem price", "Lineitem discount", "Lineitem sku", "Lineitem name",
+                         "Vendor", "Discount Amount", "Refunded Amount", "Taxes", "Subtotal",
+                         "Email", "Phone", "Billing Phone", "Currency", "Financial Status"))
+
+
 def _shared_keys(pairs: pd.DataFrame) -> dict:
     """Each key written under more than one id -> its ids, sorted (keys in sorted order).
 
@@ -840,9 +852,7 @@ def _customers(ctable, raw, key, customer_id, first, ok, unknown_keys):
     sel = first & ok & customer_id.notna()
     if ctable is not None:
         sel &= key.isin(unknown_keys)
-    b = _narrow(raw, sel, ("Billing Name", "Billing Address1", "Billing Street", "Billing City",
-                           "Billing Zip", "Billing Country", "Email", "Billing Phone",
-                           "Accepts Marketing"))
+    b = _narrow(raw, sel, _BILLING_READ)
     if len(b) or rows:
         if len(b):
             fn, ln = _split_name(_col(b, "Billing Name"))

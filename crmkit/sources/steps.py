@@ -136,9 +136,15 @@ def money_cents(texts: pd.Series, *, currency: str) -> tuple[pd.Series, pd.Serie
 
     >>> money_cents(pd.Series(["1.50", "1.50", "0.125"]), currency="EUR")[0].tolist()
     [150, 150, <NA>]
+
+    A categorical column (:meth:`~crmkit.sources.numbers.NumberColumn.categories`) is read
+    per category as it stands.
     """
     texts = pd.Series(texts)
-    codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    if isinstance(texts.dtype, pd.CategoricalDtype):
+        codes, uniques = texts.cat.codes.to_numpy(), texts.cat.categories
+    else:
+        codes, uniques = pd.factorize(texts, use_na_sentinel=True)
     cents, problem = parse_money(pd.Series(uniques, dtype=object).astype("str"),
                                  currency=currency)
     cents = cents.array.take(codes, allow_fill=True)  # -1 (no text) -> NA, exact integers
@@ -176,7 +182,7 @@ def line_cents(price_text: pd.Series, quantity: pd.Series, *, currency: str,
             v = Decimal(t) * q * scale
             value[(t, q)] = int(v) if v == v.to_integral_value() else None
         got = [value[(t, q)] for t, q in pairs.itertuples(index=False)]
-        cents[np.flatnonzero(fine)] = pd.array(got, dtype="Int64")
+        cents.iloc[np.flatnonzero(fine)] = pd.array(got, dtype="Int64")  # by position
         problem[np.flatnonzero(fine)[[g is None for g in got]]] = "too_many_decimals"
     if discount_text is not None:
         off, off_problem = parse_money(discount_text, currency=currency)
@@ -193,13 +199,18 @@ def exact_total(texts: pd.Series, quantities: pd.Series | None = None) -> Decima
     >>> exact_total(pd.Series(["0.10", "0.20"]), pd.Series([3, 1]))
     Decimal('0.50')
     """
+    texts = pd.Series(texts)
     if quantities is None:
-        counts = pd.Series(texts).value_counts()
-        return sum((Decimal(t) * int(n) for t, n in counts.items()), Decimal(0))
-    pairs = pd.DataFrame({"t": pd.Series(texts).to_numpy(),
-                          "q": pd.Series(quantities).to_numpy(dtype="int64")})
-    counts = pairs.groupby(["t", "q"]).size()
-    return sum((Decimal(t) * int(q) * int(n) for (t, q), n in counts.items()), Decimal(0))
+        counts = texts.value_counts()
+        return sum((Decimal(t) * int(n) for t, n in counts.items() if n), Decimal(0))
+    if isinstance(texts.dtype, pd.CategoricalDtype):  # by category code, not by text
+        codes, uniques = texts.cat.codes.to_numpy(), texts.cat.categories
+    else:
+        codes, uniques = pd.factorize(texts, use_na_sentinel=True)
+    pairs = pd.DataFrame({"t": codes, "q": pd.Series(quantities).to_numpy(dtype="int64")})
+    counts = pairs[pairs["t"] >= 0].groupby(["t", "q"]).size()
+    return sum((Decimal(uniques[t]) * int(q) * int(n) for (t, q), n in counts.items()),
+               Decimal(0))
 
 
 def manifest(shop_name: str, currency: str, timezone: str, origin: str,

@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,7 +80,7 @@ def _read_bytes(path: Path) -> bytes:
     if not path.is_file():
         raise SourceError(f"{path}: no such file; check the path.")
     raw = path.read_bytes()
-    if not raw.strip():
+    if not raw or raw.isspace():  # nothing but whitespace (without copying the file)
         raise SourceError(f"{path}: the file is empty; export it again.")
     return raw
 
@@ -97,7 +98,8 @@ def _sniff(sample: str) -> str:
 
 
 def read_text_table(path, *, encoding: str | None = None, delimiter: str | None = None,
-                    header: bool = True, names: list[str] | None = None) -> TextTable:
+                    header: bool = True, names: list[str] | None = None,
+                    columns: Collection[str] | None = None) -> TextTable:
     """Read a delimited file as text with the 1-based line of every record.
 
     Parameters
@@ -109,6 +111,9 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
     header : whether the first line names the columns. Without a header the
         columns are called ``"1"``, ``"2"``... (or ``names``) and the usual
         number of fields of the file's lines is the width.
+    columns : the columns to keep (all when None). The others are split and counted like
+        every field (a line's number of fields is still checked against the header) but
+        never built, so a wide export costs the memory of the columns used only.
 
     A line with fewer or more fields than the header is never padded nor cut:
     it is kept in ``broken`` as ``wrong_field_count``, like a line that does
@@ -126,12 +131,12 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
     sample = b"\n".join(data[:1 << 16].splitlines()[:50]).decode(line_encoding, "replace")
     delim = _DELIMITERS[delimiter] if delimiter else _sniff(sample)
     if plain_text(data, encoding=line_encoding) is None and not names:
-        fast = _plain_frame(data, line_encoding, delim, header)
+        fast = _plain_frame(data, line_encoding, delim, header, columns)
         if fast is not None:
             frame, broken = fast
             return TextTable(path, frame, file_encoding, delim, header, [], broken)
     elif delim != WHITESPACE and header and not names:
-        mixed = _quoted_frame(data, line_encoding, delim)
+        mixed = _quoted_frame(data, line_encoding, delim, keep=columns)
         if mixed is not None:
             frame, blank, broken = mixed
             return TextTable(path, frame, file_encoding, delim, header, blank, broken)
@@ -148,7 +153,7 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
     else:
         widths = pd.Series([len(r) for r in records])
         cols = list(names) if names else [str(i) for i in range(1, int(widths.mode()[0]) + 1)]
-    frame, wrong = _frame(records, lines, cols, delim)
+    frame, wrong = _frame(records, lines, cols, delim, columns)
     broken = sorted(broken + wrong)
     if frame.empty and wrong and len(wrong) == len(records):
         raise SourceError(f"{path}: no line splits into the header's {len(cols)} columns "
@@ -157,27 +162,39 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
     return TextTable(path, frame, file_encoding, delim, header, blank, broken)
 
 
-def _frame(records, lines, cols, delim) -> tuple[pd.DataFrame, list]:
-    """The records with as many fields as ``cols``; the others as ``wrong_field_count``."""
+def _frame(records, lines, cols, delim,
+           keep: Collection[str] | None = None) -> tuple[pd.DataFrame, list]:
+    """The records with as many fields as ``cols``; the others as ``wrong_field_count``.
+    ``keep``: the columns to build (all when None)."""
     width = len(cols)
-    keep = [len(r) == width for r in records]
+    fits = [len(r) == width for r in records]
     wrong = [(ln, "wrong_field_count", _joined(r, delim))
-             for r, ln, k in zip(records, lines, keep, strict=True) if not k]
+             for r, ln, k in zip(records, lines, fits, strict=True) if not k]
     if wrong:
-        records = [r for r, k in zip(records, keep, strict=True) if k]
-        lines = [ln for ln, k in zip(lines, keep, strict=True) if k]
+        records = [r for r, k in zip(records, fits, strict=True) if k]
+        lines = [ln for ln, k in zip(lines, fits, strict=True) if k]
     # text columns as Python objects: building Arrow strings for every column of a wide
     # export costs more than the whole import; parsers convert the columns they use
-    frame = (pd.DataFrame(records, columns=cols, dtype=object) if records else
-             pd.DataFrame({c: pd.Series([], dtype=object) for c in cols}))
+    if keep is None:
+        frame = (pd.DataFrame(records, columns=cols, dtype=object) if records else
+                 pd.DataFrame({c: pd.Series([], dtype=object) for c in cols}))
+    else:
+        kept = _kept(cols, keep)
+        frame = pd.DataFrame({c: pd.Series([r[j] for r in records], dtype=object)
+                              for j, c in enumerate(cols) if c in kept}, index=range(len(lines)))
     frame[LINE] = np.asarray(lines, dtype="int64")
     return frame, wrong
+
+
+def _kept(cols: list[str], keep: Collection[str] | None) -> list[str]:
+    """The columns of ``cols`` to build: those in ``keep`` (all when None; at least one)."""
+    return [c for c in cols if keep is None or c in keep] or cols[:1]
 
 
 def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     """Where each physical line of ``data`` starts and ends (its line break included)."""
     buf = np.frombuffer(data, dtype=np.uint8)
-    newline = np.flatnonzero(buf == 10)
+    newline = _where(buf, lambda b: b == 10)
     if len(buf) and buf[-1] != 10:
         newline = np.append(newline, len(buf) - 1)
     ends = newline + 1
@@ -185,16 +202,38 @@ def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     return starts, ends.astype(np.int64)
 
 
-def _plain_frame(data: bytes, encoding: str, delim: str, header: bool):
+#: ASCII whitespace that may be in a plain file (vertical tab and form feed are control bytes)
+_SPACE = np.zeros(256, dtype=bool)
+_SPACE[[9, 10, 13, 32]] = True
+
+
+def _unicode_spaces() -> re.Pattern[bytes]:
+    """The UTF-8 bytes of the characters beyond ASCII that Python's ``str.split()`` splits at
+    (no-break space, en quad...): the careful reader splits at them, Arrow does not."""
+    spaces = [chr(c).encode("utf-8") for c in range(128, 0x3001) if chr(c).isspace()]
+    return re.compile(b"|".join(re.escape(s) for s in spaces))
+
+
+_UNICODE_SPACE = _unicode_spaces()
+
+
+def _plain_frame(data: bytes, encoding: str, delim: str, header: bool,
+                 keep: Collection[str] | None = None):
     """A plain file (one record per line, nothing to repair) split at C speed in Arrow: the
     file's bytes become one text value per line (no copy), each line is split at the
     delimiter (or runs of spaces), and the lines with the header's number of fields become
     the rows; the others are kept as ``wrong_field_count`` with their true line. ``None``
-    when the header is odd (the careful reader explains)."""
+    when the header is odd or the first line blank (the careful reader explains), and for
+    a file aligned with spaces that holds spaces beyond ASCII (the careful reader splits at
+    them too). ``keep``: the columns to build (all when None)."""
     if encoding.replace("_", "-").lower() not in ("utf-8", "utf8") and not data.isascii():
         data = data.decode(encoding).encode("utf-8")  # plain_text checked that it decodes
+    if delim == WHITESPACE and not data.isascii() and _UNICODE_SPACE.search(data):
+        return None
     starts, ends = _line_bounds(data)
     first = data[:ends[0]].decode("utf-8").rstrip("\r\n")
+    if not first.strip():
+        return None
     cols = ([c.strip() for c in (first.split() if delim == WHITESPACE else first.split(delim))]
             if header else None)
     if cols is not None and (len(set(cols)) != len(cols) or len(cols) < 2):
@@ -202,11 +241,16 @@ def _plain_frame(data: bytes, encoding: str, delim: str, header: bool):
     offsets = np.append(starts, ends[-1]) if len(starts) else np.zeros(1, np.int64)
     lines = pa.LargeStringArray.from_buffers(len(starts), pa.py_buffer(offsets),
                                              pa.py_buffer(data))
-    if delim == WHITESPACE:
-        fields = pc.ascii_split_whitespace(pc.ascii_trim_whitespace(lines))
+    if delim == WHITESPACE:  # a line starting (ending) with spaces splits into a first (last)
+        fields = pc.ascii_split_whitespace(lines)  # empty field, not counted
+        buf = np.frombuffer(data, dtype=np.uint8)
+        lead, trail = _SPACE[buf[starts]], _SPACE[buf[ends - 1]]
     else:
         fields = pc.split_pattern(pc.utf8_rtrim(lines, characters="\r\n"), delim)
-    counts = pc.list_value_length(fields).to_numpy(zero_copy_only=False)
+        lead = trail = np.zeros(len(starts), dtype=bool)
+    del lines
+    at = fields.offsets.to_numpy().astype(np.int64)
+    counts = np.diff(at) - lead - trail
     width = len(cols) if cols else int(np.bincount(counts).argmax())
     cols = cols or [str(i) for i in range(1, width + 1)]
     number = np.arange(1, len(starts) + 1)
@@ -214,18 +258,20 @@ def _plain_frame(data: bytes, encoding: str, delim: str, header: bool):
     body[0] = not header
     good = body & (counts == width)
     wrong = np.flatnonzero(body & ~good)
-    broken = [(int(number[i]), "wrong_field_count",
-               data[starts[i]:ends[i]].decode("utf-8").rstrip("\r\n")) for i in wrong]
-    rows = fields.filter(pa.array(good)) if not good.all() else fields
-    values = rows.flatten()
-    n = len(rows)
-    frame = pd.DataFrame({c: pd.Series(values.take(pa.array(np.arange(j, n * width, width))),
-                                       dtype="str") for j, c in enumerate(cols)})
+    texts = [data[starts[i]:ends[i]].decode("utf-8").rstrip("\r\n") for i in wrong]
+    broken = [(int(number[i]), "wrong_field_count",  # its fields, as the careful reader shows
+               _joined(t.split(), delim) if delim == WHITESPACE else t)
+              for i, t in zip(wrong, texts, strict=True)]
+    first_field = (at[:-1] + lead)[good]  # each row's first field among the split values
+    values = fields.values
+    kept = _kept(cols, keep)
+    frame = pd.DataFrame({c: pd.Series(values.take(pa.array(first_field + j)), dtype="str")
+                          for j, c in enumerate(cols) if c in kept})
     frame[LINE] = number[good]
     return frame, broken
 
 
-_CHUNK = 1 << 24
+_CHUNK = 1 << 20
 #: bytes that make a line unusable as text (control codes other than tab and line ends)
 _CONTROL = np.zeros(256, dtype=bool)
 _CONTROL[[*range(0, 9), 11, 12, *range(14, 32), 127]] = True
@@ -248,7 +294,8 @@ def _utf8(data: bytes) -> bool:
     return True
 
 
-def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"'):
+def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"',
+                  keep: Collection[str] | None = None):
     """A delimited file with quotes (or blank lines, odd bytes, broken lines) read at C speed
     where it is simple, carefully where it is not.
 
@@ -259,7 +306,7 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"'):
     run on), goes to the careful line-by-line reader, which gives it the same record, reason
     and true line as if it had read the whole file. ``None`` when the file is not UTF-8
     throughout, has bare carriage returns or an unusual header (the careful reader then
-    reads it all).
+    reads it all). ``keep``: the columns to build (all when None).
     """
     if not (data.isascii() or (codecs.lookup(encoding).name == "utf-8" and _utf8(data))):
         return None
@@ -308,7 +355,8 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"'):
     if not simple.any():
         return None
     number = np.arange(1, n + 1)
-    table = _arrow_csv(data, starts, ends, simple, cols, delim, quote)
+    kept = _kept(cols, keep)
+    table = _arrow_csv(data, starts, ends, simple, cols, delim, quote, kept)
     if table is None or table.num_rows != int(simple.sum()):
         return None
     blank, broken = [], []
@@ -324,7 +372,8 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"'):
                    for k, r in enumerate(recs) if len(r) != width]
         if good:
             extra = pa.table({c: pa.array([recs[k][j] for k in good], pa.large_string())
-                              for j, c in enumerate(cols)})
+                              for j, c in enumerate(cols) if c in kept},
+                             schema=table.schema)
             order = np.concatenate((number[simple], true[np.asarray(at)[good] - 1]))
             table = pa.concat_tables([table, extra])
             sort = np.argsort(order, kind="stable")
@@ -334,8 +383,8 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"'):
     else:
         line_numbers = number[simple]
     shared: dict = {}
-    frame = pd.DataFrame({c: _text_column(table.column(j), shared)
-                          for j, c in enumerate(cols)})
+    frame = pd.DataFrame({c: _text_column(table.column(c), shared) for c in kept},
+                         index=range(len(line_numbers)))
     frame[LINE] = line_numbers
     return frame, sorted(blank), sorted(broken)
 
@@ -352,7 +401,7 @@ def _text_column(values: pa.ChunkedArray, shared: dict) -> pd.Series:
     return pd.Series(values, dtype="str")
 
 
-def _arrow_csv(data, starts, ends, simple, cols, delim, quote):
+def _arrow_csv(data, starts, ends, simple, cols, delim, quote, kept):
     """The simple lines split by Arrow's CSV reader, every field as text as written."""
     import pyarrow.csv as pcsv
 
@@ -368,7 +417,8 @@ def _arrow_csv(data, starts, ends, simple, cols, delim, quote):
                                             double_quote=True, escape_char=False,
                                             newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pcsv.ConvertOptions(
-                column_types={c: pa.large_string() for c in cols}, strings_can_be_null=False,
+                column_types={c: pa.large_string() for c in kept}, include_columns=kept,
+                strings_can_be_null=False,
                 quoted_strings_can_be_null=False, null_values=[]))
     except (pa.ArrowInvalid, pa.ArrowException):
         return None
