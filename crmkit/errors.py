@@ -37,7 +37,26 @@ class ParameterError(CRMKitError, ValueError):
 
 
 class SchemaError(CRMKitError, ValueError):
-    """A table does not conform to the canonical schema of :mod:`crmkit.dataset.schema`."""
+    """A table does not conform to the canonical schema of :mod:`crmkit.dataset.schema`.
+
+    Where the fault is known, the error also says where: the ``table``, the ``column``, the
+    ``problem`` in words and the 0-based ``rows`` at fault (each ``None`` when not known), so
+    a dataset folder can name the file's lines.
+
+    >>> err = SchemaError("bad", table="orders", column="qty", problem="is negative", rows=[3])
+    >>> err.table, err.column, err.problem, err.rows
+    ('orders', 'qty', 'is negative', [3])
+    >>> SchemaError("bad").rows is None
+    True
+    """
+
+    def __init__(self, message: str, *, table: str | None = None, column: str | None = None,
+                 problem: str | None = None, rows: list[int] | None = None) -> None:
+        super().__init__(message)
+        self.table = table
+        self.column = column
+        self.problem = problem
+        self.rows = rows
 
 
 class DatasetError(CRMKitError, OSError):

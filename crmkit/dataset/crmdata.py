@@ -229,12 +229,10 @@ class CRMData:
                     problem = (f"{int(bad.sum())} value(s) not found in {ref_table}."
                                f"{ref_col}; every {col.name} must exist in table "
                                f"{ref_table!r}")
-                    err = SchemaError(
+                    raise SchemaError(
                         f"table {name!r}, column {col.name!r}: {problem} (first rows: "
-                        f"{rows}).")
-                    err.table, err.column, err.problem = name, col.name, problem
-                    err.rows = positions.tolist()
-                    raise err
+                        f"{rows}).", table=name, column=col.name, problem=problem,
+                        rows=positions.tolist())
         return self
 
     # ------------------------------------------------------------------ I/O
@@ -261,7 +259,7 @@ class CRMData:
         return path
 
     def _write_into(self, folder: Path, format: str, extra) -> None:
-        files = {}
+        files: dict[str, int | None] = {}
         for name, df in self.tables.items():
             _write(df, folder / f"{name}.{format}", format)
             files[f"{name}.{format}"] = len(df)
@@ -335,10 +333,10 @@ class CRMData:
             try:
                 data.validate()
             except SchemaError as exc:
-                table = getattr(exc, "table", None)
+                table = exc.table
                 if table in files and (broken := field_count_problem(files[table])):
                     raise DatasetError(f"{files[table]}: {broken}") from exc
-                if table in files and getattr(exc, "rows", None):
+                if table in files and exc.rows:
                     raise DatasetError(
                         f"{files[table]}: column {exc.column!r}, {place(files[table], exc.rows)}"
                         f": {exc.problem}. Fix the value(s) in the file.") from exc
@@ -420,15 +418,19 @@ def _write(df: pd.DataFrame, file: Path, format: str) -> None:
         df.to_parquet(file, index=False)
 
 
+def _read_parquet(file: Path) -> pd.DataFrame:
+    try:
+        return pd.read_parquet(file)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DatasetError(
+            f"{file}: not a readable Parquet file ({type(exc).__name__}: {exc}); "
+            "write it again or give the table as CSV."
+        ) from exc
+
+
 def _read(file: Path, name: str) -> pd.DataFrame:
     if file.suffix == ".parquet":
-        try:
-            return pd.read_parquet(file)
-        except Exception as exc:  # pyarrow raises several unrelated types for a bad file
-            raise DatasetError(
-                f"{file}: not a readable Parquet file ({type(exc).__name__}: {exc}); "
-                "write it again or give the table as CSV."
-            ) from exc
+        return _read_parquet(file)
     columns = SCHEMA[name].columns
     dtypes = {c.name: DTYPES[c.dtype] for c in columns if c.dtype in ("str", "Int", "float")}
     try:
@@ -461,12 +463,12 @@ def _read(file: Path, name: str) -> pd.DataFrame:
 
 def _read_truth(tdir: Path) -> dict[str, pd.DataFrame]:
     """The generator's truth files; a bad value gives one line naming file, line, column."""
-    truth = {}
+    truth: dict[str, pd.DataFrame] = {}
     if not tdir.is_dir():
         return truth
     for f in sorted(tdir.iterdir()):
         if f.suffix == ".parquet":
-            truth[f.stem] = _read(f, None)
+            truth[f.stem] = _read_parquet(f)
             continue
         if f.suffix != ".csv":
             continue

@@ -298,14 +298,14 @@ def _legacy(customers: pd.DataFrame, cards: pd.Series, updated: pd.Series, rng) 
     phone = c["phone"].astype(object)
     digits = phone.str.replace("+34 ", "", regex=False)
     style = rng.integers(0, 3, n)
-    phone = np.where(style == 1, digits,
-                     np.where(style == 2, digits.str.replace(r"(\d{3})(\d{3})(\d{3})",
-                                                             r"\1 \2 \3", regex=True), phone))
-    phone = pd.Series(phone, dtype=object).where(c["phone"].notna().to_numpy(), None)
+    dialled = np.where(style == 1, digits,
+                       np.where(style == 2, digits.str.replace(r"(\d{3})(\d{3})(\d{3})",
+                                                               r"\1 \2 \3", regex=True), phone))
+    phone = pd.Series(dialled, dtype=object).where(c["phone"].notna().to_numpy(), None)
     birth_iso = u[2] < 0.3
-    birth = np.where(birth_iso, _text(c["birth_date"], "%Y-%m-%d"),
-                     _text(c["birth_date"], "%d/%m/%Y"))
-    birth = pd.Series(birth, dtype=object).where(c["birth_date"].notna().to_numpy(), None)
+    written = np.where(birth_iso, _text(c["birth_date"], "%Y-%m-%d"),
+                       _text(c["birth_date"], "%d/%m/%Y"))
+    birth = pd.Series(written, dtype=object).where(c["birth_date"].notna().to_numpy(), None)
     gender = c["gender"].map({"female": "F", "male": "M", "other": "O"}).astype(object)
     yes = np.asarray(["yes", "Y", "si", "1"], dtype=object)
     no = np.asarray(["no", "N", "no", "0"], dtype=object)
@@ -359,10 +359,11 @@ def _legacy_bad(legacy: pd.DataFrame, rng, k: int) -> list[tuple[dict, str]]:
         dup["updated"] = f"{updated:%Y-%m-%d}"
         bad.append((dup, "duplicate_customer"))
     template = legacy.iloc[0].to_dict()
-    nocust = dict(template, cust_no=None, card=None, email=None, surname="Desconocido")
+    nocust = {**template, "cust_no": None, "card": None, "email": None,
+              "surname": "Desconocido"}
     bad.append((nocust, "missing_customer_id"))
-    baddate = dict(template, cust_no=f"{int(template['cust_no']) + 10**6 - 1:06d}",
-                   card=None, email=None, signed_up="2024-02-30")
+    baddate = {**template, "cust_no": f"{int(template['cust_no']) + 10**6 - 1:06d}",
+               "card": None, "email": None, "signed_up": "2024-02-30"}
     bad.append((baddate, "unparseable_date"))
     return bad
 
@@ -422,8 +423,9 @@ def _order_bad(kind: str, first_id: int, data: CRMData, art_code: pd.Series,
     p = data.products.iloc[0]
     price = float(p["list_price"])
     out = []
-    cases = (("unparseable_date", {}), ("negative_price", {}), ("unknown_product", {}),
-             ("unparseable_date", {}))
+    cases: tuple[tuple[str, dict[str, object]], ...] = (
+        ("unparseable_date", {}), ("negative_price", {}), ("unknown_product", {}),
+        ("unparseable_date", {}))
     for k, (reason, _) in enumerate(cases):
         oid = first_id + k
         when = day + pd.Timedelta(hours=11 + k)
@@ -663,14 +665,23 @@ def move_customers(customers: pd.DataFrame, *, share: float = 0.1, seed: int = 0
                              ("country", "ES")):
                 if row[col] != val:  # the log holds real changes only (not ES -> ES)
                     log.append((cid, col, row[col], val))
-                new.iloc[i, new.columns.get_loc(col)] = val
+                new.iloc[i, _position(new, col)] = val
         if kind in (1, 2):
             segs = [s for s in ("premium", "standard", "budget") if s != row["segment"]]
             val = segs[rng.integers(0, len(segs))]
             log.append((cid, "segment", row["segment"], val))
-            new.iloc[i, new.columns.get_loc("segment")] = val
+            new.iloc[i, _position(new, "segment")] = val
     changes = pd.DataFrame(log, columns=["customer_id", "field", "old", "new"])
     return new, changes
+
+
+def _position(df: pd.DataFrame, column: str) -> int:
+    """The position of ``column`` in ``df``, which must hold it exactly once."""
+    at = df.columns.get_loc(column)
+    if not isinstance(at, int):
+        raise ParameterError(f"the customers table holds column {column!r} more than once; "
+                             "give each column once.")
+    return at
 
 
 def write_customer_changes(data: CRMData, out_dir, *, as_of, share: float = 0.1,

@@ -144,7 +144,7 @@ def parse_money(values: pd.Series, *, decimal: str = ".", currency: str = "EUR",
     empty = pc.equal(pc.utf8_trim_whitespace(arr), "").to_numpy(zero_copy_only=False)
     _plain(found, matched & ~empty, thousands, digits, cents, got, problem)
     for i in np.flatnonzero(~matched & ~empty):
-        raw = text.iat[i].strip()
+        raw = str(text.iat[int(i)]).strip()  # the text of every row (empty where missing)
         if _NON_FINITE.fullmatch(raw):
             problem[i] = "non_finite"
         elif expo.fullmatch(raw):
@@ -288,7 +288,7 @@ def to_cents(values: pd.Series, currency: str = "EUR") -> pd.Series:
                 "give the amount in minor units instead.")
         table[v] = int(scaled)
     values = s.map(table).where(given)
-    return pd.Series(pd.array(values.astype("Int64"), dtype="Int64"), index=s.index)
+    return pd.Series(values.astype("Int64").array, index=s.index)
 
 
 def _half_even(num: int, den: int) -> int:

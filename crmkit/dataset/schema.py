@@ -28,6 +28,7 @@ crmkit.errors.SchemaError: table 'products' is missing column(s) 'sku', ...
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,7 @@ __all__ = [
     "SCHEMA",
     "TABLE_NAMES",
     "DTYPES",
+    "DtypeName",
     "TICKET_STATES",
     "ORDER_STATUSES",
     "PAYMENT_METHODS",
@@ -56,8 +58,11 @@ __all__ = [
     "data_dictionary",
 ]
 
+#: The pandas dtypes of the schema's columns, by name (a type for pandas' ``astype``).
+DtypeName = Literal["int64", "Int64", "float64", "str", "bool", "datetime64[us]"]
+
 #: Logical type -> pandas dtype used in memory.
-DTYPES: dict[str, str] = {
+DTYPES: dict[str, DtypeName] = {
     "int": "int64",
     "Int": "Int64",  # nullable integer (foreign keys that may be unknown)
     "float": "float64",
@@ -698,11 +703,9 @@ def _located(table: str, column: str, mask: np.ndarray, problem: str,
              df: pd.DataFrame) -> SchemaError:
     """A SchemaError that also carries where it is, so a dataset folder can name the file's
     lines: ``table``, ``column``, ``rows`` (0-based positions) and ``problem``."""
-    err = SchemaError(f"table {table!r}, column {column!r} {problem}, first rows: "
-                      f"{_rows_preview(df, mask)}.")
-    err.table, err.column, err.problem = table, column, problem
-    err.rows = np.flatnonzero(mask).tolist()
-    return err
+    return SchemaError(f"table {table!r}, column {column!r} {problem}, first rows: "
+                       f"{_rows_preview(df, mask)}.", table=table, column=column,
+                       problem=problem, rows=np.flatnonzero(mask).tolist())
 
 
 def data_dictionary() -> str:

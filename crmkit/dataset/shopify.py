@@ -24,6 +24,7 @@ orders, lines, customers and revenue.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -199,8 +200,9 @@ def _line_discounts(o: pd.DataFrame, ln: pd.DataFrame, gross: pd.Series, net: pd
             f"order {oid}: its lines' amounts do not add up to its own nets less its "
             f"discount_cents ({int(want[oid])}); write it with full=False.")
     for oid, idx in ln.groupby("order_id").indices.items():
-        if want.get(oid, 0) and not np.array_equal(
-                allocate(int(want[oid]), own.iloc[idx].to_numpy()), share.iloc[idx].to_numpy()):
+        owed = int(want.get(oid, 0))
+        if owed and not np.array_equal(
+                allocate(owed, own.iloc[idx].to_numpy()), share.iloc[idx].to_numpy()):
             raise ParameterError(f"order {oid}: its discount_cents is not shared over its lines "
                                  "by crmkit.dataset.money.allocate; write it with full=False.")
     return gross - own
@@ -260,7 +262,7 @@ def _orders(data: CRMData, tz: str, path: Path, full: bool = False) -> Path:
     fin = np.select(
         [h["status"] == "cancelled", whole, refunded > 0, h["paid_at"].notna()],
         ["voided", "refunded", "partially_refunded", "paid"], default="pending")
-    order_fields = {
+    order_fields: dict[str, Any] = {
         "Financial Status": fin,
         "Paid at": shopify_time(h["paid_at"], tz).to_numpy(),
         "Fulfillment Status": np.where(h["shipped_at"].notna()
@@ -289,8 +291,8 @@ def _orders(data: CRMData, tz: str, path: Path, full: bool = False) -> Path:
     }
     if cust is not None:
         cid = h["customer_id"]
-        known = cid.notna().to_numpy()
-        c = cust.reindex(cid[known].astype("int64"))
+        has_customer = cid.notna().to_numpy()
+        c = cust.reindex(cid[has_customer].astype("int64"))
         billing = {
             "Accepts Marketing": _yes(c["email_consent"]).to_numpy(),
             "Billing Name": (c["first_name"].fillna("") + " " + c["last_name"].fillna("")
@@ -305,7 +307,7 @@ def _orders(data: CRMData, tz: str, path: Path, full: bool = False) -> Path:
         }
         for k, v in billing.items():
             col = np.full(len(h), "", dtype=object)
-            col[known] = v
+            col[has_customer] = v
             order_fields[k] = col
         ship_to = {"Shipping Name": "Billing Name", "Shipping Street": "Billing Street",
                    "Shipping Address1": "Billing Address1", "Shipping City": "Billing City",
@@ -411,13 +413,14 @@ def shopify_cases(data: CRMData, *, seed: int = 0, partial_refunds: float = 0.1)
     own = derive_line_amounts(ln, cur).to_numpy(dtype="int64")
     amount = own.copy()
     discount = pd.Series(0, index=o["order_id"].to_numpy(), dtype="int64")
+    rates = rate.to_dict()
     for oid, idx in ln.groupby("order_id").indices.items():
-        if oid not in rate.index:
+        if oid not in rates:
             continue
-        exact = Fraction(int(own[idx].sum())) * Fraction(repr(float(rate[oid])))
+        exact = Fraction(int(own[idx].sum())) * Fraction(repr(float(rates[oid])))
         total = _half_even_fraction(exact)
         amount[idx] = own[idx] - allocate(total, own[idx])
-        discount[oid] = total
+        discount.at[oid] = total
     ln["amount_cents"] = pd.array(amount, dtype="Int64")
     o["discount_cents"] = pd.array(discount.reindex(o["order_id"]).to_numpy(), dtype="Int64")
     rng = np.random.default_rng(seed)

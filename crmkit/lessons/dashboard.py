@@ -41,6 +41,7 @@ from __future__ import annotations
 import base64
 import html as _html
 import io
+from typing import Any, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -213,11 +214,11 @@ def board(monthly: pd.DataFrame, *, start: str | None = None, end: str | None = 
         n = prev_n or n
     rows = []
     for kpi in [k for k in KPI_NAMES if k in monthly] + [
-            k for k in monthly if k not in KPI_NAMES and k not in ("visitors", "partial")]:
+            str(k) for k in monthly if k not in KPI_NAMES and k not in ("visitors", "partial")]:
         col = pd.to_numeric(view[kpi], errors="coerce")
         value_months = view.index[-n:] if n else view.index[:0]
         value = float(col.loc[value_months].mean()) if n else float("nan")
-        row = {"kpi": kpi, "value": value, "trend": trend(col), "window": n,
+        row: dict[str, Any] = {"kpi": kpi, "value": value, "trend": trend(col), "window": n,
                "value_from": value_months.min() if n else pd.NaT,
                "value_to": value_months.max() if n else pd.NaT,
                "target_from": pd.NaT, "target_to": pd.NaT}
@@ -266,14 +267,15 @@ def _whole_history(data: CRMData, monthly: pd.DataFrame) -> pd.DataFrame:
     first, last = period_days(data)
     months = pd.period_range(first, last, freq="M", name="month")
     if len(monthly):
-        months = months.union(monthly.index)
+        months = months.union(cast(pd.PeriodIndex, monthly.index))  # one row per month
     out = monthly.reindex(months)
     if data.has("web") and len(data.web_sessions):  # a shop that records visits
         for col in ("sessions", "visitors"):
             out[col] = out[col].fillna(0)
     out["active_customers"] = out["active_customers"].fillna(0).astype(int)
-    lo = pd.Series(months.start_time.normalize()).clip(lower=first)
-    hi = pd.Series(months.end_time.normalize()).clip(upper=last)
+    # pandas-stubs type Series.clip's bounds as numbers; pandas clips days by a Timestamp
+    lo = pd.Series(months.start_time.normalize()).clip(lower=first)  # type: ignore[call-overload]
+    hi = pd.Series(months.end_time.normalize()).clip(upper=last)  # type: ignore[call-overload]
     days = (hi - lo).dt.days.to_numpy() + 1
     out["partial"] = days < np.asarray(months.days_in_month)
     return out
@@ -492,11 +494,12 @@ def plot_conversion_heatmap(table: pd.DataFrame, *, lang: str = "en", ax=None):
     ax.tick_params(axis="y", rotation=0)
     ax.tick_params(axis="x", rotation=0)
     ax.set_title(t("case.conversion_title", lang))
-    best = shown.stack().idxmax()
+    rates = cast(pd.Series, shown.stack())  # one level of columns: a Series by (row, column)
+    source, device = cast(tuple[Any, Any], rates.idxmax())
     return describe_figure(ax, format_message(
         t("plot_alt.conversion_heatmap", lang), lang, rows=shown.shape[0],
-        columns=shown.shape[1], best=f"{format_percent(shown.stack().max(), lang, decimals=1)}"
-        f" ({best[0]}, {best[1]})"))
+        columns=shown.shape[1], best=f"{format_percent(rates.max(), lang, decimals=1)}"
+        f" ({source}, {device})"))
 
 
 def _png(fig) -> str:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -37,7 +37,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def figure_payload(name: str, value: Any) -> dict:
+def figure_payload(name: str, value: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     """The display bundle of one figure (JSON under :data:`MIME`) and its metadata."""
     if isinstance(value, pd.Series):
         value = value.to_frame()
@@ -107,7 +107,8 @@ def compare_figures(actual: dict, baseline: dict, *, rtol: float = 0.02,
                 problems.append(f"{name}: shape {got_df.shape} differs from baseline "
                                 f"{want.shape}")
                 continue
-            for (r, c), w in want.stack().items():
+            for cell, w in want.stack().items():
+                r, c = cast(tuple[Any, Any], cell)  # a row and a column label
                 g = got_df.loc[r, c] if (r in got_df.index and c in got_df.columns) else None
                 if not _same(g, w, rtol, atol):
                     problems.append(f"{name}[{r}, {c}]: {g} differs from baseline {w}")

@@ -52,7 +52,7 @@ def _whole(name: str, value, lo: int, hi: int, *, none_ok: bool = False, note: s
     if value is None and none_ok:
         return None
     ok = (isinstance(value, numbers.Integral) and not isinstance(value, bool)
-          and lo <= value <= hi)
+          and lo <= int(value) <= hi)
     if not ok:
         raise ParameterError(f"{name}={value!r} must be a whole number from {lo:,} to {hi:,}"
                              f"{note}.")
@@ -83,9 +83,13 @@ def _folder(name: str, value, *, must_exist: bool):
     return value
 
 
+def _real(value: object) -> bool:
+    """A real number that is not a bool."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
 def _hours(name: str, value):
-    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
-          and math.isfinite(value) and 0 < value <= MAX_SLA_HOURS)
+    ok = _real(value) and math.isfinite(value) and 0 < value <= MAX_SLA_HOURS
     if not ok:
         raise ParameterError(f"{name}={value!r} must be a number of hours above 0 and at most "
                              f"{MAX_SLA_HOURS:,}, e.g. 72.")
@@ -93,8 +97,7 @@ def _hours(name: str, value):
 
 
 def _share(name: str, value, hi: float, example: str):
-    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
-          and math.isfinite(value) and 0 < value < hi)
+    ok = _real(value) and math.isfinite(value) and 0 < value < hi
     if not ok:
         raise ParameterError(f"{name}={value!r} must be a number between 0 and {hi}, "
                              f"e.g. {example}.")
@@ -134,8 +137,7 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
 
 
 def _margin(name: str, value):
-    ok = (isinstance(value, numbers.Real) and not isinstance(value, bool)
-          and math.isfinite(value) and 0 <= value < 1)
+    ok = _real(value) and math.isfinite(value) and 0 <= value < 1
     if not ok:
         raise ParameterError(f"{name}={value!r} must be the share of revenue left after the "
                              "cost of goods, from 0 to below 1 (e.g. 0.4), or None when every "

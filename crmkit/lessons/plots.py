@@ -23,6 +23,8 @@ Numbers, percentages and month names on the axes follow ``lang`` too:
 
 from __future__ import annotations
 
+from typing import cast
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -198,17 +200,17 @@ def plot_pipeline(data, *, lang: str = "en", ax=None):
 def plot_social(data, *, lang: str = "en", ax=None):
     """Visits that came from social networks, per month, and the orders they brought."""
     social = social_activity(data)
+    months = cast(pd.PeriodIndex, social.index).to_timestamp()  # one row per month
     ax = _ax(ax, (8, 3.5))
-    ax.plot(social.index.to_timestamp(), social["visits"], marker="o", color=PALETTE[3],
+    ax.plot(months, social["visits"], marker="o", color=PALETTE[3],
             label=t("label.visits", lang))
-    ax.plot(social.index.to_timestamp(), social["orders"], marker="s", color=PALETTE[4],
+    ax.plot(months, social["orders"], marker="s", color=PALETTE[4],
             label=t("label.orders", lang))
     ax.set_xlabel(t("chart.month", lang))
     date_axis(ax, lang)
     number_axis(ax, lang)
     ax.set_title(t("chart.social_visits_title", lang))
     ax.legend()
-    months = social.index.to_timestamp()
     return _say(ax, "social", lang, start=_month(months.min(), lang),
                 end=_month(months.max(), lang))
 
@@ -228,7 +230,7 @@ def plot_orders_by_hour(data, *, lang: str = "en", ax=None):
     number_axis(ax, lang)
     ax.set_title(t("chart.hour_title", lang))
     ax.legend()
-    return _say(ax, "orders_by_hour", lang, hour=int(table.sum(axis=1).idxmax()))
+    return _say(ax, "orders_by_hour", lang, hour=int(cast(int, table.sum(axis=1).idxmax())))
 
 
 def plot_monthly_revenue(data, *, lang: str = "en", ax=None):

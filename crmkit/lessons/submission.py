@@ -82,7 +82,8 @@ def decode(item: dict) -> Any:
     """The value :func:`encode` wrote."""
     from .exercises import AnyOf
 
-    kind, v = item.get("k"), item.get("v")
+    kind = item.get("k")
+    v: Any = item.get("v")  # any value encode wrote
     if kind == "none":
         return None
     if kind in ("bool", "int", "text"):

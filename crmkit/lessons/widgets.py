@@ -230,7 +230,7 @@ def view_bundle(warehouse, *, rows: str, columns: str, measure: str = "revenue",
     image = base64.b64encode(_png(view, measure, lang)).decode("ascii")
     block = (f'<div class="crmkit-cube-view" data-rows="{html.escape(rows)}" '
              f'data-columns="{html.escape(columns)}" data-measure="{html.escape(measure)}" '
-             f'data-total="{float(view.loc[ALL, ALL]):.2f}">'
+             f'data-total="{float(view[ALL].loc[ALL]):.2f}">'
              f"{shown.to_html(float_format=lambda v: format_number(v, lang, decimals=2))}"
              f'<img class="crmkit-cube-heatmap" alt="{html.escape(title)}" '
              f'src="data:image/png;base64,{image}"/></div>')
@@ -247,14 +247,15 @@ def _widgets_available() -> bool:
 
 def cube_explorer(warehouse, *, rows: str = "department", columns: str | None = None,
                   measure: str = "revenue", lang: str = "en", table: str = "marts.v_sales",
-                  interactive: bool | None = None) -> pd.DataFrame:
+                  interactive: bool | None = None) -> pd.DataFrame | None:
     """Show a view of the sales cube; with ipywidgets, dropdowns above it change it.
 
     The view (table and heat map of ``measure`` by ``rows`` and ``columns``)
     is an ordinary output, so HTML reports show it. ``columns=None`` picks
     :func:`default_columns` for the shop. With ``interactive`` (default: when
     ipywidgets can be imported) the dropdowns are displayed first and each
-    choice replaces the view in place. Returns the first view's data.
+    choice replaces the view in place. Returns the first view's data (None when ``rows``
+    and ``columns`` are the same dimension: the view is then a sentence).
     """
     from IPython.display import display
 

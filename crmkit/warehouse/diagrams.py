@@ -25,13 +25,18 @@ the key of another. Change the model and the picture follows.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
 from ..i18n import check_lang, describe_figure, format_message, format_number, locale_axes, t
-from .connection import opened
+from .connection import WarehouseLike, opened
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["schema_columns", "schema_links", "plot_star_schema", "plot_load_report"]
 
@@ -39,8 +44,13 @@ _FACT, _DIM, _SNOW = "fact_", "dim_", "snow_"
 _COLORS = {"fact": "#e9c46a", "dim": "#8ecae6", "snow": "#b7e4c7"}
 _NUMERIC = ("DOUBLE", "FLOAT", "DECIMAL", "BIGINT", "INTEGER", "HUGEINT", "SMALLINT")
 
+#: A join drawn: (parent table, child table, key column).
+_Edge = tuple[str, str, str]
+#: Where a table's box is drawn.
+_Point = tuple[float, float]
 
-def schema_columns(warehouse, schema: str = "marts") -> pd.DataFrame:
+
+def schema_columns(warehouse: WarehouseLike, schema: str = "marts") -> pd.DataFrame:
     """Every column of the base tables of ``schema``: table, column, type, position."""
     with opened(warehouse) as con:
         return con.execute(
@@ -51,11 +61,11 @@ def schema_columns(warehouse, schema: str = "marts") -> pd.DataFrame:
 
 
 def _own_key(cols: pd.DataFrame) -> str | None:
-    first = cols.sort_values("position")["column"].iloc[0]
+    first = str(cols.sort_values("position")["column"].iloc[0])
     return first if first.endswith("_key") else None
 
 
-def schema_links(warehouse, schema: str = "marts") -> pd.DataFrame:
+def schema_links(warehouse: WarehouseLike, schema: str = "marts") -> pd.DataFrame:
     """Foreign keys found from the metadata: ``table.column`` refers to ``refers_to``.
 
     A dimension's key is its first column when it ends in ``_key``; any other
@@ -65,21 +75,25 @@ def schema_links(warehouse, schema: str = "marts") -> pd.DataFrame:
     (``kind`` says ``dim`` or ``snow``).
     """
     cols = schema_columns(warehouse, schema)
-    keys = {}
-    for table, c in cols.groupby("table"):
+    keys: dict[str, list[str]] = {}
+    for name, c in cols.groupby("table"):
+        table = str(name)
         if table.startswith((_DIM, _SNOW)):
             k = _own_key(c)
             if k:
                 keys.setdefault(k, []).append(table)
-    rows = []
-    for table, c in cols.groupby("table", sort=True):
+    rows: list[tuple[str, str, str, str]] = []
+    for name, c in cols.groupby("table", sort=True):
+        table = str(name)
         own = _own_key(c) if table.startswith((_DIM, _SNOW)) else None
         for col in c.sort_values("position")["column"]:
             if not col.endswith("_key") or col == own:
                 continue
             target = col if col in keys else next((k for k in keys if col.endswith("_" + k)),
                                                   None)
-            for dim in keys.get(target, []):
+            if target is None:  # a key that refers to no dimension
+                continue
+            for dim in keys[target]:
                 if dim != table:
                     rows.append((table, col, dim, "snow" if dim.startswith(_SNOW) else "dim"))
     return pd.DataFrame(rows, columns=["table", "column", "refers_to", "kind"])
@@ -106,9 +120,9 @@ def _box_text(table: str, cols: pd.DataFrame, links: pd.DataFrame, role: str,
     return "\n".join(lines)
 
 
-def plot_star_schema(warehouse, *, fact: str = "fact_order_line", style: str = "star",
-                     schema: str = "marts", lang: str = "en", n_attributes: int = 4,
-                     ax=None):
+def plot_star_schema(warehouse: WarehouseLike, *, fact: str = "fact_order_line",
+                     style: str = "star", schema: str = "marts", lang: str = "en",
+                     n_attributes: int = 4, ax: Axes | None = None) -> Axes:
     """Draw a fact table and its dimensions, as the warehouse's catalogue describes them.
 
     ``style='star'`` draws the ``dim_*`` dimensions (one join from the fact to
@@ -147,21 +161,22 @@ def _check_fact(cols: pd.DataFrame, fact: str, schema: str) -> None:
 def _targets(links: pd.DataFrame, table: str, prefer: str) -> list[tuple[str, str]]:
     """(key column, table it refers to) of ``table``, the ``prefer`` kind first."""
     own = links[links["table"] == table]
-    out = []
+    out: list[tuple[str, str]] = []
     for col, grp in own.groupby("column", sort=False):
         pick = grp[grp["kind"] == prefer]
         pick = pick if len(pick) else grp[grp["kind"] == "dim"]
-        out += [(col, r) for r in pick["refers_to"]]
+        out += [(str(col), r) for r in pick["refers_to"]]
     return out
 
 
-def _branches(links: pd.DataFrame, fact: str, style: str) -> list[list[tuple[str, str, str]]]:
+def _branches(links: pd.DataFrame, fact: str, style: str) -> list[list[_Edge]]:
     """One chain of joins (parent, child, key) per key of the fact; a snowflake follows the
     child's own keys outwards (up to four joins)."""
     prefer = "snow" if style == "snowflake" else "dim"
-    branches = []
+    branches: list[list[_Edge]] = []
     for col, dim in _targets(links, fact, prefer):
-        chain, parent = [(fact, dim, col)], dim
+        chain: list[_Edge] = [(fact, dim, col)]
+        parent = dim
         while style == "snowflake" and len(chain) < 4:
             nxt = _targets(links, parent, prefer)
             if not nxt:
@@ -172,7 +187,8 @@ def _branches(links: pd.DataFrame, fact: str, style: str) -> list[list[tuple[str
     return branches
 
 
-def _place(fact: str, branches) -> tuple[dict, list, bool]:
+def _place(fact: str, branches: list[list[_Edge]]
+           ) -> tuple[dict[str, _Point], list[_Edge], bool]:
     """Positions of the tables (the fact in the middle, the branches around it), the edges,
     and whether a branch is deeper than one join."""
     # the longest chain (a snowflaked hierarchy) points right, where there is room
@@ -181,8 +197,8 @@ def _place(fact: str, branches) -> tuple[dict, list, bool]:
         branches = sorted(branches, key=len, reverse=True)
     n = max(len(branches), 1)
     angles = (0.0 if deep else np.pi / 2) - np.arange(n) * 2 * np.pi / n
-    placed = {fact: (0.0, 0.0)}
-    edges = []
+    placed: dict[str, _Point] = {fact: (0.0, 0.0)}
+    edges: list[_Edge] = []
     for chain, ang in zip(branches, angles, strict=False):
         for depth, (parent, child, col) in enumerate(chain):
             radius = 1.0 + 0.85 * depth
@@ -191,7 +207,7 @@ def _place(fact: str, branches) -> tuple[dict, list, bool]:
     return placed, edges, deep
 
 
-def _draw_edges(ax, placed: dict, edges: list) -> None:
+def _draw_edges(ax: Axes, placed: dict[str, _Point], edges: list[_Edge]) -> None:
     """A line per join, its key column written half-way."""
     for a, b, col in edges:
         (x0, y0), (x1, y1) = placed[a], placed[b]
@@ -205,8 +221,8 @@ def _role(table: str, fact: str) -> str:
     return "fact" if table == fact else ("snow" if table.startswith(_SNOW) else "dim")
 
 
-def _draw_tables(ax, placed: dict, cols: pd.DataFrame, links: pd.DataFrame, fact: str,
-                 n_attributes: int) -> None:
+def _draw_tables(ax: Axes, placed: dict[str, _Point], cols: pd.DataFrame,
+                 links: pd.DataFrame, fact: str, n_attributes: int) -> None:
     """A box per table: its name, keys and a few attributes (the fact: its measures)."""
     for table, (x, y) in placed.items():
         role = _role(table, fact)
@@ -217,7 +233,7 @@ def _draw_tables(ax, placed: dict, cols: pd.DataFrame, links: pd.DataFrame, fact
                 bbox=dict(boxstyle="round,pad=0.4", fc=_COLORS[role], ec="#333"))
 
 
-def _frame(ax, placed: dict) -> None:
+def _frame(ax: Axes, placed: dict[str, _Point]) -> None:
     xs = [x for x, _ in placed.values()]
     ys = [y for _, y in placed.values()]
     ax.set_xlim(min(xs) - 0.45, max(xs) + 0.45)
@@ -225,7 +241,7 @@ def _frame(ax, placed: dict) -> None:
     ax.set_axis_off()
 
 
-def _schema_legend(ax, placed: dict, lang: str) -> None:
+def _schema_legend(ax: Axes, placed: dict[str, _Point], lang: str) -> None:
     """The colours of the kinds of table drawn, under the diagram."""
     from matplotlib.patches import Patch
 
@@ -239,13 +255,15 @@ def _schema_legend(ax, placed: dict, lang: str) -> None:
               fontsize=8, frameon=False)
 
 
-def _ax(ax, size):
+def _ax(ax: Axes | None, size: tuple[float, float]) -> Axes:
     if ax is None:
-        _, ax = plt.subplots(figsize=size, layout="constrained")
+        new: Axes = plt.subplots(figsize=size, layout="constrained")[1]
+        return new
     return ax
 
 
-def plot_load_report(data: pd.DataFrame, *, lang: str = "en", ax=None):
+def plot_load_report(data: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None
+                     ) -> Axes:
     """Rows loaded and quarantined per file (log scale: a few bad rows among thousands).
 
     ``data`` is a :func:`crmkit.warehouse.build.load_report` table; with several
