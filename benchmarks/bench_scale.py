@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -83,7 +84,7 @@ from crmkit.warehouse.build import read_tables
 data = CRMData(read_tables(sys.argv[1]), {"shop_name": "bench", "currency": "EUR"})
 summary = rfm_summary(data, unit="weeks")
 model = BetaGeo().fit(summary)
-print(json.dumps({"customers": len(summary), "params": [float(x) for x in model.params_]}))
+print(json.dumps({"customers": len(summary), "params": [float(x) for x in model.params_.values()]}))
 """
 
 _MODELS_SPARK = r"""
@@ -96,22 +97,33 @@ with opened(sys.argv[1], master="local[2]") as spark:
     counts = sm.btyd_inputs(summary)
 model = BetaGeo().fit(counts)
 print(json.dumps({"customers": int(counts["customers"].sum()), "rows": len(counts),
-                  "params": [float(x) for x in model.params_]}))
+                  "params": [float(x) for x in model.params_.values()]}))
 """
 
 
-def _has_spark_models() -> bool:
+def _has_spark_models(src: Path | None) -> bool:
+    if src is not None:
+        return (src / "crmkit" / "analytics" / "spark_models.py").exists()
     import importlib.util
 
     return importlib.util.find_spec("crmkit.analytics.spark_models") is not None
+
+
+def _spark_env(src: Path | None) -> dict | None:
+    """The environment of the Spark steps: this checkout, or the one ``--spark-src`` names."""
+    if src is None:
+        return None
+    return {**os.environ, "PYTHONPATH": str(src)}
 
 
 def _cli(*args: str) -> list[str]:
     return [PY, "-m", "crmkit.cli", *args]
 
 
-def _step(name: str, cmd: list[str]) -> dict:
-    r = measured(cmd)
+def _step(name: str, cmd: list[str], env: dict | None = None) -> dict:
+    # `python -m` puts the working folder first on the path: run where PYTHONPATH points
+    cwd = env["PYTHONPATH"] if env else None
+    r = measured(cmd, env=env, cwd=cwd)
     r["step"] = name
     if r["rc"]:
         tail = (r["err"].strip().splitlines() or ["?"])[-1]
@@ -121,18 +133,21 @@ def _step(name: str, cmd: list[str]) -> dict:
     return r
 
 
-def _spark_build(where: Path, out: Path) -> dict:
+def _spark_build(where: Path, out: Path, env: dict | None) -> dict:
     r = _step("build (Spark)", _cli("warehouse", "build", str(out), "--engine", "spark",
                                      "--master", "local[2]", "--from",
-                                     str(where / "extracts")))
+                                     str(where / "extracts")), env)
     if r["rc"] and "--data" in r["err"]:  # this version's Spark engine loads datasets only
         r = _step("build (Spark, from the dataset)",
                   _cli("warehouse", "build", str(out), "--engine", "spark", "--master",
-                       "local[2]", "--data", str(where / "data")))
+                       "local[2]", "--data", str(where / "data")), env)
+        r["step"] = "build (Spark)"
+        r["note"] = "from the dataset"
     return r
 
 
-def measure(lines: int, work: Path, cache: Path) -> dict:
+def measure(lines: int, work: Path, cache: Path, spark_src: Path | None = None,
+            spark: bool = True) -> dict:
     """Every step at one size; the shop is generated first unless cached."""
     cached = (Path(cache) / f"{PROFILE}-{lines}-seed1" / "shop.json").exists()
     where, info = shop(lines, profile=PROFILE, seed=1, cache=cache)
@@ -147,13 +162,15 @@ def measure(lines: int, work: Path, cache: Path) -> dict:
                        [PY, "-c", _FLOOR, str(where / "extracts"), str(work / "floor.duckdb")]))
     steps.append(_step("build (DuckDB)", _cli("warehouse", "build", str(work / "wh.duckdb"),
                                               "--from", str(where / "extracts"))))
-    steps.append(_spark_build(where, work / "wh_spark"))
+    env = _spark_env(spark_src)
+    steps.append(_spark_build(where, work / "wh_spark", env) if spark else
+                 {"step": "build (Spark)", "rc": None, "seconds": None, "peak_mb": None})
     duck_models = _step("RFM + BTYD (DuckDB)", [PY, "-c", _MODELS_DUCKDB,
                                                 str(work / "wh.duckdb")])
     steps.append(duck_models)
-    if _has_spark_models() and not steps[-2]["rc"]:
+    if spark and _has_spark_models(spark_src) and not steps[-2]["rc"]:
         steps.append(_step("RFM + BTYD (Spark)", [PY, "-c", _MODELS_SPARK,
-                                                  str(work / "wh_spark")]))
+                                                  str(work / "wh_spark")], env))
     else:
         steps.append({"step": "RFM + BTYD (Spark)", "rc": None, "seconds": None,
                       "peak_mb": None})
@@ -171,13 +188,13 @@ def measure(lines: int, work: Path, cache: Path) -> dict:
 
 def _cell(s: dict, floor: float | None) -> str:
     if s["rc"] is None:
-        return "not run (this version has no Spark customer models)"
+        return "not run"
     if s["rc"]:
         return f"failed (exit {s['rc']})"
     ratio = f", {s['seconds'] / floor:.1f} × floor" if floor and "floor" not in s["step"] \
         and s["step"] != "generate + extracts" else ""
-    cached = " (cached)" if s.get("cached") else ""
-    return f"{s['seconds']:,.1f} s{ratio}, {s['peak_mb']:,.0f} MB{cached}"
+    note = " (cached)" if s.get("cached") else f" ({s['note']})" if s.get("note") else ""
+    return f"{s['seconds']:,.1f} s{ratio}, {s['peak_mb']:,.0f} MB{note}"
 
 
 def table(results: list[dict]) -> str:
@@ -219,6 +236,9 @@ def main() -> None:
     parser.add_argument("--max-gb", type=float, default=10.0,
                         help="skip sizes whose generation needs more memory than this")
     parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    parser.add_argument("--no-spark", action="store_true", help="DuckDB steps only")
+    parser.add_argument("--spark-src", type=Path, default=None,
+                        help="run the Spark steps with the crmkit of this source folder")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     sizes = sorted(set(args.lines) | ({HUGE} if args.huge else set()))
@@ -233,7 +253,8 @@ def main() -> None:
             print(f"{lines:,} order lines:", flush=True)
             work = Path(tmp) / str(lines)
             work.mkdir()
-            results.append(measure(lines, work, args.cache))
+            results.append(measure(lines, work, args.cache, args.spark_src,
+                                   spark=not args.no_spark))
     if not results:
         return
     text = table(results)
@@ -242,7 +263,8 @@ def main() -> None:
     if args.json:
         args.json.write_text(json.dumps(results, default=str, indent=1), encoding="utf-8")
     if not args.no_readme:
-        print(f"\nwritten to {write_block('bench_scale', 'python benchmarks/bench_scale.py', body)}")
+        command = "python benchmarks/bench_scale.py " + " ".join(sys.argv[1:])
+        print(f"\nwritten to {write_block('bench_scale', command.strip(), body)}")
 
 
 if __name__ == "__main__":

@@ -86,14 +86,15 @@ def shop(lines: int, *, profile: str = "fashion_chain", seed: int = 1,
 
 
 # ----------------------------------------------------------------------------- measured commands
-def measured(cmd: list[str], *, every: float = 0.2, env: dict | None = None) -> dict:
+def measured(cmd: list[str], *, every: float = 0.2, env: dict | None = None,
+             cwd: Path | None = None) -> dict:
     """Run ``cmd``; its wall time and peak resident memory, summed over the process and
     every process it starts (Spark's JVM too), sampled every ``every`` seconds."""
     import psutil
 
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=env)
+                            env=env, cwd=cwd)
     root, peak = psutil.Process(proc.pid), 0
     while proc.poll() is None:
         try:
