@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -37,3 +41,77 @@ def write_block(name: str, command: str, body: str) -> Path:
            else old.rstrip("\n") + "\n\n" + block + "\n")
     README.write_text(new, encoding="utf-8")
     return README
+
+
+# ----------------------------------------------------------------------------- shops kept on disk
+#: Where generated shops are kept between runs (``--cache`` or CRMKIT_BENCH_CACHE overrides).
+CACHE = Path(os.environ.get("CRMKIT_BENCH_CACHE", Path(tempfile.gettempdir()) / "crmkit-bench"))
+#: Order lines per customer of the ``fashion_chain`` profile (measured; sizes a shop).
+LINES_PER_CUSTOMER = 9.1
+
+_SHOP = r"""
+import json, sys, time
+from pathlib import Path
+from crmkit.dataset.extracts import write_extracts
+from crmkit.dataset.synth import generate
+profile, n, seed, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
+t0 = time.perf_counter()
+data = generate(profile, n_customers=n, seed=seed)
+generated = time.perf_counter() - t0
+data.save(out / "data", format="parquet")
+write_extracts(data, out / "extracts", seed=seed)
+seconds = time.perf_counter() - t0
+__PEAK__
+print(json.dumps({"customers": n, "lines": len(data.order_lines),
+                  "sessions": len(data.web_sessions), "generate_s": generated,
+                  "seconds": seconds, "peak_mb": peak_mb}))
+"""
+
+
+def shop(lines: int, *, profile: str = "fashion_chain", seed: int = 1,
+         cache: Path | None = None) -> tuple[Path, dict]:
+    """A shop of about ``lines`` order lines as a dataset (``data/``) and source extracts
+    (``extracts/``), generated once into the cache and reused; with its ``shop.json``."""
+    folder = Path(cache or CACHE) / f"{profile}-{lines}-seed{seed}"
+    meta = folder / "shop.json"
+    if not meta.exists():
+        if folder.exists():  # an interrupted run: start again
+            shutil.rmtree(folder)
+        folder.mkdir(parents=True)
+        n = max(int(lines / LINES_PER_CUSTOMER), 100)
+        info = run_child(_SHOP.replace("__PEAK__", PEAK_MB), profile, str(n), str(seed),
+                         str(folder))
+        meta.write_text(json.dumps(info), encoding="utf-8")
+    return folder, json.loads(meta.read_text(encoding="utf-8"))
+
+
+# ----------------------------------------------------------------------------- measured commands
+def measured(cmd: list[str], *, every: float = 0.2, env: dict | None = None,
+             cwd: Path | None = None) -> dict:
+    """Run ``cmd``; its wall time and peak resident memory, summed over the process and
+    every process it starts (Spark's JVM too), sampled every ``every`` seconds."""
+    import psutil
+
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=env, cwd=cwd)
+    root, peak = psutil.Process(proc.pid), 0
+    while proc.poll() is None:
+        try:
+            tree = [root, *root.children(recursive=True)]
+            rss = 0
+            for p in tree:
+                with contextlib.suppress(psutil.Error):
+                    rss += p.memory_info().rss
+            peak = max(peak, rss)
+        except psutil.Error:
+            pass
+        time.sleep(every)
+    out, err = proc.communicate()
+    return {"seconds": time.perf_counter() - t0, "peak_mb": peak / 2**20,
+            "rc": proc.returncode, "out": out, "err": err}
+
+
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages, e.g. ``3.1/2.9/2.5``."""
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())

@@ -133,7 +133,8 @@ def _blank_line(data: bytes) -> bool:
     return tail.endswith(b"\n") and not data.endswith(b"\n")
 
 
-def plain_text(data: bytes, *, encoding: str, quote: str = '"') -> str | None:
+def plain_text(data: bytes, *, encoding: str, quote: str = '"',
+               delimiter: str | None = None) -> str | None:
     r"""Why ``data`` needs :func:`read_delimited`, or ``None`` if any CSV reader reads it right.
 
     A *plain* file decodes as text in its declared encoding throughout, has no
@@ -141,6 +142,13 @@ def plain_text(data: bytes, *, encoding: str, quote: str = '"') -> str | None:
     line ends and no quote characters: then every physical line is one row, and
     a fast CSV reader (DuckDB's) gets every line and its number right. Each check
     runs over the whole file at C speed.
+
+    With ``delimiter``, quoted fields are allowed when every line that holds a
+    quote is a well-formed line of fields (each quoted field opens at the start
+    of its field and closes on the same line, before a delimiter or the line's
+    end): a quote then never joins two lines into one row, so every physical
+    line is still one row. A stray or unclosed quote anywhere still makes the
+    file not plain.
 
     >>> plain_text(b"a,b\n1,2\n", encoding="utf-8") is None
     True
@@ -150,10 +158,17 @@ def plain_text(data: bytes, *, encoding: str, quote: str = '"') -> str | None:
     'control bytes'
     >>> plain_text("a;b\n1;Cádiz\n".encode("utf-8"), encoding="latin-1")
     'UTF-8 text in a latin-1 file'
+    >>> plain_text(b'a,b\n1,"Gran Via, 5"\n', encoding="utf-8") is None
+    False
+    >>> plain_text(b'a,b\n1,"Gran Via, 5"\n', encoding="utf-8", delimiter=",") is None
+    True
+    >>> plain_text(b'a,b\n1,"Gran Via\n5"\n', encoding="utf-8", delimiter=",")
+    'quote characters'
     """
     if data.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return "a byte-order mark"
-    if quote.encode() in data:
+    if quote.encode() in data and (delimiter is None
+                                   or not _quotes_close_on_their_line(data, delimiter, quote)):
         return "quote characters"
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
         return "bare carriage returns"
@@ -176,6 +191,31 @@ def plain_text(data: bytes, *, encoding: str, quote: str = '"') -> str | None:
             except UnicodeDecodeError:
                 return f"bytes that are not {encoding}"
     return None
+
+
+def _quotes_close_on_their_line(data: bytes, delimiter: str, quote: str) -> bool:
+    r"""Whether every line of ``data`` that holds ``quote`` is a well-formed line of fields.
+
+    >>> _quotes_close_on_their_line(b'1,"a, b",""\r\n2,"say ""hi"" now"\n', ",", '"')
+    True
+    >>> [_quotes_close_on_their_line(t, ",", '"') for t in (b'1,"a\n', b'1,a"b"\n',
+    ...                                                    b'1, "a"\n', b'1,"a"b\n')]
+    [False, False, False, False]
+    """
+    d, q = re.escape(delimiter.encode()), re.escape(quote.encode())
+    field = rb"(?:[^" + q + d + rb"\r\n]*|" + q + rb"(?:[^" + q + rb"\r\n]|" + q + q + rb")*" \
+        + q + rb")"
+    line = re.compile(field + rb"(?:" + d + field + rb")*\r?")
+    mark = quote.encode()
+    at = data.find(mark)
+    while at != -1:
+        start = data.rfind(b"\n", 0, at) + 1
+        end = data.find(b"\n", at)
+        end = len(data) if end == -1 else end
+        if line.fullmatch(data, start, end) is None:
+            return False
+        at = data.find(mark, end)
+    return True
 
 
 def _shown(raw: bytes) -> str:

@@ -528,15 +528,16 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, batch_
               now: datetime) -> tuple[int, int, int, bool]:
     """Read one file into raw.<file>; lines it cannot use go to quarantine.
 
-    A plain file (see :func:`crmkit.sources.lines.plain_text`) is read by
-    DuckDB's CSV reader, where every physical line is one row; any other file
-    by :func:`crmkit.sources.lines.read_delimited`, line by line. Both give
-    the same rows with the same line numbers; the first is several times
-    faster on large files. Returns rows read, rows rejected, lines in the file
-    and whether every line was accounted for.
+    A plain file (see :func:`crmkit.sources.lines.plain_text`: quoted fields are
+    allowed when each closes on its own line) is read by DuckDB's CSV reader,
+    where every physical line is one row; any other file by
+    :func:`crmkit.sources.lines.read_delimited`, line by line. Both give the same
+    rows with the same line numbers; the first is many times faster on large
+    files. Returns rows read, rows rejected, lines in the file and whether every
+    line was accounted for.
     """
     data = path.read_bytes()
-    why = plain_text(data, encoding=spec.encoding)
+    why = plain_text(data, encoding=spec.encoding, delimiter=spec.delimiter)
     if why is None:
         lines_in_file = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
         del data
@@ -552,40 +553,64 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, batch_
 
 def _read_plain(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, batch_id: str,
                 now: datetime) -> tuple[int, int]:
-    """DuckDB's CSV reader on a plain file; structural rejects go to quarantine."""
-    stem = _stem(spec.name)
+    """DuckDB's CSV reader on a plain file, straight into raw.<file>, in one pass.
+
+    Rows arrive in the file's order (``row_number() OVER ()`` keeps it), so the
+    n-th row read is on line n + 1 unless lines before it were rejected: those
+    rows are then moved down by the rejects above them (:func:`_shift_lines`).
+    Structural rejects go to quarantine with their line and text.
+    """
+    table = f"raw.{ident(_stem(spec.name))}"
     columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in spec.columns) + "}"
+    cols = ", ".join(ident(c) for c in spec.columns)
     con.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _reject_scans")
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _read AS
-        SELECT * FROM read_csv({literal(path)}, delim={literal(spec.delimiter)},
+    n_ok = con.execute(f"""
+        INSERT INTO {table}
+        SELECT {cols}, $batch, $file, row_number() OVER () + 1, $now
+        FROM read_csv({literal(path)}, delim={literal(spec.delimiter)},
             header=true, columns={columns}, encoding={literal(spec.encoding)},
             quote='"', escape='"', auto_detect=false, store_rejects=true,
-            rejects_table='_rejects', rejects_scan='_reject_scans')""")
+            rejects_table='_rejects', rejects_scan='_reject_scans')""",
+                       {"batch": batch_id, "file": spec.name, "now": now}).fetchall()[0][0]
     rejects = con.execute(
         "SELECT line, string_agg(error_type || ': ' || error_message, '; ') AS detail, "
         "any_value(csv_line) AS record FROM _rejects GROUP BY line ORDER BY line").df()
-    n_ok = con.execute("SELECT count(*) FROM _read").fetchall()[0][0]
-    bad_lines = rejects["line"].to_numpy(dtype=np.int64)
-    # accepted rows keep the file's order: they fill the lines the rejects left free
-    all_lines = np.arange(2, n_ok + len(bad_lines) + 2, dtype=np.int64)
-    lines = pd.DataFrame({"_line": np.setdiff1d(all_lines, bad_lines, assume_unique=True)})
-    cols = ", ".join(f"r.{ident(c)}" for c in spec.columns)
-    con.register("_lines", lines)
-    con.execute(f"""
-        INSERT INTO raw.{ident(stem)}
-        SELECT {cols}, ?, ?, l._line, ? FROM _read r POSITIONAL JOIN _lines l""",
-                [batch_id, spec.name, now])
-    con.unregister("_lines")
     if len(rejects):
+        _shift_lines(con, table, batch_id, spec.name, rejects["line"].tolist())
         rejects.insert(0, "file", spec.name)
         rejects.insert(0, "batch_id", batch_id)
         con.register("_rej", rejects)
         con.execute("INSERT INTO quarantine.rows SELECT batch_id, file, line, "
                     "'malformed_line', detail, record FROM _rej")
         con.unregister("_rej")
-    con.execute("DROP TABLE _read")
-    return int(n_ok + len(bad_lines)), len(bad_lines)
+    con.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _reject_scans")
+    return int(n_ok + len(rejects)), len(rejects)
+
+
+def _shift_lines(con: duckdb.DuckDBPyConnection, table: str, batch_id: str, file: str,
+                 bad_lines: list[int]) -> None:
+    """Give the rows just read their true lines when the lines ``bad_lines`` were rejected.
+
+    A row numbered p (its place among the rows read, plus one) lies below every
+    rejected line b_j (sorted, j from 0) with b_j - j <= p, so its line is p plus
+    how many such rejects there are.
+
+    >>> con = duckdb.connect()
+    >>> _ = con.execute("CREATE TABLE t AS SELECT 'b' AS _batch_id, 'f' AS _file, "
+    ...                 "range + 2 AS _line FROM range(5)")
+    >>> _shift_lines(con, "t", "b", "f", [3, 4, 8])
+    >>> [r[0] for r in con.execute("SELECT _line FROM t ORDER BY _line").fetchall()]
+    [2, 5, 6, 7, 9]
+    """
+    shifts = pa.table({"_from": pa.array([b - j for j, b in enumerate(sorted(bad_lines))],
+                                         pa.int64())})
+    con.register("_shifts", shifts)
+    con.execute(f"""
+        UPDATE {table} SET _line = _line + (
+            SELECT count(*) FROM _shifts s WHERE s._from <= {table}._line)
+        WHERE _batch_id = ? AND _file = ? AND _line >= ?""",
+                [batch_id, file, min(shifts["_from"].to_pylist())])
+    con.unregister("_shifts")
 
 
 def _insert_records(con: duckdb.DuckDBPyConnection, records: list[Record],
@@ -662,9 +687,12 @@ def _inferred(con: duckdb.DuckDBPyConnection, table: str, cols: list[str],
 
 
 def inferred_sql(table: str, cols: Iterable[str]) -> str | None:
-    """SELECT counting this batch's rows of ``staging.<table>`` (just staged from ``_typed``)
-    that name a product or customer the warehouse does not know; ``None`` when the table
-    names neither."""
+    """SELECT counting this batch's usable rows for ``staging.<table>`` (the rows of
+    ``_typed`` without a ``_final_reason``, just staged) that name a product or customer
+    the warehouse does not know; ``None`` when the table names neither.
+
+    It reads ``_typed`` (in memory, this file's rows only) rather than the staging table.
+    """
     if "customer_ref" not in cols:
         return None
     cond = ["customer_ref IS NOT NULL",
@@ -674,8 +702,8 @@ def inferred_sql(table: str, cols: Iterable[str]) -> str | None:
         cond += ["product_ref IS NOT NULL",
                  "(product_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM staging.products p "
                  "WHERE p.product_id = s.product_id))"]
-    return (f"SELECT count(*) FROM staging.{table} s WHERE batch_id = $batch AND "
-            f"file IN (SELECT DISTINCT file FROM _typed) AND ({' OR '.join(cond)})")
+    return (f"SELECT count(*) FROM _typed s WHERE _final_reason IS NULL AND "
+            f"({' OR '.join(cond)})")
 
 
 # ----------------------------------------------------------------------------- reading

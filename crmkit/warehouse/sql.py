@@ -189,6 +189,28 @@ _NO_ORDER_MONEY = ("0 AS discount_cents, NULL::BIGINT AS tax_cents, "
                    "0 AS refunded_cents")
 
 
+def _dedupe(*key: str) -> str:
+    """The last step of a staging model: of the usable rows (``checked``) that share the
+    natural ``key``, the first in the file wins and the later ones are ``duplicate_row``.
+
+    The copies are found by counting rows per key (a hash aggregate) and joined back, rather
+    than by numbering every row in a window sorted by key: the same answer, without sorting
+    the whole batch. Keys compare as equal when both are empty (``IS NOT DISTINCT FROM``).
+
+    >>> print(_dedupe("order_id", "line_number").splitlines()[2].strip())
+    SELECT order_id, line_number, min(line) AS first_line FROM checked
+    """
+    cols = ", ".join(key)
+    on = " AND ".join(f"d.{k} IS NOT DISTINCT FROM c.{k}" for k in key)
+    return f"""
+, copies AS (
+    SELECT {cols}, min(line) AS first_line FROM checked
+    WHERE _reason IS NULL GROUP BY {cols} HAVING count(*) > 1)
+SELECT c.*, CASE WHEN c._reason IS NULL AND c.line > d.first_line THEN 'duplicate_row'
+        ELSE c._reason END AS _final_reason, NULL AS _detail
+FROM checked c LEFT JOIN copies d ON {on}"""
+
+
 #: The largest quantity one order line may carry, and the largest price or amount.
 MAX_QUANTITY = 10_000
 MAX_AMOUNT = 1_000_000
@@ -326,11 +348,7 @@ WITH typed AS (
         WHEN unit_cost < 0 OR list_price < 0 THEN 'negative_price'
         WHEN unit_cost > {MAX_AMOUNT} OR list_price > {MAX_AMOUNT} THEN 'out_of_range'
         END AS _reason FROM typed
-)
-SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
-        PARTITION BY sku, _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row'
-        ELSE _reason END AS _final_reason, NULL AS _detail
-FROM checked
+){_dedupe("sku")}
 """
 
 STAGING["pos_articles.csv"] = f"""
@@ -347,11 +365,7 @@ typed AS (
         WHEN {_non_finite("pos_price")} THEN 'non_finite_number'
         WHEN pos_price < 0 THEN 'negative_price'
         WHEN pos_price > {MAX_AMOUNT} THEN 'out_of_range' END AS _reason FROM typed
-)
-SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
-        PARTITION BY code, _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row'
-        ELSE _reason END AS _final_reason, NULL AS _detail
-FROM checked
+){_dedupe("code")}
 """
 
 STAGING["web_campaigns.csv"] = f"""
@@ -377,11 +391,7 @@ WITH typed AS (
         WHEN {_outside("start_date", "end_date")} THEN 'implausible_date'
         WHEN channel NOT IN ('email', 'sms', 'phone', 'mail', 'social') THEN 'invalid_value'
         END AS _reason FROM typed
-)
-SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
-        PARTITION BY campaign_id, _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row'
-        ELSE _reason END AS _final_reason, NULL AS _detail
-FROM checked
+){_dedupe("campaign_id")}
 """
 
 _ORDER_CHECKS = f"""
@@ -408,11 +418,7 @@ _ORDER_CHECKS = f"""
           OR channel NOT IN ('store', 'web', 'phone') THEN 'invalid_value'
         END AS _reason FROM typed"""
 
-_ORDER_DEDUPE = """
-SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
-        PARTITION BY order_id, line_number, _reason IS NULL ORDER BY line) > 1
-        THEN 'duplicate_row' ELSE _reason END AS _final_reason, NULL AS _detail
-FROM checked"""
+_ORDER_DEDUPE = _dedupe("order_id", "line_number")
 
 STAGING["pos_sales.csv"] = f"""
 WITH {_IDENTITY.strip()},
@@ -514,11 +520,7 @@ typed AS (
             THEN 'invalid_number'
         WHEN added_to_cart IS NULL THEN 'invalid_value'
         END AS _reason FROM typed
-)
-SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
-        PARTITION BY session_id, _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row'
-        ELSE _reason END AS _final_reason, NULL AS _detail
-FROM checked
+){_dedupe("session_id")}
 """
 
 STAGING["web_campaign_contacts.csv"] = f"""
@@ -546,11 +548,7 @@ typed AS (
         WHEN {_outside("sent_at")} THEN 'implausible_date'
         WHEN opened IS NULL OR clicked IS NULL THEN 'invalid_value'
         END AS _reason FROM typed
-)
-SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
-        PARTITION BY campaign_id, customer_id, customer_ref, _reason IS NULL ORDER BY line) > 1
-        THEN 'duplicate_row' ELSE _reason END AS _final_reason, NULL AS _detail
-FROM checked
+){_dedupe("campaign_id", "customer_id", "customer_ref")}
 """
 
 STAGING["web_tickets.csv"] = f"""
@@ -581,11 +579,7 @@ typed AS (
         WHEN status NOT IN ('registered', 'technical_report', 'report_validated',
             'response_issued', 'closed') OR status IS NULL THEN 'invalid_value'
         END AS _reason FROM typed
-)
-SELECT *, CASE WHEN _reason IS NULL AND row_number() OVER (
-        PARTITION BY ticket_id, _reason IS NULL ORDER BY line) > 1 THEN 'duplicate_row'
-        ELSE _reason END AS _final_reason, NULL AS _detail
-FROM checked
+){_dedupe("ticket_id")}
 """
 
 #: Staging table each source file feeds.
