@@ -56,10 +56,10 @@ def test_an_unexpected_error_is_named_in_the_readers_language():
     book = ExerciseBook(None, [Exercise("pick", lambda _d: 1, convert=convert)],
                         lang="es", quiet=True)
     message = book.judge("pick", "zz").message
-    assert "Python ha dado un error inesperado (KeyError): 'zz'" in message
+    assert "un error inesperado (KeyError): 'zz'" in message
     english = ExerciseBook(None, [Exercise("pick", lambda _d: 1, convert=convert)],
                            lang="en", quiet=True).judge("pick", "zz").message
-    assert "Python raised an unexpected error (KeyError): 'zz'" in english
+    assert "an unexpected error (KeyError): 'zz'" in english
 
 
 def test_an_answer_that_cannot_be_computed_is_said_in_the_readers_language():
@@ -68,8 +68,8 @@ def test_an_answer_that_cannot_be_computed_is_said_in_the_readers_language():
 
     book = ExerciseBook(None, [Exercise("ratio", broken)], lang="es", quiet=True)
     message = book.judge("ratio", 3).message
-    assert message.startswith("⚠️ ratio: no se pudo comprobar (Python ha dado un error "
-                              "inesperado (ZeroDivisionError): division by zero)")
+    assert message.startswith("⚠️ ratio: no se pudo comprobar (un error inesperado "
+                              "(ZeroDivisionError): division by zero)")
 
 
 def test_the_overview_names_exercises_by_title_with_their_status_in_spanish():

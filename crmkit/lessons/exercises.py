@@ -108,9 +108,9 @@ def problem(exc: BaseException, lang: str) -> str:
     >>> problem(ParameterError("la consulta no devuelve ninguna fila"), "es")
     'la consulta no devuelve ninguna fila'
     >>> problem(KeyError("store"), "es")
-    "Python ha dado un error inesperado (KeyError): 'store'"
+    "un error inesperado (KeyError): 'store'"
     >>> problem(ZeroDivisionError(), "en")
-    'Python raised an unexpected error (ZeroDivisionError)'
+    'an unexpected error (ZeroDivisionError)'
     """
     text = str(exc).strip()
     first = text.splitlines()[0] if text else ""
