@@ -102,7 +102,7 @@ def test_fund_department_is_the_one_that_grew_most_relative_to_its_first_year(bo
         table = _department_years(book.lesson)
         growth = table.iloc[:, 1] / table.iloc[:, 0]
         found[shop] = growth.idxmax()
-        assert_only(book, "fund_department", found[shop])
+        assert_only(book, "fund_department", t(f"value.{found[shop]}", "en"))
     _differs(found)
 
 
@@ -112,7 +112,7 @@ def test_the_department_behind_the_change_moved_most_money_up_or_down(books02):
         table = _department_years(book.lesson)
         change = (table.iloc[:, 1] - table.iloc[:, 0]).abs()
         found[shop] = change.idxmax()
-        assert_only(book, "department_behind_change", found[shop])
+        assert_only(book, "department_behind_change", t(f"value.{found[shop]}", "en"))
     _differs(found)
 
 
@@ -156,6 +156,26 @@ def test_the_operation_or_model_is_the_one_the_printed_question_calls_for(
         # the Spanish question is the same question
         assert question(book.lesson, "es") != text
     _differs(found)
+
+
+def test_a_department_option_reads_in_the_readers_language_and_its_code_is_an_answer(books02):
+    """The options show the catalog's labels (never the data's codes in Spanish); the answer
+    is still the letter, the label in either language, or the department's code."""
+    from crmkit.i18n import catalog
+
+    for book in books02.values():
+        table = _department_years(book.lesson)
+        growth = table.iloc[:, 1] / table.iloc[:, 0]
+        codes = sorted(growth.index)
+        spanish = _options(book, "fund_department", "es")
+        assert list(spanish.values()) == [catalog()[f"value.{c}"][1] for c in codes]
+        assert not set(spanish.values()) & set(codes)
+        right = growth.idxmax()
+        for answer in (right, right.upper(), t(f"value.{right}", "es"),
+                       t(f"value.{right}", "en")):
+            assert book.judge("fund_department", (answer, REASON)).status == "correct", answer
+        wrong = next(c for c in codes if c != right)
+        assert book.judge("fund_department", (wrong, REASON)).status == "incorrect"
 
 
 def test_an_option_is_accepted_as_its_text_in_either_language(books02):
@@ -387,3 +407,23 @@ def test_the_intake_channel_to_fix_has_the_largest_share_of_late_incidents():
         found[(profile, seed)] = t(f"value.{share.idxmax()}", "en")
         assert_only(book, "late_channel", found[(profile, seed)])
     _differs(found)
+
+
+def test_campaign_options_read_in_spanish_and_the_campaigns_name_is_an_answer(books04):
+    """A campaign is shown by its Spanish name (goal, month and channel from the catalog);
+    the letters are those of the English options, and the data's name is still an answer."""
+    from crmkit.lessons.notebook import campaign_label
+
+    book = books04[("bendita", 42)]
+    names = book.lesson.campaigns.set_index("campaign_id")["name"]
+    for name in ("scale_campaign", "fund_campaign"):
+        english, spanish = _options(book, name, "en"), _options(book, name, "es")
+        assert english.keys() == spanish.keys()
+        for letter, text in spanish.items():
+            assert text.code in set(names), text
+            assert campaign_label(text.code, "es") in text
+            assert text.code not in text  # the generator's English name is not shown
+            assert text.code in english[letter]
+        right = answer_key(book, name)
+        assert book.judge(name, (english[right].code, REASON)).status == "correct"
+        assert book.judge(name, (spanish[right], REASON)).status == "correct"

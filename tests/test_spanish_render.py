@@ -18,10 +18,10 @@ as the file holds them are the data, not prose: an output the lesson marks with
 ``lang="zxx"`` (no linguistic content) is left out, as ``page_checks.page`` leaves out
 every element in another language.
 
-English that other parts of the kit still print (exercise texts, chart text, the
-exercise book's own messages) is listed by area in :data:`ELSEWHERE`: the page tests
-let it pass, and ``test_english_left_by_other_areas_is_gone`` (expected to fail until
-those areas are done) says where it still is.
+English that a part of the kit prints outside the lessons' own output (the exercise
+book's messages and options, the warehouse's names) would be listed by area in
+:data:`ELSEWHERE` (empty: none is left); ``test_english_left_by_other_areas_is_gone``
+fails on it and on an exercise's id shown to a reader.
 """
 
 from __future__ import annotations
@@ -166,15 +166,7 @@ def english_slips(html: str) -> list[str]:
 
 #: English still printed by parts of the kit this check does not cover, by area, as
 #: patterns of the slips they cause.
-ELSEWHERE: dict[str, tuple[str, ...]] = {
-    # the exercise book: its summary's rows are the exercises' ids, and the options of a
-    # multiple-choice exercise are shown as the data's codes ("a) accessories b) kids")
-    "answers (ExerciseBook summary and options)": (
-        r"Ejercicio \|", r"Correcto \d+ \w+_\w+", r"Correcto \w+_\w+", r"\b[a-z]\) ",
-        r"Título \| Estado"),
-    # the warehouse names an inferred product member in English ("unknown product 9999999")
-    "warehouse (inferred member names)": (r"unknown product",),
-}
+ELSEWHERE: dict[str, tuple[str, ...]] = {}
 
 
 def _elsewhere(slip: str) -> str | None:
@@ -293,10 +285,6 @@ def test_the_check_catches_what_it_is_named_after():
     assert english_slips(good) == []
 
 
-@pytest.mark.xfail(reason="English printed by other areas: the exercise book's summary and "
-                   "options (answers: exercise ids as rows, options as data codes), inferred "
-                   "product names "
-                   "(warehouse); see ELSEWHERE", strict=False)
 def test_english_left_by_other_areas_is_gone(tmp_path_factory):
     left = []
     for stem, shop in PAGES:

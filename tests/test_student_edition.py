@@ -26,8 +26,8 @@ def test_the_students_book_offers_no_way_to_the_answer():
     book = lesson01.exercise_book(generate("boutique", n_customers=120, seed=1))
     public = {n for n in dir(book) if not n.startswith("_")}
     assert public == {"check", "data", "hint", "judge", "lang", "lesson", "names", "quiet",
-                      "results", "summary", "attempts", "student_id", "MAX_CHECKS", "options",
-                      "use"}
+                      "results", "summary", "overview", "attempts", "student_id", "MAX_CHECKS",
+                      "options", "use"}
     book.check("win_rate", 0.123)
     book.hint("win_rate")
     assert set(vars(book)) == {"lesson", "lang", "quiet", "results", "_by_name", "_hints_shown",

@@ -49,7 +49,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..errors import ParameterError
+from ..errors import CRMKitError, ParameterError
 from ..i18n import catalog, check_lang, format_message, t
 from .comments import comment, notebook_lang
 from .sealed import AnyOf, Seal, fold, seal
@@ -76,6 +76,7 @@ __all__ = [
     "strip_solutions",
     "student_source",
     "strip_notebook",
+    "problem",
     "BEGIN",
     "END",
 ]
@@ -94,6 +95,29 @@ def _say(key: str, lang: str, **kw) -> str:
 def _text(value: str, lang: str) -> str:
     """``value`` in ``lang`` when it is a catalog key; else ``value`` itself (a plain text)."""
     return t(value, lang) if value in catalog() else value
+
+
+def problem(exc: BaseException, lang: str) -> str:
+    """What went wrong, said to a reader of ``lang``.
+
+    An error crmkit raises on purpose (:class:`~crmkit.errors.CRMKitError`) carries a
+    sentence in the reader's language: it is said as it is. Anything else was not
+    expected: its kind (the Python class) is named, in a sentence of ``lang``, with the
+    first line of its message.
+
+    >>> problem(ParameterError("la consulta no devuelve ninguna fila"), "es")
+    'la consulta no devuelve ninguna fila'
+    >>> problem(KeyError("store"), "es")
+    "un error inesperado (KeyError): 'store'"
+    >>> problem(ZeroDivisionError(), "en")
+    'an unexpected error (ZeroDivisionError)'
+    """
+    text = str(exc).strip()
+    first = text.splitlines()[0] if text else ""
+    if isinstance(exc, CRMKitError) and first:
+        return first
+    return _say("unexpected", lang, kind=type(exc).__name__,
+                message=f": {first}" if first else "")
 
 
 class _Invalid(Exception):
@@ -367,7 +391,7 @@ class ExerciseBook:
         except Exception as exc:  # a check must never crash the learner's notebook
             if not final:
                 raise
-            return _Key(error=f"{type(exc).__name__}: {exc}")
+            return _Key(error=problem(exc, self.lang))
         opts = {"rtol": ex.rtol, "atol": ex.atol, "ordered": ex.ordered,
                 "synonyms": ex.synonyms}
         if perturbed is not None:
@@ -457,7 +481,7 @@ class ExerciseBook:
         except _Invalid as exc:
             return "invalid", str(exc), answer
         except Exception as exc:  # a check must never crash the learner's notebook
-            return "error", f"{type(exc).__name__}: {exc}", answer
+            return "error", problem(exc, self.lang), answer
 
     def _record(self, ex: Exercise, verdict: Verdict, given: Any, reason: str | None) -> None:
         n = self.attempts.get(ex.name, 0)
@@ -486,8 +510,7 @@ class ExerciseBook:
         except Unusable as exc:  # the convert says, in both languages, what it needs
             raise _Invalid(exc.text(self.lang)) from None
         except Exception as exc:  # e.g. a SQL syntax error: tell the learner, never crash
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-            raise _Invalid(f"{type(exc).__name__}: {first}") from None
+            raise _Invalid(problem(exc, self.lang)) from None
 
     def options(self, name: str) -> None:
         """Show the options of a *decide* exercise (computed from this notebook's data)."""
@@ -512,13 +535,32 @@ class ExerciseBook:
         self._show(text)
 
     def summary(self) -> pd.DataFrame:
-        """One row per exercise: its title and the status of its last check."""
+        """One row per exercise: its name (as the notebook's code calls it), its title and
+        the status of its last check (a code: ``correct``, ``unchecked``...)."""
         return pd.DataFrame({
             "exercise": [e.name for e in self._by_name.values()],
             "title": [e.label(self.lang) for e in self._by_name.values()],
             "status": [self.results[e.name].status if e.name in self.results else "unchecked"
                        for e in self._by_name.values()],
         })
+
+    def overview(self) -> pd.DataFrame:
+        """The book as its reader sees it: one row per exercise, headed by its title, and the
+        status of its last check, all in the book's language (:meth:`summary` keeps the
+        names and codes).
+
+        >>> book = ExerciseBook([1, 2], [Exercise("win_rate", len)], lang="es", quiet=True)
+        >>> book.check("win_rate", 2)
+        >>> book.overview()
+                                           Estado
+        Ejercicio
+        Tasa de éxito del embudo de ventas  Correcto
+        """
+        rows = self.summary()
+        statuses = [t(f"value.{s}", self.lang) if f"value.{s}" in catalog() else s
+                    for s in rows["status"]]
+        return pd.DataFrame({t("column.status", self.lang): statuses},
+                            index=pd.Index(rows["title"], name=t("label.exercise", self.lang)))
 
 
 def _notebook_student_id() -> str | None:

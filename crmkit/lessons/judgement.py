@@ -38,9 +38,11 @@ import string
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from ..i18n import catalog, t
 from .exercises import Exercise, ExerciseBook, Unusable, fold
 
-__all__ = ["decide", "letters", "sizes_options", "MIN_REASON_WORDS", "ExerciseBook"]
+__all__ = ["decide", "letters", "labelled", "Option", "value_option", "sizes_options",
+           "MIN_REASON_WORDS", "ExerciseBook"]
 
 #: Words a written reason needs at least.
 MIN_REASON_WORDS = 5
@@ -52,6 +54,51 @@ def letters(labels: Sequence[Any]) -> dict[str, Any]:
     {'a': 'web', 'b': 'store'}
     """
     return dict(zip(string.ascii_lowercase, labels, strict=False))
+
+
+class Option(str):
+    """An option's text as a reader of one language reads it, keeping the data's ``code``
+    it shows: the option is printed as its text, and a learner may answer with the letter,
+    the text (in either language) or the code.
+
+    >>> o = Option("Mujer", "women")
+    >>> o, o.code, o == "Mujer"
+    ('Mujer', 'women', True)
+    """
+
+    code: str
+
+    def __new__(cls, text: str, code: Any) -> Option:
+        out = super().__new__(cls, text)
+        out.code = str(code)
+        return out
+
+
+def value_option(code: Any, lang: str, group: str = "value") -> Option:
+    """The category value ``code`` as an option: its catalog label (``<group>.<code>``) in
+    ``lang``, or the code itself when the catalog has none (a shop's own name).
+
+    >>> value_option("kids", "es"), value_option("kids", "en"), value_option("Lola 7", "es")
+    ('Infantil', 'Kids', 'Lola 7')
+    """
+    key = f"{group}.{code}"
+    return Option(t(key, lang) if key in catalog() else str(code), code)
+
+
+def labelled(codes: Sequence[Any], lang: str, group: str = "value") -> dict[str, Option]:
+    """:func:`letters` of data codes shown through the catalog; the letters follow the
+    codes' order, the same in every language.
+
+    >>> labelled(["accessories", "women"], "es")
+    {'a': 'Complementos', 'b': 'Mujer'}
+    """
+    return letters([value_option(c, lang, group) for c in codes])
+
+
+def _names(text: Any) -> set[str]:
+    """What an option may be answered with: its text, the label before ``:``, its code."""
+    names = {fold(str(text)), fold(str(text).split(":")[0]), fold(getattr(text, "code", ""))}
+    return names - {""}
 
 
 def sizes_options(values) -> dict[str, str]:
@@ -72,10 +119,10 @@ def _chooser(options: Callable):
         letter = choice[:-1] if len(choice) == 2 and choice.endswith(")") else choice  # "b)"
         if letter in options(data, "en"):
             return letter
-        # the option's own text (or its label before ':'), in either language, is as good
+        # the option's own text (or its label before ':') in either language, or the code
         for lang in ("en", "es"):
             for letter, text in options(data, lang).items():
-                if fold(str(text)) == choice or fold(str(text).split(":")[0]) == choice:
+                if choice in _names(text):
                     return letter
         return choice
     return convert
@@ -91,7 +138,7 @@ def decide(name: str, options: Callable[[Any, str], Mapping[str, str]],
     def solve(data):
         right = best(data)
         for letter, text in options(data, "en").items():
-            if letter == right or fold(str(text).split(":")[0]) == fold(str(right)):
+            if letter == right or fold(str(right)) in _names(text):
                 return letter
         return str(right)
 

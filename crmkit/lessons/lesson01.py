@@ -24,7 +24,7 @@ from ..analytics.service import state_durations
 from ..analytics.tracking import out_of_hours_share
 from ..i18n import format_currency, format_message, key_of, t
 from .exercises import Exercise, ExerciseBook, fold
-from .judgement import decide, letters
+from .judgement import decide, labelled, letters, value_option
 
 __all__ = ["EXERCISES", "exercise_book", "exercise_hours", "late_incidents", "SLA_HOURS",
            "OPENING_HOURS", "area_sentences", "processing_table"]
@@ -157,19 +157,6 @@ def _level_drops(data):
     return (cumulative.shift(1) - cumulative).iloc[1:]
 
 
-def _label(group: str):
-    def label(key, lang):
-        name = f"{group}.{key}"
-        return t(name, lang) if name in _catalog() else str(key)
-    return label
-
-
-def _catalog():
-    from ..i18n import catalog
-
-    return catalog()
-
-
 def _late_share(data):
     """Share of each intake channel's incidents that waited over the 48-hour level somewhere."""
     d = state_durations(data)
@@ -185,15 +172,15 @@ def _pick(values) -> str:
 JUDGEMENT = (
     decide(
         "fund_medium",
-        lambda d, lang: letters([_label("value")(k, lang) for k in _media(d).index]),
+        lambda d, lang: labelled(list(_media(d).index), lang),
         lambda d: _pick(_media(d)), needs="acquisition"),
     decide(
         "late_channel",
-        lambda d, lang: letters([_label("value")(k, lang) for k in _late_share(d).index]),
+        lambda d, lang: labelled(list(_late_share(d).index), lang),
         lambda d: _pick(_late_share(d)), needs="incidents"),
     decide(
         "target_group",
-        lambda d, lang: letters([f"{band} · {_label('value')(g, lang)}"
+        lambda d, lang: letters([f"{band} · {value_option(g, lang)}"
                                  for band, g in _spend_cells(d).index]),
         lambda d: _pick(_spend_cells(d)), needs="demographics"),
     decide(

@@ -17,8 +17,8 @@ the learner's answers, and an answer to a SQL exercise is the query itself
 ...            "marts.dim_customer c USING (customer_key) WHERE c.customer_id = -1")
 ✅ Order lines of guests: correct, well done!
 >>> book.check("guest_lines", "SELEC nothing")  # doctest: +ELLIPSIS
-🔶 Order lines of guests: your answer could not be used: ValueError: The database could not \
-run this query (a syntax error): "Parser Error: syntax error at or near "SELEC"...
+🔶 Order lines of guests: your answer could not be used: The database could not run this \
+query (a syntax error): "Parser Error: syntax error at or near "SELEC"...
 >>> count_joins("SELECT * FROM a JOIN b USING (k) LEFT JOIN c ON c.x = b.x")
 2
 """
@@ -47,10 +47,12 @@ from ..i18n import check_lang, format_message, t
 from ..warehouse.connection import InvalidSQLError, NotOneSelectError, connect, one_statement
 from ..warehouse.sql import ident
 from .exercises import AnyOf, Exercise, ExerciseBook
-from .judgement import decide, letters
+from .judgement import decide, labelled, letters
 
 __all__ = [
     "detail_text",
+    "member_names",
+    "NotAQueryError",
     "sql_error_text",
     "Workshop",
     "workshop",
@@ -212,9 +214,13 @@ def run_sql(ws: Workshop, sql, lang: str = "en"):
         con.close()
 
 
+class NotAQueryError(ParameterError, TypeError):
+    """An answer that should be a query is not one (a number, a single word)."""
+
+
 def _sql_text(sql, lang: str, key: str = "msg.sql_expected") -> None:
     if not isinstance(sql, str) or not re.search(r"\s", sql.strip()):  # 'women', '12'...
-        raise TypeError(t(key, lang))
+        raise NotAQueryError(t(key, lang))
 
 
 _SQL_KINDS = (("CatalogException", "catalog"), ("ParserException", "parser"),
@@ -270,6 +276,27 @@ def detail_text(details: pd.Series, lang: str = "en") -> pd.Series:
     return details.map(one)
 
 
+#: The name the warehouse gives a product it had to infer (``crmkit.warehouse.sql``).
+_INFERRED = re.compile(r"^unknown product (?P<ref>.+)$")
+
+
+def member_names(names, lang: str = "en") -> list[str]:
+    """The names of dimension members as a reader of ``lang`` reads them: the warehouse
+    names an inferred product in English (``unknown product 9999999``) and keeps that
+    name; any other name is the shop's own and is left as it is.
+
+    >>> member_names(["unknown product 9999999", "Urban boots Kelme 026"], "es")
+    ['producto desconocido 9999999', 'Urban boots Kelme 026']
+    """
+    def one(name):
+        m = _INFERRED.match(name) if isinstance(name, str) else None
+        if m is None:
+            return name
+        return format_message(t("label.inferred_product", lang), lang, **m.groupdict())
+
+    return [one(n) for n in names]
+
+
 def sql_answer(con, sql, lang: str = "en", *, expected: str = "msg.sql_expected"):
     """A learner's query run as one SELECT on ``con``, its result shaped as an answer.
 
@@ -299,13 +326,13 @@ def sql_answer(con, sql, lang: str = "en", *, expected: str = "msg.sql_expected"
     try:
         df = con.execute(sql).df()
     except duckdb.Error as exc:  # said in the report's language, the database's words quoted
-        raise ValueError(sql_error_text(exc, lang)) from None
+        raise ParameterError(sql_error_text(exc, lang)) from None
     if df.empty:
-        raise ValueError(t("msg.sql_empty", lang))
+        raise ParameterError(t("msg.sql_empty", lang))
     if df.shape == (1, 1):
         value = df.iat[0, 0]
         if pd.isna(value):
-            raise ValueError(t("msg.sql_null", lang))
+            raise ParameterError(t("msg.sql_null", lang))
         return value.item() if hasattr(value, "item") else value
     if df.shape[1] == 1:
         return df.iloc[:, 0].tolist()
@@ -620,11 +647,11 @@ JUDGEMENT = (
         lambda ws: _choice(_best_quarter_months(ws).index, _best_quarter_months(ws).idxmax())),
     decide(
         "fund_department",
-        lambda ws, lang: letters(list(_department_growth(ws).index)),
+        lambda ws, lang: labelled(list(_department_growth(ws).index), lang),
         lambda ws: _choice(_department_growth(ws).index, _department_growth(ws).idxmax())),
     decide(
         "department_behind_change",
-        lambda ws, lang: letters(list(_department_change(ws).index)),
+        lambda ws, lang: labelled(list(_department_change(ws).index), lang),
         lambda ws: _choice(_department_change(ws).index, _department_change(ws).idxmax())),
     decide(
         "cube_operation",

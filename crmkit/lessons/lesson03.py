@@ -60,7 +60,7 @@ from ..i18n import (
     t,
 )
 from .exercises import AnyOf, Exercise, ExerciseBook, NotReady, fold
-from .judgement import decide, letters
+from .judgement import Option, decide, labelled, letters
 from .notebook import localize, readable
 
 __all__ = [
@@ -737,7 +737,7 @@ def _board_block(ctx, question: str) -> pd.DataFrame:
 def _trust_options(question: str):
     def options(ctx, lang):
         methods = sorted(_board_block(ctx, question).index)
-        return letters([_method_label(m, lang) for m in methods])
+        return letters([Option(_method_label(m, lang), m) for m in methods])
     return options
 
 
@@ -757,7 +757,7 @@ def _segment_counts(ctx) -> pd.DataFrame:
 
 
 def _segment_options(ctx, lang):
-    return letters([t(f"rfm_segment.{s}", lang) for s in sorted(_segment_counts(ctx).index)])
+    return labelled(sorted(_segment_counts(ctx).index), lang, group="rfm_segment")
 
 
 def _segment_best(ctx):

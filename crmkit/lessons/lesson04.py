@@ -34,7 +34,8 @@ from ..i18n import (
 )
 from . import parameters
 from .exercises import Exercise, ExerciseBook
-from .judgement import decide, letters
+from .judgement import Option, decide, labelled, letters
+from .notebook import campaign_label
 
 __all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall",
            "plot_funnel", "plot_cps", "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "LIFT",
@@ -376,12 +377,6 @@ def _channel_roi(data) -> pd.Series:
     return e["roi"].groupby(channel.to_numpy()).median().sort_index()
 
 
-def _value_label(key, lang: str) -> str:
-    from ..i18n import catalog
-
-    return t(f"value.{key}", lang) if f"value.{key}" in catalog() else str(key)
-
-
 def _first_max(values: pd.Series) -> str:
     return "abcdefghijklmnopqrstuvwxyz"[list(values.index).index(values.idxmax())]
 
@@ -393,17 +388,19 @@ JUDGEMENT = (
         lambda d: _first_max(_kpi_change(d)), needs="web_visits"),
     decide(
         "channel_to_plan",
-        lambda d, lang: letters([_value_label(k, lang) for k in _channel_roi(d).index]),
+        lambda d, lang: labelled(list(_channel_roi(d).index), lang),
         lambda d: _first_max(_channel_roi(d)), needs="marketing"),
     decide(
         "scale_campaign",
-        lambda d, lang: letters([f"{i}: {n}" for i, n in _effects(d)["name"].items()]),
+        lambda d, lang: letters([Option(f"{i}: {campaign_label(n, lang)}", n)
+                                 for i, n in _effects(d)["name"].items()]),
         lambda d: "abcdefghijklmnopqrstuvwxyz"[list(_effects(d).index).index(
             _effects(d)["ci_low"].idxmax())], needs="marketing"),
     decide(
         "fund_campaign",
         lambda d, lang: letters([
-            f"{name} ({format_currency(cost, lang, currency=d.currency, decimals=0)})"
+            Option(f"{campaign_label(name, lang)} "
+                   f"({format_currency(cost, lang, currency=d.currency, decimals=0)})", name)
             for name, cost in zip(_budget_campaigns(d)["name"], _budget_campaigns(d)["cost"],
                                   strict=True)]),
         _fund_best, needs="marketing"),

@@ -44,6 +44,7 @@ from matplotlib.figure import Figure
 from ..errors import ParameterError, check_choice
 from ..i18n import check_lang, describe_figure, format_number, number_axis, t
 from ..warehouse.cube import ALL, cube
+from .exercises import problem
 
 __all__ = ["DIMENSIONS", "MEASURES", "cube_view", "plot_cube_view", "default_columns",
            "view_bundle", "cube_explorer"]
@@ -309,7 +310,7 @@ def _connect(controls, handle, warehouse, lang, table) -> None:
             bundle, _ = view_bundle(warehouse, rows=pick_rows.value, columns=pick_cols.value,
                                     measure=pick_measure.value, lang=lang, table=table)
         except Exception as exc:  # a redraw must never leave a half view behind
-            text = f"{type(exc).__name__}: {exc}"
+            text = problem(exc, lang)
             bundle = {"text/plain": text, "text/html": f"<pre>{html.escape(text)}</pre>"}
         handle.update(bundle, raw=True)
 
