@@ -30,11 +30,42 @@ def run_child(code: str, *args: str) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def write_block(name: str, command: str, body: str) -> Path:
-    """Replace (or append) the ``<!-- name:start -->`` block of README.md."""
+#: The machine's 1-minute load average when the script started, before its own work: figures
+#: measured beside other work are slower than the code is, so they are not published.
+START_LOAD = os.getloadavg()[0]
+#: Above this starting load, :func:`write_block` refuses to publish (unless
+#: ``CRMKIT_BENCH_ANY_LOAD=1`` is set; the block then says so).
+QUIET_LOAD = 1.5
+
+
+class BusyMachineError(RuntimeError):
+    """The figures were measured on a busy machine and were not written to README.md."""
+
+
+def write_block(name: str, command: str, body: str, *, start_load: float | None = None,
+                any_load: bool | None = None) -> Path:
+    """Replace (or append) the ``<!-- name:start -->`` block of README.md.
+
+    The block records the load average the script started at; a start above
+    :data:`QUIET_LOAD` is refused (:class:`BusyMachineError`) unless ``any_load``
+    (or ``CRMKIT_BENCH_ANY_LOAD=1``) asks for it, and then the block says the
+    machine was busy.
+    """
+    load = START_LOAD if start_load is None else start_load
+    if any_load is None:
+        any_load = os.environ.get("CRMKIT_BENCH_ANY_LOAD") == "1"
+    if load > QUIET_LOAD and not any_load:
+        raise BusyMachineError(
+            f"the machine's load average was {load:.1f} when this script started (above "
+            f"{QUIET_LOAD}): the figures are printed above but not written to {README.name}; "
+            "run again on a quiet machine, or set CRMKIT_BENCH_ANY_LOAD=1 to write them anyway.")
+    busy = (f" The machine was busy (load average {load:.1f} at the start, above {QUIET_LOAD}):"
+            " times are slower than the code is; compare the ratios." if load > QUIET_LOAD
+            else "")
     block = (f"<!-- {name}:start -->\nMeasured {time.strftime('%Y-%m-%d')} on "
              f"{platform.machine()}, Python {platform.python_version()}, with "
-             f"`{command}`.\n\n{body}\n<!-- {name}:end -->")
+             f"`{command}`; 1-minute load average at the start {load:.1f}.{busy}\n\n"
+             f"{body}\n<!-- {name}:end -->")
     old = README.read_text(encoding="utf-8") if README.exists() else ""
     pattern = re.compile(rf"<!-- {name}:start -->.*?<!-- {name}:end -->", re.S)
     new = (pattern.sub(lambda _: block, old) if pattern.search(old)
