@@ -41,6 +41,7 @@ from ..i18n import t
 from .backoffice import inventory, numbered, opportunities, tickets
 from .crmdata import CRMData
 from .money import derive_line_amounts, minor_digits, to_cents
+from .social import outside_tables
 from .names import (
     EMAIL_DOMAINS,
     FIRST_NAMES_F,
@@ -232,6 +233,8 @@ def generate(
         "opportunities": opps, "inventory": inv,
     }
     tables = {k: conform(k, v) if len(v) else empty_table(k) for k, v in tables.items()}
+    tables |= {k: conform(k, v) for k, v in  # newsletter, searches, social media...: if any
+               outside_tables(prof, int(seed), tables).items() if len(v)}
     manifest = {
         "profile": prof.name, "seed": int(seed), "n_customers": n,
         "start": str(t0.date()), "end": str(t1.date()), "crmkit_version": __version__,
