@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["shared_agenda", "handoffs", "potential_customers", "two_views", "crm_people",
+__all__ = ["shared_agenda", "agenda_by_week", "handoffs", "potential_customers", "two_views", "crm_people",
            "outsourcing_costs", "one_to_one_offers", "luxury_buyers", "customised",
            "next_plan", "scenario_forecast", "SCENARIOS", "NEXT_STEP"]
 
@@ -31,43 +31,60 @@ NEXT_STEP = {"registered": ("technical_report", "technician"),
 
 def shared_agenda(data, *, as_of=None, sla_hours: float = 72,
                   follow_up_days: int = 14) -> pd.DataFrame:
-    """The tasks everyone sees on the CRM's agenda on ``as_of`` (default: the last
-    recorded moment): the next step of each open incident (due ``sla_hours`` after its
-    last change, for the role that takes it) and a follow-up of each open negotiation
-    (due ``follow_up_days`` after it was opened, for its owner).
+    """Every task the CRM put on the organisation's shared agenda: the next step of each
+    incident after each change of state (due ``sla_hours`` later, for the role that takes
+    it; ``done`` when the incident moved on), a follow-up of each negotiation (due
+    ``follow_up_days`` after it was opened, for its owner) and the launch of each campaign
+    (for marketing). ``late``: done after its due moment, or still open on ``as_of``
+    (default: the last recorded moment) and past due.
 
     >>> import pandas as pd
     >>> from crmkit.dataset.crmdata import CRMData
-    >>> tk = pd.DataFrame({"ticket_id": [1, 2], "status": ["registered", "closed"]})
-    >>> ev = pd.DataFrame({"ticket_id": [1, 2], "state": ["registered", "closed"],
-    ...     "occurred_at": pd.to_datetime(["2025-01-01", "2025-01-02"]),
-    ...     "actor_role": ["operator", "operator"]})
+    >>> ev = pd.DataFrame({"ticket_id": [1, 1, 2], "state": ["registered", "technical_report",
+    ...     "registered"], "actor_role": ["operator", "technician", "operator"],
+    ...     "occurred_at": pd.to_datetime(["2025-01-01", "2025-01-02", "2025-01-01"])})
     >>> agenda = shared_agenda(CRMData({"orders": pd.DataFrame({"order_id": [1]}),
-    ...     "tickets": tk, "ticket_events": ev}), as_of="2025-01-05")
-    >>> agenda[["task", "owner", "overdue"]].to_dict("records")
-    [{'task': 'technical_report', 'owner': 'technician', 'overdue': True}]
+    ...     "tickets": pd.DataFrame({"ticket_id": [1, 2]}), "ticket_events": ev}),
+    ...     as_of="2025-01-09")
+    >>> agenda[["ref", "task", "owner", "late"]].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    [{'ref': 1, 'task': 'technical_report', 'owner': 'technician', 'late': False},
+     {'ref': 2, 'task': 'technical_report', 'owner': 'technician', 'late': True},
+     {'ref': 1, 'task': 'report_validated', 'owner': 'validator', 'late': True}]
     """
     data.require("incidents", analysis="the shared agenda")
-    ev = data.ticket_events.sort_values("occurred_at", kind="stable")
-    last = ev.groupby("ticket_id").tail(1).set_index("ticket_id")
-    open_ = last[last["state"] != "closed"]
-    rows = [{"kind": "incident", "ref": int(i), "task": NEXT_STEP[s][0],
-             "owner": NEXT_STEP[s][1], "due": at + pd.Timedelta(hours=sla_hours)}
-            for i, s, at in zip(open_.index, open_["state"], open_["occurred_at"], strict=True)
-            if s in NEXT_STEP]
+    ev = data.ticket_events.sort_values(["ticket_id", "occurred_at"], kind="stable")
+    done = ev.groupby("ticket_id")["occurred_at"].shift(-1)
+    steps = ev[ev["state"].isin(list(NEXT_STEP))]
+    frames = [pd.DataFrame({
+        "kind": "incident", "ref": steps["ticket_id"].astype(int),
+        "task": steps["state"].map(lambda s: NEXT_STEP[s][0]),
+        "owner": steps["state"].map(lambda s: NEXT_STEP[s][1]),
+        "due": steps["occurred_at"] + pd.Timedelta(hours=sla_hours),
+        "done": done[steps.index]})]
     stamps = [ev["occurred_at"].max()]
     if data.has("pipeline"):
         op = data.opportunities
         stamps.append(op["created_at"].max())
-        live = op[~op["stage"].isin(["won", "lost"])]
-        rows += [{"kind": "negotiation", "ref": int(i), "task": "follow_up", "owner": o,
-                  "due": c + pd.Timedelta(days=follow_up_days)}
-                 for i, o, c in zip(live["opportunity_id"], live["owner"], live["created_at"],
-                                    strict=True)]
+        frames.append(pd.DataFrame({
+            "kind": "negotiation", "ref": op["opportunity_id"].astype(int), "task": "follow_up",
+            "owner": op["owner"], "due": op["created_at"] + pd.Timedelta(days=follow_up_days),
+            "done": op["closed_at"]}))
+    if data.has("campaigns"):
+        c = data.campaigns
+        frames.append(pd.DataFrame({
+            "kind": "campaign", "ref": c["campaign_id"].astype(int), "task": "launch",
+            "owner": "marketing", "due": pd.to_datetime(c["start_date"]),
+            "done": pd.to_datetime(c["start_date"])}))
     now = pd.Timestamp(as_of) if as_of is not None else max(stamps)
-    out = pd.DataFrame(rows, columns=["kind", "ref", "task", "owner", "due"])
-    out["overdue"] = out["due"] < now
+    out = pd.concat([f for f in frames if len(f)], ignore_index=True)
+    out["late"] = out["done"].fillna(now) > out["due"]
     return out.sort_values(["due", "kind", "ref"], kind="stable").reset_index(drop=True)
+
+
+def agenda_by_week(agenda: pd.DataFrame) -> pd.DataFrame:
+    """Tasks due per week (Monday first) on the shared agenda, and how many were late."""
+    week = agenda["due"].dt.to_period("W-SUN").dt.start_time.rename("week")
+    return agenda.groupby(week).agg(tasks=("task", "size"), late=("late", "sum")).astype(int)
 
 
 def handoffs(data) -> pd.Series:

@@ -1,0 +1,369 @@
+"""Sections that teach the course texts' remaining concepts on the shop's data: the
+tables they show and their exercises, one tuple per notebook (``EXERCISES["01"]``...),
+appended to each lesson's exercise book.
+
+>>> from crmkit.dataset.synth import generate
+>>> from crmkit.lessons.exercises import ExerciseBook, answer_key
+>>> data = generate("boutique", n_customers=300, seed=1)
+>>> book = ExerciseBook(data, EXERCISES["04"], lang="en")
+>>> book.judge("till_conversion", answer_key(book, "till_conversion")).status
+'correct'
+>>> book.judge("seo_best_term", "x").status  # a store without a web shop has no searches
+'skipped'
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..analytics import organisation as org
+from ..analytics import outreach
+from ..dataset.synth import generate
+from ..i18n import format_message, t
+from .exercises import Exercise
+from .judgement import letters
+
+__all__ = ["ACTIVITY_SHOPS", "EXERCISES", "five_shops", "luxury_audience", "campaign_share",
+           "store_kpis", "STORE_KPIS", "margin_by_month"]
+
+#: The five businesses of Actividad 6.5 (course text 000) and the profile of each.
+ACTIVITY_SHOPS = {"fashion_chain": "Inditex", "sports_shop": "Tienda de Deportes Zeus",
+                  "frozen_foods": "Fripisa", "boutique": "Mabenka",
+                  "ice_cream": "Helados Romero"}
+
+
+def five_shops(*, seed: int = 0, start: str = "2024-01-01", end: str = "2025-12-31",
+               n_customers: int = 400) -> pd.DataFrame:
+    """The five shops of Actividad 6.5 side by side, each generated with the same seed,
+    period and customer file size: what each would put in a warehouse and mine.
+
+    >>> five_shops(seed=1, n_customers=60).loc["ice_cream", "business"]
+    'Helados Romero'
+    """
+    rows = {}
+    for profile, business in ACTIVITY_SHOPS.items():
+        d = generate(profile, n_customers=n_customers, seed=seed, start=start, end=end)
+        o = d.orders
+        months = o.groupby(o["placed_at"].dt.month).size()
+        counts = o["customer_id"].value_counts()
+        rows[profile] = {
+            "business": business,
+            "channels": int(o["channel"].nunique()),
+            "orders": len(o),
+            "guest_share": float(o["customer_id"].isna().mean()),
+            "repeat_buyers": int((counts >= 2).sum()),
+            "peak_month_share": float(months.max() / months.sum()),
+            "tables": sum(1 for v in d.tables.values() if len(v)),
+        }
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("profile")
+
+
+def why_sentences(shops: pd.DataFrame, lang: str = "en") -> list[str]:
+    """One sentence per shop: why a warehouse, why data mining, read from its figures."""
+    out = []
+    for _, r in shops.iterrows():
+        wh = ("msg.why_wh_channels" if r["channels"] > 1 else "msg.why_wh_history")
+        dm = ("msg.why_dm_anonymous" if r["guest_share"] > 0.5 else "msg.why_dm_customers")
+        out.append(format_message(t("msg.why_shop", lang), lang, business=r["business"],
+                                  warehouse=format_message(t(wh, lang), lang,
+                                                           channels=int(r["channels"]),
+                                                           tables=int(r["tables"])),
+                                  mining=format_message(t(dm, lang), lang,
+                                                        share=r["guest_share"],
+                                                        repeat=int(r["repeat_buyers"]))))
+    return out
+
+
+def luxury_audience(data, *, top: float = 0.1) -> int:
+    """Known customers who bought at least one of the dearest products (top ``top`` share
+    of list prices): the audience of a one-by-one luxury promotion."""
+    lux = org.luxury_buyers(data, top=top)
+    lines = data.order_lines[data.order_lines["product_id"].isin(lux.index)]
+    who = lines["order_id"].map(data.orders.set_index("order_id")["customer_id"])
+    return int(who.dropna().nunique())
+
+
+def campaign_share(data) -> float:
+    """Share of the revenue from orders attributed to a campaign: the part of sales a change
+    of the marketing budget moves in the forecast's scenarios."""
+    from ..analytics.tracking import order_value
+
+    value = order_value(data)
+    camp = data.orders.set_index("order_id")["campaign_id"].reindex(value.index)
+    return float(value[camp.notna()].sum() / value.sum()) if value.sum() else 0.0
+
+
+def margin_by_month(warehouse) -> pd.DataFrame:
+    """Revenue, cost and gross margin per month, from the warehouse's sales fact: the first
+    report of a Business Intelligence tool."""
+    from ..warehouse import query
+
+    return query(warehouse, """
+        SELECT date_key // 100 AS month, sum(net_amount) AS revenue,
+               sum(cost_amount) AS cost, sum(net_amount) - sum(cost_amount) AS margin
+        FROM marts.fact_order_line GROUP BY ALL ORDER BY month""").set_index("month")
+
+
+#: The store's monthly KPIs compared by the ``store_kpi_change`` exercise.
+STORE_KPIS = ("visits", "conversion_rate", "average_receipt")
+
+
+def store_kpis(data) -> pd.DataFrame:
+    """Per month: door visits, the till's conversion rate and the average receipt."""
+    from ..analytics.tracking import order_value
+
+    f = outreach.store_footfall(data)
+    store = data.orders[data.orders["channel"] == "store"]
+    value = order_value(data).reindex(store["order_id"]).fillna(0.0).to_numpy()
+    revenue = pd.Series(value, index=store["placed_at"].dt.to_period("M").dt.to_timestamp()
+                        ).groupby(level=0).sum()
+    f["average_receipt"] = revenue.reindex(f.index) / f["receipts"].where(f["receipts"] > 0)
+    return f
+
+
+def _store_change(data) -> pd.Series:
+    last = store_kpis(data)[list(STORE_KPIS)].astype(float).tail(2)
+    return np.log(last.iloc[1] / last.iloc[0]).abs()
+
+
+def _first_max(values: pd.Series) -> str:
+    return "abcdefghijklmnopqrstuvwxyz"[list(values.index).index(values.idxmax())]
+
+
+def _influencers(data) -> pd.Series:
+    return outreach.influencer_report(data)["new_buyers"].sort_index()
+
+
+def _decide(name, options, best, **kw) -> Exercise:
+    from .judgement import decide
+
+    return decide(name, options, best, **kw)
+
+
+def _ex(name, solve, title, hints, **kw) -> Exercise:
+    return Exercise(name, solve, title=title, hints=hints, **kw)
+
+
+# ----------------------------------------------------------------------------- notebook 01
+_01 = (
+    _ex("repeat_revenue_share",
+        lambda d: float(org.two_views(d).loc["repeat_buyers", "share_of_revenue"]),
+        ("Revenue of the customers who came back", "Ingresos de los clientes que volvieron"),
+        (("Read the customer view of the table above.",
+          "Lee la vista por cliente de la tabla de arriba."),
+         ("A share between 0 and 1: the revenue of buyers with two or more orders over all "
+          "the revenue.", "Una proporción entre 0 y 1: los ingresos de los compradores con "
+          "dos o más pedidos sobre todos los ingresos.")),
+        needs="sales", rtol=1e-4),
+    _ex("crm_users", lambda d: int(org.crm_people(d).sum()),
+        ("People who work in the CRM", "Personas que trabajan en el CRM"),
+        (("Count the different people of each role who move incidents, and the salespeople.",
+          "Cuenta las personas distintas de cada rol que mueven incidencias, y los "
+          "comerciales."),
+         ("The table of people by role above has one row per role: add it up.",
+          "La tabla de personas por rol de arriba tiene una fila por rol: súmala.")),
+        needs="incidents"),
+    _ex("busiest_agenda_week",
+        lambda d: int(org.agenda_by_week(org.shared_agenda(d))["tasks"].max()),
+        ("Tasks in the agenda's busiest week", "Tareas de la semana más cargada de la agenda"),
+        (("The shared agenda above lists every task with the moment it was due.",
+          "La agenda compartida de arriba lista cada tarea con el momento en que vencía."),
+         ("Count the tasks of each week and take the largest count.",
+          "Cuenta las tareas de cada semana y quédate con el mayor recuento.")),
+        needs="incidents"),
+    _ex("handoffs_total", lambda d: int(org.handoffs(d).sum()),
+        ("Hand-offs the CRM carried", "Traspasos que llevó el CRM"),
+        (("A hand-off is an incident passing from one role to another.",
+          "Un traspaso es una incidencia que pasa de un rol a otro."),
+         ("Add up the hand-offs of every pair of roles in the table above.",
+          "Suma los traspasos de todos los pares de roles de la tabla de arriba.")),
+        needs="incidents"),
+    _ex("newsletter_prospects",
+        lambda d: int(org.potential_customers(d)["newsletter_no_order"]),
+        ("Subscribers who have not bought", "Suscriptores que no han comprado"),
+        (("Keep the subscribers who are still subscribed.",
+          "Quédate con los suscriptores que siguen suscritos."),
+         ("Of those, count the ones who are not among the customers with an order.",
+          "De ellos, cuenta los que no están entre los clientes con algún pedido.")),
+        needs="newsletter"),
+    _ex("luxury_audience", luxury_audience,
+        ("Buyers of the dearest products", "Compradores de los productos más caros"),
+        (("The dearest products are the top tenth by list price (the table above).",
+          "Los productos más caros son la décima parte superior por precio de catálogo "
+          "(la tabla de arriba)."),
+         ("Count each known customer once, even if they bought several of them.",
+          "Cuenta cada cliente conocido una sola vez, aunque comprara varios.")),
+        needs="sales"),
+    _ex("top_customisation",
+        lambda d: str(org.customised(d)["buyers"].idxmax()),
+        ("The customisation most buyers chose", "La personalización que eligieron más "
+         "compradores"),
+        (("The table above counts lines and buyers per option.",
+          "La tabla de arriba cuenta líneas y compradores por opción."),
+         ("Answer with the option's code as the data write it (e.g. 'tailoring').",
+          "Responde con el código de la opción tal como lo escriben los datos (p. ej. "
+          "'tailoring').")),
+        needs="customisation"),    _ex("one_to_one_ready", lambda d: len(org.one_to_one_offers(d)),
+        ("Customers ready for 1×1 marketing", "Clientes listos para el marketing 1×1"),
+        (("They need all five levels of data and consent to receive e-mail.",
+          "Necesitan los cinco niveles de datos y el consentimiento para recibir correo."),
+         ("The table of personal offers has one row per such customer.",
+          "La tabla de ofertas personales tiene una fila por cada uno de esos clientes.")),
+        needs="customers"),
+)
+
+# ----------------------------------------------------------------------------- notebook 02
+_02 = (
+    _ex("romero_guest_share",
+        lambda ws: float(five_shops(seed=ws.seed, start=ws.crm.manifest.get("start", "2024-01-01"),
+                                    end=ws.crm.manifest.get("end", "2025-12-31")
+                                    ).loc["ice_cream", "guest_share"]),
+        ("Helados Romero's anonymous orders", "Los pedidos anónimos de Helados Romero"),
+        (("The table of the five shops has one row per business.",
+          "La tabla de las cinco tiendas tiene una fila por negocio."),
+         ("A share between 0 and 1, from the row of Helados Romero (profile ice_cream).",
+          "Una proporción entre 0 y 1, de la fila de Helados Romero (perfil ice_cream).")),
+        rtol=1e-4),
+    _ex("bi_best_margin",
+        lambda ws: float(margin_by_month(ws.warehouse)["margin"].max()),
+        ("The best month's gross margin", "El margen bruto del mejor mes"),
+        (("The margin of a month is its revenue less the cost of the goods sold.",
+          "El margen de un mes son sus ingresos menos el coste de lo vendido."),
+         ("Take the largest margin of the monthly report above.",
+          "Toma el mayor margen del informe mensual de arriba.")),
+        rtol=1e-4),
+)
+
+# ----------------------------------------------------------------------------- notebook 03
+
+
+def _pessimistic(ctx) -> float:
+    fc = ctx.model("forecast")
+    table = org.scenario_forecast(fc["ets"], budget_share=campaign_share(ctx.data))
+    return float(table.loc["pessimistic", "total"])
+
+
+_03 = (
+    _ex("pessimistic_total", _pessimistic,
+        ("The forecast in the pessimistic scenario", "La previsión en el escenario pesimista"),
+        (("The scenario table multiplies the ETS forecast total by the three factors.",
+          "La tabla de escenarios multiplica el total de la previsión ETS por los tres "
+          "factores."),
+         ("Read the total of the pessimistic row.", "Lee el total de la fila pesimista.")),
+        rtol=1e-4),
+)
+
+# ----------------------------------------------------------------------------- notebook 04
+
+
+def _store_labels(lang):
+    return letters([t(f"judge.store_{k}", lang) for k in STORE_KPIS])
+
+
+_04 = (
+    _ex("store_busiest_month", lambda d: int(outreach.store_footfall(d)["visits"].max()),
+        ("Store footfall of the busiest month", "Afluencia de la tienda en su mes de más "
+         "visitas"),
+        (("The store's footfall table has one row per month.",
+          "La tabla de afluencia de la tienda tiene una fila por mes."),
+         ("Take the largest number of visits.", "Toma el mayor número de visitas.")),
+        needs="store_visits"),
+    _ex("till_conversion",
+        lambda d: float(outreach.store_footfall(d)["receipts"].sum()
+                        / outreach.store_footfall(d)["visits"].sum()),
+        ("Conversion counted at the till", "Conversión contada en la caja"),
+        (("Every receipt is a visit that bought.", "Cada tique es una visita que compró."),
+         ("All the receipts over all the visits of the period, between 0 and 1.",
+          "Todos los tiques sobre todas las visitas del periodo, entre 0 y 1.")),
+        needs="store_visits", rtol=1e-4),
+    _decide("store_kpi_change", lambda d, lang: _store_labels(lang),
+            lambda d: _first_max(_store_change(d)), needs="store_visits",
+            title=("The store KPI behind last month's change",
+                   "El KPI de la tienda detrás del cambio del último mes"),
+            hints=(("Compare the last two months of the store's monthly KPIs.",
+                    "Compara los dos últimos meses de los KPI mensuales de la tienda."),
+                   ("Different units: compare relative changes, rises and falls alike.",
+                    "Unidades distintas: compara cambios relativos, subidas y bajadas por "
+                    "igual.")),
+            rubric=("Gives each KPI's relative change and names the largest.",
+                    "Da el cambio relativo de cada KPI y señala el mayor.")),
+    _ex("walk_outs_peak", lambda d: int(outreach.walk_outs(d).max()),
+        ("Visitors who left without buying", "Visitantes que se fueron sin comprar"),
+        (("A walk-out is a visit counted at the door with no receipt at the till.",
+          "Una salida sin compra es una visita contada en la puerta sin tique en la caja."),
+         ("Visits less receipts, month by month; the largest.",
+          "Visitas menos tiques, mes a mes; el mayor valor.")),
+        needs="store_visits"),
+    _ex("subscriber_buyer_share",
+        lambda d: float(outreach.subscriber_buyers(d)["buyer"]
+                        / outreach.subscriber_buyers(d).sum()),
+        ("Subscribers who buy", "Suscriptores que compran"),
+        (("Only the people still subscribed count.", "Solo cuentan quienes siguen suscritos."),
+         ("Buyers among them over all of them, between 0 and 1.",
+          "Los compradores entre ellos sobre todos ellos, entre 0 y 1.")),
+        needs="newsletter", rtol=1e-4),
+    _ex("freed_budget",
+        lambda d: float(org.next_plan(_effectiveness(d)).query("decision == 'stop'")[
+            "cost"].sum()),
+        ("The budget the new plan moves", "El presupuesto que mueve el nuevo plan"),
+        (("The new plan stops the campaigns that returned less than they cost.",
+          "El nuevo plan detiene las campañas que devolvieron menos de lo que costaron."),
+         ("Add up what the stopped campaigns cost.",
+          "Suma lo que costaron las campañas detenidas.")),
+        needs="marketing", rtol=1e-4),
+    _ex("seo_best_term", lambda d: str(outreach.search_terms(d)["orders"].idxmax()),
+        ("The search term that sells", "El término de búsqueda que vende"),
+        (("Only the visits from organic search results count: that is what SEO works on.",
+          "Solo cuentan las visitas desde los resultados orgánicos: es lo que trabaja el SEO."),
+         ("The term with the most orders, not the most visits.",
+          "El término con más pedidos, no con más visitas.")),
+        needs="search"),
+    _ex("alert_negatives",
+        lambda d: int(outreach.keyword_alerts(d)["negative"].sum()),
+        ("Negative mentions in the alert weeks", "Menciones negativas en las semanas de "
+         "alerta"),
+        (("An alert fires in a week with many more negative mentions of the shop than usual.",
+          "Una alerta salta en una semana con muchas más menciones negativas de la tienda "
+          "de lo habitual."),
+         ("Add up the negative mentions of the weeks that fired.",
+          "Suma las menciones negativas de las semanas que dispararon la alerta.")),
+        needs="listening"),
+    _ex("shares_reach", lambda d: int(outreach.share_reach(d)["followers"].sum()),
+        ("Followers the shares could reach", "Seguidores a los que llegan las veces que se "
+         "comparte"),
+        (("Keep the posts that share the shop's content.",
+          "Quédate con las publicaciones que comparten contenido de la tienda."),
+         ("Add up the followers of their authors.", "Suma los seguidores de sus autores.")),
+        needs="listening"),
+    _decide("influencer_to_renew",
+            lambda d, lang: letters(list(_influencers(d).index)),
+            lambda d: _first_max(_influencers(d)), needs="influencers",
+            title=("The influencer to renew", "El influencer que renovar"),
+            hints=(("An influencer earns their own segment by bringing new buyers.",
+                    "Un influencer merece su propio segmento si trae compradores nuevos."),
+                   ("Compare the new buyers each code brought, not the followers.",
+                    "Compara los compradores nuevos que trajo cada código, no los "
+                    "seguidores.")),
+            rubric=("Chooses by new buyers (or revenue) brought, not by followers; notes the "
+                    "cost per post if known.", "Elige por compradores nuevos (o ingresos) "
+                    "aportados, no por seguidores; menciona el coste por publicación si se "
+                    "conoce.")),
+    _ex("survey_nps", lambda d: float(outreach.net_promoter(d).loc["total", "nps"]),
+        ("The Net Promoter Score", "El Net Promoter Score"),
+        (("Promoters answer 9 or 10, detractors 0 to 6.",
+          "Los promotores responden 9 o 10; los detractores, de 0 a 6."),
+         ("% promoters − % detractors, from −100 to 100.",
+          "% de promotores − % de detractores, de −100 a 100.")),
+        needs="surveys", atol=0.06),
+)
+
+
+def _effectiveness(data):
+    from ..analytics.campaigns import effectiveness
+
+    return effectiveness(data)
+
+
+#: The exercises of this module, by notebook, in the notebook's order.
+EXERCISES = {"01": _01, "02": _02, "03": _03, "04": _04}
