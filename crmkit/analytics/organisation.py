@@ -156,7 +156,7 @@ def crm_people(data) -> pd.Series:
         ev = data.ticket_events
         out = ev.groupby("actor_role")["actor_id"].nunique().to_dict()
     if data.has("pipeline"):
-        out["sales"] = int(data.opportunities["owner"].nunique())
+        out["salesperson"] = int(data.opportunities["owner"].nunique())
     return pd.Series(out, dtype=int, name="people")
 
 

@@ -14,6 +14,8 @@ appended to each lesson's exercise book.
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pandas as pd
 
@@ -24,7 +26,8 @@ from ..i18n import format_message, t
 from .exercises import Exercise
 from .judgement import letters
 
-__all__ = ["ACTIVITY_SHOPS", "EXERCISES", "five_shops", "luxury_audience", "campaign_share",
+__all__ = ["ACTIVITY_SHOPS", "EXERCISES", "FIVE_SHOPS_CUSTOMERS", "five_shops", "why_sentences",
+           "handoff_table", "luxury_audience", "campaign_share",
            "store_kpis", "STORE_KPIS", "margin_by_month"]
 
 #: The five businesses of Actividad 6.5 (course text 000) and the profile of each.
@@ -33,14 +36,23 @@ ACTIVITY_SHOPS = {"fashion_chain": "Inditex", "sports_shop": "Tienda de Deportes
                   "ice_cream": "Helados Romero"}
 
 
+#: Size of each shop's customer file in the side-by-side view of the five shops.
+FIVE_SHOPS_CUSTOMERS = 400
+
+
 def five_shops(*, seed: int = 0, start: str = "2024-01-01", end: str = "2025-12-31",
-               n_customers: int = 400) -> pd.DataFrame:
+               n_customers: int = FIVE_SHOPS_CUSTOMERS) -> pd.DataFrame:
     """The five shops of Actividad 6.5 side by side, each generated with the same seed,
     period and customer file size: what each would put in a warehouse and mine.
 
     >>> five_shops(seed=1, n_customers=60).loc["ice_cream", "business"]
     'Helados Romero'
     """
+    return _five_shops(int(seed), str(start), str(end), int(n_customers)).copy()
+
+
+@cache
+def _five_shops(seed: int, start: str, end: str, n_customers: int) -> pd.DataFrame:
     rows = {}
     for profile, business in ACTIVITY_SHOPS.items():
         d = generate(profile, n_customers=n_customers, seed=seed, start=start, end=end)
@@ -75,6 +87,19 @@ def why_sentences(shops: pd.DataFrame, lang: str = "en") -> list[str]:
     return out
 
 
+def handoff_table(moves: pd.Series, lang: str = "en") -> pd.DataFrame:
+    """The hand-offs of :func:`crmkit.analytics.organisation.handoffs` with each pair of
+    roles written in ``lang`` ("operator → technician")."""
+    from ..i18n import catalog
+
+    def role(key):
+        return t(f"value.{key}", lang) if f"value.{key}" in catalog() else str(key)
+
+    labels = [f"{role(a)} → {role(b)}" for a, b in moves.index]
+    return pd.DataFrame({"handoffs": moves.to_numpy()},
+                        index=pd.Index(labels, name="role_pair"))
+
+
 def luxury_audience(data, *, top: float = 0.1) -> int:
     """Known customers who bought at least one of the dearest products (top ``top`` share
     of list prices): the audience of a one-by-one luxury promotion."""
@@ -100,7 +125,8 @@ def margin_by_month(warehouse) -> pd.DataFrame:
     from ..warehouse import query
 
     return query(warehouse, """
-        SELECT date_key // 100 AS month, sum(net_amount) AS revenue,
+        SELECT make_date(date_key // 10000, (date_key // 100) % 100, 1) AS month,
+               sum(net_amount) AS revenue,
                sum(cost_amount) AS cost, sum(net_amount) - sum(cost_amount) AS margin
         FROM marts.fact_order_line GROUP BY ALL ORDER BY month""").set_index("month")
 
