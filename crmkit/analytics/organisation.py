@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["shared_agenda", "agenda_by_week", "handoffs", "potential_customers", "two_views", "crm_people",
-           "outsourcing_costs", "one_to_one_offers", "luxury_buyers", "customised",
+__all__ = ["shared_agenda", "agenda_by_week", "handoffs", "potential_customers", "two_views",
+           "crm_people", "outsourcing_costs", "one_to_one_offers", "luxury_buyers", "customised",
            "next_plan", "scenario_forecast", "SCENARIOS", "NEXT_STEP"]
 
 #: The next step of an incident in each state, and the role that takes it.
@@ -46,7 +46,8 @@ def shared_agenda(data, *, as_of=None, sla_hours: float = 72,
     >>> agenda = shared_agenda(CRMData({"orders": pd.DataFrame({"order_id": [1]}),
     ...     "tickets": pd.DataFrame({"ticket_id": [1, 2]}), "ticket_events": ev}),
     ...     as_of="2025-01-09")
-    >>> agenda[["ref", "task", "owner", "late"]].to_dict("records")  # doctest: +NORMALIZE_WHITESPACE
+    >>> agenda[["ref", "task", "owner", "late"]].to_dict("records")
+    ... # doctest: +NORMALIZE_WHITESPACE
     [{'ref': 1, 'task': 'technical_report', 'owner': 'technician', 'late': False},
      {'ref': 2, 'task': 'technical_report', 'owner': 'technician', 'late': True},
      {'ref': 1, 'task': 'report_validated', 'owner': 'validator', 'late': True}]
@@ -179,8 +180,8 @@ def one_to_one_offers(data, *, n: int | None = None) -> pd.DataFrame:
     each with a personal offer read from their own habits: the category they buy most,
     their payment method, their usual gap between orders and the day the next offer is due.
     """
-    from .levels import reach_masks
     from .kpis import line_revenue
+    from .levels import reach_masks
 
     for topic in ("customers", "products"):
         data.require(topic, analysis="1x1 marketing")

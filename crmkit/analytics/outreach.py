@@ -100,11 +100,8 @@ def search_terms(data, *, source: str | None = "organic") -> pd.DataFrame:
     >>> r = pd.DataFrame({"session_id": [1, 2, 3], "referrer": ["google.es"] * 3,
     ...                   "search_term": ["a", "a", "b"]})
     >>> o = pd.DataFrame({"order_id": [10]})
-    >>> search_terms(CRMData({"orders": o, "web_sessions": s, "web_referrals": r}))
-                 visits  orders  conversion_rate
-    search_term                                 
-    a                 2       1              0.5
-    b                 1       0              0.0
+    >>> search_terms(CRMData({"orders": o, "web_sessions": s, "web_referrals": r})).to_dict("list")
+    {'visits': [2, 1], 'orders': [1, 0], 'conversion_rate': [0.5, 0.0]}
     """
     r = _referred(data)
     if source is not None:

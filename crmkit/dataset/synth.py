@@ -41,7 +41,6 @@ from ..i18n import t
 from .backoffice import inventory, numbered, opportunities, tickets
 from .crmdata import CRMData
 from .money import derive_line_amounts, minor_digits, to_cents
-from .social import outside_tables
 from .names import (
     EMAIL_DOMAINS,
     FIRST_NAMES_F,
@@ -53,6 +52,7 @@ from .names import (
 )
 from .profiles import ShopProfile, get_profile
 from .schema import CHANNELS, SEGMENTS, conform, empty_table
+from .social import outside_tables
 
 __all__ = ["generate", "DEFAULT_START", "DEFAULT_END"]
 

@@ -74,7 +74,7 @@ def notebook_coverage(nn: str, cells: list[dict]) -> dict[str, dict[str, list[st
     for i, (_, title) in heads:
         for concept in cells[i]["metadata"].get("concepts", []):
             add(concept, "sections", f"{nn} §{title}")
-    for i, c in enumerate(cells):
+    for c in cells:
         for concept in c["metadata"].get("concepts", []) if c["cell_type"] == "code" else []:
             for n in _CHECK.findall("".join(c["source"])):
                 add(concept, "exercises", f"{nn}: {number[n]} `{n}`")
