@@ -28,7 +28,7 @@ from .judgement import letters
 
 __all__ = ["ACTIVITY_SHOPS", "EXERCISES", "FIVE_SHOPS_CUSTOMERS", "five_shops", "why_sentences",
            "handoff_table", "luxury_audience", "campaign_share",
-           "store_kpis", "STORE_KPIS", "margin_by_month"]
+           "store_kpis", "STORE_KPIS", "margin_by_month", "month_label", "role_label"]
 
 #: The five businesses of Actividad 6.5 (course text 000) and the profile of each.
 ACTIVITY_SHOPS = {"fashion_chain": "Inditex", "sports_shop": "Tienda de Deportes Zeus",
@@ -157,6 +157,55 @@ def _first_max(values: pd.Series) -> str:
     return "abcdefghijklmnopqrstuvwxyz"[list(values.index).index(values.idxmax())]
 
 
+def month_label(month, lang: str = "en") -> str:
+    """A month as ``lang`` writes it (``March 2025``, ``marzo de 2025``)."""
+    from ..i18n import format_date
+
+    return format_date(month, lang, skeleton="yMMMM")
+
+
+def role_label(key, lang: str = "en") -> str:
+    """A category value of the data (a role, an option, a segment) as ``lang`` writes it.
+
+    >>> role_label("technician", "es"), role_label("sales-02", "es")
+    ('Técnico', 'sales-02')
+    """
+    from ..i18n import catalog
+
+    return t(f"value.{key}", lang) if f"value.{key}" in catalog() else str(key)
+
+
+def _role_labels(keys, lang: str) -> list[str]:
+    return [role_label(k, lang) for k in keys]
+
+
+def _late_by_owner(data) -> pd.Series:
+    agenda = org.shared_agenda(data)
+    return agenda.groupby("owner")["late"].sum().sort_index()
+
+
+def _again_by_option(data) -> pd.Series:
+    return org.customised(data)["bought_again"].sort_index()
+
+
+def _views(data) -> pd.Series:
+    return org.two_views(data)["share_of_revenue"]
+
+
+def _last_margins(ws) -> pd.Series:
+    return margin_by_month(ws.warehouse)["margin"].tail(12)
+
+
+def _last_walk_outs(data) -> pd.Series:
+    return outreach.walk_outs(data).tail(12)
+
+
+def _nps_by_segment(data) -> pd.Series:
+    scores = data.surveys.merge(data.customers[["customer_id", "segment"]])
+    return scores.groupby("segment")["score"].agg(
+        lambda s: ((s >= 9).mean() - (s <= 6).mean()) * 100).sort_index()
+
+
 def _influencers(data) -> pd.Series:
     return outreach.influencer_report(data)["new_buyers"].sort_index()
 
@@ -173,6 +222,21 @@ def _ex(name, solve, title, hints, **kw) -> Exercise:
 
 # ----------------------------------------------------------------------------- notebook 01
 _01 = (
+    _decide("organise_by", lambda d, lang: letters([t("judge.by_product", lang),
+                                                    t("judge.by_customer", lang)]),
+            lambda d: "b" if _views(d)["repeat_buyers"] > _views(d)["best_category"] else "a",
+            needs="profitability",
+            title=("Organise by product or by customer?", "¿Organizarse por producto o por "
+                   "cliente?"),
+            hints=(("Compare the share of revenue of the best category with that of the buyers "
+                    "who came back.", "Compara la proporción de ingresos de la mejor categoría "
+                    "con la de los compradores que volvieron."),
+                   ("The larger share says which view explains more of this shop's sales.",
+                    "La proporción mayor dice qué vista explica más ventas de esta tienda.")),
+            rubric=("Compares the two shares of the table and explains what the customer-"
+                    "centred model would change in the shop's daily work.", "Compara las dos "
+                    "proporciones de la tabla y explica qué cambiaría en el trabajo diario de "
+                    "la tienda el modelo orientado al cliente.")),
     _ex("repeat_revenue_share",
         lambda d: float(org.two_views(d).loc["repeat_buyers", "share_of_revenue"]),
         ("Revenue of the customers who came back", "Ingresos de los clientes que volvieron"),
@@ -190,14 +254,17 @@ _01 = (
          ("The table of people by role above has one row per role: add it up.",
           "La tabla de personas por rol de arriba tiene una fila por rol: súmala.")),
         needs="incidents"),
-    _ex("busiest_agenda_week",
-        lambda d: int(org.agenda_by_week(org.shared_agenda(d))["tasks"].max()),
-        ("Tasks in the agenda's busiest week", "Tareas de la semana más cargada de la agenda"),
-        (("The shared agenda above lists every task with the moment it was due.",
-          "La agenda compartida de arriba lista cada tarea con el momento en que vencía."),
-         ("Count the tasks of each week and take the largest count.",
-          "Cuenta las tareas de cada semana y quédate con el mayor recuento.")),
-        needs="incidents"),
+    _decide("agenda_help", lambda d, lang: letters(_role_labels(_late_by_owner(d).index, lang)),
+            lambda d: _first_max(_late_by_owner(d)), needs="incidents",
+            title=("Who needs help with the agenda", "Quién necesita ayuda con la agenda"),
+            hints=(("A task is late when it was done after it was due, or is still overdue.",
+                    "Una tarea va con retraso si se hizo después de vencer o sigue vencida."),
+                   ("Count the late tasks of each owner on the shared agenda.",
+                    "Cuenta las tareas con retraso de cada responsable de la agenda compartida.")),
+            rubric=("Counts the late tasks per owner and names the one with most; may weigh "
+                    "them against the owner's total tasks.", "Cuenta las tareas con retraso "
+                    "por responsable y señala el que más tiene; puede compararlas con el total "
+                    "de tareas de cada uno.")),
     _ex("handoffs_total", lambda d: int(org.handoffs(d).sum()),
         ("Hand-offs the CRM carried", "Traspasos que llevó el CRM"),
         (("A hand-off is an incident passing from one role to another.",
@@ -221,16 +288,20 @@ _01 = (
          ("Count each known customer once, even if they bought several of them.",
           "Cuenta cada cliente conocido una sola vez, aunque comprara varios.")),
         needs="sales"),
-    _ex("top_customisation",
-        lambda d: str(org.customised(d)["buyers"].idxmax()),
-        ("The customisation most buyers chose", "La personalización que eligieron más "
-         "compradores"),
-        (("The table above counts lines and buyers per option.",
-          "La tabla de arriba cuenta líneas y compradores por opción."),
-         ("Answer with the option's code as the data write it (e.g. 'tailoring').",
-          "Responde con el código de la opción tal como lo escriben los datos (p. ej. "
-          "'tailoring').")),
-        needs="customisation"),    _ex("one_to_one_ready", lambda d: len(org.one_to_one_offers(d)),
+    _decide("customisation_to_promote",
+            lambda d, lang: letters(_role_labels(_again_by_option(d).index, lang)),
+            lambda d: _first_max(_again_by_option(d)), needs="customisation",
+            title=("The customisation to promote", "La personalización que promocionar"),
+            hints=(("The customer enters the data of a customised product: the shop keeps it "
+                    "for future CRM.", "El cliente introduce los datos de un producto "
+                    "personalizado: la tienda los guarda para futuros usos de CRM."),
+                   ("Promote the option whose buyers came back most often, not the one with "
+                    "most lines.", "Promociona la opción cuyos compradores volvieron más, no "
+                    "la que tiene más líneas.")),
+            rubric=("Compares the buyers who bought again after customising, per option, and "
+                    "names the largest.", "Compara, por opción, los compradores que volvieron "
+                    "a comprar tras personalizar y señala el mayor.")),
+    _ex("one_to_one_ready", lambda d: len(org.one_to_one_offers(d)),
         ("Customers ready for 1×1 marketing", "Clientes listos para el marketing 1×1"),
         (("They need all five levels of data and consent to receive e-mail.",
           "Necesitan los cinco niveles de datos y el consentimiento para recibir correo."),
@@ -251,33 +322,45 @@ _02 = (
          ("A share between 0 and 1, from the row of Helados Romero (profile ice_cream).",
           "Una proporción entre 0 y 1, de la fila de Helados Romero (perfil ice_cream).")),
         rtol=1e-4),
-    _ex("bi_best_margin",
-        lambda ws: float(margin_by_month(ws.warehouse)["margin"].max()),
-        ("The best month's gross margin", "El margen bruto del mejor mes"),
-        (("The margin of a month is its revenue less the cost of the goods sold.",
-          "El margen de un mes son sus ingresos menos el coste de lo vendido."),
-         ("Take the largest margin of the monthly report above.",
-          "Toma el mayor margen del informe mensual de arriba.")),
-        rtol=1e-4),
+    _decide("bi_weakest_month",
+            lambda ws, lang: letters([month_label(m, lang) for m in _last_margins(ws).index]),
+            lambda ws: "abcdefghijklmnopqrstuvwxyz"[
+                list(_last_margins(ws).index).index(_last_margins(ws).idxmin())],
+            title=("The month the BI report should flag", "El mes que debe señalar el informe "
+                   "de BI"),
+            hints=(("Look at the last twelve months of the monthly report.",
+                    "Mira los doce últimos meses del informe mensual."),
+                   ("Flag the month with the smallest gross margin.",
+                    "Señala el mes con el menor margen bruto.")),
+            rubric=("Reads the margin column (not the revenue) and names the weakest month; "
+                    "may say whether cost or revenue made it weak.", "Lee la columna del margen "
+                    "(no los ingresos) y señala el mes más flojo; puede decir si lo debilitó "
+                    "el coste o los ingresos.")),
 )
 
 # ----------------------------------------------------------------------------- notebook 03
 
 
-def _pessimistic(ctx) -> float:
+def _scenarios(ctx) -> pd.DataFrame:
     fc = ctx.model("forecast")
-    table = org.scenario_forecast(fc["ets"], budget_share=campaign_share(ctx.data))
-    return float(table.loc["pessimistic", "total"])
+    return org.scenario_forecast(fc["ets"], budget_share=campaign_share(ctx.data))
 
 
 _03 = (
-    _ex("pessimistic_total", _pessimistic,
-        ("The forecast in the pessimistic scenario", "La previsión en el escenario pesimista"),
-        (("The scenario table multiplies the ETS forecast total by the three factors.",
-          "La tabla de escenarios multiplica el total de la previsión ETS por los tres "
-          "factores."),
-         ("Read the total of the pessimistic row.", "Lee el total de la fila pesimista.")),
-        rtol=1e-4),
+    _decide("scenario_closest",
+            lambda ctx, lang: letters([t(f"value.{k}", lang) for k in org.SCENARIOS]),
+            lambda ctx: "abc"[int(np.argmin(np.abs(_scenarios(ctx)["total"].to_numpy()
+                                                   - ctx.model("forecast")["actual"].sum())))],
+            title=("The scenario that came true", "El escenario que se cumplió"),
+            hints=(("The holdout's actual sales are known: compare them with each scenario's "
+                    "total.", "Las ventas reales de la reserva se conocen: compáralas con el total "
+                    "de cada escenario."),
+                   ("The closest total, in absolute difference.",
+                    "El total más cercano, en diferencia absoluta.")),
+            rubric=("Compares the actual total with the three scenario totals and says what the "
+                    "closest one implies about the sector and the economy in the holdout.",
+                    "Compara el total real con los tres totales de escenario y dice qué supone "
+                    "el más cercano sobre el sector y la economía en la reserva.")),
 )
 
 # ----------------------------------------------------------------------------- notebook 04
@@ -314,13 +397,19 @@ _04 = (
                     "igual.")),
             rubric=("Gives each KPI's relative change and names the largest.",
                     "Da el cambio relativo de cada KPI y señala el mayor.")),
-    _ex("walk_outs_peak", lambda d: int(outreach.walk_outs(d).max()),
-        ("Visitors who left without buying", "Visitantes que se fueron sin comprar"),
-        (("A walk-out is a visit counted at the door with no receipt at the till.",
-          "Una salida sin compra es una visita contada en la puerta sin tique en la caja."),
-         ("Visits less receipts, month by month; the largest.",
-          "Visitas menos tiques, mes a mes; el mayor valor.")),
-        needs="store_visits"),
+    _decide("staff_month",
+            lambda d, lang: letters([month_label(m, lang) for m in _last_walk_outs(d).index]),
+            lambda d: _first_max(_last_walk_outs(d)), needs="store_visits",
+            title=("The month to add staff at the door", "El mes en que reforzar la puerta"),
+            hints=(("A walk-out is a visitor counted at the door with no receipt at the till.",
+                    "Una salida sin compra es un visitante contado en la puerta sin tique en la "
+                    "caja."),
+                   ("Visits less receipts, month by month over the last twelve months.",
+                    "Visitas menos tiques, mes a mes, en los doce últimos meses.")),
+            rubric=("Computes the walk-outs per month and names the month with most; may weigh "
+                    "them against that month's visits.", "Calcula las salidas sin compra por "
+                    "mes y señala el mes con más; puede compararlas con las visitas de ese "
+                    "mes.")),
     _ex("subscriber_buyer_share",
         lambda d: float(outreach.subscriber_buyers(d)["buyer"]
                         / outreach.subscriber_buyers(d).sum()),
@@ -375,13 +464,18 @@ _04 = (
                     "cost per post if known.", "Elige por compradores nuevos (o ingresos) "
                     "aportados, no por seguidores; menciona el coste por publicación si se "
                     "conoce.")),
-    _ex("survey_nps", lambda d: float(outreach.net_promoter(d).loc["total", "nps"]),
-        ("The Net Promoter Score", "El Net Promoter Score"),
-        (("Promoters answer 9 or 10, detractors 0 to 6.",
-          "Los promotores responden 9 o 10; los detractores, de 0 a 6."),
-         ("% promoters − % detractors, from −100 to 100.",
-          "% de promotores − % de detractores, de −100 a 100.")),
-        needs="surveys", atol=0.06),
+    _decide("nps_segment",
+            lambda d, lang: letters(_role_labels(_nps_by_segment(d).index, lang)),
+            lambda d: _first_max(-_nps_by_segment(d)), needs="surveys",
+            title=("The segment to call first", "El segmento al que llamar primero"),
+            hints=(("Promoters answer 9 or 10, detractors 0 to 6; NPS = % promoters − % "
+                    "detractors.", "Los promotores responden 9 o 10; los detractores, de 0 a 6; "
+                    "NPS = % promotores − % detractores."),
+                   ("Call first the segment with the lowest score.",
+                    "Llama primero al segmento de puntuación más baja.")),
+            rubric=("Compares the NPS of the segments and names the lowest; notes how many "
+                    "answers each has.", "Compara el NPS de los segmentos y señala el más bajo; "
+                    "indica cuántas respuestas tiene cada uno.")),
 )
 
 
