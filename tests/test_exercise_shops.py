@@ -165,6 +165,9 @@ def test_notebook04_exercises_mean_something_for_every_shop(books04, name):
     _check_all(books04, name, TRIVIAL)
 
 
+BY_NAME_04 = {e.name: e for e in lesson04.EXERCISES}
+
+
 def test_notebook04_web_exercises_skip_only_the_shops_without_web_visits(books04):
     web = {e.name for e in lesson04.EXERCISES if e.needs == "web_visits"}
     assert web == {"busiest_month", "email_conversion", "abandoned_carts", "sample_size",
@@ -173,5 +176,18 @@ def test_notebook04_web_exercises_skip_only_the_shops_without_web_visits(books04
         no_visits = len(book.data.web_sessions) == 0
         assert no_visits == (profile in ("boutique", "ice_cream")), profile
         for name in book.names:
+            if BY_NAME_04[name].needs not in ("web_visits", None, "marketing",
+                                                     "profitability", "customers"):
+                continue  # tables outside the till: see the test below
             skipped = book.judge(name, 1).status == "skipped"
             assert skipped == (no_visits and name in web), (profile, name)
+
+
+def test_a_shop_without_web_visits_gets_store_exercises_of_equal_weight(books04):
+    store = {e.name for e in lesson04.EXERCISES if e.needs == "store_visits"}
+    assert len(store) >= 4 and any(BY_NAME_04[n].kind == "decide" for n in store)
+    for (profile, _), book in books04.items():
+        sells_in_store = bool((book.data.orders["channel"] == "store").any())
+        for name in store:
+            assert (book.judge(name, 1).status == "skipped") == (not sells_in_store), (
+                profile, name)

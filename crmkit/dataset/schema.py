@@ -528,6 +528,7 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "surveys": ("surveys",),
     "customisation": ("customisations", "order_lines"),
     "store_visits": ("store_visits", "orders"),
+    "customer_habits": ("customers", "orders", "order_lines", "products"),
 }
 
 #: Topics that need more than their tables: (table, column, what must be in it). An order

@@ -287,7 +287,7 @@ _01 = (
           "(la tabla de arriba)."),
          ("Count each known customer once, even if they bought several of them.",
           "Cuenta cada cliente conocido una sola vez, aunque comprara varios.")),
-        needs="sales"),
+        needs="profitability"),
     _decide("customisation_to_promote",
             lambda d, lang: letters(_role_labels(_again_by_option(d).index, lang)),
             lambda d: _first_max(_again_by_option(d)), needs="customisation",
@@ -307,7 +307,7 @@ _01 = (
           "Necesitan los cinco niveles de datos y el consentimiento para recibir correo."),
          ("The table of personal offers has one row per such customer.",
           "La tabla de ofertas personales tiene una fila por cada uno de esos clientes.")),
-        needs="customers"),
+        needs="customer_habits"),
 )
 
 # ----------------------------------------------------------------------------- notebook 02
