@@ -244,19 +244,19 @@ def customised(data) -> pd.DataFrame:
 def next_plan(effect: pd.DataFrame) -> pd.DataFrame:
     """Analyse the results and launch a new plan: from the campaigns' effectiveness
     (:func:`crmkit.analytics.campaigns.effectiveness`, campaigns that reached someone),
-    repeat those that returned more than they cost, stop the others, and share the freed
+    repeat those whose ROI is above the median, stop the others, and share the freed
     budget among the repeated ones in proportion to their ROI.
 
     >>> import pandas as pd
-    >>> eff = pd.DataFrame({"reach": [10, 10, 10], "cost": [100.0, 50.0, 30.0],
-    ...                     "roi": [2.0, -0.5, 1.0]}, index=[1, 2, 3])
+    >>> eff = pd.DataFrame({"reach": [10, 10, 10, 0], "cost": [100.0, 50.0, 30.0, 9.0],
+    ...                     "roi": [2.0, -0.5, 1.0, None]}, index=[1, 2, 3, 4])
     >>> next_plan(eff)[["decision", "new_budget"]].to_dict("list")
-    {'decision': ['repeat', 'stop', 'repeat'], 'new_budget': [133.33, 0.0, 46.67]}
+    {'decision': ['repeat', 'stop', 'stop'], 'new_budget': [180.0, 0.0, 0.0]}
     """
     e = effect[effect["reach"] > 0].copy()
-    keep = e["roi"] > 0
+    keep = e["roi"] > e["roi"].median()
     freed = float(e.loc[~keep, "cost"].sum())
-    weight = e["roi"].where(keep, 0.0)
+    weight = e["roi"].where(keep, 0.0).clip(lower=0)
     share = weight / weight.sum() if weight.sum() > 0 else weight
     e["decision"] = np.where(keep, "repeat", "stop")
     e["new_budget"] = (e["cost"].where(keep, 0.0) + freed * share).round(2)

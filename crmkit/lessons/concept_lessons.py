@@ -149,8 +149,9 @@ def store_kpis(data) -> pd.DataFrame:
 
 
 def _store_change(data) -> pd.Series:
-    last = store_kpis(data)[list(STORE_KPIS)].astype(float).tail(2)
-    return np.log(last.iloc[1] / last.iloc[0]).abs()
+    """Relative change of each store KPI from the same month a year before to the last."""
+    kpis = store_kpis(data)[list(STORE_KPIS)].astype(float)
+    return np.log(kpis.iloc[-1] / kpis.iloc[-13]).abs()
 
 
 def _first_max(values: pd.Series) -> str:
@@ -180,8 +181,10 @@ def _role_labels(keys, lang: str) -> list[str]:
 
 
 def _late_by_owner(data) -> pd.Series:
+    """Late follow-ups of each salesperson on the shared agenda."""
     agenda = org.shared_agenda(data)
-    return agenda.groupby("owner")["late"].sum().sort_index()
+    follow = agenda[agenda["kind"] == "negotiation"]
+    return follow.groupby("owner")["late"].sum().sort_index()
 
 
 def _again_by_option(data) -> pd.Series:
@@ -254,17 +257,20 @@ _01 = (
          ("The table of people by role above has one row per role: add it up.",
           "La tabla de personas por rol de arriba tiene una fila por rol: súmala.")),
         needs="incidents"),
-    _decide("agenda_help", lambda d, lang: letters(_role_labels(_late_by_owner(d).index, lang)),
-            lambda d: _first_max(_late_by_owner(d)), needs="incidents",
-            title=("Who needs help with the agenda", "Quién necesita ayuda con la agenda"),
-            hints=(("A task is late when it was done after it was due, or is still overdue.",
-                    "Una tarea va con retraso si se hizo después de vencer o sigue vencida."),
-                   ("Count the late tasks of each owner on the shared agenda.",
-                    "Cuenta las tareas con retraso de cada responsable de la agenda compartida.")),
-            rubric=("Counts the late tasks per owner and names the one with most; may weigh "
-                    "them against the owner's total tasks.", "Cuenta las tareas con retraso "
-                    "por responsable y señala el que más tiene; puede compararlas con el total "
-                    "de tareas de cada uno.")),
+    _decide("agenda_help", lambda d, lang: letters(list(_late_by_owner(d).index)),
+            lambda d: _first_max(_late_by_owner(d)), needs="pipeline",
+            title=("The salesperson who needs help with the agenda",
+                   "El comercial que necesita ayuda con la agenda"),
+            hints=(("A follow-up is late when the negotiation was still open after it fell "
+                    "due.", "Un seguimiento va con retraso si la negociación seguía abierta "
+                    "después de vencer."),
+                   ("Count the late follow-ups of each salesperson on the shared agenda.",
+                    "Cuenta los seguimientos con retraso de cada comercial en la agenda "
+                    "compartida.")),
+            rubric=("Counts the late follow-ups per salesperson and names the one with most; "
+                    "may weigh them against each one's negotiations.", "Cuenta los "
+                    "seguimientos con retraso por comercial y señala el que más tiene; puede "
+                    "compararlos con las negociaciones de cada uno.")),
     _ex("handoffs_total", lambda d: int(org.handoffs(d).sum()),
         ("Hand-offs the CRM carried", "Traspasos que llevó el CRM"),
         (("A hand-off is an incident passing from one role to another.",
@@ -388,10 +394,10 @@ _04 = (
         needs="store_visits", rtol=1e-4),
     _decide("store_kpi_change", lambda d, lang: _store_labels(lang),
             lambda d: _first_max(_store_change(d)), needs="store_visits",
-            title=("The store KPI behind last month's change",
-                   "El KPI de la tienda detrás del cambio del último mes"),
-            hints=(("Compare the last two months of the store's monthly KPIs.",
-                    "Compara los dos últimos meses de los KPI mensuales de la tienda."),
+            title=("The store KPI behind the change on a year before",
+                   "El KPI de la tienda detrás del cambio respecto al año anterior"),
+            hints=(("Compare the last month with the same month a year before.",
+                    "Compara el último mes con el mismo mes del año anterior."),
                    ("Different units: compare relative changes, rises and falls alike.",
                     "Unidades distintas: compara cambios relativos, subidas y bajadas por "
                     "igual.")),
@@ -422,8 +428,8 @@ _04 = (
         lambda d: float(org.next_plan(_effectiveness(d)).query("decision == 'stop'")[
             "cost"].sum()),
         ("The budget the new plan moves", "El presupuesto que mueve el nuevo plan"),
-        (("The new plan stops the campaigns that returned less than they cost.",
-          "El nuevo plan detiene las campañas que devolvieron menos de lo que costaron."),
+        (("The new plan stops the campaigns whose ROI is at or below the median ROI.",
+          "El nuevo plan detiene las campañas cuyo ROI está en la mediana o por debajo."),
          ("Add up what the stopped campaigns cost.",
           "Suma lo que costaron las campañas detenidas.")),
         needs="marketing", rtol=1e-4),
