@@ -197,8 +197,10 @@ def one_to_one_offers(data, *, n: int | None = None) -> pd.DataFrame:
     fav = (lines.groupby(["customer_id", "category"])["value"].sum().reset_index()
            .sort_values(["customer_id", "value", "category"], ascending=[True, False, True])
            .drop_duplicates("customer_id").set_index("customer_id")["category"])
-    g = o.sort_values("placed_at").groupby("customer_id")["placed_at"]
-    gap = g.apply(lambda s: s.diff().median()).dt.days
+    placed = o.sort_values("placed_at", kind="stable")
+    g = placed.groupby("customer_id")["placed_at"]
+    days = g.diff().dt.total_seconds() / 86400  # from each order to the customer's next
+    gap = np.floor(days.groupby(placed["customer_id"]).median())
     out = pd.DataFrame({"favourite_category": fav, "payment": c["preferred_payment_method"],
                         "usual_gap_days": gap, "last_order": g.max()}).loc[lambda d: d.index
                                                                            .isin(ids)]
