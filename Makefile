@@ -25,13 +25,14 @@ data: $(STAMP)
 report: data
 	$(BIN)/crmkit report --lang en --lang es
 
-## test: lint, unit tests, doctests, notebook runs and (where Chromium is installed) the
-## browser test; -rs lists every skipped test with its reason. Then nbval runs every cell of
+## test: lint, types (mypy), unit tests, doctests, notebook runs and (where Chromium is
+## installed) the browser test; -rs lists every skipped test with its reason. Then nbval runs every cell of
 ## the four notebooks at their committed defaults, in order in one kernel (so in its own
 ## command, not spread over the xdist workers); about 40 s
 test: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/python -m mypy
 	$(BIN)/python -m pytest -n 2 --dist worksteal -q -rs
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -q notebooks/
 
@@ -55,6 +56,7 @@ student: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
 	$(BIN)/lint-imports
+	$(BIN)/python -m mypy
 
 ## bench: speed and memory of the generator, the warehouse, the importers and the customer
 ## models, each against its baseline (many minutes) -> benchmarks/README.md

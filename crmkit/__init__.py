@@ -5,12 +5,11 @@
 'fashion_chain'
 """
 
-__version__ = "0.1.0"
-
-from .dataset.crmdata import CRMData  # noqa: E402
-from .dataset.profiles import PROFILE_NAMES, PROFILES, get_profile  # noqa: E402
-from .dataset.synth import generate  # noqa: E402
-from .errors import CRMKitError, DatasetError, ParameterError, SchemaError  # noqa: E402
+from ._version import __version__
+from .dataset.crmdata import CRMData
+from .dataset.profiles import PROFILE_NAMES, PROFILES, get_profile
+from .dataset.synth import generate
+from .errors import CRMKitError, DatasetError, ParameterError, SchemaError
 
 __all__ = [
     "__version__",

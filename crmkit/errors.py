@@ -12,6 +12,7 @@ True
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 __all__ = [
     "CRMKitError",
@@ -21,7 +22,9 @@ __all__ = [
     "MissingTableError",
     "SourceError",
     "ModelError",
+    "NotFittedError",
     "check_choice",
+    "check_fitted",
 ]
 
 
@@ -43,6 +46,11 @@ class DatasetError(CRMKitError, OSError):
 
 class ModelError(CRMKitError, ValueError):
     """The data cannot support the model asked for (too few customers, no repeat buyers...)."""
+
+
+class NotFittedError(ModelError):
+    """A model was asked for estimates before :meth:`fit` gave it any (see :func:`check_fitted`)."""
+
 
 class MissingTableError(CRMKitError, LookupError):
     """An analysis needs a table this shop's data does not have (an order log has no incidents)."""
@@ -73,4 +81,28 @@ def check_choice(name: str, value: object, allowed: Iterable[str]) -> str:
     if value not in allowed:
         choices = ", ".join(repr(a) for a in allowed)
         raise ParameterError(f"{name}={value!r} is not allowed; choose one of: {choices}.")
-    return value  # type: ignore[return-value]
+    return value
+
+
+def check_fitted(estimator: Any, attributes: str | Iterable[str]) -> None:
+    """Raise a :class:`NotFittedError` unless ``estimator`` has every fitted attribute named.
+
+    The one fitted-state check of crmkit's models, as scikit-learn's ``check_is_fitted``:
+    ``attributes`` are the names (ending in ``_``) that ``fit`` sets.
+
+    >>> class Mean:
+    ...     def fit(self, values):
+    ...         self.mean_ = sum(values) / len(values)
+    ...         return self
+    >>> check_fitted(Mean().fit([1, 2]), "mean_")
+    >>> check_fitted(Mean(), "mean_")
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.NotFittedError: this Mean model is not fitted yet; call its .fit(...) first.
+    """
+    names = [attributes] if isinstance(attributes, str) else list(attributes)
+    if not names:
+        raise ParameterError("check_fitted needs the names of the attributes fit sets.")
+    if not all(hasattr(estimator, name) for name in names):
+        raise NotFittedError(f"this {type(estimator).__name__} model is not fitted yet; call "
+                             "its .fit(...) first.")

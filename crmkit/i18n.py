@@ -27,7 +27,7 @@ through Babel (the Unicode CLDR data), never hand-written format strings:
 ('5 mar 2025', ['ene', 'feb', 'mar'], 'lun')
 >>> format_message("{n:,} pedidos, {share:.1%} del total", "es", n=12500, share=0.4567)
 '12.500 pedidos, 45,7\xa0% del total'
->>> parse_number("1.500,25", "es"), parse_number("0.25", "en")
+>>> parse_locale_number("1.500,25", "es"), parse_locale_number("0.25", "en")
 (1500.25, 0.25)
 """
 
@@ -37,6 +37,7 @@ import datetime as _dt
 import numbers
 import re
 import string
+import unicodedata
 from functools import cache
 from importlib import resources
 
@@ -61,9 +62,12 @@ __all__ = [
     "month_names",
     "weekday_names",
     "format_message",
-    "parse_number",
+    "parse_locale_number",
     "number_axis",
     "date_axis",
+    "locale_axes",
+    "describe_figure",
+    "figure_description",
     "display_numbers",
 ]
 
@@ -124,20 +128,29 @@ def value_labels(values, lang: str = "en") -> dict[str, str]:
 def key_of(text, groups=("column", "label", "value", "action")):
     """The catalog key whose label (in any language) is ``text``; ``text`` itself otherwise.
 
-    Lets a learner answer with the label a table shows instead of the column name.
+    Lets a learner answer with the label a table shows instead of the column name;
+    case and accents do not matter.
 
     >>> key_of("Correo electrónico"), key_of(" after-sales service "), key_of("postal_code")
     ('email', 'after_sales', 'postal_code')
+    >>> key_of("CORREO ELECTRONICO"), key_of("poblacion")
+    ('email', 'city')
     """
     if not isinstance(text, str):
         return text
-    wanted = text.strip().casefold()
+    wanted = _fold(text)
     for name, labels in catalog().items():
         group, key = name.split(".", 1)
-        if group in groups and (wanted == key.casefold()
-                                or wanted in (x.casefold() for x in labels)):
+        if group in groups and (wanted == _fold(key)
+                                or wanted in (_fold(x) for x in labels)):
             return key
     return text.strip()
+
+
+def _fold(text: str) -> str:
+    """``text`` without case, accents or surrounding spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 # ----------------------------------------------------------------------------- locale formats
@@ -319,8 +332,10 @@ def format_message(template: str, lang: str = "en", /, **values) -> str:
     return _LocaleFormatter(check_lang(lang)).format(template, **values)
 
 
-def parse_number(text: str, lang: str = "en") -> float:
-    """A number typed the way ``lang`` writes numbers (``"1.500,25"`` in Spanish).
+def parse_locale_number(text: str, lang: str = "en") -> float:
+    """A number typed the way ``lang`` writes numbers (``"1.500,25"`` in Spanish): one text,
+    read by the language's convention (a column of a file is read by its own decimal mark,
+    decided from its values, by :func:`crmkit.sources.numbers.parse_numbers`).
 
     Raises :class:`ValueError` if ``text`` is not such a number.
     """
@@ -366,6 +381,79 @@ def date_axis(ax, lang: str = "en", *, axis: str = "x"):
 
     target.set_major_formatter(mticker.FuncFormatter(label))
     return ax
+
+
+def locale_axes(ax, lang: str = "en"):
+    """Write every number and date axis of ``ax`` and of its colour bars the way ``lang`` does.
+
+    An axis of plain numbers gets grouped thousands and the language's decimal sign
+    (never an offset such as ``1e6``), a date axis month names; category axes and
+    axes whose labels were already set (a heat map's rows) are left as they are.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [0, 25000])
+    >>> _ = locale_axes(ax, "es")
+    >>> fig.canvas.draw()
+    >>> "20.000" in [x.get_text() for x in ax.get_yticklabels()]
+    True
+    >>> "0,2" in [x.get_text() for x in ax.get_xticklabels()]
+    True
+    >>> plt.close(fig)
+    """
+    import matplotlib.dates as mdates
+    import matplotlib.ticker as mticker
+
+    bars = [m.colorbar.ax for m in [*ax.collections, *ax.images]
+            if getattr(m, "colorbar", None) is not None]
+    for each in (ax, *bars):
+        for name, axis in (("x", each.xaxis), ("y", each.yaxis)):
+            shown = axis.get_major_formatter()
+            if isinstance(shown, mdates.AutoDateFormatter | mdates.ConciseDateFormatter
+                          | mdates.DateFormatter):
+                date_axis(each, lang, axis=name)
+            elif isinstance(shown, mticker.ScalarFormatter | mticker.LogFormatter):
+                number_axis(each, lang, axis=name)
+    return ax
+
+
+#: The attribute of a matplotlib figure that keeps, per axes, what its picture shows in words.
+_DESCRIPTION = "crmkit_description"
+
+
+def describe_figure(ax, text: str):
+    """Say in words what the picture on ``ax`` shows: the alt text of the figure's image.
+
+    Each plot function calls it with a sentence from the catalog in its ``lang``;
+    a figure with several axes says each part in the order of its axes.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, (left, right) = plt.subplots(1, 2)
+    >>> _ = describe_figure(right, "Lift curve.")
+    >>> _ = describe_figure(left, "ROC curve.")
+    >>> figure_description(fig)
+    'ROC curve. Lift curve.'
+    >>> plt.close(fig)
+    """
+    fig = ax.figure
+    said = getattr(fig, _DESCRIPTION, None)
+    if said is None:
+        said = {}
+        setattr(fig, _DESCRIPTION, said)
+    said[ax] = " ".join(str(text).split())
+    return ax
+
+
+def figure_description(fig) -> str | None:
+    """What a figure shows in words (set by :func:`describe_figure`), or None."""
+    said = getattr(fig, _DESCRIPTION, None) or {}
+    parts = [said[ax] for ax in fig.axes if ax in said]
+    parts += [text for ax, text in said.items() if ax not in fig.axes]
+    return " ".join(parts) or None
 
 
 def display_numbers(lang: str = "en") -> None:

@@ -33,10 +33,11 @@ __all__ = [
     "Report",
     "find_notebooks",
     "notebook_parameters",
-    "check_parameters",
+    "run_parameters",
     "parse_value",
     "render",
     "to_html",
+    "image_descriptions",
     "static_widgets",
     "EDITIONS",
     "run_reports",
@@ -123,8 +124,10 @@ def parse_value(text: str) -> Any:
     return text
 
 
-def check_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[str, Any]:
-    """Reject names the notebook does not declare, and values its rules do not allow.
+def run_parameters(notebook: str | Path, parameters: dict[str, Any]) -> dict[str, Any]:
+    """The parameters a run of ``notebook`` uses: its defaults updated with ``parameters``.
+
+    Rejects names the notebook does not declare, and values its rules do not allow.
 
     Names come from the notebook's ``parameters`` cell; values are checked by
     :mod:`crmkit.lessons.parameters` (the rules the notebook's validation cell
@@ -223,8 +226,42 @@ def to_html(executed: str | Path, html: str | Path, *, no_input: bool = False,
     static_widgets(nb)
     nb.metadata["title"] = report_title(nb, shop)
     body, _ = exporter.from_notebook_node(nb)
-    Path(html).write_text(body, encoding="utf-8")
+    Path(html).write_text(image_descriptions(nb, body), encoding="utf-8")
     return Path(html)
+
+
+def image_descriptions(nb, body: str) -> str:
+    """``body`` (a notebook's HTML) with each figure's image described by its ``alt`` text.
+
+    The kernel puts a figure's description in words (``{"alt": ...}``, see
+    :func:`crmkit.lessons.notebook.alt_text`) in the metadata of its PNG output;
+    the HTML exporter does not use it, so the page's images get it here, matched by
+    their data. Images without one keep the exporter's.
+
+    >>> import nbformat
+    >>> out = nbformat.v4.new_output("display_data", data={"image/png": "iVBO"},
+    ...                              metadata={"image/png": {"alt": "Pedidos por hora."}})
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[out])])
+    >>> image_descriptions(nb, '<p><img alt="x" src="data:image/png;base64,iVBO"/></p>')
+    '<p><img alt="Pedidos por hora." src="data:image/png;base64,iVBO"/></p>'
+    """
+    from bs4 import BeautifulSoup
+
+    said = {}
+    for cell in nb.get("cells", []):
+        for out in cell.get("outputs", []):
+            png = out.get("data", {}).get("image/png")
+            alt = out.get("metadata", {}).get("image/png", {}).get("alt")
+            if png and alt:
+                said["".join(png.split())] = alt
+    if not said:
+        return body
+    soup = BeautifulSoup(body, features="html.parser")
+    for img in soup.select('img[src^="data:image/png;base64,"]'):
+        data = "".join(img["src"].split(",", 1)[1].split())
+        if data in said:
+            img["alt"] = said[data]
+    return str(soup)
 
 
 def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
@@ -252,7 +289,7 @@ def render(notebook: str | Path, *, parameters: dict[str, Any] | None = None,
     parameters = dict(parameters or {})
     if parameters.get("data_dir"):  # the notebook runs in its own folder: give it a full path
         parameters["data_dir"] = str(Path(parameters["data_dir"]).expanduser().resolve())
-    full = check_parameters(notebook, parameters)
+    full = run_parameters(notebook, parameters)
     profile = shop_folder(full)
     lang = str(full.get("lang", "en"))
     folder = Path(out_dir) / profile / lang
@@ -401,7 +438,7 @@ def run_reports(names: list[str] | None, *, profiles: list[str] | None = None,
                     params["profile"] = profile
                 if lang is not None:
                     params["lang"] = lang
-                check_parameters(nb, params)  # every run is checked before any runs
+                run_parameters(nb, params)  # every run is checked before any runs
                 plan.append((nb, params))
     done = []
     for i, (nb, params) in enumerate(plan, 1):

@@ -79,3 +79,60 @@ def test_warehouse_test_exits_1_when_a_data_test_fails(tmp_path, capsys):
 def test_warehouse_report_on_a_missing_file_is_a_clear_error(tmp_path, capsys):
     assert main(["warehouse", "report", str(tmp_path / "none.duckdb")]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the table of subcommands
+def _every_command():
+    from crmkit.cli import COMMANDS
+    from crmkit.cli.imports import KINDS
+    from crmkit.cli.warehouse import ACTIONS
+
+    nested = {"warehouse": ACTIONS, "import": KINDS}
+    for command in COMMANDS:
+        yield [command.name], command
+        for inner in nested.get(command.name, ()):
+            yield [command.name, inner.name], inner
+
+
+@pytest.mark.parametrize("path, command", list(_every_command()),
+                         ids=[" ".join(p) for p, _ in _every_command()])
+def test_every_subcommand_of_the_table_has_help_and_answers_help(path, command, capsys):
+    assert command.help.strip() and command.help == command.help.strip()
+    with pytest.raises(SystemExit) as done:
+        main([*path, "--help"])
+    assert done.value.code == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"usage: crmkit {' '.join(path)}")
+    if command.description:
+        assert " ".join(command.description.split())[:40] in " ".join(out.split())
+
+
+def test_the_top_help_lists_every_subcommand_with_its_help_in_table_order(capsys):
+    from crmkit.cli import COMMANDS
+
+    with pytest.raises(SystemExit) as done:
+        main(["--help"])
+    assert done.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    where = [out.index(f"{c.name} {' '.join(c.help.split())}") for c in COMMANDS]
+    assert where == sorted(where) and len(COMMANDS) == 13
+
+
+def test_the_table_runs_the_command_named_and_returns_its_status(monkeypatch):
+    from crmkit import cli
+    from crmkit.cli.command import Command
+
+    ran = []
+    fake = Command("profiles", "list the shop profiles", lambda p: None,
+                   lambda args: ran.append(args.command) or 7)
+    monkeypatch.setattr(cli, "COMMANDS", tuple(fake if c.name == "profiles" else c
+                                               for c in cli.COMMANDS))
+    assert main(["profiles"]) == 7 and ran == ["profiles"]
+
+
+def test_an_unknown_subcommand_is_one_line_and_exit_2(capsys):
+    with pytest.raises(SystemExit) as done:
+        main(["warehouse", "vacuum", "x.duckdb"])
+    assert done.value.code == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "invalid choice: 'vacuum'" in err

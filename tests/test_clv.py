@@ -15,7 +15,7 @@ from crmkit.analytics.diagnostics import (
     probability_alive_matrix,
     repeat_purchase_tracking,
 )
-from crmkit.analytics.plots import (
+from crmkit.analytics.modelplots import (
     plot_calibration_holdout,
     plot_probability_alive,
     plot_tracking,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from crmkit.analytics.cohorts import cohort_activity, cohort_table
-from crmkit.analytics.plots import plot_cohort_heatmap
+from crmkit.analytics.modelplots import plot_cohort_heatmap
 from crmkit.dataset.crmdata import CRMData
 from crmkit.errors import ParameterError
 

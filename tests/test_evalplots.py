@@ -44,7 +44,7 @@ def test_roc_legend_gives_each_auc(preds):
     ax = plot_roc(preds, scores=["logistic", "recency_rule"], lang="es")
     texts = [x.get_text() for x in ax.get_legend().get_texts()]
     auc = roc_auc_score(preds["bought"], preds["logistic"])
-    assert texts[0] == f"Regresión logística ({auc:.2f})"
+    assert texts[0] == f"Regresión logística ({auc:.2f})".replace(".", ",")  # as Spanish writes it
     assert texts[1].startswith("Regla de recencia") and texts[2] == "Azar"
 
 

@@ -9,7 +9,7 @@ from crmkit.lessons.exercises import Exercise, ExerciseBook, compare, strip_sour
 
 DATA = pd.DataFrame({"city": ["A", "B", "A"], "amount": [10.0, 20.0, 30.0]})
 EXERCISES = [
-    Exercise("total", lambda d: d["amount"].sum(), title=("Total", "Total"),
+    Exercise("total", lambda d: d["amount"].sum(), title="Total",
              hints=("Sum the column.", "Use .sum().")),
     Exercise("cities", lambda d: sorted(d["city"].unique())),
     Exercise("by_city", lambda d: d.groupby("city")["amount"].sum()),

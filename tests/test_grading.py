@@ -241,8 +241,8 @@ def test_written_reasons_reach_the_instructor_with_their_rubric(tmp_path, monkey
 def test_a_forged_log_is_graded_against_answers_computed_outside_the_kernel():
     from crmkit.dataset.synth import generate
     from crmkit.grading.grade import _check_outside
+    from crmkit.grading.keys import answer as answer_key
     from crmkit.lessons import lesson01
-    from crmkit.lessons.exercises import answer_key
 
     params = {"n_customers": 120, "seed": 5, "lang": "en"}
     truth = answer_key(lesson01.exercise_book(generate("sports_shop", n_customers=120, seed=5)),

@@ -5,7 +5,7 @@ minute and a half): one right, one partly right, one who copied another
 student's answers, one whose notebook kills its kernel, one stuck in an
 endless loop, and one who worked in the other language's edition. What each
 one earns is known by construction: the right student's exercises are what
-the shop's data can answer (the instructor's key, :func:`answer_key`, on the
+the shop's data can answer (the instructor's key, :func:`crmkit.grading.keys.answer`, on the
 student's own data), and every other student differs from that in a way the
 script chose.
 """
@@ -21,10 +21,11 @@ from notebook_runs import NOTEBOOKS
 
 from crmkit.cli import main
 from crmkit.dataset.synth import generate
+from crmkit.grading.keys import answer as answer_key
 from crmkit.grading.outputs import CANVAS_COLUMNS, MOODLE_COLUMNS
 from crmkit.grading.roster import course_secret, student_seed
 from crmkit.lessons import lesson01
-from crmkit.lessons.exercises import BEGIN, answer_key, strip_source
+from crmkit.lessons.exercises import BEGIN, strip_source
 
 STEM = "01_crm_concepts"
 N_CUSTOMERS = 150

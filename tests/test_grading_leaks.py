@@ -37,6 +37,74 @@ def test_a_judge_loop_cannot_find_the_exact_value_by_trial():
     assert limited.status == "limit" and "checked" in limited.message
 
 
+def _bisect(judge, inside: float, outside: float, calls: int) -> float:
+    """The edge between answers judged close (or correct) and answers judged wrong."""
+    for _ in range(calls):
+        mid = (inside + outside) / 2
+        if judge(mid) in ("close", "correct"):
+            inside = mid
+        else:
+            outside = mid
+    return inside
+
+
+def test_a_bisection_over_check_cannot_pin_the_value_below_the_close_band(monkeypatch):
+    import crmkit.lessons.sealed as sealed
+
+    monkeypatch.setattr(sealed, "ITERATIONS", 1)  # the same verdicts, without the slow digests
+    rng = np.random.default_rng(7)
+    truths = rng.uniform(0.2, 0.8, 24)
+    errors, hits = [], 0
+    for truth in truths:
+        book = _book(Exercise("rate", lambda d, v=float(truth): v, rtol=1e-4))
+        book.MAX_CHECKS = 10**6  # no limit on checks: the verdicts alone must not tell
+
+        def judge(x, book=book):
+            return book.judge("rate", float(x)).status
+        # the attack: 1,200 checks bisecting both edges of the close band
+        assert judge(truth * 1.001) in ("close", "correct")
+        low = _bisect(judge, truth * 1.001, truth * 0.9, 600)
+        high = _bisect(judge, truth * 0.999, truth * 1.1, 600)
+        assert book.attempts["rate"] == 1 + 1200
+        guess = (low + high) / 2
+        errors.append(abs(guess - truth) / truth)
+        hits += judge(guess) == "correct"
+    # the close band is 0.5 % either side: its middle says no more than that
+    assert np.mean(errors) > 5e-4 and hits <= len(truths) // 4, (np.mean(errors), hits)
+
+
+def test_close_and_correct_depend_only_on_the_cell_not_the_distance():
+    book = _book(Exercise("rate", lambda d: 0.4, rtol=1e-4))
+    book.MAX_CHECKS = 10**6
+    for x in np.linspace(0.4 * (1 - 1e-4), 0.4 * (1 + 1e-4), 9):
+        assert book.judge("rate", float(x)).status == "correct"  # within tolerance: always
+    far = [float(x) for x in np.linspace(0.39, 0.41, 200)]
+    statuses = [book.judge("rate", x).status for x in far]
+    # the verdict changes only a few times along the line: cells, not distances
+    changes = sum(a != b for a, b in zip(statuses, statuses[1:], strict=False))
+    assert changes <= 4 and "close" in statuses
+
+
+def test_a_student_checking_one_exercise_by_trial_is_flagged(tmp_path, monkeypatch):
+    from crmkit.grading.grade import PROBING, check_counts, probing_flags
+    from crmkit.lessons.submission import CHECKS_ENV, read_history
+
+    log = tmp_path / "crmkit-checks.jsonl"
+    monkeypatch.setenv(CHECKS_ENV, str(log))
+    book = ExerciseBook(None, [Exercise("rate", lambda d: 0.3995, rtol=1e-4),
+                               Exercise("n", lambda d: 12)], quiet=True, student_id="ana")
+    for x in np.linspace(0.3, 0.5, 60):
+        book.check("rate", float(x))
+    for _ in range(5):  # re-running a cell checks the same answer again: not trial
+        book.check("n", 12)
+    counts = check_counts(read_history(log), "ana")
+    assert counts == {"rate": (60, 60), "n": (5, 1)}
+    assert 60 > PROBING
+    flags = probing_flags(counts)
+    assert len(flags) == 1 and "rate" in flags[0] and "60" in flags[0]
+    assert "0.3995" not in log.read_text()  # the log holds marks of answers, never the key
+
+
 def test_close_says_the_same_at_any_distance_inside_the_band():
     book = _book(Exercise("rate", lambda d: 0.4, rtol=1e-4))
     near, nearer = book.judge("rate", 0.4016), book.judge("rate", 0.4001)

@@ -18,10 +18,10 @@ from crmkit.analytics import campaigns, concepts, kpis, levels, service
 from crmkit.analytics.rfm import holdout_purchases
 from crmkit.dataset.extracts import write_extracts
 from crmkit.dataset.synth import generate
+from crmkit.grading.keys import answer as answer_key
 from crmkit.i18n import t
 from crmkit.lessons import lesson01, lesson02, lesson03, lesson04
 from crmkit.lessons import lesson03 as m03
-from crmkit.lessons.exercises import answer_key
 from crmkit.lessons.judgement import MIN_REASON_WORDS
 from crmkit.warehouse.build import build_warehouse, connect
 
@@ -30,7 +30,7 @@ REASON = "because the figures above point to this option"
 
 def _options(book, name: str, lang: str = "en") -> dict[str, str]:
     ex = book._by_name[name]
-    return dict(ex.options(book.data, lang))
+    return dict(ex.options(book.lesson, lang))
 
 
 def right_text(book, name: str, lang: str = "en") -> str:
@@ -99,7 +99,7 @@ def _differs(found: dict) -> None:
 def test_fund_department_is_the_one_that_grew_most_relative_to_its_first_year(books02):
     found = {}
     for shop, book in books02.items():
-        table = _department_years(book.data)
+        table = _department_years(book.lesson)
         growth = table.iloc[:, 1] / table.iloc[:, 0]
         found[shop] = growth.idxmax()
         assert_only(book, "fund_department", found[shop])
@@ -109,7 +109,7 @@ def test_fund_department_is_the_one_that_grew_most_relative_to_its_first_year(bo
 def test_the_department_behind_the_change_moved_most_money_up_or_down(books02):
     found = {}
     for shop, book in books02.items():
-        table = _department_years(book.data)
+        table = _department_years(book.lesson)
         change = (table.iloc[:, 1] - table.iloc[:, 0]).abs()
         found[shop] = change.idxmax()
         assert_only(book, "department_behind_change", found[shop])
@@ -119,7 +119,7 @@ def test_the_department_behind_the_change_moved_most_money_up_or_down(books02):
 def test_the_launch_month_is_the_best_month_of_the_last_years_best_quarter(books02):
     found = {}
     for shop, book in books02.items():
-        crm = book.data.crm
+        crm = book.lesson.crm
         # plain pandas on the shop's own lines (the warehouse leaves out the planted bad rows:
         # the winner must not depend on them)
         lines = crm.order_lines.merge(crm.orders[["order_id", "placed_at"]], on="order_id")
@@ -148,13 +148,13 @@ def test_the_operation_or_model_is_the_one_the_printed_question_calls_for(
         books02, name, question, wording):
     found = {}
     for shop, book in books02.items():
-        text = question(book.data, "en")
+        text = question(book.lesson, "en")
         calls_for = [v for k, v in wording.items() if k in text]
         assert len(calls_for) == 1, text
         found[shop] = calls_for[0]
         assert_only(book, name, found[shop])
         # the Spanish question is the same question
-        assert question(book.data, "es") != text
+        assert question(book.lesson, "es") != text
     _differs(found)
 
 
@@ -197,7 +197,7 @@ def test_the_segment_to_fund_brought_back_the_most_customers(shops03):
     found = {}
     for shop, (data, split) in shops03.items():
         book = m03.exercise_book(data, split, "en")
-        segmented = book.data.model("segments")
+        segmented = book.lesson.model("segments")
         later = holdout_purchases(data, as_of=split.cutoff, end=split.end)
         came = later["frequency_holdout"].reindex(segmented.index).fillna(0) > 0
         per_segment = came.groupby(segmented["segment"].astype(str)).sum()
@@ -225,8 +225,8 @@ def test_the_method_to_trust_is_the_model_only_when_it_beats_the_best_baseline(
         shops03, name, question, verdict, best, trusted):
     data, split = shops03[("boutique", 1)]
     book = m03.exercise_book(data, split, "es")
-    book.data.models["board"] = pd.concat({question: _block(verdict, measure_best=best)},
-                                          names=["question", "method"])
+    book.use(board=pd.concat({question: _block(verdict, measure_best=best)},
+                             names=["question", "method"]))
     assert_only(book, name, t(f"m03_method.{trusted}", "en"))
     # the Spanish label of the right method (it ends with ')') is as good as its letter
     label = t(f"m03_method.{trusted}", "es")
@@ -235,13 +235,13 @@ def test_the_method_to_trust_is_the_model_only_when_it_beats_the_best_baseline(
 
 def test_the_rule_to_fund_is_the_one_that_held_best_after_the_cutoff(shops03):
     data, split = shops03[("boutique", 1)]
-    book = m03.exercise_book(data, split, "en")
     rules = pd.DataFrame({"antecedent": ["scarf", "belt", "hat"],
                           "consequent": ["gloves", "bag", "coat"],
                           "lift": [3.0, 2.5, 2.0]})
     for holdout_lift, right in (([0.9, 1.8, 1.2], "belt → bag"),
                                 ([float("nan"), 1.1, 1.4], "hat → coat")):
-        book.data.models["rules"] = rules.assign(holdout_lift=holdout_lift)
+        book = m03.exercise_book(data, split, "en")
+        book.use(rules=rules.assign(holdout_lift=holdout_lift))
         assert_only(book, "cross_sell_rule", right)
 
 
@@ -263,7 +263,7 @@ def books01():
 def test_the_medium_to_fund_has_the_most_valuable_customers(books01):
     found = {}
     for shop, book in books01.items():
-        acq = concepts.acquisition_report(book.data)
+        acq = concepts.acquisition_report(book.lesson)
         acq = acq[(acq.index != "unknown") & (acq["customers"] >= 10)]
         found[shop] = t(f"value.{(acq['revenue'] / acq['customers']).idxmax()}", "en")
         assert_only(book, "fund_medium", found[shop])
@@ -274,7 +274,7 @@ def test_the_level_to_complete_first_is_where_coverage_falls_most(books01):
     found = {}
     for shop, book in books01.items():
         # each level AND every level below it: the pyramid's dark bars
-        cumulative = levels.level_completeness(book.data)["share_cumulative"]
+        cumulative = levels.level_completeness(book.lesson)["share_cumulative"]
         level = int((cumulative.shift(1) - cumulative).iloc[1:].idxmax())
         found[shop] = f"{level} · {t(f'level.{level}', 'en')}"
         assert_only(book, "collect_first", found[shop])
@@ -284,7 +284,7 @@ def test_the_level_to_complete_first_is_where_coverage_falls_most(books01):
 def test_the_group_for_the_offer_spends_most_on_average(books01):
     found = {}
     for shop, book in books01.items():
-        cells = concepts.spend_by_age_and_gender(book.data).stack().dropna()
+        cells = concepts.spend_by_age_and_gender(book.lesson).stack().dropna()
         band, gender = cells.idxmax()
         found[shop] = f"{band} · {t(f'value.{gender}', 'en')}"
         assert_only(book, "target_group", found[shop])
@@ -302,7 +302,7 @@ def books04():
 def test_the_campaign_to_fund_is_the_best_return_the_budget_pays_for(books04):
     found = {}
     for shop, book in books04.items():
-        eff = campaigns.effectiveness(book.data)
+        eff = campaigns.effectiveness(book.lesson)
         ran = eff[eff["reach"] > 0]
         pick = ran[ran["cost"] <= ran["cost"].median()].sort_values("roi").iloc[-1]
         text = next(v for v in _options(book, "fund_campaign").values()
@@ -315,7 +315,7 @@ def test_the_campaign_to_fund_is_the_best_return_the_budget_pays_for(books04):
 def test_the_checkout_test_fits_a_month_only_when_both_groups_fit(books04):
     found = {}
     for shop, book in books04.items():
-        s = book.data.web_sessions
+        s = book.lesson.web_sessions
         p1 = round(float(s["converted_order_id"].notna().mean()), 3)
         h = 2 * math.asin(math.sqrt(p1 + 0.01)) - 2 * math.asin(math.sqrt(p1))
         per_group = math.ceil(2 * ((norm.ppf(0.975) + norm.ppf(0.8)) / h) ** 2)
@@ -329,7 +329,7 @@ def test_the_checkout_test_fits_a_month_only_when_both_groups_fit(books04):
 def test_the_campaign_to_scale_has_the_highest_lower_bound_of_its_uplift(books04):
     found = {}
     for shop, book in books04.items():
-        data = book.data
+        data = book.lesson
         # the uplift recomputed: contacted vs control conversion, normal interval of the gap
         effects = campaigns.incremental_effect(data).dropna(subset=["ci_low"])
         gap = effects["treated_rate"] - effects["control_rate"]
@@ -344,11 +344,11 @@ def test_the_campaign_to_scale_has_the_highest_lower_bound_of_its_uplift(books04
 def test_the_kpi_behind_the_change_moved_most_between_the_last_two_whole_months(books04):
     found = {}
     for shop, book in books04.items():
-        s = book.data.web_sessions
+        s = book.lesson.web_sessions
         month = s["started_at"].dt.to_period("M")
         whole = sorted(month.unique())[:-1] if s["started_at"].max().day < 28 else sorted(
             month.unique())
-        monthly = kpis.monthly_kpis(book.data)
+        monthly = kpis.monthly_kpis(book.lesson)
         monthly = monthly[~monthly["partial"].astype(bool)].tail(2)
         # the visits of the two months, counted from the sessions themselves
         visits = s.groupby(month).size()
@@ -365,10 +365,10 @@ def test_the_kpi_behind_the_change_moved_most_between_the_last_two_whole_months(
 def test_the_channel_to_plan_has_the_best_typical_campaign(books04):
     found = {}
     for shop, book in books04.items():
-        eff = campaigns.effectiveness(book.data)
+        eff = campaigns.effectiveness(book.lesson)
         ran = eff[eff["reach"] > 0]
         ids = ran["campaign_id"] if "campaign_id" in ran else ran.index.to_series()
-        channel = ids.map(book.data.campaigns.set_index("campaign_id")["channel"])
+        channel = ids.map(book.lesson.campaigns.set_index("campaign_id")["channel"])
         median = {c: ran.loc[(channel == c).to_numpy(), "roi"].median() for c in set(channel)}
         found[shop] = t(f"value.{max(median, key=median.get)}", "en")
         assert_only(book, "channel_to_plan", found[shop])

@@ -8,7 +8,7 @@ import pytest
 from crmkit.dataset.extracts import write_customer_changes, write_extracts
 from crmkit.dataset.synth import generate
 from crmkit.errors import ParameterError
-from crmkit.lessons.exercises import answer_key
+from crmkit.grading.keys import answer as answer_key
 from crmkit.lessons.lesson02 import (
     EXERCISES,
     count_joins,
@@ -217,3 +217,32 @@ def test_sample_row_skips_planted_lines(ws):
             price = "precio" if name.startswith("pos") else "unit_price"
             assert float(row[price].replace(",", ".")) >= 0  # a planted negative is skipped
     assert sample_row(ws.batch1 / "pos_sales.csv", skip=range(2, 10**6)) is None
+
+
+UNITS_RIGHT = ("SELECT p.department FROM marts.fact_order_line f JOIN marts.dim_product p "
+               "USING (product_key) GROUP BY p.department ORDER BY sum(f.quantity) DESC LIMIT 1")
+
+
+@pytest.mark.parametrize("money", ["net_amount", "gross_amount", "amount_cents"])
+def test_the_most_units_exercise_refuses_a_query_ordered_by_money(ws, money):
+    wrong = UNITS_RIGHT.replace("sum(f.quantity)", f"sum(f.{money})")
+    book = exercise_book(ws, "en")
+    # the attack: on this shop's warehouse, units and revenue may name the same department
+    verdict = book.judge("top_units_department", wrong)
+    assert verdict.status == "incorrect", verdict
+    assert book.judge("top_units_department", UNITS_RIGHT).status == "correct"
+
+
+def test_the_perturbed_warehouse_keeps_units_and_turns_revenue_around(ws):
+    from crmkit.lessons.lesson02 import revenue_against_units, run_sql
+
+    other = revenue_against_units(ws)
+    assert other.warehouse != ws.warehouse
+    by = ("SELECT p.department, sum(f.quantity) AS units, sum(f.net_amount) AS revenue "
+          "FROM marts.fact_order_line f JOIN marts.dim_product p USING (product_key) "
+          "GROUP BY 1 ORDER BY 1")
+    before, after = run_sql(ws, by), run_sql(other, by)
+    assert before["units"].tolist() == after["units"].tolist()
+    top = after.loc[after["units"].idxmax(), "department"]
+    assert after.set_index("department")["revenue"].idxmax() != top
+    assert run_sql(ws, by)["revenue"].tolist() == before["revenue"].tolist()  # original kept

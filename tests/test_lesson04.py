@@ -9,8 +9,9 @@ import pytest
 from scipy.stats import norm
 
 from crmkit.errors import ParameterError
+from crmkit.grading.keys import answer as answer_key
 from crmkit.lessons import lesson04
-from crmkit.lessons.exercises import AnyOf, answer_key
+from crmkit.lessons.exercises import AnyOf
 
 matplotlib.use("Agg")
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from notebook_runs import run, run_against_baseline
+from notebook_runs import edition_against_baseline, run
 
 from crmkit.dataset.profiles import PROFILE_NAMES
 from crmkit.i18n import LANGS
@@ -13,8 +13,8 @@ STEM = "01_crm_concepts"
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
-def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path):
-    figures = run_against_baseline(STEM, tmp_path / "out.ipynb", profile, lang=lang)
+def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path_factory):
+    figures, out = edition_against_baseline(STEM, profile, lang, tmp_path_factory)
     status = figures["exercise_status"]["status"]
     assert (status == "correct").all(), status[status != "correct"].to_dict()
     assert len(status) >= 4

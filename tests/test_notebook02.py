@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from notebook_runs import NOTEBOOKS, TEST_PARAMETERS, run, run_against_baseline
+from notebook_runs import NOTEBOOKS, TEST_PARAMETERS, edition_against_baseline, run
 
 from crmkit.dataset.profiles import PROFILE_NAMES
 from crmkit.i18n import LANGS
@@ -15,9 +15,8 @@ STEM = "02_warehouse"
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
-def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path):
-    figures = run_against_baseline(STEM, tmp_path / "out.ipynb", profile, lang=lang,
-                                   warehouse_dir=str(tmp_path / "wh"))
+def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path_factory):
+    figures, out = edition_against_baseline(STEM, profile, lang, tmp_path_factory)
     status = figures["exercise_status"]["status"]
     assert (status == "correct").all(), status[status != "correct"].to_dict()
     assert len(status) >= 5
@@ -29,7 +28,7 @@ def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path):
     assert figures["data_tests_passed"] == figures["data_tests_total"]
     assert figures["customer_versions"] == (figures["customers_integrated"]
                                             + figures["customers_changed"])
-    assert (tmp_path / "wh" / "shop.duckdb").exists()
+    assert (out.with_suffix(".wh") / "shop.duckdb").exists()
 
 
 def test_bad_warehouse_dir_stops_in_the_validation_cell(tmp_path):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from notebook_runs import TEST_PARAMETERS, run, run_against_baseline
+from notebook_runs import TEST_PARAMETERS, edition_against_baseline, run
 
 from crmkit.dataset.profiles import PROFILE_NAMES
 from crmkit.i18n import LANGS
@@ -13,8 +13,8 @@ STEM = "03_mining"
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
-def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path):
-    figures = run_against_baseline(STEM, tmp_path / "out.ipynb", profile, lang=lang)
+def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path_factory):
+    figures, out = edition_against_baseline(STEM, profile, lang, tmp_path_factory)
     status = figures["exercise_status"]["status"]
     # a section the shop's data cannot support (a model that cannot be identified) is skipped
     # with its reason; its exercises say "skipped", every other one must be correct
@@ -23,7 +23,7 @@ def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path):
     assert (status == "skipped").any() == bool(figures["skipped_sections"])
     assert len(status) >= 8
     # the narrative states each question's verdict, the one the scoreboard recorded
-    _states_the_verdicts(tmp_path / "out.ipynb", figures["scoreboard_verdicts"], lang)
+    _states_the_verdicts(out, figures["scoreboard_verdicts"], lang)
 
 
 #: How the narrative says each verdict (crmkit/catalog_mod.yaml, m03_verdict).

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from notebook_runs import NOTEBOOKS, TEST_PARAMETERS, run, run_against_baseline
+from notebook_runs import NOTEBOOKS, TEST_PARAMETERS, edition_against_baseline, run
 
 from crmkit.dataset.profiles import PROFILE_NAMES
 from crmkit.i18n import LANGS
@@ -15,8 +15,8 @@ STEM = "04_case_bendita"
 
 @pytest.mark.parametrize("lang", LANGS)
 @pytest.mark.parametrize("profile", PROFILE_NAMES)
-def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path):
-    figures = run_against_baseline(STEM, tmp_path / "out.ipynb", profile, lang=lang)
+def test_notebook_runs_and_figures_match_baseline(profile, lang, tmp_path_factory):
+    figures, out = edition_against_baseline(STEM, profile, lang, tmp_path_factory)
     status = figures["exercise_status"]["status"]
     assert (status[status != "skipped"] == "correct").all(), status.to_dict()
     # a shop that sells in store only has no web visits: its web exercises say "skipped"

@@ -48,14 +48,16 @@ def test_makefile_reinstalls_when_pyproject_changes():
 
 
 #: The top of the package: everything else lives in a room of the data flow.
-TOP_MODULES = {"__init__", "cli", "errors", "i18n", "report"}
+TOP_MODULES = {"__init__", "_version", "errors", "i18n", "report"}
+#: The ``crmkit`` command, a package of its own (one module per group of subcommands).
+TOP_PACKAGES = ["cli"]
 ROOMS = ["dataset", "sources", "warehouse", "analytics", "lessons", "grading"]
 
 
 def test_package_is_laid_out_as_the_data_flows():
     pkg = ROOT / "crmkit"
     assert {p.stem for p in pkg.glob("*.py")} == TOP_MODULES
-    assert sorted(p.parent.name for p in pkg.glob("*/__init__.py")) == sorted(ROOMS)
+    assert sorted(p.parent.name for p in pkg.glob("*/__init__.py")) == sorted(ROOMS + TOP_PACKAGES)
     for room in ROOMS:
         doc = (pkg / room / "__init__.py").read_text(encoding="utf-8")
         assert doc.startswith('"""') and "May import" in doc, f"crmkit/{room}/__init__.py"
@@ -66,6 +68,9 @@ def test_the_layers_contract_lists_every_room_in_data_flow_order_and_make_test_c
     layers = contract["contracts"][0]["layers"]
     assert [x.removeprefix("crmkit.") for x in layers] == [
         "cli", "grading", "report", "lessons", "analytics", "warehouse", "sources", "dataset",
-        "i18n", "errors"]
+        "i18n", "errors", "_version"]
+    forbidden = contract["contracts"][1]
+    assert (forbidden["type"], forbidden["source_modules"], forbidden["forbidden_modules"],
+            forbidden["as_packages"]) == ("forbidden", ["crmkit.**"], ["crmkit"], False)
     makefile = (ROOT / "Makefile").read_text()
     assert "lint-imports" in makefile.split("test: $(STAMP)")[1].split("\n\n")[0]

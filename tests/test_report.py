@@ -9,7 +9,8 @@ import pytest
 
 from crmkit.cli import main
 from crmkit.errors import ParameterError
-from crmkit.report import check_parameters, find_notebooks, notebook_parameters, run_reports
+from crmkit.lessons.comments import comment
+from crmkit.report import find_notebooks, notebook_parameters, run_parameters, run_reports
 
 
 def test_notebook_parameters_are_read_from_the_tagged_cell():
@@ -82,8 +83,8 @@ def test_report_writes_ipynb_and_html_and_hides_code_on_request(tmp_path):
     assert "n_customers = 150" in "".join(injected[0]["source"])
 
 
-def test_check_parameters_merges_defaults():
-    full = check_parameters(find_notebooks(["01"])[0], {"lang": "es"})
+def test_run_parameters_merges_defaults():
+    full = run_parameters(find_notebooks(["01"])[0], {"lang": "es"})
     assert full["lang"] == "es" and full["profile"] == "sports_shop"
 
 
@@ -91,6 +92,6 @@ def test_student_command_strips_solutions_in_both_languages(tmp_path, capsys):
     assert main(["student", "01", "--out", str(tmp_path)]) == 0
     for lang in ("en", "es"):
         text = (tmp_path / lang / "01_crm_concepts.ipynb").read_text()
-        assert "BEGIN SOLUTION" not in text and "# your code here" in text
+        assert "BEGIN SOLUTION" not in text and comment("placeholder", lang) in text
         assert f'lang = \\"{lang}\\"' in text  # as JSON writes it in the parameters cell
     assert "solution(s) removed" in capsys.readouterr().out

@@ -11,10 +11,10 @@ import pytest
 
 from crmkit.analytics.rfm import (
     SUMMARY_COLUMNS,
+    customer_purchases,
     even_scores,
     holdout_purchases,
     line_cents,
-    purchases,
     rfm_scores,
     rfm_summary,
     summary_from_transactions,
@@ -165,7 +165,7 @@ def test_summary_holds_the_btyd_invariants_on_every_profile(small_data, profile)
     assert (s["frequency"] <= s["orders"] - 1).all()
     assert ((s["frequency"] == 0) == (s["recency"] == 0)).all()
     assert (s["recency_days"] == s["T"] - s["recency"]).all()
-    p = purchases(data)
+    p = customer_purchases(data)
     assert s["total_spend_cents"].sum() == p["value_cents"].sum()
     assert s["orders"].sum() == len(p)
 

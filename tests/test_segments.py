@@ -92,7 +92,7 @@ def test_scores_outside_the_grid_are_refused():
 def test_segment_bars_are_labelled_in_the_language(small_data):
     import matplotlib
     matplotlib.use("Agg")
-    from crmkit.analytics.plots import plot_segments
+    from crmkit.analytics.modelplots import plot_segments
     summary = segment_summary(assign_segments(rfm_scores(rfm_summary(small_data("boutique")))))
     ax = plot_segments(summary, lang="es")
     assert ax.get_title() == "Clientes por segmento RFM"

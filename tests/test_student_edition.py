@@ -25,15 +25,107 @@ LESSONS = {"01_crm_concepts": lesson01.EXERCISES, "02_warehouse": lesson02.EXERC
 def test_the_students_book_offers_no_way_to_the_answer():
     book = lesson01.exercise_book(generate("boutique", n_customers=120, seed=1))
     public = {n for n in dir(book) if not n.startswith("_")}
-    assert public == {"check", "data", "hint", "judge", "lang", "names", "quiet", "results",
-                      "summary", "attempts", "student_id", "MAX_CHECKS", "options"}
+    assert public == {"check", "data", "hint", "judge", "lang", "lesson", "names", "quiet",
+                      "results", "summary", "attempts", "student_id", "MAX_CHECKS", "options",
+                      "use"}
     book.check("win_rate", 0.123)
     book.hint("win_rate")
-    # nothing the book keeps holds an answer: only the verdicts
-    assert set(vars(book)) == {"data", "lang", "quiet", "results", "_by_name", "_hints_shown",
-                               "attempts", "student_id", "_log"}
+    assert set(vars(book)) == {"lesson", "lang", "quiet", "results", "_by_name", "_hints_shown",
+                               "attempts", "student_id", "_log", "_history", "_keys",
+                               "_perturbed_data", "_pending", "_tried"}
     assert book.attempts == {"win_rate": 1} and book.student_id is None
     assert "0.123" not in repr(book) and "solve" not in repr(book)
+
+
+def test_no_answer_key_can_be_imported_from_the_students_modules():
+    import crmkit.lessons.exercises as exercises
+
+    assert not hasattr(exercises, "answer_key")  # it was the first leak: one import, every answer
+    assert not any("answer" in name and "key" in name for name in exercises.__all__)
+
+
+def _reachable(root):
+    """Everything reachable from ``root`` through attributes, containers, closures, bound
+    methods and partials (not a function's module globals: those are the package's source,
+    which any student can read); data tables are not entered."""
+    import functools
+    import types
+
+    import numpy as np
+    import pandas as pd
+
+    seen, stack, found = set(), [root], []
+    while stack:
+        obj = stack.pop()
+        if id(obj) in seen or isinstance(obj, types.ModuleType | type):
+            continue
+        seen.add(id(obj))
+        found.append(obj)
+        if isinstance(obj, pd.DataFrame | pd.Series | pd.Index | np.ndarray):
+            continue
+        if isinstance(obj, dict):
+            stack += [*obj.keys(), *obj.values()]
+        elif isinstance(obj, list | tuple | set | frozenset):
+            stack += list(obj)
+        elif isinstance(obj, types.MethodType):
+            stack += [obj.__self__, obj.__func__]
+        elif isinstance(obj, types.FunctionType):
+            stack += [c.cell_contents for c in obj.__closure__ or () if _filled(c)]
+            stack += [*(obj.__defaults__ or ()), *(obj.__kwdefaults__ or {}).values()]
+        elif isinstance(obj, functools.partial):
+            stack += [obj.func, *obj.args, *obj.keywords.values()]
+        if hasattr(obj, "__dict__") and not isinstance(obj, types.FunctionType):
+            stack += list(vars(obj).values())
+        for slot in getattr(type(obj), "__slots__", ()):
+            if hasattr(obj, slot):
+                stack.append(getattr(obj, slot))
+    return found
+
+
+def _filled(cell) -> bool:
+    try:
+        cell.cell_contents  # noqa: B018
+    except ValueError:
+        return False
+    return True
+
+
+def _distinctive(value) -> list:
+    """The parts of a right answer that could not turn up by chance (small whole numbers
+    and one-letter choices can: a count of checks, an option letter)."""
+    from crmkit.lessons.exercises import AnyOf
+
+    items = list(value) if isinstance(value, AnyOf | list | tuple) else [value]
+    return [x for x in items if (isinstance(x, str) and len(x) > 3)
+            or (isinstance(x, float) and not x.is_integer())
+            or (isinstance(x, int) and not isinstance(x, bool) and abs(x) > 40)]
+
+
+@pytest.mark.parametrize("stem", ["01", "04"])
+def test_nothing_reachable_from_a_book_holds_an_answer_or_computes_one(stem):
+    from crmkit.grading.keys import answers_for
+    from crmkit.lessons import lesson04
+
+    module = {"01": lesson01, "04": lesson04}[stem]
+    data = generate("sports_shop" if stem == "01" else "bendita", n_customers=300, seed=3)
+    book = module.exercise_book(data)
+    answers = answers_for(book, module)
+    book.check(book.names[1], 0.5)
+    # the attack: walk the book for any right answer, or any function that computes one
+    solvers = {id(e.solve) for e in module.EXERCISES}
+    wanted = [x for v in answers.values() for x in _distinctive(v)]
+    assert len(wanted) >= 5  # the attack has something to look for
+    reached = _reachable(book)
+    assert not [o for o in reached if id(o) in solvers]
+    texts = {o.casefold() for o in reached if isinstance(o, str)}
+    numbers = [o for o in reached if isinstance(o, int | float) and not isinstance(o, bool)]
+    for right in wanted:
+        if isinstance(right, str):
+            assert right.casefold() not in texts, right
+        else:
+            assert not any(abs(float(n) - right) <= 1e-9 * max(1, abs(right)) for n in numbers)
+    with pytest.raises(Exception, match="keeps no answers"):
+        book._by_name[book.names[1]].solve(book.lesson)
 
 
 def _solution_lines(stem: str) -> dict[str, list[str]]:

@@ -16,7 +16,7 @@ from crmkit.dataset.extracts import write_extracts  # noqa: E402
 from crmkit.dataset.synth import generate  # noqa: E402
 from crmkit.errors import ParameterError  # noqa: E402
 from crmkit.warehouse.build import build_warehouse, load_report  # noqa: E402
-from crmkit.warehouse.plots import (  # noqa: E402
+from crmkit.warehouse.diagrams import (  # noqa: E402
     plot_load_report,
     plot_star_schema,
     schema_links,

@@ -29,9 +29,17 @@ customers did next on their own, the baseline the flows must beat.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
+
+if TYPE_CHECKING:
+    from ..dataset.crmdata import CRMData
+    from ..dataset.days import DayLike
+
 
 __all__ = [
     "FLOWS",
@@ -81,14 +89,17 @@ def _outcome(triggers: pd.DataFrame, customers: pd.DataFrame, orders: pd.DataFra
         .reset_index(drop=True)
 
 
-def welcome_triggers(customers, orders, *, horizon_days: float = 30) -> pd.DataFrame:
+def welcome_triggers(customers: pd.DataFrame, orders: pd.DataFrame, *,
+                     horizon_days: float = 30) -> pd.DataFrame:
     """The welcome flow: triggered at each customer's first (not cancelled) order."""
-    first = _live_orders(orders).groupby("customer_id", as_index=False)["placed_at"].min()
+    first: pd.DataFrame = _live_orders(orders).groupby(  # type: ignore[assignment]
+        "customer_id", as_index=False)["placed_at"].min()  # a DataFrame (pandas-stubs: Series)
     return _outcome(first.rename(columns={"placed_at": "triggered_at"}), customers, orders,
                     horizon_days)
 
 
-def cart_triggers(customers, orders, sessions, *, cart_hours: float = 24,
+def cart_triggers(customers: pd.DataFrame, orders: pd.DataFrame, sessions: pd.DataFrame, *,
+                  cart_hours: float = 24,
                   horizon_days: float = 7) -> pd.DataFrame:
     """The abandoned-cart flow: a known visitor's cart left without an order.
 
@@ -111,8 +122,9 @@ def cart_triggers(customers, orders, sessions, *, cart_hours: float = 24,
     return _outcome(s[["customer_id", "triggered_at"]], customers, orders, horizon_days)
 
 
-def win_back_triggers(customers, orders, *, win_back_days: int = 90,
-                      horizon_days: float = 30, until=None) -> pd.DataFrame:
+def win_back_triggers(customers: pd.DataFrame, orders: pd.DataFrame, *,
+                      win_back_days: int = 90, horizon_days: float = 30,
+                      until: DayLike | None = None) -> pd.DataFrame:
     """The win-back flow: ``win_back_days`` after an order not followed by another one.
 
     Triggers that would fall after ``until`` (default: the last order in the
@@ -130,8 +142,9 @@ def win_back_triggers(customers, orders, *, win_back_days: int = 90,
     return _outcome(t, customers, orders, horizon_days)
 
 
-def birthday_triggers(customers, orders, *, horizon_days: float = 14, start=None,
-                      end=None) -> pd.DataFrame:
+def birthday_triggers(customers: pd.DataFrame, orders: pd.DataFrame, *,
+                      horizon_days: float = 14, start: DayLike | None = None,
+                      end: DayLike | None = None) -> pd.DataFrame:
     """The birthday flow: every birthday of a customer whose birth date is known (level 3),
     between ``start`` and ``end`` (default: the period of the orders), at 09:00."""
     start = pd.Timestamp(start) if start is not None else orders["placed_at"].min().normalize()
@@ -156,7 +169,7 @@ FLOW_NEEDS = {"welcome": ("customers",), "abandoned_cart": ("customers", "web"),
          "win_back": ("customers",), "birthday": ("customers",)}
 
 
-def available_flows(data) -> tuple[str, ...]:
+def available_flows(data: CRMData) -> tuple[str, ...]:
     """The flows of :data:`FLOWS` that ``data`` holds what they need for.
 
     >>> from crmkit.dataset.crmdata import CRMData
@@ -171,7 +184,7 @@ def available_flows(data) -> tuple[str, ...]:
     return tuple(f for f in FLOWS if all(data.has(topic) for topic in FLOW_NEEDS[f]))
 
 
-def flow_triggers(data, flow: str, **options) -> pd.DataFrame:
+def flow_triggers(data: CRMData, flow: str, **options: Any) -> pd.DataFrame:
     """Who flow ``flow`` (one of :data:`FLOWS`) would have triggered, and what they did next.
 
     A flow whose data the shop lacks (:data:`FLOW_NEEDS`) raises MissingTableError.
@@ -188,7 +201,7 @@ def flow_triggers(data, flow: str, **options) -> pd.DataFrame:
     return birthday_triggers(data.customers, data.orders, **options)
 
 
-def weekly_flows(data, *, flows=None) -> pd.DataFrame:
+def weekly_flows(data: CRMData, *, flows: Iterable[str] | None = None) -> pd.DataFrame:
     """Week by week (weeks starting Monday), per flow: triggered, reachable, converted.
 
     ``flows`` defaults to the flows the data allows (:func:`available_flows`).
@@ -209,7 +222,7 @@ def weekly_flows(data, *, flows=None) -> pd.DataFrame:
     return out.astype({"triggered": int, "reachable": int, "converted": int})
 
 
-def flow_summary(data, *, flows=None) -> pd.DataFrame:
+def flow_summary(data: CRMData, *, flows: Iterable[str] | None = None) -> pd.DataFrame:
     """Per flow: triggers, share reachable, share that ordered within the flow's horizon.
 
     ``flows`` defaults to the flows the data allows (:func:`available_flows`).

@@ -23,12 +23,18 @@ True
 from __future__ import annotations
 
 import numbers
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 from mlxtend.frequent_patterns import association_rules, fpgrowth
 
 from ..errors import ParameterError, check_choice
+
+if TYPE_CHECKING:
+    from ..dataset.crmdata import CRMData
+
 
 __all__ = ["LEVELS", "DEFAULT_MIN_BASKETS", "baskets", "basket_rules", "cross_sell"]
 
@@ -41,7 +47,7 @@ _RULE_COLUMNS = ["antecedent", "consequent", "support", "confidence", "lift", "l
                  "antecedents", "consequents"]
 
 
-def _item_labels(data, level: str) -> pd.Series:
+def _item_labels(data: CRMData, level: str) -> pd.Series:
     """The item label of every product id at ``level`` (product names are unique)."""
     products = data.products
     column = "name" if level == "product" else level
@@ -49,7 +55,7 @@ def _item_labels(data, level: str) -> pd.Series:
                      index=products["product_id"].to_numpy())
 
 
-def baskets(data, *, level: str = "product") -> pd.DataFrame:
+def baskets(data: CRMData, *, level: str = "product") -> pd.DataFrame:
     """One row per basket (order not cancelled), one True/False column per item.
 
     >>> from crmkit.dataset.synth import generate
@@ -81,7 +87,7 @@ def baskets(data, *, level: str = "product") -> pd.DataFrame:
 
 
 def basket_rules(
-    data,
+    data: CRMData,
     *,
     level: str = "product",
     min_support: float | None = None,
@@ -173,11 +179,11 @@ def basket_rules(
     return out.reset_index(drop=True)
 
 
-def _join(items) -> str:
+def _join(items: Iterable[object]) -> str:
     return " + ".join(sorted(map(str, items)))
 
 
-def cross_sell(rules: pd.DataFrame, basket, *, n: int = 3) -> pd.DataFrame:
+def cross_sell(rules: pd.DataFrame, basket: Iterable[object], *, n: int = 3) -> pd.DataFrame:
     """The items to suggest for a basket: consequents of rules whose antecedent it holds.
 
     Each suggestion keeps its best rule (highest confidence, then lift); items

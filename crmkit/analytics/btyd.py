@@ -33,6 +33,7 @@ True
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,10 @@ from sklearn.base import clone
 from ..errors import CRMKitError, ModelError, ParameterError
 from .clv import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD, customer_lifetime_value
 from .rfm import even_scores, holdout_purchases, rfm_summary
+
+if TYPE_CHECKING:
+    from ..dataset.crmdata import CRMData
+
 
 __all__ = [
     "CANDIDATES",
@@ -159,7 +164,7 @@ class ModelChoice:
     validation_days: float
 
 
-def _try_fit(key, X):
+def _try_fit(key, X: pd.DataFrame):
     try:
         model = clone(CANDIDATES[key]()).fit(X)
     except CRMKitError as err:
@@ -224,7 +229,7 @@ def choose_model(fit_summary: pd.DataFrame, validation: pd.DataFrame,
     return ModelChoice(table, chosen, model, why, duration)
 
 
-def choose_purchase_model(data, *, cutoff, validation_days: int = 180,
+def choose_purchase_model(data: CRMData, *, cutoff, validation_days: int = 180,
                           candidates=tuple(CANDIDATES), seed: int = 0) -> ModelChoice:
     """:func:`choose_model` on a shop: fit up to ``cutoff - validation_days``, validate up to
     ``cutoff``, refit on everything up to ``cutoff`` (time in days)."""

@@ -23,6 +23,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,13 @@ from ..errors import ParameterError
 from .kpis import cps_missing, customer_profitability, order_profit
 from .rfm import rfm_scores, rfm_summary
 from .segments import assign_segments, segment_table
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..dataset.crmdata import CRMData
+    from ..dataset.days import DayLike
+
 
 __all__ = [
     "SmartObjective",
@@ -138,13 +146,14 @@ class SmartObjective:
 
 
 # ----------------------------------------------------------------------------- segments
-def rfm_segments(data, *, as_of=None) -> pd.Series:
+def rfm_segments(data: CRMData, *, as_of: DayLike | None = None) -> pd.Series:
     """Each buying customer's named RFM segment (``crmkit.analytics.segments``), by id."""
     scored = assign_segments(rfm_scores(rfm_summary(data, as_of=as_of)))
     return scored["segment"].astype(str).rename("rfm_segment")
 
 
-def segment_actions(data, *, lang: str = "en", as_of=None) -> pd.DataFrame:
+def segment_actions(data: CRMData, *, lang: str = "en",
+                    as_of: DayLike | None = None) -> pd.DataFrame:
     """Segments -> actions: per RFM segment, its size, value, CPS, recommended loyalty action
     and how many of its customers the action can actually reach.
 
@@ -186,7 +195,7 @@ def segment_actions(data, *, lang: str = "en", as_of=None) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- persona
-def _table(data, name: str) -> pd.DataFrame:
+def _table(data: CRMData, name: str) -> pd.DataFrame:
     """The table ``name``, or an empty one of its columns when the shop's data lacks it."""
     return data.tables[name] if data.has(name) else empty_table(name)
 
@@ -196,7 +205,7 @@ def _mode(s: pd.Series):
     return s.value_counts().index[0] if len(s) else None
 
 
-def buyer_persona(data, customer_ids) -> pd.Series:
+def buyer_persona(data: CRMData, customer_ids) -> pd.Series:
     """A buyer persona: who a group of customers is, what, when and through which channel.
 
     ``customer_ids`` is a segment's or cluster's members. The persona is made
@@ -244,7 +253,7 @@ def buyer_persona(data, customer_ids) -> pd.Series:
     }, name="persona")
 
 
-def _lines_value(data, lines) -> float:
+def _lines_value(data: CRMData, lines) -> float:
     """What ``lines`` (a subset of the shop's order lines) cost the customers."""
     if "amount_cents" in lines:
         from babel.numbers import get_currency_precision
@@ -254,7 +263,7 @@ def _lines_value(data, lines) -> float:
 
 
 # ----------------------------------------------------------------------------- effectiveness
-def effectiveness(data) -> pd.DataFrame:
+def effectiveness(data: CRMData) -> pd.DataFrame:
     """Per campaign: reach, opens, clicks, conversions, revenue, cost, cost per impact and
     conversion, ROI, and the objective against the result.
 
@@ -341,7 +350,7 @@ def _siblings(campaigns: pd.DataFrame, campaign_id: int) -> list[int]:
     return campaigns.loc[(tests == mine).to_numpy(), "campaign_id"].tolist()
 
 
-def audience(data, campaign_id: int) -> pd.DataFrame:
+def audience(data: CRMData, campaign_id: int) -> pd.DataFrame:
     """The campaign's target audience and, for each member, whether it was contacted.
 
     The targeting rule: customers of the target segment (all, for ``"all"``)
@@ -390,7 +399,7 @@ def _compare(k1, n1, k0, n0, alpha):
     return float(low), float(high), float(p)
 
 
-def incremental_effect(data, *, alpha: float = 0.05) -> pd.DataFrame:
+def incremental_effect(data: CRMData, *, alpha: float = 0.05) -> pd.DataFrame:
     """The uplift of every contacting campaign against its random control group.
 
     ``uplift = conversion(treated) - conversion(control)`` on the campaign's
@@ -417,7 +426,7 @@ def incremental_effect(data, *, alpha: float = 0.05) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols).set_index("campaign_id")
 
 
-def ab_tests(data, *, alpha: float = 0.05) -> pd.DataFrame:
+def ab_tests(data: CRMData, *, alpha: float = 0.05) -> pd.DataFrame:
     """Every A/B test (two campaigns named ``... [A]`` and ``... [B]``): B against A.
 
     ``difference = conversion(B) - conversion(A)`` among contacted customers
@@ -450,19 +459,21 @@ def ab_tests(data, *, alpha: float = 0.05) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- plan
-def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax=None, currency: str = "EUR"):
+def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None,
+              currency: str = "EUR"):
     """A campaign plan as a timeline: one bar per campaign from start to end, its budget
     written beside it (in ``currency``, as ``lang`` writes money) and the bar's colour by
     channel."""
     import matplotlib.pyplot as plt
+    import seaborn as sns
 
-    from ..i18n import format_currency, t
+    from ..i18n import describe_figure, format_currency, format_message, locale_axes, t
 
     c = campaigns.sort_values("start_date").reset_index(drop=True)
     if ax is None:
-        ax = plt.subplots(figsize=(9, max(2.5, 0.28 * len(c) + 1)))[1]
+        ax = plt.subplots(figsize=(10, max(2.5, 0.28 * len(c) + 1.5)), layout="constrained")[1]
     channels = list(dict.fromkeys(c["channel"]))
-    colours = dict(zip(channels, plt.get_cmap("tab10").colors, strict=False))
+    colours = dict(zip(channels, sns.color_palette("colorblind"), strict=False))
     for i, r in c.iterrows():
         width = (r["end_date"] - r["start_date"]).days + 1
         ax.barh(i, width, left=r["start_date"], color=colours[r["channel"]], height=0.6)
@@ -475,7 +486,12 @@ def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax=None, currency: s
                         for k in channels], fontsize=7, loc="upper left",
               bbox_to_anchor=(1.0, 1.0))
     ax.set_title(t("case.plan_title", lang))
-    return ax
+    # room after the last bar for its budget
+    ax.set_xlim(c["start_date"].min() - pd.Timedelta(days=10),
+                c["end_date"].max() + pd.Timedelta(days=70))
+    locale_axes(ax, lang)
+    return describe_figure(ax, format_message(t("plot_alt.campaign_plan", lang), lang,
+                                              n=len(c)))
 
 
 def _cat():

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -53,11 +54,15 @@ from sklearn.preprocessing import FunctionTransformer, StandardScaler
 from threadpoolctl import threadpool_limits
 
 from ..dataset.crmdata import CRMData
+from ..dataset.days import parse_day
 from ..dataset.schema import TABLE_NAMES, empty_table
-from ..dataset.synth import parse_day
 from ..errors import ModelError, ParameterError, check_choice
 from .clv import BetaGeo
-from .rfm import period_end, purchases, rfm_summary
+from .rfm import customer_purchases, period_end, rfm_summary
+
+if TYPE_CHECKING:
+    from ..dataset.days import DayLike
+
 
 __all__ = [
     "FEATURES",
@@ -96,7 +101,7 @@ _STATUS_ORDER = (("cancelled_at", "cancelled"), ("returned_at", "returned"),
 
 
 # ----------------------------------------------------------------------------- time
-def _first_day(data) -> pd.Timestamp:
+def _first_day(data: CRMData) -> pd.Timestamp:
     placed = data.orders["placed_at"]
     if len(placed) == 0 or placed.isna().all():
         raise ModelError(
@@ -106,7 +111,7 @@ def _first_day(data) -> pd.Timestamp:
     return placed.min().normalize()
 
 
-def known_at(data, day) -> CRMData:
+def known_at(data: CRMData, day) -> CRMData:
     """The shop as it was known at the end of ``day``: nothing that happened later.
 
     Keeps the tables the repurchase features read (customers signed up by then,
@@ -160,12 +165,12 @@ def known_at(data, day) -> CRMData:
     return CRMData(tables, manifest, {})
 
 
-def _optional(data, name: str) -> pd.DataFrame:
+def _optional(data: CRMData, name: str) -> pd.DataFrame:
     """A table the features can do without: empty when the shop's data lacks it."""
     return data.tables[name] if name in data.tables else empty_table(name)
 
 
-def _check_cutoff(data, cutoff, horizon_days) -> tuple[pd.Timestamp, int]:
+def _check_cutoff(data: CRMData, cutoff, horizon_days) -> tuple[pd.Timestamp, int]:
     if (not isinstance(horizon_days, numbers.Integral) or isinstance(horizon_days, bool)
             or horizon_days < 1):
         raise ParameterError(f"horizon_days={horizon_days!r} must be a whole number of days "
@@ -195,7 +200,7 @@ def _check_cutoff(data, cutoff, horizon_days) -> tuple[pd.Timestamp, int]:
 
 
 # ----------------------------------------------------------------------------- features
-def customer_features(data, *, as_of=None) -> pd.DataFrame:
+def customer_features(data: CRMData, *, as_of: DayLike | None = None) -> pd.DataFrame:
     """RFM and behaviour of every customer who had bought by ``as_of`` (default: the end).
 
     Reads only what was known at the end of ``as_of`` (see :func:`known_at`).
@@ -272,7 +277,7 @@ def customer_features(data, *, as_of=None) -> pd.DataFrame:
 
 
 def _recent_spend(past, ids, end) -> pd.Series:
-    p = purchases(past, as_of=end - _DAY)
+    p = customer_purchases(past, as_of=end - _DAY)
     p = p[p["placed_at"] >= end - _RECENT]
     return (p.groupby("customer_id")["value_cents"].sum().reindex(ids, fill_value=0)
             / 100).astype(float)
@@ -294,7 +299,7 @@ class RepurchaseDataset:
         return float(self.y.mean())
 
 
-def repurchase_dataset(data, *, cutoff, horizon_days: int = 90) -> RepurchaseDataset:
+def repurchase_dataset(data: CRMData, *, cutoff, horizon_days: int = 90) -> RepurchaseDataset:
     """One row per customer who had bought by ``cutoff``: features then, and what happened next.
 
     ``y`` is 1 when the customer placed an order in the ``horizon_days`` after
@@ -394,7 +399,7 @@ def _two_classes(ds: RepurchaseDataset, role: str) -> None:
         )
 
 
-def evaluate_repurchase(data, *, cutoff, horizon_days: int = 90,
+def evaluate_repurchase(data: CRMData, *, cutoff, horizon_days: int = 90,
                         seed: int = 0) -> RepurchaseEvaluation:
     """Train on the cutoff one horizon earlier, test on ``cutoff``; every method on one table.
 

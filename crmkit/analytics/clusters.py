@@ -27,6 +27,8 @@ say which groups of customers resemble each other. The recipe:
 from __future__ import annotations
 
 import numbers
+from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -36,7 +38,7 @@ from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-from ..errors import ParameterError
+from ..errors import ParameterError, check_fitted
 from ..i18n import check_lang, t
 
 __all__ = ["CLUSTER_FEATURES", "LOG_FEATURES", "CustomerClusters"]
@@ -52,7 +54,7 @@ LOG_FEATURES = ("recency_days", "orders", "total_spend", "frequency", "tenure_da
 STANDOUT = 0.5
 
 
-class CustomerClusters(BaseEstimator):
+class CustomerClusters(BaseEstimator):  # type: ignore[misc]  # scikit-learn has no types
     """K-means clusters of customers with k chosen by silhouette.
 
     Parameters
@@ -79,7 +81,8 @@ class CustomerClusters(BaseEstimator):
     """
 
     def __init__(self, *, k: int | None = None, k_range: tuple[int, int] = (2, 8),
-                 features=None, sample_size: int = 4000, seed: int = 0):
+                 features: Sequence[str] | None = None, sample_size: int = 4000,
+                 seed: int = 0) -> None:
         self.k = k
         self.k_range = k_range
         self.features = features
@@ -126,7 +129,7 @@ class CustomerClusters(BaseEstimator):
                                  "with more customers or a smaller k.")
         return [k for k in ks if k < n]
 
-    def fit(self, X: pd.DataFrame, y=None) -> CustomerClusters:
+    def fit(self, X: pd.DataFrame, y: object = None) -> CustomerClusters:
         if not isinstance(X, pd.DataFrame) or X.empty:
             raise ParameterError("X must be a non-empty table of customer features, such as "
                                  "customer_features(data).")
@@ -149,7 +152,7 @@ class CustomerClusters(BaseEstimator):
         if silhouettes.isna().all():
             raise ParameterError("the customers do not split into two or more groups "
                                  "(all alike); there is nothing to cluster.")
-        self.k_ = int(silhouettes.idxmax())
+        self.k_ = int(cast(int, silhouettes.idxmax()))  # the index holds the k tried
         km = fits[self.k_]
         # number clusters 1..k, largest first, so the result reads the same run to run
         sizes = np.bincount(km.labels_, minlength=self.k_)
@@ -171,16 +174,18 @@ class CustomerClusters(BaseEstimator):
 
     def describe(self, lang: str = "en") -> pd.DataFrame:
         """Each cluster in plain words: its size and where it stands out from the base."""
+        check_fitted(self, ("standing_", "profiles_"))
         check_lang(lang)
         rows = []
-        for cluster, standing in self.standing_.iterrows():
+        for label, standing in self.standing_.iterrows():
+            cluster = cast(int, label)  # the index holds the cluster numbers
             traits = [(abs(v), f"cluster.{c}.{'high' if v > 0 else 'low'}")
                       for c, v in standing.items() if abs(v) >= STANDOUT]
             traits.sort(key=lambda tv: -tv[0])
             words = [t(key, lang) for _, key in traits]
             text = ", ".join(words) if words else t("cluster.typical", lang)
             rows.append({"cluster": int(cluster),
-                         "customers": int(self.profiles_.loc[cluster, "customers"]),
-                         "share": float(self.profiles_.loc[cluster, "share"]),
+                         "customers": int(self.profiles_["customers"][cluster]),
+                         "share": float(self.profiles_["share"][cluster]),
                          "description": text[0].upper() + text[1:]})
         return pd.DataFrame(rows)

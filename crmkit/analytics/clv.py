@@ -47,10 +47,11 @@ from scipy import optimize
 from scipy.special import digamma, gammaln, hyp2f1
 from sklearn.base import BaseEstimator
 
-from ..errors import ModelError, ParameterError
+from ..errors import ModelError, ParameterError, check_fitted
 
 __all__ = ["BetaGeo", "CappedBetaGeo", "ModifiedBetaGeo", "ParetoNBD", "GammaGamma",
-           "customer_lifetime_value", "NotIdentifiedError", "NoRepeatBuyersError"]
+           "customer_lifetime_value", "NotIdentifiedError", "NoRepeatBuyersError",
+           "NonConvergenceError"]
 
 
 class NotIdentifiedError(ModelError):
@@ -70,7 +71,11 @@ class NoRepeatBuyersError(ModelError):
     """Nobody bought twice (or nobody has any history yet): nothing to learn a model from."""
 
 
-def _column(X, name: str, model: str) -> np.ndarray:
+class NonConvergenceError(ModelError):
+    """The optimiser found no parameters at which the likelihood is finite."""
+
+
+def _column(X: pd.DataFrame, name: str, model: str) -> np.ndarray:
     if not isinstance(X, pd.DataFrame) or name not in X.columns:
         raise ParameterError(
             f"{model} needs a table with a {name!r} column; pass rfm_summary(data) "
@@ -83,7 +88,7 @@ def _column(X, name: str, model: str) -> np.ndarray:
     return v
 
 
-def _summary_arrays(X, model: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _summary_arrays(X: pd.DataFrame, model: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     x = _column(X, "frequency", model)
     tx = _column(X, "recency", model)
     T = _column(X, "T", model)
@@ -130,8 +135,9 @@ def _maximise(negll, start: np.ndarray, model: str, value=None,
             if polish.fun <= res.fun:
                 res = polish
     if not np.isfinite(res.fun) or not np.all(np.isfinite(res.x)):
-        raise ModelError(f"{model} could not be fitted: the likelihood is not finite at any "
-                         "parameters tried; check that the summary comes from real purchases.")
+        raise NonConvergenceError(
+            f"{model} could not be fitted: the likelihood is not finite at any parameters "
+            "tried; check that the summary comes from real purchases.")
     if np.any(np.abs(res.x) > 15):
         i = int(np.argmax(np.abs(res.x)))
         direction = "infinity" if res.x[i] > 0 else "zero"
@@ -155,10 +161,10 @@ class _PurchaseModel(BaseEstimator):
     def __init__(self, start: tuple[float, float, float, float] = (1.0, 1.0, 1.0, 1.0)):
         self.start = start
 
-    def _arrays(self, X):
+    def _arrays(self, X: pd.DataFrame):
         return _summary_arrays(X, self._NAME)
 
-    def _fit_summary(self, X, negll_for, value_for=None):
+    def _fit_summary(self, X: pd.DataFrame, negll_for, value_for=None):
         """Check ``X``, maximise the likelihood and store the estimates; return ``self``."""
         x, tx, T = self._arrays(X)
         if not (x > 0).any():
@@ -191,20 +197,18 @@ class _PurchaseModel(BaseEstimator):
         return self
 
     def _check(self):
-        if not hasattr(self, "params_"):
-            raise ModelError(f"this {type(self).__name__} model is not fitted yet; call "
-                             ".fit(summary) first.")
+        check_fitted(self, "params_")
         return tuple(self.params_[k] for k in self._PARAMS)
 
-    def log_likelihood(self, X) -> np.ndarray:
+    def log_likelihood(self, X: pd.DataFrame) -> np.ndarray:
         """Log-likelihood of each customer of ``X`` under the fitted parameters."""
         return self._loglik(self._check(), *self._arrays(X))
 
-    def score(self, X, y=None) -> float:
+    def score(self, X: pd.DataFrame, y: object = None) -> float:
         """Mean log-likelihood per customer (higher is better), as scikit-learn expects."""
         return float(self.log_likelihood(X).mean())
 
-    def probability_alive(self, X) -> pd.Series:
+    def probability_alive(self, X: pd.DataFrame) -> pd.Series:
         """Probability that each customer is still alive at the end of their ``T``."""
         return pd.Series(self._p_alive(*self._arrays(X)), index=X.index,
                          name="probability_alive")
@@ -275,7 +279,7 @@ class BetaGeo(_PurchaseModel):
         ])
         return ll, grad
 
-    def fit(self, X, y=None):
+    def fit(self, X: pd.DataFrame, y: object = None):
         """Fit r, alpha, a, b by maximum likelihood on the summary ``X``; return ``self``."""
 
         def negll_for(ux, utx, uT, w, total):
@@ -303,7 +307,7 @@ class BetaGeo(_PurchaseModel):
                 -np.inf)
         return np.exp(-np.logaddexp(0.0, log_odds))
 
-    def expected_purchases(self, X, t: float) -> pd.Series:
+    def expected_purchases(self, X: pd.DataFrame, t: float) -> pd.Series:
         """Expected purchases of each customer in the next ``t`` time units (conditional)."""
         t = _horizon(t)
         x, tx, T = self._arrays(X)
@@ -383,7 +387,7 @@ class ModifiedBetaGeo(_PurchaseModel):
     def _loglik(cls, params, x, tx, T):
         return cls._loglik_grad(params, x, tx, T)[0]
 
-    def fit(self, X, y=None):
+    def fit(self, X: pd.DataFrame, y: object = None):
         """Fit r, alpha, a, b by maximum likelihood on the summary ``X``; return ``self``."""
         return self._fit_summary(X, lambda ux, utx, uT, w, total: _analytic_negll(
             self._loglik_grad, ux, utx, uT, w, total))
@@ -394,7 +398,7 @@ class ModifiedBetaGeo(_PurchaseModel):
                     + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)))
         return np.exp(-np.logaddexp(0.0, log_odds))
 
-    def expected_purchases(self, X, t: float) -> pd.Series:
+    def expected_purchases(self, X: pd.DataFrame, t: float) -> pd.Series:
         """Expected purchases of each customer in the next ``t`` time units (conditional)."""
         t = _horizon(t)
         x, tx, T = self._arrays(X)
@@ -445,7 +449,7 @@ class CappedBetaGeo(BetaGeo):
         self.start = start
         self.cap = cap
 
-    def fit(self, X, y=None):
+    def fit(self, X: pd.DataFrame, y: object = None):
         try:
             super().fit(X)
             self.capped_ = False
@@ -464,8 +468,8 @@ class CappedBetaGeo(BetaGeo):
             res = optimize.minimize(negll, np.log(np.asarray(self.start, dtype=float)),
                                     method="L-BFGS-B", bounds=[(-self.cap, self.cap)] * 4)
         if not np.isfinite(res.fun):
-            raise ModelError("BG/NBD could not be fitted even with capped parameters; the "
-                             "shop needs more customers or repeat purchases.")
+            raise NonConvergenceError("BG/NBD could not be fitted even with capped parameters; "
+                                      "the shop needs more customers or repeat purchases.")
         self.params_ = dict(zip(names, map(float, np.exp(res.x)), strict=True))
         self.log_likelihood_ = float(-res.fun)
         self.n_customers_ = int(len(X))
@@ -520,7 +524,7 @@ class ParetoNBD(_PurchaseModel):
         gone = np.log(s) - np.log(r + s + x) + cls._log_a0(params, x, tx, T)
         return head + np.logaddexp(alive, gone)
 
-    def fit(self, X, y=None):
+    def fit(self, X: pd.DataFrame, y: object = None):
         """Fit r, alpha, s, beta by maximum likelihood on the summary ``X``; return ``self``.
 
         The gradient is taken by central differences (the hypergeometric terms
@@ -555,7 +559,7 @@ class ParetoNBD(_PurchaseModel):
                     + s * np.log(beta + T) + self._log_a0(params, x, tx, T))
         return np.exp(-np.logaddexp(0.0, log_odds))
 
-    def expected_purchases(self, X, t: float) -> pd.Series:
+    def expected_purchases(self, X: pd.DataFrame, t: float) -> pd.Series:
         """Expected purchases of each customer in the next ``t`` time units (conditional)."""
         t = _horizon(t)
         x, tx, T = self._arrays(X)
@@ -628,7 +632,7 @@ class GammaGamma(BaseEstimator):
         ])
         return ll, grad
 
-    def _arrays(self, X):
+    def _arrays(self, X: pd.DataFrame):
         x = _column(X, "frequency", "Gamma-Gamma")
         m = _column(X, "monetary_value", "Gamma-Gamma")
         if len(x) == 0:
@@ -639,7 +643,7 @@ class GammaGamma(BaseEstimator):
                                  "rfm_summary(data).")
         return x, m
 
-    def fit(self, X, y=None):
+    def fit(self, X: pd.DataFrame, y: object = None):
         """Fit p, q and v (called gamma in the papers) by maximum likelihood; return ``self``."""
         x, m = self._arrays(X)
         use = (x > 0) & (m > 0)
@@ -676,15 +680,13 @@ class GammaGamma(BaseEstimator):
         self.spend_frequency_corr_ = float(np.corrcoef(x[use], m[use])[0, 1])
         return self
 
-    def expected_spend(self, X) -> pd.Series:
+    def expected_spend(self, X: pd.DataFrame) -> pd.Series:
         """Expected mean value of each customer's future purchases (currency of the summary).
 
         A weighted average of the customer's own mean and the shop's mean
         ``p v / (q - 1)``, weighted by how many purchases the customer made.
         """
-        if not hasattr(self, "params_"):
-            raise ModelError("this GammaGamma model is not fitted yet; call .fit(summary) "
-                             "first.")
+        check_fitted(self, "params_")
         x, m = self._arrays(X)
         p, q, v = self.params_["p"], self.params_["q"], self.params_["v"]
         value = p * (v + x * m) / (p * x + q - 1)
@@ -692,6 +694,7 @@ class GammaGamma(BaseEstimator):
 
     def mean_spend(self) -> float:
         """Mean spend per purchase across customers, ``p v / (q - 1)``."""
+        check_fitted(self, "params_")
         p, q, v = self.params_["p"], self.params_["q"], self.params_["v"]
         return p * v / (q - 1) if q > 1 else float("inf")
 

@@ -1,7 +1,7 @@
 """Acquisition cohorts: how each month's new customers keep buying, month after month.
 
 A customer's cohort is the month of their first purchase (the purchases that
-count are those of :func:`crmkit.analytics.rfm.purchases`: no cancelled,
+count are those of :func:`crmkit.analytics.rfm.customer_purchases`: no cancelled,
 returned or guest orders). :func:`cohort_table` counts, for every cohort and
 every month since acquisition (0 = the first month), how many of the cohort's
 customers bought (``customers``), which share of the cohort that is
@@ -22,11 +22,18 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from ..errors import ModelError, check_choice
-from .rfm import _as_of, purchases
+from .rfm import _as_of, customer_purchases
+
+if TYPE_CHECKING:
+    from ..dataset.crmdata import CRMData
+    from ..dataset.days import DayLike
+
 
 __all__ = ["METRICS", "cohort_activity", "cohort_table"]
 
@@ -34,17 +41,18 @@ METRICS = ("retention", "customers", "revenue", "revenue_per_customer")
 
 
 def _month(ts: pd.Series) -> np.ndarray:
-    return (ts.dt.year * 12 + ts.dt.month - 1).to_numpy(dtype=np.int64)
+    months: np.ndarray = (ts.dt.year * 12 + ts.dt.month - 1).to_numpy(dtype=np.int64)
+    return months
 
 
-def cohort_activity(data, *, as_of=None) -> pd.DataFrame:
+def cohort_activity(data: CRMData, *, as_of: DayLike | None = None) -> pd.DataFrame:
     """One row per customer and active month: cohort, months since acquisition, spend.
 
     Columns: ``customer_id``, ``cohort`` (``YYYY-MM``), ``age_months``,
     ``revenue_cents``. The long form behind :func:`cohort_table`.
     """
     day = _as_of(data, as_of)
-    p = purchases(data, as_of=day)
+    p = customer_purchases(data, as_of=day)
     if p.empty:
         raise ModelError(f"no customer bought anything by as_of={str(day.date())!r}; "
                          "cohorts need purchases.")
@@ -56,10 +64,12 @@ def cohort_activity(data, *, as_of=None) -> pd.DataFrame:
     out = long.groupby(["customer_id", "first", "age_months"], as_index=False)[
         "revenue_cents"].sum()
     out.insert(1, "cohort", [f"{m // 12:04d}-{m % 12 + 1:02d}" for m in out["first"]])
-    return out.drop(columns="first")
+    # pandas-stubs types groupby(as_index=False)[column].sum() as a Series; it is a DataFrame
+    return out.drop(columns="first")  # type: ignore[return-value]
 
 
-def cohort_table(data, *, metric: str = "retention", as_of=None) -> pd.DataFrame:
+def cohort_table(data: CRMData, *, metric: str = "retention",
+                 as_of: DayLike | None = None) -> pd.DataFrame:
     """Cohorts (rows, ``YYYY-MM``) by months since acquisition (columns 0, 1, ...).
 
     ``metric`` is one of :data:`METRICS`; revenue is in the shop's currency.

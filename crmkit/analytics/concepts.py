@@ -17,12 +17,18 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from ..dataset.schema import SCHEMA
 from ..errors import ParameterError
 from .tracking import order_value
+
+if TYPE_CHECKING:
+    from ..dataset.crmdata import CRMData
+
 
 __all__ = [
     "crm_areas",
@@ -42,14 +48,14 @@ AGE_BANDS = (0, 25, 35, 45, 55, 65, 120)
 _STAGES = ("prospect", "qualification", "proposal", "negotiation", "won", "lost")
 
 
-def _revenue_per_customer(data) -> pd.Series:
+def _revenue_per_customer(data: CRMData) -> pd.Series:
     value = order_value(data)
     o = data.orders.dropna(subset=["customer_id"])
     o = o[o["status"] != "cancelled"]
     return value.reindex(o["order_id"]).groupby(o["customer_id"].to_numpy()).sum()
 
 
-def crm_areas(data) -> pd.DataFrame:
+def crm_areas(data: CRMData) -> pd.DataFrame:
     """One headline per area of a CRM: what each manages, measured on this shop.
 
     An area whose data the shop does not have (an order log has no campaigns
@@ -74,7 +80,7 @@ def crm_areas(data) -> pd.DataFrame:
                         index=pd.Index(list(rows), name="area"))
 
 
-def customer_base(data) -> pd.Series:
+def customer_base(data: CRMData) -> pd.Series:
     """The customers module: how many customers, buyers, repeat buyers and prospects."""
     data.require("customers", analysis="concepts.customer_base")
     orders = data.orders["customer_id"].dropna().value_counts()
@@ -87,7 +93,7 @@ def customer_base(data) -> pd.Series:
     })
 
 
-def sales_pipeline(data) -> pd.DataFrame:
+def sales_pipeline(data: CRMData) -> pd.DataFrame:
     """The sales module: negotiations and their value at each stage."""
     data.require("pipeline", analysis="concepts.sales_pipeline")
     opp = data.opportunities
@@ -96,7 +102,7 @@ def sales_pipeline(data) -> pd.DataFrame:
     return out.reindex([s for s in _STAGES if s in out.index])
 
 
-def win_rate(data) -> float:
+def win_rate(data: CRMData) -> float:
     """Share of closed negotiations that were won (open ones do not count)."""
     data.require("pipeline", analysis="concepts.win_rate")
     stage = data.opportunities["stage"]
@@ -104,7 +110,7 @@ def win_rate(data) -> float:
     return float((stage[closed] == "won").mean()) if closed.any() else float("nan")
 
 
-def select_customers(data, *, min_orders: int = 0, segment: str | None = None,
+def select_customers(data: CRMData, *, min_orders: int = 0, segment: str | None = None,
                      city: str | None = None, needs: tuple[str, ...] = (),
                      consent: str | None = None) -> pd.DataFrame:
     """The marketing module: extract customers who share traits, for a campaign.
@@ -149,7 +155,7 @@ def select_customers(data, *, min_orders: int = 0, segment: str | None = None,
     return c[keep].reset_index(drop=True)
 
 
-def spend_by_age_and_gender(data, *, min_customers: int = 5) -> pd.DataFrame:
+def spend_by_age_and_gender(data: CRMData, *, min_customers: int = 5) -> pd.DataFrame:
     """Analytical CRM: average spend per customer by age band and gender.
 
     Links buying habits with demographics; only customers whose birth date
@@ -174,7 +180,7 @@ def spend_by_age_and_gender(data, *, min_customers: int = 5) -> pd.DataFrame:
     return mean.where(size >= min_customers)
 
 
-def acquisition_report(data) -> pd.DataFrame:
+def acquisition_report(data: CRMData) -> pd.DataFrame:
     """Marketing CRM: customers and revenue by how customers heard of the shop."""
     data.require("customers", analysis="concepts.acquisition_report")
     c = data.customers.set_index("customer_id")
@@ -186,7 +192,7 @@ def acquisition_report(data) -> pd.DataFrame:
     return out.sort_values("revenue", ascending=False)
 
 
-def social_activity(data) -> pd.DataFrame:
+def social_activity(data: CRMData) -> pd.DataFrame:
     """Social CRM: visits and orders that came from social networks, by month."""
     data.require("web", analysis="concepts.social_activity")
     s = data.web_sessions
@@ -200,7 +206,7 @@ def social_activity(data) -> pd.DataFrame:
     return out
 
 
-def partner_file(data, *, share: float = 0.3, size: int | None = None,
+def partner_file(data: CRMData, *, share: float = 0.3, size: int | None = None,
                  seed: int = 0) -> pd.DataFrame:
     """A partner company's customer file (e.g. a gym's) that shares some of our customers.
 
@@ -226,7 +232,7 @@ def partner_file(data, *, share: float = 0.3, size: int | None = None,
     return partner.sample(frac=1, random_state=rng).reset_index(drop=True)
 
 
-def match_partner(data, partner: pd.DataFrame) -> pd.DataFrame:
+def match_partner(data: CRMData, partner: pd.DataFrame) -> pd.DataFrame:
     """Our customers found in a partner's file, matched on normalised e-mail."""
     data.require("customers", analysis="concepts.match_partner")
     ours = data.customers.dropna(subset=["email"])

@@ -32,7 +32,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..dataset.synth import parse_day
+from ..dataset.days import DayLike, parse_day
 from ..errors import ParameterError
 from .clv import BetaGeo
 from .rfm import UNITS
@@ -66,7 +66,7 @@ def calibration_vs_holdout(model: BetaGeo, summary: pd.DataFrame, holdout: pd.Da
     return out
 
 
-def repeat_purchase_tracking(model: BetaGeo, transactions: pd.DataFrame, *, end,
+def repeat_purchase_tracking(model: BetaGeo, transactions: pd.DataFrame, *, end: DayLike,
                              unit: str = "weeks", customer: str = "customer_id",
                              time: str = "placed_at") -> pd.DataFrame:
     """Cumulative repeat purchases period by period, actual and expected by the model.

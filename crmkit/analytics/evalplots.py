@@ -22,7 +22,16 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import precision_recall_curve, roc_auc_score, roc_curve
 
 from ..errors import ParameterError
-from ..i18n import catalog, check_lang, t
+from ..i18n import (
+    catalog,
+    check_lang,
+    describe_figure,
+    format_date,
+    format_message,
+    format_percent,
+    locale_axes,
+    t,
+)
 
 __all__ = ["plot_roc", "plot_lift", "plot_precision_recall", "plot_calibration",
            "plot_cluster_profiles", "plot_top_rules", "plot_forecast"]
@@ -32,6 +41,23 @@ def _label(key: str, lang: str, group: str = "mining") -> str:
     """The catalog label of a method or feature, or the name itself when it has none."""
     name = f"{group}.{key}"
     return t(name, lang) if name in catalog() else key
+
+
+def _done(ax, lang: str, key: str, **values):
+    """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
+    locale_axes(ax, lang)
+    return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
+
+
+def _new(figsize):
+    return plt.subplots(figsize=figsize, layout="constrained")[1]
+
+
+def _fill(text: str, ax) -> str:
+    """An axis label broken into lines that fit its figure's width."""
+    import textwrap
+
+    return textwrap.fill(text, max(int(ax.figure.get_figwidth() * 6), 25))
 
 
 def _check(data: pd.DataFrame, columns, what: str) -> None:
@@ -47,7 +73,7 @@ def _setup(data, label, scores, lang, ax, figsize):
     if scores is None:
         scores = [c for c in data.columns if c != label]
     _check(data, [label, *scores], "the predictions table")
-    ax = ax or plt.subplots(figsize=figsize)[1]
+    ax = ax or _new(figsize)
     return list(scores), ax, data[label].to_numpy()
 
 
@@ -58,12 +84,13 @@ def plot_roc(data: pd.DataFrame, *, label: str = "bought", scores=None, lang: st
     for s in scores:
         fpr, tpr, _ = roc_curve(y, data[s])
         auc = roc_auc_score(y, data[s])
-        ax.plot(fpr, tpr, label=f"{_label(s, lang)} ({auc:.2f})")
+        ax.plot(fpr, tpr, label=format_message("{name} ({auc:.2f})", lang, name=_label(s, lang),
+                                               auc=auc))
     ax.plot([0, 1], [0, 1], color="grey", linestyle="--", label=t("mining.chance", lang))
     ax.set(xlabel=t("mining.false_positive_rate", lang),
            ylabel=t("mining.true_positive_rate", lang), title=t("mining.roc_title", lang))
     ax.legend(fontsize="small", loc="lower right")
-    return ax
+    return _done(ax, lang, "roc", n=len(scores))
 
 
 def plot_lift(data: pd.DataFrame, *, label: str = "bought", scores=None, lang: str = "en",
@@ -79,10 +106,11 @@ def plot_lift(data: pd.DataFrame, *, label: str = "bought", scores=None, lang: s
         ax.plot(share, lift, label=_label(s, lang))
     ax.axhline(1, color="grey", linestyle="--", label=t("mining.chance", lang))
     ax.axvline(0.1, color="grey", linewidth=0.6)
-    ax.set(xlabel=t("mining.customers_targeted", lang), ylabel=t("mining.lift", lang),
+    ax.set(xlabel=_fill(t("mining.customers_targeted", lang), ax), ylabel=t("mining.lift", lang),
            title=t("mining.lift_title", lang), xlim=(0, 1))
-    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.legend(fontsize="small")
+    _done(ax, lang, "lift", n=len(scores))
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: format_percent(v, lang)))
     return ax
 
 
@@ -97,7 +125,7 @@ def plot_precision_recall(data: pd.DataFrame, *, label: str = "bought", scores=N
     ax.set(xlabel=t("mining.recall", lang), ylabel=t("mining.precision", lang),
            title=t("mining.pr_title", lang), xlim=(0, 1), ylim=(0, 1.02))
     ax.legend(fontsize="small")
-    return ax
+    return _done(ax, lang, "precision_recall", n=len(scores))
 
 
 def plot_calibration(data: pd.DataFrame, *, label: str = "bought",
@@ -117,7 +145,7 @@ def plot_calibration(data: pd.DataFrame, *, label: str = "bought",
            ylabel=t("mining.observed_share", lang), title=t("mining.calibration_title", lang),
            xlim=(0, 1), ylim=(0, 1))
     ax.legend(fontsize="small")
-    return ax
+    return _done(ax, lang, "calibration", n=len(scores))
 
 
 def plot_cluster_profiles(data: pd.DataFrame, *, lang: str = "en", ax=None):
@@ -132,16 +160,20 @@ def plot_cluster_profiles(data: pd.DataFrame, *, lang: str = "en", ax=None):
                              "its standing_.")
     shown = data.rename(columns=lambda c: _label(c, lang, "mining_feature"))
     shown.index = [f"{t('mining.cluster', lang)} {i}" for i in data.index]
-    ax = ax or plt.subplots(figsize=(1.1 * shown.shape[1] + 2.5, 0.6 * len(shown) + 2))[1]
+    ax = ax or _new((1.1 * shown.shape[1] + 3.5, max(0.6 * len(shown) + 2.5, 4.5)))
     limit = max(float(np.abs(shown.to_numpy()).max()), 1.0)
-    sns.heatmap(shown, cmap="RdBu_r", center=0, vmin=-limit, vmax=limit, annot=True, fmt=".1f",
-                cbar_kws={"label": t("mining.standing", lang)}, ax=ax)
+    # the numbers in the cells as the language writes them
+    labels = shown.map(lambda v: format_message("{v:.1f}", lang, v=v))
+    # red against blue around the average (symmetric limits put 0 in the middle)
+    sns.heatmap(shown, cmap="RdBu_r", vmin=-limit, vmax=limit,
+                annot=labels.to_numpy(), fmt="", cbar_kws={"label": t("mining.standing", lang)},
+                ax=ax)
     ax.set(title=t("mining.cluster_profiles", lang), xlabel=t("mining.feature", lang),
            ylabel="")
     ax.tick_params(axis="x", rotation=30)
-    plt.setp(ax.get_xticklabels(), ha="right")
+    plt.setp(ax.get_xticklabels(), ha="right", rotation_mode="anchor")
     ax.tick_params(axis="y", rotation=0)
-    return ax
+    return _done(ax, lang, "cluster_profiles", n=len(shown), features=shown.shape[1])
 
 
 def plot_top_rules(data: pd.DataFrame, *, n: int = 10, metric: str = "lift", lang: str = "en",
@@ -153,17 +185,17 @@ def plot_top_rules(data: pd.DataFrame, *, n: int = 10, metric: str = "lift", lan
     if top.empty:
         raise ParameterError("there are no rules to draw; lower min_support or min_lift.")
     names = [f"{a} → {c}" for a, c in zip(top["antecedent"], top["consequent"], strict=True)]
-    ax = ax or plt.subplots(figsize=(8, 0.45 * len(top) + 1.5))[1]
+    ax = ax or _new((8, 0.45 * len(top) + 1.5))
     y = np.arange(len(top))[::-1]
     ax.barh(y, top[metric], color="#2a9d8f")
     for yi, v, c in zip(y, top[metric], top["confidence"], strict=True):
-        ax.text(v, yi, f"  {t('mining.confidence', lang).lower()} {c:.0%}", va="center",
-                fontsize="small")
+        ax.text(v, yi, f"  {t('mining.confidence', lang).lower()} {format_percent(c, lang)}",
+                va="center", fontsize="small")
     ax.set_yticks(y, names, fontsize="small")
     ax.axvline(1, color="grey", linestyle="--")
     ax.set(xlabel=_label(metric, lang), title=t("mining.rules_title", lang))
     ax.margins(x=0.25)
-    return ax
+    return _done(ax, lang, "top_rules", n=len(top), metric=_label(metric, lang))
 
 
 def plot_forecast(data: pd.DataFrame, *, history: pd.Series | None = None,
@@ -176,7 +208,7 @@ def plot_forecast(data: pd.DataFrame, *, history: pd.Series | None = None,
     """
     check_lang(lang)
     _check(data, [forecast, lower, upper], "the forecasts table")
-    ax = ax or plt.subplots(figsize=(9, 4))[1]
+    ax = ax or _new((9, 4))
     if history is not None:
         ax.plot(history.index, history.to_numpy(), color="black", label=t("mining.history", lang))
     if actual in data:
@@ -192,4 +224,5 @@ def plot_forecast(data: pd.DataFrame, *, history: pd.Series | None = None,
     ax.set(title=t("mining.forecast_title", lang), xlabel=t("mining.period", lang),
            ylabel=t("mining.sales", lang))
     ax.legend(fontsize="small", ncol=2)
-    return ax
+    return _done(ax, lang, "forecast", end=format_date(pd.Timestamp(data.index.max()), lang,
+                                                       skeleton="yMMM"))

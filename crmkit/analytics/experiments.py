@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -30,7 +31,14 @@ from statsmodels.stats.power import NormalIndPower
 
 from ..errors import ParameterError
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+    from ..dataset.crmdata import CRMData
+
+
 __all__ = [
+    "plot_activity_heatmap",
     "two_proportion_test",
     "sample_size",
     "peeking_simulation",
@@ -40,7 +48,7 @@ __all__ = [
 ]
 
 
-def _check_counts(k, n, name):
+def _check_counts(k: int, n: int, name: str) -> None:
     if not (isinstance(n, int | np.integer) and n > 0 and 0 <= k <= n):
         raise ParameterError(f"{name}: successes={k!r} and trials={n!r} must be whole numbers "
                              "with 0 <= successes <= trials and trials > 0.")
@@ -127,7 +135,7 @@ def _z(alpha: float) -> float:
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
-def activity_heatmap(data, *, what: str = "sessions") -> pd.DataFrame:
+def activity_heatmap(data: CRMData, *, what: str = "sessions") -> pd.DataFrame:
     """Web activity by weekday (rows, Monday first) and hour (columns 0-23).
 
     ``what`` is ``"sessions"`` (visits started) or ``"orders"`` (web orders placed).
@@ -145,15 +153,61 @@ def activity_heatmap(data, *, what: str = "sessions") -> pd.DataFrame:
     return table
 
 
-def conversion_heatmap(data) -> pd.DataFrame:
+def conversion_heatmap(data: CRMData) -> pd.DataFrame:
     """Conversion rate (orders per session) by traffic source (rows) and device (columns)."""
     s = data.require("web", analysis="the conversion heat map").web_sessions
     return (s["converted_order_id"].notna().groupby([s["traffic_source"], s["device"]])
             .mean().unstack("device"))
 
 
-def plot_heatmap(table: pd.DataFrame, *, title: str = "", fmt: str = "d", ax=None,
-                 cmap: str = "rocket_r"):
+def plot_activity_heatmap(table: pd.DataFrame, *, what: str = "sessions", lang: str = "en",
+                          ax: Axes | None = None) -> Axes:
+    """:func:`activity_heatmap` drawn for a reader: weekdays and axes in ``lang``, the counts
+    written as the language writes numbers, a colour-blind-safe scale from zero.
+
+    >>> import pandas as pd
+    >>> tab = pd.DataFrame([[1200, 3]] * 7, columns=pd.Index([9, 10], name="hour"),
+    ...                    index=pd.Index(_WEEKDAYS, name="weekday"))
+    >>> ax = plot_activity_heatmap(tab, lang="es")
+    >>> ax.get_yticklabels()[0].get_text(), ax.get_xlabel(), ax.texts[0].get_text()
+    ('lun', 'Hora del día', '1.200')
+    """
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from ..i18n import (
+        check_lang,
+        describe_figure,
+        format_message,
+        format_number,
+        locale_axes,
+        t,
+        weekday_names,
+    )
+
+    check_lang(lang)
+    shown = table.copy()
+    shown.index = weekday_names(lang, "abbreviated")[: len(shown)]
+    if ax is None:
+        ax = plt.subplots(figsize=(min(14, 2.5 + 0.5 * shown.shape[1]),
+                                   1.5 + 0.45 * shown.shape[0]), layout="constrained")[1]
+    annot = shown.size <= 60
+    labels = shown.map(lambda v: format_number(v, lang, decimals=0)).to_numpy()
+    sns.heatmap(shown, annot=labels if annot else False, fmt="", cmap="viridis", ax=ax,
+                vmin=0, cbar_kws={"label": t(f"plot_label.{what}", lang).capitalize()})
+    ax.set_title(t("case.activity_title", lang))
+    ax.set_xlabel(t("plot_label.hour", lang))
+    ax.set_ylabel(t("plot_label.weekday", lang))
+    ax.tick_params(axis="y", rotation=0)
+    ax.tick_params(axis="x", rotation=0)
+    locale_axes(ax, lang)
+    described: Axes = describe_figure(ax, format_message(t("plot_alt.activity_heatmap", lang),
+                                                         lang, what=t(f"plot_label.{what}", lang)))
+    return described
+
+
+def plot_heatmap(table: pd.DataFrame, *, title: str = "", fmt: str = "d", ax: Axes | None = None,
+                 cmap: str = "rocket_r") -> Axes:
     """A heat map of a cross table (seaborn), annotated when it is small enough to read."""
     import matplotlib.pyplot as plt
     import seaborn as sns

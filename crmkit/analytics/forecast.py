@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -48,8 +49,13 @@ from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 from statsmodels.tsa.statespace.structural import UnobservedComponents
 
 from ..dataset.money import line_amounts
-from ..errors import ParameterError, check_choice
+from ..errors import ParameterError, check_choice, check_fitted
 from .rfm import partial_refunds
+
+if TYPE_CHECKING:
+    from ..dataset.crmdata import CRMData
+    from ..dataset.days import DayLike
+
 
 __all__ = [
     "FREQUENCIES",
@@ -95,7 +101,7 @@ def _lost_by(orders: pd.DataFrame, as_of) -> np.ndarray:
     return lost
 
 
-def _net_orders(data, as_of=None) -> pd.DataFrame:
+def _net_orders(data: CRMData, as_of: DayLike | None = None) -> pd.DataFrame:
     orders = data.orders
     if len(orders) == 0:
         raise ParameterError(
@@ -112,7 +118,7 @@ def _net_orders(data, as_of=None) -> pd.DataFrame:
                                                 fill_value=0).to_numpy() - refund})
 
 
-def _period_bounds(data, freq: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+def _period_bounds(data: CRMData, freq: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First and last period the data cover completely."""
     placed = data.orders["placed_at"]
     first = pd.Timestamp(data.manifest.get("start") or placed.min()).normalize()
@@ -127,7 +133,7 @@ def _period_bounds(data, freq: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return full[0].start_time, full[-1].start_time
 
 
-def sales_series(data, *, freq: str = "MS", as_of=None) -> pd.Series:
+def sales_series(data: CRMData, *, freq: str = "MS", as_of: DayLike | None = None) -> pd.Series:
     """Net sales per period: the lines' ``amount_cents`` (goods after every discount) less
     partial refunds; cancelled and returned orders left out.
 
@@ -157,7 +163,7 @@ def sales_series(data, *, freq: str = "MS", as_of=None) -> pd.Series:
     return y.rename("sales")
 
 
-def marketing_plan(data, *, freq: str = "MS", measure: str = "budget",
+def marketing_plan(data: CRMData, *, freq: str = "MS", measure: str = "budget",
                    index: pd.DatetimeIndex | None = None) -> pd.Series:
     """The marketing plan per period: campaign budget (or contacts planned) spread over its days.
 
@@ -332,6 +338,7 @@ class SalesForecaster(BaseEstimator):
 
     def predict(self, horizon: int) -> pd.DataFrame:
         """Forecast ``horizon`` periods ahead: ``mean``, ``lower`` and ``upper`` bounds."""
+        check_fitted(self, ("model_", "train_"))
         _check_ahead(horizon, len(self.train_))
         n = len(self.train_)
         pred = self.model_.get_prediction(start=n, end=n + int(horizon) - 1)
@@ -450,6 +457,7 @@ class FactorForecaster(BaseEstimator):
 
     def predict(self, horizon: int, factor: pd.Series | None = None) -> pd.DataFrame:
         """Forecast ``horizon`` periods, given the factor's planned values for them."""
+        check_fitted(self, ("model_", "train_"))
         _check_ahead(horizon, len(self.train_))
         index = _future_index(self.train_, int(horizon))
         exog = None

@@ -36,11 +36,17 @@ month
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from ..dataset.schema import empty_table
 from ..errors import ParameterError
+
+if TYPE_CHECKING:
+    from ..dataset.crmdata import CRMData
+
 
 __all__ = [
     "footfall",
@@ -70,7 +76,7 @@ KPI_NAMES = ("sessions", "conversion_rate", "cps_per_customer", "active_customer
 _SESSION_COLUMNS = ("session_id", "visitor_id", "started_at", "converted_order_id")
 
 
-def _sessions(data) -> pd.DataFrame:
+def _sessions(data: CRMData) -> pd.DataFrame:
     s = data if isinstance(data, pd.DataFrame) else data.require(
         "web", analysis="footfall and conversion").web_sessions
     missing = [c for c in _SESSION_COLUMNS if c not in s.columns]
@@ -86,7 +92,7 @@ def _month(ts: pd.Series) -> pd.Series:
     return ts.dt.to_period("M").rename("month")
 
 
-def footfall(data, *, by: str | None = None) -> pd.DataFrame:
+def footfall(data: CRMData, *, by: str | None = None) -> pd.DataFrame:
     """Visits per month: ``sessions`` (every visit) and ``visitors`` (distinct browsers).
 
     ``data`` is a CRMData or its ``web_sessions`` table; ``by`` adds a column
@@ -99,7 +105,7 @@ def footfall(data, *, by: str | None = None) -> pd.DataFrame:
                          "visitors": g["visitor_id"].nunique()})
 
 
-def conversion_rate(data, *, by: str | list[str] | None = None,
+def conversion_rate(data: CRMData, *, by: str | list[str] | None = None,
                     monthly: bool = False) -> pd.DataFrame:
     """Orders per visit: ``orders / sessions``, overall or per ``by`` (source, device...).
 
@@ -123,7 +129,7 @@ def conversion_rate(data, *, by: str | list[str] | None = None,
     return out
 
 
-def funnel(data, *, by: str | None = None) -> pd.DataFrame:
+def funnel(data: CRMData, *, by: str | None = None) -> pd.DataFrame:
     """The funnel visit -> cart -> order: how many sessions reach each step, and the step rate.
 
     ``step_rate`` is the share of the previous step that reached this one;
@@ -161,13 +167,13 @@ def funnel(data, *, by: str | None = None) -> pd.DataFrame:
     return out
 
 
-def _minor(data) -> int:
+def _minor(data: CRMData) -> int:
     from ..dataset.money import minor_digits
 
     return minor_digits(getattr(data, "currency", None) or "EUR")
 
 
-def line_revenue(data) -> pd.Series:
+def line_revenue(data: CRMData) -> pd.Series:
     """What each order line cost the customer, in the shop's currency (index of the lines).
 
     The dataset's own amount (``amount_cents``, exact as the source says it)
@@ -179,7 +185,7 @@ def line_revenue(data) -> pd.Series:
     return lines["quantity"] * lines["unit_price"] * (1 - lines["discount"])
 
 
-def product_costs(data) -> tuple[int, int]:
+def product_costs(data: CRMData) -> tuple[int, int]:
     """How many of the products the shop sold have a known unit cost: ``(known, sold)``.
 
     >>> from crmkit.dataset.synth import generate
@@ -196,7 +202,7 @@ def product_costs(data) -> tuple[int, int]:
     return int(cost.reindex(sold).notna().sum()), len(sold)
 
 
-def cps_missing(data, *, margin: float | None = None) -> dict | None:
+def cps_missing(data: CRMData, *, margin: float | None = None) -> dict | None:
     """Why the CPS cannot be computed on ``data``, or None when it can.
 
     The CPS needs what it is made of: the orders, their lines and the cost of
@@ -221,7 +227,7 @@ def _check_margin(margin) -> None:
                              "40 % of revenue is left after the cost of goods), or None.")
 
 
-def _order_lines(data, margin: float | None = None) -> pd.DataFrame:
+def _order_lines(data: CRMData, margin: float | None = None) -> pd.DataFrame:
     _check_margin(margin)
     missing = cps_missing(data, margin=margin)
     if missing is not None:
@@ -245,13 +251,13 @@ def _order_lines(data, margin: float | None = None) -> pd.DataFrame:
                          "discounts": gross - amount, "cogs": cogs}).groupby("order_id").sum()
 
 
-def _refunded(data, o: pd.DataFrame) -> np.ndarray | None:
+def _refunded(data: CRMData, o: pd.DataFrame) -> np.ndarray | None:
     if "refunded_cents" not in o:
         return None
     return o["refunded_cents"].fillna(0).astype("float64").to_numpy() / 10 ** _minor(data)
 
 
-def order_profit(data, *, carrier_cost: float = CARRIER_COST,
+def order_profit(data: CRMData, *, carrier_cost: float = CARRIER_COST,
                  margin: float | None = None) -> pd.DataFrame:
     """Each order's contribution: the parts of the CPS that come from orders.
 
@@ -291,7 +297,7 @@ def order_profit(data, *, carrier_cost: float = CARRIER_COST,
     return out
 
 
-def customer_profitability(data, *, carrier_cost: float = CARRIER_COST,
+def customer_profitability(data: CRMData, *, carrier_cost: float = CARRIER_COST,
                            ticket_cost: float = TICKET_COST,
                            margin: float | None = None) -> pd.DataFrame:
     """Customer Profitability Score (CPS) of every known customer, with its parts.
@@ -342,7 +348,7 @@ def customer_profitability(data, *, carrier_cost: float = CARRIER_COST,
     return out
 
 
-def period_days(data) -> tuple[pd.Timestamp, pd.Timestamp]:
+def period_days(data: CRMData) -> tuple[pd.Timestamp, pd.Timestamp]:
     """The first and last day the shop's data cover: the manifest's ``start`` and ``end``
     where given, else the first and last order's days."""
     placed = data.orders["placed_at"]
@@ -359,7 +365,7 @@ def _partial(months: pd.PeriodIndex, first, last) -> pd.Series:
     return pd.Series(days < np.asarray(months.days_in_month), index=months)
 
 
-def monthly_kpis(data, *, carrier_cost: float = CARRIER_COST,
+def monthly_kpis(data: CRMData, *, carrier_cost: float = CARRIER_COST,
                  ticket_cost: float = TICKET_COST, margin: float | None = None) -> pd.DataFrame:
     """The four KPIs of the dashboard, one row per month.
 
@@ -416,7 +422,7 @@ def monthly_kpis(data, *, carrier_cost: float = CARRIER_COST,
                 "active_customers", "partial"]]
 
 
-def _live_gross(data) -> pd.DataFrame:
+def _live_gross(data: CRMData) -> pd.DataFrame:
     """Known customers' orders with their month and gross (0 if cancelled), without costs."""
     o = data.orders.dropna(subset=["customer_id"]).set_index("order_id")
     if data.has("sales"):

@@ -24,10 +24,16 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from ..dataset.schema import LEVELS, SCHEMA
+
+if TYPE_CHECKING:
+    from ..dataset.crmdata import CRMData
+
 
 __all__ = [
     "ACTIONS",
@@ -56,7 +62,7 @@ def level_fields() -> dict[int, list[str]]:
     return out
 
 
-def field_completeness(data) -> pd.DataFrame:
+def field_completeness(data: CRMData) -> pd.DataFrame:
     """Share of customers for whom each levelled field is known."""
     data.require("customers", analysis="levels.field_completeness")
     c = data.customers
@@ -68,7 +74,7 @@ def field_completeness(data) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def customer_levels(data) -> pd.DataFrame:
+def customer_levels(data: CRMData) -> pd.DataFrame:
     """One row per customer, one boolean column per level: is that level covered?
 
     A level is covered when the customer can be used for its action:
@@ -94,7 +100,7 @@ def customer_levels(data) -> pd.DataFrame:
     return pd.DataFrame({1: l1, 2: l2, 3: l3, 4: l4, 5: l5}, index=c.index)
 
 
-def level_completeness(data) -> pd.DataFrame:
+def level_completeness(data: CRMData) -> pd.DataFrame:
     """For each level: customers covered, share, and share covered *up to* it (all lower too).
 
     The cumulative column is the pyramid of the course text: each level
@@ -113,7 +119,7 @@ def level_completeness(data) -> pd.DataFrame:
     }).set_index("level")
 
 
-def reach_masks(data) -> pd.DataFrame:
+def reach_masks(data: CRMData) -> pd.DataFrame:
     """One row per customer, one boolean column per action: can the action reach them?
 
     - direct mail: level 1 (post needs no consent; e-mail needs it);
@@ -135,7 +141,7 @@ def reach_masks(data) -> pd.DataFrame:
     })
 
 
-def reachable_by_action(data) -> pd.DataFrame:
+def reachable_by_action(data: CRMData) -> pd.DataFrame:
     """How many customers each marketing action can reach (see :func:`reach_masks`)."""
     data.require("customers", analysis="levels.reachable_by_action")
     reach = reach_masks(data)

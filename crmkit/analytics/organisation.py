@@ -15,8 +15,15 @@ campaign plan and the forecast's scenario factors.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ..dataset.crmdata import CRMData
+    from ..dataset.days import DayLike
 
 __all__ = ["shared_agenda", "agenda_by_week", "handoffs", "potential_customers", "two_views",
            "crm_people", "outsourcing_costs", "one_to_one_offers", "luxury_buyers", "customised",
@@ -29,7 +36,7 @@ NEXT_STEP = {"registered": ("technical_report", "technician"),
              "response_issued": ("closed", "operator")}
 
 
-def shared_agenda(data, *, as_of=None, sla_hours: float = 72,
+def shared_agenda(data: CRMData, *, as_of: DayLike | None = None, sla_hours: float = 72,
                   follow_up_days: int = 14) -> pd.DataFrame:
     """Every task the CRM put on the organisation's shared agenda: the next step of each
     incident after each change of state (due ``sla_hours`` later, for the role that takes
@@ -88,7 +95,7 @@ def agenda_by_week(agenda: pd.DataFrame) -> pd.DataFrame:
     return agenda.groupby(week).agg(tasks=("task", "size"), late=("late", "sum")).astype(int)
 
 
-def handoffs(data) -> pd.Series:
+def handoffs(data: CRMData) -> pd.Series:
     """Messages the CRM carried between roles: each time an incident passed from one
     role to another (counted by pair of roles, most first) — the meetings and calls the
     shared record saves."""
@@ -101,7 +108,7 @@ def handoffs(data) -> pd.Series:
     return pairs.value_counts().rename("handoffs")
 
 
-def potential_customers(data) -> pd.Series:
+def potential_customers(data: CRMData) -> pd.Series:
     """People the shop can reach who have not bought yet, by where the data show them:
     newsletter subscribers with no order, customers on file with no order, negotiations
     still open with someone who is not a customer."""
@@ -119,13 +126,13 @@ def potential_customers(data) -> pd.Series:
     return pd.Series(out, dtype=int, name="people")
 
 
-def _order_revenue(data) -> pd.Series:
+def _order_revenue(data: CRMData) -> pd.Series:
     from .tracking import order_value
 
     return order_value(data)
 
 
-def two_views(data) -> pd.DataFrame:
+def two_views(data: CRMData) -> pd.DataFrame:
     """The same revenue seen by product (the traditional organisation) and by customer
     (the CRM's management model): share of the best category, and shares of the best
     10 % of buyers and of repeat buyers."""
@@ -150,7 +157,7 @@ def two_views(data) -> pd.DataFrame:
     return pd.Series(rows, name="share_of_revenue").to_frame()
 
 
-def crm_people(data) -> pd.Series:
+def crm_people(data: CRMData) -> pd.Series:
     """People who record in the CRM, by role: incident actors and salespeople."""
     out = {}
     if data.has("incidents"):
@@ -175,7 +182,7 @@ def outsourcing_costs(users: int, *, fee_per_user: float = 45.0, setup: float = 
                       "in_house": float((it_salary + servers) * years)}, name="cost")
 
 
-def one_to_one_offers(data, *, n: int | None = None) -> pd.DataFrame:
+def one_to_one_offers(data: CRMData, *, n: int | None = None) -> pd.DataFrame:
     """The customers 1×1 marketing can address (all five data levels, consent to e-mail),
     each with a personal offer read from their own habits: the category they buy most,
     their payment method, their usual gap between orders and the day the next offer is due.
@@ -210,7 +217,7 @@ def one_to_one_offers(data, *, n: int | None = None) -> pd.DataFrame:
     return out if n is None else out.head(n)
 
 
-def luxury_buyers(data, *, top: float = 0.1) -> pd.DataFrame:
+def luxury_buyers(data: CRMData, *, top: float = 0.1) -> pd.DataFrame:
     """The dearest products (the top ``top`` share by list price) and who buys them: a
     handful of customers, for whom a promotion can be made one by one.
 
@@ -230,7 +237,7 @@ def luxury_buyers(data, *, top: float = 0.1) -> pd.DataFrame:
                                                                        ascending=False)
 
 
-def customised(data) -> pd.DataFrame:
+def customised(data: CRMData) -> pd.DataFrame:
     """Per option customers chose (a name, a size...): lines, buyers who customised, and
     how many of them bought again afterwards."""
     data.require("customisation", analysis="customised products")
@@ -274,7 +281,8 @@ SCENARIOS = {
 }
 
 
-def scenario_forecast(forecast: pd.Series, *, budget_share: float, scenarios=None
+def scenario_forecast(forecast: pd.Series, *, budget_share: float,
+                      scenarios: Mapping[str, Mapping[str, float]] | None = None
                       ) -> pd.DataFrame:
     """The forecast total under each scenario: the sector's growth and the economy scale
     it; a change of the marketing budget moves the part of sales the campaigns bring

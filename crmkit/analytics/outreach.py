@@ -17,8 +17,13 @@ tables it needs, and a shop without them gets one clear ``MissingTableError``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from ..dataset.crmdata import CRMData
 
 __all__ = ["newsletter_growth", "subscriber_buyers", "search_terms", "search_trends",
            "mentions_by_week", "keyword_alerts", "share_reach", "influencer_report",
@@ -26,11 +31,12 @@ __all__ = ["newsletter_growth", "subscriber_buyers", "search_terms", "search_tre
 
 
 def _month(ts: pd.Series) -> pd.Series:
-    return ts.dt.to_period("M").dt.to_timestamp()
+    month: pd.Series = ts.dt.to_period("M").dt.to_timestamp()
+    return month
 
 
 # ----------------------------------------------------------------------------- newsletter
-def newsletter_growth(data) -> pd.DataFrame:
+def newsletter_growth(data: CRMData) -> pd.DataFrame:
     """Per month: new subscribers, those who left, and subscribers at the month's end.
 
     >>> import pandas as pd
@@ -45,8 +51,8 @@ def newsletter_growth(data) -> pd.DataFrame:
     data.require("newsletter", analysis="the newsletter")
     nl = data.newsletter
     joined = nl.groupby(_month(nl["subscribed_at"])).size()
-    left = nl.dropna(subset=["unsubscribed_at"])
-    left = left.groupby(_month(left["unsubscribed_at"])).size()
+    gone = nl.dropna(subset=["unsubscribed_at"])
+    left = gone.groupby(_month(gone["unsubscribed_at"])).size()
     months = joined.index.union(left.index)
     out = pd.DataFrame({"joined": joined.reindex(months, fill_value=0),
                         "left": left.reindex(months, fill_value=0)}).astype(int)
@@ -55,7 +61,7 @@ def newsletter_growth(data) -> pd.DataFrame:
     return out
 
 
-def subscriber_buyers(data) -> pd.Series:
+def subscriber_buyers(data: CRMData) -> pd.Series:
     """Subscribers still subscribed, by what they are to the shop: ``buyer`` (a customer
     with an order), ``customer_no_order`` and ``never_bought`` (no customer record): the
     last two are potential customers the newsletter already reaches.
@@ -80,15 +86,16 @@ def subscriber_buyers(data) -> pd.Series:
 
 
 # ----------------------------------------------------------------------------- search
-def _referred(data) -> pd.DataFrame:
+def _referred(data: CRMData) -> pd.DataFrame:
     data.require("search", analysis="search terms")
     s = data.web_sessions.set_index("session_id")
     r = data.web_referrals.dropna(subset=["search_term"]).set_index("session_id")
-    r = r.join(s[["traffic_source", "started_at", "converted_order_id"]], how="inner")
-    return r
+    joined: pd.DataFrame = r.join(s[["traffic_source", "started_at", "converted_order_id"]],
+                                  how="inner")
+    return joined
 
 
-def search_terms(data, *, source: str | None = "organic") -> pd.DataFrame:
+def search_terms(data: CRMData, *, source: str | None = "organic") -> pd.DataFrame:
     """Per search term (from ``source`` visits; ``None``: every search visit): visits,
     orders and conversion rate, most visits first. What SEO work is judged by.
 
@@ -112,7 +119,7 @@ def search_terms(data, *, source: str | None = "organic") -> pd.DataFrame:
     return out.sort_values(["visits", "orders"], ascending=False, kind="stable")
 
 
-def search_trends(data) -> pd.DataFrame:
+def search_trends(data: CRMData) -> pd.DataFrame:
     """Search visits per month (rows) and term (columns), as Google Trends shows interest:
     each term scaled so its busiest month is 100."""
     r = _referred(data)
@@ -122,7 +129,7 @@ def search_trends(data) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- social media
-def mentions_by_week(data, *, keyword: str | None = None) -> pd.DataFrame:
+def mentions_by_week(data: CRMData, *, keyword: str | None = None) -> pd.DataFrame:
     """Mentions per week (Monday first) by sentiment; ``keyword`` keeps only its posts."""
     data.require("listening", analysis="social-media listening")
     m = data.social_mentions
@@ -133,10 +140,11 @@ def mentions_by_week(data, *, keyword: str | None = None) -> pd.DataFrame:
     out = out.reindex(columns=["positive", "neutral", "negative"], fill_value=0)
     out.index.name = "week"
     full = pd.date_range(out.index.min(), out.index.max(), freq="7D") if len(out) else out.index
-    return out.reindex(full, fill_value=0).rename_axis("week")
+    weeks: pd.DataFrame = out.reindex(full, fill_value=0).rename_axis("week")
+    return weeks
 
 
-def keyword_alerts(data, *, keyword: str = "brand", factor: float = 3.0,
+def keyword_alerts(data: CRMData, *, keyword: str = "brand", factor: float = 3.0,
                    minimum: int = 5) -> pd.DataFrame:
     """The weeks a keyword alert fires: negative mentions of ``keyword`` at least
     ``minimum`` and more than ``factor`` times the keyword's median week.
@@ -158,7 +166,7 @@ def keyword_alerts(data, *, keyword: str = "brand", factor: float = 3.0,
     return fired
 
 
-def share_reach(data) -> pd.DataFrame:
+def share_reach(data: CRMData) -> pd.DataFrame:
     """Per network: shares of the shop's posts, and the followers they could reach."""
     data.require("listening", analysis="social sharing")
     shares = data.social_mentions[data.social_mentions["kind"] == "share"]
@@ -168,7 +176,7 @@ def share_reach(data) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- influencers
-def influencer_report(data) -> pd.DataFrame:
+def influencer_report(data: CRMData) -> pd.DataFrame:
     """Per influencer code: orders, buyers, revenue, new buyers (whose first order
     carried the code), posts and followers reached."""
     from .kpis import line_revenue
@@ -196,7 +204,7 @@ def influencer_report(data) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- surveys
-def net_promoter(data, *, by: str | None = None) -> pd.DataFrame:
+def net_promoter(data: CRMData, *, by: str | None = None) -> pd.DataFrame:
     """Promoters (9-10), passives (7-8), detractors (0-6) and the Net Promoter Score
     (% promoters − % detractors, from −100 to 100), overall or ``by`` a customer column.
 
@@ -222,7 +230,7 @@ def net_promoter(data, *, by: str | None = None) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- the store's door
-def store_footfall(data, *, freq: str = "MS") -> pd.DataFrame:
+def store_footfall(data: CRMData, *, freq: str = "MS") -> pd.DataFrame:
     """Per period (month by default): people counted at the door, receipts at the till
     (store orders) and the store's conversion rate = receipts ÷ visits."""
     data.require("store_visits", analysis="store footfall")
@@ -237,7 +245,7 @@ def store_footfall(data, *, freq: str = "MS") -> pd.DataFrame:
     return out
 
 
-def walk_outs(data) -> pd.Series:
+def walk_outs(data: CRMData) -> pd.Series:
     """Per month: people who came into the store and left without a receipt (the till's
     abandoned carts)."""
     f = store_footfall(data)

@@ -43,19 +43,27 @@ crmkit.errors.ParameterError: as_of='2030-01-01' is after the end of the data (2
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from ..dataset.days import parse_day
 from ..dataset.money import line_amounts
-from ..dataset.synth import parse_day
 from ..errors import ModelError, ParameterError, check_choice
+
+if TYPE_CHECKING:
+    from ..dataset.crmdata import CRMData
+    from ..dataset.days import DayLike
+
 
 __all__ = [
     "UNITS",
     "SUMMARY_COLUMNS",
     "line_cents",
     "partial_refunds",
-    "purchases",
+    "customer_purchases",
     "period_end",
     "summary_from_transactions",
     "rfm_summary",
@@ -109,7 +117,7 @@ def partial_refunds(orders: pd.DataFrame) -> np.ndarray:
     return np.where((orders["status"] == "returned").to_numpy(), 0, refunded)
 
 
-def period_end(data) -> pd.Timestamp:
+def period_end(data: CRMData) -> pd.Timestamp:
     """Last day the data covers: the manifest's ``end``, else the day of the last order."""
     end = (data.manifest or {}).get("end")
     if end:
@@ -117,10 +125,11 @@ def period_end(data) -> pd.Timestamp:
     placed = data.orders["placed_at"]
     if placed.isna().all():
         raise ModelError("the shop has no orders, so it has no period; load orders first.")
-    return placed.max().normalize()
+    last: pd.Timestamp = placed.max().normalize()
+    return last
 
 
-def purchases(data, *, as_of=None) -> pd.DataFrame:
+def customer_purchases(data: CRMData, *, as_of: DayLike | None = None) -> pd.DataFrame:
     """The orders that count as purchases up to the end of ``as_of``, with their value.
 
     One row per order: ``order_id``, ``customer_id``, ``placed_at``,
@@ -129,7 +138,7 @@ def purchases(data, *, as_of=None) -> pd.DataFrame:
 
     >>> from crmkit.dataset.synth import generate
     >>> data = generate("sports_shop", n_customers=100, seed=2)
-    >>> p = purchases(data)
+    >>> p = customer_purchases(data)
     >>> bool(p["order_id"].isin(data.orders.loc[data.orders.status == "cancelled",
     ...                                          "order_id"]).any())
     False
@@ -141,7 +150,7 @@ def purchases(data, *, as_of=None) -> pd.DataFrame:
     return out
 
 
-def _counted(data, end: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
+def _counted(data: CRMData, end: pd.Timestamp) -> tuple[np.ndarray, np.ndarray]:
     """Mask of the orders that count before ``end``, and their values in cents."""
     orders, lines = data.orders, data.order_lines
     status = orders["status"]
@@ -165,12 +174,14 @@ def _order_cents(lines: pd.DataFrame, order_ids: np.ndarray) -> np.ndarray:
     if lo >= 0 and hi < 4 * (len(line_ids) + len(order_ids)) + 1024:
         # dense ids: one pass of bincount (sums of int64 cents are exact below 2**53)
         by_id = np.bincount(line_ids, weights=cents, minlength=hi + 1)
-        return np.rint(by_id[order_ids]).astype(np.int64)
+        dense: np.ndarray = np.rint(by_id[order_ids]).astype(np.int64)
+        return dense
     value = pd.Series(cents).groupby(line_ids).sum()
-    return value.reindex(order_ids, fill_value=0).to_numpy(dtype=np.int64)
+    per_order: np.ndarray = value.reindex(order_ids, fill_value=0).to_numpy(dtype=np.int64)
+    return per_order
 
 
-def _as_of(data, as_of, name: str = "as_of") -> pd.Timestamp:
+def _as_of(data: CRMData, as_of: DayLike | None, name: str = "as_of") -> pd.Timestamp:
     end = period_end(data)
     if as_of is None:
         return end
@@ -186,12 +197,12 @@ def _as_of(data, as_of, name: str = "as_of") -> pd.Timestamp:
 def summary_from_transactions(
     transactions: pd.DataFrame,
     *,
-    as_of,
+    as_of: DayLike,
     customer: str = "customer_id",
     time: str = "placed_at",
     value: str = "value_cents",
     unit: str = "days",
-    end=None,
+    end: DayLike | None = None,
 ) -> pd.DataFrame:
     """The RFM/BTYD summary of any table of purchases (one row per purchase).
 
@@ -306,7 +317,7 @@ def _summarise(cust: np.ndarray, day: np.ndarray, cents: np.ndarray, as_of: int,
     return out
 
 
-def rfm_summary(data, *, as_of=None, unit: str = "days") -> pd.DataFrame:
+def rfm_summary(data: CRMData, *, as_of: DayLike | None = None, unit: str = "days") -> pd.DataFrame:
     """One row per customer who bought by ``as_of``: classic RFM and the BTYD summary.
 
     Parameters
@@ -325,7 +336,7 @@ def rfm_summary(data, *, as_of=None, unit: str = "days") -> pd.DataFrame:
     >>> from crmkit.dataset.synth import generate
     >>> data = generate("frozen_foods", n_customers=200, seed=1)
     >>> s = rfm_summary(data)
-    >>> int(s["total_spend_cents"].sum()) == int(purchases(data)["value_cents"].sum())
+    >>> int(s["total_spend_cents"].sum()) == int(customer_purchases(data)["value_cents"].sum())
     True
     """
     check_choice("unit", unit, UNITS)
@@ -345,10 +356,10 @@ def rfm_summary(data, *, as_of=None, unit: str = "days") -> pd.DataFrame:
 
 def holdout_from_transactions(
     transactions: pd.DataFrame,
-    customers,
+    customers: npt.ArrayLike,
     *,
-    as_of,
-    end,
+    as_of: DayLike,
+    end: DayLike,
     customer: str = "customer_id",
     time: str = "placed_at",
     value: str = "value_cents",
@@ -396,7 +407,8 @@ def holdout_from_transactions(
     return out
 
 
-def holdout_purchases(data, *, as_of, end=None, unit: str = "days") -> pd.DataFrame:
+def holdout_purchases(data: CRMData, *, as_of: DayLike, end: DayLike | None = None,
+                      unit: str = "days") -> pd.DataFrame:
     """The holdout of every customer of ``rfm_summary(data, as_of=as_of)``, up to ``end``.
 
     See :func:`holdout_from_transactions`; ``end`` defaults to the end of the data.
@@ -415,12 +427,13 @@ def holdout_purchases(data, *, as_of, end=None, unit: str = "days") -> pd.DataFr
             "is the time between them."
         )
     calib = rfm_summary(data, as_of=cut)
-    return holdout_from_transactions(purchases(data, as_of=stop), calib.index, as_of=cut,
-                                     end=stop, unit=unit)
+    return holdout_from_transactions(customer_purchases(data, as_of=stop), calib.index,
+                                     as_of=cut, end=stop, unit=unit)
 
 
 # ------------------------------------------------------------------------- scores
-def even_scores(values, *, bins: int = 5, higher_is_better: bool = True) -> np.ndarray:
+def even_scores(values: npt.ArrayLike, *, bins: int = 5,
+                higher_is_better: bool = True) -> np.ndarray:
     """Scores 1..``bins`` of ``values`` that stay as even as ties allow.
 
     The rule. Sort the distinct values (worst first). Equal values always get
@@ -587,6 +600,6 @@ def rule_segments(scores: pd.DataFrame, rules: pd.DataFrame = RFM_PACKAGE_RULES,
         for col, key in (("r_score", "r"), ("f_score", "f"), ("m_score", "m")):
             v = scores[col].to_numpy()
             hit &= (v >= r[f"{key}_low"]) & (v <= r[f"{key}_high"])
-        out[hit] = name
+        out[hit] = cast(str, name)  # the rules are indexed by segment name
         free &= ~hit
     return out

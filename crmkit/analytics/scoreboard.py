@@ -30,6 +30,8 @@ the calibration period (``chosen``); the test scores only report.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
@@ -57,12 +59,15 @@ def bootstrap_auc(y: np.ndarray, score: np.ndarray, idx: np.ndarray) -> np.ndarr
     return np.where((n1 > 0) & (n0 > 0), auc, np.nan)
 
 
-def _scores(measure, y, pred, idx):
+def _scores(measure: str, y: np.ndarray, pred: np.ndarray, idx: np.ndarray) -> np.ndarray:
     if measure == "auc":
         return bootstrap_auc(y, pred, idx)
+    scores: np.ndarray
     if measure == "mae":
-        return np.abs(pred - y)[idx].mean(axis=1)
-    return pred[idx].mean(axis=1)  # share: pred holds 0/1 outcomes
+        scores = np.abs(pred - y)[idx].mean(axis=1)
+    else:
+        scores = pred[idx].mean(axis=1)  # share: pred holds 0/1 outcomes
+    return scores
 
 
 def verdict_of(low: float, high: float, *, higher_is_better: bool) -> str:
@@ -82,7 +87,8 @@ def verdict_of(low: float, high: float, *, higher_is_better: bool) -> str:
     return "no_better"
 
 
-def compare(y, predictions: pd.DataFrame, *, baselines, measure: str = "auc",
+def compare(y: pd.Series | np.ndarray, predictions: pd.DataFrame, *,
+            baselines: Sequence[str], measure: str = "auc",
             chosen: str | None = None, n_boot: int = 400, level: float = 0.95,
             seed: int = 0) -> pd.DataFrame:
     """Every method of ``predictions`` scored on ``y``, candidates against the best baseline.

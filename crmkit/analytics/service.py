@@ -16,10 +16,17 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
 from ..dataset.schema import TICKET_STATES
 from ..errors import ParameterError
+
+if TYPE_CHECKING:
+    from ..dataset.crmdata import CRMData
+    from ..dataset.days import DayLike
+
 
 __all__ = [
     "TICKET_STATES",
@@ -36,16 +43,17 @@ __all__ = [
 TRANSITIONS = tuple(zip(TICKET_STATES[:-1], TICKET_STATES[1:], strict=True))
 
 
-def _as_of(data, as_of) -> pd.Timestamp:
+def _as_of(data: CRMData, as_of: DayLike | None) -> pd.Timestamp:
     if as_of is not None:
         return pd.Timestamp(as_of)
     end = data.manifest.get("end")
     if end:
         return pd.Timestamp(end) + pd.Timedelta(days=1)
-    return data.ticket_events["occurred_at"].max()
+    last: pd.Timestamp = data.ticket_events["occurred_at"].max()
+    return last
 
 
-def tickets_by_state(data) -> pd.DataFrame:
+def tickets_by_state(data: CRMData) -> pd.DataFrame:
     """Incidents whose current state is each state (the backlog), in workflow order."""
     data.require("incidents", analysis="service.tickets_by_state")
     counts = data.tickets["status"].value_counts().reindex(TICKET_STATES, fill_value=0)
@@ -54,7 +62,7 @@ def tickets_by_state(data) -> pd.DataFrame:
                         index=pd.Index(TICKET_STATES, name="state"))
 
 
-def state_durations(data, *, as_of=None) -> pd.DataFrame:
+def state_durations(data: CRMData, *, as_of: DayLike | None = None) -> pd.DataFrame:
     """One row per incident and state it entered: when, and how long it stayed.
 
     The last state of an open incident lasts until ``as_of`` (the end of the
@@ -72,7 +80,7 @@ def state_durations(data, *, as_of=None) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def time_in_state(data, *, as_of=None) -> pd.DataFrame:
+def time_in_state(data: CRMData, *, as_of: DayLike | None = None) -> pd.DataFrame:
     """Median, 90th percentile and mean hours spent in each state (closed excluded)."""
     data.require("incidents", analysis="service.time_in_state")
     d = state_durations(data, as_of=as_of).dropna(subset=["hours"])
@@ -83,7 +91,8 @@ def time_in_state(data, *, as_of=None) -> pd.DataFrame:
         {"incidents": int})
 
 
-def stuck_tickets(data, *, sla_hours: float = 72, as_of=None) -> pd.DataFrame:
+def stuck_tickets(data: CRMData, *, sla_hours: float = 72,
+                  as_of: DayLike | None = None) -> pd.DataFrame:
     """Open incidents that have waited longer than ``sla_hours`` in their current state.
 
     >>> from crmkit.dataset.synth import generate
@@ -101,7 +110,7 @@ def stuck_tickets(data, *, sla_hours: float = 72, as_of=None) -> pd.DataFrame:
         "hours", ascending=False).reset_index(drop=True)
 
 
-def transition_counts(data) -> pd.DataFrame:
+def transition_counts(data: CRMData) -> pd.DataFrame:
     """How many incidents made each move of the workflow (edges of the state machine)."""
     data.require("incidents", analysis="service.transition_counts")
     ev = data.ticket_events.sort_values(["ticket_id", "occurred_at", "event_id"])
@@ -112,11 +121,19 @@ def transition_counts(data) -> pd.DataFrame:
     return counts.reindex(idx, fill_value=0).reset_index()
 
 
-def customer_history(data, customer_id: int) -> pd.DataFrame:
+def customer_history(data: CRMData, customer_id: int) -> pd.DataFrame:
     """Everything the CRM knows happened with one customer, newest first.
 
     What a service agent looks up before answering a call: orders, incidents
-    and campaign contacts on one time line.
+    and campaign contacts on one time line. ``detail`` holds the data's codes
+    (``store · delivered``) and a contact's campaign by its name, with
+    ``converted`` when the contact led to an order.
+
+    >>> from crmkit.dataset.synth import generate
+    >>> data = generate("boutique", n_customers=80, seed=1)
+    >>> h = customer_history(data, 65)
+    >>> h.loc[h["what"] == "campaign", "detail"].tolist()
+    ['Retention Aug 2024 (mail)', 'Retention May 2024 (sms) [A] · converted']
     """
     known = (set(data.customers["customer_id"]) if data.has("customers")
              else set(data.orders["customer_id"].dropna()))
@@ -132,7 +149,7 @@ def customer_history(data, customer_id: int) -> pd.DataFrame:
         pd.DataFrame({"when": t["opened_at"], "what": "incident",
                       "detail": t["category"] + " · " + t["status"]}),
         pd.DataFrame({"when": c["sent_at"], "what": "campaign",
-                      "detail": "campaign " + c["campaign_id"].astype(str)
+                      "detail": _campaign_names(full, c["campaign_id"])
                       + c["converted_order_id"].notna().map({True: " · converted",
                                                              False: ""})}),
     ]
@@ -140,3 +157,9 @@ def customer_history(data, customer_id: int) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame(columns=["when", "what", "detail"])
     return pd.concat(rows).sort_values("when", ascending=False).reset_index(drop=True)
+
+
+def _campaign_names(data: CRMData, ids: pd.Series) -> pd.Series:
+    """The campaigns' names for their ids (the id itself where the name is missing)."""
+    names = data.campaigns.drop_duplicates("campaign_id").set_index("campaign_id")["name"]
+    return ids.map(names).fillna(ids.astype(str)).astype(str)

@@ -14,11 +14,18 @@ packs and ships) to inventory management (stock watched as demand moves it).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
 from ..dataset.schema import ORDER_STATUSES
 from ..errors import ParameterError
+
+if TYPE_CHECKING:
+    from ..dataset.crmdata import CRMData
+    from ..dataset.days import DayLike
+
 
 __all__ = [
     "orders_by_status",
@@ -30,7 +37,7 @@ __all__ = [
 ]
 
 
-def order_value(data) -> pd.Series:
+def order_value(data: CRMData) -> pd.Series:
     """Value of the goods of each order, by order_id: the sum of what its lines cost the
     customer (the dataset's exact amounts where it has them, else quantity × price ×
     (1 − discount))."""
@@ -41,7 +48,7 @@ def order_value(data) -> pd.Series:
     return line_revenue(data).groupby(lines["order_id"]).sum().rename("value")
 
 
-def orders_by_status(data) -> pd.DataFrame:
+def orders_by_status(data: CRMData) -> pd.DataFrame:
     """Orders in each status of the life cycle, by channel."""
     o = data.orders
     table = pd.crosstab(o["status"], o["channel"].fillna("unknown")).reindex(
@@ -52,12 +59,12 @@ def orders_by_status(data) -> pd.DataFrame:
     return table
 
 
-def processing_times(data) -> pd.DataFrame:
+def processing_times(data: CRMData) -> pd.DataFrame:
     """Median hours from placement to payment, shipping and delivery, by channel (an
     order without a channel counts under ``unknown``)."""
     o = data.orders.assign(channel=data.orders["channel"].fillna("unknown"))
 
-    def hours(col):
+    def hours(col: str) -> pd.Series:
         return (o[col] - o["placed_at"]).dt.total_seconds() / 3600
 
     t = pd.DataFrame({"channel": o["channel"], "to_payment_hours": hours("paid_at"),
@@ -68,7 +75,7 @@ def processing_times(data) -> pd.DataFrame:
     return out
 
 
-def orders_by_hour(data) -> pd.DataFrame:
+def orders_by_hour(data: CRMData) -> pd.DataFrame:
     """Orders by hour of the day (rows 0-23) and channel (columns)."""
     data.require("order_times", analysis="tracking.orders_by_hour")
     o = data.orders
@@ -76,7 +83,7 @@ def orders_by_hour(data) -> pd.DataFrame:
     return table.reindex(range(24), fill_value=0).rename_axis("hour")
 
 
-def out_of_hours_share(data, *, opening: tuple[int, int] = (9, 21)) -> float:
+def out_of_hours_share(data: CRMData, *, opening: tuple[int, int] = (9, 21)) -> float:
     """Share of orders placed while a shop with these opening hours is closed.
 
     >>> from crmkit.dataset.synth import generate
@@ -92,7 +99,8 @@ def out_of_hours_share(data, *, opening: tuple[int, int] = (9, 21)) -> float:
     return float(((hour < lo) | (hour >= hi)).mean()) if len(hour) else 0.0
 
 
-def stock_cover(data, *, as_of=None, window_days: int = 28) -> pd.DataFrame:
+def stock_cover(data: CRMData, *, as_of: DayLike | None = None,
+                window_days: int = 28) -> pd.DataFrame:
     """Stock on hand per product on a day, and how many days of sales it covers.
 
     Days of cover = on hand ÷ average daily units sold over the previous

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import __version__
+from .._version import __version__
 from ..errors import DatasetError, MissingTableError, SchemaError, check_choice
 from .folder import LOCK_TIMEOUT, file_digest, replace_folder
 from .locate import (

@@ -92,6 +92,11 @@ def _span(orders: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
     return placed.min().normalize(), placed.max().normalize() + pd.Timedelta(days=1)
 
 
+def _at_most(moments: pd.Series, last: pd.Timestamp) -> pd.Series:
+    """``moments`` with those after ``last`` moved back to ``last``."""
+    return moments.where(moments <= last, last)
+
+
 def _newsletter(rng, tables) -> pd.DataFrame:
     """Customers who agreed to e-mail (most subscribe) and people who never bought."""
     cust, orders = tables["customers"], tables["orders"]
@@ -109,8 +114,8 @@ def _newsletter(rng, tables) -> pd.DataFrame:
     at = np.concatenate([since.to_numpy("datetime64[ns]"), out_at.to_numpy("datetime64[ns]")])
     df = pd.DataFrame({
         "customer_id": pd.array(list(ok["customer_id"]) + [pd.NA] * n_out, dtype="Int64"),
-        "subscribed_at": pd.Series(pd.to_datetime(at).floor("s")).clip(
-            upper=t1 - pd.Timedelta(seconds=1)),
+        "subscribed_at": _at_most(pd.Series(pd.to_datetime(at).floor("s")),
+                                  t1 - pd.Timedelta(seconds=1)),
         "source": rng.choice(["web_form", "checkout", "store", "social"], len(at),
                              p=[0.4, 0.3, 0.2, 0.1]),
     })
@@ -182,7 +187,9 @@ def _mentions(rng, name, tables) -> pd.DataFrame:
                 "followers": np.round(rng.lognormal(6.0, 1.3, m)).astype(int) + 10})])
     codes = INFLUENCERS[name]
     by_influencer = rng.random(len(df)) < 0.08
-    df["influencer_code"] = np.where(by_influencer, rng.choice(codes, len(df)), None)
+    drawn = rng.choice(codes, len(df)).astype(object)
+    drawn[~by_influencer] = None
+    df["influencer_code"] = drawn
     df.loc[by_influencer, "followers"] = rng.integers(20_000, 400_000, int(by_influencer.sum()))
     known = cust["customer_id"].to_numpy() if len(cust) else np.array([], dtype=np.int64)
     who = rng.choice(known, len(df)) if len(known) else np.zeros(len(df), dtype=np.int64)

@@ -35,11 +35,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from scipy.special import ndtr
 
-from .. import __version__
+from .._version import __version__
 from ..errors import ParameterError
 from ..i18n import t
 from .backoffice import inventory, numbered, opportunities, tickets
 from .crmdata import CRMData
+from .days import parse_day
 from .money import derive_line_amounts, minor_digits, to_cents
 from .names import (
     EMAIL_DOMAINS,
@@ -210,8 +211,8 @@ def generate(
                                                  cal, customers, latent, campaigns)
     events = {k: np.concatenate([events[k], conv_events[k]]) for k in events}
     campaign_truth = _campaign_truth(campaigns, audiences, events)
-    orders, lines, contact_order = _orders(rng["orders"], rng["lines"], prof, cal, customers,
-                                           latent, products, partner, campaigns, events)
+    orders, lines, contact_order = _orders(_OrderInputs(
+        rng["orders"], rng["lines"], prof, cal, latent, products, partner, campaigns, events))
     if len(contacts):
         conv = contacts.pop("_event").to_numpy()
         lookup = np.append(contact_order, -1)  # -1: the contact did not convert
@@ -244,28 +245,6 @@ def generate(
     }
     return CRMData(tables, manifest, {"customers": truth, "campaigns": campaign_truth,
                                       "complements": _complement_pairs(products, partner)})
-
-
-def parse_day(name: str, value) -> pd.Timestamp:
-    """Read a day parameter, or raise a :class:`ParameterError` naming it.
-
-    >>> parse_day("start", "2024-03-01")
-    Timestamp('2024-03-01 00:00:00')
-    >>> parse_day("start", "1 March")
-    Traceback (most recent call last):
-    ...
-    crmkit.errors.ParameterError: start='1 March' is not a date; write it as YYYY-MM-DD, ....
-    """
-    try:
-        ts = pd.Timestamp(value) if not isinstance(value, str) else pd.to_datetime(
-            value, format="%Y-%m-%d")
-    except (ValueError, TypeError):
-        ts = None
-    if ts is None or pd.isna(ts):
-        raise ParameterError(
-            f"{name}={value!r} is not a date; write it as YYYY-MM-DD, e.g. '2024-01-01'."
-        )
-    return ts.normalize()
 
 
 # ----------------------------------------------------------------------------- campaigns
@@ -685,24 +664,68 @@ def _variants(rng, campaigns: pd.DataFrame) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- orders
-def _orders(rng, rng_lines, prof, cal, customers, latent, products, partner, campaigns, ev):
-    cust, day, camp = ev["cust"], ev["day"], ev["campaign"]
-    is_conv = ev["contact"] >= 0
+@dataclass(frozen=True)
+class _OrderInputs:
+    """What :func:`_orders` turns into orders and their lines."""
+
+    rng: np.random.Generator        # the orders stream: channel, time, payment, life cycle
+    rng_lines: np.random.Generator  # the lines stream: products and quantities
+    prof: ShopProfile
+    cal: _Calendar
+    latent: dict[str, np.ndarray]   # per customer: preferred channel and payment, spend
+    products: pd.DataFrame
+    partner: np.ndarray             # each product's complement (position in ``products``)
+    campaigns: pd.DataFrame
+    events: dict[str, np.ndarray]   # one per order: cust, day, campaign, contact (-1: none)
+
+
+@dataclass(frozen=True)
+class _Header:
+    """Who buys where, when and how, for every purchase event (order)."""
+
+    known: np.ndarray      # a customer of the base (not a guest)
+    channel: np.ndarray
+    secs: np.ndarray       # seconds since the epoch the order was placed
+    order: np.ndarray      # positions of the events in time order
+    order_id: np.ndarray   # 1.. in time order
+    spend: np.ndarray      # spend multiplier
+    pay: np.ndarray        # payment method
+
+
+def _orders(inp: _OrderInputs) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """Orders, their lines, and the order id of every conversion event (in contact order)."""
+    head = _order_header(inp)
+    contact_order = head.order_id[np.flatnonzero(inp.events["contact"] >= 0)]
+    line_order, line_no, prod, qty, price = _order_lines(inp, head.spend)
+    disc, amount = _line_money(inp, line_order, qty, price)
+    goods = np.bincount(line_order, amount, minlength=len(head.secs)).astype(np.int64)
+    shipping = _shipping(inp.prof, head.channel != "store", goods)
+    life = _life_cycle(inp, head)
+    orders = _order_frame(inp, head, life, shipping, goods)
+    lines = pd.DataFrame({
+        "order_id": head.order_id[line_order], "line_number": line_no,
+        "product_id": prod + 1, "quantity": qty, "unit_price": price, "discount": disc,
+        "amount_cents": pd.array(amount, dtype="Int64"),
+    })
+    lines = lines.sort_values(["order_id", "line_number"], kind="stable").reset_index(drop=True)
+    return orders, lines, contact_order
+
+
+def _order_header(inp: _OrderInputs) -> _Header:
+    rng, prof, latent, ev = inp.rng, inp.prof, inp.latent, inp.events
+    cust, day = ev["cust"], ev["day"]
     n_ev = len(cust)
     known = cust >= 0
     mix = {k: v for k, v in prof.channel_mix.items() if v > 0}
     random_channel = _choice(rng, mix, n_ev)
     pref = np.where(known, latent["channel"][np.maximum(cust, 0)], random_channel)
     channel = np.where(rng.random(n_ev) < 0.8, pref, random_channel)
-    chan_code = _codes(channel)
-    secs = cal.seconds(day, _time_of_day(rng, chan_code, prof))
+    secs = inp.cal.seconds(day, _time_of_day(rng, _codes(channel), prof))
 
     # ids in time order: the conversion events keep a way back to their contacts
     order = np.argsort(secs, kind="stable")
     order_id = np.empty(n_ev, dtype=np.int64)
     order_id[order] = np.arange(1, n_ev + 1)
-    conv_positions = np.flatnonzero(is_conv)
-    contact_order = order_id[conv_positions]
 
     spend = np.where(known, latent["spend"][np.maximum(cust, 0)],
                      rng.gamma(prof.spend_shape, 1 / prof.spend_shape, n_ev))
@@ -713,46 +736,61 @@ def _orders(rng, rng_lines, prof, cal, customers, latent, products, partner, cam
     pref_pay = np.where(known, latent["payment"][np.maximum(cust, 0)], None)
     use_pref = _fits(pref_pay, channel) & (rng.random(n_ev) < 0.85)
     pay = np.where(use_pref, pref_pay, pay)
+    return _Header(known, channel, secs, order, order_id, spend, pay)
 
-    # lines
+
+def _order_lines(inp: _OrderInputs, spend: np.ndarray):
+    """(order position, line number, product position, quantity, unit price) of every line."""
+    rng_lines, prof = inp.rng_lines, inp.prof
     n_lines = 1 + rng_lines.poisson(max(prof.basket_lines - 1, 0) * spend)
     n_lines = np.minimum(n_lines, 15)
-    line_order = np.repeat(np.arange(n_ev), n_lines)
+    line_order = np.repeat(np.arange(len(spend)), n_lines)
     line_no = np.arange(len(line_order)) - np.repeat(np.cumsum(n_lines) - n_lines, n_lines) + 1
-    k = len(products)
+    k = len(inp.products)
     pop = (np.arange(k) + 1.0) ** -0.9
     pop = rng_lines.permutation(pop)
     cum = np.cumsum(pop) / pop.sum()
     prod = np.minimum(np.searchsorted(cum, rng_lines.random(len(line_order))), k - 1)
     follow = (line_no > 1) & (rng_lines.random(len(line_order)) < prof.complements)
     prev = np.concatenate([[0], prod[:-1]])
-    prod = np.where(follow, partner[prev], prod)
+    prod = np.where(follow, inp.partner[prev], prod)
     qty = 1 + rng_lines.poisson(prof.extra_units, len(line_order))
-    price = products["list_price"].to_numpy()[prod]
+    price = inp.products["list_price"].to_numpy()[prod]
+    return line_order, line_no, prod, qty, price
 
-    month = cal.month[day]
-    on_sale = np.isin(month, prof.sale_months) & (rng.random(n_ev) < 0.6) & (camp < 0)
+
+def _line_money(inp: _OrderInputs, line_order, qty, price) -> tuple[np.ndarray, np.ndarray]:
+    """(discount, amount in cents) of every line: a campaign's discount, else a sale's."""
+    camp, campaigns = inp.events["campaign"], inp.campaigns
+    month = inp.cal.month[inp.events["day"]]
+    on_sale = np.isin(month, inp.prof.sale_months) & (inp.rng.random(len(camp)) < 0.6) & \
+        (camp < 0)
     camp_disc = (campaigns["disc"].to_numpy()[np.maximum(camp, 0)]
-                 if "disc" in campaigns else np.zeros(n_ev))
+                 if "disc" in campaigns else np.zeros(len(camp)))
     disc_order = np.where(camp >= 0, camp_disc, np.where(on_sale, 0.3, 0.0))
     disc = np.round(disc_order[line_order], 4)
     # money is set once, here, in cents: one half-even rounding per line (money.py)
     amount = derive_line_amounts(pd.DataFrame({"quantity": qty, "unit_price": price,
                                                "discount": disc}), CURRENCY)
-    amount = amount.to_numpy(dtype=np.int64)
-    goods = np.bincount(line_order, amount, minlength=n_ev).astype(np.int64)
+    return disc, amount.to_numpy(dtype=np.int64)
 
-    remote = channel != "store"
+
+def _shipping(prof: ShopProfile, remote: np.ndarray, goods: np.ndarray) -> np.ndarray:
+    """Shipping cents of every order: the fee on a remote order below the free threshold."""
     fee = int(to_cents(pd.Series([prof.shipping_fee]), CURRENCY).iloc[0])
     threshold = int(to_cents(pd.Series([prof.free_shipping_over]), CURRENCY).iloc[0])
-    shipping = np.where(remote & (goods < threshold), fee, 0)
     if prof.free_shipping_over == 0:
-        shipping = np.where(remote, fee, 0)
+        return np.where(remote, fee, 0)
+    return np.where(remote & (goods < threshold), fee, 0)
 
-    # life cycle
-    end_s = cal.end_seconds
+
+def _life_cycle(inp: _OrderInputs, head: _Header) -> dict[str, np.ndarray]:
+    """When each order was paid, shipped, delivered, cancelled or returned, and its status."""
+    rng, prof, secs = inp.rng, inp.prof, head.secs
+    n_ev, end_s = len(secs), inp.cal.end_seconds
+    remote = head.channel != "store"
     cancelled = remote & (rng.random(n_ev) < prof.cancel_rate)
-    cod = pay == "cash_on_delivery"
+    cod = head.pay == "cash_on_delivery"
     paid = np.where(remote, secs + rng.integers(30, 1800, n_ev), secs)
     shipped = paid + (rng.uniform(0.2, 2.0, n_ev) * DAY).astype(np.int64)
     delivered = np.where(remote, shipped + (rng.uniform(1, 4, n_ev) * DAY).astype(np.int64),
@@ -768,20 +806,30 @@ def _orders(rng, rng_lines, prof, cal, customers, latent, products, partner, cam
     status = np.select(
         [cancelled, is_returned, has_delivered, has_shipped, has_paid],
         ["cancelled", "returned", "delivered", "shipped", "paid"], "placed")
+    return {"status": status,
+            "paid_at": _to_datetime(paid, has_paid),
+            "shipped_at": _to_datetime(shipped, has_shipped),
+            "delivered_at": _to_datetime(delivered, has_delivered),
+            "cancelled_at": _to_datetime(cancel_at, cancelled),
+            "returned_at": _to_datetime(returned, is_returned),
+            "is_returned": is_returned}
 
+
+def _order_frame(inp: _OrderInputs, head: _Header, life: dict, shipping: np.ndarray,
+                 goods: np.ndarray) -> pd.DataFrame:
+    """The orders table, in time order."""
+    cust, camp = inp.events["cust"], inp.events["campaign"]
+    n_ev, known = len(cust), head.known
     codes = numbered(np.full(n_ev, "CAMP"), camp + 1).where(camp >= 0, None)
     orders = pd.DataFrame({
-        "order_id": order_id,
+        "order_id": head.order_id,
         "customer_id": pd.array(np.where(known, cust + 1, 0), dtype="Int64"),
-        "placed_at": _to_datetime(secs),
-        "channel": channel.astype(str),
-        "status": status,
-        "paid_at": _to_datetime(paid, has_paid),
-        "shipped_at": _to_datetime(shipped, has_shipped),
-        "delivered_at": _to_datetime(delivered, has_delivered),
-        "cancelled_at": _to_datetime(cancel_at, cancelled),
-        "returned_at": _to_datetime(returned, is_returned),
-        "payment_method": pay.astype(str),
+        "placed_at": _to_datetime(head.secs),
+        "channel": head.channel.astype(str),
+        "status": life["status"],
+        **{k: life[k] for k in ("paid_at", "shipped_at", "delivered_at", "cancelled_at",
+                                "returned_at")},
+        "payment_method": head.pay.astype(str),
         "shipping_cost": shipping / 10 ** minor_digits(CURRENCY),
         "discount_code": codes.to_numpy(),
         "campaign_id": pd.array(np.where(camp >= 0, camp + 1, 0), dtype="Int64"),
@@ -789,19 +837,11 @@ def _orders(rng, rng_lines, prof, cal, customers, latent, products, partner, cam
         "discount_cents": pd.array(np.zeros(n_ev, dtype=np.int64), dtype="Int64"),
         "tax_cents": pd.array([pd.NA] * n_ev, dtype="Int64"),
         # a returned order is refunded its goods in full (shipping is kept)
-        "refunded_cents": pd.array(np.where(is_returned, goods, 0), dtype="Int64"),
+        "refunded_cents": pd.array(np.where(life["is_returned"], goods, 0), dtype="Int64"),
     })
     orders.loc[~known, "customer_id"] = pd.NA
     orders.loc[camp < 0, "campaign_id"] = pd.NA
-    orders = orders.iloc[order].reset_index(drop=True)
-
-    lines = pd.DataFrame({
-        "order_id": order_id[line_order], "line_number": line_no,
-        "product_id": prod + 1, "quantity": qty, "unit_price": price, "discount": disc,
-        "amount_cents": pd.array(amount, dtype="Int64"),
-    })
-    lines = lines.sort_values(["order_id", "line_number"], kind="stable").reset_index(drop=True)
-    return orders, lines, contact_order
+    return orders.iloc[head.order].reset_index(drop=True)
 
 
 def _codes(values: np.ndarray, labels=CHANNELS) -> np.ndarray:

@@ -13,6 +13,12 @@ when close and nothing otherwise; an exercise the shop's data cannot answer
 student's own data but right for *another* student's data, on at least
 ``copy_min`` exercises of one notebook, flags the submission as probably
 copied from that data.
+
+Checks: a student's notebook logs every check it makes
+(:data:`~crmkit.lessons.submission.CHECKS_FILE`, next to the notebook); the
+grade counts them per exercise (``attempts``) and flags an exercise checked
+with more than :data:`PROBING` different answers, a sign of answers found by
+trial rather than by the lesson.
 """
 
 from __future__ import annotations
@@ -25,14 +31,17 @@ from typing import Any
 
 from ..lessons.edition import _source
 from ..lessons.exercises import _say, compare
-from ..lessons.submission import decode
+from ..lessons.submission import CHECKS_FILE, decode, read_history
 from .assign import STUDENT_PARAMETERS, parameters_cell, read_assignment
+from .keys import answers_for
 from .roster import SECRET_FILE, Student, course_secret, read_roster, student_seed
 from .run import Run, execute
 
 __all__ = ["Submission", "ExerciseGrade", "Graded", "find_submissions", "grade_class",
-           "claimed_id", "POINTS"]
+           "claimed_id", "POINTS", "PROBING", "check_counts", "probing_flags"]
 
+#: Different answers checked for one exercise beyond which the submission is flagged.
+PROBING = 20
 #: Share of an exercise's points each status earns.
 POINTS = {"correct": 1.0, "close": 0.5}
 _JUDGED = ("correct", "close", "incorrect", "wrong_shape")
@@ -72,6 +81,7 @@ class Graded:
     exercises: list[ExerciseGrade] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     copied_from: dict[str, list[str]] = field(default_factory=dict)
+    checks: dict[str, tuple[int, int]] = field(default_factory=dict)  # the student's own checks
 
     @property
     def points(self) -> float:
@@ -136,7 +146,6 @@ def _outside_answers(notebook: str, params: dict[str, Any]) -> dict[str, Any] | 
     book needs what only the notebook builds, e.g. a warehouse or fitted models)."""
     import importlib
 
-    from ..lessons.exercises import answer_key
     from ..lessons.notebook import setup
     from ..report import find_notebooks, notebook_parameters
 
@@ -144,17 +153,34 @@ def _outside_answers(notebook: str, params: dict[str, Any]) -> dict[str, Any] | 
         return None
     values = {**notebook_parameters(find_notebooks([notebook])[0]), **params}
     data = setup(**values)
-    book = importlib.import_module(OUTSIDE[notebook]).exercise_book(data, values["lang"])
-    book.quiet = True
-    out = {}
-    for name in book.names:
-        if book.judge(name, 0).status == "skipped":
-            continue
-        try:
-            out[name] = answer_key(book, name)
-        except Exception:  # an answer the data cannot give: the run's own verdict stands
-            continue
-    return out
+    lesson = importlib.import_module(OUTSIDE[notebook])
+    book = lesson.exercise_book(data, values["lang"])
+    return answers_for(book, lesson)
+
+
+def check_counts(history: list[dict], student_id: str | None = None) -> dict[str, tuple[int, int]]:
+    """Per exercise, ``(checks, different answers)`` in a notebook's check log
+    (:func:`~crmkit.lessons.submission.read_history`); with ``student_id``, only that student's.
+
+    >>> check_counts([{"exercise": "a", "answer": "x"}, {"exercise": "a", "answer": "x"},
+    ...               {"exercise": "a", "answer": "y"}, {"exercise": "b", "answer": "x"}])
+    {'a': (3, 2), 'b': (1, 1)}
+    """
+    seen: dict[str, list[str]] = {}
+    for item in history:
+        if student_id is None or item.get("student_id") in (None, student_id):
+            seen.setdefault(item["exercise"], []).append(str(item.get("answer")))
+    return {name: (len(marks), len(set(marks))) for name, marks in seen.items()}
+
+
+def probing_flags(counts: dict[str, tuple[int, int]], limit: int = PROBING) -> list[str]:
+    """A flag per exercise checked with more than ``limit`` different answers.
+
+    >>> probing_flags({"a": (40, 25), "b": (30, 3)})
+    ['checked by trial? a was checked 40 times with 25 different answers']
+    """
+    return [f"checked by trial? {name} was checked {n} times with {distinct} different answers"
+            for name, (n, distinct) in counts.items() if distinct > limit]
 
 
 def _check_outside(g: Graded, params: dict[str, Any]) -> None:
@@ -215,7 +241,8 @@ def _grade_one(g: Graded, info: dict) -> None:
         g.exercises.append(ExerciseGrade(
             name, ex.get("title", name), status, worth * POINTS.get(status, 0.0), possible,
             message, ex.get("hint", "") if status not in ("correct", "skipped") else "",
-            int(check.get("attempts", 0)), ex.get("kind", "compute"), check.get("reason"),
+            max(int(check.get("attempts", 0)), g.checks.get(name, (0, 0))[0]),
+            ex.get("kind", "compute"), check.get("reason"),
             ex.get("rubric", "")))
 
 
@@ -284,6 +311,9 @@ def _run_one(sub: Submission, params: dict[str, Any], cell_timeout: float,
     except (ValueError, UnicodeDecodeError, KeyError, AttributeError, TypeError) as exc:
         run = Run(0.0, f"not a notebook that can run: {type(exc).__name__}: {exc}")
     g = Graded(sub, run)
+    if sub.path.parent.name == sub.student.id:  # the student's folder: their checks are there
+        g.checks = check_counts(read_history(sub.path.parent / CHECKS_FILE), sub.student.id)
+        g.flags += probing_flags(g.checks)
     if sub.claimed is not None and sub.claimed != sub.student.id:
         g.flags.append(f"ran with another id: its parameters cell says student_id="
                        f"{sub.claimed!r}; graded on the data of {sub.student.id}")

@@ -6,7 +6,7 @@
   ``language``, then per notebook ``<notebook>: <exercise>`` (points earned),
   ``<notebook>: points`` and ``<notebook>: possible``, then ``points``,
   ``possible``, ``percent``, ``status`` (graded, failed to run, not
-  submitted) and ``flags`` (time limit, probably copied, ran with another id);
+  submitted) and ``flags`` (time limit, probably copied, ran with another id, checked by trial);
 - ``gradebook_canvas.csv``: Canvas' gradebook import layout: ``Student``,
   ``ID``, ``SIS User ID``, ``SIS Login ID``, ``Section`` and one column named
   after the assignment holding the points (Canvas matches students by the
@@ -40,8 +40,9 @@ import pandas as pd
 from filelock import FileLock
 
 from ..i18n import format_number, t
+from ..lessons.submission import CHECKS_FILE
 from ..warehouse.export import neutralise
-from .grade import Graded
+from .grade import PROBING, Graded
 from .roster import Student
 
 __all__ = ["gradebook", "write_outputs", "CANVAS_COLUMNS", "MOODLE_COLUMNS"]
@@ -190,8 +191,13 @@ def summary(graded: list[Graded], students: list[Student], book: pd.DataFrame) -
     lines += ["", "## Flags", ""]
     lines += [f"- {_who(g)}: {f}" for g in graded for f in g.flags] or ["- none"]
     attempts = [(g, e) for g in graded for e in g.exercises if e.attempts > 5]
-    lines += ["", "## Exercises checked more than five times in the graded run", ""]
-    lines += [f"- {_who(g)}: {e.name} ({e.attempts} checks)" for g, e in attempts] or ["- none"]
+    lines += ["", "## Exercises checked more than five times", "",
+              "Counted from the checks the student's notebook logged while they worked "
+              f"(`{CHECKS_FILE}` next to the notebook) and from the graded run; more than "
+              f"{PROBING} different answers to one exercise is flagged above.", ""]
+    lines += [f"- {_who(g)}: {e.name} ({e.attempts} checks"
+              + (f", {g.checks[e.name][1]} different answers" if e.name in g.checks else "")
+              + ")" for g, e in attempts] or ["- none"]
     return "\n".join(lines) + "\n"
 
 

@@ -3,10 +3,11 @@ tables they show and their exercises, one tuple per notebook (``EXERCISES["01"]`
 appended to each lesson's exercise book.
 
 >>> from crmkit.dataset.synth import generate
->>> from crmkit.lessons.exercises import ExerciseBook, answer_key
+>>> from crmkit.grading.keys import answer
+>>> from crmkit.lessons.exercises import ExerciseBook
 >>> data = generate("boutique", n_customers=300, seed=1)
 >>> book = ExerciseBook(data, EXERCISES["04"], lang="en")
->>> book.judge("till_conversion", answer_key(book, "till_conversion")).status
+>>> book.judge("till_conversion", answer(book, "till_conversion", EXERCISES["04"])).status
 'correct'
 >>> book.judge("seo_best_term", "x").status  # a store without a web shop has no searches
 'skipped'
@@ -151,7 +152,8 @@ def store_kpis(data) -> pd.DataFrame:
 def _store_change(data) -> pd.Series:
     """Relative change of each store KPI from the same month a year before to the last."""
     kpis = store_kpis(data)[list(STORE_KPIS)].astype(float)
-    return np.log(kpis.iloc[-1] / kpis.iloc[-13]).abs()
+    ratio: pd.Series = kpis.iloc[-1] / kpis.iloc[-13]
+    return np.log(ratio).abs()
 
 
 def _first_max(values: pd.Series) -> str:
@@ -219,8 +221,9 @@ def _decide(name, options, best, **kw) -> Exercise:
     return decide(name, options, best, **kw)
 
 
-def _ex(name, solve, title, hints, **kw) -> Exercise:
-    return Exercise(name, solve, title=title, hints=hints, **kw)
+def _ex(name, solve, **kw) -> Exercise:
+    """A compute exercise; its title and hints are the catalog's ``exercise.<name>.*``."""
+    return Exercise(name, solve, **kw)
 
 
 # ----------------------------------------------------------------------------- notebook 01
@@ -228,92 +231,21 @@ _01 = (
     _decide("organise_by", lambda d, lang: letters([t("judge.by_product", lang),
                                                     t("judge.by_customer", lang)]),
             lambda d: "b" if _views(d)["repeat_buyers"] > _views(d)["best_category"] else "a",
-            needs="profitability",
-            title=("Organise by product or by customer?", "¿Organizarse por producto o por "
-                   "cliente?"),
-            hints=(("Compare the share of revenue of the best category with that of the buyers "
-                    "who came back.", "Compara la proporción de ingresos de la mejor categoría "
-                    "con la de los compradores que volvieron."),
-                   ("The larger share says which view explains more of this shop's sales.",
-                    "La proporción mayor dice qué vista explica más ventas de esta tienda.")),
-            rubric=("Compares the two shares of the table and explains what the customer-"
-                    "centred model would change in the shop's daily work.", "Compara las dos "
-                    "proporciones de la tabla y explica qué cambiaría en el trabajo diario de "
-                    "la tienda el modelo orientado al cliente.")),
+            needs="profitability"),
     _ex("repeat_revenue_share",
-        lambda d: float(org.two_views(d).loc["repeat_buyers", "share_of_revenue"]),
-        ("Revenue of the customers who came back", "Ingresos de los clientes que volvieron"),
-        (("Read the customer view of the table above.",
-          "Lee la vista por cliente de la tabla de arriba."),
-         ("A share between 0 and 1: the revenue of buyers with two or more orders over all "
-          "the revenue.", "Una proporción entre 0 y 1: los ingresos de los compradores con "
-          "dos o más pedidos sobre todos los ingresos.")),
+        lambda d: float(_views(d)["repeat_buyers"]),
         needs="sales", rtol=1e-4),
-    _ex("crm_users", lambda d: int(org.crm_people(d).sum()),
-        ("People who work in the CRM", "Personas que trabajan en el CRM"),
-        (("Count the different people of each role who move incidents, and the salespeople.",
-          "Cuenta las personas distintas de cada rol que mueven incidencias, y los "
-          "comerciales."),
-         ("The table of people by role above has one row per role: add it up.",
-          "La tabla de personas por rol de arriba tiene una fila por rol: súmala.")),
-        needs="incidents"),
+    _ex("crm_users", lambda d: int(org.crm_people(d).sum()), needs="incidents"),
     _decide("agenda_help", lambda d, lang: letters(list(_late_by_owner(d).index)),
-            lambda d: _first_max(_late_by_owner(d)), needs="pipeline",
-            title=("The salesperson who needs help with the agenda",
-                   "El comercial que necesita ayuda con la agenda"),
-            hints=(("A follow-up is late when the negotiation was still open after it fell "
-                    "due.", "Un seguimiento va con retraso si la negociación seguía abierta "
-                    "después de vencer."),
-                   ("Count the late follow-ups of each salesperson on the shared agenda.",
-                    "Cuenta los seguimientos con retraso de cada comercial en la agenda "
-                    "compartida.")),
-            rubric=("Counts the late follow-ups per salesperson and names the one with most; "
-                    "may weigh them against each one's negotiations.", "Cuenta los "
-                    "seguimientos con retraso por comercial y señala el que más tiene; puede "
-                    "compararlos con las negociaciones de cada uno.")),
-    _ex("handoffs_total", lambda d: int(org.handoffs(d).sum()),
-        ("Hand-offs the CRM carried", "Traspasos que llevó el CRM"),
-        (("A hand-off is an incident passing from one role to another.",
-          "Un traspaso es una incidencia que pasa de un rol a otro."),
-         ("Add up the hand-offs of every pair of roles in the table above.",
-          "Suma los traspasos de todos los pares de roles de la tabla de arriba.")),
-        needs="incidents"),
+            lambda d: _first_max(_late_by_owner(d)), needs="pipeline"),
+    _ex("handoffs_total", lambda d: int(org.handoffs(d).sum()), needs="incidents"),
     _ex("newsletter_prospects",
-        lambda d: int(org.potential_customers(d)["newsletter_no_order"]),
-        ("Subscribers who have not bought", "Suscriptores que no han comprado"),
-        (("Keep the subscribers who are still subscribed.",
-          "Quédate con los suscriptores que siguen suscritos."),
-         ("Of those, count the ones who are not among the customers with an order.",
-          "De ellos, cuenta los que no están entre los clientes con algún pedido.")),
-        needs="newsletter"),
-    _ex("luxury_audience", luxury_audience,
-        ("Buyers of the dearest products", "Compradores de los productos más caros"),
-        (("The dearest products are the top tenth by list price (the table above).",
-          "Los productos más caros son la décima parte superior por precio de catálogo "
-          "(la tabla de arriba)."),
-         ("Count each known customer once, even if they bought several of them.",
-          "Cuenta cada cliente conocido una sola vez, aunque comprara varios.")),
-        needs="profitability"),
+        lambda d: int(org.potential_customers(d)["newsletter_no_order"]), needs="newsletter"),
+    _ex("luxury_audience", luxury_audience, needs="profitability"),
     _decide("customisation_to_promote",
             lambda d, lang: letters(_role_labels(_again_by_option(d).index, lang)),
-            lambda d: _first_max(_again_by_option(d)), needs="customisation",
-            title=("The customisation to promote", "La personalización que promocionar"),
-            hints=(("The customer enters the data of a customised product: the shop keeps it "
-                    "for future CRM.", "El cliente introduce los datos de un producto "
-                    "personalizado: la tienda los guarda para futuros usos de CRM."),
-                   ("Promote the option whose buyers came back most often, not the one with "
-                    "most lines.", "Promociona la opción cuyos compradores volvieron más, no "
-                    "la que tiene más líneas.")),
-            rubric=("Compares the buyers who bought again after customising, per option, and "
-                    "names the largest.", "Compara, por opción, los compradores que volvieron "
-                    "a comprar tras personalizar y señala el mayor.")),
-    _ex("one_to_one_ready", lambda d: len(org.one_to_one_offers(d)),
-        ("Customers ready for 1×1 marketing", "Clientes listos para el marketing 1×1"),
-        (("They need all five levels of data and consent to receive e-mail.",
-          "Necesitan los cinco niveles de datos y el consentimiento para recibir correo."),
-         ("The table of personal offers has one row per such customer.",
-          "La tabla de ofertas personales tiene una fila por cada uno de esos clientes.")),
-        needs="customer_habits"),
+            lambda d: _first_max(_again_by_option(d)), needs="customisation"),
+    _ex("one_to_one_ready", lambda d: len(org.one_to_one_offers(d)), needs="customer_habits"),
 )
 
 # ----------------------------------------------------------------------------- notebook 02
@@ -321,27 +253,11 @@ _02 = (
     _ex("romero_guest_share",
         lambda ws: float(five_shops(seed=ws.seed, start=ws.crm.manifest.get("start", "2024-01-01"),
                                     end=ws.crm.manifest.get("end", "2025-12-31")
-                                    ).loc["ice_cream", "guest_share"]),
-        ("Helados Romero's anonymous orders", "Los pedidos anónimos de Helados Romero"),
-        (("The table of the five shops has one row per business.",
-          "La tabla de las cinco tiendas tiene una fila por negocio."),
-         ("A share between 0 and 1, from the row of Helados Romero (profile ice_cream).",
-          "Una proporción entre 0 y 1, de la fila de Helados Romero (perfil ice_cream).")),
-        rtol=1e-4),
+                                    )["guest_share"]["ice_cream"]), rtol=1e-4),
     _decide("bi_weakest_month",
             lambda ws, lang: letters([month_label(m, lang) for m in _last_margins(ws).index]),
             lambda ws: "abcdefghijklmnopqrstuvwxyz"[
-                list(_last_margins(ws).index).index(_last_margins(ws).idxmin())],
-            title=("The month the BI report should flag", "El mes que debe señalar el informe "
-                   "de BI"),
-            hints=(("Look at the last twelve months of the monthly report.",
-                    "Mira los doce últimos meses del informe mensual."),
-                   ("Flag the month with the smallest gross margin.",
-                    "Señala el mes con el menor margen bruto.")),
-            rubric=("Reads the margin column (not the revenue) and names the weakest month; "
-                    "may say whether cost or revenue made it weak.", "Lee la columna del margen "
-                    "(no los ingresos) y señala el mes más flojo; puede decir si lo debilitó "
-                    "el coste o los ingresos.")),
+                list(_last_margins(ws).index).index(_last_margins(ws).idxmin())]),
 )
 
 # ----------------------------------------------------------------------------- notebook 03
@@ -356,17 +272,7 @@ _03 = (
     _decide("scenario_closest",
             lambda ctx, lang: letters([t(f"value.{k}", lang) for k in org.SCENARIOS]),
             lambda ctx: "abc"[int(np.argmin(np.abs(_scenarios(ctx)["total"].to_numpy()
-                                                   - ctx.model("forecast")["actual"].sum())))],
-            title=("The scenario that came true", "El escenario que se cumplió"),
-            hints=(("The holdout's actual sales are known: compare them with each scenario's "
-                    "total.", "Las ventas reales de la reserva se conocen: compáralas con el total "
-                    "de cada escenario."),
-                   ("The closest total, in absolute difference.",
-                    "El total más cercano, en diferencia absoluta.")),
-            rubric=("Compares the actual total with the three scenario totals and says what the "
-                    "closest one implies about the sector and the economy in the holdout.",
-                    "Compara el total real con los tres totales de escenario y dice qué supone "
-                    "el más cercano sobre el sector y la economía en la reserva.")),
+                                                   - ctx.model("forecast")["actual"].sum())))]),
 )
 
 # ----------------------------------------------------------------------------- notebook 04
@@ -378,110 +284,34 @@ def _store_labels(lang):
 
 _04 = (
     _ex("store_busiest_month", lambda d: int(outreach.store_footfall(d)["visits"].max()),
-        ("Store footfall of the busiest month", "Afluencia de la tienda en su mes de más "
-         "visitas"),
-        (("The store's footfall table has one row per month.",
-          "La tabla de afluencia de la tienda tiene una fila por mes."),
-         ("Take the largest number of visits.", "Toma el mayor número de visitas.")),
         needs="store_visits"),
     _ex("till_conversion",
         lambda d: float(outreach.store_footfall(d)["receipts"].sum()
                         / outreach.store_footfall(d)["visits"].sum()),
-        ("Conversion counted at the till", "Conversión contada en la caja"),
-        (("Every receipt is a visit that bought.", "Cada tique es una visita que compró."),
-         ("All the receipts over all the visits of the period, between 0 and 1.",
-          "Todos los tiques sobre todas las visitas del periodo, entre 0 y 1.")),
         needs="store_visits", rtol=1e-4),
     _decide("store_kpi_change", lambda d, lang: _store_labels(lang),
-            lambda d: _first_max(_store_change(d)), needs="store_visits",
-            title=("The store KPI behind the change on a year before",
-                   "El KPI de la tienda detrás del cambio respecto al año anterior"),
-            hints=(("Compare the last month with the same month a year before.",
-                    "Compara el último mes con el mismo mes del año anterior."),
-                   ("Different units: compare relative changes, rises and falls alike.",
-                    "Unidades distintas: compara cambios relativos, subidas y bajadas por "
-                    "igual.")),
-            rubric=("Gives each KPI's relative change and names the largest.",
-                    "Da el cambio relativo de cada KPI y señala el mayor.")),
+            lambda d: _first_max(_store_change(d)), needs="store_visits"),
     _decide("staff_month",
             lambda d, lang: letters([month_label(m, lang) for m in _last_walk_outs(d).index]),
-            lambda d: _first_max(_last_walk_outs(d)), needs="store_visits",
-            title=("The month to add staff at the door", "El mes en que reforzar la puerta"),
-            hints=(("A walk-out is a visitor counted at the door with no receipt at the till.",
-                    "Una salida sin compra es un visitante contado en la puerta sin tique en la "
-                    "caja."),
-                   ("Visits less receipts, month by month over the last twelve months.",
-                    "Visitas menos tiques, mes a mes, en los doce últimos meses.")),
-            rubric=("Computes the walk-outs per month and names the month with most; may weigh "
-                    "them against that month's visits.", "Calcula las salidas sin compra por "
-                    "mes y señala el mes con más; puede compararlas con las visitas de ese "
-                    "mes.")),
+            lambda d: _first_max(_last_walk_outs(d)), needs="store_visits"),
     _ex("subscriber_buyer_share",
         lambda d: float(outreach.subscriber_buyers(d)["buyer"]
-                        / outreach.subscriber_buyers(d).sum()),
-        ("Subscribers who buy", "Suscriptores que compran"),
-        (("Only the people still subscribed count.", "Solo cuentan quienes siguen suscritos."),
-         ("Buyers among them over all of them, between 0 and 1.",
-          "Los compradores entre ellos sobre todos ellos, entre 0 y 1.")),
-        needs="newsletter", rtol=1e-4),
+                        / outreach.subscriber_buyers(d).sum()), needs="newsletter", rtol=1e-4),
     _ex("freed_budget",
         lambda d: float(org.next_plan(_effectiveness(d)).query("decision == 'stop'")[
-            "cost"].sum()),
-        ("The budget the new plan moves", "El presupuesto que mueve el nuevo plan"),
-        (("The new plan stops the campaigns whose ROI is at or below the median ROI.",
-          "El nuevo plan detiene las campañas cuyo ROI está en la mediana o por debajo."),
-         ("Add up what the stopped campaigns cost.",
-          "Suma lo que costaron las campañas detenidas.")),
-        needs="marketing", rtol=1e-4),
+            "cost"].sum()), needs="marketing", rtol=1e-4),
     _ex("seo_best_term", lambda d: str(outreach.search_terms(d)["orders"].idxmax()),
-        ("The search term that sells", "El término de búsqueda que vende"),
-        (("Only the visits from organic search results count: that is what SEO works on.",
-          "Solo cuentan las visitas desde los resultados orgánicos: es lo que trabaja el SEO."),
-         ("The term with the most orders, not the most visits.",
-          "El término con más pedidos, no con más visitas.")),
         needs="search"),
     _ex("alert_negatives",
-        lambda d: int(outreach.keyword_alerts(d)["negative"].sum()),
-        ("Negative mentions in the alert weeks", "Menciones negativas en las semanas de "
-         "alerta"),
-        (("An alert fires in a week with many more negative mentions of the shop than usual.",
-          "Una alerta salta en una semana con muchas más menciones negativas de la tienda "
-          "de lo habitual."),
-         ("Add up the negative mentions of the weeks that fired.",
-          "Suma las menciones negativas de las semanas que dispararon la alerta.")),
-        needs="listening"),
+        lambda d: int(outreach.keyword_alerts(d)["negative"].sum()), needs="listening"),
     _ex("shares_reach", lambda d: int(outreach.share_reach(d)["followers"].sum()),
-        ("Followers the shares could reach", "Seguidores a los que llegan las veces que se "
-         "comparte"),
-        (("Keep the posts that share the shop's content.",
-          "Quédate con las publicaciones que comparten contenido de la tienda."),
-         ("Add up the followers of their authors.", "Suma los seguidores de sus autores.")),
         needs="listening"),
     _decide("influencer_to_renew",
             lambda d, lang: letters(list(_influencers(d).index)),
-            lambda d: _first_max(_influencers(d)), needs="influencers",
-            title=("The influencer to renew", "El influencer que renovar"),
-            hints=(("An influencer earns their own segment by bringing new buyers.",
-                    "Un influencer merece su propio segmento si trae compradores nuevos."),
-                   ("Compare the new buyers each code brought, not the followers.",
-                    "Compara los compradores nuevos que trajo cada código, no los "
-                    "seguidores.")),
-            rubric=("Chooses by new buyers (or revenue) brought, not by followers; notes the "
-                    "cost per post if known.", "Elige por compradores nuevos (o ingresos) "
-                    "aportados, no por seguidores; menciona el coste por publicación si se "
-                    "conoce.")),
+            lambda d: _first_max(_influencers(d)), needs="influencers"),
     _decide("nps_segment",
             lambda d, lang: letters(_role_labels(_nps_by_segment(d).index, lang)),
-            lambda d: _first_max(-_nps_by_segment(d)), needs="surveys",
-            title=("The segment to call first", "El segmento al que llamar primero"),
-            hints=(("Promoters answer 9 or 10, detractors 0 to 6; NPS = % promoters − % "
-                    "detractors.", "Los promotores responden 9 o 10; los detractores, de 0 a 6; "
-                    "NPS = % promotores − % detractores."),
-                   ("Call first the segment with the lowest score.",
-                    "Llama primero al segmento de puntuación más baja.")),
-            rubric=("Compares the NPS of the segments and names the lowest; notes how many "
-                    "answers each has.", "Compara el NPS de los segmentos y señala el más bajo; "
-                    "indica cuántas respuestas tiene cada uno.")),
+            lambda d: _first_max(-_nps_by_segment(d)), needs="surveys"),
 )
 
 

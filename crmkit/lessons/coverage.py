@@ -110,7 +110,7 @@ def missing(found: dict, listed: list[dict]) -> dict[str, list[str]]:
     {'no_section': ['b'], 'no_exercise': ['a', 'b'], 'unknown_tag': ['zz']}
     """
     ids = [c["id"] for c in listed]
-    empty = {"sections": [], "exercises": []}
+    empty: dict[str, list[str]] = {"sections": [], "exercises": []}
     return {"no_section": [i for i in ids if not found.get(i, empty)["sections"]],
             "no_exercise": [i for i in ids if not found.get(i, empty)["exercises"]],
             "unknown_tag": sorted(set(found) - set(ids))}
@@ -133,7 +133,7 @@ def render(root: Path = ROOT) -> str:
         "| concept | concepto | text | sections | exercises |",
         "|---|---|---|---|---|",
     ]
-    empty = {"sections": [], "exercises": []}
+    empty: dict[str, list[str]] = {"sections": [], "exercises": []}
     for c in concepts():
         f = found.get(c["id"], empty)
         lines.append(f"| {c['en']} | {c['es']} | {c['text']} | "

@@ -54,6 +54,7 @@ from ..errors import ParameterError
 from ..i18n import (
     check_lang,
     date_axis,
+    describe_figure,
     format_currency,
     format_date,
     format_message,
@@ -448,6 +449,8 @@ def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = 
         ax.text(0.5, 0.5, t(none, lang), ha="center")
     fig.suptitle(t("dash.title", lang) + f" · {shop_title(data, lang)}", fontsize=14,
                  weight="bold")
+    describe_figure(fig.axes[0], format_message(t("plot_alt.dashboard", lang), lang,
+                                                shop=shop_title(data, lang)))
     return fig
 
 
@@ -489,7 +492,11 @@ def plot_conversion_heatmap(table: pd.DataFrame, *, lang: str = "en", ax=None):
     ax.tick_params(axis="y", rotation=0)
     ax.tick_params(axis="x", rotation=0)
     ax.set_title(t("case.conversion_title", lang))
-    return ax
+    best = shown.stack().idxmax()
+    return describe_figure(ax, format_message(
+        t("plot_alt.conversion_heatmap", lang), lang, rows=shown.shape[0],
+        columns=shown.shape[1], best=f"{format_percent(shown.stack().max(), lang, decimals=1)}"
+        f" ({best[0]}, {best[1]})"))
 
 
 def _png(fig) -> str:

@@ -3,9 +3,11 @@
 A committed notebook is the one source of both languages: every Markdown cell
 is a *pair* of adjacent cells, the English one tagged ``lang-en`` and, right
 after it, the Spanish one tagged ``lang-es``, with the same content. Code
-cells are shared (their labels go through :func:`crmkit.i18n.t`). An
-*edition* keeps the Markdown cells of one language, drops the other's, writes
-``lang = "<lang>"`` into the cell tagged ``parameters`` and clears outputs.
+cells are shared (their labels go through :func:`crmkit.i18n.t`, their
+comments through :mod:`crmkit.lessons.comments`). An *edition* keeps the
+Markdown cells of one language, drops the other's, writes ``lang = "<lang>"``
+into the cell tagged ``parameters``, writes the code's comments in that
+language and clears outputs.
 
 >>> md = lambda text, lang: {"cell_type": "markdown", "id": f"m-{lang}",
 ...                          "metadata": {"tags": [f"lang-{lang}"]}, "source": text}
@@ -58,6 +60,7 @@ from pathlib import Path
 
 from ..errors import CRMKitError, ParameterError
 from ..i18n import LANGS, check_lang
+from .comments import localise_code
 from .exercises import strip_notebook
 
 __all__ = [
@@ -205,9 +208,19 @@ def edition(nb: dict, lang: str) -> dict:
                 src = _source(cell)
                 if re.search(_PARAM.format(name="lang"), src, re.M):
                     cell["source"] = set_parameter(src, "lang", lang)
+            _localise_comments(cell, lang)
         cells.append(cell)
     out["cells"] = cells
     return out
+
+
+def _localise_comments(cell: dict, lang: str) -> None:
+    """Write the comments of a code cell in ``lang`` (its source keeps its list or text form)."""
+    src = _source(cell)
+    written = localise_code(src, lang)
+    if written != src:
+        as_list = isinstance(cell.get("source"), list)
+        cell["source"] = written.splitlines(keepends=True) if as_list else written
 
 
 def read_notebook(path: str | Path) -> dict:

@@ -2,8 +2,10 @@
 
 A notebook builds an :class:`ExerciseBook` from its data and a list of
 :class:`Exercise` definitions (each knows how to compute the right answer
-from the same data). The learner writes an answer between the solution
-markers and calls :meth:`ExerciseBook.check`:
+from the same data). The book computes each right answer once and keeps only
+a seal of it (:mod:`crmkit.lessons.sealed`): nothing in a student's book holds
+an answer or a way to compute one. The learner writes an answer between the
+solution markers and calls :meth:`ExerciseBook.check`:
 
 .. code-block:: python
 
@@ -37,21 +39,29 @@ from __future__ import annotations
 
 import copy
 import json
-import math
 import numbers
 import re
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError
-from ..i18n import check_lang, parse_number
-from .submission import encode, log_path, read_log, write_log
+from ..i18n import catalog, check_lang, format_message, t
+from .comments import comment, notebook_lang
+from .sealed import AnyOf, Seal, fold, seal
+from .submission import (
+    append_history,
+    encode,
+    fingerprint,
+    history_path,
+    log_path,
+    read_log,
+    write_log,
+)
 
 __all__ = [
     "AnyOf",
@@ -60,8 +70,8 @@ __all__ = [
     "fold",
     "answer_reason",
     "ExerciseBook",
+    "NotReady",
     "Verdict",
-    "answer_key",
     "compare",
     "strip_solutions",
     "student_source",
@@ -72,76 +82,18 @@ __all__ = [
 
 BEGIN = "# BEGIN SOLUTION"
 END = "# END SOLUTION"
-PLACEHOLDER = "# your code here: give `answer` its value"
-
-_TEXT = {
-    "correct": ("✅ {title}: correct, well done!", "✅ {title}: ¡correcto, muy bien!"),
-    "incorrect": ("❌ {title}: not yet. Check your steps and try again{hint}.",
-                  "❌ {title}: todavía no. Revisa los pasos y vuelve a intentarlo{hint}."),
-    "close": ("🟡 {title}: very close, but not within the tolerance{hint}.",
-              "🟡 {title}: muy cerca, pero fuera del margen admitido{hint}."),
-    "wrong_shape": ("🔶 {title}: the answer has the wrong shape: {detail}.",
-                    "🔶 {title}: la respuesta no tiene la forma esperada: {detail}."),
-    "missing": ("⏳ {title}: not done yet. Write your answer in `answer`{hint}.",
-                "⏳ {title}: todavía sin hacer. Escribe tu respuesta en `answer`{hint}."),
-    "invalid": ("🔶 {title}: your answer could not be used: {detail}{hint}",
-                "🔶 {title}: no se ha podido usar tu respuesta: {detail}{hint}"),
-    "skipped": ("⏭️ {title}: skipped, this shop's data has no {detail}.",
-                "⏭️ {title}: se omite, los datos de esta tienda no tienen {detail}."),
-    "error": ("⚠️ {title}: the check could not run ({detail}). Your answer was not judged.",
-              "⚠️ {title}: no se pudo comprobar ({detail}). La respuesta no se ha evaluado."),
-    "hint_offer": (" (ask for a hint: book.hint({name!r}))",
-                   " (pide una pista: book.hint({name!r}))"),
-    "hint": ("Hint {i}/{n}: {text}", "Pista {i}/{n}: {text}"),
-    "no_hints": ("No more hints for {title}: compare with the lesson above.",
-                 "No quedan pistas para {title}: repasa la lección de arriba."),
-    "unknown": ("There is no exercise called {name!r}; the exercises are: {names}.",
-                "No hay ningún ejercicio llamado {name!r}; los ejercicios son: {names}."),
-    "expected_one": ("expected one value, got {n} values",
-                     "se esperaba un valor y hay {n} valores"),
-    "expected_one_query": ("expected one value, got {n} (a query that returns {n} rows?)",
-                           "se esperaba un valor y hay {n} (¿una consulta que devuelve {n} "
-                           "filas?)"),
-    "perturbed": ("❌ {title}: right on this data, but not when the data change a little: check "
-                  "the query's ordering and filters against the question{hint}.",
-                  "❌ {title}: correcto con estos datos, pero no si los datos cambian un poco: "
-                  "revisa la ordenación y los filtros de la consulta frente a la pregunta{hint}."),
-    "limit": ("⏸️ {title}: this exercise has been checked {n} times; further checks are not "
-              "judged (the instructor sees how often each exercise was checked). Work it out "
-              "from the lesson.",
-              "⏸️ {title}: este ejercicio se ha comprobado {n} veces; las siguientes "
-              "comprobaciones no se evalúan (el profesor ve cuántas veces se comprobó cada "
-              "ejercicio). Resuélvelo con la lección."),
-    "student": ("Exercises of student {id}: the data above are yours, and so are the answers.",
-                "Ejercicios del estudiante {id}: los datos de arriba son los tuyos, y también "
-                "las respuestas."),
-    "quoted_number": ("expected a number, got a text: write the number without quotes",
-                      "se esperaba un número y hay un texto: escribe el número sin comillas"),
-    "unquoted_text": ("expected a text, got a number: write the name in quotes, e.g. 'web'",
-                      "se esperaba un texto y hay un número: escribe el nombre entre comillas, "
-                      "p. ej. 'web'"),
-    "percent": ("it looks like a percentage: give a share between 0 and 1",
-                "parece un porcentaje: da una proporción entre 0 y 1"),
-    "expected_kind": ("expected {want}, got {got}", "se esperaba {want} y se recibió {got}"),
-}
-_KINDS = {
-    "number": ("a number", "un número"), "text": ("a text", "un texto"),
-    "table": ("a table (DataFrame)", "una tabla (DataFrame)"),
-    "series": ("a Series", "una Serie"), "collection": ("a list or set", "una lista o conjunto"),
-    "bool": ("True or False", "True o False"), "other": ("something else", "otra cosa"),
-}
+#: The line that stands for a solution in the student edition (English; see :func:`strip_source`).
+PLACEHOLDER = comment("placeholder", "en")
 
 
 def _say(key: str, lang: str, **kw) -> str:
-    return _TEXT[key][0 if lang == "en" else 1].format(**kw)
+    """The verdict sentence ``verdict.<key>`` of the catalog in ``lang``, filled in."""
+    return format_message(t(f"verdict.{key}", lang), lang, **kw)
 
 
-class AnyOf(tuple):
-    """Several answers are right (e.g. fields tied for last place): any one is correct.
-
-    >>> compare("city", AnyOf(["address", "city"]))
-    ('correct', '')
-    """
+def _text(value: str, lang: str) -> str:
+    """``value`` in ``lang`` when it is a catalog key; else ``value`` itself (a plain text)."""
+    return t(value, lang) if value in catalog() else value
 
 
 class _Invalid(Exception):
@@ -149,7 +101,21 @@ class _Invalid(Exception):
 
 
 class Unusable(ValueError):
-    """Raised by an exercise's ``convert``: ``Unusable(english, spanish)`` says what is needed."""
+    """Raised by an exercise's ``convert``: ``Unusable(key, **values)`` says what is needed.
+
+    ``key`` names a sentence of the catalog (``verdict.<key>``), filled in with ``values``.
+
+    >>> print(Unusable("need_reason", n=5).text("es"))
+    da tu elección y un motivo: answer = ('b', 'porque ...'), con al menos 5 palabras de motivo
+    """
+
+    def __init__(self, key: str, **values: Any) -> None:
+        super().__init__(key)
+        self.key, self.values = key, values
+
+    def text(self, lang: str) -> str:
+        """What the answer needs, in ``lang``."""
+        return _say(self.key, lang, **self.values)
 
 
 @dataclass(frozen=True)
@@ -176,10 +142,12 @@ class Exercise:
         Identifier used in ``book.check(name, answer)``.
     solve : callable
         ``solve(data) -> expected answer``.
-    title : tuple of (en, es) or str
-        Title shown in verdicts.
-    hints : sequence of str or of (en, es) pairs
-        Shown one at a time by :meth:`ExerciseBook.hint`.
+    title : str
+        Title shown in verdicts: a catalog key, by default ``exercise.<name>.title``
+        (a text that is not a key is shown as it is, in every language).
+    hints : sequence of str
+        Shown one at a time by :meth:`ExerciseBook.hint`: catalog keys, by default
+        every ``exercise.<name>.hint.1``, ``.hint.2``, ... the catalog holds.
     rtol, atol : float
         Tolerance for numbers (relative and absolute).
     ordered : bool
@@ -208,15 +176,30 @@ class Exercise:
     options : callable, optional
         For ``decide``: ``options(data, lang) -> {letter: text}``, shown by
         :meth:`ExerciseBook.options`.
-    rubric : tuple of (en, es) or str
+    rubric : str
         What the instructor looks for in the written reason (exported by
-        ``crmkit grade`` for manual grading).
+        ``crmkit grade`` for manual grading): a catalog key, by default
+        ``exercise.<name>.rubric``.
+
+    Every text a person reads lives in the catalog (``crmkit/catalog_exercises.yaml``)
+    in both languages; an exercise only names its keys:
+
+    >>> ex = Exercise("win_rate", len)
+    >>> ex.title, ex.hints[0]
+    ('exercise.win_rate.title', 'exercise.win_rate.hint.1')
+    >>> print(ex.label("es"), ex.hint_text(0, "en"), sep="\\n")
+    Tasa de éxito del embudo de ventas
+    Only closed negotiations count: stages 'won' and 'lost'.
+    >>> Exercise("x", len, title=("X", "X"))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.ParameterError: Exercise 'x': title must be a catalog key (or one plain ...
     """
 
     name: str
     solve: Callable[[Any], Any]
-    title: tuple[str, str] | str = ""
-    hints: Sequence[str | tuple[str, str]] = ()
+    title: str = ""
+    hints: Sequence[str] = ()
     rtol: float = 1e-6
     atol: float = 1e-9
     ordered: bool = False
@@ -227,43 +210,104 @@ class Exercise:
     perturb: Callable[[Any], Any] | None = None
     kind: str = "compute"
     options: Callable[[Any, str], Mapping[str, str]] | None = None
-    rubric: tuple[str, str] | str = ""
+    rubric: str = ""
+
+    def __post_init__(self) -> None:
+        for attr, value in (("title", self.title), ("rubric", self.rubric),
+                            *(("hints", h) for h in self.hints)):
+            if not isinstance(value, str):
+                raise ParameterError(
+                    f"Exercise {self.name!r}: {attr} must be a catalog key (or one plain "
+                    f"text), not {value!r}; put both languages in the catalog.")
+        own, known = f"exercise.{self.name}", catalog()
+        if not self.title and f"{own}.title" in known:
+            object.__setattr__(self, "title", f"{own}.title")
+        if not self.hints:
+            keys = (f"{own}.hint.{i}" for i in range(1, len(known)))
+            object.__setattr__(self, "hints", tuple(takewhile(known.__contains__, keys)))
+        if not self.rubric and f"{own}.rubric" in known:
+            object.__setattr__(self, "rubric", f"{own}.rubric")
 
     def label(self, lang: str) -> str:
-        if isinstance(self.title, tuple):
-            return self.title[0 if lang == "en" else 1]
-        return self.title or self.name
+        """The title in ``lang`` (the exercise's name when it has none)."""
+        return _text(self.title, lang) or self.name
 
     def hint_text(self, i: int, lang: str) -> str:
-        h = self.hints[i]
-        return h if isinstance(h, str) else h[0 if lang == "en" else 1]
+        """Hint number ``i`` (from 0) in ``lang``."""
+        return _text(self.hints[i], lang)
+
+    def rubric_text(self, lang: str) -> str:
+        """The rubric in ``lang`` (empty when there is none)."""
+        return _text(self.rubric, lang)
+
+
+class NotReady(LookupError):
+    """Raised while a book is built when an answer needs what the notebook has not made yet
+    (a model it fits further down): the exercise is sealed once :meth:`ExerciseBook.use`
+    hands it over, or at its first check."""
+
+
+def _no_answer(data: Any) -> Any:
+    raise ParameterError("a student's exercise book keeps no answers; the instructor's "
+                         "answers come from crmkit.grading.keys.")
+
+
+@dataclass(frozen=True)
+class _Key:
+    """What a book keeps of an exercise's right answer: seals, never the answer."""
+
+    seal: Seal | None = None
+    perturbed: Seal | None = None   # the answer on the exercise's perturbed data
+    error: str = ""                 # the answer could not be computed: why
 
 
 class ExerciseBook:
-    """The exercises of one notebook, checked against the notebook's own data.
+    """The exercises of one notebook, checked against the notebook's own lesson.
 
-    A student's book can check answers and give hints, but offers no way to
-    see an answer: the exercise definitions stay private, and nothing is kept
-    on the book but the verdicts. Instructors and tests get the right answer
-    with :func:`answer_key`.
+    ``lesson`` is what the exercises are computed from (the shop's data, or a
+    lesson object holding data, warehouse and fitted models). Each right
+    answer is computed once, sealed (:mod:`crmkit.lessons.sealed`) and
+    dropped: the book keeps no answer and no way to compute one, and a
+    verdict says in which band an answer lies, never how far it is from the
+    right one. Instructors get answers from :mod:`crmkit.grading.keys`.
     """
 
-    #: Checks of one exercise that are judged; later ones are refused (no trial-and-error oracle).
+    #: Different answers to one exercise that are judged; later ones are refused.
     MAX_CHECKS = 30
 
-    def __init__(self, data: Any, exercises: Sequence[Exercise], lang: str = "en",
-                 quiet: bool = False, student_id: str | None = None) -> None:
-        self.data = data
+    def __init__(self, lesson: Any, exercises: Sequence[Exercise], lang: str = "en",
+                 quiet: bool = False, student_id: str | None = None,
+                 settled: bool = True) -> None:
+        self.lesson = lesson
         self.lang = check_lang(lang)
         self.quiet = quiet
         self.results: dict[str, Verdict] = {}
         self.attempts: dict[str, int] = {}
-        self._by_name = {e.name: e for e in exercises}
+        self._by_name = {e.name: replace(e, solve=_no_answer) for e in exercises}
+        self._tried: dict[str, set[str]] = {}
         self._hints_shown: dict[str, int] = {}
-        self.student_id = student_id if student_id is not None else _notebook_student_id()
+        in_notebook = _notebook_student_id()
+        self.student_id = student_id if student_id is not None else in_notebook
         if self.student_id:
             self._show(_say("student", self.lang, id=self.student_id))
         self._log = _GradingLog.start(self) if log_path() else None
+        self._history = history_path(in_notebook is not None and self._log is None)
+        self._keys: dict[str, _Key] = {}
+        self._perturbed_data: dict[str, Any] = {}
+        # an exercise's definition stays only until its answer is sealed: now if the lesson's
+        # answers are settled, else (files the notebook writes later) at its first check
+        self._pending = {e.name: e for e in exercises}
+        if settled:
+            self._seal_ready(final=False)
+
+    @property
+    def data(self) -> Any:
+        """Deprecated name of :attr:`lesson` (editions handed out before the rename use it)."""
+        import warnings
+
+        warnings.warn("book.data is now book.lesson; hand fitted models over with book.use()",
+                      DeprecationWarning, stacklevel=2)
+        return self.lesson
 
     def __repr__(self) -> str:
         return f"ExerciseBook({', '.join(self._by_name)}; lang={self.lang!r})"
@@ -273,6 +317,71 @@ class ExerciseBook:
         """The names of the exercises, in the order of the notebook."""
         return list(self._by_name)
 
+    def use(self, **made: Any) -> None:
+        """Hand the book what the notebook has made, e.g. ``book.use(holdout=holdout)``.
+
+        The exercises checked against it are judged on the notebook's own
+        objects (a model is never fitted twice).
+        """
+        wire = getattr(self.lesson, "use", None)
+        if wire is None:
+            raise ParameterError("this notebook's exercises need nothing handed over: "
+                                 "book.use() is for notebooks that fit models (03).")
+        wire(**made)
+        self._seal_ready(final=False)
+
+    # ------------------------------------------------------------------ sealing
+    def _solve(self, ex: Exercise, on: Any, final: bool) -> Any:
+        fit = getattr(on, "fit_missing", None)
+        if fit is not None:
+            on.fit_missing = final
+        try:
+            return ex.solve(on)
+        finally:
+            if fit is not None:
+                on.fit_missing = fit
+
+    def _seal_ready(self, final: bool) -> None:
+        """Seal every pending exercise whose answer can be computed now."""
+        for name in list(self._pending):
+            ex = self._pending[name]
+            has = getattr(self.lesson, "has", None)
+            if ex.needs and has is not None and not has(ex.needs):
+                del self._pending[name]  # skipped at every check: nothing to seal
+                continue
+            try:
+                self._keys[name] = self._seal(ex, final)
+            except Exception:  # NotReady, or what the notebook has not made yet
+                continue
+            del self._pending[name]
+
+    def _seal(self, ex: Exercise, final: bool) -> _Key:
+        """The key of ``ex``; before the first check (not ``final``) anything that fails
+        raises, and the exercise waits."""
+        try:
+            expected = self._solve(ex, self.lesson, final)
+            perturbed = None
+            if ex.perturb is not None and ex.convert is not None:
+                other = self._perturbed_data[ex.name] = ex.perturb(self.lesson)
+                perturbed = self._solve(ex, other, final)
+        except Exception as exc:  # a check must never crash the learner's notebook
+            if not final:
+                raise
+            return _Key(error=f"{type(exc).__name__}: {exc}")
+        opts = {"rtol": ex.rtol, "atol": ex.atol, "ordered": ex.ordered,
+                "synonyms": ex.synonyms}
+        if perturbed is not None:
+            perturbed = seal(perturbed, **opts)
+        if self._log is not None:  # the grader judges again, outside the notebook
+            self._log.expected(ex.name, expected)
+        return _Key(seal(expected, **opts), perturbed)
+
+    def _key(self, name: str) -> _Key:
+        if name in self._pending:
+            self._keys[name] = self._seal(self._pending.pop(name), final=True)
+        return self._keys[name]
+
+    # ------------------------------------------------------------------ checking
     def _show(self, text: str) -> None:
         if not self.quiet:
             print(text)
@@ -284,90 +393,98 @@ class ExerciseBook:
                             names=", ".join(self._by_name) or "-"))
         return ex
 
+    def _count(self, name: str, answer: Any) -> bool:
+        """Count a check of ``name``; False once too many different answers were tried."""
+        self.attempts[name] = self.attempts.get(name, 0) + 1
+        tried = self._tried.setdefault(name, set())
+        mark = fingerprint(answer)
+        if mark not in tried and len(tried) >= self.MAX_CHECKS:
+            return False
+        tried.add(mark)
+        return True
+
     def judge(self, name: str, answer: Any) -> Verdict:
         """Judge ``answer`` to exercise ``name`` without printing; the verdict is kept.
 
-        Each exercise is judged at most :attr:`MAX_CHECKS` times; the number of
-        checks is kept in :attr:`attempts` (and, in a graded run, shown to the
-        instructor).
+        At most :attr:`MAX_CHECKS` different answers to one exercise are
+        judged; every check is counted in :attr:`attempts` and logged for the
+        instructor (in a graded run, and in a student's notebook).
         """
         ex = self._by_name.get(name)
         if ex is None:
             msg = _say("unknown", self.lang, name=name, names=", ".join(self._by_name) or "-")
             return Verdict(name, "error", msg)
         title = ex.label(self.lang)
-        self.attempts[name] = self.attempts.get(name, 0) + 1
-        if self.attempts[name] > self.MAX_CHECKS:
-            if self._log is not None:
-                self._log.attempt(name, self.attempts[name])
-            return Verdict(name, "limit", _say("limit", self.lang, title=title,
-                                               n=self.attempts[name] - 1))
+        if not self._count(name, answer):
+            verdict = Verdict(name, "limit", _say("limit", self.lang, title=title,
+                                                  n=self.attempts[name] - 1))
+            self._record(ex, verdict, answer, None)
+            return verdict
         offer = _say("hint_offer", self.lang, name=name) if ex.hints else ""
-        has = getattr(self.data, "has", None)
+        has = getattr(self.lesson, "has", None)
         if ex.needs and has is not None and not has(ex.needs):
-            from ..i18n import t
-
             verdict = Verdict(name, "skipped", _say("skipped", self.lang, title=title,
                                                     detail=t(f"topic.{ex.needs}", self.lang)))
             self.results[name] = verdict
-            if self._log is not None:
-                self._log.check(ex, verdict, None, None, self.attempts[name])
+            self._record(ex, verdict, None, None)
             return verdict
-        expected = given = raw = None
-        try:
-            if answer is None or answer is Ellipsis:
-                status, detail = "missing", ""
-                if self._log is not None:  # the grader looks for copies of this data's answers
-                    try:
-                        expected = ex.solve(self.data)
-                    except Exception:  # no answer to compare with: it stays "missing"
-                        expected = None
-            else:
-                raw = given = answer
-                query = _looks_like_query(answer)
-                if ex.convert is not None:
-                    answer = given = self._convert(ex, answer)
-                expected = ex.solve(self.data)
-                answer = given = _synonym(answer, expected, ex.synonyms)
-                status, detail = compare(answer, expected, rtol=ex.rtol, atol=ex.atol,
-                                         ordered=ex.ordered, lang=self.lang, query=query)
-                if status == "correct" and ex.perturb is not None and ex.convert is not None:
-                    status = self._perturbed(ex, raw)
-        except _Invalid as exc:
-            status, detail = "invalid", str(exc)
-        except Exception as exc:  # a check must never crash the learner's notebook
-            status, detail = "error", f"{type(exc).__name__}: {exc}"
+        status, detail, given = self._verdict(ex, answer)
         offered = status in ("incorrect", "close", "missing", "invalid", "perturbed")
         message = _say(status, self.lang, title=title, detail=detail,
                        hint=offer if offered else "")
         status = "incorrect" if status == "perturbed" else status
         verdict = Verdict(name, status, message)
         self.results[name] = verdict
-        if self._log is not None:
-            reason = answer_reason(raw) if ex.kind != "compute" else None
-            self._log.check(ex, verdict, given, expected, self.attempts[name], reason)
+        self._record(ex, verdict, given, answer_reason(answer) if ex.kind != "compute" else None)
         return verdict
 
-    def _perturbed(self, ex: Exercise, raw: Any) -> str:
-        """``correct`` if the answer is also right on the exercise's perturbed copy of the data."""
-        other = ex.perturb(self.data)
+    def _verdict(self, ex: Exercise, answer: Any) -> tuple[str, str, Any]:
+        """``(status, detail, answer as judged)``; never raises."""
         try:
-            again = ex.convert(other, raw)
+            key = self._key(ex.name)
+            if answer is None or answer is Ellipsis:
+                return "missing", "", None
+            if key.error:
+                return "error", key.error, answer
+            raw = given = answer
+            query = _looks_like_query(answer)
+            if ex.convert is not None:
+                given = self._convert(ex, self.lesson, answer)
+            status, detail = key.seal.judge(given, lang=self.lang, query=query)
+            if status == "correct" and key.perturbed is not None:
+                status = self._perturbed(ex, raw, key.perturbed)
+            return status, detail, given
+        except _Invalid as exc:
+            return "invalid", str(exc), answer
+        except Exception as exc:  # a check must never crash the learner's notebook
+            return "error", f"{type(exc).__name__}: {exc}", answer
+
+    def _record(self, ex: Exercise, verdict: Verdict, given: Any, reason: str | None) -> None:
+        n = self.attempts.get(ex.name, 0)
+        if self._log is not None:
+            self._log.check(ex, verdict, given, n, reason)
+        if self._history is not None:
+            append_history(self._history, self.student_id, ex.name, verdict.status,
+                           fingerprint(given))
+
+    def _perturbed(self, ex: Exercise, raw: Any, right: Seal) -> str:
+        """``correct`` if the answer is also right on the exercise's perturbed copy of the data."""
+        try:
+            again = ex.convert(self._perturbed_data[ex.name], raw)
         except Exception:
             return "perturbed"
-        status, _ = compare(again, ex.solve(other), rtol=ex.rtol, atol=ex.atol,
-                            ordered=ex.ordered, lang=self.lang)
+        status, _ = right.judge(again, lang=self.lang)
         return "correct" if status == "correct" else "perturbed"
 
     def check(self, name: str, answer: Any) -> None:
         """Judge ``answer`` to exercise ``name`` and print the verdict (never the answer)."""
         self._show(self.judge(name, answer).message)
 
-    def _convert(self, ex: Exercise, answer: Any) -> Any:
+    def _convert(self, ex: Exercise, on: Any, answer: Any) -> Any:
         try:
-            return ex.convert(self.data, answer)
+            return ex.convert(on, answer)
         except Unusable as exc:  # the convert says, in both languages, what it needs
-            raise _Invalid(exc.args[0 if self.lang == "en" else 1]) from None
+            raise _Invalid(exc.text(self.lang)) from None
         except Exception as exc:  # e.g. a SQL syntax error: tell the learner, never crash
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
             raise _Invalid(f"{type(exc).__name__}: {first}") from None
@@ -377,7 +494,7 @@ class ExerciseBook:
         ex = self._lookup(name)
         if ex is None or ex.options is None:
             return
-        for letter, text in ex.options(self.data, self.lang).items():
+        for letter, text in ex.options(self.lesson, self.lang).items():
             self._show(f"  {letter}) {text}")
 
     def hint(self, name: str) -> None:
@@ -422,29 +539,9 @@ def _looks_like_query(answer: Any) -> bool:
     return isinstance(answer, str) and bool(_QUERY.match(answer))
 
 
-def fold(text: str) -> str:
-    """``text`` without case, accents or surrounding spaces, for comparing words.
-
-    >>> fold("  Sábado "), fold("ANALÍTICO") == fold("analitico")
-    ('sabado', True)
-    """
-    decomposed = unicodedata.normalize("NFKD", text.strip().casefold())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def _synonym(answer: Any, expected: Any, synonyms: Mapping[str, Sequence[str]]) -> Any:
-    """The expected word when ``answer`` is one of its accepted synonyms; else ``answer``."""
-    if not (isinstance(answer, str) and synonyms):
-        return answer
-    wanted = list(expected) if isinstance(expected, AnyOf) else [expected]
-    for word in wanted:
-        if isinstance(word, str) and fold(answer) in {fold(w) for w in synonyms.get(word, ())}:
-            return word
-    return answer
-
-
 class _GradingLog:
-    """Writes a book's exercises and checks into the grading log of a graded run."""
+    """Writes a book's exercises, right answers and checks into the grading log of a graded
+    run (never in a student's own notebook: the log is the grader's)."""
 
     def __init__(self, path: Path, index: int, log: dict) -> None:
         self.path, self.index, self.log = path, index, log
@@ -455,26 +552,32 @@ class _GradingLog:
         log = read_log(path)
         log.setdefault("books", []).append({
             "lang": book.lang, "student_id": book.student_id,
-            "seed": _data_seed(book.data),
+            "seed": _data_seed(book.lesson),
             "exercises": {e.name: {"title": e.label(book.lang), "points": e.points,
                                    "hint": e.hint_text(0, book.lang) if e.hints else "",
                                    "rtol": e.rtol, "atol": e.atol, "ordered": e.ordered,
-                                   "kind": e.kind, "rubric": _text_of(e.rubric, book.lang)}
+                                   "kind": e.kind, "rubric": e.rubric_text(book.lang)}
                           for e in book._by_name.values()},
             "checks": {}})
         out = cls(path, len(log["books"]) - 1, log)
         write_log(path, log)
         return out
 
-    def attempt(self, name: str, n: int) -> None:
-        self.log["books"][self.index]["checks"].setdefault(name, {})["attempts"] = n
+    def _entry(self, name: str) -> dict:
+        return self.log["books"][self.index]["checks"].setdefault(name, {})
+
+    def expected(self, name: str, value: Any) -> None:
+        self._entry(name)["expected"] = encode(value)
         write_log(self.path, self.log)
 
-    def check(self, ex: Exercise, verdict: Verdict, answer: Any, expected: Any,
-              n: int, reason: str | None = None) -> None:
-        self.log["books"][self.index]["checks"][ex.name] = {
-            "status": verdict.status, "message": verdict.message, "attempts": n,
-            "answer": encode(answer), "expected": encode(expected), "reason": reason}
+    def check(self, ex: Exercise, verdict: Verdict, answer: Any, n: int,
+              reason: str | None = None) -> None:
+        entry = self._entry(ex.name)
+        if verdict.status == "limit":
+            entry["attempts"] = n
+        else:
+            entry.update(status=verdict.status, message=verdict.message, attempts=n,
+                         answer=encode(answer), reason=reason)
         write_log(self.path, self.log)
 
 
@@ -484,10 +587,6 @@ def _data_seed(data: Any) -> int | None:
     return int(seed) if isinstance(seed, numbers.Integral) else None
 
 
-def _text_of(text: tuple[str, str] | str, lang: str) -> str:
-    return text if isinstance(text, str) else text[0 if lang == "en" else 1]
-
-
 def answer_reason(answer: Any) -> str | None:
     """The written reason of a *decide* or *interpret* answer ``(choice, reason)``, if any."""
     if isinstance(answer, tuple | list) and len(answer) == 2 and isinstance(answer[1], str):
@@ -495,57 +594,19 @@ def answer_reason(answer: Any) -> str | None:
     return answer.strip() if isinstance(answer, str) else None
 
 
-def answer_key(book: ExerciseBook, name: str) -> Any:
-    """The right answer to exercise ``name`` of ``book``: for instructors and tests.
-
-    A student's notebook never calls it; checks and hints never show it.
-
-    >>> book = ExerciseBook([1, 2, 3], [Exercise("total", sum)])
-    >>> answer_key(book, "total")
-    6
-    """
-    ex = book._by_name.get(name)
-    if ex is None:
-        raise ParameterError(f"there is no exercise called {name!r}; the exercises are: "
-                             f"{', '.join(book.names) or '-'}.")
-    return ex.solve(book.data)
-
-
 # ----------------------------------------------------------------------------- comparison
-def _kind(x: Any) -> str:
-    if isinstance(x, bool | np.bool_):
-        return "bool"
-    if isinstance(x, numbers.Number | np.number):
-        return "number"
-    if isinstance(x, str):
-        return "text"
-    if isinstance(x, pd.DataFrame):
-        return "table"
-    if isinstance(x, pd.Series):
-        return "series"
-    if isinstance(x, list | tuple | set | frozenset | np.ndarray | pd.Index):
-        return "collection"
-    return "other"
-
-
-def _shape_error(want: str, got: str, lang: str) -> tuple[str, str]:
-    i = 0 if lang == "en" else 1
-    return "wrong_shape", _say("expected_kind", lang, want=_KINDS[want][i], got=_KINDS[got][i])
-
-
-def _close(a: float, b: float, rtol: float, atol: float) -> bool:
-    return math.isclose(float(a), float(b), rel_tol=rtol, abs_tol=atol)
-
-
 def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-9,
-            ordered: bool = False, lang: str = "en", query: bool = False) -> tuple[str, str]:
+            ordered: bool = False, lang: str = "en", query: bool = False,
+            synonyms: Mapping[str, Sequence[str]] | None = None) -> tuple[str, str]:
     """Compare an answer with the expected value: ``(status, detail)``.
 
-    Numbers within tolerance are equal; a number typed as a table shows it
-    (the right value rounded to the decimals typed) is close; texts ignore
+    Judged exactly as a student's book judges it (:meth:`Seal.judge
+    <crmkit.lessons.sealed.Seal.judge>`): numbers within tolerance are
+    equal, a number within the wider "close" band or typed as a table shows
+    it (the right value rounded to the decimals typed) is close; texts ignore
     case, accents and surrounding spaces; collections ignore order unless
-    ``ordered``; Series and tables compare values by label. ``query`` says the
-    learner answered with a query (messages about rows then mention it).
+    ``ordered``; Series and tables compare values by label. ``query`` says
+    the learner answered with a query (messages about rows then mention it).
 
     >>> compare(3.0000001, 3)
     ('correct', '')
@@ -572,157 +633,9 @@ def compare(answer: Any, expected: Any, *, rtol: float = 1e-6, atol: float = 1e-
     >>> compare("1.500,5", 1500.5, lang="es")
     ('correct', '')
     """
-    if isinstance(expected, AnyOf):
-        results = [compare(answer, e, rtol=rtol, atol=atol, ordered=ordered, lang=lang,
-                           query=query) for e in expected]
-        return next((r for r in results if r[0] == "correct"), results[0])
-    want, got = _kind(expected), _kind(answer)
-    typed = answer
-    if want == "number" and lang != "en":
-        answer, got = _decimal_comma(answer, got, lang)
-    if want == "number" and got == "bool":
-        return _shape_error(want, got, lang)
-    if want in ("number", "text") and got in ("collection", "series", "table"):
-        n = len(answer)
-        return "wrong_shape", _say("expected_one_query" if query else "expected_one", lang, n=n)
-    if want == "number":
-        if got == "text" and _is_number(answer):
-            return "wrong_shape", _say("quoted_number", lang)
-        if got != "number":
-            return _shape_error(want, got, lang)
-        if _close(answer, expected, rtol, atol):
-            return "correct", ""
-        if 0 < abs(expected) <= 1 and 1 < abs(answer) <= 100 and (
-                _close(answer / 100, expected, max(rtol * 10, 0.005), atol)
-                or _close(answer / 100, round(float(expected), _decimals(typed) + 2), 1e-9, 1e-12)):
-            return "wrong_shape", _say("percent", lang)
-        near = (_close(answer, expected, max(rtol * 10, 0.005), atol)
-                or _as_displayed(typed, answer, expected))
-        return ("close" if near else "incorrect"), ""
-    if want == "bool":
-        if got != "bool":
-            return _shape_error(want, got, lang)
-        return ("correct" if bool(answer) == bool(expected) else "incorrect"), ""
-    if want == "text":
-        if got == "number":
-            return "wrong_shape", _say("unquoted_text", lang)
-        if got != "text":
-            return _shape_error(want, got, lang)
-        return ("correct" if fold(answer) == fold(expected) else "incorrect"), ""
-    if want == "collection":
-        if got not in ("collection", "series"):
-            return _shape_error(want, got, lang)
-        a, e = list(answer), list(expected)
-        if len(a) != len(e):
-            i = 0 if lang == "en" else 1
-            return "wrong_shape", (f"expected {len(e)} items, got {len(a)}" if i == 0 else
-                                   f"se esperaban {len(e)} elementos y hay {len(a)}")
-        if not ordered:
-            a, e = sorted(a, key=_sort_key), sorted(e, key=_sort_key)
-        ok = all(compare(x, y, rtol=rtol, atol=atol, lang=lang)[0] == "correct"
-                 for x, y in zip(a, e, strict=True))
-        return ("correct" if ok else "incorrect"), ""
-    if want == "series":
-        if got == "table" and answer.shape[1] == 1:
-            answer = answer.iloc[:, 0]
-        elif got != "series":
-            return _shape_error(want, got, lang)
-        return _compare_frames(answer.to_frame("v"), expected.to_frame("v"), rtol, atol,
-                               ordered, lang)
-    if want == "table":
-        if got != "table":
-            return _shape_error(want, got, lang)
-        return _compare_frames(answer, expected, rtol, atol, ordered, lang)
-    same = answer == expected
-    return ("correct" if bool(same) else "incorrect"), ""
-
-
-def _decimal_comma(answer: Any, got: str, lang: str) -> tuple[Any, str]:
-    """A number the learner wrote with the language's decimal comma, read as a number.
-
-    ``"1.500,25"`` (a text) and ``(0, 25)`` (what Python makes of ``0,25``)
-    become 1500.25 and 0.25; anything else is returned unchanged.
-    """
-    if got == "text" and "," in answer:
-        try:
-            return parse_number(answer, lang), "number"
-        except ValueError:
-            return answer, got
-    if (got == "collection" and isinstance(answer, tuple) and len(answer) == 2
-            and all(isinstance(x, numbers.Integral) and not isinstance(x, bool | np.bool_)
-                    for x in answer) and answer[1] >= 0):
-        whole, frac = answer
-        return float(f"{whole}.{frac}"), "number"
-    return answer, got
-
-
-def _as_displayed(typed: Any, answer: float, expected: float) -> bool:
-    """Whether ``answer`` is ``expected`` rounded to the decimals the learner typed (1 to 4),
-    within 5 % of it (``0,2`` for 0.25 is too coarse to be close).
-
-    >>> _as_displayed("0,02", 0.02, 0.0198), _as_displayed(0.4, 0.4, 0.0198)
-    (True, False)
-    >>> _as_displayed("0,2", 0.2, 0.25)
-    False
-    """
-    decimals = _decimals(typed)
-    if not 1 <= decimals <= 4 or not math.isfinite(float(expected)):
-        return False
-    # the table's rounding, and not so coarse that it hides most of the value
-    return (math.isclose(round(float(expected), decimals), float(answer), abs_tol=1e-12)
-            and math.isclose(float(answer), float(expected), rel_tol=0.05))
-
-
-def _decimals(typed: Any) -> int:
-    """How many decimals the learner typed (0 for a whole number or anything else)."""
-    if isinstance(typed, bool | np.bool_ | numbers.Integral) or not isinstance(
-            typed, str | numbers.Real):
-        return 0
-    text = typed if isinstance(typed, str) else repr(float(typed))
-    text = text.strip().replace(",", ".").split(".")[-1] if ("." in text or "," in text) else ""
-    return len(text) if text.isdigit() else 0
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text.strip().replace(",", "."))
-    except ValueError:
-        return False
-    return True
-
-
-def _sort_key(x):
-    return (str(type(x)), str(x))
-
-
-def _compare_frames(a: pd.DataFrame, e: pd.DataFrame, rtol, atol, ordered, lang):
-    en = lang == "en"
-    if a.shape != e.shape:
-        return "wrong_shape", (f"expected {e.shape[0]} rows × {e.shape[1]} columns, got "
-                               f"{a.shape[0]} × {a.shape[1]}" if en else
-                               f"se esperaban {e.shape[0]} filas × {e.shape[1]} columnas y hay "
-                               f"{a.shape[0]} × {a.shape[1]}")
-    if not ordered:
-        try:
-            a, e = a.sort_index(), e.sort_index()
-        except TypeError:
-            pass
-    a = a.set_axis(e.columns, axis=1) if list(a.columns) != list(e.columns) else a
-    if not a.index.equals(e.index):
-        a_idx = [str(x) for x in a.index]
-        e_idx = [str(x) for x in e.index]
-        if sorted(a_idx) != sorted(e_idx):
-            return "incorrect", ""
-        a = a.set_axis(e.index, axis=0)
-    for col in e.columns:
-        x, y = a[col], e[col]
-        if pd.api.types.is_numeric_dtype(y) and pd.api.types.is_numeric_dtype(x):
-            if not np.allclose(x.to_numpy(float), y.to_numpy(float), rtol=rtol, atol=atol,
-                               equal_nan=True):
-                return "incorrect", ""
-        elif not (x.astype(str).to_numpy() == y.astype(str).to_numpy()).all():
-            return "incorrect", ""
-    return "correct", ""
+    sealed = seal(expected, rtol=rtol, atol=atol, ordered=ordered, synonyms=synonyms,
+                  iterations=1)
+    return sealed.judge(answer, lang=lang, query=query)
 
 
 # ----------------------------------------------------------------------------- student edition
@@ -730,23 +643,21 @@ _BLOCK = re.compile(rf"^([ \t]*){re.escape(BEGIN)}[^\n]*\n.*?^[ \t]*{re.escape(E
                     re.M | re.S)
 
 
-def strip_source(source: str) -> str:
-    """Replace every solution block of a cell's source by a placeholder line.
+def strip_source(source: str, lang: str = "en") -> str:
+    """Replace every solution block of a cell's source by a placeholder line in ``lang``.
 
     >>> print(strip_source("answer = None\\n# BEGIN SOLUTION\\nanswer = 42\\n# END SOLUTION\\n"))
     answer = None
     # your code here: give `answer` its value
     <BLANKLINE>
+    >>> print(strip_source("# BEGIN SOLUTION\\nanswer = 42\\n# END SOLUTION", "es"))
+    # tu código aquí: da a `answer` su valor
     """
-    return _BLOCK.sub(lambda m: m.group(1) + PLACEHOLDER, source)
+    placeholder = comment("placeholder", lang)
+    return _BLOCK.sub(lambda m: m.group(1) + placeholder, source)
 
 
-_FIGURES = "# Headline figures"
-_FIGURES_NOTE = ("# Headline figures are recorded in the instructor's edition only (some are "
-                 "exercise answers).\n")
-
-
-def strip_figures(source: str) -> str:
+def strip_figures(source: str, lang: str = "en") -> str:
     """A headline-figures cell without its figures: only the exercise status is recorded.
 
     A figure a notebook records for its tests (``base_rate``) may be an
@@ -760,24 +671,29 @@ def strip_figures(source: str) -> str:
     """
     import ast
 
-    if not source.lstrip().startswith(_FIGURES):
+    headings = tuple(comment("figures_heading", x) for x in ("en", "es"))
+    if not source.lstrip().startswith(headings):
         return source
+    note = comment("figures_note", lang) + "\n"
     try:
         tree = ast.parse(source)
     except SyntaxError:
-        return _FIGURES_NOTE
+        return note
     kept = [ast.get_source_segment(source, node) for node in tree.body]
     kept = [seg for seg in kept if seg and ("record(" not in seg
                                             or 'record("exercise_status"' in seg)]
-    return _FIGURES_NOTE + "".join(f"{seg}\n" for seg in kept)
+    return note + "".join(f"{seg}\n" for seg in kept)
 
 
-def strip_notebook(nb: dict) -> tuple[dict, int]:
+def strip_notebook(nb: dict, lang: str | None = None) -> tuple[dict, int]:
     """A copy of notebook ``nb`` with every solution block replaced, and the number removed.
 
     Cells keep their ids and tags; outputs are cleared; ``nb`` is not changed. The
     headline-figures cell records only the exercise status (:func:`strip_figures`).
+    The lines put in their place are written in ``lang``, by default the language
+    of the notebook's ``parameters`` cell (an edition's own).
     """
+    lang = lang or notebook_lang(nb)
     nb = copy.deepcopy(nb)
     removed = 0
     for cell in nb["cells"]:
@@ -785,7 +701,7 @@ def strip_notebook(nb: dict) -> tuple[dict, int]:
             continue
         src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         removed += len(_BLOCK.findall(src))
-        cell["source"] = strip_figures(strip_source(src))
+        cell["source"] = strip_figures(strip_source(src, lang), lang)
         cell["outputs"], cell["execution_count"] = [], None
     return nb, removed
 

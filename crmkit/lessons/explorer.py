@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..analytics.segments import SEGMENTS
 from ..errors import ParameterError, check_choice
-from ..i18n import check_lang, format_message, t
+from ..i18n import check_lang, describe_figure, format_message, format_number, locale_axes, t
 
 __all__ = ["value_column", "segment_members", "segment_worth", "plot_segment_worth",
            "value_explorer"]
@@ -82,16 +82,19 @@ def plot_segment_worth(table: pd.DataFrame, *, min_alive: float = 0.0, lang: str
     check_lang(lang)
     worth = segment_worth(table, min_alive=min_alive)
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.35 * len(worth) + 1.5))
+        _, ax = plt.subplots(figsize=(7, 0.35 * len(worth) + 1.5), layout="constrained")
     labels = [t(f"rfm_segment.{s}", lang) for s in worth.index][::-1]
     ax.barh(labels, worth["value"].to_numpy()[::-1], color="#55a868")
     for y, (n, v) in enumerate(zip(worth["customers"].to_numpy()[::-1],
                                    worth["value"].to_numpy()[::-1], strict=True)):
-        ax.text(v, y, f"  n={int(n)}", va="center", fontsize="small")
+        ax.text(v, y, f"  n={format_number(int(n), lang)}", va="center", fontsize="small")
     key = "m03_chart.worth_clv" if value_column(table) == "clv_12m" else "m03_chart.worth_spend"
     ax.set_xlabel(t(key, lang))
     ax.set_title(t("m03_chart.segment_worth", lang))
-    return ax
+    ax.margins(x=0.15)  # room for the counts written after the longest bar
+    locale_axes(ax, lang)
+    return describe_figure(ax, format_message(t("plot_alt.segment_worth", lang), lang,
+                                              n=len(worth)))
 
 
 def _labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -99,6 +102,8 @@ def _labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     if out.index.name == "segment":
         out.index = [t(f"rfm_segment.{s}", lang) for s in out.index]
         out.index.name = t("m03_explorer.segment", lang)
+    elif out.index.name == "customer_id":
+        out.index.name = t("column.customer_id", lang)
     if "segment" in out:
         out["segment"] = out["segment"].astype(str).map(lambda s: t(f"rfm_segment.{s}", lang))
     out.columns = [t(f"m03_explorer.{c}", lang) for c in out.columns]
@@ -155,9 +160,12 @@ def _widget(table, worth, segment, min_alive, top, lang) -> None:
 
     pick = w.Dropdown(options=[(t(f"rfm_segment.{s}", lang), s) for s in worth.index],
                       value=segment, description=t("m03_explorer.segment", lang))
+    # a long label (Spanish) beside the dropdown would squeeze the slider to its handle:
+    # the slider has its own row and a width of its own
     slider = w.FloatSlider(value=min_alive, min=0, max=1, step=0.05,
                            description=t("m03_explorer.min_alive", lang),
-                           style={"description_width": "initial"})
+                           style={"description_width": "initial"},
+                           layout=w.Layout(width="36em", min_width="24em"))
     out = w.Output()
 
     def redraw(*_):
@@ -167,7 +175,7 @@ def _widget(table, worth, segment, min_alive, top, lang) -> None:
 
     pick.observe(redraw, names="value")
     slider.observe(redraw, names="value")
-    box = w.VBox([w.HBox([pick, slider]), out])
+    box = w.VBox([pick, slider, out])
     bundle = box._repr_mimebundle_() or {}
     if isinstance(bundle, tuple):
         bundle = bundle[0]

@@ -45,12 +45,6 @@ __all__ = ["decide", "letters", "sizes_options", "MIN_REASON_WORDS", "ExerciseBo
 #: Words a written reason needs at least.
 MIN_REASON_WORDS = 5
 
-_NEED = ("give your choice and a reason: answer = ('b', 'because ...'), with at least {n} words "
-         "of reason",
-         "da tu elección y un motivo: answer = ('b', 'porque ...'), con al menos {n} palabras "
-         "de motivo")
-
-
 def letters(labels: Sequence[Any]) -> dict[str, Any]:
     """``{"a": first, "b": second, ...}``: options as the learner answers them.
 
@@ -73,7 +67,7 @@ def _chooser(options: Callable):
         if not (isinstance(answer, tuple | list) and len(answer) == 2
                 and isinstance(answer[0], str) and isinstance(answer[1], str)
                 and len(answer[1].split()) >= MIN_REASON_WORDS):
-            raise Unusable(*(text.format(n=MIN_REASON_WORDS) for text in _NEED))
+            raise Unusable("need_reason", n=MIN_REASON_WORDS)
         choice = fold(answer[0])
         letter = choice[:-1] if len(choice) == 2 and choice.endswith(")") else choice  # "b)"
         if letter in options(data, "en"):
@@ -88,12 +82,12 @@ def _chooser(options: Callable):
 
 
 def decide(name: str, options: Callable[[Any, str], Mapping[str, str]],
-           best: Callable[[Any], Any], *, title: tuple[str, str] | str = "",
-           hints: Sequence[str | tuple[str, str]] = (), rubric: tuple[str, str] | str = "",
-           needs: str | None = None, points: float = 1.0) -> Exercise:
+           best: Callable[[Any], Any], *, title: str = "", hints: Sequence[str] = (),
+           rubric: str = "", needs: str | None = None, points: float = 1.0) -> Exercise:
     """A *decide* exercise: ``options(data, lang) -> {letter: text}`` (the same letters in
     both languages); ``best(data)`` is the letter or the English label (the text before
-    ``:``) of the right option."""
+    ``:``) of the right option. ``title``, ``hints`` and ``rubric`` are catalog keys, by
+    default those of the exercise's name (see :class:`~crmkit.lessons.exercises.Exercise`)."""
     def solve(data):
         right = best(data)
         for letter, text in options(data, "en").items():

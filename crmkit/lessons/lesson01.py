@@ -2,11 +2,11 @@
 
 >>> from crmkit.dataset.synth import generate
 >>> data = generate("sports_shop", n_customers=300, seed=1)
->>> from crmkit.lessons.exercises import answer_key
+>>> from crmkit.grading.keys import answer  # the instructor's key
 >>> book = exercise_book(data, lang="en")
 >>> book.names[:4]
 ['best_area', 'win_rate', 'selection', 'target_group']
->>> book.judge("win_rate", answer_key(book, "win_rate")).status
+>>> book.judge("win_rate", answer(book, "win_rate")).status
 'correct'
 """
 
@@ -24,7 +24,7 @@ from ..analytics.service import state_durations
 from ..analytics.tracking import out_of_hours_share
 from ..i18n import format_currency, format_message, key_of, t
 from .concept_lessons import EXERCISES as CONCEPT_EXERCISES
-from .exercises import Exercise, ExerciseBook
+from .exercises import Exercise, ExerciseBook, fold
 from .judgement import decide, letters
 
 __all__ = ["EXERCISES", "exercise_book", "exercise_hours", "late_incidents", "SLA_HOURS",
@@ -96,7 +96,7 @@ def late_incidents(data, sla_hours: float = SLA_HOURS) -> int:
     d = state_durations(data)
     return int(d.loc[d["hours"] > sla_hours, "ticket_id"].nunique())
 _MODEL_WORDS = {
-    "analítico": "analytical", "analitico": "analytical", "servicio": "service",
+    "analitico": "analytical", "servicio": "service",
     "support": "service", "soporte": "service", "colaborativo": "collaborative",
     "colaborativa": "collaborative", "collaborative database": "collaborative",
     "collaborative databases": "collaborative", "bases de datos colaborativas": "collaborative",
@@ -110,9 +110,14 @@ def _label_to_key(data, answer):
 
 
 def _model_word(data, answer):
+    """The model named by ``answer``, in either language, any case, with or without accents.
+
+    >>> [_model_word(None, w) for w in ("Analítico", "ANALITICO", "colaborativo", "Social")]
+    ['analytical', 'analytical', 'collaborative', 'social']
+    """
     if not isinstance(answer, str):
         return answer
-    word = answer.strip().casefold()
+    word = fold(answer)
     return _MODEL_WORDS.get(word, key_of(word))
 
 
@@ -182,161 +187,53 @@ JUDGEMENT = (
     decide(
         "fund_medium",
         lambda d, lang: letters([_label("value")(k, lang) for k in _media(d).index]),
-        lambda d: _pick(_media(d)), needs="acquisition",
-        title=("The medium to fund next year", "El medio al que dedicar el presupuesto"),
-        hints=(("The chart shows each medium's revenue; a medium that brought many customers "
-                "earns much in total without each customer being worth much.",
-                "El gráfico muestra los ingresos de cada medio; un medio que trajo muchos "
-                "clientes ingresa mucho en total sin que cada cliente valga mucho."),
-               ("Compare what each customer of a medium is worth, for the media with enough "
-                "customers to say.", "Compara lo que vale cada cliente de un medio, en los "
-                "medios con clientes suficientes para decirlo.")),
-        rubric=("Compares revenue per customer (not total revenue) of the media offered and "
-                "names the best; may note the small groups are uncertain.",
-                "Compara los ingresos por cliente (no los totales) de los medios ofrecidos y "
-                "señala el mejor; puede advertir que los grupos pequeños son inciertos.")),
+        lambda d: _pick(_media(d)), needs="acquisition"),
     decide(
         "late_channel",
         lambda d, lang: letters([_label("value")(k, lang) for k in _late_share(d).index]),
-        lambda d: _pick(_late_share(d)), needs="incidents",
-        title=("The intake channel to fix first", "El canal de entrada que arreglar primero"),
-        hints=(("Each incident came in through one channel (the `channel` of the tickets); "
-                "the late ones are those of the previous exercise.", "Cada incidencia entró por "
-                "un canal (el `channel` de las incidencias); las tardías son las del ejercicio "
-                "anterior."),
-               ("Channels bring very different numbers of incidents: compare the share of each "
-                "channel's incidents that were late.", "Los canales traen números de "
-                "incidencias muy distintos: compara la proporción de incidencias tardías de "
-                "cada canal.")),
-        rubric=("Compares the share (not the count) of late incidents per intake channel and "
-                "names the largest; suggests a change to that channel's process.",
-                "Compara la proporción (no el número) de incidencias tardías por canal de "
-                "entrada y señala la mayor; propone un cambio en el proceso de ese canal.")),
+        lambda d: _pick(_late_share(d)), needs="incidents"),
     decide(
         "target_group",
         lambda d, lang: letters([f"{band} · {_label('value')(g, lang)}"
                                  for band, g in _spend_cells(d).index]),
-        lambda d: _pick(_spend_cells(d)), needs="demographics",
-        title=("The group for a personalised offer", "El grupo para una oferta personalizada"),
-        hints=(("The heat map of the analytical model gives the average spend of each age band "
-                "and gender.", "El mapa de calor del modelo analítico da el gasto medio de "
-                "cada tramo de edad y género."),
-               ("Empty cells have too few customers to say anything: they are not options.",
-                "Las celdas vacías tienen demasiado pocos clientes para decir nada: no son "
-                "opciones.")),
-        rubric=("Names the band and gender with the highest average spend; says what level-3 "
-                "data made the comparison possible.", "Señala el tramo y el género de mayor "
-                "gasto medio; dice qué datos de nivel 3 hicieron posible la comparación.")),
+        lambda d: _pick(_spend_cells(d)), needs="demographics"),
     decide(
         "collect_first",
         lambda d, lang: letters([f"{n} · {t(f'level.{n}', lang)}" for n in _level_drops(d).index]),
-        lambda d: _pick(_level_drops(d)), needs="customers",
-        title=("The level of data to complete first", "El nivel de datos que completar primero"),
-        hints=(("Read the dark bars of the pyramid: the customers covered at a level and every "
-                "level below it.", "Lee las barras oscuras de la pirámide: los clientes "
-                "cubiertos en un nivel y en todos los de debajo."),
-               ("The bottleneck is where that coverage falls most from one level to the next.",
-                "El cuello de botella está donde esa cobertura cae más de un nivel al "
-                "siguiente.")),
-        rubric=("Compares the fall of the cumulative coverage between consecutive levels and "
-                "names the level where it falls most, with the actions that level unlocks.",
-                "Compara la caída de la cobertura acumulada entre niveles consecutivos y señala "
-                "el nivel donde más cae, con las acciones que ese nivel permite.")),
+        lambda d: _pick(_level_drops(d)), needs="customers"),
 )
 
 
 _COMPUTE = (
     Exercise(
         "best_area", _best_area, convert=_label_to_key, needs="sales",
-        title=("Busiest CRM area", "Área del CRM con más registros"),
-        hints=(("Look at the `records` column of the areas table.",
-                "Mira la columna `records` de la tabla de áreas."),
-               ("A Series has a method that gives the *label* of its largest value (not the "
-                "value itself): its name starts with idx.", "Una Serie tiene un método que da "
-                "la *etiqueta* de su valor mayor (no el valor): su nombre empieza por idx.")),
     ),
     Exercise(
         "win_rate", win_rate, needs="pipeline",
-        title=("Win rate of the sales pipeline", "Tasa de éxito del embudo de ventas"),
-        hints=(("Only closed negotiations count: stages 'won' and 'lost'.",
-                "Solo cuentan las negociaciones cerradas: etapas 'won' y 'lost'."),
-               ("Each negotiation's stage is in the opportunities table; the answer is a share "
-                "of the closed ones, between 0 and 1.", "La etapa de cada negociación está en la "
-                "tabla de oportunidades; la respuesta es una proporción de las cerradas, entre 0 "
-                "y 1.")),
         rtol=1e-3,
     ),
     Exercise(
         "selection",
         lambda d: len(select_customers(d, min_orders=2, needs=("phone",), consent="phone")),
         needs="customers",
-        title=("Customers for a phone campaign", "Clientes para una campaña telefónica"),
-        hints=(("Count each customer's orders with value_counts() on orders.customer_id.",
-                "Cuenta los pedidos de cada cliente con value_counts() sobre orders.customer_id."),
-               ("Then keep customers with >= 2 orders, a phone, and phone_consent True.",
-                "Después quédate con los clientes con >= 2 pedidos, teléfono y "
-                "phone_consent verdadero.")),
     ),
     Exercise(
         "crm_model", lambda d: "collaborative", convert=_model_word,
-        title=("Which type of CRM model?", "¿Qué tipo de modelo CRM?"),
-        hints=(("Two companies pooling what they know about customers...",
-                "Dos empresas que ponen en común lo que saben de sus clientes..."),
-               ("The answer is one word in English: analytical, marketing, service, social or "
-                "collaborative.", "La respuesta es una palabra: analítico, marketing, "
-                "servicio, social o colaborativo (en inglés también vale).")),
     ),
     Exercise(
         "mail_and_phone",
         lambda d: int((reach_masks(d)["direct_mail"] & reach_masks(d)["telemarketing"]).sum()),
         needs="customers",
-        title=("Customers reachable by mail and by phone",
-               "Clientes alcanzables por correo y por teléfono"),
-        hints=(("Direct mail needs level 1 (a last name and a postal address, or an e-mail "
-                "with email_consent); telemarketing needs a phone and phone_consent.",
-                "El correo directo necesita el nivel 1 (apellidos y dirección postal, o un "
-                "e-mail con email_consent); el telemarketing, teléfono y phone_consent."),
-               ("The levels module of crmkit.analytics says, customer by customer, which "
-                "actions can reach them: a customer counts when both can.", "El módulo levels de "
-                "crmkit.analytics dice, cliente a cliente, qué acciones pueden llegarle: un "
-                "cliente cuenta cuando pueden las dos.")),
     ),
     Exercise(
         "weakest_field", _weakest_field, convert=_label_to_key, needs="customers",
-        title=("Least known level-1 field", "Campo de nivel 1 menos conocido"),
-        hints=(("Level 1 fields: first_name, last_name, address, city, postal_code, country, "
-                "email.", "Campos de nivel 1: first_name, last_name, address, city, "
-                "postal_code, country, email."),
-               ("data.customers[fields].notna().mean() gives each field's completeness; "
-                "take the smallest (if several tie, the first of them in the list).",
-                "data.customers[campos].notna().mean() da la completitud de cada campo; "
-                "elige el menor (si varios empatan, el primero de ellos en la lista).")),
     ),
     Exercise(
         "late_incidents", late_incidents, needs="incidents",
-        title=("Incidents that broke a 48-hour service level",
-               "Incidencias que incumplieron un nivel de servicio de 48 horas"),
-        hints=(("state_durations gives one row per incident and state, with the hours it "
-                "stayed there; an incident counts once, however many of its steps were late.",
-                "state_durations da una fila por incidencia y estado, con las horas que pasó "
-                "en él; una incidencia cuenta una vez, aunque se retrasara en varios pasos."),
-               ("Keep the rows with more than 48 hours, then count the distinct incidents "
-                "(a pandas method counts distinct values).", "Quédate con las filas de más "
-                "de 48 horas y cuenta las incidencias distintas (hay un método de pandas que "
-                "cuenta valores distintos).")),
     ),
     Exercise(
         "out_of_hours", lambda d: out_of_hours_share(d, opening=exercise_hours(d)),
         needs="order_times",
-        title=("Orders placed while the shop is closed",
-               "Pedidos hechos con la tienda cerrada"),
-        hints=(("Each order's hour is in its `placed_at` timestamp (pandas' `.dt` accessor "
-                "reads it).", "La hora de cada pedido está en su marca de tiempo `placed_at` "
-                "(el accesor `.dt` de pandas la lee)."),
-               ("Closed means before the opening hour or from the closing hour on (printed "
-                "above the exercise); the answer is a share between 0 and 1.",
-                "Cerrada significa antes de la hora de apertura o desde la de cierre "
-                "(impresas encima del ejercicio); la respuesta es una proporción entre 0 y 1.")),
         rtol=1e-3,
     ),
 )

@@ -24,7 +24,7 @@ True
 >>> split = holdout_split(data, holdout_days=180)
 >>> (split.end - split.cutoff).days
 180
->>> query(data, "SELECT count(*) FROM orders") == len(data.orders)
+>>> run_sql(data, "SELECT count(*) FROM orders") == len(data.orders)
 True
 """
 
@@ -45,17 +45,27 @@ from ..analytics.rfm import (
     rfm_summary,
 )
 from ..dataset.crmdata import CRMData
+from ..dataset.days import parse_day
 from ..dataset.money import minor_digits
 from ..dataset.schema import TABLE_NAMES
-from ..dataset.synth import parse_day
 from ..errors import ParameterError
-from ..i18n import catalog, check_lang, t
+from ..i18n import (
+    catalog,
+    check_lang,
+    describe_figure,
+    format_date,
+    format_message,
+    locale_axes,
+    month_names,
+    t,
+)
 from .concept_lessons import EXERCISES as CONCEPT_EXERCISES
-from .exercises import AnyOf, Exercise, ExerciseBook
+from .exercises import AnyOf, Exercise, ExerciseBook, NotReady, fold
 from .judgement import decide, letters
 from .notebook import localize, readable
 
 __all__ = [
+    "MODELS",
     "choose_split",
     "history_days",
     "say_split",
@@ -69,7 +79,7 @@ __all__ = [
     "weekday_orders",
     "holdout_split",
     "organise_steps",
-    "query",
+    "run_sql",
     "objectives",
     "methodology",
     "forecast_factors",
@@ -94,7 +104,7 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 def purchases(data: CRMData, *, as_of=None) -> pd.DataFrame:
     """The orders that count as purchases up to the end of ``as_of``, with their value.
 
-    The rule of :func:`crmkit.analytics.rfm.purchases` (cancelled orders never
+    The rule of :func:`crmkit.analytics.rfm.customer_purchases` (cancelled orders never
     count; a returned order stops counting once it has come back by
     ``as_of``), except that guest orders are kept: they are sales of the shop,
     though of nobody we know. Columns: ``order_id``, ``customer_id`` (empty for
@@ -105,7 +115,7 @@ def purchases(data: CRMData, *, as_of=None) -> pd.DataFrame:
     >>> p = purchases(data)
     >>> bool(p["order_id"].isin(data.orders.query("status == 'cancelled'")["order_id"]).any())
     False
-    >>> from crmkit.analytics.rfm import purchases as customer_purchases
+    >>> from crmkit.analytics.rfm import customer_purchases
     >>> len(customer_purchases(data)) == int(p["customer_id"].notna().sum())
     True
     """
@@ -356,8 +366,9 @@ def organise_steps(data: CRMData, split: Split) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- SQL on CRMData
-def query(data: CRMData, sql, lang: str = "en"):
-    """Run a SQL query on the shop's tables (DuckDB, in memory); return its result.
+def run_sql(data: CRMData, sql, lang: str = "en"):
+    """Run a SQL query on the shop's tables (DuckDB, in memory); return its result, as
+    :func:`crmkit.lessons.lesson02.run_sql` does on the warehouse.
 
     Every table of the data (``customers``, ``orders``, ``order_lines``...)
     and the view ``purchases`` (see :func:`purchases`) can be queried by name.
@@ -469,7 +480,17 @@ def show(table: pd.DataFrame | pd.Series, lang: str = "en"):
 
 # ----------------------------------------------------------------------------- plots
 def _axes(ax, size=(8, 3.5)):
-    return ax if ax is not None else plt.subplots(figsize=size)[1]
+    return ax if ax is not None else plt.subplots(figsize=size, layout="constrained")[1]
+
+
+def _done(ax, lang: str, key: str, **values):
+    """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
+    locale_axes(ax, lang)
+    return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
+
+
+def _month(day, lang: str) -> str:
+    return format_date(pd.Timestamp(day), lang, skeleton="yMMM")
 
 
 def plot_monthly_sales(data: CRMData, *, split: Split | None = None, lang: str = "en",
@@ -487,7 +508,10 @@ def plot_monthly_sales(data: CRMData, *, split: Split | None = None, lang: str =
     ax.set_title(t("m03_chart.monthly_sales", lang))
     ax.set_ylabel(t("m03_chart.revenue", lang))
     ax.set_xlabel("")
-    return ax
+    span = {"start": _month(m.index.min(), lang), "end": _month(m.index.max(), lang)}
+    if split is None:
+        return _done(ax, lang, "monthly_sales", **span)
+    return _done(ax, lang, "monthly_sales_split", cutoff=_month(split.cutoff, lang), **span)
 
 
 def plot_orders_per_customer(data: CRMData, *, lang: str = "en", cap: int = 10, ax=None):
@@ -502,7 +526,7 @@ def plot_orders_per_customer(data: CRMData, *, lang: str = "en", cap: int = 10, 
     ax.set_title(t("m03_chart.orders_per_customer", lang))
     ax.set_xlabel(t("m03_chart.purchases", lang))
     ax.set_ylabel(t("m03_chart.customers", lang))
-    return ax
+    return _done(ax, lang, "orders_per_customer", cap=cap, once=int(counts.loc[1]))
 
 
 def plot_seasonal_index(data: CRMData, *, lang: str = "en", ax=None):
@@ -511,27 +535,34 @@ def plot_seasonal_index(data: CRMData, *, lang: str = "en", ax=None):
     ax = _axes(ax, (6, 3.5))
     idx = seasonal_index(data)
     ax.bar(idx.index.astype(int), idx.to_numpy(),
-           color=["#c44e52" if v >= 1 else "#8c8c8c" for v in idx.to_numpy()])
+           color=["#d55e00" if v >= 1 else "#8c8c8c" for v in idx.to_numpy()])
     ax.axhline(1, color="black", lw=1, ls="--")
-    ax.set_xticks(range(1, 13))
+    names = month_names(lang)
+    ax.set_xticks(range(1, 13), names)
     ax.set_title(t("m03_chart.seasonal_index", lang))
     ax.set_xlabel(t("m03_chart.month_of_year", lang))
     ax.set_ylabel(t("m03_chart.index", lang))
-    return ax
+    return _done(ax, lang, "seasonal_index", best=month_names(lang, "wide")[
+        int(idx.idxmax()) - 1])
 
 
 # ----------------------------------------------------------------------------- exercises
 def _weekday_key(ctx, answer):
-    """Accept a weekday as a name in English or Spanish, or as a number (0 = Monday)."""
+    """Accept a weekday as a name in English or Spanish (any case, with or without its
+    accent), or as a number (0 = Monday).
+
+    >>> [_weekday_key(None, w) for w in ("sabado", "SÁBADO", "Saturday", 5, "Miercoles")]
+    ['saturday', 'saturday', 'saturday', 'saturday', 'wednesday']
+    """
     if isinstance(answer, numbers.Integral) and not isinstance(answer, bool):
         if 0 <= int(answer) <= 6:
             return _WEEKDAYS[int(answer)]
         return str(answer)
     if isinstance(answer, str):
-        word = answer.strip().casefold()
+        word = fold(answer)
         for key in _WEEKDAYS:
             labels = catalog().get(f"m03_value.{key}", (key, key))
-            if word in (key, *(x.casefold() for x in labels)):
+            if word in (key, *(fold(x) for x in labels)):
                 return key
         return word
     return answer
@@ -584,7 +615,7 @@ def _top_decile_capture(ctx) -> float:
 
 
 def _sql(ctx, answer):
-    return query(ctx.data, answer, lang=ctx.lang)
+    return run_sql(ctx.data, answer, lang=ctx.lang)
 
 
 def top_pair(rules: pd.DataFrame, data: CRMData) -> tuple[int, int]:
@@ -627,144 +658,41 @@ def _forecast_total_error(ctx) -> float:
 _COMPUTE = (
     Exercise(
         "base_rate", _base_rate,
-        title=("Who buys again: the rate to beat", "Quién vuelve a comprar: la tasa a batir"),
-        hints=(("Two groups of customers: those who bought up to the cutoff (guests have no "
-                "customer to count), and those who bought after it.",
-                "Dos grupos de clientes: los que compraron hasta el corte (los invitados no "
-                "tienen cliente que contar) y los que compraron después."),
-               ("The rate is about the first group only: what part of it is also in the "
-                "second? A share between 0 and 1.", "La tasa habla solo del primer grupo: "
-                "¿qué parte de él está también en el segundo? Una proporción entre 0 y 1.")),
         rtol=1e-4,
     ),
     Exercise(
         "first_year_repeat", _first_year_repeat,
-        title=("Repeat buyers of the first year", "Clientes repetidores del primer año"),
-        hints=(("Work customer by customer (guests have none): when did each one first buy, "
-                "and how many purchases did each make in the whole period?",
-                "Trabaja cliente a cliente (los invitados no lo son): cuándo compró cada uno por "
-                "primera vez y cuántas compras hizo en todo el periodo."),
-               ("Keep the customers whose first purchase falls in the first year of the data; "
-                "the answer is the share of them with 2 or more purchases.",
-                "Quédate con los clientes cuya primera compra cae en el primer año de los "
-                "datos; la respuesta es la proporción de ellos con 2 o más compras.")),
         rtol=1e-4,
     ),
     Exercise(
         "busiest_weekday", _busiest_weekday, convert=_weekday_key,
-        title=("Busiest day of the week", "Día de la semana con más compras"),
-        hints=(("`placed_at.dt.day_of_week` gives 0 for Monday ... 6 for Sunday.",
-                "`placed_at.dt.day_of_week` da 0 para el lunes ... 6 para el domingo."),
-               ("Count purchases (not all orders) per weekday and take the largest; answer "
-                "with the number or the day's name.", "Cuenta compras (no todos los pedidos) "
-                "por día de la semana y toma el mayor; responde con el número o el nombre "
-                "del día.")),
     ),
     Exercise(
         "guest_revenue", _guest_revenue, convert=_sql, rtol=1e-6,
-        title=("Revenue the customer table cannot see", "Ingresos que la tabla de clientes "
-               "no ve"),
-        hints=(("Write a query on the view `purchases`: it already leaves out cancelled and "
-                "returned orders and carries each order's `value`.",
-                "Escribe una consulta sobre la vista `purchases`: ya deja fuera los pedidos "
-                "cancelados y devueltos y lleva el `value` de cada pedido."),
-               ("Guests are the rows whose customer_id IS NULL; add up their value.",
-                "Los invitados son las filas con customer_id IS NULL; suma su value.")),
     ),
     Exercise(
         "median_recency", _median_recency,
-        title=("Median recency at the cutoff", "Recencia mediana en la fecha de corte"),
-        hints=(("Only what was known at the cutoff counts: the purchases as they were known "
-                "on that day, without guests.",
-                "Solo cuenta lo que se sabía en el corte: las compras tal como se conocían ese "
-                "día, sin invitados."),
-               ("Recency = days from each customer's last purchase day "
-                "(`.dt.normalize()`) to `split.cutoff`; take the median.",
-                "Recencia = días desde el último día de compra de cada cliente "
-                "(`.dt.normalize()`) hasta `split.cutoff`; toma la mediana.")),
     ),
     Exercise(
         "r5_came_back", _r5_came_back, rtol=1e-4,
-        title=("Do the most recent customers come back?",
-               "¿Vuelven los clientes más recientes?"),
-        hints=(("`segmented` has an `r_score` column; `holdout` (one row per customer) has "
-                "`frequency_holdout`, the purchase days after the cutoff.",
-                "`segmented` tiene una columna `r_score`; `holdout` (una fila por cliente) "
-                "tiene `frequency_holdout`, los días de compra tras el corte."),
-               ("Align the two tables on customer_id, keep r_score == 5, and take the mean "
-                "of (frequency_holdout > 0).", "Alinea las dos tablas por customer_id, "
-                "quédate con r_score == 5 y toma la media de (frequency_holdout > 0).")),
     ),
     Exercise(
         "best_cluster_spend", _best_cluster_spend,
-        title=("The cluster that spent most afterwards", "El clúster que más gastó después"),
-        hints=(("`clusters.labels_` gives each customer's cluster; `holdout['spend_holdout']` "
-                "what each spent after the cutoff.", "`clusters.labels_` da el clúster de cada "
-                "cliente; `holdout['spend_holdout']`, lo que gastó cada uno tras el corte."),
-               ("Group the holdout spend by the labels (same customer_id index), take the "
-                "mean, and answer with the cluster number of the largest.",
-                "Agrupa el gasto de la reserva por las etiquetas (mismo índice customer_id), "
-                "toma la media y responde con el número del clúster mayor.")),
     ),
     Exercise(
         "top50_precision", _top50_precision, rtol=1e-6,
-        title=("How many of the top 50 really came back?",
-               "¿Cuántos de los 50 primeros volvieron de verdad?"),
-        hints=(("`repurchase.predictions` has one row per customer: the column `logistic` is "
-                "the model's score, `bought` what really happened (1 or 0).",
-                "`repurchase.predictions` tiene una fila por cliente: la columna `logistic` es "
-                "la puntuación del modelo y `bought`, lo que pasó de verdad (1 o 0)."),
-               ("Sort by `logistic`, largest first (kind='mergesort'), keep 50 rows and take "
-                "the mean of `bought`: a share between 0 and 1.", "Ordena por `logistic`, de "
-                "mayor a menor (kind='mergesort'), quédate con 50 filas y toma la media de "
-                "`bought`: una proporción entre 0 y 1.")),
     ),
     Exercise(
         "silent_regulars", _silent_regulars,
-        title=("Regulars who have probably left", "Habituales que probablemente se fueron"),
-        hints=(("`value.table` has one row per customer with `frequency` (repeat purchases) "
-                "and `probability_alive`.", "`value.table` tiene una fila por cliente con "
-                "`frequency` (compras repetidas) y `probability_alive`."),
-               ("Two conditions joined with &: at least 3 repeat purchases, probability "
-                "alive below 0.5; count the rows.", "Dos condiciones unidas con &: al menos "
-                "3 compras repetidas y probabilidad de seguir activo menor que 0,5; cuenta "
-                "las filas.")),
     ),
     Exercise(
         "top_decile_capture", _top_decile_capture, rtol=1e-4,
-        title=("Holdout purchases found by the top 10 %",
-               "Compras de la reserva halladas por el 10 % superior"),
-        hints=(("Sort `value.table` by `expected_purchases`, largest first (use "
-                "kind='mergesort' so ties keep their order), and keep the first "
-                "int(len(table) * 0.1) rows.", "Ordena `value.table` por "
-                "`expected_purchases`, de mayor a menor (con kind='mergesort' para que los "
-                "empates mantengan su orden), y quédate con las primeras "
-                "int(len(tabla) * 0.1) filas."),
-               ("Divide their `actual_purchases` by the `actual_purchases` of everybody.",
-                "Divide sus `actual_purchases` entre las `actual_purchases` de todos.")),
     ),
     Exercise(
         "pair_baskets", _pair_baskets, convert=_sql, needs="products",
-        title=("Baskets holding the strongest pair", "Cestas con la pareja más fuerte"),
-        hints=(("A basket is an order that was not cancelled; its products are in "
-                "order_lines. Join order_lines to itself on order_id: one copy for each "
-                "product.", "Una cesta es un pedido no cancelado; sus productos están en "
-                "order_lines. Une order_lines consigo misma por order_id: una copia para "
-                "cada producto."),
-               ("Join orders too, to leave out status 'cancelled', and count DISTINCT "
-                "order_id.", "Une también orders para dejar fuera el estado 'cancelled', y "
-                "cuenta los order_id DISTINCT.")),
     ),
     Exercise(
         "forecast_total_error", _forecast_total_error, rtol=1e-4,
-        title=("Error of the forecast total", "Error del total previsto"),
-        hints=(("`forecasts` has one row per holdout month, with the columns `actual` and "
-                "`ets`.", "`forecasts` tiene una fila por mes de reserva, con las columnas "
-                "`actual` y `ets`."),
-               ("Add up each column; the answer is forecast total / actual total - 1 "
-                "(negative when the forecast fell short).", "Suma cada columna; la respuesta "
-                "es total previsto / total real - 1 (negativa si la previsión se quedó "
-                "corta).")),
     ),
 )
 
@@ -872,76 +800,20 @@ def _rule_best(ctx):
     return "abc"[int(np.nanargmax(_rule_candidates(ctx)["holdout_lift"].fillna(-1)))]
 
 
-def _trust(name: str, question: str, title: tuple[str, str]) -> Exercise:
-    return decide(
-        name, _trust_options(question), _trust_best(question), title=title,
-        hints=(("Read the verdict of the candidate marked as chosen: does the interval of its "
-                "difference from the best baseline stay clear of zero?",
-                "Lee el veredicto del candidato marcado como elegido: ¿queda el intervalo de su "
-                "diferencia con la mejor referencia lejos de cero?"),
-               ("A model that is only *no better than* a simple rule does not earn its place: "
-                "then trust the best of the simple rules.",
-                "Un modelo que *no es mejor que* una regla sencilla no se gana su sitio: "
-                "entonces confía en la mejor de las reglas sencillas.")),
-        rubric=("Cites the chosen candidate's verdict and the interval of its difference from "
-                "the best baseline; trusts the model only when the interval is clear of zero.",
-                "Cita el veredicto del candidato elegido y el intervalo de su diferencia con la "
-                "mejor referencia; solo confía en el modelo si el intervalo no incluye el cero."))
+def _trust(name: str, question: str) -> Exercise:
+    """A *trust* exercise: its title is its own, its hints and rubric those of every trust."""
+    return decide(name, _trust_options(question), _trust_best(question),
+                  hints=("exercise.trust.hint.1", "exercise.trust.hint.2"),
+                  rubric="exercise.trust.rubric")
 
 
 JUDGEMENT = (
-    decide(
-        "sales_change_driver", _driver_options, _driver_best,
-        title=("What moved the sales between the last two years",
-               "Qué movió las ventas entre los dos últimos años"),
-        hints=(("Sales = number of purchases × average value of a purchase: compare each "
-                "factor in the last calendar year with the year before.",
-                "Ventas = número de compras × valor medio de una compra: compara cada factor "
-                "del último año natural con el del año anterior."),
-               ("Compare relative changes (a ratio or its logarithm), not differences in "
-                "different units.", "Compara cambios relativos (un cociente o su logaritmo), "
-                "no diferencias en unidades distintas.")),
-        rubric=("Gives both relative changes (purchases and average value) and names the larger "
-                "one as the driver.", "Da los dos cambios relativos (compras y valor medio) y "
-                "señala el mayor como causa.")),
-    decide(
-        "fund_segment", _segment_options, _segment_best,
-        title=("The segment to fund a comeback campaign", "El segmento al que dedicar la "
-               "campaña de vuelta"),
-        hints=(("The segment table says how many customers each segment has; the chart, "
-                "what share of them came back in the holdout.",
-                "La tabla de segmentos dice cuántos clientes tiene cada segmento; el gráfico, "
-                "qué proporción volvió en la reserva."),
-               ("The campaign is judged by the number of customers who come back, not by the "
-                "share: combine both figures.", "La campaña se juzga por el número de clientes "
-                "que vuelven, no por la proporción: combina las dos cifras.")),
-        rubric=("Combines size and share (customers × share who came back); notes that a big "
-                "segment with a modest share can bring back more people than a small one.",
-                "Combina tamaño y proporción (clientes × proporción que volvió); señala que un "
-                "segmento grande con una proporción modesta puede traer de vuelta a más "
-                "personas que uno pequeño.")),
-    decide(
-        "cross_sell_rule", _rule_options, _rule_best, needs="products",
-        title=("The rule to fund a cross-selling campaign",
-               "La regla a la que dedicar la campaña de venta cruzada"),
-        hints=(("A rule found before the cutoff is only worth money if it still holds "
-                "afterwards: look at the holdout column of the rules table.",
-                "Una regla hallada antes del corte solo vale dinero si se sigue cumpliendo "
-                "después: mira la columna de la reserva en la tabla de reglas."),
-               ("The lift before the cutoff chose the candidates; it does not decide between "
-                "them.", "El lift antes del corte eligió a los candidatos; no decide entre "
-                "ellos.")),
-        rubric=("Chooses by the lift in the holdout, not the calibration lift; says a lift "
-                "near or below 1 would not pay.", "Elige por el lift en la reserva, no por el "
-                "de calibración; dice que un lift cercano o inferior a 1 no compensaría.")),
-    _trust("trust_repurchase", "repurchase",
-           ("The method to trust: who buys again", "El método en que confiar: quién vuelve")),
-    _trust("trust_purchases", "purchases",
-           ("The method to trust: how many purchases", "El método en que confiar: cuántas "
-            "compras")),
-    _trust("trust_sales", "sales",
-           ("The method to trust: next months' sales", "El método en que confiar: las ventas "
-            "de los próximos meses")),
+    decide("sales_change_driver", _driver_options, _driver_best),
+    decide("fund_segment", _segment_options, _segment_best),
+    decide("cross_sell_rule", _rule_options, _rule_best, needs="products"),
+    _trust("trust_repurchase", "repurchase"),
+    _trust("trust_purchases", "purchases"),
+    _trust("trust_sales", "sales"),
 )
 
 
@@ -964,24 +836,43 @@ SECTION = {"guest_revenue": "guests", "r5_came_back": "segments", "best_cluster_
            "trust_purchases": "value", "trust_sales": "forecast"}
 
 
+#: The models a notebook hands its book with ``book.use(name=model)``.
+MODELS = ("holdout", "segments", "clusters", "repurchase", "value", "rules", "forecast",
+          "board")
+
+
 @dataclass
 class Lesson:
     """What the exercises are checked against: the shop's data, the split, the fitted models.
 
     ``models`` holds what the notebook has fitted (``"segments"``: the
     segmented customer table, ``"value"``: :class:`~crmkit.lessons.mining.ValueModels`),
-    so a check never fits a model twice.
+    handed over with ``book.use(segments=segmented)``, so a check never fits a
+    model twice. While the book is built (``fit_missing`` False) an answer
+    that needs a model not handed over yet waits for it.
     """
 
     data: CRMData
     split: Split
     lang: str = "en"
     models: dict = field(default_factory=dict)
+    fit_missing: bool = True
+
+    def use(self, **models) -> None:
+        """Keep the models the notebook has fitted, by name (see :attr:`models`)."""
+        unknown = set(models) - set(MODELS)
+        if unknown:
+            raise ParameterError(f"book.use() takes the models {', '.join(MODELS)}; "
+                                 f"not {', '.join(sorted(unknown))}.")
+        self.models.update(models)
 
     def model(self, name: str):
         """A fitted model by name (fitted now if the notebook has not done it yet)."""
         if name not in self.models:
             from . import mining
+
+            if not self.fit_missing:
+                raise NotReady(name)
 
             if name == "segments":
                 self.models[name] = mining.segments_at(self.data, self.split)
@@ -1010,7 +901,8 @@ class Lesson:
 def exercise_book(data: CRMData, split: Split, lang: str = "en") -> ExerciseBook:
     """The exercise book of notebook 03 for this shop's data and calibration/holdout split.
 
-    Keep the fitted models in ``book.data.models`` (see :class:`Lesson`).
+    Hand it each model as the notebook fits it: ``book.use(holdout=holdout)`` (the names
+    are :data:`MODELS`; see :class:`Lesson`).
     """
     check_lang(lang)
     return ExerciseBook(Lesson(data, split, lang), EXERCISES, lang=lang)

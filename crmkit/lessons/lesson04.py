@@ -2,11 +2,12 @@
 
 >>> from crmkit.dataset.synth import generate
 >>> data = generate("bendita", n_customers=300, seed=1)
->>> from crmkit.lessons.exercises import answer_key
+>>> from crmkit.grading.keys import answers_for  # the instructor's key
+>>> import crmkit.lessons.lesson04 as lesson04
 >>> book = exercise_book(data, lang="en")
 >>> len(book.names) >= 8
 True
->>> right = {name: answer_key(book, name) for name in book.names}
+>>> right = answers_for(book, lesson04)
 >>> why = "the figures of the lesson point to this option"  # a decision needs a reason
 >>> all(book.judge(name, (value, why) if book._by_name[name].kind == "decide" else value)
 ...     .status == "correct" for name, value in right.items())
@@ -20,7 +21,17 @@ import numpy as np
 import pandas as pd
 
 from ..analytics import automation, campaigns, experiments, kpis
-from ..i18n import check_lang, format_currency, format_message, format_number, format_percent, t
+from ..i18n import (
+    check_lang,
+    describe_figure,
+    format_currency,
+    format_date,
+    format_message,
+    format_number,
+    format_percent,
+    locale_axes,
+    t,
+)
 from . import parameters
 from .concept_lessons import EXERCISES as CONCEPT_EXERCISES
 from .exercises import Exercise, ExerciseBook
@@ -164,46 +175,59 @@ def smart_table(objective: campaigns.SmartObjective, lang: str = "en") -> pd.Dat
 
 
 # ----------------------------------------------------------------------------- plots
+def _new(size):
+    return plt.subplots(figsize=size, layout="constrained")[1]
+
+
+def _done(ax, lang: str, key: str, **values):
+    """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
+    locale_axes(ax, lang)
+    return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
+
+
 def plot_footfall(data, *, lang: str = "en", ax=None):
     """Sessions and unique visitors per month (footfall)."""
     f = kpis.footfall(data)
     if ax is None:
-        ax = plt.subplots(figsize=(9, 3.5))[1]
+        ax = _new((9, 3.5))
     x = f.index.to_timestamp()
     ax.plot(x, f["sessions"], marker="o", ms=3, label=t("case.sessions_axis", lang))
     ax.plot(x, f["visitors"], marker="o", ms=3, label=t("case.visitors_axis", lang))
     ax.set_title(t("case.footfall_title", lang))
     ax.set_xlabel(t("case.month_axis", lang))
     ax.legend()
-    return ax
+    return _done(ax, lang, "footfall", start=format_date(x.min(), lang, skeleton="yMMM"),
+                 end=format_date(x.max(), lang, skeleton="yMMM"))
 
 
 def plot_funnel(data, *, lang: str = "en", ax=None):
     """The funnel visit -> cart -> order as horizontal bars with the step rates."""
     f = kpis.funnel(data)
     if ax is None:
-        ax = plt.subplots(figsize=(7, 2.6))[1]
+        ax = _new((7, 2.6))
     labels = [t(f"funnel.{s}", lang) for s in f.index]
     ax.barh(labels, f["sessions"], color=["#264653", "#2a9d8f", "#e9c46a"])
     for i, (n, r) in enumerate(zip(f["sessions"], f["step_rate"], strict=True)):
-        ax.text(n, i, f"  {n:,}  ({r:.1%})", va="center", fontsize=8)
+        ax.text(n, i, f"  {format_number(n, lang)}  ({format_percent(r, lang, decimals=1)})",
+                va="center", fontsize=8)
     ax.invert_yaxis()
     ax.set_title(t("case.funnel_title", lang))
     ax.set_xlim(0, f["sessions"].max() * 1.35)
-    return ax
+    overall = f["sessions"].iloc[-1] / max(f["sessions"].iloc[0], 1)
+    return _done(ax, lang, "funnel", rate=format_percent(overall, lang, decimals=1))
 
 
 def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None, currency: str = "€"):
     """Distribution of the CPS of the customers who bought, with zero marked."""
     if ax is None:
-        ax = plt.subplots(figsize=(8, 3.2))[1]
+        ax = _new((8, 3.2))
     values = cps.loc[cps["orders"] > 0, "cps"]
     ax.hist(values.clip(upper=values.quantile(0.99)), bins=50, color="#2a9d8f")
     ax.axvline(0, color="#e76f51", ls="--")
     ax.set_title(t("case.cps_title", lang))
     ax.set_ylabel(t("case.customers_axis", lang))
     ax.set_xlabel(f"CPS ({currency})")
-    return ax
+    return _done(ax, lang, "cps")
 
 
 def plot_uplift(effects: pd.DataFrame, *, truth: pd.DataFrame | None = None,
@@ -211,7 +235,7 @@ def plot_uplift(effects: pd.DataFrame, *, truth: pd.DataFrame | None = None,
     """Each campaign's uplift with its confidence interval; the true effect when known."""
     e = effects.dropna(subset=["ci_low"])
     if ax is None:
-        ax = plt.subplots(figsize=(8, max(2.5, 0.3 * len(e) + 1)))[1]
+        ax = _new((8, max(2.5, 0.3 * len(e) + 1.2)))
     y = np.arange(len(e))
     ax.errorbar(e["uplift"] * 100, y, xerr=[(e["uplift"] - e["ci_low"]) * 100,
                                             (e["ci_high"] - e["uplift"]) * 100],
@@ -226,20 +250,20 @@ def plot_uplift(effects: pd.DataFrame, *, truth: pd.DataFrame | None = None,
     ax.set_xlabel(t("case.uplift_axis", lang))
     ax.set_ylabel(t("column.campaign_id", lang))
     ax.set_title(t("case.uplift_title", lang))
-    return ax
+    return _done(ax, lang, "uplift", n=len(e))
 
 
 def plot_flows(weekly: pd.DataFrame, *, lang: str = "en", ax=None):
     """Triggers per week of each automation flow."""
     if ax is None:
-        ax = plt.subplots(figsize=(9, 3.2))[1]
+        ax = _new((9, 3.2))
     for flow, part in weekly.groupby("flow", sort=False):
         ax.plot(part["week"], part["triggered"], label=t(f"flow.{flow}", lang), lw=1.2)
     ax.set_title(t("case.flows_title", lang))
     ax.set_ylabel(t("case.customers_axis", lang))
     if len(weekly):
         ax.legend(fontsize=8)
-    return ax
+    return _done(ax, lang, "flows", n=weekly["flow"].nunique() if len(weekly) else 0)
 
 
 # ----------------------------------------------------------------------------- exercises
@@ -367,181 +391,60 @@ JUDGEMENT = (
     decide(
         "kpi_behind_change",
         lambda d, lang: letters([t(f"judge.kpi_{k}", lang) for k in MONTHLY_KPIS]),
-        lambda d: _first_max(_kpi_change(d)), needs="web_visits",
-        title=("The KPI behind last month's change", "El KPI detrás del cambio del último mes"),
-        hints=(("Compare the last two whole months of the monthly KPIs (a partial month does "
-                "not count).", "Compara los dos últimos meses completos de los KPI mensuales "
-                "(un mes incompleto no cuenta)."),
-               ("KPIs in different units: compare relative changes, rises and falls alike.",
-                "KPI en unidades distintas: compara cambios relativos, subidas y bajadas por "
-                "igual.")),
-        rubric=("Gives each KPI's relative change between the two months and names the largest "
-                "as the one that explains the change.", "Da el cambio relativo de cada KPI entre "
-                "los dos meses y señala el mayor como el que explica el cambio.")),
+        lambda d: _first_max(_kpi_change(d)), needs="web_visits"),
     decide(
         "channel_to_plan",
         lambda d, lang: letters([_value_label(k, lang) for k in _channel_roi(d).index]),
-        lambda d: _first_max(_channel_roi(d)), needs="marketing",
-        title=("The channel for next year's campaigns", "El canal de las campañas del año que "
-               "viene"),
-        hints=(("Group the campaigns that contacted someone by their channel.",
-                "Agrupa por canal las campañas que contactaron con alguien."),
-               ("A single lucky campaign should not decide: compare a typical campaign of each "
-                "channel (the median, not the mean or the best).", "Una sola campaña con suerte "
-                "no debe decidir: compara una campaña típica de cada canal (la mediana, no la "
-                "media ni la mejor).")),
-        rubric=("Compares the median ROI of each channel's campaigns and names the best; notes "
-                "how many campaigns each channel had.", "Compara el ROI mediano de las campañas "
-                "de cada canal y señala el mejor; indica cuántas campañas tuvo cada canal.")),
+        lambda d: _first_max(_channel_roi(d)), needs="marketing"),
     decide(
         "scale_campaign",
         lambda d, lang: letters([f"{i}: {n}" for i, n in _effects(d)["name"].items()]),
         lambda d: "abcdefghijklmnopqrstuvwxyz"[list(_effects(d).index).index(
-            _effects(d)["ci_low"].idxmax())], needs="marketing",
-        title=("The campaign whose effect is surest", "La campaña de efecto más seguro"),
-        hints=(("The uplift table compares each campaign's contacts with a control group that "
-                "was not contacted.", "La tabla de efecto incremental compara los contactos de "
-                "cada campaña con un grupo de control sin contactar."),
-               ("Scale what is surest, not what looks biggest: look at the worst case the "
-                "interval allows.", "Amplía lo más seguro, no lo que parece mayor: mira el peor "
-                "caso que permite el intervalo.")),
-        rubric=("Chooses by the lower bound of the uplift interval, not the point uplift or the "
-                "ROI; says whether that bound is above zero.", "Elige por el límite inferior del "
-                "intervalo del efecto, no por el efecto puntual ni el ROI; dice si ese límite "
-                "supera el cero.")),
+            _effects(d)["ci_low"].idxmax())], needs="marketing"),
     decide(
         "fund_campaign",
         lambda d, lang: letters([
             f"{name} ({format_currency(cost, lang, currency=d.currency, decimals=0)})"
             for name, cost in zip(_budget_campaigns(d)["name"], _budget_campaigns(d)["cost"],
                                   strict=True)]),
-        _fund_best, needs="marketing",
-        title=("The campaign to repeat with the budget", "La campaña que repetir con el "
-               "presupuesto"),
-        hints=(("The budget is the median cost of the campaigns that contacted someone: a "
-                "campaign that cost more cannot be repeated.", "El presupuesto es el coste "
-                "mediano de las campañas que contactaron con alguien: una campaña más cara no "
-                "puede repetirse."),
-               ("Among those the budget pays for, compare what each returned per euro spent.",
-                "Entre las que paga el presupuesto, compara lo que devolvió cada una por euro "
-                "gastado.")),
-        rubric=("Leaves out the campaigns above the budget and picks the best return on "
-                "investment among the rest; may question ROI against proven uplift.",
-                "Descarta las campañas por encima del presupuesto y elige el mejor retorno "
-                "entre las demás; puede contrastar el ROI con el efecto demostrado.")),
+        _fund_best, needs="marketing"),
     decide(
         "test_in_a_month",
         lambda d, lang: letters([t("judge.test_fits", lang), t("judge.test_too_long", lang)]),
-        _test_fits, needs="web_visits",
-        title=("Can the checkout test finish in a month?", "¿Puede acabar en un mes la prueba "
-               "del pago?"),
-        hints=(("Each of the two groups needs the visits of the previous exercise.",
-                "Cada uno de los dos grupos necesita las visitas del ejercicio anterior."),
-               ("Compare with the visits of an average month of the footfall table.",
-                "Compáralo con las visitas de un mes medio de la tabla de afluencia.")),
-        rubric=("Doubles the visits per group and compares them with an average month's "
-                "visits; says what to do otherwise (a longer test, a bigger effect).",
-                "Duplica las visitas por grupo y las compara con las de un mes medio; dice qué "
-                "hacer si no (una prueba más larga, un efecto mayor).")),
+        _test_fits, needs="web_visits"),
 )
 
 
 _COMPUTE = (
     Exercise(
         "busiest_month", _busiest_month_sessions, convert=_month_count, needs="web_visits",
-        title=("Footfall of the busiest month", "Afluencia del mes de más visitas"),
-        hints=(("The footfall table of the lesson has one row per month and a `sessions` "
-                "column.", "La tabla de afluencia de la lección tiene una fila por mes y una "
-                "columna `sessions`."),
-               ("Take the largest value of that column (0 if the table is empty).",
-                "Toma el mayor valor de esa columna (0 si la tabla está vacía).")),
     ),
     Exercise(
         "email_conversion", _email_conversion, rtol=1e-4, needs="web_visits",
-        title=("Conversion rate of e-mail visits", "Tasa de conversión de las visitas del correo"),
-        hints=(("The conversion rate can be split by the visits' `traffic_source`: one row per "
-                "source.", "La tasa de conversión puede desglosarse por el `traffic_source` de "
-                "las visitas: una fila por origen."),
-               ("Read the `conversion_rate` of the row 'email' (0.0 if there is none): "
-                "`.get('email', 0.0)`.",
-                "Lee la `conversion_rate` de la fila 'email' (0.0 si no existe): "
-                "`.get('email', 0.0)`.")),
     ),
     Exercise(
         "abandoned_carts", _abandoned_carts, needs="web_visits",
-        title=("Abandoned carts", "Carritos abandonados"),
-        hints=(("A visit abandons its cart when `added_to_cart` is True and "
-                "`converted_order_id` is empty.",
-                "Una visita abandona el carrito si `added_to_cart` es True y "
-                "`converted_order_id` está vacío."),
-               ("Combine both conditions with & on data.web_sessions and sum().",
-                "Combina las dos condiciones con & sobre data.web_sessions y usa sum().")),
     ),
     Exercise(
         "negative_cps", _negative_cps, needs="profitability", rtol=1e-4,
-        title=("What the customers who cost more than they leave lose",
-               "Lo que pierden los clientes que cuestan más de lo que dejan"),
-        hints=(("The table `cps` above has one row per customer, with their orders and CPS.",
-                "La tabla `cps` de arriba tiene una fila por cliente, con sus pedidos y su CPS."),
-               ("Keep the buyers whose CPS is below zero and add up their CPS: a negative "
-                "amount.", "Quédate con los compradores de CPS menor que cero y suma su CPS: "
-                "un importe negativo.")),
     ),
     Exercise(
         "champions_email", _champions_email, needs="customers",
-        title=("Champions an e-mail and a call can both reach",
-               "Campeones a los que llegan un correo y una llamada"),
-        hints=(("The table `actions` counts each channel on its own: this question needs the "
-                "customers one by one (the campaigns module names each one's RFM segment).",
-                "La tabla `actions` cuenta cada canal por separado: esta pregunta necesita a los "
-                "clientes uno a uno (el módulo campaigns da el segmento RFM de cada uno)."),
-               ("E-mail: an address and e-mail consent; a call: a phone number and phone "
-                "consent. Both at once.", "Correo: dirección y consentimiento de correo; "
-                "llamada: teléfono y consentimiento de llamadas. Las dos a la vez.")),
     ),
     Exercise(
         "smart_letter", lambda d: "A", convert=_letter,
-        title=("The letter that fails", "La letra que falla"),
-        hints=(("Go through the five letters of SMART and ask of each whether this objective "
-                "meets it.", "Recorre las cinco letras de SMART y pregúntate si este objetivo "
-                "cumple cada una."),
-               ("Going from 3 % to 15 % is five times the baseline: is it attainable?",
-                "Pasar del 3 % al 15 % es multiplicar por cinco: ¿es alcanzable?")),
     ),
     Exercise(
         "best_roi", _best_roi, needs="marketing", rtol=1e-4,
-        title=("The best ROI", "El mejor ROI"),
-        hints=(("Use the table `eff` (campaigns.effectiveness) and only campaigns with reach > 0.",
-                "Usa la tabla `eff` (campaigns.effectiveness) y solo campañas con alcance > 0."),
-               ("`max()` of the `roi` column; `idxmax()` would say which campaign it is.",
-                "`max()` de la columna `roi`; `idxmax()` diría qué campaña es.")),
     ),
     Exercise(
         "significant_uplift", _best_lower_bound, needs="marketing", rtol=1e-4,
-        title=("The surest uplift", "El efecto incremental más seguro"),
-        hints=(("The effect is proven when the whole interval is above zero: look at `ci_low`.",
-                "El efecto está demostrado cuando todo el intervalo está por encima de cero: "
-                "mira `ci_low`."),
-               ("The largest value of the `ci_low` column of `effects` (a share, not %).",
-                "El mayor valor de la columna `ci_low` de `effects` (una proporción, no %).")),
     ),
     Exercise(
         "sample_size", _test_size, needs="web_visits", rtol=0.02,
-        title=("Visits per group", "Visitas por grupo"),
-        hints=(("The baseline is the shop's overall conversion rate (section 3), rounded to 3 "
-                "decimals.", "La base es la tasa de conversión global de la tienda (sección 3), "
-                "redondeada a 3 decimales."),
-               ("`experiments.sample_size(baseline, 0.01)`: one point more, power 0.8 by "
-                "default.",
-                "`experiments.sample_size(baseline, 0.01)`: un punto más, potencia 0,8 por "
-                "defecto.")),
     ),
     Exercise(
         "win_back_60", _win_back, needs="customers",
-        title=("Win-back messages after 60 days", "Mensajes de recuperación a los 60 días"),
-        hints=(("`automation.flow_triggers(data, 'win_back', win_back_days=...)` lists them.",
-                "`automation.flow_triggers(data, 'win_back', win_back_days=...)` los lista."),
-               ("Count its rows with len().", "Cuenta sus filas con len().")),
     ),
 )
 

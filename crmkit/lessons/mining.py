@@ -54,13 +54,21 @@ from ..analytics.forecast import (
     marketing_plan,
     sales_series,
 )
-from ..analytics.plots import plot_calibration_holdout, plot_probability_alive
+from ..analytics.modelplots import plot_calibration_holdout, plot_probability_alive
 from ..analytics.rfm import holdout_purchases, rfm_scores, rfm_summary
 from ..analytics.scoreboard import compare, verdict_of
 from ..analytics.segments import SEGMENTS, assign_segments
 from ..dataset.crmdata import CRMData
 from ..errors import CRMKitError, ModelError
-from ..i18n import catalog, check_lang, format_message, format_number, t
+from ..i18n import (
+    catalog,
+    check_lang,
+    describe_figure,
+    format_message,
+    format_number,
+    locale_axes,
+    t,
+)
 from .notebook import readable
 
 __all__ = [
@@ -786,7 +794,7 @@ def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     """Share of each segment that came back in the holdout, with its size."""
     check_lang(lang)
     if ax is None:
-        _, ax = plt.subplots(figsize=(7, 0.35 * len(outcomes) + 1.5))
+        _, ax = plt.subplots(figsize=(7, 0.35 * len(outcomes) + 2.2), layout="constrained")
     labels = [t(f"rfm_segment.{s}", lang) for s in outcomes.index]
     y = np.arange(len(outcomes))[::-1]
     ax.barh(y, outcomes["came_back"], color="#4c72b0",
@@ -796,7 +804,7 @@ def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
                 label=t("m03_chart.truly_alive", lang))
     for yi, (n, v) in zip(y, zip(outcomes["customers"], outcomes["came_back"], strict=True),
                           strict=True):
-        ax.text(v + 0.01, yi, f"n={n}", va="center", fontsize="small")
+        ax.text(v + 0.01, yi, f"n={format_number(n, lang)}", va="center", fontsize="small")
     if base_rate is not None:
         ax.axvline(base_rate, color="black", ls="--", lw=1,
                    label=t("m03_chart.base_rate", lang))
@@ -804,12 +812,19 @@ def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     ax.set_xlim(0, 1.1)
     ax.set_xlabel(t("m03_chart.share", lang))
     ax.set_title(t("m03_chart.segment_outcomes", lang))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3, fontsize="small")
-    return ax
+    # below the axes, in as many rows as its entries need
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize="small")
+    return _done(ax, lang, "segment_outcomes", n=len(outcomes))
+
+
+def _done(ax, lang: str, key: str, **values):
+    """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
+    locale_axes(ax, lang)
+    return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
 
 
 def plot_purchases_by_frequency(value: ValueModels, *, lang: str = "en", ax=None):
-    """Calibration against holdout (:func:`crmkit.analytics.plots.plot_calibration_holdout`),
+    """Calibration against holdout (:func:`crmkit.analytics.modelplots.plot_calibration_holdout`),
     with the baseline drawn on the same axes."""
     check_lang(lang)
     table = purchases_by_frequency(value)
@@ -817,14 +832,14 @@ def plot_purchases_by_frequency(value: ValueModels, *, lang: str = "en", ax=None
     ax.plot(np.arange(len(table)), table["baseline"], "^:", color="#dd8452",
             label=t("m03_chart.baseline", lang))
     ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=3)
-    return ax
+    return _done(ax, lang, "calibration_holdout")
 
 
 def plot_p_alive_matrix(value: ValueModels, *, lang: str = "en", ax=None):
     """The BG/NBD probability-alive matrix for a customer observed as long as the oldest.
 
     :func:`crmkit.analytics.diagnostics.probability_alive_matrix` drawn by
-    :func:`crmkit.analytics.plots.plot_probability_alive`, on a grid of about
+    :func:`crmkit.analytics.modelplots.plot_probability_alive`, on a grid of about
     24 recency steps and frequencies up to the 99th percentile of the shop's.
     Reading it: many purchases with the last one recent (top right) is alive;
     a frequent buyer silent for long (top left) has probably left.
@@ -843,7 +858,7 @@ def plot_rule_check(check: pd.DataFrame, *, top: int = 10, lang: str = "en", ax=
     check_lang(lang)
     rows = check.head(top)
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.5))
+        _, ax = plt.subplots(figsize=(10, 0.4 * len(rows) + 2.4), layout="constrained")
     star = rows["true_pair"] if "true_pair" in rows else pd.Series(False, index=rows.index)
     labels = [("★ " if s else "") + f"{a} → {c}" for a, c, s in
               zip(rows["antecedent"], rows["consequent"], star, strict=True)]
@@ -856,6 +871,12 @@ def plot_rule_check(check: pd.DataFrame, *, top: int = 10, lang: str = "en", ax=
     ax.axvline(1, color="black", lw=1, ls="--")
     ax.set_yticks(y, labels, fontsize="small")
     ax.set_xlabel("lift")
-    ax.set_title(t("m03_chart.rules", lang))
+    ax.set_title(_fill(t("m03_chart.rules", lang), ax))
     ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2)
-    return ax
+    return _done(ax, lang, "rule_check", n=len(rows))
+
+
+def _fill(text: str, ax) -> str:
+    import textwrap
+
+    return textwrap.fill(text, max(int(ax.figure.get_figwidth() * 4), 30))

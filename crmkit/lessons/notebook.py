@@ -32,6 +32,7 @@ False
 from __future__ import annotations
 
 import datetime
+import re
 from pathlib import Path
 
 import numpy as np
@@ -40,23 +41,103 @@ import pandas as pd
 from ..dataset.crmdata import CRMData
 from ..dataset.profiles import get_profile
 from ..dataset.synth import generate
-from ..i18n import catalog, check_lang, display_numbers, format_date, format_datetime, t
+from ..i18n import (
+    catalog,
+    check_lang,
+    display_numbers,
+    figure_description,
+    format_date,
+    format_datetime,
+    format_message,
+    t,
+)
 from .parameters import check_parameters
 
-__all__ = ["setup", "localize", "readable", "for_reader", "say", "set_style", "shorten",
-           "section", "shop_title", "money", "is_own_data"]
+__all__ = ["setup", "localize", "readable", "for_reader", "say", "set_style", "alt_text",
+           "shorten", "section", "shop_title", "money", "is_own_data", "campaign_label", "raw",
+           "RawData"]
 
 
-def set_style() -> None:
-    """One look for every chart of the course."""
+def set_style(lang: str = "en") -> None:
+    """One look for every chart of the course, and images that say what they show.
+
+    Figures are laid out by matplotlib's constrained layout (room for every
+    label, legend and colour bar, no "tight layout not applied" warning). In a
+    notebook, each figure's image carries its description in ``lang``
+    (:func:`alt_text`) as the ``alt`` of its output, which a report's HTML uses.
+    """
     import matplotlib as mpl
     import seaborn as sns
 
+    check_lang(lang)
     sns.set_theme(style="whitegrid", context="notebook")
     mpl.rcParams.update({"figure.dpi": 100, "axes.titleweight": "bold",
-                         "figure.autolayout": True})
+                         "figure.autolayout": False, "figure.constrained_layout.use": True})
     # tables: a sentence or a raw line of 100 characters is shown whole, not cut mid-word
     pd.set_option("display.max_colwidth", 100)
+    if _in_notebook():
+        _describe_images(lang)
+
+
+def alt_text(fig, lang: str = "en") -> str:
+    """What a figure shows in words: its description, else its titles.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.set_title("Pedidos por hora")
+    >>> alt_text(fig, "es")
+    'Gráfico: Pedidos por hora.'
+    >>> plt.close(fig)
+    """
+    said = figure_description(fig)
+    if said:
+        return said
+    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        titles.insert(0, fig._suptitle.get_text())
+    return t("plot_alt.titled", lang).format(title="; ".join(titles) or t(
+        "plot_alt.untitled", lang))
+
+
+_IMAGES = {"lang": "en", "hooked": False}
+
+
+def _describe_images(lang: str) -> None:
+    """Make the kernel's PNG of a figure carry ``{"alt": alt_text(fig)}`` as its metadata."""
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    _IMAGES["lang"] = lang
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    if "inline" in str(matplotlib.rcParams._get("backend")):
+        plt.switch_backend(matplotlib.rcParams._get("backend"))  # it sets its PNG printer now
+    _wrap_png_printer(ip)
+    if not _IMAGES["hooked"]:  # a later ``%matplotlib inline`` replaces the printer again
+        ip.events.register("pre_run_cell", lambda *_: _wrap_png_printer(ip))
+        _IMAGES["hooked"] = True
+
+
+def _wrap_png_printer(ip) -> None:
+    from matplotlib.figure import Figure
+
+    formatter = ip.display_formatter.formatters["image/png"]
+    try:
+        inner = formatter.lookup_by_type(Figure)
+    except KeyError:
+        return
+    if getattr(inner, "crmkit_alt", False):
+        return
+
+    def png(fig):
+        data = inner(fig)
+        return None if data is None else (data, {"alt": alt_text(fig, _IMAGES["lang"])})
+
+    png.crmkit_alt = True  # type: ignore[attr-defined]  # a marker on the function object
+    formatter.for_type(Figure, png)
 
 
 def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed: int = 0,
@@ -77,7 +158,7 @@ def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed:
     else:
         get_profile(profile)
         data = generate(profile, n_customers=n_customers, start=start, end=end, seed=seed)
-    set_style()
+    set_style(lang)
     if _in_notebook():  # pandas' display options are global: change them only in a kernel
         display_numbers(lang)
     return data
@@ -131,8 +212,15 @@ def localize(table: pd.DataFrame | pd.Series, lang: str = "en"):
         elif pd.api.types.is_datetime64_any_dtype(out.dtype):
             out = _dates(out, lang)
     # row labels are mostly category values (a segment, a state); fall back to names
-    out.index = out.index.map(lambda v: _label(_value(v, lang), lang))
-    out.index.names = [_label(n, lang) for n in out.index.names]
+    def row(v):
+        return _label(_value(v, lang), lang)
+
+    names = [_label(n, lang) for n in out.index.names]
+    if isinstance(out.index, pd.MultiIndex):  # every level: a level of data, a field name...
+        out.index = pd.MultiIndex.from_tuples([tuple(map(row, k)) for k in out.index])
+    else:
+        out.index = out.index.map(row)
+    out.index.names = names
     return out
 
 
@@ -167,9 +255,76 @@ def _value(v, lang: str):
     cat = catalog()
     if key in cat:
         return cat[key][0 if lang == "en" else 1]
+    if lang != "en" and _CAMPAIGN.match(v):
+        return campaign_label(v, lang)
     if " · " in v:
         return " · ".join(_value(part, lang) for part in v.split(" · "))
     return v
+
+
+#: A generated campaign's name: its goal, the month it started and its channel, and the
+#: arm of an A/B test ("Cross Sell Jun 2024 (sms) [A]"); see crmkit.dataset.synth.
+_CAMPAIGN = re.compile(r"^(?P<goal>Acquisition|Retention|Reactivation|Cross Sell) "
+                       r"(?P<month>[A-Z][a-z]{2} \d{4}) \((?P<channel>\w+)\)(?P<arm> \[\w+\])?$")
+
+
+def campaign_label(name: str, lang: str = "en") -> str:
+    """A generated campaign's name as a reader of ``lang`` reads it; the data keeps its name.
+
+    Goal and channel come from the catalog and the month is written by the locale; any
+    other name (a shop's own campaign) is left as it is.
+
+    >>> campaign_label("Acquisition Jan 2024 (sms) [B]", "es")
+    'Captación ene 2024 (SMS) [B]'
+    >>> campaign_label("Rebajas de enero", "es"), campaign_label("Retention Mar 2025 (email)", "en")
+    ('Rebajas de enero', 'Retention Mar 2025 (email)')
+    """
+    m = _CAMPAIGN.match(name) if isinstance(name, str) else None
+    if m is None or check_lang(lang) == "en":
+        return name
+    goal = m["goal"].lower().replace(" ", "_")
+    month = datetime.datetime.strptime(m["month"], "%b %Y")
+    text = format_message(t("campaign.name", lang), lang, goal=t(f"value.{goal}", lang),
+                          month=format_date(month, lang, skeleton="yMMM"),
+                          channel=_value(m["channel"], lang))
+    return text + (m["arm"] or "")
+
+
+class RawData:
+    """Lines or a table shown exactly as a source system wrote them: data, not prose.
+
+    Its HTML says so (``lang="zxx"``, no linguistic content), so a check of a page's
+    language leaves it out; its headers may still be translated.
+
+    >>> print(raw(["a;b", "1;2,5"]))
+    a;b
+    1;2,5
+    >>> raw(pd.DataFrame({"x": ["37.95"]}))._repr_html_().startswith('<div lang="zxx">')
+    True
+    """
+
+    def __init__(self, content):
+        self.content = content
+
+    def __repr__(self) -> str:
+        if isinstance(self.content, pd.DataFrame | pd.Series):
+            return repr(self.content)
+        return "\n".join(map(str, self.content))
+
+    def _repr_html_(self) -> str:
+        import html
+
+        if isinstance(self.content, pd.DataFrame | pd.Series):
+            inner = self.content.to_frame().to_html() if isinstance(
+                self.content, pd.Series) else self.content.to_html()
+        else:
+            inner = f"<pre>{html.escape(repr(self))}</pre>"
+        return f'<div lang="zxx">{inner}</div>'
+
+
+def raw(content) -> RawData:
+    """``content`` (a table, or lines of a file) to be shown as data, not prose."""
+    return RawData(content if isinstance(content, pd.DataFrame | pd.Series) else list(content))
 
 
 def shorten(values: pd.Series, width: int = 70) -> pd.Series:

@@ -31,6 +31,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..dataset.days import parse_day
 from ..dataset.profiles import PROFILE_NAMES
 from ..errors import ParameterError, check_choice
 from ..i18n import check_lang
@@ -61,13 +62,7 @@ def _whole(name: str, value, lo: int, hi: int, *, none_ok: bool = False, note: s
 def _day(name: str, value):
     if isinstance(value, date):  # a date or Timestamp given from Python
         return value
-    try:
-        ts = pd.to_datetime(value, format="%Y-%m-%d") if isinstance(value, str) else None
-    except (ValueError, TypeError):
-        ts = None
-    if ts is None or pd.isna(ts):
-        raise ParameterError(f"{name}={value!r} is not a date; write it as YYYY-MM-DD with a "
-                             "real month and day, e.g. '2024-01-01'.")
+    parse_day(name, value)
     return value
 
 

@@ -34,7 +34,17 @@ from ..analytics.service import state_durations, tickets_by_state, transition_co
 from ..analytics.tracking import order_value, orders_by_hour
 from ..dataset.backoffice import STATE_ROLES
 from ..dataset.schema import TICKET_STATES
-from ..i18n import date_axis, format_currency, format_number, format_percent, number_axis, t
+from ..i18n import (
+    date_axis,
+    describe_figure,
+    format_currency,
+    format_date,
+    format_message,
+    format_number,
+    format_percent,
+    number_axis,
+    t,
+)
 from .notebook import money
 
 __all__ = [
@@ -49,13 +59,23 @@ __all__ = [
     "plot_stock",
 ]
 
-PALETTE = ("#2a9d8f", "#e9c46a", "#f4a261", "#e76f51", "#264653", "#8ab17d")
+#: seaborn's "colorblind" palette: its colours stay apart for red-green colour-blind readers
+PALETTE = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161")
 
 
 def _ax(ax, size=(8, 4)):
     if ax is None:
-        _, ax = plt.subplots(figsize=size)
+        _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
+
+
+def _say(ax, key: str, lang: str, **values):
+    """Describe the picture on ``ax`` with the catalog's sentence ``plot_alt.<key>``."""
+    return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
+
+
+def _month(day, lang: str) -> str:
+    return format_date(day, lang, skeleton="yMMM")
 
 
 def plot_level_pyramid(data, *, lang: str = "en", ax=None):
@@ -76,7 +96,8 @@ def plot_level_pyramid(data, *, lang: str = "en", ax=None):
     ax.set_xlabel(t("chart.share_customers", lang))
     ax.set_title(t("chart.levels_title", lang))
     ax.legend(loc="lower right")
-    return ax
+    return _say(ax, "level_pyramid", lang, n=len(table),
+                first=format_percent(table["share_cumulative"].iloc[0], lang))
 
 
 def plot_reach(data, *, lang: str = "en", ax=None):
@@ -94,7 +115,8 @@ def plot_reach(data, *, lang: str = "en", ax=None):
     number_axis(ax, lang, axis="x")
     ax.set_title(t("chart.reach_title", lang))
     ax.set_xlim(0, max(reach["customers"].max(), 1) * 1.3)
-    return ax
+    return _say(ax, "reach", lang, n=len(reach),
+                best=format_number(int(reach["customers"].max()), lang))
 
 
 def plot_workflow(data, *, lang: str = "en", ax=None):
@@ -127,7 +149,7 @@ def plot_workflow(data, *, lang: str = "en", ax=None):
     ax.set_xlim(0, 1)
     ax.set_axis_off()
     ax.set_title(t("chart.workflow_title", lang))
-    return ax
+    return _say(ax, "workflow", lang, n=n)
 
 
 def plot_time_in_state(data, *, lang: str = "en", sla_hours: float | None = None, ax=None):
@@ -136,7 +158,8 @@ def plot_time_in_state(data, *, lang: str = "en", sla_hours: float | None = None
     ax = _ax(ax)
     states = list(TICKET_STATES[:-1])
     groups = [d.loc[d["state"] == s, "hours"].clip(lower=0.1).to_numpy() for s in states]
-    ax.boxplot(groups, vert=False, showfliers=True, flierprops={"markersize": 2})
+    ax.boxplot(groups, orientation="horizontal", showfliers=True,
+               flierprops={"markersize": 2})
     ax.set_yticks(range(1, len(states) + 1), [t(f"value.{s}", lang) for s in states])
     ax.set_xscale("log")
     number_axis(ax, lang, axis="x")
@@ -147,7 +170,10 @@ def plot_time_in_state(data, *, lang: str = "en", sla_hours: float | None = None
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), frameon=False)
     ax.set_xlabel(t("chart.hours", lang))
     ax.set_title(t("chart.time_in_state_title", lang))
-    return ax
+    if sla_hours:
+        return _say(ax, "time_in_state_sla", lang, n=len(states),
+                    sla=format_number(sla_hours, lang))
+    return _say(ax, "time_in_state", lang, n=len(states))
 
 
 def plot_pipeline(data, *, lang: str = "en", ax=None):
@@ -166,7 +192,7 @@ def plot_pipeline(data, *, lang: str = "en", ax=None):
     number_axis(ax, lang, axis="x")
     ax.set_xlim(0, max(pipe["amount"].max(), 1) * 1.35)
     ax.set_title(t("chart.pipeline_title", lang))
-    return ax
+    return _say(ax, "pipeline", lang, n=len(pipe))
 
 
 def plot_social(data, *, lang: str = "en", ax=None):
@@ -182,7 +208,9 @@ def plot_social(data, *, lang: str = "en", ax=None):
     number_axis(ax, lang)
     ax.set_title(t("chart.social_visits_title", lang))
     ax.legend()
-    return ax
+    months = social.index.to_timestamp()
+    return _say(ax, "social", lang, start=_month(months.min(), lang),
+                end=_month(months.max(), lang))
 
 
 def plot_orders_by_hour(data, *, lang: str = "en", ax=None):
@@ -200,7 +228,7 @@ def plot_orders_by_hour(data, *, lang: str = "en", ax=None):
     number_axis(ax, lang)
     ax.set_title(t("chart.hour_title", lang))
     ax.legend()
-    return ax
+    return _say(ax, "orders_by_hour", lang, hour=int(table.sum(axis=1).idxmax()))
 
 
 def plot_monthly_revenue(data, *, lang: str = "en", ax=None):
@@ -220,7 +248,8 @@ def plot_monthly_revenue(data, *, lang: str = "en", ax=None):
     ax.legend(title=t("column.channel", lang))
     ax.set_ylabel(t("value.revenue", lang) + f" ({money(data, lang)})")
     ax.set_title(t("chart.monthly_revenue_title", lang))
-    return ax
+    return _say(ax, "monthly_revenue", lang, start=_month(pivot.index.min(), lang),
+                end=_month(pivot.index.max(), lang))
 
 
 def plot_stock(data, product_id: int, *, lang: str = "en", ax=None):
@@ -239,5 +268,5 @@ def plot_stock(data, product_id: int, *, lang: str = "en", ax=None):
     number_axis(ax, lang)
     # below the axes, side by side: inside, it would hide the line
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
-    return ax
+    return _say(ax, "stock", lang, product=name)
 

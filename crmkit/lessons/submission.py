@@ -29,10 +29,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["LOG_ENV", "Opaque", "encode", "decode", "log_path", "write_log", "read_log"]
+__all__ = ["LOG_ENV", "Opaque", "encode", "decode", "log_path", "write_log", "read_log",
+           "CHECKS_FILE", "CHECKS_ENV", "history_path", "append_history", "read_history",
+           "fingerprint"]
 
 #: Environment variable naming the grading log of a graded run.
 LOG_ENV = "CRMKIT_GRADING_LOG"
+#: The file, next to a student's notebook, where every check is logged for the instructor.
+CHECKS_FILE = "crmkit-checks.jsonl"
+#: Environment variable naming another file for that log.
+CHECKS_ENV = "CRMKIT_CHECK_LOG"
 
 
 class Opaque(str):
@@ -114,3 +120,56 @@ def read_log(path: str | Path) -> dict:
         return json.loads(Path(path).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         return {"books": []}
+
+
+def fingerprint(value: Any) -> str:
+    """A short mark of an answer: the same answer always gives the same mark.
+
+    >>> fingerprint(0.25) == fingerprint(0.25) != fingerprint(0.26)
+    True
+    """
+    import hashlib
+
+    text = json.dumps(encode(value), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def history_path(in_notebook: bool) -> Path | None:
+    """Where a book logs its checks: :data:`CHECKS_ENV` if set, else :data:`CHECKS_FILE` in the
+    working folder of a student's notebook (one with a ``student_id``); else nowhere."""
+    where = os.environ.get(CHECKS_ENV)
+    if where:
+        return Path(where)
+    return Path.cwd() / CHECKS_FILE if in_notebook else None
+
+
+def append_history(path: Path, student_id: str | None, exercise: str, status: str,
+                   mark: str) -> None:
+    """Add one check to the log at ``path`` (a check never fails for want of a log)."""
+    from datetime import UTC, datetime
+
+    line = json.dumps({"student_id": student_id, "exercise": exercise, "status": status,
+                       "answer": mark, "time": datetime.now(UTC).isoformat(timespec="seconds")},
+                      ensure_ascii=False)
+    try:
+        with Path(path).open("a", encoding="utf-8") as f:
+            f.write(line + "\n")
+    except OSError:
+        pass
+
+
+def read_history(path: str | Path) -> list[dict]:
+    """The checks logged at ``path`` (lines that are not JSON are left out)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return []
+    out = []
+    for line in text.splitlines():
+        try:
+            item = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(item, dict) and isinstance(item.get("exercise"), str):
+            out.append(item)
+    return out

@@ -42,7 +42,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..errors import ParameterError, check_choice
-from ..i18n import check_lang, format_number, number_axis, t
+from ..i18n import check_lang, describe_figure, format_number, number_axis, t
 from ..warehouse.cube import ALL, cube
 
 __all__ = ["DIMENSIONS", "MEASURES", "cube_view", "plot_cube_view", "default_columns",
@@ -165,7 +165,7 @@ def plot_cube_view(view: pd.DataFrame, *, measure: str = "revenue", lang: str = 
     detail = detail.rename(index=lambda v: _label(str(v), lang),
                            columns=lambda v: _label(str(v), lang))
     if ax is None:
-        _, ax = plt.subplots(figsize=_figsize(detail))
+        _, ax = plt.subplots(figsize=_figsize(detail), layout="constrained")
     values = detail.astype(float)
     # the annotations are written as the language writes numbers (136.000 in Spanish)
     labels = values.map(lambda v: "" if pd.isna(v) else format_number(v, lang, decimals=0))
@@ -183,7 +183,9 @@ def plot_cube_view(view: pd.DataFrame, *, measure: str = "revenue", lang: str = 
     ax.set_ylabel(_label(str(view.index.name), lang))
     ax.set_title(_title(view, measure, lang))
     ax.tick_params(axis="x", rotation=0 if detail.shape[1] <= 6 else 45)
-    return ax
+    return describe_figure(ax, t("plot_alt.cube_view", lang).format(
+        measure=_label(measure, lang), rows=_lower(_label(str(view.index.name), lang)),
+        columns=_lower(_label(str(view.columns.name), lang))))
 
 
 def _figsize(detail: pd.DataFrame) -> tuple[float, float]:
@@ -194,7 +196,7 @@ def _figsize(detail: pd.DataFrame) -> tuple[float, float]:
 def _png(view: pd.DataFrame, measure: str, lang: str) -> bytes:
     """The heat map as PNG bytes, drawn on a figure pyplot never sees."""
     detail = view.drop(index=ALL, columns=ALL, errors="ignore")
-    fig = Figure(figsize=_figsize(detail), dpi=100, layout="tight")
+    fig = Figure(figsize=_figsize(detail), dpi=100, layout="constrained")
     plot_cube_view(view, measure=measure, lang=lang, ax=fig.subplots())
     buf = io.BytesIO()
     fig.savefig(buf, format="png")

@@ -38,23 +38,28 @@ import hashlib
 import os
 import re
 import shutil
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING, cast
 
 import duckdb
 import filelock
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 
 from ..dataset.crmdata import CRMData, read_json
-from ..dataset.extracts import FILES, MANIFEST_NAME
+from ..dataset.days import parse_day
+from ..dataset.extracts import FILES, MANIFEST_NAME, FileSpec
 from ..dataset.folder import file_digest
 from ..dataset.names import LOCAL_CITIES, NATIONAL_CITIES
 from ..dataset.schema import SCHEMA, conform
 from ..errors import DatasetError, ParameterError
-from ..sources.lines import plain_text, read_delimited, read_header
+from ..sources.lines import Record, Reject, plain_text, read_delimited, read_header
+from .connection import WarehouseLike, connect, one_statement, opened
 from .dialect import bind, statements
 from .sql import (
     MARTS,
@@ -68,6 +73,9 @@ from .sql import (
     ident,
     literal,
 )
+
+if TYPE_CHECKING:
+    from .direct import Dataset
 
 __all__ = [
     "build_warehouse",
@@ -87,7 +95,7 @@ __all__ = [
 _BATCH_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
 
 
-# ----------------------------------------------------------------------------- connections
+# ----------------------------------------------------------------------------- settings
 #: Seconds a build or load waits for another one on the same file before giving up.
 LOCK_TIMEOUT = 60.0
 #: Years either side of a batch's extraction day in which its dates are believed.
@@ -96,83 +104,8 @@ PLAUSIBLE_YEARS = 10
 MASTER_FILES = ("legacy_customers.csv", "web_products.csv", "pos_articles.csv")
 
 
-def connect(warehouse, *, read_only: bool = True,
-            external_access: bool = True) -> duckdb.DuckDBPyConnection:
-    """Open a warehouse file (read-only by default) with the session settings it needs.
-
-    With ``external_access=False`` the connection cannot read or write any
-    other file (no ``COPY ... TO``, ``read_csv`` or ``ATTACH``): the setting
-    used for queries whose text comes from a learner or a caller.
-
-    >>> connect("no/such/file.duckdb")
-    Traceback (most recent call last):
-    ...
-    crmkit.errors.DatasetError: warehouse='no/such/file.duckdb' does not exist; ...
-    """
-    path = Path(warehouse)
-    if read_only and not path.exists():
-        raise DatasetError(
-            f"warehouse={str(warehouse)!r} does not exist; build it first with "
-            "crmkit.warehouse.build.build_warehouse(data, path)."
-        )
-    if path.is_dir():
-        raise DatasetError(f"warehouse={str(warehouse)!r} is a folder; give the path of a "
-                           ".duckdb file.")
-    config = {} if external_access else {"enable_external_access": False}
-    try:
-        con = duckdb.connect(str(path), read_only=read_only, config=config)
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "lock" in first.lower():
-            raise DatasetError(
-                f"warehouse {str(path)!r} is open for writing in another process; close that "
-                f"program (or notebook kernel) and try again. DuckDB says: {first}") from None
-        raise DatasetError(
-            f"{str(path)!r} cannot be opened as a DuckDB warehouse ({first}); build one with "
-            "crmkit warehouse build.") from None
-    con.execute("SET TimeZone = 'UTC'")
-    return con
-
-
-@contextlib.contextmanager
-def _open(warehouse, *, external_access: bool = True):
-    """A connection for a path (closed afterwards) or the caller's own connection."""
-    if isinstance(warehouse, duckdb.DuckDBPyConnection):
-        yield warehouse
-    else:
-        con = connect(warehouse, external_access=external_access)
-        try:
-            yield con
-        finally:
-            con.close()
-
-
-def one_statement(con, sql: str, *, what: str = "sql") -> str:
-    """Return ``sql`` if it is exactly one SELECT statement, else raise a clear error.
-
-    >>> one_statement(duckdb.connect(), "SELECT 1; COPY (SELECT 1) TO 'x.csv'")
-    Traceback (most recent call last):
-    ...
-    crmkit.errors.ParameterError: sql holds 2 statements; run one query (a single SELECT) at a time.
-    """
-    if not isinstance(sql, str) or not sql.strip():
-        raise ParameterError(f"{what} is empty; write one query such as 'SELECT 1'.")
-    try:
-        statements = con.extract_statements(sql)
-    except duckdb.Error as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise ParameterError(f"{what} is not valid SQL: {first}") from None
-    if len(statements) != 1:
-        raise ParameterError(f"{what} holds {len(statements)} statements; run one query "
-                             "(a single SELECT) at a time.")
-    if statements[0].type != duckdb.StatementType.SELECT:
-        kind = str(statements[0].type).rsplit(".", 1)[-1]
-        raise ParameterError(f"{what} is a {kind} statement; only a SELECT query can run "
-                             "here (the warehouse is read-only).")
-    return sql
-
-
-def query(warehouse, sql: str, params=None) -> pd.DataFrame:
+def query(warehouse: WarehouseLike, sql: str,
+          params: Sequence[object] | dict[str, object] | None = None) -> pd.DataFrame:
     """Run one SELECT on a warehouse (path or connection) and return a DataFrame.
 
     A path is opened read-only with access to other files disabled, and ``sql``
@@ -183,9 +116,9 @@ def query(warehouse, sql: str, params=None) -> pd.DataFrame:
     >>> query(duckdb.connect(), "SELECT 1; DROP TABLE t")
     Traceback (most recent call last):
     ...
-    crmkit.errors.ParameterError: sql holds 2 statements; ...
+    crmkit.warehouse.connection.NotOneSelectError: sql holds 2 statements; ...
     """
-    with _open(warehouse, external_access=False) as con:
+    with opened(warehouse, external_access=False) as con:
         one_statement(con, sql)
         try:
             return con.execute(sql, params or []).df()
@@ -200,7 +133,7 @@ def _lock_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def _exclusive(path: Path, timeout: float):
+def _exclusive(path: Path, timeout: float) -> Iterator[None]:
     """Hold the warehouse's lock file: one build or load at a time per file.
 
     The lock is an OS lock on ``<file>.lock`` (released by the system even if
@@ -283,7 +216,8 @@ def _check_target(path: Path) -> None:
 
 
 # ----------------------------------------------------------------------------- building
-def build_warehouse(data, path, *, batches=(), seed: int = 0,
+def build_warehouse(data: CRMData | str | Path, path: str | Path, *,
+                    batches: Iterable[CRMData | str | Path] = (), seed: int = 0,
                     plausible_years: int = PLAUSIBLE_YEARS,
                     lock_timeout: float = LOCK_TIMEOUT) -> Path:
     """Build a warehouse file from a dataset or an extracts folder, atomically.
@@ -331,7 +265,8 @@ def build_warehouse(data, path, *, batches=(), seed: int = 0,
     return path
 
 
-def _load_any(con, source, years: int, *, first_build: bool = False) -> None:
+def _load_any(con: duckdb.DuckDBPyConnection, source: CRMData | str | Path, years: int, *,
+              first_build: bool = False) -> None:
     """Load a dataset (a CRMData or its folder) or a folder of source extracts."""
     from .direct import is_dataset_folder, load_dataset, read_dataset
 
@@ -342,7 +277,7 @@ def _load_any(con, source, years: int, *, first_build: bool = False) -> None:
         _load(con, Path(source), years, first_build=first_build)
 
 
-def _rebuild_marts(con) -> None:
+def _rebuild_marts(con: duckdb.DuckDBPyConnection) -> None:
     """The staging views and every mart, from staging (money in the shop's currency)."""
     for sql in statements(STAGING_VIEWS):
         con.execute(sql)
@@ -351,7 +286,7 @@ def _rebuild_marts(con) -> None:
         con.execute(sql, bind(sql, money_unit=unit))
 
 
-def _money_unit(con) -> Decimal:
+def _money_unit(con: duckdb.DuckDBPyConnection) -> Decimal:
     """One minor unit of the warehouse's currency, as an exact decimal (0.01 for EUR)."""
     row = con.execute("SELECT currency FROM meta.shop").fetchall()
     return money_unit(row[0][0] if row else "EUR")
@@ -368,7 +303,8 @@ def money_unit(currency: str) -> Decimal:
     return Decimal(1).scaleb(-int(minor_digits(currency)))
 
 
-def load_batch(warehouse, extracts_dir, *, plausible_years: int = PLAUSIBLE_YEARS,
+def load_batch(warehouse: str | Path, extracts_dir: CRMData | str | Path, *,
+               plausible_years: int = PLAUSIBLE_YEARS,
                lock_timeout: float = LOCK_TIMEOUT) -> pd.DataFrame:
     """Append one batch (extracts, or a dataset) to an existing warehouse; return its load
     report.
@@ -387,6 +323,7 @@ def load_batch(warehouse, extracts_dir, *, plausible_years: int = PLAUSIBLE_YEAR
         )
     from .direct import is_dataset_folder, read_dataset
 
+    source: Dataset | Path
     if isinstance(extracts_dir, CRMData) or is_dataset_folder(extracts_dir):
         ds = read_dataset(extracts_dir)
         batch_id, digests, source = ds.batch_id, ds.digests, ds
@@ -395,7 +332,7 @@ def load_batch(warehouse, extracts_dir, *, plausible_years: int = PLAUSIBLE_YEAR
         source = Path(extracts_dir)
     with _exclusive(path, lock_timeout):
         _check_target(path)
-        with _open(path) as con:
+        with opened(path) as con:
             if _already_loaded(con, batch_id, digests, Path(str(extracts_dir))):
                 return load_report(con, batch_id=batch_id)
         with _replacing(path, copy=True) as con:
@@ -410,7 +347,7 @@ def load_batch(warehouse, extracts_dir, *, plausible_years: int = PLAUSIBLE_YEAR
     return load_report(path, batch_id=batch_id)
 
 
-def _check_years(years) -> int:
+def _check_years(years: object) -> int:
     if isinstance(years, bool) or not isinstance(years, (int, np.integer)) or not (
             1 <= years <= 200):
         raise ParameterError(f"plausible_years={years!r} must be a whole number of years "
@@ -419,7 +356,7 @@ def _check_years(years) -> int:
 
 
 @contextlib.contextmanager
-def _replacing(path: Path, *, copy: bool):
+def _replacing(path: Path, *, copy: bool) -> Iterator[duckdb.DuckDBPyConnection]:
     """A writable connection to a temporary file that replaces ``path`` only on success.
 
     With ``copy`` the temporary file starts as a copy of ``path``; on any error
@@ -444,7 +381,7 @@ def _replacing(path: Path, *, copy: bool):
         tmp_wal.unlink(missing_ok=True)
 
 
-def _init(con) -> None:
+def _init(con: duckdb.DuckDBPyConnection) -> None:
     for s in SCHEMAS:
         con.execute(f"CREATE SCHEMA IF NOT EXISTS {s}")
     con.execute(META_DDL)
@@ -465,7 +402,7 @@ def _stem(name: str) -> str:
 
 
 
-def _batch_info(folder: Path):
+def _batch_info(folder: Path) -> tuple[str, date | None, dict[str, str], list[str]]:
     if not folder.is_dir():
         raise DatasetError(
             f"extracts folder {str(folder)!r} does not exist; write one with "
@@ -508,7 +445,8 @@ def _batch_info(folder: Path):
     return str(batch_id), extracted, digests, present
 
 
-def _already_loaded(con, batch_id: str, digests: dict, folder: Path) -> bool:
+def _already_loaded(con: duckdb.DuckDBPyConnection, batch_id: str, digests: dict[str, str],
+                    folder: Path) -> bool:
     known = con.execute("SELECT file, sha256 FROM meta.files WHERE batch_id = ?",
                         [batch_id]).fetchall()
     if not known:
@@ -522,7 +460,7 @@ def _already_loaded(con, batch_id: str, digests: dict, folder: Path) -> bool:
     return True
 
 
-def _check_header(path: Path, header: list, spec) -> None:
+def _check_header(path: Path, header: list[str], spec: FileSpec) -> None:
     header = [h.strip() for h in header]
     if header != list(spec.header):
         missing = [h for h in spec.header if h not in header]
@@ -534,7 +472,7 @@ def _check_header(path: Path, header: list, spec) -> None:
         )
 
 
-def _window(extracted, years: int) -> tuple[date, date, date]:
+def _window(extracted: date | None, years: int) -> tuple[date, date, date]:
     """The days a batch's dates are believed in: (first, last, extraction day)."""
     anchor = extracted or date.today()
     lo = date(max(anchor.year - years, 1), 1, 1)
@@ -542,8 +480,8 @@ def _window(extracted, years: int) -> tuple[date, date, date]:
     return lo, hi, date(anchor.year, anchor.month, anchor.day)
 
 
-def _load(con, folder: Path, years: int = PLAUSIBLE_YEARS, *, first_build: bool = False
-          ) -> None:
+def _load(con: duckdb.DuckDBPyConnection, folder: Path, years: int = PLAUSIBLE_YEARS, *,
+          first_build: bool = False) -> None:
     """Load one batch of extracts into raw, staging and quarantine, then rebuild marts."""
     batch_id, extracted, digests, present = _batch_info(folder)
     if first_build:
@@ -586,7 +524,8 @@ def _load(con, folder: Path, years: int = PLAUSIBLE_YEARS, *, first_build: bool 
     _rebuild_marts(con)
 
 
-def _read_raw(con, path: Path, spec, batch_id: str, now) -> tuple[int, int, int, bool]:
+def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, batch_id: str,
+              now: datetime) -> tuple[int, int, int, bool]:
     """Read one file into raw.<file>; lines it cannot use go to quarantine.
 
     A plain file (see :func:`crmkit.sources.lines.plain_text`) is read by
@@ -611,7 +550,8 @@ def _read_raw(con, path: Path, spec, batch_id: str, now) -> tuple[int, int, int,
     return got.rows_read, got.n_rejects, got.lines_in_file, got.balanced
 
 
-def _read_plain(con, path: Path, spec, batch_id: str, now) -> tuple[int, int]:
+def _read_plain(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, batch_id: str,
+                now: datetime) -> tuple[int, int]:
     """DuckDB's CSV reader on a plain file; structural rejects go to quarantine."""
     stem = _stem(spec.name)
     columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in spec.columns) + "}"
@@ -648,7 +588,9 @@ def _read_plain(con, path: Path, spec, batch_id: str, now) -> tuple[int, int]:
     return int(n_ok + len(bad_lines)), len(bad_lines)
 
 
-def _insert_records(con, records, rejects, spec, batch_id: str, now) -> None:
+def _insert_records(con: duckdb.DuckDBPyConnection, records: list[Record],
+                    rejects: list[Reject], spec: FileSpec, batch_id: str,
+                    now: datetime) -> None:
     """Put records read line by line into raw.<file>, and rejected lines into quarantine."""
     stem = _stem(spec.name)
     if records:
@@ -672,7 +614,8 @@ def _insert_records(con, records, rejects, spec, batch_id: str, now) -> None:
         con.unregister("_rej")
 
 
-def _stage(con, name: str, batch_id: str, seq: int, lo: date, hi: date, anchor: date,
+def _stage(con: duckdb.DuckDBPyConnection, name: str, batch_id: str, seq: int, lo: date,
+           hi: date, anchor: date,
            rejected: int) -> tuple[int, int, int]:
     """Type and check one file's rows of this batch; split them into staging and quarantine."""
     sql = STAGING[name]
@@ -682,8 +625,8 @@ def _stage(con, name: str, batch_id: str, seq: int, lo: date, hi: date, anchor: 
     return loaded, held + rejected, inferred
 
 
-def _stage_rows(con, table: str, raw: str, sql: str, params: dict, batch_id: str,
-                seq: int) -> tuple[int, int, int]:
+def _stage_rows(con: duckdb.DuckDBPyConnection, table: str, raw: str, sql: str,
+                params: dict[str, object], batch_id: str, seq: int) -> tuple[int, int, int]:
     """Rows of ``sql`` (typed, with ``_final_reason``) into ``staging.<table>`` when usable,
     into quarantine (with the raw record) when not. Returns rows loaded, rows quarantined
     and rows loaded against an inferred member of a dimension (a product or customer the
@@ -709,7 +652,8 @@ def _stage_rows(con, table: str, raw: str, sql: str, params: dict, batch_id: str
     return int(loaded[0]), int(loaded[1]), inferred
 
 
-def _inferred(con, table: str, cols: list, batch_id: str) -> int:
+def _inferred(con: duckdb.DuckDBPyConnection, table: str, cols: list[str],
+              batch_id: str) -> int:
     """Rows of this batch in ``staging.<table>`` whose product or customer is not known."""
     sql = inferred_sql(table, cols)
     if sql is None:
@@ -717,7 +661,7 @@ def _inferred(con, table: str, cols: list, batch_id: str) -> int:
     return int(con.execute(sql, bind(sql, batch=batch_id)).fetchall()[0][0])
 
 
-def inferred_sql(table: str, cols) -> str | None:
+def inferred_sql(table: str, cols: Iterable[str]) -> str | None:
     """SELECT counting this batch's rows of ``staging.<table>`` (just staged from ``_typed``)
     that name a product or customer the warehouse does not know; ``None`` when the table
     names neither."""
@@ -735,14 +679,14 @@ def inferred_sql(table: str, cols) -> str | None:
 
 
 # ----------------------------------------------------------------------------- reading
-def load_report(warehouse, *, batch_id: str | None = None) -> pd.DataFrame:
+def load_report(warehouse: WarehouseLike, *, batch_id: str | None = None) -> pd.DataFrame:
     """Per batch and file: rows read, loaded and quarantined, and whether they balance.
 
     ``balanced`` is true when rows read = rows loaded + rows quarantined and
     every line of the file (but the header) was read.
     """
     sql = "SELECT r.* FROM meta.load_report r JOIN meta.batches b USING (batch_id)"
-    params = []
+    params: list[object] = []
     if batch_id is not None:
         sql += " WHERE r.batch_id = ?"
         params = [batch_id]
@@ -750,33 +694,30 @@ def load_report(warehouse, *, batch_id: str | None = None) -> pd.DataFrame:
     return query(warehouse, sql, params)
 
 
-def quarantine(warehouse, *, batch_id: str | None = None) -> pd.DataFrame:
+def quarantine(warehouse: WarehouseLike, *, batch_id: str | None = None) -> pd.DataFrame:
     """Every quarantined row: batch, file, line, reason, detail and the record as read."""
     sql = "SELECT * FROM quarantine.rows"
-    params = []
+    params: list[object] = []
     if batch_id is not None:
         sql += " WHERE batch_id = ?"
         params = [batch_id]
     return query(warehouse, sql + " ORDER BY batch_id, file, line", params)
 
 
-def customer_as_of(warehouse, day, *, customer_id=None) -> pd.DataFrame:
+def customer_as_of(warehouse: WarehouseLike, day: str | date | pd.Timestamp, *,
+                   customer_id: npt.ArrayLike | None = None) -> pd.DataFrame:
     """The customer dimension as it stood on ``day``: one row per customer then known.
 
     Type 2 attributes (address, city, postal code, country, segment) are the
     ones valid that day; type 1 attributes (name, e-mail, ...) are the latest.
     """
-    try:
-        ts = pd.Timestamp(day)
-    except (ValueError, TypeError) as exc:
-        raise ParameterError(f"day={day!r} is not a date; write it as YYYY-MM-DD.") from exc
-    if pd.isna(ts):
-        raise ParameterError(f"day={day!r} is not a date; write it as YYYY-MM-DD.")
+    ts = parse_day("day", day)
     sql = ("SELECT * FROM marts.dim_customer WHERE customer_id <> -1 "
            "AND valid_from <= CAST(? AS DATE) AND CAST(? AS DATE) < valid_to")
-    params: list = [ts.date(), ts.date()]
+    params: list[object] = [ts.date(), ts.date()]
     if customer_id is not None:
-        ids = [int(customer_id)] if np.ndim(customer_id) == 0 else [int(c) for c in customer_id]
+        ids = ([int(cast(int, customer_id))] if np.ndim(customer_id) == 0
+               else [int(c) for c in cast("Iterable[int]", customer_id)])
         sql += " AND customer_id IN (SELECT unnest(?::BIGINT[]))"
         params.append(ids)
     return query(warehouse, sql + " ORDER BY customer_id", params)
@@ -795,14 +736,14 @@ _READ = {
 }
 
 
-def read_tables(warehouse) -> dict[str, pd.DataFrame]:
+def read_tables(warehouse: WarehouseLike) -> dict[str, pd.DataFrame]:
     """The integrated, cleansed sources as canonical tables (see :mod:`crmkit.dataset.schema`).
 
     Rows are sorted by key and cast with :func:`crmkit.dataset.schema.conform`, so they
     compare directly with the :class:`CRMData` the extracts were written from.
     """
-    out = {}
-    with _open(warehouse) as con:
+    out: dict[str, pd.DataFrame] = {}
+    with opened(warehouse) as con:
         for name, sql in _READ.items():
             df = con.execute(sql).df()
             # money columns the sources lack are filled by conform's documented rules

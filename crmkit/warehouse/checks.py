@@ -16,12 +16,13 @@ load accounting (rows read = rows loaded + rows quarantined).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 
 from ..dataset.schema import ORDER_STATUSES, TICKET_STATES
-from .build import _open
+from .connection import WarehouseLike, opened
 from .sql import MAX_AMOUNT, MAX_QUANTITY, UNKNOWN
 
 __all__ = [
@@ -69,7 +70,7 @@ def relationship(table: str, column: str, to: str, to_column: str) -> DataTest:
                     f"ON f.{column} = d.{to_column} WHERE d.{to_column} IS NULL")
 
 
-def accepted_values(table: str, column: str, values) -> DataTest:
+def accepted_values(table: str, column: str, values: Iterable[object]) -> DataTest:
     """``column`` holds only ``values`` (empty allowed)."""
     listed = ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
     return DataTest(f"accepted_values_{table}_{column}", "accepted_values", table,
@@ -183,7 +184,8 @@ def _default_tests() -> list[DataTest]:
 DATA_TESTS: tuple[DataTest, ...] = tuple(_default_tests())
 
 
-def run_data_tests(warehouse, *, tests=None) -> pd.DataFrame:
+def run_data_tests(warehouse: WarehouseLike, *,
+                   tests: Iterable[DataTest] | None = None) -> pd.DataFrame:
     """Run data tests on a warehouse (path or connection); one row per test.
 
     Columns: ``test``, ``kind``, ``table``, ``status`` (``pass`` / ``fail``),
@@ -191,7 +193,7 @@ def run_data_tests(warehouse, *, tests=None) -> pd.DataFrame:
     """
     tests = DATA_TESTS if tests is None else tuple(tests)
     rows = []
-    with _open(warehouse) as con:
+    with opened(warehouse) as con:
         for t in tests:
             n = con.execute(f"SELECT count(*) FROM ({t.sql})").fetchall()[0][0]
             rows.append({"test": t.name, "kind": t.kind, "table": t.table,

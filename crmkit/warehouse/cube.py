@@ -26,11 +26,13 @@ which dimensions were rolled up: 0 is the finest detail.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 
+import duckdb
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
-from .build import _open, one_statement
+from .connection import WarehouseLike, one_statement, opened
 from .sql import ident
 
 __all__ = ["ALL", "DEFAULT_MEASURES", "cube", "rollup", "grouping_sets", "pivot"]
@@ -46,13 +48,13 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _TABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")
 
 
-def _columns(con, table: str) -> list[str]:
+def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     if not _TABLE.match(table):
         raise ParameterError(f"table={table!r} is not a table name like 'marts.v_sales'.")
     return [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
 
 
-def _check_by(by, available: list[str], name: str = "by") -> list[str]:
+def _check_by(by: str | Iterable[str], available: list[str], name: str = "by") -> list[str]:
     by = [by] if isinstance(by, str) else list(by)
     if not by:
         raise ParameterError(f"{name} is empty; give at least one column to group by.")
@@ -65,7 +67,7 @@ def _check_by(by, available: list[str], name: str = "by") -> list[str]:
     return by
 
 
-def _check_measures(measures) -> dict[str, str]:
+def _check_measures(measures: Mapping[str, str] | None) -> dict[str, str]:
     measures = dict(DEFAULT_MEASURES if measures is None else measures)
     for name in measures:
         if not _IDENT.match(name):
@@ -89,7 +91,9 @@ def _where(where: str | None) -> str:
     return f" WHERE (\n{where}\n)"
 
 
-def cube(warehouse, *, by, measures=None, kind: str = "cube", sets=None,
+def cube(warehouse: WarehouseLike, *, by: str | Iterable[str],
+         measures: Mapping[str, str] | None = None, kind: str = "cube",
+         sets: Sequence[str | Sequence[str]] | None = None,
          table: str = "marts.v_sales", where: str | None = None) -> pd.DataFrame:
     """Aggregate ``measures`` by ``by`` with subtotals: ``kind`` cube, rollup or grouping_sets.
 
@@ -102,7 +106,7 @@ def cube(warehouse, *, by, measures=None, kind: str = "cube", sets=None,
     """
     check_choice("kind", kind, ("cube", "rollup", "grouping_sets"))
     measures = _check_measures(measures)
-    with _open(warehouse, external_access=False) as con:
+    with opened(warehouse, external_access=False) as con:
         available = _columns(con, table)
         by = _check_by(by, available)
         if kind == "grouping_sets":
@@ -132,13 +136,15 @@ def _order(by: list[str]) -> str:
     return ", ".join(f"({ident(c)} = '{ALL}'), {ident(c)}" for c in by)
 
 
-def rollup(warehouse, *, by, measures=None, table: str = "marts.v_sales",
+def rollup(warehouse: WarehouseLike, *, by: str | Iterable[str],
+           measures: Mapping[str, str] | None = None, table: str = "marts.v_sales",
            where: str | None = None) -> pd.DataFrame:
     """Subtotals along a hierarchy: ``by=['year', 'month']`` adds year totals and a grand total."""
     return cube(warehouse, by=by, measures=measures, kind="rollup", table=table, where=where)
 
 
-def grouping_sets(warehouse, *, sets, measures=None, table: str = "marts.v_sales",
+def grouping_sets(warehouse: WarehouseLike, *, sets: Sequence[str | Sequence[str]],
+                  measures: Mapping[str, str] | None = None, table: str = "marts.v_sales",
                   where: str | None = None) -> pd.DataFrame:
     """Only the groupings asked for, e.g. ``[['channel'], ['department'], []]``."""
     by = list(dict.fromkeys(c for s in sets for c in ([s] if isinstance(s, str) else s)))
@@ -146,7 +152,8 @@ def grouping_sets(warehouse, *, sets, measures=None, table: str = "marts.v_sales
                 table=table, where=where)
 
 
-def pivot(warehouse, *, rows: str, columns: str, measure: str = "sum(net_amount)",
+def pivot(warehouse: WarehouseLike, *, rows: str, columns: str,
+          measure: str = "sum(net_amount)",
           table: str = "marts.v_sales", where: str | None = None,
           fill: float = 0.0) -> pd.DataFrame:
     """A cross table: one row per ``rows`` value, one column per ``columns`` value, plus totals.
@@ -155,7 +162,7 @@ def pivot(warehouse, *, rows: str, columns: str, measure: str = "sum(net_amount)
     it runs on any SQL engine; the ``'(all)'`` column is the row total. Values
     from the data become quoted column names and bound parameters, never SQL.
     """
-    with _open(warehouse, external_access=False) as con:
+    with opened(warehouse, external_access=False) as con:
         available = _columns(con, table)
         (rows,) = _check_by([rows], available, "rows")
         (columns,) = _check_by([columns], available, "columns")

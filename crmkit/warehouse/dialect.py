@@ -33,6 +33,11 @@ another engine:
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlglot import exp
+    from sqlglot.dialects.dialect import Dialect
 
 __all__ = ["statements", "bind", "target", "parameters", "to_spark", "SQLGLOT_VERSION"]
 
@@ -64,7 +69,7 @@ def parameters(sql: str) -> list[str]:
     return list(dict.fromkeys(_PARAM.findall(sql)))
 
 
-def bind(sql: str, **values) -> dict:
+def bind(sql: str, **values: object) -> dict[str, object]:
     """The values of the parameters ``sql`` uses (a parameter without a value is an error)."""
     names = parameters(sql)
     missing = [n for n in names if n not in values]
@@ -94,7 +99,7 @@ def _java(fmt: str) -> str:
     return out
 
 
-def _fix(node):
+def _fix(node: exp.Expression) -> exp.Expression:
     """One DuckDB function sqlglot translates wrongly (or not at all) for Spark, corrected."""
     from sqlglot import exp
 
@@ -124,15 +129,16 @@ def _fix(node):
     return node
 
 
-def _spark_dialect():
+def _spark_dialect() -> type[Dialect]:
     """Spark's dialect as sqlglot writes it, but keeping QUALIFY (Spark 4 has it) instead
     of rewriting it into a subquery whose ``SELECT *`` would leak the row number."""
     from sqlglot import exp, transforms
     from sqlglot.dialects.spark import Spark
+    from sqlglot.generators.spark import SparkGenerator  # what Spark.Generator names
 
     class Spark4(Spark):
-        class Generator(Spark.Generator):
-            TRANSFORMS = {**Spark.Generator.TRANSFORMS,
+        class Generator(SparkGenerator):
+            TRANSFORMS = {**SparkGenerator.TRANSFORMS,
                           exp.Select: transforms.preprocess([
                               transforms.eliminate_distinct_on, transforms.unnest_to_explode,
                               transforms.any_to_exists])}
@@ -159,8 +165,8 @@ def to_spark(sql: str) -> list[str]:
     tree = sqlglot.parse_one(sql, read="duckdb").transform(_fix)
     if isinstance(tree, exp.Create) and tree.kind in ("TABLE", "VIEW"):
         props = tree.args.get("properties")
-        temporary = bool(props) and any(isinstance(p, exp.TemporaryProperty)
-                                        for p in props.expressions)
+        temporary = props is not None and any(isinstance(p, exp.TemporaryProperty)
+                                              for p in props.expressions)
         name = tree.this.sql(dialect=dialect)
         if tree.expression is None:  # CREATE TABLE IF NOT EXISTS t (columns)
             return [tree.sql(dialect=dialect) + " USING parquet"]

@@ -24,9 +24,11 @@ from __future__ import annotations
 
 import csv
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
@@ -76,7 +78,7 @@ class Dataset:
 DATASET_FILES = tuple(f"{t}.{ext}" for t in TABLE_NAMES for ext in ("csv", "parquet"))
 
 
-def absent_tables(files) -> list[str]:
+def absent_tables(files: Iterable[str | Path]) -> list[str]:
     """The canonical tables (those a mart reads) that none of ``files`` holds.
 
     >>> absent_tables(["orders.csv", "order_lines.csv"])[:2]
@@ -87,7 +89,7 @@ def absent_tables(files) -> list[str]:
         ["order_lines"] if "order_lines" not in have else [])
 
 
-def is_dataset_folder(folder) -> bool:
+def is_dataset_folder(folder: str | Path) -> bool:
     """Whether ``folder`` is a dataset folder (``manifest.json`` and ``orders.csv`` or
     ``orders.parquet``), not source extracts."""
     folder = Path(folder)
@@ -95,16 +97,19 @@ def is_dataset_folder(folder) -> bool:
         (folder / f"orders.{ext}").is_file() for ext in ("csv", "parquet"))
 
 
-def read_dataset(source) -> Dataset:
+def read_dataset(source: CRMData | str | Path) -> Dataset:
     """A :class:`Dataset` from a :class:`CRMData` or a dataset folder.
 
     A folder is read without the cross-table checks of :meth:`CRMData.validate`:
     a sale whose product or customer row is missing is loaded against an inferred
     member instead of stopping the load.
     """
+    files: dict[str, str] = {}
+    lines: dict[str, np.ndarray] = {}
+    digests: dict[str, str] = {}
+    counts: dict[str, int | None] = {}
     if isinstance(source, CRMData):
         data = source
-        files, lines, digests, counts = {}, {}, {}, {}
         for name in data.tables:
             if name in data.absent:
                 continue
@@ -117,7 +122,6 @@ def read_dataset(source) -> Dataset:
         return Dataset(data, files, lines, digests, counts)
     folder = Path(source)
     data = CRMData.load(folder, validate=False)
-    files, lines, digests, counts = {}, {}, {}, {}
     for name in data.tables:
         if name in data.absent:
             continue
@@ -140,7 +144,7 @@ def _csv_lines(path: Path, n_rows: int) -> tuple[np.ndarray, int]:
     n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
     if n_lines == n_rows + 1:  # one line per record: the common, fast case
         return np.arange(2, n_rows + 2, dtype=np.int64), n_lines
-    starts = []
+    starts: list[int] = []
     with open(path, encoding="utf-8", newline="") as f:
         reader = csv.reader(f)
         next(reader, None)
@@ -306,7 +310,8 @@ FROM raw.orders o WHERE o._batch_id = $batch"""
 
 
 # ----------------------------------------------------------------------------- loading
-def load_dataset(con, ds: Dataset, *, origin: str | None = None) -> bool:
+def load_dataset(con: duckdb.DuckDBPyConnection, ds: Dataset, *,
+                 origin: str | None = None) -> bool:
     """Load one dataset as a batch into raw, staging and quarantine (marts are rebuilt by
     the caller). Returns ``False`` when the same batch was already loaded."""
     from .build import _already_loaded, _stage_rows
@@ -334,7 +339,7 @@ def load_dataset(con, ds: Dataset, *, origin: str | None = None) -> bool:
         con.execute("INSERT INTO meta.files VALUES (?, ?, ?, ?)",
                     [batch_id, file, digest, ds.lines_in_file.get(name)])
     _stage_orders_first = [t for t in ds.tables if t not in ("orders",)]
-    counts = {}
+    counts: dict[str, tuple[int, int, int]] = {}
     for name in _stage_orders_first:
         if name in RAW_ONLY or name not in STAGE:
             counts[name] = (len(ds.data.tables[name]), 0, 0)
@@ -355,7 +360,7 @@ def load_dataset(con, ds: Dataset, *, origin: str | None = None) -> bool:
     return True
 
 
-def _same_currency(con, currency: str, shop: str) -> None:
+def _same_currency(con: duckdb.DuckDBPyConnection, currency: str, shop: str) -> None:
     """Record the warehouse's currency, or refuse a dataset in another one."""
     have = con.execute("SELECT currency FROM meta.shop").fetchall()
     if not have:
@@ -365,7 +370,8 @@ def _same_currency(con, currency: str, shop: str) -> None:
                            f"{have[0][0]}; build a separate warehouse for it.")
 
 
-def _orders_count(con, batch_id: str, file: str) -> tuple[int, int, int]:
+def _orders_count(con: duckdb.DuckDBPyConnection, batch_id: str,
+                  file: str) -> tuple[int, int, int]:
     """Orders of this batch: quarantine the unusable ones (and those without a line)."""
     con.execute(f"CREATE OR REPLACE TEMP TABLE _orders AS {ORDERS_CHECK}",
                 bind(ORDERS_CHECK, batch=batch_id))

@@ -30,6 +30,7 @@ import pandas as pd
 
 from ..errors import DatasetError
 from .build import quarantine
+from .connection import WarehouseLike
 
 __all__ = ["FORMULA_START", "neutralise", "to_spreadsheet_csv", "export_quarantine"]
 
@@ -37,7 +38,7 @@ __all__ = ["FORMULA_START", "neutralise", "to_spreadsheet_csv", "export_quaranti
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _safe(value):
+def _safe(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
@@ -52,7 +53,7 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def to_spreadsheet_csv(frame: pd.DataFrame, path) -> Path:
+def to_spreadsheet_csv(frame: pd.DataFrame, path: str | Path) -> Path:
     """Write ``frame`` as a formula-safe CSV (UTF-8 with a BOM, so Excel reads accents)."""
     path = Path(path)
     if path.is_dir():
@@ -62,6 +63,7 @@ def to_spreadsheet_csv(frame: pd.DataFrame, path) -> Path:
     return path
 
 
-def export_quarantine(warehouse, path, *, batch_id: str | None = None) -> Path:
+def export_quarantine(warehouse: WarehouseLike, path: str | Path, *,
+                      batch_id: str | None = None) -> Path:
     """Write the quarantined rows (file, line, reason, detail, record) for a spreadsheet."""
     return to_spreadsheet_csv(quarantine(warehouse, batch_id=batch_id), path)

@@ -36,7 +36,7 @@ __all__ = [
 
 
 
-def ident(name) -> str:
+def ident(name: object) -> str:
     """A SQL identifier, always quoted, with its quotes doubled: safe for any name.
 
     >>> print(ident('Ciudad "Real" 1'))
@@ -45,7 +45,7 @@ def ident(name) -> str:
     return '"' + str(name).replace('"', '""') + '"'
 
 
-def literal(value) -> str:
+def literal(value: object) -> str:
     """A SQL text literal with its quotes doubled (for DDL, where parameters cannot go).
 
     >>> literal("O'Brien")
@@ -724,9 +724,12 @@ _CAT = f"coalesce(category, '{UNKNOWN}')"
 
 def _by_target(script: str) -> dict[str, str]:
     """Each statement of ``script`` under the name of the table or view it creates."""
-    out = {target(sql): sql for sql in statements(script)}
-    if None in out or len(out) != len(statements(script)):
-        raise ValueError("every model statement creates one table or view, each once")
+    out: dict[str, str] = {}
+    for sql in statements(script):
+        name = target(sql)
+        if name is None or name in out:
+            raise ValueError("every model statement creates one table or view, each once")
+        out[name] = sql
     return out
 
 

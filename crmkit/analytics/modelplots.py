@@ -22,7 +22,7 @@ import pandas as pd
 import seaborn as sns
 
 from ..errors import ParameterError
-from ..i18n import check_lang, t
+from ..i18n import check_lang, describe_figure, format_date, format_message, locale_axes, t
 from .cohorts import METRICS
 
 __all__ = [
@@ -34,10 +34,24 @@ __all__ = [
 ]
 
 
-def _axes(ax):
+def _axes(ax, size=(8, 4.5)):
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 4.5))
+        _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
+
+
+def _done(ax, lang: str, key: str, **values):
+    """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
+    locale_axes(ax, lang)
+    return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
+
+
+def _wrapped(text: str, ax, size: float = 1.0) -> str:
+    """A title broken into lines that fit the width of its axes' figure."""
+    import textwrap
+
+    width = ax.figure.get_figwidth() * 9 * size
+    return textwrap.fill(text, max(int(width), 30))
 
 
 def plot_segments(summary: pd.DataFrame, *, lang: str = "en", ax=None):
@@ -51,7 +65,8 @@ def plot_segments(summary: pd.DataFrame, *, lang: str = "en", ax=None):
     ax.barh(labels[::-1], summary["customers"].to_numpy()[::-1], color="#2a9d8f")
     ax.set_xlabel(t("rfm_column.customers", lang))
     ax.set_title(t("model_chart.segments_title", lang))
-    return ax
+    return _done(ax, lang, "segments", n=len(summary),
+                 best=t(f"rfm_segment.{summary['customers'].idxmax()}", lang))
 
 
 def plot_cohort_heatmap(table: pd.DataFrame, *, metric: str = "retention", lang: str = "en",
@@ -63,9 +78,11 @@ def plot_cohort_heatmap(table: pd.DataFrame, *, metric: str = "retention", lang:
                              + ", ".join(repr(m) for m in METRICS) + ".")
     if table.empty:
         raise ParameterError("the cohort table is empty; there is nothing to draw.")
-    ax = _axes(ax)
+    ax = _axes(ax, (11, 0.3 * len(table) + 2.5))
     share = metric == "retention"
     values = table.to_numpy(dtype=np.float64)
+    table = table.rename(index=lambda c: format_date(pd.Period(c, "M").start_time, lang,
+                                                       skeleton="yMMM"))
     sns.heatmap(table, ax=ax, cmap="YlGnBu", vmin=0,
                 vmax=1 if share else np.nanmax(values) if np.isfinite(values).any() else 1,
                 annot=table.size <= 150, fmt=".0%" if share else ".0f", cbar=True,
@@ -74,7 +91,8 @@ def plot_cohort_heatmap(table: pd.DataFrame, *, metric: str = "retention", lang:
     ax.set_ylabel(t("model_label.cohort", lang))
     ax.set_title(t(f"model_chart.cohort_{metric}_title", lang))
     ax.tick_params(axis="y", rotation=0)
-    return ax
+    return _done(ax, lang, "cohort_heatmap", n=len(table),
+                 metric=t(f"plot_label.{metric}", lang))
 
 
 def plot_calibration_holdout(table: pd.DataFrame, *, lang: str = "en", ax=None):
@@ -90,9 +108,9 @@ def plot_calibration_holdout(table: pd.DataFrame, *, lang: str = "en", ax=None):
     ax.set_xticks(x, ticks)
     ax.set_xlabel(t("model_label.calibration_purchases", lang))
     ax.set_ylabel(t("model_label.holdout_purchases", lang))
-    ax.set_title(t("model_chart.calibration_holdout_title", lang))
+    ax.set_title(_wrapped(t("model_chart.calibration_holdout_title", lang), ax))
     ax.legend()
-    return ax
+    return _done(ax, lang, "calibration_holdout")
 
 
 def plot_tracking(track: pd.DataFrame, *, calibration_end=None, lang: str = "en", ax=None):
@@ -109,16 +127,18 @@ def plot_tracking(track: pd.DataFrame, *, calibration_end=None, lang: str = "en"
     ax.set_ylabel(t("model_label.cumulative_repeat", lang))
     ax.set_title(t("model_chart.tracking_title", lang))
     ax.legend()
-    return ax
+    return _done(ax, lang, "tracking")
 
 
 def plot_probability_alive(matrix: pd.DataFrame, *, lang: str = "en", ax=None):
     """Heat map of a probability-alive matrix (frequency x recency)."""
     check_lang(lang)
     ax = _axes(ax)
-    sns.heatmap(matrix, ax=ax, cmap="RdYlGn", vmin=0, vmax=1, cbar=True)
+    # cividis: dark (gone) to light (alive), readable without telling red from green
+    sns.heatmap(matrix, ax=ax, cmap="cividis", vmin=0, vmax=1, cbar=True)
+    ax.grid(False)  # the course style's grid would cross the cells
     ax.invert_yaxis()
     ax.set_xlabel(t("model_label.recency", lang))
     ax.set_ylabel(t("model_label.frequency", lang))
-    ax.set_title(t("model_chart.probability_alive_title", lang))
-    return ax
+    ax.set_title(_wrapped(t("model_chart.probability_alive_title", lang), ax))
+    return _done(ax, lang, "probability_alive", max_f=int(max(matrix.index)))

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ParameterError, check_choice
-from ..i18n import check_lang, format_number, t
-from .build import _open
+from ..i18n import check_lang, describe_figure, format_message, format_number, locale_axes, t
+from .connection import opened
 
 __all__ = ["schema_columns", "schema_links", "plot_star_schema", "plot_load_report"]
 
@@ -42,7 +42,7 @@ _NUMERIC = ("DOUBLE", "FLOAT", "DECIMAL", "BIGINT", "INTEGER", "HUGEINT", "SMALL
 
 def schema_columns(warehouse, schema: str = "marts") -> pd.DataFrame:
     """Every column of the base tables of ``schema``: table, column, type, position."""
-    with _open(warehouse) as con:
+    with opened(warehouse) as con:
         return con.execute(
             "SELECT table_name AS \"table\", column_name AS \"column\", data_type AS type, "
             "column_index AS position FROM duckdb_columns() WHERE schema_name = ? "
@@ -120,36 +120,65 @@ def plot_star_schema(warehouse, *, fact: str = "fact_order_line", style: str = "
     check_lang(lang)
     check_choice("style", style, ("star", "snowflake"))
     cols = schema_columns(warehouse, schema)
+    _check_fact(cols, fact, schema)
+    links = schema_links(warehouse, schema)
+    branches = _branches(links, fact, style)
+    placed, edges, deep = _place(fact, branches)
+    ax = _ax(ax, (12, 7) if deep else (10, 7))
+    _draw_edges(ax, placed, edges)
+    _draw_tables(ax, placed, cols, links, fact, n_attributes)
+    _frame(ax, placed)
+    _schema_legend(ax, placed, lang)
+    key = "chart.snowflake_schema_title" if style == "snowflake" else "chart.star_schema_title"
+    ax.set_title(t(key, lang).format(fact=fact))
+    alt = "plot_alt.snowflake_schema" if style == "snowflake" else "plot_alt.star_schema"
+    return describe_figure(ax, format_message(t(alt, lang), lang, fact=fact,
+                                              n=len(placed) - 1))
+
+
+def _check_fact(cols: pd.DataFrame, fact: str, schema: str) -> None:
+    """Refuse a fact that is not a table of the schema, naming the facts there are."""
     if fact not in set(cols["table"]):
         facts = sorted(x for x in cols["table"].unique() if x.startswith(_FACT))
         raise ParameterError(f"fact={fact!r} is not a table of schema {schema!r}; choose "
                              "one of: " + ", ".join(facts) + ".")
-    links = schema_links(warehouse, schema)
+
+
+def _targets(links: pd.DataFrame, table: str, prefer: str) -> list[tuple[str, str]]:
+    """(key column, table it refers to) of ``table``, the ``prefer`` kind first."""
+    own = links[links["table"] == table]
+    out = []
+    for col, grp in own.groupby("column", sort=False):
+        pick = grp[grp["kind"] == prefer]
+        pick = pick if len(pick) else grp[grp["kind"] == "dim"]
+        out += [(col, r) for r in pick["refers_to"]]
+    return out
+
+
+def _branches(links: pd.DataFrame, fact: str, style: str) -> list[list[tuple[str, str, str]]]:
+    """One chain of joins (parent, child, key) per key of the fact; a snowflake follows the
+    child's own keys outwards (up to four joins)."""
     prefer = "snow" if style == "snowflake" else "dim"
-
-    def targets(table: str) -> list[tuple[str, str]]:
-        own = links[links["table"] == table]
-        out = []
-        for col, grp in own.groupby("column", sort=False):
-            pick = grp[grp["kind"] == prefer]
-            pick = pick if len(pick) else grp[grp["kind"] == "dim"]
-            out += [(col, r) for r in pick["refers_to"]]
-        return out
-
     branches = []
-    for col, dim in targets(fact):
+    for col, dim in _targets(links, fact, prefer):
         chain, parent = [(fact, dim, col)], dim
         while style == "snowflake" and len(chain) < 4:
-            nxt = targets(parent)
+            nxt = _targets(links, parent, prefer)
             if not nxt:
                 break
             chain.append((parent, nxt[0][1], nxt[0][0]))
             parent = nxt[0][1]
         branches.append(chain)
+    return branches
+
+
+def _place(fact: str, branches) -> tuple[dict, list, bool]:
+    """Positions of the tables (the fact in the middle, the branches around it), the edges,
+    and whether a branch is deeper than one join."""
     # the longest chain (a snowflaked hierarchy) points right, where there is room
     deep = max((len(b) for b in branches), default=1) > 1
     if deep:
-        branches.sort(key=len, reverse=True)
+        branches = sorted(branches, key=len, reverse=True)
     n = max(len(branches), 1)
     angles = (0.0 if deep else np.pi / 2) - np.arange(n) * 2 * np.pi / n
     placed = {fact: (0.0, 0.0)}
@@ -159,25 +188,45 @@ def plot_star_schema(warehouse, *, fact: str = "fact_order_line", style: str = "
             radius = 1.0 + 0.85 * depth
             placed.setdefault(child, (np.cos(ang) * radius, np.sin(ang) * 0.95 * radius))
             edges.append((parent, child, col))
-    ax = _ax(ax, (12, 7) if deep else (10, 7))
+    return placed, edges, deep
+
+
+def _draw_edges(ax, placed: dict, edges: list) -> None:
+    """A line per join, its key column written half-way."""
     for a, b, col in edges:
         (x0, y0), (x1, y1) = placed[a], placed[b]
         ax.plot([x0, x1], [y0, y1], color="#555", lw=1.2, zorder=1)
         ax.text((x0 + x1) / 2, (y0 + y1) / 2, col, fontsize=7, ha="center", va="center",
                 color="#333", zorder=2, bbox=dict(boxstyle="round,pad=0.15", fc="white",
                                                   ec="none", alpha=0.85))
+
+
+def _role(table: str, fact: str) -> str:
+    return "fact" if table == fact else ("snow" if table.startswith(_SNOW) else "dim")
+
+
+def _draw_tables(ax, placed: dict, cols: pd.DataFrame, links: pd.DataFrame, fact: str,
+                 n_attributes: int) -> None:
+    """A box per table: its name, keys and a few attributes (the fact: its measures)."""
     for table, (x, y) in placed.items():
-        role = "fact" if table == fact else ("snow" if table.startswith(_SNOW) else "dim")
+        role = _role(table, fact)
         text = _box_text(table, cols[cols["table"] == table], links, role,
                          n_attributes + 3 if role == "fact" else n_attributes)
         ax.text(x, y, text, ha="center", va="center", fontsize=8, family="monospace",
                 multialignment="left", zorder=3,
                 bbox=dict(boxstyle="round,pad=0.4", fc=_COLORS[role], ec="#333"))
+
+
+def _frame(ax, placed: dict) -> None:
     xs = [x for x, _ in placed.values()]
     ys = [y for _, y in placed.values()]
     ax.set_xlim(min(xs) - 0.45, max(xs) + 0.45)
     ax.set_ylim(min(ys) - 0.4, max(ys) + 0.4)
     ax.set_axis_off()
+
+
+def _schema_legend(ax, placed: dict, lang: str) -> None:
+    """The colours of the kinds of table drawn, under the diagram."""
     from matplotlib.patches import Patch
 
     roles = {r for r in ("dim", "snow") if any(
@@ -188,14 +237,11 @@ def plot_star_schema(warehouse, *, fact: str = "fact_order_line", style: str = "
         for r in ("dim", "snow") if r in roles]
     ax.legend(handles=legend, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=3,
               fontsize=8, frameon=False)
-    key = "chart.snowflake_schema_title" if style == "snowflake" else "chart.star_schema_title"
-    ax.set_title(t(key, lang).format(fact=fact))
-    return ax
 
 
 def _ax(ax, size):
     if ax is None:
-        _, ax = plt.subplots(figsize=size)
+        _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
 
 
@@ -231,4 +277,6 @@ def plot_load_report(data: pd.DataFrame, *, lang: str = "en", ax=None):
     ax.set_xlabel(t("chart.rows_log", lang))
     ax.set_title(t("chart.load_report_title", lang))
     ax.legend(loc="lower right", fontsize=8)
-    return ax
+    locale_axes(ax, lang)
+    return describe_figure(ax, format_message(t("plot_alt.load_report", lang), lang,
+                                              n=len(per)))
