@@ -10,6 +10,7 @@ import pytest
 from hand_edit import unseal
 
 from crmkit.dataset.crmdata import CRMData
+from crmkit.dataset.schema import TABLE_NAMES
 from crmkit.errors import DatasetError, MissingTableError, SchemaError
 
 
@@ -104,7 +105,7 @@ def test_partial_dataset_saves_and_loads_with_only_its_tables(data, tmp_path):
 
 def test_complete_fills_absent_tables_but_keeps_them_absent(data):
     full = CRMData({"orders": data.orders}).complete()
-    assert len(full.tables) == 11 and len(full.tickets) == 0
+    assert len(full.tables) == len(TABLE_NAMES) and len(full.tickets) == 0
     assert full.manifest["absent_tables"][0] == "campaign_contacts"
     assert not full.has("incidents") and full.has("orders")
 

@@ -20,8 +20,9 @@ from notebook_runs import NOTEBOOKS
 from crmkit.dataset.extracts import write_customer_changes, write_extracts
 from crmkit.dataset.profiles import PROFILE_NAMES
 from crmkit.dataset.synth import generate
+from crmkit.grading.keys import answer as answer_key
 from crmkit.lessons import lesson01, lesson02, lesson04
-from crmkit.lessons.exercises import AnyOf, answer_key
+from crmkit.lessons.exercises import AnyOf
 from crmkit.report import notebook_parameters
 from crmkit.warehouse.build import build_warehouse, load_batch
 
@@ -131,7 +132,7 @@ def test_notebook02_exercises_mean_something_for_every_shop(books02, name):
 
 def test_the_reference_queries_pass_on_every_shop(books02):
     for shop, book in books02.items():
-        pair = lesson02.both_pair(book.data.crm)
+        pair = lesson02.both_pair(book.lesson.crm)
         both = ("SELECT count(*) FROM (SELECT c.customer_id FROM marts.fact_order_line f "
                 "JOIN marts.dim_customer c USING (customer_key) "
                 "JOIN marts.dim_date d USING (date_key) "
@@ -145,8 +146,8 @@ def test_the_reference_queries_pass_on_every_shop(books02):
 
 def test_single_system_shops_compare_two_years_and_the_others_till_and_web(books02):
     for (profile, _), book in books02.items():
-        pair = lesson02.both_pair(book.data.crm)
-        channels = set(book.data.crm.orders["channel"])
+        pair = lesson02.both_pair(book.lesson.crm)
+        channels = set(book.lesson.crm.orders["channel"])
         if profile in ("ice_cream", "bendita"):
             assert channels in ({"store"}, {"web"})
             assert pair.column == "d.year" and pair.first < pair.second
@@ -156,7 +157,7 @@ def test_single_system_shops_compare_two_years_and_the_others_till_and_web(books
 
 def test_opening_hours_move_only_for_a_shop_that_sells_within_them(books01):
     for (profile, _), book in books01.items():
-        hours = lesson01.exercise_hours(book.data)
+        hours = lesson01.exercise_hours(book.lesson)
         assert (hours != lesson01.OPENING_HOURS) == (profile == "boutique"), profile
 
 
@@ -165,13 +166,29 @@ def test_notebook04_exercises_mean_something_for_every_shop(books04, name):
     _check_all(books04, name, TRIVIAL)
 
 
+BY_NAME_04 = {e.name: e for e in lesson04.EXERCISES}
+
+
 def test_notebook04_web_exercises_skip_only_the_shops_without_web_visits(books04):
     web = {e.name for e in lesson04.EXERCISES if e.needs == "web_visits"}
     assert web == {"busiest_month", "email_conversion", "abandoned_carts", "sample_size",
                    "kpi_behind_change", "test_in_a_month"}
     for (profile, _), book in books04.items():
-        no_visits = len(book.data.web_sessions) == 0
+        no_visits = len(book.lesson.web_sessions) == 0
         assert no_visits == (profile in ("boutique", "ice_cream")), profile
         for name in book.names:
+            if BY_NAME_04[name].needs not in ("web_visits", None, "marketing",
+                                                     "profitability", "customers"):
+                continue  # tables outside the till: see the test below
             skipped = book.judge(name, 1).status == "skipped"
             assert skipped == (no_visits and name in web), (profile, name)
+
+
+def test_a_shop_without_web_visits_gets_store_exercises_of_equal_weight(books04):
+    store = {e.name for e in lesson04.EXERCISES if e.needs == "store_visits"}
+    assert len(store) >= 4 and any(BY_NAME_04[n].kind == "decide" for n in store)
+    for (profile, _), book in books04.items():
+        sells_in_store = bool((book.lesson.orders["channel"] == "store").any())
+        for name in store:
+            assert (book.judge(name, 1).status == "skipped") == (not sells_in_store), (
+                profile, name)

@@ -249,7 +249,7 @@ def test_student_report_shows_exercises_as_the_student_sees_them(tmp_path, capfd
     for name, lines in _solution_lines("01_crm_concepts").items():
         for line in lines:
             assert line.strip() not in text, (name, line)  # no line of any solution
-    assert html.count("your code here") == 12  # every exercise cell, as a stub
+    assert html.count("your code here") == len(_solution_lines("01_crm_concepts"))  # stubs
     assert "areas = concepts.crm_areas(data)" in text  # the rest of the code stays visible
     assert "not done yet" in text and "correct, well done" not in text
     assert "without encryption" not in capfd.readouterr().err  # no kernel noise

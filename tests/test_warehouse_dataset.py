@@ -22,6 +22,7 @@ from hand_edit import unseal
 from crmkit.cli import main
 from crmkit.dataset.crmdata import CRMData
 from crmkit.dataset.extracts import write_extracts
+from crmkit.dataset.schema import TABLE_NAMES
 from crmkit.dataset.synth import generate
 from crmkit.warehouse.build import (
     build_warehouse,
@@ -143,9 +144,7 @@ def test_imported_and_generated_datasets_pass_every_data_test(source, tmp_path, 
     _ok(["warehouse", "build", str(db), "--data", str(out)], capsys)
     tests = run_data_tests(db)
     assert tests["status"].eq("pass").all(), tests[tests["status"] != "pass"]
-    files = {p.name for p in out.iterdir() if p.suffix == ".csv" and p.stem in (
-        "customers", "products", "orders", "order_lines", "campaigns", "campaign_contacts",
-        "web_sessions", "tickets", "ticket_events", "opportunities", "inventory")}
+    files = {p.name for p in out.iterdir() if p.suffix == ".csv" and p.stem in TABLE_NAMES}
     assert set(load_report(db)["file"]) == files
     # every order keeps its customer (guests the guest member), checked against the file
     orders = pd.read_csv(out / "orders.csv", dtype={"customer_id": "Int64"})

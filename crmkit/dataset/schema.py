@@ -401,6 +401,106 @@ _TABLES = (
         ),
         ("date", "product_id"),
     ),
+    # What the shop learns outside its till (crmkit.dataset.social): every one optional.
+    Table(
+        "newsletter",
+        "one row per newsletter subscription",
+        "Who subscribed to the newsletter, and when; a subscriber who never bought is a "
+        "potential customer.",
+        (
+            _c("subscriber_id", "int", "Subscription identifier."),
+            _c("customer_id", "Int", "Customer, when the subscriber is one.", nullable=True,
+               references="customers.customer_id"),
+            _c("subscribed_at", "datetime", "When the person subscribed."),
+            _c("source", "str", "Where the person subscribed.",
+               allowed=("web_form", "checkout", "store", "social")),
+            _c("unsubscribed_at", "datetime", "When the person left (empty: still "
+               "subscribed).", nullable=True),
+        ),
+        ("subscriber_id",),
+    ),
+    Table(
+        "web_referrals",
+        "one row per web visit that came from a search engine or another site",
+        "The search term typed before a visit from a search engine, or the site that sent "
+        "the visitor (SEO and search trends).",
+        (
+            _c("session_id", "int", "Visit.", references="web_sessions.session_id"),
+            _c("referrer", "str", "Site the visitor came from.", nullable=True),
+            _c("search_term", "str", "What the visitor searched for (empty when the visit "
+               "did not come from a search engine).", nullable=True),
+        ),
+        ("session_id",),
+    ),
+    Table(
+        "social_mentions",
+        "one row per public post that names the shop",
+        "Social-media listening: mentions, shares of the shop's posts and reviews.",
+        (
+            _c("mention_id", "int", "Post identifier."),
+            _c("posted_at", "datetime", "When it was posted."),
+            _c("network", "str", "Social network.",
+               allowed=("instagram", "tiktok", "facebook", "x")),
+            _c("kind", "str", "A mention, a share of the shop's post, or a review.",
+               allowed=("mention", "share", "review")),
+            _c("sentiment", "str", "Tone of the post.",
+               allowed=("positive", "neutral", "negative")),
+            _c("keyword", "str", "Keyword the listening tool matched ('brand': the shop's "
+               "name)."),
+            _c("followers", "int", "Followers of the author: how many may see it.", minimum=0),
+            _c("influencer_code", "str", "Code of the influencer who posted it, if one did.",
+               nullable=True),
+            _c("customer_id", "Int", "Customer who posted it, when known.", nullable=True,
+               references="customers.customer_id"),
+        ),
+        ("mention_id",),
+    ),
+    Table(
+        "influencer_orders",
+        "one row per order placed with an influencer's code",
+        "Which influencer sent each buyer.",
+        (
+            _c("order_id", "int", "Order.", references="orders.order_id"),
+            _c("influencer_code", "str", "Influencer's code used in the order."),
+        ),
+        ("order_id",),
+    ),
+    Table(
+        "surveys",
+        "one row per survey answer",
+        "Customer surveys: 'how likely are you to recommend us?', from 0 to 10.",
+        (
+            _c("response_id", "int", "Answer identifier."),
+            _c("customer_id", "int", "Customer who answered.",
+               references="customers.customer_id"),
+            _c("answered_at", "datetime", "When the customer answered."),
+            _c("score", "int", "Answer from 0 (never) to 10 (certainly).", minimum=0),
+            _c("channel", "str", "Where the survey was answered.",
+               allowed=("email", "web", "store")),
+        ),
+        ("response_id",),
+    ),
+    Table(
+        "customisations",
+        "one row per order line the customer customised",
+        "Products the customers customised themselves (a name, a size, a message).",
+        (
+            _c("order_id", "int", "Order.", references="orders.order_id"),
+            _c("line_number", "int", "Line of the order.", minimum=1),
+            _c("option", "str", "What the customer customised."),
+        ),
+        ("order_id", "line_number"),
+    ),
+    Table(
+        "store_visits",
+        "one row per day the store was open",
+        "People counted at the store's door: the store's footfall.",
+        (
+            _c("date", "date", "Day."),
+            _c("visits", "int", "People who came in.", minimum=0),
+        ),
+        ("date",),
+    ),
 )
 
 SCHEMA: dict[str, Table] = {t.name: t for t in _TABLES}
@@ -426,6 +526,14 @@ NEEDS: dict[str, tuple[str, ...]] = {
     "web_visits": ("web_sessions",),
     "acquisition": ("customers",),
     "demographics": ("customers",),
+    "newsletter": ("newsletter",),
+    "search": ("web_sessions", "web_referrals"),
+    "listening": ("social_mentions",),
+    "influencers": ("influencer_orders", "orders", "order_lines"),
+    "surveys": ("surveys",),
+    "customisation": ("customisations", "order_lines"),
+    "store_visits": ("store_visits", "orders"),
+    "customer_habits": ("customers", "orders", "order_lines", "products"),
 }
 
 #: Topics that need more than their tables: (table, column, what must be in it). An order

@@ -53,6 +53,7 @@ from .names import (
 )
 from .profiles import ShopProfile, get_profile
 from .schema import CHANNELS, SEGMENTS, conform, empty_table
+from .social import outside_tables
 
 __all__ = ["generate", "DEFAULT_START", "DEFAULT_END"]
 
@@ -233,6 +234,8 @@ def generate(
         "opportunities": opps, "inventory": inv,
     }
     tables = {k: conform(k, v) if len(v) else empty_table(k) for k, v in tables.items()}
+    tables |= {k: conform(k, v) for k, v in  # newsletter, searches, social media...: if any
+               outside_tables(prof, int(seed), tables).items() if len(v)}
     manifest = {
         "profile": prof.name, "seed": int(seed), "n_customers": n,
         "start": str(t0.date()), "end": str(t1.date()), "crmkit_version": __version__,

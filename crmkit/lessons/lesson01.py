@@ -23,6 +23,7 @@ from ..analytics.levels import field_completeness, level_completeness, reach_mas
 from ..analytics.service import state_durations
 from ..analytics.tracking import out_of_hours_share
 from ..i18n import format_currency, format_message, key_of, t
+from .concept_lessons import EXERCISES as CONCEPT_EXERCISES
 from .exercises import Exercise, ExerciseBook, fold
 from .judgement import decide, labelled, letters, value_option
 
@@ -230,6 +231,7 @@ _ORDER = ("best_area", "win_rate", "selection", "target_group", "fund_medium", "
           "out_of_hours")
 #: The exercises of notebook 01, in the notebook's order.
 EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name)))
+EXERCISES += CONCEPT_EXERCISES["01"]  # the concepts of crmkit.lessons.concept_lessons
 
 
 def exercise_book(data, lang: str = "en") -> ExerciseBook:

@@ -46,6 +46,7 @@ from ..errors import ParameterError
 from ..i18n import check_lang, format_message, t
 from ..warehouse.connection import InvalidSQLError, NotOneSelectError, connect, one_statement
 from ..warehouse.sql import ident
+from .concept_lessons import EXERCISES as CONCEPT_EXERCISES
 from .exercises import AnyOf, Exercise, ExerciseBook
 from .judgement import decide, labelled, letters
 
@@ -689,6 +690,7 @@ _ORDER = ("premium_rows", "quarantined_dates", "both_channels",
           "department_behind_change", "dice_premium_last_year", "cube_operation", "guest_lines")
 #: The exercises of notebook 02, in the notebook's order (a third of them ask for a decision).
 EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name)))
+EXERCISES += CONCEPT_EXERCISES["02"]  # the concepts of crmkit.lessons.concept_lessons
 
 
 def exercise_book(ws: Workshop, lang: str = "en") -> ExerciseBook:

@@ -59,6 +59,7 @@ from ..i18n import (
     month_names,
     t,
 )
+from .concept_lessons import EXERCISES as CONCEPT_EXERCISES
 from .exercises import AnyOf, Exercise, ExerciseBook, NotReady, fold
 from .judgement import Option, decide, labelled, letters
 from .notebook import localize, readable
@@ -823,12 +824,14 @@ _ORDER = ("base_rate", "first_year_repeat", "busiest_weekday", "sales_change_dri
           "trust_purchases", "trust_sales")
 #: The exercises of notebook 03, in the notebook's order (a third of them ask for a decision).
 EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name)))
+EXERCISES += CONCEPT_EXERCISES["03"]  # the concepts of crmkit.lessons.concept_lessons
 
 #: The section each exercise belongs to (a section a shop cannot run skips its exercises).
 SECTION = {"guest_revenue": "guests", "r5_came_back": "segments", "best_cluster_spend": "clusters",
            "top50_precision": "repurchase", "silent_regulars": "value",
            "top_decile_capture": "value", "pair_baskets": "baskets",
            "forecast_total_error": "forecast", "fund_segment": "segments",
+           "pessimistic_total": "forecast",
            "cross_sell_rule": "baskets", "trust_repurchase": "repurchase",
            "trust_purchases": "value", "trust_sales": "forecast"}
 

@@ -33,6 +33,7 @@ from ..i18n import (
     t,
 )
 from . import parameters
+from .concept_lessons import EXERCISES as CONCEPT_EXERCISES
 from .exercises import Exercise, ExerciseBook
 from .judgement import Option, decide, labelled, letters
 from .notebook import campaign_label
@@ -451,6 +452,7 @@ _ORDER = ("busiest_month", "email_conversion", "kpi_behind_change", "abandoned_c
           "significant_uplift", "scale_campaign", "sample_size", "test_in_a_month", "win_back_60")
 #: The exercises of notebook 04, in the notebook's order.
 EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name)))
+EXERCISES += CONCEPT_EXERCISES["04"]  # the concepts of crmkit.lessons.concept_lessons
 
 
 class _CostAware:
