@@ -9,6 +9,7 @@ from crmkit.dataset.extracts import write_customer_changes, write_extracts
 from crmkit.dataset.synth import generate
 from crmkit.errors import ParameterError
 from crmkit.grading.keys import answer as answer_key
+from crmkit.lessons.concept_lessons import FIVE_SHOPS_CUSTOMERS
 from crmkit.lessons.lesson02 import (
     EXERCISES,
     count_joins,
@@ -48,8 +49,18 @@ def _dice_sql(w):
             f"AND year = {last_year(w.crm)}")
 
 
+def _romero_orders(w):
+    """Helados Romero's orders as Actividad 6.5 compares them: the ice-cream profile, 400
+    customers, the workshop's seed and period."""
+    return generate("ice_cream", n_customers=FIVE_SHOPS_CUSTOMERS, seed=w.seed,
+                    start=w.crm.manifest.get("start", "2024-01-01"),
+                    end=w.crm.manifest.get("end", "2025-12-31")).orders
+
+
 # The notebook's own solutions, written independently of the expected values.
 SOLUTIONS = {
+    "romero_guest_share": lambda w: float(_romero_orders(w)["customer_id"].isna().sum()
+                                          / len(_romero_orders(w))),
     "premium_rows": lambda w: int(pd.read_csv(w.batch1 / "legacy_customers.csv", dtype=str)[
         "Segment"].str.strip().str.casefold().eq("premium").sum()),
     "quarantined_dates": lambda w: "SELECT line FROM quarantine.rows WHERE reason = "
@@ -72,6 +83,9 @@ SOLUTIONS = {
 }
 
 WRONG = {
+    "romero_guest_share": lambda w: float(_romero_orders(w)["customer_id"].isna().sum()
+                                          / _romero_orders(w)["customer_id"].notna().sum()),
+    # guests over known customers' orders, not over all orders
     "premium_rows": lambda w: int(pd.read_csv(w.batch1 / "legacy_customers.csv", dtype=str)[
         "Segment"].eq("premium").sum()),  # forgot the capitals
     "quarantined_dates": lambda w: "SELECT line FROM quarantine.rows "

@@ -11,7 +11,7 @@ exercise definitions of a lesson module and the lesson the book was built on.
 >>> book.judge("win_rate", answer(book, "win_rate")).status
 'correct'
 >>> sorted(answers_for(book, lesson01))[:3]
-['best_area', 'collect_first', 'crm_model']
+['agenda_help', 'best_area', 'collect_first']
 """
 
 from __future__ import annotations
