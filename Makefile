@@ -26,14 +26,15 @@ report: data
 	$(BIN)/crmkit report --lang en --lang es
 
 ## test: lint, types (mypy), unit tests, doctests, notebook runs and (where Chromium is
-## installed) the browser test; -rs lists every skipped test with its reason. Then nbval runs every cell of
-## the four notebooks at their committed defaults, in order in one kernel (so in its own
-## command, not spread over the xdist workers); about 40 s
+## installed) the browser test; -rfEs lists every failed, erroring and skipped test (skips
+## with their reason). Then nbval runs every cell of the four notebooks at their committed
+## defaults, in order in one kernel (so in its own command, not spread over the xdist
+## workers); about 40 s
 test: $(STAMP)
 	$(BIN)/ruff check crmkit tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/python -m mypy
-	$(BIN)/python -m pytest -n 2 --dist worksteal -q -rs
+	$(BIN)/python -m pytest -n 2 --dist worksteal -q -rfEs
 	$(BIN)/python -m pytest --nbval-lax --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg -q notebooks/
 
 ## lab: the student edition in JupyterLab, in one language (make lab LANG=es; a Spanish

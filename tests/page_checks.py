@@ -18,7 +18,8 @@ MISSING = re.compile(r"\b(None|nan|NaN|NaT)\b")
 #: an ISO date (2025-01-03); and "1,477": a Spanish page writes a thousand and more as 1.477,
 #: and shows decimals with fewer than three places or a leading zero (0,477).
 ENGLISH_NUMBERS = re.compile(
-    r"(?<![\w.,])(\d+\.(?:\d{1,2}|\d{4,})(?![\d.,])"
+    r"(?<![\w.,])(?<!Actividad )(?<!Activity )"  # the course's activity numbers (6.5)
+    r"(\d+\.(?:\d{1,2}|\d{4,})(?![\d.,])"
     r"|[1-9]\d{0,2}(?:,\d{3})+(?![\d,])"
     r"|\d{1,3}(?:,\d{3})+\.\d+"
     r"|\d{4}-\d{2}-\d{2})(?![\w])")

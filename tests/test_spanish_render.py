@@ -45,6 +45,7 @@ NO_WEB = "boutique"
 TERMS = (
     "Kernel → Restart & Run All", "Customer Relationship Management", "data warehouse",
     "pipeline", "attainable", "buyer persona", "Restart & Run All", "joins", "True/False",
+    "Actividad 6.5",  # the course's own numbering of its activities, not a decimal
 )
 
 #: Words English and Spanish share (or Spanish has borrowed): never a slip by themselves.
@@ -55,7 +56,7 @@ SHARED = frozenset("""
     influencer influencers hashtag feedback software hardware manager marketplace
     lasagne pizzas pizza croquettes horchata granitas sundae smoothie milkshake
     chinos polos jeans running fitness trainers sprays gels leggings tops shorts
-    euro euros idea color error final real legal local global mini pro
+    euro euros idea color error final real legal local global mini pro personal
     a al de del el en la las lo los no o se si un una y e es compare
     ene feb mar abr may jun jul ago sep sept oct nov dic
     """.split())
@@ -83,6 +84,7 @@ NOT_PROSE = re.compile(r"\S+@\S+|\b[\w.-]+\.(?:csv|duckdb|parquet|json|html|ipyn
                        r"|\b(?:raw|marts|quarantine)\.\w+|\b(?:dim|fact|snow|stg)_\w+"
                        r"|\b(?:raw|marts|staging|quarantine)\s+\w+"  # a schema and its table
                        r"|'[a-z_]+'"  # a code quoted for the reader's SQL ('pos', 'budget')
+                       r"|\b[a-z]+-\d{2,}\b"  # a user's id in the CRM (sales-02), like a name
                        r"|" + _product_names())
 
 

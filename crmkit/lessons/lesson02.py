@@ -253,6 +253,9 @@ _DETAILS = (
      "quarantine.duplicate_customer"),
     (re.compile(r"^expected (?P<want>\d+) fields, found (?P<got>\d+)(?: fields)?$"),
      "quarantine.malformed_line"),
+    # DuckDB's own words for a line with too few or too many fields
+    (re.compile(r"^(?:MISSING|TOO MANY) COLUMNS: Expected Number of Columns: (?P<want>\d+) "
+                r"Found: (?P<got>\d+)", re.S), "quarantine.malformed_line"),
 )
 
 
