@@ -45,6 +45,7 @@ NO_WEB = "boutique"
 TERMS = (
     "Kernel → Restart & Run All", "Customer Relationship Management", "data warehouse",
     "pipeline", "attainable", "buyer persona", "Restart & Run All", "joins", "True/False",
+    "Google Trends",  # a product's name
     "Actividad 6.5",  # the course's own numbering of its activities, not a decimal
 )
 
@@ -56,7 +57,7 @@ SHARED = frozenset("""
     influencer influencers hashtag feedback software hardware manager marketplace
     lasagne pizzas pizza croquettes horchata granitas sundae smoothie milkshake
     chinos polos jeans running fitness trainers sprays gels leggings tops shorts
-    euro euros idea color error final real legal local global mini pro personal
+    euro euros idea color error final real legal local global mini pro personal sale
     a al de del el en la las lo los no o se si un una y e es compare
     ene feb mar abr may jun jul ago sep sept oct nov dic
     """.split())
