@@ -165,6 +165,18 @@ def test_plain_text_gives_the_verdict_of_its_regex_definition(seed):
         assert plain_text(data, encoding=encoding) == _plain_by_its_regexes(data, encoding)
 
 
+@pytest.mark.parametrize("seed", range(100))
+def test_a_file_of_many_padded_lines_gets_the_same_verdict(seed, monkeypatch):
+    """Past ``_MANY_PADDED`` lines that start and end with a space or tab, blank lines are
+    looked for in the whole file at once: the verdict is still the regex definition's."""
+    from crmkit.sources import lines
+
+    monkeypatch.setattr(lines, "_MANY_PADDED", 0)
+    rnd = random.Random(seed)
+    data = b"".join(rnd.choice(BYTES[:42]) for _ in range(rnd.randint(0, 60)))
+    assert lines.plain_text(data, encoding="utf-8") == _plain_by_its_regexes(data, "utf-8")
+
+
 @pytest.mark.parametrize("blank", [b"\n\n", b"\n \n", b"\n\t \r\n", b"\n  "])
 @pytest.mark.parametrize("shift", range(-4, 2))
 def test_a_blank_line_across_the_pieces_of_a_large_file_is_seen(blank, shift):

@@ -48,10 +48,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import DatasetError
 
 __all__ = ["Record", "Reject", "ReadResult", "read_delimited", "read_header", "decode_line",
-           "plain_text"]
+           "plain_text", "line_bounds", "where"]
 
 # control characters other than tab: never part of a text export
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -116,6 +118,53 @@ _NOT_C1 = bytes(sorted(set(range(256)) - set(range(0x80, 0xA0))))
 _UTF8_PAIR = re.compile(rb"[\xc2-\xf4][\x80-\xbf]")
 
 
+_CHUNK = 1 << 20
+#: spaces and tabs: what a blank line may hold besides its line break
+_TAB_SPACE = np.zeros(256, dtype=bool)
+_TAB_SPACE[[9, 32]] = True
+#: above this many lines that start and end with a space or tab, a blank line is looked for
+#: in the whole file at once instead of line by line
+_MANY_PADDED = 10_000
+
+
+def where(buf: np.ndarray, test) -> np.ndarray:
+    r"""Positions in ``buf`` where ``test(chunk)`` holds, a chunk at a time (little memory).
+
+    >>> where(np.frombuffer(b"a\nb\n", dtype=np.uint8), lambda b: b == 10).tolist()
+    [1, 3]
+    """
+    parts = [np.flatnonzero(test(buf[at:at + _CHUNK])) + at for at in range(0, len(buf), _CHUNK)]
+    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+
+
+def line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
+    r"""Where each physical line of ``data`` starts and ends (its line break included).
+
+    >>> [b.tolist() for b in line_bounds(b"ab\r\nc\nd")]
+    [[0, 4, 6], [4, 6, 7]]
+    """
+    buf = np.frombuffer(data, dtype=np.uint8)
+    newline = where(buf, lambda b: b == 10)
+    if len(buf) and buf[-1] != 10:
+        newline = np.append(newline, len(buf) - 1)
+    ends = newline + 1
+    starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
+    return starts[:len(ends)], ends.astype(np.int64)
+
+
+def _bare_carriage_return(data: bytes, buf: np.ndarray, ends: np.ndarray) -> bool:
+    r"""Whether a carriage return in ``data`` is not the first half of a ``\r\n``: the file's
+    carriage returns against those right before one of its line feeds.
+
+    >>> d = b"a\r\nb\rc\n"
+    >>> _bare_carriage_return(d, np.frombuffer(d, dtype=np.uint8), line_bounds(d)[1])
+    True
+    """
+    feeds = ends[buf[ends - 1] == 10] - 1
+    feeds = feeds[feeds > 0]
+    return data.count(b"\r") != int(np.count_nonzero(buf[feeds - 1] == 13))
+
+
 def _blank_line(data: bytes) -> bool:
     r"""Whether a line after the first holds nothing but spaces and tabs (``\n[ \t]*\r?\n``,
     or spaces and tabs after the last line break): with spaces and tabs deleted, such a line
@@ -133,8 +182,34 @@ def _blank_line(data: bytes) -> bool:
     return tail.endswith(b"\n") and not data.endswith(b"\n")
 
 
+def _blank_line_between(data: bytes, buf: np.ndarray, starts: np.ndarray,
+                        ends: np.ndarray) -> bool:
+    r""":func:`_blank_line` from the lines' bounds, for a file without bare carriage returns:
+    a line after the first is blank when nothing is left of it without its line break, or
+    when it starts and ends with a space or tab and holds nothing else (only those few lines
+    are looked at byte by byte; a file with very many of them is looked at whole).
+
+    >>> d = b"a\n \t\r\nb"
+    >>> _blank_line_between(d, np.frombuffer(d, dtype=np.uint8), *line_bounds(d))
+    True
+    >>> d = b"a\n b \nc"
+    >>> _blank_line_between(d, np.frombuffer(d, dtype=np.uint8), *line_bounds(d))
+    False
+    """
+    s, e = starts[1:], ends[1:]
+    cut = e - (buf[e - 1] == 10)
+    cut -= (cut > s) & (buf[cut - 1] == 13)
+    if (cut == s).any():
+        return True
+    padded = np.flatnonzero(_TAB_SPACE[buf[s]] & _TAB_SPACE[buf[cut - 1]])
+    if len(padded) > _MANY_PADDED:
+        return _blank_line(data)
+    return any(not data[s[i]:cut[i]].translate(None, b" \t") for i in padded)
+
+
 def plain_text(data: bytes, *, encoding: str, quote: str = '"',
-               delimiter: str | None = None) -> str | None:
+               delimiter: str | None = None,
+               bounds: tuple[np.ndarray, np.ndarray] | None = None) -> str | None:
     r"""Why ``data`` needs :func:`read_delimited`, or ``None`` if any CSV reader reads it right.
 
     A *plain* file decodes as text in its declared encoding throughout, has no
@@ -170,9 +245,13 @@ def plain_text(data: bytes, *, encoding: str, quote: str = '"',
     if quote.encode() in data and (delimiter is None
                                    or not _quotes_close_on_their_line(data, delimiter, quote)):
         return "quote characters"
-    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+    if not data:
+        return None
+    starts, ends = line_bounds(data) if bounds is None else bounds
+    buf = np.frombuffer(data, dtype=np.uint8)
+    if b"\r" in data and _bare_carriage_return(data, buf, ends):
         return "bare carriage returns"
-    if _blank_line(data):
+    if _blank_line_between(data, buf, starts, ends):
         return "a blank line"
     if data.translate(None, _NOT_CONTROL):
         return "control bytes"

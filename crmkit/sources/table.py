@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 from ..errors import SourceError
 from .encoding import decide_encoding
-from .lines import MAX_RECORD_LINES, decode_line, plain_text
+from .lines import MAX_RECORD_LINES, decode_line, line_bounds, plain_text, where
 
 __all__ = [
     "TextTable",
@@ -130,8 +130,9 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
                           "'\\t', '|' or 'whitespace'.")
     sample = b"\n".join(data[:1 << 16].splitlines()[:50]).decode(line_encoding, "replace")
     delim = _DELIMITERS[delimiter] if delimiter else _sniff(sample)
-    if plain_text(data, encoding=line_encoding) is None and not names:
-        fast = _plain_frame(data, line_encoding, delim, header, columns)
+    bounds = line_bounds(data)
+    if plain_text(data, encoding=line_encoding, bounds=bounds) is None and not names:
+        fast = _plain_frame(data, line_encoding, delim, header, columns, bounds)
         if fast is not None:
             frame, broken = fast
             return TextTable(path, frame, file_encoding, delim, header, [], broken)
@@ -191,17 +192,6 @@ def _kept(cols: list[str], keep: Collection[str] | None) -> list[str]:
     return [c for c in cols if keep is None or c in keep] or cols[:1]
 
 
-def _line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
-    """Where each physical line of ``data`` starts and ends (its line break included)."""
-    buf = np.frombuffer(data, dtype=np.uint8)
-    newline = _where(buf, lambda b: b == 10)
-    if len(buf) and buf[-1] != 10:
-        newline = np.append(newline, len(buf) - 1)
-    ends = newline + 1
-    starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
-    return starts, ends.astype(np.int64)
-
-
 #: ASCII whitespace that may be in a plain file (vertical tab and form feed are control bytes)
 _SPACE = np.zeros(256, dtype=bool)
 _SPACE[[9, 10, 13, 32]] = True
@@ -218,7 +208,8 @@ _UNICODE_SPACE = _unicode_spaces()
 
 
 def _plain_frame(data: bytes, encoding: str, delim: str, header: bool,
-                 keep: Collection[str] | None = None):
+                 keep: Collection[str] | None = None,
+                 bounds: tuple[np.ndarray, np.ndarray] | None = None):
     """A plain file (one record per line, nothing to repair) split at C speed in Arrow: the
     file's bytes become one text value per line (no copy), each line is split at the
     delimiter (or runs of spaces), and the lines with the header's number of fields become
@@ -228,9 +219,10 @@ def _plain_frame(data: bytes, encoding: str, delim: str, header: bool,
     them too). ``keep``: the columns to build (all when None)."""
     if encoding.replace("_", "-").lower() not in ("utf-8", "utf8") and not data.isascii():
         data = data.decode(encoding).encode("utf-8")  # plain_text checked that it decodes
+        bounds = None
     if delim == WHITESPACE and not data.isascii() and _UNICODE_SPACE.search(data):
         return None
-    starts, ends = _line_bounds(data)
+    starts, ends = line_bounds(data) if bounds is None else bounds
     first = data[:ends[0]].decode("utf-8").rstrip("\r\n")
     if not first.strip():
         return None
@@ -271,16 +263,9 @@ def _plain_frame(data: bytes, encoding: str, delim: str, header: bool,
     return frame, broken
 
 
-_CHUNK = 1 << 20
 #: bytes that make a line unusable as text (control codes other than tab and line ends)
 _CONTROL = np.zeros(256, dtype=bool)
 _CONTROL[[*range(0, 9), 11, 12, *range(14, 32), 127]] = True
-
-
-def _where(buf: np.ndarray, test) -> np.ndarray:
-    """Positions in ``buf`` where ``test(chunk)`` holds, a chunk at a time (little memory)."""
-    parts = [np.flatnonzero(test(buf[at:at + _CHUNK])) + at for at in range(0, len(buf), _CHUNK)]
-    return np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
 
 
 def _utf8(data: bytes) -> bool:
@@ -313,7 +298,7 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"',
     if data.count(b"\r") != data.count(b"\r\n") or data.startswith(codecs.BOM_UTF8):
         return None
     buf = np.frombuffer(data, dtype=np.uint8)
-    newline = _where(buf, lambda b: b == 10)
+    newline = where(buf, lambda b: b == 10)
     if len(buf) and buf[-1] != 10:
         newline = np.append(newline, len(buf) - 1)
     ends = (newline + 1).astype(np.int64)
@@ -326,9 +311,9 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"',
     if len(cols) < 2 or len(set(cols)) != len(cols):
         return None
     width = len(cols)
-    quotes = np.bincount(np.searchsorted(ends, _where(buf, lambda b: b == ord(quote)),
+    quotes = np.bincount(np.searchsorted(ends, where(buf, lambda b: b == ord(quote)),
                                          side="right"), minlength=n)[:n]
-    control = np.bincount(np.searchsorted(ends, _where(buf, lambda b: _CONTROL[b]),
+    control = np.bincount(np.searchsorted(ends, where(buf, lambda b: _CONTROL[b]),
                                           side="right"), minlength=n)[:n] > 0
     lines = pa.LargeStringArray.from_buffers(n, pa.py_buffer(np.append(starts, ends[-1])),
                                              pa.py_buffer(data))
