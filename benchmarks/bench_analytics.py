@@ -324,8 +324,13 @@ def bench_fits(args) -> None:
         line = (f"{label}: crmkit first {ours[key]['first']:.3f} s, best "
                 f"{ours[key]['best']:.3f} s {np.round(ours[key]['params'], 4)}")
         if theirs:
+            diff = max(abs(a - b) for a, b in zip(ours[key]["params"], theirs[key]["params"],
+                                                  strict=True))
             line += (f"; lifetimes first {theirs[key]['first']:.3f} s, best "
-                     f"{theirs[key]['best']:.3f} s {np.round(theirs[key]['params'], 4)}")
+                     f"{theirs[key]['best']:.3f} s {np.round(theirs[key]['params'], 4)}; "
+                     f"largest difference {diff:.1e}, crmkit / lifetimes best "
+                     f"{ours[key]['best'] / theirs[key]['best']:.2f}, first "
+                     f"{ours[key]['first'] / theirs[key]['first']:.2f}")
         print(line)
     if not args.no_readme:
         write_block("bench_analytics_fits", "nice python benchmarks/bench_analytics.py "

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import numbers
 from dataclasses import dataclass, field
+from typing import cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -191,7 +192,7 @@ def monthly_sales(data: CRMData) -> pd.DataFrame:
     out = p.groupby(month).agg(purchases=("order_id", "size"), revenue=("value", "sum"))
     full = pd.period_range(out.index.min(), out.index.max(), freq="M")
     out = out.reindex(full, fill_value=0)
-    out.index = out.index.to_timestamp()
+    out.index = full.to_timestamp()
     return out.rename_axis("month")
 
 
@@ -204,7 +205,7 @@ def seasonal_index(data: CRMData) -> pd.Series:
     m = monthly_sales(data)["revenue"]
     if m.empty or m.mean() == 0:
         return pd.Series(dtype=float, name="index").rename_axis("month_of_year")
-    by_month = m.groupby(m.index.month).mean()
+    by_month = m.groupby(pd.DatetimeIndex(m.index).month).mean()
     return (by_month / m.mean()).rename("index").rename_axis("month_of_year")
 
 
@@ -542,8 +543,8 @@ def plot_seasonal_index(data: CRMData, *, lang: str = "en", ax=None):
     ax.set_title(t("m03_chart.seasonal_index", lang))
     ax.set_xlabel(t("m03_chart.month_of_year", lang))
     ax.set_ylabel(t("m03_chart.index", lang))
-    return _done(ax, lang, "seasonal_index", best=month_names(lang, "wide")[
-        int(idx.idxmax()) - 1])
+    best = cast(int, idx.idxmax())  # a month of the year, 1-12
+    return _done(ax, lang, "seasonal_index", best=month_names(lang, "wide")[int(best) - 1])
 
 
 # ----------------------------------------------------------------------------- exercises
