@@ -174,7 +174,7 @@ class ModelChoice:
 
     table: pd.DataFrame
     chosen: str | None
-    model: object | None
+    model: PurchaseModel | None
     why: str | None
     validation_days: float
 

@@ -776,7 +776,7 @@ def _horizon(t: float) -> float:
 
 
 def customer_lifetime_value(
-    purchases_model: BetaGeo,
+    purchases_model: PurchaseModel,
     spend_model: GammaGamma,
     X: pd.DataFrame,
     *,

@@ -34,13 +34,13 @@ import pandas as pd
 
 from ..dataset.days import DayLike, parse_day
 from ..errors import ParameterError
-from .clv import BetaGeo
+from .clv import BetaGeo, PurchaseModel
 from .rfm import UNITS
 
 __all__ = ["calibration_vs_holdout", "repeat_purchase_tracking", "probability_alive_matrix"]
 
 
-def calibration_vs_holdout(model: BetaGeo, summary: pd.DataFrame, holdout: pd.DataFrame, *,
+def calibration_vs_holdout(model: PurchaseModel, summary: pd.DataFrame, holdout: pd.DataFrame, *,
                            max_frequency: int = 7) -> pd.DataFrame:
     """Mean holdout purchases, actual and predicted, by calibration frequency.
 
@@ -109,7 +109,7 @@ def repeat_purchase_tracking(model: BetaGeo, transactions: pd.DataFrame, *, end:
     }, index=pd.RangeIndex(1, n_periods + 1, name="period"))
 
 
-def probability_alive_matrix(model: BetaGeo, *, T: float, max_frequency: int = 20,
+def probability_alive_matrix(model: PurchaseModel, *, T: float, max_frequency: int = 20,
                              recency_step: float = 1.0) -> pd.DataFrame:
     """P(alive) for frequency 0..``max_frequency`` (rows) and recency 0..``T`` (columns).
 

@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from .command import Command, add_commands, run_command
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from ..dataset.crmdata import CRMData
 
 __all__ = ["WAREHOUSE", "ACTIONS"]
 
 
 # ----------------------------------------------------------------------------- arguments
-def _load_options(sp) -> None:
+def _load_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
                     help="how long to wait for another build or load of the same file "
                     "(default 60)")
@@ -17,7 +26,7 @@ def _load_options(sp) -> None:
                     "(default 10)")
 
 
-def _engine_options(sp) -> None:
+def _engine_options(sp: argparse.ArgumentParser) -> None:
     """The Spark engine (crmkit[spark], Java 17)."""
     sp.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
                     help="duckdb (default: one file) or spark (a folder of Parquet "
@@ -29,7 +38,7 @@ def _engine_options(sp) -> None:
                     "instead of --master")
 
 
-def _build_arguments(wb) -> None:
+def _build_arguments(wb: argparse.ArgumentParser) -> None:
     wb.add_argument("db", help="warehouse file to write, e.g. shop.duckdb")
     src = wb.add_mutually_exclusive_group(required=True)
     src.add_argument("--data", dest="data_dir", help="a dataset folder: crmkit import or "
@@ -46,18 +55,18 @@ def _build_arguments(wb) -> None:
     _engine_options(wb)
 
 
-def _load_arguments(wl) -> None:
+def _load_arguments(wl: argparse.ArgumentParser) -> None:
     wl.add_argument("db")
     wl.add_argument("folder")
     _load_options(wl)
 
 
-def _test_arguments(wt) -> None:
+def _test_arguments(wt: argparse.ArgumentParser) -> None:
     wt.add_argument("db")
     _engine_options(wt)
 
 
-def _quarantine_arguments(wq) -> None:
+def _quarantine_arguments(wq: argparse.ArgumentParser) -> None:
     wq.add_argument("db")
     wq.add_argument("--batch", default=None, help="only this batch id")
     wq.add_argument("--csv", metavar="FILE", default=None,
@@ -65,7 +74,7 @@ def _quarantine_arguments(wq) -> None:
 
 
 # ----------------------------------------------------------------------------- actions
-def _build(args) -> int:
+def _build(args: argparse.Namespace) -> int:
     if args.engine == "spark":
         return _build_spark(args)
     from ..warehouse.build import build_warehouse, load_report
@@ -80,7 +89,7 @@ def _build(args) -> int:
     return 0
 
 
-def _build_source(args):
+def _build_source(args: argparse.Namespace) -> str | CRMData:
     """What ``build`` loads first: an extracts folder, a dataset (folder) or a new shop."""
     from ..warehouse.direct import is_dataset_folder
 
@@ -104,7 +113,7 @@ def _build_source(args):
     return generate(args.profile, n_customers=args.customers, seed=args.seed)
 
 
-def _load(args) -> int:
+def _load(args: argparse.Namespace) -> int:
     from ..warehouse.build import load_batch
 
     report = load_batch(args.db, args.folder, plausible_years=args.plausible_years,
@@ -115,14 +124,14 @@ def _load(args) -> int:
     return 0
 
 
-def _report(args) -> int:
+def _report(args: argparse.Namespace) -> int:
     from ..warehouse.build import load_report
 
     print(load_report(args.db).to_string(index=False))
     return 0
 
 
-def _test(args) -> int:
+def _test(args: argparse.Namespace) -> int:
     if args.engine == "spark":
         return _test_spark(args)
     from ..warehouse.checks import run_data_tests
@@ -130,7 +139,7 @@ def _test(args) -> int:
     return _test_result(run_data_tests(args.db))
 
 
-def _test_result(result) -> int:
+def _test_result(result: pd.DataFrame) -> int:
     """Print the data tests' outcome; exit status 1 when one failed."""
     failed = result[result["status"] != "pass"]
     print(result[["test", "status", "failing_rows"]].to_string(index=False))
@@ -138,7 +147,7 @@ def _test_result(result) -> int:
     return 1 if len(failed) else 0
 
 
-def _quarantine(args) -> int:
+def _quarantine(args: argparse.Namespace) -> int:
     if args.csv:
         from ..warehouse.export import export_quarantine
 
@@ -152,7 +161,7 @@ def _quarantine(args) -> int:
 
 
 # ----------------------------------------------------------------------------- spark engine
-def _build_spark(args) -> int:
+def _build_spark(args: argparse.Namespace) -> int:
     """`crmkit warehouse build ... --engine spark`: a folder of Parquet tables."""
     from ..errors import DatasetError
     from ..warehouse import spark
@@ -171,7 +180,7 @@ def _build_spark(args) -> int:
     return 0
 
 
-def _test_spark(args) -> int:
+def _test_spark(args: argparse.Namespace) -> int:
     """`crmkit warehouse test ... --engine spark`."""
     from ..warehouse import spark
 
@@ -181,7 +190,7 @@ def _test_spark(args) -> int:
 
 
 # ----------------------------------------------------------------------------- what a load says
-def _quarantined(db, report, *, first: int = 5) -> None:
+def _quarantined(db: str | Path, report: pd.DataFrame, *, first: int = 5) -> None:
     """Per file and reason: how many rows went to quarantine, and the first lines."""
     from ..warehouse.build import quarantine
 
@@ -194,7 +203,7 @@ def _quarantined(db, report, *, first: int = 5) -> None:
             print(f"quarantined: {file} {word} {lines}{more}: {reason} ({len(rows)} rows)")
 
 
-def _absent(report) -> None:
+def _absent(report: pd.DataFrame) -> None:
     """Say which extract files (or dataset tables) a batch did not bring, and how many rows
     loaded against an inferred member of a dimension."""
     for batch, rows in report.groupby("batch_id", sort=False):
@@ -206,13 +215,13 @@ def _absent(report) -> None:
                   "are empty (a buyer or product named only by its number is an inferred "
                   "member of its dimension)")
         inferred = rows.loc[rows["rows_inferred"].fillna(0) > 0]
-        for r in inferred.itertuples():
-            print(f"inferred: {r.file}: {int(r.rows_inferred)} rows name a customer or product "
+        for file, n in zip(inferred["file"], inferred["rows_inferred"], strict=True):
+            print(f"inferred: {file}: {int(n)} rows name a customer or product "
                   "the warehouse has no row for; they load against an inferred member, filled "
                   "in when its row arrives")
 
 
-def _missing_files(files: set) -> tuple[list[str], list[str]]:
+def _missing_files(files: set[str]) -> tuple[list[str], list[str]]:
     """(extract files not in a batch of extracts, tables not in a batch of a dataset)."""
     from ..dataset.extracts import FILES
     from ..warehouse.direct import absent_tables
@@ -236,7 +245,7 @@ ACTIONS = (
 )
 
 
-def _warehouse(args) -> int:
+def _warehouse(args: argparse.Namespace) -> int:
     import pandas as pd
 
     with pd.option_context("display.width", 160, "display.max_columns", 20,

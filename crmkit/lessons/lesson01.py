@@ -128,7 +128,7 @@ def _weakest_field(data) -> str:
     of them be right would make a guess right four times in seven.)
     """
     level1 = field_completeness(data).query("level == 1").reset_index(drop=True)
-    return str(level1.loc[level1["share"].idxmin(), "field"])
+    return str(level1["field"].iloc[level1["share"].argmin()])  # the first of equals
 
 
 def _best_area(data) -> str:

@@ -144,7 +144,8 @@ def board_table(board: pd.DataFrame, data, lang: str = "en") -> pd.DataFrame:
 
     rows = {}
     value = heads({"board": board}, lang)[1]
-    for kpi, r in board.iterrows():
+    for name, r in board.iterrows():
+        kpi = str(name)  # the board's index: KPI keys
         rows[t(f"kpi.{kpi}", lang)] = {
             value: fmt_kpi(data, kpi, r["value"], lang),
             t("dash.target", lang): fmt_kpi(data, kpi, r["target"], lang),
@@ -191,7 +192,7 @@ def plot_footfall(data, *, lang: str = "en", ax=None):
     f = kpis.footfall(data)
     if ax is None:
         ax = _new((9, 3.5))
-    x = f.index.to_timestamp()
+    x = pd.PeriodIndex(f.index).to_timestamp()  # months
     ax.plot(x, f["sessions"], marker="o", ms=3, label=t("case.sessions_axis", lang))
     ax.plot(x, f["visitors"], marker="o", ms=3, label=t("case.visitors_axis", lang))
     ax.set_title(t("case.footfall_title", lang))
@@ -223,7 +224,7 @@ def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None, currency: str = "â
     if ax is None:
         ax = _new((8, 3.2))
     values = cps.loc[cps["orders"] > 0, "cps"]
-    ax.hist(values.clip(upper=values.quantile(0.99)), bins=50, color="#2a9d8f")
+    ax.hist(values.clip(upper=float(values.quantile(0.99))), bins=50, color="#2a9d8f")
     ax.axvline(0, color="#e76f51", ls="--")
     ax.set_title(t("case.cps_title", lang))
     ax.set_ylabel(t("case.customers_axis", lang))
@@ -366,7 +367,8 @@ def _kpi_change(data) -> pd.Series:
     """Relative change (absolute log ratio) of each KPI between the last two whole months."""
     months = kpis.monthly_kpis(data)
     last = months[~months["partial"].astype(bool)].tail(2)[list(MONTHLY_KPIS)].astype(float)
-    return np.log(last.iloc[1] / last.iloc[0]).abs()
+    ratio = last.iloc[1] / last.iloc[0]
+    return pd.Series(np.log(ratio), index=ratio.index).abs()
 
 
 def _channel_roi(data) -> pd.Series:

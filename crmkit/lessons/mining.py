@@ -45,7 +45,7 @@ from ..analytics.btyd import (
 )
 from ..analytics.churn import customer_features, evaluate_repurchase
 from ..analytics.clusters import CustomerClusters
-from ..analytics.clv import CappedBetaGeo, GammaGamma, customer_lifetime_value
+from ..analytics.clv import CappedBetaGeo, GammaGamma, PurchaseModel, customer_lifetime_value
 from ..analytics.diagnostics import calibration_vs_holdout, probability_alive_matrix
 from ..analytics.forecast import (
     MIN_TRAIN_PERIODS,
@@ -241,7 +241,8 @@ def group_outcomes(data: CRMData, split, groups: pd.Series,
         out["truly_alive"] = g["truly_alive"].mean()
     if order is not None:
         out = out.loc[[o for o in order if o in out.index]]
-    return out.rename_axis(groups.name)
+    out.index = out.index.rename(groups.name)
+    return out
 
 
 def segment_outcomes(data: CRMData, split, segmented: pd.DataFrame) -> pd.DataFrame:
@@ -281,7 +282,7 @@ class ValueModels:
     and, on synthetic shops, ``truly_alive``.
     """
 
-    purchases: object
+    purchases: PurchaseModel
     spend: GammaGamma | None
     table: pd.DataFrame
     summary: pd.DataFrame
@@ -370,7 +371,7 @@ def value_models(data: CRMData, split, *, months: int = 12, seed: int = 0) -> Va
     """
     days = split.holdout_days
     choice = choose_purchase_model(data, cutoff=split.cutoff, validation_days=days, seed=seed)
-    if choice.chosen is None:
+    if choice.chosen is None or choice.model is None:  # a chosen model is never None
         raise _none_fits(choice)
     cal = rfm_summary(data, as_of=split.cutoff)
     h = _holdout(data, split).reindex(cal.index)
@@ -493,7 +494,7 @@ def period_data(data: CRMData, *, after=None, until=None) -> CRMData:
                    dict(data.manifest), dict(data.truth))
 
 
-def _true_pairs(data: CRMData) -> set[frozenset[str]] | None:
+def _true_pairs(data: CRMData) -> set[frozenset[str | None]] | None:
     comp = (data.truth or {}).get("complements")
     if comp is None:
         return None
@@ -613,8 +614,8 @@ def factor_check(data: CRMData, split) -> pd.DataFrame:
     known = sales_series(data, as_of=y.index[-months] - pd.Timedelta(days=1))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return factor_comparison(y, marketing_plan(data, index=y.index), holdout=months,
-                                 known=known)
+        return factor_comparison(y, marketing_plan(data, index=pd.DatetimeIndex(y.index)),
+                                 holdout=months, known=known)
 
 
 #: The questions of the scoreboard, in the order shown, with their measure.
@@ -846,7 +847,7 @@ def plot_p_alive_matrix(value: ValueModels, *, lang: str = "en", ax=None):
     """
     tab = value.table
     T = float(tab["T"].max())
-    max_f = int(min(max(tab["frequency"].quantile(0.99), 3), 40))
+    max_f = int(min(max(float(tab["frequency"].quantile(0.99)), 3), 40))
     matrix = probability_alive_matrix(value.purchases, T=T, max_frequency=max_f,
                                       recency_step=max(T / 24, 1.0))
     matrix.columns = pd.Index(np.round(matrix.columns).astype(int), name="recency")

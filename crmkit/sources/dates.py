@@ -35,10 +35,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -47,6 +49,11 @@ from ..errors import SourceError
 from .numbers import _at_line, distinct
 
 __all__ = ["TimeColumn", "parse_times", "format_pattern"]
+
+#: ``rows(mask)``: a mask over a column's distinct values, spread over its rows
+_Rows = Callable[[npt.ArrayLike], np.ndarray]
+#: ``shown(mask)``: the text of the first rows where a mask over the distinct values holds
+_Shown = Callable[[npt.ArrayLike], list[str]]
 
 _DATE = (r"(?:(?P<Y>\d{4})-(?P<M>\d{1,2})-(?P<D>\d{1,2})"
          r"|(?P<a>\d{1,2})[/.-](?P<b>\d{1,2})[/.-](?P<y>\d{4}|\d{2})"
@@ -106,7 +113,8 @@ def format_pattern(fmt: str) -> str:
 
 
 def parse_times(values: pd.Series, *, timezone: str, fmt: str | None = None,
-                dayfirst: bool | None = None, where: str = "column", lines=None) -> TimeColumn:
+                dayfirst: bool | None = None, where: str = "column",
+                lines: npt.ArrayLike | None = None) -> TimeColumn:
     """Read a text column as times in the shop's local time; see the module for the rules.
 
     ``where`` names file and column in errors, ``lines`` the rows' 1-based lines. Each
@@ -116,12 +124,14 @@ def parse_times(values: pd.Series, *, timezone: str, fmt: str | None = None,
     uniques, codes = distinct(values)
     weights = np.bincount(codes, minlength=len(uniques))
 
-    def rows(mask) -> np.ndarray:  # a mask over the distinct values, over the rows
-        return np.asarray(mask, dtype=bool)[codes]
+    def rows(mask: npt.ArrayLike) -> np.ndarray:  # a mask over the distinct values, over the rows
+        spread: np.ndarray = np.asarray(mask, dtype=bool)[codes]
+        return spread
 
-    def shown(mask) -> list:  # the first rows' text where the mask holds
+    def shown(mask: npt.ArrayLike) -> list[str]:  # the first rows' text where the mask holds
         first = codes[np.flatnonzero(rows(mask))[:3]]
-        return uniques.astype("str").str.strip().to_numpy()[first].tolist()
+        text: list[str] = uniques.astype("str").str.strip().to_numpy()[first].tolist()
+        return text
 
     out = _parse_distinct(uniques, timezone=timezone, fmt=fmt, dayfirst=dayfirst,
                           where=where, lines=lines, weights=weights, rows=rows, shown=shown)
@@ -133,8 +143,9 @@ def parse_times(values: pd.Series, *, timezone: str, fmt: str | None = None,
                       out.dayfirst, out.dst_gap, out.dst_fold)
 
 
-def _parse_distinct(values: pd.Series, *, timezone, fmt, dayfirst, where, lines, weights,
-                    rows, shown) -> TimeColumn:
+def _parse_distinct(values: pd.Series, *, timezone: str, fmt: str | None,
+                    dayfirst: bool | None, where: str, lines: npt.ArrayLike | None,
+                    weights: np.ndarray, rows: _Rows, shown: _Shown) -> TimeColumn:
     v = values.astype("str").str.strip()
     problem = pd.Series(pd.NA, index=v.index, dtype=object)
     problem[v == ""] = "empty"
@@ -188,7 +199,7 @@ _COMMON = (
 
 
 def _common_form(v: pd.Series, problem: pd.Series, timezone: str,
-                 weights=None) -> TimeColumn | None:
+                 weights: np.ndarray | None = None) -> TimeColumn | None:
     """The column read at once when every value has one of the common unambiguous forms."""
     given = v[problem.isna()]
     if given.empty:
@@ -247,8 +258,9 @@ def _year4(y: str) -> str:
     return y if len(y) == 4 else ("20" + y if int(y) < 69 else "19" + y)
 
 
-def _decide_order(a, b, day_proof, month_proof, dayfirst, where, lines, *, weights, rows,
-                  shown) -> bool | None:
+def _decide_order(a: pd.Series, b: pd.Series, day_proof: pd.Series, month_proof: pd.Series,
+                  dayfirst: bool | None, where: str, lines: npt.ArrayLike | None, *,
+                  weights: np.ndarray, rows: _Rows, shown: _Shown) -> bool | None:
     """The column's day/month order; the masks are over distinct values, ``weights`` their
     rows, ``rows(mask)`` a mask over the rows, ``shown(mask)`` the first rows' text."""
     if dayfirst is not None:
@@ -306,10 +318,10 @@ def _wall_clock(out: TimeColumn, naive: pd.Series, timezone: str) -> pd.Series:
 def _fallback(out: TimeColumn, v: pd.Series, timezone: str) -> None:
     for text, idx in v.groupby(v).groups.items():
         try:
-            ts = pd.Timestamp(text)
+            ts = pd.Timestamp(str(text))  # the groups of a text column: text
         except (ValueError, OverflowError):
             continue
-        if ts is pd.NaT:
+        if pd.isna(ts):  # "NaT" written in the file
             continue
         if ts.tzinfo is not None:
             ts = ts.tz_convert(timezone).tz_localize(None)
@@ -319,7 +331,7 @@ def _fallback(out: TimeColumn, v: pd.Series, timezone: str) -> None:
 
 
 def _with_format(v: pd.Series, problem: pd.Series, fmt: str, timezone: str,
-                 where: str = "column", weights=None) -> TimeColumn:
+                 where: str = "column", weights: np.ndarray | None = None) -> TimeColumn:
     try:
         datetime.strptime(datetime(2001, 2, 3, 4, 5, 6).strftime(fmt), fmt)
         exact = v.str.match(format_pattern(fmt))

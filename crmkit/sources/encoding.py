@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from pathlib import Path
 
 from ..errors import SourceError
 
@@ -51,7 +52,8 @@ def _utf16(raw: bytes) -> str | None:
     return None
 
 
-def decide_encoding(raw: bytes, *, given: str | None, path) -> tuple[bytes, str, str]:
+def decide_encoding(raw: bytes, *, given: str | None,
+                    path: str | Path) -> tuple[bytes, str, str]:
     """(bytes to read line by line, the encoding to decode each line with, the file's encoding).
 
     UTF-16 files are returned re-encoded as UTF-8 (their third value says
@@ -68,8 +70,8 @@ def decide_encoding(raw: bytes, *, given: str | None, path) -> tuple[bytes, str,
         raise SourceError(f"{path}: --encoding {given} does not fit the file (no UTF-16 "
                           f"byte-order mark nor its zero bytes); it is most likely {likely}: "
                           "leave --encoding out.")
-    if wide or (given and "16" in given):
-        name = wide or given
+    name = wide or (given if given and "16" in given else None)
+    if name:
         try:
             text = raw.decode(name)
         except (UnicodeDecodeError, LookupError) as exc:
@@ -110,7 +112,7 @@ def _strip_bom(raw: bytes) -> bytes:
     return raw[len(codecs.BOM_UTF8):] if raw.startswith(codecs.BOM_UTF8) else raw
 
 
-def _refuse_mojibake(raw: bytes, given: str, path) -> None:
+def _refuse_mojibake(raw: bytes, given: str, path: str | Path) -> None:
     body = _strip_bom(raw)
     try:
         body.decode("utf-8")

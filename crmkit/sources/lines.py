@@ -45,6 +45,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,7 +73,7 @@ class Record:
 
     line: int
     n_lines: int
-    fields: list
+    fields: list[str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +91,9 @@ class ReadResult:
     """What :func:`read_delimited` found in a file."""
 
     path: Path
-    header: list
-    records: list = field(default_factory=list)
-    rejects: list = field(default_factory=list)
+    header: list[str]
+    records: list[Record] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
     lines_in_file: int = 0
     blank_lines: int = 0
     bom: bool = False
@@ -127,7 +128,7 @@ _TAB_SPACE[[9, 32]] = True
 _MANY_PADDED = 10_000
 
 
-def where(buf: np.ndarray, test) -> np.ndarray:
+def where(buf: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     r"""Positions in ``buf`` where ``test(chunk)`` holds, a chunk at a time (little memory).
 
     >>> where(np.frombuffer(b"a\nb\n", dtype=np.uint8), lambda b: b == 10).tolist()
@@ -349,7 +350,7 @@ def decode_line(raw: bytes, encoding: str) -> tuple[str | None, str | None]:
     return text, None
 
 
-def _split(text: str, delimiter: str, quote: str) -> list | None:
+def _split(text: str, delimiter: str, quote: str) -> list[str] | None:
     if quote not in text:
         return text.split(delimiter)
     try:
@@ -370,15 +371,15 @@ def _bom(data: bytes, path: Path, encoding: str) -> int:
     return 0
 
 
-def _header(first: bytes, path: Path, encoding: str, delimiter: str, quote: str) -> list:
+def _header(first: bytes, path: Path, encoding: str, delimiter: str, quote: str) -> list[str]:
     text, why = decode_line(first.rstrip(b"\r\n"), encoding)
     if text is None:
         raise DatasetError(f"{path}, line 1: the header cannot be read: {why}.")
     return _split(text, delimiter, quote) or [text]
 
 
-def read_header(path, *, encoding: str = "utf-8", delimiter: str = ",",
-                quote: str = '"') -> list:
+def read_header(path: str | Path, *, encoding: str = "utf-8", delimiter: str = ",",
+                quote: str = '"') -> list[str]:
     """The header fields of a delimited file (its first line), without reading the rest."""
     path = Path(path)
     try:
@@ -393,9 +394,11 @@ def read_header(path, *, encoding: str = "utf-8", delimiter: str = ",",
     return _header(lines[0] if lines else b"", path, encoding, delimiter, quote)
 
 
-def read_delimited(path, *, n_fields: int, encoding: str = "utf-8", delimiter: str = ",",
-                   quote: str = '"', max_record_lines: int = MAX_RECORD_LINES,
-                   on_chunk=None, chunk: int = 100_000) -> ReadResult:
+def read_delimited(path: str | Path, *, n_fields: int, encoding: str = "utf-8",
+                   delimiter: str = ",", quote: str = '"',
+                   max_record_lines: int = MAX_RECORD_LINES,
+                   on_chunk: Callable[[list[Record], list[Reject]], object] | None = None,
+                   chunk: int = 100_000) -> ReadResult:
     """Read a delimited text file with a header into records and rejects (see the module).
 
     With ``on_chunk``, records and rejects are handed to ``on_chunk(records,
@@ -424,7 +427,8 @@ def read_delimited(path, *, n_fields: int, encoding: str = "utf-8", delimiter: s
         text, why = decode_line(bodies[i], encoding)
         line = i + 1
         if text is None:
-            out.rejects.append(Reject(line, "invalid_encoding", why, _shown(bodies[i])))
+            out.rejects.append(Reject(line, "invalid_encoding", why or "",  # why: given
+                                      _shown(bodies[i])))
             out.n_rejects += 1
             out.lines_spanned += 1
             i += 1

@@ -30,6 +30,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -119,7 +120,7 @@ def _forms(v: pd.Series) -> np.ndarray:
     return form
 
 
-def _at_line(where: str, lines, mask) -> str:
+def _at_line(where: str, lines: npt.ArrayLike | None, mask: npt.ArrayLike) -> str:
     """``file, line N, column 'x'``: the line of the first value at fault, when known."""
     if lines is None or not np.asarray(mask).any():
         return where
@@ -128,9 +129,12 @@ def _at_line(where: str, lines, mask) -> str:
     return f"{file}, line {first}, column {column}" if sep else f"{where}, line {first}"
 
 
-def decide_decimal(form: np.ndarray, *, given: str | None, values: pd.Series,
-                   where: str, lines=None) -> str:
-    """The column's decimal mark from the forms of its values (see the module)."""
+def decide_decimal(form: np.ndarray, *, given: str | None, values: pd.Series | None,
+                   where: str, lines: npt.ArrayLike | None = None) -> str:
+    """The column's decimal mark from the forms of its values (see the module).
+
+    ``values`` (the rows' text) gives the examples of a refusal of ``given``; it is
+    read only then (None: the refusal names no example)."""
     per_form = np.bincount(form, minlength=len(_PROVES))  # rows of each form
     dots, commas = (int(per_form[_PROVES == mark].sum()) for mark in (".", ","))
     found = "," if commas > dots else "."
@@ -140,12 +144,14 @@ def decide_decimal(form: np.ndarray, *, given: str | None, values: pd.Series,
         n_given = dots if given == "." else commas
         if n_other > n_given:
             proves = _PROVES[form]
-            sample = values[proves == other].astype("str").head(3).tolist()
+            sample = ([] if values is None else
+                      values[proves == other].astype("str").head(3).tolist())
+            example = f" (e.g. {', '.join(sample)})" if sample else ""
             where = _at_line(where, lines, proves == other)
             raise SourceError(
                 f"{where}: decimal={given!r} contradicts the data: {n_other:,} value(s) are "
-                f"written with a decimal {'comma' if other == ',' else 'point'} (e.g. "
-                f"{', '.join(sample)}); leave --decimal out or give --decimal '{other}'.")
+                f"written with a decimal {'comma' if other == ',' else 'point'}{example}; "
+                f"leave --decimal out or give --decimal '{other}'.")
         return given
     return found
 
@@ -167,7 +173,7 @@ def distinct(values: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def parse_numbers(values: pd.Series, *, decimal: str | None = None,
-                  where: str = "column", lines=None) -> NumberColumn:
+                  where: str = "column", lines: npt.ArrayLike | None = None) -> NumberColumn:
     """Read a text column as numbers, exactly; see the module for the rules.
 
     ``decimal`` is the analyst's mark (``"."`` or ``","``), checked against the data;
@@ -205,7 +211,7 @@ def parse_numbers(values: pd.Series, *, decimal: str | None = None,
                         codes, canon)
 
 
-def _canonical(v: pd.Series, form: pd.Series, mark: str) -> pd.Series:
+def _canonical(v: pd.Series, form: np.ndarray, mark: str) -> pd.Series:
     """The exact text as ``[-]digits[.digits]`` under the column's mark (exponents kept)."""
     group = "," if mark == "." else "."
     out = v.str.replace(group, "", regex=False)

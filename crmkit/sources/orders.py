@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any, TypedDict
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,7 @@ import pandera.pandas as pa
 import pyarrow as pa_
 import pyarrow.compute as pc
 import yaml
+from pandas.api.extensions import ExtensionArray
 
 from ..dataset.crmdata import CRMData
 from ..dataset.schema import ORDER_STATUSES, conform
@@ -104,7 +106,7 @@ class OrderLogMapping:
     dayfirst: bool | None = None
     cancel_prefix: str | None = None
     status: str | None = None
-    status_map: dict | None = None
+    status_map: dict[str, str] | None = None
     cancel_flag: str | None = None
     header: bool = True
     encoding: str | None = None
@@ -155,14 +157,16 @@ class OrderLogMapping:
         if unknown:
             raise SourceError(f"{where}: unknown key(s) {unknown}; the keys are: "
                               f"{', '.join(sorted(known))}.")
-        clean = {k: (str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v)
-                 for k, v in raw.items()}
+        # values as YAML gives them (__post_init__ checks what it must)
+        clean: dict[str, Any] = {
+            k: (str(v) if isinstance(v, int | float) and not isinstance(v, bool) else v)
+            for k, v in raw.items()}
         if isinstance(clean.get("status_map"), dict):  # YAML reads 1: cancelled as a number
             clean["status_map"] = {str(k): v for k, v in clean["status_map"].items()}
         return cls(**clean)
 
     @classmethod
-    def from_yaml(cls, path) -> OrderLogMapping:
+    def from_yaml(cls, path: str | Path) -> OrderLogMapping:
         path = Path(path)
         if not path.is_file():
             raise SourceError(f"{path}: no such mapping file.")
@@ -220,8 +224,17 @@ def _schema(amount_and_price: bool = False) -> pa.DataFrameSchema:
     }, strict=False)
 
 
+class _Decisions(TypedDict):
+    """What reading the columns decided: the report's ``source`` and ``notes`` say it."""
+
+    dayfirst: bool | None
+    dst_gap_moved_forward: int
+    dst_fold_kept_as_written: int
+    decimal: dict[str, str]  # the file's column -> its decimal mark
+
+
 def _parse_columns(raw: pd.DataFrame, mapping: OrderLogMapping, *, timezone: str,
-                   file: str) -> tuple[pd.DataFrame, dict, dict]:
+                   file: str) -> tuple[pd.DataFrame, dict[str, pd.Series], _Decisions]:
     """Parse the mapped columns: (typed frame, problem per value and column, decisions made).
 
     Money keeps its exact text (``_money_text``, canonical ``1234.50``) beside the float
@@ -235,7 +248,7 @@ def _parse_columns(raw: pd.DataFrame, mapping: OrderLogMapping, *, timezone: str
                         dayfirst=mapping.dayfirst, where=where(cols["date"]), lines=lines)
     parsed["placed_at"] = times.value
     problems = {"placed_at": times.problem}
-    info = {"dayfirst": times.dayfirst, "dst_gap_moved_forward": times.dst_gap,
+    info: _Decisions = {"dayfirst": times.dayfirst, "dst_gap_moved_forward": times.dst_gap,
             "dst_fold_kept_as_written": times.dst_fold, "decimal": {}}
     if "quantity" in cols:
         qty = parse_numbers(raw[cols["quantity"]], decimal=mapping.decimal,
@@ -268,7 +281,9 @@ def _parse_columns(raw: pd.DataFrame, mapping: OrderLogMapping, *, timezone: str
     return parsed, problems, info
 
 
-def _conflicting_rows(parsed, ok, codes, fields: dict, *, file: str, raw) -> pd.DataFrame:
+def _conflicting_rows(parsed: pd.DataFrame, ok: pd.Series, codes: pd.Series,
+                      fields: dict[str, pd.Series], *, file: str,
+                      raw: pd.DataFrame) -> pd.DataFrame:
     """``conflicting_order`` entries: rows whose order-level fields differ from the order's
     first usable row; the value names both lines."""
     out = [pd.DataFrame(columns=QUARANTINE_COLUMNS)]
@@ -296,7 +311,7 @@ def _conflicting_rows(parsed, ok, codes, fields: dict, *, file: str, raw) -> pd.
     return pd.concat(out, ignore_index=True) if len(out) > 1 else out[0]
 
 
-def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = None,
+def import_orders(path: str | Path, mapping: OrderLogMapping, *, shop_name: str | None = None,
                   currency: str = "EUR", timezone: str | None = None) -> ImportResult:
     """Import an order or transaction log; return the dataset, its report and its quarantine.
 
@@ -340,9 +355,10 @@ def import_orders(path, mapping: OrderLogMapping, *, shop_name: str | None = Non
     bad = batch.quarantine()
     notes = (_notes(good, tables, numeric, info) | batch.reading_notes()
              | {"timezone": zone_note})
-    source = {"kind": "orders", "file": str(path), "encoding": table.encoding,
-              "delimiter": table.delimiter, "decimal": info["decimal"],
-              "dayfirst": info["dayfirst"], "mapping": asdict(mapping)}
+    source: dict[str, object] = {
+        "kind": "orders", "file": str(path), "encoding": table.encoding,
+        "delimiter": table.delimiter, "decimal": info["decimal"],
+        "dayfirst": info["dayfirst"], "mapping": asdict(mapping)}
     return ImportResult(data, pd.DataFrame([batch.report(bad)]), bad, notes, source,
                         _codes(good, mapping, numeric))
 
@@ -361,10 +377,10 @@ def _read(path: Path, mapping: OrderLogMapping) -> TextTable:
     return table
 
 
-def _sources(mapping: OrderLogMapping) -> dict:
+def _sources(mapping: OrderLogMapping) -> dict[str, str]:
     cols = mapping.columns
     return {"placed_at": cols["date"], "quantity": cols.get("quantity", cols["date"]),
-            "unit_price": cols.get("price", cols.get("amount")),
+            "unit_price": cols.get("price") or cols["amount"],  # a mapping has one of them
             "_amount": cols.get("amount", cols["date"])}
 
 
@@ -456,7 +472,8 @@ def _order_ids(good: pd.DataFrame, mapping: OrderLogMapping) -> pd.Series:
     return order_id.astype("int64")
 
 
-def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, currency: str):
+def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, currency: str
+              ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame], bool]:
     """Orders, order lines (and products) from the usable rows."""
     good = pd.concat([_usable(batch.parsed, batch.ok), _usable(keys, batch.ok)], axis=1)
     good["customer_id"], numeric = _ids(good["_customer"])
@@ -481,7 +498,8 @@ def _assemble(batch: Batch, keys: pd.DataFrame, mapping: OrderLogMapping, curren
     if "status" in mapping.columns:
         words = pd.array(np.where(status == 0, head["_status"].to_numpy(dtype=object),
                                   words.to_numpy(dtype=object)), dtype="str")
-        status = np.where(words == "returned", 2, status).astype(np.int8)
+        status = np.where(np.asarray(words, dtype=object) == "returned", 2,
+                          status).astype(np.int8)
     # dated cancellations and returns: a cancellation invoice or a return's own line
     dated = "status" not in mapping.columns and not mapping.cancel_flag
     no_text = _no_text(n)
@@ -527,7 +545,8 @@ def _usable(frame: pd.DataFrame, ok: pd.Series) -> pd.DataFrame:
     return frame if bool(ok.all()) else frame[ok]
 
 
-def _returned_goods(good: pd.DataFrame, order_ids: pd.Index, returned: np.ndarray):
+def _returned_goods(good: pd.DataFrame, order_ids: pd.Index,
+                    returned: np.ndarray) -> ExtensionArray:
     """``refunded_cents`` per order: a returned order's lines' amounts, 0 for the others."""
     out = np.zeros(len(order_ids), dtype="int64")
     if returned.any():
@@ -537,22 +556,24 @@ def _returned_goods(good: pd.DataFrame, order_ids: pd.Index, returned: np.ndarra
     return pd.array(out, dtype="Int64")
 
 
-def _no_text(n: int):
+def _no_text(n: int) -> ExtensionArray:
     """A text column of ``n`` empty values, in the dataset's text dtype."""
-    return pd.array(pa_.nulls(n, pa_.large_string()), dtype="str")
+    column: ExtensionArray = pd.array(pa_.nulls(n, pa_.large_string()), dtype="str")
+    return column
 
 
 def _no_time(n: int) -> np.ndarray:
     return np.full(n, np.datetime64("NaT"), dtype="datetime64[us]")
 
 
-def _choice(codes: np.ndarray, words: list[str]):
+def _choice(codes: np.ndarray, words: list[str]) -> ExtensionArray:
     """The text column ``words[code]`` per row, built in Arrow (fast on millions of rows)."""
     arr = pa_.DictionaryArray.from_arrays(pa_.array(codes), pa_.array(words, pa_.large_string()))
-    return pd.array(pc.cast(arr, pa_.large_string()), dtype="str")
+    column: ExtensionArray = pd.array(pc.cast(arr, pa_.large_string()), dtype="str")
+    return column
 
 
-def _products(rows: pd.DataFrame, mapping: OrderLogMapping):
+def _products(rows: pd.DataFrame, mapping: OrderLogMapping) -> tuple[pd.DataFrame, np.ndarray]:
     """Products named by the log's product column; their id for each row."""
     cols = mapping.columns
     sku = rows[cols["product"]].astype("str").str.strip()
@@ -560,8 +581,7 @@ def _products(rows: pd.DataFrame, mapping: OrderLogMapping):
     pid = {c: i for i, c in enumerate(uniques, 1)}
     names = (rows[cols["product_name"]].astype("str").str.strip()
              if "product_name" in cols else sku)
-    first_name = names[sku != ""].groupby(sku[sku != ""]).agg(
-        lambda s: s[s != ""].mode().iloc[0] if (s != "").any() else None)
+    first_name = names[sku != ""].groupby(sku[sku != ""]).agg(_most_written)
     products = pd.DataFrame({
         "product_id": [pid[c] for c in uniques], "sku": uniques,
         "name": [first_name.get(c) or c for c in uniques],
@@ -570,7 +590,14 @@ def _products(rows: pd.DataFrame, mapping: OrderLogMapping):
     return products, sku.map(pid).astype("Int64").to_numpy()
 
 
-def _notes(good: pd.DataFrame, tables: dict, numeric: bool, info: dict) -> dict:
+def _most_written(names: pd.Series) -> str:
+    """The name written most often (the first of equals); "" when none is written."""
+    written = names[names != ""]
+    return str(written.mode().iloc[0]) if len(written) else ""
+
+
+def _notes(good: pd.DataFrame, tables: dict[str, pd.DataFrame], numeric: bool,
+           info: _Decisions) -> dict[str, object]:
     orders = tables["orders"]
     gone = orders.loc[orders["status"].isin(["cancelled", "returned"]), "order_id"]
     sold = good[~good["order_id"].isin(gone)]
@@ -591,7 +618,8 @@ def _notes(good: pd.DataFrame, tables: dict, numeric: bool, info: dict) -> dict:
     }
 
 
-def _codes(good: pd.DataFrame, mapping: OrderLogMapping, numeric: bool) -> dict:
+def _codes(good: pd.DataFrame, mapping: OrderLogMapping,
+           numeric: bool) -> dict[str, pd.DataFrame]:
     """Codes the dataset's integer ids replace, kept beside it, never lost."""
     kept = {}
     if not numeric:

@@ -25,8 +25,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
@@ -34,11 +36,12 @@ from pandera.errors import SchemaErrors
 from ..dataset.crmdata import CRMData
 from ..dataset.folder import LOCK_TIMEOUT
 from ..errors import SourceError
-from .table import LINE
+from .table import LINE, TextTable
 
 __all__ = [
     "QUARANTINE_COLUMNS",
     "ImportResult",
+    "FileReport",
     "validate_rows",
     "quarantine_rows",
     "file_report",
@@ -72,7 +75,8 @@ def _reason(check: str) -> str:
     return template.format(v=arg)
 
 
-def quarantine_rows(frame: pd.DataFrame, mask, *, file: str, column: str, reason: str,
+def quarantine_rows(frame: pd.DataFrame, mask: npt.ArrayLike, *, file: str, column: str,
+                    reason: str,
                     raw: pd.DataFrame | None = None, source_column: str | None = None
                     ) -> pd.DataFrame:
     """Quarantine entries for the rows of ``frame`` where ``mask`` is true."""
@@ -89,8 +93,8 @@ def quarantine_rows(frame: pd.DataFrame, mask, *, file: str, column: str, reason
                          "column": src, "reason": reason, "value": values})
 
 
-def problem_rows(parsed: pd.DataFrame, problems: dict, *, file: str,
-                 raw: pd.DataFrame | None = None, source_columns: dict | None = None
+def problem_rows(parsed: pd.DataFrame, problems: dict[str, pd.Series], *, file: str,
+                 raw: pd.DataFrame | None = None, source_columns: dict[str, str] | None = None
                  ) -> tuple[pd.Series, pd.DataFrame]:
     """Quarantine the values a column parser could not read; return (usable mask, quarantine).
 
@@ -120,7 +124,7 @@ def problem_rows(parsed: pd.DataFrame, problems: dict, *, file: str,
 
 
 def validate_rows(parsed: pd.DataFrame, schema: pa.DataFrameSchema, *, file: str,
-                  raw: pd.DataFrame | None = None, source_columns: dict | None = None
+                  raw: pd.DataFrame | None = None, source_columns: dict[str, str] | None = None
                   ) -> tuple[pd.Series, pd.DataFrame]:
     """Check every row of ``parsed`` with ``schema`` (lazily); return (usable mask, quarantine).
 
@@ -157,14 +161,23 @@ def validate_rows(parsed: pd.DataFrame, schema: pa.DataFrameSchema, *, file: str
     return ok, bad.reset_index(drop=True)
 
 
-def broken_rows(table) -> pd.DataFrame:
+def broken_rows(table: TextTable) -> pd.DataFrame:
     """Quarantine entries for a file's records that did not split into its columns."""
     return pd.DataFrame([{"file": table.path.name, "line": ln, "column": "(whole line)",
                           "reason": reason, "value": text} for ln, reason, text in table.broken],
                         columns=QUARANTINE_COLUMNS)
 
 
-def file_report(file: str, rows_read: int, quarantined: pd.DataFrame) -> dict:
+class FileReport(TypedDict):
+    """One file's line of the import report."""
+
+    file: str
+    rows_read: int
+    rows_imported: int
+    rows_quarantined: int
+
+
+def file_report(file: str, rows_read: int, quarantined: pd.DataFrame) -> FileReport:
     """One line of the import report: rows read = imported + quarantined."""
     n_bad = int(quarantined.loc[quarantined["file"] == file, "line"].nunique()) if len(
         quarantined) else 0
@@ -184,11 +197,11 @@ class ImportResult:
     data: CRMData
     report: pd.DataFrame
     quarantine: pd.DataFrame
-    notes: dict = field(default_factory=dict)
-    source: dict = field(default_factory=dict)
+    notes: dict[str, object] = field(default_factory=dict)
+    source: dict[str, object] = field(default_factory=dict)
     #: code tables (``customer_codes``, ``order_codes``): the source's own codes for the
     #: integer ids the dataset uses, written beside it as CSV
-    codes: dict = field(default_factory=dict)
+    codes: dict[str, pd.DataFrame] = field(default_factory=dict)
 
     @property
     def balanced(self) -> bool:
@@ -213,10 +226,12 @@ class ImportResult:
         if len(self.quarantine):
             reasons = self.quarantine.groupby(["file", "column", "reason"]).size()
             lines.append("quarantined (file, column, reason: rows):")
-            lines += [f"  {f}, {c}, {r}: {n}" for (f, c, r), n in reasons.items()]
+            lines += [f"  {f}, {c}, {r}: {n}"
+                      for f, c, r, n in reasons.reset_index().itertuples(index=False)]
         return "\n".join(lines)
 
-    def save(self, out, *, format: str = "csv", lock_timeout: float = LOCK_TIMEOUT) -> Path:
+    def save(self, out: str | Path, *, format: str = "csv",
+             lock_timeout: float = LOCK_TIMEOUT) -> Path:
         """Write the dataset folder, ``import_report.json`` and ``quarantine.csv``.
 
         The folder is written whole into a temporary folder beside ``out`` and renamed

@@ -26,12 +26,14 @@ or call consent: those stay empty (consent: not given).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from pandas.api.extensions import ExtensionArray
 
 from ..dataset.crmdata import CRMData
 from ..dataset.money import minor_digits, parse_money, to_decimal
@@ -50,7 +52,7 @@ from .quarantine import (
     validate_rows,
 )
 from .steps import Batch, exact_total, line_cents, manifest
-from .table import LINE, check_shop, read_text_table
+from .table import LINE, TextTable, check_shop, read_text_table
 
 __all__ = ["import_shopify", "map_status", "map_payment", "ORDER_REQUIRED", "CHANNELS"]
 
@@ -134,7 +136,8 @@ _SAME_FIELDS = ("Email", "Created at", "Financial Status", "Id", "Currency", "Su
                 "Total", "Cancelled at")
 
 
-def _order_rows(raw: pd.DataFrame, name: pd.Series, fname: str):
+def _order_rows(raw: pd.DataFrame, name: pd.Series,
+                fname: str) -> tuple[pd.Series, pd.Series, pd.DataFrame]:
     """Which first row each row belongs to; rows that cannot belong to one order quarantined.
 
     Returns (index of the row's order's first row, NA if none; usable mask; quarantine).
@@ -191,7 +194,7 @@ def _order_rows(raw: pd.DataFrame, name: pd.Series, fname: str):
     return order_head.where(ok), ok, bad
 
 
-def _at(values: pd.Series, rows: pd.Series, missing=None) -> np.ndarray:
+def _at(values: pd.Series, rows: pd.Series, missing: object = None) -> np.ndarray:
     """``values`` at the row positions ``rows`` (float, NaN for none) -> array (``missing``)."""
     pos = rows.to_numpy(dtype="float64")
     has = ~np.isnan(pos)
@@ -200,7 +203,8 @@ def _at(values: pd.Series, rows: pd.Series, missing=None) -> np.ndarray:
     return out
 
 
-def _lose_with_first_row(ok, first, owner, raw, fname) -> tuple[pd.Series, pd.DataFrame]:
+def _lose_with_first_row(ok: pd.Series, first: pd.Series, owner: pd.Series, raw: pd.DataFrame,
+                         fname: str) -> tuple[pd.Series, pd.DataFrame]:
     """Rows whose order's first row is not usable go with it (``order_first_row_quarantined``)."""
     lost = ok & ~first & ~_at(ok, owner, missing=False).astype(bool)
     if not lost.any():
@@ -208,7 +212,8 @@ def _lose_with_first_row(ok, first, owner, raw, fname) -> tuple[pd.Series, pd.Da
     return ok & ~lost, _whole_order(raw, lost, owner, fname, "order_first_row_quarantined")
 
 
-def _whole_order(raw, mask, owner, fname, reason) -> pd.DataFrame:
+def _whole_order(raw: pd.DataFrame, mask: pd.Series, owner: pd.Series, fname: str,
+                 reason: str) -> pd.DataFrame:
     """Quarantine entries for rows lost with their order's first row (named by its line)."""
     lines = _at(raw[LINE], owner)[np.asarray(mask, dtype=bool)]
     return pd.DataFrame({"file": fname, "line": raw.loc[mask, LINE].to_numpy(),
@@ -217,7 +222,7 @@ def _whole_order(raw, mask, owner, fname, reason) -> pd.DataFrame:
                                    for n, ln in zip(raw.loc[mask, "Name"], lines, strict=True)]})
 
 
-def _col(raw: pd.DataFrame, name: str, rows=None) -> pd.Series:
+def _col(raw: pd.DataFrame, name: str, rows: pd.Series | None = None) -> pd.Series:
     """Column ``name`` stripped ("" where the file lacks it), at ``rows`` (a mask) if given.
 
     Selecting the rows of the one column (not of the whole export first) keeps a wide
@@ -230,13 +235,14 @@ def _col(raw: pd.DataFrame, name: str, rows=None) -> pd.Series:
     return pd.Series("", index=index, dtype="str")
 
 
-def _narrow(raw: pd.DataFrame, rows, columns) -> pd.DataFrame:
+def _narrow(raw: pd.DataFrame, rows: pd.Series, columns: Iterable[str]) -> pd.DataFrame:
     """The rows ``rows`` (a mask) of those of ``columns`` the file has, and its line numbers."""
     keep = [LINE] + [c for c in dict.fromkeys(columns) if c in raw.columns and c != LINE]
     return raw.loc[np.asarray(rows, dtype=bool), keep]
 
 
-def _read(path, encoding, required, what, columns: frozenset[str] | None = None):
+def _read(path: str | Path, encoding: str | None, required: Iterable[str], what: str,
+          columns: frozenset[str] | None = None) -> TextTable:
     table = read_text_table(path, encoding=encoding, delimiter=",", columns=columns)
     missing = [c for c in required if c not in table.frame.columns]
     if missing:
@@ -249,7 +255,8 @@ def _read(path, encoding, required, what, columns: frozenset[str] | None = None)
     return table
 
 
-def import_shopify(orders, *, customers=None, products=None, shop_name: str | None = None,
+def import_shopify(orders: str | Path, *, customers: str | Path | None = None,
+                   products: str | Path | None = None, shop_name: str | None = None,
                    currency: str | None = None, timezone: str = "Europe/Madrid",
                    encoding: str | None = None) -> ImportResult:
     """Import Shopify exports into a ``CRMData``; return it with its report and quarantine.
@@ -304,8 +311,9 @@ def import_shopify(orders, *, customers=None, products=None, shop_name: str | No
              | rows.batch.reading_notes())
     notes |= {
         "dst_gap_moved_forward": rows.dst[0], "dst_fold_kept_as_written": rows.dst[1]}
-    src = {"kind": "shopify", "orders": str(orders), "customers": str(customers or ""),
-           "products": str(products or ""), "encoding": otable.encoding}
+    src: dict[str, object] = {
+        "kind": "shopify", "orders": str(orders), "customers": str(customers or ""),
+        "products": str(products or ""), "encoding": otable.encoding}
     kept = {}
     codes = rows.name[rows.first & rows.batch.ok]
     if not codes.str.fullmatch(r"#?\d{1,18}").all():  # order names that are not "#1001"
@@ -322,11 +330,11 @@ class _OrderRows:
     name: pd.Series
     owner: pd.Series     # position of the row's order's first row (NaN: none)
     first: pd.Series     # the row is its order's first row
-    problems: dict
-    dst: tuple
+    problems: dict[str, pd.Series]
+    dst: tuple[int, int]     # local times moved on by a spring gap, kept in an autumn fold
 
 
-def _parse_order_rows(otable, timezone: str) -> _OrderRows:
+def _parse_order_rows(otable: TextTable, timezone: str) -> _OrderRows:
     """Split the rows into orders, then parse the columns the importer needs."""
     raw, fname = otable.frame, otable.path.name
     name = _col(raw, "Name")
@@ -399,7 +407,7 @@ def _line_money(rows: _OrderRows, currency: str) -> None:
     batch.add(lost)
 
 
-def _head_money(rows: _OrderRows, column: str, currency: str):
+def _head_money(rows: _OrderRows, column: str, currency: str) -> tuple[pd.Series, pd.Series]:
     """A money field of each order's first row, exactly: (Int64 cents, problem or None)."""
     batch = rows.batch
     head = rows.first & batch.ok
@@ -411,7 +419,7 @@ def _head_money(rows: _OrderRows, column: str, currency: str):
     return cents, reason.where(reason.notna(), None)
 
 
-def _order_money(rows: _OrderRows, currency: str) -> dict:
+def _order_money(rows: _OrderRows, currency: str) -> dict[str, object]:
     """Order-level money from each order's first row, exactly: the order-level discount
     shared over its lines, refunds (goods only) and taxes. Returns the decisions made.
 
@@ -440,12 +448,13 @@ def _order_money(rows: _OrderRows, currency: str) -> dict:
     amount, level = discount.reindex(head), per["own_discount"]
     level = (amount - level).where(amount.notna(), 0).astype("int64")
     partial = fin.reindex(head) == "partially_refunded"
-    refunded = refund.reindex(head)
+    refund_asked = refund.reindex(head)
     checks = [
         (level < 0, "Discount Amount", "Discount Amount smaller than the lines' discounts"),
         (level > per["net"], "Discount Amount", "discount larger than the order"),
-        (partial & refunded.isna(), "Refunded Amount", "partially_refunded without an amount"),
-        (partial & (refunded > per["net"]).fillna(False), "Refunded Amount",
+        (partial & refund_asked.isna(), "Refunded Amount",
+         "partially_refunded without an amount"),
+        (partial & (refund_asked > per["net"]).fillna(False), "Refunded Amount",
          "refund larger than the goods"),
         (((level != 0) | partial) & (per["kept"] < per["rows"]), "Name",
          "order_line_quarantined"),
@@ -535,11 +544,11 @@ def _per_order(rows: _OrderRows, currency: str) -> pd.DataFrame:
     return per
 
 
-def _taxes_included(heads: pd.DataFrame, currency: str) -> dict:
+def _taxes_included(heads: pd.DataFrame, currency: str) -> dict[str, bool | int | None]:
     """Whether the export's amounts include taxes, as its totals say: ``Total`` =
     ``Subtotal`` + ``Shipping`` (included) or that + ``Taxes`` (added). ``None`` when
     no order with taxes tells, or the orders disagree; each count is reported."""
-    def cents(col):
+    def cents(col: str) -> pd.Series:
         return parse_money(parse_numbers(_col(heads, col)).text, currency=currency)[0]
 
     total, sub, ship, tax = (cents(c) for c in ("Total", "Subtotal", "Shipping", "Taxes"))
@@ -555,25 +564,26 @@ def _taxes_included(heads: pd.DataFrame, currency: str) -> dict:
 @dataclass
 class _People:
     key: pd.Series           # e-mail (or tel:phone) of each row's order
-    table: object            # the customers export's TextTable, if given
-    unknown: list            # keys of buyers not in the customers export
-    shared: dict             # e-mail -> the Customer IDs that share it
+    table: TextTable | None  # the customers export, if given
+    unknown: list[str]       # keys of buyers not in the customers export
+    shared: dict[str, list[int]]  # e-mail -> the Customer IDs that share it
     quarantine: pd.DataFrame
 
 
-def _identify(rows: _OrderRows, customers, encoding) -> _People:
+def _identify(rows: _OrderRows, customers: str | Path | None,
+              encoding: str | None) -> _People:
     """Who bought each order: by e-mail (phone without one); the Customer ID decides."""
     raw, name, ok = rows.batch.raw, rows.name, rows.batch.ok
     email = _col(raw, "Email").str.casefold()
     email = email.where(email != "").groupby(name).transform("first").fillna("")
     phone = _col(raw, "Phone").where(_col(raw, "Phone") != "", _col(raw, "Billing Phone"))
     phone = phone.where(phone != "").groupby(name).transform("first").fillna("")
-    key = email.where(email != "", np.where(phone != "", "tel:" + phone, ""))
+    key = email.where(email != "", ("tel:" + phone).where(phone != "", ""))
     if customers is None:
         keys = key[(key != "") & ok]
         order_of_first = keys.groupby(keys, sort=False).head(1)
         lookup = {k: i for i, k in enumerate(order_of_first, 1)}
-        rows.batch.parsed["customer_id"] = pd.array(key.map(lookup), dtype="Int64")
+        rows.batch.parsed["customer_id"] = key.map(lookup).astype("Int64").array
         return _People(key, None, [], {}, pd.DataFrame(columns=QUARANTINE_COLUMNS))
     ctable = _read(customers, encoding, ("Email",), "customers")
     ctable.frame = _current_customer_columns(ctable.frame)
@@ -588,7 +598,7 @@ def _identify(rows: _OrderRows, customers, encoding) -> _People:
     ckey = _col(craw, "Email").str.casefold()
     cphone = _col(craw, "Phone").where(_col(craw, "Phone") != "",
                                        _col(craw, "Default Address Phone"))
-    ckey = ckey.where(ckey != "", np.where(cphone != "", "tel:" + cphone, ""))
+    ckey = ckey.where(ckey != "", ("tel:" + cphone).where(cphone != "", ""))
     # the Customer ID is who a customer is: an e-mail written under two IDs is reported
     # and leads to the first of them (in the file's order), never moves an order
     pairs = pd.DataFrame({"key": ckey, "id": cid[cok].astype("int64")})
@@ -599,7 +609,7 @@ def _identify(rows: _OrderRows, customers, encoding) -> _People:
     # an e-mail typed at checkout that no customer record has is a guest checkout: the
     # order stays a guest order (no customer is made up for it)
     unknown = sorted(set(key[(key != "") & customer_id.isna() & ok]))
-    rows.batch.parsed["customer_id"] = pd.array(customer_id, dtype="Int64")
+    rows.batch.parsed["customer_id"] = customer_id.astype("Int64").array
     return _People(key, ctable, unknown, shared, cust_bad)
 
 
@@ -622,7 +632,7 @@ _ORDER_READ = frozenset((*ORDER_REQUIRED, *_HEAD_FIELDS, *_SAME_FIELDS, *_HEAD_R
                          "Email", "Phone", "Billing Phone", "Currency", "Financial Status"))
 
 
-def _shared_keys(pairs: pd.DataFrame) -> dict:
+def _shared_keys(pairs: pd.DataFrame) -> dict[str, list[int]]:
     """Each key written under more than one id -> its ids, sorted (keys in sorted order).
 
     >>> _shared_keys(pd.DataFrame({"key": ["b", "a", "b", "a", "c", "b"],
@@ -631,10 +641,11 @@ def _shared_keys(pairs: pd.DataFrame) -> dict:
     """
     distinct = pairs.drop_duplicates(["key", "id"])
     many = distinct[distinct["key"].duplicated(keep=False)].sort_values(["key", "id"])
-    return {k: [int(i) for i in v] for k, v in many.groupby("key", sort=True)["id"]}
+    return {str(k): [int(i) for i in v] for k, v in many.groupby("key", sort=True)["id"]}
 
 
-def _orders_table(rows: _OrderRows, timezone: str, currency: str):
+def _orders_table(rows: _OrderRows, timezone: str, currency: str
+                  ) -> tuple[pd.DataFrame, dict[str, int], pd.DataFrame]:
     """One order per usable first row; returns (orders, number -> id, the first rows)."""
     use = rows.first & rows.batch.ok
     heads, g = _narrow(rows.batch.raw, use, _HEAD_READ), rows.batch.parsed[use]
@@ -674,7 +685,7 @@ def _orders_table(rows: _OrderRows, timezone: str, currency: str):
     return table, dict(zip(rows.name[use], order_id, strict=True)), heads
 
 
-def _lines_table(rows: _OrderRows, order_of: dict, currency: str) -> pd.DataFrame:
+def _lines_table(rows: _OrderRows, order_of: dict[str, int], currency: str) -> pd.DataFrame:
     """One order line per usable row."""
     good = rows.batch.parsed[rows.batch.ok]
     oid = rows.name[rows.batch.ok].map(order_of).astype("int64")
@@ -693,7 +704,8 @@ def _lines_table(rows: _OrderRows, order_of: dict, currency: str) -> pd.DataFram
     })
 
 
-def _sold_products(rows: _OrderRows, prod_df: pd.DataFrame):
+def _sold_products(rows: _OrderRows,
+                   prod_df: pd.DataFrame) -> tuple[pd.DataFrame, ExtensionArray]:
     """Products: the export's, plus SKUs sold but not in it (with what the lines say)."""
     lraw = _narrow(rows.batch.raw, rows.batch.ok, ("Lineitem sku", "Lineitem name", "Vendor"))
     sku = _col(lraw, "Lineitem sku")
@@ -716,7 +728,8 @@ def _sold_products(rows: _OrderRows, prod_df: pd.DataFrame):
     return prod_df, pd.array(sku.map(pid).to_numpy(), dtype="Int64")
 
 
-def _notes(tables: dict, heads: pd.DataFrame, people: _People, currency: str) -> dict:
+def _notes(tables: dict[str, pd.DataFrame], heads: pd.DataFrame, people: _People,
+           currency: str) -> dict[str, object]:
     o, lines = tables["orders"], tables["order_lines"]
     value = lines["amount_cents"].astype("int64").groupby(lines["order_id"]).sum()
     live = o.loc[~o["status"].isin(["cancelled"]), "order_id"]
@@ -772,7 +785,8 @@ def _current_customer_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _products(path, encoding):
+def _products(path: str | Path,
+              encoding: str | None) -> tuple[TextTable, pd.DataFrame, pd.DataFrame]:
     table = _read(path, encoding, ("Title", "Variant SKU"), "products")
     raw = table.frame.copy()
     # a product with several variants fills its own fields on its first row only
@@ -826,7 +840,9 @@ def _split_name(full: pd.Series) -> tuple[pd.Series, pd.Series]:
     return first, last
 
 
-def _customers(ctable, raw, key, customer_id, first, ok, unknown_keys):
+def _customers(ctable: TextTable | None, raw: pd.DataFrame, key: pd.Series,
+               customer_id: pd.Series, first: pd.Series, ok: pd.Series,
+               unknown_keys: list[str]) -> pd.DataFrame | None:
     """Customers from the customers export, plus buyers missing from it (from billing)."""
     rows = []
     if ctable is not None:

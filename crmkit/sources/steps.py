@@ -35,13 +35,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TypeVar
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pandera.pandas as pa
 
 from ..dataset.money import minor_digits, parse_money
 from .quarantine import (
     QUARANTINE_COLUMNS,
+    FileReport,
     broken_rows,
     file_report,
     problem_rows,
@@ -60,7 +64,7 @@ class Batch:
     table: TextTable
     parsed: pd.DataFrame
     ok: pd.Series
-    entries: list = field(default_factory=list)
+    entries: list[pd.DataFrame] = field(default_factory=list)
 
     @classmethod
     def start(cls, table: TextTable, parsed: pd.DataFrame) -> Batch:
@@ -77,7 +81,8 @@ class Batch:
     def file(self) -> str:
         return self.table.path.name
 
-    def check(self, problems: dict, schema, *, sources: dict) -> None:
+    def check(self, problems: dict[str, pd.Series], schema: pa.DataFrameSchema, *,
+              sources: dict[str, str]) -> None:
         """Validate: values the parsers could not read, then the schema's rules, per row."""
         ok = self.ok
         # only the file's columns a quarantine entry can quote (a wide export has dozens)
@@ -93,7 +98,7 @@ class Batch:
         self.entries.append(bad)
         self.ok = ok & checked.reindex(ok.index, fill_value=True)
 
-    def reject(self, mask, *, column: str, reason: str) -> None:
+    def reject(self, mask: npt.ArrayLike, *, column: str, reason: str) -> None:
         """Quarantine the usable rows where ``mask`` holds, with the value of ``column``."""
         mask = self.ok & pd.Series(np.asarray(mask, dtype=bool), index=self.ok.index)
         if mask.any():
@@ -115,17 +120,20 @@ class Batch:
         bad = pd.concat(parts, ignore_index=True)[QUARANTINE_COLUMNS]
         return bad.sort_values(["line", "column"], kind="stable").reset_index(drop=True)
 
-    def report(self, quarantine: pd.DataFrame) -> dict:
+    def report(self, quarantine: pd.DataFrame) -> FileReport:
         """This file's line of the import report."""
         return file_report(self.file, self.table.rows_read, quarantine)
 
-    def reading_notes(self) -> dict:
+    def reading_notes(self) -> dict[str, list[int] | int]:
         """What reading decided, for the import report."""
         return {"blank_lines_skipped": self.table.blank_lines,
                 "unclosed_quote_lines": self.table.unclosed_quotes}
 
 
-def _rows(frame, ok: pd.Series):
+_Frame = TypeVar("_Frame", pd.Series, pd.DataFrame)
+
+
+def _rows(frame: _Frame, ok: pd.Series) -> _Frame:
     """``frame[ok]``, without a copy when every row is usable."""
     return frame if bool(ok.all()) else frame[ok]
 
@@ -148,10 +156,12 @@ def money_cents(texts: pd.Series, *, currency: str) -> tuple[pd.Series, pd.Serie
     cents, problem = parse_money(pd.Series(uniques, dtype=object).astype("str"),
                                  currency=currency)
     cents = cents.array.take(codes, allow_fill=True)  # -1 (no text) -> NA, exact integers
-    problem = np.append(problem.to_numpy(dtype=object, na_value=None), None)[
+    # pandas-stubs leave None out of na_value's types; pandas takes it (missing -> None)
+    known = problem.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    per_row = np.append(known, np.array([None], dtype=object))[
         np.where(codes < 0, len(uniques), codes)]
     return (pd.Series(cents, index=texts.index),
-            pd.Series(problem, index=texts.index, dtype=object))
+            pd.Series(per_row, index=texts.index, dtype=object))
 
 
 def line_cents(price_text: pd.Series, quantity: pd.Series, *, currency: str,
@@ -202,19 +212,19 @@ def exact_total(texts: pd.Series, quantities: pd.Series | None = None) -> Decima
     texts = pd.Series(texts)
     if quantities is None:
         counts = texts.value_counts()
-        return sum((Decimal(t) * int(n) for t, n in counts.items() if n), Decimal(0))
+        return sum((Decimal(str(t)) * int(n) for t, n in counts.items() if n), Decimal(0))
     if isinstance(texts.dtype, pd.CategoricalDtype):  # by category code, not by text
         codes, uniques = texts.cat.codes.to_numpy(), texts.cat.categories
     else:
         codes, uniques = pd.factorize(texts, use_na_sentinel=True)
     pairs = pd.DataFrame({"t": codes, "q": pd.Series(quantities).to_numpy(dtype="int64")})
-    counts = pairs[pairs["t"] >= 0].groupby(["t", "q"]).size()
-    return sum((Decimal(uniques[t]) * int(q) * int(n) for (t, q), n in counts.items()),
-               Decimal(0))
+    per_pair = pairs[pairs["t"] >= 0].groupby(["t", "q"]).size().reset_index()
+    return sum((Decimal(str(uniques[t])) * int(q) * int(n)
+                for t, q, n in per_pair.itertuples(index=False)), Decimal(0))
 
 
 def manifest(shop_name: str, currency: str, timezone: str, origin: str,
-             orders: pd.DataFrame) -> dict:
+             orders: pd.DataFrame) -> dict[str, object]:
     """The dataset's manifest fields an import knows."""
     placed = orders["placed_at"]
     return {

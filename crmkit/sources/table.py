@@ -23,7 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,6 +45,8 @@ __all__ = [
 ]
 
 LINE = "_line"
+#: A line that could not be a record: (line, reason, text as read).
+Broken = tuple[int, str, str]
 #: Delimiter name for files aligned with runs of spaces (the CDNOW log).
 WHITESPACE = "whitespace"
 _DELIMITERS = {",": ",", ";": ";", "\\t": "\t", "tab": "\t", "\t": "\t", "|": "|",
@@ -63,7 +65,7 @@ class TextTable:
     blank_lines: list[int] = field(default_factory=list)
     #: lines that could not be used as a record: (line, reason, text as read); reasons:
     #: ``invalid_encoding``, ``wrong_field_count``, ``unclosed_quote``
-    broken: list[tuple[int, str, str]] = field(default_factory=list)
+    broken: list[Broken] = field(default_factory=list)
 
     @property
     def rows_read(self) -> int:
@@ -93,11 +95,11 @@ def _sniff(sample: str) -> str:
         if re.search(r"\S\s{2,}\S|\S \S", first) and not re.search(r"[,;\t|]", first):
             return WHITESPACE
         counts = {d: first.count(d) for d in ",;\t|"}
-        best = max(counts, key=counts.get)
+        best = max(counts, key=lambda d: counts[d])
         return best if counts[best] else ","
 
 
-def read_text_table(path, *, encoding: str | None = None, delimiter: str | None = None,
+def read_text_table(path: str | Path, *, encoding: str | None = None, delimiter: str | None = None,
                     header: bool = True, names: list[str] | None = None,
                     columns: Collection[str] | None = None) -> TextTable:
     """Read a delimited file as text with the 1-based line of every record.
@@ -163,8 +165,8 @@ def read_text_table(path, *, encoding: str | None = None, delimiter: str | None 
     return TextTable(path, frame, file_encoding, delim, header, blank, broken)
 
 
-def _frame(records, lines, cols, delim,
-           keep: Collection[str] | None = None) -> tuple[pd.DataFrame, list]:
+def _frame(records: list[list[str]], lines: list[int], cols: list[str], delim: str,
+           keep: Collection[str] | None = None) -> tuple[pd.DataFrame, list[Broken]]:
     """The records with as many fields as ``cols``; the others as ``wrong_field_count``.
     ``keep``: the columns to build (all when None)."""
     width = len(cols)
@@ -209,7 +211,8 @@ _UNICODE_SPACE = _unicode_spaces()
 
 def _plain_frame(data: bytes, encoding: str, delim: str, header: bool,
                  keep: Collection[str] | None = None,
-                 bounds: tuple[np.ndarray, np.ndarray] | None = None):
+                 bounds: tuple[np.ndarray, np.ndarray] | None = None
+                 ) -> tuple[pd.DataFrame, list[Broken]] | None:
     """A plain file (one record per line, nothing to repair) split at C speed in Arrow: the
     file's bytes become one text value per line (no copy), each line is split at the
     delimiter (or runs of spaces), and the lines with the header's number of fields become
@@ -280,7 +283,8 @@ def _utf8(data: bytes) -> bool:
 
 
 def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"',
-                  keep: Collection[str] | None = None):
+                  keep: Collection[str] | None = None
+                  ) -> tuple[pd.DataFrame, list[int], list[Broken]] | None:
     """A delimited file with quotes (or blank lines, odd bytes, broken lines) read at C speed
     where it is simple, carefully where it is not.
 
@@ -367,14 +371,14 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"',
             line_numbers = number[simple]
     else:
         line_numbers = number[simple]
-    shared: dict = {}
+    shared: dict[str, pa.Array] = {}
     frame = pd.DataFrame({c: _text_column(table.column(c), shared) for c in kept},
                          index=range(len(line_numbers)))
     frame[LINE] = line_numbers
     return frame, sorted(blank), sorted(broken)
 
 
-def _text_column(values: pa.ChunkedArray, shared: dict) -> pd.Series:
+def _text_column(values: pa.ChunkedArray, shared: dict[str, pa.Array]) -> pd.Series:
     """A column of text for pandas; one that is empty on every row shares a single buffer of
     zero offsets with the other empty columns (a wide export has dozens of them)."""
     if values.null_count == 0 and pc.max(pc.binary_length(values)).as_py() in (0, None):
@@ -386,7 +390,8 @@ def _text_column(values: pa.ChunkedArray, shared: dict) -> pd.Series:
     return pd.Series(values, dtype="str")
 
 
-def _arrow_csv(data, starts, ends, simple, cols, delim, quote, kept):
+def _arrow_csv(data: bytes, starts: np.ndarray, ends: np.ndarray, simple: np.ndarray,
+               cols: list[str], delim: str, quote: str, kept: list[str]) -> pa.Table | None:
     """The simple lines split by Arrow's CSV reader, every field as text as written."""
     import pyarrow.csv as pcsv
 
@@ -410,12 +415,16 @@ def _arrow_csv(data, starts, ends, simple, cols, delim, quote, kept):
 
 
 def _careful_records(data: bytes, encoding: str, delim: str, quote: str = '"',
-                     width: int | None = None):
+                     width: int | None = None
+                     ) -> tuple[list[list[str]], list[int], list[int], list[Broken]]:
     """Split line by line: each line decoded on its own, quotes followed over line breaks.
     ``width``: the header's number of fields (else the first record's)."""
     physical = data.splitlines(keepends=True)
     bodies = [p.rstrip(b"\r\n") for p in physical]
-    records, lines, blank, broken = [], [], [], []
+    records: list[list[str]] = []
+    lines: list[int] = []
+    blank: list[int] = []
+    broken: list[Broken] = []
     split = _LineSplitter(delim, quote) if delim != WHITESPACE else None
     i, n = 0, len(physical)
     while i < n:
@@ -429,12 +438,13 @@ def _careful_records(data: bytes, encoding: str, delim: str, quote: str = '"',
             blank.append(line)
             i += 1
             continue
-        if delim == WHITESPACE:
+        if split is None:  # aligned with spaces
             records.append(text.split())
             lines.append(line)
             i += 1
             continue
-        span, fields = 1, None
+        span = 1
+        fields: list[str] | None = None
         if text.count(quote) % 2:  # an open quote: the field may go on over the next lines
             joined = text
             for j in range(i + 1, min(n, i + MAX_RECORD_LINES)):
@@ -472,14 +482,15 @@ class _LineSplitter:
     than the parsing); ``None`` for a line the reader cannot make one record of."""
 
     def __init__(self, delim: str, quote: str) -> None:
-        self.delim, self.quote, self.line = delim, quote, None
+        self.delim, self.quote = delim, quote
+        self.line: str | None = None
         self.reader = self._new()
 
-    def _new(self):
+    def _new(self) -> Iterator[list[str]]:
         return csv.reader(self, delimiter=self.delim, quotechar=self.quote, doublequote=True,
                           strict=True)
 
-    def __iter__(self):
+    def __iter__(self) -> _LineSplitter:
         return self
 
     def __next__(self) -> str:
@@ -488,7 +499,7 @@ class _LineSplitter:
         line, self.line = self.line, None
         return line
 
-    def __call__(self, text: str) -> list | None:
+    def __call__(self, text: str) -> list[str] | None:
         if self.quote not in text:
             return text.split(self.delim)
         self.line = text
