@@ -4,7 +4,8 @@ One page a shop owner reads in a minute:
 
 * four tiles, one per KPI (footfall, conversion rate, Customer
   Profitability Score per customer, active customers), each with its value
-  over the last three months, its target and a green / amber / red light;
+  over the last three months, its target and a light (blue / yellow / orange, colour-blind
+  safe, with its meaning in words);
 * the monthly trend of each KPI against its target line;
 * segment sizes and the campaigns that paid off best (ROI, uplift).
 
@@ -71,7 +72,11 @@ __all__ = ["dashboard_tables", "board", "filter_data", "dashboard_figure", "dash
            "target_text", "basis_text", "kpi_rows", "legend", "heads",
            "plot_conversion_heatmap", "COLOURS"]
 
-COLOURS = {"green": "#2a9d8f", "amber": "#e9c46a", "red": "#e76f51", "grey": "#adb5bd"}
+#: The lights of the KPIs against target, from seaborn's "colorblind" palette: sky blue at or
+#: above target, yellow just below, orange further below (never red against green, which a
+#: red-green colour-blind reader cannot tell apart); each light also says its meaning in
+#: words with a mark (✔ ≈ ✖), so the colour is never the only sign.
+COLOURS = {"green": "#56b4e9", "amber": "#ece133", "red": "#de8f05", "grey": "#adb5bd"}
 
 
 def fmt_kpi(data: CRMData, kpi: str, value, lang: str = "en", *, sign: bool = False) -> str:
@@ -347,12 +352,13 @@ def _tile(ax, kpi, row, lang, data, margin=None, tables=None):
             transform=ax.transAxes)
     ax.text(0.05, 0.52, fmt_kpi(data, kpi, row["value"], lang) + f" {arrow}", fontsize=16,
             transform=ax.transAxes)
+    # the light in words, beside its colour: a reader who cannot tell the colours apart
+    # still reads whether the KPI is above or below its target
+    ax.text(0.05, 0.38, status_text(row, lang), fontsize=8.5, weight="bold", va="top",
+            transform=ax.transAxes)
     note = _margin_note(data, margin, lang) if kpi == "cps_per_customer" else ""
-    text = target_text(kpi, row, data, lang)
-    if not pd.isna(row["target"]):
-        text += " · " + status_text(row, lang)
-    text += note + _every_source(kpi, tables, lang)
-    ax.text(0.05, 0.36, textwrap.fill(text, 44), fontsize=7, va="top",
+    text = target_text(kpi, row, data, lang) + note + _every_source(kpi, tables, lang)
+    ax.text(0.05, 0.22, textwrap.fill(text, 48), fontsize=7, va="top",
             transform=ax.transAxes)
 
 
@@ -369,7 +375,7 @@ def _missing_tile(ax, kpi, reason, lang):
 
 
 def _trend(ax, kpi, monthly, board, lang, data, first):
-    colour = COLOURS[board.loc[kpi, "status"]]
+    colour = "#0173b2"  # the KPI's line; its light is on the tile above, in colour and words
     x = monthly.index.to_timestamp()
     part = monthly["partial"].to_numpy(dtype=bool)
     y = monthly[kpi].where(~part)
