@@ -181,7 +181,7 @@ def plot_cluster_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     >>> table = pd.DataFrame({"customers": [120, 80], "came_back": [0.25, 0.5]})
     >>> ax = plot_cluster_outcomes(table, base_rate=0.35, lang="es")
     >>> [x.get_text() for x in ax.texts]
-    ['25\xa0%\nn = 120', '50\xa0%\nn = 80']
+    ['25\\xa0%\\nn = 120', '50\\xa0%\\nn = 80']
     >>> plt.close(ax.figure)
     """
     check_lang(lang)
