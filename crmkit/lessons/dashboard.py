@@ -57,6 +57,7 @@ from ..i18n import (
     check_lang,
     date_axis,
     describe_figure,
+    figure_description,
     format_currency,
     format_date,
     format_message,
@@ -358,7 +359,7 @@ def _tile(ax, kpi, row, lang, data, margin=None, tables=None):
             transform=ax.transAxes)
     note = _margin_note(data, margin, lang) if kpi == "cps_per_customer" else ""
     text = target_text(kpi, row, data, lang) + note + _every_source(kpi, tables, lang)
-    ax.text(0.05, 0.22, textwrap.fill(text, 48), fontsize=7, va="top",
+    ax.text(0.05, 0.22, textwrap.fill(text, 44), fontsize=7, va="top",
             transform=ax.transAxes)
 
 
@@ -583,7 +584,9 @@ def dashboard_html(data: CRMData, *, lang: str = "en", targets: dict | None = No
     lights, top campaigns, and the definition of each KPI), wholly in ``lang``."""
     check_lang(lang)
     tables = dashboard_tables(data, targets=targets, margin=margin, lang=lang)
-    img = _png(dashboard_figure(data, lang=lang, tables=tables))
+    fig = dashboard_figure(data, lang=lang, tables=tables)
+    said = figure_description(fig) or t("dash.title", lang)  # the picture in words
+    img = _png(fig)
     esc = _html.escape
     ends = [data.manifest.get(k) for k in ("start", "end")]
     period = " – ".join(format_date(d, lang) if d else "–" for d in ends)
@@ -601,7 +604,7 @@ img {{ max-width: 100%; }}
 </style></head><body>
 <h1>{esc(title)}</h1>
 <p>{esc(t('dash.subtitle', lang))} {esc(period)}.</p>
-<img alt="{esc(t('dash.title', lang))}" src="data:image/png;base64,{img}">
+<img alt="{esc(said)}" src="data:image/png;base64,{img}">
 {kpi_rows(data, tables, lang)}
 <p>{esc(legend(tables, lang))}</p>
 </body></html>
@@ -662,6 +665,7 @@ def view_bundle(data: CRMData, *, lang: str = "en", targets: dict | None = None,
         return {"text/plain": text,
                 "text/html": f"<div class='crmkit-dashboard'><p>{esc(text)}</p></div>"}, {}
     fig = dashboard_figure(data, lang=lang, tables=tables)
+    said = figure_description(fig)
     img = _png(fig)
     shown = _filters_text(data, tables, lang)
     title = t("dash.title", lang) + f" · {shop_title(data, lang)}"
@@ -669,7 +673,7 @@ def view_bundle(data: CRMData, *, lang: str = "en", targets: dict | None = None,
     block = (f"<div class='crmkit-dashboard' data-start='{esc(f['start'])}' "
              f"data-end='{esc(f['end'])}' data-source='{esc(f['source'] or '')}' "
              f"data-segment='{esc(f['segment'] or '')}'><p>{esc(shown)}</p>"
-             f"<img alt='{esc(title)}' style='max-width:100%' "
+             f"<img alt='{esc(said or title)}' style='max-width:100%' "
              f"src='data:image/png;base64,{img}'/>{kpi_rows(data, tables, lang)}"
              f"<p>{esc(legend(tables, lang))}</p></div>")
     return {"text/plain": shown + "\n" + legend(tables, lang), "text/html": block}, tables
