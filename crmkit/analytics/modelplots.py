@@ -193,8 +193,8 @@ def plot_cluster_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     shares = outcomes["came_back"].to_numpy(dtype=float)
     ax.bar(x, shares, color="#0173b2", label=t("m03_chart.came_back", lang))
     for xi, share, n in zip(x, shares, outcomes["customers"], strict=True):
-        ax.text(xi, share + 0.02, f"{format_percent(share, lang)}\nn = {format_number(n, lang)}",
-                ha="center", va="bottom", fontsize="small")
+        written = f"{format_percent(share, lang)}\nn = {format_number(n, lang)}"
+        ax.text(float(xi), share + 0.02, written, ha="center", va="bottom", fontsize="small")
     if base_rate is not None:
         ax.axhline(base_rate, color="black", ls="--", lw=1,
                    label=t("m03_chart.base_rate", lang))
