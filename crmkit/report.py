@@ -218,7 +218,8 @@ def to_html(executed: str | Path, html: str | Path, *, no_input: bool = False,
     import nbformat
     from nbconvert import HTMLExporter
 
-    exporter = HTMLExporter(template_name="lab")
+    exporter = HTMLExporter(template_name="lab", template_file=_ALT_TEMPLATE,
+                            extra_loaders=[_alt_loader()])
     exporter.exclude_input = no_input
     exporter.exclude_input_prompt = no_input
     exporter.exclude_output_prompt = no_input
@@ -229,6 +230,29 @@ def to_html(executed: str | Path, html: str | Path, *, no_input: bool = False,
     body, _ = exporter.from_notebook_node(nb)
     Path(html).write_text(image_descriptions(nb, body), encoding="utf-8")
     return Path(html)
+
+
+#: The "lab" HTML template with each PNG output's ``alt`` (its metadata, written by the
+#: kernel: :func:`crmkit.lessons.notebook.alt_text`) on its ``<img>``: nbconvert's own lab
+#: template drops it, and logs "Alternative text is missing" for every figure.
+_ALT_TEMPLATE = "crmkit_lab.html.j2"
+_ALT_SOURCE = """{%- extends 'index.html.j2' -%}
+{% block data_png scoped %}
+{%- set alttext = output | get_metadata('alt', 'image/png') -%}
+{%- if alttext -%}
+{{ super() | replace('<img ', '<img alt="' ~ (alttext | escape_html) ~ '" ', 1) }}
+{%- else -%}
+{{ super() }}
+{%- endif -%}
+{% endblock data_png %}
+"""
+
+
+def _alt_loader():
+    """The Jinja loader of :data:`_ALT_TEMPLATE` (tried before nbconvert's own templates)."""
+    from jinja2 import DictLoader
+
+    return DictLoader({_ALT_TEMPLATE: _ALT_SOURCE})
 
 
 def image_descriptions(nb: dict[str, Any], body: str) -> str:

@@ -19,6 +19,8 @@ PLANS = {  # file: (language tag, notebook label, exercises label, quote marks)
     "course.md": ("lang-en", "Notebook", "Exercises", ('"', '"')),
     "curso.md": ("lang-es", "Cuaderno", "Ejercicios", ("«", "»")),
 }
+#: the word of a run of numbers in the weeks-at-a-glance table ("03: 1 to 5")
+RUN_WORD = {"course.md": "to", "curso.md": "a"}
 
 
 def _cells(nn: str) -> list[dict]:
@@ -85,3 +87,81 @@ def test_every_quoted_section_is_a_heading_of_its_notebook(plan):
             quoted += 1
             assert title in headings, f"{plan}: notebook {nn} has no section {title!r}"
     assert quoted >= 30, plan
+
+
+def _numbers_text(numbers: list[int], word: str) -> str:
+    """``[1, 2, 3, 4, 7]`` -> ``"1 to 4, 7"``: runs of three or more numbers as a range.
+
+    >>> _numbers_text([1, 2, 3, 4, 7, 8], "to")
+    '1 to 4, 7, 8'
+    """
+    parts, run = [], []
+    for n in sorted(numbers) + [None]:
+        if run and n == run[-1] + 1:
+            run.append(n)
+            continue
+        if len(run) >= 3:
+            parts.append(f"{run[0]} {word} {run[-1]}")
+        else:
+            parts += [str(r) for r in run]
+        run = [n] if n is not None else []
+    return ", ".join(parts)
+
+
+def _glance_exercises(plan: str) -> list[str]:
+    """The exercises column of the weeks-at-a-glance table as the week-by-week plan (itself
+    checked against the notebooks above) says it: ``NN: numbers`` for each week."""
+    out = []
+    for nn, _, exercises in _weeks(plan):
+        numbers = [int(n) for n in re.findall(r"(\d+) `", exercises)]
+        out.append(f"{nn}: {_numbers_text(numbers, RUN_WORD[plan])}")
+    return out
+
+
+def _glance_lines(lines: list[str]) -> list[int]:
+    """The indices of the week rows of the weeks-at-a-glance table (``| week | ...``)."""
+    head = next(i for i, line in enumerate(lines) if re.match(r"^\| (week|semana) \|", line))
+    out = []
+    for i in range(head + 2, len(lines)):  # after the head and its |---| line
+        if not lines[i].startswith("|"):
+            break
+        out.append(i)
+    return out
+
+
+def _glance_rows(text: str) -> list[list[str]]:
+    """The week rows of the weeks-at-a-glance table, cell by cell."""
+    lines = text.splitlines()
+    return [[cell.strip() for cell in lines[i].strip("|").split("|")]
+            for i in _glance_lines(lines)]
+
+
+@pytest.mark.parametrize("plan", PLANS)
+def test_the_weeks_at_a_glance_count_the_exercises_of_each_week(plan):
+    """The summary table lists each week's exercises exactly as the week-by-week plan
+    does (a new exercise planned in a week and not in the table fails here)."""
+    text = (ROOT / "docs" / plan).read_text(encoding="utf-8")
+    shown = [row[3] for row in _glance_rows(text)]
+    assert len(shown) == 12, plan
+    expected = _glance_exercises(plan)
+    stale = [f"week {i}: {a!r}, should be {b!r}"
+             for i, (a, b) in enumerate(zip(shown, expected, strict=True), 1) if a != b]
+    assert not stale, (f"docs/{plan}: the weeks at a glance are stale (python "
+                       "tests/test_course_plan.py rewrites them):\n" + "\n".join(stale))
+
+
+def write_glance(plan: str) -> None:
+    """Rewrite the exercises column of ``docs/<plan>``'s weeks-at-a-glance table."""
+    path = ROOT / "docs" / plan
+    lines = path.read_text(encoding="utf-8").split("\n")
+    expected = iter(_glance_exercises(plan))
+    for i in _glance_lines(lines):
+        cells = lines[i].strip("|").split("|")
+        cells[3] = f" {next(expected)} "
+        lines[i] = "|" + "|".join(cells) + "|"
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    for name in PLANS:
+        write_glance(name)

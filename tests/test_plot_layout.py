@@ -44,6 +44,7 @@ from crmkit.lessons import plots as lesson_plots  # noqa: E402
 from crmkit.lessons.notebook import set_style  # noqa: E402
 from crmkit.warehouse import diagrams as warehouse_plots  # noqa: E402
 from crmkit.warehouse.build import build_warehouse, load_report  # noqa: E402
+from crmkit.warehouse.cube import ALL, cube, rollup  # noqa: E402
 
 LANGS = ("en", "es")
 #: Colour scales a red-green colour-blind reader cannot read (red against green).
@@ -110,6 +111,8 @@ CASES = {
     "monthly_revenue": ("web", lambda d, lang: lesson_plots.plot_monthly_revenue(d, lang=lang)),
     "stock": ("web", lambda d, lang: lesson_plots.plot_stock(
         d, int(d.inventory["product_id"].iloc[0]), lang=lang)),
+    "spend_by_age_gender": ("web", lambda d, lang: lesson_plots.plot_spend_by_age_gender(
+        d, lang=lang)),
     # notebook 02
     "load_report": ("warehouse", lambda w, lang: warehouse_plots.plot_load_report(
         load_report(w), lang=lang)),
@@ -119,6 +122,8 @@ CASES = {
         w, style="snowflake", lang=lang)),
     "cube_view": ("warehouse", lambda w, lang: widgets.plot_cube_view(
         widgets.cube_view(w, rows="department", columns="channel"), lang=lang)),
+    "drill_down": ("warehouse", lambda w, lang: lesson_plots.plot_drill_down(
+        *_drill(w), lang=lang, currency="€")),
     # notebook 03
     "monthly_sales": ("shop", lambda s, lang: m03.plot_monthly_sales(
         s["data"], split=s["split"], lang=lang)),
@@ -133,6 +138,9 @@ CASES = {
         _track(), calibration_end="2024-09-01", lang=lang)),
     "segment_outcomes": ("shop", lambda s, lang: mining.plot_segment_outcomes(
         mining.segment_outcomes(s["data"], s["split"], s["segmented"]), base_rate=0.46,
+        lang=lang)),
+    "cluster_outcomes": ("shop", lambda s, lang: model_plots.plot_cluster_outcomes(
+        mining.group_outcomes(s["data"], s["split"], s["clusters"].labels_), base_rate=0.46,
         lang=lang)),
     "cluster_profiles": ("shop", lambda s, lang: evalplots.plot_cluster_profiles(
         s["clusters"].standing_, lang=lang)),
@@ -173,6 +181,20 @@ CASES = {
         automation.weekly_flows(d), lang=lang)),
     "dashboard": ("web", lambda d, lang: dashboard.dashboard_figure(d, lang=lang)),
 }
+
+
+def _drill(w):
+    """Notebook 02's roll-up and drill-down: every year, the quarters of the last year, the
+    months of its best quarter."""
+    year_quarter = rollup(w, by=["year", "quarter"], measures={"revenue": "sum(net_amount)"})
+    year = int(year_quarter.loc[year_quarter["year"] != ALL, "year"].astype(int).max())
+    quarters = cube(w, by=["quarter"], kind="rollup", where=f"year = {year}",
+                    measures={"revenue": "sum(net_amount)"})
+    best = int(quarters[quarters["quarter"] != ALL].sort_values("revenue")["quarter"].iloc[-1])
+    months = cube(w, by=["year_month"], kind="rollup",
+                  where=f"year = {year} AND quarter = {best}",
+                  measures={"revenue": "sum(net_amount)"})
+    return year_quarter, quarters, months
 
 
 def _history(s):

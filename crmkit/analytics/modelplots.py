@@ -24,7 +24,17 @@ import pandas as pd
 import seaborn as sns
 
 from ..errors import ParameterError
-from ..i18n import check_lang, describe_figure, format_date, format_message, locale_axes, t
+from ..i18n import (
+    check_lang,
+    describe_figure,
+    format_date,
+    format_message,
+    format_number,
+    format_percent,
+    locale_axes,
+    number_axis,
+    t,
+)
 from .cohorts import METRICS
 
 if TYPE_CHECKING:
@@ -39,6 +49,7 @@ __all__ = [
     "plot_calibration_holdout",
     "plot_tracking",
     "plot_probability_alive",
+    "plot_cluster_outcomes",
 ]
 
 
@@ -154,3 +165,48 @@ def plot_probability_alive(matrix: pd.DataFrame, *, lang: str = "en",
     ax.set_ylabel(t("model_label.frequency", lang))
     ax.set_title(_wrapped(t("model_chart.probability_alive_title", lang), ax))
     return _done(ax, lang, "probability_alive", max_f=int(max(matrix.index)))
+
+
+def plot_cluster_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = None,
+                          lang: str = "en", ax: Axes | None = None) -> Axes:
+    """Bars: the share of each cluster that came back in the holdout, with its size.
+
+    ``outcomes`` has one row per cluster (its index) with ``came_back`` (a share)
+    and ``customers`` columns, as :func:`crmkit.lessons.mining.group_outcomes`
+    gives; ``base_rate`` (the share of all customers who came back) is drawn as a
+    dashed line, the bar a cluster must beat.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> table = pd.DataFrame({"customers": [120, 80], "came_back": [0.25, 0.5]})
+    >>> ax = plot_cluster_outcomes(table, base_rate=0.35, lang="es")
+    >>> [x.get_text() for x in ax.texts]
+    ['25\\xa0%\\nn = 120', '50\\xa0%\\nn = 80']
+    >>> plt.close(ax.figure)
+    """
+    check_lang(lang)
+    if not {"came_back", "customers"} <= set(outcomes.columns):
+        raise ParameterError("pass the table of group_outcomes(...) (it has 'came_back' and "
+                             "'customers' columns).")
+    ax = _axes(ax, (max(5.0, 0.9 * len(outcomes) + 3), 4))
+    x = np.arange(len(outcomes))
+    shares = outcomes["came_back"].to_numpy(dtype=float)
+    ax.bar(x, shares, color="#0173b2", label=t("m03_chart.came_back", lang))
+    for xi, share, n in zip(x, shares, outcomes["customers"], strict=True):
+        written = f"{format_percent(share, lang)}\nn = {format_number(n, lang)}"
+        ax.text(float(xi), share + 0.02, written, ha="center", va="bottom", fontsize="small")
+    if base_rate is not None:
+        ax.axhline(base_rate, color="black", ls="--", lw=1,
+                   label=t("m03_chart.base_rate", lang))
+    ax.set_xticks(x, [str(c) for c in outcomes.index])
+    top = max([*shares[np.isfinite(shares)], base_rate or 0.0, 0.1]) + 0.2  # room for labels
+    ax.set_ylim(0, top)
+    ax.set_yticks([v for v in np.linspace(0, 1, 6) if v <= top])  # shares: never above 100 %
+    number_axis(ax, lang, kind="percent")
+    ax.set_xlabel(t("mining.cluster", lang))
+    ax.set_ylabel(t("model_label.share_came_back", lang))
+    ax.set_title(_wrapped(t("model_chart.cluster_outcomes_title", lang), ax))
+    # below the axes: inside, it would cover the tallest bar's label
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False,
+              fontsize="small")
+    return _done(ax, lang, "group_outcomes", n=len(outcomes))

@@ -4,7 +4,8 @@ One page a shop owner reads in a minute:
 
 * four tiles, one per KPI (footfall, conversion rate, Customer
   Profitability Score per customer, active customers), each with its value
-  over the last three months, its target and a green / amber / red light;
+  over the last three months, its target and a light (blue / yellow / orange, colour-blind
+  safe, with its meaning in words);
 * the monthly trend of each KPI against its target line;
 * segment sizes and the campaigns that paid off best (ROI, uplift).
 
@@ -56,6 +57,7 @@ from ..i18n import (
     check_lang,
     date_axis,
     describe_figure,
+    figure_description,
     format_currency,
     format_date,
     format_message,
@@ -71,7 +73,11 @@ __all__ = ["dashboard_tables", "board", "filter_data", "dashboard_figure", "dash
            "target_text", "basis_text", "kpi_rows", "legend", "heads",
            "plot_conversion_heatmap", "COLOURS"]
 
-COLOURS = {"green": "#2a9d8f", "amber": "#e9c46a", "red": "#e76f51", "grey": "#adb5bd"}
+#: The lights of the KPIs against target, from seaborn's "colorblind" palette: sky blue at or
+#: above target, yellow just below, orange further below (never red against green, which a
+#: red-green colour-blind reader cannot tell apart); each light also says its meaning in
+#: words with a mark (✔ ≈ ✖), so the colour is never the only sign.
+COLOURS = {"green": "#56b4e9", "amber": "#ece133", "red": "#de8f05", "grey": "#adb5bd"}
 
 
 def fmt_kpi(data: CRMData, kpi: str, value, lang: str = "en", *, sign: bool = False) -> str:
@@ -347,12 +353,13 @@ def _tile(ax, kpi, row, lang, data, margin=None, tables=None):
             transform=ax.transAxes)
     ax.text(0.05, 0.52, fmt_kpi(data, kpi, row["value"], lang) + f" {arrow}", fontsize=16,
             transform=ax.transAxes)
+    # the light in words, beside its colour: a reader who cannot tell the colours apart
+    # still reads whether the KPI is above or below its target
+    ax.text(0.05, 0.38, status_text(row, lang), fontsize=8.5, weight="bold", va="top",
+            transform=ax.transAxes)
     note = _margin_note(data, margin, lang) if kpi == "cps_per_customer" else ""
-    text = target_text(kpi, row, data, lang)
-    if not pd.isna(row["target"]):
-        text += " · " + status_text(row, lang)
-    text += note + _every_source(kpi, tables, lang)
-    ax.text(0.05, 0.36, textwrap.fill(text, 44), fontsize=7, va="top",
+    text = target_text(kpi, row, data, lang) + note + _every_source(kpi, tables, lang)
+    ax.text(0.05, 0.22, textwrap.fill(text, 44), fontsize=7, va="top",
             transform=ax.transAxes)
 
 
@@ -369,7 +376,7 @@ def _missing_tile(ax, kpi, reason, lang):
 
 
 def _trend(ax, kpi, monthly, board, lang, data, first):
-    colour = COLOURS[board.loc[kpi, "status"]]
+    colour = "#0173b2"  # the KPI's line; its light is on the tile above, in colour and words
     x = monthly.index.to_timestamp()
     part = monthly["partial"].to_numpy(dtype=bool)
     y = monthly[kpi].where(~part)
@@ -577,7 +584,9 @@ def dashboard_html(data: CRMData, *, lang: str = "en", targets: dict | None = No
     lights, top campaigns, and the definition of each KPI), wholly in ``lang``."""
     check_lang(lang)
     tables = dashboard_tables(data, targets=targets, margin=margin, lang=lang)
-    img = _png(dashboard_figure(data, lang=lang, tables=tables))
+    fig = dashboard_figure(data, lang=lang, tables=tables)
+    said = figure_description(fig) or t("dash.title", lang)  # the picture in words
+    img = _png(fig)
     esc = _html.escape
     ends = [data.manifest.get(k) for k in ("start", "end")]
     period = " – ".join(format_date(d, lang) if d else "–" for d in ends)
@@ -595,7 +604,7 @@ img {{ max-width: 100%; }}
 </style></head><body>
 <h1>{esc(title)}</h1>
 <p>{esc(t('dash.subtitle', lang))} {esc(period)}.</p>
-<img alt="{esc(t('dash.title', lang))}" src="data:image/png;base64,{img}">
+<img alt="{esc(said)}" src="data:image/png;base64,{img}">
 {kpi_rows(data, tables, lang)}
 <p>{esc(legend(tables, lang))}</p>
 </body></html>
@@ -656,6 +665,7 @@ def view_bundle(data: CRMData, *, lang: str = "en", targets: dict | None = None,
         return {"text/plain": text,
                 "text/html": f"<div class='crmkit-dashboard'><p>{esc(text)}</p></div>"}, {}
     fig = dashboard_figure(data, lang=lang, tables=tables)
+    said = figure_description(fig)
     img = _png(fig)
     shown = _filters_text(data, tables, lang)
     title = t("dash.title", lang) + f" · {shop_title(data, lang)}"
@@ -663,7 +673,7 @@ def view_bundle(data: CRMData, *, lang: str = "en", targets: dict | None = None,
     block = (f"<div class='crmkit-dashboard' data-start='{esc(f['start'])}' "
              f"data-end='{esc(f['end'])}' data-source='{esc(f['source'] or '')}' "
              f"data-segment='{esc(f['segment'] or '')}'><p>{esc(shown)}</p>"
-             f"<img alt='{esc(title)}' style='max-width:100%' "
+             f"<img alt='{esc(said or title)}' style='max-width:100%' "
              f"src='data:image/png;base64,{img}'/>{kpi_rows(data, tables, lang)}"
              f"<p>{esc(legend(tables, lang))}</p></div>")
     return {"text/plain": shown + "\n" + legend(tables, lang), "text/html": block}, tables

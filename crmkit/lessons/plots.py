@@ -30,12 +30,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
-from ..analytics.concepts import sales_pipeline, social_activity
+from ..analytics.concepts import sales_pipeline, social_activity, spend_by_age_and_gender
 from ..analytics.levels import level_completeness, reachable_by_action
 from ..analytics.service import state_durations, tickets_by_state, transition_counts
 from ..analytics.tracking import order_value, orders_by_hour
 from ..dataset.backoffice import STATE_ROLES
 from ..dataset.schema import TICKET_STATES
+from ..errors import ParameterError
 from ..i18n import (
     date_axis,
     describe_figure,
@@ -44,6 +45,7 @@ from ..i18n import (
     format_message,
     format_number,
     format_percent,
+    locale_axes,
     number_axis,
     t,
 )
@@ -59,6 +61,8 @@ __all__ = [
     "plot_orders_by_hour",
     "plot_monthly_revenue",
     "plot_stock",
+    "plot_spend_by_age_gender",
+    "plot_drill_down",
 ]
 
 #: seaborn's "colorblind" palette: its colours stay apart for red-green colour-blind readers
@@ -272,3 +276,84 @@ def plot_stock(data, product_id: int, *, lang: str = "en", ax=None):
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2, frameon=False)
     return _say(ax, "stock", lang, product=name)
 
+
+
+def plot_spend_by_age_gender(data, *, lang: str = "en", min_customers: int = 5, ax=None):
+    """Heat map of the average spend per customer by age band and gender (analytical CRM).
+
+    The numbers are :func:`crmkit.analytics.concepts.spend_by_age_and_gender`'s: a
+    cell of fewer than ``min_customers`` customers stays empty, and age bands or
+    genders without any cell are left out. Raises :class:`~crmkit.errors.ParameterError`
+    when no cell is left (too few customers with a known birth date and gender).
+    """
+    import seaborn as sns
+
+    table = spend_by_age_and_gender(data, min_customers=min_customers)
+    table = table.dropna(how="all").dropna(axis=1, how="all")  # no empty bands
+    if table.empty:
+        raise ParameterError(t("msg.few_profiles", lang))
+    ax = _ax(ax, (7, 0.45 * len(table) + 2))
+    values = table.to_numpy(dtype=float)
+    written = [["" if np.isnan(v) else format_number(v, lang, decimals=0) for v in row]
+               for row in values]
+    shown = pd.DataFrame(values, index=[str(b) for b in table.index],
+                         columns=[t(f"value.{g}", lang) for g in table.columns])
+    sns.heatmap(shown, annot=np.array(written, dtype=object), fmt="", cmap="crest", ax=ax,
+                cbar_kws={"label": f"{t('label.revenue_per_customer', lang)} "
+                                   f"({money(data, lang)})"})
+    ax.set_title(t("chart.spend_title", lang))
+    ax.set_ylabel(t("chart.age_band", lang))
+    ax.set_xlabel(t("column.gender", lang))
+    ax.tick_params(axis="y", rotation=0)
+    ax.grid(False)  # the course style's grid would cross the cells
+    colorbar = ax.collections[0].colorbar
+    if colorbar is not None:
+        number_axis(colorbar.ax, lang, decimals=0)
+    return _say(ax, "spend_by_age", lang)
+
+
+def _drilled(months: pd.DataFrame) -> tuple[int, int]:
+    """The year and quarter of the months a drill-down shows (``YYYY-MM`` texts)."""
+    from ..warehouse.cube import ALL
+
+    shown = pd.PeriodIndex(months.loc[months["year_month"] != ALL, "year_month"], freq="M")
+    if shown.empty or len({(p.year, p.quarter) for p in shown}) != 1:
+        raise ParameterError("pass the months of one quarter (cube(..., by=['year_month'], "
+                             "where='year = ... AND quarter = ...')).")
+    return int(shown[0].year), int(shown[0].quarter)
+
+
+def plot_drill_down(year_quarter: pd.DataFrame, quarters: pd.DataFrame, months: pd.DataFrame,
+                    *, lang: str = "en", currency: str | None = None):
+    """Roll-up and drill-down side by side: revenue per year, per quarter of one year, per
+    month of one quarter (the figure, with three axes).
+
+    ``year_quarter`` is a ``rollup(by=["year", "quarter"])`` of the warehouse, ``quarters``
+    the quarters of one year and ``months`` the months of one quarter (``cube`` results
+    with a ``revenue`` column; their ``(all)`` subtotal rows are not drawn). ``currency``
+    is the symbol written on the revenue axis.
+    """
+    from ..warehouse.cube import ALL
+
+    year, quarter = _drilled(months)
+    years = year_quarter[(year_quarter["year"] != ALL) & (year_quarter["quarter"] == ALL)]
+    q = quarters[quarters["quarter"] != ALL]
+    m = months[months["year_month"] != ALL]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.6), layout="constrained")
+    parts = [
+        ([str(y) for y in years["year"]], years["revenue"], t("chart.drill_year_title", lang)),
+        ([t("label.quarter_prefix", lang) + str(k) for k in q["quarter"]], q["revenue"],
+         t("chart.drill_quarter_title", lang).format(year=year)),
+        ([format_date(f"{ym}-01", lang, skeleton="yMMM") for ym in m["year_month"]],
+         m["revenue"], t("chart.drill_month_title", lang).format(year=year, quarter=quarter)),
+    ]
+    for i, (ax, (labels, revenue, title)) in enumerate(zip(axes, parts, strict=True)):
+        ax.bar(labels, pd.to_numeric(revenue).to_numpy(dtype=float), color=PALETTE[i])
+        ax.set_title(title, fontsize="medium")
+        number_axis(ax, lang)
+    unit = f" ({currency})" if currency else ""
+    axes[0].set_ylabel(t("value.revenue", lang) + unit)
+    for ax in axes:
+        locale_axes(ax, lang)
+    _say(axes[0], "drill_down", lang, year=year, quarter=quarter)
+    return fig
