@@ -5,9 +5,10 @@ The same rules as the pandas path (:mod:`crmkit.analytics.rfm`,
 on the tables of a Spark warehouse (:mod:`crmkit.warehouse.spark`), so that the
 work grows with the cluster, not with one machine's memory:
 
-* :func:`spark_purchases`: the orders that count (not cancelled, not back by the
-  as-of day, not a guest's), with their value in integer cents: the sum of their
-  lines' ``amount_cents`` (``marts.fact_order_line``) less a partial refund;
+* :func:`spark_customer_purchases`: :func:`crmkit.analytics.rfm.customer_purchases`, the
+  orders that count (not cancelled, not back by the as-of day, not a guest's), with
+  their value in integer cents: the sum of their lines' ``amount_cents``
+  (``marts.fact_order_line``) less a partial refund;
 * :func:`spark_rfm_summary`: one row per customer, the columns of
   :data:`crmkit.analytics.rfm.SUMMARY_COLUMNS`;
 * :func:`spark_rfm_scores` and :func:`spark_segments`: scores 1-5 by the rule
@@ -46,9 +47,9 @@ if TYPE_CHECKING:
 
     from ..dataset.days import DayLike
 
-__all__ = ["spark_as_of", "spark_purchases", "spark_rfm_summary", "spark_rfm_scores",
-           "spark_segments", "spark_segment_summary", "spark_cohort_table", "btyd_inputs",
-           "spend_inputs", "to_summary_frame"]
+__all__ = ["spark_as_of", "spark_customer_purchases", "spark_rfm_summary",
+           "spark_rfm_scores", "spark_segments", "spark_segment_summary", "spark_cohort_table",
+           "btyd_inputs", "spend_inputs", "to_summary_frame"]
 
 #: The summary's columns in the order :func:`spark_rfm_summary` gives them.
 _SUMMARY_SQL_COLUMNS = tuple(SUMMARY_COLUMNS)
@@ -76,7 +77,8 @@ def spark_as_of(spark: SparkSession, as_of: DayLike | None = None) -> pd.Timesta
     return day
 
 
-def spark_purchases(spark: SparkSession, *, as_of: DayLike | None = None) -> DataFrame:
+def spark_customer_purchases(spark: SparkSession, *, as_of: DayLike | None = None
+                             ) -> DataFrame:
     """The orders that count by the end of ``as_of``, one row each (a Spark DataFrame):
     ``order_id``, ``customer_id``, ``placed_at``, ``day`` and ``value_cents``."""
     from pyspark.sql import functions as F
@@ -117,7 +119,7 @@ def spark_rfm_summary(spark: SparkSession, *, as_of: DayLike | None = None,
     check_choice("unit", unit, UNITS)
     day = spark_as_of(spark, as_of)
     div = float(UNITS[unit])
-    p = spark_purchases(spark, as_of=day)
+    p = spark_customer_purchases(spark, as_of=day)
     occasions = p.groupBy("customer_id", "day").agg(
         F.sum("value_cents").alias("cents"), F.count(F.lit(1)).alias("n"))
     per = occasions.groupBy("customer_id").agg(
@@ -231,7 +233,7 @@ def spark_cohort_table(spark: SparkSession, *, metric: str = "retention",
 
     check_choice("metric", metric, METRICS)
     day = spark_as_of(spark, as_of)
-    p = spark_purchases(spark, as_of=day).withColumn(
+    p = spark_customer_purchases(spark, as_of=day).withColumn(
         "month", F.year("placed_at") * 12 + F.month("placed_at") - 1)
     first = p.groupBy("customer_id").agg(F.min("month").alias("first"))
     act = p.join(first, "customer_id").withColumn("age_months", F.col("month") - F.col("first"))
