@@ -46,6 +46,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (  # noqa: E402
     CACHE,
+    FLOOR_READ,
     LINES_PER_CUSTOMER,
     load_average,
     measured,
@@ -60,19 +61,9 @@ HUGE = 50_000_000
 GENERATOR_GB_PER_M_CUSTOMERS = 13.3
 PY = sys.executable
 
-_FLOOR = r"""
-import sys, duckdb
-from crmkit.dataset.extracts import FILES
-folder, db = sys.argv[1], sys.argv[2]
-con = duckdb.connect(db)
-for name, spec in FILES.items():
-    cols = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in spec.columns) + "}"
-    con.execute(
-        f"CREATE TABLE t_{name.split('.')[0]} AS SELECT * FROM read_csv("
-        f"'{folder}/{name}', delim='{spec.delimiter}', header=true, columns={cols}, "
-        f"encoding='{spec.encoding}', quote='\"', escape='\"', auto_detect=false, "
-        "all_varchar=true, ignore_errors=true)")
-con.execute("CHECKPOINT")
+_FLOOR = FLOOR_READ + """
+import sys
+floor_read(sys.argv[1], sys.argv[2])
 """
 
 _MODELS_DUCKDB = r"""

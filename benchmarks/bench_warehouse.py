@@ -33,7 +33,14 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import PEAK_MB, load_average, run_child, shop, write_block  # noqa: E402
+from common import (  # noqa: E402
+    FLOOR_READ,
+    PEAK_MB,
+    load_average,
+    run_child,
+    shop,
+    write_block,
+)
 
 PROFILE = "fashion_chain"
 LINES = (100_000, 1_000_000)
@@ -50,21 +57,11 @@ def build(db):
     return int(query(db, "SELECT count(*) AS n FROM marts.fact_order_line")["n"][0])
 
 
+__FLOOR__
+
 def floor(db):  # DuckDB alone reads every extract into a table, the bare way
-    import duckdb
-    from crmkit.dataset.extracts import FILES
-    con = duckdb.connect(db)
-    rows = 0
-    for name, spec in FILES.items():
-        cols = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in spec.columns) + "}"
-        con.execute(
-            f"CREATE TABLE t_{name.split('.')[0]} AS SELECT * FROM read_csv("
-            f"'{folder}/{name}', delim='{spec.delimiter}', header=true, columns={cols}, "
-            f"encoding='{spec.encoding}', quote='\"', escape='\"', auto_detect=false, "
-            "all_varchar=true, ignore_errors=true)")
-    con.execute("CHECKPOINT")
-    con.close()
-    return rows
+    floor_read(folder, db)
+    return 0
 
 
 seconds = []
@@ -78,8 +75,8 @@ print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "rows": rows}))
 
 
 def _run(mode: str, folder: Path, db: Path, times: int = 2) -> dict:
-    return run_child(_CHILD.replace("__PEAK__", PEAK_MB), mode, str(folder), str(db),
-                     str(times))
+    code = _CHILD.replace("__PEAK__", PEAK_MB).replace("__FLOOR__", FLOOR_READ)
+    return run_child(code, mode, str(folder), str(db), str(times))
 
 
 def measure(lines: int, work: Path, cache: Path | None) -> dict:

@@ -74,6 +74,27 @@ def write_block(name: str, command: str, body: str, *, start_load: float | None 
     return README
 
 
+#: The bare floor of a build, for a child script (``__FLOOR__`` in its code):
+#: ``floor_read(folder, db)`` has DuckDB alone read every source extract of ``folder`` into
+#: a table of the new database file ``db``, the bare way (``read_csv(..., all_varchar=true,
+#: ignore_errors=true)``: no rejects kept, no line numbers, nothing checked).
+FLOOR_READ = r"""
+def floor_read(folder, db):
+    import duckdb
+    from crmkit.dataset.extracts import FILES
+    con = duckdb.connect(db)
+    for name, spec in FILES.items():
+        cols = "{" + ", ".join(f"'{c}': 'VARCHAR'" for c in spec.columns) + "}"
+        con.execute(
+            f"CREATE TABLE t_{name.split('.')[0]} AS SELECT * FROM read_csv("
+            f"'{folder}/{name}', delim='{spec.delimiter}', header=true, columns={cols}, "
+            f"encoding='{spec.encoding}', quote='\"', escape='\"', auto_detect=false, "
+            "all_varchar=true, ignore_errors=true)")
+    con.execute("CHECKPOINT")
+    con.close()
+"""
+
+
 # ----------------------------------------------------------------------------- shops kept on disk
 #: Where generated shops are kept between runs (``--cache`` or CRMKIT_BENCH_CACHE overrides).
 CACHE = Path(os.environ.get("CRMKIT_BENCH_CACHE", Path(tempfile.gettempdir()) / "crmkit-bench"))

@@ -3,24 +3,15 @@
 What a learner does: run the cell, choose a traffic source and a segment, then "(all)"
 again, then a short period. After each, the cell holds exactly ONE dashboard (the one
 the pickers show), every picker shows its choice, and the period readout is not cut.
-Skipped, saying why, without Chromium, chromedriver or selenium (see test_browser.py).
+Skipped, saying why, without Chromium, chromedriver or selenium (see jupyter_lab.py).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import time
-import urllib.request
-
 import pytest
-from test_browser import CHROMIUM, DRIVER, WAIT, _command, _free_port, _kernel_idle, selenium
+from jupyter_lab import MISSING, choose, kernel_idle, notebook_page, wait_for
 
-pytestmark = pytest.mark.skipif(
-    not (CHROMIUM and DRIVER and selenium),
-    reason="browser test skipped: needs Chromium, chromedriver and selenium")
+pytestmark = pytest.mark.skipif(MISSING is not None, reason=MISSING or "")
 
 STATE = """
 const out = document.querySelector('.jp-Notebook .jp-Cell .jp-OutputArea');
@@ -43,80 +34,17 @@ return {views: views, selects: selects, labels: labels,
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    root = tmp_path_factory.mktemp("dash")
     source = ("from crmkit.dataset.synth import generate\n"
               "from crmkit.lessons.dashboard import show_dashboard\n"
               "tables = show_dashboard(generate('bendita', n_customers=150, seed=5), lang='es')")
-    nb = {"cells": [{"cell_type": "code", "id": "dash", "metadata": {}, "outputs": [],
-                     "execution_count": None, "source": source}],
-          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                      "language": "python"}},
-          "nbformat": 4, "nbformat_minor": 5}
-    (root / "dash.ipynb").write_text(json.dumps(nb), encoding="utf-8")
-    port, token = _free_port(), "crmkit-dashboard-test"
-    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(root / "runtime"),
-           "JUPYTER_CONFIG_DIR": str(root / "config")}
-    log = open(root / "lab.log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
-         f"--port={port}", f"--IdentityProvider.token={token}",
-         f"--ServerApp.root_dir={root}", "--LabApp.expose_app_in_browser=True",
-         f"--LabApp.workspaces_dir={root / 'workspaces'}", "--LabApp.news_url=None",
-         "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"]
-        + (["--allow-root"] if os.geteuid() == 0 else []),
-        stdout=log, stderr=subprocess.STDOUT, env=env, cwd=root)
-    url, driver = f"http://127.0.0.1:{port}", None
-    try:
-        deadline = time.monotonic() + WAIT
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("JupyterLab did not start") from None
-                time.sleep(0.5)
-        options = webdriver.ChromeOptions()
-        options.binary_location = CHROMIUM
-        for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
-                    "--window-size=1500,1200", "--disable-gpu"):
-            options.add_argument(arg)
-        driver = webdriver.Chrome(service=Service(DRIVER), options=options)
-        driver.set_script_timeout(WAIT)
-        driver.get(f"{url}/lab/tree/dash.ipynb?token={token}")
-        _settle(driver, lambda: driver.execute_script(
-            "return !!(window.jupyterapp && window.jupyterapp.shell.currentWidget && "
-            "window.jupyterapp.shell.currentWidget.sessionContext);"), "the notebook")
-        _settle(driver, lambda: _kernel_idle(driver), "the kernel")
-        _command(driver, "notebook:run-all-cells")
+    with notebook_page(tmp_path_factory.mktemp("dash"), "dash.ipynb", source,
+                       token="crmkit-dashboard-test", window_size="1500,1200") as driver:
         yield driver
-    finally:
-        if driver is not None:
-            driver.quit()
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
-
-
-def _settle(driver, condition, what):
-    deadline = time.monotonic() + WAIT
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _one_view(driver, **want):
     def check():
-        if not _kernel_idle(driver):
+        if not kernel_idle(driver):
             return None
         s = driver.execute_script(STATE)
         views = s["views"]
@@ -124,14 +52,11 @@ def _one_view(driver, **want):
             return s
         return None
 
-    return _settle(driver, check, f"one dashboard showing {want}")
+    return wait_for(driver, check, f"one dashboard showing {want}")
 
 
 def _choose(driver, index, label):
-    from selenium.webdriver.support.ui import Select
-
-    select = driver.find_elements("css selector", ".crmkit-dashboard-controls select")[index]
-    Select(select).select_by_visible_text(label)
+    choose(driver, ".crmkit-dashboard-controls select", index, label)
 
 
 def test_one_dashboard_that_follows_the_pickers_and_shows_their_values(page):

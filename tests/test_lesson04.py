@@ -82,7 +82,7 @@ def test_smart_table_marks_the_failing_letter():
 def test_parameters_are_checked(bad):
     params = {"win_back_days": 90, "min_effect": 0.01, "alpha": 0.05, **bad}
     with pytest.raises(ParameterError, match=next(iter(bad))):
-        lesson04.check_parameters(**params)
+        lesson04.check_campaign_parameters(**params)
 
 
 def test_charts_return_their_axes(small_data):

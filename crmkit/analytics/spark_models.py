@@ -5,9 +5,10 @@ The same rules as the pandas path (:mod:`crmkit.analytics.rfm`,
 on the tables of a Spark warehouse (:mod:`crmkit.warehouse.spark`), so that the
 work grows with the cluster, not with one machine's memory:
 
-* :func:`spark_purchases`: the orders that count (not cancelled, not back by the
-  as-of day, not a guest's), with their value in integer cents: the sum of their
-  lines' ``amount_cents`` (``marts.fact_order_line``) less a partial refund;
+* :func:`spark_customer_purchases`: :func:`crmkit.analytics.rfm.customer_purchases`, the
+  orders that count (not cancelled, not back by the as-of day, not a guest's), with
+  their value in integer cents: the sum of their lines' ``amount_cents``
+  (``marts.fact_order_line``) less a partial refund;
 * :func:`spark_rfm_summary`: one row per customer, the columns of
   :data:`crmkit.analytics.rfm.SUMMARY_COLUMNS`;
 * :func:`spark_rfm_scores` and :func:`spark_segments`: scores 1-5 by the rule
@@ -33,33 +34,36 @@ only when these functions run (``pip install crmkit[spark]``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 import numpy as np
 import pandas as pd
 
 from ..errors import ModelError, check_choice
 from .rfm import SUMMARY_COLUMNS, UNITS, scores_of_counts
 
-__all__ = ["spark_as_of", "spark_purchases", "spark_rfm_summary", "spark_rfm_scores",
-           "spark_segments", "spark_segment_summary", "spark_cohort_table", "btyd_inputs",
-           "spend_inputs", "to_summary_frame"]
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from ..dataset.days import DayLike
+
+__all__ = ["spark_as_of", "spark_customer_purchases", "spark_rfm_summary",
+           "spark_rfm_scores", "spark_segments", "spark_segment_summary", "spark_cohort_table",
+           "btyd_inputs", "spend_inputs", "to_summary_frame"]
 
 #: The summary's columns in the order :func:`spark_rfm_summary` gives them.
 _SUMMARY_SQL_COLUMNS = tuple(SUMMARY_COLUMNS)
 
 
-def _F():
-    from pyspark.sql import functions as F
-
-    return F
-
-
-def spark_as_of(spark, as_of=None) -> pd.Timestamp:
+def spark_as_of(spark: SparkSession, as_of: DayLike | None = None) -> pd.Timestamp:
     """The as-of day: ``as_of`` checked against the data, or the day of the last order
     (the pandas path's default for a shop without a stated period end)."""
-    from ..dataset.synth import parse_day
+    from pyspark.sql import functions as F
+
+    from ..dataset.days import parse_day
     from ..errors import ParameterError
 
-    last = spark.table("marts.fact_order_line").agg(_F().max("placed_at")).collect()[0][0]
+    last = spark.table("marts.fact_order_line").agg(F.max("placed_at")).collect()[0][0]
     if last is None:
         raise ModelError("the warehouse has no orders, so it has no period; load orders "
                          "first.")
@@ -73,12 +77,14 @@ def spark_as_of(spark, as_of=None) -> pd.Timestamp:
     return day
 
 
-def spark_purchases(spark, *, as_of=None):
+def spark_customer_purchases(spark: SparkSession, *, as_of: DayLike | None = None
+                             ) -> DataFrame:
     """The orders that count by the end of ``as_of``, one row each (a Spark DataFrame):
     ``order_id``, ``customer_id``, ``placed_at``, ``day`` and ``value_cents``."""
+    from pyspark.sql import functions as F
+
     from ..warehouse.build import money_unit
 
-    F = _F()
     day = spark_as_of(spark, as_of)
     end = (day + pd.Timedelta(days=1)).to_pydatetime()
     unit = money_unit(spark.table("meta.shop").collect()[0][0])
@@ -104,14 +110,16 @@ def spark_purchases(spark, *, as_of=None):
         (F.coalesce(F.col("cents"), F.lit(0)) - partial).cast("bigint").alias("value_cents"))
 
 
-def spark_rfm_summary(spark, *, as_of=None, unit: str = "days"):
+def spark_rfm_summary(spark: SparkSession, *, as_of: DayLike | None = None,
+                      unit: str = "days") -> DataFrame:
     """:func:`crmkit.analytics.rfm.rfm_summary` in Spark: one row per customer who bought by
     ``as_of`` (a Spark DataFrame: ``customer_id`` and :data:`SUMMARY_COLUMNS`)."""
+    from pyspark.sql import functions as F
+
     check_choice("unit", unit, UNITS)
-    F = _F()
     day = spark_as_of(spark, as_of)
     div = float(UNITS[unit])
-    p = spark_purchases(spark, as_of=day)
+    p = spark_customer_purchases(spark, as_of=day)
     occasions = p.groupBy("customer_id", "day").agg(
         F.sum("value_cents").alias("cents"), F.count(F.lit(1)).alias("n"))
     per = occasions.groupBy("customer_id").agg(
@@ -137,20 +145,22 @@ def spark_rfm_summary(spark, *, as_of=None, unit: str = "days"):
         repeat.cast("bigint").alias("repeat_spend_cents"))
 
 
-def to_summary_frame(summary) -> pd.DataFrame:
+def to_summary_frame(summary: DataFrame) -> pd.DataFrame:
     """A Spark summary as the pandas path gives it: indexed by ``customer_id``, sorted."""
-    df = summary.toPandas().set_index("customer_id").sort_index()
+    df: pd.DataFrame = summary.toPandas().set_index("customer_id").sort_index()
     df.index = df.index.astype(np.int64)
     for col in ("first_purchase", "last_purchase"):
         df[col] = pd.to_datetime(df[col]).astype("datetime64[us]")
     return df
 
 
-def _score(spark, summary, column: str, name: str, bins: int, higher_is_better: bool):
+def _score(spark: SparkSession, summary: DataFrame, column: str, name: str, bins: int,
+           higher_is_better: bool) -> DataFrame:
     """``summary`` with ``name``: the score of ``column`` by the even-scores rule, from the
     customers per distinct value (few rows however many customers)."""
-    F = _F()
-    counts = summary.groupBy(column).count().toPandas()
+    from pyspark.sql import functions as F
+
+    counts: pd.DataFrame = summary.groupBy(column).count().toPandas()
     counts = counts.sort_values(column, ascending=higher_is_better, kind="stable")
     scores = scores_of_counts(counts["count"].to_numpy(), bins=bins)
     kind = summary.schema[column].dataType.simpleString()
@@ -160,11 +170,12 @@ def _score(spark, summary, column: str, name: str, bins: int, higher_is_better: 
     return summary.join(F.broadcast(table), column, "left")
 
 
-def spark_rfm_scores(spark, summary, *, bins: int = 5):
+def spark_rfm_scores(spark: SparkSession, summary: DataFrame, *, bins: int = 5) -> DataFrame:
     """:func:`crmkit.analytics.rfm.rfm_scores` in Spark: ``r_score`` (fewer days since the
     last purchase is better), ``f_score`` (orders), ``m_score`` (spend in cents) and
     ``rfm_code``."""
-    F = _F()
+    from pyspark.sql import functions as F
+
     if summary.limit(1).count() == 0:
         raise ModelError("there are no customers to score; the summary is empty.")
     out = _score(spark, summary, "recency_days", "r_score", bins, False)
@@ -175,25 +186,29 @@ def spark_rfm_scores(spark, summary, *, bins: int = 5):
                                                   F.col("m_score").cast("string")))
 
 
-def spark_segments(spark, scores):
+def spark_segments(spark: SparkSession, scores: DataFrame) -> DataFrame:
     """``scores`` with ``segment``: the named segment of each customer's cell of the R x F
     grid (:func:`crmkit.analytics.segments.segment_grid`)."""
+    from pyspark.sql import functions as F
+
     from .segments import segment_grid
 
-    grid = segment_grid().stack().rename("segment").reset_index()
+    cells = cast(pd.Series, segment_grid().stack())  # one grid: a Series of names
+    grid = cells.rename("segment").reset_index()
     rows = [(int(r), int(f), str(name)) for r, f, name in grid.itertuples(index=False)]
     table = spark.createDataFrame(rows, "r_score bigint, f_score bigint, segment string")
-    return scores.join(_F().broadcast(table), ["r_score", "f_score"], "left")
+    return scores.join(F.broadcast(table), ["r_score", "f_score"], "left")
 
 
-def spark_segment_summary(segmented, lang: str = "en") -> pd.DataFrame:
+def spark_segment_summary(segmented: DataFrame, lang: str = "en") -> pd.DataFrame:
     """:func:`crmkit.analytics.segments.segment_summary` of a Spark table with segments."""
+    from pyspark.sql import functions as F
+
     from ..i18n import check_lang
     from .segments import SEGMENTS, segment_table
 
     check_lang(lang)
-    F = _F()
-    g = segmented.groupBy("segment").agg(
+    g: pd.DataFrame = segmented.groupBy("segment").agg(
         F.count(F.lit(1)).alias("customers"), F.avg("recency_days").alias("recency_days"),
         F.avg("orders").alias("orders"), F.avg("total_spend").alias("total_spend")).toPandas()
     g = g.set_index("segment").reindex(list(SEGMENTS))
@@ -208,19 +223,21 @@ def spark_segment_summary(segmented, lang: str = "en") -> pd.DataFrame:
     return out
 
 
-def spark_cohort_table(spark, *, metric: str = "retention", as_of=None) -> pd.DataFrame:
+def spark_cohort_table(spark: SparkSession, *, metric: str = "retention",
+                       as_of: DayLike | None = None) -> pd.DataFrame:
     """:func:`crmkit.analytics.cohorts.cohort_table` from the warehouse, with Spark counting
     the customers and cents of each cohort and month since acquisition."""
+    from pyspark.sql import functions as F
+
     from .cohorts import METRICS, cohort_table_from_counts
 
     check_choice("metric", metric, METRICS)
-    F = _F()
     day = spark_as_of(spark, as_of)
-    p = spark_purchases(spark, as_of=day).withColumn(
+    p = spark_customer_purchases(spark, as_of=day).withColumn(
         "month", F.year("placed_at") * 12 + F.month("placed_at") - 1)
     first = p.groupBy("customer_id").agg(F.min("month").alias("first"))
     act = p.join(first, "customer_id").withColumn("age_months", F.col("month") - F.col("first"))
-    counts = act.groupBy("first", "age_months").agg(
+    counts: pd.DataFrame = act.groupBy("first", "age_months").agg(
         F.countDistinct("customer_id").alias("customers"),
         F.sum("value_cents").alias("revenue_cents")).toPandas()
     if counts.empty:
@@ -232,21 +249,23 @@ def spark_cohort_table(spark, *, metric: str = "retention", as_of=None) -> pd.Da
     return cohort_table_from_counts(counts.drop(columns="first"), as_of=day, metric=metric)
 
 
-def btyd_inputs(summary) -> pd.DataFrame:
+def btyd_inputs(summary: DataFrame) -> pd.DataFrame:
     """How many customers share each (``frequency``, ``recency``, ``T``): the table a
     purchase model (:class:`crmkit.analytics.clv.BetaGeo`, ``ParetoNBD`` ...) fits as the
     customers it counts (column ``customers``); as many rows as distinct triples."""
-    F = _F()
-    out = summary.groupBy("frequency", "recency", "T").agg(
+    from pyspark.sql import functions as F
+
+    out: pd.DataFrame = summary.groupBy("frequency", "recency", "T").agg(
         F.count(F.lit(1)).alias("customers")).toPandas()
     return out.sort_values(["frequency", "recency", "T"], kind="stable").reset_index(drop=True)
 
 
-def spend_inputs(summary) -> pd.DataFrame:
+def spend_inputs(summary: DataFrame) -> pd.DataFrame:
     """How many customers share each (``frequency``, ``monetary_value``): the table the
     spend model (:class:`crmkit.analytics.clv.GammaGamma`) fits as the customers it counts."""
-    F = _F()
-    out = summary.groupBy("frequency", "monetary_value").agg(
+    from pyspark.sql import functions as F
+
+    out: pd.DataFrame = summary.groupBy("frequency", "monetary_value").agg(
         F.count(F.lit(1)).alias("customers")).toPandas()
     return out.sort_values(["frequency", "monetary_value"], kind="stable").reset_index(
         drop=True)

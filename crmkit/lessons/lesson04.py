@@ -38,10 +38,10 @@ from .exercises import Exercise, ExerciseBook
 from .judgement import Option, decide, labelled, letters
 from .notebook import campaign_label
 
-__all__ = ["EXERCISES", "exercise_book", "check_parameters", "smart_table", "plot_footfall",
-           "plot_funnel", "plot_cps", "plot_uplift", "plot_flows", "WIN_BACK_DAYS", "LIFT",
-           "example_objective", "cps_ready", "money_table", "persona_table", "board_table",
-           "readable"]
+__all__ = ["EXERCISES", "exercise_book", "check_campaign_parameters", "smart_table",
+           "plot_footfall", "plot_funnel", "plot_cps", "plot_uplift", "plot_flows",
+           "WIN_BACK_DAYS", "LIFT", "example_objective", "cps_ready", "money_table",
+           "persona_table", "board_table", "readable"]
 
 WIN_BACK_DAYS = 60  # the exercise's win-back delay (the notebook shows its own parameter)
 LIFT = 0.01  # the rise in conversion the sample-size exercise wants to detect (one point)
@@ -55,11 +55,13 @@ def example_objective(**change) -> campaigns.SmartObjective:
     return campaigns.SmartObjective(**{**base, **change})
 
 
-def check_parameters(*, win_back_days, min_effect, alpha, margin=None) -> None:
-    """The notebook's own parameters, by the rules of :mod:`crmkit.lessons.parameters`.
+def check_campaign_parameters(*, win_back_days, min_effect, alpha, margin=None) -> None:
+    """Check notebook 04's campaign parameters (the win-back delay, the smallest effect worth
+    detecting, the test's alpha, a stated margin) by the rules of
+    :mod:`crmkit.lessons.parameters`.
 
-    >>> check_parameters(win_back_days=90, min_effect=0.01, alpha=0.05)
-    >>> check_parameters(win_back_days=0, min_effect=0.01, alpha=0.05)
+    >>> check_campaign_parameters(win_back_days=90, min_effect=0.01, alpha=0.05)
+    >>> check_campaign_parameters(win_back_days=0, min_effect=0.01, alpha=0.05)
     Traceback (most recent call last):
     ...
     crmkit.errors.ParameterError: win_back_days=0 must be a whole number from 1 to 3,650 ...

@@ -401,6 +401,29 @@ def _stem(name: str) -> str:
     return name.rsplit(".", 1)[0]
 
 
+def _raw_ddl(spec: FileSpec) -> str:
+    """The ``raw`` table of one extract file: its columns as text, and where each row came
+    from (batch, file, line, when loaded)."""
+    cols = ", ".join(f"{ident(c)} VARCHAR" for c in spec.columns)
+    return (f"CREATE TABLE IF NOT EXISTS raw.{ident(_stem(spec.name))} ({cols}, "
+            "_batch_id VARCHAR, _file VARCHAR, _line BIGINT, _loaded_at TIMESTAMP)")
+
+
+def _batch_to_load(folder: Path, *, first_build: bool = False
+                   ) -> tuple[str, date | None, dict[str, str], list[str]]:
+    """:func:`_batch_info` of a folder of extracts, which a first build refuses when a
+    master file (:data:`MASTER_FILES`) is missing."""
+    batch_id, extracted, digests, present = _batch_info(folder)
+    if first_build:
+        missing = [m for m in MASTER_FILES if m not in present]
+        if missing:
+            raise DatasetError(
+                f"extracts folder {str(folder)!r} lacks {', '.join(missing)}: a first build "
+                "needs the customer sheet, the web catalogue and the till's article codes, "
+                "or every sale and contact would be quarantined. Add the file(s) and run "
+                "again.")
+    return batch_id, extracted, digests, present
+
 
 def _batch_info(folder: Path) -> tuple[str, date | None, dict[str, str], list[str]]:
     if not folder.is_dir():
@@ -472,6 +495,15 @@ def _check_header(path: Path, header: list[str], spec: FileSpec) -> None:
         )
 
 
+def _check_headers(folder: Path, present: Iterable[str]) -> None:
+    """Every present file's header, before anything is loaded: a wrong file stops the batch
+    before it starts."""
+    for name in present:
+        spec = FILES[name]
+        _check_header(folder / name, read_header(folder / name, encoding=spec.encoding,
+                                                 delimiter=spec.delimiter), spec)
+
+
 def _window(extracted: date | None, years: int) -> tuple[date, date, date]:
     """The days a batch's dates are believed in: (first, last, extraction day)."""
     anchor = extracted or date.today()
@@ -483,25 +515,12 @@ def _window(extracted: date | None, years: int) -> tuple[date, date, date]:
 def _load(con: duckdb.DuckDBPyConnection, folder: Path, years: int = PLAUSIBLE_YEARS, *,
           first_build: bool = False) -> None:
     """Load one batch of extracts into raw, staging and quarantine, then rebuild marts."""
-    batch_id, extracted, digests, present = _batch_info(folder)
-    if first_build:
-        missing = [m for m in MASTER_FILES if m not in present]
-        if missing:
-            raise DatasetError(
-                f"extracts folder {str(folder)!r} lacks {', '.join(missing)}: a first build "
-                "needs the customer sheet, the web catalogue and the till's article codes, "
-                "or every sale and contact would be quarantined. Add the file(s) and run "
-                "again.")
+    batch_id, extracted, digests, present = _batch_to_load(folder, first_build=first_build)
     if _already_loaded(con, batch_id, digests, folder):
         return
     for spec in FILES.values():
-        cols = ", ".join(f"{ident(c)} VARCHAR" for c in spec.columns)
-        con.execute(f"CREATE TABLE IF NOT EXISTS raw.{ident(_stem(spec.name))} ({cols}, "
-                    "_batch_id VARCHAR, _file VARCHAR, _line BIGINT, _loaded_at TIMESTAMP)")
-    for name in present:  # every header first: a wrong file stops the batch before it starts
-        spec = FILES[name]
-        _check_header(folder / name, read_header(folder / name, encoding=spec.encoding,
-                                                 delimiter=spec.delimiter), spec)
+        con.execute(_raw_ddl(spec))
+    _check_headers(folder, present)
     seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM meta.batches").fetchall()[0][0]
     now = datetime.now().replace(microsecond=0)
     con.execute("INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?)",

@@ -328,36 +328,67 @@ def load_dataset(con: duckdb.DuckDBPyConnection, ds: Dataset, *,
                 [batch_id, seq, None, now, f"dataset {ds.data.shop_name}"])
     for name in ds.tables:
         con.execute(_raw_ddl(name))
-        df = ds.data.tables[name][SCHEMA[name].column_names].copy()
-        df["_batch_id"], df["_file"] = batch_id, ds.files[name]
-        df["_line"], df["_loaded_at"] = ds.lines[name], pd.Timestamp(now)
-        con.register("_ds", df)
+        con.register("_ds", _raw_rows(ds, name, batch_id, now))
         con.execute(f"INSERT INTO raw.{ident(name)} BY NAME SELECT * FROM _ds")
         con.unregister("_ds")
         file = ds.files[name]
         digest = ds.digests.get(file) or ds.digests.get(name)
         con.execute("INSERT INTO meta.files VALUES (?, ?, ?, ?)",
                     [batch_id, file, digest, ds.lines_in_file.get(name)])
-    _stage_orders_first = [t for t in ds.tables if t not in ("orders",)]
-    counts: dict[str, tuple[int, int, int]] = {}
-    for name in _stage_orders_first:
-        if name in RAW_ONLY or name not in STAGE:
-            counts[name] = (len(ds.data.tables[name]), 0, 0)
-            continue
-        if name == "order_lines" and "orders" not in ds.tables:
-            continue
-        table, sql = STAGE[name]
+    counts, steps = _staging_steps(ds)
+    for name, table, sql in steps:
         params = bind(sql, batch=batch_id, seq=seq, system=system)
         counts[name] = _stage_rows(con, table, name, sql, params, batch_id, seq)
     if "orders" in ds.tables:
         counts["orders"] = _orders_count(con, batch_id, ds.files["orders"])
+    for row in _report_rows(ds, batch_id, system, counts):
+        con.execute("INSERT INTO meta.load_report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    list(row))
+    return True
+
+
+#: A batch's counts of one table: rows loaded, rows quarantined, rows loaded against an
+#: inferred member of a dimension.
+Counts = tuple[int, int, int]
+
+
+def _raw_rows(ds: Dataset, name: str, batch_id: str, now: datetime) -> pd.DataFrame:
+    """One table of the dataset as its ``raw`` rows: the table's columns, then where each
+    row came from (``_batch_id``, ``_file``, ``_line``, ``_loaded_at``)."""
+    df = ds.data.tables[name][SCHEMA[name].column_names].copy()
+    df["_batch_id"], df["_file"] = batch_id, ds.files[name]
+    df["_line"], df["_loaded_at"] = ds.lines[name], pd.Timestamp(now)
+    return df
+
+
+def _staging_steps(ds: Dataset) -> tuple[dict[str, Counts], list[tuple[str, str, str]]]:
+    """What staging does with the dataset's tables other than ``orders`` (those are checked
+    on their own, :data:`ORDERS_CHECK`): the counts of the tables kept in ``raw`` only (every
+    row loaded), and ``(table, staging table, model SQL)`` of the others, in the dataset's
+    order (order lines only with their orders)."""
+    counts: dict[str, Counts] = {}
+    steps: list[tuple[str, str, str]] = []
+    for name in ds.tables:
+        if name == "orders":
+            continue
+        if name in RAW_ONLY or name not in STAGE:
+            counts[name] = (len(ds.data.tables[name]), 0, 0)
+        elif name != "order_lines" or "orders" in ds.tables:
+            steps.append((name, *STAGE[name]))
+    return counts, steps
+
+
+def _report_rows(ds: Dataset, batch_id: str, system: str, counts: dict[str, Counts]
+                 ) -> list[tuple[object, ...]]:
+    """The batch's rows of ``meta.load_report``, one per table (file) of the dataset; a
+    table without counts had every row loaded."""
+    rows: list[tuple[object, ...]] = []
     for name in ds.tables:
         read = len(ds.data.tables[name])
         loaded, held, inferred = counts.get(name, (read, 0, 0))
-        con.execute("INSERT INTO meta.load_report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    [batch_id, ds.files[name], system, read, loaded, held,
-                     ds.lines_in_file.get(name), read == loaded + held, inferred])
-    return True
+        rows.append((batch_id, ds.files[name], system, read, loaded, held,
+                     ds.lines_in_file.get(name), read == loaded + held, inferred))
+    return rows
 
 
 def _same_currency(con: duckdb.DuckDBPyConnection, currency: str, shop: str) -> None:

@@ -13,7 +13,9 @@ import contextlib
 import json
 import os
 import shutil
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -23,6 +25,15 @@ from ..sql import MARTS, META_DDL, SCHEMAS, STAGING_DDL, STAGING_UPGRADE, STAGIN
 from .load import Ledger, insert, load_dataset, run
 from .runtime import DEFAULT_MASTER, session
 
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from ...dataset.crmdata import CRMData
+    from ..checks import DataTest
+
+    #: What a build loads: a dataset (or its folder) or a folder of source extracts.
+    Source = CRMData | str | Path
+
 __all__ = ["build_spark", "open_session", "opened", "spark_table", "run_spark_data_tests",
            "spark_cube", "SCHEMA_FILE"]
 
@@ -31,8 +42,9 @@ __all__ = ["build_spark", "open_session", "opened", "spark_table", "run_spark_da
 SCHEMA_FILE = "_schema.json"
 
 
-def build_spark(data, out, *, batches=(), master: str = DEFAULT_MASTER,
-                remote: str | None = None, plausible_years: int | None = None) -> Path:
+def build_spark(data: Source, out: str | Path, *, batches: Iterable[Source] = (),
+                master: str = DEFAULT_MASTER, remote: str | None = None,
+                plausible_years: int | None = None) -> Path:
     """Build the warehouse of a dataset (a :class:`CRMData` or its folder) or a folder of
     source extracts with Spark into the folder ``out``, then load each of ``batches``
     (later extracts or dataset folders) in order, as the DuckDB build does. ``out`` is
@@ -70,7 +82,7 @@ def build_spark(data, out, *, batches=(), master: str = DEFAULT_MASTER,
     return out
 
 
-def _init(spark) -> None:
+def _init(spark: SparkSession) -> None:
     from ..build import reference_cities
 
     for s in SCHEMAS:
@@ -82,7 +94,7 @@ def _init(spark) -> None:
     insert(spark, "staging.ref_city", [(c,) for c in reference_cities()])
 
 
-def _check_source(source) -> None:
+def _check_source(source: Source) -> None:
     """A dataset (or its folder) or a folder of extracts; anything else is a clear error."""
     from ...dataset.crmdata import CRMData
     from ..build import _batch_info
@@ -92,7 +104,8 @@ def _check_source(source) -> None:
         _batch_info(Path(source))
 
 
-def _load_any(spark, source, years: int, ledger: Ledger, *, first_build: bool = False) -> bool:
+def _load_any(spark: SparkSession, source: Source, years: int, ledger: Ledger, *,
+              first_build: bool = False) -> bool:
     """Load a dataset (a CRMData or its folder) or a folder of source extracts."""
     from ...dataset.crmdata import CRMData
     from ..direct import is_dataset_folder, read_dataset
@@ -103,7 +116,7 @@ def _load_any(spark, source, years: int, ledger: Ledger, *, first_build: bool = 
     return load_extracts(spark, Path(source), years, ledger, first_build=first_build)
 
 
-def _write_schemas(spark, out: Path) -> None:
+def _write_schemas(spark: SparkSession, out: Path) -> None:
     for s in SCHEMAS:
         for t in spark.catalog.listTables(s):
             if t.tableType != "VIEW" and not t.isTemporary:
@@ -112,7 +125,7 @@ def _write_schemas(spark, out: Path) -> None:
                 (folder / SCHEMA_FILE).write_text(spark.table(f"{s}.{t.name}").schema.json())
 
 
-def _rebuild_marts(spark) -> None:
+def _rebuild_marts(spark: SparkSession) -> None:
     from ..build import money_unit
 
     _views(spark)
@@ -121,12 +134,13 @@ def _rebuild_marts(spark) -> None:
         run(spark, sql, money_unit=unit)
 
 
-def _views(spark) -> None:
+def _views(spark: SparkSession) -> None:
     for sql in statements(STAGING_VIEWS):
         run(spark, sql)
 
 
-def open_session(out, *, master: str = DEFAULT_MASTER, remote: str | None = None):
+def open_session(out: str | Path, *, master: str = DEFAULT_MASTER, remote: str | None = None
+                 ) -> SparkSession:
     """A Spark session on a warehouse folder written by :func:`build_spark`: every table
     registered again (from its Parquet folder) and the views defined."""
     out = Path(out)
@@ -152,7 +166,8 @@ def open_session(out, *, master: str = DEFAULT_MASTER, remote: str | None = None
 
 
 @contextlib.contextmanager
-def opened(out, *, master: str = DEFAULT_MASTER, remote: str | None = None):
+def opened(out: str | Path, *, master: str = DEFAULT_MASTER, remote: str | None = None
+           ) -> Iterator[SparkSession]:
     """:func:`open_session` for a ``with`` block (the session is stopped afterwards)."""
     spark = open_session(out, master=master, remote=remote)
     try:
@@ -161,12 +176,13 @@ def opened(out, *, master: str = DEFAULT_MASTER, remote: str | None = None):
         spark.stop()
 
 
-def spark_table(spark, name: str) -> pd.DataFrame:
+def spark_table(spark: SparkSession, name: str) -> pd.DataFrame:
     """A table or view of the Spark warehouse as a pandas DataFrame."""
     return spark.table(name).toPandas()
 
 
-def run_spark_data_tests(spark, *, tests=None) -> pd.DataFrame:
+def run_spark_data_tests(spark: SparkSession, *, tests: Iterable[DataTest] | None = None
+                         ) -> pd.DataFrame:
     """The warehouse's data tests (:data:`crmkit.warehouse.checks.DATA_TESTS`) on Spark."""
     from ..checks import DATA_TESTS
 
@@ -180,7 +196,9 @@ def run_spark_data_tests(spark, *, tests=None) -> pd.DataFrame:
                                        "sql"])
 
 
-def spark_cube(spark, *, by=None, measures=None, kind: str = "cube", sets=None,
+def spark_cube(spark: SparkSession, *, by: str | Iterable[str] | None = None,
+               measures: Mapping[str, str] | None = None, kind: str = "cube",
+               sets: Sequence[str | Sequence[str]] | None = None,
                table: str = "marts.v_sales", where: str | None = None) -> pd.DataFrame:
     """:func:`crmkit.warehouse.cube.cube` on the Spark warehouse: the same SELECT
     (:func:`crmkit.warehouse.cube.cube_sql`), translated; ``sets`` as there."""

@@ -15,56 +15,39 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ...errors import DatasetError
-from ...sources.lines import read_delimited, read_header
+from ...sources.lines import read_delimited
 from .load import Ledger, run, stage_rows
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from ...dataset.extracts import FileSpec
+    from ...sources.lines import Record, Reject
 
 __all__ = ["load_extracts"]
 
 
-def _stem(name: str) -> str:
-    return name.rsplit(".", 1)[0]
-
-
-def _raw_ddl(spec) -> str:
-    from ..sql import ident
-
-    cols = ", ".join(f"{ident(c)} VARCHAR" for c in spec.columns)
-    return (f"CREATE TABLE IF NOT EXISTS raw.{ident(_stem(spec.name))} ({cols}, "
-            "_batch_id VARCHAR, _file VARCHAR, _line BIGINT, _loaded_at TIMESTAMP)")
-
-
-def load_extracts(spark, folder: Path, years: int, ledger: Ledger, *,
+def load_extracts(spark: SparkSession, folder: Path, years: int, ledger: Ledger, *,
                   first_build: bool = False) -> bool:
     """Load one folder of extracts as a batch (its bookkeeping rows kept in ``ledger``;
     marts are rebuilt by the caller). Returns ``False`` when the same batch was loaded
     already."""
     from ...dataset.extracts import FILES
-    from ..build import MASTER_FILES, _batch_info, _check_header, _window
+    from ..build import _batch_to_load, _check_headers, _raw_ddl, _window
 
-    batch_id, extracted, digests, present = _batch_info(folder)
-    if first_build:
-        missing = [m for m in MASTER_FILES if m not in present]
-        if missing:
-            raise DatasetError(
-                f"extracts folder {str(folder)!r} lacks {', '.join(missing)}: a first build "
-                "needs the customer sheet, the web catalogue and the till's article codes, "
-                "or every sale and contact would be quarantined. Add the file(s) and run "
-                "again.")
+    batch_id, extracted, digests, present = _batch_to_load(folder, first_build=first_build)
     if ledger.already_loaded(batch_id, digests, folder):
         return False
     for spec in FILES.values():
         run(spark, _raw_ddl(spec))
-    for name in present:  # every header first: a wrong file stops the batch before it starts
-        spec = FILES[name]
-        _check_header(folder / name, read_header(folder / name, encoding=spec.encoding,
-                                                 delimiter=spec.delimiter), spec)
+    _check_headers(folder, present)
     seq = ledger.next_seq()
     now = datetime.now().replace(microsecond=0)
     ledger.add("meta.batches", (batch_id, seq, extracted, now, str(folder)))
@@ -84,24 +67,28 @@ def load_extracts(spark, folder: Path, years: int, ledger: Ledger, *,
     return True
 
 
-def _stage(spark, name: str, batch_id: str, seq: int, lo, hi, anchor):
+def _stage(spark: SparkSession, name: str, batch_id: str, seq: int, lo: date, hi: date,
+           anchor: date) -> tuple[int, int, int]:
+    from ..build import _stem
     from ..sql import STAGING, STAGING_TABLE
 
     return stage_rows(spark, STAGING_TABLE[name], _stem(name), STAGING[name], batch_id, seq,
                       lo=lo, hi=hi, anchor=anchor)
 
 
-def _read_raw(spark, path: Path, spec, batch_id: str, now, ledger: Ledger
-              ) -> tuple[int, int, int, bool]:
+def _read_raw(spark: SparkSession, path: Path, spec: FileSpec, batch_id: str, now: datetime,
+              ledger: Ledger) -> tuple[int, int, int, bool]:
     """Read one file into ``raw.<file>`` (chunks of records through Parquet); rejected lines
     into quarantine. Returns rows read, rows rejected, lines in the file and whether every
     line was accounted for."""
     from pyspark.sql import functions as F
 
+    from ..build import _stem
+
     scratch = Path(tempfile.mkdtemp(prefix="crmkit-raw-"))
     parts: list[str] = []
 
-    def on_chunk(records, bad) -> None:
+    def on_chunk(records: list[Record], bad: list[Reject]) -> None:
         if records:
             columns = list(zip(*[r.fields for r in records], strict=True))
             arrays = [pa.array(v, pa.string()) for v in columns]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -19,19 +20,30 @@ import pyarrow as pa
 from ...errors import DatasetError
 from ..dialect import to_spark
 
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
+
+    from ..direct import Dataset
+
+#: One row of a table, its values in the table's column order.
+Row = tuple[Any, ...]
+
 __all__ = ["run", "insert", "Ledger", "stage_rows", "quarantine_rows", "load_dataset"]
 
 
-def run(spark, sql: str, **values):
+def run(spark: SparkSession, sql: str, **values: object) -> DataFrame:
     """Run one model statement (DuckDB text) on Spark; return the last result."""
     result = None
     for stmt in to_spark(sql):
         args = {k: v for k, v in values.items() if re.search(rf":{k}\b", stmt)}
         result = spark.sql(stmt, args=args or None)
+    if result is None:
+        raise ValueError(f"no statement to run in {sql!r}")
     return result
 
 
-def insert(spark, table: str, rows: list[tuple]) -> None:
+def insert(spark: SparkSession, table: str, rows: list[Row]) -> None:
     """Append ``rows`` (tuples in the table's column order) to ``table``."""
     if rows:
         target = spark.table(table)
@@ -55,22 +67,23 @@ class Ledger:
     TABLES = ("meta.shop", "meta.batches", "meta.files", "meta.load_report", "quarantine.rows")
 
     def __init__(self) -> None:
-        self.rows: dict[str, list[tuple]] = {t: [] for t in self.TABLES}
+        self.rows: dict[str, list[Row]] = {t: [] for t in self.TABLES}
 
-    def add(self, table: str, *rows: tuple) -> None:
+    def add(self, table: str, *rows: Row) -> None:
         """Rows (tuples in the table's column order) to append to ``table``."""
         self.rows[table].extend(rows)
 
     def next_seq(self) -> int:
         """The number the next batch gets (1 for the first)."""
-        return 1 + max((r[1] for r in self.rows["meta.batches"]), default=0)
+        return 1 + max((int(r[1]) for r in self.rows["meta.batches"]), default=0)
 
     def currency(self) -> str | None:
         """The warehouse's currency, once a batch has set it."""
         shop = self.rows["meta.shop"]
-        return shop[0][0] if shop else None
+        return str(shop[0][0]) if shop else None
 
-    def already_loaded(self, batch_id: str, digests: dict, where) -> bool:
+    def already_loaded(self, batch_id: str, digests: dict[str, str], where: str | Path
+                       ) -> bool:
         """Whether this batch is loaded already (with the same files); a batch id seen with
         other files is refused, as the DuckDB build does."""
         from ...dataset.extracts import MANIFEST_NAME
@@ -85,15 +98,15 @@ class Ledger:
                 f"in {MANIFEST_NAME}.")
         return True
 
-    def write(self, spark) -> None:
+    def write(self, spark: SparkSession) -> None:
         """Append every kept row to its table (and forget them)."""
         for table, rows in self.rows.items():
             insert(spark, table, rows)
             rows.clear()
 
 
-def stage_rows(spark, table: str, raw: str, sql: str, batch_id: str, seq: int,
-               **params) -> tuple[int, int, int]:
+def stage_rows(spark: SparkSession, table: str, raw: str, sql: str, batch_id: str, seq: int,
+               **params: object) -> tuple[int, int, int]:
     """Rows of ``sql`` (typed, with ``_final_reason``) into ``staging.<table>`` when usable,
     into quarantine (with the raw record) when not. Returns rows loaded, rows quarantined
     and rows loaded against an inferred member of a dimension."""
@@ -130,8 +143,8 @@ _JSON = {"ignoreNullFields": "false", "timestampFormat": "yyyy-MM-dd HH:mm:ss",
          "dateFormat": "yyyy-MM-dd"}
 
 
-def quarantine_rows(spark, bad, raw: str, batch_id: str, *, reason: str, detail: str,
-                    file=None) -> None:
+def quarantine_rows(spark: SparkSession, bad: DataFrame, raw: str, batch_id: str, *,
+                    reason: str, detail: str, file: str | None = None) -> None:
     """Rows that cannot be used, with the raw record as JSON, into ``quarantine.rows``
     (``bad`` has ``line``, the reason and detail columns, and ``file`` unless given)."""
     from pyspark.sql import functions as F
@@ -149,13 +162,13 @@ def quarantine_rows(spark, bad, raw: str, batch_id: str, *, reason: str, detail:
 
 
 # ----------------------------------------------------------------------------- datasets
-def _arrow_type(sql_type: str):
+def _arrow_type(sql_type: str) -> pa.DataType:
     return {"BIGINT": pa.int64(), "DOUBLE": pa.float64(), "VARCHAR": pa.string(),
             "BOOLEAN": pa.bool_(), "TIMESTAMP": pa.timestamp("us"), "DATE": pa.date32(),
             "INTEGER": pa.int32()}[sql_type]
 
 
-def _spark_schema(schema: pa.Schema):
+def _spark_schema(schema: pa.Schema) -> StructType:
     from pyspark.sql import types as T
 
     m = {pa.int64(): T.LongType(), pa.float64(): T.DoubleType(), pa.string(): T.StringType(),
@@ -164,16 +177,15 @@ def _spark_schema(schema: pa.Schema):
     return T.StructType([T.StructField(f.name, m[f.type], True) for f in schema])
 
 
-def _raw_frame(spark, ds, name: str, batch_id: str, now):
+def _raw_frame(spark: SparkSession, ds: Dataset, name: str, batch_id: str, now: datetime
+               ) -> DataFrame:
     """One dataset table with the raw columns (``_batch_id``, ``_file``, ``_line``,
     ``_loaded_at``) as a Spark DataFrame, typed as DuckDB's raw table."""
     from ...dataset.schema import SCHEMA
-    from ..direct import _SQL_TYPE
+    from ..direct import _SQL_TYPE, _raw_rows
 
     cols = SCHEMA[name].columns
-    df = ds.data.tables[name][[c.name for c in cols]].copy()
-    df["_batch_id"], df["_file"] = batch_id, ds.files[name]
-    df["_line"], df["_loaded_at"] = ds.lines[name], pd.Timestamp(now)
+    df = _raw_rows(ds, name, batch_id, now)
     schema = pa.schema([(c.name, _arrow_type(_SQL_TYPE[c.dtype])) for c in cols]
                        + [("_batch_id", pa.string()), ("_file", pa.string()),
                           ("_line", pa.int64()), ("_loaded_at", pa.timestamp("us"))])
@@ -188,7 +200,7 @@ def _raw_frame(spark, ds, name: str, batch_id: str, now):
         types_mapper=None, date_as_object=True), schema=_spark_schema(schema))
 
 
-def _write_raw(spark, frame, name: str) -> None:
+def _write_raw(spark: SparkSession, frame: DataFrame, name: str) -> None:
     if spark.catalog.tableExists(f"raw.{name}"):
         frame.write.insertInto(f"raw.{name}")
     else:
@@ -204,12 +216,12 @@ def _same_currency(ledger: Ledger, currency: str, shop: str) -> None:
                            f"{have}; build a separate warehouse for it.")
 
 
-def load_dataset(spark, ds, ledger: Ledger) -> bool:
+def load_dataset(spark: SparkSession, ds: Dataset, ledger: Ledger) -> bool:
     """Raw, staging and quarantine of one dataset, as a batch, and its load report (kept in
     ``ledger``). Returns ``False`` when the same batch was loaded already."""
     from pyspark.sql import functions as F
 
-    from ..direct import ORDERS_CHECK, RAW_ONLY, STAGE
+    from ..direct import ORDERS_CHECK, _report_rows, _staging_steps
 
     batch_id = ds.batch_id
     if ledger.already_loaded(batch_id, ds.digests,
@@ -225,16 +237,8 @@ def load_dataset(spark, ds, ledger: Ledger) -> bool:
         file = ds.files[name]
         ledger.add("meta.files", (batch_id, file, ds.digests.get(file) or ds.digests.get(name),
                                   ds.lines_in_file.get(name)))
-    counts = {}
-    for name in ds.tables:
-        if name == "orders":
-            continue
-        if name in RAW_ONLY or name not in STAGE:
-            counts[name] = (len(ds.data.tables[name]), 0, 0)
-            continue
-        if name == "order_lines" and "orders" not in ds.tables:
-            continue
-        table, sql = STAGE[name]
+    counts, steps = _staging_steps(ds)
+    for name, table, sql in steps:
         counts[name] = stage_rows(spark, table, name, sql, batch_id, seq, system=system)
     if "orders" in ds.tables:
         orders = run(spark, ORDERS_CHECK, batch=batch_id).cache()
@@ -247,10 +251,5 @@ def load_dataset(spark, ds, ledger: Ledger) -> bool:
                             file=ds.files["orders"])
         counts["orders"] = (n_all - n_bad, n_bad, 0)
         orders.unpersist()
-    for name in ds.tables:
-        read = len(ds.data.tables[name])
-        loaded, held, inferred = counts.get(name, (read, 0, 0))
-        ledger.add("meta.load_report", (batch_id, ds.files[name], system, read, loaded, held,
-                                        ds.lines_in_file.get(name), read == loaded + held,
-                                        inferred))
+    ledger.add("meta.load_report", *_report_rows(ds, batch_id, system, counts))
     return True

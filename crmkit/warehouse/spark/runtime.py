@@ -22,8 +22,12 @@ import re
 import shutil
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...errors import DatasetError, ParameterError
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
 
 __all__ = ["check_java", "check_master", "check_remote", "session", "DEFAULT_MASTER",
            "JAVA_HINT"]
@@ -63,7 +67,7 @@ def check_java() -> int:
     return major
 
 
-def check_master(master) -> str:
+def check_master(master: object) -> str:
     """``master`` if it is a Spark master URL, else a :class:`ParameterError`."""
     if not isinstance(master, str) or not _MASTER_RE.match(master):
         raise ParameterError(f"master={master!r} is not a Spark master; write local[2], "
@@ -71,7 +75,7 @@ def check_master(master) -> str:
     return master
 
 
-def check_remote(remote) -> str:
+def check_remote(remote: object) -> str:
     """``remote`` if it is a Spark Connect URL (``sc://host:port``), else an error."""
     if not isinstance(remote, str) or not _REMOTE_RE.match(remote):
         raise ParameterError(f"remote={remote!r} is not a Spark Connect URL; write "
@@ -93,7 +97,7 @@ def _partitions(master: str) -> int:
     return os.cpu_count() or 1 if m.group(1) == "*" else int(m.group(1))
 
 
-def _builder():
+def _builder() -> SparkSession.Builder:
     try:
         from pyspark.sql import SparkSession
     except ImportError:
@@ -102,7 +106,8 @@ def _builder():
     return SparkSession.builder
 
 
-def session(warehouse_dir, *, master: str = DEFAULT_MASTER, remote: str | None = None):
+def session(warehouse_dir: str | Path, *, master: str = DEFAULT_MASTER,
+            remote: str | None = None) -> SparkSession:
     """A Spark session writing tables under ``warehouse_dir`` (time zone UTC).
 
     With ``remote`` (a Spark Connect URL) the session is a client of that server:
