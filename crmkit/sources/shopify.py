@@ -776,6 +776,7 @@ def _notes(tables: dict, heads: pd.DataFrame, people: _People, currency: str) ->
     o, lines = tables["orders"], tables["order_lines"]
     value = lines["amount_cents"].astype("int64").groupby(lines["order_id"]).sum()
     live = o.loc[~o["status"].isin(["cancelled"]), "order_id"]
+    back = o.set_index("order_id")["refunded_cents"].fillna(0).astype("int64")
     source = _col(heads, "Source").str.casefold()
     fin, ful = _col(heads, "Financial Status"), _col(heads, "Fulfillment Status")
     status = [map_status(a, b, c != "") for a, b, c in
@@ -788,7 +789,9 @@ def _notes(tables: dict, heads: pd.DataFrame, people: _People, currency: str) ->
         "guest_orders": int(o["customer_id"].isna().sum()),
         "cancelled_orders": int((o["status"] == "cancelled").sum()),
         "returned_orders": int((o["status"] == "returned").sum()),
-        "revenue": float(to_decimal(int(value.reindex(live).fillna(0).sum()), currency)),
+        # what the orders not cancelled brought in, net of refunds (full and partial)
+        "revenue": float(to_decimal(int(value.reindex(live).fillna(0).sum())
+                                    - int(back.reindex(live).sum()), currency)),
         "refunded_amount": float(exact_total(parse_numbers(
             _col(heads, "Refunded Amount")).text.dropna())),
         "status_other": int((o["status"] == "other").sum()),
