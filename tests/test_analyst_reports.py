@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +107,46 @@ def test_readme_report_and_dashboard_commands_run_as_written(imported, shop, nam
         default = imported / f"{shop}-dashboard.html"  # no --out: named after the shop
         _check_page(default, lang, name)
     _check_page(imported / f"{shop}.html", "en", name)
+
+
+def _cdnow_by_hand() -> dict[int, Decimal]:
+    """Each CDNOW customer's dollars, summed with Decimal from the text (a plain split)."""
+    want: dict[int, Decimal] = {}
+    with open(ROOT / "data" / "real" / "cdnow" / "CDNOW_master.txt", encoding="ascii") as f:
+        next(f)
+        for fields in (line.split() for line in f):
+            if fields:
+                who = int(fields[0])
+                want[who] = want.get(who, Decimal(0)) + Decimal(fields[3])
+    return want
+
+
+@pytest.mark.parametrize("shop", ["bendita", "cdnow"])
+def test_readme_warehouse_commands_run_as_written(imported, shop, capsys):
+    """Step 2 of the guide and its data tests, the README's words with the shop's folder:
+    every data test passes and, on CDNOW, the facts link to every customer of the file with
+    the file's totals to the cent."""
+    build = readme_command("warehouse build my_shop.duckdb --data my_shop")
+    check = readme_command("warehouse test bendita.duckdb")
+    assert _in(imported, [w.replace("my_shop", shop) for w in build]) == 0
+    capsys.readouterr()
+    assert _in(imported, [w.replace("bendita", shop) for w in check]) == 0
+    passed, failed = map(int, re.search(r"(\d+) passed, (\d+) failed",
+                                        capsys.readouterr().out).groups())
+    assert (passed, failed) == (passed, 0) and passed > 40
+    if shop == "cdnow":
+        import duckdb
+
+        want = _cdnow_by_hand()
+        assert len(want) == 23_570  # the published count of CDNOW's customers
+        con = duckdb.connect(str(imported / "cdnow.duckdb"), read_only=True)
+        try:
+            got = dict(con.execute(
+                "SELECT c.customer_id, sum(f.net_amount) FROM marts.fact_order_line f "
+                "JOIN marts.dim_customer c USING (customer_key) GROUP BY 1").fetchall())
+        finally:
+            con.close()
+        assert got == want  # every customer linked, each total to the cent (Decimal)
 
 
 def test_pages_of_the_old_kind_are_caught():
