@@ -120,7 +120,8 @@ def _offset_text(minutes: int) -> str:
     return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
-def shop_zone(created: pd.Series, given: str | None, *, where="the orders export"):
+def shop_zone(created: pd.Series, given: str | None, *,
+              where: object = "the orders export") -> tuple[str, str]:
     """The shop's time zone and the report's sentence on it: ``given`` when given, else
     the zone the export's ``Created at`` offsets show (Shopify writes them in the shop's
     zone). Times at Madrid's offset of their day (or no offsets) -> Europe/Madrid (a row
