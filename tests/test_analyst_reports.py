@@ -253,3 +253,44 @@ def test_a_parameter_goes_to_the_notebooks_that_have_it():
     with pytest.raises(ParameterError, match="no notebook of this run has a parameter "
                                              "'holdout_dys'. Did you mean 'holdout_days'"):
         shared_parameters(nbs, {"holdout_dys": 90})
+
+
+def _few_repeat_buyers() -> CRMData:
+    """Six customers buy in spring; five of them again in August (after the training
+    cutoff), one not; three in November (after the test cutoff): one training customer
+    alone did not buy again."""
+    from crmkit.dataset.schema import conform
+
+    rows: list[tuple[int, int, pd.Timestamp]] = []
+    for who, day in ([(c, f"2024-0{c}-10") for c in range(1, 7)]
+                     + [(c, "2024-08-01") for c in range(1, 6)]
+                     + [(c, "2024-11-15") for c in (1, 3, 6)]):
+        rows.append((len(rows) + 1, who, pd.Timestamp(day)))
+    o = pd.DataFrame(rows, columns=["order_id", "customer_id", "placed_at"]).assign(
+        status="delivered", channel="web", paid_at=pd.NaT, shipped_at=pd.NaT,
+        delivered_at=pd.NaT, cancelled_at=pd.NaT, returned_at=pd.NaT, payment_method=None,
+        shipping_cost=0.0, discount_code=None, campaign_id=pd.NA)
+    lines = pd.DataFrame({"order_id": o["order_id"], "line_number": 1, "product_id": 1,
+                          "quantity": 1, "unit_price": 10.0, "discount": 0.0,
+                          "amount_cents": 1000})
+    return CRMData({"orders": conform("orders", o, currency="EUR"),
+                    "order_lines": conform("order_lines", lines, currency="EUR")},
+                   {"shop_name": "Pocos", "start": "2024-01-01", "end": "2024-12-31",
+                    "currency": "EUR"}).validate()
+
+
+def test_one_customer_of_a_kind_is_too_few_to_learn_from_and_the_section_says_so():
+    """A small shop's notebook 03 stopped in sklearn's stratified split ("The least populated
+    classes in y have only 1 member"); the model section now says why it cannot run."""
+    from crmkit.analytics.churn import evaluate_repurchase
+    from crmkit.errors import ModelError
+    from crmkit.lessons import mining
+    from crmkit.lessons.lesson03 import Split
+
+    shop = _few_repeat_buyers()
+    with pytest.raises(ModelError, match="only 1 customer did not buy again"):
+        evaluate_repurchase(shop, cutoff="2024-10-02", horizon_days=90)
+    split = Split(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-10-02"),
+                  pd.Timestamp("2024-12-31"))
+    result, reason = mining.fit_or_explain(mining.repurchase_check, shop, split)
+    assert result is None and "only 1 customer did not buy again" in reason
