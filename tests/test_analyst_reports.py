@@ -294,3 +294,18 @@ def test_one_customer_of_a_kind_is_too_few_to_learn_from_and_the_section_says_so
                   pd.Timestamp("2024-12-31"))
     result, reason = mining.fit_or_explain(mining.repurchase_check, shop, split)
     assert result is None and "only 1 customer did not buy again" in reason
+
+
+def test_a_shop_where_no_model_runs_has_an_empty_scoreboard_of_the_boards_shape():
+    """Every model section skipped (a small order log): notebook 03 stopped at its headline
+    figures (KeyError 'score' on a board without columns); the empty board keeps the
+    board's columns and index, and reads as an empty table with no sentence."""
+    from crmkit.lessons import mining
+
+    board = mining.scoreboard()
+    assert board.empty and {"score", "verdict", "kind", "chosen"} <= set(board.columns)
+    assert list(board.index.names) == ["question", "method"]
+    flat = board.set_axis([f"{q}.{m}" for q, m in board.index])  # as notebook 03 records it
+    assert flat[["score"]].empty and flat[["verdict"]].empty
+    assert mining.scoreboard_sentences(board, "es") == []
+    assert mining.board_table(board, "es").empty
