@@ -309,3 +309,6 @@ def test_a_shop_where_no_model_runs_has_an_empty_scoreboard_of_the_boards_shape(
     assert flat[["score"]].empty and flat[["verdict"]].empty
     assert mining.scoreboard_sentences(board, "es") == []
     assert mining.board_table(board, "es").empty
+    fc = pd.DataFrame({"actual": [10.0, 12, 11, 13], "ets": [10.5, 11.5, 11, 12.5],
+                       "naive": [9.0, 10, 12, 11], "seasonal_naive": [11.0, 13, 10, 12]})
+    assert list(mining.scoreboard(forecasts=fc).columns) == list(board.columns)  # same shape

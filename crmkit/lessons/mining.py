@@ -72,6 +72,7 @@ from ..i18n import (
 from .notebook import readable
 
 __all__ = [
+    "BOARD_COLUMNS",
     "fit_or_explain",
     "history_reason",
     "attempt",
