@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 import shlex
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -106,6 +107,45 @@ def test_readme_report_and_dashboard_commands_run_as_written(imported, shop, nam
         default = imported / f"{shop}-dashboard.html"  # no --out: named after the shop
         _check_page(default, lang, name)
     _check_page(imported / f"{shop}.html", "en", name)
+
+
+def _cdnow_by_hand() -> dict[int, Decimal]:
+    """Each CDNOW customer's dollars, summed with Decimal from the text (a plain split)."""
+    want: dict[int, Decimal] = {}
+    with open(ROOT / "data" / "real" / "cdnow" / "CDNOW_master.txt", encoding="ascii") as f:
+        next(f)
+        for fields in (line.split() for line in f):
+            if fields:
+                who = int(fields[0])
+                want[who] = want.get(who, Decimal(0)) + Decimal(fields[3])
+    return want
+
+
+def test_readme_warehouse_commands_run_as_written_on_cdnow(imported, capsys):
+    """Step 2 of the guide and its data tests, the README's words with CDNOW's folder (the
+    Shopify example's run is test_warehouse_dataset's): every data test passes and the facts
+    link to every customer of the file with the file's totals to the cent."""
+    shop = "cdnow"
+    build = readme_command("warehouse build my_shop.duckdb --data my_shop")
+    check = readme_command("warehouse test bendita.duckdb")
+    assert _in(imported, [w.replace("my_shop", shop) for w in build]) == 0
+    capsys.readouterr()
+    assert _in(imported, [w.replace("bendita", shop) for w in check]) == 0
+    passed, failed = map(int, re.search(r"(\d+) passed, (\d+) failed",
+                                        capsys.readouterr().out).groups())
+    assert failed == 0 and passed > 40
+    import duckdb
+
+    want = _cdnow_by_hand()
+    assert len(want) == 23_570  # the published count of CDNOW's customers
+    con = duckdb.connect(str(imported / "cdnow.duckdb"), read_only=True)
+    try:
+        got = dict(con.execute(
+            "SELECT c.customer_id, sum(f.net_amount) FROM marts.fact_order_line f "
+            "JOIN marts.dim_customer c USING (customer_key) GROUP BY 1").fetchall())
+    finally:
+        con.close()
+    assert got == want  # every customer linked, each total to the cent (Decimal)
 
 
 def test_pages_of_the_old_kind_are_caught():
@@ -213,3 +253,62 @@ def test_a_parameter_goes_to_the_notebooks_that_have_it():
     with pytest.raises(ParameterError, match="no notebook of this run has a parameter "
                                              "'holdout_dys'. Did you mean 'holdout_days'"):
         shared_parameters(nbs, {"holdout_dys": 90})
+
+
+def _few_repeat_buyers() -> CRMData:
+    """Six customers buy in spring; five of them again in August (after the training
+    cutoff), one not; three in November (after the test cutoff): one training customer
+    alone did not buy again."""
+    from crmkit.dataset.schema import conform
+
+    rows: list[tuple[int, int, pd.Timestamp]] = []
+    for who, day in ([(c, f"2024-0{c}-10") for c in range(1, 7)]
+                     + [(c, "2024-08-01") for c in range(1, 6)]
+                     + [(c, "2024-11-15") for c in (1, 3, 6)]):
+        rows.append((len(rows) + 1, who, pd.Timestamp(day)))
+    o = pd.DataFrame(rows, columns=["order_id", "customer_id", "placed_at"]).assign(
+        status="delivered", channel="web", paid_at=pd.NaT, shipped_at=pd.NaT,
+        delivered_at=pd.NaT, cancelled_at=pd.NaT, returned_at=pd.NaT, payment_method=None,
+        shipping_cost=0.0, discount_code=None, campaign_id=pd.NA)
+    lines = pd.DataFrame({"order_id": o["order_id"], "line_number": 1, "product_id": 1,
+                          "quantity": 1, "unit_price": 10.0, "discount": 0.0,
+                          "amount_cents": 1000})
+    return CRMData({"orders": conform("orders", o, currency="EUR"),
+                    "order_lines": conform("order_lines", lines, currency="EUR")},
+                   {"shop_name": "Pocos", "start": "2024-01-01", "end": "2024-12-31",
+                    "currency": "EUR"}).validate()
+
+
+def test_one_customer_of_a_kind_is_too_few_to_learn_from_and_the_section_says_so():
+    """A small shop's notebook 03 stopped in sklearn's stratified split ("The least populated
+    classes in y have only 1 member"); the model section now says why it cannot run."""
+    from crmkit.analytics.churn import evaluate_repurchase
+    from crmkit.errors import ModelError
+    from crmkit.lessons import mining
+    from crmkit.lessons.lesson03 import Split
+
+    shop = _few_repeat_buyers()
+    with pytest.raises(ModelError, match="only 1 customer did not buy again"):
+        evaluate_repurchase(shop, cutoff="2024-10-02", horizon_days=90)
+    split = Split(pd.Timestamp("2024-01-01"), pd.Timestamp("2024-10-02"),
+                  pd.Timestamp("2024-12-31"))
+    result, reason = mining.fit_or_explain(mining.repurchase_check, shop, split)
+    assert result is None and "only 1 customer did not buy again" in reason
+
+
+def test_a_shop_where_no_model_runs_has_an_empty_scoreboard_of_the_boards_shape():
+    """Every model section skipped (a small order log): notebook 03 stopped at its headline
+    figures (KeyError 'score' on a board without columns); the empty board keeps the
+    board's columns and index, and reads as an empty table with no sentence."""
+    from crmkit.lessons import mining
+
+    board = mining.scoreboard()
+    assert board.empty and {"score", "verdict", "kind", "chosen"} <= set(board.columns)
+    assert list(board.index.names) == ["question", "method"]
+    flat = board.set_axis([f"{q}.{m}" for q, m in board.index])  # as notebook 03 records it
+    assert flat[["score"]].empty and flat[["verdict"]].empty
+    assert mining.scoreboard_sentences(board, "es") == []
+    assert mining.board_table(board, "es").empty
+    fc = pd.DataFrame({"actual": [10.0, 12, 11, 13], "ets": [10.5, 11.5, 11, 12.5],
+                       "naive": [9.0, 10, 12, 11], "seasonal_naive": [11.0, 13, 10, 12]})
+    assert list(mining.scoreboard(forecasts=fc).columns) == list(board.columns)  # same shape

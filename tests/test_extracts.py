@@ -132,3 +132,16 @@ def test_bad_parameters_are_named(shop, kwargs, word):
 def test_a_later_batch_must_describe_a_later_day(shop, tmp_path):
     with pytest.raises(ParameterError, match="as_of"):
         write_customer_changes(shop, tmp_path, as_of="2024-06-01")
+
+
+@pytest.mark.parametrize("seed", range(1, 7))
+def test_planted_lines_carry_no_python_missing_values(shop, tmp_path, seed):
+    """A malformed line is cut from a planted row as a system would write it: an empty
+    field stays empty, never Python's ``nan`` or ``None`` (which a report would show)."""
+    extracts = write_extracts(shop, tmp_path, seed=seed)
+    bad = pd.read_csv(extracts["directory"] / BAD_ROWS_NAME)
+    for row in bad.itertuples():
+        spec = FILES[row.file]
+        line = _lines(extracts["files"][row.file], spec.encoding)[row.line - 1]
+        fields = next(csv.reader([line], delimiter=spec.delimiter))
+        assert not {"nan", "None", "NaT", "<NA>"} & set(fields), (row.file, row.line, line)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -228,17 +229,16 @@ def test_an_order_whose_lines_do_not_add_up_to_its_subtotal_is_counted(tmp_path)
         1, ["#1"])
 
 
-def test_revenue_of_the_committed_example_nets_refunds_and_leaves_voided_out():
-    """The committed example, imported: kpis.order_profit's revenue (gross - discounts -
-    returns) equals, from the export's text, the Subtotal of every order not voided less
-    its refund of goods (refunded: the whole Subtotal; partially_refunded: Refunded Amount)."""
-    from pathlib import Path
+EXAMPLE = Path(__file__).resolve().parents[1] / "data" / "examples" / "shopify"
 
-    from crmkit.analytics.kpis import order_profit
 
-    folder = Path(__file__).resolve().parents[1] / "data" / "examples" / "shopify"
-    with open(folder / "orders_export.csv", newline="", encoding="utf-8") as fh:
+def net_revenue_by_hand(orders_export: Path) -> Decimal:
+    """From the export's text: the Subtotal of every order not voided less its refund of
+    goods (refunded: the whole Subtotal; partially_refunded: Refunded Amount)."""
+    with open(orders_export, newline="", encoding="utf-8") as fh:
         firsts = [r for r in csv.DictReader(fh) if r["Financial Status"]]
+    assert {"refunded", "partially_refunded", "voided"} <= {r["Financial Status"]
+                                                            for r in firsts}
     want = Decimal(0)
     for r in firsts:
         status, goods = r["Financial Status"], Decimal(r["Subtotal"])
@@ -247,13 +247,30 @@ def test_revenue_of_the_committed_example_nets_refunds_and_leaves_voided_out():
         back = (goods if status == "refunded" else
                 Decimal(r["Refunded Amount"]) if status == "partially_refunded" else 0)
         want += goods - back
-    assert {"refunded", "partially_refunded", "voided"} <= {r["Financial Status"]
-                                                            for r in firsts}
-    r = import_shopify(folder / "orders_export.csv", customers=folder / "customers_export.csv",
-                       products=folder / "products_export.csv")
-    op = order_profit(r.data)
+    return want
+
+
+@pytest.fixture(scope="module")
+def example():
+    return import_shopify(EXAMPLE / "orders_export.csv",
+                          customers=EXAMPLE / "customers_export.csv",
+                          products=EXAMPLE / "products_export.csv")
+
+
+def test_revenue_of_the_committed_example_nets_refunds_and_leaves_voided_out(example):
+    """kpis.order_profit's revenue (gross - discounts - returns) is the net by hand."""
+    from crmkit.analytics.kpis import order_profit
+
+    op = order_profit(example.data)
     got = Decimal(str(round(float((op["gross"] - op["discounts"] - op["returns"]).sum()), 2)))
-    assert got == want
+    assert got == net_revenue_by_hand(EXAMPLE / "orders_export.csv")
+
+
+def test_the_import_reports_revenue_net_of_refunds(example):
+    """The import report's revenue is the same net figure (refunds netted, as an order log's
+    revenue leaves returned orders out), not the goods before refunds."""
+    assert Decimal(str(example.notes["revenue"])) == net_revenue_by_hand(
+        EXAMPLE / "orders_export.csv")
 
 
 def test_first_rows_read_from_the_listed_fields_only_give_the_whole_rows_result(full,

@@ -393,7 +393,9 @@ def _metrics(y: npt.ArrayLike, score: npt.ArrayLike, is_probability: bool) -> di
             "brier": float(brier_score_loss(y, score)) if is_probability else float("nan")}
 
 
-def _two_classes(ds: RepurchaseDataset, role: str) -> None:
+def _two_classes(ds: RepurchaseDataset, role: str, least: int = 1) -> None:
+    """Both outcomes among the customers, each at least ``least`` times (the training set
+    needs two of each: the model choice holds a stratified quarter of it back)."""
     n_pos = int(ds.y.sum())
     if n_pos == 0 or n_pos == len(ds.y):
         what = "no customer" if n_pos == 0 else "every customer"
@@ -401,6 +403,15 @@ def _two_classes(ds: RepurchaseDataset, role: str) -> None:
             f"{what} bought again within horizon_days={ds.horizon_days} after the {role} "
             f"cutoff {ds.cutoff.date()} ({len(ds.y)} customers): there is nothing to predict. "
             "Choose a longer horizon_days or another cutoff, or a shop with repeat buyers."
+        )
+    few = min(n_pos, len(ds.y) - n_pos)
+    if few < least:
+        what = "bought again" if n_pos == few else "did not buy again"
+        raise ModelError(
+            f"only {few} customer{'s' if few != 1 else ''} {what} within horizon_days="
+            f"{ds.horizon_days} after the {role} cutoff {ds.cutoff.date()} ({len(ds.y)} "
+            f"customers): too few to learn from (at least {least} of each are needed). "
+            "Choose a longer horizon_days or another cutoff, or a shop with more customers."
         )
 
 
@@ -422,7 +433,7 @@ def evaluate_repurchase(data: CRMData, *, cutoff: DayLike, horizon_days: int = 9
         )
     train = repurchase_dataset(data, cutoff=train_cut, horizon_days=h)
     test = repurchase_dataset(data, cutoff=cut, horizon_days=h)
-    _two_classes(train, "training")
+    _two_classes(train, "training", least=2)
     _two_classes(test, "test")
     chosen, validation_auc = _choose_on_validation(train, seed)
     preds = pd.DataFrame({"bought": test.y}, index=test.X.index)

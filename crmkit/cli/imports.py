@@ -18,8 +18,9 @@ def _common(p) -> None:
     p.add_argument("--out", required=True, help="dataset folder to write")
     p.add_argument("--shop-name", help="the shop's name (titles and report folders)")
     p.add_argument("--timezone",
-                   help="the shop's time zone (IANA); default Europe/Madrid for Shopify "
-                   "(its times carry offsets), UTC for an order log")
+                   help="the shop's time zone (IANA); default: for Shopify the zone its "
+                   "times' offsets show (Europe/Madrid when they are Madrid's), UTC for an "
+                   "order log")
     p.add_argument("--encoding", help="file encoding (default: detected)")
     p.add_argument("--format", default="csv", choices=["csv", "parquet"])
     p.add_argument("--wait", type=float, default=60.0, metavar="SECONDS",
@@ -70,7 +71,7 @@ def _read_shopify(args):
 
     return import_shopify(args.orders, customers=args.customers, products=args.products,
                           shop_name=args.shop_name or Path(args.out).name,
-                          currency=args.currency, timezone=args.timezone or "Europe/Madrid",
+                          currency=args.currency, timezone=args.timezone,
                           encoding=args.encoding)
 
 

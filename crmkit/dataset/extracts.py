@@ -260,7 +260,9 @@ def _plant(df: pd.DataFrame, bad: list[tuple[dict, str]], n_broken: int, spec: F
     for (_, reason), slot in zip(bad, bad_slots, strict=True):
         bad_log.append((spec.name, int(slot) + 2, reason))
     broken = []
-    template = [str(v) for v in bad[0][0].values()] if bad else ["broken"]
+    # an empty field is written empty (as the frame's writer does), never as Python's 'nan'
+    template = (["" if pd.api.types.is_scalar(v) and pd.isna(v) else str(v)
+                 for v in bad[0][0].values()] if bad else ["broken"])
     for slot in slots[kinds == 1]:
         fields = template[: max(2, len(cols) // 2)]
         # frame rows written before this line: the non-broken slots before it

@@ -72,6 +72,7 @@ from ..i18n import (
 from .notebook import readable
 
 __all__ = [
+    "BOARD_COLUMNS",
     "fit_or_explain",
     "history_reason",
     "attempt",
@@ -646,6 +647,12 @@ def _rules_rows(rules: pd.DataFrame) -> pd.DataFrame | None:
     return out
 
 
+#: The columns of :func:`scoreboard` (``measure``, then those of
+#: :func:`crmkit.analytics.scoreboard.compare`).
+BOARD_COLUMNS = ["measure", "kind", "score", "score_low", "score_high", "chosen", "versus",
+                 "difference", "diff_low", "diff_high", "verdict"]
+
+
 def scoreboard(*, value: ValueModels | None = None, repurchase=None,
                forecasts: pd.DataFrame | None = None, rules: pd.DataFrame | None = None,
                seed: int = 0) -> pd.DataFrame:
@@ -706,8 +713,9 @@ def scoreboard(*, value: ValueModels | None = None, repurchase=None,
         r = _rules_rows(rules)
         if r is not None:
             blocks["rules"] = r
-    if not blocks:
-        return pd.DataFrame()
+    if not blocks:  # no question could be answered: an empty board of the board's shape
+        return pd.DataFrame(columns=BOARD_COLUMNS, index=pd.MultiIndex.from_tuples(
+            [], names=["question", "method"]))
     board = pd.concat(blocks, names=["question", "method"])
     board.insert(0, "measure", [QUESTIONS[q] for q in board.index.get_level_values(0)])
     return board

@@ -54,7 +54,8 @@ from .quarantine import (
 from .steps import Batch, exact_total, line_cents, manifest
 from .table import LINE, TextTable, check_shop, read_text_table
 
-__all__ = ["import_shopify", "map_status", "map_payment", "ORDER_REQUIRED", "CHANNELS"]
+__all__ = ["import_shopify", "map_status", "map_payment", "shop_zone", "ORDER_REQUIRED",
+           "CHANNELS"]
 
 #: The orders export's columns the importer needs; the others are optional.
 ORDER_REQUIRED = ("Name", "Email", "Created at", "Lineitem quantity", "Lineitem price")
@@ -109,6 +110,60 @@ def map_status(financial: str, fulfillment: str, cancelled: bool) -> str:
         if ful in ("", "unfulfilled", "partial", "pending", "restocked"):
             return "paid" if fin.startswith(("paid", "partially")) else "placed"
     return "other"
+
+
+#: The zone of a Shopify export whose offsets are Madrid's (the course's shops).
+DEFAULT_ZONE = "Europe/Madrid"
+
+
+def _offset_text(minutes: int) -> str:
+    """``-300`` -> ``'-05:00'``."""
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
+def shop_zone(created: pd.Series, given: str | None, *,
+              where: object = "the orders export") -> tuple[str, str]:
+    """The shop's time zone and the report's sentence on it: ``given`` when given, else
+    the zone the export's ``Created at`` offsets show (Shopify writes them in the shop's
+    zone). Times at Madrid's offset of their day (or no offsets) -> Europe/Madrid (a row
+    written at another offset is judged by the order checks); else one fixed offset of
+    whole hours -> IANA's fixed zone (``Etc/GMT+5`` is -05:00); other offsets (a zone with
+    summer time) cannot name one zone: the shop's zone is asked for.
+
+    >>> shop_zone(pd.Series(["2024-03-31 22:30:00 -0500"]), None)
+    ('Etc/GMT+5', "Etc/GMT+5 (the export's offset -05:00 throughout; --timezone names the \
+shop's zone)")
+    >>> shop_zone(pd.Series(["2024-01-03 17:06:26 +0100", "2024-07-03 09:00 +0200"]), None)[0]
+    'Europe/Madrid'
+    >>> shop_zone(pd.Series(["2024-01-03 17:06:26 +0100"]), "Europe/Lisbon")
+    ('Europe/Lisbon', 'Europe/Lisbon (given)')
+    """
+    if given:
+        return given, f"{given} (given)"
+    text = pd.Series(pd.Series(created, dtype="str").str.strip().unique())
+    found = text.str.extract(r"([+-])(\d{2}):?(\d{2})$")
+    utc = parse_times(text, timezone="UTC").value
+    has = found[0].notna() & utc.notna()
+    if not has.any():
+        return DEFAULT_ZONE, f"{DEFAULT_ZONE} (default: the export's times carry no offset)"
+    sign = np.where(found.loc[has, 0] == "-", -1, 1)
+    minutes = sign * (found.loc[has, 1].astype(int) * 60 + found.loc[has, 2].astype(int))
+    at = utc[has]
+    local = at.dt.tz_localize("UTC").dt.tz_convert(DEFAULT_ZONE).dt.tz_localize(None)
+    if ((local - at) / pd.Timedelta(minutes=1) == minutes).any():
+        return DEFAULT_ZONE, f"{DEFAULT_ZONE} (default: the export's offsets are Madrid's)"
+    seen = sorted(set(minutes.tolist()))
+    if len(seen) == 1 and seen[0] % 60 == 0:
+        hours = -seen[0] // 60  # IANA's Etc zones carry the sign the other way round
+        zone = "UTC" if hours == 0 else f"Etc/GMT{hours:+d}"
+        return zone, (f"{zone} (the export's offset {_offset_text(seen[0])} throughout; "
+                      "--timezone names the shop's zone)")
+    raise SourceError(
+        f"{where}: its times are written at offsets "
+        f"{', '.join(_offset_text(m) for m in seen)}, not Madrid's; "
+        "give the shop's time zone with --timezone (an IANA name such as America/New_York) "
+        "so that every order keeps its local time.")
 
 
 def _schema() -> pa.DataFrameSchema:
@@ -257,7 +312,7 @@ def _read(path: str | Path, encoding: str | None, required: Iterable[str], what:
 
 def import_shopify(orders: str | Path, *, customers: str | Path | None = None,
                    products: str | Path | None = None, shop_name: str | None = None,
-                   currency: str | None = None, timezone: str = "Europe/Madrid",
+                   currency: str | None = None, timezone: str | None = None,
                    encoding: str | None = None) -> ImportResult:
     """Import Shopify exports into a ``CRMData``; return it with its report and quarantine.
 
@@ -267,10 +322,12 @@ def import_shopify(orders: str | Path, *, customers: str | Path | None = None,
     customers, products : the customers and products exports, if at hand.
     shop_name : the shop's name (titles and report folders use it).
     currency : ISO code; read from the export's ``Currency`` column when not given.
-    timezone : the shop's IANA time zone, for local times.
+    timezone : the shop's IANA time zone, for local times; by default the zone the
+        export's offsets show (:func:`shop_zone`).
     """
-    check_shop(currency=currency, timezone=timezone)
+    check_shop(currency=currency, timezone=timezone or "UTC")
     otable = _read(orders, encoding, ORDER_REQUIRED, "orders", _ORDER_READ)  # read, split
+    timezone, zone_note = shop_zone(_col(otable.frame, "Created at"), timezone, where=orders)
     if currency is None:
         cur = _col(otable.frame, "Currency")
         currency = cur[cur != ""].mode().iloc[0] if (cur != "").any() else "EUR"
@@ -309,8 +366,8 @@ def import_shopify(orders: str | Path, *, customers: str | Path | None = None,
             reports.append(file_report(table.path.name, table.rows_read, bad))
     notes = (_notes(tables, heads, people, str(currency)) | money | taxes
              | rows.batch.reading_notes())
-    notes |= {
-        "dst_gap_moved_forward": rows.dst[0], "dst_fold_kept_as_written": rows.dst[1]}
+    notes |= {"timezone": zone_note,
+              "dst_gap_moved_forward": rows.dst[0], "dst_fold_kept_as_written": rows.dst[1]}
     src: dict[str, object] = {
         "kind": "shopify", "orders": str(orders), "customers": str(customers or ""),
         "products": str(products or ""), "encoding": otable.encoding}
@@ -733,6 +790,7 @@ def _notes(tables: dict[str, pd.DataFrame], heads: pd.DataFrame, people: _People
     o, lines = tables["orders"], tables["order_lines"]
     value = lines["amount_cents"].astype("int64").groupby(lines["order_id"]).sum()
     live = o.loc[~o["status"].isin(["cancelled"]), "order_id"]
+    back = o.set_index("order_id")["refunded_cents"].fillna(0).astype("int64")
     source = _col(heads, "Source").str.casefold()
     fin, ful = _col(heads, "Financial Status"), _col(heads, "Fulfillment Status")
     status = [map_status(a, b, c != "") for a, b, c in
@@ -745,7 +803,9 @@ def _notes(tables: dict[str, pd.DataFrame], heads: pd.DataFrame, people: _People
         "guest_orders": int(o["customer_id"].isna().sum()),
         "cancelled_orders": int((o["status"] == "cancelled").sum()),
         "returned_orders": int((o["status"] == "returned").sum()),
-        "revenue": float(to_decimal(int(value.reindex(live).fillna(0).sum()), currency)),
+        # what the orders not cancelled brought in, net of refunds (full and partial)
+        "revenue": float(to_decimal(int(value.reindex(live).fillna(0).sum())
+                                    - int(back.reindex(live).sum()), currency)),
         "refunded_amount": float(exact_total(parse_numbers(
             _col(heads, "Refunded Amount")).text.dropna())),
         "status_other": int((o["status"] == "other").sum()),
