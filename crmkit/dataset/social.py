@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .profiles import ShopProfile
 
@@ -131,30 +133,63 @@ def _referrals(rng, name, sessions) -> pd.DataFrame:
     """A search term for visits from a search engine, a referring site for the others.
 
     Converting visits favour the first terms (the shop's own name converts well), and each
-    term has its month of interest, so the terms' trends differ."""
+    term has its month of interest, so the terms' trends differ.
+
+    Every visit draws one number; the chance of each term depends only on the visit's
+    month and whether it converted, so the 24 rows of cumulative chances are computed
+    once and each visit is looked up among them (no visits x terms matrix)."""
     if not len(sessions):
         return pd.DataFrame()
-    terms = np.asarray(SEARCH_TERMS[name], dtype=object)
-    k = len(terms)
-    src = sessions["traffic_source"].to_numpy()
-    search = np.isin(src, ("organic", "paid_search"))
+    terms = SEARCH_TERMS[name]
+    k, n = len(terms), len(sessions)
+    kinds = ("organic", "paid_search", *_REFERRERS)  # codes 0, 1 (search engines), 2, 3
+    kind = pc.index_in(pa.array(sessions["traffic_source"]), value_set=pa.array(kinds))
+    kind = kind.fill_null(-1).to_numpy().astype(np.int8)
     month = sessions["started_at"].dt.month.to_numpy()
+    conv = sessions["converted_order_id"].notna().to_numpy()
+    cum = _term_chances(k, month.dtype)
+    u = rng.random(n)
+    search = np.flatnonzero((kind == 0) | (kind == 1))
+    group = (conv[search] * 12 + month[search] - 1).astype(np.int8)
+    del month, conv
+    pick = np.empty(len(search), dtype=np.int8)
+    for g in range(len(cum)):
+        rows = np.flatnonzero(group == g)
+        pick[rows] = (u[search[rows], None] > cum[g][None, :]).sum(axis=1).clip(max=k - 1)
+    del u, group
+    labels = ["google.es", "google.es/ads"]
+    site = np.full(n, -1, dtype=np.int8)
+    site[search] = kind[search]  # organic: google.es, paid: google.es/ads
+    for code, sites in enumerate(_REFERRERS.values(), start=2):
+        m = kind == code
+        site[m] = len(labels) + rng.choice(len(sites), int(m.sum()))
+        labels += sites
+    keep = kind >= 0
+    term = np.full(n, -1, dtype=np.int8)
+    term[search] = pick
+    term = term[keep]
+    return pd.DataFrame({
+        "session_id": sessions["session_id"].to_numpy()[keep],
+        "referrer": _text(labels, site[keep]),
+        "search_term": _text(terms, pa.array(term, mask=term < 0)),
+    })
+
+
+def _term_chances(k: int, dtype) -> np.ndarray:
+    """Cumulative chance of each search term, for a visit (not) converted in each month.
+
+    Row ``12 * converted + month - 1``; the arithmetic of each row is the one a visit of
+    that month would have on its own."""
+    month = np.arange(1, 13, dtype=dtype)
     peak = (np.arange(k) * 12 // k) + 1
     season = 1 + 0.8 * np.cos(2 * np.pi * (month[:, None] - peak[None, :]) / 12)
-    conv = sessions["converted_order_id"].notna().to_numpy()
-    pull = np.where(conv[:, None], np.linspace(2.0, 0.5, k)[None, :], 1.0)
-    w = season * pull
-    cum = (w / w.sum(axis=1, keepdims=True)).cumsum(axis=1)
-    pick = (rng.random(len(sessions))[:, None] > cum).sum(axis=1).clip(max=k - 1)
-    referrer = np.full(len(sessions), None, dtype=object)
-    for source, sites in _REFERRERS.items():
-        m = src == source
-        referrer[m] = rng.choice(sites, int(m.sum()))
-    referrer[search] = np.where(src[search] == "organic", "google.es", "google.es/ads")
-    keep = search | np.isin(src, tuple(_REFERRERS))
-    return pd.DataFrame({"session_id": sessions["session_id"].to_numpy()[keep],
-                         "referrer": referrer[keep],
-                         "search_term": np.where(search, terms[pick], None)[keep]})
+    w = np.concatenate([season * 1.0, season * np.linspace(2.0, 0.5, k)[None, :]])
+    return (w / w.sum(axis=1, keepdims=True)).cumsum(axis=1)
+
+
+def _text(labels, codes) -> pd.Series:
+    """A text column from a few labels and one code per row (a null code: no text)."""
+    return pd.Series(pd.array(pa.array(list(labels)).take(pa.array(codes)), dtype="str"))
 
 
 def _mentions(rng, name, tables) -> pd.DataFrame:

@@ -150,9 +150,15 @@ def _to_datetime(seconds: np.ndarray, valid: np.ndarray | None = None) -> np.nda
 
 
 def _choice(rng, mapping: dict[str, float], size: int) -> np.ndarray:
-    keys = list(mapping)
-    p = np.asarray([mapping[k] for k in keys], dtype=float)
-    return np.asarray(keys, dtype=object)[rng.choice(len(keys), size=size, p=p / p.sum())]
+    """``size`` keys of ``mapping`` drawn with its weights (an object array)."""
+    return np.asarray(list(mapping), dtype=object)[_choice_codes(rng, mapping, size)]
+
+
+def _choice_codes(rng, mapping: dict[str, float], size: int) -> np.ndarray:
+    """Positions in ``mapping`` of ``size`` keys drawn with its weights (the draws of
+    :func:`_choice`)."""
+    p = np.asarray(list(mapping.values()), dtype=float)
+    return rng.choice(len(p), size=size, p=p / p.sum())
 
 
 # ----------------------------------------------------------------------------- public
@@ -867,65 +873,91 @@ def _fits(pref_pay: np.ndarray, channel: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- sessions
 _SOURCES = {"direct": 0.25, "organic": 0.3, "paid_search": 0.15, "social": 0.15,
             "email": 0.1, "referral": 0.05}
+_SOURCE_CODE = {k: i for i, k in enumerate(_SOURCES)}
+
+
+_SESSION_COLUMNS = ("session_id", "visitor_id", "customer_id", "started_at", "traffic_source",
+                    "device", "pages", "added_to_cart", "converted_order_id")
+_DEVICES = {"mobile": 0.6, "desktop": 0.32, "tablet": 0.08}
 
 
 def _sessions(rng, prof, cal, customers, orders, campaigns) -> pd.DataFrame:
-    web = orders[orders["channel"] == "web"]
-    n_conv = len(web)
+    """Web visits: one per web order (it converted) and the visits that did not buy.
+
+    The columns are drawn whole, in a fixed order, kept in narrow integer arrays
+    (codes instead of text) and put in time order one at a time, so a shop with
+    tens of millions of visits never holds more than a column or two beyond them.
+    """
+    is_web = (orders["channel"] == "web").to_numpy()
+    n_conv = int(is_web.sum())
     if n_conv == 0:
-        return pd.DataFrame({c: [] for c in ("session_id", "visitor_id", "customer_id",
-                                             "started_at", "traffic_source", "device",
-                                             "pages", "added_to_cart",
-                                             "converted_order_id")})
+        return pd.DataFrame({c: [] for c in _SESSION_COLUMNS})
     n_other = int(round(n_conv * (1 / prof.web_conversion - 1)))
+    web = orders.loc[is_web, ["order_id", "customer_id", "placed_at", "campaign_id"]]
     placed = web["placed_at"].to_numpy().astype("datetime64[s]").astype(np.int64)
     conv_start = np.maximum(placed - rng.integers(120, 2400, n_conv), cal.start.value // 10**9)
-    conv_cust = web["customer_id"].to_numpy(dtype=float, na_value=np.nan)
-    src = _choice(rng, _SOURCES, n_conv)
+    conv_cust = web["customer_id"].to_numpy(dtype=np.int64, na_value=0)  # 0: a guest
+    src = _choice_codes(rng, _SOURCES, n_conv)
     camp_channel = web["campaign_id"].map(
         dict(zip(campaigns.get("campaign_id", []), campaigns.get("channel", []), strict=True))
     ).to_numpy(dtype=object, na_value=None)
-    src = np.where(camp_channel == "email", "email",
-                   np.where(camp_channel == "social", "social", src))
+    src = np.where(camp_channel == "email", _SOURCE_CODE["email"],
+                   np.where(camp_channel == "social", _SOURCE_CODE["social"], src))
+    converted = web["order_id"].to_numpy().astype(np.int64)
+    del web, camp_channel, placed
 
     oday = cal.draw_days(rng, 0, n_other)
-    osec = cal.seconds(oday, _time_of_day(rng, np.full(n_other, 1), prof))
-    n_cust = len(customers)
+    osec = cal.seconds(oday, _time_of_day(rng, np.ones(n_other, dtype=np.int8), prof))
     signup = ((customers["signup_date"] - cal.start).dt.days).to_numpy()
-    cand = rng.integers(0, n_cust, n_other)
+    cand = rng.integers(0, len(customers), n_other)
     logged = (rng.random(n_other) < 0.35) & (signup[cand] <= oday)
-    other_cust = np.where(logged, cand + 1.0, np.nan)
+    del oday
+    other_cust = np.where(logged, cand + 1, 0)  # 0: not logged in
+    del cand, logged
     bounce = rng.random(n_other) < 0.4
-    pages_other = np.where(bounce, 1, 2 + rng.poisson(3, n_other))
+    pages_other = np.where(bounce, 1, 2 + rng.poisson(3, n_other)).astype(np.int32)
 
     start = np.concatenate([conv_start, osec])
-    cust = np.concatenate([conv_cust, other_cust])
-    known = ~np.isnan(cust)
-    cookie = np.where(known, np.nan_to_num(cust).astype(np.int64),
-                      rng.integers(10**8, 10**9, len(start)))
-    visitor = pc.binary_join_element_wise(
-        pc.if_else(pa.array(known), "C-", "A-"), pa.array(cookie).cast(pa.string()), "")
-    sources = np.concatenate([src, _choice(rng, _SOURCES, n_other)])
-    devices = {"mobile": 0.6, "desktop": 0.32, "tablet": 0.08}
-    device = rng.choice(3, len(start), p=list(devices.values()))
-    pages = np.concatenate([4 + rng.poisson(6, n_conv), pages_other])
+    del conv_start, osec
+    n = len(start)
+    cust = np.concatenate([conv_cust, other_cust]).astype(
+        np.int32 if len(customers) < 2**31 else np.int64)
+    del conv_cust, other_cust
+    cookie = rng.integers(10**8, 10**9, n).astype(np.int32)
+    sources = np.concatenate([src, _choice_codes(rng, _SOURCES, n_other)]).astype(np.int8)
+    device = rng.choice(3, n, p=list(_DEVICES.values())).astype(np.int8)
+    pages = np.concatenate([4 + rng.poisson(6, n_conv), pages_other]).astype(np.int32)
+    del pages_other
     cart = np.concatenate([np.ones(n_conv, bool),
                            (~bounce) & (rng.random(n_other) < prof.cart_rate)])
-    converted = np.concatenate([web["order_id"].to_numpy(), np.zeros(n_other, np.int64)])
-    is_conv = np.arange(len(start)) < n_conv
-    # ids in time order: sort the columns once, before they become a DataFrame
+    del bounce
+    # ids in time order: every column is put in that order once, then becomes a column
     order = np.argsort(start, kind="stable")
-    sessions = pd.DataFrame({
-        "session_id": np.arange(1, len(start) + 1),
-        "visitor_id": pd.array(visitor.take(pa.array(order)), dtype="str"),
-        "customer_id": pd.arrays.IntegerArray(np.nan_to_num(cust[order]).astype(np.int64),
-                                              ~known[order]),
-        "started_at": _to_datetime(start[order]),
-        "traffic_source": _labels(list(_SOURCES), _codes(sources, list(_SOURCES))[order]),
-        "device": _labels(list(devices), device[order]),
-        "pages": pages[order],
-        "added_to_cart": cart[order],
-        "converted_order_id": pd.arrays.IntegerArray(converted[order], ~is_conv[order]),
-    })
-    return sessions
+    cols: dict[str, object] = {"session_id": np.arange(1, n + 1)}
+    cust = cust[order]
+    known = cust > 0
+    cols["visitor_id"] = _visitors(known, np.where(known, cust, cookie[order]))
+    del cookie
+    cols["customer_id"] = pd.arrays.IntegerArray(cust.astype(np.int64), ~known)
+    del cust, known
+    cols["started_at"] = _to_datetime(start[order])
+    del start
+    cols["traffic_source"] = _labels(list(_SOURCES), sources[order])
+    cols["device"] = _labels(list(_DEVICES), device[order])
+    del sources, device
+    cols["pages"] = pages[order].astype(np.int64)
+    cols["added_to_cart"] = cart[order]
+    del pages, cart
+    is_conv = order < n_conv
+    order_id = np.zeros(n, dtype=np.int64)
+    order_id[is_conv] = converted[order[is_conv]]
+    cols["converted_order_id"] = pd.arrays.IntegerArray(order_id, ~is_conv)
+    del order, is_conv
+    return pd.DataFrame(cols)
 
+
+def _visitors(known: np.ndarray, number: np.ndarray) -> pd.Series:
+    """``C-<customer id>`` for a logged-in visitor, ``A-<cookie>`` for an anonymous one."""
+    text = pc.binary_join_element_wise(pc.if_else(pa.array(known), "C-", "A-"),
+                                       pa.array(number).cast(pa.string()), "")
+    return pd.Series(pd.array(text, dtype="str"))
