@@ -19,6 +19,8 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -26,7 +28,7 @@ import pyarrow.compute as pc
 
 from .profiles import ShopProfile
 
-__all__ = ["OUTSIDE_TABLES", "SEARCH_TERMS", "INFLUENCERS", "outside_tables"]
+__all__ = ["OUTSIDE_TABLES", "SEARCH_TERMS", "INFLUENCERS", "outside_tables", "outside_parts"]
 
 #: The tables this module adds to a generated shop, in canonical order.
 OUTSIDE_TABLES = ("newsletter", "web_referrals", "social_mentions", "influencer_orders",
@@ -73,20 +75,29 @@ def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), 65, 2]))
 
 
-def outside_tables(prof: ShopProfile, seed: int, tables: dict[str, pd.DataFrame]
+def outside_tables(prof: ShopProfile, seed: int, tables: Mapping[str, pd.DataFrame]
                    ) -> dict[str, pd.DataFrame]:
     """The tables of this module for a generated shop, from its conformed ``tables``."""
+    return dict(outside_parts(prof, seed, tables))
+
+
+def outside_parts(prof: ShopProfile, seed: int, tables: Mapping[str, pd.DataFrame]
+                  ) -> Iterator[tuple[str, pd.DataFrame]]:
+    """The tables of :func:`outside_tables` one by one, in :data:`OUTSIDE_TABLES` order.
+
+    Each is drawn when asked for and reads ``tables`` only then: a caller may add a table
+    (``tickets``) or drop one (``web_sessions`` once the referrals are drawn) in between.
+    Every table is drawn from one random stream, in this order.
+    """
     rng = _rng(seed)
     name = prof.name if prof.name in SEARCH_TERMS else "boutique"
-    return {
-        "newsletter": _newsletter(rng, tables),
-        "web_referrals": _referrals(rng, name, tables["web_sessions"]),
-        "social_mentions": _mentions(rng, name, tables),
-        "influencer_orders": _influencer_orders(rng, name, tables["orders"]),
-        "surveys": _surveys(rng, tables),
-        "customisations": _customisations(rng, name, tables),
-        "store_visits": _store_visits(rng, name, tables["orders"]),
-    }
+    yield "newsletter", _newsletter(rng, tables)
+    yield "web_referrals", _referrals(rng, name, tables["web_sessions"])
+    yield "social_mentions", _mentions(rng, name, tables)
+    yield "influencer_orders", _influencer_orders(rng, name, tables["orders"])
+    yield "surveys", _surveys(rng, tables)
+    yield "customisations", _customisations(rng, name, tables)
+    yield "store_visits", _store_visits(rng, name, tables["orders"])
 
 
 def _span(orders: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:

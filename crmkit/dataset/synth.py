@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import numbers
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,11 +38,12 @@ import pyarrow.compute as pc
 from scipy.special import ndtr
 
 from .._version import __version__
-from ..errors import ParameterError
+from ..errors import ParameterError, check_choice
 from ..i18n import t
 from .backoffice import inventory, numbered, opportunities, tickets
-from .crmdata import CRMData
+from .crmdata import FORMATS, CRMData, write_tables
 from .days import parse_day
+from .folder import LOCK_TIMEOUT, replace_folder
 from .money import derive_line_amounts, minor_digits, to_cents
 from .names import (
     EMAIL_DOMAINS,
@@ -53,9 +56,9 @@ from .names import (
 )
 from .profiles import ShopProfile, get_profile
 from .schema import CHANNELS, SEGMENTS, conform, empty_table
-from .social import outside_tables
+from .social import OUTSIDE_TABLES, outside_parts
 
-__all__ = ["generate", "DEFAULT_START", "DEFAULT_END"]
+__all__ = ["generate", "write_shop", "TABLE_ORDER", "DEFAULT_START", "DEFAULT_END"]
 
 DEFAULT_START = "2024-01-01"
 #: The currency of every synthetic shop.
@@ -162,6 +165,12 @@ def _choice_codes(rng, mapping: dict[str, float], size: int) -> np.ndarray:
 
 
 # ----------------------------------------------------------------------------- public
+#: The tables of a generated shop, in the order :func:`generate` gives them.
+TABLE_ORDER = ("customers", "products", "orders", "order_lines", "web_sessions", "campaigns",
+               "campaign_contacts", "tickets", "ticket_events", "opportunities", "inventory",
+               *OUTSIDE_TABLES)
+
+
 def generate(
     profile: str | ShopProfile,
     *,
@@ -191,34 +200,117 @@ def generate(
     ...
     crmkit.errors.ParameterError: n_customers=0 must be a whole number greater than 0.
     """
-    prof = get_profile(profile)
-    n = prof.default_customers if n_customers is None else n_customers
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
-        raise ParameterError(f"n_customers={n!r} must be a whole number greater than 0.")
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
-        raise ParameterError(f"seed={seed!r} must be a whole number >= 0.")
-    t0, t1 = parse_day("start", start), parse_day("end", end)
-    if t1 < t0:
-        raise ParameterError(
-            f"end={str(t1.date())!r} is before start={str(t0.date())!r}; "
-            "give an end on or after the start."
-        )
-    n = int(n)
-    cal = _Calendar.build(prof, t0, t1)
+    plan = _Plan.of(profile, n_customers, start, end, seed)
+    truth: dict[str, pd.DataFrame] = {}
+    made = dict(_shop(plan, truth))
+    tables = {k: made[k] for k in TABLE_ORDER if k in made}
+    return CRMData(tables, plan.manifest(), truth)
+
+
+def write_shop(
+    path: str | Path,
+    profile: str | ShopProfile,
+    *,
+    n_customers: int | None = None,
+    start: str | pd.Timestamp = DEFAULT_START,
+    end: str | pd.Timestamp = DEFAULT_END,
+    seed: int = 0,
+    format: str = "csv",
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> Path:
+    """Generate a shop straight into folder ``path``: the files of ``generate(...).save(path)``.
+
+    Each table is written as soon as it is final and then dropped, so the memory a
+    shop needs is about its largest table (the web sessions) and the few columns later
+    tables are drawn from, not every table at once: a million customers of
+    ``fashion_chain`` fit in a few GB. The files are byte for byte those of
+    :meth:`CRMData.save <crmkit.dataset.crmdata.CRMData.save>` on :func:`generate`'s
+    result, with the same manifest, written whole or not at all.
+
+    >>> import tempfile
+    >>> folder = write_shop(tempfile.mkdtemp() + "/shop", "boutique", n_customers=80, seed=3)
+    >>> CRMData.load(folder).orders.equals(generate("boutique", n_customers=80, seed=3).orders)
+    True
+    """
+    check_choice("format", format, FORMATS)
+    plan = _Plan.of(profile, n_customers, start, end, seed)
+    truth: dict[str, pd.DataFrame] = {}
+    with replace_folder(Path(path), timeout=lock_timeout) as tmp:
+        write_tables(tmp, format, _shop(plan, truth), truth, plan.manifest())
+    return Path(path)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A shop to generate: its profile, size, period and seed, checked."""
+
+    prof: ShopProfile
+    n: int
+    start: pd.Timestamp
+    end: pd.Timestamp
+    seed: int
+
+    @classmethod
+    def of(cls, profile, n_customers, start, end, seed) -> _Plan:
+        prof = get_profile(profile)
+        n = prof.default_customers if n_customers is None else n_customers
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
+            raise ParameterError(f"n_customers={n!r} must be a whole number greater than 0.")
+        if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+            raise ParameterError(f"seed={seed!r} must be a whole number >= 0.")
+        t0, t1 = parse_day("start", start), parse_day("end", end)
+        if t1 < t0:
+            raise ParameterError(
+                f"end={str(t1.date())!r} is before start={str(t0.date())!r}; "
+                "give an end on or after the start."
+            )
+        return cls(prof, int(n), t0, t1, int(seed))
+
+    def manifest(self) -> dict:
+        return {
+            "profile": self.prof.name, "seed": self.seed, "n_customers": self.n,
+            "start": str(self.start.date()), "end": str(self.end.date()),
+            "crmkit_version": __version__, "source": "crmkit.generate",
+            "shop_name": t(f"profile.{self.prof.name}", "en"), "currency": CURRENCY,
+            "timezone": "Europe/Madrid", "origin": "synthetic",
+        }
+
+
+#: The columns of the customers, orders and lines that tables drawn after them read.
+_LATER = {
+    "customers": ["customer_id", "signup_date", "email", "email_consent"],
+    "orders": ["order_id", "customer_id", "placed_at", "channel", "status", "delivered_at",
+               "campaign_id"],
+    "order_lines": ["order_id", "line_number", "product_id", "quantity"],
+}
+
+
+def _shop(plan: _Plan, truth: dict[str, pd.DataFrame]) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Every table of the shop, conformed, each given as soon as it is final.
+
+    ``truth`` is filled before the first table. Once a table is given this function keeps
+    only the columns that later tables are drawn from (``_LATER``), so a caller that
+    writes each table and drops it holds little more than the table being made.
+    """
+    prof, n, seed = plan.prof, plan.n, plan.seed
+    cal = _Calendar.build(prof, plan.start, plan.end)
     rng = dict(zip(_STREAMS, (np.random.default_rng(s) for s in
-                              np.random.SeedSequence(int(seed)).spawn(len(_STREAMS))),
+                              np.random.SeedSequence(seed).spawn(len(_STREAMS))),
                    strict=True))
 
     campaigns = _variants(rng["experiments"], _campaigns(rng["campaigns"], prof, cal, n))
     customers, latent = _customers(rng["customers"], prof, cal, n, campaigns)
     products, partner = _products(rng["products"], prof)
-    events, truth = _purchases(rng["purchases"], prof, cal, customers, latent)
+    events, truth["customers"] = _purchases(rng["purchases"], prof, cal, customers, latent)
     contacts, conv_events, audiences = _contacts(rng["contacts"], rng["experiments"], prof,
                                                  cal, customers, latent, campaigns)
     events = {k: np.concatenate([events[k], conv_events[k]]) for k in events}
-    campaign_truth = _campaign_truth(campaigns, audiences, events)
+    del conv_events
+    truth["campaigns"] = _campaign_truth(campaigns, audiences, events)
+    del audiences
     orders, lines, contact_order = _orders(_OrderInputs(
         rng["orders"], rng["lines"], prof, cal, latent, products, partner, campaigns, events))
+    del events, latent
     if len(contacts):
         conv = contacts.pop("_event").to_numpy()
         lookup = np.append(contact_order, -1)  # -1: the contact did not convert
@@ -228,29 +320,54 @@ def generate(
     else:
         contacts = contacts.drop(columns="_event")
     campaigns = _finish_campaigns(campaigns, contacts, n, cal)
-    sessions = _sessions(rng["sessions"], prof, cal, customers, orders, campaigns)
-    tick, tick_events = tickets(rng["tickets"], prof, cal, orders, lines, customers)
-    opps = opportunities(rng["opportunities"], prof, cal, customers)
-    inv = inventory(prof, cal, orders, lines, products)
+    truth["complements"] = _complement_pairs(products, partner)
+    del partner, contact_order
 
-    tables = {
-        "customers": customers, "products": products, "orders": orders,
-        "order_lines": lines, "web_sessions": sessions, "campaigns": campaigns,
-        "campaign_contacts": contacts, "tickets": tick, "ticket_events": tick_events,
-        "opportunities": opps, "inventory": inv,
-    }
-    tables = {k: conform(k, v) if len(v) else empty_table(k) for k, v in tables.items()}
-    tables |= {k: conform(k, v) for k, v in  # newsletter, searches, social media...: if any
-               outside_tables(prof, int(seed), tables).items() if len(v)}
-    manifest = {
-        "profile": prof.name, "seed": int(seed), "n_customers": n,
-        "start": str(t0.date()), "end": str(t1.date()), "crmkit_version": __version__,
-        "source": "crmkit.generate",
-        "shop_name": t(f"profile.{prof.name}", "en"), "currency": CURRENCY,
-        "timezone": "Europe/Madrid", "origin": "synthetic",
-    }
-    return CRMData(tables, manifest, {"customers": truth, "campaigns": campaign_truth,
-                                      "complements": _complement_pairs(products, partner)})
+    yield "campaign_contacts", _conformed("campaign_contacts", contacts)
+    del contacts
+    yield "campaigns", _conformed("campaigns", campaigns)
+    kept: dict[str, pd.DataFrame] = {"products": _conformed("products", products)}
+    yield "products", kept["products"]
+    for name, table in (("customers", customers), ("orders", orders), ("order_lines", lines)):
+        full = _conformed(name, table)
+        yield name, full
+        kept[name] = full[_LATER[name]]
+        del full
+    del table
+    customers, orders, lines = kept["customers"], kept["orders"], kept["order_lines"]
+
+    # newsletter, searches, social media...: one stream of draws, in this order
+    outside = outside_parts(prof, seed, kept)
+    yield from _outside(outside, "newsletter")
+    kept["web_sessions"] = _conformed("web_sessions", _sessions(
+        rng["sessions"], prof, cal, customers, orders, campaigns))
+    yield from _outside(outside, "web_referrals")
+    yield "web_sessions", kept.pop("web_sessions")
+
+    tick, tick_events = tickets(rng["tickets"], prof, cal, orders, lines, customers)
+    yield "ticket_events", _conformed("ticket_events", tick_events)
+    del tick_events
+    kept["tickets"] = _conformed("tickets", tick)
+    del tick
+    yield "tickets", kept["tickets"]
+    yield "opportunities", _conformed("opportunities", opportunities(
+        rng["opportunities"], prof, cal, customers))
+    yield "inventory", _conformed("inventory", inventory(prof, cal, orders, lines, products))
+    for name in OUTSIDE_TABLES[2:]:
+        yield from _outside(outside, name)
+
+
+def _conformed(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    return conform(name, table) if len(table) else empty_table(name)
+
+
+def _outside(outside: Iterator[tuple[str, pd.DataFrame]], name: str
+             ) -> Iterator[tuple[str, pd.DataFrame]]:
+    """The next table of the outside world (``name``), conformed, unless it is empty."""
+    got, table = next(outside)
+    assert got == name, (got, name)
+    if len(table):
+        yield name, conform(name, table)
 
 
 # ----------------------------------------------------------------------------- campaigns
@@ -708,12 +825,18 @@ def _orders(inp: _OrderInputs) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     shipping = _shipping(inp.prof, head.channel != "store", goods)
     life = _life_cycle(inp, head)
     orders = _order_frame(inp, head, life, shipping, goods)
+    del life, shipping, goods
+    # lines in (order id, line number) order: each order's lines, orders in time order
+    per_order = np.bincount(line_order, minlength=len(head.order))
+    first = (np.cumsum(per_order) - per_order)[head.order]
+    count = per_order[head.order]
+    at = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(len(line_order))
+    del per_order, count, first
     lines = pd.DataFrame({
-        "order_id": head.order_id[line_order], "line_number": line_no,
-        "product_id": prod + 1, "quantity": qty, "unit_price": price, "discount": disc,
-        "amount_cents": pd.array(amount, dtype="Int64"),
+        "order_id": head.order_id[line_order[at]], "line_number": line_no[at],
+        "product_id": prod[at] + 1, "quantity": qty[at], "unit_price": price[at],
+        "discount": disc[at], "amount_cents": pd.array(amount[at], dtype="Int64"),
     })
-    lines = lines.sort_values(["order_id", "line_number"], kind="stable").reset_index(drop=True)
     return orders, lines, contact_order
 
 
@@ -775,10 +898,29 @@ def _line_money(inp: _OrderInputs, line_order, qty, price) -> tuple[np.ndarray, 
                  if "disc" in campaigns else np.zeros(len(camp)))
     disc_order = np.where(camp >= 0, camp_disc, np.where(on_sale, 0.3, 0.0))
     disc = np.round(disc_order[line_order], 4)
-    # money is set once, here, in cents: one half-even rounding per line (money.py)
-    amount = derive_line_amounts(pd.DataFrame({"quantity": qty, "unit_price": price,
-                                               "discount": disc}), CURRENCY)
-    return disc, amount.to_numpy(dtype=np.int64)
+    # money is set once, here, in cents: one half-even rounding per line (money.py),
+    # worked out once for each (quantity, price, discount) a line has
+    combo, first = _combos(qty, price, disc)
+    amount = derive_line_amounts(pd.DataFrame({"quantity": qty[first], "unit_price": price[first],
+                                               "discount": disc[first]}), CURRENCY)
+    return disc, amount.to_numpy(dtype=np.int64)[combo]
+
+
+def _combos(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The combination of values of each row (a code) and a first row of each combination.
+
+    >>> code, first = _combos(np.array([1, 1, 2, 1]), np.array([0.5, 0.5, 0.5, 0.7]))
+    >>> code.tolist(), first.tolist()
+    ([0, 0, 1, 2], [0, 2, 3])
+    """
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        code, uniques = pd.factorize(col, sort=False)
+        key = key * len(uniques) + code
+    combo, _ = pd.factorize(key, sort=False)
+    first = np.full(int(combo.max()) + 1 if len(combo) else 0, -1, dtype=np.int64)
+    first[combo[::-1]] = np.arange(len(combo))[::-1]
+    return combo, first
 
 
 def _shipping(prof: ShopProfile, remote: np.ndarray, goods: np.ndarray) -> np.ndarray:
