@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from .._version import __version__
 from ..errors import DatasetError, MissingTableError, SchemaError, check_choice
@@ -338,7 +339,8 @@ def write_tables(folder: Path, format: str, tables: Iterable[tuple[str, pd.DataF
     for name, df in tables:
         _write(df, folder / f"{name}.{format}", format)
         files[f"{name}.{format}"] = rows[name] = len(df)
-        del df  # not held while the next table is made
+        del df  # not held while the next table is made,
+        pa.default_memory_pool().release_unused()  # nor kept by Arrow's allocator
     if truth:
         (folder / TRUTH_DIR).mkdir(exist_ok=True)
         for name, df in truth.items():

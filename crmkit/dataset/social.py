@@ -159,14 +159,14 @@ def _referrals(rng, name, sessions) -> pd.DataFrame:
     month = sessions["started_at"].dt.month.to_numpy()
     conv = sessions["converted_order_id"].notna().to_numpy()
     cum = _term_chances(k, month.dtype)
-    u = rng.random(n)
     search = np.flatnonzero((kind == 0) | (kind == 1))
+    u = rng.random(n)[search]
     group = (conv[search] * 12 + month[search] - 1).astype(np.int8)
     del month, conv
     pick = np.empty(len(search), dtype=np.int8)
     for g in range(len(cum)):
         rows = np.flatnonzero(group == g)
-        pick[rows] = (u[search[rows], None] > cum[g][None, :]).sum(axis=1).clip(max=k - 1)
+        pick[rows] = (u[rows, None] > cum[g][None, :]).sum(axis=1).clip(max=k - 1)
     del u, group
     labels = ["google.es", "google.es/ads"]
     site = np.full(n, -1, dtype=np.int8)
@@ -183,7 +183,7 @@ def _referrals(rng, name, sessions) -> pd.DataFrame:
         "session_id": sessions["session_id"].to_numpy()[keep],
         "referrer": _text(labels, site[keep]),
         "search_term": _text(terms, pa.array(term, mask=term < 0)),
-    })
+    }, copy=False)
 
 
 def _term_chances(k: int, dtype) -> np.ndarray:

@@ -411,8 +411,8 @@ def _finish_campaigns(c: pd.DataFrame, contacts: pd.DataFrame, n: int, cal) -> p
     """Budget and SMART target value once we know how many customers each campaign reaches."""
     if "day0" not in c:
         return c
-    reach = contacts.groupby("campaign_id").size().reindex(c["campaign_id"], fill_value=0)
-    reach = reach.to_numpy()
+    reach = contacts.groupby("campaign_id").size().reindex(c["campaign_id"], fill_value=0
+                                                           ).to_numpy()
     spend = reach * c["cost_per_contact"].to_numpy() * c["planning"].to_numpy()
     acq_budget = np.round(300 + 2.5 * n * c["planning"].to_numpy(), -1)
     c["budget"] = np.where(c["goal"] == "acquisition", acq_budget, np.round(spend, 2))
@@ -489,7 +489,7 @@ def _customers(rng, prof: ShopProfile, cal: _Calendar, n: int, campaigns: pd.Dat
                                  & (signup <= row.day1))
             hit = hit[rng.random(len(hit)) < 0.45]
             acq[hit] = "campaign"
-            acq_campaign[hit] = row.campaign_id
+            acq_campaign[hit] = int(row.campaign_id)  # type: ignore[arg-type]
 
     # Which fields the shop knows: a Gaussian copula, so that customers known at a
     # high level tend to be known at the lower ones, with exact marginal fill rates.
@@ -745,9 +745,9 @@ def _campaign_truth(campaigns: pd.DataFrame, audiences: list[dict], events: dict
     uplift is the mean over the audience of ``(1 - base) * q``: the difference
     in conversion rate between contacting everyone and contacting no one.
     """
-    cols = {"campaign_id": [], "variant": [], "audience": [], "control": [], "treated": [],
-            "true_uplift": []}
-    variant = campaigns["variant"].to_numpy() if "variant" in campaigns else []
+    cols: dict[str, list] = {"campaign_id": [], "variant": [], "audience": [], "control": [],
+                             "treated": [], "true_uplift": []}
+    variant = campaigns["variant"].to_numpy() if "variant" in campaigns else np.array([])
     for aud in audiences:
         d = events["day"]
         window = ((events["cust"] >= 0) & (d >= aud["day0"]) & (d <= aud["day1"])
@@ -1005,7 +1005,7 @@ def _labels(labels: list[str], codes: np.ndarray) -> pd.Series:
     return pd.Series(pd.array(pa.array(labels).take(pa.array(codes)), dtype="str"))
 
 
-def _fits(pref_pay: np.ndarray, channel: np.ndarray) -> np.ndarray:
+def _fits(pref_pay, channel: np.ndarray) -> np.ndarray:
     ok = np.zeros(len(channel), dtype=bool)
     for ch, methods in PAYMENT_MIX.items():
         ok |= (channel == ch) & np.isin(pref_pay, list(methods))
@@ -1077,7 +1077,7 @@ def _sessions(rng, prof, cal, customers, orders, campaigns) -> pd.DataFrame:
     order = np.argsort(start, kind="stable")
     cols: dict[str, object] = {"session_id": np.arange(1, n + 1)}
     cust = cust[order]
-    known = cust > 0
+    known = np.greater(cust, 0)
     cols["visitor_id"] = _visitors(known, np.where(known, cust, cookie[order]))
     del cookie
     cols["customer_id"] = pd.arrays.IntegerArray(cust.astype(np.int64), ~known)
@@ -1095,7 +1095,7 @@ def _sessions(rng, prof, cal, customers, orders, campaigns) -> pd.DataFrame:
     order_id[is_conv] = converted[order[is_conv]]
     cols["converted_order_id"] = pd.arrays.IntegerArray(order_id, ~is_conv)
     del order, is_conv
-    return pd.DataFrame(cols)
+    return pd.DataFrame(cols, copy=False)  # the columns as they are: no second copy
 
 
 def _visitors(known: np.ndarray, number: np.ndarray) -> pd.Series:
