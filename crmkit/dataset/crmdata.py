@@ -27,8 +27,10 @@ crmkit.errors.MissingTableError: this shop's data has no table 'tickets'...
 
 from __future__ import annotations
 
+import ctypes
 import json
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -60,7 +62,7 @@ from .schema import (
 )
 
 __all__ = ["CRMData", "MANIFEST", "FORMATS", "read_json", "slugify", "check_files",
-           "write_tables"]
+           "write_tables", "give_back_memory"]
 
 MANIFEST = "manifest.json"
 FORMATS = ("csv", "parquet")
@@ -339,8 +341,8 @@ def write_tables(folder: Path, format: str, tables: Iterable[tuple[str, pd.DataF
     for name, df in tables:
         _write(df, folder / f"{name}.{format}", format)
         files[f"{name}.{format}"] = rows[name] = len(df)
-        del df  # not held while the next table is made,
-        pa.default_memory_pool().release_unused()  # nor kept by Arrow's allocator
+        del df  # not held while the next table is made
+        give_back_memory()
     if truth:
         (folder / TRUTH_DIR).mkdir(exist_ok=True)
         for name, df in truth.items():
@@ -360,6 +362,31 @@ def write_tables(folder: Path, format: str, tables: Iterable[tuple[str, pd.DataF
     (folder / MANIFEST).write_text(
         json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
+
+
+def give_back_memory() -> None:
+    """Return the memory of freed tables to the system, not only to the allocators.
+
+    Arrow's allocator keeps freed blocks for reuse, and so does the C library's ``malloc``
+    (the many small strings and arrays a table is made from leave its heap full of holes
+    it does not give back by itself): a process that makes one big table after another
+    would otherwise hold the memory of all of them at once. Both are asked to release
+    what is unused (``malloc_trim`` where the C library is glibc; nothing elsewhere).
+    """
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc():
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:  # not glibc (macOS, Windows, musl)
+        return None
+
+
+_LIBC = _glibc() if sys.platform.startswith("linux") else None
 
 
 def check_files(path: Path, manifest: dict) -> None:

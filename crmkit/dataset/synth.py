@@ -41,7 +41,7 @@ from .._version import __version__
 from ..errors import ParameterError, check_choice
 from ..i18n import t
 from .backoffice import inventory, numbered, opportunities, tickets
-from .crmdata import FORMATS, CRMData, write_tables
+from .crmdata import FORMATS, CRMData, give_back_memory, write_tables
 from .days import parse_day
 from .folder import LOCK_TIMEOUT, replace_folder
 from .money import derive_line_amounts, minor_digits, to_cents
@@ -276,12 +276,13 @@ class _Plan:
         }
 
 
-#: The columns of the customers, orders and lines that tables drawn after them read.
+#: The columns of the customers, orders, lines and visits that tables drawn after them read.
 _LATER = {
     "customers": ["customer_id", "signup_date", "email", "email_consent"],
     "orders": ["order_id", "customer_id", "placed_at", "channel", "status", "delivered_at",
                "campaign_id"],
     "order_lines": ["order_id", "line_number", "product_id", "quantity"],
+    "web_sessions": ["session_id", "started_at", "traffic_source", "converted_order_id"],
 }
 
 
@@ -339,10 +340,14 @@ def _shop(plan: _Plan, truth: dict[str, pd.DataFrame]) -> Iterator[tuple[str, pd
     # newsletter, searches, social media...: one stream of draws, in this order
     outside = outside_parts(prof, seed, kept)
     yield from _outside(outside, "newsletter")
-    kept["web_sessions"] = _conformed("web_sessions", _sessions(
-        rng["sessions"], prof, cal, customers, orders, campaigns))
+    give_back_memory()  # what the customers and orders were made from: before the largest
+    sessions = _conformed("web_sessions", _sessions(rng["sessions"], prof, cal, customers,
+                                                    orders, campaigns))
+    yield "web_sessions", sessions
+    kept["web_sessions"] = sessions[_LATER["web_sessions"]]
+    del sessions
     yield from _outside(outside, "web_referrals")
-    yield "web_sessions", kept.pop("web_sessions")
+    del kept["web_sessions"]
 
     tick, tick_events = tickets(rng["tickets"], prof, cal, orders, lines, customers)
     yield "ticket_events", _conformed("ticket_events", tick_events)
