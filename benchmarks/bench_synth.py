@@ -4,7 +4,10 @@ Each measurement runs in a fresh subprocess so that its peak memory (max RSS)
 is its own. The *floor* is the cheapest vectorized generator imaginable for
 the same output: numpy drawing one random column per order-line field and
 pandas wrapping them in a DataFrame; the ratio says how much the believable
-behaviour costs on top of that.
+behaviour costs on top of that. *Write* is the shop generated straight into a
+folder of Parquet files (``write_shop``: each table written as soon as it is
+final, then dropped), the way a large shop is made; ``generate`` keeps every
+table in memory.
 
     python benchmarks/bench_synth.py                 # full run, updates benchmarks/README.md
     python benchmarks/bench_synth.py --sizes 10000   # quick look, README untouched
@@ -23,6 +26,8 @@ from common import PEAK_MB, run_child, write_block  # noqa: E402
 PROFILES = ("fashion_chain", "sports_shop")
 SIZES = (10_000, 100_000, 1_000_000)
 TARGET_LINES, TARGET_SECONDS, TARGET_MB = 1_000_000, 15.0, 3 * 1024
+#: Writing a shop of this many customers to disk stays under WRITE_TARGET_MB.
+WRITE_TARGET_CUSTOMERS, WRITE_TARGET_MB = 1_000_000, 8 * 1024
 
 _CHILD = r"""
 import json, sys, time
@@ -33,6 +38,15 @@ if mode == "generate":
     from crmkit.dataset.synth import generate
     data = generate(profile, n_customers=n, seed=1)
     rows = {k: len(v) for k, v in data.tables.items()}
+elif mode == "write":
+    import tempfile
+    from pathlib import Path
+    from crmkit.dataset.synth import write_shop
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = write_shop(Path(tmp) / "shop", profile, n_customers=n, seed=1,
+                            format="parquet")
+        rows = json.loads((folder / "manifest.json").read_text())["tables"]
+        seconds = time.perf_counter() - t0  # the folder's removal is not timed
 else:  # floor: the same number of order lines as plain random columns
     lines = int(sys.argv[4])
     rng = np.random.default_rng(1)
@@ -43,7 +57,8 @@ else:  # floor: the same number of order lines as plain random columns
         "discount": rng.choice([0.0, 0.3], lines),
     })
     rows = {"order_lines": len(df)}
-seconds = time.perf_counter() - t0
+if mode != "write":
+    seconds = time.perf_counter() - t0
 __PEAK__
 print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "rows": rows}))
 """
@@ -57,22 +72,27 @@ def measure(profile: str, n: int) -> dict:
     gen = _run("generate", profile, str(n))
     lines = gen["rows"]["order_lines"]
     floor = _run("floor", profile, str(n), str(lines))
+    written = _run("write", profile, str(n))
+    assert written["rows"] == gen["rows"], "write_shop wrote other tables than generate made"
     return {
         "profile": profile, "customers": n, "orders": gen["rows"]["orders"], "lines": lines,
         "all_rows": sum(gen["rows"].values()), "seconds": gen["seconds"],
         "peak_mb": gen["peak_mb"], "floor_seconds": floor["seconds"],
-        "floor_mb": floor["peak_mb"],
+        "floor_mb": floor["peak_mb"], "write_seconds": written["seconds"],
+        "write_mb": written["peak_mb"],
     }
 
 
 def table(results: list[dict]) -> str:
     head = ("| profile | customers | orders | order lines | all rows | seconds | peak MB "
-            "| lines/s | floor s | × floor | floor MB |\n" + "|---" * 11 + "|")
+            "| lines/s | floor s | × floor | floor MB | write s | write peak MB |\n"
+            + "|---" * 13 + "|")
     rows = [
         f"| {r['profile']} | {r['customers']:,} | {r['orders']:,} | {r['lines']:,} | "
         f"{r['all_rows']:,} | {r['seconds']:.2f} | {r['peak_mb']:,.0f} | "
         f"{r['lines'] / r['seconds']:,.0f} | {r['floor_seconds']:.2f} | "
-        f"{r['seconds'] / r['floor_seconds']:.1f} | {r['floor_mb']:,.0f} |"
+        f"{r['seconds'] / r['floor_seconds']:.1f} | {r['floor_mb']:,.0f} | "
+        f"{r['write_seconds']:.2f} | {r['write_mb']:,.0f} |"
         for r in results
     ]
     return "\n".join([head, *rows])
@@ -90,8 +110,15 @@ def verdict(results: list[dict]) -> str:
         lines.append(f"- {r['profile']}: {r['lines']:,} order lines ({r['customers']:,} "
                      f"customers) in {r['seconds']:.1f} s, peak {r['peak_mb']:,.0f} MB: "
                      f"{'met' if ok else 'NOT met'}")
-    return (f"Target: >= 1M order lines in < {TARGET_SECONDS:.0f} s and < 3 GB peak.\n\n"
-            + "\n".join(lines))
+    for r in results:
+        if r["customers"] == WRITE_TARGET_CUSTOMERS:
+            ok = r["write_mb"] < WRITE_TARGET_MB
+            lines.append(f"- {r['profile']}: {r['customers']:,} customers written to Parquet "
+                         f"in {r['write_seconds']:.1f} s, peak {r['write_mb']:,.0f} MB "
+                         f"(< {WRITE_TARGET_MB:,} MB): {'met' if ok else 'NOT met'}")
+    return (f"Target: >= 1M order lines in < {TARGET_SECONDS:.0f} s and < 3 GB peak; "
+            f"{WRITE_TARGET_CUSTOMERS:,} customers written under "
+            f"{WRITE_TARGET_MB // 1024} GB.\n\n" + "\n".join(lines))
 
 
 def main() -> None:
@@ -108,7 +135,8 @@ def main() -> None:
             results.append(r)
             print(f"{profile:14} {n:>9,} customers: {r['lines']:>11,} lines "
                   f"{r['seconds']:7.2f} s  {r['peak_mb']:8,.0f} MB  "
-                  f"({r['seconds'] / r['floor_seconds']:.1f}× floor)", flush=True)
+                  f"({r['seconds'] / r['floor_seconds']:.1f}× floor); written "
+                  f"{r['write_seconds']:7.2f} s  {r['write_mb']:8,.0f} MB", flush=True)
             if n == 100_000:  # next: the size that gives just over 1M order lines
                 target = math.ceil(TARGET_LINES * 1.05 / (r["lines"] / n) / 1000) * 1000
                 t = measure(profile, target)

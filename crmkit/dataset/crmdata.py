@@ -27,13 +27,17 @@ crmkit.errors.MissingTableError: this shop's data has no table 'tickets'...
 
 from __future__ import annotations
 
+import ctypes
 import json
 import re
+import sys
 import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from .._version import __version__
 from ..errors import DatasetError, MissingTableError, SchemaError, check_choice
@@ -57,7 +61,8 @@ from .schema import (
     validate_table,
 )
 
-__all__ = ["CRMData", "MANIFEST", "FORMATS", "read_json", "slugify", "check_files"]
+__all__ = ["CRMData", "MANIFEST", "FORMATS", "read_json", "slugify", "check_files",
+           "write_tables", "give_back_memory"]
 
 MANIFEST = "manifest.json"
 FORMATS = ("csv", "parquet")
@@ -259,29 +264,7 @@ class CRMData:
         return path
 
     def _write_into(self, folder: Path, format: str, extra) -> None:
-        files: dict[str, int | None] = {}
-        for name, df in self.tables.items():
-            _write(df, folder / f"{name}.{format}", format)
-            files[f"{name}.{format}"] = len(df)
-        if self.truth:
-            (folder / TRUTH_DIR).mkdir(exist_ok=True)
-            for name, df in self.truth.items():
-                _write(df, folder / TRUTH_DIR / f"{name}.{format}", format)
-                files[f"{TRUTH_DIR}/{name}.{format}"] = len(df)
-        for name in (extra(folder) if extra else ()):
-            files[str(name)] = None
-        manifest = {
-            **{k: v for k, v in self.manifest.items() if k != "files"},
-            "format": format,
-            "crmkit_version": self.manifest.get("crmkit_version", __version__),
-            "tables": {k: len(v) for k, v in self.tables.items()},
-            "truth": sorted(self.truth),
-            "files": {f: {"rows": rows, "sha256": file_digest(folder / f)}
-                      for f, rows in sorted(files.items())},
-        }
-        (folder / MANIFEST).write_text(
-            json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
-        )
+        write_tables(folder, format, self.tables.items(), self.truth, self.manifest, extra)
 
     @classmethod
     def load(cls, path: str | Path, *, validate: bool = True) -> CRMData:
@@ -342,6 +325,68 @@ class CRMData:
                         f": {exc.problem}. Fix the value(s) in the file.") from exc
                 raise DatasetError(f"dataset {str(path)!r}: {exc}") from exc
         return data
+
+
+def write_tables(folder: Path, format: str, tables: Iterable[tuple[str, pd.DataFrame]],
+                 truth: Mapping[str, pd.DataFrame], manifest: dict, extra=None) -> None:
+    """Write the files of a dataset into ``folder`` (being filled): what :meth:`CRMData.save`
+    writes, from ``(name, table)`` pairs that may come one at a time.
+
+    A table is not held once written, so a producer that makes each table when asked
+    (:func:`crmkit.dataset.synth.write_shop`) never needs all of them at once. ``truth``
+    is read after the last table.
+    """
+    files: dict[str, int | None] = {}
+    rows: dict[str, int] = {}
+    for name, df in tables:
+        _write(df, folder / f"{name}.{format}", format)
+        files[f"{name}.{format}"] = rows[name] = len(df)
+        del df  # not held while the next table is made
+        give_back_memory()
+    if truth:
+        (folder / TRUTH_DIR).mkdir(exist_ok=True)
+        for name, df in truth.items():
+            _write(df, folder / TRUTH_DIR / f"{name}.{format}", format)
+            files[f"{TRUTH_DIR}/{name}.{format}"] = len(df)
+    for name in (extra(folder) if extra else ()):
+        files[str(name)] = None
+    manifest = {
+        **{k: v for k, v in manifest.items() if k != "files"},
+        "format": format,
+        "crmkit_version": manifest.get("crmkit_version", __version__),
+        "tables": rows,
+        "truth": sorted(truth),
+        "files": {f: {"rows": n, "sha256": file_digest(folder / f)}
+                  for f, n in sorted(files.items())},
+    }
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8"
+    )
+
+
+def give_back_memory() -> None:
+    """Return the memory of freed tables to the system, not only to the allocators.
+
+    Arrow's allocator keeps freed blocks for reuse, and so does the C library's ``malloc``
+    (the many small strings and arrays a table is made from leave its heap full of holes
+    it does not give back by itself): a process that makes one big table after another
+    would otherwise hold the memory of all of them at once. Both are asked to release
+    what is unused (``malloc_trim`` where the C library is glibc; nothing elsewhere).
+    """
+    pa.default_memory_pool().release_unused()
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _glibc():
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        return libc if hasattr(libc, "malloc_trim") else None
+    except OSError:  # not glibc (macOS, Windows, musl)
+        return None
+
+
+_LIBC = _glibc() if sys.platform.startswith("linux") else None
 
 
 def check_files(path: Path, manifest: dict) -> None:

@@ -19,12 +19,16 @@ True
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .profiles import ShopProfile
 
-__all__ = ["OUTSIDE_TABLES", "SEARCH_TERMS", "INFLUENCERS", "outside_tables"]
+__all__ = ["OUTSIDE_TABLES", "SEARCH_TERMS", "INFLUENCERS", "outside_tables", "outside_parts"]
 
 #: The tables this module adds to a generated shop, in canonical order.
 OUTSIDE_TABLES = ("newsletter", "web_referrals", "social_mentions", "influencer_orders",
@@ -71,20 +75,29 @@ def _rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([int(seed), 65, 2]))
 
 
-def outside_tables(prof: ShopProfile, seed: int, tables: dict[str, pd.DataFrame]
+def outside_tables(prof: ShopProfile, seed: int, tables: Mapping[str, pd.DataFrame]
                    ) -> dict[str, pd.DataFrame]:
     """The tables of this module for a generated shop, from its conformed ``tables``."""
+    return dict(outside_parts(prof, seed, tables))
+
+
+def outside_parts(prof: ShopProfile, seed: int, tables: Mapping[str, pd.DataFrame]
+                  ) -> Iterator[tuple[str, pd.DataFrame]]:
+    """The tables of :func:`outside_tables` one by one, in :data:`OUTSIDE_TABLES` order.
+
+    Each is drawn when asked for and reads ``tables`` only then: a caller may add a table
+    (``tickets``) or drop one (``web_sessions`` once the referrals are drawn) in between.
+    Every table is drawn from one random stream, in this order.
+    """
     rng = _rng(seed)
     name = prof.name if prof.name in SEARCH_TERMS else "boutique"
-    return {
-        "newsletter": _newsletter(rng, tables),
-        "web_referrals": _referrals(rng, name, tables["web_sessions"]),
-        "social_mentions": _mentions(rng, name, tables),
-        "influencer_orders": _influencer_orders(rng, name, tables["orders"]),
-        "surveys": _surveys(rng, tables),
-        "customisations": _customisations(rng, name, tables),
-        "store_visits": _store_visits(rng, name, tables["orders"]),
-    }
+    yield "newsletter", _newsletter(rng, tables)
+    yield "web_referrals", _referrals(rng, name, tables["web_sessions"])
+    yield "social_mentions", _mentions(rng, name, tables)
+    yield "influencer_orders", _influencer_orders(rng, name, tables["orders"])
+    yield "surveys", _surveys(rng, tables)
+    yield "customisations", _customisations(rng, name, tables)
+    yield "store_visits", _store_visits(rng, name, tables["orders"])
 
 
 def _span(orders: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
@@ -131,30 +144,63 @@ def _referrals(rng, name, sessions) -> pd.DataFrame:
     """A search term for visits from a search engine, a referring site for the others.
 
     Converting visits favour the first terms (the shop's own name converts well), and each
-    term has its month of interest, so the terms' trends differ."""
+    term has its month of interest, so the terms' trends differ.
+
+    Every visit draws one number; the chance of each term depends only on the visit's
+    month and whether it converted, so the 24 rows of cumulative chances are computed
+    once and each visit is looked up among them (no visits x terms matrix)."""
     if not len(sessions):
         return pd.DataFrame()
-    terms = np.asarray(SEARCH_TERMS[name], dtype=object)
-    k = len(terms)
-    src = sessions["traffic_source"].to_numpy()
-    search = np.isin(src, ("organic", "paid_search"))
+    terms = SEARCH_TERMS[name]
+    k, n = len(terms), len(sessions)
+    kinds = ("organic", "paid_search", *_REFERRERS)  # codes 0, 1 (search engines), 2, 3
+    kind = pc.index_in(pa.array(sessions["traffic_source"]), value_set=pa.array(kinds))
+    kind = kind.fill_null(-1).to_numpy().astype(np.int8)
     month = sessions["started_at"].dt.month.to_numpy()
+    conv = sessions["converted_order_id"].notna().to_numpy()
+    cum = _term_chances(k, month.dtype)
+    search = np.flatnonzero((kind == 0) | (kind == 1))
+    u = rng.random(n)[search]
+    group = (conv[search] * 12 + month[search] - 1).astype(np.int8)
+    del month, conv
+    pick = np.empty(len(search), dtype=np.int8)
+    for g in range(len(cum)):
+        rows = np.flatnonzero(group == g)
+        pick[rows] = (u[rows, None] > cum[g][None, :]).sum(axis=1).clip(max=k - 1)
+    del u, group
+    labels = ["google.es", "google.es/ads"]
+    site = np.full(n, -1, dtype=np.int8)
+    site[search] = kind[search]  # organic: google.es, paid: google.es/ads
+    for code, sites in enumerate(_REFERRERS.values(), start=2):
+        m = kind == code
+        site[m] = len(labels) + rng.choice(len(sites), int(m.sum()))
+        labels += sites
+    keep = kind >= 0
+    term = np.full(n, -1, dtype=np.int8)
+    term[search] = pick
+    term = term[keep]
+    return pd.DataFrame({
+        "session_id": sessions["session_id"].to_numpy()[keep],
+        "referrer": _text(labels, site[keep]),
+        "search_term": _text(terms, pa.array(term, mask=term < 0)),
+    }, copy=False)
+
+
+def _term_chances(k: int, dtype) -> np.ndarray:
+    """Cumulative chance of each search term, for a visit (not) converted in each month.
+
+    Row ``12 * converted + month - 1``; the arithmetic of each row is the one a visit of
+    that month would have on its own."""
+    month = np.arange(1, 13, dtype=dtype)
     peak = (np.arange(k) * 12 // k) + 1
     season = 1 + 0.8 * np.cos(2 * np.pi * (month[:, None] - peak[None, :]) / 12)
-    conv = sessions["converted_order_id"].notna().to_numpy()
-    pull = np.where(conv[:, None], np.linspace(2.0, 0.5, k)[None, :], 1.0)
-    w = season * pull
-    cum = (w / w.sum(axis=1, keepdims=True)).cumsum(axis=1)
-    pick = (rng.random(len(sessions))[:, None] > cum).sum(axis=1).clip(max=k - 1)
-    referrer = np.full(len(sessions), None, dtype=object)
-    for source, sites in _REFERRERS.items():
-        m = src == source
-        referrer[m] = rng.choice(sites, int(m.sum()))
-    referrer[search] = np.where(src[search] == "organic", "google.es", "google.es/ads")
-    keep = search | np.isin(src, tuple(_REFERRERS))
-    return pd.DataFrame({"session_id": sessions["session_id"].to_numpy()[keep],
-                         "referrer": referrer[keep],
-                         "search_term": np.where(search, terms[pick], None)[keep]})
+    w = np.concatenate([season * 1.0, season * np.linspace(2.0, 0.5, k)[None, :]])
+    return (w / w.sum(axis=1, keepdims=True)).cumsum(axis=1)
+
+
+def _text(labels, codes) -> pd.Series:
+    """A text column from a few labels and one code per row (a null code: no text)."""
+    return pd.Series(pd.array(pa.array(list(labels)).take(pa.array(codes)), dtype="str"))
 
 
 def _mentions(rng, name, tables) -> pd.DataFrame:

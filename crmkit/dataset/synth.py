@@ -27,7 +27,9 @@ from __future__ import annotations
 
 import numbers
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -36,11 +38,12 @@ import pyarrow.compute as pc
 from scipy.special import ndtr
 
 from .._version import __version__
-from ..errors import ParameterError
+from ..errors import ParameterError, check_choice
 from ..i18n import t
 from .backoffice import inventory, numbered, opportunities, tickets
-from .crmdata import CRMData
+from .crmdata import FORMATS, CRMData, give_back_memory, write_tables
 from .days import parse_day
+from .folder import LOCK_TIMEOUT, replace_folder
 from .money import derive_line_amounts, minor_digits, to_cents
 from .names import (
     EMAIL_DOMAINS,
@@ -53,9 +56,9 @@ from .names import (
 )
 from .profiles import ShopProfile, get_profile
 from .schema import CHANNELS, SEGMENTS, conform, empty_table
-from .social import outside_tables
+from .social import OUTSIDE_TABLES, outside_parts
 
-__all__ = ["generate", "DEFAULT_START", "DEFAULT_END"]
+__all__ = ["generate", "write_shop", "TABLE_ORDER", "DEFAULT_START", "DEFAULT_END"]
 
 DEFAULT_START = "2024-01-01"
 #: The currency of every synthetic shop.
@@ -150,12 +153,24 @@ def _to_datetime(seconds: np.ndarray, valid: np.ndarray | None = None) -> np.nda
 
 
 def _choice(rng, mapping: dict[str, float], size: int) -> np.ndarray:
-    keys = list(mapping)
-    p = np.asarray([mapping[k] for k in keys], dtype=float)
-    return np.asarray(keys, dtype=object)[rng.choice(len(keys), size=size, p=p / p.sum())]
+    """``size`` keys of ``mapping`` drawn with its weights (an object array)."""
+    return np.asarray(list(mapping), dtype=object)[_choice_codes(rng, mapping, size)]
+
+
+def _choice_codes(rng, mapping: dict[str, float], size: int) -> np.ndarray:
+    """Positions in ``mapping`` of ``size`` keys drawn with its weights (the draws of
+    :func:`_choice`)."""
+    p = np.asarray(list(mapping.values()), dtype=float)
+    return rng.choice(len(p), size=size, p=p / p.sum())
 
 
 # ----------------------------------------------------------------------------- public
+#: The tables of a generated shop, in the order :func:`generate` gives them.
+TABLE_ORDER = ("customers", "products", "orders", "order_lines", "web_sessions", "campaigns",
+               "campaign_contacts", "tickets", "ticket_events", "opportunities", "inventory",
+               *OUTSIDE_TABLES)
+
+
 def generate(
     profile: str | ShopProfile,
     *,
@@ -185,34 +200,118 @@ def generate(
     ...
     crmkit.errors.ParameterError: n_customers=0 must be a whole number greater than 0.
     """
-    prof = get_profile(profile)
-    n = prof.default_customers if n_customers is None else n_customers
-    if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
-        raise ParameterError(f"n_customers={n!r} must be a whole number greater than 0.")
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
-        raise ParameterError(f"seed={seed!r} must be a whole number >= 0.")
-    t0, t1 = parse_day("start", start), parse_day("end", end)
-    if t1 < t0:
-        raise ParameterError(
-            f"end={str(t1.date())!r} is before start={str(t0.date())!r}; "
-            "give an end on or after the start."
-        )
-    n = int(n)
-    cal = _Calendar.build(prof, t0, t1)
+    plan = _Plan.of(profile, n_customers, start, end, seed)
+    truth: dict[str, pd.DataFrame] = {}
+    made = dict(_shop(plan, truth))
+    tables = {k: made[k] for k in TABLE_ORDER if k in made}
+    return CRMData(tables, plan.manifest(), truth)
+
+
+def write_shop(
+    path: str | Path,
+    profile: str | ShopProfile,
+    *,
+    n_customers: int | None = None,
+    start: str | pd.Timestamp = DEFAULT_START,
+    end: str | pd.Timestamp = DEFAULT_END,
+    seed: int = 0,
+    format: str = "csv",
+    lock_timeout: float = LOCK_TIMEOUT,
+) -> Path:
+    """Generate a shop straight into folder ``path``: the files of ``generate(...).save(path)``.
+
+    Each table is written as soon as it is final and then dropped, so the memory a
+    shop needs is about its largest table (the web sessions) and the few columns later
+    tables are drawn from, not every table at once: a million customers of
+    ``fashion_chain`` fit in a few GB. The files are byte for byte those of
+    :meth:`CRMData.save <crmkit.dataset.crmdata.CRMData.save>` on :func:`generate`'s
+    result, with the same manifest, written whole or not at all.
+
+    >>> import tempfile
+    >>> folder = write_shop(tempfile.mkdtemp() + "/shop", "boutique", n_customers=80, seed=3)
+    >>> CRMData.load(folder).orders.equals(generate("boutique", n_customers=80, seed=3).orders)
+    True
+    """
+    check_choice("format", format, FORMATS)
+    plan = _Plan.of(profile, n_customers, start, end, seed)
+    truth: dict[str, pd.DataFrame] = {}
+    with replace_folder(Path(path), timeout=lock_timeout) as tmp:
+        write_tables(tmp, format, _shop(plan, truth), truth, plan.manifest())
+    return Path(path)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """A shop to generate: its profile, size, period and seed, checked."""
+
+    prof: ShopProfile
+    n: int
+    start: pd.Timestamp
+    end: pd.Timestamp
+    seed: int
+
+    @classmethod
+    def of(cls, profile, n_customers, start, end, seed) -> _Plan:
+        prof = get_profile(profile)
+        n = prof.default_customers if n_customers is None else n_customers
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
+            raise ParameterError(f"n_customers={n!r} must be a whole number greater than 0.")
+        if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+            raise ParameterError(f"seed={seed!r} must be a whole number >= 0.")
+        t0, t1 = parse_day("start", start), parse_day("end", end)
+        if t1 < t0:
+            raise ParameterError(
+                f"end={str(t1.date())!r} is before start={str(t0.date())!r}; "
+                "give an end on or after the start."
+            )
+        return cls(prof, int(n), t0, t1, int(seed))
+
+    def manifest(self) -> dict:
+        return {
+            "profile": self.prof.name, "seed": self.seed, "n_customers": self.n,
+            "start": str(self.start.date()), "end": str(self.end.date()),
+            "crmkit_version": __version__, "source": "crmkit.generate",
+            "shop_name": t(f"profile.{self.prof.name}", "en"), "currency": CURRENCY,
+            "timezone": "Europe/Madrid", "origin": "synthetic",
+        }
+
+
+#: The columns of the customers, orders, lines and visits that tables drawn after them read.
+_LATER = {
+    "customers": ["customer_id", "signup_date", "email", "email_consent"],
+    "orders": ["order_id", "customer_id", "placed_at", "channel", "status", "delivered_at",
+               "campaign_id"],
+    "order_lines": ["order_id", "line_number", "product_id", "quantity"],
+    "web_sessions": ["session_id", "started_at", "traffic_source", "converted_order_id"],
+}
+
+
+def _shop(plan: _Plan, truth: dict[str, pd.DataFrame]) -> Iterator[tuple[str, pd.DataFrame]]:
+    """Every table of the shop, conformed, each given as soon as it is final.
+
+    ``truth`` is filled before the first table. Once a table is given this function keeps
+    only the columns that later tables are drawn from (``_LATER``), so a caller that
+    writes each table and drops it holds little more than the table being made.
+    """
+    prof, n, seed = plan.prof, plan.n, plan.seed
+    cal = _Calendar.build(prof, plan.start, plan.end)
     rng = dict(zip(_STREAMS, (np.random.default_rng(s) for s in
-                              np.random.SeedSequence(int(seed)).spawn(len(_STREAMS))),
+                              np.random.SeedSequence(seed).spawn(len(_STREAMS))),
                    strict=True))
 
     campaigns = _variants(rng["experiments"], _campaigns(rng["campaigns"], prof, cal, n))
     customers, latent = _customers(rng["customers"], prof, cal, n, campaigns)
     products, partner = _products(rng["products"], prof)
-    events, truth = _purchases(rng["purchases"], prof, cal, customers, latent)
+    events, truth["customers"] = _purchases(rng["purchases"], prof, cal, customers, latent)
     contacts, conv_events, audiences = _contacts(rng["contacts"], rng["experiments"], prof,
                                                  cal, customers, latent, campaigns)
     events = {k: np.concatenate([events[k], conv_events[k]]) for k in events}
-    campaign_truth = _campaign_truth(campaigns, audiences, events)
+    del conv_events
+    truth["campaigns"] = _campaign_truth(campaigns, audiences, events)
+    del audiences
     orders, lines, contact_order = _orders(_OrderInputs(
         rng["orders"], rng["lines"], prof, cal, latent, products, partner, campaigns, events))
+    del events, latent
     if len(contacts):
         conv = contacts.pop("_event").to_numpy()
         lookup = np.append(contact_order, -1)  # -1: the contact did not convert
@@ -222,29 +321,58 @@ def generate(
     else:
         contacts = contacts.drop(columns="_event")
     campaigns = _finish_campaigns(campaigns, contacts, n, cal)
-    sessions = _sessions(rng["sessions"], prof, cal, customers, orders, campaigns)
-    tick, tick_events = tickets(rng["tickets"], prof, cal, orders, lines, customers)
-    opps = opportunities(rng["opportunities"], prof, cal, customers)
-    inv = inventory(prof, cal, orders, lines, products)
+    truth["complements"] = _complement_pairs(products, partner)
+    del partner, contact_order
 
-    tables = {
-        "customers": customers, "products": products, "orders": orders,
-        "order_lines": lines, "web_sessions": sessions, "campaigns": campaigns,
-        "campaign_contacts": contacts, "tickets": tick, "ticket_events": tick_events,
-        "opportunities": opps, "inventory": inv,
-    }
-    tables = {k: conform(k, v) if len(v) else empty_table(k) for k, v in tables.items()}
-    tables |= {k: conform(k, v) for k, v in  # newsletter, searches, social media...: if any
-               outside_tables(prof, int(seed), tables).items() if len(v)}
-    manifest = {
-        "profile": prof.name, "seed": int(seed), "n_customers": n,
-        "start": str(t0.date()), "end": str(t1.date()), "crmkit_version": __version__,
-        "source": "crmkit.generate",
-        "shop_name": t(f"profile.{prof.name}", "en"), "currency": CURRENCY,
-        "timezone": "Europe/Madrid", "origin": "synthetic",
-    }
-    return CRMData(tables, manifest, {"customers": truth, "campaigns": campaign_truth,
-                                      "complements": _complement_pairs(products, partner)})
+    yield "campaign_contacts", _conformed("campaign_contacts", contacts)
+    del contacts
+    yield "campaigns", _conformed("campaigns", campaigns)
+    kept: dict[str, pd.DataFrame] = {"products": _conformed("products", products)}
+    yield "products", kept["products"]
+    for name, table in (("customers", customers), ("orders", orders), ("order_lines", lines)):
+        full = _conformed(name, table)
+        yield name, full
+        kept[name] = full[_LATER[name]]
+        del full
+    del table
+    customers, orders, lines = kept["customers"], kept["orders"], kept["order_lines"]
+
+    # newsletter, searches, social media...: one stream of draws, in this order
+    outside = outside_parts(prof, seed, kept)
+    yield from _outside(outside, "newsletter")
+    give_back_memory()  # what the customers and orders were made from: before the largest
+    sessions = _conformed("web_sessions", _sessions(rng["sessions"], prof, cal, customers,
+                                                    orders, campaigns))
+    yield "web_sessions", sessions
+    kept["web_sessions"] = sessions[_LATER["web_sessions"]]
+    del sessions
+    yield from _outside(outside, "web_referrals")
+    del kept["web_sessions"]
+
+    tick, tick_events = tickets(rng["tickets"], prof, cal, orders, lines, customers)
+    yield "ticket_events", _conformed("ticket_events", tick_events)
+    del tick_events
+    kept["tickets"] = _conformed("tickets", tick)
+    del tick
+    yield "tickets", kept["tickets"]
+    yield "opportunities", _conformed("opportunities", opportunities(
+        rng["opportunities"], prof, cal, customers))
+    yield "inventory", _conformed("inventory", inventory(prof, cal, orders, lines, products))
+    for name in OUTSIDE_TABLES[2:]:
+        yield from _outside(outside, name)
+
+
+def _conformed(name: str, table: pd.DataFrame) -> pd.DataFrame:
+    return conform(name, table) if len(table) else empty_table(name)
+
+
+def _outside(outside: Iterator[tuple[str, pd.DataFrame]], name: str
+             ) -> Iterator[tuple[str, pd.DataFrame]]:
+    """The next table of the outside world (``name``), conformed, unless it is empty."""
+    got, table = next(outside)
+    assert got == name, (got, name)
+    if len(table):
+        yield name, conform(name, table)
 
 
 # ----------------------------------------------------------------------------- campaigns
@@ -288,8 +416,8 @@ def _finish_campaigns(c: pd.DataFrame, contacts: pd.DataFrame, n: int, cal) -> p
     """Budget and SMART target value once we know how many customers each campaign reaches."""
     if "day0" not in c:
         return c
-    reach = contacts.groupby("campaign_id").size().reindex(c["campaign_id"], fill_value=0)
-    reach = reach.to_numpy()
+    reach = contacts.groupby("campaign_id").size().reindex(c["campaign_id"], fill_value=0
+                                                           ).to_numpy()
     spend = reach * c["cost_per_contact"].to_numpy() * c["planning"].to_numpy()
     acq_budget = np.round(300 + 2.5 * n * c["planning"].to_numpy(), -1)
     c["budget"] = np.where(c["goal"] == "acquisition", acq_budget, np.round(spend, 2))
@@ -366,7 +494,7 @@ def _customers(rng, prof: ShopProfile, cal: _Calendar, n: int, campaigns: pd.Dat
                                  & (signup <= row.day1))
             hit = hit[rng.random(len(hit)) < 0.45]
             acq[hit] = "campaign"
-            acq_campaign[hit] = row.campaign_id
+            acq_campaign[hit] = int(row.campaign_id)  # type: ignore[arg-type]
 
     # Which fields the shop knows: a Gaussian copula, so that customers known at a
     # high level tend to be known at the lower ones, with exact marginal fill rates.
@@ -622,9 +750,9 @@ def _campaign_truth(campaigns: pd.DataFrame, audiences: list[dict], events: dict
     uplift is the mean over the audience of ``(1 - base) * q``: the difference
     in conversion rate between contacting everyone and contacting no one.
     """
-    cols = {"campaign_id": [], "variant": [], "audience": [], "control": [], "treated": [],
-            "true_uplift": []}
-    variant = campaigns["variant"].to_numpy() if "variant" in campaigns else []
+    cols: dict[str, list] = {"campaign_id": [], "variant": [], "audience": [], "control": [],
+                             "treated": [], "true_uplift": []}
+    variant = campaigns["variant"].to_numpy() if "variant" in campaigns else np.array([])
     for aud in audiences:
         d = events["day"]
         window = ((events["cust"] >= 0) & (d >= aud["day0"]) & (d <= aud["day1"])
@@ -702,12 +830,18 @@ def _orders(inp: _OrderInputs) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     shipping = _shipping(inp.prof, head.channel != "store", goods)
     life = _life_cycle(inp, head)
     orders = _order_frame(inp, head, life, shipping, goods)
+    del life, shipping, goods
+    # lines in (order id, line number) order: each order's lines, orders in time order
+    per_order = np.bincount(line_order, minlength=len(head.order))
+    first = (np.cumsum(per_order) - per_order)[head.order]
+    count = per_order[head.order]
+    at = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(len(line_order))
+    del per_order, count, first
     lines = pd.DataFrame({
-        "order_id": head.order_id[line_order], "line_number": line_no,
-        "product_id": prod + 1, "quantity": qty, "unit_price": price, "discount": disc,
-        "amount_cents": pd.array(amount, dtype="Int64"),
+        "order_id": head.order_id[line_order[at]], "line_number": line_no[at],
+        "product_id": prod[at] + 1, "quantity": qty[at], "unit_price": price[at],
+        "discount": disc[at], "amount_cents": pd.array(amount[at], dtype="Int64"),
     })
-    lines = lines.sort_values(["order_id", "line_number"], kind="stable").reset_index(drop=True)
     return orders, lines, contact_order
 
 
@@ -769,10 +903,29 @@ def _line_money(inp: _OrderInputs, line_order, qty, price) -> tuple[np.ndarray, 
                  if "disc" in campaigns else np.zeros(len(camp)))
     disc_order = np.where(camp >= 0, camp_disc, np.where(on_sale, 0.3, 0.0))
     disc = np.round(disc_order[line_order], 4)
-    # money is set once, here, in cents: one half-even rounding per line (money.py)
-    amount = derive_line_amounts(pd.DataFrame({"quantity": qty, "unit_price": price,
-                                               "discount": disc}), CURRENCY)
-    return disc, amount.to_numpy(dtype=np.int64)
+    # money is set once, here, in cents: one half-even rounding per line (money.py),
+    # worked out once for each (quantity, price, discount) a line has
+    combo, first = _combos(qty, price, disc)
+    amount = derive_line_amounts(pd.DataFrame({"quantity": qty[first], "unit_price": price[first],
+                                               "discount": disc[first]}), CURRENCY)
+    return disc, amount.to_numpy(dtype=np.int64)[combo]
+
+
+def _combos(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The combination of values of each row (a code) and a first row of each combination.
+
+    >>> code, first = _combos(np.array([1, 1, 2, 1]), np.array([0.5, 0.5, 0.5, 0.7]))
+    >>> code.tolist(), first.tolist()
+    ([0, 0, 1, 2], [0, 2, 3])
+    """
+    key = np.zeros(len(columns[0]), dtype=np.int64)
+    for col in columns:
+        code, uniques = pd.factorize(col, sort=False)
+        key = key * len(uniques) + code
+    combo, _ = pd.factorize(key, sort=False)
+    first = np.full(int(combo.max()) + 1 if len(combo) else 0, -1, dtype=np.int64)
+    first[combo[::-1]] = np.arange(len(combo))[::-1]
+    return combo, first
 
 
 def _shipping(prof: ShopProfile, remote: np.ndarray, goods: np.ndarray) -> np.ndarray:
@@ -857,7 +1010,7 @@ def _labels(labels: list[str], codes: np.ndarray) -> pd.Series:
     return pd.Series(pd.array(pa.array(labels).take(pa.array(codes)), dtype="str"))
 
 
-def _fits(pref_pay: np.ndarray, channel: np.ndarray) -> np.ndarray:
+def _fits(pref_pay, channel: np.ndarray) -> np.ndarray:
     ok = np.zeros(len(channel), dtype=bool)
     for ch, methods in PAYMENT_MIX.items():
         ok |= (channel == ch) & np.isin(pref_pay, list(methods))
@@ -867,65 +1020,91 @@ def _fits(pref_pay: np.ndarray, channel: np.ndarray) -> np.ndarray:
 # ----------------------------------------------------------------------------- sessions
 _SOURCES = {"direct": 0.25, "organic": 0.3, "paid_search": 0.15, "social": 0.15,
             "email": 0.1, "referral": 0.05}
+_SOURCE_CODE = {k: i for i, k in enumerate(_SOURCES)}
+
+
+_SESSION_COLUMNS = ("session_id", "visitor_id", "customer_id", "started_at", "traffic_source",
+                    "device", "pages", "added_to_cart", "converted_order_id")
+_DEVICES = {"mobile": 0.6, "desktop": 0.32, "tablet": 0.08}
 
 
 def _sessions(rng, prof, cal, customers, orders, campaigns) -> pd.DataFrame:
-    web = orders[orders["channel"] == "web"]
-    n_conv = len(web)
+    """Web visits: one per web order (it converted) and the visits that did not buy.
+
+    The columns are drawn whole, in a fixed order, kept in narrow integer arrays
+    (codes instead of text) and put in time order one at a time, so a shop with
+    tens of millions of visits never holds more than a column or two beyond them.
+    """
+    is_web = (orders["channel"] == "web").to_numpy()
+    n_conv = int(is_web.sum())
     if n_conv == 0:
-        return pd.DataFrame({c: [] for c in ("session_id", "visitor_id", "customer_id",
-                                             "started_at", "traffic_source", "device",
-                                             "pages", "added_to_cart",
-                                             "converted_order_id")})
+        return pd.DataFrame({c: [] for c in _SESSION_COLUMNS})
     n_other = int(round(n_conv * (1 / prof.web_conversion - 1)))
+    web = orders.loc[is_web, ["order_id", "customer_id", "placed_at", "campaign_id"]]
     placed = web["placed_at"].to_numpy().astype("datetime64[s]").astype(np.int64)
     conv_start = np.maximum(placed - rng.integers(120, 2400, n_conv), cal.start.value // 10**9)
-    conv_cust = web["customer_id"].to_numpy(dtype=float, na_value=np.nan)
-    src = _choice(rng, _SOURCES, n_conv)
+    conv_cust = web["customer_id"].to_numpy(dtype=np.int64, na_value=0)  # 0: a guest
+    src = _choice_codes(rng, _SOURCES, n_conv)
     camp_channel = web["campaign_id"].map(
         dict(zip(campaigns.get("campaign_id", []), campaigns.get("channel", []), strict=True))
     ).to_numpy(dtype=object, na_value=None)
-    src = np.where(camp_channel == "email", "email",
-                   np.where(camp_channel == "social", "social", src))
+    src = np.where(camp_channel == "email", _SOURCE_CODE["email"],
+                   np.where(camp_channel == "social", _SOURCE_CODE["social"], src))
+    converted = web["order_id"].to_numpy().astype(np.int64)
+    del web, camp_channel, placed
 
     oday = cal.draw_days(rng, 0, n_other)
-    osec = cal.seconds(oday, _time_of_day(rng, np.full(n_other, 1), prof))
-    n_cust = len(customers)
+    osec = cal.seconds(oday, _time_of_day(rng, np.ones(n_other, dtype=np.int8), prof))
     signup = ((customers["signup_date"] - cal.start).dt.days).to_numpy()
-    cand = rng.integers(0, n_cust, n_other)
+    cand = rng.integers(0, len(customers), n_other)
     logged = (rng.random(n_other) < 0.35) & (signup[cand] <= oday)
-    other_cust = np.where(logged, cand + 1.0, np.nan)
+    del oday
+    other_cust = np.where(logged, cand + 1, 0)  # 0: not logged in
+    del cand, logged
     bounce = rng.random(n_other) < 0.4
-    pages_other = np.where(bounce, 1, 2 + rng.poisson(3, n_other))
+    pages_other = np.where(bounce, 1, 2 + rng.poisson(3, n_other)).astype(np.int32)
 
     start = np.concatenate([conv_start, osec])
-    cust = np.concatenate([conv_cust, other_cust])
-    known = ~np.isnan(cust)
-    cookie = np.where(known, np.nan_to_num(cust).astype(np.int64),
-                      rng.integers(10**8, 10**9, len(start)))
-    visitor = pc.binary_join_element_wise(
-        pc.if_else(pa.array(known), "C-", "A-"), pa.array(cookie).cast(pa.string()), "")
-    sources = np.concatenate([src, _choice(rng, _SOURCES, n_other)])
-    devices = {"mobile": 0.6, "desktop": 0.32, "tablet": 0.08}
-    device = rng.choice(3, len(start), p=list(devices.values()))
-    pages = np.concatenate([4 + rng.poisson(6, n_conv), pages_other])
+    del conv_start, osec
+    n = len(start)
+    cust = np.concatenate([conv_cust, other_cust]).astype(
+        np.int32 if len(customers) < 2**31 else np.int64)
+    del conv_cust, other_cust
+    cookie = rng.integers(10**8, 10**9, n).astype(np.int32)
+    sources = np.concatenate([src, _choice_codes(rng, _SOURCES, n_other)]).astype(np.int8)
+    device = rng.choice(3, n, p=list(_DEVICES.values())).astype(np.int8)
+    pages = np.concatenate([4 + rng.poisson(6, n_conv), pages_other]).astype(np.int32)
+    del pages_other
     cart = np.concatenate([np.ones(n_conv, bool),
                            (~bounce) & (rng.random(n_other) < prof.cart_rate)])
-    converted = np.concatenate([web["order_id"].to_numpy(), np.zeros(n_other, np.int64)])
-    is_conv = np.arange(len(start)) < n_conv
-    # ids in time order: sort the columns once, before they become a DataFrame
+    del bounce
+    # ids in time order: every column is put in that order once, then becomes a column
     order = np.argsort(start, kind="stable")
-    sessions = pd.DataFrame({
-        "session_id": np.arange(1, len(start) + 1),
-        "visitor_id": pd.array(visitor.take(pa.array(order)), dtype="str"),
-        "customer_id": pd.arrays.IntegerArray(np.nan_to_num(cust[order]).astype(np.int64),
-                                              ~known[order]),
-        "started_at": _to_datetime(start[order]),
-        "traffic_source": _labels(list(_SOURCES), _codes(sources, list(_SOURCES))[order]),
-        "device": _labels(list(devices), device[order]),
-        "pages": pages[order],
-        "added_to_cart": cart[order],
-        "converted_order_id": pd.arrays.IntegerArray(converted[order], ~is_conv[order]),
-    })
-    return sessions
+    cols: dict[str, object] = {"session_id": np.arange(1, n + 1)}
+    cust = cust[order]
+    known = np.greater(cust, 0)
+    cols["visitor_id"] = _visitors(known, np.where(known, cust, cookie[order]))
+    del cookie
+    cols["customer_id"] = pd.arrays.IntegerArray(cust.astype(np.int64), ~known)
+    del cust, known
+    cols["started_at"] = _to_datetime(start[order])
+    del start
+    cols["traffic_source"] = _labels(list(_SOURCES), sources[order])
+    cols["device"] = _labels(list(_DEVICES), device[order])
+    del sources, device
+    cols["pages"] = pages[order].astype(np.int64)
+    cols["added_to_cart"] = cart[order]
+    del pages, cart
+    is_conv = order < n_conv
+    order_id = np.zeros(n, dtype=np.int64)
+    order_id[is_conv] = converted[order[is_conv]]
+    cols["converted_order_id"] = pd.arrays.IntegerArray(order_id, ~is_conv)
+    del order, is_conv
+    return pd.DataFrame(cols, copy=False)  # the columns as they are: no second copy
 
+
+def _visitors(known: np.ndarray, number: np.ndarray) -> pd.Series:
+    """``C-<customer id>`` for a logged-in visitor, ``A-<cookie>`` for an anonymous one."""
+    text = pc.binary_join_element_wise(pc.if_else(pa.array(known), "C-", "A-"),
+                                       pa.array(number).cast(pa.string()), "")
+    return pd.Series(pd.array(text, dtype="str"))
