@@ -92,6 +92,7 @@ __all__ = [
     "EXERCISES",
     "SECTION",
     "exercise_book",
+    "notebook_lesson",
     "exercise_status",
     "top_pair",
     "guest_orders_undone",
@@ -969,6 +970,34 @@ class Lesson:
             else:
                 raise KeyError(name)
         return self.models[name]
+
+
+def notebook_lesson(data: CRMData, split: Split, lang: str = "en", *, seed: int = 0) -> Lesson:
+    """The lesson as notebook 03 leaves it: every model fitted with the notebook's own calls
+    and seeds (a section the shop's history cannot run is left out, as the notebook leaves
+    it; nothing more is fitted later).
+
+    ``crmkit grade`` computes the exercises' answers on it, outside the student's kernel.
+    """
+    from . import mining
+
+    def fitted(section, fit, **kw):
+        return mining.attempt(section, fit, data, split, lang, **kw)[0]
+
+    clusters = fitted("clusters", mining.clusters_at, seed=seed)
+    rules = fitted("baskets", mining.basket_check)
+    forecasts = fitted("forecast", mining.forecast_check)
+    made = {"holdout": holdout_purchases(data, as_of=split.cutoff, end=split.end),
+            "segments": mining.segments_at(data, split),
+            "clusters": None if clusters is None else clusters[0],
+            "repurchase": fitted("repurchase", mining.repurchase_check, seed=seed),
+            "value": fitted("value", mining.value_models),
+            "rules": None if rules is None or rules.empty else rules,
+            "forecast": None if forecasts is None else forecasts[1]}
+    made["board"] = mining.scoreboard(value=made["value"], repurchase=made["repurchase"],
+                                      forecasts=made["forecast"], rules=made["rules"])
+    return Lesson(data, split, lang, {k: v for k, v in made.items() if v is not None},
+                  fit_missing=False)
 
 
 def exercise_book(data: CRMData, split: Split, lang: str = "en") -> ExerciseBook:
