@@ -232,3 +232,64 @@ def test_a_student_who_names_a_grading_log_reads_no_right_answer_in_it(ws, minin
               for v in answers_on(on, exercises).values() for x in _distinctive(v)]
     assert len(wanted) >= 10  # the attack has something to look for
     assert [x for x in wanted if x in text] == []
+
+
+# ----------------------------------------------------------------------------- graded outside
+def test_a_query_wrong_on_the_perturbed_copy_stays_wrong_when_graded(ws, tmp_path, monkeypatch):
+    from crmkit.grading.grade import Graded, Submission, _check_outside, _grade_one
+    from crmkit.grading.roster import Student
+    from crmkit.grading.run import Run
+    from crmkit.lessons.exercises import compare
+    from crmkit.lessons.submission import decode, read_log
+
+    log = tmp_path / "grading_log.json"
+    monkeypatch.setenv(LOG_ENV, str(log))
+    book = lesson02.exercise_book(ws)
+    wrong = "SELECT batch_id FROM meta.batches"  # every batch, not those with the spreadsheet
+    assert book.judge("raw_batches", wrong).status == "incorrect"
+    logged = read_log(log)
+    right = answers_on(ws, lesson02.exercises())["raw_batches"]
+    check = logged["books"][0]["checks"]["raw_batches"]
+    # the attack: on the lesson's own warehouse the query's result is the right answer
+    assert compare(decode(check["answer"]), right)[0] == "correct"
+    assert check["perturbed"] is True
+    g = Graded(Submission(tmp_path / "02_warehouse.ipynb", "02_warehouse",
+                          Student("s1", "Ana", "en"), "s1"), Run(1.0, log=logged))
+    monkeypatch.setattr("crmkit.grading.grade.outside_answers",
+                        lambda notebook, params: {"raw_batches": right})
+    _check_outside(g, {})
+    _grade_one(g, {})
+    graded = {e.name: e.status for e in g.exercises}
+    assert graded["raw_batches"] == "incorrect"
+
+
+def test_notebook_02s_answers_are_computed_outside_the_kernel_on_the_notebooks_warehouse(ws):
+    from crmkit.grading.grade import outside_answers
+    from crmkit.lessons.exercises import compare
+
+    shop = ws.crm.manifest
+    outside = outside_answers("02_warehouse", {
+        "profile": "fashion_chain", "n_customers": 200, "seed": 7, "lang": "en",
+        "start": str(shop.get("start", "2024-01-01"))[:10],
+        "end": str(shop.get("end", "2025-12-31"))[:10]})
+    assert set(outside) == {e.name for e in lesson02.EXERCISES if not e.needs
+                            or ws.crm.has(e.needs)}
+    # each SQL answer, as the reference query finds it in the fixture's own warehouse
+    for name, _, right, _ in CASES_02:
+        found = lesson02.run_sql(ws, right(ws))
+        assert compare(found, outside[name])[0] == "correct", name
+
+
+def test_notebook_03s_answers_are_computed_outside_the_kernel_with_the_notebooks_models(
+        mining_data):
+    from crmkit.grading.grade import outside_answers
+    from crmkit.lessons.exercises import compare
+
+    data, _ = mining_data
+    shop = data.manifest
+    outside = outside_answers("03_mining", {
+        "profile": "sports_shop", "n_customers": 300, "seed": 3, "lang": "es",
+        "start": str(shop["start"])[:10], "end": str(shop["end"])[:10]})
+    assert set(outside) == {e.name for e in lesson03.EXERCISES}  # every model fits this shop
+    found = lesson03.run_sql(data, "SELECT sum(value) FROM purchases WHERE customer_id IS NULL")
+    assert compare(found, outside["guest_revenue"])[0] == "correct"
