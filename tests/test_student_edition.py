@@ -32,7 +32,7 @@ def test_the_students_book_offers_no_way_to_the_answer():
     book.hint("win_rate")
     assert set(vars(book)) == {"lesson", "lang", "quiet", "results", "_by_name", "_hints_shown",
                                "attempts", "student_id", "_log", "_history", "_keys",
-                               "_perturbed_data", "_pending", "_tried"}
+                               "_perturbed_data", "_pending", "_source", "_tried"}
     assert book.attempts == {"win_rate": 1} and book.student_id is None
     assert "0.123" not in repr(book) and "solve" not in repr(book)
 
