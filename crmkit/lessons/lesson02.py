@@ -606,12 +606,11 @@ def shared_category_name(ws: Workshop) -> Workshop:
         ("UPDATE marts.fact_order_line SET gross_amount = net_amount + 1", []),
         # lines for nothing in the runner-up until it holds the most lines of all
         ("INSERT INTO marts.fact_order_line SELECT f.* REPLACE (-f.order_id AS order_id, "
-         "0 AS net_amount, 0 AS amount_cents, 1 AS gross_amount) FROM marts.fact_order_line f "
-         "JOIN marts.snow_product p USING (product_key), "
-         "range((SELECT max(n) FROM ranked) + 1) "
-         "WHERE p.category_key = (SELECT category_key FROM ranked WHERE r = 2) "
-         "QUALIFY row_number() OVER (ORDER BY f.order_id, f.line_number) "
-         "<= (SELECT max(n) FROM ranked) + 1", []),
+         "0 AS net_amount, 0 AS amount_cents, 1 AS gross_amount) FROM ("
+         "  SELECT f.* FROM marts.fact_order_line f JOIN marts.snow_product p "
+         "  USING (product_key) WHERE p.category_key = (SELECT category_key FROM ranked "
+         "  WHERE r = 2) ORDER BY f.order_id, f.line_number LIMIT 1) AS f, "
+         "range((SELECT max(n) FROM ranked) + 1)", []),
     )
 
 
