@@ -32,7 +32,7 @@ def test_the_students_book_offers_no_way_to_the_answer():
     book.hint("win_rate")
     assert set(vars(book)) == {"lesson", "lang", "quiet", "results", "_by_name", "_hints_shown",
                                "attempts", "student_id", "_log", "_history", "_keys",
-                               "_perturbed_data", "_pending", "_tried"}
+                               "_perturbed_data", "_pending", "_source", "_tried"}
     assert book.attempts == {"win_rate": 1} and book.student_id is None
     assert "0.123" not in repr(book) and "solve" not in repr(book)
 
@@ -126,6 +126,54 @@ def test_nothing_reachable_from_a_book_holds_an_answer_or_computes_one(stem):
             assert not any(abs(float(n) - right) <= 1e-9 * max(1, abs(right)) for n in numbers)
     with pytest.raises(Exception, match="keeps no answers"):
         book._by_name[book.names[1]].solve(book.lesson)
+
+
+@pytest.fixture(scope="module")
+def waiting_books():
+    """Books of notebooks 02 and 03 as their notebooks first build them: every answer of 02
+    waits for the warehouse, 03's for the models handed over later."""
+    data = generate("fashion_chain", n_customers=200, seed=7)
+    ws = lesson02.built_workshop(data, seed=7)
+    shop = generate("sports_shop", n_customers=300, seed=3)
+    split = lesson03.choose_split(shop)[0]
+    return {"02": (lesson02.exercise_book(ws), ws, lesson02.exercises()),
+            "03": (lesson03.exercise_book(shop, split), lesson03.notebook_lesson(shop, split),
+                   lesson03.EXERCISES)}
+
+
+@pytest.mark.parametrize("stem", ["02", "03"])
+def test_nothing_reachable_from_a_waiting_book_holds_an_answer_or_computes_one(
+        stem, waiting_books, monkeypatch):
+    import crmkit.lessons.sealed as sealed
+    from crmkit.grading.keys import answers_on
+
+    monkeypatch.setattr(sealed, "ITERATIONS", 1)  # the same seals, without the slow digests
+    book, lesson, exercises = waiting_books[stem]
+    solvers = {id(e.solve) for e in (*exercises, *LESSONS[f"{stem}_" + {
+        "02": "warehouse", "03": "mining"}[stem]])}
+    # the attack: walk the book for any function that computes an answer, while answers wait
+    assert len(book._pending) >= 3  # the attack has waiting answers to look for
+    assert not [o for o in _reachable(book) if id(o) in solvers]
+    if stem == "03":
+        book.use(holdout=lesson.models["holdout"])  # one model handed over: the rest still wait
+        assert book._pending
+        assert not [o for o in _reachable(book) if id(o) in solvers]
+        book.use(**lesson.models)
+    book.check(book.names[1], 0.5)
+    answers = answers_on(lesson, exercises)
+    wanted = [x for v in answers.values() for x in _distinctive(v)]
+    assert len(wanted) >= 5
+    # the lesson itself (the shop's data, the models the notebook made) is the student's own
+    own = {id(o) for o in _reachable(book.lesson)}
+    reached = [o for o in _reachable(book) if id(o) not in own]
+    assert not [o for o in reached if id(o) in solvers]
+    texts = {o.casefold() for o in reached if isinstance(o, str)}
+    numbers = [o for o in reached if isinstance(o, int | float) and not isinstance(o, bool)]
+    for right in wanted:
+        if isinstance(right, str):
+            assert right.casefold() not in texts, right
+        else:
+            assert not any(abs(float(n) - right) <= 1e-9 * max(1, abs(right)) for n in numbers)
 
 
 def _solution_lines(stem: str) -> dict[str, list[str]]:

@@ -34,12 +34,13 @@ from ..lessons.edition import _source
 from ..lessons.exercises import _say, compare
 from ..lessons.submission import CHECKS_FILE, decode, read_history
 from .assign import STUDENT_PARAMETERS, parameters_cell, read_assignment
-from .keys import answers_for
+from .keys import answers_on
 from .roster import SECRET_FILE, Student, course_secret, read_roster, student_seed
 from .run import Run, execute
 
 __all__ = ["Submission", "ExerciseGrade", "Graded", "find_submissions", "grade_class",
-           "claimed_id", "POINTS", "PROBING", "check_counts", "probing_flags"]
+           "claimed_id", "POINTS", "PROBING", "check_counts", "probing_flags", "OUTSIDE",
+           "outside_answers"]
 
 #: Different answers checked for one exercise beyond which the submission is flagged.
 PROBING = 20
@@ -144,27 +145,50 @@ def find_submissions(root: str | Path, students: list[Student]) -> list[Submissi
     return found
 
 
-#: Notebooks whose exercise book needs nothing but the data: their answers are computed
-#: again outside the student's kernel (the lesson module's ``exercise_book(data, lang)``).
+#: The lesson module of each notebook: every right answer is computed again outside the
+#: student's kernel (:func:`outside_answers`), never taken from the notebook's run.
 OUTSIDE = {"01_crm_concepts": "crmkit.lessons.lesson01",
+           "02_warehouse": "crmkit.lessons.lesson02",
+           "03_mining": "crmkit.lessons.lesson03",
            "04_case_bendita": "crmkit.lessons.lesson04"}
 
 
-def _outside_answers(notebook: str, params: dict[str, Any]) -> dict[str, Any] | None:
-    """The right answers of ``notebook`` for ``params``, computed here (None if the notebook's
-    book needs what only the notebook builds, e.g. a warehouse or fitted models)."""
+def _lesson_of(notebook: str, values: dict[str, Any], workdir: Path) -> tuple[Any, Any]:
+    """What ``notebook``'s book is built on for ``values`` (its parameters), and the exercises
+    as that book checks them: the data (01, 04), the workshop the notebook leaves (02),
+    the lesson with the models the notebook fits (03)."""
     import importlib
 
-    from ..lessons.notebook import setup
+    from ..lessons.notebook import is_own_data, setup
+
+    module = importlib.import_module(OUTSIDE[notebook])
+    data = setup(**values)
+    lang = values["lang"]
+    if notebook == "02_warehouse":
+        if is_own_data(data):  # the lesson runs on a demo copy of the shop's profile
+            data = setup(**{**values, "data_dir": None})
+        ws = module.built_workshop(data, seed=values["seed"], warehouse_dir=workdir)
+        return ws, module.exercises(lang)
+    if notebook == "03_mining":
+        split, _ = module.choose_split(data, values.get("holdout_days"))
+        return module.notebook_lesson(data, split, lang, seed=values["seed"]), module.EXERCISES
+    return data, module.EXERCISES
+
+
+def outside_answers(notebook: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The right answers of ``notebook`` for ``params``, computed here from the lesson module's
+    definitions, as the notebook would build its book (None for a notebook of no lesson)."""
+    import tempfile
+
     from ..report import find_notebooks, notebook_parameters
 
     if notebook not in OUTSIDE:
         return None
     values = {**notebook_parameters(find_notebooks([notebook])[0]), **params}
-    data = setup(**values)
-    lesson = importlib.import_module(OUTSIDE[notebook])
-    book = lesson.exercise_book(data, values["lang"])
-    return answers_for(book, lesson)
+    values.pop("student_id", None)
+    with tempfile.TemporaryDirectory(prefix="crmkit-key-") as tmp:
+        on, exercises = _lesson_of(notebook, values, Path(tmp))
+        return answers_on(on, exercises)
 
 
 def check_counts(history: list[dict], student_id: str | None = None) -> dict[str, tuple[int, int]]:
@@ -193,21 +217,31 @@ def probing_flags(counts: dict[str, tuple[int, int]], limit: int = PROBING) -> l
 
 
 def _check_outside(g: Graded, params: dict[str, Any]) -> None:
-    """Put the answers computed here in the run's log; flag any the kernel reported otherwise."""
+    """Put the answers computed here in the run's log (a student's kernel never writes one:
+    a right answer found in the log was put there by the notebook's code, and is flagged
+    when it differs); flag checks judged in the kernel that no answer here can grade."""
     from ..lessons.submission import encode
 
-    outside = _outside_answers(g.submission.notebook, params)
     books = _ran(g)[1].log.get("books", [])
-    if outside is None or not books:
+    if not books:
         return
-    book, differ = books[-1], []
+    book = books[-1]
+    checks = book.setdefault("checks", {})
+    logged = {name: check.pop("expected") for name, check in checks.items()
+              if check.get("expected", {"k": "none"}).get("k") != "none"}
+    try:
+        outside = outside_answers(g.submission.notebook, params)
+    except Exception as exc:  # e.g. parameters the lesson refuses: the run said so too
+        outside, why = None, f"{type(exc).__name__}: {' '.join(str(exc).split())[:200]}"
+    else:
+        why = "" if outside is not None else "a notebook of no lesson"
+    outside = outside or {}
+    differ = []
     for name, value in outside.items():
         ex = book.get("exercises", {}).get(name, {})
-        check = book.setdefault("checks", {}).setdefault(name, {"status": "missing",
-                                                                "answer": {"k": "none"}})
-        logged = check.get("expected", {"k": "none"})
-        if logged.get("k") != "none":
-            same, _ = compare(decode(logged), value, rtol=ex.get("rtol", 1e-6),
+        check = checks.setdefault(name, {"status": "missing", "answer": {"k": "none"}})
+        if name in logged:
+            same, _ = compare(decode(logged[name]), value, rtol=ex.get("rtol", 1e-6),
                               atol=ex.get("atol", 1e-9), ordered=ex.get("ordered", False))
             if same != "correct":
                 differ.append(name)
@@ -216,6 +250,11 @@ def _check_outside(g: Graded, params: dict[str, Any]) -> None:
         g.flags.append(f"checks tampered with or run on other data: the notebook's own right "
                        f"answers for {', '.join(differ)} differ from those computed for this "
                        "student's data; graded against the latter")
+    unkeyed = [n for n, c in checks.items() if c.get("status") in _JUDGED and n not in outside]
+    if unkeyed:
+        g.flags.append(f"no answer could be computed outside the notebook for "
+                       f"{', '.join(unkeyed)}{f' ({why})' if why else ''}; graded as the "
+                       "notebook judged them")
 
 
 def _exercise_info(graded: list[Graded]) -> dict[tuple[str, str], dict]:
@@ -238,10 +277,12 @@ def _grade_one(g: Graded, info: dict) -> None:
     for name, ex in exercises.items():
         check = book.get("checks", {}).get(name, {})
         status = check.get("status", "missing")
-        if status in _JUDGED:  # judged again here, outside the student's kernel
+        if status in _JUDGED and "expected" in check:  # judged again, outside the kernel
             status, _ = compare(decode(check["answer"]), decode(check["expected"]),
                                 rtol=ex["rtol"], atol=ex["atol"], ordered=ex["ordered"],
                                 lang=book.get("lang", lang))
+            if status == "correct" and check.get("perturbed"):
+                status = "incorrect"  # the query was wrong on the exercise's perturbed copy
         worth = float(ex.get("points", 1.0))
         possible = 0.0 if status == "skipped" else worth
         message = (check.get("message") if status == check.get("status") and check.get("message")

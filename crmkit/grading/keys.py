@@ -23,7 +23,7 @@ from typing import Any
 from ..errors import ParameterError
 from ..lessons.exercises import Exercise, ExerciseBook
 
-__all__ = ["answer", "answers_for", "definitions", "LESSONS"]
+__all__ = ["answer", "answers_for", "answers_on", "definitions", "LESSONS"]
 
 #: The lesson modules whose exercise definitions the key knows.
 LESSONS = ("crmkit.lessons.lesson01", "crmkit.lessons.lesson02", "crmkit.lessons.lesson03",
@@ -62,13 +62,25 @@ def answer(book: ExerciseBook, name: str, lesson: Lesson = None) -> Any:
 def answers_for(book: ExerciseBook, lesson: Lesson = None) -> dict[str, Any]:
     """Every right answer the book's lesson can give, by exercise name: exercises the shop's
     data cannot answer (skipped) and answers that cannot be computed are left out."""
-    has = getattr(book.lesson, "has", None)
+    found = definitions(lesson, book)
+    return answers_on(book.lesson, [found[n] for n in book.names if n in found])
+
+
+def answers_on(on: Any, exercises: Sequence[Exercise]) -> dict[str, Any]:
+    """The right answers of ``exercises`` computed from ``on`` (what a book of them would be
+    built on: the data, a workshop, a lesson with its models), by name; those the data
+    cannot answer (skipped) or that cannot be computed are left out.
+
+    >>> answers_on([1, 2, 3], [Exercise("n", len), Exercise("broken", lambda d: 1 / 0)])
+    {'n': 3}
+    """
+    has = getattr(on, "has", None)
     out = {}
-    for name, ex in definitions(lesson, book).items():
-        if name not in book.names or (ex.needs and has is not None and not has(ex.needs)):
+    for ex in exercises:
+        if ex.needs and has is not None and not has(ex.needs):
             continue
         try:
-            out[name] = ex.solve(book.lesson)
+            out[ex.name] = ex.solve(on)
         except Exception:  # the book's own verdict says why
             continue
     return out

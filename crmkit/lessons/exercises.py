@@ -301,7 +301,7 @@ class ExerciseBook:
 
     def __init__(self, lesson: Any, exercises: Sequence[Exercise], lang: str = "en",
                  quiet: bool = False, student_id: str | None = None,
-                 settled: bool = True) -> None:
+                 settled: bool = True, source: str | None = None) -> None:
         self.lesson = lesson
         self.lang = check_lang(lang)
         self.quiet = quiet
@@ -318,11 +318,20 @@ class ExerciseBook:
         self._history = history_path(in_notebook is not None and self._log is None)
         self._keys: dict[str, _Key] = {}
         self._perturbed_data: dict[str, Any] = {}
-        # an exercise's definition stays only until its answer is sealed: now if the lesson's
-        # answers are settled, else (files the notebook writes later) at its first check
-        self._pending = {e.name: e for e in exercises}
+        # the book never keeps an exercise's definition (its solve): answers are sealed now if
+        # the lesson's answers are settled; those that wait (files the notebook writes later, a
+        # model it fits further down) are sealed later from definitions found again by name
+        # in ``source`` ("module:attribute"), the package's own source
+        if not settled and source is None:
+            raise ParameterError("a book whose answers are sealed later needs the source of "
+                                 "its definitions: source='module:attribute'.")
+        self._source = source
+        self._pending = [e.name for e in exercises]
+        defined = {e.name: e for e in exercises}
         if settled:
-            self._seal_ready(final=False)
+            self._seal_ready(defined, final=False)
+        if source is None:  # nothing could find the definitions later: seal (or fail) now
+            self._seal_ready(defined, final=True)
 
     @property
     def data(self) -> Any:
@@ -352,42 +361,56 @@ class ExerciseBook:
             raise ParameterError("this notebook's exercises need nothing handed over: "
                                  "book.use() is for notebooks that fit models (03).")
         wire(**made)
-        self._seal_ready(final=False)
+        if self._pending:
+            self._seal_ready(self._definitions(), final=False)
 
     # ------------------------------------------------------------------ sealing
-    def _solve(self, ex: Exercise, on: Any, final: bool) -> Any:
+    def _solve(self, step: Callable[[Any], Any], on: Any, final: bool) -> Any:
+        """``step(on)`` (an exercise's solve or perturb); before the first check (not
+        ``final``) a model the notebook has not handed over is not fitted here."""
         fit = getattr(on, "fit_missing", None)
         if fit is not None:
             on.fit_missing = final
         try:
-            return ex.solve(on)
+            return step(on)
         finally:
             if fit is not None:
                 on.fit_missing = fit
 
-    def _seal_ready(self, final: bool) -> None:
+    def _definitions(self) -> dict[str, Exercise]:
+        """The definitions of the book's exercises, found again in :attr:`_source` (they are
+        never kept on the book: only while an answer is sealed)."""
+        import importlib
+
+        module, _, attribute = (self._source or "").partition(":")
+        found = getattr(importlib.import_module(module), attribute)
+        exercises = found(self.lang) if callable(found) else found
+        return {e.name: e for e in exercises if e.name in self._by_name}
+
+    def _seal_ready(self, defined: Mapping[str, Exercise], final: bool) -> None:
         """Seal every pending exercise whose answer can be computed now."""
         for name in list(self._pending):
-            ex = self._pending[name]
+            ex = defined[name]
             has = getattr(self.lesson, "has", None)
             if ex.needs and has is not None and not has(ex.needs):
-                del self._pending[name]  # skipped at every check: nothing to seal
+                self._pending.remove(name)  # skipped at every check: nothing to seal
                 continue
             try:
                 self._keys[name] = self._seal(ex, final)
             except Exception:  # NotReady, or what the notebook has not made yet
                 continue
-            del self._pending[name]
+            self._pending.remove(name)
 
     def _seal(self, ex: Exercise, final: bool) -> _Key:
         """The key of ``ex``; before the first check (not ``final``) anything that fails
         raises, and the exercise waits."""
         try:
-            expected = self._solve(ex, self.lesson, final)
+            expected = self._solve(ex.solve, self.lesson, final)
             perturbed = None
             if ex.perturb is not None and ex.convert is not None:
-                other = self._perturbed_data[ex.name] = ex.perturb(self.lesson)
-                perturbed = self._solve(ex, other, final)
+                other = self._solve(ex.perturb, self.lesson, final)
+                perturbed = self._solve(ex.solve, other, final)
+                self._perturbed_data[ex.name] = other
         except Exception as exc:  # a check must never crash the learner's notebook
             if not final:
                 raise
@@ -396,13 +419,14 @@ class ExerciseBook:
                 "synonyms": ex.synonyms}
         if perturbed is not None:
             perturbed = seal(perturbed, **opts)
-        if self._log is not None:  # the grader judges again, outside the notebook
-            self._log.expected(ex.name, expected)
+        # the right answer is never written anywhere (not even in a graded run's log: the
+        # grader computes its own, outside the student's kernel)
         return _Key(seal(expected, **opts), perturbed)
 
     def _key(self, name: str) -> _Key:
         if name in self._pending:
-            self._keys[name] = self._seal(self._pending.pop(name), final=True)
+            self._keys[name] = self._seal(self._definitions()[name], final=True)
+            self._pending.remove(name)
         return self._keys[name]
 
     # ------------------------------------------------------------------ checking
@@ -456,10 +480,11 @@ class ExerciseBook:
         offered = status in ("incorrect", "close", "missing", "invalid", "perturbed")
         message = _say(status, self.lang, title=title, detail=detail,
                        hint=offer if offered else "")
-        status = "incorrect" if status == "perturbed" else status
-        verdict = Verdict(name, status, message)
+        perturbed = status == "perturbed"  # right on the lesson's data, wrong on its copy
+        verdict = Verdict(name, "incorrect" if perturbed else status, message)
         self.results[name] = verdict
-        self._record(ex, verdict, given, answer_reason(answer) if ex.kind != "compute" else None)
+        self._record(ex, verdict, given, answer_reason(answer) if ex.kind != "compute" else None,
+                     perturbed)
         return verdict
 
     def _verdict(self, ex: Exercise, answer: Any) -> tuple[str, str, Any]:
@@ -483,10 +508,11 @@ class ExerciseBook:
         except Exception as exc:  # a check must never crash the learner's notebook
             return "error", problem(exc, self.lang), answer
 
-    def _record(self, ex: Exercise, verdict: Verdict, given: Any, reason: str | None) -> None:
+    def _record(self, ex: Exercise, verdict: Verdict, given: Any, reason: str | None,
+                perturbed: bool = False) -> None:
         n = self.attempts.get(ex.name, 0)
         if self._log is not None:
-            self._log.check(ex, verdict, given, n, reason)
+            self._log.check(ex, verdict, given, n, reason, perturbed)
         if self._history is not None:
             append_history(self._history, self.student_id, ex.name, verdict.status,
                            fingerprint(given))
@@ -582,8 +608,9 @@ def _looks_like_query(answer: Any) -> bool:
 
 
 class _GradingLog:
-    """Writes a book's exercises, right answers and checks into the grading log of a graded
-    run (never in a student's own notebook: the log is the grader's)."""
+    """Writes a book's exercises and checks into the grading log of a graded run (never in a
+    student's own notebook: the log is the grader's). It holds no right answer: the grader
+    computes those itself, outside the student's kernel (:mod:`crmkit.grading.grade`)."""
 
     def __init__(self, path: Path, index: int, log: dict) -> None:
         self.path, self.index, self.log = path, index, log
@@ -608,18 +635,16 @@ class _GradingLog:
     def _entry(self, name: str) -> dict:
         return self.log["books"][self.index]["checks"].setdefault(name, {})
 
-    def expected(self, name: str, value: Any) -> None:
-        self._entry(name)["expected"] = encode(value)
-        write_log(self.path, self.log)
-
     def check(self, ex: Exercise, verdict: Verdict, answer: Any, n: int,
-              reason: str | None = None) -> None:
+              reason: str | None = None, perturbed: bool = False) -> None:
+        """Log a check; ``perturbed``: the answer (a query) was right on the lesson's data
+        and wrong on the exercise's perturbed copy (the grader keeps it wrong)."""
         entry = self._entry(ex.name)
         if verdict.status == "limit":
             entry["attempts"] = n
         else:
             entry.update(status=verdict.status, message=verdict.message, attempts=n,
-                         answer=encode(answer), reason=reason)
+                         answer=encode(answer), reason=reason, perturbed=perturbed)
         write_log(self.path, self.log)
 
 

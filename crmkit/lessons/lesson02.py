@@ -71,6 +71,15 @@ __all__ = [
     "ORDER_FILES",
     "EXERCISES",
     "exercise_book",
+    "exercises",
+    "built_workshop",
+    "revenue_against_units",
+    "stray_quarantine",
+    "split_customer",
+    "batch_without_customers",
+    "shared_category_name",
+    "premium_next_year",
+    "guests_in_one_order",
     "planted_split",
     "INFERRED_REASONS",
     "CUBE_OPERATIONS",
@@ -471,11 +480,27 @@ def _top_units(ws: Workshop):
 
 
 def _copy_workshop(ws: Workshop) -> Workshop:
-    """A workshop whose warehouse is a copy of ``ws``'s (removed when it is dropped)."""
+    """A workshop whose warehouse and extract batches are copies of ``ws``'s (removed when
+    it is dropped): the same shop, so the exercise's right answer is computed there too."""
     root = Path(tempfile.mkdtemp(prefix="crmkit-perturbed-"))
     shutil.copy2(ws.warehouse, root / ws.warehouse.name)
+    for batch in (ws.batch1, ws.batch2):
+        if batch.is_dir():
+            shutil.copytree(batch, root / batch.name)
     other = Workshop(ws.crm, root, ws.seed)
     weakref.finalize(other, shutil.rmtree, root, ignore_errors=True)
+    return other
+
+
+def _perturbed(ws: Workshop, *statements: tuple[str, list]) -> Workshop:
+    """A copy of ``ws`` whose warehouse was changed by ``statements`` (SQL, parameters)."""
+    other = _copy_workshop(ws)
+    con = connect(other.warehouse, read_only=False)
+    try:
+        for sql, params in statements:
+            con.execute(sql, params)
+    finally:
+        con.close()
     return other
 
 
@@ -485,19 +510,143 @@ def revenue_against_units(ws: Workshop) -> Workshop:
     Units are untouched, so the right answer stays; a query that ranks the departments
     by revenue (or by any money column) instead of by units now names another one.
     """
-    other = _copy_workshop(ws)
-    top = list(_top_units(ws))
-    con = connect(other.warehouse, read_only=False)
-    try:
-        con.execute(
-            "UPDATE marts.fact_order_line SET unit_price = v, gross_amount = v, "
-            "net_amount = v, amount_cents = CAST(v * 100 AS BIGINT) FROM ("
-            "  SELECT p.product_key AS k, CASE WHEN list_contains(?, p.department) "
-            "  THEN 0 ELSE 1000 END AS v FROM marts.dim_product p) AS m "
-            "WHERE marts.fact_order_line.product_key = m.k", [top])
-    finally:
-        con.close()
-    return other
+    return _perturbed(ws, (
+        "UPDATE marts.fact_order_line SET unit_price = v, gross_amount = v, "
+        "net_amount = v, amount_cents = CAST(v * 100 AS BIGINT) FROM ("
+        "  SELECT p.product_key AS k, CASE WHEN list_contains(?, p.department) "
+        "  THEN 0 ELSE 1000 END AS v FROM marts.dim_product p) AS m "
+        "WHERE marts.fact_order_line.product_key = m.k", [list(_top_units(ws))]))
+
+
+#: Line numbers of the rows a perturbed copy adds to the quarantine (no extract is that long).
+_STRAY_LINE = 9_000_001
+
+
+def stray_quarantine(ws: Workshop) -> Workshop:
+    """A copy of the warehouse whose quarantine also holds an unreadable date of the customer
+    spreadsheet and an order line held back for another reason.
+
+    The order lines quarantined for a date stay the same; a query that forgets either
+    condition (the reason, or the order files) now lists one line more.
+    """
+    return _perturbed(ws, (
+        "INSERT INTO quarantine.rows SELECT batch_id, file, line, reason, "
+        "'added to check the query', '' FROM (SELECT (SELECT min(batch_id) FROM meta.batches) "
+        "AS batch_id, unnest(?) AS file, unnest(?) AS line, unnest(?) AS reason)",
+        [["legacy_customers.csv", ORDER_FILES[0]], [_STRAY_LINE, _STRAY_LINE + 1],
+         ["unparseable_date", "negative_price"]]))
+
+
+def _side(pair: Pair) -> str:
+    """The expression of a fact row's value of ``pair``'s column (its system, or its year)."""
+    return "f.source_system" if pair.column == "f.source_system" else "f.date_key // 10000"
+
+
+def split_customer(ws: Workshop) -> Workshop:
+    """A copy of the warehouse where guests bought in both (channels or years) and one
+    customer who did bought the second under a new version of their row.
+
+    Customers are counted as before; a query that counts guests, or counts customer
+    versions (``customer_key``) instead of customers, now gives another number.
+    """
+    pair, side = both_pair(ws.crm), _side(both_pair(ws.crm))
+    both = (f"SELECT c.customer_id FROM marts.fact_order_line f JOIN marts.dim_customer c "
+            f"USING (customer_key) WHERE c.customer_id > 0 AND {side} IN (?, ?) "
+            f"GROUP BY 1 HAVING count(DISTINCT {side}) = 2 ORDER BY 1 LIMIT 1")
+    values = [pair.first, pair.second]
+    return _perturbed(
+        ws,
+        ("INSERT INTO marts.fact_order_line SELECT f.* REPLACE ((SELECT customer_key FROM "
+         "marts.dim_customer WHERE customer_id = -1) AS customer_key, -f.order_id AS order_id) "
+         f"FROM marts.fact_order_line f WHERE {side} IN (?, ?) "
+         f"QUALIFY row_number() OVER (PARTITION BY {side} ORDER BY order_id, line_number) = 1",
+         values),
+        ("CREATE TEMP TABLE moved AS SELECT customer_key AS old_key, md5('perturbed|' || "
+         f"customer_key) AS new_key FROM marts.dim_customer WHERE customer_id = ({both}) "
+         "AND version = 1", values),
+        ("INSERT INTO marts.dim_customer SELECT c.* REPLACE (m.new_key AS customer_key, "
+         "c.version + 100 AS version) FROM marts.dim_customer c JOIN moved m "
+         "ON c.customer_key = m.old_key", []),
+        (f"UPDATE marts.fact_order_line AS f SET customer_key = m.new_key FROM moved m "
+         f"WHERE f.customer_key = m.old_key AND {side} = ?", [pair.second]),
+    )
+
+
+def batch_without_customers(ws: Workshop) -> Workshop:
+    """A copy of the warehouse that also loaded a batch without the customer spreadsheet.
+
+    The raw customer table keeps the same batches; a query that lists every batch
+    loaded (``meta.batches`` or ``meta.files``) now names one more.
+    """
+    return _perturbed(
+        ws,
+        ("INSERT INTO meta.batches SELECT 'orders-only', max(seq) + 1, max(extracted_at), "
+         "max(loaded_at), 'extracts' FROM meta.batches", []),
+        ("INSERT INTO meta.files VALUES ('orders-only', ?, '', 1)", [ORDER_FILES[0]]))
+
+
+def shared_category_name(ws: Workshop) -> Workshop:
+    """A copy of the warehouse where the runner-up category carries the best one's name (as
+    two departments' "Accessories" do), every gross amount is one more than its net, and the
+    best category also sold a line for nothing.
+
+    Revenue per category (by its key) stays; a query that groups by the category's name,
+    sums another money column or picks the category with most lines now answers otherwise.
+    """
+    ranked = ("SELECT p.category_key, sum(f.net_amount) AS revenue, count(*) AS n "
+              "FROM marts.fact_order_line f JOIN marts.snow_product p USING (product_key) "
+              "GROUP BY 1 ORDER BY revenue DESC, 1")
+    return _perturbed(
+        ws,
+        (f"CREATE TEMP TABLE ranked AS SELECT *, row_number() OVER () AS r FROM ({ranked})",
+         []),
+        ("UPDATE marts.snow_category SET category = (SELECT category FROM marts.snow_category "
+         "WHERE category_key = (SELECT category_key FROM ranked WHERE r = 1)) "
+         "WHERE category_key = (SELECT category_key FROM ranked WHERE r = 2)", []),
+        ("UPDATE marts.fact_order_line SET gross_amount = net_amount + 1", []),
+        # lines for nothing in the runner-up until it holds the most lines of all
+        ("INSERT INTO marts.fact_order_line SELECT f.* REPLACE (-f.order_id AS order_id, "
+         "0 AS net_amount, 0 AS amount_cents, 1 AS gross_amount) FROM ("
+         "  SELECT f.* FROM marts.fact_order_line f JOIN marts.snow_product p "
+         "  USING (product_key) WHERE p.category_key = (SELECT category_key FROM ranked "
+         "  WHERE r = 2) ORDER BY f.order_id, f.line_number LIMIT 1) AS f, "
+         "range((SELECT max(n) FROM ranked) + 1)", []),
+    )
+
+
+def premium_next_year(ws: Workshop) -> Workshop:
+    """A copy of the warehouse with a premium sale in the year after the last one (and its
+    days in the date dimension), and every gross amount one more than its net.
+
+    The last year's premium revenue stays; a query that takes every year from the last
+    on (``>=``), or sums another money column, now gives another amount.
+    """
+    year = last_year(ws.crm)
+    return _perturbed(
+        ws,
+        ("INSERT INTO marts.dim_date BY NAME SELECT date_key + 10000 AS date_key, d AS date, "
+         "year + 1 AS year, quarter, month, strftime(d, '%Y-%m') AS year_month, month_name, "
+         "isodow(d) AS day_of_week, strftime(d, '%A') AS day_name, isodow(d) >= 6 "
+         "AS is_weekend FROM (SELECT *, CAST(date + INTERVAL 1 YEAR AS DATE) AS d "
+         "FROM marts.dim_date WHERE year = ?)", [year]),
+        ("INSERT INTO marts.fact_order_line SELECT f.* REPLACE (-f.order_id AS order_id, "
+         "f.date_key + 10000 AS date_key, f.placed_at + INTERVAL 1 YEAR AS placed_at) "
+         "FROM marts.fact_order_line f JOIN marts.v_sales v USING (order_id, line_number) "
+         "WHERE v.segment = 'premium' AND v.year = ? "
+         "ORDER BY f.order_id, f.line_number LIMIT 1", [year]),
+        ("UPDATE marts.fact_order_line SET gross_amount = net_amount + 1", []),
+    )
+
+
+def guests_in_one_order(ws: Workshop) -> Workshop:
+    """A copy of the warehouse where every guest line belongs to one order.
+
+    The guests' lines are as many as before; a query that counts their orders
+    (``count(DISTINCT order_id)``) instead of their lines now gives another number.
+    """
+    return _perturbed(ws, (
+        "UPDATE marts.fact_order_line SET order_id = -1 WHERE customer_key IN ("
+        "SELECT customer_key FROM marts.dim_customer WHERE customer_id = -1)", []))
 
 
 def history_city(data: CRMData) -> str:
@@ -669,21 +818,23 @@ _COMPUTE = (
         "premium_rows", _premium_rows,
     ),
     Exercise(
-        "quarantined_dates", _quarantined_dates, convert=run_sql),
+        "quarantined_dates", _quarantined_dates, convert=run_sql, perturb=stray_quarantine),
     Exercise(
-        "both_channels", _both_channels, convert=run_sql),
+        "both_channels", _both_channels, convert=run_sql, perturb=split_customer),
     Exercise(
         "top_units_department", _top_units, convert=run_sql, perturb=revenue_against_units),
     Exercise(
         "city_back_then", _city_then),
     Exercise(
-        "raw_batches", _raw_batches, convert=run_sql),
+        "raw_batches", _raw_batches, convert=run_sql, perturb=batch_without_customers),
     Exercise(
-        "snowflake_top_category", _top_category_revenue, convert=run_sql, rtol=1e-6),
+        "snowflake_top_category", _top_category_revenue, convert=run_sql, rtol=1e-6,
+        perturb=shared_category_name),
     Exercise(
-        "dice_premium_last_year", _premium_last_year, convert=run_sql, rtol=1e-6),
+        "dice_premium_last_year", _premium_last_year, convert=run_sql, rtol=1e-6,
+        perturb=premium_next_year),
     Exercise(
-        "guest_lines", _guest_lines, convert=run_sql),
+        "guest_lines", _guest_lines, convert=run_sql, perturb=guests_in_one_order),
 )
 
 
@@ -696,11 +847,36 @@ EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name
 EXERCISES += CONCEPT_EXERCISES["02"]  # the concepts of crmkit.lessons.concept_lessons
 
 
+def exercises(lang: str = "en") -> list[Exercise]:
+    """The exercises of notebook 02 as a book in ``lang`` checks them (a query answers in
+    the reader's language)."""
+    return [replace(e, convert=partial(run_sql, lang=lang))
+            if e.convert and e.kind == "compute" else e for e in EXERCISES]
+
+
 def exercise_book(ws: Workshop, lang: str = "en") -> ExerciseBook:
     """The exercise book of notebook 02 for this workshop's shop and warehouse."""
     check_lang(lang)
-    exercises = [replace(e, convert=partial(run_sql, lang=lang))
-                 if e.convert and e.kind == "compute" else e for e in EXERCISES]
     # the notebook writes the extracts and builds the warehouse as it goes: each answer is
-    # sealed when it is first checked
-    return ExerciseBook(ws, exercises, lang=lang, settled=False)
+    # sealed when it is first checked, from the definitions found again then
+    return ExerciseBook(ws, exercises(lang), lang=lang, settled=False,
+                        source=f"{__name__}:exercises")
+
+
+def built_workshop(data: CRMData, *, seed: int = 0,
+                   warehouse_dir: str | Path | None = None) -> Workshop:
+    """The workshop as notebook 02 leaves it: both extract batches written, the warehouse
+    built from the first and the second loaded (the same calls, with the same seeds).
+
+    ``crmkit grade`` computes the exercises' answers on it, outside the student's kernel.
+    """
+    from ..dataset.extracts import write_customer_changes, write_extracts
+    from ..warehouse.build import build_warehouse, load_batch
+
+    ws = workshop(data, warehouse_dir=warehouse_dir, seed=seed)
+    write_extracts(data, ws.batch1, seed=seed)
+    build_warehouse(ws.batch1, ws.warehouse)
+    write_customer_changes(data, ws.batch2, as_of=ws.extracted_at(1) + pd.Timedelta(days=90),
+                           share=0.1, seed=seed, card_seed=seed)
+    load_batch(ws.warehouse, ws.batch2)
+    return ws

@@ -93,8 +93,11 @@ __all__ = [
     "EXERCISES",
     "SECTION",
     "exercise_book",
+    "notebook_lesson",
     "exercise_status",
     "top_pair",
+    "guest_orders_undone",
+    "pair_in_cancelled_basket",
     "TRUST_QUESTIONS",
 ]
 
@@ -651,6 +654,76 @@ def _pair_baskets(ctx) -> int:
     return len(has_a & has_b)
 
 
+def _like(ctx, data: CRMData) -> Lesson:
+    """A lesson like ``ctx`` on other data (the same split, and the same models as they are
+    handed over)."""
+    return Lesson(data, ctx.split, ctx.lang, ctx.models, ctx.fit_missing)
+
+
+def _with_orders(data: CRMData, orders: pd.DataFrame, lines: pd.DataFrame) -> CRMData:
+    """``data`` with more orders and order lines (given with order ids of their own)."""
+    tables = {**data.tables,
+              "orders": pd.concat([data.orders, orders], ignore_index=True),
+              "order_lines": pd.concat([data.order_lines, lines], ignore_index=True)}
+    return CRMData(tables, data.manifest, data.truth)
+
+
+def _copies(data: CRMData, order_id, changes: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Copies of order ``order_id`` and its lines, one per item of ``changes`` (the columns
+    of the order to change), under new order ids."""
+    o, lines = data.orders, data.order_lines
+    first = int(o["order_id"].max()) + 1
+    orders = pd.concat([o[o["order_id"] == order_id].assign(order_id=first + i, **change)
+                        for i, change in enumerate(changes)], ignore_index=True)
+    copied = pd.concat([lines[lines["order_id"] == order_id].assign(order_id=first + i)
+                        for i in range(len(changes))], ignore_index=True)
+    return orders.astype(o.dtypes.to_dict()), copied.astype(lines.dtypes.to_dict())
+
+
+def guest_orders_undone(ctx) -> Lesson:
+    """The lesson on a copy of the data where a guest also cancelled one order and
+    returned another (copies of the guests' first purchase).
+
+    The guests' purchases are the same; a query on ``orders`` and ``order_lines`` that
+    leaves in cancelled or returned orders now sums more.
+    """
+    o = ctx.data.orders
+    guest = o[o["customer_id"].isna() & ~o["status"].isin(["cancelled", "returned"])]
+    if guest.empty:
+        return ctx
+    first = guest.sort_values(["placed_at", "order_id"]).iloc[0]
+    day = first["placed_at"]
+    orders, lines = _copies(ctx.data, first["order_id"], [
+        {"status": "cancelled", "cancelled_at": day},
+        {"status": "returned", "returned_at": day + pd.Timedelta(days=1)}])
+    return _like(ctx, _with_orders(ctx.data, orders, lines))
+
+
+def pair_in_cancelled_basket(ctx) -> Lesson:
+    """The lesson on a copy of the data where a cancelled order held the strongest pair and
+    a basket that holds it has the pair's first product on two lines.
+
+    The baskets holding the pair are the same; a query that counts cancelled orders, or
+    counts joined lines (``count(*)``) instead of baskets, now gives another number.
+    """
+    a, b = top_pair(ctx.model("rules"), ctx.data)
+    o, lines = ctx.data.orders, ctx.data.order_lines
+    kept = lines[lines["order_id"].isin(o.loc[o["status"] != "cancelled", "order_id"])]
+    template = kept["order_id"].iloc[0]
+    orders, copied = _copies(ctx.data, template, [{"status": "cancelled"}])
+    copied = copied.head(1)
+    copied = pd.concat([copied.assign(product_id=a, line_number=1),
+                        copied.assign(product_id=b, line_number=2)], ignore_index=True)
+    holding = set(kept.loc[kept["product_id"] == a, "order_id"]) & set(
+        kept.loc[kept["product_id"] == b, "order_id"])
+    if holding:  # the pair's first product once more in a basket that holds the pair
+        again = kept[(kept["order_id"] == min(holding)) & (kept["product_id"] == a)].head(1)
+        copied = pd.concat([copied, again.assign(
+            line_number=int(lines.loc[lines["order_id"] == min(holding), "line_number"].max())
+            + 1)], ignore_index=True)
+    return _like(ctx, _with_orders(ctx.data, orders, copied.astype(lines.dtypes.to_dict())))
+
+
 def _forecast_total_error(ctx) -> float:
     fc = ctx.model("forecast")
     return float(fc["ets"].sum() / fc["actual"].sum() - 1)
@@ -669,7 +742,7 @@ _COMPUTE = (
         "busiest_weekday", _busiest_weekday, convert=_weekday_key,
     ),
     Exercise(
-        "guest_revenue", _guest_revenue, convert=_sql, rtol=1e-6,
+        "guest_revenue", _guest_revenue, convert=_sql, rtol=1e-6, perturb=guest_orders_undone,
     ),
     Exercise(
         "median_recency", _median_recency,
@@ -691,6 +764,7 @@ _COMPUTE = (
     ),
     Exercise(
         "pair_baskets", _pair_baskets, convert=_sql, needs="products",
+        perturb=pair_in_cancelled_basket,
     ),
     Exercise(
         "forecast_total_error", _forecast_total_error, rtol=1e-4,
@@ -899,6 +973,34 @@ class Lesson:
         return self.models[name]
 
 
+def notebook_lesson(data: CRMData, split: Split, lang: str = "en", *, seed: int = 0) -> Lesson:
+    """The lesson as notebook 03 leaves it: every model fitted with the notebook's own calls
+    and seeds (a section the shop's history cannot run is left out, as the notebook leaves
+    it; nothing more is fitted later).
+
+    ``crmkit grade`` computes the exercises' answers on it, outside the student's kernel.
+    """
+    from . import mining
+
+    def fitted(section, fit, **kw):
+        return mining.attempt(section, fit, data, split, lang, **kw)[0]
+
+    clusters = fitted("clusters", mining.clusters_at, seed=seed)
+    rules = fitted("baskets", mining.basket_check)
+    forecasts = fitted("forecast", mining.forecast_check)
+    made = {"holdout": holdout_purchases(data, as_of=split.cutoff, end=split.end),
+            "segments": mining.segments_at(data, split),
+            "clusters": None if clusters is None else clusters[0],
+            "repurchase": fitted("repurchase", mining.repurchase_check, seed=seed),
+            "value": fitted("value", mining.value_models),
+            "rules": None if rules is None or rules.empty else rules,
+            "forecast": None if forecasts is None else forecasts[1]}
+    made["board"] = mining.scoreboard(value=made["value"], repurchase=made["repurchase"],
+                                      forecasts=made["forecast"], rules=made["rules"])
+    return Lesson(data, split, lang, {k: v for k, v in made.items() if v is not None},
+                  fit_missing=False)
+
+
 def exercise_book(data: CRMData, split: Split, lang: str = "en") -> ExerciseBook:
     """The exercise book of notebook 03 for this shop's data and calibration/holdout split.
 
@@ -906,7 +1008,8 @@ def exercise_book(data: CRMData, split: Split, lang: str = "en") -> ExerciseBook
     are :data:`MODELS`; see :class:`Lesson`).
     """
     check_lang(lang)
-    return ExerciseBook(Lesson(data, split, lang), EXERCISES, lang=lang)
+    return ExerciseBook(Lesson(data, split, lang), EXERCISES, lang=lang,
+                        source=f"{__name__}:EXERCISES")
 
 
 def exercise_status(book: ExerciseBook, skipped=()) -> pd.DataFrame:

@@ -4,10 +4,12 @@
 environment names a *grading log* (:data:`LOG_ENV`). While that variable is
 set, each :class:`~crmkit.lessons.exercises.ExerciseBook` writes into the log
 its exercises (titles, first hint, tolerances) and, at every check, the
-answer as the book judged it and the answer computed for the run's data. The
-grader reads the log back (:func:`read_log`) and judges again outside the
-kernel. Values travel as JSON (never pickle: a student's notebook writes the
-file), with pandas tables in their ``split`` form.
+answer as the book judged it (and whether a query was wrong on the exercise's
+perturbed copy of the data). It never holds a right answer: anyone can set the
+variable. The grader reads the log back (:func:`read_log`), computes the right
+answers for the student's data itself and judges again, outside the kernel.
+Values travel as JSON (never pickle: a student's notebook writes the file),
+with pandas tables in their ``split`` form.
 
 >>> import pandas as pd
 >>> decode(encode(pd.Series([1, 2], index=["a", "b"]))).to_dict()
