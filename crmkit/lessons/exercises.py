@@ -314,7 +314,8 @@ class ExerciseBook:
         self.student_id = student_id if student_id is not None else in_notebook
         if self.student_id:
             self._show(_say("student", self.lang, id=self.student_id))
-        self._log = _GradingLog.start(self) if log_path() else None
+        graded = log_path()
+        self._log = _GradingLog.start(self, graded) if graded else None
         self._history = history_path(in_notebook is not None and self._log is None)
         self._keys: dict[str, _Key] = {}
         self._perturbed_data: dict[str, Any] = {}
@@ -415,13 +416,13 @@ class ExerciseBook:
             if not final:
                 raise
             return _Key(error=problem(exc, self.lang))
-        opts = {"rtol": ex.rtol, "atol": ex.atol, "ordered": ex.ordered,
-                "synonyms": ex.synonyms}
-        if perturbed is not None:
-            perturbed = seal(perturbed, **opts)
+        def sealed(value: Any) -> Seal:
+            return seal(value, rtol=ex.rtol, atol=ex.atol, ordered=ex.ordered,
+                        synonyms=ex.synonyms)
+
         # the right answer is never written anywhere (not even in a graded run's log: the
         # grader computes its own, outside the student's kernel)
-        return _Key(seal(expected, **opts), perturbed)
+        return _Key(sealed(expected), None if perturbed is None else sealed(perturbed))
 
     def _key(self, name: str) -> _Key:
         if name in self._pending:
@@ -493,14 +494,14 @@ class ExerciseBook:
             key = self._key(ex.name)
             if answer is None or answer is Ellipsis:
                 return "missing", "", None
-            if key.error:
+            if key.error or key.seal is None:
                 return "error", key.error, answer
             raw = given = answer
             query = _looks_like_query(answer)
             if ex.convert is not None:
                 given = self._convert(ex, self.lesson, answer)
             status, detail = key.seal.judge(given, lang=self.lang, query=query)
-            if status == "correct" and key.perturbed is not None:
+            if status == "correct" and key.perturbed is not None and ex.convert is not None:
                 status = self._perturbed(ex, raw, key.perturbed)
             return status, detail, given
         except _Invalid as exc:
@@ -519,6 +520,8 @@ class ExerciseBook:
 
     def _perturbed(self, ex: Exercise, raw: Any, right: Seal) -> str:
         """``correct`` if the answer is also right on the exercise's perturbed copy of the data."""
+        if ex.convert is None:  # only exercises with a convert have a perturbed copy
+            return "perturbed"
         try:
             again = ex.convert(self._perturbed_data[ex.name], raw)
         except Exception:
@@ -531,6 +534,8 @@ class ExerciseBook:
         self._show(self.judge(name, answer).message)
 
     def _convert(self, ex: Exercise, on: Any, answer: Any) -> Any:
+        if ex.convert is None:
+            return answer
         try:
             return ex.convert(on, answer)
         except Unusable as exc:  # the convert says, in both languages, what it needs
@@ -616,8 +621,7 @@ class _GradingLog:
         self.path, self.index, self.log = path, index, log
 
     @classmethod
-    def start(cls, book: ExerciseBook) -> _GradingLog:
-        path = log_path()
+    def start(cls, book: ExerciseBook, path: Path) -> _GradingLog:
         log = read_log(path)
         log.setdefault("books", []).append({
             "lang": book.lang, "student_id": book.student_id,
