@@ -253,8 +253,15 @@ def segment_outcomes(data: CRMData, split, segmented: pd.DataFrame) -> pd.DataFr
 
 
 def clusters_at(data: CRMData, split, *, seed: int = 0, k_range=(2, 6)):
-    """K-means clusters of the customers described as of the cutoff: ``(model, features)``."""
+    """K-means clusters of the customers described as of the cutoff: ``(model, features)``.
+
+    The customers are those of the calibration period (:func:`segments_at`, the holdout
+    table): a customer whose only orders before the cutoff were cancelled later (an order
+    log gives no cancellation time, so they still count in what was known at the cutoff)
+    is left out, so each cluster's holdout figures read the same customers as the table.
+    """
     features = customer_features(data, as_of=split.cutoff)
+    features = features.loc[features.index.isin(rfm_summary(data, as_of=split.cutoff).index)]
     # one thread: on a shared machine k-means' OpenMP threads wait for each other (about
     # ten times slower on two busy cores), and a shop's customer table is small
     with threadpool_limits(limits=1):
