@@ -35,3 +35,17 @@ def test_a_small_shops_repurchase_refusal_is_said_in_the_readers_language(lang, 
                   pd.Timestamp("2024-12-31"))
     result, reason = mining.attempt("repurchase", mining.repurchase_check, shop, split, lang)
     assert result is None and says in reason, reason
+
+
+@pytest.mark.parametrize("english, spanish", [
+    ("min_support=0.31746: no pair of items appears in that share of the 63 baskets at "
+     "level='product'; the most common pair appears in 0.0635 of them",
+     "ningún par de productos se compra junto con la frecuencia suficiente en las 63 cestas "
+     "de la tienda para buscar reglas de asociación."),
+    ("none of the buy-till-you-die models fits this shop (bg_nbd: BG/NBD cannot be fitted: no "
+     "customer bought more than once, so nothing tells how often customers buy",
+     "ningún cliente ha comprado más de una vez, así que nada dice cada cuánto compran los "
+     "clientes ni cuándo se van."),
+])
+def test_the_refusals_of_a_small_order_log_are_said_in_spanish(english, spanish):
+    assert mining.refusal_text(english, "es") == spanish

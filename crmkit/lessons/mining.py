@@ -197,6 +197,9 @@ _REFUSALS = (
     (re.compile(r"cannot form \d+ clusters|do not split into two or more groups|every feature "
                 r"is the same"), "msg.m03_refused_clusters"),
     (re.compile(r"the shop has no campaigns"), "msg.m03_refused_campaigns"),
+    (re.compile(r"no pair of items appears in that share of the (?P<baskets>\d+) baskets"),
+     "msg.m03_refused_baskets"),
+    (re.compile(r"no customer bought more than once"), "msg.m03_refused_no_repeat"),
 )
 
 
