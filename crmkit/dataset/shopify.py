@@ -440,10 +440,8 @@ def shopify_cases(data: CRMData, *, seed: int = 0, partial_refunds: float = 0.1,
     if drafts or pos:  # drawn after the refunds, which stay those of the same seed
         draw = np.random.default_rng([seed, 1]).random(len(o))
         web = ((o["channel"] == "web") & o["customer_id"].notna()).to_numpy()
-        channel = o["channel"].astype(object).to_numpy().copy()
-        channel[web & (draw < drafts)] = "phone"
-        channel[web & (draw >= drafts) & (draw < drafts + pos)] = "store"
-        o["channel"] = pd.array(channel, dtype=data.orders["channel"].dtype)
+        by_phone, in_shop = web & (draw < drafts), web & (draw >= drafts) & (draw < drafts + pos)
+        o["channel"] = o["channel"].where(~by_phone, "phone").where(~in_shop, "store")
     tables = {**data.tables, "orders": o, "order_lines": ln}
     return CRMData(tables, {**data.manifest, "shopify_cases": True}, dict(data.truth))
 
