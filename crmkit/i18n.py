@@ -479,12 +479,17 @@ def figure_description(fig: Figure) -> str | None:
 def display_numbers(lang: str = "en") -> None:
     """Make pandas show the decimals of every table the way ``lang`` writes them.
 
-    Spanish tables then read ``1.234,5``; English goes back to pandas' default.
+    Spanish tables then read ``1.234,5`` and English ones ``1,234.5``: the locale
+    formatter's at most three decimals, never pandas' raw six (``0.414141``).
+
+    >>> import pandas as pd
+    >>> display_numbers("en"); print(pd.DataFrame({"x": [0.414141, 1476.6667]}).to_string())
+              x
+    0     0.414
+    1 1,476.667
+    >>> pd.reset_option("display.float_format")  # pandas' own, for the examples that follow
     """
     import pandas as pd
 
-    if check_lang(lang) == "en":
-        pd.reset_option("display.float_format")
-    else:
-        pd.set_option("display.float_format",
-                      lambda v: format_number(v, lang, decimals=None))
+    check_lang(lang)
+    pd.set_option("display.float_format", lambda v: format_number(v, lang, decimals=None))

@@ -25,6 +25,20 @@ ENGLISH_NUMBERS = re.compile(
     r"|\d{4}-\d{2}-\d{2})(?![\w])")
 
 
+#: A number pandas wrote as it is, not through the locale formatter: four decimals or more
+#: (``0.4141``, ``1476.6667``), alone in a table's cell.
+RAW_DECIMALS = re.compile(r"^-?[\d,]*\d\.\d{4,}$")
+
+
+def raw_cells(html: str) -> list[str]:
+    """The cells of the page's tables that show a number with four decimals or more."""
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.select(".jp-InputArea"):
+        tag.decompose()
+    return [cell.get_text(strip=True) for cell in soup.select("table td, table th")
+            if RAW_DECIMALS.match(cell.get_text(strip=True))]
+
+
 def page(html: str) -> tuple[str, str]:
     """The ``lang`` of a page and the text its reader sees."""
     soup = BeautifulSoup(html, "html.parser")
@@ -46,10 +60,11 @@ def page(html: str) -> tuple[str, str]:
 
 
 def slips(html: str) -> list[str]:
-    """Every missing value, and in a Spanish page every English-written number or date,
-    with a little context."""
+    """Every missing value, in a Spanish page every English-written number or date, with a
+    little context, and in any page a table's cell that shows a raw decimal (``0.4141``)."""
     lang, text = page(html)
     found = [m for m in MISSING.finditer(text)]
     if lang == "es":
         found += list(ENGLISH_NUMBERS.finditer(text))
-    return [" ".join(text[max(m.start() - 40, 0):m.end() + 20].split()) for m in found]
+    return ([" ".join(text[max(m.start() - 40, 0):m.end() + 20].split()) for m in found]
+            + [f"table cell {cell}" for cell in raw_cells(html)])

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from page_checks import page, slips
+from page_checks import page, raw_cells, slips
 
 from crmkit.analytics import kpis
 from crmkit.cli import main
@@ -158,6 +158,27 @@ def test_pages_of_the_old_kind_are_caught():
     good = ('<html lang="es"><body><p>CPS 67,36 €; activos 1.477; 0,125; periodo 3/1/2025'
             '</p><div class="jp-InputArea"><pre>answer = None</pre></div></body></html>')
     assert slips(good) == []
+    english = ('<html lang="en"><body><table><tr><th>share</th><td>0.4141</td>'
+               "<td>1476.6667</td><td>0.414</td><td>1,476.667</td></tr></table>"
+               "<p>a ratio of 0.4141 in a sentence is the sentence's</p></body></html>")
+    assert slips(english) == ["table cell 0.4141", "table cell 1476.6667"]
+
+
+def test_english_tables_write_decimals_through_the_locale_formatter():
+    """English tables showed pandas' raw decimals (0.4141, 1476.6667) where Spanish ones
+    showed 0,414: both now go through the locale formatter (Babel: at most three decimals,
+    thousands grouped)."""
+    from crmkit.i18n import display_numbers
+
+    table = pd.DataFrame({"share": [0.41414141], "kpi": [1476.6666667]})
+    try:
+        display_numbers("en")
+        shown = (table.to_string(), table.to_html())
+    finally:
+        display_numbers("en")
+    for text in shown:
+        assert "0.414" in text and "1,476.667" in text and "0.4141" not in text
+    assert raw_cells(table.to_html()) == []
 
 
 # ----------------------------------------------------------------------------- short shops

@@ -289,3 +289,27 @@ def test_first_rows_read_from_the_listed_fields_only_give_the_whole_rows_result(
     for name in ("orders", "order_lines", "customers", "products"):
         pd.testing.assert_frame_equal(getattr(whole.data, name), getattr(result.data, name))
     assert whole.notes == result.notes
+
+
+def test_the_committed_example_carries_every_case_a_real_export_holds(example):
+    """Bendita sells on the web only, so its committed export had no draft or POS order
+    although the writer writes both; it now carries each case the importer decides on,
+    counted from the export's own text (Source, Financial Status, Discount Amount less the
+    lines' own discounts, e-mails in no customer record)."""
+    with open(EXAMPLE / "orders_export.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    firsts = [r for r in rows if r["Financial Status"]]
+    sources = {s: sum(r["Source"] == s for r in firsts)
+               for s in ("web", "pos", "shopify_draft_order")}
+    assert sources["pos"] > 0 and sources["shopify_draft_order"] > 0
+    assert example.notes["orders_by_channel"] == {
+        "phone": sources["shopify_draft_order"], "store": sources["pos"], "web": sources["web"]}
+    assert example.notes["partially_refunded_orders"] == sum(
+        r["Financial Status"] == "partially_refunded" for r in firsts) > 0
+    guests = sum(r["Email"].startswith("guest-") for r in firsts)
+    assert example.notes["guest_checkout_orders"] == guests > 0
+    own = {}
+    for r in rows:
+        own[r["Name"]] = own.get(r["Name"], Decimal(0)) + Decimal(r["Lineitem discount"] or "0")
+    order_level = sum(Decimal(r["Discount Amount"]) > own[r["Name"]] for r in firsts)
+    assert example.notes["orders_with_order_discount"] == order_level > 0

@@ -23,6 +23,9 @@ EXTRACTS_PROFILE = "boutique"
 #: The shop committed as Shopify exports (data/examples/shopify/), and its size.
 SHOPIFY_PROFILE = "bendita"
 SHOPIFY_CUSTOMERS = 150
+#: Shares of the example's web orders taken by phone (draft orders) and sold in the shop (POS):
+#: Bendita sells on the web only, and a real Shopify export carries both.
+SHOPIFY_DRAFTS, SHOPIFY_POS = 0.04, 0.06
 
 
 def build_sample(profile: str) -> CRMData:
@@ -58,7 +61,7 @@ def shopify_example() -> CRMData:
 
     return shopify_cases(generate(SHOPIFY_PROFILE, n_customers=SHOPIFY_CUSTOMERS,
                                   start=DEFAULT_START, end=DEFAULT_END, seed=SAMPLE_SEED),
-                         seed=SAMPLE_SEED)
+                         seed=SAMPLE_SEED, drafts=SHOPIFY_DRAFTS, pos=SHOPIFY_POS)
 
 
 def build_shopify_example(out: str | Path) -> Path:

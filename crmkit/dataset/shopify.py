@@ -380,7 +380,8 @@ def _products(data: CRMData, path: Path) -> Path:
     return path
 
 
-def shopify_cases(data: CRMData, *, seed: int = 0, partial_refunds: float = 0.1) -> CRMData:
+def shopify_cases(data: CRMData, *, seed: int = 0, partial_refunds: float = 0.1,
+                  drafts: float = 0.0, pos: float = 0.0) -> CRMData:
     """A copy of a shop with the cases a real Shopify export holds, to write with
     ``write_shopify(..., full=True)``.
 
@@ -393,7 +394,11 @@ def shopify_cases(data: CRMData, *, seed: int = 0, partial_refunds: float = 0.1)
       their smallest line refunded (``refunded_cents``), the order staying delivered;
     - returned orders stay refunded in full, orders taken by phone become draft
       orders, store orders POS orders and guests' web orders guest checkouts when
-      written with ``full=True``.
+      written with ``full=True``;
+    - a shop that sells on the web only (Bendita) has neither: a share ``drafts`` of
+      its customers' web orders become orders taken by phone (written as completed
+      draft orders) and a share ``pos`` orders sold in the shop (POS orders), their
+      money unchanged.
 
     >>> from crmkit.dataset.synth import generate
     >>> shop = shopify_cases(generate("bendita", n_customers=60, seed=2))
@@ -432,6 +437,11 @@ def shopify_cases(data: CRMData, *, seed: int = 0, partial_refunds: float = 0.1)
     refund = np.where(chosen, smallest.reindex(o["order_id"]).fillna(0).to_numpy(), 0)
     o["refunded_cents"] = pd.array(o["refunded_cents"].fillna(0).to_numpy(dtype="int64")
                                    + refund.astype("int64"), dtype="Int64")
+    if drafts or pos:  # drawn after the refunds, which stay those of the same seed
+        draw = np.random.default_rng([seed, 1]).random(len(o))
+        web = ((o["channel"] == "web") & o["customer_id"].notna()).to_numpy()
+        by_phone, in_shop = web & (draw < drafts), web & (draw >= drafts) & (draw < drafts + pos)
+        o["channel"] = o["channel"].where(~by_phone, "phone").where(~in_shop, "store")
     tables = {**data.tables, "orders": o, "order_lines": ln}
     return CRMData(tables, {**data.manifest, "shopify_cases": True}, dict(data.truth))
 

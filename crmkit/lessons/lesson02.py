@@ -43,7 +43,7 @@ import pandas as pd
 from ..dataset.crmdata import CRMData
 from ..dataset.extracts import BAD_ROWS_NAME, FILES, MANIFEST_NAME
 from ..errors import ParameterError
-from ..i18n import check_lang, format_message, t
+from ..i18n import catalog, check_lang, format_message, t
 from ..warehouse.connection import InvalidSQLError, NotOneSelectError, connect, one_statement
 from ..warehouse.sql import ident
 from .concept_lessons import EXERCISES as CONCEPT_EXERCISES
@@ -52,6 +52,7 @@ from .judgement import decide, labelled, letters
 
 __all__ = [
     "detail_text",
+    "load_table",
     "member_names",
     "NotAQueryError",
     "sql_error_text",
@@ -291,6 +292,36 @@ def detail_text(details: pd.Series, lang: str = "en") -> pd.Series:
 
 #: The name the warehouse gives a product it had to infer (``crmkit.warehouse.sql``).
 _INFERRED = re.compile(r"^unknown product (?P<ref>.+)$")
+
+
+#: The load report's columns notebook 02 shows for the shop's own warehouse.
+LOAD_COLUMNS = ["file", "rows_read", "rows_loaded", "rows_quarantined", "rows_inferred",
+                "balanced"]
+
+
+def load_table(report: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
+    """The load report of the shop's own warehouse as notebook 02 shows it, in ``lang``.
+
+    A dataset handed over as data names its tables (``orders``): they read by their
+    catalog names (``Pedidos``) under the heading ``table``; a folder's files
+    (``orders.csv``) keep their file names.
+
+    >>> report = pd.DataFrame({"file": ["orders", "order_lines"], "rows_read": [3, 5],
+    ...                        "rows_loaded": [3, 5], "rows_quarantined": [0, 0],
+    ...                        "rows_inferred": [0, 5], "balanced": [True, True]})
+    >>> load_table(report, "es")["table"].tolist()
+    ['Pedidos', 'Líneas de pedido']
+    >>> load_table(report.assign(file=["orders.csv", "order_lines.csv"]), "es")["file"].tolist()
+    ['orders.csv', 'order_lines.csv']
+    """
+    check_lang(lang)
+    out = report[[c for c in LOAD_COLUMNS if c in report.columns]].copy()
+    known = catalog()
+    tables = out["file"].map(lambda name: f"table.{name}" in known)
+    if len(out) and bool(tables.all()):
+        out["file"] = out["file"].map(lambda name: t(f"table.{name}", lang))
+        out = out.rename(columns={"file": "table"})
+    return out.reset_index(drop=True)
 
 
 def member_names(names, lang: str = "en") -> list[str]:

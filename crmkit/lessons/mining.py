@@ -25,6 +25,7 @@ True
 
 from __future__ import annotations
 
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -76,6 +77,7 @@ __all__ = [
     "fit_or_explain",
     "history_reason",
     "attempt",
+    "refusal_text",
     "fit_reason",
     "truly_alive",
     "segments_at",
@@ -175,8 +177,58 @@ def attempt(section: str, fit, data: CRMData, split, lang: str = "en", **kwargs)
     result, reason = fit_or_explain(fit, data, split, **kwargs)
     if reason is not None and check_lang(lang) != "en":  # crmkit's refusals speak English
         key = f"msg.m03_refused_{section}"
-        reason = t(key if key in catalog() else "msg.m03_refused", lang)
+        reason = (refusal_text(reason, lang)
+                  or t(key if key in catalog() else "msg.m03_refused", lang))
     return result, reason
+
+
+#: crmkit's refusals a notebook-03 section meets on a small shop: their English words, and
+#: the catalog sentence that says the same in the reader's language (named groups fill it).
+_REFUSALS = (
+    (re.compile(r"(?P<who>(?:no|every) customer bought again) within horizon_days="
+                r"(?P<days>\d+) after the (?P<role>training|test) cutoff \S+ \((?P<n>\d+) "
+                r"customers\)"), "msg.m03_refused_nothing"),
+    (re.compile(r"only (?P<few>\d+) customers? (?P<what>bought again|did not buy again) within "
+                r"horizon_days=(?P<days>\d+) after the (?P<role>training|test) cutoff \S+ "
+                r"\((?P<n>\d+) customers\): too few to learn from \(at least (?P<least>\d+)"),
+     "msg.m03_refused_few"),
+    (re.compile(r"Gamma-Gamma cannot be fitted"), "msg.m03_refused_spend"),
+    (re.compile(r"the likelihood is flat around the estimates"), "msg.m03_refused_flat"),
+    (re.compile(r"cannot form \d+ clusters|do not split into two or more groups|every feature "
+                r"is the same"), "msg.m03_refused_clusters"),
+    (re.compile(r"the shop has no campaigns"), "msg.m03_refused_campaigns"),
+    (re.compile(r"no pair of items appears in that share of the (?P<baskets>\d+) baskets"),
+     "msg.m03_refused_baskets"),
+    (re.compile(r"no customer bought more than once"), "msg.m03_refused_no_repeat"),
+)
+
+
+def refusal_text(reason: str, lang: str = "en") -> str | None:
+    """A refusal of crmkit (English words) said in ``lang``, its figures kept; None when
+    the refusal is not one a small shop is known to meet.
+
+    >>> why = ("only 1 customer did not buy again within horizon_days=90 after the training "
+    ...        "cutoff 2024-07-04 (6 customers): too few to learn from (at least 2 of each "
+    ...        "are needed). Choose a longer horizon_days ...")
+    >>> print(refusal_text(why, "es"))
+    solo 1 de 6 clientes no volvieron a comprar en los 90 días siguientes al corte de \
+entrenamiento: demasiado pocos para aprender (hacen falta al menos 2 de cada clase).
+    >>> refusal_text("something else", "es") is None
+    True
+    """
+    for pattern, key in _REFUSALS:
+        found = pattern.search(reason)
+        if found is None:
+            continue
+        values: dict[str, object] = {}
+        for name, text in found.groupdict().items():
+            if text.isdigit():
+                values[name] = int(text)
+            else:
+                label = "refused_" + text.replace(" ", "_")
+                values[name] = t(f"value.{label}", lang)
+        return format_message(t(key, lang), lang, **values)
+    return None
 
 
 def fit_reason(status: str, reason: str, lang: str = "en") -> str:
@@ -253,8 +305,15 @@ def segment_outcomes(data: CRMData, split, segmented: pd.DataFrame) -> pd.DataFr
 
 
 def clusters_at(data: CRMData, split, *, seed: int = 0, k_range=(2, 6)):
-    """K-means clusters of the customers described as of the cutoff: ``(model, features)``."""
+    """K-means clusters of the customers described as of the cutoff: ``(model, features)``.
+
+    The customers are those of the calibration period (:func:`segments_at`, the holdout
+    table): a customer whose only orders before the cutoff were cancelled later (an order
+    log gives no cancellation time, so they still count in what was known at the cutoff)
+    is left out, so each cluster's holdout figures read the same customers as the table.
+    """
     features = customer_features(data, as_of=split.cutoff)
+    features = features.loc[features.index.isin(rfm_summary(data, as_of=split.cutoff).index)]
     # one thread: on a shared machine k-means' OpenMP threads wait for each other (about
     # ten times slower on two busy cores), and a shop's customer table is small
     with threadpool_limits(limits=1):

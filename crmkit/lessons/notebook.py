@@ -428,6 +428,7 @@ def is_own_data(data) -> bool:
 
     >>> is_own_data(setup(profile="boutique", n_customers=50))
     False
+    >>> pd.reset_option("display.float_format")  # setup() set it; pandas' own for the examples
     """
     m = data.manifest
     return not (m.get("origin") == "synthetic" or m.get("source") == "crmkit.generate")
