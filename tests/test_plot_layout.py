@@ -29,10 +29,12 @@ from crmkit.analytics import (  # noqa: E402
     automation,
     campaigns,
     cohorts,
+    concepts,
     evalplots,
     experiments,
     kpis,
     segments,
+    tracking,
 )
 from crmkit.analytics import modelplots as model_plots  # noqa: E402
 from crmkit.dataset.extracts import write_extracts  # noqa: E402
@@ -43,6 +45,7 @@ from crmkit.lessons import lesson03 as m03  # noqa: E402
 from crmkit.lessons import plots as lesson_plots  # noqa: E402
 from crmkit.lessons.notebook import set_style  # noqa: E402
 from crmkit.warehouse import diagrams as warehouse_plots  # noqa: E402
+from crmkit.warehouse import query  # noqa: E402
 from crmkit.warehouse.build import build_warehouse, load_report  # noqa: E402
 from crmkit.warehouse.cube import ALL, cube, rollup  # noqa: E402
 
@@ -113,6 +116,10 @@ CASES = {
         d, int(d.inventory["product_id"].iloc[0]), lang=lang)),
     "spend_by_age_gender": ("web", lambda d, lang: lesson_plots.plot_spend_by_age_gender(
         d, lang=lang)),
+    "spend_per_customer": ("web", lambda d, lang: lesson_plots.plot_spend_per_customer(
+        _spend_per_customer(d), lang=lang, currency="€")),
+    "acquisition": ("web", lambda d, lang: lesson_plots.plot_acquisition(
+        concepts.acquisition_report(d), lang=lang, currency="€")),
     # notebook 02
     "load_report": ("warehouse", lambda w, lang: warehouse_plots.plot_load_report(
         load_report(w), lang=lang)),
@@ -124,6 +131,10 @@ CASES = {
         widgets.cube_view(w, rows="department", columns="channel"), lang=lang)),
     "drill_down": ("warehouse", lambda w, lang: lesson_plots.plot_drill_down(
         *_drill(w), lang=lang, currency="€")),
+    "segments_over_time": ("warehouse", lambda w, lang: lesson_plots.plot_segments_over_time(
+        _segments_on_two_days(w), lang=lang)),
+    "query_time": ("warehouse", lambda w, lang: lesson_plots.plot_query_time(
+        {"star": 0.0123, "snowflake": 0.0456}, lang=lang)),
     # notebook 03
     "monthly_sales": ("shop", lambda s, lang: m03.plot_monthly_sales(
         s["data"], split=s["split"], lang=lang)),
@@ -181,6 +192,23 @@ CASES = {
         automation.weekly_flows(d), lang=lang)),
     "dashboard": ("web", lambda d, lang: dashboard.dashboard_figure(d, lang=lang)),
 }
+
+
+def _spend_per_customer(d):
+    """Notebook 01's spend per customer: the value of each customer's orders, summed."""
+    orders = d.orders.dropna(subset=["customer_id"])
+    values = tracking.order_value(d).reindex(orders["order_id"])
+    return values.groupby(orders.set_index("order_id")["customer_id"]).sum()
+
+
+def _segments_on_two_days(w):
+    """Notebook 02's customers per segment on the snapshot day and a day after it."""
+    from crmkit.warehouse import customer_as_of
+
+    first = pd.Timestamp(query(w, "SELECT max(valid_from) AS d FROM marts.dim_customer")["d"][0])
+    days = {"snapshot": first, "second_batch": first + pd.Timedelta(days=90)}
+    return pd.DataFrame({name: customer_as_of(w, day)["segment"].value_counts()
+                         for name, day in days.items()}).fillna(0).astype(int).sort_index()
 
 
 def _drill(w):
