@@ -344,6 +344,50 @@ def _layout_problems(fig, case: str, lang: str) -> list[str]:
     return [f"{lang}: {p}" for p in problems]
 
 
+def _rules(ax) -> list[tuple[object, str, float, float, float]]:
+    """The straight lines drawn on ``ax`` (a base rate, a target, zero, a join), in display
+    pixels: ``(line, "h", y, x0, x1)`` for a horizontal one, ``(line, "v", x, y0, y1)``."""
+    found = []
+    for line in ax.lines:
+        if not line.get_visible() or len(line.get_xdata()) < 2:
+            continue
+        xy = line.get_transform().transform(line.get_xydata())
+        (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+        if np.ptp(xy[:, 1]) < 0.5:
+            found.append((line, "h", y0, x0, x1))
+        elif np.ptp(xy[:, 0]) < 0.5:
+            found.append((line, "v", x0, y0, y1))
+    return found
+
+
+def _on_top(text, line) -> bool:
+    """A text written on an opaque box above the line: the box hides the line (a join's
+    key on a diagram)."""
+    patch = text.get_bbox_patch()
+    return (patch is not None and patch.get_facecolor()[3] >= 0.8
+            and text.get_zorder() > line.get_zorder())
+
+
+def _crossed_texts(fig, lang: str) -> list[str]:
+    """A value written on the axes that a straight line runs through: the line strikes it
+    out (a bar's label on the dashed base rate)."""
+    renderer = fig.canvas.get_renderer()
+    problems = []
+    for ax in fig.axes:
+        rules = _rules(ax)
+        for text in ax.texts:
+            if not _visible(text):
+                continue
+            box = text.get_window_extent(renderer)
+            for line, kind, at, lo, hi in rules:
+                across = (box.y0 + 1 < at < box.y1 - 1 and lo < box.x1 and box.x0 < hi
+                          if kind == "h" else
+                          box.x0 + 1 < at < box.x1 - 1 and lo < box.y1 and box.y0 < hi)
+                if across and not _on_top(text, line):
+                    problems.append(f"{lang}: a line runs through text {text.get_text()!r}")
+    return problems
+
+
 def _colour_problems(fig) -> list[str]:
     scales = {m.get_cmap().name for ax in fig.axes for m in [*ax.collections, *ax.images]
               if getattr(m, "get_array", lambda: None)() is not None}
@@ -371,15 +415,39 @@ def _description_problems(said: dict[str, str | None]) -> list[str]:
 def test_the_picture_reads_well_in_both_languages(case, request):
     """(a) no text overlaps another, (b) every text inside the figure, (c) no warning
     (raised as an error while drawing), (d) locale ticks, (e) no red-green scale, (f) a
-    description of the picture in its language."""
+    description of the picture in its language, (g) no reference line (a base rate, a
+    target) runs through a value written on the axes."""
     problems, said = [], {}
     for lang in LANGS:
         fig = _render(case, lang, request)
-        problems += _layout_problems(fig, case, lang) + _colour_problems(fig)
+        problems += (_layout_problems(fig, case, lang) + _crossed_texts(fig, lang)
+                     + _colour_problems(fig))
         said[lang] = figure_description(fig)
         plt.close("all")
     problems += _description_problems(said)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_bars_label_never_sits_on_the_base_rate(lang):
+    """Shares just under, at and just over the dashed base rate (and far from it): the
+    line runs through no label, and each label still stands above its own bar."""
+    set_style(lang)
+    shares = [0.30, 0.40, 0.43, 0.44, 0.45, 0.46, 0.47, 0.60]
+    table = pd.DataFrame({"customers": [100 + 17 * i for i in range(len(shares))],
+                          "came_back": shares})
+    ax = model_plots.plot_cluster_outcomes(table, base_rate=0.45, lang=lang)
+    fig = ax.figure
+    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    fig.canvas.draw()
+    assert _crossed_texts(fig, lang) == []
+    assert len(_rules(ax)) == 1  # the base rate is drawn, and is what was checked
+    to_data = ax.transData.inverted()
+    for text, share in zip(ax.texts, shares, strict=True):
+        box = text.get_window_extent()
+        bottom, top = to_data.transform([(box.x0, box.y0), (box.x1, box.y1)])[:, 1]
+        assert share <= bottom and top <= ax.get_ylim()[1], (text.get_text(), share)
+    assert _layout_problems(fig, "cluster_outcomes", lang) == []
 
 
 def test_the_heat_map_of_conversion_fits_its_cells(web):

@@ -39,6 +39,7 @@ from .cohorts import METRICS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.text import Text
 
     from ..dataset.days import DayLike
 
@@ -192,9 +193,10 @@ def plot_cluster_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     x = np.arange(len(outcomes))
     shares = outcomes["came_back"].to_numpy(dtype=float)
     ax.bar(x, shares, color="#0173b2", label=t("m03_chart.came_back", lang))
-    for xi, share, n in zip(x, shares, outcomes["customers"], strict=True):
-        written = f"{format_percent(share, lang)}\nn = {format_number(n, lang)}"
-        ax.text(float(xi), share + 0.02, written, ha="center", va="bottom", fontsize="small")
+    labels = [ax.text(float(xi), share + 0.02,
+                      f"{format_percent(share, lang)}\nn = {format_number(n, lang)}",
+                      ha="center", va="bottom", fontsize="small")
+              for xi, share, n in zip(x, shares, outcomes["customers"], strict=True)]
     if base_rate is not None:
         ax.axhline(base_rate, color="black", ls="--", lw=1,
                    label=t("m03_chart.base_rate", lang))
@@ -209,4 +211,31 @@ def plot_cluster_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     # below the axes: inside, it would cover the tallest bar's label
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False,
               fontsize="small")
+    if base_rate is not None:
+        _clear_of_line(ax, labels, base_rate)
     return _done(ax, lang, "group_outcomes", n=len(outcomes))
+
+
+def _clear_of_line(ax: Axes, labels: list[Text], level: float, gap: float = 0.01) -> None:
+    """Move each label the horizontal line at ``level`` would run through to just above it.
+
+    A label's height in data units is known once the figure is laid out, so the figure
+    is laid out (not rendered) first; the axes grow upwards when a moved label needs room.
+    """
+    fig = ax.get_figure(root=True)
+    if fig is None:
+        return
+    fig.draw_without_rendering()
+    to_data = ax.transData.inverted()
+    tops = []
+    for label in labels:
+        box = label.get_window_extent()
+        bottom, top = to_data.transform([(box.x0, box.y0), (box.x1, box.y1)])[:, 1]
+        if bottom - gap <= level <= top + gap:  # the line would strike the label out
+            label.set_y(level + gap)
+            top += level + gap - bottom
+        tops.append(top)
+    low, high = ax.get_ylim()
+    needed = max([v for v in tops if np.isfinite(v)], default=high) + 2 * gap
+    if needed > high:
+        ax.set_ylim(low, needed)
