@@ -6,8 +6,10 @@ rendered figure is then measured, independently of how the function placed
 anything: the bounding boxes of its texts (tick labels, axis labels, titles,
 legends, written values) must not overlap and must lie inside the figure;
 tick labels must be written by the locale (months by name, thousands grouped,
-no ``1e6`` offset); no red-green colour scale; and the figure says in words,
-in its language, what it shows (the alt text of a report's image).
+no ``1e6`` offset); no straight line (a base rate) runs through a written value,
+a table's texts stay in their cells; no red-green colour scale; the Spanish picture
+draws no English (``test_spanish_render.picture_slips``); and the figure says in
+words, in its language, what it shows (the alt text of a report's image).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_spanish_render import drawn_texts, picture_slips  # noqa: E402
 
 from crmkit.analytics import (  # noqa: E402
     automation,
@@ -50,6 +53,9 @@ from crmkit.warehouse.build import build_warehouse, load_report  # noqa: E402
 from crmkit.warehouse.cube import ALL, cube, rollup  # noqa: E402
 
 LANGS = ("en", "es")
+#: Pictures that show the warehouse's own names (its tables and columns, as SQL writes
+#: them): code the reader types, not words of a language.
+SQL_NAMES = {"star_schema", "snowflake_schema"}
 #: Colour scales a red-green colour-blind reader cannot read (red against green).
 RED_GREEN = {"RdYlGn", "RdGn", "PiYG", "PRGn", "Spectral", "jet", "hsv", "rainbow",
              "gist_rainbow", "brg", "nipy_spectral", "turbo"}
@@ -388,6 +394,20 @@ def _crossed_texts(fig, lang: str) -> list[str]:
     return problems
 
 
+def _table_problems(fig, lang: str) -> list[str]:
+    """A table drawn in the picture (the dashboard's campaigns): each text inside its cell."""
+    renderer = fig.canvas.get_renderer()
+    problems = []
+    for ax in fig.axes:
+        for table in ax.tables:
+            for cell in table.get_celld().values():
+                text, room = cell.get_text(), cell.get_window_extent(renderer)
+                box = text.get_window_extent(renderer)
+                if _visible(text) and (box.x0 < room.x0 or box.x1 > room.x1):
+                    problems.append(f"{lang}: {text.get_text()!r} overflows its table cell")
+    return problems
+
+
 def _colour_problems(fig) -> list[str]:
     scales = {m.get_cmap().name for ax in fig.axes for m in [*ax.collections, *ax.images]
               if getattr(m, "get_array", lambda: None)() is not None}
@@ -416,12 +436,15 @@ def test_the_picture_reads_well_in_both_languages(case, request):
     """(a) no text overlaps another, (b) every text inside the figure, (c) no warning
     (raised as an error while drawing), (d) locale ticks, (e) no red-green scale, (f) a
     description of the picture in its language, (g) no reference line (a base rate, a
-    target) runs through a value written on the axes."""
+    target) runs through a value written on the axes, (h) a table's texts inside their
+    cells, (i) no English word, number or month drawn in the Spanish picture."""
     problems, said = [], {}
     for lang in LANGS:
         fig = _render(case, lang, request)
         problems += (_layout_problems(fig, case, lang) + _crossed_texts(fig, lang)
-                     + _colour_problems(fig))
+                     + _table_problems(fig, lang) + _colour_problems(fig))
+        if lang == "es" and case not in SQL_NAMES:
+            problems += [f"es: English drawn: {s}" for s in picture_slips(drawn_texts(fig))]
         said[lang] = figure_description(fig)
         plt.close("all")
     problems += _description_problems(said)
