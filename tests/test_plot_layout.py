@@ -64,6 +64,8 @@ UNGROUPED = re.compile(r"(?<![\d.,\u00a0\u202f])\d{5,}")
 #: a decimal written the other language's way (``0.5`` in Spanish, ``0,5`` in English)
 FOREIGN_DECIMAL = {"es": re.compile(r"\d\.\d{1,2}(?!\d)"),
                    "en": re.compile(r"\d,\d{1,2}(?!\d)")}
+#: a percentage written the other language's way (``46%`` in Spanish, ``46 %`` in English)
+FOREIGN_PERCENT = {"es": re.compile(r"\d%"), "en": re.compile(r"\d\s%")}
 #: words that give away the other language in a description
 OTHER_WORDS = {"es": {"the", "of", "and", "per", "by", "each", "chart", "with", "shows"},
                "en": {"de", "por", "los", "las", "cada", "gráfico", "con", "muestra", "y"}}
@@ -345,6 +347,8 @@ def _layout_problems(fig, case: str, lang: str) -> list[str]:
                 problems.append(f"ungrouped number in {kind} {text!r}")
             if FOREIGN_DECIMAL[lang].search(text):
                 problems.append(f"decimal written the other language's way: {text!r}")
+            if FOREIGN_PERCENT[lang].search(text):
+                problems.append(f"percentage written the other language's way: {text!r}")
         if kind == "offset":
             problems.append(f"an offset {text!r} instead of whole numbers on the axis")
     return [f"{lang}: {p}" for p in problems]

@@ -12,6 +12,12 @@ matplotlib ``ax``, and returns the axes.
 >>> ax = plot_cohort_heatmap(cohort_table(data), lang="es")
 >>> ax.get_title()
 'Retención por cohorte de adquisición (mes de la primera compra)'
+
+A small table has each cell's value written in it, as the language writes it:
+
+>>> ax = plot_cohort_heatmap(cohort_table(data).iloc[:3, :3], lang="es")
+>>> ax.texts[0].get_text()
+'100\\xa0%'
 """
 
 from __future__ import annotations
@@ -103,9 +109,13 @@ def plot_cohort_heatmap(table: pd.DataFrame, *, metric: str = "retention", lang:
     values = table.to_numpy(dtype=np.float64)
     table = table.rename(index=lambda c: format_date(pd.Period(c, "M").start_time, lang,
                                                        skeleton="yMMM"))
+    # each cell's value written by the locale ("46 %", "1.234"); an empty cell stays empty
+    written = np.array([["" if not np.isfinite(v) else format_percent(v, lang) if share
+                         else format_number(v, lang, decimals=0) for v in row]
+                        for row in values], dtype=object)
     sns.heatmap(table, ax=ax, cmap="YlGnBu", vmin=0,
                 vmax=1 if share else np.nanmax(values) if np.isfinite(values).any() else 1,
-                annot=table.size <= 150, fmt=".0%" if share else ".0f", cbar=True,
+                annot=written if table.size <= 150 else False, fmt="", cbar=True,
                 annot_kws={"fontsize": 7})
     ax.set_xlabel(t("model_label.months_since_first", lang))
     ax.set_ylabel(t("model_label.cohort", lang))
