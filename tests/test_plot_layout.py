@@ -477,6 +477,30 @@ def test_a_bars_label_never_sits_on_the_base_rate(lang):
     assert _layout_problems(fig, "cluster_outcomes", lang) == []
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_segments_size_never_sits_on_the_base_rate(lang):
+    """The same for notebook 03's segments: sizes written beside horizontal bars whose
+    shares lie just left of, at and just right of the dashed base rate."""
+    set_style(lang)
+    shares = [0.30, 0.40, 0.42, 0.44, 0.45, 0.46, 0.60]
+    table = pd.DataFrame({"customers": [1000 + 170 * i for i in range(len(shares))],
+                          "came_back": shares},
+                         index=["champions", "loyal", "potential_loyalists", "new",
+                                "promising", "need_attention", "at_risk"])
+    ax = mining.plot_segment_outcomes(table, base_rate=0.45, lang=lang)
+    fig = ax.figure
+    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    fig.canvas.draw()
+    assert _crossed_texts(fig, lang) == []
+    assert len(_rules(ax)) == 1
+    to_data = ax.transData.inverted()
+    for text, share in zip(ax.texts, shares, strict=True):
+        box = text.get_window_extent()
+        left, right = to_data.transform([(box.x0, box.y0), (box.x1, box.y1)])[:, 0]
+        assert share <= left and right <= ax.get_xlim()[1], (text.get_text(), share)
+    assert _layout_problems(fig, "segment_outcomes", lang) == []
+
+
 def test_the_heat_map_of_conversion_fits_its_cells(web):
     """Notebook 04's heat map: every percentage inside its own cell, the cells readable."""
     set_style("es")

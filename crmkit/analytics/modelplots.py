@@ -57,6 +57,7 @@ __all__ = [
     "plot_tracking",
     "plot_probability_alive",
     "plot_cluster_outcomes",
+    "clear_of_line",
 ]
 
 
@@ -222,30 +223,39 @@ def plot_cluster_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False,
               fontsize="small")
     if base_rate is not None:
-        _clear_of_line(ax, labels, base_rate)
+        clear_of_line(ax, labels, base_rate)
     return _done(ax, lang, "group_outcomes", n=len(outcomes))
 
 
-def _clear_of_line(ax: Axes, labels: list[Text], level: float, gap: float = 0.01) -> None:
-    """Move each label the horizontal line at ``level`` would run through to just above it.
+def clear_of_line(ax: Axes, labels: list[Text], level: float, *, axis: str = "y",
+                  gap: float = 0.01) -> Axes:
+    """Move each label a reference line would run through to just past it.
 
-    A label's height in data units is known once the figure is laid out, so the figure
-    is laid out (not rendered) first; the axes grow upwards when a moved label needs room.
+    The line is horizontal at ``y = level`` (``axis="y"``: a label moves up, above the
+    line) or vertical at ``x = level`` (``axis="x"``: it moves right). A label's size in
+    data units is known once the figure is laid out, so the figure is laid out (not
+    rendered) first; the axes grow when a moved label needs room.
     """
     fig = ax.get_figure(root=True)
     if fig is None:
-        return
+        return ax
     fig.draw_without_rendering()
+    i = 1 if axis == "y" else 0
     to_data = ax.transData.inverted()
-    tops = []
+    ends = []
     for label in labels:
         box = label.get_window_extent()
-        bottom, top = to_data.transform([(box.x0, box.y0), (box.x1, box.y1)])[:, 1]
-        if bottom - gap <= level <= top + gap:  # the line would strike the label out
-            label.set_y(level + gap)
-            top += level + gap - bottom
-        tops.append(top)
-    low, high = ax.get_ylim()
-    needed = max([v for v in tops if np.isfinite(v)], default=high) + 2 * gap
+        corners = to_data.transform([(box.x0, box.y0), (box.x1, box.y1)])
+        start, end = float(corners[0, i]), float(corners[1, i])
+        if start - gap <= level <= end + gap:  # the line would strike the label out
+            shift = level + gap - start
+            position = list(label.get_position())
+            position[i] += shift
+            label.set_position((position[0], position[1]))
+            end += shift
+        ends.append(end)
+    low, high = ax.get_ylim() if i else ax.get_xlim()
+    needed = max([v for v in ends if np.isfinite(v)], default=high) + 2 * gap
     if needed > high:
-        ax.set_ylim(low, needed)
+        (ax.set_ylim if i else ax.set_xlim)(low, needed)
+    return ax
