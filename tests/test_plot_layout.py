@@ -6,8 +6,10 @@ rendered figure is then measured, independently of how the function placed
 anything: the bounding boxes of its texts (tick labels, axis labels, titles,
 legends, written values) must not overlap and must lie inside the figure;
 tick labels must be written by the locale (months by name, thousands grouped,
-no ``1e6`` offset); no red-green colour scale; and the figure says in words,
-in its language, what it shows (the alt text of a report's image).
+no ``1e6`` offset); no straight line (a base rate) runs through a written value,
+a table's texts stay in their cells; no red-green colour scale; the Spanish picture
+draws no English (``test_spanish_render.picture_slips``); and the figure says in
+words, in its language, what it shows (the alt text of a report's image).
 """
 
 from __future__ import annotations
@@ -24,15 +26,18 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
+from test_spanish_render import drawn_texts, picture_slips  # noqa: E402
 
 from crmkit.analytics import (  # noqa: E402
     automation,
     campaigns,
     cohorts,
+    concepts,
     evalplots,
     experiments,
     kpis,
     segments,
+    tracking,
 )
 from crmkit.analytics import modelplots as model_plots  # noqa: E402
 from crmkit.dataset.extracts import write_extracts  # noqa: E402
@@ -43,10 +48,14 @@ from crmkit.lessons import lesson03 as m03  # noqa: E402
 from crmkit.lessons import plots as lesson_plots  # noqa: E402
 from crmkit.lessons.notebook import set_style  # noqa: E402
 from crmkit.warehouse import diagrams as warehouse_plots  # noqa: E402
+from crmkit.warehouse import query  # noqa: E402
 from crmkit.warehouse.build import build_warehouse, load_report  # noqa: E402
 from crmkit.warehouse.cube import ALL, cube, rollup  # noqa: E402
 
 LANGS = ("en", "es")
+#: Pictures that show the warehouse's own names (its tables and columns, as SQL writes
+#: them): code the reader types, not words of a language.
+SQL_NAMES = {"star_schema", "snowflake_schema"}
 #: Colour scales a red-green colour-blind reader cannot read (red against green).
 RED_GREEN = {"RdYlGn", "RdGn", "PiYG", "PRGn", "Spectral", "jet", "hsv", "rainbow",
              "gist_rainbow", "brg", "nipy_spectral", "turbo"}
@@ -55,6 +64,8 @@ UNGROUPED = re.compile(r"(?<![\d.,\u00a0\u202f])\d{5,}")
 #: a decimal written the other language's way (``0.5`` in Spanish, ``0,5`` in English)
 FOREIGN_DECIMAL = {"es": re.compile(r"\d\.\d{1,2}(?!\d)"),
                    "en": re.compile(r"\d,\d{1,2}(?!\d)")}
+#: a percentage written the other language's way (``46%`` in Spanish, ``46 %`` in English)
+FOREIGN_PERCENT = {"es": re.compile(r"\d%"), "en": re.compile(r"\d\s%")}
 #: words that give away the other language in a description
 OTHER_WORDS = {"es": {"the", "of", "and", "per", "by", "each", "chart", "with", "shows"},
                "en": {"de", "por", "los", "las", "cada", "gráfico", "con", "muestra", "y"}}
@@ -113,6 +124,10 @@ CASES = {
         d, int(d.inventory["product_id"].iloc[0]), lang=lang)),
     "spend_by_age_gender": ("web", lambda d, lang: lesson_plots.plot_spend_by_age_gender(
         d, lang=lang)),
+    "spend_per_customer": ("web", lambda d, lang: lesson_plots.plot_spend_per_customer(
+        _spend_per_customer(d), lang=lang, currency="€")),
+    "acquisition": ("web", lambda d, lang: lesson_plots.plot_acquisition(
+        concepts.acquisition_report(d), lang=lang, currency="€")),
     # notebook 02
     "load_report": ("warehouse", lambda w, lang: warehouse_plots.plot_load_report(
         load_report(w), lang=lang)),
@@ -124,6 +139,10 @@ CASES = {
         widgets.cube_view(w, rows="department", columns="channel"), lang=lang)),
     "drill_down": ("warehouse", lambda w, lang: lesson_plots.plot_drill_down(
         *_drill(w), lang=lang, currency="€")),
+    "segments_over_time": ("warehouse", lambda w, lang: lesson_plots.plot_segments_over_time(
+        _segments_on_two_days(w), lang=lang)),
+    "query_time": ("warehouse", lambda w, lang: lesson_plots.plot_query_time(
+        {"star": 0.0123, "snowflake": 0.0456}, lang=lang)),
     # notebook 03
     "monthly_sales": ("shop", lambda s, lang: m03.plot_monthly_sales(
         s["data"], split=s["split"], lang=lang)),
@@ -181,6 +200,23 @@ CASES = {
         automation.weekly_flows(d), lang=lang)),
     "dashboard": ("web", lambda d, lang: dashboard.dashboard_figure(d, lang=lang)),
 }
+
+
+def _spend_per_customer(d):
+    """Notebook 01's spend per customer: the value of each customer's orders, summed."""
+    orders = d.orders.dropna(subset=["customer_id"])
+    values = tracking.order_value(d).reindex(orders["order_id"])
+    return values.groupby(orders.set_index("order_id")["customer_id"]).sum()
+
+
+def _segments_on_two_days(w):
+    """Notebook 02's customers per segment on the snapshot day and a day after it."""
+    from crmkit.warehouse import customer_as_of
+
+    first = pd.Timestamp(query(w, "SELECT max(valid_from) AS d FROM marts.dim_customer")["d"][0])
+    days = {"snapshot": first, "second_batch": first + pd.Timedelta(days=90)}
+    return pd.DataFrame({name: customer_as_of(w, day)["segment"].value_counts()
+                         for name, day in days.items()}).fillna(0).astype(int).sort_index()
 
 
 def _drill(w):
@@ -311,9 +347,69 @@ def _layout_problems(fig, case: str, lang: str) -> list[str]:
                 problems.append(f"ungrouped number in {kind} {text!r}")
             if FOREIGN_DECIMAL[lang].search(text):
                 problems.append(f"decimal written the other language's way: {text!r}")
+            if FOREIGN_PERCENT[lang].search(text):
+                problems.append(f"percentage written the other language's way: {text!r}")
         if kind == "offset":
             problems.append(f"an offset {text!r} instead of whole numbers on the axis")
     return [f"{lang}: {p}" for p in problems]
+
+
+def _rules(ax) -> list[tuple[object, str, float, float, float]]:
+    """The straight lines drawn on ``ax`` (a base rate, a target, zero, a join), in display
+    pixels: ``(line, "h", y, x0, x1)`` for a horizontal one, ``(line, "v", x, y0, y1)``."""
+    found = []
+    for line in ax.lines:
+        if not line.get_visible() or len(line.get_xdata()) < 2:
+            continue
+        xy = line.get_transform().transform(line.get_xydata())
+        (x0, y0), (x1, y1) = xy.min(axis=0), xy.max(axis=0)
+        if np.ptp(xy[:, 1]) < 0.5:
+            found.append((line, "h", y0, x0, x1))
+        elif np.ptp(xy[:, 0]) < 0.5:
+            found.append((line, "v", x0, y0, y1))
+    return found
+
+
+def _on_top(text, line) -> bool:
+    """A text written on an opaque box above the line: the box hides the line (a join's
+    key on a diagram)."""
+    patch = text.get_bbox_patch()
+    return (patch is not None and patch.get_facecolor()[3] >= 0.8
+            and text.get_zorder() > line.get_zorder())
+
+
+def _crossed_texts(fig, lang: str) -> list[str]:
+    """A value written on the axes that a straight line runs through: the line strikes it
+    out (a bar's label on the dashed base rate)."""
+    renderer = fig.canvas.get_renderer()
+    problems = []
+    for ax in fig.axes:
+        rules = _rules(ax)
+        for text in ax.texts:
+            if not _visible(text):
+                continue
+            box = text.get_window_extent(renderer)
+            for line, kind, at, lo, hi in rules:
+                across = (box.y0 + 1 < at < box.y1 - 1 and lo < box.x1 and box.x0 < hi
+                          if kind == "h" else
+                          box.x0 + 1 < at < box.x1 - 1 and lo < box.y1 and box.y0 < hi)
+                if across and not _on_top(text, line):
+                    problems.append(f"{lang}: a line runs through text {text.get_text()!r}")
+    return problems
+
+
+def _table_problems(fig, lang: str) -> list[str]:
+    """A table drawn in the picture (the dashboard's campaigns): each text inside its cell."""
+    renderer = fig.canvas.get_renderer()
+    problems = []
+    for ax in fig.axes:
+        for table in ax.tables:
+            for cell in table.get_celld().values():
+                text, room = cell.get_text(), cell.get_window_extent(renderer)
+                box = text.get_window_extent(renderer)
+                if _visible(text) and (box.x0 < room.x0 or box.x1 > room.x1):
+                    problems.append(f"{lang}: {text.get_text()!r} overflows its table cell")
+    return problems
 
 
 def _colour_problems(fig) -> list[str]:
@@ -343,15 +439,66 @@ def _description_problems(said: dict[str, str | None]) -> list[str]:
 def test_the_picture_reads_well_in_both_languages(case, request):
     """(a) no text overlaps another, (b) every text inside the figure, (c) no warning
     (raised as an error while drawing), (d) locale ticks, (e) no red-green scale, (f) a
-    description of the picture in its language."""
+    description of the picture in its language, (g) no reference line (a base rate, a
+    target) runs through a value written on the axes, (h) a table's texts inside their
+    cells, (i) no English word, number or month drawn in the Spanish picture."""
     problems, said = [], {}
     for lang in LANGS:
         fig = _render(case, lang, request)
-        problems += _layout_problems(fig, case, lang) + _colour_problems(fig)
+        problems += (_layout_problems(fig, case, lang) + _crossed_texts(fig, lang)
+                     + _table_problems(fig, lang) + _colour_problems(fig))
+        if lang == "es" and case not in SQL_NAMES:
+            problems += [f"es: English drawn: {s}" for s in picture_slips(drawn_texts(fig))]
         said[lang] = figure_description(fig)
         plt.close("all")
     problems += _description_problems(said)
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_bars_label_never_sits_on_the_base_rate(lang):
+    """Shares just under, at and just over the dashed base rate (and far from it): the
+    line runs through no label, and each label still stands above its own bar."""
+    set_style(lang)
+    shares = [0.30, 0.40, 0.43, 0.44, 0.45, 0.46, 0.47, 0.60]
+    table = pd.DataFrame({"customers": [100 + 17 * i for i in range(len(shares))],
+                          "came_back": shares})
+    ax = model_plots.plot_cluster_outcomes(table, base_rate=0.45, lang=lang)
+    fig = ax.figure
+    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    fig.canvas.draw()
+    assert _crossed_texts(fig, lang) == []
+    assert len(_rules(ax)) == 1  # the base rate is drawn, and is what was checked
+    to_data = ax.transData.inverted()
+    for text, share in zip(ax.texts, shares, strict=True):
+        box = text.get_window_extent()
+        bottom, top = to_data.transform([(box.x0, box.y0), (box.x1, box.y1)])[:, 1]
+        assert share <= bottom and top <= ax.get_ylim()[1], (text.get_text(), share)
+    assert _layout_problems(fig, "cluster_outcomes", lang) == []
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_a_segments_size_never_sits_on_the_base_rate(lang):
+    """The same for notebook 03's segments: sizes written beside horizontal bars whose
+    shares lie just left of, at and just right of the dashed base rate."""
+    set_style(lang)
+    shares = [0.30, 0.40, 0.42, 0.44, 0.45, 0.46, 0.60]
+    table = pd.DataFrame({"customers": [1000 + 170 * i for i in range(len(shares))],
+                          "came_back": shares},
+                         index=["champions", "loyal", "potential_loyalists", "new",
+                                "promising", "need_attention", "at_risk"])
+    ax = mining.plot_segment_outcomes(table, base_rate=0.45, lang=lang)
+    fig = ax.figure
+    fig.savefig(io.BytesIO(), format="png", bbox_inches="tight")
+    fig.canvas.draw()
+    assert _crossed_texts(fig, lang) == []
+    assert len(_rules(ax)) == 1
+    to_data = ax.transData.inverted()
+    for text, share in zip(ax.texts, shares, strict=True):
+        box = text.get_window_extent()
+        left, right = to_data.transform([(box.x0, box.y0), (box.x1, box.y1)])[:, 0]
+        assert share <= left and right <= ax.get_xlim()[1], (text.get_text(), share)
+    assert _layout_problems(fig, "segment_outcomes", lang) == []
 
 
 def test_the_heat_map_of_conversion_fits_its_cells(web):

@@ -167,6 +167,40 @@ def english_slips(html: str) -> list[str]:
     return sorted(out)
 
 
+def picture_slips(texts) -> list[str]:
+    """The slips of a picture drawn for a Spanish reader: ``texts`` are what it writes
+    (titles, ticks, legends, written values, a table's cells), read as one Spanish page.
+
+    A page check reads a picture by its alt text only; the words drawn in it (a campaign's
+    name in the dashboard's table, on the campaign plan's axis) are checked here.
+    """
+    import html
+
+    body = "".join(f"<p>{html.escape(str(t))}</p>" for t in texts)
+    return english_slips('<html lang="es"><body><div class="jp-OutputArea-output">'
+                         f"{body}</div></body></html>")
+
+
+def drawn_texts(fig) -> list[str]:
+    """Every text a figure draws: titles, the ticks and labels of the axes shown, written
+    values, legends and the cells of its tables."""
+    fig.canvas.draw()
+    out = [t.get_text() for t in fig.texts]
+    for ax in fig.axes:
+        if not ax.get_visible():
+            continue
+        out += [t.get_text() for t in (ax.title, ax._left_title, ax._right_title, *ax.texts)]
+        if ax.axison:
+            for axis in (ax.xaxis, ax.yaxis):
+                out += [axis.label.get_text(), *(t.get_text() for t in axis.get_ticklabels())]
+        legend = ax.get_legend()
+        if legend is not None:
+            out += [t.get_text() for t in legend.get_texts()]
+        for table in ax.tables:
+            out += [cell.get_text().get_text() for cell in table.get_celld().values()]
+    return [t for t in out if t.strip()]
+
+
 #: English still printed by parts of the kit this check does not cover, by area, as
 #: patterns of the slips they cause.
 ELSEWHERE: dict[str, tuple[str, ...]] = {}
@@ -242,6 +276,33 @@ def test_dashboard_reads_in_spanish(shop):
     data = generate(shop, **TEST_PARAMETERS)
     slips = [s for s in english_slips(dashboard_html(data, lang="es"))
              if _elsewhere(s) is None]
+    assert slips == [], "\n".join(slips)
+
+
+@pytest.mark.parametrize("shop", ["bendita", NO_WEB])
+def test_the_dashboard_picture_and_the_campaign_plan_read_in_spanish(shop):
+    """The words drawn in the dashboard's picture (the best campaigns' table) and on the
+    campaign plan (a campaign per row) are Spanish: a generated campaign's name is written
+    by campaign_label ("Venta cruzada sept 2024 (Correo electrónico) [B]")."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from crmkit.analytics.campaigns import plot_plan
+    from crmkit.dataset.synth import generate
+    from crmkit.lessons.dashboard import dashboard_figure
+
+    data = generate(shop, **TEST_PARAMETERS)
+    try:
+        board = drawn_texts(dashboard_figure(data, lang="es"))
+        plan = drawn_texts(plot_plan(data.campaigns, lang="es").figure)
+    finally:
+        plt.close("all")
+    names = [n for n in data.campaigns["name"] if re.search(r"\b(Acquisition|Cross Sell)\b", n)]
+    assert names, "the shop's generated campaigns (the case this test is about)"
+    assert any(ENGLISH_MONTH.search(n) for n in names)
+    slips = picture_slips(board) + picture_slips(plan)
     assert slips == [], "\n".join(slips)
 
 

@@ -55,6 +55,8 @@ __all__ = [
     "incremental_effect",
     "ab_tests",
     "plot_plan",
+    "campaign_label",
+    "CAMPAIGN_NAME",
     "METRICS",
 ]
 
@@ -463,6 +465,42 @@ def ab_tests(data: CRMData, *, alpha: float = 0.05) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+# ----------------------------------------------------------------------------- names
+#: A generated campaign's name: its goal, the month it started and its channel, and the
+#: arm of an A/B test ("Cross Sell Jun 2024 (sms) [A]"); see crmkit.dataset.synth.
+CAMPAIGN_NAME = re.compile(r"^(?P<goal>Acquisition|Retention|Reactivation|Cross Sell) "
+                           r"(?P<month>[A-Z][a-z]{2} \d{4}) \((?P<channel>\w+)\)"
+                           r"(?P<arm> \[\w+\])?$")
+
+
+def campaign_label(name: str, lang: str = "en") -> str:
+    """A generated campaign's name as a reader of ``lang`` reads it; the data keeps its name.
+
+    Goal and channel come from the catalog and the month is written by the locale; any
+    other name (a shop's own campaign) is left as it is.
+
+    >>> campaign_label("Acquisition Jan 2024 (sms) [B]", "es")
+    'Captación ene 2024 (SMS) [B]'
+    >>> campaign_label("Rebajas de enero", "es"), campaign_label("Retention Mar 2025 (email)", "en")
+    ('Rebajas de enero', 'Retention Mar 2025 (email)')
+    """
+    import datetime
+
+    from ..i18n import check_lang, format_date, format_message, t
+
+    m = CAMPAIGN_NAME.match(name) if isinstance(name, str) else None
+    if m is None or check_lang(lang) == "en":
+        return name
+    goal = m["goal"].lower().replace(" ", "_")
+    month = datetime.datetime.strptime(m["month"], "%b %Y")
+    channel = m["channel"]
+    text = format_message(t("campaign.name", lang), lang, goal=t(f"value.{goal}", lang),
+                          month=format_date(month, lang, skeleton="yMMM"),
+                          channel=t(f"value.{channel}", lang) if f"value.{channel}" in _cat()
+                          else channel)
+    return text + (m["arm"] or "")
+
+
 # ----------------------------------------------------------------------------- plan
 def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None,
               currency: str = "EUR") -> Axes:
@@ -485,7 +523,8 @@ def plot_plan(campaigns: pd.DataFrame, *, lang: str = "en", ax: Axes | None = No
         ax.barh(i, width, left=r["start_date"], color=colours[r["channel"]], height=0.6)
         budget = format_currency(r["budget"], lang, currency=currency, decimals=0)
         ax.text(r["end_date"] + pd.Timedelta(days=4), i, budget, va="center", fontsize=7)
-    ax.set_yticks(range(len(c)), c["name"], fontsize=7)
+    ax.set_yticks(range(len(c)), [campaign_label(str(n), lang) for n in c["name"]],
+                  fontsize=7)
     ax.invert_yaxis()
     handles = [plt.Rectangle((0, 0), 1, 1, color=colours[k]) for k in channels]
     ax.legend(handles, [t(f"value.{k}", lang) if f"value.{k}" in _cat() else k

@@ -12,6 +12,12 @@ matplotlib ``ax``, and returns the axes.
 >>> ax = plot_cohort_heatmap(cohort_table(data), lang="es")
 >>> ax.get_title()
 'Retención por cohorte de adquisición (mes de la primera compra)'
+
+A small table has each cell's value written in it, as the language writes it:
+
+>>> ax = plot_cohort_heatmap(cohort_table(data).iloc[:3, :3], lang="es")
+>>> ax.texts[0].get_text()
+'100\\xa0%'
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from .cohorts import METRICS
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+    from matplotlib.text import Text
 
     from ..dataset.days import DayLike
 
@@ -50,6 +57,7 @@ __all__ = [
     "plot_tracking",
     "plot_probability_alive",
     "plot_cluster_outcomes",
+    "clear_of_line",
 ]
 
 
@@ -102,9 +110,13 @@ def plot_cohort_heatmap(table: pd.DataFrame, *, metric: str = "retention", lang:
     values = table.to_numpy(dtype=np.float64)
     table = table.rename(index=lambda c: format_date(pd.Period(c, "M").start_time, lang,
                                                        skeleton="yMMM"))
+    # each cell's value written by the locale ("46 %", "1.234"); an empty cell stays empty
+    written = np.array([["" if not np.isfinite(v) else format_percent(v, lang) if share
+                         else format_number(v, lang, decimals=0) for v in row]
+                        for row in values], dtype=object)
     sns.heatmap(table, ax=ax, cmap="YlGnBu", vmin=0,
                 vmax=1 if share else np.nanmax(values) if np.isfinite(values).any() else 1,
-                annot=table.size <= 150, fmt=".0%" if share else ".0f", cbar=True,
+                annot=written if table.size <= 150 else False, fmt="", cbar=True,
                 annot_kws={"fontsize": 7})
     ax.set_xlabel(t("model_label.months_since_first", lang))
     ax.set_ylabel(t("model_label.cohort", lang))
@@ -192,9 +204,10 @@ def plot_cluster_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     x = np.arange(len(outcomes))
     shares = outcomes["came_back"].to_numpy(dtype=float)
     ax.bar(x, shares, color="#0173b2", label=t("m03_chart.came_back", lang))
-    for xi, share, n in zip(x, shares, outcomes["customers"], strict=True):
-        written = f"{format_percent(share, lang)}\nn = {format_number(n, lang)}"
-        ax.text(float(xi), share + 0.02, written, ha="center", va="bottom", fontsize="small")
+    labels = [ax.text(float(xi), share + 0.02,
+                      f"{format_percent(share, lang)}\nn = {format_number(n, lang)}",
+                      ha="center", va="bottom", fontsize="small")
+              for xi, share, n in zip(x, shares, outcomes["customers"], strict=True)]
     if base_rate is not None:
         ax.axhline(base_rate, color="black", ls="--", lw=1,
                    label=t("m03_chart.base_rate", lang))
@@ -209,4 +222,40 @@ def plot_cluster_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     # below the axes: inside, it would cover the tallest bar's label
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False,
               fontsize="small")
+    if base_rate is not None:
+        clear_of_line(ax, labels, base_rate)
     return _done(ax, lang, "group_outcomes", n=len(outcomes))
+
+
+def clear_of_line(ax: Axes, labels: list[Text], level: float, *, axis: str = "y",
+                  gap: float = 0.01) -> Axes:
+    """Move each label a reference line would run through to just past it.
+
+    The line is horizontal at ``y = level`` (``axis="y"``: a label moves up, above the
+    line) or vertical at ``x = level`` (``axis="x"``: it moves right). A label's size in
+    data units is known once the figure is laid out, so the figure is laid out (not
+    rendered) first; the axes grow when a moved label needs room.
+    """
+    fig = ax.get_figure(root=True)
+    if fig is None:
+        return ax
+    fig.draw_without_rendering()
+    i = 1 if axis == "y" else 0
+    to_data = ax.transData.inverted()
+    ends = []
+    for label in labels:
+        box = label.get_window_extent()
+        corners = to_data.transform([(box.x0, box.y0), (box.x1, box.y1)])
+        start, end = float(corners[0, i]), float(corners[1, i])
+        if start - gap <= level <= end + gap:  # the line would strike the label out
+            shift = level + gap - start
+            position = list(label.get_position())
+            position[i] += shift
+            label.set_position((position[0], position[1]))
+            end += shift
+        ends.append(end)
+    low, high = ax.get_ylim() if i else ax.get_xlim()
+    needed = max([v for v in ends if np.isfinite(v)], default=high) + 2 * gap
+    if needed > high:
+        (ax.set_ylim if i else ax.set_xlim)(low, needed)
+    return ax

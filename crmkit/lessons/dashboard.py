@@ -48,7 +48,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from ..analytics.campaigns import effectiveness, incremental_effect, rfm_segments
+from ..analytics.campaigns import (
+    campaign_label,
+    effectiveness,
+    incremental_effect,
+    rfm_segments,
+)
 from ..analytics.kpis import KPI_NAMES, cps_missing, monthly_kpis, product_costs
 from ..analytics.segments import SEGMENTS
 from ..dataset.crmdata import CRMData
@@ -440,8 +445,8 @@ def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = 
         cols = ["reach", "conversions", "revenue", "cost", "roi"]
         uplift = camp["uplift"] if "uplift" in camp else pd.Series(np.nan, index=camp.index)
         cur = data.currency
-        cells = [[str(r["name"])[:38]] + [format_number(r[c], lang, decimals=0)
-                                          for c in cols[:2]]
+        cells = [[_shortened(campaign_label(str(r["name"]), lang))]
+                 + [format_number(r[c], lang, decimals=0) for c in cols[:2]]
                  + [format_currency(r[c], lang, currency=cur, decimals=0) for c in cols[2:4]]
                  + [format_number(r["roi"], lang, decimals=1)]
                  + ["–" if pd.isna(u) else ("+" if u > 0 else "")
@@ -449,10 +454,17 @@ def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = 
                  for (_, r), u in zip(camp.iterrows(), uplift, strict=True)]
         table = ax.table(cellText=cells, colLabels=[t("dash.campaign", lang)]
                          + [t(f"dash.{c}", lang) for c in cols] + [t("dash.uplift", lang)],
-                         loc="upper center", colWidths=[0.34] + [0.11] * 6)
+                         loc="upper center",
+                         # the longest Spanish name, "Venta cruzada sept 2024 (Correo
+                         # electrónico) [B]", and the longest head fit their columns
+                         colWidths=[0.37, 0.09, 0.11, 0.1, 0.08, 0.08, 0.13])
         table.auto_set_font_size(False)
         table.set_fontsize(8)
         table.scale(1, 1.3)
+        for (row, column), cell in table.get_celld().items():
+            if column == 0 and row > 0:  # a name reads from the left, close to its border
+                cell.get_text().set_horizontalalignment("left")
+                cell.PAD = 0.03
     else:
         none = "dash.no_campaigns" if data.has("marketing") else "dash.no_campaign_data"
         ax.text(0.5, 0.5, t(none, lang), ha="center")
@@ -461,6 +473,20 @@ def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = 
     describe_figure(fig.axes[0], format_message(t("plot_alt.dashboard", lang), lang,
                                                 shop=shop_title(data, lang)))
     return fig
+
+
+def _shortened(name: str, width: int = 50) -> str:
+    """A campaign's name that fits its column (a generated one has at most 48 characters):
+    a longer one, a shop's own, is cut at a word and the cut marked by "…".
+
+    >>> _shortened("Rebajas de enero")
+    'Rebajas de enero'
+    >>> _shortened("Campaña de primavera para los clientes de la tienda física")
+    'Campaña de primavera para los clientes de la…'
+    """
+    if len(name) <= width:
+        return name
+    return name[:width - 1].rsplit(" ", 1)[0].rstrip(" ([·,") + "…"
 
 
 def _value_label(code, lang: str) -> str:

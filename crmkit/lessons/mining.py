@@ -55,7 +55,7 @@ from ..analytics.forecast import (
     marketing_plan,
     sales_series,
 )
-from ..analytics.modelplots import plot_calibration_holdout, plot_probability_alive
+from ..analytics.modelplots import clear_of_line, plot_calibration_holdout, plot_probability_alive
 from ..analytics.rfm import holdout_purchases, rfm_scores, rfm_summary
 from ..analytics.scoreboard import compare, verdict_of
 from ..analytics.segments import SEGMENTS, assign_segments
@@ -870,9 +870,10 @@ def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     if "truly_alive" in outcomes:
         ax.plot(outcomes["truly_alive"], y, "D", color="#c44e52",
                 label=t("m03_chart.truly_alive", lang))
-    for yi, (n, v) in zip(y, zip(outcomes["customers"], outcomes["came_back"], strict=True),
-                          strict=True):
-        ax.text(v + 0.01, yi, f"n={format_number(n, lang)}", va="center", fontsize="small")
+    written = [ax.text(v + 0.01, yi, f"n={format_number(n, lang)}", va="center",
+                       fontsize="small")
+               for yi, n, v in zip(y, outcomes["customers"], outcomes["came_back"],
+                                   strict=True)]
     if base_rate is not None:
         ax.axvline(base_rate, color="black", ls="--", lw=1,
                    label=t("m03_chart.base_rate", lang))
@@ -882,6 +883,8 @@ def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     ax.set_title(t("m03_chart.segment_outcomes", lang))
     # below the axes, in as many rows as its entries need
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize="small")
+    if base_rate is not None:  # a size beside its bar, never struck out by the base rate
+        clear_of_line(ax, written, base_rate, axis="x")
     return _done(ax, lang, "segment_outcomes", n=len(outcomes))
 
 

@@ -32,12 +32,12 @@ False
 from __future__ import annotations
 
 import datetime
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ..analytics.campaigns import CAMPAIGN_NAME, campaign_label
 from ..dataset.crmdata import CRMData
 from ..dataset.profiles import get_profile
 from ..dataset.synth import generate
@@ -48,7 +48,6 @@ from ..i18n import (
     figure_description,
     format_date,
     format_datetime,
-    format_message,
     t,
 )
 from .parameters import check_parameters
@@ -255,39 +254,11 @@ def _value(v, lang: str):
     cat = catalog()
     if key in cat:
         return cat[key][0 if lang == "en" else 1]
-    if lang != "en" and _CAMPAIGN.match(v):
+    if lang != "en" and CAMPAIGN_NAME.match(v):
         return campaign_label(v, lang)
     if " · " in v:
         return " · ".join(_value(part, lang) for part in v.split(" · "))
     return v
-
-
-#: A generated campaign's name: its goal, the month it started and its channel, and the
-#: arm of an A/B test ("Cross Sell Jun 2024 (sms) [A]"); see crmkit.dataset.synth.
-_CAMPAIGN = re.compile(r"^(?P<goal>Acquisition|Retention|Reactivation|Cross Sell) "
-                       r"(?P<month>[A-Z][a-z]{2} \d{4}) \((?P<channel>\w+)\)(?P<arm> \[\w+\])?$")
-
-
-def campaign_label(name: str, lang: str = "en") -> str:
-    """A generated campaign's name as a reader of ``lang`` reads it; the data keeps its name.
-
-    Goal and channel come from the catalog and the month is written by the locale; any
-    other name (a shop's own campaign) is left as it is.
-
-    >>> campaign_label("Acquisition Jan 2024 (sms) [B]", "es")
-    'Captación ene 2024 (SMS) [B]'
-    >>> campaign_label("Rebajas de enero", "es"), campaign_label("Retention Mar 2025 (email)", "en")
-    ('Rebajas de enero', 'Retention Mar 2025 (email)')
-    """
-    m = _CAMPAIGN.match(name) if isinstance(name, str) else None
-    if m is None or check_lang(lang) == "en":
-        return name
-    goal = m["goal"].lower().replace(" ", "_")
-    month = datetime.datetime.strptime(m["month"], "%b %Y")
-    text = format_message(t("campaign.name", lang), lang, goal=t(f"value.{goal}", lang),
-                          month=format_date(month, lang, skeleton="yMMM"),
-                          channel=_value(m["channel"], lang))
-    return text + (m["arm"] or "")
 
 
 class RawData:

@@ -23,11 +23,13 @@ Numbers, percentages and month names on the axes follow ``lang`` too:
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import cast
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from babel.lists import format_list
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ..analytics.concepts import sales_pipeline, social_activity, spend_by_age_and_gender
@@ -38,6 +40,8 @@ from ..dataset.backoffice import STATE_ROLES
 from ..dataset.schema import TICKET_STATES
 from ..errors import ParameterError
 from ..i18n import (
+    LOCALES,
+    catalog,
     date_axis,
     describe_figure,
     format_currency,
@@ -63,6 +67,10 @@ __all__ = [
     "plot_stock",
     "plot_spend_by_age_gender",
     "plot_drill_down",
+    "plot_spend_per_customer",
+    "plot_acquisition",
+    "plot_segments_over_time",
+    "plot_query_time",
 ]
 
 #: seaborn's "colorblind" palette: its colours stay apart for red-green colour-blind readers
@@ -82,6 +90,16 @@ def _say(ax, key: str, lang: str, **values):
 
 def _month(day, lang: str) -> str:
     return format_date(day, lang, skeleton="yMMM")
+
+
+def _label(code, lang: str, group: str = "value") -> str:
+    """The catalog's label of a data code (``group.code``); a code it lacks, as it is."""
+    key = f"{group}.{code}"
+    return t(key, lang) if key in catalog() else str(code)
+
+
+def _unit(currency: str | None) -> str:
+    return f" ({currency})" if currency else ""
 
 
 def plot_level_pyramid(data, *, lang: str = "en", ax=None):
@@ -357,3 +375,118 @@ def plot_drill_down(year_quarter: pd.DataFrame, quarters: pd.DataFrame, months: 
         locale_axes(ax, lang)
     _say(axes[0], "drill_down", lang, year=year, quarter=quarter)
     return fig
+
+
+def plot_spend_per_customer(spend: pd.Series, *, lang: str = "en", currency: str | None = None,
+                            bins: int = 40, ax=None):
+    """Histogram of what each customer spent (one value per customer), counts on a log scale.
+
+    Spend is skewed: a few customers spend many times the rest, so the counts are drawn
+    on a logarithmic scale to keep the few big spenders visible. ``currency`` is the
+    symbol written on the amount axis.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = plot_spend_per_customer(pd.Series([12.5, 40.0, 40.0, 2500.0]), lang="es")
+    >>> int(sum(p.get_height() for p in ax.patches))
+    4
+    >>> plt.close(ax.figure)
+    """
+    values = pd.to_numeric(pd.Series(spend), errors="coerce").dropna().to_numpy(dtype=float)
+    if not len(values):
+        raise ParameterError("pass what each customer spent (a series of numbers); it is empty.")
+    ax = _ax(ax, (8, 3.6))
+    ax.hist(values, bins=bins, color=PALETTE[4], log=True)
+    ax.set_xlabel(t("label.revenue_per_customer", lang) + _unit(currency))
+    ax.set_ylabel(t("chart.customers", lang))
+    ax.set_title(t("chart.spend_per_customer_title", lang))
+    ax.minorticks_off()  # the log scale's minor labels (2×10¹) would crowd the axis
+    number_axis(ax, lang, axis="x")
+    number_axis(ax, lang, decimals=0)
+    return _say(ax, "spend_per_customer", lang, n=format_number(len(values), lang),
+                low=format_number(values.min(), lang, decimals=0),
+                high=format_number(values.max(), lang, decimals=0),
+                median=format_number(float(np.median(values)), lang, decimals=0))
+
+
+def plot_acquisition(report: pd.DataFrame, *, lang: str = "en", currency: str | None = None,
+                     ax=None):
+    """Horizontal bars: the revenue of the customers each acquisition channel brought.
+
+    ``report`` is :func:`crmkit.analytics.concepts.acquisition_report`'s table (one row
+    per channel code, a ``revenue`` column); the channels are named by the catalog.
+    """
+    if "revenue" not in report.columns or report.empty:
+        raise ParameterError("pass the table of acquisition_report(...) (it has a 'revenue' "
+                             "column and a row per channel).")
+    revenue = pd.to_numeric(report["revenue"]).sort_values()
+    ax = _ax(ax, (8, 0.4 * len(revenue) + 1.6))
+    ax.barh([_label(c, lang) for c in revenue.index], revenue.to_numpy(dtype=float),
+            color=PALETTE[1])
+    ax.set_xlabel(t("value.revenue", lang) + _unit(currency))
+    ax.set_title(t("chart.acquisition_title", lang))
+    number_axis(ax, lang, axis="x")
+    return _say(ax, "acquisition", lang, n=len(revenue), best=_label(revenue.idxmax(), lang))
+
+
+def plot_segments_over_time(counts: pd.DataFrame, *, lang: str = "en", ax=None):
+    """Grouped bars: customers per segment on a few days, each count written on its bar.
+
+    ``counts`` has one row per segment code and one column per day; a column named by a
+    catalog label (``snapshot``, ``second_batch``) is written in ``lang``, a date by the
+    locale, anything else as it is.
+    """
+    if counts.empty:
+        raise ParameterError("pass a table of customers per segment (rows) and day (columns).")
+    days = [format_date(c, lang) if isinstance(c, pd.Timestamp | _dt.date) else
+            _label(c, lang, "label") for c in counts.columns]
+    x = np.arange(len(counts))
+    width = 0.8 / counts.shape[1]
+    ax = _ax(ax, (max(6.0, 1.3 * len(counts) * counts.shape[1] / 2 + 3), 4))
+    for i, (day, column) in enumerate(zip(days, counts.columns, strict=True)):
+        values = counts[column].to_numpy(dtype=float)
+        bars = ax.bar(x + (i - (counts.shape[1] - 1) / 2) * width, values, width,
+                      color=PALETTE[(2 * i) % 6], label=day)
+        ax.bar_label(bars, labels=[format_number(v, lang, decimals=0) for v in values],
+                     fontsize=8, padding=2)
+    ax.set_xticks(x, [_label(s, lang) for s in counts.index])
+    ax.set_ylim(0, max(float(np.nanmax(counts.to_numpy(dtype=float))), 1.0) * 1.15)
+    ax.set_ylabel(t("chart.customers", lang))
+    ax.set_title(t("chart.segments_over_time_title", lang))
+    number_axis(ax, lang, decimals=0)
+    # below the axes, side by side: inside, it would cover the written counts
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=len(days), frameon=False)
+    return _say(ax, "segments_over_time", lang, n=len(counts),
+                days=format_list([f"«{d}»" if lang == "es" else f"“{d}”" for d in days],
+                                 locale=LOCALES[lang]))
+
+
+def plot_query_time(seconds, *, lang: str = "en", ax=None):
+    """Horizontal bars: how long the same question takes on each model, in milliseconds.
+
+    ``seconds`` maps each model's code (``star``, ``snowflake``; named by the catalog)
+    to the time of its query in seconds; each bar has its time written beside it.
+
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = plot_query_time({"star": 0.0012, "snowflake": 0.0031}, lang="es")
+    >>> [x.get_text() for x in ax.texts]
+    [' 1,2 ms', ' 3,1 ms']
+    >>> plt.close(ax.figure)
+    """
+    times = pd.Series(seconds, dtype=float) * 1000
+    if times.empty:
+        raise ParameterError("pass the seconds of each model's query, e.g. "
+                             "{'star': 0.0012, 'snowflake': 0.0031}.")
+    y = np.arange(len(times))[::-1]
+    ax = _ax(ax, (8, 0.45 * len(times) + 1.6))
+    ax.barh(y, times.to_numpy(), color=[PALETTE[i % 6] for i in range(len(times))])
+    for yi, ms in zip(y, times, strict=True):
+        ax.text(ms, yi, f" {format_number(ms, lang, decimals=1)} ms", va="center")
+    ax.set_yticks(y, [_label(m, lang, "label") for m in times.index])
+    ax.set_xlim(0, max(float(times.max()), 1e-3) * 1.25)  # room for the written times
+    ax.set_xlabel(t("column.milliseconds", lang))
+    ax.set_title(t("chart.query_time_title", lang))
+    number_axis(ax, lang, axis="x")
+    return _say(ax, "query_time", lang, n=len(times),
+                best=_label(times.idxmin(), lang, "label").lower())
