@@ -68,6 +68,7 @@ from ..i18n import (
     format_message,
     format_number,
     locale_axes,
+    number_axis,
     t,
 )
 from .notebook import readable
@@ -880,6 +881,7 @@ def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     ax.set_yticks(y, labels)
     ax.set_xlim(0, 1.1)
     ax.set_xlabel(t("m03_chart.share", lang))
+    number_axis(ax, lang, axis="x", kind="percent")
     ax.set_title(t("m03_chart.segment_outcomes", lang))
     # below the axes, in as many rows as its entries need
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=2, fontsize="small")

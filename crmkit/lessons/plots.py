@@ -404,9 +404,21 @@ def plot_spend_per_customer(spend: pd.Series, *, lang: str = "en", currency: str
     number_axis(ax, lang, axis="x")
     number_axis(ax, lang, decimals=0)
     return _say(ax, "spend_per_customer", lang, n=format_number(len(values), lang),
-                low=format_number(values.min(), lang, decimals=0),
-                high=format_number(values.max(), lang, decimals=0),
-                median=format_number(float(np.median(values)), lang, decimals=0))
+                low=_amount(values.min(), lang, currency),
+                high=_amount(values.max(), lang, currency),
+                median=_amount(float(np.median(values)), lang, currency))
+
+
+def _amount(value: float, lang: str, symbol: str | None) -> str:
+    """A whole amount with the currency's symbol where ``lang`` writes it (``12 €``, ``$12``).
+
+    >>> _amount(1234.4, "es", "€"), _amount(1234.4, "en", "$"), _amount(5, "en", None)
+    ('1.234\xa0€', '$1,234', '5')
+    """
+    number = format_number(value, lang, decimals=0)
+    if not symbol:
+        return number
+    return f"{number}\u00a0{symbol}" if lang == "es" else f"{symbol}{number}"
 
 
 def plot_acquisition(report: pd.DataFrame, *, lang: str = "en", currency: str | None = None,
