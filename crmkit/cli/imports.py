@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 
@@ -90,7 +91,7 @@ def _read_orders(args):
 
 def _importer(read):
     """The ``run`` of an import kind: check --out, ``read(args)``, write what is usable."""
-    def run(args) -> int:
+    def run(args: argparse.Namespace) -> int:
         from ..dataset.folder import check_target
 
         t0 = time.perf_counter()
