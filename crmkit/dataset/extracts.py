@@ -35,8 +35,10 @@ from __future__ import annotations
 import hashlib
 import json
 import numbers
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +47,7 @@ import pyarrow.compute as pc
 
 from ..errors import ParameterError
 from .crmdata import CRMData
+from .days import DayLike
 from .folder import file_digest
 from .names import LOCAL_CITIES, NATIONAL_CITIES, STREETS
 
@@ -556,8 +559,8 @@ def _updated_dates(customers: pd.DataFrame, extracted_at: pd.Timestamp, rng) -> 
 
 
 # ----------------------------------------------------------------------------- public
-def write_extracts(data: CRMData, out_dir, *, seed: int = 0, bad_rows: bool = True,
-                   batch_id: str | None = None, as_of=None) -> dict:
+def write_extracts(data: CRMData, out_dir: str | Path, *, seed: int = 0, bad_rows: bool = True,
+                   batch_id: str | None = None, as_of: DayLike | None = None) -> dict[str, Any]:
     """Write ``data`` as the extracts of a till, a web shop and a legacy spreadsheet.
 
     Parameters
@@ -598,7 +601,8 @@ def write_extracts(data: CRMData, out_dir, *, seed: int = 0, bad_rows: bool = Tr
     bad_log: list = []
     written: dict[str, Path] = {}
 
-    def emit(name: str, df: pd.DataFrame, bad=(), broken: int = 0, decimal: str = "."):
+    def emit(name: str, df: pd.DataFrame, bad: Iterable[tuple[dict, str]] = (), broken: int = 0,
+             decimal: str = ".") -> None:
         spec = FILES[name]
         rows = list(bad) if bad_rows else []
         nb = broken if bad_rows else 0
@@ -686,9 +690,9 @@ def _position(df: pd.DataFrame, column: str) -> int:
     return at
 
 
-def write_customer_changes(data: CRMData, out_dir, *, as_of, share: float = 0.1,
-                           seed: int = 0, card_seed: int = 0,
-                           batch_id: str | None = None) -> dict:
+def write_customer_changes(data: CRMData, out_dir: str | Path, *, as_of: DayLike,
+                           share: float = 0.1, seed: int = 0, card_seed: int = 0,
+                           batch_id: str | None = None) -> dict[str, Any]:
     """Write a later batch of the legacy customer file, in which some customers changed.
 
     A ``share`` of customers moved city (new address and postal code) and/or

@@ -28,14 +28,19 @@ import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from babel.numbers import get_currency_precision
 
 from ..errors import SchemaError
+
+if TYPE_CHECKING:
+    from .crmdata import CRMData
 
 __all__ = [
     "PROBLEMS",
@@ -329,7 +334,7 @@ def derive_line_amounts(lines: pd.DataFrame, currency: str = "EUR") -> pd.Series
     return pd.Series(pd.array(values.astype("int64"), dtype="Int64"), index=lines.index)
 
 
-def allocate(total: int, weights) -> np.ndarray:
+def allocate(total: int, weights: npt.ArrayLike) -> np.ndarray:
     """Share ``total`` minor units out over lines in proportion to ``weights``, exactly.
 
     Each line gets ``floor(total x weight / sum of weights)``; the cents left over all
@@ -368,7 +373,7 @@ def line_amounts(order_lines: pd.DataFrame) -> pd.Series:
     return order_lines["amount_cents"].astype("Int64")
 
 
-def order_totals(data) -> pd.DataFrame:
+def order_totals(data: CRMData) -> pd.DataFrame:
     """Money of each order in minor units: lines, order discount, shipping, refunds, net.
 
     ``lines_cents`` is the sum of the lines' ``amount_cents`` (order-level discounts

@@ -23,6 +23,7 @@ orders, lines, customers and revenue.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -135,7 +136,8 @@ def _yes(b) -> pd.Series:
     return pd.Series(b).map(lambda v: "yes" if bool(v) else "no")
 
 
-def write_shopify(data: CRMData, out_dir, *, files=("orders", "customers", "products"),
+def write_shopify(data: CRMData, out_dir: str | Path, *,
+                  files: Collection[str] = ("orders", "customers", "products"),
                   full: bool = False) -> dict[str, Path]:
     """Write ``data`` as Shopify's ``orders_export.csv``, ``customers_export.csv`` and
     ``products_export.csv`` in ``out_dir``; return the paths by kind.

@@ -42,7 +42,7 @@ from ..errors import ParameterError, check_choice
 from ..i18n import t
 from .backoffice import inventory, numbered, opportunities, tickets
 from .crmdata import FORMATS, CRMData, give_back_memory, write_tables
-from .days import parse_day
+from .days import DayLike, parse_day
 from .folder import LOCK_TIMEOUT, replace_folder
 from .money import derive_line_amounts, minor_digits, to_cents
 from .names import (
@@ -251,7 +251,8 @@ class _Plan:
     seed: int
 
     @classmethod
-    def of(cls, profile, n_customers, start, end, seed) -> _Plan:
+    def of(cls, profile: str | ShopProfile, n_customers: int | None, start: DayLike,
+           end: DayLike, seed: int) -> _Plan:
         prof = get_profile(profile)
         n = prof.default_customers if n_customers is None else n_customers
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
@@ -512,7 +513,7 @@ def _customers(rng, prof: ShopProfile, cal: _Calendar, n: int, campaigns: pd.Dat
     email_consent = email_ok & (rng.random(n) < 0.65)
     phone_consent = phone_ok & (rng.random(n) < 0.45)
 
-    def blank(values, ok):
+    def blank(values: np.ndarray | pd.Series, ok: np.ndarray) -> pd.Series:
         s = pd.Series(values, dtype="str")
         return s.where(ok, None)
 
