@@ -15,17 +15,23 @@ appended to each lesson's exercise book.
 
 from __future__ import annotations
 
+from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from ..analytics import organisation as org
 from ..analytics import outreach
+from ..dataset.crmdata import CRMData
 from ..dataset.synth import generate
 from ..i18n import format_message, t
 from .exercises import Exercise
 from .judgement import letters
+
+if TYPE_CHECKING:
+    from ..warehouse.connection import WarehouseLike
 
 __all__ = ["ACTIVITY_SHOPS", "EXERCISES", "FIVE_SHOPS_CUSTOMERS", "five_shops", "why_sentences",
            "handoff_table", "luxury_audience", "campaign_share",
@@ -93,7 +99,7 @@ def handoff_table(moves: pd.Series, lang: str = "en") -> pd.DataFrame:
     roles written in ``lang`` ("operator → technician")."""
     from ..i18n import catalog
 
-    def role(key):
+    def role(key: object) -> str:
         return t(f"value.{key}", lang) if f"value.{key}" in catalog() else str(key)
 
     labels = [f"{role(a)} → {role(b)}" for a, b in moves.index]
@@ -101,7 +107,7 @@ def handoff_table(moves: pd.Series, lang: str = "en") -> pd.DataFrame:
                         index=pd.Index(labels, name="role_pair"))
 
 
-def luxury_audience(data, *, top: float = 0.1) -> int:
+def luxury_audience(data: CRMData, *, top: float = 0.1) -> int:
     """Known customers who bought at least one of the dearest products (top ``top`` share
     of list prices): the audience of a one-by-one luxury promotion."""
     lux = org.luxury_buyers(data, top=top)
@@ -110,7 +116,7 @@ def luxury_audience(data, *, top: float = 0.1) -> int:
     return int(who.dropna().nunique())
 
 
-def campaign_share(data) -> float:
+def campaign_share(data: CRMData) -> float:
     """Share of the revenue from orders attributed to a campaign: the part of sales a change
     of the marketing budget moves in the forecast's scenarios."""
     from ..analytics.tracking import order_value
@@ -120,7 +126,7 @@ def campaign_share(data) -> float:
     return float(value[camp.notna()].sum() / value.sum()) if value.sum() else 0.0
 
 
-def margin_by_month(warehouse) -> pd.DataFrame:
+def margin_by_month(warehouse: WarehouseLike) -> pd.DataFrame:
     """Revenue, cost and gross margin per month, from the warehouse's sales fact: the first
     report of a Business Intelligence tool."""
     from ..warehouse import query
@@ -136,7 +142,7 @@ def margin_by_month(warehouse) -> pd.DataFrame:
 STORE_KPIS = ("visits", "conversion_rate", "average_receipt")
 
 
-def store_kpis(data) -> pd.DataFrame:
+def store_kpis(data: CRMData) -> pd.DataFrame:
     """Per month: door visits, the till's conversion rate and the average receipt."""
     from ..analytics.tracking import order_value
 
@@ -160,14 +166,14 @@ def _first_max(values: pd.Series) -> str:
     return "abcdefghijklmnopqrstuvwxyz"[list(values.index).index(values.idxmax())]
 
 
-def month_label(month, lang: str = "en") -> str:
+def month_label(month: str | date, lang: str = "en") -> str:
     """A month as ``lang`` writes it (``March 2025``, ``marzo de 2025``)."""
     from ..i18n import format_date
 
     return format_date(month, lang, skeleton="yMMMM")
 
 
-def role_label(key, lang: str = "en") -> str:
+def role_label(key: object, lang: str = "en") -> str:
     """A category value of the data (a role, an option, a segment) as ``lang`` writes it.
 
     >>> role_label("technician", "es"), role_label("sales-02", "es")
