@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from ..analytics.concepts import (
     acquisition_report,
     crm_areas,
@@ -22,6 +24,7 @@ from ..analytics.concepts import (
 from ..analytics.levels import field_completeness, level_completeness, reach_masks
 from ..analytics.service import state_durations
 from ..analytics.tracking import out_of_hours_share
+from ..dataset.crmdata import CRMData
 from ..i18n import format_currency, format_message, key_of, t
 from .concept_lessons import EXERCISES as CONCEPT_EXERCISES
 from .exercises import Exercise, ExerciseBook, fold
@@ -31,7 +34,7 @@ __all__ = ["EXERCISES", "exercise_book", "exercise_hours", "late_incidents", "SL
            "OPENING_HOURS", "area_sentences", "processing_table"]
 
 
-def area_sentences(areas, data, lang: str = "en") -> list[str]:
+def area_sentences(areas: pd.DataFrame, data: CRMData, lang: str = "en") -> list[str]:
     """One sentence per CRM area (:func:`crmkit.analytics.concepts.crm_areas`) in ``lang``:
     revenue in the shop's currency; an after-sales area with no closed incident says so."""
     out = []
@@ -49,7 +52,8 @@ def area_sentences(areas, data, lang: str = "en") -> list[str]:
     return out
 
 
-def processing_table(times, lang: str = "en"):
+def processing_table(times: pd.DataFrame, lang: str = "en"
+                     ) -> tuple[pd.DataFrame | None, list[str]]:
     """The processing times a person reads, or None with a sentence when the data hold no
     time for any step (the steps nobody records are left out, never shown empty).
 
@@ -71,7 +75,7 @@ OPENING_HOURS = (9, 21)
 _HOUR_CHOICES = (OPENING_HOURS, (10, 20), (10, 19), (11, 19), (11, 18), (12, 18))
 
 
-def exercise_hours(data) -> tuple[int, int]:
+def exercise_hours(data: CRMData) -> tuple[int, int]:
     """Opening hours for the out-of-hours exercise, chosen so the answer means something.
 
     9-21 unless at most 2 % of this shop's orders fall outside them (a shop
@@ -91,7 +95,7 @@ def exercise_hours(data) -> tuple[int, int]:
     return OPENING_HOURS
 
 
-def late_incidents(data, sla_hours: float = SLA_HOURS) -> int:
+def late_incidents(data: CRMData, sla_hours: float = SLA_HOURS) -> int:
     """Incidents that waited longer than ``sla_hours`` in at least one state (open or closed)."""
     d = state_durations(data)
     return int(d.loc[d["hours"] > sla_hours, "ticket_id"].nunique())
@@ -234,6 +238,6 @@ EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name
 EXERCISES += CONCEPT_EXERCISES["01"]  # the concepts of crmkit.lessons.concept_lessons
 
 
-def exercise_book(data, lang: str = "en") -> ExerciseBook:
+def exercise_book(data: CRMData, lang: str = "en") -> ExerciseBook:
     """The exercise book of notebook 01 for this shop's data."""
     return ExerciseBook(data, EXERCISES, lang=lang)

@@ -19,8 +19,10 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 
 from ..analytics import automation, campaigns, experiments, kpis
+from ..dataset.crmdata import CRMData
 from ..i18n import (
     check_lang,
     describe_figure,
@@ -55,7 +57,8 @@ def example_objective(**change) -> campaigns.SmartObjective:
     return campaigns.SmartObjective(**{**base, **change})
 
 
-def check_campaign_parameters(*, win_back_days, min_effect, alpha, margin=None) -> None:
+def check_campaign_parameters(*, win_back_days: int, min_effect: float, alpha: float,
+                              margin: float | None = None) -> None:
     """Check notebook 04's campaign parameters (the win-back delay, the smallest effect worth
     detecting, the test's alpha, a stated margin) by the rules of
     :mod:`crmkit.lessons.parameters`.
@@ -70,7 +73,7 @@ def check_campaign_parameters(*, win_back_days, min_effect, alpha, margin=None) 
                                  "alpha": alpha, "margin": margin})
 
 
-def cps_ready(data, lang: str = "en", *, margin: float | None = None) -> bool:
+def cps_ready(data: CRMData, lang: str = "en", *, margin: float | None = None) -> bool:
     """Whether the CPS can be computed on ``data``; if not, print what is missing (in
     ``lang``); if a stated ``margin`` stands in for unknown costs, print that beside it."""
     from .dashboard import _margin_note, missing_reason
@@ -85,7 +88,7 @@ def cps_ready(data, lang: str = "en", *, margin: float | None = None) -> bool:
     return True
 
 
-def money_table(values: pd.Series, data, lang: str = "en", *, name: str | None = None
+def money_table(values: pd.Series, data: CRMData, lang: str = "en", *, name: str | None = None
                 ) -> pd.DataFrame:
     """Amounts as one column of money written in ``lang`` and the shop's currency.
 
@@ -99,7 +102,7 @@ def money_table(values: pd.Series, data, lang: str = "en", *, name: str | None =
                                  for v in values]}, index=values.index)
 
 
-def persona_table(persona: pd.Series, data, lang: str = "en") -> pd.DataFrame:
+def persona_table(persona: pd.Series, data: CRMData, lang: str = "en") -> pd.DataFrame:
     """A buyer persona as a person reads it: what the data does not hold is left out (never
     "None"), money in the shop's currency, shares as percentages, numbers in ``lang``."""
     shown = {}
@@ -139,7 +142,7 @@ def readable(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     return out
 
 
-def board_table(board: pd.DataFrame, data, lang: str = "en") -> pd.DataFrame:
+def board_table(board: pd.DataFrame, data: CRMData, lang: str = "en") -> pd.DataFrame:
     """The dashboard's KPI board as text in ``lang``: value, target and trend in the KPI's
     unit (money in the shop's currency), the light's meaning, and the window used."""
     from .dashboard import fmt_kpi, heads
@@ -159,7 +162,7 @@ def board_table(board: pd.DataFrame, data, lang: str = "en") -> pd.DataFrame:
     return out
 
 
-def cps_sentence(cps: pd.DataFrame, data, lang: str = "en") -> str:
+def cps_sentence(cps: pd.DataFrame, data: CRMData, lang: str = "en") -> str:
     """The CPS of the whole customer file, in the shop's currency, as one sentence."""
     buyers = cps[cps["orders"] > 0]
     return format_message(t("msg.case_cps_money", lang), lang,
@@ -189,7 +192,7 @@ def _done(ax, lang: str, key: str, **values):
     return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
 
 
-def plot_footfall(data, *, lang: str = "en", ax=None):
+def plot_footfall(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Sessions and unique visitors per month (footfall)."""
     f = kpis.footfall(data)
     if ax is None:
@@ -204,7 +207,7 @@ def plot_footfall(data, *, lang: str = "en", ax=None):
                  end=format_date(x.max(), lang, skeleton="yMMM"))
 
 
-def plot_funnel(data, *, lang: str = "en", ax=None):
+def plot_funnel(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """The funnel visit -> cart -> order as horizontal bars with the step rates."""
     f = kpis.funnel(data)
     if ax is None:
@@ -221,7 +224,8 @@ def plot_funnel(data, *, lang: str = "en", ax=None):
     return _done(ax, lang, "funnel", rate=format_percent(overall, lang, decimals=1))
 
 
-def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None, currency: str = "€"):
+def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None,
+             currency: str = "€") -> Axes:
     """Distribution of the CPS of the customers who bought, with zero marked."""
     if ax is None:
         ax = _new((8, 3.2))
@@ -235,7 +239,7 @@ def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None, currency: str = "�
 
 
 def plot_uplift(effects: pd.DataFrame, *, truth: pd.DataFrame | None = None,
-                lang: str = "en", ax=None):
+                lang: str = "en", ax: Axes | None = None) -> Axes:
     """Each campaign's uplift with its confidence interval; the true effect when known."""
     e = effects.dropna(subset=["ci_low"])
     if ax is None:
@@ -257,7 +261,7 @@ def plot_uplift(effects: pd.DataFrame, *, truth: pd.DataFrame | None = None,
     return _done(ax, lang, "uplift", n=len(e))
 
 
-def plot_flows(weekly: pd.DataFrame, *, lang: str = "en", ax=None):
+def plot_flows(weekly: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Triggers per week of each automation flow."""
     if ax is None:
         ax = _new((9, 3.2))
@@ -476,7 +480,7 @@ class _CostAware:
         return self._data.has(topic)
 
 
-def exercise_book(data, lang: str = "en", *, margin: float | None = None) -> ExerciseBook:
+def exercise_book(data: CRMData, lang: str = "en", *, margin: float | None = None) -> ExerciseBook:
     """The exercises of notebook 04, checked against ``data``. The CPS exercise is skipped
     where the CPS cannot be computed (:func:`crmkit.analytics.kpis.cps_missing`)."""
     if margin is None and kpis.cps_missing(data) is None:
