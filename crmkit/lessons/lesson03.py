@@ -63,7 +63,7 @@ from ..i18n import (
 from .concept_lessons import EXERCISES as CONCEPT_EXERCISES
 from .exercises import AnyOf, Exercise, ExerciseBook, NotReady, fold
 from .judgement import Option, decide, labelled, letters
-from .notebook import localize, readable
+from .notebook import Table, localize, readable
 
 __all__ = [
     "MODELS",
@@ -468,7 +468,7 @@ def rounded(table: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
     return out
 
 
-def show(table: pd.DataFrame | pd.Series, lang: str = "en"):
+def show(table: Table, lang: str = "en") -> Table:
     """A copy of a lesson table whose headers, category labels and numbers speak ``lang``
     (:func:`crmkit.lessons.notebook.readable`: no missing value shown as ``NaN``)."""
     check_lang(lang)

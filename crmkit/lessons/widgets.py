@@ -39,10 +39,12 @@ import unicodedata
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..errors import ParameterError, check_choice
 from ..i18n import check_lang, describe_figure, format_number, number_axis, t
+from ..warehouse.connection import WarehouseLike
 from ..warehouse.cube import ALL, cube
 from .exercises import problem
 
@@ -97,7 +99,7 @@ def _fold_missing(view: pd.DataFrame, axis: int) -> pd.DataFrame:
         merged.groupby(level=0, sort=False).sum()
 
 
-def cube_view(warehouse, *, rows: str = "department", columns: str = "channel",
+def cube_view(warehouse: WarehouseLike, *, rows: str = "department", columns: str = "channel",
               measure: str = "revenue", table: str = "marts.v_sales",
               where: str | None = None) -> pd.DataFrame:
     """A cross table of ``measure`` by two dimensions, with ``'(all)'`` subtotals last.
@@ -121,8 +123,8 @@ def cube_view(warehouse, *, rows: str = "department", columns: str = "channel",
     return view
 
 
-def default_columns(warehouse, *, rows: str = "department", table: str = "marts.v_sales"
-                    ) -> str:
+def default_columns(warehouse: WarehouseLike, *, rows: str = "department",
+                    table: str = "marts.v_sales") -> str:
     """The first of channel, segment, quarter, year with two values or more in this shop.
 
     A web-only shop has one channel: a view by channel would be a single column.
@@ -157,7 +159,7 @@ def _title(view: pd.DataFrame, measure: str, lang: str) -> str:
 
 
 def plot_cube_view(view: pd.DataFrame, *, measure: str = "revenue", lang: str = "en",
-                   ax=None):
+                   ax: Axes | None = None) -> Axes:
     """A heat map of a :func:`cube_view` (subtotals left out), values written in the cells."""
     import seaborn as sns
 
@@ -204,7 +206,7 @@ def _png(view: pd.DataFrame, measure: str, lang: str) -> bytes:
     return buf.getvalue()
 
 
-def view_bundle(warehouse, *, rows: str, columns: str, measure: str = "revenue",
+def view_bundle(warehouse: WarehouseLike, *, rows: str, columns: str, measure: str = "revenue",
                 lang: str = "en", table: str = "marts.v_sales"
                 ) -> tuple[dict, pd.DataFrame | None]:
     """One complete view as a display bundle (table and heat map together), and its data.
@@ -246,7 +248,7 @@ def _widgets_available() -> bool:
     return True
 
 
-def cube_explorer(warehouse, *, rows: str = "department", columns: str | None = None,
+def cube_explorer(warehouse: WarehouseLike, *, rows: str = "department", columns: str | None = None,
                   measure: str = "revenue", lang: str = "en", table: str = "marts.v_sales",
                   interactive: bool | None = None) -> pd.DataFrame | None:
     """Show a view of the sales cube; with ipywidgets, dropdowns above it change it.
@@ -304,7 +306,7 @@ def _controls_bundle(box, lang: str) -> dict:
 def _connect(controls, handle, warehouse, lang, table) -> None:
     _, pick_rows, pick_cols, pick_measure = controls
 
-    def redraw(*_):
+    def redraw(*_event: object) -> None:
         # the whole new view is built first, then sent as one update of the one output
         try:
             bundle, _ = view_bundle(warehouse, rows=pick_rows.value, columns=pick_cols.value,
