@@ -33,9 +33,11 @@ import statistics
 import tempfile
 import time
 import weakref
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -44,7 +46,12 @@ from ..dataset.crmdata import CRMData
 from ..dataset.extracts import BAD_ROWS_NAME, FILES, MANIFEST_NAME
 from ..errors import ParameterError
 from ..i18n import check_lang, format_message, t
-from ..warehouse.connection import InvalidSQLError, NotOneSelectError, connect, one_statement
+from ..warehouse.connection import (
+    InvalidSQLError,
+    NotOneSelectError,
+    connect,
+    one_statement,
+)
 from ..warehouse.sql import ident
 from .concept_lessons import EXERCISES as CONCEPT_EXERCISES
 from .exercises import AnyOf, Exercise, ExerciseBook
@@ -179,7 +186,7 @@ def peek(path: str | Path, n: int = 3) -> list[str]:
     return out
 
 
-def lines_at(path: str | Path, numbers) -> pd.DataFrame:
+def lines_at(path: str | Path, numbers: Iterable[int]) -> pd.DataFrame:
     """Given line numbers of a file (the header is line 1), as they are written."""
     path = Path(path)
     encoding = FILES[path.name].encoding if path.name in FILES else "utf-8"
@@ -192,7 +199,7 @@ def lines_at(path: str | Path, numbers) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["file", "line", "text"])
 
 
-def sample_row(path: str | Path, *, skip=()) -> dict | None:
+def sample_row(path: str | Path, *, skip: Iterable[int] = ()) -> dict | None:
     """The first well-formed row of an extract, as written, leaving out the lines in ``skip``.
 
     Returns ``None`` when the file has no such row (e.g. a web shop's till file).
@@ -209,7 +216,7 @@ def sample_row(path: str | Path, *, skip=()) -> dict | None:
     return None
 
 
-def run_sql(ws: Workshop, sql, lang: str = "en"):
+def run_sql(ws: Workshop, sql: str, lang: str = "en") -> Any:
     """Run a learner's query read-only; one value comes back as a number or text.
 
     A result of one row and one column is that value; one column is a list;
@@ -277,7 +284,7 @@ def detail_text(details: pd.Series, lang: str = "en") -> pd.Series:
     ['una copia más antigua del cliente 732 (gana la fila más reciente)', \
 'se esperaban 21 campos y hay 10', '31/02/2024']
     """
-    def one(text):
+    def one(text: object) -> object:
         if not isinstance(text, str):
             return text
         for pattern, key in _DETAILS:
@@ -293,7 +300,7 @@ def detail_text(details: pd.Series, lang: str = "en") -> pd.Series:
 _INFERRED = re.compile(r"^unknown product (?P<ref>.+)$")
 
 
-def member_names(names, lang: str = "en") -> list[str]:
+def member_names(names: Iterable[str], lang: str = "en") -> list[str]:
     """The names of dimension members as a reader of ``lang`` reads them: the warehouse
     names an inferred product in English (``unknown product 9999999``) and keeps that
     name; any other name is the shop's own and is left as it is.
@@ -301,7 +308,7 @@ def member_names(names, lang: str = "en") -> list[str]:
     >>> member_names(["unknown product 9999999", "Urban boots Kelme 026"], "es")
     ['producto desconocido 9999999', 'Urban boots Kelme 026']
     """
-    def one(name):
+    def one(name: str) -> str:
         m = _INFERRED.match(name) if isinstance(name, str) else None
         if m is None:
             return name
@@ -310,7 +317,8 @@ def member_names(names, lang: str = "en") -> list[str]:
     return [one(n) for n in names]
 
 
-def sql_answer(con, sql, lang: str = "en", *, expected: str = "msg.sql_expected"):
+def sql_answer(con: duckdb.DuckDBPyConnection, sql: str, lang: str = "en", *,
+               expected: str = "msg.sql_expected") -> Any:
     """A learner's query run as one SELECT on ``con``, its result shaped as an answer.
 
     ``con`` should be read-only and without access to files (as the exercise
@@ -343,7 +351,7 @@ def sql_answer(con, sql, lang: str = "en", *, expected: str = "msg.sql_expected"
     if df.empty:
         raise ParameterError(t("msg.sql_empty", lang))
     if df.shape == (1, 1):
-        value = df.iat[0, 0]
+        value: Any = df.iat[0, 0]  # a scalar of any SQL type
         if pd.isna(value):
             raise ParameterError(t("msg.sql_null", lang))
         return value.item() if hasattr(value, "item") else value
@@ -363,7 +371,8 @@ def count_joins(sql: str) -> int:
     return len(_JOIN.findall(sql))
 
 
-def timed_query(warehouse, sql: str, *, repeat: int = 5) -> tuple[pd.DataFrame, float]:
+def timed_query(warehouse: str | Path, sql: str, *, repeat: int = 5
+                ) -> tuple[pd.DataFrame, float]:
     """Run ``sql`` ``repeat`` times; return its result and the median seconds per run.
 
     ``sql`` must be one SELECT; it runs read-only, without access to other files.
@@ -382,7 +391,8 @@ def timed_query(warehouse, sql: str, *, repeat: int = 5) -> tuple[pd.DataFrame, 
     return df, statistics.median(times)
 
 
-def table_counts(warehouse, schemas=("raw", "staging", "quarantine", "meta", "marts")
+def table_counts(warehouse: str | Path,
+                 schemas: Collection[str] = ("raw", "staging", "quarantine", "meta", "marts")
                  ) -> pd.DataFrame:
     """Rows in every base table of the given schemas (views are left out)."""
     con = connect(warehouse)

@@ -31,12 +31,14 @@ True
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 
 from ..analytics.rfm import (
     holdout_purchases,
@@ -46,7 +48,7 @@ from ..analytics.rfm import (
     rfm_summary,
 )
 from ..dataset.crmdata import CRMData
-from ..dataset.days import parse_day
+from ..dataset.days import DayLike, parse_day
 from ..dataset.money import minor_digits
 from ..dataset.schema import TABLE_NAMES
 from ..errors import ParameterError
@@ -105,7 +107,7 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 
 
 # ----------------------------------------------------------------------------- the data profile
-def purchases(data: CRMData, *, as_of=None) -> pd.DataFrame:
+def purchases(data: CRMData, *, as_of: DayLike | None = None) -> pd.DataFrame:
     """The orders that count as purchases up to the end of ``as_of``, with their value.
 
     The rule of :func:`crmkit.analytics.rfm.customer_purchases` (cancelled orders never
@@ -370,7 +372,7 @@ def organise_steps(data: CRMData, split: Split) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- SQL on CRMData
-def run_sql(data: CRMData, sql, lang: str = "en"):
+def run_sql(data: CRMData, sql: str, lang: str = "en") -> Any:
     """Run a SQL query on the shop's tables (DuckDB, in memory); return its result, as
     :func:`crmkit.lessons.lesson02.run_sql` does on the warehouse.
 
@@ -498,7 +500,7 @@ def _month(day, lang: str) -> str:
 
 
 def plot_monthly_sales(data: CRMData, *, split: Split | None = None, lang: str = "en",
-                       ax=None):
+                       ax: Axes | None = None) -> Axes:
     """Revenue per month; with a ``split``, the holdout period is shaded."""
     check_lang(lang)
     ax = _axes(ax)
@@ -506,7 +508,8 @@ def plot_monthly_sales(data: CRMData, *, split: Split | None = None, lang: str =
     ax.bar(m.index, m["revenue"], width=25, color="#4c72b0",
            label=t("m03_value.calibration", lang) if split is not None else None)
     if split is not None:
-        ax.axvspan(split.cutoff, split.end + pd.Timedelta(days=15), color="#dd8452",
+        # dates: matplotlib converts them (its stubs say float)
+        ax.axvspan(split.cutoff, split.end + pd.Timedelta(days=15), color="#dd8452",  # type: ignore[arg-type]
                    alpha=0.25, label=t("m03_value.holdout", lang))
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize="small")
     ax.set_title(t("m03_chart.monthly_sales", lang))
@@ -518,7 +521,8 @@ def plot_monthly_sales(data: CRMData, *, split: Split | None = None, lang: str =
     return _done(ax, lang, "monthly_sales_split", cutoff=_month(split.cutoff, lang), **span)
 
 
-def plot_orders_per_customer(data: CRMData, *, lang: str = "en", cap: int = 10, ax=None):
+def plot_orders_per_customer(data: CRMData, *, lang: str = "en", cap: int = 10,
+                             ax: Axes | None = None) -> Axes:
     """How many customers bought once, twice... (``cap`` and more in the last bar)."""
     check_lang(lang)
     ax = _axes(ax, (6, 3.5))
@@ -533,7 +537,7 @@ def plot_orders_per_customer(data: CRMData, *, lang: str = "en", cap: int = 10, 
     return _done(ax, lang, "orders_per_customer", cap=cap, once=int(counts.loc[1]))
 
 
-def plot_seasonal_index(data: CRMData, *, lang: str = "en", ax=None):
+def plot_seasonal_index(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """The seasonal index of each calendar month, against the ordinary month (1)."""
     check_lang(lang)
     ax = _axes(ax, (6, 3.5))
@@ -680,7 +684,7 @@ def _copies(data: CRMData, order_id, changes: list[dict]) -> tuple[pd.DataFrame,
     return orders.astype(o.dtypes.to_dict()), copied.astype(lines.dtypes.to_dict())
 
 
-def guest_orders_undone(ctx) -> Lesson:
+def guest_orders_undone(ctx: Lesson) -> Lesson:
     """The lesson on a copy of the data where a guest also cancelled one order and
     returned another (copies of the guests' first purchase).
 
@@ -699,7 +703,7 @@ def guest_orders_undone(ctx) -> Lesson:
     return _like(ctx, _with_orders(ctx.data, orders, lines))
 
 
-def pair_in_cancelled_basket(ctx) -> Lesson:
+def pair_in_cancelled_basket(ctx: Lesson) -> Lesson:
     """The lesson on a copy of the data where a cancelled order held the strongest pair and
     a basket that holds it has the pair's first product on two lines.
 
@@ -811,14 +815,14 @@ def _board_block(ctx, question: str) -> pd.DataFrame:
 
 
 def _trust_options(question: str):
-    def options(ctx, lang):
+    def options(ctx: Lesson, lang: str) -> dict[str, Option]:
         methods = sorted(_board_block(ctx, question).index)
         return letters([Option(_method_label(m, lang), m) for m in methods])
     return options
 
 
 def _trust_best(question: str):
-    def best(ctx):
+    def best(ctx: Lesson) -> str:
         methods = sorted(_board_block(ctx, question).index)
         return "abcdefghijklmnopqrstuvwxyz"[methods.index(_trusted_method(
             _board_block(ctx, question)))]
@@ -941,7 +945,7 @@ class Lesson:
                                  f"not {', '.join(sorted(unknown))}.")
         self.models.update(models)
 
-    def model(self, name: str):
+    def model(self, name: str) -> Any:
         """A fitted model by name (fitted now if the notebook has not done it yet)."""
         if name not in self.models:
             from . import mining
@@ -982,7 +986,7 @@ def notebook_lesson(data: CRMData, split: Split, lang: str = "en", *, seed: int 
     """
     from . import mining
 
-    def fitted(section, fit, **kw):
+    def fitted(section: str, fit: Callable[..., Any], **kw: Any) -> Any:
         return mining.attempt(section, fit, data, split, lang, **kw)[0]
 
     clusters = fitted("clusters", mining.clusters_at, seed=seed)
@@ -1012,7 +1016,7 @@ def exercise_book(data: CRMData, split: Split, lang: str = "en") -> ExerciseBook
                         source=f"{__name__}:EXERCISES")
 
 
-def exercise_status(book: ExerciseBook, skipped=()) -> pd.DataFrame:
+def exercise_status(book: ExerciseBook, skipped: Iterable[str] = ()) -> pd.DataFrame:
     """Status of every exercise; those of sections skipped for this shop say ``skipped``."""
     out = book.summary().set_index("exercise")[["status"]]
     skip = [e for e in out.index if SECTION.get(e) in set(skipped)]
