@@ -28,6 +28,8 @@ from typing import cast
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ..analytics.concepts import sales_pipeline, social_activity, spend_by_age_and_gender
@@ -35,6 +37,7 @@ from ..analytics.levels import level_completeness, reachable_by_action
 from ..analytics.service import state_durations, tickets_by_state, transition_counts
 from ..analytics.tracking import order_value, orders_by_hour
 from ..dataset.backoffice import STATE_ROLES
+from ..dataset.crmdata import CRMData
 from ..dataset.schema import TICKET_STATES
 from ..errors import ParameterError
 from ..i18n import (
@@ -84,7 +87,7 @@ def _month(day, lang: str) -> str:
     return format_date(day, lang, skeleton="yMMM")
 
 
-def plot_level_pyramid(data, *, lang: str = "en", ax=None):
+def plot_level_pyramid(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Share of customers covered at each data level, alone and together with the lower ones."""
     table = level_completeness(data)
     ax = _ax(ax)
@@ -106,7 +109,7 @@ def plot_level_pyramid(data, *, lang: str = "en", ax=None):
                 first=format_percent(table["share_cumulative"].iloc[0], lang))
 
 
-def plot_reach(data, *, lang: str = "en", ax=None):
+def plot_reach(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Customers each marketing action can reach."""
     reach = reachable_by_action(data)
     ax = _ax(ax)
@@ -125,7 +128,7 @@ def plot_reach(data, *, lang: str = "en", ax=None):
                 best=format_number(int(reach["customers"].max()), lang))
 
 
-def plot_workflow(data, *, lang: str = "en", ax=None):
+def plot_workflow(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """The incident workflow as a state machine: backlog in each state, moves between them."""
     backlog = tickets_by_state(data)["tickets"]
     moves = transition_counts(data).set_index(["from", "to"])["incidents"]
@@ -158,7 +161,8 @@ def plot_workflow(data, *, lang: str = "en", ax=None):
     return _say(ax, "workflow", lang, n=n)
 
 
-def plot_time_in_state(data, *, lang: str = "en", sla_hours: float | None = None, ax=None):
+def plot_time_in_state(data: CRMData, *, lang: str = "en", sla_hours: float | None = None,
+                       ax: Axes | None = None) -> Axes:
     """Hours incidents spend in each state (log scale), with an optional service level."""
     d = state_durations(data).dropna(subset=["hours"])
     ax = _ax(ax)
@@ -182,7 +186,7 @@ def plot_time_in_state(data, *, lang: str = "en", sla_hours: float | None = None
     return _say(ax, "time_in_state", lang, n=len(states))
 
 
-def plot_pipeline(data, *, lang: str = "en", ax=None):
+def plot_pipeline(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """The sales pipeline: negotiations per stage and their value."""
     pipe = sales_pipeline(data)
     ax = _ax(ax, (8, 3.5))
@@ -201,7 +205,7 @@ def plot_pipeline(data, *, lang: str = "en", ax=None):
     return _say(ax, "pipeline", lang, n=len(pipe))
 
 
-def plot_social(data, *, lang: str = "en", ax=None):
+def plot_social(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Visits that came from social networks, per month, and the orders they brought."""
     social = social_activity(data)
     months = cast(pd.PeriodIndex, social.index).to_timestamp()  # one row per month
@@ -219,7 +223,7 @@ def plot_social(data, *, lang: str = "en", ax=None):
                 end=_month(months.max(), lang))
 
 
-def plot_orders_by_hour(data, *, lang: str = "en", ax=None):
+def plot_orders_by_hour(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Orders by hour of the day and channel: when customers reach the shop."""
     table = orders_by_hour(data)
     ax = _ax(ax)
@@ -237,7 +241,7 @@ def plot_orders_by_hour(data, *, lang: str = "en", ax=None):
     return _say(ax, "orders_by_hour", lang, hour=int(cast(int, table.sum(axis=1).idxmax())))
 
 
-def plot_monthly_revenue(data, *, lang: str = "en", ax=None):
+def plot_monthly_revenue(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Revenue per month, by channel."""
     o = data.orders[data.orders["status"] != "cancelled"]
     value = order_value(data).reindex(o["order_id"]).to_numpy()
@@ -258,7 +262,7 @@ def plot_monthly_revenue(data, *, lang: str = "en", ax=None):
                 end=_month(pivot.index.max(), lang))
 
 
-def plot_stock(data, product_id: int, *, lang: str = "en", ax=None):
+def plot_stock(data: CRMData, product_id: int, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Stock on hand of one product over time, with the deliveries that refilled it."""
     inv = data.inventory[data.inventory["product_id"] == product_id]
     ax = _ax(ax, (9, 3.5))
@@ -267,7 +271,7 @@ def plot_stock(data, product_id: int, *, lang: str = "en", ax=None):
     rec = inv[inv["units_received"] > 0]
     ax.scatter(rec["date"], rec["on_hand"], s=10, color=PALETTE[2], zorder=3,
                label=t("column.units_received", lang))
-    name = data.products.set_index("product_id").loc[product_id, "name"]
+    name = cast(str, data.products.set_index("product_id").loc[product_id, "name"])
     ax.set_title(f"{t('chart.stock_title', lang)}: {name}")
     ax.set_ylabel(t("chart.units", lang))
     date_axis(ax, lang)
@@ -278,7 +282,8 @@ def plot_stock(data, product_id: int, *, lang: str = "en", ax=None):
 
 
 
-def plot_spend_by_age_gender(data, *, lang: str = "en", min_customers: int = 5, ax=None):
+def plot_spend_by_age_gender(data: CRMData, *, lang: str = "en", min_customers: int = 5,
+                             ax: Axes | None = None) -> Axes:
     """Heat map of the average spend per customer by age band and gender (analytical CRM).
 
     The numbers are :func:`crmkit.analytics.concepts.spend_by_age_and_gender`'s: a
@@ -324,7 +329,7 @@ def _drilled(months: pd.DataFrame) -> tuple[int, int]:
 
 
 def plot_drill_down(year_quarter: pd.DataFrame, quarters: pd.DataFrame, months: pd.DataFrame,
-                    *, lang: str = "en", currency: str | None = None):
+                    *, lang: str = "en", currency: str | None = None) -> Figure:
     """Roll-up and drill-down side by side: revenue per year, per quarter of one year, per
     month of one quarter (the figure, with three axes).
 
