@@ -381,7 +381,7 @@ def give_back_memory() -> None:
         _LIBC.malloc_trim(0)
 
 
-def _glibc():
+def _glibc() -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL("libc.so.6")
         return libc if hasattr(libc, "malloc_trim") else None

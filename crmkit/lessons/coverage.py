@@ -48,7 +48,7 @@ def concepts() -> list[dict]:
     return yaml.safe_load(text)
 
 
-def _heading(cell) -> tuple[int, str] | None:
+def _heading(cell: dict) -> tuple[int, str] | None:
     if cell["cell_type"] != "markdown" or "lang-en" not in cell["metadata"].get("tags", []):
         return None
     for line in "".join(cell["source"]).splitlines():
