@@ -111,7 +111,8 @@ def _labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
-def _show(table, segment, min_alive, top, lang):
+def _show(table: pd.DataFrame, segment: str, min_alive: float, top: int, lang: str
+          ) -> pd.DataFrame:
     from IPython.display import display
 
     members = segment_members(table, segment=segment, min_alive=min_alive)
@@ -155,7 +156,8 @@ def value_explorer(table: pd.DataFrame, *, segment: str | None = None, min_alive
     return members
 
 
-def _widget(table, worth, segment, min_alive, top, lang) -> None:
+def _widget(table: pd.DataFrame, worth: pd.DataFrame, segment: str, min_alive: float, top: int,
+            lang: str) -> None:
     import ipywidgets as w
     from IPython.display import display
 

@@ -112,7 +112,7 @@ def sizes_options(values: pd.Series) -> dict[str, str]:
             zip(string.ascii_lowercase, ordered.items(), strict=False)}
 
 
-def _chooser(options: Callable):
+def _chooser(options: Callable[[Any, str], Mapping[str, Any]]) -> Callable[[Any, Any], str]:
     def convert(data: Any, answer: Any) -> str:
         if not (isinstance(answer, tuple | list) and len(answer) == 2
                 and isinstance(answer[0], str) and isinstance(answer[1], str)

@@ -740,7 +740,8 @@ def scoreboard(*, value: ValueModels | None = None, repurchase: RepurchaseEvalua
     return board
 
 
-def _label_of(key: str, lang: str, groups=("m03_value", "mining", "m03_method")) -> str:
+def _label_of(key: str, lang: str,
+              groups: Sequence[str] = ("m03_value", "mining", "m03_method")) -> str:
     for group in groups:
         name = f"{group}.{key}"
         if name in catalog():
@@ -845,7 +846,7 @@ def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     return _done(ax, lang, "segment_outcomes", n=len(outcomes))
 
 
-def _done(ax, lang: str, key: str, **values):
+def _done(ax: Axes, lang: str, key: str, **values: object) -> Axes:
     """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
     locale_axes(ax, lang)
     return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))

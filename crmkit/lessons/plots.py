@@ -23,6 +23,7 @@ Numbers, percentages and month names on the axes follow ``lang`` too:
 
 from __future__ import annotations
 
+from datetime import date
 from typing import cast
 
 import matplotlib.pyplot as plt
@@ -72,18 +73,18 @@ __all__ = [
 PALETTE = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161")
 
 
-def _ax(ax, size=(8, 4)):
+def _ax(ax: Axes | None, size: tuple[float, float] = (8, 4)) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
 
 
-def _say(ax, key: str, lang: str, **values):
+def _say(ax: Axes, key: str, lang: str, **values: object) -> Axes:
     """Describe the picture on ``ax`` with the catalog's sentence ``plot_alt.<key>``."""
     return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
 
 
-def _month(day, lang: str) -> str:
+def _month(day: str | date, lang: str) -> str:
     return format_date(day, lang, skeleton="yMMM")
 
 

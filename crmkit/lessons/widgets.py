@@ -36,6 +36,8 @@ import base64
 import html
 import io
 import unicodedata
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -47,6 +49,13 @@ from ..i18n import check_lang, describe_figure, format_number, number_axis, t
 from ..warehouse.connection import WarehouseLike
 from ..warehouse.cube import ALL, cube
 from .exercises import problem
+
+if TYPE_CHECKING:
+    import ipywidgets as w
+    from IPython.display import DisplayHandle
+
+    #: The explorer's controls: their box and the rows, columns and measure pickers.
+    Controls = tuple[w.HBox, w.Dropdown, w.Dropdown, w.Dropdown]
 
 __all__ = ["DIMENSIONS", "MEASURES", "cube_view", "plot_cube_view", "default_columns",
            "view_bundle", "cube_explorer"]
@@ -68,7 +77,7 @@ _MISSING = ("(none)", "(unknown)")
 _COLUMN_CHOICES = ("channel", "segment", "quarter", "year")
 
 
-def _sort_key(label) -> tuple:
+def _sort_key(label: object) -> tuple[int, float, str]:
     """Numbers in numeric order, then texts in dictionary order (accents ignored)."""
     text = str(label)
     try:
@@ -80,7 +89,7 @@ def _sort_key(label) -> tuple:
     return (2 if text in _MISSING else 1, 0.0, folded)
 
 
-def _ordered(labels) -> list:
+def _ordered(labels: Iterable[object]) -> list:
     return sorted((v for v in labels if v != ALL), key=_sort_key) + [ALL]
 
 
@@ -281,7 +290,7 @@ def cube_explorer(warehouse: WarehouseLike, *, rows: str = "department", columns
     return view
 
 
-def _controls(rows, columns, measure, lang):
+def _controls(rows: str, columns: str, measure: str, lang: str) -> Controls:
     import ipywidgets as w
 
     dims = [(_label(d, lang), d) for d in DIMENSIONS]
@@ -295,7 +304,7 @@ def _controls(rows, columns, measure, lang):
     return box, pick_rows, pick_cols, pick_measure
 
 
-def _controls_bundle(box, lang: str) -> dict:
+def _controls_bundle(box: w.HBox, lang: str) -> dict:
     bundle = box._repr_mimebundle_() or {}
     if isinstance(bundle, tuple):
         bundle = bundle[0]
@@ -303,7 +312,8 @@ def _controls_bundle(box, lang: str) -> dict:
     return {**bundle, "text/plain": t("msg.cube_explorer_static", lang)}
 
 
-def _connect(controls, handle, warehouse, lang, table) -> None:
+def _connect(controls: Controls, handle: DisplayHandle, warehouse: WarehouseLike, lang: str,
+             table: str) -> None:
     _, pick_rows, pick_cols, pick_measure = controls
 
     def redraw(*_event: object) -> None:
