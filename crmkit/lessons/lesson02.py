@@ -37,7 +37,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsInt
 
 import duckdb
 import pandas as pd
@@ -235,7 +235,7 @@ class NotAQueryError(ParameterError, TypeError):
     """An answer that should be a query is not one (a number, a single word)."""
 
 
-def _sql_text(sql, lang: str, key: str = "msg.sql_expected") -> None:
+def _sql_text(sql: object, lang: str, key: str = "msg.sql_expected") -> None:
     if not isinstance(sql, str) or not re.search(r"\s", sql.strip()):  # 'women', '12'...
         raise NotAQueryError(t(key, lang))
 
@@ -430,7 +430,7 @@ def _line_frame(data: CRMData) -> pd.DataFrame:
     return lines
 
 
-def _money(cents, data: CRMData) -> float:
+def _money(cents: SupportsInt, data: CRMData) -> float:
     """A sum of cents in currency units (exact as a Decimal, then a float to compare)."""
     from ..dataset.money import to_decimal
 
@@ -482,7 +482,7 @@ def _both_channels(ws: Workshop) -> int:
     return len(set(o.loc[first, "customer_id"]) & set(o.loc[second, "customer_id"]))
 
 
-def _top_units(ws: Workshop):
+def _top_units(ws: Workshop) -> AnyOf:
     lines = ws.crm.order_lines.merge(ws.crm.products[["product_id", "department"]],
                                      on="product_id")
     units = lines.groupby("department")["quantity"].sum()
@@ -754,7 +754,7 @@ def model_need(ws: Workshop, lang: str = "en") -> str:
         lines=len(ws.crm.order_lines))
 
 
-def _warehouse_rows(ws: Workshop, sql: str, params=()) -> pd.DataFrame:
+def _warehouse_rows(ws: Workshop, sql: str, params: Iterable[object] = ()) -> pd.DataFrame:
     con = connect(ws.warehouse, external_access=False)
     try:
         return con.execute(sql, list(params)).df()
@@ -795,7 +795,7 @@ def _month_name(year_month: str, lang: str) -> str:
     return format_date(f"{year_month}-01", lang, skeleton="yMMMM")
 
 
-def _choice(labels, right) -> str:
+def _choice(labels: Iterable[object], right: object) -> str:
     return "abcdefghijklmnopqrstuvwxyz"[list(labels).index(right)]
 
 
