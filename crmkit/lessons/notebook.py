@@ -129,7 +129,7 @@ def _describe_images(lang: str) -> None:
         _IMAGES["hooked"] = True
 
 
-def _wrap_png_printer(ip) -> None:
+def _wrap_png_printer(ip: Any) -> None:  # IPython's shell
     from matplotlib.figure import Figure
 
     formatter = ip.display_formatter.formatters["image/png"]
@@ -150,7 +150,7 @@ def _wrap_png_printer(ip) -> None:
 
 def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed: int = 0,
           start: str = "2024-01-01", end: str = "2025-12-31", lang: str = "en",
-          data_dir: str | None = None, **more) -> CRMData:
+          data_dir: str | None = None, **more: object) -> CRMData:
     """Check a notebook's parameters and return its data (a clear error names the bad one).
 
     The rules are those of :mod:`crmkit.lessons.parameters` (the same ones
@@ -180,7 +180,7 @@ def _in_notebook() -> bool:
     return get_ipython() is not None
 
 
-def _label(name, lang: str):
+def _label(name: object, lang: str) -> object:
     if not isinstance(name, str):
         return name
     cat = catalog()
@@ -220,7 +220,7 @@ def localize(table: Table, lang: str = "en") -> Table:
         elif pd.api.types.is_datetime64_any_dtype(out.dtype):
             out = _dates(out, lang)
     # row labels are mostly category values (a segment, a state); fall back to names
-    def row(v: object) -> str:
+    def row(v: object) -> object:
         return _label(_value(v, lang), lang)
 
     names = [_label(n, lang) for n in out.index.names]
@@ -241,7 +241,7 @@ def _dates(values: pd.Series, lang: str) -> pd.Series:
     return values.map(lambda v: written[v] if pd.notna(v) else v).astype(object)
 
 
-def _value(v, lang: str):
+def _value(v: Any, lang: str) -> Any:  # a table's cell: any value
     """A category value (a state, channel, role...) in ``lang``; other text unchanged.
 
     A value made of several joined by `` · `` (``"store · delivered"``) is
@@ -311,7 +311,7 @@ class RawData:
     True
     """
 
-    def __init__(self, content):
+    def __init__(self, content: pd.DataFrame | pd.Series | list[str]) -> None:
         self.content = content
 
     def __repr__(self) -> str:
@@ -402,14 +402,14 @@ def for_reader(table: Table, lang: str = "en") -> Table:
     return readable(localize(table, lang), lang)
 
 
-def _missing(value) -> bool:
+def _missing(value: Any) -> bool:
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # a list or an array in a cell
         return False
 
 
-def say(key: str, lang: str = "en", **values) -> None:
+def say(key: str, lang: str = "en", **values: object) -> None:
     """Print one of the lesson's sentences (``msg.<key>`` in the catalog) in ``lang``."""
     from ..i18n import format_message, t
 
