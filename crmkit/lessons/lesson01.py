@@ -12,6 +12,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pandas as pd
 
 from ..analytics.concepts import (
@@ -108,12 +110,12 @@ _MODEL_WORDS = {
 }
 
 
-def _label_to_key(data, answer):
+def _label_to_key(data: CRMData, answer: object) -> object:
     """Accept the label a table shows (in either language) as well as the key."""
     return key_of(answer)
 
 
-def _model_word(data, answer):
+def _model_word(data: CRMData | None, answer: object) -> object:
     """The model named by ``answer``, in either language, any case, with or without accents.
 
     >>> [_model_word(None, w) for w in ("Analítico", "ANALITICO", "colaborativo", "Social")]
@@ -125,7 +127,7 @@ def _model_word(data, answer):
     return _MODEL_WORDS.get(word, key_of(word))
 
 
-def _weakest_field(data) -> str:
+def _weakest_field(data: CRMData) -> str:
     """The level-1 field known least often; of several tied, the first in the lesson's list.
 
     (The four fields of a postal address are usually missing together: letting any
@@ -135,7 +137,7 @@ def _weakest_field(data) -> str:
     return str(level1["field"].iloc[level1["share"].argmin()])  # the first of equals
 
 
-def _best_area(data) -> str:
+def _best_area(data: CRMData) -> str:
     areas = crm_areas(data)
     return str(areas["records"].idxmax())
 
@@ -145,24 +147,25 @@ def _best_area(data) -> str:
 MIN_MEDIUM_CUSTOMERS = 10
 
 
-def _media(data):
+def _media(data: CRMData) -> pd.Series:
     acq = acquisition_report(data)
     acq = acq[(acq.index != "unknown") & (acq["customers"] >= MIN_MEDIUM_CUSTOMERS)]
     return (acq["revenue"] / acq["customers"]).sort_index()
 
 
-def _spend_cells(data):
+def _spend_cells(data: CRMData) -> pd.Series:
     """Average spend per age band and gender (cells with enough customers), as the heat map."""
-    return spend_by_age_and_gender(data).stack().dropna().sort_index()
+    cells = cast(pd.Series, spend_by_age_and_gender(data).stack())  # one level of columns
+    return cells.dropna().sort_index()
 
 
-def _level_drops(data):
+def _level_drops(data: CRMData) -> pd.Series:
     """How much the cumulative coverage falls at each level from the level below it."""
     cumulative = level_completeness(data)["share_cumulative"]
     return (cumulative.shift(1) - cumulative).iloc[1:]
 
 
-def _late_share(data):
+def _late_share(data: CRMData) -> pd.Series:
     """Share of each intake channel's incidents that waited over the 48-hour level somewhere."""
     d = state_durations(data)
     late = set(d.loc[d["hours"] > SLA_HOURS, "ticket_id"])
@@ -170,7 +173,7 @@ def _late_share(data):
     return tickets["ticket_id"].isin(late).groupby(tickets["channel"]).mean().sort_index()
 
 
-def _pick(values) -> str:
+def _pick(values: pd.Series) -> str:
     return "abcdefghijklmnopqrstuvwxyz"[list(values.index).index(values.idxmax())]
 
 
