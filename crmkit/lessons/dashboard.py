@@ -43,7 +43,7 @@ import base64
 import html as _html
 import io
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -71,6 +71,14 @@ from ..i18n import (
     t,
 )
 from .notebook import shop_title
+
+if TYPE_CHECKING:
+    import ipywidgets as w
+    from IPython.display import DisplayHandle
+
+    #: The dashboard's controls: their box, the period slider, the months shown and the
+    #: source and segment pickers.
+    Pickers = tuple[w.HBox, w.SelectionRangeSlider, w.Label, w.Dropdown, w.Dropdown]
 
 __all__ = ["dashboard_tables", "board", "filter_data", "dashboard_figure", "dashboard_html",
            "write_dashboard", "show_dashboard", "view_bundle", "missing_reason", "fmt_kpi",
@@ -121,7 +129,7 @@ def missing_reason(data: CRMData, kpi: str, lang: str = "en", *,
     return None
 
 
-def _margin_note(data: CRMData, margin, lang: str) -> str:
+def _margin_note(data: CRMData, margin: float | None, lang: str) -> str:
     """The stated margin beside a CPS that uses it (some product costs unknown)."""
     known, sold = product_costs(data)
     if margin is None or known == sold:
@@ -347,7 +355,8 @@ def _every_source(kpi: str, tables: dict | None, lang: str) -> str:
     return f" ({t('dashboard.all_sources', lang)})"
 
 
-def _tile(ax, kpi, row, lang, data, margin=None, tables=None):
+def _tile(ax: Axes, kpi: str, row: pd.Series, lang: str, data: CRMData,
+          margin: float | None = None, tables: dict | None = None) -> None:
     import textwrap
 
     ax.set_axis_off()
@@ -368,7 +377,7 @@ def _tile(ax, kpi, row, lang, data, margin=None, tables=None):
             transform=ax.transAxes)
 
 
-def _missing_tile(ax, kpi, reason, lang):
+def _missing_tile(ax: Axes, kpi: str, reason: str, lang: str) -> None:
     import textwrap
 
     ax.set_axis_off()
@@ -468,7 +477,7 @@ def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = 
     return fig
 
 
-def _value_label(code, lang: str) -> str:
+def _value_label(code: object, lang: str) -> str:
     try:
         return t(f"value.{code}", lang)
     except ParameterError:  # a code the catalog does not know is shown as the data has it
@@ -515,7 +524,7 @@ def plot_conversion_heatmap(table: pd.DataFrame, *, lang: str = "en",
         f" ({source}, {device})"))
 
 
-def _png(fig) -> str:
+def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
@@ -713,7 +722,7 @@ def show_dashboard(data: CRMData, *, lang: str = "en", targets: dict | None = No
     return tables
 
 
-def _pickers(data, lang, months):
+def _pickers(data: CRMData, lang: str, months: list[str]) -> Pickers:
     import ipywidgets as w
 
     everything = t("dash.all", lang)
@@ -739,7 +748,7 @@ def _pickers(data, lang, months):
     return box, period, shown, source, segment
 
 
-def _controls_bundle(box, lang: str) -> dict:
+def _controls_bundle(box: w.HBox, lang: str) -> dict:
     bundle = box._repr_mimebundle_() or {}
     if isinstance(bundle, tuple):
         bundle = bundle[0]
@@ -747,7 +756,8 @@ def _controls_bundle(box, lang: str) -> dict:
     return {**bundle, "text/plain": t("dashboard.interactive_note", lang)}
 
 
-def _connect(controls, handle, data, lang, targets, margin) -> None:
+def _connect(controls: Pickers, handle: DisplayHandle, data: CRMData, lang: str,
+             targets: dict | None, margin: float | None) -> None:
     _, period, shown, source, segment = controls
 
     def redraw(*_event: object) -> None:
