@@ -15,9 +15,10 @@ appended to each lesson's exercise book.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date
 from functools import cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -32,6 +33,8 @@ from .judgement import letters
 
 if TYPE_CHECKING:
     from ..warehouse.connection import WarehouseLike
+    from .lesson02 import Workshop
+    from .lesson03 import Lesson
 
 __all__ = ["ACTIVITY_SHOPS", "EXERCISES", "FIVE_SHOPS_CUSTOMERS", "five_shops", "why_sentences",
            "handoff_table", "luxury_audience", "campaign_share",
@@ -155,7 +158,7 @@ def store_kpis(data: CRMData) -> pd.DataFrame:
     return f
 
 
-def _store_change(data) -> pd.Series:
+def _store_change(data: CRMData) -> pd.Series:
     """Relative change of each store KPI from the same month a year before to the last."""
     kpis = store_kpis(data)[list(STORE_KPIS)].astype(float)
     ratio: pd.Series = kpis.iloc[-1] / kpis.iloc[-13]
@@ -184,50 +187,51 @@ def role_label(key: object, lang: str = "en") -> str:
     return t(f"value.{key}", lang) if f"value.{key}" in catalog() else str(key)
 
 
-def _role_labels(keys, lang: str) -> list[str]:
+def _role_labels(keys: Iterable[object], lang: str) -> list[str]:
     return [role_label(k, lang) for k in keys]
 
 
-def _late_by_owner(data) -> pd.Series:
+def _late_by_owner(data: CRMData) -> pd.Series:
     """Late follow-ups of each salesperson on the shared agenda."""
     agenda = org.shared_agenda(data)
     follow = agenda[agenda["kind"] == "negotiation"]
     return follow.groupby("owner")["late"].sum().sort_index()
 
 
-def _again_by_option(data) -> pd.Series:
+def _again_by_option(data: CRMData) -> pd.Series:
     return org.customised(data)["bought_again"].sort_index()
 
 
-def _views(data) -> pd.Series:
+def _views(data: CRMData) -> pd.Series:
     return org.two_views(data)["share_of_revenue"]
 
 
-def _last_margins(ws) -> pd.Series:
+def _last_margins(ws: Workshop) -> pd.Series:
     return margin_by_month(ws.warehouse)["margin"].tail(12)
 
 
-def _last_walk_outs(data) -> pd.Series:
+def _last_walk_outs(data: CRMData) -> pd.Series:
     return outreach.walk_outs(data).tail(12)
 
 
-def _nps_by_segment(data) -> pd.Series:
+def _nps_by_segment(data: CRMData) -> pd.Series:
     scores = data.surveys.merge(data.customers[["customer_id", "segment"]])
     return scores.groupby("segment")["score"].agg(
         lambda s: ((s >= 9).mean() - (s <= 6).mean()) * 100).sort_index()
 
 
-def _influencers(data) -> pd.Series:
+def _influencers(data: CRMData) -> pd.Series:
     return outreach.influencer_report(data)["new_buyers"].sort_index()
 
 
-def _decide(name, options, best, **kw) -> Exercise:
+def _decide(name: str, options: Callable[[Any, str], Mapping[str, str]],
+            best: Callable[[Any], Any], **kw: Any) -> Exercise:
     from .judgement import decide
 
     return decide(name, options, best, **kw)
 
 
-def _ex(name, solve, **kw) -> Exercise:
+def _ex(name: str, solve: Callable[[Any], Any], **kw: Any) -> Exercise:
     """A compute exercise; its title and hints are the catalog's ``exercise.<name>.*``."""
     return Exercise(name, solve, **kw)
 
@@ -269,7 +273,7 @@ _02 = (
 # ----------------------------------------------------------------------------- notebook 03
 
 
-def _scenarios(ctx) -> pd.DataFrame:
+def _scenarios(ctx: Lesson) -> pd.DataFrame:
     fc = ctx.model("forecast")
     return org.scenario_forecast(fc["ets"], budget_share=campaign_share(ctx.data))
 
@@ -284,7 +288,7 @@ _03 = (
 # ----------------------------------------------------------------------------- notebook 04
 
 
-def _store_labels(lang):
+def _store_labels(lang: str) -> dict[str, Any]:
     return letters([t(f"judge.store_{k}", lang) for k in STORE_KPIS])
 
 
@@ -321,7 +325,7 @@ _04 = (
 )
 
 
-def _effectiveness(data):
+def _effectiveness(data: CRMData) -> pd.DataFrame:
     from ..analytics.campaigns import effectiveness
 
     return effectiveness(data)
