@@ -446,7 +446,7 @@ def forecast_factors(data: CRMData, lang: str = "en") -> pd.DataFrame:
     return out
 
 
-def _name(key, lang: str):
+def _name(key: object, lang: str) -> object:
     if not isinstance(key, str):
         return key
     for group in ("m03_column", "m03_value", "m03_step_row", "m03_score"):
@@ -485,17 +485,17 @@ def show(table: Table, lang: str = "en") -> Table:
 
 
 # ----------------------------------------------------------------------------- plots
-def _axes(ax, size=(8, 3.5)):
+def _axes(ax: Axes | None, size: tuple[float, float] = (8, 3.5)) -> Axes:
     return ax if ax is not None else plt.subplots(figsize=size, layout="constrained")[1]
 
 
-def _done(ax, lang: str, key: str, **values):
+def _done(ax: Axes, lang: str, key: str, **values: object) -> Axes:
     """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
     locale_axes(ax, lang)
     return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
 
 
-def _month(day, lang: str) -> str:
+def _month(day: DayLike, lang: str) -> str:
     return format_date(pd.Timestamp(day), lang, skeleton="yMMM")
 
 
@@ -555,7 +555,7 @@ def plot_seasonal_index(data: CRMData, *, lang: str = "en", ax: Axes | None = No
 
 
 # ----------------------------------------------------------------------------- exercises
-def _weekday_key(ctx, answer):
+def _weekday_key(ctx: Lesson, answer: object) -> object:
     """Accept a weekday as a name in English or Spanish (any case, with or without its
     accent), or as a number (0 = Monday).
 
@@ -576,12 +576,12 @@ def _weekday_key(ctx, answer):
     return answer
 
 
-def _busiest_weekday(ctx):
+def _busiest_weekday(ctx: Lesson) -> AnyOf:
     counts = weekday_orders(ctx.data)
     return AnyOf(counts.index[counts == counts.max()].tolist())
 
 
-def _first_year_repeat(ctx) -> float:
+def _first_year_repeat(ctx: Lesson) -> float:
     p = purchases(ctx.data).dropna(subset=["customer_id"])
     first = p.groupby("customer_id")["placed_at"].min()
     n = p.groupby("customer_id").size()
@@ -590,31 +590,31 @@ def _first_year_repeat(ctx) -> float:
     return float((n.loc[cohort] >= 2).mean()) if len(cohort) else 0.0
 
 
-def _guest_revenue(ctx) -> float:
+def _guest_revenue(ctx: Lesson) -> float:
     p = purchases(ctx.data)
     return float(p.loc[p["customer_id"].isna(), "value"].sum())
 
 
-def _base_rate(ctx) -> float:
+def _base_rate(ctx: Lesson) -> float:
     return float((ctx.model("holdout")["frequency_holdout"] > 0).mean())
 
 
-def _median_recency(ctx) -> float:
+def _median_recency(ctx: Lesson) -> float:
     return float(rfm_summary(ctx.data, as_of=ctx.split.cutoff)["recency_days"].median())
 
 
-def _r5_came_back(ctx) -> float:
+def _r5_came_back(ctx: Lesson) -> float:
     seg = ctx.model("segments")
     came = ctx.model("holdout")["frequency_holdout"].reindex(seg.index) > 0
     return float(came[seg["r_score"] == 5].mean())
 
 
-def _silent_regulars(ctx) -> int:
+def _silent_regulars(ctx: Lesson) -> int:
     tab = ctx.model("value").table
     return int(((tab["frequency"] >= 3) & (tab["probability_alive"] < 0.5)).sum())
 
 
-def _top_decile_capture(ctx) -> float:
+def _top_decile_capture(ctx: Lesson) -> float:
     tab = ctx.model("value").table
     n = max(int(len(tab) * 0.1), 1)
     top = tab.sort_values("expected_purchases", ascending=False, kind="mergesort").head(n)
@@ -622,7 +622,7 @@ def _top_decile_capture(ctx) -> float:
     return float(top["actual_purchases"].sum() / total) if total else 0.0
 
 
-def _sql(ctx, answer):
+def _sql(ctx: Lesson, answer: str) -> Any:
     return run_sql(ctx.data, answer, lang=ctx.lang)
 
 
@@ -634,20 +634,20 @@ def top_pair(rules: pd.DataFrame, data: CRMData) -> tuple[int, int]:
     return ids[0], ids[1]
 
 
-def _best_cluster_spend(ctx):
+def _best_cluster_spend(ctx: Lesson) -> AnyOf:
     labels = ctx.model("clusters").labels_
     h = ctx.model("holdout").reindex(labels.index)
     spend = h["spend_holdout"].fillna(0).groupby(labels).mean()
     return AnyOf([int(c) for c in spend.index[np.isclose(spend, spend.max())]])
 
 
-def _top50_precision(ctx) -> float:
+def _top50_precision(ctx: Lesson) -> float:
     preds = ctx.model("repurchase").predictions
     top = preds.sort_values("logistic", ascending=False, kind="mergesort").head(50)
     return float(top["bought"].mean())
 
 
-def _pair_baskets(ctx) -> int:
+def _pair_baskets(ctx: Lesson) -> int:
     a, b = top_pair(ctx.model("rules"), ctx.data)
     o = ctx.data.orders
     kept = o.loc[o["status"] != "cancelled", "order_id"]
@@ -658,7 +658,7 @@ def _pair_baskets(ctx) -> int:
     return len(has_a & has_b)
 
 
-def _like(ctx, data: CRMData) -> Lesson:
+def _like(ctx: Lesson, data: CRMData) -> Lesson:
     """A lesson like ``ctx`` on other data (the same split, and the same models as they are
     handed over)."""
     return Lesson(data, ctx.split, ctx.lang, ctx.models, ctx.fit_missing)
@@ -672,7 +672,7 @@ def _with_orders(data: CRMData, orders: pd.DataFrame, lines: pd.DataFrame) -> CR
     return CRMData(tables, data.manifest, data.truth)
 
 
-def _copies(data: CRMData, order_id, changes: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _copies(data: CRMData, order_id: int, changes: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Copies of order ``order_id`` and its lines, one per item of ``changes`` (the columns
     of the order to change), under new order ids."""
     o, lines = data.orders, data.order_lines
@@ -728,7 +728,7 @@ def pair_in_cancelled_basket(ctx: Lesson) -> Lesson:
     return _like(ctx, _with_orders(ctx.data, orders, copied.astype(lines.dtypes.to_dict())))
 
 
-def _forecast_total_error(ctx) -> float:
+def _forecast_total_error(ctx: Lesson) -> float:
     fc = ctx.model("forecast")
     return float(fc["ets"].sum() / fc["actual"].sum() - 1)
 
@@ -809,19 +809,19 @@ def _trusted_method(block: pd.DataFrame) -> str:
     return str(block.index[block["verdict"] == "best_baseline"][0])
 
 
-def _board_block(ctx, question: str) -> pd.DataFrame:
+def _board_block(ctx: Lesson, question: str) -> pd.DataFrame:
     board = ctx.model("board")
     return board.loc[question]
 
 
-def _trust_options(question: str):
+def _trust_options(question: str) -> Callable[[Lesson, str], dict[str, Option]]:
     def options(ctx: Lesson, lang: str) -> dict[str, Option]:
         methods = sorted(_board_block(ctx, question).index)
         return letters([Option(_method_label(m, lang), m) for m in methods])
     return options
 
 
-def _trust_best(question: str):
+def _trust_best(question: str) -> Callable[[Lesson], str]:
     def best(ctx: Lesson) -> str:
         methods = sorted(_board_block(ctx, question).index)
         return "abcdefghijklmnopqrstuvwxyz"[methods.index(_trusted_method(
@@ -829,24 +829,24 @@ def _trust_best(question: str):
     return best
 
 
-def _segment_counts(ctx) -> pd.DataFrame:
+def _segment_counts(ctx: Lesson) -> pd.DataFrame:
     from .mining import segment_outcomes
 
     out = segment_outcomes(ctx.data, ctx.split, ctx.model("segments"))
     return out[out["customers"] > 0]
 
 
-def _segment_options(ctx, lang):
+def _segment_options(ctx: Lesson, lang: str) -> dict[str, Any]:
     return labelled(sorted(_segment_counts(ctx).index), lang, group="rfm_segment")
 
 
-def _segment_best(ctx):
+def _segment_best(ctx: Lesson) -> str:
     out = _segment_counts(ctx)
     returning = (out["customers"] * out["came_back"]).sort_index()
     return "abcdefghijklmnopqrstuvwxyz"[list(returning.index).index(returning.idxmax())]
 
 
-def _two_years(ctx) -> pd.DataFrame:
+def _two_years(ctx: Lesson) -> pd.DataFrame:
     """Purchases and their mean value in the last calendar year of the data and the one before."""
     p = purchases(ctx.data)
     year = p["placed_at"].dt.year
@@ -855,7 +855,7 @@ def _two_years(ctx) -> pd.DataFrame:
     return pd.DataFrame({"purchases": g.size(), "average_value": g.mean()})
 
 
-def _driver_options(ctx, lang):
+def _driver_options(ctx: Lesson, lang: str) -> dict[str, Any]:
     return letters([t(f"judge.driver_{k}", lang) for k in ("purchases", "average_value")])
 
 
@@ -865,17 +865,17 @@ def _driver_best(ctx):
     return "a" if change["purchases"] >= change["average_value"] else "b"
 
 
-def _rule_candidates(ctx) -> pd.DataFrame:
+def _rule_candidates(ctx: Lesson) -> pd.DataFrame:
     return ctx.model("rules").head(3)
 
 
-def _rule_options(ctx, lang):
+def _rule_options(ctx: Lesson, lang: str) -> dict[str, Any]:
     rows = _rule_candidates(ctx)
     return letters([f"{a} → {c}" for a, c in zip(rows["antecedent"], rows["consequent"],
                                                   strict=True)])
 
 
-def _rule_best(ctx):
+def _rule_best(ctx: Lesson) -> str:
     return "abc"[int(np.nanargmax(_rule_candidates(ctx)["holdout_lift"].fillna(-1)))]
 
 
@@ -937,7 +937,7 @@ class Lesson:
     models: dict = field(default_factory=dict)
     fit_missing: bool = True
 
-    def use(self, **models) -> None:
+    def use(self, **models: Any) -> None:
         """Keep the models the notebook has fitted, by name (see :attr:`models`)."""
         unknown = set(models) - set(MODELS)
         if unknown:
