@@ -231,7 +231,7 @@ def format_currency(amount: float | Decimal, lang: str = "en", *, currency: str 
     return _currency(amount, currency, format=pattern, locale=loc, currency_digits=False)
 
 
-def _as_datetime(value):
+def _as_datetime(value: str | _dt.date) -> _dt.date:
     if isinstance(value, str):
         return _dt.datetime.fromisoformat(value)
     if hasattr(value, "to_pydatetime"):
@@ -289,7 +289,7 @@ _SPEC = re.compile(r"(?P<sign>\+)?(?P<group>[,_])?(?:\.(?P<prec>\d+))?(?P<type>[
 _YES_NO = {"es": {True: "sí", False: "no"}}
 
 
-def _date_field(value, lang: str) -> str:
+def _date_field(value: str | _dt.date | None, lang: str) -> str:
     """A ``{field:date}``: ISO ``2025-03-05`` in English, ``5/3/2025`` in Spanish."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return "—"

@@ -21,11 +21,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .dataset.profiles import PROFILE_NAMES
 from .errors import CRMKitError, ParameterError, check_choice
 from .i18n import check_lang
+
+if TYPE_CHECKING:
+    from jinja2 import DictLoader
 from .lessons import parameters as lesson_parameters
 
 __all__ = [
@@ -248,7 +251,7 @@ _ALT_SOURCE = """{%- extends 'index.html.j2' -%}
 """
 
 
-def _alt_loader():
+def _alt_loader() -> DictLoader:
     """The Jinja loader of :data:`_ALT_TEMPLATE` (tried before nbconvert's own templates)."""
     from jinja2 import DictLoader
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import NoReturn
 
 from .._version import __version__
 from ..errors import CRMKitError
@@ -42,7 +43,7 @@ COMMANDS: tuple[Command, ...] = (GENERATE, SAMPLES, DICTIONARY, REPORT, STUDENT,
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors (exit status 2), like every other crmkit error."""
 
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+from typing import TYPE_CHECKING
+
 from .command import Command
+
+if TYPE_CHECKING:
+    from ..grading.grade import Graded, Submission
 
 __all__ = ["ASSIGN", "GRADE"]
 
 
-def _assign_arguments(a) -> None:
+def _assign_arguments(a: argparse.ArgumentParser) -> None:
     a.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
                    help="e.g. 01_crm_concepts or 01 (default: every notebook)")
     a.add_argument("--roster", required=True, help="roster CSV: id,name,language[,email]")
@@ -23,7 +29,7 @@ def _assign_arguments(a) -> None:
     keep.add_argument("--force", action="store_true", help="replace changed notebooks too")
 
 
-def _assign(args) -> int:
+def _assign(args: argparse.Namespace) -> int:
     from ..grading.assign import assign
     from ..report import parse_value
 
@@ -38,7 +44,7 @@ def _assign(args) -> int:
     return 0
 
 
-def _grade_arguments(gr) -> None:
+def _grade_arguments(gr: argparse.ArgumentParser) -> None:
     gr.add_argument("submissions", help="folder with one folder per student id")
     gr.add_argument("--roster", required=True, help="roster CSV: id,name,language[,email]")
     gr.add_argument("--out", required=True, help="folder to write the gradebooks to")
@@ -54,12 +60,13 @@ def _grade_arguments(gr) -> None:
                     help="the assignment's name in the Canvas and Moodle gradebooks")
 
 
-def _progress(sub, g) -> None:
+def _progress(sub: Submission, g: Graded) -> None:
+    assert g.run is not None and sub.student is not None  # only roster students' are run
     state = f"failed: {g.run.error}" if g.run.error else "ran"
     print(f"{sub.student.id}: {sub.path.name} {state} ({g.run.seconds:.0f} s)")
 
 
-def _grade(args) -> int:
+def _grade(args: argparse.Namespace) -> int:
     from ..grading.grade import grade_class
     from ..grading.outputs import write_outputs
 

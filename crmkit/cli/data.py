@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 
 from ..dataset.profiles import PROFILE_NAMES, PROFILES
@@ -10,7 +11,7 @@ from .command import Command, no_arguments
 __all__ = ["GENERATE", "SAMPLES", "DICTIONARY", "EXTRACTS", "PROFILES_COMMAND"]
 
 
-def _generate_arguments(g) -> None:
+def _generate_arguments(g: argparse.ArgumentParser) -> None:
     g.add_argument("--profile", required=True, help=f"one of: {', '.join(PROFILE_NAMES)}")
     g.add_argument("--customers", type=int, default=None,
                    help="number of customers (default: the profile's)")
@@ -21,7 +22,7 @@ def _generate_arguments(g) -> None:
     g.add_argument("--out", required=True, help="folder to write")
 
 
-def _generate(args) -> int:
+def _generate(args: argparse.Namespace) -> int:
     from ..dataset.synth import generate
 
     t0 = time.perf_counter()
@@ -32,7 +33,7 @@ def _generate(args) -> int:
     return 0
 
 
-def _samples_arguments(s) -> None:
+def _samples_arguments(s: argparse.ArgumentParser) -> None:
     s.add_argument("out", nargs="?", default="data/samples")
     s.add_argument("--profile", action="append", choices=PROFILE_NAMES,
                    help="only this profile (repeatable)")
@@ -42,7 +43,7 @@ def _samples_arguments(s) -> None:
                    help="also write the small bendita example as Shopify exports to DIR")
 
 
-def _samples(args) -> int:
+def _samples(args: argparse.Namespace) -> int:
     from ..dataset.samples import build_extracts_sample, build_samples, build_shopify_example
 
     for path in build_samples(args.out, args.profile):
@@ -54,14 +55,14 @@ def _samples(args) -> int:
     return 0
 
 
-def _dictionary(args) -> int:
+def _dictionary(args: argparse.Namespace) -> int:
     from ..dataset.samples import write_dictionary
 
     print(f"data dictionary written: {write_dictionary(args.out)}")
     return 0
 
 
-def _extracts_arguments(x) -> None:
+def _extracts_arguments(x: argparse.ArgumentParser) -> None:
     x.add_argument("out", help="folder to write")
     x.add_argument("--profile", required=True, help=f"one of: {', '.join(PROFILE_NAMES)}")
     x.add_argument("--customers", type=int, default=None)
@@ -69,7 +70,7 @@ def _extracts_arguments(x) -> None:
     x.add_argument("--clean", action="store_true", help="plant no bad rows")
 
 
-def _extracts(args) -> int:
+def _extracts(args: argparse.Namespace) -> int:
     from ..dataset.extracts import write_extracts
     from ..dataset.synth import generate
 
@@ -80,7 +81,7 @@ def _extracts(args) -> int:
     return 0
 
 
-def _profiles(args) -> int:
+def _profiles(args: argparse.Namespace) -> int:
     for p in PROFILES.values():
         print(f"{p.name:14} {p.modelled_on} (default {p.default_customers:,} customers)")
     return 0

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from .command import Command, add_commands, run_command
+
+if TYPE_CHECKING:
+    from ..sources.orders import OrderLogMapping
+    from ..sources.quarantine import ImportResult
 
 __all__ = ["IMPORT", "KINDS"]
 
@@ -14,7 +21,7 @@ ROLES = ("customer", "date", "amount", "order", "quantity", "product", "product-
          "price", "status", "cancel-flag")
 
 
-def _common(p) -> None:
+def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="dataset folder to write")
     p.add_argument("--shop-name", help="the shop's name (titles and report folders)")
     p.add_argument("--timezone",
@@ -28,7 +35,7 @@ def _common(p) -> None:
                    "(default 60)")
 
 
-def _shopify_arguments(sh) -> None:
+def _shopify_arguments(sh: argparse.ArgumentParser) -> None:
     sh.add_argument("orders", help="orders_export.csv")
     sh.add_argument("--customers", help="customers_export.csv")
     sh.add_argument("--products", help="products_export.csv")
@@ -36,7 +43,7 @@ def _shopify_arguments(sh) -> None:
     _common(sh)
 
 
-def _orders_arguments(lg) -> None:
+def _orders_arguments(lg: argparse.ArgumentParser) -> None:
     lg.add_argument("file", help="the log file")
     lg.add_argument("--mapping", help="YAML file with the mapping (see --save-mapping)")
     for role in ROLES:
@@ -64,7 +71,7 @@ def _orders_arguments(lg) -> None:
     _common(lg)
 
 
-def _read_shopify(args):
+def _read_shopify(args: argparse.Namespace) -> ImportResult:
     from pathlib import Path
 
     from ..sources.shopify import import_shopify
@@ -75,7 +82,7 @@ def _read_shopify(args):
                           encoding=args.encoding)
 
 
-def _read_orders(args):
+def _read_orders(args: argparse.Namespace) -> ImportResult:
     from pathlib import Path
 
     from ..sources.orders import OrderLogMapping, import_orders
@@ -88,9 +95,10 @@ def _read_orders(args):
                          currency=args.currency, timezone=args.timezone)
 
 
-def _importer(read):
+def _importer(read: Callable[[argparse.Namespace], ImportResult]
+              ) -> Callable[[argparse.Namespace], int]:
     """The ``run`` of an import kind: check --out, ``read(args)``, write what is usable."""
-    def run(args) -> int:
+    def run(args: argparse.Namespace) -> int:
         from ..dataset.folder import check_target
 
         t0 = time.perf_counter()
@@ -125,7 +133,7 @@ def _status_map(text: str | None) -> dict | None:
     return {k.strip(): v.strip() for k, v in pairs}
 
 
-def _mapping(args, cls):
+def _mapping(args: argparse.Namespace, cls: type[OrderLogMapping]) -> OrderLogMapping:
     from dataclasses import replace
 
     given = {"customer": args.customer, "date": args.date, "amount": args.amount,

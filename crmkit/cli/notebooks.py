@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
+
 from ..dataset.profiles import PROFILE_NAMES
 from .command import Command
 
 __all__ = ["REPORT", "STUDENT", "EDITION", "DASHBOARD"]
 
 
-def _report_arguments(r) -> None:
+def _report_arguments(r: argparse.ArgumentParser) -> None:
     r.add_argument("notebooks", nargs="*", metavar="NOTEBOOK",
                    help="e.g. 01_crm_concepts, 01, or a path to an .ipynb")
     r.add_argument("--profile", action="append",
@@ -30,7 +32,7 @@ def _report_arguments(r) -> None:
                    "the student sees them, into <notebook>.student.html")
 
 
-def _report(args) -> int:
+def _report(args: argparse.Namespace) -> int:
     from ..report import parse_value, run_reports
 
     params = {name: parse_value(value) for name, value in args.parameter}
@@ -43,7 +45,7 @@ def _report(args) -> int:
     return 0
 
 
-def _student_arguments(st) -> None:
+def _student_arguments(st: argparse.ArgumentParser) -> None:
     st.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
     st.add_argument("--out", default="student", help="output folder (default student/)")
     st.add_argument("--lang", action="append", choices=["en", "es"],
@@ -55,7 +57,7 @@ def _student_arguments(st) -> None:
                       help="replace changed notebooks too (their changes are lost)")
 
 
-def _student(args) -> int:
+def _student(args: argparse.Namespace) -> int:
     from ..lessons.edition import write_editions
     from ..report import find_notebooks
 
@@ -70,7 +72,7 @@ def _student(args) -> int:
     return 0
 
 
-def _edition_arguments(ed) -> None:
+def _edition_arguments(ed: argparse.ArgumentParser) -> None:
     ed.add_argument("notebooks", nargs="*", metavar="NOTEBOOK")
     ed.add_argument("--lang", required=True, choices=["en", "es"])
     ed.add_argument("--out", required=True, help="folder to write the notebooks to "
@@ -79,7 +81,7 @@ def _edition_arguments(ed) -> None:
                     help="also remove the solutions (the student edition)")
 
 
-def _edition(args) -> int:
+def _edition(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from ..lessons.edition import write_edition
@@ -92,7 +94,7 @@ def _edition(args) -> int:
     return 0
 
 
-def _dashboard_arguments(db) -> None:
+def _dashboard_arguments(db: argparse.ArgumentParser) -> None:
     dsrc = db.add_mutually_exclusive_group(required=True)
     dsrc.add_argument("--profile", help=f"generate this shop: {', '.join(PROFILE_NAMES)}")
     dsrc.add_argument("--data", help="a dataset folder (crmkit generate, or your own)")
@@ -109,7 +111,7 @@ def _dashboard_arguments(db) -> None:
                     "products without a cost; shown beside the CPS")
 
 
-def _dashboard(args) -> int:
+def _dashboard(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")

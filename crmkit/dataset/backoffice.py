@@ -12,12 +12,18 @@ Each step takes an exponential time; one incident in ten stalls in one step
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from .schema import TICKET_STATES
+
+if TYPE_CHECKING:
+    from .profiles import ShopProfile
+    from .synth import _Calendar
 
 __all__ = ["tickets", "opportunities", "inventory", "numbered", "STEP_HOURS", "STATE_ROLES"]
 
@@ -53,8 +59,8 @@ def _seconds(col: pd.Series) -> np.ndarray:
     return out
 
 
-def tickets(rng, prof, cal, orders: pd.DataFrame, lines: pd.DataFrame,
-            customers: pd.DataFrame):
+def tickets(rng: np.random.Generator, prof: ShopProfile, cal: _Calendar, orders: pd.DataFrame,
+            lines: pd.DataFrame, customers: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Incidents and their state changes."""
     end_s = cal.end_seconds
     ok = orders["status"].to_numpy() != "cancelled"
@@ -148,7 +154,8 @@ def tickets(rng, prof, cal, orders: pd.DataFrame, lines: pd.DataFrame,
     return tick, events
 
 
-def opportunities(rng, prof, cal, customers: pd.DataFrame) -> pd.DataFrame:
+def opportunities(rng: np.random.Generator, prof: ShopProfile, cal: _Calendar,
+                  customers: pd.DataFrame) -> pd.DataFrame:
     """Sales negotiations (team kits, corporate orders, private shopping)."""
     years = cal.n_days / 365.25
     scale = len(customers) / prof.default_customers
@@ -182,7 +189,7 @@ def opportunities(rng, prof, cal, customers: pd.DataFrame) -> pd.DataFrame:
     return opp
 
 
-def inventory(prof, cal, orders: pd.DataFrame, lines: pd.DataFrame,
+def inventory(prof: ShopProfile, cal: _Calendar, orders: pd.DataFrame, lines: pd.DataFrame,
               products: pd.DataFrame) -> pd.DataFrame:
     """Stock on hand per product and day under an order-up-to policy.
 

@@ -32,7 +32,7 @@ import json
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,6 +67,8 @@ __all__ = ["CRMData", "MANIFEST", "FORMATS", "read_json", "slugify", "check_file
 MANIFEST = "manifest.json"
 FORMATS = ("csv", "parquet")
 TRUTH_DIR = "truth"
+#: Called with the folder being written; returns the names of the further files it wrote.
+_Extra = Callable[[Path], Iterable[str]]
 #: Money columns a table file may lack (a folder from an older crmkit): conform fills them.
 FILLED_MONEY = {
     "order_lines": ("amount_cents", "unit_price", "discount"),
@@ -242,7 +244,7 @@ class CRMData:
 
     # ------------------------------------------------------------------ I/O
     def save(self, path: str | Path, *, format: str = "csv",
-             lock_timeout: float = LOCK_TIMEOUT, extra=None) -> Path:
+             lock_timeout: float = LOCK_TIMEOUT, extra: _Extra | None = None) -> Path:
         """Write the dataset to folder ``path``: one file per table and ``manifest.json``.
 
         CSV is for people (opens in a spreadsheet); Parquet is for speed.
@@ -263,7 +265,7 @@ class CRMData:
             self._write_into(tmp, format, extra)
         return path
 
-    def _write_into(self, folder: Path, format: str, extra) -> None:
+    def _write_into(self, folder: Path, format: str, extra: _Extra | None) -> None:
         write_tables(folder, format, self.tables.items(), self.truth, self.manifest, extra)
 
     @classmethod
@@ -328,7 +330,8 @@ class CRMData:
 
 
 def write_tables(folder: Path, format: str, tables: Iterable[tuple[str, pd.DataFrame]],
-                 truth: Mapping[str, pd.DataFrame], manifest: dict, extra=None) -> None:
+                 truth: Mapping[str, pd.DataFrame], manifest: dict,
+                 extra: _Extra | None = None) -> None:
     """Write the files of a dataset into ``folder`` (being filled): what :meth:`CRMData.save`
     writes, from ``(name, table)`` pairs that may come one at a time.
 
@@ -378,7 +381,7 @@ def give_back_memory() -> None:
         _LIBC.malloc_trim(0)
 
 
-def _glibc():
+def _glibc() -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL("libc.so.6")
         return libc if hasattr(libc, "malloc_trim") else None

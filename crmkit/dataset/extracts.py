@@ -35,8 +35,10 @@ from __future__ import annotations
 import hashlib
 import json
 import numbers
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +47,7 @@ import pyarrow.compute as pc
 
 from ..errors import ParameterError
 from .crmdata import CRMData
+from .days import DayLike
 from .folder import file_digest
 from .names import LOCAL_CITIES, NATIONAL_CITIES, STREETS
 
@@ -109,7 +112,8 @@ class FileSpec:
     description: str
 
 
-def _spec(name, system, encoding, delimiter, columns, description, header=None):
+def _spec(name: str, system: str, encoding: str, delimiter: str, columns: Sequence[str],
+          description: str, header: Sequence[str] | None = None) -> FileSpec:
     return FileSpec(name, system, encoding, delimiter, tuple(header or columns),
                     tuple(columns), description)
 
@@ -165,13 +169,13 @@ _POS_TS = "%d/%m/%Y %H:%M:%S"
 
 
 # ----------------------------------------------------------------------------- helpers
-def _check_seed(seed) -> int:
+def _check_seed(seed: object) -> int:
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
         raise ParameterError(f"seed={seed!r} must be a whole number >= 0.")
     return int(seed)
 
 
-def _text(values, fmt: str) -> pd.Series:
+def _text(values: pd.Series | np.ndarray, fmt: str) -> pd.Series:
     """Timestamps as text in ``fmt`` (fast, through Arrow); missing stays missing."""
     s = pd.Series(values)
     arr = pa.array(s.to_numpy(dtype="datetime64[us]"), type=pa.timestamp("us"))
@@ -179,7 +183,7 @@ def _text(values, fmt: str) -> pd.Series:
     return pd.Series(pc.strftime(arr, format=fmt).to_pylist(), dtype=object, index=s.index)
 
 
-def _web_ts(values) -> pd.Series:
+def _web_ts(values: pd.Series | np.ndarray) -> pd.Series:
     """ISO 8601 with the shop's UTC offset, e.g. ``2024-03-05T21:13:00+01:00``."""
     text = _text(values, "%Y-%m-%dT%H:%M:%S")
     ok = text.notna().to_numpy()
@@ -187,7 +191,7 @@ def _web_ts(values) -> pd.Series:
     return text
 
 
-def _int_text(values) -> pd.Series:
+def _int_text(values: pd.Series | np.ndarray) -> pd.Series:
     s = pd.Series(values)
     return s.astype("Int64").astype("string").astype(object).where(s.notna(), None)
 
@@ -200,7 +204,8 @@ def _cards(data: CRMData, seed: int) -> pd.Series:
     return pd.Series(numbers_.astype(str), index=ids)
 
 
-def _identity(customer_ids, emails: pd.Series, cards: pd.Series, rng):
+def _identity(customer_ids: pd.Series | np.ndarray, emails: pd.Series, cards: pd.Series,
+              rng: np.random.Generator) -> tuple[pd.Series, pd.Series]:
     """E-mail (messy case and spaces) when known, else the loyalty card; guests: both empty."""
     cid = pd.Series(customer_ids).astype("Int64")
     known = cid.notna().to_numpy()
@@ -235,7 +240,7 @@ def _write(df: pd.DataFrame, spec: FileSpec, path: Path, broken: list[tuple[int,
 
 
 def _plant(df: pd.DataFrame, bad: list[tuple[dict, str]], n_broken: int, spec: FileSpec,
-           rng, bad_log: list):
+           rng: np.random.Generator, bad_log: list) -> tuple[pd.DataFrame, list[tuple[int, str]]]:
     """Insert bad rows at random places; return (frame, broken lines) and log their lines.
 
     Line numbers count the header as line 1, as an editor shows them.
@@ -281,7 +286,8 @@ def _comma(df: pd.DataFrame) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- tables
-def _legacy(customers: pd.DataFrame, cards: pd.Series, updated: pd.Series, rng) -> pd.DataFrame:
+def _legacy(customers: pd.DataFrame, cards: pd.Series, updated: pd.Series, rng: np.random.Generator
+            ) -> pd.DataFrame:
     c = customers
     n = len(c)
     u = rng.random((6, n))
@@ -346,7 +352,7 @@ def _legacy(customers: pd.DataFrame, cards: pd.Series, updated: pd.Series, rng) 
     })
 
 
-def _legacy_bad(legacy: pd.DataFrame, rng, k: int) -> list[tuple[dict, str]]:
+def _legacy_bad(legacy: pd.DataFrame, rng: np.random.Generator, k: int) -> list[tuple[dict, str]]:
     bad: list[tuple[dict, str]] = []
     if len(legacy) == 0:
         return bad
@@ -371,7 +377,7 @@ def _legacy_bad(legacy: pd.DataFrame, rng, k: int) -> list[tuple[dict, str]]:
 
 
 def _order_frames(data: CRMData, cards: pd.Series, emails: pd.Series, art_code: pd.Series,
-                  rng) -> tuple[pd.DataFrame, pd.DataFrame]:
+                  rng: np.random.Generator) -> tuple[pd.DataFrame, pd.DataFrame]:
     o, ln, p = data.orders, data.order_lines, data.products
     lines = ln.merge(o, on="order_id", how="left", validate="many_to_one")
     sku = p.set_index("product_id")["sku"]
@@ -460,7 +466,8 @@ def _order_bad(kind: str, first_id: int, data: CRMData, art_code: pd.Series,
     return out
 
 
-def _sessions(data: CRMData, emails, cards, rng) -> pd.DataFrame:
+def _sessions(data: CRMData, emails: pd.Series, cards: pd.Series,
+              rng: np.random.Generator) -> pd.DataFrame:
     s = data.web_sessions
     email, card = _identity(s["customer_id"], emails, cards, rng)
     conv = s["converted_order_id"]
@@ -473,7 +480,8 @@ def _sessions(data: CRMData, emails, cards, rng) -> pd.DataFrame:
     })
 
 
-def _contacts(data: CRMData, emails, cards, rng) -> pd.DataFrame:
+def _contacts(data: CRMData, emails: pd.Series, cards: pd.Series,
+              rng: np.random.Generator) -> pd.DataFrame:
     c = data.campaign_contacts
     email, card = _identity(c["customer_id"], emails, cards, rng)
     conv = c["converted_order_id"]
@@ -486,7 +494,8 @@ def _contacts(data: CRMData, emails, cards, rng) -> pd.DataFrame:
     })
 
 
-def _tickets(data: CRMData, emails, cards, rng) -> pd.DataFrame:
+def _tickets(data: CRMData, emails: pd.Series, cards: pd.Series,
+             rng: np.random.Generator) -> pd.DataFrame:
     t = data.tickets
     email, card = _identity(t["customer_id"], emails, cards, rng)
     sku = data.products.set_index("product_id")["sku"]
@@ -533,7 +542,7 @@ def _finish(out_dir: Path, written: dict[str, Path], bad_log: list, batch_id: st
             "extracted_at": extracted_at}
 
 
-def _extracted_at(data: CRMData, as_of) -> pd.Timestamp:
+def _extracted_at(data: CRMData, as_of: DayLike | None) -> pd.Timestamp:
     if as_of is not None:
         try:
             return pd.Timestamp(as_of).normalize()
@@ -546,7 +555,8 @@ def _extracted_at(data: CRMData, as_of) -> pd.Timestamp:
     return pd.Timestamp(last).normalize() + pd.Timedelta(days=1)
 
 
-def _updated_dates(customers: pd.DataFrame, extracted_at: pd.Timestamp, rng) -> pd.Series:
+def _updated_dates(customers: pd.DataFrame, extracted_at: pd.Timestamp, rng: np.random.Generator
+                   ) -> pd.Series:
     # a shop's own customer file may not know the signup day: the record dates from the
     # extraction then (the warehouse keeps it as the first version's start)
     signup = customers["signup_date"].fillna(extracted_at - pd.Timedelta(days=1))
@@ -556,8 +566,8 @@ def _updated_dates(customers: pd.DataFrame, extracted_at: pd.Timestamp, rng) -> 
 
 
 # ----------------------------------------------------------------------------- public
-def write_extracts(data: CRMData, out_dir, *, seed: int = 0, bad_rows: bool = True,
-                   batch_id: str | None = None, as_of=None) -> dict:
+def write_extracts(data: CRMData, out_dir: str | Path, *, seed: int = 0, bad_rows: bool = True,
+                   batch_id: str | None = None, as_of: DayLike | None = None) -> dict[str, Any]:
     """Write ``data`` as the extracts of a till, a web shop and a legacy spreadsheet.
 
     Parameters
@@ -598,7 +608,8 @@ def write_extracts(data: CRMData, out_dir, *, seed: int = 0, bad_rows: bool = Tr
     bad_log: list = []
     written: dict[str, Path] = {}
 
-    def emit(name: str, df: pd.DataFrame, bad=(), broken: int = 0, decimal: str = "."):
+    def emit(name: str, df: pd.DataFrame, bad: Iterable[tuple[dict, str]] = (), broken: int = 0,
+             decimal: str = ".") -> None:
         spec = FILES[name]
         rows = list(bad) if bad_rows else []
         nb = broken if bad_rows else 0
@@ -686,9 +697,9 @@ def _position(df: pd.DataFrame, column: str) -> int:
     return at
 
 
-def write_customer_changes(data: CRMData, out_dir, *, as_of, share: float = 0.1,
-                           seed: int = 0, card_seed: int = 0,
-                           batch_id: str | None = None) -> dict:
+def write_customer_changes(data: CRMData, out_dir: str | Path, *, as_of: DayLike,
+                           share: float = 0.1, seed: int = 0, card_seed: int = 0,
+                           batch_id: str | None = None) -> dict[str, Any]:
     """Write a later batch of the legacy customer file, in which some customers changed.
 
     A ``share`` of customers moved city (new address and postal code) and/or

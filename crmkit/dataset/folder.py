@@ -36,6 +36,7 @@ import hashlib
 import os
 import re
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import filelock
@@ -83,7 +84,7 @@ def check_target(path: str | Path) -> Path:
 
 
 @contextlib.contextmanager
-def exclusive(path: str | Path, timeout: float = LOCK_TIMEOUT):
+def exclusive(path: str | Path, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
     """Hold the folder's lock: one writer at a time; wait up to ``timeout`` seconds."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -144,7 +145,7 @@ def _fsync_dir(folder: Path) -> None:
 
 
 @contextlib.contextmanager
-def replace_folder(path: str | Path, *, timeout: float = LOCK_TIMEOUT):
+def replace_folder(path: str | Path, *, timeout: float = LOCK_TIMEOUT) -> Iterator[Path]:
     """Yield a temporary folder to write into; on success it replaces ``path`` whole.
 
     Under the folder's lock: leftovers of killed writers are tidied, ``path`` is

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -46,7 +47,7 @@ def record_lines(file: Path) -> list[int]:
     return starts
 
 
-def place(file: Path, positions) -> str:
+def place(file: Path, positions: Iterable[int]) -> str:
     """``line N`` (or ``lines N, M...`` for up to five rows) of ``file``'s rows at
     ``positions`` (0-based, as in the table read from it)."""
     positions = [int(p) for p in list(positions)[:5]]

@@ -28,14 +28,19 @@ import re
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from babel.numbers import get_currency_precision
 
 from ..errors import SchemaError
+
+if TYPE_CHECKING:
+    from .crmdata import CRMData
 
 __all__ = [
     "PROBLEMS",
@@ -167,7 +172,8 @@ def _arrow_text(text: pd.Series) -> pa.Array:
     return arr.cast(pa.large_string())
 
 
-def _plain(found, rows, thousands, digits, cents, got, problem) -> None:
+def _plain(found: pa.StructArray, rows: np.ndarray, thousands: str | None, digits: int,
+           cents: np.ndarray, got: np.ndarray, problem: np.ndarray) -> None:
     """Vectorized exact reading of plain decimals; rare long values go digit by digit."""
     pos = np.flatnonzero(rows)
     f = found.take(pa.array(pos))
@@ -178,7 +184,7 @@ def _plain(found, rows, thousands, digits, cents, got, problem) -> None:
     whole = pc.utf8_ltrim(whole, "0")
     kept = pc.utf8_rtrim(raw_frac, "0")
 
-    def _np(x):
+    def _np(x: pa.Array) -> np.ndarray:
         return x.to_numpy(zero_copy_only=False)
 
     none = _np(pc.and_(pc.equal(raw_int, ""), pc.equal(raw_frac, "")))
@@ -202,7 +208,8 @@ def _plain(found, rows, thousands, digits, cents, got, problem) -> None:
                               thousands, digits), cents, got, problem)
 
 
-def _exact(sign, whole, frac, thousands, digits):
+def _exact(sign: str | None, whole: str | None, frac: str | None, thousands: str | None,
+           digits: int) -> int | str:
     whole = (whole or "").replace(thousands, "") if thousands else (whole or "")
     frac = frac if isinstance(frac, str) else ""
     if not whole and not frac:
@@ -219,7 +226,7 @@ def _exact(sign, whole, frac, thousands, digits):
     return -n if sign == "-" else n
 
 
-def _scientific(raw: str, digits: int):
+def _scientific(raw: str, digits: int) -> int | str:
     try:
         d = Decimal(raw)
     except InvalidOperation:
@@ -237,7 +244,8 @@ def _scientific(raw: str, digits: int):
     return "overflow" if abs(n) > _MAX else n
 
 
-def _store(i, value, cents, got, problem) -> None:
+def _store(i: int | np.integer, value: int | str, cents: np.ndarray, got: np.ndarray,
+           problem: np.ndarray) -> None:
     if isinstance(value, str):
         problem[i] = value
     else:
@@ -329,7 +337,7 @@ def derive_line_amounts(lines: pd.DataFrame, currency: str = "EUR") -> pd.Series
     return pd.Series(pd.array(values.astype("int64"), dtype="Int64"), index=lines.index)
 
 
-def allocate(total: int, weights) -> np.ndarray:
+def allocate(total: int, weights: npt.ArrayLike) -> np.ndarray:
     """Share ``total`` minor units out over lines in proportion to ``weights``, exactly.
 
     Each line gets ``floor(total x weight / sum of weights)``; the cents left over all
@@ -368,7 +376,7 @@ def line_amounts(order_lines: pd.DataFrame) -> pd.Series:
     return order_lines["amount_cents"].astype("Int64")
 
 
-def order_totals(data) -> pd.DataFrame:
+def order_totals(data: CRMData) -> pd.DataFrame:
     """Money of each order in minor units: lines, order discount, shipping, refunds, net.
 
     ``lines_cents`` is the sum of the lines' ``amount_cents`` (order-level discounts

@@ -6,6 +6,7 @@ them again and compares byte for byte, so they never drift from the code.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from .crmdata import CRMData
@@ -39,7 +40,7 @@ def build_sample(profile: str) -> CRMData:
                     end=DEFAULT_END, seed=SAMPLE_SEED)
 
 
-def build_samples(out: str | Path, profiles=None) -> list[Path]:
+def build_samples(out: str | Path, profiles: Iterable[str] | None = None) -> list[Path]:
     """Write the sample of every profile (or of ``profiles``) to ``out/<profile>/`` as CSV."""
     out = Path(out)
     return [build_sample(p).save(out / p, format="csv") for p in (profiles or PROFILES)]

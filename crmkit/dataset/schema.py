@@ -28,7 +28,7 @@ crmkit.errors.SchemaError: table 'products' is missing column(s) 'sku', ...
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -141,7 +141,7 @@ class Table:
         return [c.name for c in self.columns]
 
 
-def _c(name, dtype, description, **kw) -> Column:
+def _c(name: str, dtype: str, description: str, **kw: Any) -> Column:
     return Column(name, dtype, description, **kw)
 
 
@@ -714,7 +714,7 @@ _TRUE = {"true", "1", "yes", "y", "t", "si", "sí"}
 _FALSE = {"false", "0", "no", "n", "f"}
 
 
-def _to_bool(v):
+def _to_bool(v: object) -> bool | None:
     if isinstance(v, bool | np.bool_):
         return bool(v)
     text = str(v).strip().lower()

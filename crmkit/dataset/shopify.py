@@ -23,10 +23,13 @@ orders, lines, customers and revenue.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..errors import ParameterError
@@ -113,11 +116,11 @@ def shopify_time(values: pd.Series, timezone: str) -> pd.Series:
     return aware.dt.strftime("%Y-%m-%d %H:%M:%S %z").fillna("").astype(object)
 
 
-def _money(x) -> pd.Series:
+def _money(x: pd.Series) -> pd.Series:
     return pd.Series(x).map(lambda v: "" if pd.isna(v) else f"{v:.2f}")
 
 
-def _cents(cents, currency: str) -> pd.Series:
+def _cents(cents: npt.ArrayLike, currency: str) -> pd.Series:
     """Minor units as Shopify writes money: plain decimal text, exact (``1250`` -> ``12.50``)."""
     return pd.Series(np.asarray(cents, dtype="int64")).map(
         lambda v: str(to_decimal(v, currency)))
@@ -131,11 +134,12 @@ def _vat(gross_cents: np.ndarray) -> np.ndarray:
     return q + up
 
 
-def _yes(b) -> pd.Series:
+def _yes(b: pd.Series) -> pd.Series:
     return pd.Series(b).map(lambda v: "yes" if bool(v) else "no")
 
 
-def write_shopify(data: CRMData, out_dir, *, files=("orders", "customers", "products"),
+def write_shopify(data: CRMData, out_dir: str | Path, *,
+                  files: Collection[str] = ("orders", "customers", "products"),
                   full: bool = False) -> dict[str, Path]:
     """Write ``data`` as Shopify's ``orders_export.csv``, ``customers_export.csv`` and
     ``products_export.csv`` in ``out_dir``; return the paths by kind.
@@ -179,7 +183,7 @@ def write_shopify(data: CRMData, out_dir, *, files=("orders", "customers", "prod
     return written
 
 
-def _frame(columns, n: int) -> pd.DataFrame:
+def _frame(columns: Iterable[str], n: int) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series([""] * n, dtype=object) for c in columns})
 
 
@@ -446,7 +450,7 @@ def shopify_cases(data: CRMData, *, seed: int = 0, partial_refunds: float = 0.1,
     return CRMData(tables, {**data.manifest, "shopify_cases": True}, dict(data.truth))
 
 
-def _half_even_fraction(x) -> int:
+def _half_even_fraction(x: Fraction) -> int:
     q, r = divmod(x.numerator, x.denominator)
     if 2 * r > x.denominator or (2 * r == x.denominator and q % 2):
         q += 1

@@ -19,9 +19,10 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -140,7 +141,7 @@ def _newsletter(rng, tables) -> pd.DataFrame:
     return df
 
 
-def _referrals(rng, name, sessions) -> pd.DataFrame:
+def _referrals(rng: np.random.Generator, name: str, sessions: pd.DataFrame) -> pd.DataFrame:
     """A search term for visits from a search engine, a referring site for the others.
 
     Converting visits favour the first terms (the shop's own name converts well), and each
@@ -186,7 +187,7 @@ def _referrals(rng, name, sessions) -> pd.DataFrame:
     }, copy=False)
 
 
-def _term_chances(k: int, dtype) -> np.ndarray:
+def _term_chances(k: int, dtype: npt.DTypeLike) -> np.ndarray:
     """Cumulative chance of each search term, for a visit (not) converted in each month.
 
     Row ``12 * converted + month - 1``; the arithmetic of each row is the one a visit of
@@ -198,12 +199,13 @@ def _term_chances(k: int, dtype) -> np.ndarray:
     return (w / w.sum(axis=1, keepdims=True)).cumsum(axis=1)
 
 
-def _text(labels, codes) -> pd.Series:
+def _text(labels: Iterable[str], codes: npt.ArrayLike | pa.Array) -> pd.Series:
     """A text column from a few labels and one code per row (a null code: no text)."""
     return pd.Series(pd.array(pa.array(list(labels)).take(pa.array(codes)), dtype="str"))
 
 
-def _mentions(rng, name, tables) -> pd.DataFrame:
+def _mentions(rng: np.random.Generator, name: str, tables: Mapping[str, pd.DataFrame]
+              ) -> pd.DataFrame:
     """Posts that name the shop: about one per 20 orders, with two bad weeks planted."""
     orders, cust = tables["orders"], tables["customers"]
     if not len(orders):
@@ -247,7 +249,7 @@ def _mentions(rng, name, tables) -> pd.DataFrame:
     return df
 
 
-def _influencer_orders(rng, name, orders) -> pd.DataFrame:
+def _influencer_orders(rng: np.random.Generator, name: str, orders: pd.DataFrame) -> pd.DataFrame:
     """About 4 % of the non-cancelled orders carry an influencer's code, unequally shared."""
     ok = orders[orders["status"] != "cancelled"]
     if not len(ok):
@@ -260,7 +262,7 @@ def _influencer_orders(rng, name, orders) -> pd.DataFrame:
                                                        p=weights / weights.sum())})
 
 
-def _surveys(rng, tables) -> pd.DataFrame:
+def _surveys(rng: np.random.Generator, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """One answer from some buyers, 0-10 (would you recommend us?): loyal buyers score
     higher, a buyer with an incident lower."""
     orders = tables["orders"].dropna(subset=["customer_id"])
@@ -283,7 +285,8 @@ def _surveys(rng, tables) -> pd.DataFrame:
     })
 
 
-def _customisations(rng, name, tables) -> pd.DataFrame:
+def _customisations(rng: np.random.Generator, name: str, tables: Mapping[str, pd.DataFrame]
+                    ) -> pd.DataFrame:
     """Lines of the dearest products that the buyer customised (a name, a size, a cake)."""
     lines, products = tables["order_lines"], tables["products"]
     if not len(lines) or not len(products):
@@ -297,7 +300,7 @@ def _customisations(rng, name, tables) -> pd.DataFrame:
                          "option": rng.choice(_OPTIONS[name], len(pick))})
 
 
-def _store_visits(rng, name, orders) -> pd.DataFrame:
+def _store_visits(rng: np.random.Generator, name: str, orders: pd.DataFrame) -> pd.DataFrame:
     """People counted at the door each day the store sold, beside its receipts."""
     store = orders[orders["channel"] == "store"]
     if not len(store):

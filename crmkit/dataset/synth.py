@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import numbers
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +42,7 @@ from ..errors import ParameterError, check_choice
 from ..i18n import t
 from .backoffice import inventory, numbered, opportunities, tickets
 from .crmdata import FORMATS, CRMData, give_back_memory, write_tables
-from .days import parse_day
+from .days import DayLike, parse_day
 from .folder import LOCK_TIMEOUT, replace_folder
 from .money import derive_line_amounts, minor_digits, to_cents
 from .names import (
@@ -134,7 +134,7 @@ def _hour_weights(kind: str, prof: ShopProfile) -> np.ndarray:
     return w / w.sum()
 
 
-def _time_of_day(rng, kind_codes: np.ndarray, prof: ShopProfile) -> np.ndarray:
+def _time_of_day(rng: np.random.Generator, kind_codes: np.ndarray, prof: ShopProfile) -> np.ndarray:
     """Seconds after midnight, drawn from each channel's hours."""
     out = np.empty(len(kind_codes), dtype=np.int64)
     for code, kind in enumerate(CHANNELS):
@@ -152,12 +152,12 @@ def _to_datetime(seconds: np.ndarray, valid: np.ndarray | None = None) -> np.nda
     return out
 
 
-def _choice(rng, mapping: dict[str, float], size: int) -> np.ndarray:
+def _choice(rng: np.random.Generator, mapping: dict[str, float], size: int) -> np.ndarray:
     """``size`` keys of ``mapping`` drawn with its weights (an object array)."""
     return np.asarray(list(mapping), dtype=object)[_choice_codes(rng, mapping, size)]
 
 
-def _choice_codes(rng, mapping: dict[str, float], size: int) -> np.ndarray:
+def _choice_codes(rng: np.random.Generator, mapping: dict[str, float], size: int) -> np.ndarray:
     """Positions in ``mapping`` of ``size`` keys drawn with its weights (the draws of
     :func:`_choice`)."""
     p = np.asarray(list(mapping.values()), dtype=float)
@@ -251,7 +251,8 @@ class _Plan:
     seed: int
 
     @classmethod
-    def of(cls, profile, n_customers, start, end, seed) -> _Plan:
+    def of(cls, profile: str | ShopProfile, n_customers: int | None, start: DayLike,
+           end: DayLike, seed: int) -> _Plan:
         prof = get_profile(profile)
         n = prof.default_customers if n_customers is None else n_customers
         if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n <= 0:
@@ -376,7 +377,7 @@ def _outside(outside: Iterator[tuple[str, pd.DataFrame]], name: str
 
 
 # ----------------------------------------------------------------------------- campaigns
-def _campaigns(rng, prof: ShopProfile, cal: _Calendar, n: int) -> pd.DataFrame:
+def _campaigns(rng: np.random.Generator, prof: ShopProfile, cal: _Calendar, n: int) -> pd.DataFrame:
     years = cal.n_days / 365.25
     k = int(round(prof.campaigns_per_year * years)) if prof.campaigns_per_year else 0
     k = max(k, 1) if cal.n_days >= 30 and prof.campaigns_per_year else k
@@ -412,7 +413,8 @@ def _campaigns(rng, prof: ShopProfile, cal: _Calendar, n: int) -> pd.DataFrame:
     })
 
 
-def _finish_campaigns(c: pd.DataFrame, contacts: pd.DataFrame, n: int, cal) -> pd.DataFrame:
+def _finish_campaigns(c: pd.DataFrame, contacts: pd.DataFrame, n: int, cal: _Calendar
+                      ) -> pd.DataFrame:
     """Budget and SMART target value once we know how many customers each campaign reaches."""
     if "day0" not in c:
         return c
@@ -430,7 +432,8 @@ def _finish_campaigns(c: pd.DataFrame, contacts: pd.DataFrame, n: int, cal) -> p
 
 
 # ----------------------------------------------------------------------------- customers
-def _customers(rng, prof: ShopProfile, cal: _Calendar, n: int, campaigns: pd.DataFrame):
+def _customers(rng: np.random.Generator, prof: ShopProfile, cal: _Calendar, n: int,
+               campaigns: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
     existing = rng.random(n) < prof.existing_share
     signup = np.where(existing, -rng.integers(1, 3 * 365, n), 0)
     new_idx = np.flatnonzero(~existing)
@@ -512,7 +515,7 @@ def _customers(rng, prof: ShopProfile, cal: _Calendar, n: int, campaigns: pd.Dat
     email_consent = email_ok & (rng.random(n) < 0.65)
     phone_consent = phone_ok & (rng.random(n) < 0.45)
 
-    def blank(values, ok):
+    def blank(values: np.ndarray | pd.Series, ok: np.ndarray) -> pd.Series:
         s = pd.Series(values, dtype="str")
         return s.where(ok, None)
 
@@ -550,7 +553,7 @@ def _ascii_lower(text: str) -> str:
             .lower().replace(" ", ""))
 
 
-def _acquisition_channels(rng, prof: ShopProfile, n: int) -> np.ndarray:
+def _acquisition_channels(rng: np.random.Generator, prof: ShopProfile, n: int) -> np.ndarray:
     mix = prof.channel_mix
     web = mix.get("web", 0)
     weights = {
@@ -565,7 +568,7 @@ def _acquisition_channels(rng, prof: ShopProfile, n: int) -> np.ndarray:
 _ADJECTIVES = ("Classic", "Essential", "Premium", "Soft", "Urban", "Natural", "Pro", "Light")
 
 
-def _products(rng, prof: ShopProfile):
+def _products(rng: np.random.Generator, prof: ShopProfile) -> tuple[pd.DataFrame, np.ndarray]:
     combos = [(d, c, s) for d, c, subs in prof.assortment for s in subs]
     k = prof.n_products
     pick = np.arange(k) % len(combos)
@@ -604,7 +607,8 @@ def _complement_pairs(products: pd.DataFrame, partner: np.ndarray) -> pd.DataFra
 
 
 # ----------------------------------------------------------------------------- purchases
-def _purchases(rng, prof: ShopProfile, cal: _Calendar, customers: pd.DataFrame, latent):
+def _purchases(rng: np.random.Generator, prof: ShopProfile, cal: _Calendar, customers: pd.DataFrame,
+               latent: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], pd.DataFrame]:
     n = len(customers)
     existing, signup = latent["existing"], latent["signup"]
     rate = rng.gamma(prof.rate_shape, prof.purchases_per_year / prof.rate_shape, n)
@@ -772,7 +776,7 @@ def _campaign_truth(campaigns: pd.DataFrame, audiences: list[dict], events: dict
     return out.sort_values("campaign_id", kind="stable").reset_index(drop=True)
 
 
-def _variants(rng, campaigns: pd.DataFrame) -> pd.DataFrame:
+def _variants(rng: np.random.Generator, campaigns: pd.DataFrame) -> pd.DataFrame:
     """Split some campaigns into an A/B test: two rows, names ending ``[A]`` and ``[B]``.
 
     Variant B is a stronger offer (10 points more discount) that multiplies the
@@ -873,7 +877,8 @@ def _order_header(inp: _OrderInputs) -> _Header:
     return _Header(known, channel, secs, order, order_id, spend, pay)
 
 
-def _order_lines(inp: _OrderInputs, spend: np.ndarray):
+def _order_lines(inp: _OrderInputs, spend: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """(order position, line number, product position, quantity, unit price) of every line."""
     rng_lines, prof = inp.rng_lines, inp.prof
     n_lines = 1 + rng_lines.poisson(max(prof.basket_lines - 1, 0) * spend)
@@ -893,7 +898,8 @@ def _order_lines(inp: _OrderInputs, spend: np.ndarray):
     return line_order, line_no, prod, qty, price
 
 
-def _line_money(inp: _OrderInputs, line_order, qty, price) -> tuple[np.ndarray, np.ndarray]:
+def _line_money(inp: _OrderInputs, line_order: np.ndarray, qty: np.ndarray, price: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
     """(discount, amount in cents) of every line: a campaign's discount, else a sale's."""
     camp, campaigns = inp.events["campaign"], inp.campaigns
     month = inp.cal.month[inp.events["day"]]
@@ -997,7 +1003,7 @@ def _order_frame(inp: _OrderInputs, head: _Header, life: dict, shipping: np.ndar
     return orders.iloc[head.order].reset_index(drop=True)
 
 
-def _codes(values: np.ndarray, labels=CHANNELS) -> np.ndarray:
+def _codes(values: np.ndarray, labels: Sequence[str] = CHANNELS) -> np.ndarray:
     """Position of each value in ``labels``."""
     out = np.zeros(len(values), dtype=np.int64)
     for i, c in enumerate(labels):

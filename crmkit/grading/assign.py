@@ -85,7 +85,7 @@ def personalize(nb: dict, student: Student, seed: int, shared: dict[str, Any]) -
     return nb
 
 
-def _atomic_json(path: Path, value) -> None:
+def _atomic_json(path: Path, value: object) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(json.dumps(value, indent=1, sort_keys=True, ensure_ascii=False) + "\n",
                    encoding="utf-8")

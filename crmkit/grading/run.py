@@ -40,7 +40,7 @@ class _OutOfTime(Exception):
     pass
 
 
-def _first_error(nb, cell_timeout: float) -> tuple[str | None, bool]:
+def _first_error(nb: Any, cell_timeout: float) -> tuple[str | None, bool]:
     """The first failing cell, numbered as in the student's notebook (the injected
     parameters cell left out), and whether it was stopped at the time limit."""
     cells = [c for c in nb.cells if "injected-parameters" not in c.metadata.get("tags", [])]

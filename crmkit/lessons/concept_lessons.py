@@ -15,17 +15,26 @@ appended to each lesson's exercise book.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date
 from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from ..analytics import organisation as org
 from ..analytics import outreach
+from ..dataset.crmdata import CRMData
 from ..dataset.synth import generate
 from ..i18n import format_message, t
 from .exercises import Exercise
 from .judgement import letters
+
+if TYPE_CHECKING:
+    from ..warehouse.connection import WarehouseLike
+    from .lesson02 import Workshop
+    from .lesson03 import Lesson
 
 __all__ = ["ACTIVITY_SHOPS", "EXERCISES", "FIVE_SHOPS_CUSTOMERS", "five_shops", "why_sentences",
            "handoff_table", "luxury_audience", "campaign_share",
@@ -93,7 +102,7 @@ def handoff_table(moves: pd.Series, lang: str = "en") -> pd.DataFrame:
     roles written in ``lang`` ("operator → technician")."""
     from ..i18n import catalog
 
-    def role(key):
+    def role(key: object) -> str:
         return t(f"value.{key}", lang) if f"value.{key}" in catalog() else str(key)
 
     labels = [f"{role(a)} → {role(b)}" for a, b in moves.index]
@@ -101,7 +110,7 @@ def handoff_table(moves: pd.Series, lang: str = "en") -> pd.DataFrame:
                         index=pd.Index(labels, name="role_pair"))
 
 
-def luxury_audience(data, *, top: float = 0.1) -> int:
+def luxury_audience(data: CRMData, *, top: float = 0.1) -> int:
     """Known customers who bought at least one of the dearest products (top ``top`` share
     of list prices): the audience of a one-by-one luxury promotion."""
     lux = org.luxury_buyers(data, top=top)
@@ -110,7 +119,7 @@ def luxury_audience(data, *, top: float = 0.1) -> int:
     return int(who.dropna().nunique())
 
 
-def campaign_share(data) -> float:
+def campaign_share(data: CRMData) -> float:
     """Share of the revenue from orders attributed to a campaign: the part of sales a change
     of the marketing budget moves in the forecast's scenarios."""
     from ..analytics.tracking import order_value
@@ -120,7 +129,7 @@ def campaign_share(data) -> float:
     return float(value[camp.notna()].sum() / value.sum()) if value.sum() else 0.0
 
 
-def margin_by_month(warehouse) -> pd.DataFrame:
+def margin_by_month(warehouse: WarehouseLike) -> pd.DataFrame:
     """Revenue, cost and gross margin per month, from the warehouse's sales fact: the first
     report of a Business Intelligence tool."""
     from ..warehouse import query
@@ -136,7 +145,7 @@ def margin_by_month(warehouse) -> pd.DataFrame:
 STORE_KPIS = ("visits", "conversion_rate", "average_receipt")
 
 
-def store_kpis(data) -> pd.DataFrame:
+def store_kpis(data: CRMData) -> pd.DataFrame:
     """Per month: door visits, the till's conversion rate and the average receipt."""
     from ..analytics.tracking import order_value
 
@@ -149,7 +158,7 @@ def store_kpis(data) -> pd.DataFrame:
     return f
 
 
-def _store_change(data) -> pd.Series:
+def _store_change(data: CRMData) -> pd.Series:
     """Relative change of each store KPI from the same month a year before to the last."""
     kpis = store_kpis(data)[list(STORE_KPIS)].astype(float)
     ratio: pd.Series = kpis.iloc[-1] / kpis.iloc[-13]
@@ -160,14 +169,14 @@ def _first_max(values: pd.Series) -> str:
     return "abcdefghijklmnopqrstuvwxyz"[list(values.index).index(values.idxmax())]
 
 
-def month_label(month, lang: str = "en") -> str:
+def month_label(month: str | date, lang: str = "en") -> str:
     """A month as ``lang`` writes it (``March 2025``, ``marzo de 2025``)."""
     from ..i18n import format_date
 
     return format_date(month, lang, skeleton="yMMMM")
 
 
-def role_label(key, lang: str = "en") -> str:
+def role_label(key: object, lang: str = "en") -> str:
     """A category value of the data (a role, an option, a segment) as ``lang`` writes it.
 
     >>> role_label("technician", "es"), role_label("sales-02", "es")
@@ -178,50 +187,51 @@ def role_label(key, lang: str = "en") -> str:
     return t(f"value.{key}", lang) if f"value.{key}" in catalog() else str(key)
 
 
-def _role_labels(keys, lang: str) -> list[str]:
+def _role_labels(keys: Iterable[object], lang: str) -> list[str]:
     return [role_label(k, lang) for k in keys]
 
 
-def _late_by_owner(data) -> pd.Series:
+def _late_by_owner(data: CRMData) -> pd.Series:
     """Late follow-ups of each salesperson on the shared agenda."""
     agenda = org.shared_agenda(data)
     follow = agenda[agenda["kind"] == "negotiation"]
     return follow.groupby("owner")["late"].sum().sort_index()
 
 
-def _again_by_option(data) -> pd.Series:
+def _again_by_option(data: CRMData) -> pd.Series:
     return org.customised(data)["bought_again"].sort_index()
 
 
-def _views(data) -> pd.Series:
+def _views(data: CRMData) -> pd.Series:
     return org.two_views(data)["share_of_revenue"]
 
 
-def _last_margins(ws) -> pd.Series:
+def _last_margins(ws: Workshop) -> pd.Series:
     return margin_by_month(ws.warehouse)["margin"].tail(12)
 
 
-def _last_walk_outs(data) -> pd.Series:
+def _last_walk_outs(data: CRMData) -> pd.Series:
     return outreach.walk_outs(data).tail(12)
 
 
-def _nps_by_segment(data) -> pd.Series:
+def _nps_by_segment(data: CRMData) -> pd.Series:
     scores = data.surveys.merge(data.customers[["customer_id", "segment"]])
     return scores.groupby("segment")["score"].agg(
         lambda s: ((s >= 9).mean() - (s <= 6).mean()) * 100).sort_index()
 
 
-def _influencers(data) -> pd.Series:
+def _influencers(data: CRMData) -> pd.Series:
     return outreach.influencer_report(data)["new_buyers"].sort_index()
 
 
-def _decide(name, options, best, **kw) -> Exercise:
+def _decide(name: str, options: Callable[[Any, str], Mapping[str, str]],
+            best: Callable[[Any], Any], **kw: Any) -> Exercise:
     from .judgement import decide
 
     return decide(name, options, best, **kw)
 
 
-def _ex(name, solve, **kw) -> Exercise:
+def _ex(name: str, solve: Callable[[Any], Any], **kw: Any) -> Exercise:
     """A compute exercise; its title and hints are the catalog's ``exercise.<name>.*``."""
     return Exercise(name, solve, **kw)
 
@@ -263,7 +273,7 @@ _02 = (
 # ----------------------------------------------------------------------------- notebook 03
 
 
-def _scenarios(ctx) -> pd.DataFrame:
+def _scenarios(ctx: Lesson) -> pd.DataFrame:
     fc = ctx.model("forecast")
     return org.scenario_forecast(fc["ets"], budget_share=campaign_share(ctx.data))
 
@@ -278,7 +288,7 @@ _03 = (
 # ----------------------------------------------------------------------------- notebook 04
 
 
-def _store_labels(lang):
+def _store_labels(lang: str) -> dict[str, Any]:
     return letters([t(f"judge.store_{k}", lang) for k in STORE_KPIS])
 
 
@@ -315,7 +325,7 @@ _04 = (
 )
 
 
-def _effectiveness(data):
+def _effectiveness(data: CRMData) -> pd.DataFrame:
     from ..analytics.campaigns import effectiveness
 
     return effectiveness(data)

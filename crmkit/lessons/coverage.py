@@ -29,6 +29,7 @@ import argparse
 import json
 import re
 import sys
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def concepts() -> list[dict]:
     return yaml.safe_load(text)
 
 
-def _heading(cell) -> tuple[int, str] | None:
+def _heading(cell: dict) -> tuple[int, str] | None:
     if cell["cell_type"] != "markdown" or "lang-en" not in cell["metadata"].get("tags", []):
         return None
     for line in "".join(cell["source"]).splitlines():
@@ -66,7 +67,7 @@ def notebook_coverage(nn: str, cells: list[dict]) -> dict[str, dict[str, list[st
     heads = [(i, h) for i, c in enumerate(cells) if (h := _heading(c))]
     out: dict[str, dict[str, list[str]]] = {}
 
-    def add(concept, kind, value):
+    def add(concept: str, kind: str, value: str) -> None:
         entry = out.setdefault(concept, {"sections": [], "exercises": []})
         if value not in entry[kind]:
             entry[kind].append(value)
@@ -142,7 +143,7 @@ def render(root: Path = ROOT) -> str:
     return "\n".join(lines)
 
 
-def main(argv=None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """Write ``docs/coverage.md`` (or, with ``--check``, fail when it is out of date)."""
     parser = argparse.ArgumentParser(prog="python -m crmkit.lessons.coverage",
                                      description=__doc__.splitlines()[0])

@@ -42,11 +42,15 @@ from __future__ import annotations
 import base64
 import html as _html
 import io
-from typing import Any, cast
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.colorbar import Colorbar
+from matplotlib.figure import Figure
 
 from ..analytics.campaigns import (
     campaign_label,
@@ -73,6 +77,14 @@ from ..i18n import (
 )
 from .notebook import shop_title
 
+if TYPE_CHECKING:
+    import ipywidgets as w
+    from IPython.display import DisplayHandle
+
+    #: The dashboard's controls: their box, the period slider, the months shown and the
+    #: source and segment pickers.
+    Pickers = tuple[w.HBox, w.SelectionRangeSlider, w.Label, w.Dropdown, w.Dropdown]
+
 __all__ = ["dashboard_tables", "board", "filter_data", "dashboard_figure", "dashboard_html",
            "write_dashboard", "show_dashboard", "view_bundle", "missing_reason", "fmt_kpi",
            "target_text", "basis_text", "kpi_rows", "legend", "heads",
@@ -85,7 +97,8 @@ __all__ = ["dashboard_tables", "board", "filter_data", "dashboard_figure", "dash
 COLOURS = {"green": "#56b4e9", "amber": "#ece133", "red": "#de8f05", "grey": "#adb5bd"}
 
 
-def fmt_kpi(data: CRMData, kpi: str, value, lang: str = "en", *, sign: bool = False) -> str:
+def fmt_kpi(data: CRMData, kpi: str, value: float | None, lang: str = "en", *,
+            sign: bool = False) -> str:
     """A KPI's value as ``lang`` writes it: money in the shop's currency, rates as
     percentages, counts as whole numbers; a missing value is a dash.
 
@@ -121,7 +134,7 @@ def missing_reason(data: CRMData, kpi: str, lang: str = "en", *,
     return None
 
 
-def _margin_note(data: CRMData, margin, lang: str) -> str:
+def _margin_note(data: CRMData, margin: float | None, lang: str) -> str:
     """The stated margin beside a CPS that uses it (some product costs unknown)."""
     known, sold = product_costs(data)
     if margin is None or known == sold:
@@ -250,7 +263,7 @@ def board(monthly: pd.DataFrame, *, start: str | None = None, end: str | None = 
     return out.round({"value": 4, "target": 4, "trend": 4})
 
 
-def target_text(kpi: str, row, data, lang: str = "en") -> str:
+def target_text(kpi: str, row: pd.Series, data: CRMData, lang: str = "en") -> str:
     """What a tile says about its target: the number and where it comes from."""
     if row["basis"] == "none" or pd.isna(row["target"]):
         return t("dashboard.target_none", lang)
@@ -262,7 +275,7 @@ def target_text(kpi: str, row, data, lang: str = "en") -> str:
                           months=_months_text(row["target_from"], row["target_to"], lang))
 
 
-def status_text(row, lang: str = "en") -> str:
+def status_text(row: pd.Series, lang: str = "en") -> str:
     """The light's meaning in ``lang``; a KPI measured but without a target says so."""
     if row["status"] == "grey" and not pd.isna(row["value"]) and pd.isna(row["target"]):
         return t("dashboard.no_target", lang)
@@ -347,7 +360,8 @@ def _every_source(kpi: str, tables: dict | None, lang: str) -> str:
     return f" ({t('dashboard.all_sources', lang)})"
 
 
-def _tile(ax, kpi, row, lang, data, margin=None, tables=None):
+def _tile(ax: Axes, kpi: str, row: pd.Series, lang: str, data: CRMData,
+          margin: float | None = None, tables: dict | None = None) -> None:
     import textwrap
 
     ax.set_axis_off()
@@ -368,7 +382,7 @@ def _tile(ax, kpi, row, lang, data, margin=None, tables=None):
             transform=ax.transAxes)
 
 
-def _missing_tile(ax, kpi, reason, lang):
+def _missing_tile(ax: Axes, kpi: str, reason: str, lang: str) -> None:
     import textwrap
 
     ax.set_axis_off()
@@ -411,7 +425,7 @@ def _trend(ax, kpi, monthly, board, lang, data, first):
 
 
 def dashboard_figure(data: CRMData, *, lang: str = "en", targets: dict | None = None,
-                     tables: dict | None = None, margin: float | None = None):
+                     tables: dict | None = None, margin: float | None = None) -> Figure:
     """The dashboard as one matplotlib figure (returned; the caller shows or saves it).
 
     A KPI the data cannot give keeps its place as a grey tile saying what is
@@ -489,14 +503,15 @@ def _shortened(name: str, width: int = 50) -> str:
     return name[:width - 1].rsplit(" ", 1)[0].rstrip(" ([·,") + "…"
 
 
-def _value_label(code, lang: str) -> str:
+def _value_label(code: object, lang: str) -> str:
     try:
         return t(f"value.{code}", lang)
     except ParameterError:  # a code the catalog does not know is shown as the data has it
         return str(code)
 
 
-def plot_conversion_heatmap(table: pd.DataFrame, *, lang: str = "en", ax=None):
+def plot_conversion_heatmap(table: pd.DataFrame, *, lang: str = "en",
+                            ax: Axes | None = None) -> Axes:
     """The conversion rate by traffic source (rows) and device (columns) as a heat map:
     a size that fits its cells, a colour-blind-safe scale (cividis, from 0), labels and
     percentages in ``lang``. ``table`` is ``experiments.conversion_heatmap(data)``.
@@ -520,7 +535,7 @@ def plot_conversion_heatmap(table: pd.DataFrame, *, lang: str = "en", ax=None):
     labels = shown.map(lambda v: "" if pd.isna(v) else format_percent(v, lang, decimals=1))
     sns.heatmap(shown, annot=labels.to_numpy(), fmt="", cmap="cividis", vmin=0,
                 linewidths=0.5, ax=ax, cbar_kws={"label": t("column.conversion_rate", lang)})
-    colorbar = ax.collections[0].colorbar
+    colorbar = cast(Colorbar, ax.collections[0].colorbar)  # the heat map draws one
     number_axis(colorbar.ax, lang, kind="percent", decimals=1)
     ax.set_xlabel(t("column.device", lang))
     ax.set_ylabel(t("column.traffic_source", lang))
@@ -535,7 +550,7 @@ def plot_conversion_heatmap(table: pd.DataFrame, *, lang: str = "en", ax=None):
         f" ({source}, {device})"))
 
 
-def _png(fig) -> str:
+def _png(fig: Figure) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90)
     plt.close(fig)
@@ -568,7 +583,7 @@ def heads(tables: dict, lang: str = "en") -> list[str]:
         "dash.definition")]
 
 
-def basis_text(row, lang: str = "en") -> str:
+def basis_text(row: pd.Series, lang: str = "en") -> str:
     """Where a KPI's target comes from, in ``lang`` (a cell of the KPI table)."""
     if row["basis"] == "set":
         return t("dashboard.basis_set", lang)
@@ -637,8 +652,8 @@ img {{ max-width: 100%; }}
 """
 
 
-def write_dashboard(data: CRMData, path=None, *, lang: str = "en",
-                    targets: dict | None = None, margin: float | None = None):
+def write_dashboard(data: CRMData, path: str | Path | None = None, *, lang: str = "en",
+                    targets: dict | None = None, margin: float | None = None) -> Path:
     """Write :func:`dashboard_html` to ``path`` (folders created; by default
     ``<shop-slug>-dashboard.html`` in the current folder) and return the path. The page
     is written whole or not at all (a temporary file, then renamed)."""
@@ -733,7 +748,7 @@ def show_dashboard(data: CRMData, *, lang: str = "en", targets: dict | None = No
     return tables
 
 
-def _pickers(data, lang, months):
+def _pickers(data: CRMData, lang: str, months: list[str]) -> Pickers:
     import ipywidgets as w
 
     everything = t("dash.all", lang)
@@ -759,7 +774,7 @@ def _pickers(data, lang, months):
     return box, period, shown, source, segment
 
 
-def _controls_bundle(box, lang: str) -> dict:
+def _controls_bundle(box: w.HBox, lang: str) -> dict:
     bundle = box._repr_mimebundle_() or {}
     if isinstance(bundle, tuple):
         bundle = bundle[0]
@@ -767,10 +782,11 @@ def _controls_bundle(box, lang: str) -> dict:
     return {**bundle, "text/plain": t("dashboard.interactive_note", lang)}
 
 
-def _connect(controls, handle, data, lang, targets, margin) -> None:
+def _connect(controls: Pickers, handle: DisplayHandle, data: CRMData, lang: str,
+             targets: dict | None, margin: float | None) -> None:
     _, period, shown, source, segment = controls
 
-    def redraw(*_):
+    def redraw(*_event: object) -> None:
         start, end = period.value
         shown.value = _months_text(pd.Period(start, "M"), pd.Period(end, "M"), lang)
         # the whole new view is built first, then sent as one update of the one output

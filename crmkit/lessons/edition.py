@@ -56,6 +56,7 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from ..errors import CRMKitError, ParameterError
@@ -165,7 +166,7 @@ def pairing_problems(nb: dict) -> list[str]:
 _PARAM = r"^(?P<name>{name})[ \t]*=[ \t]*(?P<value>.*)$"
 
 
-def set_parameter(source: str, name: str, value) -> str:
+def set_parameter(source: str, name: str, value: object) -> str:
     """``source`` with the literal of parameter ``name`` replaced by ``value``.
 
     >>> set_parameter('seed = 42\\nlang = "en"  # or "es"', "lang", "es")
@@ -325,7 +326,8 @@ def write_protected(path: str | Path, text: str, *, force: bool = False,
     return action
 
 
-def write_editions(notebooks, out_dir: str | Path, langs=LANGS, *, student: bool = False,
+def write_editions(notebooks: Sequence[str | Path], out_dir: str | Path,
+                   langs: Iterable[str] = LANGS, *, student: bool = False,
                    force: bool = False, keep: bool = False) -> list[tuple[Path, int, str]]:
     """Every notebook in every language, as ``out_dir/<lang>/<notebook>.ipynb``.
 

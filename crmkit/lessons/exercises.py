@@ -87,7 +87,7 @@ END = "# END SOLUTION"
 PLACEHOLDER = comment("placeholder", "en")
 
 
-def _say(key: str, lang: str, **kw) -> str:
+def _say(key: str, lang: str, **kw: object) -> str:
     """The verdict sentence ``verdict.<key>`` of the catalog in ``lang``, filled in."""
     return format_message(t(f"verdict.{key}", lang), lang, **kw)
 

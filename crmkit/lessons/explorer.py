@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
 
 from ..analytics.segments import SEGMENTS
 from ..errors import ParameterError, check_choice
@@ -77,7 +78,7 @@ def segment_worth(table: pd.DataFrame, *, min_alive: float = 0.0) -> pd.DataFram
 
 
 def plot_segment_worth(table: pd.DataFrame, *, min_alive: float = 0.0, lang: str = "en",
-                       ax=None):
+                       ax: Axes | None = None) -> Axes:
     """What each segment is worth in total (bars), with its size written beside."""
     check_lang(lang)
     worth = segment_worth(table, min_alive=min_alive)
@@ -110,7 +111,8 @@ def _labels(frame: pd.DataFrame, lang: str) -> pd.DataFrame:
     return out
 
 
-def _show(table, segment, min_alive, top, lang):
+def _show(table: pd.DataFrame, segment: str, min_alive: float, top: int, lang: str
+          ) -> pd.DataFrame:
     from IPython.display import display
 
     members = segment_members(table, segment=segment, min_alive=min_alive)
@@ -154,7 +156,8 @@ def value_explorer(table: pd.DataFrame, *, segment: str | None = None, min_alive
     return members
 
 
-def _widget(table, worth, segment, min_alive, top, lang) -> None:
+def _widget(table: pd.DataFrame, worth: pd.DataFrame, segment: str, min_alive: float, top: int,
+            lang: str) -> None:
     import ipywidgets as w
     from IPython.display import display
 
@@ -168,7 +171,7 @@ def _widget(table, worth, segment, min_alive, top, lang) -> None:
                            layout=w.Layout(width="36em", min_width="24em"))
     out = w.Output()
 
-    def redraw(*_):
+    def redraw(*_: object) -> None:
         out.clear_output(wait=True)
         with out:
             _show(table, pick.value, slider.value, top, lang)

@@ -117,7 +117,7 @@ def compare_figures(actual: dict, baseline: dict, *, rtol: float = 0.02,
     return problems
 
 
-def _same(got, want, rtol, atol) -> bool:
+def _same(got: object, want: object, rtol: float, atol: float) -> bool:
     if isinstance(want, int | float) and isinstance(got, int | float | np.number):
         return math.isclose(float(got), float(want), rel_tol=rtol, abs_tol=atol)
     return got == want

@@ -36,10 +36,13 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..i18n import catalog, t
 from .exercises import Exercise, ExerciseBook, Unusable, fold
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["decide", "letters", "labelled", "Option", "value_option", "sizes_options",
            "MIN_REASON_WORDS", "ExerciseBook"]
@@ -101,7 +104,7 @@ def _names(text: Any) -> set[str]:
     return names - {""}
 
 
-def sizes_options(values) -> dict[str, str]:
+def sizes_options(values: pd.Series) -> dict[str, str]:
     """Options ``label: value`` for a Series, in the order of its labels (not of its values,
     which would give the answer away)."""
     ordered = values.sort_index()
@@ -109,8 +112,8 @@ def sizes_options(values) -> dict[str, str]:
             zip(string.ascii_lowercase, ordered.items(), strict=False)}
 
 
-def _chooser(options: Callable):
-    def convert(data, answer):
+def _chooser(options: Callable[[Any, str], Mapping[str, Any]]) -> Callable[[Any, Any], str]:
+    def convert(data: Any, answer: Any) -> str:
         if not (isinstance(answer, tuple | list) and len(answer) == 2
                 and isinstance(answer[0], str) and isinstance(answer[1], str)
                 and len(answer[1].split()) >= MIN_REASON_WORDS):
@@ -135,7 +138,7 @@ def decide(name: str, options: Callable[[Any, str], Mapping[str, str]],
     both languages); ``best(data)`` is the letter or the English label (the text before
     ``:``) of the right option. ``title``, ``hints`` and ``rubric`` are catalog keys, by
     default those of the exercise's name (see :class:`~crmkit.lessons.exercises.Exercise`)."""
-    def solve(data):
+    def solve(data: Any) -> str:
         right = best(data)
         for letter, text in options(data, "en").items():
             if letter == right or fold(str(right)) in _names(text):

@@ -12,6 +12,10 @@
 
 from __future__ import annotations
 
+from typing import cast
+
+import pandas as pd
+
 from ..analytics.concepts import (
     acquisition_report,
     crm_areas,
@@ -22,6 +26,7 @@ from ..analytics.concepts import (
 from ..analytics.levels import field_completeness, level_completeness, reach_masks
 from ..analytics.service import state_durations
 from ..analytics.tracking import out_of_hours_share
+from ..dataset.crmdata import CRMData
 from ..i18n import format_currency, format_message, key_of, t
 from .concept_lessons import EXERCISES as CONCEPT_EXERCISES
 from .exercises import Exercise, ExerciseBook, fold
@@ -31,7 +36,7 @@ __all__ = ["EXERCISES", "exercise_book", "exercise_hours", "late_incidents", "SL
            "OPENING_HOURS", "area_sentences", "processing_table"]
 
 
-def area_sentences(areas, data, lang: str = "en") -> list[str]:
+def area_sentences(areas: pd.DataFrame, data: CRMData, lang: str = "en") -> list[str]:
     """One sentence per CRM area (:func:`crmkit.analytics.concepts.crm_areas`) in ``lang``:
     revenue in the shop's currency; an after-sales area with no closed incident says so."""
     out = []
@@ -49,7 +54,8 @@ def area_sentences(areas, data, lang: str = "en") -> list[str]:
     return out
 
 
-def processing_table(times, lang: str = "en"):
+def processing_table(times: pd.DataFrame, lang: str = "en"
+                     ) -> tuple[pd.DataFrame | None, list[str]]:
     """The processing times a person reads, or None with a sentence when the data hold no
     time for any step (the steps nobody records are left out, never shown empty).
 
@@ -71,7 +77,7 @@ OPENING_HOURS = (9, 21)
 _HOUR_CHOICES = (OPENING_HOURS, (10, 20), (10, 19), (11, 19), (11, 18), (12, 18))
 
 
-def exercise_hours(data) -> tuple[int, int]:
+def exercise_hours(data: CRMData) -> tuple[int, int]:
     """Opening hours for the out-of-hours exercise, chosen so the answer means something.
 
     9-21 unless at most 2 % of this shop's orders fall outside them (a shop
@@ -91,7 +97,7 @@ def exercise_hours(data) -> tuple[int, int]:
     return OPENING_HOURS
 
 
-def late_incidents(data, sla_hours: float = SLA_HOURS) -> int:
+def late_incidents(data: CRMData, sla_hours: float = SLA_HOURS) -> int:
     """Incidents that waited longer than ``sla_hours`` in at least one state (open or closed)."""
     d = state_durations(data)
     return int(d.loc[d["hours"] > sla_hours, "ticket_id"].nunique())
@@ -104,12 +110,12 @@ _MODEL_WORDS = {
 }
 
 
-def _label_to_key(data, answer):
+def _label_to_key(data: CRMData, answer: object) -> object:
     """Accept the label a table shows (in either language) as well as the key."""
     return key_of(answer)
 
 
-def _model_word(data, answer):
+def _model_word(data: CRMData | None, answer: object) -> object:
     """The model named by ``answer``, in either language, any case, with or without accents.
 
     >>> [_model_word(None, w) for w in ("Analítico", "ANALITICO", "colaborativo", "Social")]
@@ -121,7 +127,7 @@ def _model_word(data, answer):
     return _MODEL_WORDS.get(word, key_of(word))
 
 
-def _weakest_field(data) -> str:
+def _weakest_field(data: CRMData) -> str:
     """The level-1 field known least often; of several tied, the first in the lesson's list.
 
     (The four fields of a postal address are usually missing together: letting any
@@ -131,7 +137,7 @@ def _weakest_field(data) -> str:
     return str(level1["field"].iloc[level1["share"].argmin()])  # the first of equals
 
 
-def _best_area(data) -> str:
+def _best_area(data: CRMData) -> str:
     areas = crm_areas(data)
     return str(areas["records"].idxmax())
 
@@ -141,24 +147,25 @@ def _best_area(data) -> str:
 MIN_MEDIUM_CUSTOMERS = 10
 
 
-def _media(data):
+def _media(data: CRMData) -> pd.Series:
     acq = acquisition_report(data)
     acq = acq[(acq.index != "unknown") & (acq["customers"] >= MIN_MEDIUM_CUSTOMERS)]
     return (acq["revenue"] / acq["customers"]).sort_index()
 
 
-def _spend_cells(data):
+def _spend_cells(data: CRMData) -> pd.Series:
     """Average spend per age band and gender (cells with enough customers), as the heat map."""
-    return spend_by_age_and_gender(data).stack().dropna().sort_index()
+    cells = cast(pd.Series, spend_by_age_and_gender(data).stack())  # one level of columns
+    return cells.dropna().sort_index()
 
 
-def _level_drops(data):
+def _level_drops(data: CRMData) -> pd.Series:
     """How much the cumulative coverage falls at each level from the level below it."""
     cumulative = level_completeness(data)["share_cumulative"]
     return (cumulative.shift(1) - cumulative).iloc[1:]
 
 
-def _late_share(data):
+def _late_share(data: CRMData) -> pd.Series:
     """Share of each intake channel's incidents that waited over the 48-hour level somewhere."""
     d = state_durations(data)
     late = set(d.loc[d["hours"] > SLA_HOURS, "ticket_id"])
@@ -166,7 +173,7 @@ def _late_share(data):
     return tickets["ticket_id"].isin(late).groupby(tickets["channel"]).mean().sort_index()
 
 
-def _pick(values) -> str:
+def _pick(values: pd.Series) -> str:
     return "abcdefghijklmnopqrstuvwxyz"[list(values.index).index(values.idxmax())]
 
 
@@ -234,6 +241,6 @@ EXERCISES = tuple(sorted(_COMPUTE + JUDGEMENT, key=lambda e: _ORDER.index(e.name
 EXERCISES += CONCEPT_EXERCISES["01"]  # the concepts of crmkit.lessons.concept_lessons
 
 
-def exercise_book(data, lang: str = "en") -> ExerciseBook:
+def exercise_book(data: CRMData, lang: str = "en") -> ExerciseBook:
     """The exercise book of notebook 01 for this shop's data."""
     return ExerciseBook(data, EXERCISES, lang=lang)

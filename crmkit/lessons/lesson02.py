@@ -33,9 +33,11 @@ import statistics
 import tempfile
 import time
 import weakref
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
+from typing import Any, SupportsInt
 
 import duckdb
 import pandas as pd
@@ -180,7 +182,7 @@ def peek(path: str | Path, n: int = 3) -> list[str]:
     return out
 
 
-def lines_at(path: str | Path, numbers) -> pd.DataFrame:
+def lines_at(path: str | Path, numbers: Iterable[int]) -> pd.DataFrame:
     """Given line numbers of a file (the header is line 1), as they are written."""
     path = Path(path)
     encoding = FILES[path.name].encoding if path.name in FILES else "utf-8"
@@ -193,7 +195,7 @@ def lines_at(path: str | Path, numbers) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["file", "line", "text"])
 
 
-def sample_row(path: str | Path, *, skip=()) -> dict | None:
+def sample_row(path: str | Path, *, skip: Iterable[int] = ()) -> dict | None:
     """The first well-formed row of an extract, as written, leaving out the lines in ``skip``.
 
     Returns ``None`` when the file has no such row (e.g. a web shop's till file).
@@ -210,7 +212,7 @@ def sample_row(path: str | Path, *, skip=()) -> dict | None:
     return None
 
 
-def run_sql(ws: Workshop, sql, lang: str = "en"):
+def run_sql(ws: Workshop, sql: str, lang: str = "en") -> Any:
     """Run a learner's query read-only; one value comes back as a number or text.
 
     A result of one row and one column is that value; one column is a list;
@@ -229,7 +231,7 @@ class NotAQueryError(ParameterError, TypeError):
     """An answer that should be a query is not one (a number, a single word)."""
 
 
-def _sql_text(sql, lang: str, key: str = "msg.sql_expected") -> None:
+def _sql_text(sql: object, lang: str, key: str = "msg.sql_expected") -> None:
     if not isinstance(sql, str) or not re.search(r"\s", sql.strip()):  # 'women', '12'...
         raise NotAQueryError(t(key, lang))
 
@@ -278,7 +280,7 @@ def detail_text(details: pd.Series, lang: str = "en") -> pd.Series:
     ['una copia más antigua del cliente 732 (gana la fila más reciente)', \
 'se esperaban 21 campos y hay 10', '31/02/2024']
     """
-    def one(text):
+    def one(text: object) -> object:
         if not isinstance(text, str):
             return text
         for pattern, key in _DETAILS:
@@ -324,7 +326,7 @@ def load_table(report: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def member_names(names, lang: str = "en") -> list[str]:
+def member_names(names: Iterable[str], lang: str = "en") -> list[str]:
     """The names of dimension members as a reader of ``lang`` reads them: the warehouse
     names an inferred product in English (``unknown product 9999999``) and keeps that
     name; any other name is the shop's own and is left as it is.
@@ -332,7 +334,7 @@ def member_names(names, lang: str = "en") -> list[str]:
     >>> member_names(["unknown product 9999999", "Urban boots Kelme 026"], "es")
     ['producto desconocido 9999999', 'Urban boots Kelme 026']
     """
-    def one(name):
+    def one(name: str) -> str:
         m = _INFERRED.match(name) if isinstance(name, str) else None
         if m is None:
             return name
@@ -341,7 +343,8 @@ def member_names(names, lang: str = "en") -> list[str]:
     return [one(n) for n in names]
 
 
-def sql_answer(con, sql, lang: str = "en", *, expected: str = "msg.sql_expected"):
+def sql_answer(con: duckdb.DuckDBPyConnection, sql: str, lang: str = "en", *,
+               expected: str = "msg.sql_expected") -> Any:
     """A learner's query run as one SELECT on ``con``, its result shaped as an answer.
 
     ``con`` should be read-only and without access to files (as the exercise
@@ -374,7 +377,7 @@ def sql_answer(con, sql, lang: str = "en", *, expected: str = "msg.sql_expected"
     if df.empty:
         raise ParameterError(t("msg.sql_empty", lang))
     if df.shape == (1, 1):
-        value = df.iat[0, 0]
+        value: Any = df.iat[0, 0]  # a scalar of any SQL type
         if pd.isna(value):
             raise ParameterError(t("msg.sql_null", lang))
         return value.item() if hasattr(value, "item") else value
@@ -394,7 +397,8 @@ def count_joins(sql: str) -> int:
     return len(_JOIN.findall(sql))
 
 
-def timed_query(warehouse, sql: str, *, repeat: int = 5) -> tuple[pd.DataFrame, float]:
+def timed_query(warehouse: str | Path, sql: str, *, repeat: int = 5
+                ) -> tuple[pd.DataFrame, float]:
     """Run ``sql`` ``repeat`` times; return its result and the median seconds per run.
 
     ``sql`` must be one SELECT; it runs read-only, without access to other files.
@@ -413,7 +417,8 @@ def timed_query(warehouse, sql: str, *, repeat: int = 5) -> tuple[pd.DataFrame, 
     return df, statistics.median(times)
 
 
-def table_counts(warehouse, schemas=("raw", "staging", "quarantine", "meta", "marts")
+def table_counts(warehouse: str | Path,
+                 schemas: Collection[str] = ("raw", "staging", "quarantine", "meta", "marts")
                  ) -> pd.DataFrame:
     """Rows in every base table of the given schemas (views are left out)."""
     con = connect(warehouse)
@@ -451,7 +456,7 @@ def _line_frame(data: CRMData) -> pd.DataFrame:
     return lines
 
 
-def _money(cents, data: CRMData) -> float:
+def _money(cents: SupportsInt, data: CRMData) -> float:
     """A sum of cents in currency units (exact as a Decimal, then a float to compare)."""
     from ..dataset.money import to_decimal
 
@@ -503,7 +508,7 @@ def _both_channels(ws: Workshop) -> int:
     return len(set(o.loc[first, "customer_id"]) & set(o.loc[second, "customer_id"]))
 
 
-def _top_units(ws: Workshop):
+def _top_units(ws: Workshop) -> AnyOf:
     lines = ws.crm.order_lines.merge(ws.crm.products[["product_id", "department"]],
                                      on="product_id")
     units = lines.groupby("department")["quantity"].sum()
@@ -775,7 +780,7 @@ def model_need(ws: Workshop, lang: str = "en") -> str:
         lines=len(ws.crm.order_lines))
 
 
-def _warehouse_rows(ws: Workshop, sql: str, params=()) -> pd.DataFrame:
+def _warehouse_rows(ws: Workshop, sql: str, params: Iterable[object] = ()) -> pd.DataFrame:
     con = connect(ws.warehouse, external_access=False)
     try:
         return con.execute(sql, list(params)).df()
@@ -816,7 +821,7 @@ def _month_name(year_month: str, lang: str) -> str:
     return format_date(f"{year_month}-01", lang, skeleton="yMMMM")
 
 
-def _choice(labels, right) -> str:
+def _choice(labels: Iterable[object], right: object) -> str:
     return "abcdefghijklmnopqrstuvwxyz"[list(labels).index(right)]
 
 

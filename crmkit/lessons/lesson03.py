@@ -31,12 +31,14 @@ True
 from __future__ import annotations
 
 import numbers
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 
 from ..analytics.rfm import (
     holdout_purchases,
@@ -46,7 +48,7 @@ from ..analytics.rfm import (
     rfm_summary,
 )
 from ..dataset.crmdata import CRMData
-from ..dataset.days import parse_day
+from ..dataset.days import DayLike, parse_day
 from ..dataset.money import minor_digits
 from ..dataset.schema import TABLE_NAMES
 from ..errors import ParameterError
@@ -63,7 +65,7 @@ from ..i18n import (
 from .concept_lessons import EXERCISES as CONCEPT_EXERCISES
 from .exercises import AnyOf, Exercise, ExerciseBook, NotReady, fold
 from .judgement import Option, decide, labelled, letters
-from .notebook import localize, readable
+from .notebook import Table, localize, readable
 
 __all__ = [
     "MODELS",
@@ -105,7 +107,7 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 
 
 # ----------------------------------------------------------------------------- the data profile
-def purchases(data: CRMData, *, as_of=None) -> pd.DataFrame:
+def purchases(data: CRMData, *, as_of: DayLike | None = None) -> pd.DataFrame:
     """The orders that count as purchases up to the end of ``as_of``, with their value.
 
     The rule of :func:`crmkit.analytics.rfm.customer_purchases` (cancelled orders never
@@ -370,7 +372,7 @@ def organise_steps(data: CRMData, split: Split) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- SQL on CRMData
-def run_sql(data: CRMData, sql, lang: str = "en"):
+def run_sql(data: CRMData, sql: str, lang: str = "en") -> Any:
     """Run a SQL query on the shop's tables (DuckDB, in memory); return its result, as
     :func:`crmkit.lessons.lesson02.run_sql` does on the warehouse.
 
@@ -444,7 +446,7 @@ def forecast_factors(data: CRMData, lang: str = "en") -> pd.DataFrame:
     return out
 
 
-def _name(key, lang: str):
+def _name(key: object, lang: str) -> object:
     if not isinstance(key, str):
         return key
     for group in ("m03_column", "m03_value", "m03_step_row", "m03_score"):
@@ -468,7 +470,7 @@ def rounded(table: pd.DataFrame, decimals: int = 3) -> pd.DataFrame:
     return out
 
 
-def show(table: pd.DataFrame | pd.Series, lang: str = "en"):
+def show(table: Table, lang: str = "en") -> Table:
     """A copy of a lesson table whose headers, category labels and numbers speak ``lang``
     (:func:`crmkit.lessons.notebook.readable`: no missing value shown as ``NaN``)."""
     check_lang(lang)
@@ -483,22 +485,22 @@ def show(table: pd.DataFrame | pd.Series, lang: str = "en"):
 
 
 # ----------------------------------------------------------------------------- plots
-def _axes(ax, size=(8, 3.5)):
+def _axes(ax: Axes | None, size: tuple[float, float] = (8, 3.5)) -> Axes:
     return ax if ax is not None else plt.subplots(figsize=size, layout="constrained")[1]
 
 
-def _done(ax, lang: str, key: str, **values):
+def _done(ax: Axes, lang: str, key: str, **values: object) -> Axes:
     """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
     locale_axes(ax, lang)
     return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
 
 
-def _month(day, lang: str) -> str:
+def _month(day: DayLike, lang: str) -> str:
     return format_date(pd.Timestamp(day), lang, skeleton="yMMM")
 
 
 def plot_monthly_sales(data: CRMData, *, split: Split | None = None, lang: str = "en",
-                       ax=None):
+                       ax: Axes | None = None) -> Axes:
     """Revenue per month; with a ``split``, the holdout period is shaded."""
     check_lang(lang)
     ax = _axes(ax)
@@ -506,7 +508,8 @@ def plot_monthly_sales(data: CRMData, *, split: Split | None = None, lang: str =
     ax.bar(m.index, m["revenue"], width=25, color="#4c72b0",
            label=t("m03_value.calibration", lang) if split is not None else None)
     if split is not None:
-        ax.axvspan(split.cutoff, split.end + pd.Timedelta(days=15), color="#dd8452",
+        # dates: matplotlib converts them (its stubs say float)
+        ax.axvspan(split.cutoff, split.end + pd.Timedelta(days=15), color="#dd8452",  # type: ignore[arg-type]
                    alpha=0.25, label=t("m03_value.holdout", lang))
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2, fontsize="small")
     ax.set_title(t("m03_chart.monthly_sales", lang))
@@ -518,7 +521,8 @@ def plot_monthly_sales(data: CRMData, *, split: Split | None = None, lang: str =
     return _done(ax, lang, "monthly_sales_split", cutoff=_month(split.cutoff, lang), **span)
 
 
-def plot_orders_per_customer(data: CRMData, *, lang: str = "en", cap: int = 10, ax=None):
+def plot_orders_per_customer(data: CRMData, *, lang: str = "en", cap: int = 10,
+                             ax: Axes | None = None) -> Axes:
     """How many customers bought once, twice... (``cap`` and more in the last bar)."""
     check_lang(lang)
     ax = _axes(ax, (6, 3.5))
@@ -533,7 +537,7 @@ def plot_orders_per_customer(data: CRMData, *, lang: str = "en", cap: int = 10, 
     return _done(ax, lang, "orders_per_customer", cap=cap, once=int(counts.loc[1]))
 
 
-def plot_seasonal_index(data: CRMData, *, lang: str = "en", ax=None):
+def plot_seasonal_index(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """The seasonal index of each calendar month, against the ordinary month (1)."""
     check_lang(lang)
     ax = _axes(ax, (6, 3.5))
@@ -551,7 +555,7 @@ def plot_seasonal_index(data: CRMData, *, lang: str = "en", ax=None):
 
 
 # ----------------------------------------------------------------------------- exercises
-def _weekday_key(ctx, answer):
+def _weekday_key(ctx: Lesson, answer: object) -> object:
     """Accept a weekday as a name in English or Spanish (any case, with or without its
     accent), or as a number (0 = Monday).
 
@@ -572,12 +576,12 @@ def _weekday_key(ctx, answer):
     return answer
 
 
-def _busiest_weekday(ctx):
+def _busiest_weekday(ctx: Lesson) -> AnyOf:
     counts = weekday_orders(ctx.data)
     return AnyOf(counts.index[counts == counts.max()].tolist())
 
 
-def _first_year_repeat(ctx) -> float:
+def _first_year_repeat(ctx: Lesson) -> float:
     p = purchases(ctx.data).dropna(subset=["customer_id"])
     first = p.groupby("customer_id")["placed_at"].min()
     n = p.groupby("customer_id").size()
@@ -586,31 +590,31 @@ def _first_year_repeat(ctx) -> float:
     return float((n.loc[cohort] >= 2).mean()) if len(cohort) else 0.0
 
 
-def _guest_revenue(ctx) -> float:
+def _guest_revenue(ctx: Lesson) -> float:
     p = purchases(ctx.data)
     return float(p.loc[p["customer_id"].isna(), "value"].sum())
 
 
-def _base_rate(ctx) -> float:
+def _base_rate(ctx: Lesson) -> float:
     return float((ctx.model("holdout")["frequency_holdout"] > 0).mean())
 
 
-def _median_recency(ctx) -> float:
+def _median_recency(ctx: Lesson) -> float:
     return float(rfm_summary(ctx.data, as_of=ctx.split.cutoff)["recency_days"].median())
 
 
-def _r5_came_back(ctx) -> float:
+def _r5_came_back(ctx: Lesson) -> float:
     seg = ctx.model("segments")
     came = ctx.model("holdout")["frequency_holdout"].reindex(seg.index) > 0
     return float(came[seg["r_score"] == 5].mean())
 
 
-def _silent_regulars(ctx) -> int:
+def _silent_regulars(ctx: Lesson) -> int:
     tab = ctx.model("value").table
     return int(((tab["frequency"] >= 3) & (tab["probability_alive"] < 0.5)).sum())
 
 
-def _top_decile_capture(ctx) -> float:
+def _top_decile_capture(ctx: Lesson) -> float:
     tab = ctx.model("value").table
     n = max(int(len(tab) * 0.1), 1)
     top = tab.sort_values("expected_purchases", ascending=False, kind="mergesort").head(n)
@@ -618,7 +622,7 @@ def _top_decile_capture(ctx) -> float:
     return float(top["actual_purchases"].sum() / total) if total else 0.0
 
 
-def _sql(ctx, answer):
+def _sql(ctx: Lesson, answer: str) -> Any:
     return run_sql(ctx.data, answer, lang=ctx.lang)
 
 
@@ -630,20 +634,20 @@ def top_pair(rules: pd.DataFrame, data: CRMData) -> tuple[int, int]:
     return ids[0], ids[1]
 
 
-def _best_cluster_spend(ctx):
+def _best_cluster_spend(ctx: Lesson) -> AnyOf:
     labels = ctx.model("clusters").labels_
     h = ctx.model("holdout").reindex(labels.index)
     spend = h["spend_holdout"].fillna(0).groupby(labels).mean()
     return AnyOf([int(c) for c in spend.index[np.isclose(spend, spend.max())]])
 
 
-def _top50_precision(ctx) -> float:
+def _top50_precision(ctx: Lesson) -> float:
     preds = ctx.model("repurchase").predictions
     top = preds.sort_values("logistic", ascending=False, kind="mergesort").head(50)
     return float(top["bought"].mean())
 
 
-def _pair_baskets(ctx) -> int:
+def _pair_baskets(ctx: Lesson) -> int:
     a, b = top_pair(ctx.model("rules"), ctx.data)
     o = ctx.data.orders
     kept = o.loc[o["status"] != "cancelled", "order_id"]
@@ -654,7 +658,7 @@ def _pair_baskets(ctx) -> int:
     return len(has_a & has_b)
 
 
-def _like(ctx, data: CRMData) -> Lesson:
+def _like(ctx: Lesson, data: CRMData) -> Lesson:
     """A lesson like ``ctx`` on other data (the same split, and the same models as they are
     handed over)."""
     return Lesson(data, ctx.split, ctx.lang, ctx.models, ctx.fit_missing)
@@ -668,7 +672,7 @@ def _with_orders(data: CRMData, orders: pd.DataFrame, lines: pd.DataFrame) -> CR
     return CRMData(tables, data.manifest, data.truth)
 
 
-def _copies(data: CRMData, order_id, changes: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _copies(data: CRMData, order_id: int, changes: list[dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Copies of order ``order_id`` and its lines, one per item of ``changes`` (the columns
     of the order to change), under new order ids."""
     o, lines = data.orders, data.order_lines
@@ -680,7 +684,7 @@ def _copies(data: CRMData, order_id, changes: list[dict]) -> tuple[pd.DataFrame,
     return orders.astype(o.dtypes.to_dict()), copied.astype(lines.dtypes.to_dict())
 
 
-def guest_orders_undone(ctx) -> Lesson:
+def guest_orders_undone(ctx: Lesson) -> Lesson:
     """The lesson on a copy of the data where a guest also cancelled one order and
     returned another (copies of the guests' first purchase).
 
@@ -699,7 +703,7 @@ def guest_orders_undone(ctx) -> Lesson:
     return _like(ctx, _with_orders(ctx.data, orders, lines))
 
 
-def pair_in_cancelled_basket(ctx) -> Lesson:
+def pair_in_cancelled_basket(ctx: Lesson) -> Lesson:
     """The lesson on a copy of the data where a cancelled order held the strongest pair and
     a basket that holds it has the pair's first product on two lines.
 
@@ -724,7 +728,7 @@ def pair_in_cancelled_basket(ctx) -> Lesson:
     return _like(ctx, _with_orders(ctx.data, orders, copied.astype(lines.dtypes.to_dict())))
 
 
-def _forecast_total_error(ctx) -> float:
+def _forecast_total_error(ctx: Lesson) -> float:
     fc = ctx.model("forecast")
     return float(fc["ets"].sum() / fc["actual"].sum() - 1)
 
@@ -805,44 +809,44 @@ def _trusted_method(block: pd.DataFrame) -> str:
     return str(block.index[block["verdict"] == "best_baseline"][0])
 
 
-def _board_block(ctx, question: str) -> pd.DataFrame:
+def _board_block(ctx: Lesson, question: str) -> pd.DataFrame:
     board = ctx.model("board")
     return board.loc[question]
 
 
-def _trust_options(question: str):
-    def options(ctx, lang):
+def _trust_options(question: str) -> Callable[[Lesson, str], dict[str, Option]]:
+    def options(ctx: Lesson, lang: str) -> dict[str, Option]:
         methods = sorted(_board_block(ctx, question).index)
         return letters([Option(_method_label(m, lang), m) for m in methods])
     return options
 
 
-def _trust_best(question: str):
-    def best(ctx):
+def _trust_best(question: str) -> Callable[[Lesson], str]:
+    def best(ctx: Lesson) -> str:
         methods = sorted(_board_block(ctx, question).index)
         return "abcdefghijklmnopqrstuvwxyz"[methods.index(_trusted_method(
             _board_block(ctx, question)))]
     return best
 
 
-def _segment_counts(ctx) -> pd.DataFrame:
+def _segment_counts(ctx: Lesson) -> pd.DataFrame:
     from .mining import segment_outcomes
 
     out = segment_outcomes(ctx.data, ctx.split, ctx.model("segments"))
     return out[out["customers"] > 0]
 
 
-def _segment_options(ctx, lang):
+def _segment_options(ctx: Lesson, lang: str) -> dict[str, Any]:
     return labelled(sorted(_segment_counts(ctx).index), lang, group="rfm_segment")
 
 
-def _segment_best(ctx):
+def _segment_best(ctx: Lesson) -> str:
     out = _segment_counts(ctx)
     returning = (out["customers"] * out["came_back"]).sort_index()
     return "abcdefghijklmnopqrstuvwxyz"[list(returning.index).index(returning.idxmax())]
 
 
-def _two_years(ctx) -> pd.DataFrame:
+def _two_years(ctx: Lesson) -> pd.DataFrame:
     """Purchases and their mean value in the last calendar year of the data and the one before."""
     p = purchases(ctx.data)
     year = p["placed_at"].dt.year
@@ -851,7 +855,7 @@ def _two_years(ctx) -> pd.DataFrame:
     return pd.DataFrame({"purchases": g.size(), "average_value": g.mean()})
 
 
-def _driver_options(ctx, lang):
+def _driver_options(ctx: Lesson, lang: str) -> dict[str, Any]:
     return letters([t(f"judge.driver_{k}", lang) for k in ("purchases", "average_value")])
 
 
@@ -861,17 +865,17 @@ def _driver_best(ctx):
     return "a" if change["purchases"] >= change["average_value"] else "b"
 
 
-def _rule_candidates(ctx) -> pd.DataFrame:
+def _rule_candidates(ctx: Lesson) -> pd.DataFrame:
     return ctx.model("rules").head(3)
 
 
-def _rule_options(ctx, lang):
+def _rule_options(ctx: Lesson, lang: str) -> dict[str, Any]:
     rows = _rule_candidates(ctx)
     return letters([f"{a} → {c}" for a, c in zip(rows["antecedent"], rows["consequent"],
                                                   strict=True)])
 
 
-def _rule_best(ctx):
+def _rule_best(ctx: Lesson) -> str:
     return "abc"[int(np.nanargmax(_rule_candidates(ctx)["holdout_lift"].fillna(-1)))]
 
 
@@ -933,7 +937,7 @@ class Lesson:
     models: dict = field(default_factory=dict)
     fit_missing: bool = True
 
-    def use(self, **models) -> None:
+    def use(self, **models: Any) -> None:
         """Keep the models the notebook has fitted, by name (see :attr:`models`)."""
         unknown = set(models) - set(MODELS)
         if unknown:
@@ -941,7 +945,7 @@ class Lesson:
                                  f"not {', '.join(sorted(unknown))}.")
         self.models.update(models)
 
-    def model(self, name: str):
+    def model(self, name: str) -> Any:
         """A fitted model by name (fitted now if the notebook has not done it yet)."""
         if name not in self.models:
             from . import mining
@@ -982,7 +986,7 @@ def notebook_lesson(data: CRMData, split: Split, lang: str = "en", *, seed: int 
     """
     from . import mining
 
-    def fitted(section, fit, **kw):
+    def fitted(section: str, fit: Callable[..., Any], **kw: Any) -> Any:
         return mining.attempt(section, fit, data, split, lang, **kw)[0]
 
     clusters = fitted("clusters", mining.clusters_at, seed=seed)
@@ -1012,7 +1016,7 @@ def exercise_book(data: CRMData, split: Split, lang: str = "en") -> ExerciseBook
                         source=f"{__name__}:EXERCISES")
 
 
-def exercise_status(book: ExerciseBook, skipped=()) -> pd.DataFrame:
+def exercise_status(book: ExerciseBook, skipped: Iterable[str] = ()) -> pd.DataFrame:
     """Status of every exercise; those of sections skipped for this shop say ``skipped``."""
     out = book.summary().set_index("exercise")[["status"]]
     skip = [e for e in out.index if SECTION.get(e) in set(skipped)]

@@ -16,11 +16,15 @@ True
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 
 from ..analytics import automation, campaigns, experiments, kpis
+from ..dataset.crmdata import CRMData
 from ..i18n import (
     check_lang,
     describe_figure,
@@ -47,7 +51,7 @@ WIN_BACK_DAYS = 60  # the exercise's win-back delay (the notebook shows its own 
 LIFT = 0.01  # the rise in conversion the sample-size exercise wants to detect (one point)
 
 
-def example_objective(**change) -> campaigns.SmartObjective:
+def example_objective(**change: Any) -> campaigns.SmartObjective:
     """The objective of the SMART exercise: a reactivation by e-mail, too ambitious."""
     base = dict(specific="Reactivate premium customers who stopped buying, by e-mail",
                 metric="conversion_rate", target=0.15, baseline=0.03, segment="premium",
@@ -55,7 +59,8 @@ def example_objective(**change) -> campaigns.SmartObjective:
     return campaigns.SmartObjective(**{**base, **change})
 
 
-def check_campaign_parameters(*, win_back_days, min_effect, alpha, margin=None) -> None:
+def check_campaign_parameters(*, win_back_days: int, min_effect: float, alpha: float,
+                              margin: float | None = None) -> None:
     """Check notebook 04's campaign parameters (the win-back delay, the smallest effect worth
     detecting, the test's alpha, a stated margin) by the rules of
     :mod:`crmkit.lessons.parameters`.
@@ -70,7 +75,7 @@ def check_campaign_parameters(*, win_back_days, min_effect, alpha, margin=None) 
                                  "alpha": alpha, "margin": margin})
 
 
-def cps_ready(data, lang: str = "en", *, margin: float | None = None) -> bool:
+def cps_ready(data: CRMData, lang: str = "en", *, margin: float | None = None) -> bool:
     """Whether the CPS can be computed on ``data``; if not, print what is missing (in
     ``lang``); if a stated ``margin`` stands in for unknown costs, print that beside it."""
     from .dashboard import _margin_note, missing_reason
@@ -85,7 +90,7 @@ def cps_ready(data, lang: str = "en", *, margin: float | None = None) -> bool:
     return True
 
 
-def money_table(values: pd.Series, data, lang: str = "en", *, name: str | None = None
+def money_table(values: pd.Series, data: CRMData, lang: str = "en", *, name: str | None = None
                 ) -> pd.DataFrame:
     """Amounts as one column of money written in ``lang`` and the shop's currency.
 
@@ -99,7 +104,7 @@ def money_table(values: pd.Series, data, lang: str = "en", *, name: str | None =
                                  for v in values]}, index=values.index)
 
 
-def persona_table(persona: pd.Series, data, lang: str = "en") -> pd.DataFrame:
+def persona_table(persona: pd.Series, data: CRMData, lang: str = "en") -> pd.DataFrame:
     """A buyer persona as a person reads it: what the data does not hold is left out (never
     "None"), money in the shop's currency, shares as percentages, numbers in ``lang``."""
     shown = {}
@@ -139,7 +144,7 @@ def readable(table: pd.DataFrame, lang: str = "en") -> pd.DataFrame:
     return out
 
 
-def board_table(board: pd.DataFrame, data, lang: str = "en") -> pd.DataFrame:
+def board_table(board: pd.DataFrame, data: CRMData, lang: str = "en") -> pd.DataFrame:
     """The dashboard's KPI board as text in ``lang``: value, target and trend in the KPI's
     unit (money in the shop's currency), the light's meaning, and the window used."""
     from .dashboard import fmt_kpi, heads
@@ -159,7 +164,7 @@ def board_table(board: pd.DataFrame, data, lang: str = "en") -> pd.DataFrame:
     return out
 
 
-def cps_sentence(cps: pd.DataFrame, data, lang: str = "en") -> str:
+def cps_sentence(cps: pd.DataFrame, data: CRMData, lang: str = "en") -> str:
     """The CPS of the whole customer file, in the shop's currency, as one sentence."""
     buyers = cps[cps["orders"] > 0]
     return format_message(t("msg.case_cps_money", lang), lang,
@@ -179,17 +184,17 @@ def smart_table(objective: campaigns.SmartObjective, lang: str = "en") -> pd.Dat
 
 
 # ----------------------------------------------------------------------------- plots
-def _new(size):
+def _new(size: tuple[float, float]) -> Axes:
     return plt.subplots(figsize=size, layout="constrained")[1]
 
 
-def _done(ax, lang: str, key: str, **values):
+def _done(ax: Axes, lang: str, key: str, **values: object) -> Axes:
     """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
     locale_axes(ax, lang)
     return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
 
 
-def plot_footfall(data, *, lang: str = "en", ax=None):
+def plot_footfall(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Sessions and unique visitors per month (footfall)."""
     f = kpis.footfall(data)
     if ax is None:
@@ -204,7 +209,7 @@ def plot_footfall(data, *, lang: str = "en", ax=None):
                  end=format_date(x.max(), lang, skeleton="yMMM"))
 
 
-def plot_funnel(data, *, lang: str = "en", ax=None):
+def plot_funnel(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """The funnel visit -> cart -> order as horizontal bars with the step rates."""
     f = kpis.funnel(data)
     if ax is None:
@@ -221,7 +226,8 @@ def plot_funnel(data, *, lang: str = "en", ax=None):
     return _done(ax, lang, "funnel", rate=format_percent(overall, lang, decimals=1))
 
 
-def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None, currency: str = "€"):
+def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None,
+             currency: str = "€") -> Axes:
     """Distribution of the CPS of the customers who bought, with zero marked."""
     if ax is None:
         ax = _new((8, 3.2))
@@ -235,7 +241,7 @@ def plot_cps(cps: pd.DataFrame, *, lang: str = "en", ax=None, currency: str = "�
 
 
 def plot_uplift(effects: pd.DataFrame, *, truth: pd.DataFrame | None = None,
-                lang: str = "en", ax=None):
+                lang: str = "en", ax: Axes | None = None) -> Axes:
     """Each campaign's uplift with its confidence interval; the true effect when known."""
     e = effects.dropna(subset=["ci_low"])
     if ax is None:
@@ -257,7 +263,7 @@ def plot_uplift(effects: pd.DataFrame, *, truth: pd.DataFrame | None = None,
     return _done(ax, lang, "uplift", n=len(e))
 
 
-def plot_flows(weekly: pd.DataFrame, *, lang: str = "en", ax=None):
+def plot_flows(weekly: pd.DataFrame, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Triggers per week of each automation flow."""
     if ax is None:
         ax = _new((9, 3.2))
@@ -271,22 +277,22 @@ def plot_flows(weekly: pd.DataFrame, *, lang: str = "en", ax=None):
 
 
 # ----------------------------------------------------------------------------- exercises
-def _busiest_month_sessions(data) -> int:
+def _busiest_month_sessions(data: CRMData) -> int:
     f = kpis.footfall(data)
     return int(f["sessions"].max()) if len(f) else 0
 
 
-def _email_conversion(data) -> float:
+def _email_conversion(data: CRMData) -> float:
     conv = kpis.conversion_rate(data, by="traffic_source")["conversion_rate"]
     return float(conv.get("email", 0.0))
 
 
-def _abandoned_carts(data) -> int:
+def _abandoned_carts(data: CRMData) -> int:
     s = data.web_sessions
     return int((s["added_to_cart"] & s["converted_order_id"].isna()).sum())
 
 
-def _negative_cps(data) -> float:
+def _negative_cps(data: CRMData) -> float:
     """What the buyers with a negative CPS lose the shop in total (the lesson prints how many
     they are, so the exercise asks for the money)."""
     margin = getattr(data, "_margin", None)
@@ -294,7 +300,7 @@ def _negative_cps(data) -> float:
     return float(cps.loc[(cps["orders"] > 0) & (cps["cps"] < 0), "cps"].sum())
 
 
-def _champions_email(data) -> int:
+def _champions_email(data: CRMData) -> int:
     """Champions reachable by e-mail AND by phone (the actions table counts each channel on
     its own, so it does not show this number)."""
     seg = campaigns.rfm_segments(data)
@@ -304,58 +310,58 @@ def _champions_email(data) -> int:
     return int(both.sum())
 
 
-def _best_roi(data) -> float:
+def _best_roi(data: CRMData) -> float:
     e = campaigns.effectiveness(data)
     return float(e.loc[e["reach"] > 0, "roi"].max())
 
 
-def _best_lower_bound(data) -> float:
+def _best_lower_bound(data: CRMData) -> float:
     return float(campaigns.incremental_effect(data)["ci_low"].max())
 
 
-def _test_size(data) -> int:
+def _test_size(data: CRMData) -> int:
     rate = round(float(kpis.conversion_rate(data)["conversion_rate"].iloc[0]), 3)
     return experiments.sample_size(rate, LIFT)
 
 
-def _win_back(data) -> int:
+def _win_back(data: CRMData) -> int:
     return len(automation.flow_triggers(data, "win_back", win_back_days=WIN_BACK_DAYS))
 
 
-def _letter(data, answer):
+def _letter(data: CRMData, answer: Any) -> Any:  # a learner's answer: any value
     if isinstance(answer, list | tuple | set) and len(answer) == 1:
         answer = next(iter(answer))
     return answer.strip().upper() if isinstance(answer, str) else answer
 
 
-def _month_count(data, answer):
+def _month_count(data: CRMData, answer: object) -> object:
     return int(answer) if isinstance(answer, np.integer) else answer
 
 
 # ----------------------------------------------------------------------------- judgement
-def _budget_campaigns(data) -> pd.DataFrame:
+def _budget_campaigns(data: CRMData) -> pd.DataFrame:
     """Campaigns that contacted someone, and the budget: the median cost of those campaigns."""
     e = campaigns.effectiveness(data)
     e = e[e["reach"] > 0].sort_values("name")
     return e.assign(affordable=e["cost"] <= e["cost"].median())
 
 
-def _fund_best(data) -> str:
+def _fund_best(data: CRMData) -> str:
     e = _budget_campaigns(data).reset_index(drop=True)
     pick = e.loc[e["affordable"], "roi"].idxmax()
     return "abcdefghijklmnopqrstuvwxyz"[int(pick)]
 
 
-def _monthly_sessions(data) -> float:
+def _monthly_sessions(data: CRMData) -> float:
     visits = data.web_sessions
     return float(visits.groupby(visits["started_at"].dt.to_period("M")).size().mean())
 
 
-def _test_fits(data) -> str:
+def _test_fits(data: CRMData) -> str:
     return "a" if 2 * _test_size(data) <= _monthly_sessions(data) else "b"
 
 
-def _effects(data) -> pd.DataFrame:
+def _effects(data: CRMData) -> pd.DataFrame:
     effects = campaigns.incremental_effect(data).dropna(subset=["ci_low"])
     names = data.campaigns.set_index("campaign_id")["name"]
     return effects.assign(name=names.reindex(effects.index).to_numpy()).sort_index()
@@ -365,7 +371,7 @@ def _effects(data) -> pd.DataFrame:
 MONTHLY_KPIS = ("sessions", "conversion_rate", "active_customers")
 
 
-def _kpi_change(data) -> pd.Series:
+def _kpi_change(data: CRMData) -> pd.Series:
     """Relative change (absolute log ratio) of each KPI between the last two whole months."""
     months = kpis.monthly_kpis(data)
     last = months[~months["partial"].astype(bool)].tail(2)[list(MONTHLY_KPIS)].astype(float)
@@ -373,7 +379,7 @@ def _kpi_change(data) -> pd.Series:
     return pd.Series(np.log(ratio), index=ratio.index).abs()
 
 
-def _channel_roi(data) -> pd.Series:
+def _channel_roi(data: CRMData) -> pd.Series:
     """Median ROI of the campaigns of each channel that contacted someone."""
     e = campaigns.effectiveness(data)
     e = e[e["reach"] > 0]
@@ -463,10 +469,10 @@ class _CostAware:
     """``data`` for the exercise book: product profitability counts as present only when
     the CPS can be computed (every product's cost known, or a stated margin)."""
 
-    def __init__(self, data, margin):
+    def __init__(self, data: CRMData, margin: float | None) -> None:
         self._data, self._margin = data, margin
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._data, name)
 
     def has(self, topic: str) -> bool:
@@ -476,7 +482,7 @@ class _CostAware:
         return self._data.has(topic)
 
 
-def exercise_book(data, lang: str = "en", *, margin: float | None = None) -> ExerciseBook:
+def exercise_book(data: CRMData, lang: str = "en", *, margin: float | None = None) -> ExerciseBook:
     """The exercises of notebook 04, checked against ``data``. The CPS exercise is skipped
     where the CPS cannot be computed (:func:`crmkit.analytics.kpis.cps_missing`)."""
     if margin is None and kpis.cps_missing(data) is None:

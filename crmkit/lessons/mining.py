@@ -27,11 +27,14 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from sklearn.metrics import roc_auc_score
 from threadpoolctl import threadpool_limits
 
@@ -44,7 +47,7 @@ from ..analytics.btyd import (
     choose_purchase_model,
     clv_interval,
 )
-from ..analytics.churn import customer_features, evaluate_repurchase
+from ..analytics.churn import RepurchaseEvaluation, customer_features, evaluate_repurchase
 from ..analytics.clusters import CustomerClusters
 from ..analytics.clv import CappedBetaGeo, GammaGamma, PurchaseModel, customer_lifetime_value
 from ..analytics.diagnostics import calibration_vs_holdout, probability_alive_matrix
@@ -60,6 +63,7 @@ from ..analytics.rfm import holdout_purchases, rfm_scores, rfm_summary
 from ..analytics.scoreboard import compare, verdict_of
 from ..analytics.segments import SEGMENTS, assign_segments
 from ..dataset.crmdata import CRMData
+from ..dataset.days import DayLike
 from ..errors import CRMKitError, ModelError
 from ..i18n import (
     catalog,
@@ -72,6 +76,12 @@ from ..i18n import (
     t,
 )
 from .notebook import readable
+
+if TYPE_CHECKING:
+    from .lesson03 import Split
+
+#: What a fit returns (:func:`fit_or_explain`, :func:`attempt`).
+R = TypeVar("R")
 
 __all__ = [
     "BOARD_COLUMNS",
@@ -108,7 +118,7 @@ __all__ = [
 ]
 
 
-def fit_or_explain(fit, *args, **kwargs):
+def fit_or_explain(fit: Callable[..., R], *args: Any, **kwargs: Any) -> tuple[R | None, str | None]:
     """``(result, None)`` when ``fit(*args, **kwargs)`` works, ``(None, reason)`` when crmkit
     refuses (a :class:`~crmkit.errors.CRMKitError`: too few repeat buyers, a model that
     cannot be identified...). A lesson section then says why it is skipped and moves on.
@@ -125,12 +135,12 @@ def fit_or_explain(fit, *args, **kwargs):
         return None, str(err)
 
 
-def holdout_months(split) -> int:
+def holdout_months(split: Split) -> int:
     """Whole months in the holdout period (at least one): the forecast's holdout."""
     return int(max(1, round(split.holdout_days / 30.44)))
 
 
-def history_reason(section: str, data: CRMData, split, lang: str = "en") -> str | None:
+def history_reason(section: str, data: CRMData, split: Split, lang: str = "en") -> str | None:
     """Why ``section`` of notebook 03 cannot run on this shop's history, in ``lang``;
     None when the history is long enough for it.
 
@@ -167,7 +177,8 @@ def history_reason(section: str, data: CRMData, split, lang: str = "en") -> str 
     return None
 
 
-def attempt(section: str, fit, data: CRMData, split, lang: str = "en", **kwargs):
+def attempt(section: str, fit: Callable[..., R], data: CRMData, split: Split, lang: str = "en",
+            **kwargs: Any) -> tuple[R | None, str | None]:
     """``(result, None)``, or ``(None, reason)`` when the shop's history is too short for
     ``section`` (:func:`history_reason`, in ``lang``) or crmkit refuses the fit
     (:func:`fit_or_explain`: its own words in English; in Spanish, what the section's
@@ -247,7 +258,7 @@ def fit_reason(status: str, reason: str, lang: str = "en") -> str:
     return t(f"msg.m03_fit_{status}", lang)
 
 
-def truly_alive(data: CRMData, day) -> pd.Series | None:
+def truly_alive(data: CRMData, day: DayLike) -> pd.Series | None:
     """Whether each customer was really still a customer on ``day`` (generator's truth).
 
     ``None`` for real data, which has no truth. A customer has dropped out
@@ -261,17 +272,17 @@ def truly_alive(data: CRMData, day) -> pd.Series | None:
     return pd.Series(alive.to_numpy(), index=truth["customer_id"].to_numpy(), name="alive")
 
 
-def segments_at(data: CRMData, split) -> pd.DataFrame:
+def segments_at(data: CRMData, split: Split) -> pd.DataFrame:
     """The customer table at the cutoff with RFM scores and named segments."""
     return assign_segments(rfm_scores(rfm_summary(data, as_of=split.cutoff)))
 
 
-def _holdout(data: CRMData, split) -> pd.DataFrame:
+def _holdout(data: CRMData, split: Split) -> pd.DataFrame:
     return holdout_purchases(data, as_of=split.cutoff, end=split.end)
 
 
-def group_outcomes(data: CRMData, split, groups: pd.Series,
-                   order=None) -> pd.DataFrame:
+def group_outcomes(data: CRMData, split: Split, groups: pd.Series,
+                   order: Sequence[str] | None = None) -> pd.DataFrame:
     """What each group of customers did after the cutoff: the test of a segmentation.
 
     ``groups`` gives each customer's group (index ``customer_id``). Columns:
@@ -299,13 +310,14 @@ def group_outcomes(data: CRMData, split, groups: pd.Series,
     return out
 
 
-def segment_outcomes(data: CRMData, split, segmented: pd.DataFrame) -> pd.DataFrame:
+def segment_outcomes(data: CRMData, split: Split, segmented: pd.DataFrame) -> pd.DataFrame:
     """:func:`group_outcomes` of the named RFM segments, in the segment table's order."""
     return group_outcomes(data, split, segmented["segment"].astype(str).rename("segment"),
                           order=SEGMENTS)
 
 
-def clusters_at(data: CRMData, split, *, seed: int = 0, k_range=(2, 6)):
+def clusters_at(data: CRMData, split: Split, *, seed: int = 0, k_range: tuple[int, int] = (2, 6)
+                ) -> tuple[CustomerClusters, pd.DataFrame]:
     """K-means clusters of the customers described as of the cutoff: ``(model, features)``.
 
     The customers are those of the calibration period (:func:`segments_at`, the holdout
@@ -418,7 +430,7 @@ def _none_fits(choice: ModelChoice) -> DoesNotFitError:
         model="all", reasons=reasons)
 
 
-def value_models(data: CRMData, split, *, months: int = 12, seed: int = 0) -> ValueModels:
+def value_models(data: CRMData, split: Split, *, months: int = 12, seed: int = 0) -> ValueModels:
     """Choose the purchase model on a validation window, fit it and Gamma-Gamma at the cutoff.
 
     Time is counted in days. The candidates (BG/NBD, MBG/NBD, Pareto/NBD) are
@@ -504,7 +516,7 @@ def purchases_by_frequency(value: ValueModels, *, max_frequency: int = 7) -> pd.
     return out
 
 
-def leakage_trap(data: CRMData, split) -> pd.DataFrame:
+def leakage_trap(data: CRMData, split: Split) -> pd.DataFrame:
     """The same score computed twice: once with the future in it (leaky), once without.
 
     The score is recency (fewer days since the last purchase = more likely to
@@ -530,7 +542,7 @@ def leakage_trap(data: CRMData, split) -> pd.DataFrame:
     return pd.DataFrame(rows).T.astype({"auc": float})
 
 
-def repurchase_check(data: CRMData, split, *, seed: int = 0):
+def repurchase_check(data: CRMData, split: Split, *, seed: int = 0) -> RepurchaseEvaluation:
     """Who buys again in the holdout: the learned models against the rules that need no labels.
 
     :func:`crmkit.analytics.churn.evaluate_repurchase` with the cutoff and
@@ -540,7 +552,8 @@ def repurchase_check(data: CRMData, split, *, seed: int = 0):
                                seed=seed)
 
 
-def period_data(data: CRMData, *, after=None, until=None) -> CRMData:
+def period_data(data: CRMData, *, after: DayLike | None = None, until: DayLike | None = None
+                ) -> CRMData:
     """The shop with only the orders (and their lines) placed after ``after`` and up to the
     end of ``until``; every other table is kept as it is. The input is not changed."""
     o = data.orders
@@ -564,7 +577,7 @@ def _true_pairs(data: CRMData) -> set[frozenset[str | None]] | None:
             for a, b in zip(comp["product_id"], comp["complement_id"], strict=True)}
 
 
-def basket_check(data: CRMData, split, *, level: str = "product") -> pd.DataFrame:
+def basket_check(data: CRMData, split: Split, *, level: str = "product") -> pd.DataFrame:
     """Basket rules found in the calibration period, checked on the holdout and the truth.
 
     The rules come from :func:`crmkit.analytics.baskets.basket_rules` on the
@@ -598,8 +611,14 @@ def basket_check(data: CRMData, split, *, level: str = "product") -> pd.DataFram
     return out
 
 
+@overload
 def pairs_hold(calibration: pd.DataFrame, holdout: pd.DataFrame, *,
-               return_count: bool = False):
+               return_count: Literal[False] = ...) -> float: ...
+@overload
+def pairs_hold(calibration: pd.DataFrame, holdout: pd.DataFrame, *,
+               return_count: Literal[True]) -> tuple[float, int]: ...
+def pairs_hold(calibration: pd.DataFrame, holdout: pd.DataFrame, *,
+               return_count: bool = False) -> float | tuple[float, int]:
     """Share of the item pairs bought together before the cutoff that still go together after.
 
     The baseline of the rules' holdout check: every pair of items seen in both
@@ -641,7 +660,7 @@ def random_pair_rate(data: CRMData) -> float | None:
     return len({p for p in pairs if len(p) == 2}) / (n * (n - 1) / 2) if n > 1 else 0.0
 
 
-def forecast_check(data: CRMData, split):
+def forecast_check(data: CRMData, split: Split) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The monthly sales forecast scored on the holdout months against the naive rules.
 
     Returns ``(scores, forecasts)`` of :func:`crmkit.analytics.forecast.holdout_scores`,
@@ -660,7 +679,7 @@ def forecast_check(data: CRMData, split):
         return holdout_scores(y, holdout=months, return_forecasts=True, known=known)
 
 
-def factor_check(data: CRMData, split) -> pd.DataFrame:
+def factor_check(data: CRMData, split: Split) -> pd.DataFrame:
     """Does the marketing plan (campaign budget per month) improve the forecast?
 
     :func:`crmkit.analytics.forecast.factor_comparison` on the same holdout
@@ -713,7 +732,7 @@ BOARD_COLUMNS = ["measure", "kind", "score", "score_low", "score_high", "chosen"
                  "difference", "diff_low", "diff_high", "verdict"]
 
 
-def scoreboard(*, value: ValueModels | None = None, repurchase=None,
+def scoreboard(*, value: ValueModels | None = None, repurchase: RepurchaseEvaluation | None = None,
                forecasts: pd.DataFrame | None = None, rules: pd.DataFrame | None = None,
                seed: int = 0) -> pd.DataFrame:
     """Every predictive question: its candidates and all its baselines, on the same holdout.
@@ -781,7 +800,8 @@ def scoreboard(*, value: ValueModels | None = None, repurchase=None,
     return board
 
 
-def _label_of(key: str, lang: str, groups=("m03_value", "mining", "m03_method")) -> str:
+def _label_of(key: str, lang: str,
+              groups: Sequence[str] = ("m03_value", "mining", "m03_method")) -> str:
     for group in groups:
         name = f"{group}.{key}"
         if name in catalog():
@@ -859,7 +879,7 @@ def scoreboard_sentences(board: pd.DataFrame, lang: str = "en") -> list[str]:
 
 # ----------------------------------------------------------------------------- plots
 def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = None,
-                          lang: str = "en", ax=None):
+                          lang: str = "en", ax: Axes | None = None) -> Axes:
     """Share of each segment that came back in the holdout, with its size."""
     check_lang(lang)
     if ax is None:
@@ -890,13 +910,14 @@ def plot_segment_outcomes(outcomes: pd.DataFrame, *, base_rate: float | None = N
     return _done(ax, lang, "segment_outcomes", n=len(outcomes))
 
 
-def _done(ax, lang: str, key: str, **values):
+def _done(ax: Axes, lang: str, key: str, **values: object) -> Axes:
     """Axes written in ``lang`` and the picture described by ``plot_alt.<key>``."""
     locale_axes(ax, lang)
     return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
 
 
-def plot_purchases_by_frequency(value: ValueModels, *, lang: str = "en", ax=None):
+def plot_purchases_by_frequency(value: ValueModels, *, lang: str = "en",
+                                ax: Axes | None = None) -> Axes:
     """Calibration against holdout (:func:`crmkit.analytics.modelplots.plot_calibration_holdout`),
     with the baseline drawn on the same axes."""
     check_lang(lang)
@@ -908,7 +929,7 @@ def plot_purchases_by_frequency(value: ValueModels, *, lang: str = "en", ax=None
     return _done(ax, lang, "calibration_holdout")
 
 
-def plot_p_alive_matrix(value: ValueModels, *, lang: str = "en", ax=None):
+def plot_p_alive_matrix(value: ValueModels, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """The BG/NBD probability-alive matrix for a customer observed as long as the oldest.
 
     :func:`crmkit.analytics.diagnostics.probability_alive_matrix` drawn by
@@ -926,7 +947,8 @@ def plot_p_alive_matrix(value: ValueModels, *, lang: str = "en", ax=None):
     return plot_probability_alive(matrix, lang=lang, ax=ax)
 
 
-def plot_rule_check(check: pd.DataFrame, *, top: int = 10, lang: str = "en", ax=None):
+def plot_rule_check(check: pd.DataFrame, *, top: int = 10, lang: str = "en",
+                    ax: Axes | None = None) -> Axes:
     """The strongest rules: lift before the cutoff and in the holdout (★ = a true pair)."""
     check_lang(lang)
     rows = check.head(top)

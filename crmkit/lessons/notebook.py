@@ -32,7 +32,9 @@ False
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -52,9 +54,15 @@ from ..i18n import (
 )
 from .parameters import check_parameters
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+#: A lesson table: what :func:`localize` and :func:`readable` take, and give back.
+Table = TypeVar("Table", pd.DataFrame, pd.Series)
+
 __all__ = ["setup", "localize", "readable", "for_reader", "say", "set_style", "alt_text",
            "shorten", "section", "shop_title", "money", "is_own_data", "campaign_label", "raw",
-           "RawData"]
+           "RawData", "Table"]
 
 
 def set_style(lang: str = "en") -> None:
@@ -78,7 +86,7 @@ def set_style(lang: str = "en") -> None:
         _describe_images(lang)
 
 
-def alt_text(fig, lang: str = "en") -> str:
+def alt_text(fig: Figure, lang: str = "en") -> str:
     """What a figure shows in words: its description, else its titles.
 
     >>> import matplotlib
@@ -94,13 +102,13 @@ def alt_text(fig, lang: str = "en") -> str:
     if said:
         return said
     titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
-    if fig._suptitle is not None and fig._suptitle.get_text():
-        titles.insert(0, fig._suptitle.get_text())
+    if fig.get_suptitle():
+        titles.insert(0, fig.get_suptitle())
     return t("plot_alt.titled", lang).format(title="; ".join(titles) or t(
         "plot_alt.untitled", lang))
 
 
-_IMAGES = {"lang": "en", "hooked": False}
+_IMAGES: dict[str, Any] = {"lang": "en", "hooked": False}
 
 
 def _describe_images(lang: str) -> None:
@@ -120,7 +128,7 @@ def _describe_images(lang: str) -> None:
         _IMAGES["hooked"] = True
 
 
-def _wrap_png_printer(ip) -> None:
+def _wrap_png_printer(ip: Any) -> None:  # IPython's shell
     from matplotlib.figure import Figure
 
     formatter = ip.display_formatter.formatters["image/png"]
@@ -131,7 +139,7 @@ def _wrap_png_printer(ip) -> None:
     if getattr(inner, "crmkit_alt", False):
         return
 
-    def png(fig):
+    def png(fig: Figure) -> tuple[bytes, dict[str, str]] | None:
         data = inner(fig)
         return None if data is None else (data, {"alt": alt_text(fig, _IMAGES["lang"])})
 
@@ -141,7 +149,7 @@ def _wrap_png_printer(ip) -> None:
 
 def setup(*, profile: str = "sports_shop", n_customers: int | None = None, seed: int = 0,
           start: str = "2024-01-01", end: str = "2025-12-31", lang: str = "en",
-          data_dir: str | None = None, **more) -> CRMData:
+          data_dir: str | None = None, **more: object) -> CRMData:
     """Check a notebook's parameters and return its data (a clear error names the bad one).
 
     The rules are those of :mod:`crmkit.lessons.parameters` (the same ones
@@ -171,7 +179,7 @@ def _in_notebook() -> bool:
     return get_ipython() is not None
 
 
-def _label(name, lang: str):
+def _label(name: object, lang: str) -> object:
     if not isinstance(name, str):
         return name
     cat = catalog()
@@ -183,7 +191,7 @@ def _label(name, lang: str):
     return name
 
 
-def localize(table: pd.DataFrame | pd.Series, lang: str = "en"):
+def localize(table: Table, lang: str = "en") -> Table:
     """A copy of ``table`` whose column names, index names and labels speak ``lang``.
 
     In Spanish, dates and times are written as Spanish readers write them
@@ -211,7 +219,7 @@ def localize(table: pd.DataFrame | pd.Series, lang: str = "en"):
         elif pd.api.types.is_datetime64_any_dtype(out.dtype):
             out = _dates(out, lang)
     # row labels are mostly category values (a segment, a state); fall back to names
-    def row(v):
+    def row(v: object) -> object:
         return _label(_value(v, lang), lang)
 
     names = [_label(n, lang) for n in out.index.names]
@@ -232,7 +240,7 @@ def _dates(values: pd.Series, lang: str) -> pd.Series:
     return values.map(lambda v: written[v] if pd.notna(v) else v).astype(object)
 
 
-def _value(v, lang: str):
+def _value(v: Any, lang: str) -> Any:  # a table's cell: any value
     """A category value (a state, channel, role...) in ``lang``; other text unchanged.
 
     A value made of several joined by `` · `` (``"store · delivered"``) is
@@ -274,7 +282,7 @@ class RawData:
     True
     """
 
-    def __init__(self, content):
+    def __init__(self, content: pd.DataFrame | pd.Series | list[str]) -> None:
         self.content = content
 
     def __repr__(self) -> str:
@@ -293,7 +301,7 @@ class RawData:
         return f'<div lang="zxx">{inner}</div>'
 
 
-def raw(content) -> RawData:
+def raw(content: pd.DataFrame | pd.Series | Iterable[str]) -> RawData:
     """``content`` (a table, or lines of a file) to be shown as data, not prose."""
     return RawData(content if isinstance(content, pd.DataFrame | pd.Series) else list(content))
 
@@ -307,7 +315,7 @@ def shorten(values: pd.Series, width: int = 70) -> pd.Series:
     >>> shorten(pd.Series(["short", "2025-01-31;Zaragoza;7,95;delivered"]), width=25).tolist()
     ['short', '2025-01-31;Zaragoza;7,95…']
     """
-    def cut(text):
+    def cut(text: object) -> object:
         if not isinstance(text, str) or len(text) <= width:
             return text
         head = text[:width]
@@ -321,7 +329,7 @@ def shorten(values: pd.Series, width: int = 70) -> pd.Series:
 MISSING = "—"
 
 
-def readable(table: pd.DataFrame | pd.Series, lang: str = "en", *, missing: str = MISSING):
+def readable(table: Table, lang: str = "en", *, missing: str = MISSING) -> Table:
     """A copy of ``table`` a person can read in ``lang``: whole numbers written through the
     locale formatter (``69.659`` in Spanish), and no ``None``, ``nan`` or ``NaT``: a missing
     value reads ``missing``. Decimal columns without a gap are left to pandas' display
@@ -356,7 +364,7 @@ def readable(table: pd.DataFrame | pd.Series, lang: str = "en", *, missing: str 
     return out
 
 
-def for_reader(table: pd.DataFrame | pd.Series, lang: str = "en"):
+def for_reader(table: Table, lang: str = "en") -> Table:
     """:func:`localize`, then :func:`readable`: a table as a reader of ``lang`` sees it.
 
     >>> for_reader(pd.DataFrame({"city": [None], "orders": [1500]}), "es").iloc[0].tolist()
@@ -365,21 +373,21 @@ def for_reader(table: pd.DataFrame | pd.Series, lang: str = "en"):
     return readable(localize(table, lang), lang)
 
 
-def _missing(value) -> bool:
+def _missing(value: Any) -> bool:
     try:
         return bool(pd.isna(value))
     except (TypeError, ValueError):  # a list or an array in a cell
         return False
 
 
-def say(key: str, lang: str = "en", **values) -> None:
+def say(key: str, lang: str = "en", **values: object) -> None:
     """Print one of the lesson's sentences (``msg.<key>`` in the catalog) in ``lang``."""
     from ..i18n import format_message, t
 
     print(format_message(t(f"msg.{key}", lang), lang, **values))
 
 
-def section(data, topic: str, lang: str = "en", number=None) -> bool:
+def section(data: CRMData, topic: str, lang: str = "en", number: int | None = None) -> bool:
     """Whether ``data`` has what ``topic`` needs; if not, print a short note saying
     that section ``number`` (or this part) is skipped, in ``lang``."""
     from ..i18n import t
@@ -394,7 +402,7 @@ def section(data, topic: str, lang: str = "en", number=None) -> bool:
     return False
 
 
-def is_own_data(data) -> bool:
+def is_own_data(data: CRMData) -> bool:
     """Whether ``data`` is a real shop's (imported or hand-made), not a synthetic shop.
 
     >>> is_own_data(setup(profile="boutique", n_customers=50))
@@ -405,7 +413,7 @@ def is_own_data(data) -> bool:
     return not (m.get("origin") == "synthetic" or m.get("source") == "crmkit.generate")
 
 
-def shop_title(data, lang: str = "en") -> str:
+def shop_title(data: CRMData, lang: str = "en") -> str:
     """The shop's name for titles: the profile's label for a synthetic shop, else its own."""
     from ..i18n import t
 
@@ -415,7 +423,7 @@ def shop_title(data, lang: str = "en") -> str:
     return data.shop_name
 
 
-def money(data, lang: str = "en") -> str:
+def money(data: CRMData, lang: str = "en") -> str:
     """The symbol of the shop's currency as ``lang`` writes it (Babel's CLDR data)."""
     from babel.numbers import get_currency_symbol
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..dataset.days import parse_day
+from ..dataset.days import DayLike, parse_day
 from ..dataset.profiles import PROFILE_NAMES
 from ..errors import ParameterError, check_choice
 from ..i18n import check_lang
@@ -48,7 +48,8 @@ MAX_YEARS = 10
 MAX_SLA_HOURS = 24 * 365
 
 
-def _whole(name: str, value, lo: int, hi: int, *, none_ok: bool = False, note: str = ""):
+def _whole(name: str, value: Any, lo: int, hi: int, *, none_ok: bool = False, note: str = ""
+           ) -> int | None:
     if value is None and none_ok:
         return None
     ok = (isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -59,14 +60,14 @@ def _whole(name: str, value, lo: int, hi: int, *, none_ok: bool = False, note: s
     return int(value)
 
 
-def _day(name: str, value):
+def _day(name: str, value: Any) -> DayLike:
     if isinstance(value, date):  # a date or Timestamp given from Python
         return value
     parse_day(name, value)
     return value
 
 
-def _folder(name: str, value, *, must_exist: bool):
+def _folder(name: str, value: Any, *, must_exist: bool) -> str | Path | None:
     if value is None:
         return None
     if not isinstance(value, (str, Path)) or not str(value).strip():
@@ -88,7 +89,7 @@ def _real(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
-def _hours(name: str, value):
+def _hours(name: str, value: Any) -> float:
     ok = _real(value) and math.isfinite(value) and 0 < value <= MAX_SLA_HOURS
     if not ok:
         raise ParameterError(f"{name}={value!r} must be a number of hours above 0 and at most "
@@ -96,7 +97,7 @@ def _hours(name: str, value):
     return value
 
 
-def _share(name: str, value, hi: float, example: str):
+def _share(name: str, value: Any, hi: float, example: str) -> float:
     ok = _real(value) and math.isfinite(value) and 0 < value < hi
     if not ok:
         raise ParameterError(f"{name}={value!r} must be a number between 0 and {hi}, "
@@ -104,7 +105,7 @@ def _share(name: str, value, hi: float, example: str):
     return value
 
 
-def _student(name: str, value):
+def _student(name: str, value: Any) -> str | None:
     pattern = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}"
     ok = value is None or (isinstance(value, str) and re.fullmatch(pattern, value) is not None)
     if not ok:
@@ -136,7 +137,7 @@ RULES: dict[str, Callable[[str, Any], Any]] = {
 }
 
 
-def _margin(name: str, value):
+def _margin(name: str, value: Any) -> float:
     ok = _real(value) and math.isfinite(value) and 0 <= value < 1
     if not ok:
         raise ParameterError(f"{name}={value!r} must be the share of revenue left after the "

@@ -23,13 +23,16 @@ Numbers, percentages and month names on the axes follow ``lang`` too:
 
 from __future__ import annotations
 
-import datetime as _dt
+from collections.abc import Mapping
+from datetime import date
 from typing import cast
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from babel.lists import format_list
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
 
 from ..analytics.concepts import sales_pipeline, social_activity, spend_by_age_and_gender
@@ -37,6 +40,7 @@ from ..analytics.levels import level_completeness, reachable_by_action
 from ..analytics.service import state_durations, tickets_by_state, transition_counts
 from ..analytics.tracking import order_value, orders_by_hour
 from ..dataset.backoffice import STATE_ROLES
+from ..dataset.crmdata import CRMData
 from ..dataset.schema import TICKET_STATES
 from ..errors import ParameterError
 from ..i18n import (
@@ -77,22 +81,22 @@ __all__ = [
 PALETTE = ("#0173b2", "#de8f05", "#029e73", "#d55e00", "#cc78bc", "#ca9161")
 
 
-def _ax(ax, size=(8, 4)):
+def _ax(ax: Axes | None, size: tuple[float, float] = (8, 4)) -> Axes:
     if ax is None:
         _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
 
 
-def _say(ax, key: str, lang: str, **values):
+def _say(ax: Axes, key: str, lang: str, **values: object) -> Axes:
     """Describe the picture on ``ax`` with the catalog's sentence ``plot_alt.<key>``."""
     return describe_figure(ax, format_message(t(f"plot_alt.{key}", lang), lang, **values))
 
 
-def _month(day, lang: str) -> str:
+def _month(day: str | date, lang: str) -> str:
     return format_date(day, lang, skeleton="yMMM")
 
 
-def _label(code, lang: str, group: str = "value") -> str:
+def _label(code: object, lang: str, group: str = "value") -> str:
     """The catalog's label of a data code (``group.code``); a code it lacks, as it is."""
     key = f"{group}.{code}"
     return t(key, lang) if key in catalog() else str(code)
@@ -102,7 +106,7 @@ def _unit(currency: str | None) -> str:
     return f" ({currency})" if currency else ""
 
 
-def plot_level_pyramid(data, *, lang: str = "en", ax=None):
+def plot_level_pyramid(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Share of customers covered at each data level, alone and together with the lower ones."""
     table = level_completeness(data)
     ax = _ax(ax)
@@ -124,7 +128,7 @@ def plot_level_pyramid(data, *, lang: str = "en", ax=None):
                 first=format_percent(table["share_cumulative"].iloc[0], lang))
 
 
-def plot_reach(data, *, lang: str = "en", ax=None):
+def plot_reach(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Customers each marketing action can reach."""
     reach = reachable_by_action(data)
     ax = _ax(ax)
@@ -143,7 +147,7 @@ def plot_reach(data, *, lang: str = "en", ax=None):
                 best=format_number(int(reach["customers"].max()), lang))
 
 
-def plot_workflow(data, *, lang: str = "en", ax=None):
+def plot_workflow(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """The incident workflow as a state machine: backlog in each state, moves between them."""
     backlog = tickets_by_state(data)["tickets"]
     moves = transition_counts(data).set_index(["from", "to"])["incidents"]
@@ -176,7 +180,8 @@ def plot_workflow(data, *, lang: str = "en", ax=None):
     return _say(ax, "workflow", lang, n=n)
 
 
-def plot_time_in_state(data, *, lang: str = "en", sla_hours: float | None = None, ax=None):
+def plot_time_in_state(data: CRMData, *, lang: str = "en", sla_hours: float | None = None,
+                       ax: Axes | None = None) -> Axes:
     """Hours incidents spend in each state (log scale), with an optional service level."""
     d = state_durations(data).dropna(subset=["hours"])
     ax = _ax(ax)
@@ -200,7 +205,7 @@ def plot_time_in_state(data, *, lang: str = "en", sla_hours: float | None = None
     return _say(ax, "time_in_state", lang, n=len(states))
 
 
-def plot_pipeline(data, *, lang: str = "en", ax=None):
+def plot_pipeline(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """The sales pipeline: negotiations per stage and their value."""
     pipe = sales_pipeline(data)
     ax = _ax(ax, (8, 3.5))
@@ -219,7 +224,7 @@ def plot_pipeline(data, *, lang: str = "en", ax=None):
     return _say(ax, "pipeline", lang, n=len(pipe))
 
 
-def plot_social(data, *, lang: str = "en", ax=None):
+def plot_social(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Visits that came from social networks, per month, and the orders they brought."""
     social = social_activity(data)
     months = cast(pd.PeriodIndex, social.index).to_timestamp()  # one row per month
@@ -237,7 +242,7 @@ def plot_social(data, *, lang: str = "en", ax=None):
                 end=_month(months.max(), lang))
 
 
-def plot_orders_by_hour(data, *, lang: str = "en", ax=None):
+def plot_orders_by_hour(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Orders by hour of the day and channel: when customers reach the shop."""
     table = orders_by_hour(data)
     ax = _ax(ax)
@@ -255,7 +260,7 @@ def plot_orders_by_hour(data, *, lang: str = "en", ax=None):
     return _say(ax, "orders_by_hour", lang, hour=int(cast(int, table.sum(axis=1).idxmax())))
 
 
-def plot_monthly_revenue(data, *, lang: str = "en", ax=None):
+def plot_monthly_revenue(data: CRMData, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Revenue per month, by channel."""
     o = data.orders[data.orders["status"] != "cancelled"]
     value = order_value(data).reindex(o["order_id"]).to_numpy()
@@ -276,7 +281,7 @@ def plot_monthly_revenue(data, *, lang: str = "en", ax=None):
                 end=_month(pivot.index.max(), lang))
 
 
-def plot_stock(data, product_id: int, *, lang: str = "en", ax=None):
+def plot_stock(data: CRMData, product_id: int, *, lang: str = "en", ax: Axes | None = None) -> Axes:
     """Stock on hand of one product over time, with the deliveries that refilled it."""
     inv = data.inventory[data.inventory["product_id"] == product_id]
     ax = _ax(ax, (9, 3.5))
@@ -285,7 +290,7 @@ def plot_stock(data, product_id: int, *, lang: str = "en", ax=None):
     rec = inv[inv["units_received"] > 0]
     ax.scatter(rec["date"], rec["on_hand"], s=10, color=PALETTE[2], zorder=3,
                label=t("column.units_received", lang))
-    name = data.products.set_index("product_id").loc[product_id, "name"]
+    name = cast(str, data.products.set_index("product_id").loc[product_id, "name"])
     ax.set_title(f"{t('chart.stock_title', lang)}: {name}")
     ax.set_ylabel(t("chart.units", lang))
     date_axis(ax, lang)
@@ -296,7 +301,8 @@ def plot_stock(data, product_id: int, *, lang: str = "en", ax=None):
 
 
 
-def plot_spend_by_age_gender(data, *, lang: str = "en", min_customers: int = 5, ax=None):
+def plot_spend_by_age_gender(data: CRMData, *, lang: str = "en", min_customers: int = 5,
+                             ax: Axes | None = None) -> Axes:
     """Heat map of the average spend per customer by age band and gender (analytical CRM).
 
     The numbers are :func:`crmkit.analytics.concepts.spend_by_age_and_gender`'s: a
@@ -342,7 +348,7 @@ def _drilled(months: pd.DataFrame) -> tuple[int, int]:
 
 
 def plot_drill_down(year_quarter: pd.DataFrame, quarters: pd.DataFrame, months: pd.DataFrame,
-                    *, lang: str = "en", currency: str | None = None):
+                    *, lang: str = "en", currency: str | None = None) -> Figure:
     """Roll-up and drill-down side by side: revenue per year, per quarter of one year, per
     month of one quarter (the figure, with three axes).
 
@@ -378,7 +384,7 @@ def plot_drill_down(year_quarter: pd.DataFrame, quarters: pd.DataFrame, months: 
 
 
 def plot_spend_per_customer(spend: pd.Series, *, lang: str = "en", currency: str | None = None,
-                            bins: int = 40, ax=None):
+                            bins: int = 40, ax: Axes | None = None) -> Axes:
     """Histogram of what each customer spent (one value per customer), counts on a log scale.
 
     Spend is skewed: a few customers spend many times the rest, so the counts are drawn
@@ -422,7 +428,7 @@ def _amount(value: float, lang: str, symbol: str | None) -> str:
 
 
 def plot_acquisition(report: pd.DataFrame, *, lang: str = "en", currency: str | None = None,
-                     ax=None):
+                     ax: Axes | None = None) -> Axes:
     """Horizontal bars: the revenue of the customers each acquisition channel brought.
 
     ``report`` is :func:`crmkit.analytics.concepts.acquisition_report`'s table (one row
@@ -441,7 +447,8 @@ def plot_acquisition(report: pd.DataFrame, *, lang: str = "en", currency: str | 
     return _say(ax, "acquisition", lang, n=len(revenue), best=_label(revenue.idxmax(), lang))
 
 
-def plot_segments_over_time(counts: pd.DataFrame, *, lang: str = "en", ax=None):
+def plot_segments_over_time(counts: pd.DataFrame, *, lang: str = "en",
+                            ax: Axes | None = None) -> Axes:
     """Grouped bars: customers per segment on a few days, each count written on its bar.
 
     ``counts`` has one row per segment code and one column per day; a column named by a
@@ -450,7 +457,7 @@ def plot_segments_over_time(counts: pd.DataFrame, *, lang: str = "en", ax=None):
     """
     if counts.empty:
         raise ParameterError("pass a table of customers per segment (rows) and day (columns).")
-    days = [format_date(c, lang) if isinstance(c, pd.Timestamp | _dt.date) else
+    days = [format_date(c, lang) if isinstance(c, pd.Timestamp | date) else
             _label(c, lang, "label") for c in counts.columns]
     x = np.arange(len(counts))
     width = 0.8 / counts.shape[1]
@@ -473,7 +480,8 @@ def plot_segments_over_time(counts: pd.DataFrame, *, lang: str = "en", ax=None):
                                  locale=LOCALES[lang]))
 
 
-def plot_query_time(seconds, *, lang: str = "en", ax=None):
+def plot_query_time(seconds: Mapping[str, float], *, lang: str = "en",
+                    ax: Axes | None = None) -> Axes:
     """Horizontal bars: how long the same question takes on each model, in milliseconds.
 
     ``seconds`` maps each model's code (``star``, ``snowflake``; named by the catalog)

@@ -62,7 +62,7 @@ GRIDS = 8
 #: PBKDF2 rounds of a digest in a student's book (about 4 ms each).
 ITERATIONS = 5000
 
-def say(key: str, lang: str, **kw) -> str:
+def say(key: str, lang: str, **kw: object) -> str:
     """A detail of a verdict in ``lang``: the catalog's ``verdict.<key>``, filled in."""
     return format_message(t(f"verdict.{key}", lang), lang, **kw)
 
@@ -264,7 +264,7 @@ class Seal:
         return "wrong_shape", say("expected_kind", lang, want=t(f"answer_kind.{self.kind}", lang),
                                   got=t(f"answer_kind.{got}", lang))
 
-    def _judge_number(self, answer, got, lang, query):
+    def _judge_number(self, answer: Any, got: str, lang: str, query: bool) -> tuple[str, str]:
         typed = answer
         if lang != "en":
             answer, got = _decimal_comma(answer, got, lang)
@@ -286,7 +286,7 @@ class Seal:
         near = self._in_cell("n", a) or (1 <= d <= 4 and self._has(f"d{d}:{a:.{d}f}"))
         return ("close" if near else "incorrect"), ""
 
-    def _judge_text(self, answer, got, lang, query):
+    def _judge_text(self, answer: Any, got: str, lang: str, query: bool) -> tuple[str, str]:
         if got in ("collection", "series", "table"):
             return "wrong_shape", say("expected_one_query" if query else "expected_one", lang,
                                       n=len(answer))
@@ -296,12 +296,13 @@ class Seal:
             return self._shape(got, lang)
         return ("correct" if self._has(f"t:{fold(answer)}") else "incorrect"), ""
 
-    def _judge_bool(self, answer, got, lang, query):
+    def _judge_bool(self, answer: Any, got: str, lang: str, query: bool) -> tuple[str, str]:
         if got != "bool":
             return self._shape(got, lang)
         return ("correct" if self._has(f"b:{bool(answer)}") else "incorrect"), ""
 
-    def _judge_collection(self, answer, got, lang, query):
+    def _judge_collection(self, answer: Any, got: str, lang: str, query: bool
+                          ) -> tuple[str, str]:
         if got not in ("collection", "series"):
             return self._shape(got, lang)
         items = list(answer)
@@ -310,7 +311,7 @@ class Seal:
         token = _collection_token(items, self.ordered)
         return ("correct" if self._has(token) else "incorrect"), ""
 
-    def _judge_frame(self, answer, got, lang, query):
+    def _judge_frame(self, answer: Any, got: str, lang: str, query: bool) -> tuple[str, str]:
         if self.kind == "series" and got == "table" and answer.shape[1] == 1:
             answer, got = answer.iloc[:, 0], "series"
         if got != self.kind:

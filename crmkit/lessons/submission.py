@@ -46,7 +46,7 @@ CHECKS_ENV = "CRMKIT_CHECK_LOG"
 class Opaque(str):
     """A value the log could not keep (an object): its type name, never equal to an answer."""
 
-    def __eq__(self, other):  # pragma: no cover - trivial
+    def __eq__(self, other: object) -> bool:  # pragma: no cover - trivial
         return False
 
     __hash__ = str.__hash__

@@ -36,15 +36,26 @@ import base64
 import html
 import io
 import unicodedata
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..errors import ParameterError, check_choice
 from ..i18n import check_lang, describe_figure, format_number, number_axis, t
+from ..warehouse.connection import WarehouseLike
 from ..warehouse.cube import ALL, cube
 from .exercises import problem
+
+if TYPE_CHECKING:
+    import ipywidgets as w
+    from IPython.display import DisplayHandle
+
+    #: The explorer's controls: their box and the rows, columns and measure pickers.
+    Controls = tuple[w.HBox, w.Dropdown, w.Dropdown, w.Dropdown]
 
 __all__ = ["DIMENSIONS", "MEASURES", "cube_view", "plot_cube_view", "default_columns",
            "view_bundle", "cube_explorer"]
@@ -66,7 +77,7 @@ _MISSING = ("(none)", "(unknown)")
 _COLUMN_CHOICES = ("channel", "segment", "quarter", "year")
 
 
-def _sort_key(label) -> tuple:
+def _sort_key(label: object) -> tuple[int, float, str]:
     """Numbers in numeric order, then texts in dictionary order (accents ignored)."""
     text = str(label)
     try:
@@ -78,7 +89,7 @@ def _sort_key(label) -> tuple:
     return (2 if text in _MISSING else 1, 0.0, folded)
 
 
-def _ordered(labels) -> list:
+def _ordered(labels: Iterable[object]) -> list:
     return sorted((v for v in labels if v != ALL), key=_sort_key) + [ALL]
 
 
@@ -97,7 +108,7 @@ def _fold_missing(view: pd.DataFrame, axis: int) -> pd.DataFrame:
         merged.groupby(level=0, sort=False).sum()
 
 
-def cube_view(warehouse, *, rows: str = "department", columns: str = "channel",
+def cube_view(warehouse: WarehouseLike, *, rows: str = "department", columns: str = "channel",
               measure: str = "revenue", table: str = "marts.v_sales",
               where: str | None = None) -> pd.DataFrame:
     """A cross table of ``measure`` by two dimensions, with ``'(all)'`` subtotals last.
@@ -121,8 +132,8 @@ def cube_view(warehouse, *, rows: str = "department", columns: str = "channel",
     return view
 
 
-def default_columns(warehouse, *, rows: str = "department", table: str = "marts.v_sales"
-                    ) -> str:
+def default_columns(warehouse: WarehouseLike, *, rows: str = "department",
+                    table: str = "marts.v_sales") -> str:
     """The first of channel, segment, quarter, year with two values or more in this shop.
 
     A web-only shop has one channel: a view by channel would be a single column.
@@ -157,7 +168,7 @@ def _title(view: pd.DataFrame, measure: str, lang: str) -> str:
 
 
 def plot_cube_view(view: pd.DataFrame, *, measure: str = "revenue", lang: str = "en",
-                   ax=None):
+                   ax: Axes | None = None) -> Axes:
     """A heat map of a :func:`cube_view` (subtotals left out), values written in the cells."""
     import seaborn as sns
 
@@ -204,7 +215,7 @@ def _png(view: pd.DataFrame, measure: str, lang: str) -> bytes:
     return buf.getvalue()
 
 
-def view_bundle(warehouse, *, rows: str, columns: str, measure: str = "revenue",
+def view_bundle(warehouse: WarehouseLike, *, rows: str, columns: str, measure: str = "revenue",
                 lang: str = "en", table: str = "marts.v_sales"
                 ) -> tuple[dict, pd.DataFrame | None]:
     """One complete view as a display bundle (table and heat map together), and its data.
@@ -246,7 +257,7 @@ def _widgets_available() -> bool:
     return True
 
 
-def cube_explorer(warehouse, *, rows: str = "department", columns: str | None = None,
+def cube_explorer(warehouse: WarehouseLike, *, rows: str = "department", columns: str | None = None,
                   measure: str = "revenue", lang: str = "en", table: str = "marts.v_sales",
                   interactive: bool | None = None) -> pd.DataFrame | None:
     """Show a view of the sales cube; with ipywidgets, dropdowns above it change it.
@@ -279,7 +290,7 @@ def cube_explorer(warehouse, *, rows: str = "department", columns: str | None = 
     return view
 
 
-def _controls(rows, columns, measure, lang):
+def _controls(rows: str, columns: str, measure: str, lang: str) -> Controls:
     import ipywidgets as w
 
     dims = [(_label(d, lang), d) for d in DIMENSIONS]
@@ -293,7 +304,7 @@ def _controls(rows, columns, measure, lang):
     return box, pick_rows, pick_cols, pick_measure
 
 
-def _controls_bundle(box, lang: str) -> dict:
+def _controls_bundle(box: w.HBox, lang: str) -> dict:
     bundle = box._repr_mimebundle_() or {}
     if isinstance(bundle, tuple):
         bundle = bundle[0]
@@ -301,10 +312,11 @@ def _controls_bundle(box, lang: str) -> dict:
     return {**bundle, "text/plain": t("msg.cube_explorer_static", lang)}
 
 
-def _connect(controls, handle, warehouse, lang, table) -> None:
+def _connect(controls: Controls, handle: DisplayHandle, warehouse: WarehouseLike, lang: str,
+             table: str) -> None:
     _, pick_rows, pick_cols, pick_measure = controls
 
-    def redraw(*_):
+    def redraw(*_event: object) -> None:
         # the whole new view is built first, then sent as one update of the one output
         try:
             bundle, _ = view_bundle(warehouse, rows=pick_rows.value, columns=pick_cols.value,
