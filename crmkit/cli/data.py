@@ -23,13 +23,14 @@ def _generate_arguments(g: argparse.ArgumentParser) -> None:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from ..dataset.synth import generate
+    """Written table by table (:func:`~crmkit.dataset.synth.write_shop`): a big shop needs
+    the memory of its largest table, not of every table at once."""
+    from ..dataset.synth import write_shop
 
     t0 = time.perf_counter()
-    data = generate(args.profile, n_customers=args.customers, start=args.start,
-                    end=args.end, seed=args.seed)
-    path = data.save(args.out, format=args.format)
-    print(f"{data!r}\nwritten to {path} in {time.perf_counter() - t0:.1f} s")
+    path = write_shop(args.out, args.profile, n_customers=args.customers, start=args.start,
+                      end=args.end, seed=args.seed, format=args.format)
+    print(f"{args.profile} shop written to {path} in {time.perf_counter() - t0:.1f} s")
     return 0
 
 
