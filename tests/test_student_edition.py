@@ -117,6 +117,13 @@ def test_nothing_reachable_from_a_book_holds_an_answer_or_computes_one(stem):
     assert len(wanted) >= 5  # the attack has something to look for
     reached = _reachable(book)
     assert not [o for o in reached if id(o) in solvers]
+    _holds_none(reached, wanted)
+    with pytest.raises(Exception, match="keeps no answers"):
+        book._by_name[book.names[1]].solve(book.lesson)
+
+
+def _holds_none(reached, wanted) -> None:
+    """No text or number among the ``reached`` objects is one of the ``wanted`` answers."""
     texts = {o.casefold() for o in reached if isinstance(o, str)}
     numbers = [o for o in reached if isinstance(o, int | float) and not isinstance(o, bool)]
     for right in wanted:
@@ -124,8 +131,6 @@ def test_nothing_reachable_from_a_book_holds_an_answer_or_computes_one(stem):
             assert right.casefold() not in texts, right
         else:
             assert not any(abs(float(n) - right) <= 1e-9 * max(1, abs(right)) for n in numbers)
-    with pytest.raises(Exception, match="keeps no answers"):
-        book._by_name[book.names[1]].solve(book.lesson)
 
 
 @pytest.fixture(scope="module")
@@ -167,13 +172,7 @@ def test_nothing_reachable_from_a_waiting_book_holds_an_answer_or_computes_one(
     own = {id(o) for o in _reachable(book.lesson)}
     reached = [o for o in _reachable(book) if id(o) not in own]
     assert not [o for o in reached if id(o) in solvers]
-    texts = {o.casefold() for o in reached if isinstance(o, str)}
-    numbers = [o for o in reached if isinstance(o, int | float) and not isinstance(o, bool)]
-    for right in wanted:
-        if isinstance(right, str):
-            assert right.casefold() not in texts, right
-        else:
-            assert not any(abs(float(n) - right) <= 1e-9 * max(1, abs(right)) for n in numbers)
+    _holds_none(reached, wanted)
 
 
 def _solution_lines(stem: str) -> dict[str, list[str]]:

@@ -54,7 +54,7 @@ import numpy as np
 from ..errors import DatasetError
 
 __all__ = ["Record", "Reject", "ReadResult", "read_delimited", "read_header", "decode_line",
-           "plain_text", "line_bounds", "where"]
+           "plain_text", "line_bounds", "byte_positions"]
 
 # control characters other than tab: never part of a text export
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -128,10 +128,10 @@ _TAB_SPACE[[9, 32]] = True
 _MANY_PADDED = 10_000
 
 
-def where(buf: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def byte_positions(buf: np.ndarray, test: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
     r"""Positions in ``buf`` where ``test(chunk)`` holds, a chunk at a time (little memory).
 
-    >>> where(np.frombuffer(b"a\nb\n", dtype=np.uint8), lambda b: b == 10).tolist()
+    >>> byte_positions(np.frombuffer(b"a\nb\n", dtype=np.uint8), lambda b: b == 10).tolist()
     [1, 3]
     """
     parts = [np.flatnonzero(test(buf[at:at + _CHUNK])) + at for at in range(0, len(buf), _CHUNK)]
@@ -145,7 +145,7 @@ def line_bounds(data: bytes) -> tuple[np.ndarray, np.ndarray]:
     [[0, 4, 6], [4, 6, 7]]
     """
     buf = np.frombuffer(data, dtype=np.uint8)
-    newline = where(buf, lambda b: b == 10)
+    newline = byte_positions(buf, lambda b: b == 10)
     if len(buf) and buf[-1] != 10:
         newline = np.append(newline, len(buf) - 1)
     ends = newline + 1

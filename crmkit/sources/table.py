@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 
 from ..errors import SourceError
 from .encoding import decide_encoding
-from .lines import MAX_RECORD_LINES, decode_line, line_bounds, plain_text, where
+from .lines import MAX_RECORD_LINES, byte_positions, decode_line, line_bounds, plain_text
 
 __all__ = [
     "TextTable",
@@ -139,7 +139,7 @@ def read_text_table(path: str | Path, *, encoding: str | None = None, delimiter:
             frame, broken = fast
             return TextTable(path, frame, file_encoding, delim, header, [], broken)
     elif delim != WHITESPACE and header and not names:
-        mixed = _quoted_frame(data, line_encoding, delim, keep=columns)
+        mixed = _quoted_frame(data, line_encoding, delim, keep=columns, bounds=bounds)
         if mixed is not None:
             frame, blank, broken = mixed
             return TextTable(path, frame, file_encoding, delim, header, blank, broken)
@@ -283,7 +283,8 @@ def _utf8(data: bytes) -> bool:
 
 
 def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"',
-                  keep: Collection[str] | None = None
+                  keep: Collection[str] | None = None,
+                  bounds: tuple[np.ndarray, np.ndarray] | None = None
                   ) -> tuple[pd.DataFrame, list[int], list[Broken]] | None:
     """A delimited file with quotes (or blank lines, odd bytes, broken lines) read at C speed
     where it is simple, carefully where it is not.
@@ -302,11 +303,7 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"',
     if data.count(b"\r") != data.count(b"\r\n") or data.startswith(codecs.BOM_UTF8):
         return None
     buf = np.frombuffer(data, dtype=np.uint8)
-    newline = where(buf, lambda b: b == 10)
-    if len(buf) and buf[-1] != 10:
-        newline = np.append(newline, len(buf) - 1)
-    ends = (newline + 1).astype(np.int64)
-    starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
+    starts, ends = line_bounds(data) if bounds is None else bounds
     n = len(starts)
     if n < 2:
         return None
@@ -315,9 +312,9 @@ def _quoted_frame(data: bytes, encoding: str, delim: str, quote: str = '"',
     if len(cols) < 2 or len(set(cols)) != len(cols):
         return None
     width = len(cols)
-    quotes = np.bincount(np.searchsorted(ends, where(buf, lambda b: b == ord(quote)),
+    quotes = np.bincount(np.searchsorted(ends, byte_positions(buf, lambda b: b == ord(quote)),
                                          side="right"), minlength=n)[:n]
-    control = np.bincount(np.searchsorted(ends, where(buf, lambda b: _CONTROL[b]),
+    control = np.bincount(np.searchsorted(ends, byte_positions(buf, lambda b: _CONTROL[b]),
                                           side="right"), minlength=n)[:n] > 0
     lines = pa.LargeStringArray.from_buffers(n, pa.py_buffer(np.append(starts, ends[-1])),
                                              pa.py_buffer(data))
