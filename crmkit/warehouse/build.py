@@ -39,6 +39,7 @@ import os
 import re
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -528,23 +529,49 @@ def _load(con: duckdb.DuckDBPyConnection, folder: Path, years: int = PLAUSIBLE_Y
     if not con.execute("SELECT count(*) FROM meta.shop").fetchall()[0][0]:
         con.execute("INSERT INTO meta.shop VALUES ('EUR')")  # the extracts' money is in euros
     lo, hi, anchor = _window(extracted, years)
-    for name in present:
-        spec = FILES[name]
-        rows_read, rejected, lines_in_file, whole = _read_raw(con, folder / name, spec,
-                                                              batch_id, now)
-        con.execute("INSERT INTO meta.files VALUES (?, ?, ?, ?)",
-                    [batch_id, name, digests[name], lines_in_file])
-        loaded, quarantined, inferred = _stage(con, name, batch_id, seq, lo, hi, anchor,
-                                               rejected)
-        con.execute(
-            "INSERT INTO meta.load_report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [batch_id, name, spec.system, rows_read, loaded, quarantined, lines_in_file,
-             rows_read == loaded + quarantined and whole, inferred])
+    # each file's check runs in a thread while DuckDB (which leaves Python's lock free) reads
+    # and stages the files before it
+    pool = ThreadPoolExecutor(max_workers=1)
+    try:
+        checks = {name: pool.submit(_check_plain, folder / name, FILES[name])
+                  for name in present}
+        for name in present:
+            _load_file(con, folder, name, checks[name].result(), batch_id, seq, now,
+                       digests[name], (lo, hi, anchor))
+    finally:
+        pool.shutdown(cancel_futures=True)
     _rebuild_marts(con)
 
 
+def _load_file(con: duckdb.DuckDBPyConnection, folder: Path, name: str,
+               check: tuple[str | None, int], batch_id: str, seq: int, now: datetime,
+               digest: str, window: tuple[date, date, date]) -> None:
+    """Read one extract into raw, stage it, and write its line of the load report."""
+    spec = FILES[name]
+    lo, hi, anchor = window
+    rows_read, rejected, lines_in_file, whole = _read_raw(con, folder / name, spec,
+                                                          batch_id, now, check)
+    con.execute("INSERT INTO meta.files VALUES (?, ?, ?, ?)",
+                [batch_id, name, digest, lines_in_file])
+    loaded, quarantined, inferred = _stage(con, name, batch_id, seq, lo, hi, anchor,
+                                           rejected)
+    con.execute(
+        "INSERT INTO meta.load_report VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [batch_id, name, spec.system, rows_read, loaded, quarantined, lines_in_file,
+         rows_read == loaded + quarantined and whole, inferred])
+
+
+def _check_plain(path: Path, spec: FileSpec) -> tuple[str | None, int]:
+    """Why ``path`` must be read line by line (None when DuckDB's reader reads it right,
+    see :func:`crmkit.sources.lines.plain_text`), and how many lines it has."""
+    data = path.read_bytes()
+    why = plain_text(data, encoding=spec.encoding, delimiter=spec.delimiter)
+    return why, data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
 def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, batch_id: str,
-              now: datetime) -> tuple[int, int, int, bool]:
+              now: datetime, check: tuple[str | None, int] | None = None
+              ) -> tuple[int, int, int, bool]:
     """Read one file into raw.<file>; lines it cannot use go to quarantine.
 
     A plain file (see :func:`crmkit.sources.lines.plain_text`: quoted fields are
@@ -555,14 +582,10 @@ def _read_raw(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, batch_
     files. Returns rows read, rows rejected, lines in the file and whether every
     line was accounted for.
     """
-    data = path.read_bytes()
-    why = plain_text(data, encoding=spec.encoding, delimiter=spec.delimiter)
+    why, lines_in_file = _check_plain(path, spec) if check is None else check
     if why is None:
-        lines_in_file = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-        del data
         read, rejected = _read_plain(con, path, spec, batch_id, now)
         return read, rejected, lines_in_file, read == lines_in_file - 1
-    del data
     got = read_delimited(path, n_fields=len(spec.columns), encoding=spec.encoding,
                          delimiter=spec.delimiter,
                          on_chunk=lambda records, rejects: _insert_records(
@@ -574,23 +597,29 @@ def _read_plain(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, batc
                 now: datetime) -> tuple[int, int]:
     """DuckDB's CSV reader on a plain file, straight into raw.<file>, in one pass.
 
-    Rows arrive in the file's order (``row_number() OVER ()`` keeps it), so the
-    n-th row read is on line n + 1 unless lines before it were rejected: those
-    rows are then moved down by the rejects above them (:func:`_shift_lines`).
-    Structural rejects go to quarantine with their line and text.
+    The rows land first in a new temporary table, in the file's order (the reader
+    runs on every core, and insertion order is kept), so the n-th row read has
+    ``rowid`` n - 1 there and lies on line n + 1 unless lines before it were
+    rejected: those rows are then moved down by the rejects above them
+    (:func:`_shift_lines`). Numbering the rows this way costs nothing, where a
+    ``row_number() OVER ()`` on the read would run on one core. Structural
+    rejects go to quarantine with their line and text.
     """
     table = f"raw.{ident(_stem(spec.name))}"
     columns = "{" + ", ".join(f"{literal(c)}: 'VARCHAR'" for c in spec.columns) + "}"
     cols = ", ".join(ident(c) for c in spec.columns)
-    con.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _reject_scans")
-    n_ok = con.execute(f"""
-        INSERT INTO {table}
-        SELECT {cols}, $batch, $file, row_number() OVER () + 1, $now
+    con.execute("DROP TABLE IF EXISTS _rejects; DROP TABLE IF EXISTS _reject_scans; "
+                "SET preserve_insertion_order = true")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE _read AS SELECT *
         FROM read_csv({literal(path)}, delim={literal(spec.delimiter)},
             header=true, columns={columns}, encoding={literal(spec.encoding)},
             quote='"', escape='"', auto_detect=false, store_rejects=true,
-            rejects_table='_rejects', rejects_scan='_reject_scans')""",
+            rejects_table='_rejects', rejects_scan='_reject_scans')""")
+    n_ok = con.execute(f"INSERT INTO {table} SELECT {cols}, $batch, $file, rowid + 2, $now "
+                       "FROM _read",
                        {"batch": batch_id, "file": spec.name, "now": now}).fetchall()[0][0]
+    con.execute("DROP TABLE _read")
     rejects = con.execute(
         "SELECT line, string_agg(error_type || ': ' || error_message, '; ') AS detail, "
         "any_value(csv_line) AS record FROM _rejects GROUP BY line ORDER BY line").df()
