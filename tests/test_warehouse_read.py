@@ -9,6 +9,7 @@ rows than DuckDB reads in one chunk, on more than one thread).
 
 from __future__ import annotations
 
+import random
 from datetime import datetime
 
 import duckdb
@@ -107,3 +108,29 @@ def test_a_large_file_keeps_every_line_in_order(tmp_path):
 def test_a_quote_that_does_not_close_on_its_line_is_not_plain(body):
     assert plain_text(b"id,name,city\n" + body, encoding="utf-8",
                       delimiter=",") == "quote characters"
+
+
+@pytest.mark.parametrize("few_runs", [0, 1_000])
+def test_both_ways_of_placing_rows_below_rejects_agree_with_the_file(few_runs, tmp_path,
+                                                                     monkeypatch):
+    """One ASOF join (many runs of rejects) and one INSERT per run (few): each row on its line."""
+    monkeypatch.setattr(build, "_FEW_RUNS", few_runs)
+    n = 3_000
+    bad = {k: b"bad" for k in (2, 3, 4, 700, 1_500, 1_502, 2_999, n + 1)}
+    _file(tmp_path, n, bad)
+    rows, held, (read, rejected) = _raw(True, tmp_path / SPEC.name)
+    assert [r[5] for r in rows] == [k for k in range(2, n + 2) if k not in bad]
+    assert all(int(r[0]) == r[5] for r in rows)
+    assert [line for line, _ in held] == sorted(bad) and (read, rejected) == (n, len(bad))
+
+
+def test_line_offsets_against_counting_the_lines_by_hand():
+    rng = random.Random(7)
+    for _ in range(200):
+        n = rng.randint(1, 60)
+        bad = set(rng.sample(range(2, n + 2), rng.randint(0, n)))
+        kept = [line for line in range(2, n + 2) if line not in bad]
+        offsets = build.line_offsets(bad)
+        for p, line in enumerate(kept, start=2):  # the p-th row read, numbered from 2
+            k = max([k for f, k in offsets if f <= p], default=0)
+            assert p + k == line

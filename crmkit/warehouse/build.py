@@ -599,9 +599,8 @@ def _read_plain(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, batc
 
     The rows land first in a new temporary table, in the file's order (the reader
     runs on every core, and insertion order is kept), so the n-th row read has
-    ``rowid`` n - 1 there and lies on line n + 1 unless lines before it were
-    rejected: those rows are then moved down by the rejects above them
-    (:func:`_shift_lines`). Numbering the rows this way costs nothing, where a
+    ``rowid`` n - 1 there and lies on line n + 1 plus the rejected lines above it
+    (:func:`line_offsets`). Numbering the rows this way costs nothing, where a
     ``row_number() OVER ()`` on the read would run on one core. Structural
     rejects go to quarantine with their line and text.
     """
@@ -616,15 +615,13 @@ def _read_plain(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, batc
             header=true, columns={columns}, encoding={literal(spec.encoding)},
             quote='"', escape='"', auto_detect=false, store_rejects=true,
             rejects_table='_rejects', rejects_scan='_reject_scans')""")
-    n_ok = con.execute(f"INSERT INTO {table} SELECT {cols}, $batch, $file, rowid + 2, $now "
-                       "FROM _read",
-                       {"batch": batch_id, "file": spec.name, "now": now}).fetchall()[0][0]
-    con.execute("DROP TABLE _read")
     rejects = con.execute(
         "SELECT line, string_agg(error_type || ': ' || error_message, '; ') AS detail, "
         "any_value(csv_line) AS record FROM _rejects GROUP BY line ORDER BY line").df()
+    n_ok = _insert_read(con, table, cols, rejects["line"].tolist(),
+                        {"batch": batch_id, "file": spec.name, "now": now})
+    con.execute("DROP TABLE _read")
     if len(rejects):
-        _shift_lines(con, table, batch_id, spec.name, rejects["line"].tolist())
         rejects.insert(0, "file", spec.name)
         rejects.insert(0, "batch_id", batch_id)
         con.register("_rej", rejects)
@@ -635,30 +632,58 @@ def _read_plain(con: duckdb.DuckDBPyConnection, path: Path, spec: FileSpec, batc
     return int(n_ok + len(rejects)), len(rejects)
 
 
-def _shift_lines(con: duckdb.DuckDBPyConnection, table: str, batch_id: str, file: str,
-                 bad_lines: list[int]) -> None:
-    """Give the rows just read their true lines when the lines ``bad_lines`` were rejected.
+#: Up to this many runs of rejected lines, the rows between two runs go in by one INSERT
+#: each (a range of rowids, one offset); past it, one ASOF join gives every row its offset.
+_FEW_RUNS = 16
+
+
+def _insert_read(con: duckdb.DuckDBPyConnection, table: str, cols: str, bad_lines: list[int],
+                 params: dict[str, object]) -> int:
+    """The rows of the temporary table ``_read`` into ``table``, each on its true line;
+    returns how many."""
+    insert = (f"INSERT INTO {table} SELECT {cols}, $batch, $file, r.rowid + 2 + {{offset}}, "
+              "$now FROM _read r")
+    offsets = line_offsets(bad_lines)
+    if not offsets:
+        return int(con.execute(insert.format(offset=0), params).fetchall()[0][0])
+    if len(offsets) > _FEW_RUNS:
+        con.register("_offsets", pa.table({"_from": [f for f, _ in offsets],
+                                           "_k": [k for _, k in offsets]}))
+        try:
+            return int(con.execute(
+                insert.format(offset="coalesce(o._k, 0)")
+                + " ASOF LEFT JOIN _offsets o ON r.rowid + 2 >= o._from", params
+            ).fetchall()[0][0])
+        finally:
+            con.unregister("_offsets")
+    n = 0
+    # a row numbered p (rowid + 2) with from_i <= p < from_(i+1) lies k_i lines lower
+    for (lo, k), hi in zip([(2, 0), *offsets], [f for f, _ in offsets] + [None], strict=True):
+        where = " WHERE r.rowid >= $lo" + ("" if hi is None else " AND r.rowid < $hi")
+        n += int(con.execute(insert.format(offset=k) + where,
+                             {**params, "lo": lo - 2, **({} if hi is None else {"hi": hi - 2})}
+                             ).fetchall()[0][0])
+    return n
+
+
+def line_offsets(bad_lines: Iterable[int]) -> list[tuple[int, int]]:
+    """How far down the rows read lie when the lines ``bad_lines`` were rejected.
 
     A row numbered p (its place among the rows read, plus one) lies below every
     rejected line b_j (sorted, j from 0) with b_j - j <= p, so its line is p plus
-    how many such rejects there are.
+    how many such rejects there are. Returns ``(from, k)`` pairs, ``from``
+    increasing: rows numbered ``from`` or more (up to the next ``from``) move down ``k``
+    lines.
 
-    >>> con = duckdb.connect()
-    >>> _ = con.execute("CREATE TABLE t AS SELECT 'b' AS _batch_id, 'f' AS _file, "
-    ...                 "range + 2 AS _line FROM range(5)")
-    >>> _shift_lines(con, "t", "b", "f", [3, 4, 8])
-    >>> [r[0] for r in con.execute("SELECT _line FROM t ORDER BY _line").fetchall()]
-    [2, 5, 6, 7, 9]
+    >>> line_offsets([3, 4, 8])  # rows 2 | 3 4 5 | 6 ... -> lines 2 | 5 6 7 | 9 ...
+    [(3, 2), (6, 3)]
+    >>> line_offsets([])
+    []
     """
-    shifts = pa.table({"_from": pa.array([b - j for j, b in enumerate(sorted(bad_lines))],
-                                         pa.int64())})
-    con.register("_shifts", shifts)
-    con.execute(f"""
-        UPDATE {table} SET _line = _line + (
-            SELECT count(*) FROM _shifts s WHERE s._from <= {table}._line)
-        WHERE _batch_id = ? AND _file = ? AND _line >= ?""",
-                [batch_id, file, min(shifts["_from"].to_pylist())])
-    con.unregister("_shifts")
+    out: dict[int, int] = {}
+    for j, b in enumerate(sorted(set(bad_lines))):
+        out[b - j] = j + 1
+    return list(out.items())
 
 
 def _insert_records(con: duckdb.DuckDBPyConnection, records: list[Record],

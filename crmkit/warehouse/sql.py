@@ -600,17 +600,31 @@ STAGING_KEYS = {
     "tickets": ("ticket_id",),
 }
 
+# the newest version of each key: a key held once passes as it is; only the keys held more
+# than once (found by a hash aggregate) are numbered by a window, not the whole table
 _CURRENT = """
 CREATE OR REPLACE VIEW staging.{name}_current AS
-SELECT * EXCLUDE (batch_id, batch_seq, file, line) FROM staging.{table}
+WITH versioned AS (
+    SELECT {key} FROM staging.{table} GROUP BY {key} HAVING count(*) > 1)
+SELECT * EXCLUDE (batch_id, batch_seq, file, line) FROM staging.{table} s
+WHERE NOT EXISTS (SELECT 1 FROM versioned v WHERE {same})
+UNION ALL
+SELECT * EXCLUDE (batch_id, batch_seq, file, line) FROM staging.{table} s
+WHERE EXISTS (SELECT 1 FROM versioned v WHERE {same})
 QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_seq DESC, line DESC) = 1;
 """
 
+
+def _current(table: str, key: tuple[str, ...]) -> str:
+    """The view of ``table``'s newest row of each natural ``key`` (keys compare as equal
+    when both are empty, as in a window's partitions)."""
+    return _CURRENT.format(name="customers" if table == "customer_rows" else table,
+                           table=table, key=", ".join(key),
+                           same=" AND ".join(f"v.{k} IS NOT DISTINCT FROM s.{k}" for k in key))
+
+
 #: Views with the latest version of every row (the integrated, cleansed sources).
-STAGING_VIEWS = "\n".join(
-    _CURRENT.format(name="customers" if t == "customer_rows" else t, table=t, key=", ".join(k))
-    for t, k in STAGING_KEYS.items()
-) + """
+STAGING_VIEWS = "\n".join(_current(t, k) for t, k in STAGING_KEYS.items()) + """
 CREATE OR REPLACE VIEW staging.orders_current AS
 SELECT order_id, any_value(customer_id) AS customer_id, any_value(placed_at) AS placed_at,
     any_value(channel) AS channel, any_value(status) AS status,
