@@ -24,6 +24,9 @@ def _load_options(sp: argparse.ArgumentParser) -> None:
     sp.add_argument("--plausible-years", type=int, default=10, metavar="N",
                     help="quarantine dates more than N years from the extraction day "
                     "(default 10)")
+    sp.add_argument("--memory-limit", default=None, metavar="SIZE",
+                    help="the most memory DuckDB may hold, e.g. 8GB; it spills the rest to "
+                    "disk (default: 40%% of this machine's memory, or of `ulimit -v`)")
 
 
 def _engine_options(sp: argparse.ArgumentParser) -> None:
@@ -80,7 +83,8 @@ def _build(args: argparse.Namespace) -> int:
     from ..warehouse.build import build_warehouse, load_report
 
     path = build_warehouse(_build_source(args), args.db, batches=args.batch, seed=args.seed,
-                           plausible_years=args.plausible_years, lock_timeout=args.wait)
+                           plausible_years=args.plausible_years, lock_timeout=args.wait,
+                           memory_limit=args.memory_limit)
     report = load_report(path)
     print(report.to_string(index=False))
     _absent(report)
@@ -117,7 +121,7 @@ def _load(args: argparse.Namespace) -> int:
     from ..warehouse.build import load_batch
 
     report = load_batch(args.db, args.folder, plausible_years=args.plausible_years,
-                        lock_timeout=args.wait)
+                        lock_timeout=args.wait, memory_limit=args.memory_limit)
     print(report.to_string(index=False))
     _absent(report)
     _quarantined(args.db, report)

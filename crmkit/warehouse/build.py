@@ -91,6 +91,8 @@ __all__ = [
     "LOCK_TIMEOUT",
     "PLAUSIBLE_YEARS",
     "MASTER_FILES",
+    "BUILD_MEMORY_SHARE",
+    "build_memory_limit",
 ]
 
 _BATCH_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,64}$")
@@ -162,7 +164,7 @@ def _leftovers(path: Path) -> list[Path]:
     found = []
     for p in path.parent.glob(f".{_glob_escape(path.name)}.*"):
         rest = p.name[len(prefix):]
-        if re.fullmatch(r"\d+\.(tmp|tmp\.wal|extracts)", rest):
+        if re.fullmatch(r"\d+\.(tmp|tmp\.wal|extracts|spill)", rest):
             found.append(p)
     return sorted(found)
 
@@ -220,7 +222,8 @@ def _check_target(path: Path) -> None:
 def build_warehouse(data: CRMData | str | Path, path: str | Path, *,
                     batches: Iterable[CRMData | str | Path] = (), seed: int = 0,
                     plausible_years: int = PLAUSIBLE_YEARS,
-                    lock_timeout: float = LOCK_TIMEOUT) -> Path:
+                    lock_timeout: float = LOCK_TIMEOUT,
+                    memory_limit: str | None = None) -> Path:
     """Build a warehouse file from a dataset or an extracts folder, atomically.
 
     Parameters
@@ -243,11 +246,15 @@ def build_warehouse(data: CRMData | str | Path, path: str | Path, *,
         day are quarantined as ``implausible_date``.
     lock_timeout : float
         Seconds to wait for another build or load of the same file.
+    memory_limit : str, optional
+        The most memory DuckDB may hold, e.g. ``"8GB"`` (default
+        :func:`build_memory_limit`); it spills the rest to a folder next to ``path``.
 
     Returns the path of the warehouse.
     """
     path = Path(path)
     years = _check_years(plausible_years)
+    memory_limit = _check_memory_limit(memory_limit)
     if path.exists() and path.is_dir():
         raise DatasetError(f"warehouse={str(path)!r} is a folder; give the path of a "
                            ".duckdb file.")
@@ -258,7 +265,7 @@ def build_warehouse(data: CRMData | str | Path, path: str | Path, *,
                            f"{exc.strerror or exc}.") from None
     with _exclusive(path, lock_timeout):
         _check_target(path)
-        with _replacing(path, copy=False) as con:
+        with _replacing(path, copy=False, memory_limit=memory_limit) as con:
             _init(con)
             _load_any(con, data, years, first_build=True)
             for b in batches:
@@ -306,7 +313,8 @@ def money_unit(currency: str) -> Decimal:
 
 def load_batch(warehouse: str | Path, extracts_dir: CRMData | str | Path, *,
                plausible_years: int = PLAUSIBLE_YEARS,
-               lock_timeout: float = LOCK_TIMEOUT) -> pd.DataFrame:
+               lock_timeout: float = LOCK_TIMEOUT,
+               memory_limit: str | None = None) -> pd.DataFrame:
     """Append one batch (extracts, or a dataset) to an existing warehouse; return its load
     report.
 
@@ -314,9 +322,11 @@ def load_batch(warehouse: str | Path, extracts_dir: CRMData | str | Path, *,
     batch already loaded with the same files changes nothing (the file is not
     even rewritten); the same batch id with different files is refused. Loads
     of one file are serialised by its lock file, so two at once both land.
+    ``memory_limit`` is as in :func:`build_warehouse`.
     """
     path = Path(warehouse)
     years = _check_years(plausible_years)
+    memory_limit = _check_memory_limit(memory_limit)
     if not path.exists():
         raise DatasetError(
             f"warehouse={str(warehouse)!r} does not exist; build it first with "
@@ -336,7 +346,7 @@ def load_batch(warehouse: str | Path, extracts_dir: CRMData | str | Path, *,
         with opened(path) as con:
             if _already_loaded(con, batch_id, digests, Path(str(extracts_dir))):
                 return load_report(con, batch_id=batch_id)
-        with _replacing(path, copy=True) as con:
+        with _replacing(path, copy=True, memory_limit=memory_limit) as con:
             _init(con)
             if isinstance(source, Path):
                 _load(con, source, years)
@@ -357,29 +367,113 @@ def _check_years(years: object) -> int:
 
 
 @contextlib.contextmanager
-def _replacing(path: Path, *, copy: bool) -> Iterator[duckdb.DuckDBPyConnection]:
+def _replacing(path: Path, *, copy: bool, memory_limit: str | None = None
+               ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A writable connection to a temporary file that replaces ``path`` only on success.
 
     With ``copy`` the temporary file starts as a copy of ``path``; on any error
-    it (and its WAL) is removed and ``path`` is left as it was.
+    it (and its WAL) is removed and ``path`` is left as it was. DuckDB holds at most
+    ``memory_limit`` (default :func:`build_memory_limit`) and spills the rest to a
+    folder next to the file, removed at the end.
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp_wal = tmp.with_name(tmp.name + ".wal")
+    spill = path.with_name(f".{path.name}.{os.getpid()}.spill")
     tmp.unlink(missing_ok=True)
     tmp_wal.unlink(missing_ok=True)
     try:
         if copy:
             shutil.copyfile(path, tmp)
         con = connect(tmp, read_only=False)
+        limit = memory_limit or build_memory_limit()
         try:
+            con.execute(f"SET memory_limit = {literal(limit)}")
+            con.execute(f"SET temp_directory = {literal(spill)}")
             yield con
             con.execute("CHECKPOINT")
+        except duckdb.OutOfMemoryException as exc:
+            raise DatasetError(
+                f"building {str(path)!r} needs more memory than DuckDB may hold "
+                f"(memory_limit={limit!r}; it spills what it can to disk, but this step "
+                f"cannot: {str(exc).strip().splitlines()[0]}). Nothing was changed; give "
+                "a larger memory limit (--memory-limit) and run again.") from None
         finally:
             con.close()
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
         tmp_wal.unlink(missing_ok=True)
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+#: Share of the machine's memory (or of the process's address-space limit, when that is
+#: lower) DuckDB may hold while it builds or loads a warehouse; it spills the rest to disk.
+BUILD_MEMORY_SHARE = 0.4
+
+_SIZE = re.compile(r"^\s*\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$", re.IGNORECASE)
+
+
+def build_memory_limit(share: float = BUILD_MEMORY_SHARE) -> str:
+    """The memory a build lets DuckDB hold, as DuckDB's ``memory_limit`` text: ``share`` of
+    the machine's memory, or of the address-space limit (``ulimit -v``) when that is lower,
+    and at least 1 GiB. DuckDB's own default (80 % of the memory) ignores that limit, and a
+    build then fails where it could spill.
+
+    >>> build_memory_limit().endswith("MiB")
+    True
+    """
+    total = _machine_memory()
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if soft != resource.RLIM_INFINITY:
+            total = min(total, soft)
+    except (ImportError, OSError, ValueError):  # no address-space limit on this system
+        pass
+    return f"{max(int(total * share), 2**30) // 2**20}MiB"
+
+
+def _machine_memory() -> int:
+    """Bytes of memory of this machine (DuckDB's own reading of it where the system has no
+    ``sysconf``)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        default = duckdb.connect().execute(
+            "SELECT value FROM duckdb_settings() WHERE name = 'memory_limit'").fetchall()
+        return int(_parse_size(default[0][0]) / 0.8)
+
+
+def _parse_size(text: str) -> float:
+    """Bytes in a size as DuckDB writes it.
+
+    >>> _parse_size("19.1 GiB"), _parse_size("512MB")
+    (20508468838.4, 512000000.0)
+    """
+    m = re.fullmatch(r"\s*([\d.]+)\s*([KMGT]?i?B)\s*", text, re.IGNORECASE)
+    if not m:
+        raise ParameterError(f"{text!r} is not a size such as '8GB' or '512MiB'.")
+    unit = m.group(2).upper()
+    base = 1024 if "I" in unit else 1000
+    return float(m.group(1)) * float(base ** "BKMGT".index(unit[0]))
+
+
+def _check_memory_limit(limit: str | None) -> str | None:
+    """``limit`` if it is a size DuckDB reads (``8GB``, ``512MiB``), else a clear error.
+
+    >>> _check_memory_limit("8GB"), _check_memory_limit(None)
+    ('8GB', None)
+    >>> _check_memory_limit("lots")
+    Traceback (most recent call last):
+    ...
+    crmkit.errors.ParameterError: memory_limit='lots' is not a size; give a number and a unit ...
+    """
+    if limit is None or (isinstance(limit, str) and _SIZE.match(limit)):
+        return limit
+    raise ParameterError(f"memory_limit={limit!r} is not a size; give a number and a unit "
+                         "such as '8GB' or '512MiB' (or leave it out for "
+                         f"{BUILD_MEMORY_SHARE:.0%} of this machine's memory).")
 
 
 def _init(con: duckdb.DuckDBPyConnection) -> None:
