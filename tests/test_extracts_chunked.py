@@ -163,3 +163,15 @@ def test_refusals(tmp_path, shop):
     with pytest.raises(MissingTableError, match="customers"):
         write_extracts(partial, tmp_path / "z")
     assert set(FILES) >= {"web_sessions.csv"}
+
+
+def test_the_command_writes_a_saved_folders_extracts(shop, tmp_path, capsys):
+    from crmkit.cli import main
+
+    assert main(["extracts", str(tmp_path / "cli"), "--data", str(shop["csv"]),
+                 "--seed", str(shop["seed"])]) == 0
+    assert "planted bad rows" in capsys.readouterr().out
+    assert _one(_digests(tmp_path / "cli")) == BEFORE[(shop["profile"], True)]
+    assert main(["extracts", str(tmp_path / "no"), "--data", str(shop["csv"]),
+                 "--customers", "9"]) == 2
+    assert "--customers" in capsys.readouterr().err
