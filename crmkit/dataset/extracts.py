@@ -1,7 +1,9 @@
 """Messy source extracts: one shop's data as three source systems would export it.
 
 A real warehouse is fed by systems that disagree. :func:`write_extracts` writes
-a :class:`~crmkit.dataset.crmdata.CRMData` as the files of three of them:
+a :class:`~crmkit.dataset.crmdata.CRMData`, or the folder of a saved dataset read a
+slice of rows at a time (a shop of 10 M order lines in about 3 GB), as the files of
+three of them:
 
 * the **till** (``pos_*``): Latin-1, ``;`` separators, ``dd/mm/yyyy`` dates,
   decimal commas, Spanish labels and its own article codes; the customer is a
