@@ -175,3 +175,17 @@ def test_the_command_writes_a_saved_folders_extracts(shop, tmp_path, capsys):
     assert main(["extracts", str(tmp_path / "no"), "--data", str(shop["csv"]),
                  "--customers", "9"]) == 2
     assert "--customers" in capsys.readouterr().err
+
+
+def test_timestamp_layouts_cut_from_arrow_text_match_strftime():
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    when = pd.to_datetime(["2024-02-29 00:00:00", "1999-12-31 23:59:59", None,
+                           "1000-01-01 07:08:09", "9999-12-31 12:00:00"]).as_unit("s")
+    for years in (when, when.append(pd.DatetimeIndex([pd.Timestamp("0999-06-01")]))):
+        arr = pa.array(years.to_numpy(), type=pa.timestamp("s"))
+        for fmt in extracts._LAYOUTS:
+            assert extracts._strftime(arr, fmt).equals(pc.strftime(arr, format=fmt)), fmt
+    assert extracts._web_ts(when[:3]).tolist() == [
+        "2024-02-29T00:00:00+01:00", "1999-12-31T23:59:59+01:00", None]

@@ -179,20 +179,43 @@ def _check_seed(seed: object) -> int:
     return int(seed)
 
 
+#: The layouts the systems write, as pieces of Arrow's text of a timestamp
+#: (``YYYY-MM-DD HH:MM:SS``): (start, end) of a slice, or a literal.
+_LAYOUTS: dict[str, tuple[tuple[int, int] | str, ...]] = {
+    "%Y-%m-%d": ((0, 10),),
+    "%H:%M:%S": ((11, 19),),
+    "%d/%m/%Y": ((8, 10), "/", (5, 7), "/", (0, 4)),
+    _POS_TS: ((8, 10), "/", (5, 7), "/", (0, 4), " ", (11, 19)),
+    "%Y-%m-%dT%H:%M:%S" + SHOP_UTC_OFFSET: ((0, 10), "T", (11, 19), SHOP_UTC_OFFSET),
+}
+
+
+def _strftime(arr: pa.Array, fmt: str) -> pa.Array:
+    """``pc.strftime(arr, format=fmt)``; the layouts above cut from Arrow's text of each
+    timestamp instead (three times faster), when every year has four digits."""
+    years = pc.min_max(pc.year(arr))
+    plain = not years["min"].is_valid or (1000 <= years["min"].as_py()
+                                          and years["max"].as_py() <= 9999)
+    if fmt not in _LAYOUTS or not plain:
+        return pc.strftime(arr, format=fmt)
+    iso = pc.cast(arr, pa.string())
+    pieces = [pa.scalar(p) if isinstance(p, str) else pc.utf8_slice_codeunits(iso, *p)
+              for p in _LAYOUTS[fmt]]
+    return pieces[0] if len(pieces) == 1 else pc.binary_join_element_wise(*pieces, "")
+
+
 def _text(values: pd.Series | np.ndarray, fmt: str) -> pd.Series:
     """Timestamps as text in ``fmt`` (fast, through Arrow); missing stays missing."""
     s = pd.Series(values)
     arr = pa.array(s.to_numpy(dtype="datetime64[us]"), type=pa.timestamp("us"))
     arr = pc.cast(arr, pa.timestamp("s"), safe=False)  # the systems keep whole seconds
-    return pd.Series(pc.strftime(arr, format=fmt).to_pylist(), dtype=object, index=s.index)
+    return pd.Series(_strftime(arr, fmt).to_numpy(zero_copy_only=False), dtype=object,
+                     index=s.index)
 
 
 def _web_ts(values: pd.Series | np.ndarray) -> pd.Series:
     """ISO 8601 with the shop's UTC offset, e.g. ``2024-03-05T21:13:00+01:00``."""
-    text = _text(values, "%Y-%m-%dT%H:%M:%S")
-    ok = text.notna().to_numpy()
-    text[ok] = text[ok] + SHOP_UTC_OFFSET
-    return text
+    return _text(values, "%Y-%m-%dT%H:%M:%S" + SHOP_UTC_OFFSET)
 
 
 def _int_text(values: pd.Series | np.ndarray) -> pd.Series:
