@@ -337,6 +337,10 @@ class _FileWriter:
             self._line()
         self._f.close()
 
+    def abandon(self) -> None:
+        """Close the file as it is (a slice could not be made)."""
+        self._f.close()
+
 
 def _comma(df: pd.DataFrame) -> pd.DataFrame:
     """Float columns as text with a decimal comma (the till's locale)."""
@@ -662,8 +666,10 @@ class _Batch:
         try:
             for part in parts:
                 writer.write(part)
-        finally:
-            writer.close()
+        except BaseException:
+            writer.abandon()
+            raise
+        writer.close()
         self.written[name] = self.out_dir / name
 
     def identities(self, n_rows: int) -> np.random.Generator:
@@ -799,9 +805,12 @@ def _write_orders(batch: _Batch, shop: ShopTables, orders: pd.DataFrame, chunk_r
             pos_l, web_l = _order_lines(part, orders)
             pos.write(_comma(_pos_frame(pos_l, cards, art_code)))
             web.write(_web_frame(web_l, emails, cards, sku, ident))
-    finally:
-        pos.close()
-        web.close()
+    except BaseException:
+        pos.abandon()
+        web.abandon()
+        raise
+    pos.close()
+    web.close()
     batch.written["pos_sales.csv"] = batch.out_dir / "pos_sales.csv"
     batch.written["web_orders.csv"] = batch.out_dir / "web_orders.csv"
 
