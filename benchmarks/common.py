@@ -101,29 +101,43 @@ CACHE = Path(os.environ.get("CRMKIT_BENCH_CACHE", Path(tempfile.gettempdir()) / 
 #: Order lines per customer of the ``fashion_chain`` profile (measured; sizes a shop).
 LINES_PER_CUSTOMER = 9.1
 
-_SHOP = r"""
+#: Child script: generate a shop straight into a dataset folder (table by table, Parquet).
+_GENERATE = r"""
 import json, sys, time
-from pathlib import Path
-from crmkit.dataset.extracts import write_extracts
-from crmkit.dataset.synth import generate
-profile, n, seed, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4])
+from crmkit.dataset.synth import write_shop
+profile, n, seed, out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 t0 = time.perf_counter()
-data = generate(profile, n_customers=n, seed=seed)
-generated = time.perf_counter() - t0
-data.save(out / "data", format="parquet")
-write_extracts(data, out / "extracts", seed=seed)
+write_shop(out, profile, n_customers=n, seed=seed, format="parquet")
 seconds = time.perf_counter() - t0
 __PEAK__
-print(json.dumps({"customers": n, "lines": len(data.order_lines),
-                  "sessions": len(data.web_sessions), "generate_s": generated,
-                  "seconds": seconds, "peak_mb": peak_mb}))
+print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
+"""
+
+#: Child script: the source extracts of a dataset folder, read a slice of rows at a time.
+_EXTRACTS = r"""
+import json, sys, time
+from crmkit.dataset.extracts import write_extracts
+data, seed, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+t0 = time.perf_counter()
+write_extracts(data, out, seed=seed)
+seconds = time.perf_counter() - t0
+__PEAK__
+print(json.dumps({"seconds": seconds, "peak_mb": peak_mb}))
 """
 
 
 def shop(lines: int, *, profile: str = "fashion_chain", seed: int = 1,
          cache: Path | None = None) -> tuple[Path, dict]:
     """A shop of about ``lines`` order lines as a dataset (``data/``) and source extracts
-    (``extracts/``), generated once into the cache and reused; with its ``shop.json``."""
+    (``extracts/``), generated once into the cache and reused; with its ``shop.json``.
+
+    Each of the two steps runs in its own Python, whose peak memory is measured:
+    :func:`crmkit.dataset.synth.write_shop` (Parquet), then
+    :func:`crmkit.dataset.extracts.write_extracts` reading that folder. ``shop.json``
+    holds customers, lines, sessions, ``seconds`` (both steps) and ``peak_mb`` (the
+    larger peak), and each step's ``generate_s``/``generate_mb`` and
+    ``extracts_s``/``extracts_mb``.
+    """
     folder = Path(cache or CACHE) / f"{profile}-{lines}-seed{seed}"
     meta = folder / "shop.json"
     if not meta.exists():
@@ -131,8 +145,18 @@ def shop(lines: int, *, profile: str = "fashion_chain", seed: int = 1,
             shutil.rmtree(folder)
         folder.mkdir(parents=True)
         n = max(int(lines / LINES_PER_CUSTOMER), 100)
-        info = run_child(_SHOP.replace("__PEAK__", PEAK_MB), profile, str(n), str(seed),
-                         str(folder))
+        gen = run_child(_GENERATE.replace("__PEAK__", PEAK_MB), profile, str(n), str(seed),
+                        str(folder / "data"))
+        ext = run_child(_EXTRACTS.replace("__PEAK__", PEAK_MB), str(folder / "data"),
+                        str(seed), str(folder / "extracts"))
+        rows = json.loads((folder / "data" / "manifest.json").read_text(encoding="utf-8"))
+        rows = rows["tables"]
+        info = {"customers": n, "lines": rows["order_lines"],
+                "sessions": rows.get("web_sessions", 0),
+                "seconds": gen["seconds"] + ext["seconds"],
+                "peak_mb": max(gen["peak_mb"], ext["peak_mb"]),
+                "generate_s": gen["seconds"], "generate_mb": gen["peak_mb"],
+                "extracts_s": ext["seconds"], "extracts_mb": ext["peak_mb"]}
         meta.write_text(json.dumps(info), encoding="utf-8")
     return folder, json.loads(meta.read_text(encoding="utf-8"))
 

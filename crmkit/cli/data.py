@@ -6,6 +6,7 @@ import argparse
 import time
 
 from ..dataset.profiles import PROFILE_NAMES, PROFILES
+from ..errors import ParameterError
 from .command import Command, no_arguments
 
 __all__ = ["GENERATE", "SAMPLES", "DICTIONARY", "EXTRACTS", "PROFILES_COMMAND"]
@@ -65,7 +66,10 @@ def _dictionary(args: argparse.Namespace) -> int:
 
 def _extracts_arguments(x: argparse.ArgumentParser) -> None:
     x.add_argument("out", help="folder to write")
-    x.add_argument("--profile", required=True, help=f"one of: {', '.join(PROFILE_NAMES)}")
+    shop = x.add_mutually_exclusive_group(required=True)
+    shop.add_argument("--profile", help=f"one of: {', '.join(PROFILE_NAMES)}")
+    shop.add_argument("--data", default=None,
+                      help="a saved dataset folder (read a slice of rows at a time)")
     x.add_argument("--customers", type=int, default=None)
     x.add_argument("--seed", type=int, default=0)
     x.add_argument("--clean", action="store_true", help="plant no bad rows")
@@ -75,7 +79,10 @@ def _extracts(args: argparse.Namespace) -> int:
     from ..dataset.extracts import write_extracts
     from ..dataset.synth import generate
 
-    data = generate(args.profile, n_customers=args.customers, seed=args.seed)
+    if args.data is not None and args.customers is not None:
+        raise ParameterError("--customers sizes a generated shop; a --data folder has its own.")
+    data = (args.data if args.data is not None
+            else generate(args.profile, n_customers=args.customers, seed=args.seed))
     info = write_extracts(data, args.out, seed=args.seed, bad_rows=not args.clean)
     print(f"batch {info['batch_id']}: {len(info['files'])} files and "
           f"{len(info['bad_rows'])} planted bad rows written to {info['directory']}")
