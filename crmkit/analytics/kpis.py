@@ -36,7 +36,8 @@ month
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Hashable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -102,8 +103,17 @@ def footfall(data: CRMData, *, by: str | None = None) -> pd.DataFrame:
     s = _sessions(data)
     keys = [_month(s["started_at"])] if by is None else [s[by], _month(s["started_at"])]
     g = s.groupby(keys, observed=True)
-    return pd.DataFrame({"sessions": g["session_id"].size(),
-                         "visitors": g["visitor_id"].nunique()})
+    sessions = g["session_id"].size()
+    return pd.DataFrame({"sessions": sessions,
+                         "visitors": _distinct(s["visitor_id"], g.indices, sessions.index)})
+
+
+def _distinct(values: pd.Series, rows: Mapping[Hashable, Any], groups: pd.Index) -> np.ndarray:
+    """How many distinct values each group holds (missing ones not counted), group by group:
+    ``groupby(...).nunique()`` without a copy of every text value as a Python string (tens
+    of millions of visits would need several GB)."""
+    counts = [values.take(rows[key]).nunique() for key in groups]
+    return np.asarray(counts, dtype=np.int64)
 
 
 def conversion_rate(data: CRMData, *, by: str | list[str] | None = None,
