@@ -16,7 +16,7 @@ import pytest
 
 matplotlib.use("Agg")
 
-from crmkit.analytics.kpis import footfall, monthly_kpis  # noqa: E402
+from crmkit.analytics.kpis import conversion_rate, footfall, monthly_kpis  # noqa: E402
 from crmkit.cli import main  # noqa: E402
 from crmkit.dataset.crmdata import CRMData, _read_parquet  # noqa: E402
 from crmkit.dataset.synth import generate  # noqa: E402
@@ -77,6 +77,30 @@ def test_visitors_count_distinct_ids_and_skip_missing_ones():
     got = footfall(s)
     assert got["sessions"].tolist() == [3, 2, 1] and got["visitors"].tolist() == [2, 1, 1]
     pd.testing.assert_frame_equal(got, _nunique(s, None), check_exact=True)
+
+
+def _conversion(s: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    month = s["started_at"].dt.to_period("M").rename("month")
+    conv = s["converted_order_id"].notna()
+    g = conv.groupby([month] if by is None else [s[by], month], observed=True)
+    out = pd.DataFrame({"sessions": g.size(), "orders": g.sum().astype(int)})
+    out["conversion_rate"] = out["orders"] / out["sessions"]
+    return out
+
+
+@pytest.mark.parametrize("by", [None, "device"])
+def test_monthly_counts_with_a_month_without_visits_and_an_unknown_time(by):
+    s = generate("fashion_chain", n_customers=300, seed=2).web_sessions
+    s = s[s["started_at"].dt.month != 5].copy()  # a gap: no May in either year
+    s.loc[s.index[3], "started_at"] = pd.NaT
+    pd.testing.assert_frame_equal(footfall(s, by=by), _nunique(s, by), check_exact=True)
+    pd.testing.assert_frame_equal(conversion_rate(s, monthly=True, by=by), _conversion(s, by),
+                                  check_exact=True)
+    assert pd.Period("2024-05", "M") not in footfall(s).index
+    empty = s.iloc[:0]
+    pd.testing.assert_frame_equal(footfall(empty), _nunique(empty, None), check_exact=True)
+    pd.testing.assert_frame_equal(conversion_rate(empty, monthly=True),
+                                  _conversion(empty, None), check_exact=True)
 
 
 def test_monthly_kpis_of_a_loaded_shop_are_unchanged(folders):
