@@ -354,10 +354,8 @@ Counts = tuple[int, int, int]
 
 def _raw_rows(ds: Dataset, name: str, batch_id: str, now: datetime) -> pd.DataFrame:
     """One table of the dataset as its ``raw`` rows: the table's columns, then where each
-    row came from (``_batch_id``, ``_file``, ``_line``, ``_loaded_at``). The table's own
-    columns are shared, not copied (pandas copies on write): a dataset's largest table is
-    not held twice while it loads."""
-    df = ds.data.tables[name][SCHEMA[name].column_names]
+    row came from (``_batch_id``, ``_file``, ``_line``, ``_loaded_at``)."""
+    df = ds.data.tables[name][SCHEMA[name].column_names].copy()
     df["_batch_id"], df["_file"] = batch_id, ds.files[name]
     df["_line"], df["_loaded_at"] = ds.lines[name], pd.Timestamp(now)
     return df
