@@ -12,9 +12,10 @@ every 0.2 s:
 * **build (Spark)**: ``crmkit warehouse build OUT --engine spark --master local[2]``
   ``--from EXTRACTS`` (or ``--data DATASET`` where this version's Spark engine only
   loads datasets);
-* **RFM + BTYD (DuckDB)**: the warehouse's cleansed tables
-  (:func:`crmkit.warehouse.build.read_tables`) -> :func:`crmkit.analytics.rfm.rfm_summary`
-  -> a BG/NBD fit;
+* **RFM + BTYD (DuckDB)**: the RFM summary read from the warehouse by DuckDB
+  (:func:`crmkit.analytics.warehouse_models.warehouse_rfm_summary`: the orders and the sums
+  of their lines, no other table) -> the counts per distinct (frequency, recency, T)
+  -> a BG/NBD fit on them;
 * **RFM + BTYD (Spark)**: :mod:`crmkit.analytics.spark_models` on the Spark warehouse
   (summary and the counts per distinct (frequency, recency, T)) -> the same fit, where
   this version has that module;
@@ -72,13 +73,12 @@ floor_read(sys.argv[1], sys.argv[2])
 _MODELS_DUCKDB = r"""
 import json, sys
 from crmkit.analytics.clv import BetaGeo
-from crmkit.analytics.rfm import rfm_summary
-from crmkit.dataset.crmdata import CRMData
-from crmkit.warehouse.build import read_tables
-data = CRMData(read_tables(sys.argv[1]), {"shop_name": "bench", "currency": "EUR"})
-summary = rfm_summary(data, unit="weeks")
-model = BetaGeo().fit(summary)
-print(json.dumps({"customers": len(summary), "params": [float(x) for x in model.params_.values()]}))
+from crmkit.analytics.warehouse_models import btyd_counts, warehouse_rfm_summary
+summary = warehouse_rfm_summary(sys.argv[1], unit="weeks")
+counts = btyd_counts(summary)
+model = BetaGeo().fit(counts)
+print(json.dumps({"customers": len(summary), "rows": len(counts),
+                  "params": [float(x) for x in model.params_.values()]}))
 """
 
 _MODELS_SPARK = r"""

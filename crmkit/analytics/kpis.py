@@ -36,7 +36,8 @@ month
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from collections.abc import Hashable, Mapping
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pandas as pd
@@ -100,10 +101,44 @@ def footfall(data: CRMData, *, by: str | None = None) -> pd.DataFrame:
     to split on (e.g. ``"traffic_source"``), as an outer index level.
     """
     s = _sessions(data)
+    months = _month_numbers(s["started_at"]) if by is None else None
+    if months is not None:  # per month only: counted without a groupby's index arrays
+        code, index = months
+        visits = np.bincount(code[code >= 0], minlength=len(index))
+        visitors = [s["visitor_id"][code == k].nunique() for k in range(len(index))]
+        out = pd.DataFrame({"sessions": visits.astype(np.int64),
+                            "visitors": np.asarray(visitors, dtype=np.int64)}, index=index)
+        return out[out["sessions"] > 0]
     keys = [_month(s["started_at"])] if by is None else [s[by], _month(s["started_at"])]
     g = s.groupby(keys, observed=True)
-    return pd.DataFrame({"sessions": g["session_id"].size(),
-                         "visitors": g["visitor_id"].nunique()})
+    sessions = g["session_id"].size()
+    return pd.DataFrame({"sessions": sessions,
+                         "visitors": _distinct(s["visitor_id"], g.indices, sessions.index)})
+
+
+def _month_numbers(started: pd.Series) -> tuple[np.ndarray, pd.PeriodIndex] | None:
+    """Each visit's month as a position (int32; -1 where the time is unknown) in the
+    months from the first to the last visit, and those months (index ``month``): what
+    ``groupby(_month(started))`` keys on, in 4 bytes a visit instead of 8 and the groupby's
+    own arrays. None for times that are not plain (time-zone-free) datetimes."""
+    if not (started.dtype.kind == "M" and getattr(started.dtype, "tz", None) is None):
+        return None
+    ordinal = started.to_numpy().astype("datetime64[M]")
+    known = ~np.isnat(ordinal)
+    number = ordinal.view(np.int64)
+    lo, hi = (int(number[known].min()), int(number[known].max())) if known.any() else (0, -1)
+    code = np.where(known, number - lo, -1).astype(np.int32)
+    index = pd.period_range(pd.Period("1970-01", freq="M") + lo, periods=hi - lo + 1,
+                            freq="M", name="month")
+    return code, index
+
+
+def _distinct(values: pd.Series, rows: Mapping[Hashable, Any], groups: pd.Index) -> np.ndarray:
+    """How many distinct values each group holds (missing ones not counted), group by group:
+    ``groupby(...).nunique()`` without a copy of every text value as a Python string (tens
+    of millions of visits would need several GB)."""
+    counts = [values.take(rows[key]).nunique() for key in groups]
+    return np.asarray(counts, dtype=np.int64)
 
 
 def conversion_rate(data: CRMData, *, by: str | list[str] | None = None,
@@ -115,6 +150,17 @@ def conversion_rate(data: CRMData, *, by: str | list[str] | None = None,
     the innermost index level.
     """
     s = _sessions(data)
+    months = _month_numbers(s["started_at"]) if monthly and by is None else None
+    if months is not None:  # per month only: counted without a groupby's index arrays
+        code, index = months
+        known = code >= 0
+        sessions = np.bincount(code[known], minlength=len(index)).astype(np.int64)
+        orders = np.bincount(code[known], minlength=len(index),
+                             weights=s["converted_order_id"].notna().to_numpy()[known])
+        out = pd.DataFrame({"sessions": sessions, "orders": orders.astype(int)}, index=index)
+        out = out[out["sessions"] > 0]
+        out["conversion_rate"] = out["orders"] / out["sessions"]
+        return out
     keys = [] if by is None else [s[b] for b in ([by] if isinstance(by, str) else by)]
     if monthly:
         keys.append(_month(s["started_at"]))

@@ -117,13 +117,13 @@ def _dashboard(args: argparse.Namespace) -> int:
     matplotlib.use("Agg")
     from ..dataset.crmdata import CRMData
     from ..dataset.synth import generate
-    from ..lessons.dashboard import write_dashboard
+    from ..lessons.dashboard import TABLES, write_dashboard
 
     if args.margin is not None:
         from ..lessons.parameters import check_parameter
 
         check_parameter("margin", args.margin)
-    data = (CRMData.load(args.data) if args.data else
+    data = (CRMData.load(args.data, tables=TABLES) if args.data else
             generate(args.profile, n_customers=args.customers, seed=args.seed))
     path = write_dashboard(data, args.out, lang=args.lang, margin=args.margin)
     print(f"dashboard written: {path}")

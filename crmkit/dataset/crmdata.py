@@ -40,7 +40,7 @@ import pandas as pd
 import pyarrow as pa
 
 from .._version import __version__
-from ..errors import DatasetError, MissingTableError, SchemaError, check_choice
+from ..errors import DatasetError, MissingTableError, ParameterError, SchemaError, check_choice
 from .folder import LOCK_TIMEOUT, file_digest, replace_folder
 from .locate import (
     decode_problem,
@@ -269,14 +269,28 @@ class CRMData:
         write_tables(folder, format, self.tables.items(), self.truth, self.manifest, extra)
 
     @classmethod
-    def load(cls, path: str | Path, *, validate: bool = True) -> CRMData:
+    def load(cls, path: str | Path, *, validate: bool = True,
+             tables: Iterable[str] | None = None) -> CRMData:
         """Read a dataset folder written by :meth:`save` (or by hand, with the same files).
 
         A missing folder, column, or a table file the manifest lists gives a
         :class:`~crmkit.errors.DatasetError` that names it. Tables the manifest
         does not list may be absent (a partial dataset), except ``orders``.
+
+        ``tables`` names the only tables to read (``orders`` among them), for a use
+        that needs no others: the rest stay on disk and the data is a partial
+        dataset without them (references into them are not checked).
+
+        >>> import tempfile
+        >>> from crmkit.dataset.synth import generate
+        >>> folder = generate("bendita", n_customers=50, seed=1).save(
+        ...     tempfile.mkdtemp() + "/shop", format="parquet")
+        >>> data = CRMData.load(folder, tables=["orders", "order_lines"])
+        >>> sorted(data.tables), data.has("sales"), data.has("customers")
+        (['order_lines', 'orders'], True, False)
         """
         path = Path(path)
+        wanted = _wanted_tables(tables)
         if not path.is_dir() and path.parent.is_dir() and (
                 kept := sorted(path.parent.glob(f".{_glob_escape(path.name)}.*.old"))):
             raise DatasetError(
@@ -290,9 +304,12 @@ class CRMData:
             )
         manifest = read_json(path / MANIFEST)
         check_files(path, manifest)
-        tables, files = {}, {}
+        frames: dict[str, pd.DataFrame] = {}
+        files: dict[str, Path] = {}
         listed = set(manifest.get("tables", ()))
         for name in TABLE_NAMES:
+            if name not in wanted:
+                continue
             file = _find(path, name)
             if file is None and name not in listed and name not in REQUIRED_TABLES:
                 continue
@@ -303,17 +320,17 @@ class CRMData:
                 )
             files[name] = file
             try:
-                tables[name] = conform(name, _read(file, name),
+                frames[name] = conform(name, _read(file, name),
                                        currency=str(manifest.get("currency") or "EUR"))
             except DatasetError:
                 raise
             except SchemaError as exc:
                 where = field_count_problem(file) or first_bad_value(file, name)
                 raise DatasetError(f"{file}: {where or exc}") from exc
-            if file.suffix == ".csv" and non_finite_rows(tables[name], name):
+            if file.suffix == ".csv" and non_finite_rows(frames[name], name):
                 raise DatasetError(f"{file}: {first_bad_value(file, name)}")
         truth = _read_truth(path / TRUTH_DIR)
-        data = cls(tables, manifest, truth)
+        data = cls(frames, manifest, truth)
         if validate:
             try:
                 data.validate()
@@ -392,6 +409,24 @@ def _glibc() -> ctypes.CDLL | None:
 _LIBC = _glibc() if sys.platform.startswith("linux") else None
 
 
+def _parquet_by_column(file: Path) -> pd.DataFrame:
+    """``pd.read_parquet(file)``, one column at a time: the same frame, without Arrow's copy
+    of the whole table beside pandas' (the peak is the frame and one column, not twice
+    the frame). A file that stores its index as columns is read whole, as pandas does."""
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(file)
+    pandas_meta = json.loads((schema.metadata or {}).get(b"pandas", b"{}"))
+    if len(schema.names) < 2 or any(
+            isinstance(c, str) for c in pandas_meta.get("index_columns", [])):
+        return pd.read_parquet(file)
+    columns = {}
+    for name in schema.names:
+        columns[name] = pd.read_parquet(file, columns=[name])[name]
+        give_back_memory()
+    return pd.DataFrame(columns, copy=False)
+
+
 def check_files(path: Path, manifest: dict) -> None:
     """Refuse a folder whose files do not match the ``files`` its manifest records.
 
@@ -466,9 +501,26 @@ def _write(df: pd.DataFrame, file: Path, format: str) -> None:
         df.to_parquet(file, index=False)
 
 
+def _wanted_tables(tables: Iterable[str] | None) -> frozenset[str]:
+    """The tables :meth:`CRMData.load` reads: every one, or those named (orders among them)."""
+    if tables is None:
+        return frozenset(TABLE_NAMES)
+    wanted = frozenset([tables] if isinstance(tables, str) else tables)
+    unknown = sorted(wanted - set(TABLE_NAMES))
+    if unknown:
+        raise ParameterError(f"tables={sorted(wanted)!r}: no table named "
+                             f"{', '.join(map(repr, unknown))}; the tables are: "
+                             f"{', '.join(TABLE_NAMES)}.")
+    missing = [t for t in REQUIRED_TABLES if t not in wanted]
+    if missing:
+        raise ParameterError(f"tables={sorted(wanted)!r} must include "
+                             f"{', '.join(map(repr, missing))}: every dataset has its orders.")
+    return wanted
+
+
 def _read_parquet(file: Path) -> pd.DataFrame:
     try:
-        return pd.read_parquet(file)
+        return _parquet_by_column(file)
     except Exception as exc:  # pyarrow raises several unrelated types for a bad file
         raise DatasetError(
             f"{file}: not a readable Parquet file ({type(exc).__name__}: {exc}); "

@@ -88,13 +88,19 @@ if TYPE_CHECKING:
 __all__ = ["dashboard_tables", "board", "filter_data", "dashboard_figure", "dashboard_html",
            "write_dashboard", "show_dashboard", "view_bundle", "missing_reason", "fmt_kpi",
            "target_text", "basis_text", "kpi_rows", "legend", "heads",
-           "plot_conversion_heatmap", "COLOURS"]
+           "plot_conversion_heatmap", "COLOURS", "TABLES"]
 
 #: The lights of the KPIs against target, from seaborn's "colorblind" palette: sky blue at or
 #: above target, yellow just below, orange further below (never red against green, which a
 #: red-green colour-blind reader cannot tell apart); each light also says its meaning in
 #: words with a mark (✔ ≈ ✖), so the colour is never the only sign.
 COLOURS = {"green": "#56b4e9", "amber": "#ece133", "red": "#de8f05", "grey": "#adb5bd"}
+
+#: The tables the dashboard reads (its KPIs, segments, campaigns and pickers): a dataset
+#: loaded with only these (``CRMData.load(folder, tables=TABLES)``) gives the same page
+#: without holding the others in memory.
+TABLES = ("orders", "order_lines", "products", "customers", "web_sessions", "campaigns",
+          "campaign_contacts", "tickets")
 
 
 def fmt_kpi(data: CRMData, kpi: str, value: float | None, lang: str = "en", *,
