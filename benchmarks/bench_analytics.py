@@ -333,7 +333,7 @@ def bench_fits(args) -> None:
                      f"{ours[key]['first'] / theirs[key]['first']:.2f}")
         print(line)
     if not args.no_readme:
-        write_block("bench_analytics_fits", "nice python benchmarks/bench_analytics.py "
+        write_block("bench_analytics_fits", "python benchmarks/bench_analytics.py "
                     "--fits-only", "\n".join(fits_block(ours, theirs, repeat, versions)))
 
 
@@ -415,7 +415,7 @@ def main(argv=None) -> int:
         "",
         "The lifetime-value fits against lifetimes are in the next block.",
     ]
-    write_block("bench_analytics", "nice python benchmarks/bench_analytics.py", "\n".join(body))
+    write_block("bench_analytics", "python benchmarks/bench_analytics.py", "\n".join(body))
     return 0
 
 
