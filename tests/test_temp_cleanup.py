@@ -259,3 +259,20 @@ def test_crmkit_clean_fails_when_a_leftover_cannot_be_removed(dead, tmp_path, ca
     assert main(["clean", "--dir", str(tmp_path), "--lang", "en"]) == 1
     out = capsys.readouterr().out
     assert f"could not remove all of {stale} (1.5 MB left)" in out and stale.is_dir()
+
+
+@pytest.mark.parametrize(("env", "lang"), [
+    ({"LANG": "es_ES.UTF-8"}, "es"),
+    ({"LANG": "en_GB.UTF-8"}, "en"),
+    ({"LC_ALL": "en_US.UTF-8", "LANG": "es_ES.UTF-8"}, "en"),
+    ({"LC_MESSAGES": "es_MX.UTF-8", "LANG": "C.UTF-8"}, "es"),
+    ({}, "en"),
+])
+def test_crmkit_clean_speaks_the_systems_language(monkeypatch, env, lang):
+    from crmkit.cli.clean import system_lang
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert system_lang() == lang
