@@ -95,14 +95,14 @@ def _kept(lang: str, found: list[Found]) -> None:
     if others:
         _say(lang, "other_user", n=len(others))
     if unknown:
-        _say(lang, "unknown", n=len(unknown))
-        for f in unknown:
+        sizes = [folder_size(f.path) for f in unknown]
+        _say(lang, "unknown", n=len(unknown), size=sum(sizes) / _MB)
+        for f, size in zip(unknown, sizes, strict=True):
             try:
                 changed = datetime.fromtimestamp(f.path.stat().st_mtime, UTC).date()
             except OSError:  # gone meanwhile
                 continue
-            _say(lang, "unknown_folder", path=f.path, size=folder_size(f.path) / _MB,
-                 day=changed)
+            _say(lang, "unknown_folder", path=f.path, size=size / _MB, day=changed)
 
 
 CLEAN = Command(
