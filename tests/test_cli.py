@@ -115,7 +115,7 @@ def test_the_top_help_lists_every_subcommand_with_its_help_in_table_order(capsys
     assert done.value.code == 0
     out = " ".join(capsys.readouterr().out.split())
     where = [out.index(f"{c.name} {' '.join(c.help.split())}") for c in COMMANDS]
-    assert where == sorted(where) and len(COMMANDS) == 13
+    assert where == sorted(where) and len(COMMANDS) == 14
 
 
 def test_the_table_runs_the_command_named_and_returns_its_status(monkeypatch):

@@ -10,6 +10,7 @@
     crmkit import orders sales.csv --customer "Customer ID" --date InvoiceDate --out my_shop
     crmkit assign --roster roster.csv --out class
     crmkit grade class_submissions --roster roster.csv --out grades
+    crmkit clean --dry-run
 
 Each group of subcommands is a module of this package with a table of
 :class:`~crmkit.cli.command.Command` (name, help, arguments, run); :data:`COMMANDS`
@@ -26,6 +27,7 @@ from typing import NoReturn
 from .._version import __version__
 from ..errors import CRMKitError
 from .classes import ASSIGN, GRADE
+from .clean import CLEAN
 from .command import Command, add_commands, run_command
 from .data import DICTIONARY, EXTRACTS, GENERATE, PROFILES_COMMAND, SAMPLES
 from .imports import IMPORT
@@ -37,7 +39,7 @@ __all__ = ["main", "build_parser", "COMMANDS", "Command"]
 #: Every subcommand, in the order of ``crmkit --help``.
 COMMANDS: tuple[Command, ...] = (GENERATE, SAMPLES, DICTIONARY, REPORT, STUDENT, EDITION,
                                  EXTRACTS, WAREHOUSE, DASHBOARD, PROFILES_COMMAND, IMPORT,
-                                 ASSIGN, GRADE)
+                                 ASSIGN, GRADE, CLEAN)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -30,7 +30,6 @@ import json
 import re
 import shutil
 import statistics
-import tempfile
 import time
 import weakref
 from collections.abc import Collection, Iterable
@@ -44,6 +43,7 @@ import pandas as pd
 
 from ..dataset.crmdata import CRMData
 from ..dataset.extracts import BAD_ROWS_NAME, FILES, MANIFEST_NAME
+from ..dataset.scratch import scratch_folder
 from ..errors import ParameterError
 from ..i18n import catalog, check_lang, format_message, t
 from ..warehouse.connection import InvalidSQLError, NotOneSelectError, connect, one_statement
@@ -135,8 +135,9 @@ def workshop(data: CRMData, *, warehouse_dir: str | Path | None = None,
     """Check ``warehouse_dir`` and return the lesson's :class:`Workshop`.
 
     ``None`` uses a new temporary folder, removed when the kernel ends, so
-    running the lesson never writes into the project; a given folder is
-    created if missing and kept.
+    running the lesson never writes into the project (a killed kernel's is removed by
+    the next workshop, or by ``crmkit clean``: :mod:`crmkit.dataset.scratch`); a given
+    folder is created if missing and kept.
 
     >>> workshop(None, warehouse_dir=__file__)
     Traceback (most recent call last):
@@ -144,10 +145,10 @@ def workshop(data: CRMData, *, warehouse_dir: str | Path | None = None,
     crmkit.errors.ParameterError: warehouse_dir=... is a file; give a folder ...
     """
     if warehouse_dir is None:
-        root = Path(tempfile.mkdtemp(prefix="crmkit-warehouse-"))
-        ws = Workshop(data, root, int(seed))
+        scratch = scratch_folder("warehouse")
+        ws = Workshop(data, scratch.path, int(seed))
         # the temporary folder goes when the lesson's kernel ends (or the workshop is dropped)
-        weakref.finalize(ws, shutil.rmtree, root, ignore_errors=True)
+        weakref.finalize(ws, scratch.remove)
         return ws
     else:
         root = Path(warehouse_dir).expanduser()
@@ -518,13 +519,18 @@ def _top_units(ws: Workshop) -> AnyOf:
 def _copy_workshop(ws: Workshop) -> Workshop:
     """A workshop whose warehouse and extract batches are copies of ``ws``'s (removed when
     it is dropped): the same shop, so the exercise's right answer is computed there too."""
-    root = Path(tempfile.mkdtemp(prefix="crmkit-perturbed-"))
-    shutil.copy2(ws.warehouse, root / ws.warehouse.name)
-    for batch in (ws.batch1, ws.batch2):
-        if batch.is_dir():
-            shutil.copytree(batch, root / batch.name)
+    scratch = scratch_folder("perturbed")
+    root = scratch.path
+    try:
+        shutil.copy2(ws.warehouse, root / ws.warehouse.name)
+        for batch in (ws.batch1, ws.batch2):
+            if batch.is_dir():
+                shutil.copytree(batch, root / batch.name)
+    except BaseException:
+        scratch.remove()
+        raise
     other = Workshop(ws.crm, root, ws.seed)
-    weakref.finalize(other, shutil.rmtree, root, ignore_errors=True)
+    weakref.finalize(other, scratch.remove)
     return other
 
 

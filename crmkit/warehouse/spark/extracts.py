@@ -13,8 +13,6 @@ of every file is checked before anything is loaded.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,6 +20,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ...dataset.scratch import scratch_folder
 from ...sources.lines import read_delimited
 from .load import Ledger, run, stage_rows
 
@@ -85,7 +84,8 @@ def _read_raw(spark: SparkSession, path: Path, spec: FileSpec, batch_id: str, no
 
     from ..build import _stem
 
-    scratch = Path(tempfile.mkdtemp(prefix="crmkit-raw-"))
+    held = scratch_folder("raw")  # a killed load's is removed by the next one or crmkit clean
+    scratch = held.path
     parts: list[str] = []
 
     def on_chunk(records: list[Record], bad: list[Reject]) -> None:
@@ -111,5 +111,5 @@ def _read_raw(spark: SparkSession, path: Path, spec: FileSpec, batch_id: str, no
                 F.col("_line"), F.lit(now).cast("timestamp").alias("_loaded_at"),
             ).write.insertInto(table)
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+        held.remove()
     return got.rows_read, got.n_rejects, got.lines_in_file, got.balanced
