@@ -28,6 +28,7 @@ from array import array
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -78,7 +79,7 @@ class Dataset:
         self.lines_in_file = lines_in_file
 
     @property
-    def manifest(self) -> dict:
+    def manifest(self) -> dict[str, Any]:
         """Where the data came from (the dataset's manifest)."""
         return self.shop.manifest
 
@@ -188,7 +189,7 @@ def _dataset_tables(folder: Path, shop: ShopTables) -> list[str]:
     return names
 
 
-def _recorded_files(manifest: dict) -> dict[str, dict]:
+def _recorded_files(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """The files whose SHA-256 the manifest records (checked by
     :func:`crmkit.dataset.crmdata.check_files` when the folder was opened)."""
     files = manifest.get("files")
@@ -209,7 +210,7 @@ def _parquet_rows(path: Path) -> int:
             "write it again or give the table as CSV.") from exc
 
 
-def _csv_rows(shop: ShopTables, name: str, recorded: dict | None) -> int:
+def _csv_rows(shop: ShopTables, name: str, recorded: dict[str, Any] | None) -> int:
     """Rows of a CSV table: as its manifest records them when it vouches for the file's
     digest, else counted a slice at a time (a folder edited by hand)."""
     if recorded is not None and isinstance(recorded.get("rows"), int):
