@@ -9,7 +9,9 @@ its buyers are *inferred members* of the customer dimension, known by their
 number only (see :mod:`crmkit.warehouse.sql`). The load report lists the
 dataset's own files, one row each; ``raw`` keeps every row with its file and
 1-based line (the header is line 1), and a row that cannot be used lands in
-``quarantine.rows`` with its reason.
+``quarantine.rows`` with its reason. The tables go in one at a time, each a slice of
+rows at a time (:class:`crmkit.dataset.chunked.ShopTables`), so a folder of tens of
+millions of rows never sits whole in memory.
 
 >>> import tempfile, pathlib
 >>> from crmkit.dataset.synth import generate
