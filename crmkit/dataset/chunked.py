@@ -32,7 +32,17 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from ..errors import DatasetError, MissingTableError, ParameterError
-from .crmdata import MANIFEST, CRMData, check_files, read_json
+from .crmdata import (
+    CSV_READ_ERRORS,
+    FORMATS,
+    MANIFEST,
+    CRMData,
+    check_files,
+    conform_read,
+    csv_options,
+    read_json,
+    read_problem,
+)
 from .schema import DTYPES, SCHEMA, conform
 
 __all__ = ["ShopTables", "CHUNK_ROWS"]
@@ -48,7 +58,10 @@ class ShopTables:
     dataset folder. Every slice has a fresh index from 0, its columns in the schema's
     dtypes (as :meth:`CRMData.load <crmkit.dataset.crmdata.CRMData.load>` gives them).
     A folder is checked against the digests its manifest records; its tables are not
-    validated against each other (that needs them all in memory).
+    validated against each other (that needs them all in memory). A file that cannot be
+    read, or a value its column cannot take, is refused with the
+    :class:`~crmkit.errors.DatasetError` :meth:`CRMData.load
+    <crmkit.dataset.crmdata.CRMData.load>` gives (it names the file and line).
     """
 
     def __init__(self, data: CRMData | None = None, folder: Path | None = None,
@@ -75,7 +88,7 @@ class ShopTables:
 
     # ------------------------------------------------------------------ what is there
     def _file(self, name: str) -> Path | None:
-        for ext in ("parquet", "csv"):
+        for ext in FORMATS:  # CSV first, as CRMData.load
             if self._folder is not None and (f := self._folder / f"{name}.{ext}").is_file():
                 return f
         return None
@@ -125,8 +138,10 @@ class ShopTables:
                 yield (part[cols] if cols is not None else part).reset_index(drop=True)
             return
         currency = str(self.manifest.get("currency") or "EUR")
+        file = self._file(name)
+        assert file is not None
         for raw in self._raw_chunks(name, rows):
-            part = conform(name, raw.reset_index(drop=True), currency=currency)
+            part = conform_read(file, name, raw.reset_index(drop=True), currency=currency)
             yield part[cols] if cols is not None else part
 
     def table(self, name: str, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -146,12 +161,25 @@ class ShopTables:
         file = self._file(name)
         assert file is not None
         if file.suffix == ".parquet":
-            for batch in pq.ParquetFile(file).iter_batches(batch_size=rows):
-                yield batch.to_pandas()
+            yield from _parquet_slices(file, rows)
             return
-        given = {c.name: DTYPES[c.dtype] for c in SCHEMA[name].columns
-                 if c.dtype in ("str", "Int", "float")}
-        head = pd.read_csv(file, nrows=0).columns
-        with pd.read_csv(file, dtype={k: v for k, v in given.items() if k in head},
-                         keep_default_na=False, na_values=[""], chunksize=rows) as reader:
-            yield from reader
+        options = csv_options(file, name)
+        try:
+            with pd.read_csv(file, chunksize=rows, **options) as reader:
+                yield from reader
+        except CSV_READ_ERRORS as exc:
+            raise read_problem(file, name, exc) from exc
+
+
+def _parquet_slices(file: Path, rows: int) -> Iterator[pd.DataFrame]:
+    """A Parquet table file's rows, ``rows`` at a time (as ``pandas.read_parquet`` types
+    them); a file pyarrow cannot read is refused as :meth:`CRMData.load
+    <crmkit.dataset.crmdata.CRMData.load>` refuses it."""
+    try:
+        batches = pq.ParquetFile(file).iter_batches(batch_size=rows)
+        for batch in batches:
+            yield batch.to_pandas()
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DatasetError(
+            f"{file}: not a readable Parquet file ({type(exc).__name__}: {exc}); "
+            "write it again or give the table as CSV.") from exc

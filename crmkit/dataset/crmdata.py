@@ -62,7 +62,8 @@ from .schema import (
 )
 
 __all__ = ["CRMData", "MANIFEST", "FORMATS", "read_json", "slugify", "check_files",
-           "write_tables", "give_back_memory"]
+           "write_tables", "give_back_memory", "csv_options", "read_problem", "conform_read",
+           "CSV_READ_ERRORS"]
 
 MANIFEST = "manifest.json"
 FORMATS = ("csv", "parquet")
@@ -319,16 +320,8 @@ class CRMData:
                     f"or {name}.parquet in that folder."
                 )
             files[name] = file
-            try:
-                frames[name] = conform(name, _read(file, name),
-                                       currency=str(manifest.get("currency") or "EUR"))
-            except DatasetError:
-                raise
-            except SchemaError as exc:
-                where = field_count_problem(file) or first_bad_value(file, name)
-                raise DatasetError(f"{file}: {where or exc}") from exc
-            if file.suffix == ".csv" and non_finite_rows(frames[name], name):
-                raise DatasetError(f"{file}: {first_bad_value(file, name)}")
+            frames[name] = conform_read(file, name, _read(file, name),
+                                        currency=str(manifest.get("currency") or "EUR"))
         truth = _read_truth(path / TRUTH_DIR)
         data = cls(frames, manifest, truth)
         if validate:
@@ -528,9 +521,23 @@ def _read_parquet(file: Path) -> pd.DataFrame:
         ) from exc
 
 
+#: What ``pandas.read_csv`` raises on a table file it cannot read (see :func:`read_problem`).
+CSV_READ_ERRORS = (UnicodeDecodeError, ValueError, OverflowError, TypeError)
+
+
 def _read(file: Path, name: str) -> pd.DataFrame:
     if file.suffix == ".parquet":
         return _read_parquet(file)
+    try:
+        return pd.read_csv(file, **csv_options(file, name))
+    except CSV_READ_ERRORS as exc:
+        raise read_problem(file, name, exc) from exc
+
+
+def csv_options(file: Path, name: str) -> dict:
+    """The ``pandas.read_csv`` options that read CSV table ``name`` from ``file`` (dtypes of
+    the columns its header has); a header that cannot be read, or lacks a column of the
+    table, is refused with a :class:`~crmkit.errors.DatasetError` naming the file."""
     columns = SCHEMA[name].columns
     dtypes = {c.name: DTYPES[c.dtype] for c in columns if c.dtype in ("str", "Int", "float")}
     try:
@@ -547,18 +554,31 @@ def _read(file: Path, name: str) -> pd.DataFrame:
             + ", ".join(repr(m) for m in missing)
             + f". Expected columns: {', '.join(c.name for c in columns)}."
         )
+    return {"dtype": {k: v for k, v in dtypes.items() if k in head.columns},
+            "keep_default_na": False, "na_values": [""]}
+
+
+def read_problem(file: Path, name: str, exc: Exception) -> DatasetError:
+    """The error for a CSV table file pandas could not read (``exc``): where the file first
+    breaks (its encoding, a record's fields, a value), or pandas' own words."""
+    if isinstance(exc, UnicodeDecodeError):
+        return DatasetError(f"{file}: {decode_problem(file) or exc}")
+    where = field_count_problem(file) or first_bad_value(file, name)
+    return DatasetError(f"{file}: {where or exc}")
+
+
+def conform_read(file: Path, name: str, df: pd.DataFrame, *, currency: str) -> pd.DataFrame:
+    """:func:`~crmkit.dataset.schema.conform` of table ``name`` (all of it or a slice) as read
+    from ``file``: a value its column cannot take, or an infinite number in a CSV file, is
+    refused with a :class:`~crmkit.errors.DatasetError` naming the file and line."""
     try:
-        return pd.read_csv(
-            file,
-            dtype={k: v for k, v in dtypes.items() if k in head.columns},
-            keep_default_na=False,
-            na_values=[""],
-        )
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{file}: {decode_problem(file) or exc}") from exc
-    except (ValueError, OverflowError, TypeError) as exc:
+        out = conform(name, df, currency=currency)
+    except SchemaError as exc:
         where = field_count_problem(file) or first_bad_value(file, name)
         raise DatasetError(f"{file}: {where or exc}") from exc
+    if file.suffix == ".csv" and non_finite_rows(out, name):
+        raise DatasetError(f"{file}: {first_bad_value(file, name)}")
+    return out
 
 
 def _read_truth(tdir: Path) -> dict[str, pd.DataFrame]:

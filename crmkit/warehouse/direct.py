@@ -9,7 +9,9 @@ its buyers are *inferred members* of the customer dimension, known by their
 number only (see :mod:`crmkit.warehouse.sql`). The load report lists the
 dataset's own files, one row each; ``raw`` keeps every row with its file and
 1-based line (the header is line 1), and a row that cannot be used lands in
-``quarantine.rows`` with its reason.
+``quarantine.rows`` with its reason. The tables go in one at a time, each a slice of
+rows at a time (:class:`crmkit.dataset.chunked.ShopTables`), so a folder of tens of
+millions of rows never sits whole in memory.
 
 >>> import tempfile, pathlib
 >>> from crmkit.dataset.synth import generate
@@ -24,23 +26,27 @@ from __future__ import annotations
 
 import csv
 import hashlib
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
-from ..dataset.crmdata import MANIFEST, CRMData
+from ..dataset.chunked import CHUNK_ROWS, ShopTables
+from ..dataset.crmdata import FORMATS, MANIFEST, CRMData, give_back_memory
 from ..dataset.folder import file_digest
-from ..dataset.schema import ORDER_STATUSES, SCHEMA, TABLE_NAMES
+from ..dataset.schema import ORDER_STATUSES, REQUIRED_TABLES, SCHEMA, TABLE_NAMES
 from ..errors import DatasetError
 from .dialect import bind
 from .sql import MAX_AMOUNT, MAX_QUANTITY, ident, literal
 
 __all__ = ["Dataset", "is_dataset_folder", "read_dataset", "load_dataset", "absent_tables",
-           "DATASET_FILES", "RAW_ONLY"]
+           "raw_slices", "DATASET_FILES", "RAW_ONLY", "SLICE_ROWS"]
 
 _SQL_TYPE = {"int": "BIGINT", "Int": "BIGINT", "float": "DOUBLE", "str": "VARCHAR",
              "bool": "BOOLEAN", "datetime": "TIMESTAMP", "date": "DATE"}
@@ -49,25 +55,56 @@ _SQL_TYPE = {"int": "BIGINT", "Int": "BIGINT", "float": "DOUBLE", "str": "VARCHA
 RAW_ONLY = ("ticket_events", "opportunities", "inventory")
 
 
-class Dataset:
-    """A dataset on its way into the warehouse: its tables and where each came from."""
+#: Where a table's rows are in its file: consecutive lines from this one (``int``), or the
+#: line of each row (a CSV file with records over several lines).
+Lines = int | np.ndarray
 
-    def __init__(self, data: CRMData, files: dict[str, str], lines: dict[str, np.ndarray],
-                 digests: dict[str, str], lines_in_file: dict[str, int | None]):
-        self.data = data
+
+class Dataset:
+    """A dataset on its way into the warehouse: where each table comes from, its rows and
+    their lines; the rows themselves are read a slice at a time (:func:`raw_slices`).
+
+    >>> from crmkit.dataset.synth import generate
+    >>> ds = read_dataset(generate("boutique", n_customers=40, seed=3))
+    >>> ds.rows["orders"] == len(ds.shop.table("orders")), ds.files["orders"]
+    (True, 'orders')
+    """
+
+    def __init__(self, shop: ShopTables, files: dict[str, str], rows: dict[str, int],
+                 lines: dict[str, Lines], digests: dict[str, str],
+                 lines_in_file: dict[str, int | None]):
+        self.shop = shop              # the tables, read a slice at a time
         self.files = files            # table -> file name as the load report shows it
+        self.rows = rows              # table -> its rows
         self.lines = lines            # table -> 1-based line (or row) of each row
         self.digests = digests        # file -> sha256
         self.lines_in_file = lines_in_file
 
     @property
+    def manifest(self) -> dict[str, Any]:
+        """Where the data came from (the dataset's manifest)."""
+        return self.shop.manifest
+
+    @property
+    def shop_name(self) -> str:
+        """The shop's name, as :attr:`CRMData.shop_name
+        <crmkit.dataset.crmdata.CRMData.shop_name>`."""
+        return str(self.manifest.get("shop_name") or self.manifest.get("profile") or "shop")
+
+    @property
+    def currency(self) -> str:
+        """ISO 4217 code of the money columns, as :attr:`CRMData.currency
+        <crmkit.dataset.crmdata.CRMData.currency>`."""
+        return str(self.manifest.get("currency") or "EUR")
+
+    @property
     def tables(self) -> list[str]:
         """The tables the dataset has (absent ones left out), in canonical order."""
-        return [t for t in TABLE_NAMES if t in self.data.tables and t not in self.data.absent]
+        return [t for t in TABLE_NAMES if t in self.files]
 
     @property
     def batch_id(self) -> str:
-        given = self.data.manifest.get("batch_id")
+        given = self.manifest.get("batch_id")
         if given:
             return str(given)
         joined = "".join(f"{k}:{v};" for k, v in sorted(self.digests.items()))
@@ -102,49 +139,100 @@ def read_dataset(source: CRMData | str | Path) -> Dataset:
 
     A folder is read without the cross-table checks of :meth:`CRMData.validate`:
     a sale whose product or customer row is missing is loaded against an inferred
-    member instead of stopping the load.
+    member instead of stopping the load. Nothing of its tables is held: they are read a
+    slice at a time while they load (:func:`raw_slices`). The digest of a file is its
+    SHA-256, as the manifest records it (:func:`crmkit.dataset.folder.file_digest`); a
+    table in memory is digested from its rows.
     """
+    shop = ShopTables.of(source)
     files: dict[str, str] = {}
-    lines: dict[str, np.ndarray] = {}
+    rows: dict[str, int] = {}
+    lines: dict[str, Lines] = {}
     digests: dict[str, str] = {}
     counts: dict[str, int | None] = {}
     if isinstance(source, CRMData):
-        data = source
-        for name in data.tables:
-            if name in data.absent:
+        for name in TABLE_NAMES:
+            if not shop.has(name):
                 continue
-            df = data.tables[name]
-            files[name] = name
-            lines[name] = np.arange(1, len(df) + 1, dtype=np.int64)
+            df = source.tables[name]
+            files[name], rows[name], lines[name], counts[name] = name, len(df), 1, None
             h = pd.util.hash_pandas_object(df, index=False).to_numpy().tobytes()
             digests[name] = hashlib.sha256(h).hexdigest()
-            counts[name] = None
-        return Dataset(data, files, lines, digests, counts)
+        return Dataset(shop, files, rows, lines, digests, counts)
     folder = Path(source)
-    data = CRMData.load(folder, validate=False)
-    for name in data.tables:
-        if name in data.absent:
-            continue
-        path = next(folder / f"{name}.{ext}" for ext in ("csv", "parquet")
+    recorded = _recorded_files(shop.manifest)
+    for name in _dataset_tables(folder, shop):
+        path = next(folder / f"{name}.{ext}" for ext in FORMATS
                     if (folder / f"{name}.{ext}").is_file())
         files[name] = path.name
-        digests[path.name] = file_digest(path)
-        n = len(data.tables[name])
+        digests[path.name] = recorded.get(path.name, {}).get("sha256") or file_digest(path)
         if path.suffix == ".csv":
-            lines[name], counts[name] = _csv_lines(path, n)
+            rows[name] = _csv_rows(shop, name, recorded.get(path.name))
+            lines[name], counts[name] = _csv_lines(path, rows[name])
         else:
-            lines[name], counts[name] = np.arange(1, n + 1, dtype=np.int64), None
-    return Dataset(data, files, lines, digests, counts)
+            rows[name], lines[name], counts[name] = _parquet_rows(path), 1, None
+    return Dataset(shop, files, rows, lines, digests, counts)
 
 
+def _dataset_tables(folder: Path, shop: ShopTables) -> list[str]:
+    """The tables of a dataset folder to load (those it has and does not mark absent); a
+    table its manifest lists (or ``orders``) without a file is refused, as
+    :meth:`CRMData.load <crmkit.dataset.crmdata.CRMData.load>` refuses it."""
+    listed = set(shop.manifest.get("tables", ()))
+    absent = set(shop.manifest.get("absent_tables", ()))
+    names = []
+    for name in TABLE_NAMES:
+        there = any((folder / f"{name}.{ext}").is_file() for ext in FORMATS)
+        if not there and (name in listed or name in REQUIRED_TABLES):
+            raise DatasetError(f"dataset {str(folder)!r} has no table {name!r}: expected "
+                               f"{name}.csv or {name}.parquet in that folder.")
+        if there and name not in absent:
+            names.append(name)
+    return names
 
-def _csv_lines(path: Path, n_rows: int) -> tuple[np.ndarray, int]:
+
+def _recorded_files(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The files whose SHA-256 the manifest records (checked by
+    :func:`crmkit.dataset.crmdata.check_files` when the folder was opened)."""
+    files = manifest.get("files")
+    if not isinstance(files, dict):
+        return {}
+    return {f: info for f, info in files.items()
+            if isinstance(info, dict) and info.get("sha256")}
+
+
+def _parquet_rows(path: Path) -> int:
+    """Rows of a Parquet table, from its footer; a file pyarrow cannot read is refused as
+    :meth:`CRMData.load <crmkit.dataset.crmdata.CRMData.load>` refuses it."""
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except Exception as exc:  # pyarrow raises several unrelated types for a bad file
+        raise DatasetError(
+            f"{path}: not a readable Parquet file ({type(exc).__name__}: {exc}); "
+            "write it again or give the table as CSV.") from exc
+
+
+def _csv_rows(shop: ShopTables, name: str, recorded: dict[str, Any] | None) -> int:
+    """Rows of a CSV table: as its manifest records them when it vouches for the file's
+    digest, else counted a slice at a time (a folder edited by hand)."""
+    if recorded is not None and isinstance(recorded.get("rows"), int):
+        return int(recorded["rows"])
+    first = SCHEMA[name].column_names[:1]
+    return sum(len(part) for part in shop.chunks(name, rows=SLICE_ROWS, columns=first))
+
+
+def _csv_lines(path: Path, n_rows: int) -> tuple[Lines, int]:
     """The 1-based line where each record of a CSV table starts, and the file's lines."""
-    data = path.read_bytes()
-    n_lines = data.count(b"\n") + (0 if data.endswith(b"\n") or not data else 1)
+    n_lines, last = 0, b""
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            n_lines += block.count(b"\n")
+            last = block
+    if last and not last.endswith(b"\n"):
+        n_lines += 1
     if n_lines == n_rows + 1:  # one line per record: the common, fast case
-        return np.arange(2, n_rows + 2, dtype=np.int64), n_lines
-    starts: list[int] = []
+        return 2, n_lines
+    starts = array("q")
     with open(path, encoding="utf-8", newline="") as f:
         reader = csv.reader(f)
         next(reader, None)
@@ -155,7 +243,47 @@ def _csv_lines(path: Path, n_rows: int) -> tuple[np.ndarray, int]:
     if len(starts) != n_rows:
         raise DatasetError(f"{path}: {len(starts)} records by the CSV rules but {n_rows} rows "
                            "read; write the table again (crmkit import or CRMData.save).")
-    return np.asarray(starts, dtype=np.int64), n_lines
+    return np.frombuffer(starts, dtype=np.int64).copy(), n_lines
+
+
+#: Rows of a table read (and loaded) at a time.
+SLICE_ROWS = CHUNK_ROWS
+
+
+def raw_slices(ds: Dataset, name: str, batch_id: str, now: datetime,
+               rows: int | None = None) -> Iterator[pd.DataFrame]:
+    """Table ``name`` of the dataset as its ``raw`` rows, ``rows`` (default
+    :data:`SLICE_ROWS`) at a time: the table's columns, then where each row came from
+    (``_batch_id``, ``_file``, ``_line``, ``_loaded_at``). An empty table gives one empty
+    slice; a table whose rows differ from those counted is refused (it changed)."""
+    columns = SCHEMA[name].column_names
+    lines = ds.lines[name]
+    done = 0
+    for part in ds.shop.chunks(name, rows=rows or SLICE_ROWS, columns=columns):
+        yield _with_origin(part, ds.files[name], batch_id, now, _numbers(lines, done, len(part)))
+        done += len(part)
+    if done == 0:
+        yield _with_origin(ds.shop.table(name, columns).iloc[:0], ds.files[name], batch_id, now,
+                           np.zeros(0, dtype=np.int64))
+    if done != ds.rows[name]:
+        raise DatasetError(f"{ds.files[name]}: {done} rows read but {ds.rows[name]} counted "
+                           "when the load began; the file changed during the load. Load it "
+                           "again.")
+
+
+def _numbers(lines: Lines, start: int, n: int) -> np.ndarray:
+    """Lines of rows ``start`` to ``start + n - 1`` of a table."""
+    if isinstance(lines, np.ndarray):
+        return lines[start:start + n]
+    return np.arange(lines + start, lines + start + n, dtype=np.int64)
+
+
+def _with_origin(part: pd.DataFrame, file: str, batch_id: str, now: datetime,
+                 lines: np.ndarray) -> pd.DataFrame:
+    df = part.copy(deep=False)
+    df["_batch_id"], df["_file"] = batch_id, file
+    df["_line"], df["_loaded_at"] = lines, pd.Timestamp(now)
+    return df
 
 
 # ----------------------------------------------------------------------------- SQL
@@ -317,20 +445,23 @@ def load_dataset(con: duckdb.DuckDBPyConnection, ds: Dataset, *,
     from .build import _already_loaded, _stage_rows
 
     batch_id = ds.batch_id
-    if _already_loaded(con, batch_id, ds.digests, Path(str(ds.data.manifest.get(
+    if _already_loaded(con, batch_id, ds.digests, Path(str(ds.manifest.get(
             "shop_name", "dataset")))):
         return False
     seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM meta.batches").fetchall()[0][0]
     now = datetime.now().replace(microsecond=0)
-    system = str(origin or ds.data.manifest.get("origin") or "dataset")
-    _same_currency(con, ds.data.currency, ds.data.shop_name)
+    system = str(origin or ds.manifest.get("origin") or "dataset")
+    _same_currency(con, ds.currency, ds.shop_name)
     con.execute("INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?)",
-                [batch_id, seq, None, now, f"dataset {ds.data.shop_name}"])
+                [batch_id, seq, None, now, f"dataset {ds.shop_name}"])
     for name in ds.tables:
         con.execute(_raw_ddl(name))
-        con.register("_ds", _raw_rows(ds, name, batch_id, now))
-        con.execute(f"INSERT INTO raw.{ident(name)} BY NAME SELECT * FROM _ds")
-        con.unregister("_ds")
+        for part in raw_slices(ds, name, batch_id, now):
+            con.register("_ds", part)
+            con.execute(f"INSERT INTO raw.{ident(name)} BY NAME SELECT * FROM _ds")
+            con.unregister("_ds")
+            del part
+        give_back_memory()
         file = ds.files[name]
         digest = ds.digests.get(file) or ds.digests.get(name)
         con.execute("INSERT INTO meta.files VALUES (?, ?, ?, ?)",
@@ -352,15 +483,6 @@ def load_dataset(con: duckdb.DuckDBPyConnection, ds: Dataset, *,
 Counts = tuple[int, int, int]
 
 
-def _raw_rows(ds: Dataset, name: str, batch_id: str, now: datetime) -> pd.DataFrame:
-    """One table of the dataset as its ``raw`` rows: the table's columns, then where each
-    row came from (``_batch_id``, ``_file``, ``_line``, ``_loaded_at``)."""
-    df = ds.data.tables[name][SCHEMA[name].column_names].copy()
-    df["_batch_id"], df["_file"] = batch_id, ds.files[name]
-    df["_line"], df["_loaded_at"] = ds.lines[name], pd.Timestamp(now)
-    return df
-
-
 def _staging_steps(ds: Dataset) -> tuple[dict[str, Counts], list[tuple[str, str, str]]]:
     """What staging does with the dataset's tables other than ``orders`` (those are checked
     on their own, :data:`ORDERS_CHECK`): the counts of the tables kept in ``raw`` only (every
@@ -372,7 +494,7 @@ def _staging_steps(ds: Dataset) -> tuple[dict[str, Counts], list[tuple[str, str,
         if name == "orders":
             continue
         if name in RAW_ONLY or name not in STAGE:
-            counts[name] = (len(ds.data.tables[name]), 0, 0)
+            counts[name] = (ds.rows[name], 0, 0)
         elif name != "order_lines" or "orders" in ds.tables:
             steps.append((name, *STAGE[name]))
     return counts, steps
@@ -384,7 +506,7 @@ def _report_rows(ds: Dataset, batch_id: str, system: str, counts: dict[str, Coun
     table without counts had every row loaded."""
     rows: list[tuple[object, ...]] = []
     for name in ds.tables:
-        read = len(ds.data.tables[name])
+        read = ds.rows[name]
         loaded, held, inferred = counts.get(name, (read, 0, 0))
         rows.append((batch_id, ds.files[name], system, read, loaded, held,
                      ds.lines_in_file.get(name), read == loaded + held, inferred))

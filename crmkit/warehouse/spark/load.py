@@ -177,15 +177,14 @@ def _spark_schema(schema: pa.Schema) -> StructType:
     return T.StructType([T.StructField(f.name, m[f.type], True) for f in schema])
 
 
-def _raw_frame(spark: SparkSession, ds: Dataset, name: str, batch_id: str, now: datetime
-               ) -> DataFrame:
-    """One dataset table with the raw columns (``_batch_id``, ``_file``, ``_line``,
-    ``_loaded_at``) as a Spark DataFrame, typed as DuckDB's raw table."""
+def _raw_frame(spark: SparkSession, name: str, df: pd.DataFrame) -> DataFrame:
+    """A slice of a dataset table with the raw columns (``_batch_id``, ``_file``, ``_line``,
+    ``_loaded_at``; see :func:`crmkit.warehouse.direct.raw_slices`) as a Spark DataFrame,
+    typed as DuckDB's raw table."""
     from ...dataset.schema import SCHEMA
-    from ..direct import _SQL_TYPE, _raw_rows
+    from ..direct import _SQL_TYPE
 
     cols = SCHEMA[name].columns
-    df = _raw_rows(ds, name, batch_id, now)
     schema = pa.schema([(c.name, _arrow_type(_SQL_TYPE[c.dtype])) for c in cols]
                        + [("_batch_id", pa.string()), ("_file", pa.string()),
                           ("_line", pa.int64()), ("_loaded_at", pa.timestamp("us"))])
@@ -221,19 +220,20 @@ def load_dataset(spark: SparkSession, ds: Dataset, ledger: Ledger) -> bool:
     ``ledger``). Returns ``False`` when the same batch was loaded already."""
     from pyspark.sql import functions as F
 
-    from ..direct import ORDERS_CHECK, _report_rows, _staging_steps
+    from ..direct import ORDERS_CHECK, _report_rows, _staging_steps, raw_slices
 
     batch_id = ds.batch_id
     if ledger.already_loaded(batch_id, ds.digests,
-                             Path(str(ds.data.manifest.get("shop_name", "dataset")))):
+                             Path(str(ds.manifest.get("shop_name", "dataset")))):
         return False
     seq = ledger.next_seq()
     now = datetime.now().replace(microsecond=0)
-    system = str(ds.data.manifest.get("origin") or "dataset")
-    _same_currency(ledger, ds.data.currency, ds.data.shop_name)
-    ledger.add("meta.batches", (batch_id, seq, None, now, f"dataset {ds.data.shop_name}"))
+    system = str(ds.manifest.get("origin") or "dataset")
+    _same_currency(ledger, ds.currency, ds.shop_name)
+    ledger.add("meta.batches", (batch_id, seq, None, now, f"dataset {ds.shop_name}"))
     for name in ds.tables:
-        _write_raw(spark, _raw_frame(spark, ds, name, batch_id, now), name)
+        for part in raw_slices(ds, name, batch_id, now):
+            _write_raw(spark, _raw_frame(spark, name, part), name)
         file = ds.files[name]
         ledger.add("meta.files", (batch_id, file, ds.digests.get(file) or ds.digests.get(name),
                                   ds.lines_in_file.get(name)))
