@@ -20,6 +20,8 @@ import pytest
 pytest.importorskip("pyspark")
 pytest.importorskip("sqlglot")
 
+from once import built_once  # noqa: E402
+from test_warehouse_orders_current import write_resent  # noqa: E402
 from test_warehouse_spark import _rows  # noqa: E402
 
 from crmkit.analytics import spark_models as sm  # noqa: E402
@@ -46,19 +48,29 @@ except Exception as exc:  # noqa: BLE001 - the message says how to install Java
     pytest.skip(f"no Java for Spark: {exc}", allow_module_level=True)
 
 
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory):
-    """DuckDB file, Spark session on the Spark folder, and the batches' truth."""
-    root = tmp_path_factory.mktemp("spark_extracts")
+def _build(root) -> None:
+    """Both warehouses of the shop, and the truth of its batches (``truth.json`` and the
+    customer changes as Parquet)."""
     data = generate("boutique", n_customers=70, seed=4)
-    first = write_extracts(data, root / "b1", seed=6)
+    write_extracts(data, root / "b1", seed=6)
     second = write_customer_changes(data, root / "b2", as_of="2026-06-30", share=0.2,
                                     seed=8, card_seed=6)
-    db = build_warehouse(root / "b1", root / "w.duckdb", batches=[root / "b2"])
-    out = spark_mod.build_spark(root / "b1", root / "wh", batches=[root / "b2"],
-                                master="local[2]")
-    spark = spark_mod.open_session(out, master="local[2]")
-    yield {"db": db, "spark": spark, "first": first, "second": second}
+    resent = write_resent(root / "b1", root / "b2")  # a returned line, a moved line
+    second["changes"].to_parquet(root / "changes.parquet")
+    (root / "truth.json").write_text(json.dumps(sorted(resent)), encoding="utf-8")
+    build_warehouse(root / "b1", root / "w.duckdb", batches=[root / "b2"])
+    spark_mod.build_spark(root / "b1", root / "wh", batches=[root / "b2"],
+                          master="local[2]")
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory, worker_id):
+    """DuckDB file, Spark session on the Spark folder, and the batches' truth."""
+    root = built_once(tmp_path_factory, worker_id, "spark_extracts", _build)
+    spark = spark_mod.open_session(root / "wh", master="local[2]")
+    yield {"db": root / "w.duckdb", "spark": spark,
+           "changes": pd.read_parquet(root / "changes.parquet"),
+           "resent": json.loads((root / "truth.json").read_text(encoding="utf-8"))}
     spark.stop()
 
 
@@ -85,8 +97,15 @@ def test_the_shop_has_bad_rows_history_and_a_customer_who_moved(shop):
     con.close()
     assert {"malformed_line", "unparseable_date", "negative_price"} <= reasons
     assert batches == 2 and moved >= 1 and cities >= 1
-    changed = shop["second"]["changes"]
+    changed = shop["changes"]
     assert (changed["field"] == "city").any()
+    # the re-sent lines: each of those orders now has lines that disagree
+    con = connect(shop["db"])
+    mixed = {r[0] for r in con.execute(
+        "SELECT order_id FROM staging.order_lines GROUP BY order_id "
+        "HAVING count(DISTINCT status) > 1 OR count(DISTINCT customer_id) > 1").fetchall()}
+    con.close()
+    assert mixed == set(shop["resent"])
 
 
 def test_every_raw_staging_and_mart_table_is_equal_row_for_row(shop):
