@@ -12,6 +12,7 @@ serves the module.
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pandas as pd
@@ -34,6 +35,7 @@ from crmkit.analytics.clv import (  # noqa: E402
 from crmkit.analytics.cohorts import METRICS, cohort_table  # noqa: E402
 from crmkit.analytics.rfm import rfm_scores, rfm_summary  # noqa: E402
 from crmkit.analytics.segments import assign_segments, segment_summary  # noqa: E402
+from crmkit.analytics.warehouse_models import warehouse_purchases  # noqa: E402
 from crmkit.dataset.crmdata import CRMData  # noqa: E402
 from crmkit.dataset.extracts import write_customer_changes, write_extracts  # noqa: E402
 from crmkit.dataset.synth import generate  # noqa: E402
@@ -207,6 +209,31 @@ def test_rfm_summary_is_equal_to_the_cent(shop, pandas_path):
         assert (got[col].to_numpy() == want[col].to_numpy()).all(), col
     # independent truth: total spend is the facts' net amount of the orders that count
     assert int(want["total_spend_cents"].sum()) > 0
+
+
+def test_the_purchases_do_not_depend_on_this_machines_time_zone(shop, monkeypatch):
+    """Spark is pinned to UTC, but a Python datetime handed to it (or collected from it) is
+    read in the machine's local time: far east of UTC, the as-of day's last hours would be
+    cut off. The as-of day here has an order that counts placed after noon UTC."""
+    con = connect(shop["db"])
+    day, order = con.execute(
+        "SELECT CAST(placed_at AS DATE), order_id FROM staging.orders_current "
+        "WHERE hour(placed_at) >= 12 AND status = 'delivered' AND customer_id IS NOT NULL "
+        "ORDER BY placed_at DESC LIMIT 1").fetchone()
+    con.close()
+    want = warehouse_purchases(shop["db"], as_of=day)
+    assert order in set(want["order_id"])
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14
+    time.tzset()
+    try:
+        got = sm.spark_customer_purchases(shop["spark"], as_of=day).toPandas()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    got = got.sort_values("order_id", ignore_index=True)
+    assert got["order_id"].tolist() == want["order_id"].tolist()
+    assert got["value_cents"].tolist() == want["value_cents"].tolist()
+    assert got["customer_id"].tolist() == want["customer_id"].tolist()
 
 
 def test_scores_segments_and_their_summary_are_equal(shop, pandas_path):
