@@ -22,6 +22,7 @@ pytest.importorskip("pyspark")
 pytest.importorskip("sqlglot")
 
 from hand_edit import unseal  # noqa: E402
+from once import built_once  # noqa: E402
 
 from crmkit.dataset.synth import generate  # noqa: E402
 from crmkit.warehouse.build import build_warehouse, connect  # noqa: E402
@@ -55,14 +56,17 @@ def _damaged_shop(folder: Path) -> Path:
     return unseal(shop)
 
 
+def _build(root: Path) -> None:
+    shop = _damaged_shop(root / "shop")
+    build_warehouse(shop, root / "w.duckdb")
+    spark_mod.build_spark(shop, root / "wh", master="local[2]")
+
+
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("spark")
-    shop = _damaged_shop(tmp / "shop")
-    db = build_warehouse(shop, tmp / "w.duckdb")
-    out = spark_mod.build_spark(shop, tmp / "wh", master="local[2]")
-    spark = spark_mod.open_session(out)
-    yield db, spark
+def built(tmp_path_factory, worker_id):
+    root = built_once(tmp_path_factory, worker_id, "spark", _build)
+    spark = spark_mod.open_session(root / "wh")
+    yield root / "w.duckdb", spark
     spark.stop()
 
 

@@ -12,6 +12,7 @@ serves the module.
 from __future__ import annotations
 
 import json
+import time
 
 import numpy as np
 import pandas as pd
@@ -20,6 +21,8 @@ import pytest
 pytest.importorskip("pyspark")
 pytest.importorskip("sqlglot")
 
+from once import built_once  # noqa: E402
+from test_warehouse_orders_current import write_resent  # noqa: E402
 from test_warehouse_spark import _rows  # noqa: E402
 
 from crmkit.analytics import spark_models as sm  # noqa: E402
@@ -32,6 +35,7 @@ from crmkit.analytics.clv import (  # noqa: E402
 from crmkit.analytics.cohorts import METRICS, cohort_table  # noqa: E402
 from crmkit.analytics.rfm import rfm_scores, rfm_summary  # noqa: E402
 from crmkit.analytics.segments import assign_segments, segment_summary  # noqa: E402
+from crmkit.analytics.warehouse_models import warehouse_purchases  # noqa: E402
 from crmkit.dataset.crmdata import CRMData  # noqa: E402
 from crmkit.dataset.extracts import write_customer_changes, write_extracts  # noqa: E402
 from crmkit.dataset.synth import generate  # noqa: E402
@@ -46,19 +50,29 @@ except Exception as exc:  # noqa: BLE001 - the message says how to install Java
     pytest.skip(f"no Java for Spark: {exc}", allow_module_level=True)
 
 
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory):
-    """DuckDB file, Spark session on the Spark folder, and the batches' truth."""
-    root = tmp_path_factory.mktemp("spark_extracts")
+def _build(root) -> None:
+    """Both warehouses of the shop, and the truth of its batches (``truth.json`` and the
+    customer changes as Parquet)."""
     data = generate("boutique", n_customers=70, seed=4)
-    first = write_extracts(data, root / "b1", seed=6)
+    write_extracts(data, root / "b1", seed=6)
     second = write_customer_changes(data, root / "b2", as_of="2026-06-30", share=0.2,
                                     seed=8, card_seed=6)
-    db = build_warehouse(root / "b1", root / "w.duckdb", batches=[root / "b2"])
-    out = spark_mod.build_spark(root / "b1", root / "wh", batches=[root / "b2"],
-                                master="local[2]")
-    spark = spark_mod.open_session(out, master="local[2]")
-    yield {"db": db, "spark": spark, "first": first, "second": second}
+    resent = write_resent(root / "b1", root / "b2")  # a returned line, a moved line
+    second["changes"].to_parquet(root / "changes.parquet")
+    (root / "truth.json").write_text(json.dumps(sorted(resent)), encoding="utf-8")
+    build_warehouse(root / "b1", root / "w.duckdb", batches=[root / "b2"])
+    spark_mod.build_spark(root / "b1", root / "wh", batches=[root / "b2"],
+                          master="local[2]")
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory, worker_id):
+    """DuckDB file, Spark session on the Spark folder, and the batches' truth."""
+    root = built_once(tmp_path_factory, worker_id, "spark_extracts", _build)
+    spark = spark_mod.open_session(root / "wh", master="local[2]")
+    yield {"db": root / "w.duckdb", "spark": spark,
+           "changes": pd.read_parquet(root / "changes.parquet"),
+           "resent": json.loads((root / "truth.json").read_text(encoding="utf-8"))}
     spark.stop()
 
 
@@ -85,8 +99,15 @@ def test_the_shop_has_bad_rows_history_and_a_customer_who_moved(shop):
     con.close()
     assert {"malformed_line", "unparseable_date", "negative_price"} <= reasons
     assert batches == 2 and moved >= 1 and cities >= 1
-    changed = shop["second"]["changes"]
+    changed = shop["changes"]
     assert (changed["field"] == "city").any()
+    # the re-sent lines: each of those orders now has lines that disagree
+    con = connect(shop["db"])
+    mixed = {r[0] for r in con.execute(
+        "SELECT order_id FROM staging.order_lines GROUP BY order_id "
+        "HAVING count(DISTINCT status) > 1 OR count(DISTINCT customer_id) > 1").fetchall()}
+    con.close()
+    assert mixed == set(shop["resent"])
 
 
 def test_every_raw_staging_and_mart_table_is_equal_row_for_row(shop):
@@ -188,6 +209,31 @@ def test_rfm_summary_is_equal_to_the_cent(shop, pandas_path):
         assert (got[col].to_numpy() == want[col].to_numpy()).all(), col
     # independent truth: total spend is the facts' net amount of the orders that count
     assert int(want["total_spend_cents"].sum()) > 0
+
+
+def test_the_purchases_do_not_depend_on_this_machines_time_zone(shop, monkeypatch):
+    """Spark is pinned to UTC, but a Python datetime handed to it (or collected from it) is
+    read in the machine's local time: far east of UTC, the as-of day's last hours would be
+    cut off. The as-of day here has an order that counts placed after noon UTC."""
+    con = connect(shop["db"])
+    day, order = con.execute(
+        "SELECT CAST(placed_at AS DATE), order_id FROM staging.orders_current "
+        "WHERE hour(placed_at) >= 12 AND status = 'delivered' AND customer_id IS NOT NULL "
+        "ORDER BY placed_at DESC LIMIT 1").fetchone()
+    con.close()
+    want = warehouse_purchases(shop["db"], as_of=day)
+    assert order in set(want["order_id"])
+    monkeypatch.setenv("TZ", "Pacific/Kiritimati")  # UTC+14
+    time.tzset()
+    try:
+        got = sm.spark_customer_purchases(shop["spark"], as_of=day).toPandas()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    got = got.sort_values("order_id", ignore_index=True)
+    assert got["order_id"].tolist() == want["order_id"].tolist()
+    assert got["value_cents"].tolist() == want["value_cents"].tolist()
+    assert got["customer_id"].tolist() == want["customer_id"].tolist()
 
 
 def test_scores_segments_and_their_summary_are_equal(shop, pandas_path):

@@ -7,8 +7,9 @@ work grows with the cluster, not with one machine's memory:
 
 * :func:`spark_customer_purchases`: :func:`crmkit.analytics.rfm.customer_purchases`, the
   orders that count (not cancelled, not back by the as-of day, not a guest's), with
-  their value in integer cents: the sum of their lines' ``amount_cents``
-  (``marts.fact_order_line``) less a partial refund;
+  their value in integer cents: the sum of their lines' ``amount_cents`` less a partial
+  refund; the one statement of :data:`crmkit.analytics.warehouse_models.PURCHASES_SQL`,
+  which the DuckDB path runs too;
 * :func:`spark_rfm_summary`: one row per customer, the columns of
   :data:`crmkit.analytics.rfm.SUMMARY_COLUMNS`;
 * :func:`spark_rfm_scores` and :func:`spark_segments`: scores 1-5 by the rule
@@ -63,7 +64,10 @@ def spark_as_of(spark: SparkSession, as_of: DayLike | None = None) -> pd.Timesta
     from ..dataset.days import parse_day
     from ..errors import ParameterError
 
-    last = spark.table("marts.fact_order_line").agg(F.max("placed_at")).collect()[0][0]
+    # the day is taken in Spark (session time zone UTC): a timestamp collected to Python
+    # would be turned into this machine's local time
+    last = spark.table("marts.fact_order_line").agg(
+        F.max(F.to_date("placed_at"))).collect()[0][0]
     if last is None:
         raise ModelError("the warehouse has no orders, so it has no period; load orders "
                          "first.")
@@ -83,31 +87,16 @@ def spark_customer_purchases(spark: SparkSession, *, as_of: DayLike | None = Non
     ``order_id``, ``customer_id``, ``placed_at``, ``day`` and ``value_cents``."""
     from pyspark.sql import functions as F
 
-    from ..warehouse.build import money_unit
+    from ..warehouse.spark.load import run
+    from .warehouse_models import PURCHASES_SQL
 
     day = spark_as_of(spark, as_of)
-    end = (day + pd.Timedelta(days=1)).to_pydatetime()
-    unit = money_unit(spark.table("meta.shop").collect()[0][0])
-    lines = spark.table("marts.fact_order_line").alias("f").join(
-        spark.table("marts.dim_customer").alias("c"),
-        F.col("f.customer_key") == F.col("c.customer_key"), "left")
-    orders = lines.groupBy("f.order_id").agg(
-        F.first("c.customer_id", ignorenulls=True).alias("customer_id"),
-        F.min("f.placed_at").alias("placed_at"), F.first("f.status").alias("status"),
-        F.sum("f.amount_cents").alias("cents"),
-        F.sum(F.col("f.refunded_amount") / F.lit(unit)).cast("bigint").alias("refunded"))
-    back = spark.table("staging.orders_current").select("order_id", "returned_at")
-    o = orders.join(back, "order_id", "left")
-    returned = (F.col("status") == "returned") & ~F.coalesce(
-        F.col("returned_at") >= F.lit(end), F.lit(False))  # back by the as-of day
-    keep = ((F.col("status") != "cancelled") & ~returned & (F.col("placed_at") < F.lit(end))
-            & F.col("customer_id").isNotNull() & (F.col("customer_id") != -1))
-    partial = F.when(F.col("status") == "returned", F.lit(0)).otherwise(
-        F.coalesce(F.col("refunded"), F.lit(0)))
-    return o.where(keep).select(
+    # the bound is handed over as text and cast by Spark in UTC: a Python datetime would be
+    # read in this machine's local time zone
+    end = f"{(day + pd.Timedelta(days=1)):%Y-%m-%d %H:%M:%S}"
+    return run(spark, PURCHASES_SQL, end=end).select(
         "order_id", F.col("customer_id").cast("bigint").alias("customer_id"), "placed_at",
-        F.to_date("placed_at").alias("day"),
-        (F.coalesce(F.col("cents"), F.lit(0)) - partial).cast("bigint").alias("value_cents"))
+        F.to_date("placed_at").alias("day"), F.col("value_cents").cast("bigint"))
 
 
 def spark_rfm_summary(spark: SparkSession, *, as_of: DayLike | None = None,

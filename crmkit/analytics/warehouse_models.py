@@ -79,10 +79,9 @@ FROM staging.orders_current AS o
 LEFT JOIN lines AS l ON l.order_id = o.order_id
 WHERE o.status IS DISTINCT FROM 'cancelled'
   AND NOT (coalesce(o.status = 'returned', false)
-           AND NOT coalesce(o.returned_at >= $end, false))
-  AND o.placed_at < $end
+           AND NOT coalesce(o.returned_at >= CAST($end AS TIMESTAMP), false))
+  AND o.placed_at < CAST($end AS TIMESTAMP)
   AND o.customer_id IS NOT NULL
-ORDER BY o.order_id
 """
 
 _LAST_ORDER = "SELECT max(placed_at) FROM staging.orders_current"
@@ -119,9 +118,10 @@ def warehouse_purchases(warehouse: WarehouseLike, *, as_of: DayLike | None = Non
     :func:`crmkit.analytics.rfm.customer_purchases` gives them from the warehouse's tables.
     """
     day = warehouse_as_of(warehouse, as_of)
-    end = (day + pd.Timedelta(days=1)).to_pydatetime()
+    end = f"{(day + pd.Timedelta(days=1)):%Y-%m-%d %H:%M:%S}"
     with opened(warehouse) as con:
-        out: pd.DataFrame = con.execute(PURCHASES_SQL, {"end": end}).df()
+        out: pd.DataFrame = con.execute(PURCHASES_SQL + "ORDER BY o.order_id",
+                                        {"end": end}).df()
     out = out.astype({"order_id": np.int64, "customer_id": np.int64, "value_cents": np.int64})
     out["placed_at"] = out["placed_at"].astype("datetime64[us]")
     return out

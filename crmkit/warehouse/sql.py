@@ -600,8 +600,10 @@ STAGING_KEYS = {
     "tickets": ("ticket_id",),
 }
 
-# the newest version of each key: a key held once passes as it is; only the keys held more
-# than once (found by a hash aggregate) are numbered by a window, not the whole table
+# the newest version of each key (latest batch, then latest line, then file name: a total
+# order, so every engine and thread count picks the same row): a key held once passes as it
+# is; only the keys held more than once (found by a hash aggregate) are numbered by a
+# window, not the whole table
 _CURRENT = """
 CREATE OR REPLACE VIEW staging.{name}_current AS
 WITH versioned AS (
@@ -611,7 +613,8 @@ WHERE NOT EXISTS (SELECT 1 FROM versioned v WHERE {same})
 UNION ALL
 SELECT * EXCLUDE (batch_id, batch_seq, file, line) FROM staging.{table} s
 WHERE EXISTS (SELECT 1 FROM versioned v WHERE {same})
-QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_seq DESC, line DESC) = 1;
+QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY batch_seq DESC, line DESC, file DESC)
+    = 1;
 """
 
 
@@ -623,19 +626,17 @@ def _current(table: str, key: tuple[str, ...]) -> str:
                            same=" AND ".join(f"v.{k} IS NOT DISTINCT FROM s.{k}" for k in key))
 
 
-#: Views with the latest version of every row (the integrated, cleansed sources).
+#: Views with the latest version of every row (the integrated, cleansed sources). An order
+#: is what its newest staged line says (a later batch may re-send only the line that was
+#: returned, or moved to another customer); the newest line is always a current one.
 STAGING_VIEWS = "\n".join(_current(t, k) for t, k in STAGING_KEYS.items()) + """
 CREATE OR REPLACE VIEW staging.orders_current AS
-SELECT order_id, any_value(customer_id) AS customer_id, any_value(placed_at) AS placed_at,
-    any_value(channel) AS channel, any_value(status) AS status,
-    any_value(paid_at) AS paid_at, any_value(shipped_at) AS shipped_at,
-    any_value(delivered_at) AS delivered_at, any_value(cancelled_at) AS cancelled_at,
-    any_value(returned_at) AS returned_at, any_value(payment_method) AS payment_method,
-    any_value(shipping_cost) AS shipping_cost, any_value(discount_code) AS discount_code,
-    any_value(shipping_cents) AS shipping_cents, any_value(discount_cents) AS discount_cents,
-    any_value(tax_cents) AS tax_cents, any_value(refunded_cents) AS refunded_cents,
-    any_value(campaign_id) AS campaign_id
-FROM staging.order_lines_current GROUP BY order_id;
+SELECT order_id, customer_id, placed_at, channel, status, paid_at, shipped_at, delivered_at,
+    cancelled_at, returned_at, payment_method, shipping_cost, discount_code, shipping_cents,
+    discount_cents, tax_cents, refunded_cents, campaign_id
+FROM staging.order_lines
+QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY batch_seq DESC, line DESC, file DESC)
+    = 1;
 """
 
 # ------------------------------------------------------------------ marts

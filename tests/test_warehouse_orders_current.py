@@ -1,0 +1,142 @@
+"""``staging.orders_current``: an order is what its newest line says.
+
+A later batch may re-send only some of an order's lines: the shop re-exports the line
+that was returned, or a line that was moved to another customer. The order's customer,
+status, dates and money are then those of the newest line (latest batch, then the
+latest line of the file), whatever order the engine happens to scan the lines in.
+
+The second batch here is made by hand from the first batch's own lines, so the answer is
+known by construction.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from crmkit.warehouse.build import build_warehouse, connect
+
+EXTRACTS = Path(__file__).resolve().parents[1] / "data" / "extracts" / "boutique"
+
+
+def _web_orders(folder: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with open(folder / "web_orders.csv", newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def _two_line_orders(rows: list[dict[str, str]], status: str) -> list[list[dict[str, str]]]:
+    by_order: dict[str, list[dict[str, str]]] = {}
+    for r in rows:
+        by_order.setdefault(r["order_number"], []).append(r)
+    return [lines for lines in by_order.values()
+            if len(lines) == 2 and all(r["status"] == status for r in lines)
+            and lines[0]["customer_email"]]
+
+
+def resend(rows: list[dict[str, str]]) -> tuple[list[dict[str, str]], dict[int, dict]]:
+    """The second batch's lines and, per order id, what the order must say after it."""
+    delivered = _two_line_orders(rows, "delivered")
+    returned, moved = delivered[0], delivered[1]
+    other = next(r["customer_email"] for r in rows
+                 if r["customer_email"] and r["customer_email"] != moved[0]["customer_email"])
+    # the returned line alone is re-sent, with the order's new status
+    back = pd.Timestamp(returned[1]["delivered_at"]) + pd.Timedelta(days=3)
+    late = dict(returned[1], status="returned", returned_at=back.isoformat())
+    # the first line alone is re-sent, now for another customer (a corrected guest order)
+    fixed = dict(moved[0], customer_email=other)
+    expect = {
+        int(returned[0]["order_number"].lstrip("#")): {"status": "returned", "email": None},
+        int(moved[0]["order_number"].lstrip("#")): {"status": "delivered", "email": other},
+    }
+    return [late, fixed], expect
+
+
+def write_resent(first: Path, second: Path) -> dict[int, dict]:
+    """Write ``second``/web_orders.csv: two of ``first``'s web order lines re-sent (see
+    :func:`resend`); returns what each of those orders must say."""
+    fields, rows = _web_orders(first)
+    lines, expect = resend(rows)
+    second.mkdir(exist_ok=True)
+    with open(second / "web_orders.csv", "w", newline="", encoding="utf-8") as f:
+        w = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
+        w.writeheader()
+        w.writerows(lines)
+    return expect
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    root = tmp_path_factory.mktemp("orders_current")
+    first = root / "b1"
+    shutil.copytree(EXTRACTS, first)
+    expect = write_resent(first, root / "b2")
+    (root / "b2" / "extracts_manifest.json").write_text(json.dumps(
+        {"batch_id": "b-resent", "extracted_at": "2026-02-01"}), encoding="utf-8")
+    db = build_warehouse(first, root / "w.duckdb", batches=[root / "b2"])
+    return db, expect
+
+
+def _orders(db) -> pd.DataFrame:
+    con = connect(db)
+    try:
+        return con.execute("SELECT * FROM staging.orders_current ORDER BY order_id").df()
+    finally:
+        con.close()
+
+
+def test_a_resent_line_gives_the_order_its_new_status(shop):
+    db, expect = shop
+    orders = _orders(db).set_index("order_id")
+    returned = next(k for k, v in expect.items() if v["status"] == "returned")
+    assert orders.loc[returned, "status"] == "returned"
+    assert pd.notna(orders.loc[returned, "returned_at"])
+
+
+def test_a_resent_line_gives_the_order_its_new_customer(shop):
+    db, expect = shop
+    moved = next(k for k, v in expect.items() if v["email"])
+    con = connect(db)
+    try:
+        want = con.execute("SELECT customer_id FROM staging.customer_rows "
+                           "WHERE lower(email) = lower(?)", [expect[moved]["email"]]).fetchall()
+    finally:
+        con.close()
+    got = _orders(db).set_index("order_id").loc[moved, "customer_id"]
+    assert len({w[0] for w in want}) == 1 and got == want[0][0]
+
+
+def test_every_order_is_its_newest_staged_line(shop):
+    """A plain pandas recomputation: per order, the row of the latest batch, then line."""
+    db, _ = shop
+    con = connect(db)
+    try:
+        lines = con.execute("SELECT * FROM staging.order_lines").df()
+    finally:
+        con.close()
+    got = _orders(db)
+    newest = (lines.sort_values(["order_id", "batch_seq", "line", "file"])
+              .groupby("order_id", sort=True).tail(1))
+    want = newest[got.columns].sort_values("order_id", ignore_index=True)
+    assert len(got) == lines["order_id"].nunique()
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), want, check_dtype=False)
+
+
+def test_the_view_is_the_same_whatever_the_threads(shop):
+    db, _ = shop
+    seen = []
+    for threads in (1, 2, 4):
+        con = connect(db)
+        try:
+            con.execute(f"SET threads = {threads}")
+            seen.append(con.execute(
+                "SELECT * FROM staging.orders_current ORDER BY order_id").df())
+        finally:
+            con.close()
+    for other in seen[1:]:
+        pd.testing.assert_frame_equal(seen[0], other)
