@@ -24,6 +24,7 @@ from crmkit.dataset.crmdata import CRMData
 from crmkit.dataset.extracts import write_extracts
 from crmkit.dataset.schema import TABLE_NAMES
 from crmkit.dataset.synth import generate
+from crmkit.errors import DatasetError
 from crmkit.warehouse.build import (
     build_warehouse,
     connect,
@@ -124,6 +125,27 @@ def test_the_build_says_which_tables_the_dataset_lacks(tmp_path, capsys):
     assert "the dataset has no customers, products" in out
     assert _ok(["warehouse", "test", str(tmp_path / "w.duckdb")], capsys).rstrip().endswith(
         " 0 failed")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_orders_without_an_order_lines_table_are_refused_in_one_line(tmp_path, capsys, fmt):
+    """The facts are order lines: a folder with orders but no order_lines table would load
+    no sale at all. It is refused before anything is written, naming the folder and the
+    file it lacks."""
+    data = generate("boutique", n_customers=30, seed=1)
+    folder = CRMData({"customers": data.customers, "orders": data.orders},
+                     {"shop_name": "No lines"}).save(tmp_path / "no_lines", format=fmt)
+    assert not any(folder.glob("order_lines.*"))
+    db = tmp_path / "w.duckdb"
+    with pytest.raises(DatasetError) as err:
+        build_warehouse(folder, db)
+    text = str(err.value)
+    assert str(folder) in text and f"order_lines.{fmt}" in text and "\n" not in text
+    assert not db.exists()
+    assert main(["warehouse", "build", str(db), "--data", str(folder)]) != 0
+    printed = capsys.readouterr()
+    assert "order_lines" in printed.err and "Traceback" not in printed.err + printed.out
+    assert not db.exists()
 
 
 @pytest.mark.parametrize("source", ["shopify", "online_retail", "generated"])

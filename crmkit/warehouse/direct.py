@@ -145,6 +145,7 @@ def read_dataset(source: CRMData | str | Path) -> Dataset:
     table in memory is digested from its rows.
     """
     shop = ShopTables.of(source)
+    _need_lines(source, shop)
     files: dict[str, str] = {}
     rows: dict[str, int] = {}
     lines: dict[str, Lines] = {}
@@ -172,6 +173,23 @@ def read_dataset(source: CRMData | str | Path) -> Dataset:
         else:
             rows[name], lines[name], counts[name] = _parquet_rows(path), 1, None
     return Dataset(shop, files, rows, lines, digests, counts)
+
+
+def _need_lines(source: CRMData | str | Path, shop: ShopTables) -> None:
+    """Refuse orders without an ``order_lines`` table: the facts are order lines, so not
+    one of those orders could load (each would be quarantined as having no line)."""
+    if not shop.has("orders") or shop.has("order_lines"):
+        return
+    folder = None if isinstance(source, CRMData) else Path(source)
+    where = (f"dataset {str(folder)!r}" if folder is not None
+             else f"the dataset of {str(shop.manifest.get('shop_name', 'the shop'))!r}")
+    fmt = "parquet" if folder is not None and (folder / "orders.parquet").is_file() else "csv"
+    raise DatasetError(
+        f"{where} has orders but no order lines (order_lines.{fmt}); the warehouse's facts "
+        "are order lines, so not one order could load. Add the table (one row per product "
+        "sold; its columns are in the data dictionary, data/README.md), or import the "
+        "shop's export with `crmkit import shopify` or `crmkit import orders`, which write "
+        "it.")
 
 
 def _dataset_tables(folder: Path, shop: ShopTables) -> list[str]:
