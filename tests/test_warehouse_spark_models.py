@@ -12,7 +12,9 @@ serves the module.
 from __future__ import annotations
 
 import json
+import os
 import time
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -52,7 +54,23 @@ except Exception as exc:  # noqa: BLE001 - the message says how to install Java
 
 def _build(root) -> None:
     """Both warehouses of the shop, and the truth of its batches (``truth.json`` and the
-    customer changes as Parquet)."""
+    customer changes as Parquet). Built on a machine at UTC+14 (the process's zone and the
+    JVM's): both engines are pinned to UTC, so nothing may depend on it."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Pacific/Kiritimati"
+    time.tzset()
+    try:
+        _build_both(root)
+    finally:
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+def _build_both(root) -> None:
+    started = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
     data = generate("boutique", n_customers=70, seed=4)
     write_extracts(data, root / "b1", seed=6)
     second = write_customer_changes(data, root / "b2", as_of="2026-06-30", share=0.2,
@@ -63,6 +81,9 @@ def _build(root) -> None:
     build_warehouse(root / "b1", root / "w.duckdb", batches=[root / "b2"])
     spark_mod.build_spark(root / "b1", root / "wh", batches=[root / "b2"],
                           master="local[2]")
+    finished = datetime.now(UTC).replace(tzinfo=None)
+    (root / "clock.json").write_text(json.dumps([started.isoformat(), finished.isoformat()]),
+                                     encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +93,29 @@ def shop(tmp_path_factory, worker_id):
     spark = spark_mod.open_session(root / "wh", master="local[2]")
     yield {"db": root / "w.duckdb", "spark": spark,
            "changes": pd.read_parquet(root / "changes.parquet"),
-           "resent": json.loads((root / "truth.json").read_text(encoding="utf-8"))}
+           "resent": json.loads((root / "truth.json").read_text(encoding="utf-8")),
+           "clock": [datetime.fromisoformat(t) for t in json.loads(
+               (root / "clock.json").read_text(encoding="utf-8"))]}
     spark.stop()
+
+
+def test_both_engines_stamp_the_loads_in_utc(shop):
+    """The builds ran at UTC+14: every load time is still between the UTC clock's start and
+    end of the builds, in both engines (meta.batches and each raw table's rows)."""
+    start, end = shop["clock"]
+    con = connect(shop["db"])
+    duck = [r[0] for r in con.execute("SELECT loaded_at FROM meta.batches").fetchall()]
+    duck += [r[0] for r in con.execute(
+        "SELECT DISTINCT _loaded_at FROM raw.legacy_customers").fetchall()]
+    con.close()
+    spark = shop["spark"]
+    spk = [r[0] for r in spark.sql(
+        "SELECT date_format(loaded_at, 'yyyy-MM-dd HH:mm:ss') FROM meta.batches "
+        "UNION ALL SELECT DISTINCT date_format(_loaded_at, 'yyyy-MM-dd HH:mm:ss') "
+        "FROM raw.legacy_customers").collect()]
+    assert len(duck) == len(spk) == 4
+    for stamp in duck + [datetime.fromisoformat(s) for s in spk]:
+        assert start <= stamp <= end, (stamp, start, end)
 
 
 def _names(db, schemas) -> list[str]:

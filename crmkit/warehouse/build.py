@@ -60,7 +60,7 @@ from ..dataset.names import LOCAL_CITIES, NATIONAL_CITIES
 from ..dataset.schema import SCHEMA, conform
 from ..errors import DatasetError, ParameterError
 from ..sources.lines import Record, Reject, plain_text, read_delimited, read_header
-from .connection import WarehouseLike, connect, one_statement, opened
+from .connection import WarehouseLike, connect, load_clock, one_statement, opened
 from .dialect import bind, statements
 from .sql import (
     MARTS,
@@ -617,7 +617,7 @@ def _load(con: duckdb.DuckDBPyConnection, folder: Path, years: int = PLAUSIBLE_Y
         con.execute(_raw_ddl(spec))
     _check_headers(folder, present)
     seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM meta.batches").fetchall()[0][0]
-    now = datetime.now().replace(microsecond=0)
+    now = load_clock()
     con.execute("INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?)",
                 [batch_id, seq, extracted, now, str(folder)])
     if not con.execute("SELECT count(*) FROM meta.shop").fetchall()[0][0]:

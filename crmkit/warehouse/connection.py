@@ -5,6 +5,8 @@ and the lessons, open and check here.
   the caller closes it.
 * :func:`opened` is the same as a ``with`` block, and lets a caller pass its own open
   connection instead of a path (that one is left open).
+* :func:`load_clock` is the moment a batch is loaded: UTC, as every timestamp of the
+  warehouse, whatever the machine's time zone.
 * :func:`one_statement` refuses SQL text that is not exactly one SELECT, with a
   :class:`NotOneSelectError`, or that does not parse, with an :class:`InvalidSQLError`.
 
@@ -17,17 +19,28 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from ..errors import DatasetError, ParameterError
 
-__all__ = ["connect", "opened", "one_statement", "NotOneSelectError", "InvalidSQLError",
-           "WarehouseLike"]
+__all__ = ["connect", "opened", "one_statement", "load_clock", "NotOneSelectError",
+           "InvalidSQLError", "WarehouseLike"]
 
 #: A warehouse as callers name it: the path of its DuckDB file, or an open connection.
 WarehouseLike = str | Path | duckdb.DuckDBPyConnection
+
+
+def load_clock() -> datetime:
+    """Now in UTC, to the second, without a zone (as a ``TIMESTAMP`` column holds it): the
+    ``loaded_at`` of a batch and the ``_loaded_at`` of its raw rows.
+
+    >>> abs((load_clock() - datetime.now(UTC).replace(tzinfo=None)).total_seconds()) < 2
+    True
+    """
+    return datetime.now(UTC).replace(tzinfo=None, microsecond=0)
 
 
 class NotOneSelectError(ParameterError):

@@ -42,6 +42,7 @@ from ..dataset.crmdata import FORMATS, MANIFEST, CRMData, give_back_memory
 from ..dataset.folder import file_digest
 from ..dataset.schema import ORDER_STATUSES, REQUIRED_TABLES, SCHEMA, TABLE_NAMES
 from ..errors import DatasetError
+from .connection import load_clock
 from .dialect import bind
 from .sql import MAX_AMOUNT, MAX_QUANTITY, ident, literal
 
@@ -467,7 +468,7 @@ def load_dataset(con: duckdb.DuckDBPyConnection, ds: Dataset, *,
             "shop_name", "dataset")))):
         return False
     seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM meta.batches").fetchall()[0][0]
-    now = datetime.now().replace(microsecond=0)
+    now = load_clock()
     system = str(origin or ds.manifest.get("origin") or "dataset")
     _same_currency(con, ds.currency, ds.shop_name)
     con.execute("INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?)",

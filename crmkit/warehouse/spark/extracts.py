@@ -24,7 +24,7 @@ from __future__ import annotations
 import codecs
 import re
 from concurrent.futures import ThreadPoolExecutor
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +33,7 @@ import pyarrow.parquet as pq
 
 from ...dataset.scratch import scratch_folder
 from ...sources.lines import read_delimited
+from ..connection import load_clock
 from .load import Ledger, run, stage_rows
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def load_extracts(spark: SparkSession, folder: Path, years: int, ledger: Ledger,
         run(spark, _raw_ddl(spec))
     _check_headers(folder, present)
     seq = ledger.next_seq()
-    now = datetime.now().replace(microsecond=0)
+    now = load_clock().replace(tzinfo=UTC)  # PySpark reads a naive one as local time
     ledger.add("meta.batches", (batch_id, seq, extracted, now, str(folder)))
     if ledger.currency() is None:
         ledger.add("meta.shop", ("EUR",))  # the extracts' money is in euros

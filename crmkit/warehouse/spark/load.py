@@ -10,7 +10,7 @@ report counts, per file, rows read = rows loaded + rows quarantined.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +18,7 @@ import pandas as pd
 import pyarrow as pa
 
 from ...errors import DatasetError
+from ..connection import load_clock
 from ..dialect import to_spark
 
 if TYPE_CHECKING:
@@ -227,7 +228,7 @@ def load_dataset(spark: SparkSession, ds: Dataset, ledger: Ledger) -> bool:
                              Path(str(ds.manifest.get("shop_name", "dataset")))):
         return False
     seq = ledger.next_seq()
-    now = datetime.now().replace(microsecond=0)
+    now = load_clock().replace(tzinfo=UTC)  # PySpark reads a naive one as local time
     system = str(ds.manifest.get("origin") or "dataset")
     _same_currency(ledger, ds.currency, ds.shop_name)
     ledger.add("meta.batches", (batch_id, seq, None, now, f"dataset {ds.shop_name}"))
