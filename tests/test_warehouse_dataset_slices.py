@@ -36,12 +36,6 @@ YEAR = {"start": "2024-07-01", "end": "2025-06-30"}
 NOW = datetime(2026, 3, 14, 9, 26, 53)
 
 
-class _Frozen(datetime):
-    @classmethod
-    def now(cls, tz=None):  # noqa: ARG003 - the signature of datetime.now
-        return NOW
-
-
 # ----------------------------------------------------------------------------- reference
 # The whole-dataset load as it was before tables were read a slice at a time.
 class _Whole:
@@ -119,7 +113,7 @@ def _whole_load(con, ds, *, origin=None):
             "shop_name", "dataset")))):
         return False
     seq = con.execute("SELECT coalesce(max(seq), 0) + 1 FROM meta.batches").fetchall()[0][0]
-    now = _Frozen.now().replace(microsecond=0)
+    now = NOW
     system = str(origin or ds.data.manifest.get("origin") or "dataset")
     direct._same_currency(con, ds.data.currency, ds.data.shop_name)
     con.execute("INSERT INTO meta.batches VALUES (?, ?, ?, ?, ?)",
@@ -161,7 +155,7 @@ def _whole_load(con, ds, *, origin=None):
 # ----------------------------------------------------------------------------- helpers
 @pytest.fixture
 def frozen(monkeypatch):
-    monkeypatch.setattr(direct, "datetime", _Frozen)
+    monkeypatch.setattr(direct, "load_clock", lambda: NOW)
     monkeypatch.setattr(direct, "SLICE_ROWS", SLICE)
 
 

@@ -140,3 +140,56 @@ def test_the_view_is_the_same_whatever_the_threads(shop):
             con.close()
     for other in seen[1:]:
         pd.testing.assert_frame_equal(seen[0], other)
+
+
+@pytest.fixture(scope="module")
+def late_customer(tmp_path_factory):
+    """A customer whose sheet row arrives only with the second batch: the first batch's web
+    orders name them by e-mail, which no customer row matched then."""
+    root = tmp_path_factory.mktemp("late_customer")
+    first = root / "b1"
+    shutil.copytree(EXTRACTS, first)
+    with open(first / "legacy_customers.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    head, body = rows[0], rows[1:]
+    _, web = _web_orders(first)
+    email = next(r["customer_email"] for r in web if r["customer_email"])
+    at = head.index("E-mail")
+    late = [r for r in body if r[at].strip().lower() == email.lower()]
+    assert len(late) == 1
+    with open(first / "legacy_customers.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows([head] + [r for r in body if r != late[0]])
+    second = root / "b2"
+    second.mkdir()
+    with open(second / "legacy_customers.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f, lineterminator="\n").writerows(rows)
+    (second / "extracts_manifest.json").write_text(json.dumps(
+        {"batch_id": "b-late", "extracted_at": "2026-02-01"}), encoding="utf-8")
+    db = build_warehouse(first, root / "w.duckdb", batches=[second])
+    orders = {int(r["order_number"].lstrip("#")) for r in web
+              if r["customer_email"].strip().lower() == email.lower()}
+    return db, int(late[0][head.index("Cust No")]), orders
+
+
+def test_a_customer_whose_row_arrives_later_owns_their_earlier_orders(late_customer):
+    db, customer, placed = late_customer
+    got = _orders(db).set_index("order_id")
+    owners = got.loc[sorted(placed), "customer_id"].tolist()  # a guest's would be <NA>
+    assert placed and owners == [customer] * len(placed)
+
+
+def test_every_order_has_the_customer_the_marts_link_it_to(late_customer):
+    """The marts resolve who an order names (e-mail, card) against every customer row
+    loaded so far; the current orders say the same customer."""
+    db, _, _ = late_customer
+    con = connect(db)
+    try:
+        marts = con.execute(
+            "SELECT DISTINCT f.order_id, nullif(c.customer_id, -1) AS customer_id "
+            "FROM marts.fact_order_line f JOIN marts.dim_customer c USING (customer_key) "
+            "ORDER BY 1").df()
+    finally:
+        con.close()
+    got = _orders(db)[["order_id", "customer_id"]]
+    assert len(marts) == len(got)
+    pd.testing.assert_frame_equal(got.reset_index(drop=True), marts, check_dtype=False)

@@ -628,28 +628,35 @@ def _current(table: str, key: tuple[str, ...]) -> str:
 
 #: Views with the latest version of every row (the integrated, cleansed sources). An order
 #: is what its newest staged line says (a later batch may re-send only the line that was
-#: returned, or moved to another customer); the newest line is always a current one.
+#: returned, or moved to another customer); the newest line is always a current one. Its
+#: customer is the one the marts link it to: who the line names (e-mail, card) is matched
+#: against every customer row loaded so far (``staging.customer_ident``), so a customer
+#: whose row arrives in a later batch owns their earlier orders.
 STAGING_VIEWS = "\n".join(_current(t, k) for t, k in STAGING_KEYS.items()) + """
-CREATE OR REPLACE VIEW staging.orders_current AS
-SELECT order_id, customer_id, placed_at, channel, status, paid_at, shipped_at, delivered_at,
-    cancelled_at, returned_at, payment_method, shipping_cost, discount_code, shipping_cents,
-    discount_cents, tax_cents, refunded_cents, campaign_id
-FROM staging.order_lines
-QUALIFY row_number() OVER (PARTITION BY order_id ORDER BY batch_seq DESC, line DESC, file DESC)
-    = 1;
-"""
-
-# ------------------------------------------------------------------ marts
-_UNK = "md5('{dim}|unknown')"
-
-_RESOLVE = """
-CREATE OR REPLACE TEMP TABLE _ident AS
+CREATE OR REPLACE VIEW staging.customer_ident AS
 SELECT kind || ':' || value AS ref, min(customer_id) AS customer_id FROM (
     SELECT 'email' AS kind, lower(trim(email)) AS value, customer_id
     FROM staging.customer_rows WHERE email IS NOT NULL
     UNION ALL
     SELECT 'card', trim(card), customer_id FROM staging.customer_rows WHERE card IS NOT NULL
 ) GROUP BY kind, value;
+
+CREATE OR REPLACE VIEW staging.orders_current AS
+SELECT o.order_id, coalesce(o.customer_id, ci.customer_id) AS customer_id, o.placed_at,
+    o.channel, o.status, o.paid_at, o.shipped_at, o.delivered_at, o.cancelled_at,
+    o.returned_at, o.payment_method, o.shipping_cost, o.discount_code, o.shipping_cents,
+    o.discount_cents, o.tax_cents, o.refunded_cents, o.campaign_id
+FROM (SELECT * FROM staging.order_lines
+      QUALIFY row_number() OVER (PARTITION BY order_id
+                                 ORDER BY batch_seq DESC, line DESC, file DESC) = 1) o
+LEFT JOIN staging.customer_ident ci ON ci.ref = o.customer_ref;
+"""
+
+# ------------------------------------------------------------------ marts
+_UNK = "md5('{dim}|unknown')"
+
+_RESOLVE = """
+CREATE OR REPLACE TEMP TABLE _ident AS SELECT * FROM staging.customer_ident;
 
 CREATE OR REPLACE TEMP TABLE _prod_ref AS
 SELECT 'sku:' || sku AS ref, min(product_id) AS product_id FROM staging.products_current
