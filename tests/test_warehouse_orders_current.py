@@ -193,3 +193,28 @@ def test_every_order_has_the_customer_the_marts_link_it_to(late_customer):
     got = _orders(db)[["order_id", "customer_id"]]
     assert len(marts) == len(got)
     pd.testing.assert_frame_equal(got.reset_index(drop=True), marts, check_dtype=False)
+
+
+def test_the_integrated_tables_link_the_late_customer_too(late_customer):
+    """read_tables (the pandas path's input) gives the same owner, and every table with a
+    customer column names them as the marts do."""
+    from crmkit.warehouse.build import read_tables
+
+    db, customer, placed = late_customer
+    tables = read_tables(db)
+    orders = tables["orders"].set_index("order_id")
+    assert orders.loc[sorted(placed), "customer_id"].tolist() == [customer] * len(placed)
+    con = connect(db)
+    try:
+        ref = con.execute("SELECT 'email:' || lower(trim(email)) FROM staging.customer_rows "
+                          "WHERE customer_id = ? LIMIT 1", [customer]).fetchone()[0]
+        unlinked = con.execute(
+            "SELECT (SELECT count(*) FROM staging.web_sessions WHERE customer_ref = ?) + "
+            "(SELECT count(*) FROM staging.campaign_contacts WHERE customer_ref = ?) + "
+            "(SELECT count(*) FROM staging.tickets WHERE customer_ref = ?)",
+            [ref, ref, ref]).fetchone()[0]
+    finally:
+        con.close()
+    owned = sum(int((tables[t]["customer_id"] == customer).sum())
+                for t in ("web_sessions", "campaign_contacts", "tickets"))
+    assert unlinked >= 1 and owned >= unlinked

@@ -918,6 +918,15 @@ def customer_as_of(warehouse: WarehouseLike, day: str | date | pd.Timestamp, *,
     return query(warehouse, sql + " ORDER BY customer_id", params)
 
 
+def _linked(view: str) -> str:
+    """The rows of a ``staging`` view with the customer the marts link them to (who a row
+    names is matched against every customer row loaded so far, as ``orders_current``
+    does)."""
+    return (f"SELECT v.* EXCLUDE (customer_id), coalesce(v.customer_id, ci.customer_id) AS "
+            f"customer_id FROM staging.{view} v "
+            "LEFT JOIN staging.customer_ident ci ON ci.ref = v.customer_ref")
+
+
 _READ = {
     "customers": "SELECT * EXCLUDE (card, updated) FROM staging.customers_current",
     "products": "SELECT * FROM staging.products_current",
@@ -925,9 +934,9 @@ _READ = {
     "order_lines": "SELECT order_id, line_number, product_id, quantity, unit_price, discount, "
                    "amount_cents FROM staging.order_lines_current",
     "campaigns": "SELECT * FROM staging.campaigns_current",
-    "campaign_contacts": "SELECT * FROM staging.campaign_contacts_current",
-    "web_sessions": "SELECT * FROM staging.web_sessions_current",
-    "tickets": "SELECT * FROM staging.tickets_current",
+    "campaign_contacts": _linked("campaign_contacts_current"),
+    "web_sessions": _linked("web_sessions_current"),
+    "tickets": _linked("tickets_current"),
 }
 
 
