@@ -127,14 +127,14 @@ def test_both_engines_stamp_the_loads_in_utc(shop):
     start, end = shop["clock"]
     con = connect(shop["db"])
     duck = [r[0] for r in con.execute("SELECT loaded_at FROM meta.batches").fetchall()]
-    duck += [r[0] for r in con.execute(
-        "SELECT DISTINCT _loaded_at FROM raw.legacy_customers").fetchall()]
+    duck += [r[1] for r in con.execute(  # one stamp per batch
+        "SELECT DISTINCT _batch_id, _loaded_at FROM raw.legacy_customers").fetchall()]
     con.close()
     spark = shop["spark"]
     spk = [r[0] for r in spark.sql(
         "SELECT date_format(loaded_at, 'yyyy-MM-dd HH:mm:ss') FROM meta.batches "
-        "UNION ALL SELECT DISTINCT date_format(_loaded_at, 'yyyy-MM-dd HH:mm:ss') "
-        "FROM raw.legacy_customers").collect()]
+        "UNION ALL SELECT date_format(_loaded_at, 'yyyy-MM-dd HH:mm:ss') FROM "
+        "(SELECT DISTINCT _batch_id, _loaded_at FROM raw.legacy_customers)").collect()]
     assert len(duck) == len(spk) == 4
     for stamp in duck + [datetime.fromisoformat(s) for s in spk]:
         assert start <= stamp <= end, (stamp, start, end)
