@@ -2,11 +2,13 @@
 
 Two batches: the first with the extracts' planted bad rows (malformed lines, bad values,
 unknown products and cards), the second a later customer sheet where customers moved
-city or changed segment (type 2 history). Every raw, staging and mart table, the load
+city or changed segment (type 2 history), with two web order lines re-sent (one returned
+since, one moved to another customer) and the sheet row of a customer the first batch
+lacked. Both warehouses are built at UTC+14. Every raw, staging and mart table, the load
 report, the quarantine, the cubes and the data tests must be equal; so must the RFM
-summary, scores, segments, cohort tables and the BTYD inputs Spark computes from the
-facts against the pandas path run on the DuckDB warehouse's tables. One Spark session
-serves the module.
+summary, scores, segments, cohort tables and the BTYD inputs Spark computes against the
+pandas path run on the DuckDB warehouse's tables. The warehouses are built once per test
+run (tests/once.py); one Spark session serves the module in each worker.
 """
 
 from __future__ import annotations
