@@ -227,8 +227,8 @@ _ORDER_COLUMNS = (("orders", "order_id"), ("order_lines", "order_id"),
 
 def _new_orders(data: CRMData, offset: int = 10_000_000) -> CRMData:
     """The same shop with every order number moved up by ``offset``: a second batch of new
-    orders. (Two unrelated shops' order 7 would mix their lines in ``orders_current``, which
-    takes ``any_value`` of the lines' customer: either one, in either build.)"""
+    orders. (Two unrelated shops' order 7 would be one order whose lines name two
+    customers: a case this comparison is not about.)"""
     tables = dict(data.tables)
     for name, column in _ORDER_COLUMNS:
         if name in tables and column in tables[name].columns:

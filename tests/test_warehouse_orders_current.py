@@ -142,6 +142,18 @@ def test_the_view_is_the_same_whatever_the_threads(shop):
         pd.testing.assert_frame_equal(seen[0], other)
 
 
+def drop_customer_row(first: Path, email: str) -> list[str]:
+    """Take out of ``first``'s customer sheet the row(s) of the customer with ``email`` (a
+    planted duplicate included); every other line stays byte for byte, its planted damage
+    too. Returns the lines taken out."""
+    sheet = first / "legacy_customers.csv"
+    lines = sheet.read_bytes().decode("utf-8").splitlines(keepends=True)
+    gone = [line for line in lines if email.lower() in line.lower()]
+    assert 1 <= len(gone) <= 2  # the row, and a planted duplicate of it
+    sheet.write_bytes("".join(line for line in lines if line not in gone).encode("utf-8"))
+    return gone
+
+
 @pytest.fixture(scope="module")
 def late_customer(tmp_path_factory):
     """A customer whose sheet row arrives only with the second batch: the first batch's web
@@ -149,26 +161,22 @@ def late_customer(tmp_path_factory):
     root = tmp_path_factory.mktemp("late_customer")
     first = root / "b1"
     shutil.copytree(EXTRACTS, first)
-    with open(first / "legacy_customers.csv", newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    head, body = rows[0], rows[1:]
-    _, web = _web_orders(first)
-    email = next(r["customer_email"] for r in web if r["customer_email"])
-    at = head.index("E-mail")
-    late = [r for r in body if r[at].strip().lower() == email.lower()]
-    assert len(late) == 1
-    with open(first / "legacy_customers.csv", "w", newline="", encoding="utf-8") as f:
-        csv.writer(f, lineterminator="\n").writerows([head] + [r for r in body if r != late[0]])
     second = root / "b2"
     second.mkdir()
-    with open(second / "legacy_customers.csv", "w", newline="", encoding="utf-8") as f:
-        csv.writer(f, lineterminator="\n").writerows(rows)
+    shutil.copyfile(first / "legacy_customers.csv", second / "legacy_customers.csv")
+    _, web = _web_orders(first)
+    email = next(r["customer_email"] for r in web if r["customer_email"])
+    gone = drop_customer_row(first, email)
+    with open(second / "legacy_customers.csv", newline="", encoding="utf-8") as f:
+        head = next(csv.reader(f))
+    customer = {int(r[head.index("Cust No")]) for r in csv.reader(gone)}
+    assert len(customer) == 1
     (second / "extracts_manifest.json").write_text(json.dumps(
         {"batch_id": "b-late", "extracted_at": "2026-02-01"}), encoding="utf-8")
     db = build_warehouse(first, root / "w.duckdb", batches=[second])
     orders = {int(r["order_number"].lstrip("#")) for r in web
               if r["customer_email"].strip().lower() == email.lower()}
-    return db, int(late[0][head.index("Cust No")]), orders
+    return db, customer.pop(), orders
 
 
 def test_a_customer_whose_row_arrives_later_owns_their_earlier_orders(late_customer):
